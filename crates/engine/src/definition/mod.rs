@@ -1,0 +1,509 @@
+//! Workflow definitions: the stages, transitions, roles and rules of a lifecycle, as data.
+//!
+//! A definition is loaded from a TOML file under `workflows/` (see [`load`]), validated as a
+//! whole, and then never changes: a project pins the `(id, version)` it started with.
+//! The engine hard-codes no stage, role, artifact or number; all of them come from here.
+
+pub mod load;
+mod raw;
+
+use crate::calendar::WorkingCalendar;
+use crate::duration::DurationSpec;
+use crate::fraction::Fraction;
+use crate::text::LocalizedText;
+use chrono::FixedOffset;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use load::DefinitionError;
+
+/// A thing a definition names: a role, a kind of specification, a kind of artifact, a motion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamedItem {
+    /// Its code, used in commands and events.
+    pub code: String,
+    /// Its name for people.
+    pub name: LocalizedText,
+}
+
+/// The type of value a recorded field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// Free text, such as the implementation transition arrangement.
+    Text,
+    /// A local date, such as the day promotion finished.
+    Date,
+    /// The id of another project, such as the revision that replaces this one.
+    Project,
+}
+
+/// A field a project may record, such as the implementation transition arrangement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldDefinition {
+    /// Its code.
+    pub code: String,
+    /// Its name for people.
+    pub name: LocalizedText,
+    /// The type of value it holds.
+    pub value_type: FieldType,
+}
+
+/// A stage of the lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stage {
+    /// Its code, such as `consultation`.
+    pub code: String,
+    /// Its name for people, such as 征求意见 / public consultation.
+    pub name: LocalizedText,
+    /// The ISO harmonized stage code it corresponds to, if any.
+    pub iso_code: Option<String>,
+    /// Whether the lifecycle ends here.
+    pub terminal: bool,
+}
+
+/// How a meeting is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingForm {
+    /// Members meet (in person or on line) and vote there.
+    Meeting,
+    /// Members vote by letter (函审) without meeting.
+    Letter,
+}
+
+/// The number a vote threshold is a fraction of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoteBase {
+    /// Every voting member on the roll (eligible to vote), present or not.
+    Roll,
+    /// The voting members present.
+    Present,
+    /// The votes cast for or against; abstentions and silent members excluded.
+    VotesCast,
+}
+
+/// How a count compares with a threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    /// The count is at least the fraction of the base.
+    AtLeast,
+    /// The count is more than the fraction of the base (a simple majority is more than 1/2).
+    MoreThan,
+    /// The count is at most the fraction of the base.
+    AtMost,
+}
+
+/// A vote threshold: a count compared with a fraction of a base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Threshold {
+    /// How the count compares.
+    pub comparison: Comparison,
+    /// The fraction.
+    pub fraction: Fraction,
+    /// What the fraction is of.
+    pub of: VoteBase,
+}
+
+impl Threshold {
+    /// Whether `count` out of `base` meets this threshold. A base of zero meets nothing but
+    /// "at most", since no vote can pass with nobody voting.
+    pub fn is_met(self, count: u64, base: u64) -> bool {
+        match self.comparison {
+            Comparison::AtLeast => base > 0 && self.fraction.is_reached_by(count, base),
+            Comparison::MoreThan => base > 0 && self.fraction.is_exceeded_by(count, base),
+            Comparison::AtMost => !self.fraction.is_exceeded_by(count, base),
+        }
+    }
+}
+
+/// Something a project counts, for a minimum-count guard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Counter {
+    /// Distinct organisations the consultation reached.
+    OrganisationsConsulted,
+    /// Comments recorded.
+    CommentsRecorded,
+}
+
+/// A date a date-order guard compares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "date", content = "code")]
+pub enum DateRef {
+    /// The local date the command is decided on.
+    Today,
+    /// The publication date recorded by the bureau.
+    PublicationDate,
+    /// The effective date recorded by the bureau.
+    EffectiveDate,
+    /// A date-typed field.
+    Field(String),
+    /// The local date the project last entered a stage.
+    StageEntered(String),
+}
+
+/// What a guard checks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "guard")]
+pub enum GuardRule {
+    /// Artifacts of each of these kinds are attached.
+    ArtifactsPresent {
+        /// The kinds required.
+        artifact_kinds: Vec<String>,
+    },
+    /// The project has been in its current stage at least this long.
+    TimeInStageAtLeast {
+        /// The minimum.
+        minimum: DurationSpec,
+    },
+    /// A meeting on `motion` is scheduled and its documents went out at least `minimum` before it.
+    NoticeBeforeMeeting {
+        /// The motion of the meeting.
+        motion: String,
+        /// The minimum notice.
+        minimum: DurationSpec,
+    },
+    /// A counter has reached a minimum.
+    CountAtLeast {
+        /// What is counted.
+        counter: Counter,
+        /// The minimum.
+        minimum: u32,
+    },
+    /// Every comment recorded has a disposition.
+    CommentsAllDisposed,
+    /// A meeting on `motion` has been recorded in the current stage (optionally of one form).
+    VoteHeld {
+        /// The motion voted on.
+        motion: String,
+        /// The form it must have been held in, if any.
+        form: Option<MeetingForm>,
+    },
+    /// The latest meeting on `motion` in the current stage reached quorum and passed.
+    VotePasses {
+        /// The motion voted on.
+        motion: String,
+        /// Voting members present compared with the roll.
+        quorum: Option<Threshold>,
+        /// Votes in favour compared with their base.
+        in_favour: Option<Threshold>,
+        /// Votes against compared with their base.
+        against: Option<Threshold>,
+    },
+    /// Someone holding `by_role` signed off `subject` in the current stage.
+    SignedOff {
+        /// What is signed off.
+        subject: String,
+        /// The role that must sign.
+        by_role: String,
+    },
+    /// Four eyes: the actor is not the one who last fired `than_action`.
+    DifferentActor {
+        /// The action whose actor must differ.
+        than_action: String,
+    },
+    /// A field has been recorded.
+    FieldRecorded {
+        /// The field's code.
+        field: String,
+    },
+    /// One date comes before another.
+    DateOrder {
+        /// The date that must come first.
+        earlier: DateRef,
+        /// The date that must come later.
+        later: DateRef,
+        /// Whether the two may fall on the same day.
+        allow_equal: bool,
+    },
+    /// Every inner guard holds.
+    All(Vec<Guard>),
+    /// At least one inner guard holds.
+    Any(Vec<Guard>),
+    /// The inner guard does not hold.
+    Not(Box<Guard>),
+}
+
+impl GuardRule {
+    /// The guard kind's code as written in definitions and used in rejection codes.
+    pub fn kind_code(&self) -> &'static str {
+        match self {
+            GuardRule::ArtifactsPresent { .. } => "artifacts_present",
+            GuardRule::TimeInStageAtLeast { .. } => "time_in_stage_at_least",
+            GuardRule::NoticeBeforeMeeting { .. } => "notice_before_meeting",
+            GuardRule::CountAtLeast { .. } => "count_at_least",
+            GuardRule::CommentsAllDisposed => "comments_all_disposed",
+            GuardRule::VoteHeld { .. } => "vote_held",
+            GuardRule::VotePasses { .. } => "vote_passes",
+            GuardRule::SignedOff { .. } => "signed_off",
+            GuardRule::DifferentActor { .. } => "different_actor",
+            GuardRule::FieldRecorded { .. } => "field_recorded",
+            GuardRule::DateOrder { .. } => "date_order",
+            GuardRule::All(_) => "all",
+            GuardRule::Any(_) => "any",
+            GuardRule::Not(_) => "not",
+        }
+    }
+}
+
+/// A guard on a transition: a rule, with the kinds of specification it applies to and who may waive it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Guard {
+    /// Its id, unique within the transition; waivers name it.
+    pub id: String,
+    /// The specification kinds it applies to; empty means every kind.
+    pub applies_to: Vec<String>,
+    /// The roles that may record a waiver of it; empty means it cannot be waived.
+    pub waivable_by: Vec<String>,
+    /// What it checks.
+    #[serde(flatten)]
+    pub rule: GuardRule,
+}
+
+/// A transition: an action that moves a project from one of several stages to another.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transition {
+    /// The action's code, such as `open_consultation`.
+    pub action: String,
+    /// The action's name for people.
+    pub name: LocalizedText,
+    /// The stages it may be fired from.
+    pub from: Vec<String>,
+    /// The stage it leads to.
+    pub to: String,
+    /// The roles that may fire it.
+    pub roles: Vec<String>,
+    /// The guards that must all hold.
+    pub guards: Vec<Guard>,
+    /// Whether firing it needs a reason in words.
+    pub requires_reason: bool,
+    /// Whether this is the cancellation of the project (fired by the cancel command).
+    pub cancels: bool,
+}
+
+/// The kinds of command, other than firing an action, whose roles a definition sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandKind {
+    /// Create a project.
+    CreateProject,
+    /// Attach an artifact.
+    AttachArtifact,
+    /// Record organisations consulted.
+    RecordOrganisationsConsulted,
+    /// Record a comment.
+    RecordComment,
+    /// Record a comment's disposition.
+    DisposeComment,
+    /// Schedule a meeting.
+    ScheduleMeeting,
+    /// Record a meeting held and its votes.
+    RecordMeeting,
+    /// Sign something off.
+    SignOff,
+    /// Record a field.
+    RecordField,
+    /// Record publication and effective dates.
+    RecordPublication,
+    /// Record a waiver of a guard.
+    RecordWaiver,
+}
+
+impl CommandKind {
+    /// Every kind, in the order definitions list them.
+    pub const ALL: [CommandKind; 11] = [
+        CommandKind::CreateProject,
+        CommandKind::AttachArtifact,
+        CommandKind::RecordOrganisationsConsulted,
+        CommandKind::RecordComment,
+        CommandKind::DisposeComment,
+        CommandKind::ScheduleMeeting,
+        CommandKind::RecordMeeting,
+        CommandKind::SignOff,
+        CommandKind::RecordField,
+        CommandKind::RecordPublication,
+        CommandKind::RecordWaiver,
+    ];
+
+    /// The kind's code as written in a definition's `[permissions]` table.
+    pub fn code(self) -> &'static str {
+        match self {
+            CommandKind::CreateProject => "create_project",
+            CommandKind::AttachArtifact => "attach_artifact",
+            CommandKind::RecordOrganisationsConsulted => "record_organisations_consulted",
+            CommandKind::RecordComment => "record_comment",
+            CommandKind::DisposeComment => "dispose_comment",
+            CommandKind::ScheduleMeeting => "schedule_meeting",
+            CommandKind::RecordMeeting => "record_meeting",
+            CommandKind::SignOff => "sign_off",
+            CommandKind::RecordField => "record_field",
+            CommandKind::RecordPublication => "record_publication",
+            CommandKind::RecordWaiver => "record_waiver",
+        }
+    }
+
+    /// The kind whose code is `code`.
+    pub fn from_code(code: &str) -> Option<CommandKind> {
+        CommandKind::ALL
+            .into_iter()
+            .find(|kind| kind.code() == code)
+    }
+}
+
+/// A validated workflow definition.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkflowDefinition {
+    /// Its id, such as `metrology-spec`.
+    pub id: String,
+    /// Its version; a changed definition gets a new version.
+    pub version: u32,
+    /// Its title.
+    pub title: LocalizedText,
+    /// The UTC offset of the local day, such as +08:00 for Asia/Shanghai; days and deadlines are counted in it.
+    #[serde(serialize_with = "serialize_offset")]
+    pub local_utc_offset: FixedOffset,
+    /// The working-day calendar the definition counts working days with, if any.
+    pub calendar: Option<String>,
+    /// The stage a new project starts in.
+    pub initial_stage: String,
+    /// The roles.
+    pub roles: Vec<NamedItem>,
+    /// The kinds of specification.
+    pub specification_kinds: Vec<NamedItem>,
+    /// The kinds of artifact.
+    pub artifact_kinds: Vec<NamedItem>,
+    /// The fields a project may record.
+    pub fields: Vec<FieldDefinition>,
+    /// The motions meetings vote on.
+    pub motions: Vec<NamedItem>,
+    /// The things that can be signed off.
+    pub sign_offs: Vec<NamedItem>,
+    /// The stages, in lifecycle order.
+    pub stages: Vec<Stage>,
+    /// The transitions.
+    pub transitions: Vec<Transition>,
+    /// The roles that may issue each kind of command other than an action.
+    pub permissions: Vec<(CommandKind, Vec<String>)>,
+    #[serde(skip)]
+    outgoing: HashMap<String, Vec<usize>>,
+    #[serde(skip)]
+    working_calendar: Option<Arc<WorkingCalendar>>,
+}
+
+fn serialize_offset<S: serde::Serializer>(
+    offset: &FixedOffset,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(offset)
+}
+
+impl WorkflowDefinition {
+    /// Loads and validates a definition from TOML text; `file_name` is used in problem reports.
+    pub fn from_toml(file_name: &str, text: &str) -> Result<WorkflowDefinition, DefinitionError> {
+        load::load(file_name, text)
+    }
+
+    /// Attaches the working-day calendar named by the definition's `calendar`.
+    pub fn with_calendar(mut self, calendar: Arc<WorkingCalendar>) -> WorkflowDefinition {
+        self.working_calendar = Some(calendar);
+        self
+    }
+
+    /// The working-day calendar attached, if any.
+    pub fn working_calendar(&self) -> Option<&WorkingCalendar> {
+        self.working_calendar.as_deref()
+    }
+
+    /// The stage with code `code`.
+    pub fn stage(&self, code: &str) -> Option<&Stage> {
+        self.stages.iter().find(|stage| stage.code == code)
+    }
+
+    /// The name of a stage, or its code when the definition does not know it.
+    pub fn stage_name(&self, code: &str) -> LocalizedText {
+        self.stage(code)
+            .map(|stage| stage.name.clone())
+            .unwrap_or_else(|| LocalizedText::new(code, code))
+    }
+
+    /// The transitions that may be fired from `stage`, in definition order.
+    pub fn outgoing(&self, stage: &str) -> impl Iterator<Item = &Transition> {
+        self.outgoing
+            .get(stage)
+            .into_iter()
+            .flatten()
+            .filter_map(|index| self.transitions.get(*index))
+    }
+
+    /// The transition fired by `action` from `stage`.
+    pub fn transition_from(&self, stage: &str, action: &str) -> Option<&Transition> {
+        self.outgoing(stage)
+            .find(|transition| transition.action == action)
+    }
+
+    /// The roles that may issue a kind of command.
+    pub fn roles_for(&self, kind: CommandKind) -> &[String] {
+        self.permissions
+            .iter()
+            .find(|(candidate, _)| *candidate == kind)
+            .map_or(&[], |(_, roles)| roles.as_slice())
+    }
+
+    fn named<'a>(items: &'a [NamedItem], code: &str) -> LocalizedText {
+        items
+            .iter()
+            .find(|item| item.code == code)
+            .map(|item| item.name.clone())
+            .unwrap_or_else(|| LocalizedText::new(code, code))
+    }
+
+    /// The name of a role.
+    pub fn role_name(&self, code: &str) -> LocalizedText {
+        Self::named(&self.roles, code)
+    }
+
+    /// The name of an artifact kind.
+    pub fn artifact_kind_name(&self, code: &str) -> LocalizedText {
+        Self::named(&self.artifact_kinds, code)
+    }
+
+    /// The name of a specification kind.
+    pub fn specification_kind_name(&self, code: &str) -> LocalizedText {
+        Self::named(&self.specification_kinds, code)
+    }
+
+    /// The name of a motion.
+    pub fn motion_name(&self, code: &str) -> LocalizedText {
+        Self::named(&self.motions, code)
+    }
+
+    /// The name of a sign-off subject.
+    pub fn sign_off_name(&self, code: &str) -> LocalizedText {
+        Self::named(&self.sign_offs, code)
+    }
+
+    /// The field with code `code`.
+    pub fn field(&self, code: &str) -> Option<&FieldDefinition> {
+        self.fields.iter().find(|field| field.code == code)
+    }
+
+    /// The name of a field.
+    pub fn field_name(&self, code: &str) -> LocalizedText {
+        self.field(code)
+            .map(|field| field.name.clone())
+            .unwrap_or_else(|| LocalizedText::new(code, code))
+    }
+
+    /// The name of the action `action` (the first transition that fires it).
+    pub fn action_name(&self, action: &str) -> LocalizedText {
+        self.transitions
+            .iter()
+            .find(|transition| transition.action == action)
+            .map(|transition| transition.name.clone())
+            .unwrap_or_else(|| LocalizedText::new(action, action))
+    }
+}

@@ -1,0 +1,115 @@
+//! The definition file as written, before validation, with the place of every value.
+//!
+//! Values keep their spans (`toml::Spanned`) so that validation can say where a problem is.
+//! Guards are one flat struct rather than a tagged enum because serde's tagged enums buffer
+//! their content and lose spans; validation checks which fields each guard kind takes.
+
+use crate::text::LocalizedText;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDefinition {
+    pub id: Spanned<String>,
+    pub version: Spanned<i64>,
+    pub title: LocalizedText,
+    pub local_utc_offset: Spanned<String>,
+    pub calendar: Option<Spanned<String>>,
+    pub initial_stage: Spanned<String>,
+    #[serde(default)]
+    pub roles: Vec<Spanned<RawNamed>>,
+    #[serde(default)]
+    pub specification_kinds: Vec<Spanned<RawNamed>>,
+    #[serde(default)]
+    pub artifact_kinds: Vec<Spanned<RawNamed>>,
+    #[serde(default)]
+    pub motions: Vec<Spanned<RawNamed>>,
+    #[serde(default)]
+    pub sign_offs: Vec<Spanned<RawNamed>>,
+    #[serde(default)]
+    pub fields: Vec<Spanned<RawField>>,
+    #[serde(default)]
+    pub stages: Vec<Spanned<RawStage>>,
+    #[serde(default)]
+    pub transitions: Vec<Spanned<RawTransition>>,
+    #[serde(default)]
+    pub permissions: BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNamed {
+    pub code: Spanned<String>,
+    pub name: LocalizedText,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawField {
+    pub code: Spanned<String>,
+    pub name: LocalizedText,
+    #[serde(rename = "type")]
+    pub value_type: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStage {
+    pub code: Spanned<String>,
+    pub name: LocalizedText,
+    pub iso_code: Option<String>,
+    #[serde(default)]
+    pub terminal: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTransition {
+    pub action: Spanned<String>,
+    pub name: LocalizedText,
+    pub from: Spanned<Vec<Spanned<String>>>,
+    pub to: Spanned<String>,
+    pub roles: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub guards: Vec<Spanned<RawGuard>>,
+    #[serde(default)]
+    pub requires_reason: bool,
+    #[serde(default)]
+    pub cancels: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGuard {
+    pub guard: Spanned<String>,
+    pub id: Option<Spanned<String>>,
+    pub applies_to: Option<Vec<Spanned<String>>>,
+    pub waivable_by: Option<Vec<Spanned<String>>>,
+    pub artifact_kinds: Option<Spanned<Vec<Spanned<String>>>>,
+    pub minimum: Option<Spanned<toml::Value>>,
+    pub motion: Option<Spanned<String>>,
+    pub form: Option<Spanned<String>>,
+    pub counter: Option<Spanned<String>>,
+    pub quorum: Option<Spanned<RawThreshold>>,
+    pub in_favour: Option<Spanned<RawThreshold>>,
+    pub against: Option<Spanned<RawThreshold>>,
+    pub subject: Option<Spanned<String>>,
+    pub by_role: Option<Spanned<String>>,
+    pub than_action: Option<Spanned<String>>,
+    pub field: Option<Spanned<String>>,
+    pub earlier: Option<Spanned<String>>,
+    pub later: Option<Spanned<String>>,
+    pub allow_equal: Option<Spanned<bool>>,
+    pub of: Option<Spanned<Vec<Spanned<RawGuard>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawThreshold {
+    pub at_least: Option<Spanned<String>>,
+    pub more_than: Option<Spanned<String>>,
+    pub at_most: Option<Spanned<String>>,
+    pub of: Option<Spanned<String>>,
+}
