@@ -8,6 +8,7 @@ use crate::definition::MeetingForm;
 use crate::text::LocalizedText;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Who acts: a person or system, and the role they act in.
@@ -313,6 +314,46 @@ pub enum Command {
     },
     /// Record a waiver of a guard.
     RecordWaiver(Waiver),
+    /// Fix the plan: the dates by which planned deadlines fall due.
+    FixPlan {
+        /// The planned date of each deadline, by deadline id.
+        due_dates: BTreeMap<String, NaiveDate>,
+    },
+    /// Ask for a deadline to be extended.
+    RequestExtension {
+        /// An id for the request, unique within the project.
+        request_id: String,
+        /// The deadline's id.
+        deadline: String,
+        /// The date asked for.
+        new_due_on: NaiveDate,
+        /// Why.
+        reason: String,
+    },
+    /// Grant a pending extension request.
+    GrantExtension {
+        /// The request.
+        request_id: String,
+        /// The grounds of the decision.
+        reason: String,
+    },
+    /// Refuse a pending extension request.
+    RefuseExtension {
+        /// The request.
+        request_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// Lift the freeze of an overdue project.
+    LiftFreeze {
+        /// Why.
+        reason: String,
+    },
+    /// Move the project to a newer version of its definition (decided against the new version).
+    MigrateDefinition {
+        /// The version to move to.
+        to_version: u32,
+    },
 }
 
 impl Command {
@@ -332,6 +373,12 @@ impl Command {
             Command::RecordPublication(_) => "record_publication",
             Command::Cancel { .. } => "cancel",
             Command::RecordWaiver(_) => "record_waiver",
+            Command::FixPlan { .. } => "fix_plan",
+            Command::RequestExtension { .. } => "request_extension",
+            Command::GrantExtension { .. } => "grant_extension",
+            Command::RefuseExtension { .. } => "refuse_extension",
+            Command::LiftFreeze { .. } => "lift_freeze",
+            Command::MigrateDefinition { .. } => "migrate_definition",
         }
     }
 }

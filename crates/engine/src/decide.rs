@@ -111,6 +111,13 @@ fn command_words(kind: CommandKind) -> LocalizedText {
         CommandKind::RecordField => ("记录事项", "record a field"),
         CommandKind::RecordPublication => ("记录发布信息", "record the publication"),
         CommandKind::RecordWaiver => ("记录豁免", "record a waiver"),
+        CommandKind::FixPlan => ("下达计划", "fix the plan"),
+        CommandKind::RequestExtension => ("申请延期", "request an extension"),
+        CommandKind::DecideExtension => ("批准或拒绝延期", "grant or refuse an extension"),
+        CommandKind::LiftFreeze => ("解除冻结", "lift a freeze"),
+        CommandKind::MigrateDefinition => {
+            ("迁移流程定义版本", "migrate to a new definition version")
+        }
     };
     LocalizedText::new(zh, en)
 }
@@ -152,6 +159,9 @@ pub fn decide(
             "The project has not been created".to_string(),
         ));
     };
+    if let Command::MigrateDefinition { to_version } = command {
+        return decide_migration(state, definition, *to_version, actor, now);
+    }
     if project.definition_id != definition.id || project.definition_version != definition.version {
         return Err(Rejection::single(
             Unmet::new(
@@ -195,6 +205,41 @@ pub fn decide(
             )
             .with("stage", stage),
         ));
+    }
+    if let Some(freeze) = &state.frozen {
+        let allowed_while_frozen = match command {
+            Command::Cancel { .. }
+            | Command::RequestExtension { .. }
+            | Command::GrantExtension { .. }
+            | Command::RefuseExtension { .. }
+            | Command::LiftFreeze { .. } => true,
+            Command::FireAction { action, .. } => definition
+                .transition_from(stage, action)
+                .is_some_and(|transition| transition.cancels),
+            _ => false,
+        };
+        if !allowed_while_frozen {
+            let deadline = definition
+                .deadline(&freeze.deadline)
+                .map(|rule| rule.name.clone())
+                .unwrap_or_else(|| {
+                    LocalizedText::new(freeze.deadline.clone(), freeze.deadline.clone())
+                });
+            return Err(Rejection::single(
+                Unmet::new(
+                    "project_frozen",
+                    LocalizedText::new(
+                        format!("项目因「{}」逾期已被冻结：在监管部门解除冻结前，只能申请延期或撤销项目", deadline.zh),
+                        format!(
+                            "The project is frozen because the {} deadline is overdue: until the bureau lifts the freeze, only an extension or cancellation is possible",
+                            deadline.en
+                        ),
+                    ),
+                )
+                .with("deadline", freeze.deadline.as_str())
+                .with("frozen_since", freeze.since.to_rfc3339()),
+            ));
+        }
     }
     let today = local_date(now, definition.local_utc_offset);
     let situation = Situation {
@@ -609,6 +654,189 @@ pub fn decide(
             }
             EventBody::WaiverRecorded(waiver.clone())
         }
+        Command::FixPlan { due_dates } => {
+            check_permission(definition, actor, CommandKind::FixPlan, &mut reasons);
+            check_plan(definition, due_dates, today, &mut reasons);
+            EventBody::PlanFixed {
+                due_dates: due_dates.clone(),
+            }
+        }
+        Command::RequestExtension {
+            request_id,
+            deadline,
+            new_due_on,
+            reason,
+        } => {
+            check_permission(
+                definition,
+                actor,
+                CommandKind::RequestExtension,
+                &mut reasons,
+            );
+            if blank(request_id)
+                || state
+                    .extension_requests
+                    .iter()
+                    .any(|request| &request.request_id == request_id)
+            {
+                reasons.push(invalid(
+                    "request_id",
+                    format!("延期申请编号「{request_id}」为空或已存在"),
+                    format!("The extension request id '{request_id}' is empty or already used"),
+                ));
+            }
+            if blank(reason) {
+                reasons.push(invalid(
+                    "reason",
+                    "延期理由为空".to_string(),
+                    "The reason is empty".to_string(),
+                ));
+            }
+            let current_due_on = match state
+                .open_deadline(deadline)
+                .and_then(|entry| entry.times.map(|times| (entry, times)))
+            {
+                None => {
+                    reasons.push(invalid(
+                        "deadline",
+                        format!("没有正在计时的期限「{deadline}」"),
+                        format!("No deadline '{deadline}' is running"),
+                    ));
+                    today
+                }
+                Some((entry, times)) => {
+                    let may_decide = definition
+                        .roles_for(CommandKind::DecideExtension)
+                        .contains(&actor.role);
+                    check_extension(
+                        definition,
+                        entry,
+                        times,
+                        *new_due_on,
+                        today,
+                        !may_decide,
+                        &mut reasons,
+                    );
+                    times.due_on
+                }
+            };
+            EventBody::ExtensionRequested {
+                request_id: request_id.clone(),
+                deadline: deadline.clone(),
+                current_due_on,
+                requested_due_on: *new_due_on,
+                reason: reason.clone(),
+            }
+        }
+        Command::GrantExtension { request_id, reason }
+        | Command::RefuseExtension { request_id, reason } => {
+            let granting = matches!(command, Command::GrantExtension { .. });
+            check_permission(
+                definition,
+                actor,
+                CommandKind::DecideExtension,
+                &mut reasons,
+            );
+            if blank(reason) {
+                reasons.push(invalid(
+                    "reason",
+                    "决定理由为空".to_string(),
+                    "The grounds are empty".to_string(),
+                ));
+            }
+            let request = state
+                .extension_requests
+                .iter()
+                .find(|request| &request.request_id == request_id);
+            let Some(request) = request.filter(|request| request.decision.is_none()) else {
+                reasons.push(invalid(
+                    "request_id",
+                    format!("没有待决定的延期申请「{request_id}」"),
+                    format!("No pending extension request '{request_id}'"),
+                ));
+                return Err(Rejection { reasons });
+            };
+            if !granting {
+                EventBody::ExtensionRefused {
+                    request_id: request_id.clone(),
+                    deadline: request.deadline.clone(),
+                    reason: reason.clone(),
+                }
+            } else {
+                let running = state
+                    .open_deadline(&request.deadline)
+                    .and_then(|entry| entry.times.map(|times| (entry, times)));
+                let rule = definition.deadline(&request.deadline);
+                match (running, rule) {
+                    (Some((entry, times)), Some(rule)) => {
+                        check_extension(
+                            definition,
+                            entry,
+                            times,
+                            request.requested_due_on,
+                            today,
+                            false,
+                            &mut reasons,
+                        );
+                        match crate::deadline::extended_times(
+                            rule,
+                            request.requested_due_on,
+                            definition,
+                        ) {
+                            Ok(times) => EventBody::ExtensionGranted {
+                                request_id: request_id.clone(),
+                                deadline: request.deadline.clone(),
+                                times,
+                                reason: reason.clone(),
+                            },
+                            Err(error) => {
+                                reasons.push(Unmet::new(
+                                    "deadline_not_computable",
+                                    LocalizedText::new(
+                                        format!("无法计算新的期限：{error}"),
+                                        format!("The new deadline cannot be computed: {error}"),
+                                    ),
+                                ));
+                                return Err(Rejection { reasons });
+                            }
+                        }
+                    }
+                    _ => {
+                        reasons.push(invalid(
+                            "request_id",
+                            format!("延期申请「{request_id}」所涉期限已不在计时"),
+                            format!("The deadline of request '{request_id}' is no longer running"),
+                        ));
+                        return Err(Rejection { reasons });
+                    }
+                }
+            }
+        }
+        Command::LiftFreeze { reason } => {
+            check_permission(definition, actor, CommandKind::LiftFreeze, &mut reasons);
+            if state.frozen.is_none() {
+                reasons.push(Unmet::new(
+                    "not_frozen",
+                    LocalizedText::new(
+                        "项目未被冻结".to_string(),
+                        "The project is not frozen".to_string(),
+                    ),
+                ));
+            }
+            if blank(reason) {
+                reasons.push(invalid(
+                    "reason",
+                    "解除冻结理由为空".to_string(),
+                    "The reason is empty".to_string(),
+                ));
+            }
+            EventBody::FreezeLifted {
+                reason: reason.clone(),
+            }
+        }
+        Command::MigrateDefinition { to_version } => {
+            return decide_migration(state, definition, *to_version, actor, now);
+        }
     };
     if reasons.is_empty() {
         Ok(vec![event(now, actor, body)])
@@ -819,14 +1047,24 @@ fn decide_create(
     if !reasons.is_empty() {
         return Err(Rejection { reasons });
     }
-    Ok(vec![event(
+    let mut events = vec![event(
         now,
         actor,
         EventBody::ProjectCreated {
             project: project.clone(),
             stage: definition.initial_stage.clone(),
         },
-    )])
+    )];
+    let follow_up = crate::deadline::events_on_entering(
+        state,
+        definition,
+        "",
+        &definition.initial_stage,
+        None,
+        now,
+    );
+    events.extend(follow_up.into_iter().map(|body| event(now, actor, body)));
+    Ok(events)
 }
 
 fn unknown_action(
@@ -921,6 +1159,14 @@ fn fire(
         return Err(Rejection { reasons: unmet });
     }
     let from = situation.state.stage().to_string();
+    let follow_up = crate::deadline::events_on_entering(
+        situation.state,
+        situation.definition,
+        &from,
+        &transition.to,
+        Some(&transition.action),
+        now,
+    );
     let body = if transition.cancels {
         EventBody::ProjectCancelled {
             action: transition.action.clone(),
@@ -937,7 +1183,14 @@ fn fire(
             waived_guards,
         }
     };
-    Ok(vec![event(now, situation.actor, body)])
+    let mut events = Vec::with_capacity(1 + follow_up.len());
+    events.push(event(now, situation.actor, body));
+    events.extend(
+        follow_up
+            .into_iter()
+            .map(|body| event(now, situation.actor, body)),
+    );
+    Ok(events)
 }
 
 /// Every action from the current stage, with every reason `actor` cannot fire it `now`.
@@ -976,4 +1229,265 @@ pub fn available_actions(
             }
         })
         .collect()
+}
+
+fn check_plan(
+    definition: &WorkflowDefinition,
+    due_dates: &std::collections::BTreeMap<String, chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+    reasons: &mut Vec<Unmet>,
+) {
+    if due_dates.is_empty() {
+        reasons.push(invalid(
+            "due_dates",
+            "计划未给出任何期限".to_string(),
+            "The plan sets no date".to_string(),
+        ));
+    }
+    for (deadline, due_on) in due_dates {
+        let Some(rule) = definition.deadline(deadline).filter(|rule| rule.planned) else {
+            let planned: Vec<&str> = definition
+                .deadlines
+                .iter()
+                .filter(|rule| rule.planned)
+                .map(|rule| rule.id.as_str())
+                .collect();
+            reasons.push(invalid(
+                "due_dates",
+                format!(
+                    "计划不能设定期限「{deadline}」；可设定：{}",
+                    planned.join("、")
+                ),
+                format!(
+                    "The plan cannot set the deadline '{deadline}'; it can set: {}",
+                    planned.join(", ")
+                ),
+            ));
+            continue;
+        };
+        if *due_on <= today {
+            reasons.push(invalid(
+                "due_dates",
+                format!("「{}」的计划日期{due_on}不在今天之后", rule.name.zh),
+                format!(
+                    "The planned date {due_on} of the {} is not after today",
+                    rule.name.en
+                ),
+            ));
+        }
+        match rule.limit.add_to(today, definition.working_calendar()) {
+            Ok(limit) if *due_on > limit => reasons.push(
+                Unmet::new(
+                    "plan_beyond_limit",
+                    LocalizedText::new(
+                        format!("「{}」的计划日期{due_on}超出规定期限{}（最晚{limit}）", rule.name.zh, rule.limit.describe_zh()),
+                        format!(
+                            "The planned date {due_on} of the {} is beyond the limit of {} (at the latest {limit})",
+                            rule.name.en,
+                            rule.limit.describe_en()
+                        ),
+                    ),
+                )
+                .with("deadline", deadline.as_str())
+                .with("latest", limit.to_string()),
+            ),
+            Ok(_) => {}
+            Err(error) => reasons.push(Unmet::new(
+                "deadline_not_computable",
+                LocalizedText::new(format!("无法计算期限：{error}"), format!("The deadline cannot be computed: {error}")),
+            )),
+        }
+    }
+}
+
+fn check_extension(
+    definition: &WorkflowDefinition,
+    entry: &crate::state::DeadlineEntry,
+    times: crate::event::DeadlineTimes,
+    new_due_on: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+    check_lead_time: bool,
+    reasons: &mut Vec<Unmet>,
+) {
+    let rules = &definition.extensions;
+    let calendar = definition.working_calendar();
+    if new_due_on <= times.due_on {
+        reasons.push(invalid(
+            "new_due_on",
+            format!("申请的日期{new_due_on}不晚于现有期限{}", times.due_on),
+            format!(
+                "The date asked for, {new_due_on}, is not after the current deadline {}",
+                times.due_on
+            ),
+        ));
+    }
+    if let Some(max_count) = rules.max_count
+        && entry.extensions_granted >= max_count
+    {
+        reasons.push(
+            Unmet::new(
+                "too_many_extensions",
+                LocalizedText::new(
+                    format!(
+                        "该期限已延期{}次，最多{max_count}次",
+                        entry.extensions_granted
+                    ),
+                    format!(
+                        "This deadline was extended {} time(s); at most {max_count} are allowed",
+                        entry.extensions_granted
+                    ),
+                ),
+            )
+            .with("granted", entry.extensions_granted)
+            .with("max_count", max_count),
+        );
+    }
+    if let (Some(max_total), Some(original)) = (rules.max_total, entry.original_due_on) {
+        match max_total.add_to(original, calendar) {
+            Ok(latest) if new_due_on > latest => reasons.push(
+                Unmet::new(
+                    "extension_too_long",
+                    LocalizedText::new(
+                        format!("延期总计不得超过{}（原期限{original}，最晚{latest}）", max_total.describe_zh()),
+                        format!("Extensions may add at most {} in all (original deadline {original}, at the latest {latest})", max_total.describe_en()),
+                    ),
+                )
+                .with("latest", latest.to_string()),
+            ),
+            Ok(_) => {}
+            Err(error) => reasons.push(Unmet::new(
+                "deadline_not_computable",
+                LocalizedText::new(format!("无法计算期限：{error}"), format!("The deadline cannot be computed: {error}")),
+            )),
+        }
+    }
+    if check_lead_time && let Some(lead) = rules.request_at_least_before {
+        match lead.subtract_from(times.due_on, calendar) {
+            Ok(last_day) if today > last_day => reasons.push(
+                Unmet::new(
+                    "extension_requested_too_late",
+                    LocalizedText::new(
+                        format!("延期须在期限（{}）前至少{}申请，即不晚于{last_day}", times.due_on, lead.describe_zh()),
+                        format!("An extension must be requested at least {} before the deadline ({}), that is by {last_day}", lead.describe_en(), times.due_on),
+                    ),
+                )
+                .with("last_day", last_day.to_string()),
+            ),
+            Ok(_) => {}
+            Err(error) => reasons.push(Unmet::new(
+                "deadline_not_computable",
+                LocalizedText::new(format!("无法计算期限：{error}"), format!("The deadline cannot be computed: {error}")),
+            )),
+        }
+    }
+}
+
+/// Moves a project to `new_definition`, refused when its current stage or a running
+/// obligation (a deadline, a scheduled meeting's motion, a pending waiver) does not exist there.
+fn decide_migration(
+    state: &ProjectState,
+    new_definition: &WorkflowDefinition,
+    to_version: u32,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vec<Event>, Rejection> {
+    let Some(project) = &state.project else {
+        return Err(reject(
+            "project_not_created",
+            "项目尚未创建".to_string(),
+            "The project has not been created".to_string(),
+        ));
+    };
+    let mut reasons = Vec::new();
+    check_permission(
+        new_definition,
+        actor,
+        CommandKind::MigrateDefinition,
+        &mut reasons,
+    );
+    if new_definition.id != project.definition_id || new_definition.version != to_version {
+        reasons.push(invalid(
+            "to_version",
+            format!(
+                "提供的流程定义是 {}@{}，不是 {}@{to_version}",
+                new_definition.id, new_definition.version, project.definition_id
+            ),
+            format!(
+                "The definition given is {}@{}, not {}@{to_version}",
+                new_definition.id, new_definition.version, project.definition_id
+            ),
+        ));
+    }
+    if to_version <= project.definition_version {
+        reasons.push(invalid(
+            "to_version",
+            format!(
+                "只能迁移到更新的版本（当前第{}版）",
+                project.definition_version
+            ),
+            format!(
+                "A project can only move to a newer version (it follows version {})",
+                project.definition_version
+            ),
+        ));
+    }
+    let mut missing = Vec::new();
+    let stage = state.stage();
+    if new_definition.stage(stage).is_none() {
+        missing.push(format!("stage '{stage}'"));
+    }
+    for entry in state.deadlines.iter().filter(|entry| entry.is_open()) {
+        if new_definition.deadline(&entry.deadline).is_none() {
+            missing.push(format!("deadline '{}'", entry.deadline));
+        }
+    }
+    for meeting in &state.scheduled_meetings {
+        if !new_definition
+            .motions
+            .iter()
+            .any(|motion| motion.code == meeting.schedule.motion)
+        {
+            missing.push(format!("motion '{}'", meeting.schedule.motion));
+        }
+    }
+    let visit = state.current_visit();
+    for waiver in state.waivers.iter().filter(|waiver| waiver.visit == visit) {
+        let exists = new_definition
+            .transition_from(stage, &waiver.waiver.action)
+            .is_some_and(|transition| {
+                transition
+                    .guards
+                    .iter()
+                    .any(|guard| guard.id == waiver.waiver.guard)
+            });
+        if !exists {
+            missing.push(format!(
+                "guard '{}' of action '{}'",
+                waiver.waiver.guard, waiver.waiver.action
+            ));
+        }
+    }
+    if !missing.is_empty() {
+        reasons.push(
+            Unmet::new(
+                "migration_incompatible",
+                LocalizedText::new(
+                    format!("新版本中不存在：{}", missing.join("、")),
+                    format!("The new version lacks: {}", missing.join(", ")),
+                ),
+            )
+            .with("missing", missing),
+        );
+    }
+    if !reasons.is_empty() {
+        return Err(Rejection { reasons });
+    }
+    Ok(vec![event(
+        now,
+        actor,
+        EventBody::DefinitionMigrated {
+            from_version: project.definition_version,
+            to_version,
+        },
+    )])
 }

@@ -9,8 +9,9 @@ use crate::command::{
     Actor, Artifact, Comment, Disposition, FieldValue, MeetingRecord, MeetingSchedule, NewProject,
     Publication, Waiver,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The version of the event shapes written by this build.
 pub const EVENT_SCHEMA_VERSION: u32 = 1;
@@ -103,6 +104,167 @@ pub enum EventBody {
     PublicationRecorded(Publication),
     /// A waiver of a guard was recorded.
     WaiverRecorded(Waiver),
+    /// The plan was fixed: planned dates for deadlines.
+    PlanFixed {
+        /// The planned date of each deadline.
+        due_dates: BTreeMap<String, NaiveDate>,
+    },
+    /// A deadline started running.
+    DeadlineSet {
+        /// The deadline's id.
+        deadline: String,
+        /// The local date it started.
+        started_on: NaiveDate,
+        /// When it falls due, or `None` when it cannot be computed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        times: Option<DeadlineTimes>,
+        /// The planned date, when the plan set one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        planned_due_on: Option<NaiveDate>,
+        /// Why the date cannot be computed, when it cannot.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        problem: Option<String>,
+    },
+    /// A running deadline ended: met, or dropped because the project ended.
+    DeadlineClosed {
+        /// The deadline's id.
+        deadline: String,
+        /// How it ended.
+        outcome: DeadlineOutcome,
+        /// Days past the due date, when met late.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        days_late: Option<i64>,
+    },
+    /// The warning before a deadline went out.
+    DeadlineWarningGiven {
+        /// The deadline's id.
+        deadline: String,
+        /// Its due date.
+        due_on: NaiveDate,
+        /// When the warning fell due (the event's own instant is when it was noticed).
+        fell_due_at: DateTime<Utc>,
+    },
+    /// A deadline passed without being met: the project is overdue.
+    DeadlineMissed {
+        /// The deadline's id.
+        deadline: String,
+        /// Its due date.
+        due_on: NaiveDate,
+        /// When it fell due.
+        fell_due_at: DateTime<Utc>,
+    },
+    /// An overdue project was escalated to the bureau after the grace period.
+    ProjectEscalated {
+        /// The deadline's id.
+        deadline: String,
+        /// Its due date.
+        due_on: NaiveDate,
+        /// When escalation fell due.
+        fell_due_at: DateTime<Utc>,
+    },
+    /// An overdue project was frozen: no action but extension or cancellation until the freeze is lifted.
+    ProjectFrozen {
+        /// The deadline's id.
+        deadline: String,
+        /// When the freeze fell due.
+        fell_due_at: DateTime<Utc>,
+    },
+    /// The freeze was lifted.
+    FreezeLifted {
+        /// Why.
+        reason: String,
+    },
+    /// An extension was asked for.
+    ExtensionRequested {
+        /// The request's id.
+        request_id: String,
+        /// The deadline.
+        deadline: String,
+        /// The due date at the time of the request.
+        current_due_on: NaiveDate,
+        /// The date asked for.
+        requested_due_on: NaiveDate,
+        /// Why.
+        reason: String,
+    },
+    /// An extension was granted and the deadline moved.
+    ExtensionGranted {
+        /// The request's id.
+        request_id: String,
+        /// The deadline.
+        deadline: String,
+        /// The new times.
+        times: DeadlineTimes,
+        /// The grounds.
+        reason: String,
+    },
+    /// An extension was refused.
+    ExtensionRefused {
+        /// The request's id.
+        request_id: String,
+        /// The deadline.
+        deadline: String,
+        /// Why.
+        reason: String,
+    },
+    /// The next re-examination was scheduled.
+    ReexaminationScheduled {
+        /// The stage it applies to (the specification in force).
+        stage: String,
+        /// The local date the interval is counted from.
+        counted_from: NaiveDate,
+        /// When it falls due.
+        times: DeadlineTimes,
+    },
+    /// The warning before a re-examination went out.
+    ReexaminationWarningGiven {
+        /// Its due date.
+        due_on: NaiveDate,
+        /// When the warning fell due.
+        fell_due_at: DateTime<Utc>,
+    },
+    /// A re-examination fell due.
+    ReexaminationFellDue {
+        /// Its due date.
+        due_on: NaiveDate,
+        /// When it fell due.
+        fell_due_at: DateTime<Utc>,
+    },
+    /// The project moved to a newer version of its definition.
+    DefinitionMigrated {
+        /// The version left.
+        from_version: u32,
+        /// The version now followed.
+        to_version: u32,
+    },
+}
+
+/// How a running deadline ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineOutcome {
+    /// The project reached the stage that meets it.
+    Met,
+    /// The project ended (cancelled, withdrawn) before meeting it.
+    ProjectEnded,
+}
+
+/// The instants at which a deadline's warning, due date and escalation fall.
+///
+/// A deadline "on" a local day ends at the end of that day, so `due_at` is the start of the next
+/// local day; a warning goes out at the start of its day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DeadlineTimes {
+    /// The local due date.
+    pub due_on: NaiveDate,
+    /// When the warning falls due, if the rule has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_at: Option<DateTime<Utc>>,
+    /// When the deadline is missed: the end of the due date.
+    pub due_at: DateTime<Utc>,
+    /// When an overdue project is escalated, if the rule escalates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate_at: Option<DateTime<Utc>>,
 }
 
 impl EventBody {
@@ -122,6 +284,21 @@ impl EventBody {
             EventBody::FieldRecorded { .. } => "field_recorded",
             EventBody::PublicationRecorded(_) => "publication_recorded",
             EventBody::WaiverRecorded(_) => "waiver_recorded",
+            EventBody::PlanFixed { .. } => "plan_fixed",
+            EventBody::DeadlineSet { .. } => "deadline_set",
+            EventBody::DeadlineClosed { .. } => "deadline_closed",
+            EventBody::DeadlineWarningGiven { .. } => "deadline_warning_given",
+            EventBody::DeadlineMissed { .. } => "deadline_missed",
+            EventBody::ProjectEscalated { .. } => "project_escalated",
+            EventBody::ProjectFrozen { .. } => "project_frozen",
+            EventBody::FreezeLifted { .. } => "freeze_lifted",
+            EventBody::ExtensionRequested { .. } => "extension_requested",
+            EventBody::ExtensionGranted { .. } => "extension_granted",
+            EventBody::ExtensionRefused { .. } => "extension_refused",
+            EventBody::ReexaminationScheduled { .. } => "reexamination_scheduled",
+            EventBody::ReexaminationWarningGiven { .. } => "reexamination_warning_given",
+            EventBody::ReexaminationFellDue { .. } => "reexamination_fell_due",
+            EventBody::DefinitionMigrated { .. } => "definition_migrated",
         }
     }
 }

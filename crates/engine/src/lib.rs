@@ -10,8 +10,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod calendar;
 pub mod command;
+pub mod deadline;
 pub mod decide;
 pub mod definition;
 pub mod duration;
@@ -24,8 +26,10 @@ pub mod render;
 pub mod state;
 pub mod text;
 
+pub use audit::{AuditRecord, Digest256, verify};
 pub use calendar::{CalendarError, WorkingCalendar};
 pub use command::{Actor, Command};
+pub use deadline::{Deadline, next_deadline, tick};
 pub use decide::{AvailableAction, available_actions, decide};
 pub use definition::{DefinitionError, WorkflowDefinition};
 pub use event::{Event, EventBody};

@@ -9,8 +9,9 @@ use crate::command::{
     Actor, Artifact, Comment, Disposition, FieldValue, MeetingRecord, MeetingSchedule, NewProject,
     Publication, Waiver,
 };
+use crate::event::{DeadlineOutcome, DeadlineTimes};
 use crate::event::{Event, EventBody};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -128,6 +129,102 @@ pub struct WaiverEntry {
     pub visit: usize,
 }
 
+/// A deadline as it runs: planned and actual dates, extensions, and which alarms have gone out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadlineEntry {
+    /// The deadline's id in the definition.
+    pub deadline: String,
+    /// The local date it started.
+    pub started_on: NaiveDate,
+    /// The due date first set, before any extension.
+    pub original_due_on: Option<NaiveDate>,
+    /// The planned date from the plan, if any.
+    pub planned_due_on: Option<NaiveDate>,
+    /// The current times; `None` when the date cannot be computed.
+    pub times: Option<DeadlineTimes>,
+    /// Why the date cannot be computed, when it cannot.
+    pub problem: Option<String>,
+    /// Whether the warning for the current due date went out.
+    pub warned: bool,
+    /// Whether the current due date was missed.
+    pub missed: bool,
+    /// Whether the project was escalated for the current due date.
+    pub escalated: bool,
+    /// How many extensions were granted.
+    pub extensions_granted: u32,
+    /// How it ended, and when, once it has.
+    pub closed: Option<(DeadlineOutcome, DateTime<Utc>)>,
+    /// Days past the due date when it was met late.
+    pub days_late: Option<i64>,
+}
+
+impl DeadlineEntry {
+    /// Whether it is still running.
+    pub fn is_open(&self) -> bool {
+        self.closed.is_none()
+    }
+}
+
+/// An extension request and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExtensionRequestEntry {
+    /// The request's id.
+    pub request_id: String,
+    /// The deadline.
+    pub deadline: String,
+    /// The due date when asked.
+    pub current_due_on: NaiveDate,
+    /// The date asked for.
+    pub requested_due_on: NaiveDate,
+    /// Why.
+    pub reason: String,
+    /// Who asked.
+    pub requested_by: Actor,
+    /// When.
+    pub requested_at: DateTime<Utc>,
+    /// The decision: granted or not, by whom, when, why.
+    pub decision: Option<ExtensionDecision>,
+}
+
+/// The decision on an extension request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExtensionDecision {
+    /// Whether it was granted.
+    pub granted: bool,
+    /// Who decided.
+    pub decided_by: Actor,
+    /// When.
+    pub decided_at: DateTime<Utc>,
+    /// The grounds.
+    pub reason: String,
+}
+
+/// The freeze of an overdue project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FreezeEntry {
+    /// The deadline whose escalation froze it.
+    pub deadline: String,
+    /// When the freeze fell due.
+    pub since: DateTime<Utc>,
+}
+
+/// The next periodic re-examination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReexaminationEntry {
+    /// The stage it watches (the specification in force).
+    pub stage: String,
+    /// The date the interval is counted from.
+    pub counted_from: NaiveDate,
+    /// When it falls due.
+    pub times: DeadlineTimes,
+    /// Whether the warning went out.
+    pub warned: bool,
+    /// Whether it fell due.
+    pub fell_due: bool,
+    /// Whether the project left the stage since (the re-examination was opened).
+    pub settled: bool,
+}
+
 /// The state of one project, as of the last event applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct ProjectState {
@@ -155,6 +252,18 @@ pub struct ProjectState {
     pub waivers: Vec<WaiverEntry>,
     /// The reason the project was cancelled, if it was.
     pub cancellation_reason: Option<String>,
+    /// The plan's dates, by deadline id, once fixed.
+    pub plan: BTreeMap<String, NaiveDate>,
+    /// Every deadline started, oldest first.
+    pub deadlines: Vec<DeadlineEntry>,
+    /// Extension requests, oldest first.
+    pub extension_requests: Vec<ExtensionRequestEntry>,
+    /// The freeze, while the project is frozen.
+    pub frozen: Option<FreezeEntry>,
+    /// The next re-examination, once the specification is in force.
+    pub reexamination: Option<ReexaminationEntry>,
+    /// How many re-examinations have fallen due.
+    pub reexaminations_due: u32,
     /// Who last fired each action, for four-eyes guards.
     pub last_actor_of_action: BTreeMap<String, Actor>,
     /// How many events have been applied.
@@ -233,9 +342,36 @@ impl ProjectState {
             .map(|visit| visit.entered_at)
     }
 
+    /// The running deadline with id `deadline`, if any.
+    pub fn open_deadline(&self, deadline: &str) -> Option<&DeadlineEntry> {
+        self.deadlines
+            .iter()
+            .rev()
+            .find(|entry| entry.deadline == deadline && entry.is_open())
+    }
+
+    fn open_deadline_mut(&mut self, deadline: &str) -> Option<&mut DeadlineEntry> {
+        self.deadlines
+            .iter_mut()
+            .rev()
+            .find(|entry| entry.deadline == deadline && entry.is_open())
+    }
+
+    /// Whether any running deadline has been missed.
+    pub fn is_overdue(&self) -> bool {
+        self.deadlines
+            .iter()
+            .any(|entry| entry.is_open() && entry.missed)
+    }
+
     fn enter_stage(&mut self, stage: &str, at: DateTime<Utc>, action: &str, actor: &Actor) {
         if let Some(current) = self.visits.last_mut() {
             current.left_at = Some(at);
+            if let Some(reexamination) = &mut self.reexamination
+                && reexamination.stage == current.stage
+            {
+                reexamination.settled = true;
+            }
         }
         self.visits.push(StageVisit {
             stage: stage.to_string(),
@@ -248,31 +384,142 @@ impl ProjectState {
             .insert(action.to_string(), actor.clone());
     }
 
+    fn decide_request(
+        &mut self,
+        request_id: &str,
+        granted: bool,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) {
+        if let Some(request) = self
+            .extension_requests
+            .iter_mut()
+            .find(|request| request.request_id == request_id)
+        {
+            request.decision = Some(ExtensionDecision {
+                granted,
+                decided_by: actor.clone(),
+                decided_at: at,
+                reason: reason.to_string(),
+            });
+        }
+    }
+
+    /// Whether `event` could have happened in this state: the structural checks an auditor's
+    /// replay makes without the definition (a stage change starts from the current stage, a
+    /// disposition names a recorded comment, an alarm names a running deadline…).
+    pub fn check_applicable(&self, event: &EventBody) -> Result<(), String> {
+        if self.project.is_none() {
+            return match event {
+                EventBody::ProjectCreated { .. } => Ok(()),
+                other => Err(format!(
+                    "a {} event before the project was created",
+                    other.type_name()
+                )),
+            };
+        }
+        let stage = self.stage();
+        let running = |deadline: &str| {
+            if self.open_deadline(deadline).is_some() {
+                Ok(())
+            } else {
+                Err(format!("no deadline '{deadline}' is running"))
+            }
+        };
+        match event {
+            EventBody::ProjectCreated { .. } => Err("the project was created twice".to_string()),
+            EventBody::ActionFired { from, action, .. }
+            | EventBody::ProjectCancelled { from, action, .. } => {
+                if from == stage {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "'{action}' left stage '{from}', but the project was in '{stage}'"
+                    ))
+                }
+            }
+            EventBody::CommentDisposed { comment_id, .. } => {
+                if self
+                    .comments
+                    .iter()
+                    .any(|entry| &entry.comment.comment_id == comment_id)
+                {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "a disposition of comment '{comment_id}', which was never recorded"
+                    ))
+                }
+            }
+            EventBody::DeadlineClosed { deadline, .. }
+            | EventBody::DeadlineWarningGiven { deadline, .. }
+            | EventBody::DeadlineMissed { deadline, .. }
+            | EventBody::ProjectEscalated { deadline, .. }
+            | EventBody::ExtensionGranted { deadline, .. } => running(deadline),
+            EventBody::ExtensionRefused { request_id, .. } => {
+                if self
+                    .extension_requests
+                    .iter()
+                    .any(|request| &request.request_id == request_id && request.decision.is_none())
+                {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "a decision on extension request '{request_id}', which is not pending"
+                    ))
+                }
+            }
+            EventBody::FreezeLifted { .. } if self.frozen.is_none() => {
+                Err("a freeze was lifted, but the project was not frozen".to_string())
+            }
+            EventBody::ReexaminationWarningGiven { .. }
+            | EventBody::ReexaminationFellDue { .. }
+                if self.reexamination.is_none() =>
+            {
+                Err("a re-examination fell due, but none was scheduled".to_string())
+            }
+            EventBody::DefinitionMigrated { from_version, .. } => match &self.project {
+                Some(project) if project.definition_version == *from_version => Ok(()),
+                _ => Err(format!(
+                    "a migration from version {from_version}, which the project did not follow"
+                )),
+            },
+            _ => Ok(()),
+        }
+    }
+
     /// Records an event. It checks nothing and cannot fail: the rules were applied by `decide`.
     pub fn apply(&mut self, event: &Event) {
+        self.apply_owned(event.clone());
+    }
+
+    /// Records an event it may take apart, so that a replay of stored records copies nothing.
+    pub fn apply_owned(&mut self, event: Event) {
         let at = event.occurred_at;
-        let actor = &event.actor;
+        let actor = event.actor;
+        let actor = &actor;
         let visit = self.current_visit();
-        match &event.body {
+        match event.body {
             EventBody::ProjectCreated { project, stage } => {
-                self.project = Some(project.clone());
+                self.project = Some(project);
                 self.visits.push(StageVisit {
-                    stage: stage.clone(),
+                    stage,
                     entered_at: at,
                     left_at: None,
                     entered_by_action: None,
                     entered_by: actor.clone(),
                 });
             }
-            EventBody::ActionFired { action, to, .. } => self.enter_stage(to, at, action, actor),
+            EventBody::ActionFired { action, to, .. } => self.enter_stage(&to, at, &action, actor),
             EventBody::ProjectCancelled {
                 action, to, reason, ..
             } => {
-                self.enter_stage(to, at, action, actor);
-                self.cancellation_reason = Some(reason.clone());
+                self.enter_stage(&to, at, &action, actor);
+                self.cancellation_reason = Some(reason);
             }
             EventBody::ArtifactAttached(artifact) => self.artifacts.push(AttachedArtifact {
-                artifact: artifact.clone(),
+                artifact,
                 attached_at: at,
                 attached_by: actor.clone(),
                 visit,
@@ -282,7 +529,7 @@ impl ProjectState {
                     .extend(organisations.iter().cloned());
             }
             EventBody::CommentRecorded(comment) => self.comments.push(CommentEntry {
-                comment: comment.clone(),
+                comment,
                 recorded_at: at,
                 disposition: None,
             }),
@@ -294,52 +541,171 @@ impl ProjectState {
                 if let Some(entry) = self
                     .comments
                     .iter_mut()
-                    .find(|entry| &entry.comment.comment_id == comment_id)
+                    .find(|entry| entry.comment.comment_id == comment_id)
                 {
                     entry.disposition = Some(RecordedDisposition {
-                        disposition: *disposition,
+                        disposition,
                         reason: reason.clone(),
                         recorded_at: at,
                         recorded_by: actor.clone(),
                     });
                 }
             }
-            EventBody::MeetingScheduled(schedule) => {
-                self.scheduled_meetings.push(ScheduledMeeting {
-                    schedule: schedule.clone(),
-                    visit,
-                })
-            }
+            EventBody::MeetingScheduled(schedule) => self
+                .scheduled_meetings
+                .push(ScheduledMeeting { schedule, visit }),
             EventBody::MeetingRecorded(record) => self.meetings.push(HeldMeeting {
-                record: record.clone(),
+                record,
                 recorded_by: actor.clone(),
                 visit,
             }),
             EventBody::SignedOff { subject } => self.sign_offs.push(SignOffEntry {
-                subject: subject.clone(),
+                subject,
                 signed_by: actor.clone(),
                 signed_at: at,
                 visit,
             }),
             EventBody::FieldRecorded { field, value } => {
                 self.fields.insert(
-                    field.clone(),
+                    field,
                     FieldEntry {
-                        value: value.clone(),
+                        value,
                         recorded_at: at,
                         recorded_by: actor.clone(),
                     },
                 );
             }
             EventBody::PublicationRecorded(publication) => {
-                self.publication = Some(publication.clone());
+                self.publication = Some(publication);
             }
             EventBody::WaiverRecorded(waiver) => self.waivers.push(WaiverEntry {
-                waiver: waiver.clone(),
+                waiver,
                 recorded_by: actor.clone(),
                 recorded_at: at,
                 visit,
             }),
+            EventBody::PlanFixed { due_dates } => {
+                self.plan = due_dates;
+            }
+            EventBody::DeadlineSet {
+                deadline,
+                started_on,
+                times,
+                planned_due_on,
+                problem,
+            } => self.deadlines.push(DeadlineEntry {
+                deadline: deadline.clone(),
+                started_on,
+                original_due_on: times.map(|times| times.due_on),
+                planned_due_on,
+                times,
+                problem,
+                warned: false,
+                missed: false,
+                escalated: false,
+                extensions_granted: 0,
+                closed: None,
+                days_late: None,
+            }),
+            EventBody::DeadlineClosed {
+                deadline,
+                outcome,
+                days_late,
+            } => {
+                if let Some(entry) = self.open_deadline_mut(&deadline) {
+                    entry.closed = Some((outcome, at));
+                    entry.days_late = days_late;
+                }
+            }
+            EventBody::DeadlineWarningGiven { deadline, .. } => {
+                if let Some(entry) = self.open_deadline_mut(&deadline) {
+                    entry.warned = true;
+                }
+            }
+            EventBody::DeadlineMissed { deadline, .. } => {
+                if let Some(entry) = self.open_deadline_mut(&deadline) {
+                    entry.missed = true;
+                }
+            }
+            EventBody::ProjectEscalated { deadline, .. } => {
+                if let Some(entry) = self.open_deadline_mut(&deadline) {
+                    entry.escalated = true;
+                }
+            }
+            EventBody::ProjectFrozen {
+                deadline,
+                fell_due_at,
+            } => {
+                self.frozen = Some(FreezeEntry {
+                    deadline: deadline.clone(),
+                    since: fell_due_at,
+                });
+            }
+            EventBody::FreezeLifted { .. } => self.frozen = None,
+            EventBody::ExtensionRequested {
+                request_id,
+                deadline,
+                current_due_on,
+                requested_due_on,
+                reason,
+            } => self.extension_requests.push(ExtensionRequestEntry {
+                request_id,
+                deadline: deadline.clone(),
+                current_due_on,
+                requested_due_on,
+                reason: reason.clone(),
+                requested_by: actor.clone(),
+                requested_at: at,
+                decision: None,
+            }),
+            EventBody::ExtensionGranted {
+                request_id,
+                deadline,
+                times,
+                reason,
+            } => {
+                self.decide_request(&request_id, true, actor, at, &reason);
+                if let Some(entry) = self.open_deadline_mut(&deadline) {
+                    entry.times = Some(times);
+                    entry.warned = false;
+                    entry.missed = false;
+                    entry.escalated = false;
+                    entry.extensions_granted += 1;
+                }
+            }
+            EventBody::ExtensionRefused {
+                request_id, reason, ..
+            } => self.decide_request(&request_id, false, actor, at, &reason),
+            EventBody::ReexaminationScheduled {
+                stage,
+                counted_from,
+                times,
+            } => {
+                self.reexamination = Some(ReexaminationEntry {
+                    stage,
+                    counted_from,
+                    times,
+                    warned: false,
+                    fell_due: false,
+                    settled: false,
+                });
+            }
+            EventBody::ReexaminationWarningGiven { .. } => {
+                if let Some(reexamination) = &mut self.reexamination {
+                    reexamination.warned = true;
+                }
+            }
+            EventBody::ReexaminationFellDue { .. } => {
+                if let Some(reexamination) = &mut self.reexamination {
+                    reexamination.fell_due = true;
+                }
+                self.reexaminations_due += 1;
+            }
+            EventBody::DefinitionMigrated { to_version, .. } => {
+                if let Some(project) = &mut self.project {
+                    project.definition_version = to_version;
+                }
+            }
         }
         self.events_applied += 1;
         self.last_event_at = Some(at);

@@ -397,6 +397,15 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
     }
     permissions.sort_by_key(|(kind, _)| *kind);
 
+    let deadlines = convert_deadlines(validator, &known, raw.deadlines);
+    let extensions = raw
+        .extensions
+        .map(|extensions| convert_extensions(validator, extensions.into_inner()))
+        .unwrap_or_default();
+    let reexamination = raw
+        .reexamination
+        .and_then(|rule| convert_reexamination(validator, &known, rule.into_inner()));
+
     let mut outgoing: HashMap<String, Vec<usize>> = HashMap::new();
     for (index, transition) in transitions.iter().enumerate() {
         for stage in &transition.from {
@@ -429,6 +438,9 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
         stages,
         transitions,
         permissions,
+        deadlines,
+        extensions,
+        reexamination,
         outgoing,
         working_calendar: None,
     }
@@ -996,4 +1008,156 @@ fn date_ref(
         );
     }
     parsed
+}
+
+fn plain_duration(
+    validator: &mut Validator<'_>,
+    context: &str,
+    value: &Spanned<String>,
+) -> Option<DurationSpec> {
+    match value.get_ref().parse::<DurationSpec>() {
+        Ok(duration) => Some(duration),
+        Err(error) => {
+            validator.error(value.span(), format!("{context}: {error}"));
+            None
+        }
+    }
+}
+
+fn convert_deadlines(
+    validator: &mut Validator<'_>,
+    known: &Known,
+    raw: Vec<Spanned<super::raw::RawDeadline>>,
+) -> Vec<super::DeadlineRule> {
+    let mut ids = HashSet::new();
+    let mut deadlines = Vec::new();
+    for deadline in raw {
+        let deadline = deadline.into_inner();
+        let id_span = deadline.id.span();
+        let id = deadline.id.into_inner();
+        validator.check_code("deadline", &id, id_span.clone());
+        if !ids.insert(id.clone()) {
+            validator.error(id_span, format!("duplicate deadline id '{id}'"));
+            continue;
+        }
+        let context = format!("deadline '{id}'");
+        let start = deadline.starts_when_entering;
+        if !known.stages.contains(start.get_ref()) {
+            validator.error(
+                start.span(),
+                format!(
+                    "{context}: unknown stage '{}' in starts_when_entering",
+                    start.get_ref()
+                ),
+            );
+        }
+        let mut met_when_entering = Vec::new();
+        for stage in deadline.met_when_entering.into_iter().flatten() {
+            if !known.stages.contains(stage.get_ref()) {
+                validator.error(
+                    stage.span(),
+                    format!(
+                        "{context}: unknown stage '{}' in met_when_entering",
+                        stage.get_ref()
+                    ),
+                );
+            }
+            met_when_entering.push(stage.into_inner());
+        }
+        let limit = plain_duration(validator, &context, &deadline.limit);
+        let warning_before = deadline
+            .warning_before
+            .as_ref()
+            .and_then(|value| plain_duration(validator, &context, value));
+        let escalate_after = deadline
+            .escalate_after
+            .as_ref()
+            .and_then(|value| plain_duration(validator, &context, value));
+        if deadline.freeze_on_escalation && deadline.escalate_after.is_none() {
+            validator.error(
+                id_span,
+                format!("{context}: freeze_on_escalation needs escalate_after, the grace before escalation"),
+            );
+        }
+        let Some(limit) = limit else { continue };
+        deadlines.push(super::DeadlineRule {
+            id,
+            name: deadline.name,
+            starts_when_entering: start.into_inner(),
+            met_when_entering,
+            limit,
+            planned: deadline.planned,
+            warning_before,
+            escalate_after,
+            freeze_on_escalation: deadline.freeze_on_escalation,
+        });
+    }
+    deadlines
+}
+
+fn convert_extensions(
+    validator: &mut Validator<'_>,
+    raw: super::raw::RawExtensions,
+) -> super::ExtensionRules {
+    let context = "[extensions]";
+    let max_count = raw
+        .max_count
+        .and_then(|count| match u32::try_from(*count.get_ref()) {
+            Ok(value) => Some(value),
+            Err(_) => {
+                validator.error(
+                    count.span(),
+                    format!("{context}: max_count must be a whole number from 0 up"),
+                );
+                None
+            }
+        });
+    super::ExtensionRules {
+        max_count,
+        max_total: raw
+            .max_total
+            .as_ref()
+            .and_then(|value| plain_duration(validator, context, value)),
+        request_at_least_before: raw
+            .request_at_least_before
+            .as_ref()
+            .and_then(|value| plain_duration(validator, context, value)),
+    }
+}
+
+fn convert_reexamination(
+    validator: &mut Validator<'_>,
+    known: &Known,
+    raw: super::raw::RawReexamination,
+) -> Option<super::ReexaminationRule> {
+    let context = "[reexamination]";
+    if !known.stages.contains(raw.stage.get_ref()) {
+        validator.error(
+            raw.stage.span(),
+            format!("{context}: unknown stage '{}'", raw.stage.get_ref()),
+        );
+    }
+    for action in [Some(&raw.open_action), raw.restart_on_action.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        if !known.actions.contains(action.get_ref()) {
+            validator.error(
+                action.span(),
+                format!("{context}: unknown action '{}'", action.get_ref()),
+            );
+        }
+    }
+    let interval = plain_duration(validator, context, &raw.interval)?;
+    let warning_before = raw
+        .warning_before
+        .as_ref()
+        .and_then(|value| plain_duration(validator, context, value));
+    Some(super::ReexaminationRule {
+        stage: raw.stage.into_inner(),
+        interval,
+        open_action: raw.open_action.into_inner(),
+        restart_on_action: raw.restart_on_action.map(Spanned::into_inner),
+        warning_before,
+    })
 }

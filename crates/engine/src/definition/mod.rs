@@ -311,11 +311,21 @@ pub enum CommandKind {
     RecordPublication,
     /// Record a waiver of a guard.
     RecordWaiver,
+    /// Fix the project plan's deadlines.
+    FixPlan,
+    /// Ask for a deadline to be extended.
+    RequestExtension,
+    /// Grant or refuse an extension.
+    DecideExtension,
+    /// Lift the freeze of an overdue project.
+    LiftFreeze,
+    /// Move a project to a newer version of its definition.
+    MigrateDefinition,
 }
 
 impl CommandKind {
     /// Every kind, in the order definitions list them.
-    pub const ALL: [CommandKind; 11] = [
+    pub const ALL: [CommandKind; 16] = [
         CommandKind::CreateProject,
         CommandKind::AttachArtifact,
         CommandKind::RecordOrganisationsConsulted,
@@ -327,6 +337,11 @@ impl CommandKind {
         CommandKind::RecordField,
         CommandKind::RecordPublication,
         CommandKind::RecordWaiver,
+        CommandKind::FixPlan,
+        CommandKind::RequestExtension,
+        CommandKind::DecideExtension,
+        CommandKind::LiftFreeze,
+        CommandKind::MigrateDefinition,
     ];
 
     /// The kind's code as written in a definition's `[permissions]` table.
@@ -343,6 +358,11 @@ impl CommandKind {
             CommandKind::RecordField => "record_field",
             CommandKind::RecordPublication => "record_publication",
             CommandKind::RecordWaiver => "record_waiver",
+            CommandKind::FixPlan => "fix_plan",
+            CommandKind::RequestExtension => "request_extension",
+            CommandKind::DecideExtension => "decide_extension",
+            CommandKind::LiftFreeze => "lift_freeze",
+            CommandKind::MigrateDefinition => "migrate_definition",
         }
     }
 
@@ -352,6 +372,68 @@ impl CommandKind {
             .into_iter()
             .find(|kind| kind.code() == code)
     }
+}
+
+/// A deadline: a limit on how long a project may take from entering one stage until it reaches another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadlineRule {
+    /// Its id, such as `consultation` or `overall`.
+    pub id: String,
+    /// Its name for people.
+    pub name: LocalizedText,
+    /// The stage whose entry starts the clock.
+    pub starts_when_entering: String,
+    /// The stages whose entry meets it; empty means leaving the start stage meets it.
+    pub met_when_entering: Vec<String>,
+    /// The longest the definition allows.
+    pub limit: DurationSpec,
+    /// Whether the project plan may set a shorter length of its own.
+    pub planned: bool,
+    /// How long before the deadline a warning goes out.
+    pub warning_before: Option<DurationSpec>,
+    /// How long after the deadline an overdue project is escalated to the bureau.
+    pub escalate_after: Option<DurationSpec>,
+    /// Whether escalation also freezes the project.
+    pub freeze_on_escalation: bool,
+}
+
+impl DeadlineRule {
+    /// Whether entering `stage` from `from` meets this deadline.
+    pub fn is_met_by(&self, from: &str, stage: &str) -> bool {
+        if self.met_when_entering.is_empty() {
+            from == self.starts_when_entering && stage != self.starts_when_entering
+        } else {
+            self.met_when_entering
+                .iter()
+                .any(|candidate| candidate == stage)
+        }
+    }
+}
+
+/// Limits on extending deadlines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct ExtensionRules {
+    /// How many extensions one deadline may get; `None` for no limit.
+    pub max_count: Option<u32>,
+    /// How much one deadline may be extended in all, counted from its original date.
+    pub max_total: Option<DurationSpec>,
+    /// How long before the deadline a request must come.
+    pub request_at_least_before: Option<DurationSpec>,
+}
+
+/// Periodic re-examination of a specification in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReexaminationRule {
+    /// The stage in which the specification is in force.
+    pub stage: String,
+    /// How long after publication (or the last confirmation) re-examination falls due.
+    pub interval: DurationSpec,
+    /// The action the scheduler fires to open it.
+    pub open_action: String,
+    /// The action (a confirmation) that restarts the interval from its own date.
+    pub restart_on_action: Option<String>,
+    /// How long before it falls due a warning goes out.
+    pub warning_before: Option<DurationSpec>,
 }
 
 /// A validated workflow definition.
@@ -388,6 +470,12 @@ pub struct WorkflowDefinition {
     pub transitions: Vec<Transition>,
     /// The roles that may issue each kind of command other than an action.
     pub permissions: Vec<(CommandKind, Vec<String>)>,
+    /// The deadlines.
+    pub deadlines: Vec<DeadlineRule>,
+    /// Limits on extensions.
+    pub extensions: ExtensionRules,
+    /// Periodic re-examination, if the lifecycle has one.
+    pub reexamination: Option<ReexaminationRule>,
     #[serde(skip)]
     outgoing: HashMap<String, Vec<usize>>,
     #[serde(skip)]
@@ -453,7 +541,7 @@ impl WorkflowDefinition {
             .map_or(&[], |(_, roles)| roles.as_slice())
     }
 
-    fn named<'a>(items: &'a [NamedItem], code: &str) -> LocalizedText {
+    fn named(items: &[NamedItem], code: &str) -> LocalizedText {
         items
             .iter()
             .find(|item| item.code == code)
@@ -484,6 +572,11 @@ impl WorkflowDefinition {
     /// The name of a sign-off subject.
     pub fn sign_off_name(&self, code: &str) -> LocalizedText {
         Self::named(&self.sign_offs, code)
+    }
+
+    /// The deadline with id `id`.
+    pub fn deadline(&self, id: &str) -> Option<&DeadlineRule> {
+        self.deadlines.iter().find(|deadline| deadline.id == id)
     }
 
     /// The field with code `code`.

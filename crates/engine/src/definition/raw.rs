@@ -36,6 +36,44 @@ pub(super) struct RawDefinition {
     pub transitions: Vec<Spanned<RawTransition>>,
     #[serde(default)]
     pub permissions: BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub deadlines: Vec<Spanned<RawDeadline>>,
+    pub extensions: Option<Spanned<RawExtensions>>,
+    pub reexamination: Option<Spanned<RawReexamination>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDeadline {
+    pub id: Spanned<String>,
+    pub name: LocalizedText,
+    pub starts_when_entering: Spanned<String>,
+    pub met_when_entering: Option<Vec<Spanned<String>>>,
+    pub limit: Spanned<String>,
+    #[serde(default)]
+    pub planned: bool,
+    pub warning_before: Option<Spanned<String>>,
+    pub escalate_after: Option<Spanned<String>>,
+    #[serde(default)]
+    pub freeze_on_escalation: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExtensions {
+    pub max_count: Option<Spanned<i64>>,
+    pub max_total: Option<Spanned<String>>,
+    pub request_at_least_before: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReexamination {
+    pub stage: Spanned<String>,
+    pub interval: Spanned<String>,
+    pub open_action: Spanned<String>,
+    pub restart_on_action: Option<Spanned<String>>,
+    pub warning_before: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,447 @@
+//! The audit log: every event sealed in a record that carries the hash of the record before it.
+//!
+//! A record's hash is SHA-256 over a canonical byte encoding of its fields (see
+//! `docs/audit-format.md`): each field as a 4-byte big-endian length and its UTF-8 bytes, in a
+//! fixed order, no floating point anywhere. The event itself is hashed as the exact JSON text
+//! stored with the record, so a verifier in another language hashes bytes and never has to
+//! re-serialise JSON. Changing any byte of any record, deleting one or reordering them makes
+//! [`verify`] fail at that record or earlier.
+
+use crate::command::Actor;
+use crate::event::{EVENT_SCHEMA_VERSION, Event, EventBody};
+use crate::state::ProjectState;
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use uuid::Uuid;
+
+/// The domain separator hashed first, naming the encoding's version.
+pub const AUDIT_FORMAT: &str = "specflow-audit-v1";
+
+/// A SHA-256 digest.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Digest256(pub [u8; 32]);
+
+impl Digest256 {
+    /// The digest of nothing before the first record: 32 zero bytes.
+    pub const GENESIS: Digest256 = Digest256([0; 32]);
+
+    /// The digest as 64 lowercase hexadecimal digits.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Parses 64 hexadecimal digits.
+    pub fn from_hex(text: &str) -> Result<Digest256, hex::FromHexError> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text, &mut bytes)?;
+        Ok(Digest256(bytes))
+    }
+
+    /// The first 12 hexadecimal digits, for people.
+    pub fn short(&self) -> String {
+        let mut text = self.to_hex();
+        text.truncate(12);
+        text
+    }
+}
+
+impl fmt::Debug for Digest256 {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "Digest256({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for Digest256 {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.to_hex())
+    }
+}
+
+impl Serialize for Digest256 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest256 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Digest256::from_hex(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One sealed event of one project's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// The project.
+    pub project_id: Uuid,
+    /// 1, 2, 3… without gaps.
+    pub sequence: u64,
+    /// When the event happened, to the microsecond, in UTC.
+    pub recorded_at: DateTime<Utc>,
+    /// Who caused it.
+    pub actor_id: String,
+    /// In which role.
+    pub actor_role: String,
+    /// The command it came from, for idempotency; `None` for events specflow caused itself.
+    pub command_id: Option<Uuid>,
+    /// The event's type, such as `action_fired`.
+    pub event_type: String,
+    /// The version of the event's shape.
+    pub event_version: u32,
+    /// The event as JSON text, exactly as hashed.
+    pub event: String,
+    /// The previous record's hash (zeros for the first record).
+    pub previous_hash: Digest256,
+    /// This record's hash.
+    pub hash: Digest256,
+}
+
+/// The canonical text of an instant: RFC 3339, UTC, exactly six fractional digits, `Z`.
+pub fn canonical_instant(instant: DateTime<Utc>) -> String {
+    instant.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// An instant cut to the microsecond, the precision records keep (and PostgreSQL stores).
+pub fn to_record_precision(instant: DateTime<Utc>) -> DateTime<Utc> {
+    instant.trunc_subsecs(6)
+}
+
+fn put(hasher: &mut Sha256, bytes: &[u8]) {
+    // Lengths are u32: no field of a record approaches 4 GiB (artifacts are stored elsewhere).
+    let length = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+    hasher.update(length.to_be_bytes());
+    hasher.update(bytes);
+}
+
+fn put_decimal(hasher: &mut Sha256, value: u64) {
+    let mut buffer = itoa::Buffer::new();
+    put(hasher, buffer.format(value).as_bytes());
+}
+
+impl AuditRecord {
+    /// Seals an event as record `sequence` after a record whose hash is `previous_hash`.
+    pub fn seal(
+        project_id: Uuid,
+        sequence: u64,
+        previous_hash: Digest256,
+        command_id: Option<Uuid>,
+        event: &Event,
+    ) -> AuditRecord {
+        // Serialising our own event types to JSON cannot fail: they hold no maps with non-string keys.
+        let event_json = serde_json::to_string(&event.body).unwrap_or_default();
+        let mut record = AuditRecord {
+            project_id,
+            sequence,
+            recorded_at: to_record_precision(event.occurred_at),
+            actor_id: event.actor.id.clone(),
+            actor_role: event.actor.role.clone(),
+            command_id,
+            event_type: event.body.type_name().to_string(),
+            event_version: EVENT_SCHEMA_VERSION,
+            event: event_json,
+            previous_hash,
+            hash: Digest256::GENESIS,
+        };
+        record.hash = record.compute_hash();
+        record
+    }
+
+    /// The hash the record should have, from its fields (ignoring its `hash`).
+    pub fn compute_hash(&self) -> Digest256 {
+        let mut hasher = Sha256::new();
+        put(&mut hasher, AUDIT_FORMAT.as_bytes());
+        let mut uuid_buffer = Uuid::encode_buffer();
+        put(
+            &mut hasher,
+            self.project_id
+                .hyphenated()
+                .encode_lower(&mut uuid_buffer)
+                .as_bytes(),
+        );
+        put_decimal(&mut hasher, self.sequence);
+        put(&mut hasher, canonical_instant(self.recorded_at).as_bytes());
+        put(&mut hasher, self.actor_id.as_bytes());
+        put(&mut hasher, self.actor_role.as_bytes());
+        match self.command_id {
+            Some(command_id) => put(
+                &mut hasher,
+                command_id
+                    .hyphenated()
+                    .encode_lower(&mut uuid_buffer)
+                    .as_bytes(),
+            ),
+            None => put(&mut hasher, b""),
+        }
+        put(&mut hasher, self.event_type.as_bytes());
+        put_decimal(&mut hasher, u64::from(self.event_version));
+        put(&mut hasher, self.event.as_bytes());
+        let mut hex_buffer = [0u8; 64];
+        // Encoding 32 bytes into a 64-byte buffer always fits.
+        let previous = hex::encode_to_slice(self.previous_hash.0, &mut hex_buffer)
+            .ok()
+            .and_then(|()| std::str::from_utf8(&hex_buffer).ok())
+            .unwrap_or("");
+        put(&mut hasher, previous.as_bytes());
+        Digest256(hasher.finalize().into())
+    }
+
+    /// The event the record holds.
+    pub fn to_event(&self) -> Result<Event, serde_json::Error> {
+        Ok(Event {
+            occurred_at: self.recorded_at,
+            actor: Actor {
+                id: self.actor_id.clone(),
+                role: self.actor_role.clone(),
+            },
+            body: serde_json::from_str::<EventBody>(&self.event)?,
+        })
+    }
+}
+
+/// Seals a batch of events after the record `head` (or as the first records when `head` is `None`).
+pub fn seal_all(
+    project_id: Uuid,
+    head: Option<(u64, Digest256)>,
+    command_id: Option<Uuid>,
+    events: &[Event],
+) -> Vec<AuditRecord> {
+    let (mut sequence, mut previous) = head.unwrap_or((0, Digest256::GENESIS));
+    events
+        .iter()
+        .map(|event| {
+            sequence += 1;
+            let record = AuditRecord::seal(project_id, sequence, previous, command_id, event);
+            previous = record.hash;
+            record
+        })
+        .collect()
+}
+
+/// Why a chain does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChainFault {
+    /// The stored hash is not the hash of the record's fields: the record was edited.
+    #[error("hash mismatch: the record's fields hash to {computed}, but it says {stored}")]
+    HashMismatch {
+        /// What the fields hash to.
+        computed: String,
+        /// What the record says.
+        stored: String,
+    },
+    /// The record does not point to the record before it.
+    #[error("broken link: previous_hash is {found}, but the record before hashes to {expected}")]
+    BrokenLink {
+        /// The previous record's hash.
+        expected: String,
+        /// What this record says.
+        found: String,
+    },
+    /// A sequence number is missing or repeated.
+    #[error("gap: expected sequence {expected}, found {found}")]
+    Gap {
+        /// The sequence number expected.
+        expected: u64,
+        /// The one found.
+        found: u64,
+    },
+    /// The record belongs to another project.
+    #[error("the record belongs to project {found}, not {expected}")]
+    WrongProject {
+        /// The chain's project.
+        expected: Uuid,
+        /// The record's project.
+        found: Uuid,
+    },
+    /// Time went backwards.
+    #[error("out-of-order time: recorded at {this}, before the previous record at {previous}")]
+    TimeOutOfOrder {
+        /// The previous record's instant.
+        previous: String,
+        /// This record's instant.
+        this: String,
+    },
+    /// The event text is not an event this build can read.
+    #[error("the event cannot be read: {message}")]
+    UnreadableEvent {
+        /// What went wrong.
+        message: String,
+    },
+    /// The event could not have happened in the state before it.
+    #[error("the event is invalid for the state it was applied to: {message}")]
+    InvalidForState {
+        /// Why.
+        message: String,
+    },
+}
+
+/// The first bad record of a chain and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("record {sequence}: {fault}")]
+pub struct VerifyFailure {
+    /// The sequence number of the first bad record (as stored, or its position when unreadable).
+    pub sequence: u64,
+    /// What is wrong.
+    pub fault: ChainFault,
+}
+
+/// A verified chain: how many records, and its head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifiedChain {
+    /// The project.
+    pub project_id: Option<Uuid>,
+    /// Records checked.
+    pub records: u64,
+    /// The last record's hash.
+    pub head_hash: Digest256,
+}
+
+/// Verifies a chain one record at a time, so a long log can stream through in constant memory
+/// (apart from the project state it replays).
+#[derive(Debug, Default)]
+pub struct ChainVerifier {
+    project_id: Option<Uuid>,
+    expected_sequence: u64,
+    previous_hash: Digest256,
+    previous_time: Option<DateTime<Utc>>,
+    state: ProjectState,
+}
+
+impl ChainVerifier {
+    /// A verifier expecting record 1.
+    pub fn new() -> ChainVerifier {
+        ChainVerifier {
+            expected_sequence: 1,
+            ..ChainVerifier::default()
+        }
+    }
+
+    /// Checks the next record.
+    pub fn push(&mut self, record: &AuditRecord) -> Result<(), VerifyFailure> {
+        let fail = |fault| VerifyFailure {
+            sequence: record.sequence,
+            fault,
+        };
+        match self.project_id {
+            None => self.project_id = Some(record.project_id),
+            Some(expected) if expected != record.project_id => {
+                return Err(fail(ChainFault::WrongProject {
+                    expected,
+                    found: record.project_id,
+                }));
+            }
+            Some(_) => {}
+        }
+        if record.sequence != self.expected_sequence {
+            return Err(fail(ChainFault::Gap {
+                expected: self.expected_sequence,
+                found: record.sequence,
+            }));
+        }
+        if record.previous_hash != self.previous_hash {
+            return Err(fail(ChainFault::BrokenLink {
+                expected: self.previous_hash.to_hex(),
+                found: record.previous_hash.to_hex(),
+            }));
+        }
+        let computed = record.compute_hash();
+        if computed != record.hash {
+            return Err(fail(ChainFault::HashMismatch {
+                computed: computed.to_hex(),
+                stored: record.hash.to_hex(),
+            }));
+        }
+        if let Some(previous) = self.previous_time
+            && record.recorded_at < previous
+        {
+            return Err(fail(ChainFault::TimeOutOfOrder {
+                previous: canonical_instant(previous),
+                this: canonical_instant(record.recorded_at),
+            }));
+        }
+        let event = record.to_event().map_err(|error| {
+            fail(ChainFault::UnreadableEvent {
+                message: error.to_string(),
+            })
+        })?;
+        if event.body.type_name() != record.event_type {
+            return Err(fail(ChainFault::UnreadableEvent {
+                message: format!(
+                    "the record says {} but holds a {} event",
+                    record.event_type,
+                    event.body.type_name()
+                ),
+            }));
+        }
+        self.state
+            .check_applicable(&event.body)
+            .map_err(|message| fail(ChainFault::InvalidForState { message }))?;
+        self.state.apply_owned(event);
+        self.expected_sequence += 1;
+        self.previous_hash = record.hash;
+        self.previous_time = Some(record.recorded_at);
+        Ok(())
+    }
+
+    /// The result so far.
+    pub fn finish(self) -> VerifiedChain {
+        VerifiedChain {
+            project_id: self.project_id,
+            records: self.expected_sequence - 1,
+            head_hash: self.previous_hash,
+        }
+    }
+
+    /// The state replayed so far.
+    pub fn state(&self) -> &ProjectState {
+        &self.state
+    }
+}
+
+/// Proves a project's chain, or names the first bad record and why.
+pub fn verify<'a>(
+    records: impl IntoIterator<Item = &'a AuditRecord>,
+) -> Result<VerifiedChain, VerifyFailure> {
+    let mut verifier = ChainVerifier::new();
+    for record in records {
+        verifier.push(record)?;
+    }
+    Ok(verifier.finish())
+}
+
+/// Where to stop a replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOf {
+    /// After the record with this sequence number.
+    Sequence(u64),
+    /// After the last record at or before this instant.
+    Instant(DateTime<Utc>),
+}
+
+/// The state of a project as of a sequence number or an instant, by folding a prefix of its log.
+pub fn replay_as_of<'a>(
+    records: impl IntoIterator<Item = &'a AuditRecord>,
+    as_of: AsOf,
+) -> Result<ProjectState, VerifyFailure> {
+    let mut state = ProjectState::new();
+    for record in records {
+        let included = match as_of {
+            AsOf::Sequence(sequence) => record.sequence <= sequence,
+            AsOf::Instant(instant) => record.recorded_at <= instant,
+        };
+        if !included {
+            break;
+        }
+        let event = record.to_event().map_err(|error| VerifyFailure {
+            sequence: record.sequence,
+            fault: ChainFault::UnreadableEvent {
+                message: error.to_string(),
+            },
+        })?;
+        state.apply_owned(event);
+    }
+    Ok(state)
+}
