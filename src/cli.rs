@@ -18,6 +18,23 @@ pub enum TopCommand {
     /// Check, show and draw workflow definitions.
     #[command(subcommand)]
     Workflow(WorkflowCommand),
+    /// Run a scenario (timestamped commands) through the engine in memory and print the audit
+    /// log, the deadlines and the final state. Rejected commands are printed with their reasons.
+    Simulate {
+        /// The workflow definition file.
+        workflow: PathBuf,
+        /// The scenario file (see docs/scenarios.md).
+        scenario: PathBuf,
+        /// Where the working-day calendars are (default: `calendars/` beside the definition).
+        #[arg(long)]
+        calendars: Option<PathBuf>,
+        /// The language of names and messages.
+        #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+        language: LanguageArg,
+        /// Print the audit records as JSON Lines instead of the report.
+        #[arg(long)]
+        jsonl: bool,
+    },
 }
 
 /// `specflow workflow ...`

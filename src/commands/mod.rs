@@ -1,5 +1,6 @@
 //! The subcommands: each turns parsed arguments into work and says how it went.
 
+mod simulate;
 mod workflow;
 
 use crate::cli::{Cli, TopCommand};
@@ -9,5 +10,18 @@ use std::process::ExitCode;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         TopCommand::Workflow(command) => workflow::run(command),
+        TopCommand::Simulate {
+            workflow,
+            scenario,
+            calendars,
+            language,
+            jsonl,
+        } => simulate::run(
+            &workflow,
+            &scenario,
+            calendars.as_deref(),
+            language.into(),
+            jsonl,
+        ),
     }
 }

@@ -231,7 +231,7 @@ pub fn decide(
                     LocalizedText::new(
                         format!("项目因「{}」逾期已被冻结：在监管部门解除冻结前，只能申请延期或撤销项目", deadline.zh),
                         format!(
-                            "The project is frozen because the {} deadline is overdue: until the bureau lifts the freeze, only an extension or cancellation is possible",
+                            "The project is frozen because the {} is overdue: until the bureau lifts the freeze, only an extension or cancellation is possible",
                             deadline.en
                         ),
                     ),
@@ -1245,6 +1245,8 @@ fn check_plan(
         ));
     }
     for (deadline, due_on) in due_dates {
+        // The limit is checked when the deadline starts (the plan cannot stretch it), since a
+        // later stage's clock has not started yet when the plan is fixed.
         let Some(rule) = definition.deadline(deadline).filter(|rule| rule.planned) else {
             let planned: Vec<&str> = definition
                 .deadlines
@@ -1274,28 +1276,6 @@ fn check_plan(
                     rule.name.en
                 ),
             ));
-        }
-        match rule.limit.add_to(today, definition.working_calendar()) {
-            Ok(limit) if *due_on > limit => reasons.push(
-                Unmet::new(
-                    "plan_beyond_limit",
-                    LocalizedText::new(
-                        format!("「{}」的计划日期{due_on}超出规定期限{}（最晚{limit}）", rule.name.zh, rule.limit.describe_zh()),
-                        format!(
-                            "The planned date {due_on} of the {} is beyond the limit of {} (at the latest {limit})",
-                            rule.name.en,
-                            rule.limit.describe_en()
-                        ),
-                    ),
-                )
-                .with("deadline", deadline.as_str())
-                .with("latest", limit.to_string()),
-            ),
-            Ok(_) => {}
-            Err(error) => reasons.push(Unmet::new(
-                "deadline_not_computable",
-                LocalizedText::new(format!("无法计算期限：{error}"), format!("The deadline cannot be computed: {error}")),
-            )),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod guard;
 pub mod location;
 pub mod rejection;
 pub mod render;
+pub mod scenario;
 pub mod state;
 pub mod text;
 

@@ -345,3 +345,481 @@ pub fn dot(definition: &WorkflowDefinition, language: Language) -> String {
     out.push_str("}\n");
     out
 }
+
+fn local_time(instant: chrono::DateTime<chrono::Utc>, definition: &WorkflowDefinition) -> String {
+    instant
+        .with_timezone(&definition.local_utc_offset)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// One event in a line, for logs and simulations.
+pub fn event_summary(
+    body: &crate::event::EventBody,
+    definition: &WorkflowDefinition,
+    language: Language,
+) -> String {
+    use crate::event::{DeadlineOutcome, EventBody};
+    let stage = |code: &str| definition.stage_name(code).get(language).to_string();
+    let deadline = |id: &str| {
+        definition.deadline(id).map_or_else(
+            || id.to_string(),
+            |rule| rule.name.get(language).to_string(),
+        )
+    };
+    match body {
+        EventBody::ProjectCreated {
+            project,
+            stage: initial,
+        } => format!(
+            "created {} \"{}\" ({}) in {}",
+            project.code,
+            project.title.get(language),
+            definition
+                .specification_kind_name(&project.specification_kind)
+                .get(language),
+            stage(initial)
+        ),
+        EventBody::ActionFired {
+            action,
+            from,
+            to,
+            reason,
+            waived_guards,
+        } => {
+            let mut line = format!("{action}: {} -> {}", stage(from), stage(to));
+            if let Some(reason) = reason {
+                let _ = write!(line, "; reason: {reason}");
+            }
+            if !waived_guards.is_empty() {
+                let _ = write!(line, "; waived: {}", waived_guards.join(", "));
+            }
+            line
+        }
+        EventBody::ProjectCancelled {
+            from, to, reason, ..
+        } => {
+            format!(
+                "cancelled: {} -> {}; reason: {reason}",
+                stage(from),
+                stage(to)
+            )
+        }
+        EventBody::ArtifactAttached(artifact) => format!(
+            "attached {} \"{}\" ({} bytes, sha256 {})",
+            definition.artifact_kind_name(&artifact.kind).get(language),
+            artifact.file_name,
+            artifact.size_bytes,
+            artifact.sha256.get(..12).unwrap_or(&artifact.sha256)
+        ),
+        EventBody::OrganisationsConsultedRecorded { organisations } => {
+            format!("+{} organisations consulted", organisations.len())
+        }
+        EventBody::CommentRecorded(comment) => {
+            format!(
+                "comment {} from {}",
+                comment.comment_id, comment.organisation
+            )
+        }
+        EventBody::CommentDisposed {
+            comment_id,
+            disposition,
+            reason,
+        } => {
+            let mut line = format!("comment {comment_id}: {}", disposition.name().get(language));
+            if let Some(reason) = reason {
+                let _ = write!(line, " ({reason})");
+            }
+            line
+        }
+        EventBody::MeetingScheduled(schedule) => format!(
+            "{} meeting {} scheduled for {} (documents sent {})",
+            definition.motion_name(&schedule.motion).get(language),
+            schedule.meeting_id,
+            schedule.meeting_on,
+            schedule.documents_sent_on
+        ),
+        EventBody::MeetingRecorded(record) => {
+            let tally = record.tally();
+            format!(
+                "{} meeting {} held {} ({}): roll {}, present {}, for {}, against {}, abstain {}, non-voting {}",
+                definition.motion_name(&record.motion).get(language),
+                record.meeting_id,
+                record.held_on,
+                match record.form {
+                    crate::definition::MeetingForm::Meeting => "at a meeting",
+                    crate::definition::MeetingForm::Letter => "by letter",
+                },
+                tally.roll,
+                tally.present,
+                tally.in_favour,
+                tally.against,
+                tally.abstain,
+                record.non_voting_present.len()
+            )
+        }
+        EventBody::SignedOff { subject } => {
+            format!(
+                "signed off: {}",
+                definition.sign_off_name(subject).get(language)
+            )
+        }
+        EventBody::FieldRecorded { field, .. } => {
+            format!("recorded {}", definition.field_name(field).get(language))
+        }
+        EventBody::PublicationRecorded(publication) => format!(
+            "published {} on {}, effective {}",
+            publication.specification_number,
+            publication.publication_date,
+            publication.effective_date
+        ),
+        EventBody::WaiverRecorded(waiver) => format!(
+            "waiver of {}/{} by {}: {}",
+            waiver.action, waiver.guard, waiver.authority, waiver.reason
+        ),
+        EventBody::PlanFixed { due_dates } => {
+            let dates: Vec<String> = due_dates
+                .iter()
+                .map(|(id, date)| format!("{} {date}", deadline(id)))
+                .collect();
+            format!("plan fixed: {}", dates.join(", "))
+        }
+        EventBody::DeadlineSet {
+            deadline: id,
+            times,
+            planned_due_on,
+            problem,
+            ..
+        } => match (times, problem) {
+            (Some(times), _) => {
+                let planned = planned_due_on
+                    .map(|date| format!(" (planned {date})"))
+                    .unwrap_or_default();
+                format!("deadline {} due {}{planned}", deadline(id), times.due_on)
+            }
+            (None, Some(problem)) => {
+                format!("deadline {}: not computable: {problem}", deadline(id))
+            }
+            (None, None) => format!("deadline {}: not computable", deadline(id)),
+        },
+        EventBody::DeadlineClosed {
+            deadline: id,
+            outcome,
+            days_late,
+        } => match (outcome, days_late) {
+            (DeadlineOutcome::Met, Some(days)) => {
+                format!("deadline {} met, {days} days late", deadline(id))
+            }
+            (DeadlineOutcome::Met, None) => format!("deadline {} met on time", deadline(id)),
+            (DeadlineOutcome::ProjectEnded, _) => {
+                format!("deadline {} dropped: the project ended", deadline(id))
+            }
+        },
+        EventBody::DeadlineWarningGiven {
+            deadline: id,
+            due_on,
+            ..
+        } => {
+            format!("warning: {} due {due_on}", deadline(id))
+        }
+        EventBody::DeadlineMissed {
+            deadline: id,
+            due_on,
+            ..
+        } => {
+            format!("OVERDUE: {} was due {due_on}", deadline(id))
+        }
+        EventBody::ProjectEscalated {
+            deadline: id,
+            due_on,
+            ..
+        } => {
+            format!("escalated to the bureau: {} was due {due_on}", deadline(id))
+        }
+        EventBody::ProjectFrozen { deadline: id, .. } => {
+            format!("FROZEN: {} overdue", deadline(id))
+        }
+        EventBody::FreezeLifted { reason } => format!("freeze lifted: {reason}"),
+        EventBody::ExtensionRequested {
+            request_id,
+            deadline: id,
+            requested_due_on,
+            reason,
+            ..
+        } => format!(
+            "extension {request_id} of {} to {requested_due_on} requested: {reason}",
+            deadline(id)
+        ),
+        EventBody::ExtensionGranted {
+            request_id,
+            deadline: id,
+            times,
+            ..
+        } => format!(
+            "extension {request_id} granted: {} now due {}",
+            deadline(id),
+            times.due_on
+        ),
+        EventBody::ExtensionRefused {
+            request_id, reason, ..
+        } => format!("extension {request_id} refused: {reason}"),
+        EventBody::ReexaminationScheduled {
+            counted_from,
+            times,
+            ..
+        } => format!(
+            "re-examination due {} (counted from {counted_from})",
+            times.due_on
+        ),
+        EventBody::ReexaminationWarningGiven { due_on, .. } => {
+            format!("warning: re-examination due {due_on}")
+        }
+        EventBody::ReexaminationFellDue { due_on, .. } => {
+            format!("re-examination fell due ({due_on})")
+        }
+        EventBody::DefinitionMigrated {
+            from_version,
+            to_version,
+        } => format!("migrated from version {from_version} to {to_version}"),
+    }
+}
+
+/// A simulation as text: the log with rejections in place, the deadlines, and the final state.
+pub fn simulation_report(
+    report: &crate::scenario::SimulationReport,
+    definition: &WorkflowDefinition,
+    language: Language,
+) -> String {
+    use crate::scenario::StepOutcome;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Audit log of project {} (times in UTC{})",
+        report.project_id, definition.local_utc_offset
+    );
+    let mut printed = 0usize;
+    let print_record = |out: &mut String, record: &crate::audit::AuditRecord| {
+        let summary = record
+            .to_event()
+            .map(|event| event_summary(&event.body, definition, language))
+            .unwrap_or_else(|error| format!("(unreadable event: {error})"));
+        let _ = writeln!(
+            out,
+            "  {:>4}  {}  {:<28}  {}  [{}]",
+            record.sequence,
+            local_time(record.recorded_at, definition),
+            format!("{} ({})", record.actor_id, record.actor_role),
+            summary,
+            record.hash.short()
+        );
+    };
+    for outcome in &report.outcomes {
+        match outcome {
+            StepOutcome::Accepted { sequences, .. } => {
+                while let Some(record) = report.records.get(printed) {
+                    if record.sequence > sequences.1 {
+                        break;
+                    }
+                    print_record(&mut out, record);
+                    printed += 1;
+                }
+            }
+            StepOutcome::Rejected { step, rejection } => {
+                while let Some(record) = report.records.get(printed) {
+                    if record.recorded_at > step.at {
+                        break;
+                    }
+                    print_record(&mut out, record);
+                    printed += 1;
+                }
+                let what = match &step.command {
+                    crate::command::Command::FireAction { action, .. } => {
+                        format!("fire_action {action}")
+                    }
+                    other => other.kind_name().to_string(),
+                };
+                let _ = writeln!(
+                    out,
+                    "     ✗  {}  {:<28}  REJECTED {what} (scenario line {})",
+                    local_time(step.at, definition),
+                    format!("{} ({})", step.actor.id, step.actor.role),
+                    step.line
+                );
+                for reason in &rejection.reasons {
+                    let _ = writeln!(
+                        out,
+                        "          - {}: {}",
+                        reason.code,
+                        reason.message.get(language)
+                    );
+                }
+            }
+        }
+    }
+    for record in report.records.iter().skip(printed) {
+        print_record(&mut out, record);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Deadlines");
+    let rows: Vec<[String; 6]> = report
+        .state
+        .deadlines
+        .iter()
+        .map(|entry| {
+            let name = definition.deadline(&entry.deadline).map_or_else(
+                || entry.deadline.clone(),
+                |rule| rule.name.get(language).to_string(),
+            );
+            let status = match (&entry.closed, entry.missed) {
+                (Some((crate::event::DeadlineOutcome::Met, _)), _) => match entry.days_late {
+                    Some(days) => format!("met {days} days late"),
+                    None => "met".to_string(),
+                },
+                (Some((crate::event::DeadlineOutcome::ProjectEnded, _)), _) => {
+                    "dropped".to_string()
+                }
+                (None, true) => "OVERDUE".to_string(),
+                (None, false) => "running".to_string(),
+            };
+            let date = |date: Option<chrono::NaiveDate>| {
+                date.map_or_else(|| "-".to_string(), |date| date.to_string())
+            };
+            [
+                name,
+                entry.started_on.to_string(),
+                date(entry.planned_due_on),
+                date(entry.original_due_on),
+                date(entry.times.map(|times| times.due_on)),
+                format!(
+                    "{status}{}",
+                    if entry.extensions_granted > 0 {
+                        format!(", {} extension(s)", entry.extensions_granted)
+                    } else {
+                        String::new()
+                    }
+                ),
+            ]
+        })
+        .collect();
+    write_table(
+        &mut out,
+        &[
+            "deadline", "started", "planned", "original", "due", "status",
+        ],
+        &rows,
+    );
+    if let Some(reexamination) = &report.state.reexamination {
+        let _ = writeln!(
+            out,
+            "  re-examination due {} (counted from {}){}",
+            reexamination.times.due_on,
+            reexamination.counted_from,
+            if reexamination.settled {
+                ", opened"
+            } else {
+                ""
+            }
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Final state");
+    let state = &report.state;
+    if let Some(project) = &state.project {
+        let _ = writeln!(
+            out,
+            "  project: {} \"{}\"",
+            project.code,
+            project.title.get(language)
+        );
+        let _ = writeln!(
+            out,
+            "  definition: {} v{}",
+            project.definition_id, project.definition_version
+        );
+    }
+    if let Some(visit) = state.visits.last() {
+        let _ = writeln!(
+            out,
+            "  stage: {} since {}{}",
+            definition.stage_name(&visit.stage).get(language),
+            local_time(visit.entered_at, definition),
+            if state.frozen.is_some() {
+                " (FROZEN)"
+            } else {
+                ""
+            }
+        );
+    }
+    let path: Vec<String> = state
+        .visits
+        .iter()
+        .map(|visit| {
+            definition
+                .stage_name(&visit.stage)
+                .get(language)
+                .to_string()
+        })
+        .collect();
+    let _ = writeln!(out, "  path: {}", path.join(" -> "));
+    let disposed = state
+        .comments
+        .iter()
+        .filter(|entry| entry.disposition.is_some())
+        .count();
+    let _ = writeln!(
+        out,
+        "  artifacts: {}; organisations consulted: {}; comments: {} ({} disposed); meetings: {}",
+        state.artifacts.len(),
+        state.organisations_consulted.len(),
+        state.comments.len(),
+        disposed,
+        state.meetings.len()
+    );
+    if let Some(publication) = &state.publication {
+        let _ = writeln!(
+            out,
+            "  published: {} on {}, effective {}",
+            publication.specification_number,
+            publication.publication_date,
+            publication.effective_date
+        );
+    }
+    match crate::deadline::next_deadline(state) {
+        Some(next) => {
+            let _ = writeln!(
+                out,
+                "  next deadline: {:?} of {} at {}",
+                next.kind,
+                next.deadline,
+                local_time(next.at, definition)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  next deadline: none");
+        }
+    }
+    let rejected = report
+        .outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, StepOutcome::Rejected { .. }))
+        .count();
+    let _ = writeln!(
+        out,
+        "  steps: {} accepted, {rejected} rejected",
+        report.outcomes.len() - rejected
+    );
+    match crate::audit::verify(&report.records) {
+        Ok(chain) => {
+            let _ = writeln!(
+                out,
+                "  chain: {} records verified, head {}",
+                chain.records,
+                chain.head_hash.short()
+            );
+        }
+        Err(failure) => {
+            let _ = writeln!(out, "  chain: BROKEN at {failure}");
+        }
+    }
+    out
+}

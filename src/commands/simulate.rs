@@ -1,0 +1,63 @@
+//! `specflow simulate WORKFLOW SCENARIO`: a scenario through the engine, in memory.
+
+use crate::workflow_files::load_definition;
+use specflow_engine::Language;
+use specflow_engine::render::simulation_report;
+use specflow_engine::scenario::{StepOutcome, parse_scenario, simulate};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Runs the simulation and prints its report; exit 1 when a file is invalid.
+pub fn run(
+    workflow: &Path,
+    scenario_path: &Path,
+    calendars: Option<&Path>,
+    language: Language,
+    jsonl: bool,
+) -> anyhow::Result<ExitCode> {
+    let definition = match load_definition(workflow, calendars) {
+        Ok(definition) => definition,
+        Err(problems) => {
+            for problem in problems {
+                eprintln!("{problem}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let text = std::fs::read_to_string(scenario_path)
+        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", scenario_path.display()))?;
+    let scenario = match parse_scenario(&scenario_path.display().to_string(), &text) {
+        Ok(scenario) => scenario,
+        Err(problems) => {
+            for problem in problems {
+                eprintln!("{problem}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let report = simulate(&definition, &scenario);
+    let stdout = std::io::stdout();
+    let mut stdout = stdout.lock();
+    if jsonl {
+        for record in &report.records {
+            serde_json::to_writer(&mut stdout, record)?;
+            writeln!(stdout)?;
+        }
+    } else {
+        write!(
+            stdout,
+            "{}",
+            simulation_report(&report, &definition, language)
+        )?;
+    }
+    let rejected = report
+        .outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, StepOutcome::Rejected { .. }))
+        .count();
+    if rejected > 0 {
+        eprintln!("{rejected} step(s) were rejected; see the report for the reasons");
+    }
+    Ok(ExitCode::SUCCESS)
+}
