@@ -79,7 +79,8 @@ pub struct AuditRecord {
     pub project_id: Uuid,
     /// 1, 2, 3… without gaps.
     pub sequence: u64,
-    /// When the event happened, to the microsecond, in UTC.
+    /// When the event happened, to the microsecond, in UTC; written in its canonical text.
+    #[serde(with = "canonical_instant_serde")]
     pub recorded_at: DateTime<Utc>,
     /// Who caused it.
     pub actor_id: String,
@@ -102,6 +103,25 @@ pub struct AuditRecord {
 /// The canonical text of an instant: RFC 3339, UTC, exactly six fractional digits, `Z`.
 pub fn canonical_instant(instant: DateTime<Utc>) -> String {
     instant.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+mod canonical_instant_serde {
+    //! Instants in records are written exactly as they are hashed, so an exported record can be
+    //! verified by hashing its fields as text.
+
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(instant: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&super::canonical_instant(*instant))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|instant| instant.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// An instant cut to the microsecond, the precision records keep (and PostgreSQL stores).
@@ -444,4 +464,28 @@ pub fn replay_as_of<'a>(
         state.apply_owned(event);
     }
     Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOCUMENT: &str = include_str!("../../../docs/audit-format.md");
+
+    fn block_after(marker: &str) -> &'static str {
+        let after = DOCUMENT.split(marker).nth(1).unwrap_or_default();
+        let start = after.find('\n').map_or(0, |index| index + 1);
+        let body = &after[start..];
+        let body = body.split_once('\n').map_or("", |(_, rest)| rest);
+        body.split("```").next().unwrap_or_default().trim()
+    }
+
+    #[test]
+    fn worked_example_in_the_documentation_hashes_as_stated() {
+        let record: AuditRecord =
+            serde_json::from_str(block_after("<!-- example-record -->")).unwrap_or_else(|error| panic!("{error}"));
+        let expected = block_after("<!-- example-hash -->");
+        assert_eq!(record.compute_hash().to_hex(), expected);
+        assert_eq!(record.hash.to_hex(), expected);
+    }
 }

@@ -1,0 +1,6 @@
+//! The `specflow` package's one integration-test binary (one binary links once and runs fast).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod architecture;
+mod cli;
