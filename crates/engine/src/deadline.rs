@@ -158,14 +158,21 @@ pub fn events_on_entering(
         } else {
             None
         };
-        let computed = rule
-            .limit
-            .add_to(today, definition.working_calendar())
-            .and_then(|limit_due| {
-                // The plan may set an earlier date, never a later one than the definition allows.
-                let due_on = planned_due_on.map_or(limit_due, |planned| planned.min(limit_due));
-                rule_times(rule, due_on, definition)
-            });
+        // The plan may set an earlier date, never a later one than the definition allows.
+        let due_on = match (
+            rule.limit.add_to(today, definition.working_calendar()),
+            planned_due_on,
+        ) {
+            (Ok(limit_due), Some(planned)) => Ok(planned.min(limit_due)),
+            (Ok(limit_due), None) => Ok(limit_due),
+            // The limit runs past the calendars on file, but the planned date comes before the
+            // first day that cannot be counted, so it is certainly within the limit.
+            (Err(CalendarError::YearNotOnFile { date, .. }), Some(planned)) if planned < date => {
+                Ok(planned)
+            }
+            (Err(error), _) => Err(error),
+        };
+        let computed = due_on.and_then(|due_on| rule_times(rule, due_on, definition));
         let (times, problem) = match computed {
             Ok(times) => (Some(times), None),
             Err(error) => (None, Some(error.to_string())),

@@ -1,0 +1,88 @@
+//! Snapshot tests of every example scenario in `workflows/scenarios/`: the whole report, as
+//! `specflow simulate` prints it, so any change in behaviour shows as a readable diff.
+
+use specflow_engine::Language;
+use specflow_engine::audit::{AsOf, replay_as_of, verify};
+use specflow_engine::render::simulation_report;
+use specflow_engine::scenario::{SimulationReport, parse_scenario, simulate};
+
+use crate::deadlines::deadline_fixtures::metrology;
+
+fn run(name: &str, text: &str) -> SimulationReport {
+    let definition = metrology();
+    let scenario = parse_scenario(name, text).unwrap_or_else(|problems| panic!("{problems:?}"));
+    let report = simulate(&definition, &scenario);
+    // Every scenario's log verifies, and replaying it gives the live state.
+    let chain = verify(&report.records).unwrap_or_else(|failure| panic!("{name}: {failure}"));
+    assert_eq!(chain.records, report.records.len() as u64);
+    let replayed = replay_as_of(&report.records, AsOf::Sequence(u64::MAX)).unwrap();
+    assert_eq!(
+        replayed, report.state,
+        "{name}: replay differs from the live run"
+    );
+    report
+}
+
+macro_rules! scenario_snapshot {
+    ($test:ident, $file:literal) => {
+        #[test]
+        fn $test() {
+            let report = run(
+                $file,
+                include_str!(concat!("../../../workflows/scenarios/", $file)),
+            );
+            insta::assert_snapshot!(simulation_report(&report, &metrology(), Language::En));
+        }
+    };
+}
+
+scenario_snapshot!(to_in_force, "to-in-force.toml");
+scenario_snapshot!(consultation_too_short, "consultation-too-short.toml");
+scenario_snapshot!(review_without_quorum, "review-without-quorum.toml");
+scenario_snapshot!(review_fails_vote, "review-fails-vote.toml");
+scenario_snapshot!(overdue_with_extension, "overdue-with-extension.toml");
+scenario_snapshot!(reexamined_confirmed, "reexamined-confirmed.toml");
+scenario_snapshot!(reexamined_revised, "reexamined-revised.toml");
+scenario_snapshot!(reexamined_withdrawn, "reexamined-withdrawn.toml");
+scenario_snapshot!(cancelled, "cancelled.toml");
+
+#[test]
+fn the_report_reads_in_chinese_too() {
+    let report = run(
+        "consultation-too-short.toml",
+        include_str!("../../../workflows/scenarios/consultation-too-short.toml"),
+    );
+    let text = simulation_report(&report, &metrology(), Language::Zh);
+    assert!(text.contains("征求意见期为21天，少于规定的30天"), "{text}");
+    assert!(text.contains("征求意见单位15家，少于规定的20家"), "{text}");
+}
+
+#[test]
+fn every_file_in_the_scenarios_folder_has_a_snapshot_test() {
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/../../workflows/scenarios");
+    let this_file = include_str!("scenarios.rs");
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(
+            this_file.contains(&format!("\"{name}\"")),
+            "{name} has no snapshot test in scenarios.rs"
+        );
+    }
+}
+
+#[test]
+fn the_state_as_of_an_instant_is_the_fold_of_the_records_up_to_it() {
+    let report = run(
+        "to-in-force.toml",
+        include_str!("../../../workflows/scenarios/to-in-force.toml"),
+    );
+    let instant = chrono::DateTime::parse_from_rfc3339("2026-07-01T00:00:00+08:00")
+        .unwrap()
+        .to_utc();
+    let as_of = replay_as_of(&report.records, AsOf::Instant(instant)).unwrap();
+    assert_eq!(as_of.stage(), "consultation");
+    assert!(as_of.last_event_at.is_some_and(|last| last <= instant));
+    let by_sequence = replay_as_of(&report.records, AsOf::Sequence(4)).unwrap();
+    assert_eq!(by_sequence.stage(), "proposal");
+    assert_eq!(by_sequence.events_applied, 4);
+}
