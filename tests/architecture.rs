@@ -12,15 +12,38 @@ fn workspace_root() -> PathBuf {
 fn engine_depends_on_neither_tokio_nor_sqlx_nor_any_io_runtime() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let output = Command::new(cargo)
-        .args(["tree", "--offline", "-p", "specflow-engine", "-e", "normal", "--prefix", "none"])
+        .args([
+            "tree",
+            "--offline",
+            "-p",
+            "specflow-engine",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
         .current_dir(workspace_root())
         .output()
         .expect("cargo tree runs");
-    assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let tree = String::from_utf8_lossy(&output.stdout);
     let forbidden = [
-        "tokio", "sqlx", "mio", "async-std", "hyper", "reqwest", "axum", "tower", "socket2", "libsqlite3-sys",
-        "rand", "getrandom",
+        "tokio",
+        "sqlx",
+        "mio",
+        "async-std",
+        "hyper",
+        "reqwest",
+        "axum",
+        "tower",
+        "socket2",
+        "libsqlite3-sys",
+        "rand",
+        "getrandom",
     ];
     for line in tree.lines() {
         let name = line.split_whitespace().next().unwrap_or_default();
@@ -29,7 +52,10 @@ fn engine_depends_on_neither_tokio_nor_sqlx_nor_any_io_runtime() {
             "the engine must not depend on {name} (found in `cargo tree -p specflow-engine`):\n{tree}"
         );
     }
-    assert!(tree.lines().any(|line| line.starts_with("specflow-engine")), "unexpected cargo tree output:\n{tree}");
+    assert!(
+        tree.lines().any(|line| line.starts_with("specflow-engine")),
+        "unexpected cargo tree output:\n{tree}"
+    );
 }
 
 fn rust_files(folder: &Path, found: &mut Vec<PathBuf>) {
@@ -50,8 +76,18 @@ fn engine_source_reads_no_clock_environment_file_or_network() {
     rust_files(&workspace_root().join("crates/engine/src"), &mut files);
     assert!(!files.is_empty());
     let forbidden = [
-        "Utc::now", "Local::now", "SystemTime", "Instant::now", "std::fs", "std::net", "std::env", "std::process",
-        "std::thread", "std::io::stdin", "println!", "eprintln!",
+        "Utc::now",
+        "Local::now",
+        "SystemTime",
+        "Instant::now",
+        "std::fs",
+        "std::net",
+        "std::env",
+        "std::process",
+        "std::thread",
+        "std::io::stdin",
+        "println!",
+        "eprintln!",
     ];
     for file in files {
         let text = std::fs::read_to_string(&file).expect("a source file is readable");
@@ -75,7 +111,11 @@ fn engine_source_reads_no_clock_environment_file_or_network() {
 #[test]
 fn every_crate_forbids_unsafe_code() {
     for root in ["src/main.rs", "crates/engine/src/lib.rs"] {
-        let text = std::fs::read_to_string(workspace_root().join(root)).expect("crate root is readable");
-        assert!(text.contains("#![forbid(unsafe_code)]"), "{root} must forbid unsafe code");
+        let text =
+            std::fs::read_to_string(workspace_root().join(root)).expect("crate root is readable");
+        assert!(
+            text.contains("#![forbid(unsafe_code)]"),
+            "{root} must forbid unsafe code"
+        );
     }
 }

@@ -112,11 +112,16 @@ mod canonical_instant_serde {
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(instant: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        instant: &DateTime<Utc>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&super::canonical_instant(*instant))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<DateTime<Utc>, D::Error> {
         let text = String::deserialize(deserializer)?;
         DateTime::parse_from_rfc3339(&text)
             .map(|instant| instant.with_timezone(&Utc))
@@ -482,8 +487,8 @@ mod tests {
 
     #[test]
     fn worked_example_in_the_documentation_hashes_as_stated() {
-        let record: AuditRecord =
-            serde_json::from_str(block_after("<!-- example-record -->")).unwrap_or_else(|error| panic!("{error}"));
+        let record: AuditRecord = serde_json::from_str(block_after("<!-- example-record -->"))
+            .unwrap_or_else(|error| panic!("{error}"));
         let expected = block_after("<!-- example-hash -->");
         assert_eq!(record.compute_hash().to_hex(), expected);
         assert_eq!(record.hash.to_hex(), expected);
