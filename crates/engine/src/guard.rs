@@ -10,7 +10,7 @@ use crate::definition::{
     WorkflowDefinition,
 };
 use crate::rejection::Unmet;
-use crate::state::ProjectState;
+use crate::state::{ProjectState, ScheduledMeeting};
 use crate::text::LocalizedText;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
@@ -390,7 +390,7 @@ fn check_rule(guard: &Guard, situation: &Situation<'_>, unmet: &mut Vec<Unmet>) 
         }
         GuardRule::NoticeBeforeMeeting { motion, minimum } => {
             let motion_name = definition.motion_name(motion);
-            let Some(meeting) = state.latest_scheduled_meeting(motion) else {
+            let Some(meeting) = current_schedule(state, motion) else {
                 unmet.push(
                     Unmet::new(
                         "meeting_not_scheduled",
@@ -494,25 +494,31 @@ fn check_rule(guard: &Guard, situation: &Situation<'_>, unmet: &mut Vec<Unmet>) 
                     if let Some(form) = form
                         && meeting.record.form != *form
                     {
-                        unmet.push(
-                            Unmet::new(
-                                "wrong_meeting_form",
+                        let (message, required_form) = match form {
+                            MeetingForm::Meeting => (
                                 LocalizedText::new(
-                                    format!("{}须以会议形式审定，不得函审", motion_name.zh),
+                                    format!("{}须以会议形式表决，不得函审", motion_name.zh),
                                     format!(
                                         "The {} must be voted at a meeting, not by letter",
                                         motion_name.en
                                     ),
                                 ),
-                            )
-                            .with(
-                                "required_form",
-                                if *form == MeetingForm::Meeting {
-                                    "meeting"
-                                } else {
-                                    "letter"
-                                },
+                                "meeting",
                             ),
+                            MeetingForm::Letter => (
+                                LocalizedText::new(
+                                    format!("{}须以函审形式表决，不得以会议表决", motion_name.zh),
+                                    format!(
+                                        "The {} must be voted by letter, not at a meeting",
+                                        motion_name.en
+                                    ),
+                                ),
+                                "letter",
+                            ),
+                        };
+                        unmet.push(
+                            Unmet::new("wrong_meeting_form", message)
+                                .with("required_form", required_form),
                         );
                     }
                 }
@@ -772,6 +778,21 @@ fn check_rule(guard: &Guard, situation: &Situation<'_>, unmet: &mut Vec<Unmet>) 
             );
         }
     }
+}
+
+/// The latest meeting scheduled on `motion` that has not been spent.
+///
+/// A schedule is spent once a meeting on its motion has been held after it, in an earlier stage
+/// visit: after a failed review sends the project back, the first meeting's notice says nothing
+/// about the second meeting, which needs its own schedule and its own notice.
+fn current_schedule<'s>(state: &'s ProjectState, motion: &str) -> Option<&'s ScheduledMeeting> {
+    let visit = state.current_visit();
+    state.scheduled_meetings.iter().rev().find(|scheduled| {
+        scheduled.schedule.motion == motion
+            && !state.meetings.iter().any(|held| {
+                held.record.motion == motion && held.visit >= scheduled.visit && held.visit < visit
+            })
+    })
 }
 
 fn vote_not_held(motion: &str, motion_name: &LocalizedText) -> Unmet {

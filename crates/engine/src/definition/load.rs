@@ -585,6 +585,8 @@ fn convert_guard(
         }};
     }
 
+    // Taken before the match, which moves the inner guards of a combinator out of `guard`.
+    let of_span = guard.of.as_ref().map(Spanned::span);
     let rule = match kind.as_str() {
         "artifacts_present" => {
             let kinds = required!(artifact_kinds)?;
@@ -681,7 +683,9 @@ fn convert_guard(
             let against = take!(against).and_then(|raw| {
                 threshold(validator, &context, "against", raw, VoteBase::VotesCast)
             });
-            if quorum.is_none() && in_favour.is_none() && against.is_none() {
+            // Judged on what was written, not on what was valid: a malformed threshold has
+            // its own problem and must not also be reported as missing.
+            if guard.quorum.is_none() && guard.in_favour.is_none() && guard.against.is_none() {
                 validator.error(
                     span.clone(),
                     format!("{context}: give at least one of quorum, in_favour, against"),
@@ -824,7 +828,7 @@ fn convert_guard(
         ("earlier", guard.earlier.as_ref().map(Spanned::span)),
         ("later", guard.later.as_ref().map(Spanned::span)),
         ("allow_equal", guard.allow_equal.as_ref().map(Spanned::span)),
-        ("of", None),
+        ("of", of_span),
         ("guard", None),
     ];
     for (name, field_span) in present_fields {
