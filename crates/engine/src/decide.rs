@@ -206,6 +206,24 @@ pub fn decide(
             .with("stage", stage),
         ));
     }
+    if let Some(last) = state.last_event_at
+        && now < last
+    {
+        return Err(Rejection::single(
+            Unmet::new(
+                "out_of_order",
+                LocalizedText::new(
+                    format!("命令时间{}早于项目最后一条记录的时间{}", now.to_rfc3339(), last.to_rfc3339()),
+                    format!(
+                        "The command is dated {}, before the project's last record at {}: time cannot run backwards in the log",
+                        now.to_rfc3339(),
+                        last.to_rfc3339()
+                    ),
+                ),
+            )
+            .with("last_event_at", last.to_rfc3339()),
+        ));
+    }
     if let Some(freeze) = &state.frozen {
         let allowed_while_frozen = match command {
             Command::Cancel { .. }
@@ -488,7 +506,7 @@ pub fn decide(
         Command::RecordMeeting(record) => {
             check_permission(definition, actor, CommandKind::RecordMeeting, &mut reasons);
             check_motion(definition, &record.motion, &mut reasons);
-            check_meeting(state, record, &mut reasons);
+            check_meeting(state, record, today, &mut reasons);
             EventBody::MeetingRecorded(record.clone())
         }
         Command::SignOff { subject } => {
@@ -863,7 +881,54 @@ fn check_motion(definition: &WorkflowDefinition, motion: &str, reasons: &mut Vec
     }
 }
 
-fn check_meeting(state: &ProjectState, record: &MeetingRecord, reasons: &mut Vec<Unmet>) {
+fn check_meeting(
+    state: &ProjectState,
+    record: &MeetingRecord,
+    today: chrono::NaiveDate,
+    reasons: &mut Vec<Unmet>,
+) {
+    if record.held_on > today {
+        reasons.push(invalid(
+            "held_on",
+            format!(
+                "会议日期{}在今天（{today}）之后，尚不能记录",
+                record.held_on
+            ),
+            format!(
+                "The meeting is dated {}, after today ({today}); it cannot be recorded yet",
+                record.held_on
+            ),
+        ));
+    }
+    // A meeting recorded under a scheduled id must be that meeting: the notice guard counted on its
+    // schedule, so holding it earlier, on another motion or in another form would sidestep it.
+    if let Some(scheduled) = state
+        .scheduled_meetings
+        .iter()
+        .find(|meeting| meeting.schedule.meeting_id == record.meeting_id)
+    {
+        let schedule = &scheduled.schedule;
+        if schedule.motion != record.motion || schedule.form != record.form {
+            reasons.push(invalid(
+                "meeting_id",
+                format!("会议「{}」安排的表决事项或形式与记录不符", record.meeting_id),
+                format!(
+                    "The meeting '{}' was scheduled for another motion or form; schedule a new meeting instead",
+                    record.meeting_id
+                ),
+            ));
+        }
+        if record.held_on < schedule.meeting_on {
+            reasons.push(invalid(
+                "held_on",
+                format!("会议「{}」安排于{}，不能记录为更早的{}举行", record.meeting_id, schedule.meeting_on, record.held_on),
+                format!(
+                    "The meeting '{}' was scheduled for {}; it cannot be recorded as held earlier, on {}",
+                    record.meeting_id, schedule.meeting_on, record.held_on
+                ),
+            ));
+        }
+    }
     if blank(&record.meeting_id) {
         reasons.push(invalid(
             "meeting_id",

@@ -1227,6 +1227,17 @@ fn an_iso_enquiry_ballot_runs_twelve_weeks() {
         in_favour: 20,
         ..Ballot::default()
     });
+    // The ballot closed early, on 30 March, one day short of twelve weeks.
+    let history: Vec<Event> = history
+        .into_iter()
+        .map(|mut event| {
+            event.occurred_at = event.occurred_at.min(at("2025-03-30"));
+            if let EventBody::MeetingRecorded(record) = &mut event.body {
+                record.held_on = day("2025-03-30");
+            }
+            event
+        })
+        .collect();
     let rejection = given(iso(), &history)
         .when(&iso_central(), fire("approve_enquiry_draft"), "2025-03-30")
         .then_rejected_with(&["time_in_stage_too_short"]);

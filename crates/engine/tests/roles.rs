@@ -828,3 +828,106 @@ fn a_new_project_is_checked_field_by_field_and_with_its_role_at_once() {
         ]
     );
 }
+
+/// Regression: a command dated before the project's last record was accepted, and only the
+/// audit check caught the backwards time later.
+#[test]
+fn a_command_dated_before_the_last_record_is_refused() {
+    let definition = metrology();
+    let history = vec![event(
+        "2025-03-10",
+        &secretary(),
+        created(definition, "calibration_specification"),
+    )];
+    given(definition, &history)
+        .when(
+            &secretary(),
+            Command::SignOff {
+                subject: "completeness_check".to_string(),
+            },
+            "2025-03-09",
+        )
+        .then_rejected_with(&["out_of_order"]);
+}
+
+/// Regression: a meeting recorded under a scheduled id could be held earlier than scheduled, on
+/// another motion or in another form, which let it sidestep the notice the schedule was checked for.
+#[test]
+fn a_scheduled_meeting_is_recorded_as_scheduled_and_not_in_the_future() {
+    let definition = metrology();
+    let history = with(
+        project_in("verification_regulation", "review", "2025-05-01"),
+        vec![event(
+            "2025-04-01",
+            &secretary(),
+            scheduled(
+                "审定-1",
+                "review",
+                MeetingForm::Meeting,
+                "2025-04-01",
+                "2025-05-20",
+            ),
+        )],
+    );
+    let ballot = Ballot {
+        roll: 15,
+        present: 12,
+        in_favour: 10,
+        ..Ballot::default()
+    };
+    let earlier = given(definition, &history)
+        .when(
+            &secretary(),
+            record_meeting(
+                "审定-1",
+                "review",
+                MeetingForm::Meeting,
+                "2025-05-10",
+                ballot,
+            ),
+            "2025-05-21",
+        )
+        .then_rejected_with(&["invalid_input"]);
+    assert_eq!(earlier.reasons[0].figures["field"], json!("held_on"));
+    let by_letter = given(definition, &history)
+        .when(
+            &secretary(),
+            record_meeting(
+                "审定-1",
+                "review",
+                MeetingForm::Letter,
+                "2025-05-20",
+                ballot,
+            ),
+            "2025-05-21",
+        )
+        .then_rejected_with(&["invalid_input"]);
+    assert_eq!(by_letter.reasons[0].figures["field"], json!("meeting_id"));
+    let future = given(definition, &history)
+        .when(
+            &secretary(),
+            record_meeting(
+                "审定-1",
+                "review",
+                MeetingForm::Meeting,
+                "2025-05-22",
+                ballot,
+            ),
+            "2025-05-21",
+        )
+        .then_rejected_with(&["invalid_input"]);
+    assert_eq!(future.reasons[0].figures["field"], json!("held_on"));
+    given(definition, &history)
+        .when(
+            &secretary(),
+            record_meeting(
+                "审定-1",
+                "review",
+                MeetingForm::Meeting,
+                "2025-05-20",
+                ballot,
+            ),
+            "2025-05-21",
+        )
+        .then_accepted();
+}

@@ -1,0 +1,17 @@
+//! specflow's service: everything around the pure engine that touches the world.
+//!
+//! The store ([`store::Store`]) keeps projects durably on SQLite (the embedded default) or
+//! PostgreSQL (several nodes sharing one database): the append-only audit log the database
+//! itself protects, a projection of each project's current state, definitions, calendars,
+//! artifact contents and command ids. Time comes from an injected [`clock::Clock`], so tests
+//! run years of project time in seconds.
+
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod error;
+pub mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::StoreError;
+pub use store::{Store, StoreOptions};

@@ -1,0 +1,365 @@
+//! The store: projects kept durably on SQLite or PostgreSQL through one interface.
+//!
+//! Both backends use the same tables and the same SQL (through `sqlx::Any`): ids are text,
+//! instants are integer microseconds, flags are 0 or 1 (see `migrations/`). What differs is how
+//! writes are serialised:
+//! - SQLite has one writer. A writer task owns the only write connection and commits the
+//!   commands waiting for it together, in one transaction (group commit), so many writers
+//!   share each fsync.
+//! - PostgreSQL has many writers on many nodes. Each command runs in its own transaction; the
+//!   primary key `(project_id, sequence)` decides races, and a lost race is retried or reported
+//!   as a conflict.
+//!
+//! The audit log is append-only and the database enforces it with triggers (UPDATE, DELETE and,
+//! on PostgreSQL, TRUNCATE are refused).
+
+mod artifacts;
+mod definitions;
+mod read;
+mod write;
+
+pub use artifacts::StoredArtifact;
+pub use definitions::RegisteredDefinition;
+pub use read::{HistoryPage, ProjectFilter, ProjectListPage, ProjectSummary, ProjectView};
+pub use write::{CommandOutcome, CommandRequest};
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{StoreError, redact_url};
+use specflow_engine::{ProjectState, WorkflowDefinition};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::{AnyPool, Executor};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use uuid::Uuid;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Which database the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, a single file: the embedded default.
+    Sqlite,
+    /// PostgreSQL, for several nodes sharing one database.
+    Postgres,
+}
+
+/// How durable an SQLite commit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSynchronous {
+    /// Every acknowledged commit survives a power cut (`PRAGMA synchronous=FULL`), the default.
+    Full,
+    /// Commits survive a crash of specflow but the last ones may be lost in a power cut
+    /// (`PRAGMA synchronous=NORMAL` in WAL mode), for faster writes where that is acceptable.
+    Normal,
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Apply pending migrations on open (`specflow serve` does; read-only tools need not).
+    pub migrate: bool,
+    /// The largest artifact accepted, in bytes (50 MiB by default).
+    pub max_artifact_bytes: u64,
+    /// SQLite durability.
+    pub sqlite_synchronous: SqliteSynchronous,
+    /// Connections in the pool (readers on SQLite, everything on PostgreSQL).
+    pub max_connections: u32,
+    /// How many commands the SQLite writer commits together at most.
+    pub group_commit_limit: usize,
+    /// How many project states to keep in memory between commands.
+    pub state_cache_capacity: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            migrate: true,
+            max_artifact_bytes: 50 * 1024 * 1024,
+            sqlite_synchronous: SqliteSynchronous::Full,
+            max_connections: 8,
+            group_commit_limit: 64,
+            state_cache_capacity: 4096,
+        }
+    }
+}
+
+/// The store. Cloning it is cheap: clones share the pools and the writer.
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    backend: Backend,
+    database: String,
+    pool: AnyPool,
+    writer: Option<write::SqliteWriter>,
+    clock: Arc<dyn Clock>,
+    options: StoreOptions,
+    definitions: RwLock<HashMap<(String, u32), Arc<WorkflowDefinition>>>,
+    states: Mutex<HashMap<Uuid, (u64, ProjectState)>>,
+}
+
+/// Microseconds since the Unix epoch, the stored form of an instant.
+pub(crate) fn micros(instant: chrono::DateTime<chrono::Utc>) -> i64 {
+    instant.timestamp_micros()
+}
+
+/// The instant of stored microseconds.
+pub(crate) fn instant(micros: i64) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| StoreError::Corrupt(format!("{micros} is not a representable instant")))
+}
+
+fn backend_of(url: &str) -> Option<Backend> {
+    if url.starts_with("sqlite:") {
+        Some(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Some(Backend::Postgres)
+    } else {
+        None
+    }
+}
+
+/// Adds `mode=rwc` to an SQLite URL so that a missing file is created.
+fn sqlite_url_creating(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+impl Store {
+    /// Opens the database at `url` with the system clock.
+    pub async fn open(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        Store::open_with_clock(url, options, Arc::new(SystemClock)).await
+    }
+
+    /// Opens the database at `url`, reading time from `clock`.
+    pub async fn open_with_clock(
+        url: &str,
+        options: StoreOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let database = redact_url(url);
+        let backend = backend_of(url).ok_or_else(|| StoreError::UnsupportedUrl {
+            url: database.clone(),
+        })?;
+        let unavailable = |error: sqlx::Error| StoreError::Unavailable {
+            database: database.clone(),
+            reason: describe_sqlx_error(&error),
+        };
+        let connect_url = match backend {
+            Backend::Sqlite => sqlite_url_creating(url),
+            Backend::Postgres => url.to_string(),
+        };
+        let connect_options = AnyConnectOptions::from_str(&connect_url).map_err(unavailable)?;
+        let synchronous = match options.sqlite_synchronous {
+            SqliteSynchronous::Full => "FULL",
+            SqliteSynchronous::Normal => "NORMAL",
+        };
+        let pool_options = |connections: u32| {
+            AnyPoolOptions::new()
+                .max_connections(connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(move |connection, _| {
+                    Box::pin(async move {
+                        if connection.backend_name() == "SQLite" {
+                            connection.execute("PRAGMA journal_mode = WAL").await?;
+                            connection
+                                .execute(format!("PRAGMA synchronous = {synchronous}").as_str())
+                                .await?;
+                            connection.execute("PRAGMA busy_timeout = 10000").await?;
+                        }
+                        Ok(())
+                    })
+                })
+        };
+        let pool = pool_options(options.max_connections.max(1))
+            .connect_with(connect_options.clone())
+            .await
+            .map_err(unavailable)?;
+        // A query proves the file is a database we can read (a corrupt file fails here, not later).
+        sqlx::query("SELECT 1")
+            .execute(&pool)
+            .await
+            .map_err(unavailable)?;
+        let writer = match backend {
+            Backend::Sqlite => {
+                let writer_pool = pool_options(1)
+                    .connect_with(connect_options)
+                    .await
+                    .map_err(unavailable)?;
+                Some(write::SqliteWriter::start(
+                    writer_pool,
+                    options.group_commit_limit,
+                ))
+            }
+            Backend::Postgres => None,
+        };
+        let store = Store {
+            inner: Arc::new(Inner {
+                backend,
+                database,
+                pool,
+                writer,
+                clock,
+                options,
+                definitions: RwLock::new(HashMap::new()),
+                states: Mutex::new(HashMap::new()),
+            }),
+        };
+        if store.inner.options.migrate {
+            store.migrate().await?;
+        } else {
+            store.check_schema().await?;
+        }
+        Ok(store)
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// The database, as it may be shown (any password masked).
+    pub fn database(&self) -> &str {
+        &self.inner.database
+    }
+
+    /// The store's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.inner.options
+    }
+
+    /// The pool, for queries of the service's own (scheduler, reports).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.inner.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies pending migrations; refuses a database migrated by a newer specflow.
+    pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
+        let before = self.applied_migrations().await?;
+        self.migrator()
+            .run(&self.inner.pool)
+            .await
+            .map_err(|error| match error {
+                MigrateError::VersionMissing(version) => StoreError::NewerSchema {
+                    database: self.inner.database.clone(),
+                    version,
+                },
+                other => StoreError::Migration {
+                    database: self.inner.database.clone(),
+                    reason: other.to_string(),
+                },
+            })?;
+        let after = self.applied_migrations().await?;
+        Ok(after
+            .into_iter()
+            .filter(|version| !before.contains(version))
+            .collect())
+    }
+
+    /// The migrations applied to the database.
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let exists = match self.inner.backend {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+            }
+        };
+        let count: i64 = sqlx::query_scalar(exists)
+            .fetch_one(&self.inner.pool)
+            .await
+            .map_err(|error| self.database_error(&error))?;
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(&self.inner.pool)
+            .await
+            .map_err(|error| self.database_error(&error))
+    }
+
+    /// Whether the migrations this build knows are all applied, and no unknown one is.
+    pub async fn check_schema(&self) -> Result<(), StoreError> {
+        let applied = self.applied_migrations().await?;
+        let known: Vec<i64> = self
+            .migrator()
+            .iter()
+            .map(|migration| migration.version)
+            .collect();
+        if let Some(unknown) = applied.iter().find(|version| !known.contains(version)) {
+            return Err(StoreError::NewerSchema {
+                database: self.inner.database.clone(),
+                version: *unknown,
+            });
+        }
+        if let Some(missing) = known.iter().find(|version| !applied.contains(version)) {
+            return Err(StoreError::Migration {
+                database: self.inner.database.clone(),
+                reason: format!("migration {missing} is not applied yet: run `specflow migrate`"),
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn database_error(&self, error: &sqlx::Error) -> StoreError {
+        StoreError::Database {
+            database: self.inner.database.clone(),
+            reason: describe_sqlx_error(error),
+        }
+    }
+
+    /// Stops the SQLite writer after the commands already queued, and closes the pools.
+    pub async fn close(&self) {
+        if let Some(writer) = &self.inner.writer {
+            writer.stop().await;
+        }
+        self.inner.pool.close().await;
+    }
+}
+
+/// A database error in words, without SQL internals where a plainer sentence exists.
+pub(crate) fn describe_sqlx_error(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(database) => database.message().to_string(),
+        sqlx::Error::PoolTimedOut => "no connection became free in time".to_string(),
+        sqlx::Error::Io(io) => format!("input/output error: {io}"),
+        other => other.to_string(),
+    }
+}
+
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(database) => {
+            database.is_unique_violation()
+                || database.code().as_deref() == Some("23505")
+                || database.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,170 @@
+//! Test databases: a fresh SQLite file, or a fresh PostgreSQL database, for each test.
+
+use chrono::{DateTime, Utc};
+use specflow_engine::command::{Artifact, NewProject};
+use specflow_engine::{Actor, Command, LocalizedText};
+use specflow_service::store::{CommandOutcome, CommandRequest};
+use specflow_service::{ManualClock, Store, StoreOptions};
+use std::path::PathBuf;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// What a test database needs to stay alive, and to be dropped afterwards.
+pub enum Keep {
+    /// The temporary folder of an SQLite file, deleted when dropped.
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    /// A PostgreSQL database created for the test.
+    Postgres,
+}
+
+/// The backends a conformance test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// The PostgreSQL server's URL, or `None` (with a note on stderr) when tests should skip it.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("SPECFLOW_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            eprintln!("skipped: PostgreSQL store test (set SPECFLOW_TEST_POSTGRES_URL to run it)");
+            None
+        }
+    }
+}
+
+fn replace_database(url: &str, database: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(base, query)| (base, Some(query)));
+    let base = match base.rfind('/') {
+        Some(slash) if slash > "postgres://".len() => &base[..slash],
+        _ => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+/// A URL for a brand-new database of `kind`, or `None` when PostgreSQL is not configured.
+pub async fn fresh_database(kind: Kind) -> Option<(String, Keep)> {
+    match kind {
+        Kind::Sqlite => {
+            let folder = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", folder.path().join("specflow.db").display());
+            Some((url, Keep::Sqlite(folder)))
+        }
+        Kind::Postgres => {
+            let admin = postgres_admin_url()?;
+            let name = format!("specflow_test_{}", Uuid::new_v4().simple());
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&admin)
+                .await
+                .unwrap_or_else(|error| panic!("SPECFLOW_TEST_POSTGRES_URL is set but the server cannot be reached: {error}"));
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            Some((replace_database(&admin, &name), Keep::Postgres))
+        }
+    }
+}
+
+/// The instant tests start at.
+pub fn start() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-01-05T09:00:00+08:00")
+        .unwrap()
+        .to_utc()
+}
+
+/// A store on a fresh database, with a hand-moved clock and the shipped workflows registered.
+pub async fn store(kind: Kind) -> Option<(Store, Arc<ManualClock>, Keep, String)> {
+    let (url, keep) = fresh_database(kind).await?;
+    let clock = Arc::new(ManualClock::new(start()));
+    let store = Store::open_with_clock(&url, StoreOptions::default(), clock.clone())
+        .await
+        .unwrap();
+    store
+        .register_workflow_folder(&workflows_folder())
+        .await
+        .unwrap();
+    Some((store, clock, keep, url))
+}
+
+/// The repository's `workflows/` folder.
+pub fn workflows_folder() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../workflows"))
+}
+
+/// The committee secretariat.
+pub fn secretariat() -> Actor {
+    Actor::new("sec-wang", "secretariat")
+}
+
+/// The bureau.
+pub fn bureau() -> Actor {
+    Actor::new("bureau-li", "supervisor")
+}
+
+/// A request with a fresh command id.
+pub fn request(project_id: Uuid, actor: Actor, command: Command) -> CommandRequest {
+    CommandRequest {
+        project_id,
+        command_id: Uuid::new_v4(),
+        expected_sequence: None,
+        actor,
+        command,
+    }
+}
+
+/// The command that creates project `number` of `committee`.
+pub fn create(project_id: Uuid, number: usize, committee: &str) -> Command {
+    Command::CreateProject(NewProject {
+        project_id,
+        code: format!("JJF(沪)-2026-{number:03}"),
+        title: LocalizedText::new(
+            format!("测试规范{number}"),
+            format!("test specification {number}"),
+        ),
+        specification_kind: "calibration_specification".to_string(),
+        committee: committee.to_string(),
+        drafting_unit: "上海市计量测试技术研究院".to_string(),
+        definition_id: "metrology-spec".to_string(),
+        definition_version: 1,
+    })
+}
+
+/// The command that attaches a (described) artifact.
+pub fn attach(kind: &str, content: &str) -> Command {
+    use sha2::Digest;
+    Command::AttachArtifact(Artifact {
+        kind: kind.to_string(),
+        file_name: format!("{kind}.pdf"),
+        size_bytes: content.len() as u64,
+        sha256: hex::encode(sha2::Sha256::digest(content.as_bytes())),
+    })
+}
+
+/// Creates a project and returns its id.
+pub async fn created_project(store: &Store, number: usize, committee: &str) -> Uuid {
+    let project_id = Uuid::new_v4();
+    let outcome = store
+        .execute(request(
+            project_id,
+            secretariat(),
+            create(project_id, number, committee),
+        ))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, CommandOutcome::Accepted { .. }),
+        "{outcome:?}"
+    );
+    project_id
+}

@@ -1,0 +1,10 @@
+//! The service's one integration-test binary.
+//!
+//! Store tests run against SQLite always, and against PostgreSQL when `SPECFLOW_TEST_POSTGRES_URL`
+//! is set (CI sets it and fails if the server is unreachable); each test gets its own database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod conformance;
+mod crash;
+mod support;
