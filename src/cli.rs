@@ -12,9 +12,30 @@ pub struct Cli {
     pub command: TopCommand,
 }
 
+/// Where the database is.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// The database URL: sqlite://FILE (the embedded default) or postgres://USER@HOST/DB.
+    #[arg(
+        long = "database",
+        env = "SPECFLOW_DATABASE_URL",
+        default_value = "sqlite://specflow.db"
+    )]
+    pub url: String,
+}
+
 /// The top-level subcommands.
 #[derive(Debug, Subcommand)]
 pub enum TopCommand {
+    /// Apply the database migrations (also done when the service starts).
+    Migrate {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Verify and export the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Check, show and draw workflow definitions.
     #[command(subcommand)]
     Workflow(WorkflowCommand),
@@ -34,6 +55,33 @@ pub enum TopCommand {
         /// Print the audit records as JSON Lines instead of the report.
         #[arg(long)]
         jsonl: bool,
+    },
+}
+
+/// `specflow audit ...`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Prove the hash chains: of one project, of the whole database, or of an exported file
+    /// (offline, no database). Exit 1 and name the first bad record when a chain is broken.
+    Verify {
+        /// One project, by code or id (default: every project).
+        #[arg(long)]
+        project: Option<String>,
+        /// Verify an exported JSON Lines file instead of the database.
+        #[arg(long, conflicts_with = "project")]
+        file: Option<PathBuf>,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Write the audit log as JSON Lines (docs/audit-format.md) to standard output.
+    Export {
+        /// One project, by code or id (default: every project).
+        #[arg(long)]
+        project: Option<String>,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
 }
 

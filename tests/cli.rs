@@ -251,3 +251,158 @@ fn simulate_exports_records_that_the_independent_verifier_accepts() {
     assert_eq!(records[0]["previous_hash"], "0".repeat(64));
     assert_eq!(records[1]["previous_hash"], records[0]["hash"]);
 }
+
+fn specflow_with_database(arguments: &[&str], database: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_specflow"))
+        .args(arguments)
+        .env("SPECFLOW_DATABASE_URL", database)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the specflow binary runs")
+}
+
+#[test]
+fn migrate_then_verify_and_export_an_empty_database() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("specflow.db").display());
+    let first = specflow_with_database(&["migrate"], &database);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stdout).contains("applied migrations [1]"),
+        "{}",
+        text(&first.stdout)
+    );
+    let again = specflow_with_database(&["migrate"], &database);
+    assert!(
+        text(&again.stdout).contains("up to date"),
+        "{}",
+        text(&again.stdout)
+    );
+    let verify = specflow_with_database(&["audit", "verify"], &database);
+    assert!(verify.status.success());
+    assert!(text(&verify.stdout).contains("verified 0 project(s), 0 broken"));
+    let export = specflow_with_database(&["audit", "export"], &database);
+    assert!(export.status.success());
+    assert!(export.stdout.is_empty());
+}
+
+#[test]
+fn a_wrong_database_is_a_clear_error_naming_it_without_its_password() {
+    let refused = specflow_with_database(
+        &["migrate"],
+        "postgres://specflow:hunter2@127.0.0.1:1/specflow",
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("cannot open the database postgres://specflow:***@127.0.0.1:1/specflow"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    let folder = tempfile::tempdir().unwrap();
+    let corrupt = folder.path().join("corrupt.db");
+    std::fs::write(&corrupt, "this is not a database ".repeat(20)).unwrap();
+    let output = specflow_with_database(
+        &["audit", "verify"],
+        &format!("sqlite://{}", corrupt.display()),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("file is not a database"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn audit_verify_file_checks_an_export_offline_and_names_the_first_bad_record() {
+    let export = specflow(&[
+        "simulate",
+        "workflows/metrology-spec.toml",
+        "workflows/scenarios/to-in-force.toml",
+        "--jsonl",
+    ]);
+    let good = temporary_file("good.jsonl", &text(&export.stdout));
+    let output = specflow(&["audit", "verify", "--file", good.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("51 records"),
+        "{}",
+        text(&output.stdout)
+    );
+    let tampered: String = text(&export.stdout)
+        .lines()
+        .enumerate()
+        .map(|(index, line)| if index == 10 { line.replace("drafter-chen", "drafter-chan") } else { line.to_string() } + "\n")
+        .collect();
+    let bad = temporary_file("bad.jsonl", &tampered);
+    let output = specflow(&["audit", "verify", "--file", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("line 11: record 11: hash mismatch"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+/// Tamper test: with the append-only triggers dropped by hand, an edited record is caught by
+/// `specflow audit verify`, which names its sequence number.
+#[test]
+fn audit_verify_names_a_record_edited_behind_the_triggers() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("specflow.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let project = runtime.block_on(async {
+        let store = specflow_service::Store::open(&database, specflow_service::StoreOptions::default()).await.unwrap();
+        store.register_workflow_folder(&PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/workflows"))).await.unwrap();
+        let project = uuid::Uuid::new_v4();
+        let create = specflow_engine::Command::CreateProject(specflow_engine::command::NewProject {
+            project_id: project,
+            code: "JJF(沪)-2026-900".to_string(),
+            title: specflow_engine::LocalizedText::new("篡改测试", "tamper test"),
+            specification_kind: "calibration_specification".to_string(),
+            committee: "SH-TC-01".to_string(),
+            drafting_unit: "上海市计量测试技术研究院".to_string(),
+            definition_id: "metrology-spec".to_string(),
+            definition_version: 1,
+        });
+        for command in [
+            create,
+            specflow_engine::Command::SignOff {
+                subject: "completeness_check".to_string(),
+            },
+            specflow_engine::Command::SignOff {
+                subject: "completeness_check".to_string(),
+            },
+        ] {
+            let request = specflow_service::store::CommandRequest {
+                project_id: project,
+                command_id: uuid::Uuid::new_v4(),
+                expected_sequence: None,
+                actor: specflow_engine::Actor::new("sec-wang", "secretariat"),
+                command,
+            };
+            store.execute(request).await.unwrap();
+        }
+        store.close().await;
+        sqlx::any::install_default_drivers();
+        let raw = sqlx::AnyPool::connect(&database).await.unwrap();
+        sqlx::query("DROP TRIGGER audit_records_refuse_update").execute(&raw).await.unwrap();
+        sqlx::query("UPDATE audit_records SET event = replace(event, 'completeness_check', 'completeness_checked') WHERE sequence = 2")
+            .execute(&raw)
+            .await
+            .unwrap();
+        raw.close().await;
+        project
+    });
+    let output = specflow_with_database(
+        &["audit", "verify", "--project", "JJF(沪)-2026-900"],
+        &database,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!("BROKEN {project}: record 2: hash mismatch")),
+        "{stderr}"
+    );
+}

@@ -1,5 +1,7 @@
 //! The subcommands: each turns parsed arguments into work and says how it went.
 
+mod audit;
+mod database;
 mod simulate;
 mod workflow;
 
@@ -10,6 +12,8 @@ use std::process::ExitCode;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         TopCommand::Workflow(command) => workflow::run(command),
+        TopCommand::Migrate { database } => database::migrate(&database),
+        TopCommand::Audit(command) => audit::run(command),
         TopCommand::Simulate {
             workflow,
             scenario,

@@ -788,6 +788,7 @@ async fn a_corrupt_sqlite_file_is_a_clear_error() {
     .unwrap_err();
     assert!(matches!(error, StoreError::Unavailable { .. }), "{error}");
     assert!(error.to_string().contains("corrupt.db"), "{error}");
+    assert!(error.to_string().contains("not a database"), "{error}");
 }
 
 #[tokio::test]

@@ -62,6 +62,9 @@ pub enum SqliteSynchronous {
 pub struct StoreOptions {
     /// Apply pending migrations on open (`specflow serve` does; read-only tools need not).
     pub migrate: bool,
+    /// When not migrating, skip the check that every known migration is applied (only
+    /// `specflow migrate` wants this: it opens a database in order to migrate it).
+    pub skip_schema_check: bool,
     /// The largest artifact accepted, in bytes (50 MiB by default).
     pub max_artifact_bytes: u64,
     /// SQLite durability.
@@ -78,6 +81,7 @@ impl Default for StoreOptions {
     fn default() -> StoreOptions {
         StoreOptions {
             migrate: true,
+            skip_schema_check: false,
             max_artifact_bytes: 50 * 1024 * 1024,
             sqlite_synchronous: SqliteSynchronous::Full,
             max_connections: 8,
@@ -172,18 +176,21 @@ impl Store {
                 .max_connections(connections)
                 .acquire_timeout(Duration::from_secs(10))
                 .after_connect(move |connection, _| {
-                    Box::pin(async move {
-                        if connection.backend_name() == "SQLite" {
-                            connection.execute("PRAGMA journal_mode = WAL").await?;
-                            connection
-                                .execute(format!("PRAGMA synchronous = {synchronous}").as_str())
-                                .await?;
-                            connection.execute("PRAGMA busy_timeout = 10000").await?;
-                        }
-                        Ok(())
-                    })
+                    Box::pin(prepare_connection(connection, synchronous))
                 })
         };
+        // One direct connection first: a pool retries until its timeout and then reports only
+        // that it timed out, where a direct attempt says why (refused, unknown host, bad password).
+        {
+            use sqlx::Connection;
+            let mut connection = sqlx::AnyConnection::connect_with(&connect_options)
+                .await
+                .map_err(unavailable)?;
+            prepare_connection(&mut connection, synchronous)
+                .await
+                .map_err(unavailable)?;
+            let _ = connection.close().await;
+        }
         let pool = pool_options(options.max_connections.max(1))
             .connect_with(connect_options.clone())
             .await
@@ -220,7 +227,7 @@ impl Store {
         };
         if store.inner.options.migrate {
             store.migrate().await?;
-        } else {
+        } else if !store.inner.options.skip_schema_check {
             store.check_schema().await?;
         }
         Ok(store)
@@ -341,6 +348,22 @@ impl Store {
         }
         self.inner.pool.close().await;
     }
+}
+
+/// Sets up a new connection: on SQLite, write-ahead logging, the chosen durability, and a wait
+/// (rather than an error) when the file is briefly locked.
+async fn prepare_connection(
+    connection: &mut sqlx::AnyConnection,
+    synchronous: &'static str,
+) -> Result<(), sqlx::Error> {
+    if connection.backend_name() == "SQLite" {
+        connection.execute("PRAGMA journal_mode = WAL").await?;
+        connection
+            .execute(format!("PRAGMA synchronous = {synchronous}").as_str())
+            .await?;
+        connection.execute("PRAGMA busy_timeout = 10000").await?;
+    }
+    Ok(())
 }
 
 /// A database error in words, without SQL internals where a plainer sentence exists.
