@@ -10,7 +10,7 @@
 use crate::command::Actor;
 use crate::event::{EVENT_SCHEMA_VERSION, Event, EventBody};
 use crate::state::ProjectState;
-use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, SubsecRound, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -134,16 +134,43 @@ pub fn to_record_precision(instant: DateTime<Utc>) -> DateTime<Utc> {
     instant.trunc_subsecs(6)
 }
 
-fn put(hasher: &mut Sha256, bytes: &[u8]) {
+fn put(encoding: &mut Vec<u8>, bytes: &[u8]) {
     // Lengths are u32: no field of a record approaches 4 GiB (artifacts are stored elsewhere).
     let length = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-    hasher.update(length.to_be_bytes());
-    hasher.update(bytes);
+    encoding.extend_from_slice(&length.to_be_bytes());
+    encoding.extend_from_slice(bytes);
 }
 
-fn put_decimal(hasher: &mut Sha256, value: u64) {
+fn put_decimal(encoding: &mut Vec<u8>, value: u64) {
     let mut buffer = itoa::Buffer::new();
-    put(hasher, buffer.format(value).as_bytes());
+    put(encoding, buffer.format(value).as_bytes());
+}
+
+/// Puts [`canonical_instant`] of `instant`, writing the digits in place for years 0 to 9999
+/// outside a leap second (every instant a record holds), and through chrono otherwise.
+fn put_instant(encoding: &mut Vec<u8>, instant: DateTime<Utc>) {
+    fn digits(field: &mut [u8], mut value: u32) {
+        for digit in field.iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    let naive = instant.naive_utc();
+    let year = naive.year();
+    let nanosecond = naive.nanosecond();
+    if !(0..=9999).contains(&year) || nanosecond >= 1_000_000_000 {
+        put(encoding, canonical_instant(instant).as_bytes());
+        return;
+    }
+    let mut text = *b"0000-00-00T00:00:00.000000Z";
+    digits(&mut text[0..4], year.unsigned_abs());
+    digits(&mut text[5..7], naive.month());
+    digits(&mut text[8..10], naive.day());
+    digits(&mut text[11..13], naive.hour());
+    digits(&mut text[14..16], naive.minute());
+    digits(&mut text[17..19], naive.second());
+    digits(&mut text[20..26], nanosecond / 1000);
+    put(encoding, &text);
 }
 
 impl AuditRecord {
@@ -176,41 +203,45 @@ impl AuditRecord {
 
     /// The hash the record should have, from its fields (ignoring its `hash`).
     pub fn compute_hash(&self) -> Digest256 {
-        let mut hasher = Sha256::new();
-        put(&mut hasher, AUDIT_FORMAT.as_bytes());
+        // The canonical encoding is laid out in one buffer and hashed in one call: the same bytes
+        // as feeding the hasher field by field, without a call into it for every field.
+        let mut encoding = Vec::with_capacity(
+            256 + self.actor_id.len() + self.actor_role.len() + self.event.len(),
+        );
+        put(&mut encoding, AUDIT_FORMAT.as_bytes());
         let mut uuid_buffer = Uuid::encode_buffer();
         put(
-            &mut hasher,
+            &mut encoding,
             self.project_id
                 .hyphenated()
                 .encode_lower(&mut uuid_buffer)
                 .as_bytes(),
         );
-        put_decimal(&mut hasher, self.sequence);
-        put(&mut hasher, canonical_instant(self.recorded_at).as_bytes());
-        put(&mut hasher, self.actor_id.as_bytes());
-        put(&mut hasher, self.actor_role.as_bytes());
+        put_decimal(&mut encoding, self.sequence);
+        put_instant(&mut encoding, self.recorded_at);
+        put(&mut encoding, self.actor_id.as_bytes());
+        put(&mut encoding, self.actor_role.as_bytes());
         match self.command_id {
             Some(command_id) => put(
-                &mut hasher,
+                &mut encoding,
                 command_id
                     .hyphenated()
                     .encode_lower(&mut uuid_buffer)
                     .as_bytes(),
             ),
-            None => put(&mut hasher, b""),
+            None => put(&mut encoding, b""),
         }
-        put(&mut hasher, self.event_type.as_bytes());
-        put_decimal(&mut hasher, u64::from(self.event_version));
-        put(&mut hasher, self.event.as_bytes());
+        put(&mut encoding, self.event_type.as_bytes());
+        put_decimal(&mut encoding, u64::from(self.event_version));
+        put(&mut encoding, self.event.as_bytes());
         let mut hex_buffer = [0u8; 64];
         // Encoding 32 bytes into a 64-byte buffer always fits.
         let previous = hex::encode_to_slice(self.previous_hash.0, &mut hex_buffer)
             .ok()
             .and_then(|()| std::str::from_utf8(&hex_buffer).ok())
             .unwrap_or("");
-        put(&mut hasher, previous.as_bytes());
-        Digest256(hasher.finalize().into())
+        put(&mut encoding, previous.as_bytes());
+        Digest256(Sha256::digest(&encoding).into())
     }
 
     /// The event the record holds.
@@ -492,5 +523,43 @@ mod tests {
         let expected = block_after("<!-- example-hash -->");
         assert_eq!(record.compute_hash().to_hex(), expected);
         assert_eq!(record.hash.to_hex(), expected);
+    }
+
+    #[test]
+    fn instants_are_put_exactly_as_their_canonical_text() {
+        let instants = [
+            "0000-01-01T00:00:00Z",
+            "0999-12-31T23:59:59.999999Z",
+            "1970-01-01T00:00:00Z",
+            "2026-01-05T01:00:00.000001Z",
+            "2026-06-30T15:59:60.5Z",
+            "2026-12-31T23:59:59.123456789Z",
+            "9999-12-31T23:59:59.999999Z",
+        ];
+        let mut all: Vec<DateTime<Utc>> = instants
+            .iter()
+            .map(|text| {
+                DateTime::parse_from_rfc3339(text)
+                    .unwrap_or_else(|error| panic!("{text}: {error}"))
+                    .with_timezone(&Utc)
+            })
+            .collect();
+        all.extend([DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC]);
+        let mut seconds = -62_000_000_000_i64;
+        while seconds < 260_000_000_000 {
+            if let Some(instant) =
+                DateTime::from_timestamp(seconds, (seconds % 1_000_000_007) as u32 % 1_000_000_000)
+            {
+                all.push(instant);
+            }
+            seconds += 987_654_321;
+        }
+        for instant in all {
+            let mut encoding = Vec::new();
+            put_instant(&mut encoding, instant);
+            let mut expected = Vec::new();
+            put(&mut expected, canonical_instant(instant).as_bytes());
+            assert_eq!(encoding, expected, "{instant:?}");
+        }
     }
 }

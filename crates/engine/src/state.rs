@@ -364,7 +364,7 @@ impl ProjectState {
             .any(|entry| entry.is_open() && entry.missed)
     }
 
-    fn enter_stage(&mut self, stage: &str, at: DateTime<Utc>, action: &str, actor: &Actor) {
+    fn enter_stage(&mut self, stage: String, at: DateTime<Utc>, action: String, actor: Actor) {
         if let Some(current) = self.visits.last_mut() {
             current.left_at = Some(at);
             if let Some(reexamination) = &mut self.reexamination
@@ -373,24 +373,30 @@ impl ProjectState {
                 reexamination.settled = true;
             }
         }
+        // Replacing the value keeps the key already there, as `insert` would, without copying the action.
+        match self.last_actor_of_action.get_mut(&action) {
+            Some(last) => *last = actor.clone(),
+            None => {
+                self.last_actor_of_action
+                    .insert(action.clone(), actor.clone());
+            }
+        }
         self.visits.push(StageVisit {
-            stage: stage.to_string(),
+            stage,
             entered_at: at,
             left_at: None,
-            entered_by_action: Some(action.to_string()),
-            entered_by: actor.clone(),
+            entered_by_action: Some(action),
+            entered_by: actor,
         });
-        self.last_actor_of_action
-            .insert(action.to_string(), actor.clone());
     }
 
     fn decide_request(
         &mut self,
         request_id: &str,
         granted: bool,
-        actor: &Actor,
+        actor: Actor,
         at: DateTime<Utc>,
-        reason: &str,
+        reason: String,
     ) {
         if let Some(request) = self
             .extension_requests
@@ -399,9 +405,9 @@ impl ProjectState {
         {
             request.decision = Some(ExtensionDecision {
                 granted,
-                decided_by: actor.clone(),
+                decided_by: actor,
                 decided_at: at,
-                reason: reason.to_string(),
+                reason,
             });
         }
     }
@@ -440,9 +446,11 @@ impl ProjectState {
                 }
             }
             EventBody::CommentDisposed { comment_id, .. } => {
+                // Newest first: a disposition usually follows its comment closely.
                 if self
                     .comments
                     .iter()
+                    .rev()
                     .any(|entry| &entry.comment.comment_id == comment_id)
                 {
                     Ok(())
@@ -461,6 +469,7 @@ impl ProjectState {
                 if self
                     .extension_requests
                     .iter()
+                    .rev()
                     .any(|request| &request.request_id == request_id && request.decision.is_none())
                 {
                     Ok(())
@@ -498,7 +507,6 @@ impl ProjectState {
     pub fn apply_owned(&mut self, event: Event) {
         let at = event.occurred_at;
         let actor = event.actor;
-        let actor = &actor;
         let visit = self.current_visit();
         match event.body {
             EventBody::ProjectCreated { project, stage } => {
@@ -508,25 +516,24 @@ impl ProjectState {
                     entered_at: at,
                     left_at: None,
                     entered_by_action: None,
-                    entered_by: actor.clone(),
+                    entered_by: actor,
                 });
             }
-            EventBody::ActionFired { action, to, .. } => self.enter_stage(&to, at, &action, actor),
+            EventBody::ActionFired { action, to, .. } => self.enter_stage(to, at, action, actor),
             EventBody::ProjectCancelled {
                 action, to, reason, ..
             } => {
-                self.enter_stage(&to, at, &action, actor);
+                self.enter_stage(to, at, action, actor);
                 self.cancellation_reason = Some(reason);
             }
             EventBody::ArtifactAttached(artifact) => self.artifacts.push(AttachedArtifact {
                 artifact,
                 attached_at: at,
-                attached_by: actor.clone(),
+                attached_by: actor,
                 visit,
             }),
             EventBody::OrganisationsConsultedRecorded { organisations } => {
-                self.organisations_consulted
-                    .extend(organisations.iter().cloned());
+                self.organisations_consulted.extend(organisations);
             }
             EventBody::CommentRecorded(comment) => self.comments.push(CommentEntry {
                 comment,
@@ -545,9 +552,9 @@ impl ProjectState {
                 {
                     entry.disposition = Some(RecordedDisposition {
                         disposition,
-                        reason: reason.clone(),
+                        reason,
                         recorded_at: at,
-                        recorded_by: actor.clone(),
+                        recorded_by: actor,
                     });
                 }
             }
@@ -556,12 +563,12 @@ impl ProjectState {
                 .push(ScheduledMeeting { schedule, visit }),
             EventBody::MeetingRecorded(record) => self.meetings.push(HeldMeeting {
                 record,
-                recorded_by: actor.clone(),
+                recorded_by: actor,
                 visit,
             }),
             EventBody::SignedOff { subject } => self.sign_offs.push(SignOffEntry {
                 subject,
-                signed_by: actor.clone(),
+                signed_by: actor,
                 signed_at: at,
                 visit,
             }),
@@ -571,7 +578,7 @@ impl ProjectState {
                     FieldEntry {
                         value,
                         recorded_at: at,
-                        recorded_by: actor.clone(),
+                        recorded_by: actor,
                     },
                 );
             }
@@ -580,7 +587,7 @@ impl ProjectState {
             }
             EventBody::WaiverRecorded(waiver) => self.waivers.push(WaiverEntry {
                 waiver,
-                recorded_by: actor.clone(),
+                recorded_by: actor,
                 recorded_at: at,
                 visit,
             }),
@@ -594,7 +601,7 @@ impl ProjectState {
                 planned_due_on,
                 problem,
             } => self.deadlines.push(DeadlineEntry {
-                deadline: deadline.clone(),
+                deadline,
                 started_on,
                 original_due_on: times.map(|times| times.due_on),
                 planned_due_on,
@@ -637,7 +644,7 @@ impl ProjectState {
                 fell_due_at,
             } => {
                 self.frozen = Some(FreezeEntry {
-                    deadline: deadline.clone(),
+                    deadline,
                     since: fell_due_at,
                 });
             }
@@ -650,11 +657,11 @@ impl ProjectState {
                 reason,
             } => self.extension_requests.push(ExtensionRequestEntry {
                 request_id,
-                deadline: deadline.clone(),
+                deadline,
                 current_due_on,
                 requested_due_on,
-                reason: reason.clone(),
-                requested_by: actor.clone(),
+                reason,
+                requested_by: actor,
                 requested_at: at,
                 decision: None,
             }),
@@ -664,7 +671,7 @@ impl ProjectState {
                 times,
                 reason,
             } => {
-                self.decide_request(&request_id, true, actor, at, &reason);
+                self.decide_request(&request_id, true, actor, at, reason);
                 if let Some(entry) = self.open_deadline_mut(&deadline) {
                     entry.times = Some(times);
                     entry.warned = false;
@@ -675,7 +682,7 @@ impl ProjectState {
             }
             EventBody::ExtensionRefused {
                 request_id, reason, ..
-            } => self.decide_request(&request_id, false, actor, at, &reason),
+            } => self.decide_request(&request_id, false, actor, at, reason),
             EventBody::ReexaminationScheduled {
                 stage,
                 counted_from,
