@@ -825,3 +825,114 @@ async fn a_read_only_sqlite_database_refuses_writes_clearly() {
         "{error}"
     );
 }
+
+conformance!(
+    two_nodes_writing_to_the_same_projects_keep_every_chain_whole,
+    |kind| async move {
+        let Some((first, _clock, _keep, url)) = store(kind).await else {
+            return;
+        };
+        // A second store on the same database stands for a second node (on SQLite, a second process
+        // would take turns on the file lock the same way).
+        let second = specflow_service::Store::open(&url, specflow_service::StoreOptions::default())
+            .await
+            .unwrap();
+        let projects = [
+            created_project(&first, 1, "SH-TC-01").await,
+            created_project(&first, 2, "SH-TC-01").await,
+        ];
+        let mut tasks = Vec::new();
+        for task in 0..12 {
+            let node = if task % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            // Both nodes write to both projects.
+            let project = projects[(task / 2) % 2];
+            tasks.push(tokio::spawn(async move {
+                for index in 0..6 {
+                    let command = Command::RecordComment(specflow_engine::command::Comment {
+                        comment_id: format!("N{task}-{index}"),
+                        organisation: "node test".to_string(),
+                        clause: None,
+                        text: "a comment".to_string(),
+                    });
+                    let outcome = node
+                        .execute(request(project, secretariat(), command))
+                        .await
+                        .unwrap();
+                    assert!(
+                        matches!(outcome, CommandOutcome::Accepted { .. }),
+                        "{outcome:?}"
+                    );
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let mut total = 0;
+        for project in projects {
+            assert!(first.verify_project(project).await.unwrap().is_ok());
+            assert!(second.verify_project(project).await.unwrap().is_ok());
+            let view = second.project(project).await.unwrap().unwrap();
+            total += view.state.comments.len();
+            let records = all_records(&first, project).await;
+            assert_eq!(records.len() as u64, view.summary.head_sequence);
+        }
+        assert_eq!(total, 72);
+    }
+);
+
+conformance!(
+    a_batch_with_refusals_and_conflicts_between_its_jobs_answers_each_rightly,
+    |kind| async move {
+        let Some((store, _clock, _keep, _url)) = store(kind).await else {
+            return;
+        };
+        let project = created_project(&store, 1, "SH-TC-01").await;
+        // Submitted together, so that they tend to share a batch: accepted, refused, conflicting,
+        // accepted again, and a duplicate of the first.
+        let first = request(project, secretariat(), attach("project_proposal", "one"));
+        let refused = request(project, bureau(), attach("no_such_kind", "two"));
+        let mut conflicting = request(project, secretariat(), attach("project_proposal", "three"));
+        conflicting.expected_sequence = Some(0);
+        let last = request(project, secretariat(), attach("project_proposal", "four"));
+        let duplicate = first.clone();
+        let (one, two, three, four, five) = tokio::join!(
+            store.execute(first),
+            store.execute(refused),
+            store.execute(conflicting),
+            store.execute(last),
+            store.execute(duplicate),
+        );
+        let one = one.unwrap();
+        assert!(matches!(one, CommandOutcome::Accepted { .. }), "{one:?}");
+        assert!(matches!(two.unwrap(), CommandOutcome::Rejected { .. }));
+        assert!(matches!(
+            three.unwrap_err(),
+            StoreError::Conflict { expected: 0, .. }
+        ));
+        assert!(matches!(four.unwrap(), CommandOutcome::Accepted { .. }));
+        assert_eq!(five.unwrap(), one, "the duplicate gets the first answer");
+        let records = all_records(&store, project).await;
+        assert_eq!(
+            records.len(),
+            3,
+            "creation and the two accepted attachments"
+        );
+        assert!(verify(&records).is_ok());
+        assert_eq!(
+            store
+                .project(project)
+                .await
+                .unwrap()
+                .unwrap()
+                .state
+                .artifacts
+                .len(),
+            2
+        );
+    }
+);

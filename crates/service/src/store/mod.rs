@@ -6,9 +6,10 @@
 //! - SQLite has one writer. A writer task owns the only write connection and commits the
 //!   commands waiting for it together, in one transaction (group commit), so many writers
 //!   share each fsync.
-//! - PostgreSQL has many writers on many nodes. Each command runs in its own transaction; the
-//!   primary key `(project_id, sequence)` decides races, and a lost race is retried or reported
-//!   as a conflict.
+//! - PostgreSQL has many writers on many nodes. Each node's writers decide a batch in memory
+//!   and write it in one atomic statement; the primary key `(project_id, sequence)` decides races
+//!   with other nodes, and a lost race is redone alone with the project's row locked, or reported
+//!   as a conflict when the command named the sequence it expected.
 //!
 //! The audit log is append-only and the database enforces it with triggers (UPDATE, DELETE and,
 //! on PostgreSQL, TRUNCATE are refused).
@@ -71,7 +72,7 @@ pub struct StoreOptions {
     pub sqlite_synchronous: SqliteSynchronous,
     /// Connections in the pool (readers on SQLite, everything on PostgreSQL).
     pub max_connections: u32,
-    /// How many commands the SQLite writer commits together at most.
+    /// How many commands a writer commits together at most.
     pub group_commit_limit: usize,
     /// How many project states to keep in memory between commands.
     pub state_cache_capacity: usize,
@@ -102,11 +103,12 @@ struct Inner {
     backend: Backend,
     database: String,
     pool: AnyPool,
-    writer: Option<write::SqliteWriter>,
+    writer: Option<write::Writer>,
     clock: Arc<dyn Clock>,
     options: StoreOptions,
     definitions: RwLock<HashMap<(String, u32), Arc<WorkflowDefinition>>>,
-    states: Mutex<HashMap<Uuid, (u64, ProjectState)>>,
+    /// Project states between commands, with the head (sequence and hash) they are at.
+    states: Mutex<HashMap<Uuid, (u64, specflow_engine::audit::Digest256, ProjectState)>>,
 }
 
 /// Microseconds since the Unix epoch, the stored form of an instant.
@@ -174,6 +176,9 @@ impl Store {
         let pool_options = |connections: u32| {
             AnyPoolOptions::new()
                 .max_connections(connections)
+                // A failed connection shows as an error on use; pinging it before every use would
+                // cost a round trip per statement.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .after_connect(move |connection, _| {
                     Box::pin(prepare_connection(connection, synchronous))
@@ -206,19 +211,16 @@ impl Store {
                     .connect_with(connect_options)
                     .await
                     .map_err(unavailable)?;
-                Some(write::SqliteWriter::start(
-                    writer_pool,
-                    options.group_commit_limit,
-                ))
+                write::Writer::sqlite(writer_pool, options.group_commit_limit)
             }
-            Backend::Postgres => None,
+            Backend::Postgres => write::Writer::postgres(pool.clone(), options.group_commit_limit),
         };
         let store = Store {
             inner: Arc::new(Inner {
                 backend,
                 database,
                 pool,
-                writer,
+                writer: Some(writer),
                 clock,
                 options,
                 definitions: RwLock::new(HashMap::new()),
@@ -341,7 +343,7 @@ impl Store {
         }
     }
 
-    /// Stops the SQLite writer after the commands already queued, and closes the pools.
+    /// Stops the writers after the commands already queued, and closes the pools.
     pub async fn close(&self) {
         if let Some(writer) = &self.inner.writer {
             writer.stop().await;

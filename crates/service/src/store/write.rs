@@ -1,8 +1,14 @@
-//! Writing: one transaction per command (or per batch of commands on SQLite).
+//! Writing: load the state, decide, seal the events into records, write records, projection and
+//! command id together, and only then answer. Nothing half-written is ever visible.
 //!
-//! Load the state (the cached state plus the records after it), decide, seal the events into
-//! records, append them, update the projection, remember the command id, commit. Nothing
-//! half-written is ever visible: every step is inside the transaction.
+//! Work goes through a queue to writer tasks that take whatever is waiting as one batch:
+//! - on SQLite, one writer owns the write connection and runs a batch in one transaction, each
+//!   job in a savepoint (group commit: one fsync for the whole batch);
+//! - on PostgreSQL, two writers read the heads of the batch's projects in one query, decide every
+//!   job in memory, and write everything in one atomic statement (a data-modifying `WITH`, no
+//!   explicit transaction). If another node wrote to one of those projects meanwhile, the key
+//!   `(project_id, sequence)` refuses the statement and each job of the batch is redone alone, in
+//!   a transaction that locks its project's row, so a hot project queues instead of racing.
 
 use super::{Backend, Store, instant, is_unique_violation, micros};
 use crate::error::StoreError;
@@ -13,6 +19,7 @@ use specflow_engine::{
     Actor, Command, Event, ProjectState, Rejection, WorkflowDefinition, decide, tick,
 };
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -56,11 +63,20 @@ pub enum CommandOutcome {
     },
 }
 
-/// Work for the writer.
+/// Work for a writer.
 #[derive(Debug, Clone)]
 pub(crate) enum Work {
     Command(Box<CommandRequest>),
     Tick(Uuid),
+}
+
+impl Work {
+    fn project_id(&self) -> Uuid {
+        match self {
+            Work::Command(request) => request.project_id,
+            Work::Tick(project_id) => *project_id,
+        }
+    }
 }
 
 /// What the work gave.
@@ -72,7 +88,7 @@ pub(crate) enum Done {
 
 /// Why a write did not happen.
 enum WriteFailure {
-    /// Another writer appended first (a unique key decided); retrying may succeed.
+    /// Another writer appended first, or the command id was already used (a unique key decided).
     LostRace,
     /// Anything else.
     Store(StoreError),
@@ -84,8 +100,42 @@ impl From<StoreError> for WriteFailure {
     }
 }
 
-/// A state to remember once its transaction has committed.
-type CacheUpdate = Option<(Uuid, u64, ProjectState)>;
+/// A project's state and head, as a batch carries it from one job to the next.
+type Loaded = (ProjectState, u64, Digest256);
+
+/// The states of the projects a batch touched; they go to the cache once the batch is committed.
+type Overlay = HashMap<Uuid, Loaded>;
+
+/// What a job decided, and what it must write.
+struct Prepared {
+    done: Done,
+    project_id: Uuid,
+    after: Option<Loaded>,
+    writes: Writes,
+}
+
+/// The rows a job writes.
+#[derive(Default)]
+struct Writes {
+    records: Vec<AuditRecord>,
+    projection: Option<Projection>,
+    command: Option<CommandRow>,
+}
+
+impl Writes {
+    fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.projection.is_none() && self.command.is_none()
+    }
+}
+
+/// A row of `commands`.
+struct CommandRow {
+    command_id: Uuid,
+    project_id: Uuid,
+    sequences: Option<(u64, u64)>,
+    outcome: String,
+    decided_at: i64,
+}
 
 fn u64_of(value: i64, what: &str) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} is {value}")))
@@ -106,7 +156,7 @@ impl Store {
                 request.project_id, project.project_id
             )));
         }
-        match self.run(Work::Command(Box::new(request))).await? {
+        match self.submit(Work::Command(Box::new(request))).await? {
             Done::Command(outcome) => Ok(outcome),
             Done::Tick(_) => Err(StoreError::Corrupt(
                 "the writer answered a command with a tick".to_string(),
@@ -116,7 +166,7 @@ impl Store {
 
     /// Runs `tick` for one project now and stores what fell due; returns the records appended.
     pub async fn tick_project(&self, project_id: Uuid) -> Result<Vec<AuditRecord>, StoreError> {
-        match self.run(Work::Tick(project_id)).await? {
+        match self.submit(Work::Tick(project_id)).await? {
             Done::Tick(records) => Ok(records),
             Done::Command(_) => Err(StoreError::Corrupt(
                 "the writer answered a tick with a command".to_string(),
@@ -124,64 +174,9 @@ impl Store {
         }
     }
 
-    async fn run(&self, work: Work) -> Result<Done, StoreError> {
-        match (&self.inner.writer, self.inner.backend) {
-            (Some(writer), _) => writer.submit(self.clone(), work).await,
-            (None, Backend::Postgres) => self.run_postgres(work).await,
-            (None, Backend::Sqlite) => Err(StoreError::ShuttingDown),
-        }
-    }
-
-    /// PostgreSQL: each piece of work in its own transaction; a lost race is retried, or
-    /// reported as a conflict when the command named the sequence it expected.
-    async fn run_postgres(&self, work: Work) -> Result<Done, StoreError> {
-        const ATTEMPTS: usize = 8;
-        for attempt in 0..ATTEMPTS {
-            let mut transaction = self
-                .pool()
-                .begin()
-                .await
-                .map_err(|error| self.database_error(&error))?;
-            match self.perform(&mut transaction, &work).await {
-                Ok((done, cache)) => match transaction.commit().await {
-                    Ok(()) => {
-                        self.remember(cache);
-                        return Ok(done);
-                    }
-                    Err(error) if is_unique_violation(&error) => {}
-                    Err(error) => return Err(self.database_error(&error)),
-                },
-                Err(WriteFailure::LostRace) => {
-                    let _ = transaction.rollback().await;
-                }
-                Err(WriteFailure::Store(error)) => {
-                    let _ = transaction.rollback().await;
-                    return Err(error);
-                }
-            }
-            if let Work::Command(request) = &work {
-                if let Some(outcome) = self
-                    .stored_outcome_in(self.pool(), request.command_id)
-                    .await?
-                {
-                    return Ok(Done::Command(outcome));
-                }
-                if let Some(expected) = request.expected_sequence {
-                    let current = self.head_sequence(request.project_id).await?;
-                    return Err(StoreError::Conflict {
-                        project_id: request.project_id,
-                        expected,
-                        current,
-                    });
-                }
-            }
-            // Back off a little, more each time, so racing writers spread out.
-            tokio::time::sleep(std::time::Duration::from_millis(1 + attempt as u64 * 3)).await;
-        }
-        Err(StoreError::Database {
-            database: self.inner.database.clone(),
-            reason: format!("the write lost {ATTEMPTS} races in a row; try again"),
-        })
+    async fn submit(&self, work: Work) -> Result<Done, StoreError> {
+        let writer = self.inner.writer.as_ref().ok_or(StoreError::ShuttingDown)?;
+        writer.submit(self.clone(), work).await
     }
 
     /// The project's head sequence (0 when it does not exist).
@@ -218,10 +213,7 @@ impl Store {
             .transpose()
     }
 
-    fn remember(&self, update: CacheUpdate) {
-        let Some((project_id, sequence, state)) = update else {
-            return;
-        };
+    fn remember(&self, project_id: Uuid, (state, sequence, hash): Loaded) {
         if let Ok(mut cache) = self.inner.states.lock() {
             if cache.len() >= self.inner.options.state_cache_capacity
                 && !cache.contains_key(&project_id)
@@ -229,41 +221,93 @@ impl Store {
                 // A crude bound: forget everything rather than track recency; a miss costs one replay.
                 cache.clear();
             }
-            cache.insert(project_id, (sequence, state));
+            cache.insert(project_id, (sequence, hash, state));
         }
     }
 
-    /// The project's state and head: the cached state (if any) plus the records after it.
-    pub(crate) async fn load_state(
+    /// The heads of several projects, as the projection records them, in one query.
+    async fn read_heads(
+        &self,
+        connection: &mut AnyConnection,
+        project_ids: &[Uuid],
+        lock: bool,
+    ) -> Result<HashMap<Uuid, (u64, Digest256)>, StoreError> {
+        let mut heads = HashMap::new();
+        if project_ids.is_empty() {
+            return Ok(heads);
+        }
+        let placeholders: Vec<String> = (1..=project_ids.len())
+            .map(|index| format!("${index}"))
+            .collect();
+        let mut sql = format!(
+            "SELECT project_id, head_sequence, head_hash FROM projects WHERE project_id IN ({}) ORDER BY project_id",
+            placeholders.join(", ")
+        );
+        if lock && self.inner.backend == Backend::Postgres {
+            // Writers to one project queue on its row; rows are locked in id order, so two
+            // writers locking several rows never wait for each other in a circle.
+            sql.push_str(" FOR UPDATE");
+        }
+        let mut query = sqlx::query(&sql);
+        for project_id in project_ids {
+            query = query.bind(project_id.to_string());
+        }
+        let rows = query
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(|error| self.database_error(&error))?;
+        for row in rows {
+            let get = |error: sqlx::Error| self.database_error(&error);
+            let id: String = row.try_get("project_id").map_err(get)?;
+            let id = Uuid::parse_str(&id)
+                .map_err(|_| StoreError::Corrupt(format!("project id {id}")))?;
+            let sequence = u64_of(row.try_get("head_sequence").map_err(get)?, "head_sequence")?;
+            let hash: String = row.try_get("head_hash").map_err(get)?;
+            let hash = Digest256::from_hex(&hash)
+                .map_err(|error| StoreError::Corrupt(format!("head hash {hash}: {error}")))?;
+            heads.insert(id, (sequence, hash));
+        }
+        Ok(heads)
+    }
+
+    /// The project's state at the head `head`: the cached state (if any) plus the records after it.
+    ///
+    /// A writer (`take`) takes the cached state out of the cache and puts the new one back after
+    /// its commit, so a long project's state is never copied; a reader copies it.
+    async fn state_at(
         &self,
         connection: &mut AnyConnection,
         project_id: Uuid,
-    ) -> Result<(ProjectState, u64, Digest256), StoreError> {
-        let cached = self
-            .inner
-            .states
-            .lock()
-            .ok()
-            .and_then(|cache| cache.get(&project_id).cloned());
-        let (mut state, mut sequence) = cached
-            .map_or((ProjectState::new(), 0), |(sequence, state)| {
-                (state, sequence)
-            });
-        let head_hash: Option<String> =
-            sqlx::query_scalar("SELECT head_hash FROM projects WHERE project_id = $1")
-                .bind(project_id.to_string())
-                .fetch_optional(&mut *connection)
-                .await
-                .map_err(|error| self.database_error(&error))?;
+        head: Option<(u64, Digest256)>,
+        take: bool,
+    ) -> Result<Loaded, StoreError> {
+        let cached = self.inner.states.lock().ok().and_then(|mut cache| {
+            if take {
+                cache.remove(&project_id)
+            } else {
+                cache.get(&project_id).cloned()
+            }
+        });
+        let Some((head_sequence, head_hash)) = head else {
+            return Ok((ProjectState::new(), 0, Digest256::GENESIS));
+        };
+        let (mut state, mut sequence) = match cached {
+            // A cached state ahead of the database comes from work that did not commit.
+            Some((sequence, _, state)) if sequence <= head_sequence => (state, sequence),
+            _ => (ProjectState::new(), 0),
+        };
+        if sequence == head_sequence {
+            return Ok((state, head_sequence, head_hash));
+        }
         let rows = sqlx::query(
-            "SELECT sequence, recorded_at, actor_id, actor_role, event, hash FROM audit_records WHERE project_id = $1 AND sequence > $2 ORDER BY sequence",
+            "SELECT sequence, recorded_at, actor_id, actor_role, event FROM audit_records WHERE project_id = $1 AND sequence > $2 AND sequence <= $3 ORDER BY sequence",
         )
         .bind(project_id.to_string())
         .bind(i64_of(sequence))
+        .bind(i64_of(head_sequence))
         .fetch_all(&mut *connection)
         .await
         .map_err(|error| self.database_error(&error))?;
-        let mut last_hash = None;
         for row in rows {
             let get = |error: sqlx::Error| self.database_error(&error);
             let record_sequence: i64 = row.try_get("sequence").map_err(get)?;
@@ -273,64 +317,108 @@ impl Store {
                     row.try_get::<String, _>("actor_id").map_err(get)?,
                     row.try_get::<String, _>("actor_role").map_err(get)?,
                 ),
-                body: serde_json::from_str(&row.try_get::<String, _>("event").map_err(get)?).map_err(|error| {
-                    StoreError::Corrupt(format!("record {record_sequence} of project {project_id} cannot be read: {error}"))
-                })?,
+                body: serde_json::from_str(&row.try_get::<String, _>("event").map_err(get)?)
+                    .map_err(|error| {
+                        StoreError::Corrupt(format!(
+                            "record {record_sequence} of project {project_id} cannot be read: {error}"
+                        ))
+                    })?,
             };
             state.apply_owned(event);
             sequence = u64_of(record_sequence, "sequence")?;
-            last_hash = Some(row.try_get::<String, _>("hash").map_err(get)?);
         }
-        let head_hash = match last_hash.or(head_hash) {
-            Some(hash) => Digest256::from_hex(&hash)
-                .map_err(|error| StoreError::Corrupt(format!("head hash {hash}: {error}")))?,
-            None => Digest256::GENESIS,
-        };
-        Ok((state, sequence, head_hash))
+        if sequence != head_sequence {
+            return Err(StoreError::Corrupt(format!(
+                "project {project_id}: the projection's head is {head_sequence} but the log ends at {sequence}"
+            )));
+        }
+        Ok((state, head_sequence, head_hash))
     }
 
-    /// Does one piece of work inside an open transaction; the caller commits.
-    async fn perform(
+    /// Drops a project's cached state (it was found stale).
+    fn forget(&self, project_id: Uuid) {
+        if let Ok(mut cache) = self.inner.states.lock() {
+            cache.remove(&project_id);
+        }
+    }
+
+    /// The head of a project's cached state, if it is cached.
+    fn cached_head(&self, project_id: Uuid) -> Option<(u64, Digest256)> {
+        self.inner.states.lock().ok().and_then(|cache| {
+            cache
+                .get(&project_id)
+                .map(|(sequence, hash, _)| (*sequence, *hash))
+        })
+    }
+
+    /// A project's current state and head, for readers.
+    pub(crate) async fn load_state(
+        &self,
+        connection: &mut AnyConnection,
+        project_id: Uuid,
+    ) -> Result<Loaded, StoreError> {
+        let heads = self.read_heads(connection, &[project_id], false).await?;
+        self.state_at(
+            connection,
+            project_id,
+            heads.get(&project_id).copied(),
+            false,
+        )
+        .await
+    }
+
+    /// Decides one piece of work against the state the batch has reached; writes nothing.
+    async fn prepare(
         &self,
         connection: &mut AnyConnection,
         work: &Work,
-    ) -> Result<(Done, CacheUpdate), WriteFailure> {
-        if self.inner.backend == Backend::Postgres {
-            // Writers to one project queue on its projection row instead of racing to the same
-            // sequence number and retrying: a hot project stays fair. The primary key still
-            // decides the one race a lock cannot cover, two creations of the same project.
-            let project_id = match work {
-                Work::Command(request) => request.project_id,
-                Work::Tick(project_id) => *project_id,
-            };
-            sqlx::query("SELECT head_sequence FROM projects WHERE project_id = $1 FOR UPDATE")
-                .bind(project_id.to_string())
-                .fetch_optional(&mut *connection)
-                .await
-                .map_err(|error| self.database_error(&error))?;
-        }
+        overlay: &mut Overlay,
+        heads: &HashMap<Uuid, (u64, Digest256)>,
+    ) -> Result<Prepared, WriteFailure> {
+        let project_id = work.project_id();
+        let loaded = match overlay.remove(&project_id) {
+            Some(loaded) => loaded,
+            None => {
+                self.state_at(
+                    connection,
+                    project_id,
+                    heads.get(&project_id).copied(),
+                    true,
+                )
+                .await?
+            }
+        };
         match work {
-            Work::Command(request) => self.perform_command(connection, request).await,
-            Work::Tick(project_id) => self.perform_tick(connection, *project_id).await,
+            Work::Command(request) => self.prepare_command(connection, request, loaded).await,
+            Work::Tick(project_id) => self.prepare_tick(*project_id, loaded).await,
         }
     }
 
-    async fn perform_command(
+    async fn prepare_command(
         &self,
         connection: &mut AnyConnection,
         request: &CommandRequest,
-    ) -> Result<(Done, CacheUpdate), WriteFailure> {
-        if let Some(outcome) = self
-            .stored_outcome_in(&mut *connection, request.command_id)
-            .await?
-        {
-            return Ok((Done::Command(outcome), None));
-        }
+        (state, head, head_hash): Loaded,
+    ) -> Result<Prepared, WriteFailure> {
+        // The command id is not looked up first: the key of `commands` refuses a second insert,
+        // and the writer then answers with the stored outcome. Most commands are new.
         let project_id = request.project_id;
-        let (state, head, head_hash) = self.load_state(connection, project_id).await?;
+        let unchanged = |done: Done, state: ProjectState| Prepared {
+            done,
+            project_id,
+            after: Some((state, head, head_hash)),
+            writes: Writes::default(),
+        };
         if let Some(expected) = request.expected_sequence
             && expected != head
         {
+            // A retry of a command already carried out is answered, not refused.
+            if let Some(outcome) = self
+                .stored_outcome_in(&mut *connection, request.command_id)
+                .await?
+            {
+                return Ok(unchanged(Done::Command(outcome), state));
+            }
             return Err(WriteFailure::Store(StoreError::Conflict {
                 project_id,
                 expected,
@@ -350,67 +438,69 @@ impl Store {
                     .await?
             }
             (_, None) => {
+                if let Some(outcome) = self
+                    .stored_outcome_in(&mut *connection, request.command_id)
+                    .await?
+                {
+                    return Ok(unchanged(Done::Command(outcome), state));
+                }
                 return Err(WriteFailure::Store(StoreError::ProjectNotFound(
                     project_id.to_string(),
                 )));
             }
         };
         // Records never go back in time, even if this node's clock is behind the last writer's.
-        let now = state.last_event_at.map_or(self.inner.clock.now(), |last| {
-            last.max(self.inner.clock.now())
-        });
-        let outcome = match decide(&state, &definition, &request.command, &request.actor, now) {
-            Err(rejection) => CommandOutcome::Rejected {
-                project_id,
-                rejection,
-            },
-            Ok(events) => {
-                let (first, last, hash, state) = self
-                    .append(
-                        connection,
-                        project_id,
-                        state,
-                        head,
-                        head_hash,
-                        Some(request.command_id),
-                        events,
-                        &definition,
-                    )
-                    .await?;
-                self.store_outcome(
-                    connection,
-                    request,
-                    Some((first, last)),
-                    &CommandOutcome::Accepted {
-                        project_id,
-                        first_sequence: first,
-                        last_sequence: last,
-                        head_hash: hash.to_hex(),
-                    },
-                )
-                .await?;
-                return Ok((
-                    Done::Command(CommandOutcome::Accepted {
-                        project_id,
-                        first_sequence: first,
-                        last_sequence: last,
-                        head_hash: hash.to_hex(),
-                    }),
-                    Some((project_id, last, state)),
-                ));
+        let now = self.now_after(&state);
+        let events = match decide(&state, &definition, &request.command, &request.actor, now) {
+            Ok(events) => events,
+            Err(rejection) => {
+                let outcome = CommandOutcome::Rejected {
+                    project_id,
+                    rejection,
+                };
+                let command = self.command_row(request, None, &outcome)?;
+                let mut prepared = unchanged(Done::Command(outcome), state);
+                prepared.writes.command = Some(command);
+                return Ok(prepared);
             }
         };
-        self.store_outcome(connection, request, None, &outcome)
-            .await?;
-        Ok((Done::Command(outcome), None))
+        let previous = if head == 0 {
+            None
+        } else {
+            Some((head, head_hash))
+        };
+        let records = seal_all(project_id, previous, Some(request.command_id), &events);
+        let mut state = state;
+        for event in events {
+            state.apply_owned(event);
+        }
+        let last = records.last().map_or(head, |record| record.sequence);
+        let hash = records.last().map_or(head_hash, |record| record.hash);
+        let outcome = CommandOutcome::Accepted {
+            project_id,
+            first_sequence: head + 1,
+            last_sequence: last,
+            head_hash: hash.to_hex(),
+        };
+        let command = self.command_row(request, Some((head + 1, last)), &outcome)?;
+        let projection = Projection::of(project_id, &state, last, hash, &definition)?;
+        Ok(Prepared {
+            done: Done::Command(outcome),
+            project_id,
+            after: Some((state, last, hash)),
+            writes: Writes {
+                records,
+                projection: Some(projection),
+                command: Some(command),
+            },
+        })
     }
 
-    async fn perform_tick(
+    async fn prepare_tick(
         &self,
-        connection: &mut AnyConnection,
         project_id: Uuid,
-    ) -> Result<(Done, CacheUpdate), WriteFailure> {
-        let (state, head, head_hash) = self.load_state(connection, project_id).await?;
+        (state, head, head_hash): Loaded,
+    ) -> Result<Prepared, WriteFailure> {
         let Some(project) = &state.project else {
             return Err(WriteFailure::Store(StoreError::ProjectNotFound(
                 project_id.to_string(),
@@ -419,195 +509,439 @@ impl Store {
         let definition = self
             .definition(&project.definition_id, project.definition_version)
             .await?;
-        let now = state.last_event_at.map_or(self.inner.clock.now(), |last| {
-            last.max(self.inner.clock.now())
-        });
-        let events = tick(&state, &definition, now);
+        let events = tick(&state, &definition, self.now_after(&state));
         if events.is_empty() {
-            return Ok((Done::Tick(Vec::new()), None));
-        }
-        let (first, _last, _hash, state) = self
-            .append(
-                connection,
+            return Ok(Prepared {
+                done: Done::Tick(Vec::new()),
                 project_id,
-                state,
-                head,
-                head_hash,
-                None,
-                events,
-                &definition,
-            )
-            .await?;
-        let records = self.records_between(connection, project_id, first).await?;
-        let last = records.last().map_or(head, |record| record.sequence);
-        Ok((Done::Tick(records), Some((project_id, last, state))))
-    }
-
-    async fn records_between(
-        &self,
-        connection: &mut AnyConnection,
-        project_id: Uuid,
-        first: u64,
-    ) -> Result<Vec<AuditRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{} WHERE project_id = $1 AND sequence >= $2 ORDER BY sequence",
-            super::read::RECORD_COLUMNS
-        ))
-        .bind(project_id.to_string())
-        .bind(i64_of(first))
-        .fetch_all(&mut *connection)
-        .await
-        .map_err(|error| self.database_error(&error))?;
-        rows.iter().map(|row| self.record_from_row(row)).collect()
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn append(
-        &self,
-        connection: &mut AnyConnection,
-        project_id: Uuid,
-        mut state: ProjectState,
-        head: u64,
-        head_hash: Digest256,
-        command_id: Option<Uuid>,
-        events: Vec<Event>,
-        definition: &WorkflowDefinition,
-    ) -> Result<(u64, u64, Digest256, ProjectState), WriteFailure> {
-        let previous = if head == 0 {
-            None
-        } else {
-            Some((head, head_hash))
-        };
-        let records = seal_all(project_id, previous, command_id, &events);
-        for record in &records {
-            let inserted = sqlx::query(
-                "INSERT INTO audit_records (project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(record.project_id.to_string())
-            .bind(i64_of(record.sequence))
-            .bind(micros(record.recorded_at))
-            .bind(&record.actor_id)
-            .bind(&record.actor_role)
-            .bind(record.command_id.map(|id| id.to_string()))
-            .bind(&record.event_type)
-            .bind(i64::from(record.event_version))
-            .bind(&record.event)
-            .bind(record.previous_hash.to_hex())
-            .bind(record.hash.to_hex())
-            .execute(&mut *connection)
-            .await;
-            match inserted {
-                Ok(_) => {}
-                Err(error) if is_unique_violation(&error) => return Err(WriteFailure::LostRace),
-                Err(error) => return Err(WriteFailure::Store(self.database_error(&error))),
-            }
+                after: Some((state, head, head_hash)),
+                writes: Writes::default(),
+            });
         }
+        let records = seal_all(project_id, Some((head, head_hash)), None, &events);
+        let mut state = state;
         for event in events {
             state.apply_owned(event);
         }
-        let first = head + 1;
         let last = records.last().map_or(head, |record| record.sequence);
         let hash = records.last().map_or(head_hash, |record| record.hash);
-        self.upsert_projection(connection, project_id, &state, last, hash, definition)
-            .await?;
-        Ok((first, last, hash, state))
+        let projection = Projection::of(project_id, &state, last, hash, &definition)?;
+        Ok(Prepared {
+            done: Done::Tick(records.clone()),
+            project_id,
+            after: Some((state, last, hash)),
+            writes: Writes {
+                records,
+                projection: Some(projection),
+                command: None,
+            },
+        })
     }
 
-    async fn upsert_projection(
+    fn now_after(&self, state: &ProjectState) -> chrono::DateTime<chrono::Utc> {
+        let now = self.inner.clock.now();
+        state.last_event_at.map_or(now, |last| last.max(now))
+    }
+
+    fn command_row(
+        &self,
+        request: &CommandRequest,
+        sequences: Option<(u64, u64)>,
+        outcome: &CommandOutcome,
+    ) -> Result<CommandRow, StoreError> {
+        Ok(CommandRow {
+            command_id: request.command_id,
+            project_id: request.project_id,
+            sequences,
+            outcome: serde_json::to_string(outcome)
+                .map_err(|error| StoreError::Corrupt(error.to_string()))?,
+            decided_at: micros(self.inner.clock.now()),
+        })
+    }
+
+    /// Writes the rows of several jobs. On PostgreSQL in one statement (a data-modifying `WITH`
+    /// with one multi-row insert per table), which is atomic without a transaction; on SQLite,
+    /// which runs in this process, one statement per table.
+    async fn persist(
         &self,
         connection: &mut AnyConnection,
+        writes: &[&Writes],
+    ) -> Result<(), WriteFailure> {
+        self.persist_with(connection, writes, false).await
+    }
+
+    /// Writes the rows of one job in its own transaction, sent as one call: on SQLite
+    /// `BEGIN IMMEDIATE; …; COMMIT`, rolled back explicitly if a statement fails.
+    async fn persist_in_own_transaction(
+        &self,
+        connection: &mut AnyConnection,
+        writes: &Writes,
+    ) -> Result<(), WriteFailure> {
+        let result = self.persist_with(connection, &[writes], true).await;
+        if result.is_err() {
+            // Whatever ran before the failing statement is undone; an error here means
+            // there was no transaction left to undo.
+            let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+        }
+        result
+    }
+
+    async fn persist_with(
+        &self,
+        connection: &mut AnyConnection,
+        writes: &[&Writes],
+        own_transaction: bool,
+    ) -> Result<(), WriteFailure> {
+        // Rows go in key order, so that two nodes writing overlapping batches take their locks
+        // in the same order and never wait for each other in a circle.
+        let mut records: Vec<&AuditRecord> =
+            writes.iter().flat_map(|writes| &writes.records).collect();
+        records.sort_by_key(|record| (record.project_id, record.sequence));
+        // One projection row per project, the last one written: PostgreSQL refuses to update a
+        // row twice in one statement.
+        let mut projections: Vec<&Projection> = Vec::new();
+        for projection in writes
+            .iter()
+            .filter_map(|writes| writes.projection.as_ref())
+        {
+            projections.retain(|earlier| earlier.project_id != projection.project_id);
+            projections.push(projection);
+        }
+        projections.sort_by_key(|projection| projection.project_id);
+        let mut commands: Vec<&CommandRow> = writes
+            .iter()
+            .filter_map(|writes| writes.command.as_ref())
+            .collect();
+        commands.sort_by_key(|command| command.command_id);
+        // Parameters are numbered throughout, for one call to the database: PostgreSQL gets one
+        // statement, SQLite several statements in one string (its driver numbers across them).
+        let mut next = 1usize;
+        let mut rows = |count: usize, width: usize| {
+            let tuples: Vec<String> = (0..count)
+                .map(|_| {
+                    let tuple = (next..next + width)
+                        .map(|index| format!("${index}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    next += width;
+                    format!("({tuple})")
+                })
+                .collect();
+            tuples.join(", ")
+        };
+        let mut parts: Vec<(String, Vec<Bound>)> = Vec::new();
+        if !records.is_empty() {
+            let sql = format!(
+                "INSERT INTO audit_records (project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES {}",
+                rows(records.len(), 11)
+            );
+            let binds = records
+                .iter()
+                .flat_map(|record| record_binds(record))
+                .collect();
+            parts.push((sql, binds));
+        }
+        if !projections.is_empty() {
+            // Only the columns a transition can change are updated: code, titles, kind,
+            // committee and drafting unit are fixed at creation, and naming an indexed column in
+            // SET makes SQLite rewrite its index entries even when the value is the same.
+            let sql = format!(
+                "INSERT INTO projects (project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at) VALUES {} \
+                 ON CONFLICT (project_id) DO UPDATE SET definition_version = excluded.definition_version, stage = excluded.stage, \
+                 stage_since = excluded.stage_since, terminal = excluded.terminal, next_deadline_at = excluded.next_deadline_at, \
+                 overdue_since = excluded.overdue_since, escalated = excluded.escalated, frozen = excluded.frozen, \
+                 head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at",
+                rows(projections.len(), 19)
+            );
+            let binds = projections
+                .iter()
+                .flat_map(|projection| projection.binds())
+                .collect();
+            parts.push((sql, binds));
+        }
+        if !commands.is_empty() {
+            let sql = format!(
+                "INSERT INTO commands (command_id, project_id, first_sequence, last_sequence, outcome, decided_at) VALUES {}",
+                rows(commands.len(), 6)
+            );
+            let binds = commands
+                .iter()
+                .flat_map(|command| command.binds())
+                .collect();
+            parts.push((sql, binds));
+        }
+        let statements = if own_transaction && self.inner.backend == Backend::Sqlite {
+            let mut binds = Vec::new();
+            let mut sqls = vec!["BEGIN IMMEDIATE".to_string()];
+            for (sql, part_binds) in parts {
+                sqls.push(sql);
+                binds.extend(part_binds);
+            }
+            sqls.push("COMMIT".to_string());
+            vec![(sqls.join("; "), binds)]
+        } else if parts.len() > 1 {
+            let mut binds = Vec::new();
+            let mut sqls = Vec::new();
+            for (sql, part_binds) in parts {
+                sqls.push(sql);
+                binds.extend(part_binds);
+            }
+            let sql = match self.inner.backend {
+                Backend::Postgres => {
+                    let last = sqls.pop().unwrap_or_default();
+                    let ctes: Vec<String> = sqls
+                        .iter()
+                        .enumerate()
+                        .map(|(index, sql)| format!("write_{index} AS ({sql})"))
+                        .collect();
+                    format!("WITH {} {last}", ctes.join(", "))
+                }
+                Backend::Sqlite => sqls.join("; "),
+            };
+            vec![(sql, binds)]
+        } else {
+            parts
+        };
+        for (sql, binds) in statements {
+            let mut query = sqlx::query(&sql);
+            for bound in binds {
+                query = match bound {
+                    Bound::Text(text) => query.bind(text),
+                    Bound::OptionalText(text) => query.bind(text),
+                    Bound::Integer(value) => query.bind(value),
+                    Bound::OptionalInteger(value) => query.bind(value),
+                };
+            }
+            match query.execute(&mut *connection).await {
+                Ok(_) => {}
+                // A deadlock or serialization failure is a race lost to another node: redo the work.
+                Err(error) if is_retryable(&error) => return Err(WriteFailure::LostRace),
+                Err(error) if is_unique_violation(&error) => {
+                    let message = super::describe_sqlx_error(&error);
+                    if message.contains("projects_code_key") || message.contains("projects.code") {
+                        let codes: Vec<&str> = projections
+                            .iter()
+                            .map(|projection| projection.code.as_str())
+                            .collect();
+                        return Err(WriteFailure::Store(StoreError::InvalidRequest(format!(
+                            "another project already has the code {}",
+                            codes.join(" or ")
+                        ))));
+                    }
+                    return Err(WriteFailure::LostRace);
+                }
+                Err(error) => return Err(WriteFailure::Store(self.database_error(&error))),
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one job alone, in a transaction that locks its project's row (PostgreSQL), retrying
+    /// a lost race, or reporting a conflict when the command named the sequence it expected.
+    async fn run_alone(&self, work: &Work) -> Result<Done, StoreError> {
+        const ATTEMPTS: usize = 8;
+        let project_id = work.project_id();
+        for attempt in 0..ATTEMPTS {
+            let mut transaction = self
+                .pool()
+                .begin()
+                .await
+                .map_err(|error| self.database_error(&error))?;
+            let result = async {
+                let heads = self
+                    .read_heads(&mut transaction, &[project_id], true)
+                    .await?;
+                let mut overlay = Overlay::new();
+                let prepared = self
+                    .prepare(&mut transaction, work, &mut overlay, &heads)
+                    .await?;
+                self.persist(&mut transaction, &[&prepared.writes]).await?;
+                Ok::<Prepared, WriteFailure>(prepared)
+            }
+            .await;
+            match result {
+                Ok(prepared) => match transaction.commit().await {
+                    Ok(()) => {
+                        if let Some(after) = prepared.after {
+                            self.remember(prepared.project_id, after);
+                        }
+                        return Ok(prepared.done);
+                    }
+                    Err(error) if is_unique_violation(&error) || is_retryable(&error) => {}
+                    Err(error) => return Err(self.database_error(&error)),
+                },
+                Err(WriteFailure::LostRace) => {
+                    let _ = transaction.rollback().await;
+                }
+                Err(WriteFailure::Store(error)) => {
+                    let _ = transaction.rollback().await;
+                    return Err(error);
+                }
+            }
+            if let Work::Command(request) = work {
+                if let Some(outcome) = self
+                    .stored_outcome_in(self.pool(), request.command_id)
+                    .await?
+                {
+                    return Ok(Done::Command(outcome));
+                }
+                if let Some(expected) = request.expected_sequence {
+                    let current = self.head_sequence(request.project_id).await?;
+                    return Err(StoreError::Conflict {
+                        project_id: request.project_id,
+                        expected,
+                        current,
+                    });
+                }
+            }
+            // Back off a little, more each time, so racing writers spread out.
+            tokio::time::sleep(std::time::Duration::from_millis(1 + attempt as u64 * 3)).await;
+        }
+        Err(StoreError::Database {
+            database: self.inner.database.clone(),
+            reason: format!("the write lost {ATTEMPTS} races in a row; try again"),
+        })
+    }
+}
+
+/// Whether PostgreSQL gave up on a statement because of another transaction (deadlock,
+/// serialization failure): trying again is the remedy.
+fn is_retryable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(database) => {
+            matches!(database.code().as_deref(), Some("40P01" | "40001"))
+        }
+        _ => false,
+    }
+}
+
+fn record_binds(record: &AuditRecord) -> [Bound; 11] {
+    [
+        Bound::Text(record.project_id.to_string()),
+        Bound::Integer(i64_of(record.sequence)),
+        Bound::Integer(micros(record.recorded_at)),
+        Bound::Text(record.actor_id.clone()),
+        Bound::Text(record.actor_role.clone()),
+        Bound::OptionalText(record.command_id.map(|id| id.to_string())),
+        Bound::Text(record.event_type.clone()),
+        Bound::Integer(i64::from(record.event_version)),
+        Bound::Text(record.event.clone()),
+        Bound::Text(record.previous_hash.to_hex()),
+        Bound::Text(record.hash.to_hex()),
+    ]
+}
+
+impl CommandRow {
+    fn binds(&self) -> [Bound; 6] {
+        [
+            Bound::Text(self.command_id.to_string()),
+            Bound::Text(self.project_id.to_string()),
+            Bound::OptionalInteger(self.sequences.map(|(first, _)| i64_of(first))),
+            Bound::OptionalInteger(self.sequences.map(|(_, last)| i64_of(last))),
+            Bound::Text(self.outcome.clone()),
+            Bound::Integer(self.decided_at),
+        ]
+    }
+}
+
+/// A value bound to a statement parameter.
+enum Bound {
+    Text(String),
+    OptionalText(Option<String>),
+    Integer(i64),
+    OptionalInteger(Option<i64>),
+}
+
+/// A project's row in the projection, computed from its state.
+struct Projection {
+    project_id: Uuid,
+    code: String,
+    title_zh: String,
+    title_en: String,
+    specification_kind: String,
+    committee: String,
+    drafting_unit: String,
+    definition_id: String,
+    definition_version: u32,
+    stage: String,
+    stage_since: i64,
+    terminal: bool,
+    next_deadline_at: Option<i64>,
+    overdue_since: Option<i64>,
+    escalated: bool,
+    frozen: bool,
+    head: u64,
+    head_hash: Digest256,
+    updated_at: i64,
+}
+
+impl Projection {
+    fn of(
         project_id: Uuid,
         state: &ProjectState,
         head: u64,
         head_hash: Digest256,
         definition: &WorkflowDefinition,
-    ) -> Result<(), WriteFailure> {
+    ) -> Result<Projection, WriteFailure> {
         let Some(project) = &state.project else {
             return Err(WriteFailure::Store(StoreError::Corrupt(format!(
                 "project {project_id} has records but no creation"
             ))));
         };
         let stage = state.stage();
-        let terminal = definition.stage(stage).is_some_and(|stage| stage.terminal);
-        let overdue_since = state
-            .deadlines
-            .iter()
-            .filter(|entry| entry.is_open() && entry.missed)
-            .filter_map(|entry| entry.times.map(|times| times.due_at))
-            .min();
-        let escalated = state
-            .deadlines
-            .iter()
-            .any(|entry| entry.is_open() && entry.escalated);
-        let result = sqlx::query(
-            "INSERT INTO projects (project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
-             ON CONFLICT (project_id) DO UPDATE SET code = excluded.code, title_zh = excluded.title_zh, title_en = excluded.title_en, \
-             specification_kind = excluded.specification_kind, committee = excluded.committee, drafting_unit = excluded.drafting_unit, \
-             definition_id = excluded.definition_id, definition_version = excluded.definition_version, stage = excluded.stage, \
-             stage_since = excluded.stage_since, terminal = excluded.terminal, next_deadline_at = excluded.next_deadline_at, \
-             overdue_since = excluded.overdue_since, escalated = excluded.escalated, frozen = excluded.frozen, \
-             head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at",
-        )
-        .bind(project_id.to_string())
-        .bind(&project.code)
-        .bind(&project.title.zh)
-        .bind(&project.title.en)
-        .bind(&project.specification_kind)
-        .bind(&project.committee)
-        .bind(&project.drafting_unit)
-        .bind(&project.definition_id)
-        .bind(i64::from(project.definition_version))
-        .bind(stage)
-        .bind(state.stage_entered_at().map_or(0, micros))
-        .bind(i64::from(terminal))
-        .bind(next_deadline(state).map(|deadline| micros(deadline.at)))
-        .bind(overdue_since.map(micros))
-        .bind(i64::from(escalated))
-        .bind(i64::from(state.frozen.is_some()))
-        .bind(i64_of(head))
-        .bind(head_hash.to_hex())
-        .bind(state.last_event_at.map_or(0, micros))
-        .execute(&mut *connection)
-        .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Two projects with one human code: the second creation loses.
-            Err(error) if is_unique_violation(&error) => {
-                Err(WriteFailure::Store(StoreError::InvalidRequest(format!(
-                    "another project already has the code {}",
-                    project.code
-                ))))
-            }
-            Err(error) => Err(WriteFailure::Store(self.database_error(&error))),
-        }
+        Ok(Projection {
+            project_id,
+            code: project.code.clone(),
+            title_zh: project.title.zh.clone(),
+            title_en: project.title.en.clone(),
+            specification_kind: project.specification_kind.clone(),
+            committee: project.committee.clone(),
+            drafting_unit: project.drafting_unit.clone(),
+            definition_id: project.definition_id.clone(),
+            definition_version: project.definition_version,
+            stage: stage.to_string(),
+            stage_since: state.stage_entered_at().map_or(0, micros),
+            terminal: definition.stage(stage).is_some_and(|stage| stage.terminal),
+            next_deadline_at: next_deadline(state).map(|deadline| micros(deadline.at)),
+            overdue_since: state
+                .deadlines
+                .iter()
+                .filter(|entry| entry.is_open() && entry.missed)
+                .filter_map(|entry| entry.times.map(|times| micros(times.due_at)))
+                .min(),
+            escalated: state
+                .deadlines
+                .iter()
+                .any(|entry| entry.is_open() && entry.escalated),
+            frozen: state.frozen.is_some(),
+            head,
+            head_hash,
+            updated_at: state.last_event_at.map_or(0, micros),
+        })
     }
 
-    async fn store_outcome(
-        &self,
-        connection: &mut AnyConnection,
-        request: &CommandRequest,
-        sequences: Option<(u64, u64)>,
-        outcome: &CommandOutcome,
-    ) -> Result<(), WriteFailure> {
-        let text = serde_json::to_string(outcome)
-            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
-        let result = sqlx::query(
-            "INSERT INTO commands (command_id, project_id, first_sequence, last_sequence, outcome, decided_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(request.command_id.to_string())
-        .bind(request.project_id.to_string())
-        .bind(sequences.map(|(first, _)| i64_of(first)))
-        .bind(sequences.map(|(_, last)| i64_of(last)))
-        .bind(text)
-        .bind(micros(self.inner.clock.now()))
-        .execute(&mut *connection)
-        .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) if is_unique_violation(&error) => Err(WriteFailure::LostRace),
-            Err(error) => Err(WriteFailure::Store(self.database_error(&error))),
-        }
+    fn binds(&self) -> [Bound; 19] {
+        [
+            Bound::Text(self.project_id.to_string()),
+            Bound::Text(self.code.clone()),
+            Bound::Text(self.title_zh.clone()),
+            Bound::Text(self.title_en.clone()),
+            Bound::Text(self.specification_kind.clone()),
+            Bound::Text(self.committee.clone()),
+            Bound::Text(self.drafting_unit.clone()),
+            Bound::Text(self.definition_id.clone()),
+            Bound::Integer(i64::from(self.definition_version)),
+            Bound::Text(self.stage.clone()),
+            Bound::Integer(self.stage_since),
+            Bound::Integer(i64::from(self.terminal)),
+            Bound::OptionalInteger(self.next_deadline_at),
+            Bound::OptionalInteger(self.overdue_since),
+            Bound::Integer(i64::from(self.escalated)),
+            Bound::Integer(i64::from(self.frozen)),
+            Bound::Integer(i64_of(self.head)),
+            Bound::Text(self.head_hash.to_hex()),
+            Bound::Integer(self.updated_at),
+        ]
     }
 }
 
@@ -617,20 +951,58 @@ struct Job {
     reply: oneshot::Sender<Result<Done, StoreError>>,
 }
 
-/// SQLite's single writer: it owns the write connection and commits waiting work together.
+/// The writer tasks and the queue in front of them.
 #[derive(Debug)]
-pub(crate) struct SqliteWriter {
+pub(crate) struct Writer {
     sender: Mutex<Option<mpsc::Sender<Job>>>,
-    finished: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
-impl SqliteWriter {
-    pub(crate) fn start(pool: AnyPool, limit: usize) -> SqliteWriter {
+impl Writer {
+    /// SQLite: one writer, on its own connection, committing each batch in one transaction.
+    pub(crate) fn sqlite(pool: AnyPool, limit: usize) -> Writer {
+        Writer::start(pool, limit, 1, Backend::Sqlite)
+    }
+
+    /// PostgreSQL: two writers on the shared pool, so one batch is decided while another commits.
+    pub(crate) fn postgres(pool: AnyPool, limit: usize) -> Writer {
+        Writer::start(pool, limit, 2, Backend::Postgres)
+    }
+
+    fn start(pool: AnyPool, limit: usize, writers: usize, backend: Backend) -> Writer {
         let (sender, receiver) = mpsc::channel(4096);
-        let handle = tokio::spawn(writer_loop(pool, receiver, limit.max(1)));
-        SqliteWriter {
+        let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
+        let tasks = (0..writers)
+            .map(|_| {
+                let receiver = receiver.clone();
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    loop {
+                        let batch = {
+                            let mut receiver = receiver.lock().await;
+                            let Some(first) = receiver.recv().await else {
+                                break;
+                            };
+                            let mut batch = vec![first];
+                            while batch.len() < limit.max(1) {
+                                match receiver.try_recv() {
+                                    Ok(job) => batch.push(job),
+                                    Err(_) => break,
+                                }
+                            }
+                            batch
+                        };
+                        match backend {
+                            Backend::Sqlite => commit_in_one_transaction(&pool, batch).await,
+                            Backend::Postgres => commit_in_one_statement(&pool, batch).await,
+                        }
+                    }
+                })
+            })
+            .collect();
+        Writer {
             sender: Mutex::new(Some(sender)),
-            finished: Mutex::new(Some(handle)),
+            tasks: Mutex::new(tasks),
         }
     }
 
@@ -649,101 +1021,377 @@ impl SqliteWriter {
         answer.await.map_err(|_| StoreError::ShuttingDown)?
     }
 
+    /// Lets the writers finish the work already queued, then stops them.
     pub(crate) async fn stop(&self) {
-        // Dropping the sender lets the loop finish the work already queued, then end.
         if let Ok(mut sender) = self.sender.lock() {
             sender.take();
         }
-        let handle = self
-            .finished
+        let tasks = self
+            .tasks
             .lock()
-            .ok()
-            .and_then(|mut handle| handle.take());
-        if let Some(handle) = handle {
-            let _ = handle.await;
+            .map(|mut tasks| std::mem::take(&mut *tasks))
+            .unwrap_or_default();
+        for task in tasks {
+            let _ = task.await;
         }
     }
 }
 
-async fn writer_loop(pool: AnyPool, mut receiver: mpsc::Receiver<Job>, limit: usize) {
-    while let Some(first) = receiver.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < limit {
-            match receiver.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+fn fail_all(batch: Vec<Job>, error: &StoreError) {
+    for job in batch {
+        let _ = job.reply.send(Err(clone_error(error)));
+    }
+}
+
+/// SQLite: every job of the batch in one transaction (each in a savepoint when there are several,
+/// so that one job's failure does not undo the others); every answer goes out after the one
+/// commit. A job that finds its cached state stale (another process wrote to the file) is run
+/// again with the state read afresh.
+async fn commit_in_one_transaction(pool: &AnyPool, batch: Vec<Job>) {
+    let mut pending = batch;
+    for round in 0..3 {
+        if pending.is_empty() {
+            return;
+        }
+        pending = sqlite_batch(pool, pending, round > 0).await;
+    }
+    let error = StoreError::Database {
+        database: String::new(),
+        reason: "another process kept writing to the same projects; try again".to_string(),
+    };
+    fail_all(pending, &error);
+}
+
+/// What became of one job of an SQLite batch.
+enum Answer {
+    /// Answer it (after the commit).
+    Now(Result<Done, StoreError>),
+    /// Run it again: its cached state was stale.
+    Again,
+}
+
+/// Runs one SQLite batch; returns the jobs to run again.
+async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> {
+    let Some(store) = batch.first().map(|job| job.store.clone()) else {
+        return Vec::new();
+    };
+    let mut connection = match pool.acquire().await {
+        Ok(connection) => connection,
+        Err(error) => {
+            fail_all(batch, &store.database_error(&error));
+            return Vec::new();
+        }
+    };
+    if let [job] = batch.as_slice()
+        && !fresh
+        && let Some(head) = store.cached_head(job.work.project_id())
+    {
+        // The common case: one job on a cached project. It needs no read, so the whole
+        // transaction goes to SQLite as one call, and the commit is its only wait.
+        let heads = HashMap::from([(job.work.project_id(), head)]);
+        let mut overlay = Overlay::new();
+        let result = async {
+            let prepared = store
+                .prepare(&mut connection, &job.work, &mut overlay, &heads)
+                .await?;
+            if !prepared.writes.is_empty() {
+                store
+                    .persist_in_own_transaction(&mut connection, &prepared.writes)
+                    .await?;
+            }
+            Ok::<Prepared, WriteFailure>(prepared)
+        }
+        .await;
+        let answer = match result {
+            Ok(prepared) => {
+                if let Some(after) = prepared.after {
+                    store.remember(prepared.project_id, after);
+                }
+                Answer::Now(Ok(prepared.done))
+            }
+            Err(failure) => after_failure(&store, &mut *connection, &job.work, failure).await,
+        };
+        return match answer {
+            Answer::Again => batch,
+            Answer::Now(result) => {
+                if let Some(job) = batch.into_iter().next() {
+                    let _ = job.reply.send(result);
+                }
+                Vec::new()
+            }
+        };
+    }
+    // IMMEDIATE takes the write lock now, waiting for another process's writer if need be,
+    // rather than failing later when a read turns into a write.
+    let mut transaction = match connection.begin_with("BEGIN IMMEDIATE").await {
+        Ok(transaction) => transaction,
+        Err(error) => {
+            fail_all(batch, &store.database_error(&error));
+            return Vec::new();
+        }
+    };
+    // The heads of cached projects come from the cache (a stale one is caught by the key
+    // (project_id, sequence) and the job runs again); the others are read in one query.
+    let mut heads = HashMap::new();
+    let mut ids = Vec::new();
+    for job in &batch {
+        let project_id = job.work.project_id();
+        match store.cached_head(project_id) {
+            Some(head) if !fresh => {
+                heads.entry(project_id).or_insert(head);
+            }
+            _ => ids.push(project_id),
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    match store.read_heads(&mut transaction, &ids, false).await {
+        Ok(read) => {
+            for id in &ids {
+                heads.remove(id);
+            }
+            heads.extend(read);
+        }
+        Err(error) => {
+            let _ = transaction.rollback().await;
+            fail_all(batch, &error);
+            return Vec::new();
+        }
+    }
+    let mut overlay = Overlay::new();
+    let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
+    if let [job] = batch.as_slice() {
+        // One job: no savepoint; a failure rolls the whole transaction back.
+        let result = async {
+            let prepared = store
+                .prepare(&mut transaction, &job.work, &mut overlay, &heads)
+                .await?;
+            store.persist(&mut transaction, &[&prepared.writes]).await?;
+            Ok::<Prepared, WriteFailure>(prepared)
+        }
+        .await;
+        match result {
+            Ok(prepared) => {
+                if let Some(after) = prepared.after {
+                    overlay.insert(prepared.project_id, after);
+                }
+                answers.push(Answer::Now(Ok(prepared.done)));
+            }
+            Err(failure) => {
+                let _ = transaction.rollback().await;
+                let answer = after_failure(&store, store.pool(), &job.work, failure).await;
+                return match answer {
+                    Answer::Again => batch,
+                    Answer::Now(result) => {
+                        if let Some(job) = batch.into_iter().next() {
+                            let _ = job.reply.send(result);
+                        }
+                        Vec::new()
+                    }
+                };
             }
         }
-        commit_batch(&pool, batch).await;
+    } else {
+        for job in &batch {
+            let project_id = job.work.project_id();
+            let attempt = match transaction.begin().await {
+                Err(error) => Err(WriteFailure::Store(store.database_error(&error))),
+                Ok(mut savepoint) => {
+                    let result = async {
+                        let prepared = store
+                            .prepare(&mut savepoint, &job.work, &mut overlay, &heads)
+                            .await?;
+                        store.persist(&mut savepoint, &[&prepared.writes]).await?;
+                        Ok::<Prepared, WriteFailure>(prepared)
+                    }
+                    .await;
+                    match result {
+                        Ok(prepared) => match savepoint.commit().await {
+                            Ok(()) => Ok(prepared),
+                            Err(error) => Err(WriteFailure::Store(store.database_error(&error))),
+                        },
+                        Err(failure) => {
+                            let _ = savepoint.rollback().await;
+                            Err(failure)
+                        }
+                    }
+                }
+            };
+            let answer = match attempt {
+                Ok(prepared) => {
+                    if let Some(after) = prepared.after {
+                        overlay.insert(project_id, after);
+                    }
+                    Answer::Now(Ok(prepared.done))
+                }
+                Err(failure) => {
+                    // The state this job took is gone with its savepoint: the next job for this
+                    // project reads it again, from the head as it stands after the earlier jobs.
+                    overlay.remove(&project_id);
+                    heads.remove(&project_id);
+                    if let Ok(fresh) = store
+                        .read_heads(&mut transaction, &[project_id], false)
+                        .await
+                    {
+                        heads.extend(fresh);
+                    }
+                    after_failure(&store, &mut *transaction, &job.work, failure).await
+                }
+            };
+            answers.push(answer);
+        }
     }
-    pool.close().await;
+    match transaction.commit().await {
+        Ok(()) => {
+            for (project_id, loaded) in overlay {
+                store.remember(project_id, loaded);
+            }
+            let mut again = Vec::new();
+            for (job, answer) in batch.into_iter().zip(answers) {
+                match answer {
+                    Answer::Now(answer) => {
+                        let _ = job.reply.send(answer);
+                    }
+                    Answer::Again => again.push(job),
+                }
+            }
+            again
+        }
+        Err(error) => {
+            fail_all(batch, &store.database_error(&error));
+            Vec::new()
+        }
+    }
 }
 
-/// Runs every job of the batch in one transaction (each in a savepoint, so that one job's
-/// failure does not undo the others) and answers each after the one commit.
-async fn commit_batch(pool: &AnyPool, batch: Vec<Job>) {
+/// What to do with a job whose write failed: a lost race on its command id is answered with the
+/// stored outcome; a lost race on a sequence means its cached state was stale, so it runs again.
+async fn after_failure<'e, E>(
+    store: &Store,
+    executor: E,
+    work: &Work,
+    failure: WriteFailure,
+) -> Answer
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    match (failure, work) {
+        (WriteFailure::Store(error), _) => Answer::Now(Err(error)),
+        (WriteFailure::LostRace, Work::Command(request)) => {
+            match store.stored_outcome_in(executor, request.command_id).await {
+                Ok(Some(outcome)) => Answer::Now(Ok(Done::Command(outcome))),
+                Ok(None) => {
+                    store.forget(request.project_id);
+                    Answer::Again
+                }
+                Err(error) => Answer::Now(Err(error)),
+            }
+        }
+        (WriteFailure::LostRace, Work::Tick(project_id)) => {
+            store.forget(*project_id);
+            Answer::Again
+        }
+    }
+}
+
+/// PostgreSQL: read the batch's heads in one query, decide every job in memory, write all in one
+/// atomic statement. If the statement is refused (another node wrote to one of the projects, or
+/// a command id was used before), each job is redone alone with its project's row locked.
+async fn commit_in_one_statement(pool: &AnyPool, batch: Vec<Job>) {
     let Some(store) = batch.first().map(|job| job.store.clone()) else {
         return;
     };
     let mut connection = match pool.acquire().await {
         Ok(connection) => connection,
-        Err(error) => {
-            let error = store.database_error(&error);
-            for job in batch {
-                let _ = job.reply.send(Err(clone_error(&error)));
-            }
-            return;
-        }
+        Err(error) => return fail_all(batch, &store.database_error(&error)),
     };
-    let mut transaction = match connection.begin().await {
-        Ok(transaction) => transaction,
-        Err(error) => {
-            let error = store.database_error(&error);
-            for job in batch {
-                let _ = job.reply.send(Err(clone_error(&error)));
-            }
-            return;
-        }
-    };
-    let mut answers = Vec::with_capacity(batch.len());
+    // Heads come from the cache where it has the project: if another node wrote since, the key
+    // (project_id, sequence) refuses this batch's write and the job is redone alone. Only
+    // projects not cached, or whose command names the sequence it expects, are read first.
+    let mut heads = HashMap::new();
+    let mut ids: Vec<Uuid> = Vec::new();
     for job in &batch {
-        let result = match transaction.begin().await {
-            Err(error) => Err(store.database_error(&error)),
-            Ok(mut savepoint) => match job.store.perform(&mut savepoint, &job.work).await {
-                Ok((done, cache)) => match savepoint.commit().await {
-                    Ok(()) => Ok((done, cache)),
-                    Err(error) => Err(store.database_error(&error)),
-                },
-                Err(failure) => {
-                    let _ = savepoint.rollback().await;
-                    Err(match failure {
-                        WriteFailure::Store(error) => error,
-                        // One writer cannot race itself; a unique violation here is a real inconsistency.
-                        WriteFailure::LostRace => StoreError::Corrupt(
-                            "a record or command id was written twice".to_string(),
-                        ),
-                    })
-                }
-            },
-        };
-        answers.push(result);
+        let project_id = job.work.project_id();
+        let expects =
+            matches!(&job.work, Work::Command(request) if request.expected_sequence.is_some());
+        match store.cached_head(project_id) {
+            Some(head) if !expects => {
+                heads.entry(project_id).or_insert(head);
+            }
+            _ => ids.push(project_id),
+        }
     }
-    match transaction.commit().await {
-        Ok(()) => {
-            for (job, answer) in batch.into_iter().zip(answers) {
-                let answer = answer.map(|(done, cache)| {
-                    job.store.remember(cache);
-                    done
-                });
-                let _ = job.reply.send(answer);
+    ids.sort();
+    ids.dedup();
+    match store.read_heads(&mut connection, &ids, false).await {
+        Ok(read) => {
+            for id in &ids {
+                heads.remove(id);
+            }
+            heads.extend(read);
+        }
+        Err(error) => return fail_all(batch, &error),
+    }
+    let mut overlay = Overlay::new();
+    let mut prepared: Vec<Result<Prepared, StoreError>> = Vec::with_capacity(batch.len());
+    let mut redo_alone = vec![false; batch.len()];
+    for (index, job) in batch.iter().enumerate() {
+        match store
+            .prepare(&mut connection, &job.work, &mut overlay, &heads)
+            .await
+        {
+            Ok(mut ready) => {
+                // Moved, not copied: a long project's state is large.
+                if let Some(after) = ready.after.take() {
+                    overlay.insert(ready.project_id, after);
+                }
+                prepared.push(Ok(ready));
+            }
+            Err(WriteFailure::Store(error)) => {
+                // The project's state is unknown now; later jobs for it are redone alone.
+                overlay.remove(&job.work.project_id());
+                prepared.push(Err(error));
+            }
+            Err(WriteFailure::LostRace) => {
+                overlay.remove(&job.work.project_id());
+                redo_alone[index] = true;
+                prepared.push(Err(StoreError::ShuttingDown));
             }
         }
-        Err(error) => {
-            let error = store.database_error(&error);
-            for job in batch {
-                let _ = job.reply.send(Err(clone_error(&error)));
+    }
+    // Jobs after a failed job of the same project saw a state that may not hold: redo them alone.
+    let mut failed_projects = std::collections::HashSet::new();
+    for (index, job) in batch.iter().enumerate() {
+        let project_id = job.work.project_id();
+        if failed_projects.contains(&project_id) && prepared[index].is_ok() {
+            redo_alone[index] = true;
+        }
+        if prepared[index].is_err() {
+            failed_projects.insert(project_id);
+        }
+    }
+    let writes: Vec<&Writes> = prepared
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !redo_alone[*index])
+        .filter_map(|(_, ready)| ready.as_ref().ok().map(|ready| &ready.writes))
+        .collect();
+    let written = writes.is_empty() || store.persist(&mut connection, &writes).await.is_ok();
+    drop(connection);
+    if written {
+        for (project_id, loaded) in overlay {
+            if !failed_projects.contains(&project_id) {
+                store.remember(project_id, loaded);
             }
         }
+    }
+    for ((job, ready), alone) in batch.into_iter().zip(prepared).zip(redo_alone) {
+        let answer = if alone || (!written && ready.is_ok()) {
+            job.store.run_alone(&job.work).await
+        } else {
+            ready.map(|ready| ready.done)
+        };
+        let _ = job.reply.send(answer);
     }
 }
 
