@@ -400,11 +400,7 @@ pub fn decide(
                     "意见编号为空".to_string(),
                     "The comment id is empty".to_string(),
                 ));
-            } else if state
-                .comments
-                .iter()
-                .any(|entry| entry.comment.comment_id == comment.comment_id)
-            {
+            } else if state.has_comment(&comment.comment_id) {
                 reasons.push(invalid(
                     "comment_id",
                     format!("意见编号「{}」已存在", comment.comment_id),
@@ -436,11 +432,7 @@ pub fn decide(
             reason,
         } => {
             check_permission(definition, actor, CommandKind::DisposeComment, &mut reasons);
-            if !state
-                .comments
-                .iter()
-                .any(|entry| &entry.comment.comment_id == comment_id)
-            {
+            if !state.has_comment(comment_id) {
                 reasons.push(invalid(
                     "comment_id",
                     format!("没有编号为「{comment_id}」的意见"),

@@ -238,6 +238,10 @@ pub struct ProjectState {
     pub organisations_consulted: BTreeSet<String>,
     /// Comments, in the order recorded.
     pub comments: Vec<CommentEntry>,
+    /// Where each comment id is in `comments`: a disposition finds its comment at once, so a
+    /// replay stays linear however many comments a project receives. Derived from `comments`.
+    #[serde(skip)]
+    comment_positions: rustc_hash::FxHashMap<String, usize>,
     /// Meetings scheduled.
     pub scheduled_meetings: Vec<ScheduledMeeting>,
     /// Meetings held.
@@ -340,6 +344,11 @@ impl ProjectState {
             .rev()
             .find(|visit| visit.stage == stage)
             .map(|visit| visit.entered_at)
+    }
+
+    /// Whether a comment with this id is recorded.
+    pub fn has_comment(&self, comment_id: &str) -> bool {
+        self.comment_positions.contains_key(comment_id)
     }
 
     /// The running deadline with id `deadline`, if any.
@@ -445,14 +454,11 @@ impl ProjectState {
                     ))
                 }
             }
+            EventBody::CommentRecorded(comment) if self.has_comment(&comment.comment_id) => Err(
+                format!("comment '{}' was recorded twice", comment.comment_id),
+            ),
             EventBody::CommentDisposed { comment_id, .. } => {
-                // Newest first: a disposition usually follows its comment closely.
-                if self
-                    .comments
-                    .iter()
-                    .rev()
-                    .any(|entry| &entry.comment.comment_id == comment_id)
-                {
+                if self.has_comment(comment_id) {
                     Ok(())
                 } else {
                     Err(format!(
@@ -535,20 +541,27 @@ impl ProjectState {
             EventBody::OrganisationsConsultedRecorded { organisations } => {
                 self.organisations_consulted.extend(organisations);
             }
-            EventBody::CommentRecorded(comment) => self.comments.push(CommentEntry {
-                comment,
-                recorded_at: at,
-                disposition: None,
-            }),
+            EventBody::CommentRecorded(comment) => {
+                // The first comment with an id keeps it; `decide` never records an id twice and
+                // `check_applicable` refuses a log that does.
+                self.comment_positions
+                    .entry(comment.comment_id.clone())
+                    .or_insert(self.comments.len());
+                self.comments.push(CommentEntry {
+                    comment,
+                    recorded_at: at,
+                    disposition: None,
+                });
+            }
             EventBody::CommentDisposed {
                 comment_id,
                 disposition,
                 reason,
             } => {
                 if let Some(entry) = self
-                    .comments
-                    .iter_mut()
-                    .find(|entry| entry.comment.comment_id == comment_id)
+                    .comment_positions
+                    .get(&comment_id)
+                    .and_then(|position| self.comments.get_mut(*position))
                 {
                     entry.disposition = Some(RecordedDisposition {
                         disposition,

@@ -185,3 +185,28 @@ fn records_round_trip_through_json_lines_and_still_verify() {
     assert_eq!(parsed, log);
     assert!(verify(&parsed).is_ok());
 }
+
+/// Regression: replay found a disposition's comment by scanning every comment (quadratic in the
+/// number of comments); comments are now indexed by id, which needs ids to be unique in a log
+/// that verifies.
+#[test]
+fn a_log_that_records_a_comment_id_twice_does_not_verify() {
+    let log = records();
+    let mut events: Vec<specflow_engine::Event> = log
+        .iter()
+        .map(|record| record.to_event().unwrap())
+        .collect();
+    let first_comment = events
+        .iter()
+        .position(|event| matches!(event.body, specflow_engine::EventBody::CommentRecorded(_)))
+        .expect("the scenario records comments");
+    let duplicate = events[first_comment].clone();
+    events.insert(first_comment + 1, duplicate);
+    let forged = specflow_engine::audit::seal_all(log[0].project_id, None, None, &events);
+    let failure = verify(&forged).unwrap_err();
+    assert_eq!(failure.sequence, first_comment as u64 + 2);
+    assert!(
+        matches!(failure.fault, ChainFault::InvalidForState { .. }),
+        "{failure}"
+    );
+}
