@@ -13,6 +13,7 @@ use crate::rejection::Unmet;
 use crate::state::{ProjectState, ScheduledMeeting};
 use crate::text::LocalizedText;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use std::cell::LazyCell;
 
 /// The local date of an instant, by the definition's day boundary.
 pub fn local_date(instant: DateTime<Utc>, offset: FixedOffset) -> NaiveDate {
@@ -103,6 +104,9 @@ fn applies_note(guard: &Guard, definition: &WorkflowDefinition) -> LocalizedText
 
 /// The guard in words, as `specflow workflow show` and diagrams print it.
 pub fn describe(guard: &Guard, definition: &WorkflowDefinition) -> LocalizedText {
+    if let Some(description) = &guard.description {
+        return description.clone();
+    }
     let text = describe_rule(&guard.rule, definition);
     let note = applies_note(guard, definition);
     LocalizedText::new(
@@ -389,7 +393,8 @@ fn check_rule(guard: &Guard, situation: &Situation<'_>, unmet: &mut Vec<Unmet>) 
             }
         }
         GuardRule::NoticeBeforeMeeting { motion, minimum } => {
-            let motion_name = definition.motion_name(motion);
+            // Names are for messages: built only if the guard fails.
+            let motion_name = LazyCell::new(|| definition.motion_name(motion));
             let Some(meeting) = current_schedule(state, motion) else {
                 unmet.push(
                     Unmet::new(
@@ -487,9 +492,10 @@ fn check_rule(guard: &Guard, situation: &Situation<'_>, unmet: &mut Vec<Unmet>) 
             );
         }
         GuardRule::VoteHeld { motion, form } => {
-            let motion_name = definition.motion_name(motion);
+            // Names are for messages: built only if the guard fails.
+            let motion_name = LazyCell::new(|| definition.motion_name(motion));
             match state.latest_meeting_in_current_visit(motion) {
-                None => unmet.push(vote_not_held(motion, &motion_name)),
+                None => unmet.push(vote_not_held(motion, &*motion_name)),
                 Some(meeting) => {
                     if let Some(form) = form
                         && meeting.record.form != *form
@@ -530,9 +536,10 @@ fn check_rule(guard: &Guard, situation: &Situation<'_>, unmet: &mut Vec<Unmet>) 
             in_favour,
             against,
         } => {
-            let motion_name = definition.motion_name(motion);
+            // Names are for messages: built only if the guard fails.
+            let motion_name = LazyCell::new(|| definition.motion_name(motion));
             let Some(meeting) = state.latest_meeting_in_current_visit(motion) else {
-                unmet.push(vote_not_held(motion, &motion_name));
+                unmet.push(vote_not_held(motion, &*motion_name));
                 return;
             };
             let tally = meeting.record.tally();
@@ -546,19 +553,19 @@ fn check_rule(guard: &Guard, situation: &Situation<'_>, unmet: &mut Vec<Unmet>) 
                     quorum,
                     tally.present,
                     "quorum_not_reached",
-                    LocalizedText::new("出席", "present"),
+                    ("出席", "present"),
                 ),
                 (
                     in_favour,
                     tally.in_favour,
                     "approval_not_reached",
-                    LocalizedText::new("赞成", "in favour"),
+                    ("赞成", "in favour"),
                 ),
                 (
                     against,
                     tally.against,
                     "too_many_against",
-                    LocalizedText::new("反对", "against"),
+                    ("反对", "against"),
                 ),
             ];
             for (threshold, count, code, what) in clauses {
@@ -567,6 +574,7 @@ fn check_rule(guard: &Guard, situation: &Situation<'_>, unmet: &mut Vec<Unmet>) 
                 if threshold.is_met(count, base) {
                     continue;
                 }
+                let what = LocalizedText::new(what.0, what.1);
                 let base_words = base_name(threshold.of);
                 let required = describe_threshold(what.clone(), threshold);
                 unmet.push(

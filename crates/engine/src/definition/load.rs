@@ -139,8 +139,9 @@ pub fn load(file_name: &str, text: &str) -> Result<WorkflowDefinition, Definitio
         source,
         problems: Vec::new(),
     };
-    let definition = validate(&mut validator, raw);
+    let mut definition = validate(&mut validator, raw);
     if validator.problems.is_empty() {
+        definition.describe_guards();
         Ok(definition)
     } else {
         Err(DefinitionError {
@@ -847,6 +848,7 @@ fn convert_guard(
         applies_to,
         waivable_by,
         rule,
+        description: None,
     })
 }
 

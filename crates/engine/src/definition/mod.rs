@@ -262,6 +262,10 @@ pub struct Guard {
     /// What it checks.
     #[serde(flatten)]
     pub rule: GuardRule,
+    /// The guard in words, worked out once when the definition is loaded (it depends only on
+    /// the definition), since pages and rejections show it again and again.
+    #[serde(skip)]
+    pub description: Option<LocalizedText>,
 }
 
 /// A transition: an action that moves a project from one of several stages to another.
@@ -493,6 +497,29 @@ impl WorkflowDefinition {
     /// Loads and validates a definition from TOML text; `file_name` is used in problem reports.
     pub fn from_toml(file_name: &str, text: &str) -> Result<WorkflowDefinition, DefinitionError> {
         load::load(file_name, text)
+    }
+
+    /// Works out every guard's description once, after loading.
+    pub(crate) fn describe_guards(&mut self) {
+        fn walk(guard: &mut Guard, definition: &WorkflowDefinition) {
+            match &mut guard.rule {
+                GuardRule::All(inner) | GuardRule::Any(inner) => {
+                    for inner in inner {
+                        walk(inner, definition);
+                    }
+                }
+                GuardRule::Not(inner) => walk(inner, definition),
+                _ => {}
+            }
+            guard.description = Some(crate::guard::describe(guard, definition));
+        }
+        let mut transitions = std::mem::take(&mut self.transitions);
+        for transition in &mut transitions {
+            for guard in &mut transition.guards {
+                walk(guard, self);
+            }
+        }
+        self.transitions = transitions;
     }
 
     /// Attaches the working-day calendar named by the definition's `calendar`.
