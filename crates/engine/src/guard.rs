@@ -495,7 +495,7 @@ fn check_rule(guard: &Guard, situation: &Situation<'_>, unmet: &mut Vec<Unmet>) 
             // Names are for messages: built only if the guard fails.
             let motion_name = LazyCell::new(|| definition.motion_name(motion));
             match state.latest_meeting_in_current_visit(motion) {
-                None => unmet.push(vote_not_held(motion, &*motion_name)),
+                None => unmet.push(vote_not_held(motion, &motion_name)),
                 Some(meeting) => {
                     if let Some(form) = form
                         && meeting.record.form != *form
@@ -539,7 +539,7 @@ fn check_rule(guard: &Guard, situation: &Situation<'_>, unmet: &mut Vec<Unmet>) 
             // Names are for messages: built only if the guard fails.
             let motion_name = LazyCell::new(|| definition.motion_name(motion));
             let Some(meeting) = state.latest_meeting_in_current_visit(motion) else {
-                unmet.push(vote_not_held(motion, &*motion_name));
+                unmet.push(vote_not_held(motion, &motion_name));
                 return;
             };
             let tally = meeting.record.tally();
