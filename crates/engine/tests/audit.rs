@@ -210,3 +210,42 @@ fn a_log_that_records_a_comment_id_twice_does_not_verify() {
         "{failure}"
     );
 }
+
+/// A chain long enough to be hashed on a second thread: a creation and 3,000 comments.
+fn long_chain() -> Vec<AuditRecord> {
+    let log = records();
+    let created = log[0].to_event().unwrap();
+    let mut events = vec![created.clone()];
+    for index in 0..3_000 {
+        events.push(specflow_engine::Event {
+            occurred_at: created.occurred_at + chrono::Duration::minutes(index),
+            actor: created.actor.clone(),
+            body: specflow_engine::EventBody::CommentRecorded(specflow_engine::command::Comment {
+                comment_id: format!("C{index}"),
+                organisation: "long chain".to_string(),
+                clause: None,
+                text: "a comment".to_string(),
+            }),
+        });
+    }
+    specflow_engine::audit::seal_all(log[0].project_id, None, None, &events)
+}
+
+#[test]
+fn a_long_chain_hashed_on_a_second_thread_verifies_and_names_the_first_bad_record() {
+    let chain = long_chain();
+    assert_eq!(verify(&chain).unwrap().records, 3_001);
+    for tampered_at in [700usize, 2_000, 3_000] {
+        let mut edited = chain.clone();
+        edited[tampered_at].actor_role = "mallory".to_string();
+        let failure = verify(&edited).unwrap_err();
+        assert_eq!(failure.sequence, tampered_at as u64 + 1);
+        assert!(
+            matches!(failure.fault, ChainFault::HashMismatch { .. }),
+            "{failure}"
+        );
+    }
+    let mut gap = chain.clone();
+    gap.remove(1_500);
+    assert_eq!(verify(&gap).unwrap_err().sequence, 1_502);
+}
