@@ -1101,6 +1101,24 @@ fn decide_create(
             ));
         }
     }
+    if !blank(&project.code) && !definition.code_matches(&project.specification_kind, &project.code)
+    {
+        let format = definition.code_format.clone().unwrap_or_default();
+        let example = definition
+            .format_code(&project.specification_kind, 2026, 7)
+            .unwrap_or_default();
+        reasons.push(invalid(
+            "code",
+            format!(
+                "项目编号「{}」不符合格式 {format}（例如 {example}）",
+                project.code
+            ),
+            format!(
+                "The code '{}' does not have the format {format} (for example {example})",
+                project.code
+            ),
+        ));
+    }
     if !reasons.is_empty() {
         return Err(Rejection { reasons });
     }

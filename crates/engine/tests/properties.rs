@@ -297,7 +297,9 @@ fn materialise(
             (
                 Command::CreateProject(NewProject {
                     project_id: Uuid::from_u128(42),
-                    code: "P-1".to_string(),
+                    code: definition
+                        .format_code(&kind, 2026, 1)
+                        .unwrap_or_else(|| "P-1".to_string()),
                     title: specflow_engine::LocalizedText::new("题目", "title"),
                     specification_kind: kind,
                     committee: "TC".to_string(),

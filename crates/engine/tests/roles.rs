@@ -931,3 +931,44 @@ fn a_scheduled_meeting_is_recorded_as_scheduled_and_not_in_the_future() {
         )
         .then_accepted();
 }
+
+/// The format of project codes is data in the definition: a code without it is refused, naming
+/// the format and an example.
+#[test]
+fn a_project_code_must_have_the_definitions_format() {
+    let definition = metrology();
+    let mut project = new_project(definition, "verification_regulation");
+    assert_eq!(project.code, "JJG(沪)-2025-007");
+    for bad in [
+        "JJF(沪)-2025-007",
+        "JJG(沪)-25-007",
+        "JJG(沪)-2025-",
+        "JJG-2025-007",
+        "JJG(沪)-2025-007x",
+    ] {
+        project.code = bad.to_string();
+        let rejection = given(definition, &[])
+            .when(
+                &secretary(),
+                Command::CreateProject(project.clone()),
+                "2025-03-01",
+            )
+            .then_rejected_with(&["invalid_input"]);
+        assert_eq!(
+            rejection.reasons[0].figures["field"],
+            json!("code"),
+            "{bad}"
+        );
+        assert!(
+            rejection.reasons[0]
+                .message
+                .en
+                .contains("for example JJG(沪)-2026-007"),
+            "{bad}"
+        );
+    }
+    project.code = "JJG(沪)-2026-1234".to_string();
+    given(definition, &[])
+        .when(&secretary(), Command::CreateProject(project), "2025-03-01")
+        .then_accepted();
+}

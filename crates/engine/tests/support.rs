@@ -254,7 +254,9 @@ pub fn person(role: &str) -> Actor {
 pub fn new_project(definition: &WorkflowDefinition, kind: &str) -> NewProject {
     NewProject {
         project_id: Uuid::from_u128(0x5eed_0000_0000_0000_0000_0000_0000_0007),
-        code: "JJF(沪)-2025-007".to_string(),
+        code: definition
+            .format_code(kind, 2025, 7)
+            .unwrap_or_else(|| "JJF(沪)-2025-007".to_string()),
         title: LocalizedText::new("数字式温度指示调节仪", "Digital temperature indicators"),
         specification_kind: kind.to_string(),
         committee: "上海市温度计量技术委员会".to_string(),

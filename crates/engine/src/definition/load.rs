@@ -183,7 +183,57 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
     });
 
     let roles = validator.named_items("role", raw.roles);
-    let specification_kinds = validator.named_items("specification kind", raw.specification_kinds);
+    let mut code_prefixes = std::collections::BTreeMap::new();
+    let kinds_as_named: Vec<Spanned<RawNamed>> = raw
+        .specification_kinds
+        .into_iter()
+        .map(|kind| {
+            let span = kind.span();
+            let kind = kind.into_inner();
+            if let Some(prefix) = kind.code_prefix {
+                code_prefixes.insert(kind.code.get_ref().clone(), prefix);
+            }
+            Spanned::new(
+                span,
+                RawNamed {
+                    code: kind.code,
+                    name: kind.name,
+                },
+            )
+        })
+        .collect();
+    let specification_kinds = validator.named_items("specification kind", kinds_as_named);
+    let code_format = raw.code_format.map(|format| {
+        let span = format.span();
+        let format = format.into_inner();
+        let mut rest = format.as_str();
+        while let Some(start) = rest.find('{') {
+            let after = &rest[start..];
+            let end = after.find('}').unwrap_or(after.len());
+            let placeholder = &after[..(end + 1).min(after.len())];
+            if !["{prefix}", "{year}", "{number}"].contains(&placeholder) {
+                validator.error(
+                    span.clone(),
+                    format!("code_format: unknown placeholder '{placeholder}'; use {{prefix}}, {{year}} and {{number}}"),
+                );
+            }
+            rest = &after[placeholder.len().max(1)..];
+        }
+        if !format.contains("{number}") {
+            validator.error(span.clone(), "code_format must contain {number}, so that codes differ".to_string());
+        }
+        if format.contains("{prefix}") {
+            for kind in &specification_kinds {
+                if !code_prefixes.contains_key(&kind.code) {
+                    validator.error(
+                        span.clone(),
+                        format!("code_format uses {{prefix}} but specification kind '{}' has no code_prefix", kind.code),
+                    );
+                }
+            }
+        }
+        format
+    });
     let artifact_kinds = validator.named_items("artifact kind", raw.artifact_kinds);
     let motions = validator.named_items("motion", raw.motions);
     let sign_offs = validator.named_items("sign-off", raw.sign_offs);
@@ -429,6 +479,8 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
         title: raw.title,
         local_utc_offset,
         calendar,
+        code_format,
+        code_prefixes,
         initial_stage,
         roles,
         specification_kinds,

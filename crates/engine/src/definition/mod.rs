@@ -454,6 +454,10 @@ pub struct WorkflowDefinition {
     pub local_utc_offset: FixedOffset,
     /// The working-day calendar the definition counts working days with, if any.
     pub calendar: Option<String>,
+    /// The format of project codes, such as `{prefix}(沪)-{year}-{number}`, if codes have one.
+    pub code_format: Option<String>,
+    /// The code prefix of each specification kind (such as JJG for verification regulations).
+    pub code_prefixes: std::collections::BTreeMap<String, String>,
     /// The stage a new project starts in.
     pub initial_stage: String,
     /// The roles.
@@ -574,6 +578,70 @@ impl WorkflowDefinition {
             .find(|item| item.code == code)
             .map(|item| item.name.clone())
             .unwrap_or_else(|| LocalizedText::new(code, code))
+    }
+
+    /// The code of project `number` of `year` for a kind, by the definition's format.
+    pub fn format_code(&self, kind: &str, year: i32, number: u32) -> Option<String> {
+        let format = self.code_format.as_ref()?;
+        let prefix = self
+            .code_prefixes
+            .get(kind)
+            .map(String::as_str)
+            .unwrap_or_default();
+        Some(
+            format
+                .replace("{prefix}", prefix)
+                .replace("{year}", &format!("{year:04}"))
+                .replace("{number}", &format!("{number:03}")),
+        )
+    }
+
+    /// Whether `code` has the definition's format for a project of `kind` (any code does when
+    /// the definition sets no format).
+    pub fn code_matches(&self, kind: &str, code: &str) -> bool {
+        let Some(format) = &self.code_format else {
+            return true;
+        };
+        let prefix = self
+            .code_prefixes
+            .get(kind)
+            .map(String::as_str)
+            .unwrap_or_default();
+        let mut rest = code;
+        let mut template = format.as_str();
+        while !template.is_empty() {
+            if let Some(after) = template.strip_prefix("{prefix}") {
+                let Some(remaining) = rest.strip_prefix(prefix) else {
+                    return false;
+                };
+                rest = remaining;
+                template = after;
+            } else if let Some(after) = template.strip_prefix("{year}") {
+                let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                if digits != 4 {
+                    return false;
+                }
+                rest = &rest[4..];
+                template = after;
+            } else if let Some(after) = template.strip_prefix("{number}") {
+                let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                if digits == 0 {
+                    return false;
+                }
+                rest = &rest[digits..];
+                template = after;
+            } else {
+                let Some(literal) = template.chars().next() else {
+                    break;
+                };
+                let Some(remaining) = rest.strip_prefix(literal) else {
+                    return false;
+                };
+                rest = remaining;
+                template = &template[literal.len_utf8()..];
+            }
+        }
+        rest.is_empty()
     }
 
     /// The name of a role.

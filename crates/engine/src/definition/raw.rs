@@ -17,11 +17,12 @@ pub(super) struct RawDefinition {
     pub title: LocalizedText,
     pub local_utc_offset: Spanned<String>,
     pub calendar: Option<Spanned<String>>,
+    pub code_format: Option<Spanned<String>>,
     pub initial_stage: Spanned<String>,
     #[serde(default)]
     pub roles: Vec<Spanned<RawNamed>>,
     #[serde(default)]
-    pub specification_kinds: Vec<Spanned<RawNamed>>,
+    pub specification_kinds: Vec<Spanned<RawKind>>,
     #[serde(default)]
     pub artifact_kinds: Vec<Spanned<RawNamed>>,
     #[serde(default)]
@@ -81,6 +82,14 @@ pub(super) struct RawReexamination {
 pub(super) struct RawNamed {
     pub code: Spanned<String>,
     pub name: LocalizedText,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKind {
+    pub code: Spanned<String>,
+    pub name: LocalizedText,
+    pub code_prefix: Option<String>,
 }
 
 #[derive(Deserialize)]
