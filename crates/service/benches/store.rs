@@ -106,7 +106,7 @@ where
 fn create(project_id: Uuid, number: usize) -> Command {
     Command::CreateProject(NewProject {
         project_id,
-        code: format!("JJF(沪)-BENCH-{number:04}"),
+        code: format!("JJF(沪)-2026-{:04}", 9000 + number),
         title: LocalizedText::new(format!("基准测试{number}"), format!("benchmark {number}")),
         specification_kind: "calibration_specification".to_string(),
         committee: "SH-TC-01".to_string(),
