@@ -761,3 +761,96 @@ pub mod deadline_fixtures {
         report.state
     }
 }
+
+mod tick_properties {
+    //! Properties of `tick` under random timing: each alarm once per due date, and replay equal
+    //! to the live run, whatever the tick times and the extensions between them.
+
+    use super::deadline_fixtures::*;
+    use proptest::prelude::*;
+    use specflow_engine::command::Command;
+    use specflow_engine::{EventBody, decide, tick};
+    use std::collections::BTreeSet;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// Tick this many hours after the previous step.
+        Tick(u32),
+        /// Ask for and grant an extension of the drafting deadline by this many days.
+        Extend(u32),
+        /// Lift a freeze, if there is one.
+        Lift,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => (1u32..24 * 60).prop_map(Step::Tick),
+            1 => (1u32..200).prop_map(Step::Extend),
+            1 => Just(Step::Lift),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_alarm_fires_once_per_due_date_and_replay_equals_the_live_run(steps in proptest::collection::vec(step(), 1..60)) {
+            let definition = metrology();
+            let mut state = in_drafting_with_plan(&definition, "2026-08-31", "2026-05-31");
+            let mut log: Vec<specflow_engine::Event> = Vec::new();
+            let mut now = at("2026-02-03T00:00:00+08:00");
+            let mut seen = BTreeSet::new();
+            for (index, step) in steps.into_iter().enumerate() {
+                let events = match step {
+                    Step::Tick(hours) => {
+                        now += chrono::Duration::hours(i64::from(hours));
+                        tick(&state, &definition, now)
+                    }
+                    Step::Extend(days) => {
+                        now += chrono::Duration::hours(1);
+                        let Some(due) = state.open_deadline("drafting").and_then(|entry| entry.times) else { continue };
+                        let request = Command::RequestExtension {
+                            request_id: format!("R{index}"),
+                            deadline: "drafting".to_string(),
+                            new_due_on: due.due_on + chrono::Duration::days(i64::from(days)),
+                            reason: "more time".to_string(),
+                        };
+                        let grant = Command::GrantExtension { request_id: format!("R{index}"), reason: "granted".to_string() };
+                        let mut events = decide(&state, &definition, &request, &bureau(), now).unwrap_or_default();
+                        let mut after = state.clone();
+                        for event in &events {
+                            after.apply(event);
+                        }
+                        if !events.is_empty() {
+                            events.extend(decide(&after, &definition, &grant, &bureau(), now).unwrap_or_default());
+                        }
+                        events
+                    }
+                    Step::Lift => {
+                        now += chrono::Duration::hours(1);
+                        decide(&state, &definition, &Command::LiftFreeze { reason: "lifted".to_string() }, &bureau(), now).unwrap_or_default()
+                    }
+                };
+                for event in &events {
+                    let key = match &event.body {
+                        EventBody::DeadlineWarningGiven { deadline, due_on, .. } => Some(("warning", deadline.clone(), *due_on)),
+                        EventBody::DeadlineMissed { deadline, due_on, .. } => Some(("missed", deadline.clone(), *due_on)),
+                        EventBody::ProjectEscalated { deadline, due_on, .. } => Some(("escalated", deadline.clone(), *due_on)),
+                        _ => None,
+                    };
+                    if let Some(key) = key {
+                        prop_assert!(seen.insert(key.clone()), "{key:?} fired twice");
+                    }
+                    prop_assert!(event.occurred_at >= state.last_event_at.unwrap_or(event.occurred_at));
+                    state.apply(event);
+                    log.push(event.clone());
+                }
+            }
+            let mut replayed = in_drafting_with_plan(&definition, "2026-08-31", "2026-05-31");
+            for event in &log {
+                replayed.apply(event);
+            }
+            prop_assert_eq!(replayed, state);
+        }
+    }
+}
