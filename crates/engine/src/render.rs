@@ -786,11 +786,27 @@ pub fn simulation_report(
     }
     match crate::deadline::next_deadline(state) {
         Some(next) => {
+            let what = match next.kind {
+                crate::deadline::DueKind::Warning => "the warning before",
+                crate::deadline::DueKind::Due => "the end of",
+                crate::deadline::DueKind::Escalation => "the escalation of",
+                crate::deadline::DueKind::ReexaminationWarning => "the warning before",
+                crate::deadline::DueKind::Reexamination => "the start of",
+            };
+            let periodic = matches!(
+                next.kind,
+                crate::deadline::DueKind::ReexaminationWarning
+                    | crate::deadline::DueKind::Reexamination
+            );
+            let name = match definition.deadline(&next.deadline) {
+                Some(rule) if !periodic => rule.name.clone(),
+                _ => LocalizedText::new("定期复查", "the periodic re-examination"),
+            };
             let _ = writeln!(
                 out,
-                "  next deadline: {:?} of {} at {}",
-                next.kind,
-                next.deadline,
+                "  next deadline: {what} {} (due {}), at {}",
+                name.get(language),
+                next.due_on,
                 local_time(next.at, definition)
             );
         }
