@@ -31,7 +31,15 @@ pub fn postgres_admin_url() -> Option<String> {
     match std::env::var("SPECFLOW_TEST_POSTGRES_URL") {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
-            eprintln!("skipped: PostgreSQL store test (set SPECFLOW_TEST_POSTGRES_URL to run it)");
+            // Straight to stderr, not through eprintln!, which the test harness captures: a
+            // developer without PostgreSQL must see what did not run.
+            use std::io::Write;
+            let thread = std::thread::current();
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: {} (PostgreSQL store test; set SPECFLOW_TEST_POSTGRES_URL to run it)",
+                thread.name().unwrap_or("a test")
+            );
             None
         }
     }
