@@ -10,7 +10,7 @@ use serde::Serialize;
 use specflow_engine::audit::{
     AsOf, AuditRecord, ChainFault, ChainVerifier, Digest256, VerifiedChain, VerifyFailure,
 };
-use specflow_engine::{ProjectState, WorkflowDefinition};
+use specflow_engine::{ProjectState, WorkflowDefinition, next_deadline};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::sync::Arc;
@@ -65,6 +65,58 @@ pub struct ProjectSummary {
     pub head_hash: String,
     /// When it last changed.
     pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ProjectSummary {
+    /// The projection row of a project whose log ends at record `head` (hash `head_hash`) and
+    /// replays to `state`: the row the writer stores in `projects` with those records.
+    ///
+    /// Public so that tools loading records in bulk (the scale benchmark) write exactly the row
+    /// the store would. Instants missing from the state are stored as 0 (the Unix epoch).
+    pub fn from_state(
+        project_id: Uuid,
+        state: &ProjectState,
+        head: u64,
+        head_hash: Digest256,
+        definition: &WorkflowDefinition,
+    ) -> Result<ProjectSummary, StoreError> {
+        let Some(project) = &state.project else {
+            return Err(StoreError::Corrupt(format!(
+                "project {project_id} has records but no creation"
+            )));
+        };
+        let stage = state.stage();
+        let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        Ok(ProjectSummary {
+            project_id,
+            code: project.code.clone(),
+            title_zh: project.title.zh.clone(),
+            title_en: project.title.en.clone(),
+            specification_kind: project.specification_kind.clone(),
+            committee: project.committee.clone(),
+            drafting_unit: project.drafting_unit.clone(),
+            definition_id: project.definition_id.clone(),
+            definition_version: project.definition_version,
+            stage: stage.to_string(),
+            stage_since: state.stage_entered_at().unwrap_or(epoch),
+            terminal: definition.stage(stage).is_some_and(|stage| stage.terminal),
+            next_deadline_at: next_deadline(state).map(|deadline| deadline.at),
+            overdue_since: state
+                .deadlines
+                .iter()
+                .filter(|entry| entry.is_open() && entry.missed)
+                .filter_map(|entry| entry.times.map(|times| times.due_at))
+                .min(),
+            escalated: state
+                .deadlines
+                .iter()
+                .any(|entry| entry.is_open() && entry.escalated),
+            frozen: state.frozen.is_some(),
+            head_sequence: head,
+            head_hash: head_hash.to_hex(),
+            updated_at: state.last_event_at.unwrap_or(epoch),
+        })
+    }
 }
 
 /// A project with its full state and definition.
@@ -309,8 +361,12 @@ impl Store {
         } else {
             ""
         };
+        // The cursor is compared as a row value: both databases then start an index range scan
+        // at it (projects_overdue, or projects_overdue_by_committee with a committee) and stop
+        // after the page. Spelt as `a > $1 OR (a = $1 AND b > $2)`, PostgreSQL read a whole
+        // committee's overdue projects and sorted them, and read every page from the start.
         let sql = format!(
-            "{PROJECT_COLUMNS} WHERE overdue_since IS NOT NULL AND (overdue_since > $1 OR (overdue_since = $1 AND project_id > $2)){committee_condition} ORDER BY overdue_since, project_id LIMIT {}",
+            "{PROJECT_COLUMNS} WHERE overdue_since IS NOT NULL AND (overdue_since, project_id) > ($1, $2){committee_condition} ORDER BY overdue_since, project_id LIMIT {}",
             limit + 1
         );
         let mut query = sqlx::query(&sql).bind(after_micros).bind(after_id);

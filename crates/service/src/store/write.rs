@@ -10,14 +10,11 @@
 //!   `(project_id, sequence)` refuses the statement and each job of the batch is redone alone, in
 //!   a transaction that locks its project's row, so a hot project queues instead of racing.
 
-use super::{Backend, Store, instant, is_unique_violation, micros};
+use super::{Backend, ProjectSummary, Store, instant, is_unique_violation, micros};
 use crate::error::StoreError;
 use serde::{Deserialize, Serialize};
 use specflow_engine::audit::{AuditRecord, Digest256, seal_all};
-use specflow_engine::deadline::next_deadline;
-use specflow_engine::{
-    Actor, Command, Event, ProjectState, Rejection, WorkflowDefinition, decide, tick,
-};
+use specflow_engine::{Actor, Command, Event, ProjectState, Rejection, decide, tick};
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -118,7 +115,7 @@ struct Prepared {
 #[derive(Default)]
 struct Writes {
     records: Vec<AuditRecord>,
-    projection: Option<Projection>,
+    projection: Option<ProjectSummary>,
     command: Option<CommandRow>,
 }
 
@@ -483,7 +480,7 @@ impl Store {
             head_hash: hash.to_hex(),
         };
         let command = self.command_row(request, Some((head + 1, last)), &outcome)?;
-        let projection = Projection::of(project_id, &state, last, hash, &definition)?;
+        let projection = ProjectSummary::from_state(project_id, &state, last, hash, &definition)?;
         Ok(Prepared {
             done: Done::Command(outcome),
             project_id,
@@ -525,7 +522,7 @@ impl Store {
         }
         let last = records.last().map_or(head, |record| record.sequence);
         let hash = records.last().map_or(head_hash, |record| record.hash);
-        let projection = Projection::of(project_id, &state, last, hash, &definition)?;
+        let projection = ProjectSummary::from_state(project_id, &state, last, hash, &definition)?;
         Ok(Prepared {
             done: Done::Tick(records.clone()),
             project_id,
@@ -599,7 +596,7 @@ impl Store {
         records.sort_by_key(|record| (record.project_id, record.sequence));
         // One projection row per project, the last one written: PostgreSQL refuses to update a
         // row twice in one statement.
-        let mut projections: Vec<&Projection> = Vec::new();
+        let mut projections: Vec<&ProjectSummary> = Vec::new();
         for projection in writes
             .iter()
             .filter_map(|writes| writes.projection.as_ref())
@@ -655,7 +652,7 @@ impl Store {
             );
             let binds = projections
                 .iter()
-                .flat_map(|projection| projection.binds())
+                .flat_map(|projection| projection_binds(projection))
                 .collect();
             parts.push((sql, binds));
         }
@@ -852,97 +849,29 @@ enum Bound {
     OptionalInteger(Option<i64>),
 }
 
-/// A project's row in the projection, computed from its state.
-struct Projection {
-    project_id: Uuid,
-    code: String,
-    title_zh: String,
-    title_en: String,
-    specification_kind: String,
-    committee: String,
-    drafting_unit: String,
-    definition_id: String,
-    definition_version: u32,
-    stage: String,
-    stage_since: i64,
-    terminal: bool,
-    next_deadline_at: Option<i64>,
-    overdue_since: Option<i64>,
-    escalated: bool,
-    frozen: bool,
-    head: u64,
-    head_hash: Digest256,
-    updated_at: i64,
-}
-
-impl Projection {
-    fn of(
-        project_id: Uuid,
-        state: &ProjectState,
-        head: u64,
-        head_hash: Digest256,
-        definition: &WorkflowDefinition,
-    ) -> Result<Projection, WriteFailure> {
-        let Some(project) = &state.project else {
-            return Err(WriteFailure::Store(StoreError::Corrupt(format!(
-                "project {project_id} has records but no creation"
-            ))));
-        };
-        let stage = state.stage();
-        Ok(Projection {
-            project_id,
-            code: project.code.clone(),
-            title_zh: project.title.zh.clone(),
-            title_en: project.title.en.clone(),
-            specification_kind: project.specification_kind.clone(),
-            committee: project.committee.clone(),
-            drafting_unit: project.drafting_unit.clone(),
-            definition_id: project.definition_id.clone(),
-            definition_version: project.definition_version,
-            stage: stage.to_string(),
-            stage_since: state.stage_entered_at().map_or(0, micros),
-            terminal: definition.stage(stage).is_some_and(|stage| stage.terminal),
-            next_deadline_at: next_deadline(state).map(|deadline| micros(deadline.at)),
-            overdue_since: state
-                .deadlines
-                .iter()
-                .filter(|entry| entry.is_open() && entry.missed)
-                .filter_map(|entry| entry.times.map(|times| micros(times.due_at)))
-                .min(),
-            escalated: state
-                .deadlines
-                .iter()
-                .any(|entry| entry.is_open() && entry.escalated),
-            frozen: state.frozen.is_some(),
-            head,
-            head_hash,
-            updated_at: state.last_event_at.map_or(0, micros),
-        })
-    }
-
-    fn binds(&self) -> [Bound; 19] {
-        [
-            Bound::Text(self.project_id.to_string()),
-            Bound::Text(self.code.clone()),
-            Bound::Text(self.title_zh.clone()),
-            Bound::Text(self.title_en.clone()),
-            Bound::Text(self.specification_kind.clone()),
-            Bound::Text(self.committee.clone()),
-            Bound::Text(self.drafting_unit.clone()),
-            Bound::Text(self.definition_id.clone()),
-            Bound::Integer(i64::from(self.definition_version)),
-            Bound::Text(self.stage.clone()),
-            Bound::Integer(self.stage_since),
-            Bound::Integer(i64::from(self.terminal)),
-            Bound::OptionalInteger(self.next_deadline_at),
-            Bound::OptionalInteger(self.overdue_since),
-            Bound::Integer(i64::from(self.escalated)),
-            Bound::Integer(i64::from(self.frozen)),
-            Bound::Integer(i64_of(self.head)),
-            Bound::Text(self.head_hash.to_hex()),
-            Bound::Integer(self.updated_at),
-        ]
-    }
+/// The values of a projection row, in the order of the `projects` columns `persist_with` inserts.
+fn projection_binds(row: &ProjectSummary) -> [Bound; 19] {
+    [
+        Bound::Text(row.project_id.to_string()),
+        Bound::Text(row.code.clone()),
+        Bound::Text(row.title_zh.clone()),
+        Bound::Text(row.title_en.clone()),
+        Bound::Text(row.specification_kind.clone()),
+        Bound::Text(row.committee.clone()),
+        Bound::Text(row.drafting_unit.clone()),
+        Bound::Text(row.definition_id.clone()),
+        Bound::Integer(i64::from(row.definition_version)),
+        Bound::Text(row.stage.clone()),
+        Bound::Integer(micros(row.stage_since)),
+        Bound::Integer(i64::from(row.terminal)),
+        Bound::OptionalInteger(row.next_deadline_at.map(micros)),
+        Bound::OptionalInteger(row.overdue_since.map(micros)),
+        Bound::Integer(i64::from(row.escalated)),
+        Bound::Integer(i64::from(row.frozen)),
+        Bound::Integer(i64_of(row.head_sequence)),
+        Bound::Text(row.head_hash.clone()),
+        Bound::Integer(micros(row.updated_at)),
+    ]
 }
 
 struct Job {
