@@ -245,7 +245,13 @@ async fn main() {
             _ => match postgres_url() {
                 Some(admin) => {
                     let url = fresh_postgres(&admin).await;
-                    run_backend("PostgreSQL", url, options.seconds).await;
+                    run_backend("PostgreSQL", url.clone(), options.seconds).await;
+                    let name = &url[url.rfind('/').unwrap() + 1..];
+                    let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&pool)
+                        .await;
+                    pool.close().await;
                 }
                 None => println!(
                     "PostgreSQL: skipped (set SPECFLOW_BENCH_POSTGRES_URL or SPECFLOW_TEST_POSTGRES_URL)"

@@ -13,8 +13,39 @@ use uuid::Uuid;
 pub enum Keep {
     /// The temporary folder of an SQLite file, deleted when dropped.
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    /// A PostgreSQL database created for the test.
-    Postgres,
+    /// A PostgreSQL database created for the test, dropped when the test ends.
+    Postgres {
+        /// The server's URL.
+        admin: String,
+        /// The database's name.
+        name: String,
+    },
+}
+
+impl Drop for Keep {
+    fn drop(&mut self) {
+        let Keep::Postgres { admin, name } = self else {
+            return;
+        };
+        let (admin, name) = (admin.clone(), name.clone());
+        // Drop cannot await: a thread with a runtime of its own drops the database, closing any
+        // connection still open to it (PostgreSQL 13 and later).
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let pool = sqlx::AnyPool::connect(&admin).await.ok()?;
+                let result = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&pool)
+                    .await;
+                pool.close().await;
+                result.ok()
+            })
+        });
+        let _ = dropped.join();
+    }
 }
 
 /// The backends a conformance test runs on.
@@ -79,7 +110,8 @@ pub async fn fresh_database(kind: Kind) -> Option<(String, Keep)> {
                 .await
                 .unwrap();
             pool.close().await;
-            Some((replace_database(&admin, &name), Keep::Postgres))
+            let url = replace_database(&admin, &name);
+            Some((url, Keep::Postgres { admin, name }))
         }
     }
 }
