@@ -267,6 +267,35 @@ impl Store {
         Ok(heads)
     }
 
+    /// The heads of a batch's projects: from the state cache for the jobs `use_cache` allows,
+    /// the others read in one query.
+    async fn batch_heads(
+        &self,
+        connection: &mut AnyConnection,
+        batch: &[Job],
+        use_cache: impl Fn(&Work) -> bool,
+    ) -> Result<HashMap<Uuid, (u64, Digest256)>, StoreError> {
+        let mut heads = HashMap::new();
+        let mut ids = Vec::new();
+        for job in batch {
+            let project_id = job.work.project_id();
+            match self.cached_head(project_id) {
+                Some(head) if use_cache(&job.work) => {
+                    heads.entry(project_id).or_insert(head);
+                }
+                _ => ids.push(project_id),
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        let read = self.read_heads(connection, &ids, false).await?;
+        for id in &ids {
+            heads.remove(id);
+        }
+        heads.extend(read);
+        Ok(heads)
+    }
+
     /// The project's state at the head `head`: the cached state (if any) plus the records after it.
     ///
     /// A writer (`take`) takes the cached state out of the cache and puts the new one back after
@@ -1061,32 +1090,17 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
     };
     // The heads of cached projects come from the cache (a stale one is caught by the key
     // (project_id, sequence) and the job runs again); the others are read in one query.
-    let mut heads = HashMap::new();
-    let mut ids = Vec::new();
-    for job in &batch {
-        let project_id = job.work.project_id();
-        match store.cached_head(project_id) {
-            Some(head) if !fresh => {
-                heads.entry(project_id).or_insert(head);
-            }
-            _ => ids.push(project_id),
-        }
-    }
-    ids.sort();
-    ids.dedup();
-    match store.read_heads(&mut transaction, &ids, false).await {
-        Ok(read) => {
-            for id in &ids {
-                heads.remove(id);
-            }
-            heads.extend(read);
-        }
+    let heads = store
+        .batch_heads(&mut transaction, &batch, |_| !fresh)
+        .await;
+    let mut heads = match heads {
+        Ok(heads) => heads,
         Err(error) => {
             let _ = transaction.rollback().await;
             fail_all(batch, &error);
             return Vec::new();
         }
-    }
+    };
     let mut overlay = Overlay::new();
     let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
     if let [job] = batch.as_slice() {
@@ -1237,30 +1251,15 @@ async fn commit_in_one_statement(pool: &AnyPool, batch: Vec<Job>) {
     // Heads come from the cache where it has the project: if another node wrote since, the key
     // (project_id, sequence) refuses this batch's write and the job is redone alone. Only
     // projects not cached, or whose command names the sequence it expects, are read first.
-    let mut heads = HashMap::new();
-    let mut ids: Vec<Uuid> = Vec::new();
-    for job in &batch {
-        let project_id = job.work.project_id();
-        let expects =
-            matches!(&job.work, Work::Command(request) if request.expected_sequence.is_some());
-        match store.cached_head(project_id) {
-            Some(head) if !expects => {
-                heads.entry(project_id).or_insert(head);
-            }
-            _ => ids.push(project_id),
-        }
-    }
-    ids.sort();
-    ids.dedup();
-    match store.read_heads(&mut connection, &ids, false).await {
-        Ok(read) => {
-            for id in &ids {
-                heads.remove(id);
-            }
-            heads.extend(read);
-        }
+    let expects =
+        |work: &Work| matches!(work, Work::Command(request) if request.expected_sequence.is_some());
+    let heads = match store
+        .batch_heads(&mut connection, &batch, |work| !expects(work))
+        .await
+    {
+        Ok(heads) => heads,
         Err(error) => return fail_all(batch, &error),
-    }
+    };
     let mut overlay = Overlay::new();
     let mut prepared: Vec<Result<Prepared, StoreError>> = Vec::with_capacity(batch.len());
     let mut redo_alone = vec![false; batch.len()];
