@@ -109,11 +109,7 @@ fn verify_file(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         if broken.contains_key(&record.project_id) {
             continue;
         }
-        // `new`, not `default`: a verifier must expect record 1.
-        #[allow(clippy::unwrap_or_default)]
-        let verifier = verifiers
-            .entry(record.project_id)
-            .or_insert_with(ChainVerifier::new);
+        let verifier = verifiers.entry(record.project_id).or_default();
         if let Err(failure) = verifier.push(&record) {
             broken.insert(record.project_id, format!("line {}: {failure}", index + 1));
         }

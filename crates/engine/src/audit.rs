@@ -357,7 +357,7 @@ pub struct VerifiedChain {
 
 /// Verifies a chain one record at a time, so a long log can stream through in constant memory
 /// (apart from the project state it replays).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ChainVerifier {
     project_id: Option<Uuid>,
     expected_sequence: u64,
@@ -366,12 +366,22 @@ pub struct ChainVerifier {
     state: ProjectState,
 }
 
+impl Default for ChainVerifier {
+    /// A verifier expecting record 1 (a derived default would expect record 0).
+    fn default() -> ChainVerifier {
+        ChainVerifier::new()
+    }
+}
+
 impl ChainVerifier {
     /// A verifier expecting record 1.
     pub fn new() -> ChainVerifier {
         ChainVerifier {
+            project_id: None,
             expected_sequence: 1,
-            ..ChainVerifier::default()
+            previous_hash: Digest256::GENESIS,
+            previous_time: None,
+            state: ProjectState::new(),
         }
     }
 

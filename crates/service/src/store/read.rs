@@ -161,6 +161,18 @@ pub struct HistoryPage {
     pub next_after_sequence: Option<u64>,
 }
 
+/// Pages are read one row past `limit`: when that row came, the page is cut to `limit` and its
+/// last row (where the next page starts) is returned; otherwise this was the last page.
+fn last_of_full_page<T>(items: &mut Vec<T>, limit: i64) -> Option<&T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if items.len() > limit {
+        items.truncate(limit);
+        items.last()
+    } else {
+        None
+    }
+}
+
 fn flag(value: i64) -> bool {
     value != 0
 }
@@ -329,12 +341,7 @@ impl Store {
             .iter()
             .map(|row| self.summary_from_row(row))
             .collect::<Result<Vec<_>, _>>()?;
-        let next_after = if items.len() as i64 > limit {
-            items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            items.last().map(|item| item.code.clone())
-        } else {
-            None
-        };
+        let next_after = last_of_full_page(&mut items, limit).map(|item| item.code.clone());
         Ok(ProjectListPage { items, next_after })
     }
 
@@ -381,15 +388,10 @@ impl Store {
             .iter()
             .map(|row| self.summary_from_row(row))
             .collect::<Result<Vec<_>, _>>()?;
-        let next_after = if items.len() as i64 > limit {
-            items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            items.last().and_then(|item| {
-                item.overdue_since
-                    .map(|since| format!("{}:{}", micros(since), item.project_id))
-            })
-        } else {
-            None
-        };
+        let next_after = last_of_full_page(&mut items, limit).and_then(|item| {
+            item.overdue_since
+                .map(|since| format!("{}:{}", micros(since), item.project_id))
+        });
         Ok(ProjectListPage { items, next_after })
     }
 
@@ -414,12 +416,8 @@ impl Store {
             .iter()
             .map(|row| self.record_from_row(row))
             .collect::<Result<Vec<_>, _>>()?;
-        let next_after_sequence = if records.len() as i64 > limit {
-            records.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            records.last().map(|record| record.sequence)
-        } else {
-            None
-        };
+        let next_after_sequence =
+            last_of_full_page(&mut records, limit).map(|record| record.sequence);
         Ok(HistoryPage {
             records,
             next_after_sequence,
