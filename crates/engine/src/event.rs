@@ -267,6 +267,39 @@ pub struct DeadlineTimes {
     pub escalate_at: Option<DateTime<Utc>>,
 }
 
+/// Every event type name, as [`EventBody::type_name`] gives them; a definition's notification
+/// rules name these.
+pub const EVENT_TYPES: [&str; 28] = [
+    "project_created",
+    "action_fired",
+    "project_cancelled",
+    "artifact_attached",
+    "organisations_consulted_recorded",
+    "comment_recorded",
+    "comment_disposed",
+    "meeting_scheduled",
+    "meeting_recorded",
+    "signed_off",
+    "field_recorded",
+    "publication_recorded",
+    "waiver_recorded",
+    "plan_fixed",
+    "deadline_set",
+    "deadline_closed",
+    "deadline_warning_given",
+    "deadline_missed",
+    "project_escalated",
+    "project_frozen",
+    "freeze_lifted",
+    "extension_requested",
+    "extension_granted",
+    "extension_refused",
+    "reexamination_scheduled",
+    "reexamination_warning_given",
+    "reexamination_fell_due",
+    "definition_migrated",
+];
+
 impl EventBody {
     /// The event's type name as stored in the audit log.
     pub fn type_name(&self) -> &'static str {

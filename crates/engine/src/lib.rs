@@ -21,6 +21,7 @@ pub mod event;
 pub mod fraction;
 pub mod guard;
 pub mod location;
+pub mod notify;
 pub mod rejection;
 pub mod render;
 pub mod scenario;

@@ -13,6 +13,7 @@ mod deadlines;
 mod definitions;
 mod guards;
 mod lifecycle;
+mod notifications;
 mod properties;
 mod roles;
 mod scenarios;

@@ -5,10 +5,11 @@
 //! (every stage reachable, every non-terminal stage has a way out, every action has a role),
 //! and the values (fractions in (0, 1], well-formed durations, unique codes).
 
-use super::raw::{RawDefinition, RawGuard, RawNamed, RawThreshold};
+use super::raw::{RawDefinition, RawGuard, RawNamed, RawNotification, RawThreshold};
 use super::{
     CommandKind, Comparison, Counter, DateRef, FieldDefinition, FieldType, Guard, GuardRule,
-    MeetingForm, NamedItem, Stage, Threshold, Transition, VoteBase, WorkflowDefinition,
+    MeetingForm, NamedItem, NotificationRule, Stage, Threshold, Transition, VoteBase,
+    WorkflowDefinition,
 };
 use crate::duration::DurationSpec;
 use crate::fraction::Fraction;
@@ -457,6 +458,12 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
         .reexamination
         .and_then(|rule| convert_reexamination(validator, &known, rule.into_inner()));
 
+    let notifications = raw
+        .notifications
+        .into_iter()
+        .map(|rule| convert_notification(validator, &known, rule.into_inner()))
+        .collect();
+
     let mut outgoing: HashMap<String, Vec<usize>> = HashMap::new();
     for (index, transition) in transitions.iter().enumerate() {
         for stage in &transition.from {
@@ -494,8 +501,86 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
         deadlines,
         extensions,
         reexamination,
+        notifications,
         outgoing,
         working_calendar: None,
+    }
+}
+
+fn convert_notification(
+    validator: &mut Validator<'_>,
+    known: &Known,
+    raw: RawNotification,
+) -> NotificationRule {
+    let on_span = raw.on.span();
+    let mut on = Vec::new();
+    for event_type in raw.on.into_inner() {
+        let span = event_type.span();
+        let event_type = event_type.into_inner();
+        if !crate::event::EVENT_TYPES.contains(&event_type.as_str()) {
+            validator.error(
+                span,
+                format!(
+                    "[[notifications]]: unknown event type '{event_type}'; event types are: {}",
+                    crate::event::EVENT_TYPES.join(", ")
+                ),
+            );
+        }
+        on.push(event_type);
+    }
+    if on.is_empty() {
+        validator.error(
+            on_span.clone(),
+            "[[notifications]]: `on` names no event type".to_string(),
+        );
+    }
+    let mut entering = Vec::new();
+    for stage in raw.entering.unwrap_or_default() {
+        let span = stage.span();
+        let stage = stage.into_inner();
+        if !known.stages.contains(&stage) {
+            validator.error(
+                span,
+                format!(
+                    "[[notifications]]: unknown stage '{stage}' in `entering`; stages are: {}",
+                    list(&known.stages)
+                ),
+            );
+        }
+        entering.push(stage);
+    }
+    if !entering.is_empty() && on.iter().any(|event_type| event_type != "action_fired") {
+        validator.error(
+            on_span,
+            "[[notifications]]: `entering` applies only to `action_fired`; put other event types in a rule of their own".to_string(),
+        );
+    }
+    let audiences_span = raw.audiences.span();
+    let mut audiences = Vec::new();
+    for role in raw.audiences.into_inner() {
+        let span = role.span();
+        let role = role.into_inner();
+        if !known.roles.contains(&role) {
+            validator.error(
+                span,
+                format!(
+                    "[[notifications]]: unknown role '{role}' in `audiences`; roles are: {}",
+                    list(&known.roles)
+                ),
+            );
+        }
+        audiences.push(role);
+    }
+    if audiences.is_empty() {
+        validator.error(
+            audiences_span,
+            "[[notifications]]: `audiences` names no role".to_string(),
+        );
+    }
+    NotificationRule {
+        on,
+        entering,
+        audiences,
     }
 }
 

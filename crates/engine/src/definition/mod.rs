@@ -440,6 +440,27 @@ pub struct ReexaminationRule {
     pub warning_before: Option<DurationSpec>,
 }
 
+/// Who must hear of an event: the service writes one notification per audience.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotificationRule {
+    /// The event types it applies to, such as `deadline_missed`.
+    pub on: Vec<String>,
+    /// For `action_fired`: only actions entering one of these stages; empty means any stage.
+    pub entering: Vec<String>,
+    /// The roles that hear of it, such as `drafter`, `secretariat` or `supervisor`.
+    pub audiences: Vec<String>,
+}
+
+impl NotificationRule {
+    /// Whether the rule applies to an event of type `event_type` that entered `entered` (for
+    /// `action_fired`).
+    pub fn applies_to(&self, event_type: &str, entered: Option<&str>) -> bool {
+        self.on.iter().any(|on| on == event_type)
+            && (self.entering.is_empty()
+                || entered.is_some_and(|stage| self.entering.iter().any(|code| code == stage)))
+    }
+}
+
 /// A validated workflow definition.
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkflowDefinition {
@@ -484,6 +505,8 @@ pub struct WorkflowDefinition {
     pub extensions: ExtensionRules,
     /// Periodic re-examination, if the lifecycle has one.
     pub reexamination: Option<ReexaminationRule>,
+    /// Who hears of which events (the service's notification outbox).
+    pub notifications: Vec<NotificationRule>,
     #[serde(skip)]
     outgoing: HashMap<String, Vec<usize>>,
     #[serde(skip)]

@@ -41,6 +41,16 @@ pub(super) struct RawDefinition {
     pub deadlines: Vec<Spanned<RawDeadline>>,
     pub extensions: Option<Spanned<RawExtensions>>,
     pub reexamination: Option<Spanned<RawReexamination>>,
+    #[serde(default)]
+    pub notifications: Vec<Spanned<RawNotification>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNotification {
+    pub on: Spanned<Vec<Spanned<String>>>,
+    pub entering: Option<Vec<Spanned<String>>>,
+    pub audiences: Spanned<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
