@@ -301,6 +301,19 @@ pub const EVENT_TYPES: [&str; 28] = [
 ];
 
 impl EventBody {
+    /// When a deadline event fell due; its record's own instant is when it was noticed.
+    pub fn fell_due_at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            EventBody::DeadlineWarningGiven { fell_due_at, .. }
+            | EventBody::DeadlineMissed { fell_due_at, .. }
+            | EventBody::ProjectEscalated { fell_due_at, .. }
+            | EventBody::ProjectFrozen { fell_due_at, .. }
+            | EventBody::ReexaminationWarningGiven { fell_due_at, .. }
+            | EventBody::ReexaminationFellDue { fell_due_at, .. } => Some(*fell_due_at),
+            _ => None,
+        }
+    }
+
     /// The event's type name as stored in the audit log.
     pub fn type_name(&self) -> &'static str {
         match self {

@@ -10,6 +10,8 @@
 
 pub mod clock;
 pub mod error;
+pub mod metrics;
+pub mod scheduler;
 pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -9,27 +9,6 @@ use specflow_service::store::{CommandOutcome, ProjectFilter};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
-/// Declares a test that runs once per backend.
-macro_rules! conformance {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let test = $body;
-                test(Kind::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let test = $body;
-                test(Kind::Postgres).await;
-            }
-        }
-    };
-}
-
 fn accepted(outcome: &CommandOutcome) -> (u64, u64) {
     match outcome {
         CommandOutcome::Accepted {

@@ -208,3 +208,24 @@ pub async fn created_project(store: &Store, number: usize, committee: &str) -> U
     );
     project_id
 }
+
+/// Declares a test that runs once per backend.
+macro_rules! conformance {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let test = $body;
+                test(Kind::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let test = $body;
+                test(Kind::Postgres).await;
+            }
+        }
+    };
+}

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
+mod support;
 mod conformance;
 mod crash;
-mod support;
+mod scheduler;

@@ -16,12 +16,18 @@
 
 mod artifacts;
 mod definitions;
+pub(crate) mod notifications;
 mod read;
+mod schedule;
+mod signals;
 mod write;
 
 pub use artifacts::StoredArtifact;
 pub use definitions::RegisteredDefinition;
+pub use notifications::ProjectNotification;
 pub use read::{HistoryPage, ProjectFilter, ProjectListPage, ProjectSummary, ProjectView};
+pub use schedule::{ClaimedProject, UpcomingDeadline};
+pub use signals::DEADLINE_CHANNEL;
 pub use write::{CommandOutcome, CommandRequest};
 
 use crate::clock::{Clock, SystemClock};
@@ -76,6 +82,10 @@ pub struct StoreOptions {
     pub group_commit_limit: usize,
     /// How many project states to keep in memory between commands.
     pub state_cache_capacity: usize,
+    /// A write that sets a deadline this close to now announces it to the schedulers of other
+    /// nodes (PostgreSQL `NOTIFY`); later deadlines are found by their re-scan, which must run at
+    /// least this often (`SchedulerOptions::rescan_interval`).
+    pub deadline_announce_horizon: Duration,
 }
 
 impl Default for StoreOptions {
@@ -88,6 +98,7 @@ impl Default for StoreOptions {
             max_connections: 8,
             group_commit_limit: 64,
             state_cache_capacity: 4096,
+            deadline_announce_horizon: Duration::from_secs(60),
         }
     }
 }
@@ -102,13 +113,26 @@ pub struct Store {
 struct Inner {
     backend: Backend,
     database: String,
+    /// The URL with its password, for connections outside the pool (PostgreSQL `LISTEN`).
+    connect_url: ConnectUrl,
     pool: AnyPool,
     writer: Option<write::Writer>,
     clock: Arc<dyn Clock>,
     options: StoreOptions,
     definitions: RwLock<HashMap<(String, u32), Arc<WorkflowDefinition>>>,
+    /// Wake-ups for the scheduler and the deliverer after commits.
+    signals: signals::Signals,
     /// Project states between commands, with the head (sequence and hash) they are at.
     states: Mutex<HashMap<Uuid, (u64, specflow_engine::audit::Digest256, ProjectState)>>,
+}
+
+/// A database URL that may hold a password: never printed.
+struct ConnectUrl(String);
+
+impl std::fmt::Debug for ConnectUrl {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&redact_url(&self.0))
+    }
 }
 
 /// Microseconds since the Unix epoch, the stored form of an instant.
@@ -218,12 +242,14 @@ impl Store {
         let store = Store {
             inner: Arc::new(Inner {
                 backend,
+                connect_url: ConnectUrl(url.to_string()),
                 database,
                 pool,
                 writer: Some(writer),
                 clock,
                 options,
                 definitions: RwLock::new(HashMap::new()),
+                signals: signals::Signals::default(),
                 states: Mutex::new(HashMap::new()),
             }),
         };
@@ -233,6 +259,12 @@ impl Store {
             store.check_schema().await?;
         }
         Ok(store)
+    }
+
+    /// The URL the store was opened with, password included, for connections of its own
+    /// (PostgreSQL `LISTEN`); `None` on SQLite, where no other connection is needed.
+    pub(crate) fn connect_url(&self) -> Option<String> {
+        (self.inner.backend == Backend::Postgres).then(|| self.inner.connect_url.0.clone())
     }
 
     /// The backend.

@@ -10,6 +10,7 @@
 //!   `(project_id, sequence)` refuses the statement and each job of the batch is redone alone, in
 //!   a transaction that locks its project's row, so a hot project queues instead of racing.
 
+use super::notifications::{NotificationRow, rows_for};
 use super::{Backend, ProjectSummary, Store, instant, is_unique_violation, micros};
 use crate::error::StoreError;
 use serde::{Deserialize, Serialize};
@@ -117,11 +118,15 @@ struct Writes {
     records: Vec<AuditRecord>,
     projection: Option<ProjectSummary>,
     command: Option<CommandRow>,
+    notifications: Vec<NotificationRow>,
 }
 
 impl Writes {
     fn is_empty(&self) -> bool {
-        self.records.is_empty() && self.projection.is_none() && self.command.is_none()
+        self.records.is_empty()
+            && self.projection.is_none()
+            && self.command.is_none()
+            && self.notifications.is_empty()
     }
 }
 
@@ -211,6 +216,7 @@ impl Store {
     }
 
     fn remember(&self, project_id: Uuid, (state, sequence, hash): Loaded) {
+        self.inner.signals.deadline_written(&state);
         if let Ok(mut cache) = self.inner.states.lock() {
             if cache.len() >= self.inner.options.state_cache_capacity
                 && !cache.contains_key(&project_id)
@@ -220,6 +226,7 @@ impl Store {
             }
             cache.insert(project_id, (sequence, hash, state));
         }
+        self.inner.signals.after_commit();
     }
 
     /// The heads of several projects, as the projection records them, in one query.
@@ -496,10 +503,7 @@ impl Store {
             Some((head, head_hash))
         };
         let records = seal_all(project_id, previous, Some(request.command_id), &events);
-        let mut state = state;
-        for event in events {
-            state.apply_owned(event);
-        }
+        let (state, notifications) = apply_noting(state, &definition, events, &records)?;
         let last = records.last().map_or(head, |record| record.sequence);
         let hash = records.last().map_or(head_hash, |record| record.hash);
         let outcome = CommandOutcome::Accepted {
@@ -518,6 +522,7 @@ impl Store {
                 records,
                 projection: Some(projection),
                 command: Some(command),
+                notifications,
             },
         })
     }
@@ -545,10 +550,7 @@ impl Store {
             });
         }
         let records = seal_all(project_id, Some((head, head_hash)), None, &events);
-        let mut state = state;
-        for event in events {
-            state.apply_owned(event);
-        }
+        let (state, notifications) = apply_noting(state, &definition, events, &records)?;
         let last = records.last().map_or(head, |record| record.sequence);
         let hash = records.last().map_or(head_hash, |record| record.hash);
         let projection = ProjectSummary::from_state(project_id, &state, last, hash, &definition)?;
@@ -560,6 +562,7 @@ impl Store {
                 records,
                 projection: Some(projection),
                 command: None,
+                notifications,
             },
         })
     }
@@ -695,6 +698,27 @@ impl Store {
                 .flat_map(|command| command.binds())
                 .collect();
             parts.push((sql, binds));
+        }
+        let mut notifications: Vec<&NotificationRow> = writes
+            .iter()
+            .flat_map(|writes| &writes.notifications)
+            .collect();
+        notifications.sort_by_key(|row| row.notification_id);
+        if !notifications.is_empty() {
+            let sql = format!(
+                "INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at) VALUES {}",
+                rows(notifications.len(), 10)
+            );
+            let binds = notifications
+                .iter()
+                .flat_map(|row| notification_binds(row))
+                .collect();
+            parts.push((sql, binds));
+            // Tells the deliverer once the transaction is committed (`remember` runs after it).
+            self.inner
+                .signals
+                .outbox_written
+                .store(true, std::sync::atomic::Ordering::Release);
         }
         let statements = if own_transaction && self.inner.backend == Backend::Sqlite {
             let mut binds = Vec::new();
@@ -855,6 +879,43 @@ fn record_binds(record: &AuditRecord) -> [Bound; 11] {
         Bound::Text(record.previous_hash.to_hex()),
         Bound::Text(record.hash.to_hex()),
     ]
+}
+
+fn notification_binds(row: &NotificationRow) -> [Bound; 10] {
+    [
+        Bound::Text(row.notification_id.to_string()),
+        Bound::Text(row.project_id.to_string()),
+        Bound::Integer(i64_of(row.sequence)),
+        Bound::Text(row.audience.clone()),
+        Bound::Text(row.event_type.clone()),
+        Bound::Text(row.body.clone()),
+        Bound::Integer(row.created_at),
+        Bound::Text("pending".to_string()),
+        Bound::Integer(0),
+        Bound::Integer(row.created_at),
+    ]
+}
+
+/// Applies a job's events to the state, and writes the notifications each one calls for, with
+/// the state as it stands just after that event (what to do next depends on it).
+fn apply_noting(
+    mut state: ProjectState,
+    definition: &specflow_engine::WorkflowDefinition,
+    events: Vec<Event>,
+    records: &[AuditRecord],
+) -> Result<(ProjectState, Vec<NotificationRow>), StoreError> {
+    let mut notifications = Vec::new();
+    if definition.notifications.is_empty() {
+        for event in events {
+            state.apply_owned(event);
+        }
+        return Ok((state, notifications));
+    }
+    for (event, record) in events.into_iter().zip(records) {
+        state.apply(&event);
+        notifications.extend(rows_for(definition, &state, &event, record)?);
+    }
+    Ok((state, notifications))
 }
 
 impl CommandRow {
@@ -1305,7 +1366,15 @@ async fn commit_in_one_statement(pool: &AnyPool, batch: Vec<Job>) {
         .filter_map(|(_, ready)| ready.as_ref().ok().map(|ready| &ready.writes))
         .collect();
     let written = writes.is_empty() || store.persist(&mut connection, &writes).await.is_ok();
+    let earliest_deadline = writes
+        .iter()
+        .filter_map(|writes| writes.projection.as_ref())
+        .filter_map(|projection| projection.next_deadline_at)
+        .min();
     drop(connection);
+    if written && let Some(at) = earliest_deadline {
+        store.announce_deadline(at).await;
+    }
     if written {
         for (project_id, loaded) in overlay {
             if !failed_projects.contains(&project_id) {

@@ -1,0 +1,87 @@
+//! The service's metrics, exported in the Prometheus text format at `/metrics`.
+//!
+//! One `Metrics` per process, shared by the scheduler, the deliverer and the HTTP layer. Values
+//! that the database knows better (projects per stage, overdue projects, outbox backlog) are read
+//! at scrape time by whoever serves `/metrics`; this registry holds what only the process sees.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+
+/// The label of a firing: which kind of deadline event it produced.
+pub type EventTypeLabel = Vec<(String, String)>;
+
+/// Process-wide metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// Seconds between a deadline falling due and its event being written (noticed minus due).
+    pub scheduler_lateness_seconds: Histogram,
+    /// Deadline events written by the scheduler, per event type.
+    pub scheduler_firings: Family<EventTypeLabel, Counter>,
+    /// Scheduler rounds that failed (database unavailable…), retried on the next round.
+    pub scheduler_errors: Counter,
+    /// Notifications delivered, per outcome (delivered, failed, dead).
+    pub deliveries: Family<EventTypeLabel, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let mut registry = Registry::default();
+        // 1 ms to about 36 hours: a firing noticed after a week of downtime still lands in +Inf.
+        let scheduler_lateness_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 28));
+        registry.register(
+            "specflow_scheduler_lateness_seconds",
+            "Seconds from a deadline falling due to its event being written",
+            scheduler_lateness_seconds.clone(),
+        );
+        let scheduler_firings = Family::<EventTypeLabel, Counter>::default();
+        registry.register(
+            "specflow_scheduler_firings",
+            "Deadline events written by the scheduler, by event type",
+            scheduler_firings.clone(),
+        );
+        let scheduler_errors = Counter::default();
+        registry.register(
+            "specflow_scheduler_errors",
+            "Scheduler rounds that failed and were retried",
+            scheduler_errors.clone(),
+        );
+        let deliveries = Family::<EventTypeLabel, Counter>::default();
+        registry.register(
+            "specflow_outbox_deliveries",
+            "Webhook delivery attempts, by outcome",
+            deliveries.clone(),
+        );
+        Metrics {
+            registry,
+            scheduler_lateness_seconds,
+            scheduler_firings,
+            scheduler_errors,
+            deliveries,
+        }
+    }
+}
+
+impl Metrics {
+    /// A fresh set, shared.
+    pub fn shared() -> Arc<Metrics> {
+        Arc::new(Metrics::default())
+    }
+
+    /// The metrics in the Prometheus (OpenMetrics) text format, ending with `# EOF`.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}
+
+/// A one-label set, such as `event_type="deadline_missed"`.
+pub fn label(name: &str, value: &str) -> EventTypeLabel {
+    vec![(name.to_string(), value.to_string())]
+}
