@@ -9,4 +9,5 @@
 mod support;
 mod conformance;
 mod crash;
+mod nodes;
 mod scheduler;
