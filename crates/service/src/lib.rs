@@ -9,9 +9,11 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod delivery;
 pub mod error;
 pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use delivery::signature::{SignatureError, verify_signature};
 pub use error::StoreError;
 pub use store::{Store, StoreOptions};

@@ -1,0 +1,3 @@
+//! Delivery of the notification outbox: signed HTTP webhooks.
+
+pub mod signature;
