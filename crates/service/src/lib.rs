@@ -5,6 +5,9 @@
 //! itself protects, a projection of each project's current state, definitions, calendars,
 //! artifact contents and command ids. Time comes from an injected [`clock::Clock`], so tests
 //! run years of project time in seconds.
+//!
+//! The deliverer ([`delivery::Deliverer`]) posts the notification outbox to each audience's
+//! webhook, signed ([`delivery::signature`]), retried with backoff and dead-lettered.
 
 #![forbid(unsafe_code)]
 
@@ -15,5 +18,6 @@ pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use delivery::signature::{SignatureError, verify_signature};
+pub use delivery::{Deliverer, DeliveryError, DeliveryOptions, DeliveryRound};
 pub use error::StoreError;
 pub use store::{Store, StoreOptions};
