@@ -7,4 +7,5 @@
 
 mod conformance;
 mod crash;
+mod outbox;
 mod support;
