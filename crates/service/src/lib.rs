@@ -5,15 +5,21 @@
 //! itself protects, a projection of each project's current state, definitions, calendars,
 //! artifact contents and command ids. Time comes from an injected [`clock::Clock`], so tests
 //! run years of project time in seconds.
+//!
+//! The deliverer ([`delivery::Deliverer`]) posts the notification outbox to each audience's
+//! webhook, signed ([`delivery::signature`]), retried with backoff and dead-lettered.
 
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod delivery;
 pub mod error;
 pub mod metrics;
 pub mod scheduler;
 pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use delivery::signature::{SignatureError, verify_signature};
+pub use delivery::{Deliverer, DeliveryError, DeliveryOptions, DeliveryRound};
 pub use error::StoreError;
 pub use store::{Store, StoreOptions};

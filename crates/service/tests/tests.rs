@@ -10,4 +10,5 @@ mod support;
 mod conformance;
 mod crash;
 mod nodes;
+mod outbox;
 mod scheduler;

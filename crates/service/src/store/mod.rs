@@ -13,10 +13,14 @@
 //!
 //! The audit log is append-only and the database enforces it with triggers (UPDATE, DELETE and,
 //! on PostgreSQL, TRUNCATE are refused).
+//!
+//! The notification outbox (`outbox.rs`) is the one table whose rows move: the deliverer claims,
+//! delivers and dead-letters them through plain statements on the pool, outside the writer.
 
 mod artifacts;
 mod definitions;
 pub(crate) mod notifications;
+pub(crate) mod outbox;
 mod read;
 mod schedule;
 mod signals;
@@ -25,6 +29,12 @@ mod write;
 pub use artifacts::StoredArtifact;
 pub use definitions::RegisteredDefinition;
 pub use notifications::ProjectNotification;
+#[doc(hidden)]
+pub use outbox::TestNotification;
+pub use outbox::{
+    MASKED_SECRET, MAX_WEBHOOK_TIMEOUT, MIN_WEBHOOK_TIMEOUT, OutboxBacklog, OutboxEntry,
+    OutboxFilter, OutboxPage, OutboxStatus, RetrySelection, Webhook,
+};
 pub use read::{HistoryPage, ProjectFilter, ProjectListPage, ProjectSummary, ProjectView};
 pub use schedule::{ClaimedProject, UpcomingDeadline};
 pub use signals::DEADLINE_CHANNEL;

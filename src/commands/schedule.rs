@@ -1,0 +1,194 @@
+//! `specflow scheduler` (the deadline scheduler and the webhook deliverer, alone) and
+//! `specflow deadlines` (what falls due soon).
+
+use super::database::{open, runtime};
+use crate::cli::{DatabaseArgs, SchedulerArgs};
+use specflow_engine::deadline::DueKind;
+use specflow_engine::render::{local_time, write_table};
+use specflow_engine::{Language, next_deadline};
+use specflow_service::metrics::Metrics;
+use specflow_service::scheduler::{Scheduler, SchedulerOptions};
+use specflow_service::{Clock, StoreOptions};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Logs to standard error, at `RUST_LOG` or `info`.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The scheduler's options from the command line.
+pub fn scheduler_options(args: &SchedulerArgs) -> SchedulerOptions {
+    SchedulerOptions {
+        batch_size: args.scheduler_batch_size.max(1),
+        lease: args.scheduler_lease,
+        rescan_interval: args.scheduler_rescan,
+        node: args.node_name.clone().unwrap_or_else(default_node_name),
+    }
+}
+
+fn default_node_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|name| name.trim().to_string())
+        .unwrap_or_else(|_| "specflow".to_string());
+    format!("{host}:{}", std::process::id())
+}
+
+/// Resolves when the process is asked to stop: Ctrl-C, or SIGTERM on Unix.
+pub async fn stop_requested() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
+
+/// `specflow scheduler`: runs until asked to stop, then stops between transactions.
+pub fn run_scheduler(database: &DatabaseArgs, args: &SchedulerArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    runtime()?.block_on(async {
+        let store = open(database, StoreOptions::default()).await?;
+        let metrics = Metrics::shared();
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let scheduler = Scheduler::new(store.clone(), scheduler_options(args), metrics.clone());
+        let scheduling = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move { scheduler.run(shutdown).await }
+        });
+        let delivering = crate::commands::outbox::spawn_deliverer(&store, metrics, shutdown);
+        stop_requested().await;
+        tracing::info!("stopping: the current batch finishes first");
+        let _ = stop.send(true);
+        let _ = scheduling.await;
+        let _ = delivering.await;
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `specflow deadlines`: the projects whose next deadline falls due within `within`.
+pub fn deadlines(
+    database: &DatabaseArgs,
+    within: Duration,
+    committee: Option<&str>,
+    limit: usize,
+    language: Language,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = open(
+            database,
+            StoreOptions {
+                migrate: false,
+                ..StoreOptions::default()
+            },
+        )
+        .await?;
+        let now = store.clock().now();
+        let until = now + chrono::Duration::from_std(within)?;
+        let upcoming = store.upcoming_deadlines(until, committee, limit).await?;
+        let mut rows = Vec::new();
+        for item in &upcoming {
+            let Some(view) = store.project(item.project_id).await? else {
+                continue;
+            };
+            let definition = &view.definition;
+            let Some(deadline) = next_deadline(&view.state) else {
+                continue;
+            };
+            let name = definition.deadline(&deadline.deadline).map_or_else(
+                || deadline.deadline.clone(),
+                |rule| rule.name.get(language).to_string(),
+            );
+            let what = due_kind(deadline.kind, language);
+            let days_left = (deadline.at - now).num_days();
+            if json {
+                let line = serde_json::json!({
+                    "project_id": item.project_id,
+                    "code": item.code,
+                    "committee": item.committee,
+                    "stage": item.stage,
+                    "deadline": deadline.deadline,
+                    "kind": deadline.kind,
+                    "due_on": deadline.due_on,
+                    "falls_due_at": deadline.at,
+                    "passed": deadline.at <= now,
+                });
+                println!("{line}");
+            } else {
+                rows.push([
+                    item.code.clone(),
+                    definition.stage_name(&item.stage).get(language).to_string(),
+                    format!("{name}: {what}"),
+                    local_time(deadline.at, definition),
+                    if deadline.at <= now {
+                        match language {
+                            Language::Zh => "已到期，待处理".to_string(),
+                            Language::En => "passed, not yet fired".to_string(),
+                        }
+                    } else {
+                        match language {
+                            Language::Zh => format!("{days_left} 天后"),
+                            Language::En => format!("in {days_left} days"),
+                        }
+                    },
+                    item.committee.clone(),
+                ]);
+            }
+        }
+        if !json {
+            if rows.is_empty() {
+                println!(
+                    "{}",
+                    match language {
+                        Language::Zh => "期限内无到期事项。",
+                        Language::En => "Nothing falls due in that time.",
+                    }
+                );
+            } else {
+                let mut out = String::new();
+                let headers = match language {
+                    Language::Zh => ["项目", "阶段", "期限", "到期时间", "剩余", "技术委员会"],
+                    Language::En => ["project", "stage", "deadline", "falls due", "left", "committee"],
+                };
+                write_table(&mut out, &headers, &rows);
+                print!("{out}");
+            }
+        }
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn due_kind(kind: DueKind, language: Language) -> &'static str {
+    match (kind, language) {
+        (DueKind::Warning, Language::Zh) => "预警",
+        (DueKind::Warning, Language::En) => "warning",
+        (DueKind::Due, Language::Zh) => "到期",
+        (DueKind::Due, Language::En) => "due",
+        (DueKind::Escalation, Language::Zh) => "上报",
+        (DueKind::Escalation, Language::En) => "escalation",
+        (DueKind::ReexaminationWarning, Language::Zh) => "复查预警",
+        (DueKind::ReexaminationWarning, Language::En) => "re-examination warning",
+        (DueKind::Reexamination, Language::Zh) => "复查到期",
+        (DueKind::Reexamination, Language::En) => "re-examination due",
+    }
+}
