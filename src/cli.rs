@@ -36,6 +36,43 @@ pub enum TopCommand {
     /// Verify and export the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Run the deadline scheduler and the webhook deliverer alone, without the HTTP service,
+    /// until Ctrl-C or SIGTERM (several may run on one PostgreSQL database).
+    Scheduler {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// How the scheduler runs.
+        #[command(flatten)]
+        scheduler: SchedulerArgs,
+    },
+    /// The notification outbox: what was sent to whom, and what failed.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+    /// Where each audience's notifications are delivered (signed HTTP webhooks).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+    /// List the projects whose next deadline falls due soon (or has already passed unnoticed).
+    Deadlines {
+        /// How far ahead to look, such as 30d or 12h.
+        #[arg(long, default_value = "30d", value_parser = humantime::parse_duration)]
+        due_within: std::time::Duration,
+        /// Only this committee's projects.
+        #[arg(long)]
+        committee: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// The language of stage and deadline names.
+        #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+        language: LanguageArg,
+        /// Print JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Check, show and draw workflow definitions.
     #[command(subcommand)]
     Workflow(WorkflowCommand),
@@ -55,6 +92,105 @@ pub enum TopCommand {
         /// Print the audit records as JSON Lines instead of the report.
         #[arg(long)]
         jsonl: bool,
+    },
+}
+
+/// How the deadline scheduler runs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SchedulerArgs {
+    /// How many due projects one claim takes at most.
+    #[arg(long, env = "SPECFLOW_SCHEDULER_BATCH_SIZE", default_value_t = 500)]
+    pub scheduler_batch_size: usize,
+    /// How long a claim holds a project against other nodes (e.g. 60s).
+    #[arg(long, env = "SPECFLOW_SCHEDULER_LEASE", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub scheduler_lease: std::time::Duration,
+    /// The longest the scheduler sleeps without looking at the database (e.g. 60s).
+    #[arg(long, env = "SPECFLOW_SCHEDULER_RESCAN", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub scheduler_rescan: std::time::Duration,
+    /// This node's name in logs (default: the host name and process id).
+    #[arg(long, env = "SPECFLOW_NODE_NAME")]
+    pub node_name: Option<String>,
+}
+
+/// `specflow outbox ...`
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List notifications, newest last, with their delivery state.
+    List {
+        /// Only those pending, delivered or dead.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only those about this project (code or id).
+        #[arg(long)]
+        project: Option<String>,
+        /// Only those for this audience (a role such as supervisor or secretariat).
+        #[arg(long)]
+        audience: Option<String>,
+        /// Start after this cursor (printed at the end of a full page).
+        #[arg(long)]
+        after: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Queue dead notifications for delivery again.
+    Retry {
+        /// The notifications' ids.
+        ids: Vec<String>,
+        /// Every dead notification.
+        #[arg(long, conflicts_with = "ids")]
+        all_dead: bool,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// `specflow webhook ...`
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Deliver an audience's notifications to URL, signed with SECRET (replaces any earlier one).
+    Set {
+        /// The audience: a role of the workflow definitions, such as supervisor or secretariat.
+        audience: String,
+        /// The receiver: an http or https URL.
+        #[arg(value_name = "URL")]
+        receiver: String,
+        /// The signing secret (see docs/webhooks.md).
+        #[arg(long, env = "SPECFLOW_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: String,
+        /// Attempts before a notification is dead-lettered.
+        #[arg(long, default_value_t = 8)]
+        max_attempts: u32,
+        /// How long one attempt may take, such as 10s.
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List the webhooks (secrets masked).
+    List {
+        /// Print JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Stop delivering an audience's notifications (they wait in the outbox).
+    Remove {
+        /// The audience.
+        audience: String,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
 }
 

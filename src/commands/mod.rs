@@ -2,6 +2,8 @@
 
 mod audit;
 mod database;
+mod outbox;
+mod schedule;
 mod simulate;
 mod workflow;
 
@@ -14,6 +16,27 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         TopCommand::Workflow(command) => workflow::run(command),
         TopCommand::Migrate { database } => database::migrate(&database),
         TopCommand::Audit(command) => audit::run(command),
+        TopCommand::Outbox(command) => outbox::run_outbox(command),
+        TopCommand::Webhook(command) => outbox::run_webhook(command),
+        TopCommand::Scheduler {
+            database,
+            scheduler,
+        } => schedule::run_scheduler(&database, &scheduler),
+        TopCommand::Deadlines {
+            due_within,
+            committee,
+            limit,
+            language,
+            json,
+            database,
+        } => schedule::deadlines(
+            &database,
+            due_within,
+            committee.as_deref(),
+            limit,
+            language.into(),
+            json,
+        ),
         TopCommand::Simulate {
             workflow,
             scenario,

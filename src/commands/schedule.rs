@@ -6,9 +6,9 @@ use crate::cli::{DatabaseArgs, SchedulerArgs};
 use specflow_engine::deadline::DueKind;
 use specflow_engine::render::{local_time, write_table};
 use specflow_engine::{Language, next_deadline};
+use specflow_service::StoreOptions;
 use specflow_service::metrics::Metrics;
 use specflow_service::scheduler::{Scheduler, SchedulerOptions};
-use specflow_service::{Clock, StoreOptions};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -73,7 +73,7 @@ pub fn run_scheduler(database: &DatabaseArgs, args: &SchedulerArgs) -> anyhow::R
             let shutdown = shutdown.clone();
             async move { scheduler.run(shutdown).await }
         });
-        let delivering = crate::commands::outbox::spawn_deliverer(&store, metrics, shutdown);
+        let delivering = crate::commands::outbox::spawn_deliverer(&store, shutdown);
         stop_requested().await;
         tracing::info!("stopping: the current batch finishes first");
         let _ = stop.send(true);
@@ -167,7 +167,14 @@ pub fn deadlines(
                 let mut out = String::new();
                 let headers = match language {
                     Language::Zh => ["项目", "阶段", "期限", "到期时间", "剩余", "技术委员会"],
-                    Language::En => ["project", "stage", "deadline", "falls due", "left", "committee"],
+                    Language::En => [
+                        "project",
+                        "stage",
+                        "deadline",
+                        "falls due",
+                        "left",
+                        "committee",
+                    ],
                 };
                 write_table(&mut out, &headers, &rows);
                 print!("{out}");

@@ -346,7 +346,11 @@ pub fn dot(definition: &WorkflowDefinition, language: Language) -> String {
     out
 }
 
-fn local_time(instant: chrono::DateTime<chrono::Utc>, definition: &WorkflowDefinition) -> String {
+/// An instant as the definition's local time, such as `2026-03-01 09:00`.
+pub fn local_time(
+    instant: chrono::DateTime<chrono::Utc>,
+    definition: &WorkflowDefinition,
+) -> String {
     instant
         .with_timezone(&definition.local_utc_offset)
         .format("%Y-%m-%d %H:%M")

@@ -72,9 +72,12 @@ impl PostgresDatabase {
 
     async fn drop_database(self) {
         let pool = sqlx::AnyPool::connect(&self.admin).await.unwrap();
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-            .execute(&pool)
-            .await;
+        let _ = sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&pool)
+        .await;
         pool.close().await;
     }
 }
@@ -327,7 +330,11 @@ async fn memory_child(url: &str) {
         .await
         .unwrap();
     let before = resident_kib("VmRSS:");
-    let scheduler = Scheduler::new(store.clone(), SchedulerOptions::default(), Metrics::shared());
+    let scheduler = Scheduler::new(
+        store.clone(),
+        SchedulerOptions::default(),
+        Metrics::shared(),
+    );
     let report = scheduler.run_due(None).await.unwrap();
     let earliest = store.earliest_deadline().await.unwrap();
     println!(

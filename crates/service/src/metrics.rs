@@ -24,8 +24,6 @@ pub struct Metrics {
     pub scheduler_firings: Family<EventTypeLabel, Counter>,
     /// Scheduler rounds that failed (database unavailable…), retried on the next round.
     pub scheduler_errors: Counter,
-    /// Notifications delivered, per outcome (delivered, failed, dead).
-    pub deliveries: Family<EventTypeLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -50,18 +48,11 @@ impl Default for Metrics {
             "Scheduler rounds that failed and were retried",
             scheduler_errors.clone(),
         );
-        let deliveries = Family::<EventTypeLabel, Counter>::default();
-        registry.register(
-            "specflow_outbox_deliveries",
-            "Webhook delivery attempts, by outcome",
-            deliveries.clone(),
-        );
         Metrics {
             registry,
             scheduler_lateness_seconds,
             scheduler_firings,
             scheduler_errors,
-            deliveries,
         }
     }
 }

@@ -227,7 +227,13 @@ conformance!(
 /// The audiences notified of each record of a project, from the outbox.
 async fn outbox_audiences(store: &Store, project_id: Uuid) -> BTreeMap<u64, Vec<String>> {
     let mut audiences: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    for notification in store.notifications_of_project(project_id).await.unwrap() {
+    let filter = specflow_service::store::OutboxFilter {
+        project_id: Some(project_id),
+        ..Default::default()
+    };
+    let page = store.list_outbox(&filter, None, 1000).await.unwrap();
+    assert!(page.next_after.is_none());
+    for notification in page.items {
         audiences
             .entry(notification.sequence)
             .or_default()

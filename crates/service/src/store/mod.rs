@@ -19,7 +19,7 @@
 
 mod artifacts;
 mod definitions;
-pub(crate) mod notifications;
+mod notifications;
 pub(crate) mod outbox;
 mod read;
 mod schedule;
@@ -28,7 +28,6 @@ mod write;
 
 pub use artifacts::StoredArtifact;
 pub use definitions::RegisteredDefinition;
-pub use notifications::ProjectNotification;
 #[doc(hidden)]
 pub use outbox::TestNotification;
 pub use outbox::{

@@ -1,0 +1,201 @@
+//! `specflow outbox list|retry` and `specflow webhook set|list|remove`: the notification outbox
+//! and where it is delivered; and the deliverer that `specflow scheduler` and `serve` run.
+
+use super::database::{open, runtime};
+use crate::cli::{OutboxCommand, WebhookCommand};
+use specflow_engine::render::write_table;
+use specflow_service::store::{OutboxFilter, OutboxStatus, RetrySelection};
+use specflow_service::{Deliverer, DeliveryOptions, Store, StoreOptions};
+use std::process::ExitCode;
+use tokio::sync::watch;
+
+/// Starts the webhook deliverer on its own task; it stops when `shutdown` turns true.
+pub fn spawn_deliverer(
+    store: &Store,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let store = store.clone();
+    tokio::spawn(async move {
+        match Deliverer::new(store.clone(), DeliveryOptions::default()) {
+            Ok(deliverer) => {
+                deliverer.run(store.outbox_wake(), shutdown).await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "the webhook deliverer could not start; notifications stay in the outbox");
+            }
+        }
+    })
+}
+
+fn read_only() -> StoreOptions {
+    StoreOptions {
+        migrate: false,
+        ..StoreOptions::default()
+    }
+}
+
+/// `specflow outbox ...`
+pub fn run_outbox(command: OutboxCommand) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        match command {
+            OutboxCommand::List {
+                status,
+                project,
+                audience,
+                after,
+                limit,
+                json,
+                database,
+            } => {
+                let store = open(&database, read_only()).await?;
+                let project_id = match project {
+                    Some(project) => Some(store.resolve_project(&project).await?),
+                    None => None,
+                };
+                let status = status
+                    .map(|text| text.parse::<OutboxStatus>())
+                    .transpose()?;
+                let filter = OutboxFilter {
+                    status,
+                    project_id,
+                    audience,
+                };
+                let page = store.list_outbox(&filter, after.as_deref(), limit).await?;
+                if json {
+                    for item in &page.items {
+                        println!("{}", serde_json::to_string(item)?);
+                    }
+                } else {
+                    let rows: Vec<[String; 7]> = page
+                        .items
+                        .iter()
+                        .map(|item| {
+                            [
+                                item.notification_id.clone(),
+                                format!("{}#{}", item.project_id, item.sequence),
+                                item.audience.clone(),
+                                item.event_type.clone(),
+                                format!("{:?}", item.status).to_lowercase(),
+                                item.attempts.to_string(),
+                                item.last_error.clone().unwrap_or_default(),
+                            ]
+                        })
+                        .collect();
+                    let mut out = String::new();
+                    write_table(
+                        &mut out,
+                        &[
+                            "id",
+                            "record",
+                            "audience",
+                            "event",
+                            "status",
+                            "attempts",
+                            "last error",
+                        ],
+                        &rows,
+                    );
+                    print!("{out}");
+                    if let Some(next) = &page.next_after {
+                        println!("more: --after {next}");
+                    }
+                }
+                let backlog = store.outbox_backlog().await?;
+                eprintln!(
+                    "outbox: {} pending, {} delivered, {} dead",
+                    backlog.pending, backlog.delivered, backlog.dead
+                );
+                store.close().await;
+                Ok(ExitCode::SUCCESS)
+            }
+            OutboxCommand::Retry {
+                ids,
+                all_dead,
+                database,
+            } => {
+                let store = open(&database, read_only()).await?;
+                let selection = if all_dead {
+                    RetrySelection::AllDead
+                } else if ids.is_empty() {
+                    anyhow::bail!("name the notifications to retry, or pass --all-dead");
+                } else {
+                    RetrySelection::Notifications(ids)
+                };
+                let count = store.retry_notifications(&selection).await?;
+                println!("{count} dead notification(s) queued again for delivery");
+                store.close().await;
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
+}
+
+/// `specflow webhook ...`
+pub fn run_webhook(command: WebhookCommand) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        match command {
+            WebhookCommand::Set {
+                audience,
+                receiver,
+                secret,
+                max_attempts,
+                timeout,
+                database,
+            } => {
+                let store = open(&database, read_only()).await?;
+                let webhook = store
+                    .set_webhook(&audience, &receiver, &secret, max_attempts, timeout)
+                    .await?;
+                println!(
+                    "{}: {} (up to {} attempts, {} ms timeout)",
+                    webhook.audience, webhook.url, webhook.max_attempts, webhook.timeout_millis
+                );
+                store.close().await;
+                Ok(ExitCode::SUCCESS)
+            }
+            WebhookCommand::List { json, database } => {
+                let store = open(&database, read_only()).await?;
+                let webhooks = store.webhooks().await?;
+                if json {
+                    for webhook in &webhooks {
+                        println!("{}", serde_json::to_string(webhook)?);
+                    }
+                } else {
+                    let rows: Vec<[String; 5]> = webhooks
+                        .iter()
+                        .map(|webhook| {
+                            [
+                                webhook.audience.clone(),
+                                webhook.url.clone(),
+                                webhook.secret.to_string(),
+                                webhook.max_attempts.to_string(),
+                                format!("{} ms", webhook.timeout_millis),
+                            ]
+                        })
+                        .collect();
+                    let mut out = String::new();
+                    write_table(
+                        &mut out,
+                        &["audience", "url", "secret", "attempts", "timeout"],
+                        &rows,
+                    );
+                    print!("{out}");
+                }
+                store.close().await;
+                Ok(ExitCode::SUCCESS)
+            }
+            WebhookCommand::Remove { audience, database } => {
+                let store = open(&database, read_only()).await?;
+                let removed = store.remove_webhook(&audience).await?;
+                store.close().await;
+                if removed {
+                    println!("{audience}: removed");
+                    Ok(ExitCode::SUCCESS)
+                } else {
+                    eprintln!("{audience}: no webhook is configured for this audience");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    })
+}
