@@ -36,6 +36,26 @@ pub enum TopCommand {
     /// Verify and export the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Serve specflow over HTTP (health, readiness, metrics), with the deadline scheduler and
+    /// the webhook deliverer; migrates the database and registers the workflows on start, and
+    /// stops gracefully on Ctrl-C or SIGTERM.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, env = "SPECFLOW_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The folder of workflow definitions (and `calendars/`) to register on start.
+        #[arg(long, env = "SPECFLOW_WORKFLOWS", default_value = "workflows")]
+        workflows: PathBuf,
+        /// Serve without the deadline scheduler (another node runs it).
+        #[arg(long)]
+        no_scheduler: bool,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// How the scheduler runs.
+        #[command(flatten)]
+        scheduler: SchedulerArgs,
+    },
     /// Run the deadline scheduler and the webhook deliverer alone, without the HTTP service,
     /// until Ctrl-C or SIGTERM (several may run on one PostgreSQL database).
     Scheduler {

@@ -4,6 +4,7 @@ mod audit;
 mod database;
 mod outbox;
 mod schedule;
+mod serve;
 mod simulate;
 mod workflow;
 
@@ -16,6 +17,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         TopCommand::Workflow(command) => workflow::run(command),
         TopCommand::Migrate { database } => database::migrate(&database),
         TopCommand::Audit(command) => audit::run(command),
+        TopCommand::Serve {
+            listen,
+            workflows,
+            no_scheduler,
+            database,
+            scheduler,
+        } => serve::run(listen, &workflows, !no_scheduler, &database, &scheduler),
         TopCommand::Outbox(command) => outbox::run_outbox(command),
         TopCommand::Webhook(command) => outbox::run_webhook(command),
         TopCommand::Scheduler {

@@ -14,6 +14,7 @@
 pub mod clock;
 pub mod delivery;
 pub mod error;
+pub mod http;
 pub mod metrics;
 pub mod scheduler;
 pub mod store;

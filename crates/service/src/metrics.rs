@@ -11,8 +11,11 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
 
-/// The label of a firing: which kind of deadline event it produced.
-pub type EventTypeLabel = Vec<(String, String)>;
+/// A metric's labels, such as `[("event_type", "deadline_missed")]`.
+pub type MetricLabels = Vec<(String, String)>;
+
+/// Histograms per label set, each with the buckets its constructor gives.
+pub type HistogramFamily = Family<MetricLabels, Histogram, fn() -> Histogram>;
 
 /// Process-wide metrics.
 #[derive(Debug)]
@@ -21,9 +24,13 @@ pub struct Metrics {
     /// Seconds between a deadline falling due and its event being written (noticed minus due).
     pub scheduler_lateness_seconds: Histogram,
     /// Deadline events written by the scheduler, per event type.
-    pub scheduler_firings: Family<EventTypeLabel, Counter>,
+    pub scheduler_firings: Family<MetricLabels, Counter>,
     /// Scheduler rounds that failed (database unavailable…), retried on the next round.
     pub scheduler_errors: Counter,
+    /// HTTP requests answered, per route and status code.
+    pub http_requests: Family<MetricLabels, Counter>,
+    /// Seconds to answer an HTTP request, per route.
+    pub http_request_seconds: HistogramFamily,
 }
 
 impl Default for Metrics {
@@ -36,7 +43,7 @@ impl Default for Metrics {
             "Seconds from a deadline falling due to its event being written",
             scheduler_lateness_seconds.clone(),
         );
-        let scheduler_firings = Family::<EventTypeLabel, Counter>::default();
+        let scheduler_firings = Family::<MetricLabels, Counter>::default();
         registry.register(
             "specflow_scheduler_firings",
             "Deadline events written by the scheduler, by event type",
@@ -48,11 +55,26 @@ impl Default for Metrics {
             "Scheduler rounds that failed and were retried",
             scheduler_errors.clone(),
         );
+        let http_requests = Family::<MetricLabels, Counter>::default();
+        registry.register(
+            "specflow_http_requests",
+            "HTTP requests answered, by route and status code",
+            http_requests.clone(),
+        );
+        let http_request_seconds: HistogramFamily =
+            Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.0001, 2.0, 20)));
+        registry.register(
+            "specflow_http_request_seconds",
+            "Seconds to answer an HTTP request, by route",
+            http_request_seconds.clone(),
+        );
         Metrics {
             registry,
             scheduler_lateness_seconds,
             scheduler_firings,
             scheduler_errors,
+            http_requests,
+            http_request_seconds,
         }
     }
 }
@@ -73,6 +95,6 @@ impl Metrics {
 }
 
 /// A one-label set, such as `event_type="deadline_missed"`.
-pub fn label(name: &str, value: &str) -> EventTypeLabel {
+pub fn label(name: &str, value: &str) -> MetricLabels {
     vec![(name.to_string(), value.to_string())]
 }

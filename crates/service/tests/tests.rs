@@ -9,6 +9,7 @@
 mod support;
 mod conformance;
 mod crash;
+mod http;
 mod nodes;
 mod outbox;
 mod scheduler;

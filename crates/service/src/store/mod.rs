@@ -18,6 +18,7 @@
 //! delivers and dead-letters them through plain statements on the pool, outside the writer.
 
 mod artifacts;
+mod counts;
 mod definitions;
 mod notifications;
 pub(crate) mod outbox;
@@ -27,6 +28,7 @@ mod signals;
 mod write;
 
 pub use artifacts::StoredArtifact;
+pub use counts::StageCount;
 pub use definitions::RegisteredDefinition;
 #[doc(hidden)]
 pub use outbox::TestNotification;

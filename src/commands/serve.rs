@@ -1,0 +1,64 @@
+//! `specflow serve`: the HTTP service with the scheduler and the deliverer, in one process.
+
+use super::database::{open, runtime};
+use super::outbox::spawn_deliverer;
+use super::schedule::{init_logging, scheduler_options, stop_requested};
+use crate::cli::{DatabaseArgs, SchedulerArgs};
+use specflow_service::StoreOptions;
+use specflow_service::http::{AppState, router};
+use specflow_service::metrics::Metrics;
+use specflow_service::scheduler::Scheduler;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Serves until asked to stop; then lets in-flight requests finish, stops the scheduler between
+/// transactions and the deliverer between attempts, and closes the database.
+pub fn run(
+    listen: SocketAddr,
+    workflows: &Path,
+    with_scheduler: bool,
+    database: &DatabaseArgs,
+    scheduler: &SchedulerArgs,
+) -> anyhow::Result<ExitCode> {
+    init_logging();
+    runtime()?.block_on(async {
+        let store = open(database, StoreOptions::default()).await?;
+        if workflows.is_dir() {
+            let registered = store.register_workflow_folder(workflows).await?;
+            tracing::info!(folder = %workflows.display(), definitions = registered.len(), "workflows registered");
+        } else {
+            tracing::warn!(folder = %workflows.display(), "no workflow folder: only definitions already in the database are served");
+        }
+        let metrics = Metrics::shared();
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let scheduling = with_scheduler.then(|| {
+            let scheduler = Scheduler::new(store.clone(), scheduler_options(scheduler), metrics.clone());
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move { scheduler.run(shutdown).await })
+        });
+        let delivering = spawn_deliverer(&store, shutdown.clone());
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot listen on {listen}: {error}"))?;
+        let address = listener.local_addr()?;
+        tracing::info!(%address, database = %store.database(), "specflow is serving");
+        println!("specflow is serving on http://{address}");
+        let app = router(AppState {
+            store: store.clone(),
+            metrics,
+        });
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop_requested())
+            .await?;
+        tracing::info!("stopping: in-flight requests are done; the scheduler finishes its batch");
+        let _ = stop.send(true);
+        if let Some(scheduling) = scheduling {
+            let _ = scheduling.await;
+        }
+        let _ = delivering.await;
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
