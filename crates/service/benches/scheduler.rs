@@ -391,6 +391,7 @@ async fn memory() {
 
 #[tokio::main]
 async fn main() {
+    sqlx::any::install_default_drivers();
     if let Some(url) = argument("--memory-child") {
         memory_child(&url).await;
         return;
