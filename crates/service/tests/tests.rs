@@ -12,3 +12,4 @@ mod crash;
 mod nodes;
 mod outbox;
 mod scheduler;
+mod tokens;
