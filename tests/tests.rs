@@ -5,3 +5,4 @@
 mod architecture;
 mod cli;
 mod schedule_cli;
+mod token_cli;

@@ -5,6 +5,7 @@ mod database;
 mod outbox;
 mod schedule;
 mod simulate;
+mod token;
 mod workflow;
 
 use crate::cli::{Cli, TopCommand};
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         TopCommand::Audit(command) => audit::run(command),
         TopCommand::Outbox(command) => outbox::run_outbox(command),
         TopCommand::Webhook(command) => outbox::run_webhook(command),
+        TopCommand::Token(command) => token::run(command),
         TopCommand::Scheduler {
             database,
             scheduler,
