@@ -72,6 +72,9 @@ pub enum TopCommand {
     /// Where each audience's notifications are delivered (signed HTTP webhooks).
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Bearer tokens for the HTTP API: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// List the projects whose next deadline falls due soon (or has already passed unnoticed).
     Deadlines {
         /// How far ahead to look, such as 30d or 12h.
@@ -208,6 +211,52 @@ pub enum WebhookCommand {
     Remove {
         /// The audience.
         audience: String,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// `specflow token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once: specflow keeps only its SHA-256, so it cannot be shown
+    /// again.
+    Create {
+        /// The token's name: the subject recorded in every audit record it causes, such as
+        /// sec-wang (never reused, even after a revocation).
+        #[arg(long)]
+        name: String,
+        /// What it may do: admin, supervisor, secretariat, chair, member, drafter or auditor.
+        #[arg(long)]
+        role: specflow_service::Role,
+        /// The committee, exactly as its projects name it (secretariat, chair and member only).
+        #[arg(long)]
+        committee: Option<String>,
+        /// The project, by code or id (drafter only).
+        #[arg(long)]
+        project: Option<String>,
+        /// How long the token is valid, such as 90d (default: until revoked).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires_in: Option<std::time::Duration>,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List every token, revoked and expired ones too (never a secret).
+    List {
+        /// Print JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a token: it stops authenticating at once. Its name is not given out again.
+    Revoke {
+        /// The token's name or id.
+        #[arg(value_name = "NAME")]
+        name: String,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,

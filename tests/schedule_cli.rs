@@ -26,7 +26,7 @@ fn text(bytes: &[u8]) -> String {
 
 /// A database with one timer-test project created at `created_at` (its warning falls due seven
 /// days later, its deadline ten).
-fn database_with_a_project(
+pub(crate) fn database_with_a_project(
     folder: &std::path::Path,
     created_at: chrono::DateTime<chrono::Utc>,
 ) -> (String, Uuid) {

@@ -6,3 +6,4 @@ mod architecture;
 mod cli;
 mod schedule_cli;
 mod serve_cli;
+mod token_cli;

@@ -6,6 +6,7 @@ mod outbox;
 mod schedule;
 mod serve;
 mod simulate;
+mod token;
 mod workflow;
 
 use crate::cli::{Cli, TopCommand};
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => serve::run(listen, &workflows, !no_scheduler, &database, &scheduler),
         TopCommand::Outbox(command) => outbox::run_outbox(command),
         TopCommand::Webhook(command) => outbox::run_webhook(command),
+        TopCommand::Token(command) => token::run(command),
         TopCommand::Scheduler {
             database,
             scheduler,

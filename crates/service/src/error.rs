@@ -91,6 +91,9 @@ pub enum StoreError {
         /// What went wrong.
         reason: String,
     },
+    /// The operating system gave no random bytes for a secret.
+    #[error("the operating system's random number generator failed: {0}")]
+    Randomness(String),
     /// The store is shutting down.
     #[error("the store is shutting down")]
     ShuttingDown,

@@ -8,9 +8,13 @@
 //!
 //! The deliverer ([`delivery::Deliverer`]) posts the notification outbox to each audience's
 //! webhook, signed ([`delivery::signature`]), retried with backoff and dead-lettered.
+//!
+//! The API's authorization model ([`auth`]) is pure: roles, the [`auth::Principal`] a bearer token
+//! stands for, and the scoping rules; the store keeps the tokens, as hashes only.
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod clock;
 pub mod delivery;
 pub mod error;
@@ -19,6 +23,7 @@ pub mod metrics;
 pub mod scheduler;
 pub mod store;
 
+pub use auth::{Access, AuthError, Principal, Role};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use delivery::signature::{SignatureError, verify_signature};
 pub use delivery::{Deliverer, DeliveryError, DeliveryOptions, DeliveryRound};

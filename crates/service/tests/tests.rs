@@ -13,3 +13,4 @@ mod http;
 mod nodes;
 mod outbox;
 mod scheduler;
+mod tokens;

@@ -16,6 +16,7 @@
 //!
 //! The notification outbox (`outbox.rs`) is the one table whose rows move: the deliverer claims,
 //! delivers and dead-letters them through plain statements on the pool, outside the writer.
+//! API tokens (`tokens.rs`) are written the same way: they are no part of any project's log.
 
 mod artifacts;
 mod counts;
@@ -25,6 +26,7 @@ pub(crate) mod outbox;
 mod read;
 mod schedule;
 mod signals;
+mod tokens;
 mod write;
 
 pub use artifacts::StoredArtifact;
@@ -39,6 +41,9 @@ pub use outbox::{
 pub use read::{HistoryPage, ProjectFilter, ProjectListPage, ProjectSummary, ProjectView};
 pub use schedule::{ClaimedProject, UpcomingDeadline};
 pub use signals::DEADLINE_CHANNEL;
+pub use tokens::{
+    CreatedToken, LAST_USED_RESOLUTION_SECONDS, MAX_TOKEN_NAME_CHARS, TokenStatus, TokenSummary,
+};
 pub use write::{CommandOutcome, CommandRequest};
 
 use crate::clock::{Clock, SystemClock};
