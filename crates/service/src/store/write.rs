@@ -368,82 +368,6 @@ impl Store {
         Ok((state, head_sequence, head_hash))
     }
 
-    /// Reads, in one query, the logs of the batch's projects whose state is not cached, and puts
-    /// their states in the overlay; otherwise each would cost a query of its own in `prepare`
-    /// (the scheduler's batches are mostly projects nobody touched for months).
-    async fn preload_states(
-        &self,
-        connection: &mut AnyConnection,
-        batch: &[Job],
-        heads: &HashMap<Uuid, (u64, Digest256)>,
-        overlay: &mut Overlay,
-    ) -> Result<(), StoreError> {
-        let mut missing: Vec<Uuid> = {
-            let Ok(cache) = self.inner.states.lock() else {
-                return Ok(());
-            };
-            batch
-                .iter()
-                .map(|job| job.work.project_id())
-                .filter(|id| !cache.contains_key(id) && heads.get(id).is_some_and(|(sequence, _)| *sequence > 0))
-                .collect()
-        };
-        missing.sort();
-        missing.dedup();
-        if missing.len() < 2 {
-            return Ok(());
-        }
-        let placeholders: Vec<String> = (1..=missing.len()).map(|index| format!("${index}")).collect();
-        let sql = format!(
-            "SELECT project_id, sequence, recorded_at, actor_id, actor_role, event FROM audit_records WHERE project_id IN ({}) ORDER BY project_id, sequence",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for project_id in &missing {
-            query = query.bind(project_id.to_string());
-        }
-        let rows = query
-            .fetch_all(&mut *connection)
-            .await
-            .map_err(|error| self.database_error(&error))?;
-        let mut states: HashMap<Uuid, (ProjectState, u64)> = HashMap::new();
-        for row in rows {
-            let get = |error: sqlx::Error| self.database_error(&error);
-            let id: String = row.try_get("project_id").map_err(get)?;
-            let project_id = Uuid::parse_str(&id)
-                .map_err(|_| StoreError::Corrupt(format!("project id {id}")))?;
-            let sequence = u64_of(row.try_get("sequence").map_err(get)?, "sequence")?;
-            let event = Event {
-                occurred_at: instant(row.try_get("recorded_at").map_err(get)?)?,
-                actor: Actor::new(
-                    row.try_get::<String, _>("actor_id").map_err(get)?,
-                    row.try_get::<String, _>("actor_role").map_err(get)?,
-                ),
-                body: serde_json::from_str(&row.try_get::<String, _>("event").map_err(get)?)
-                    .map_err(|error| {
-                        StoreError::Corrupt(format!(
-                            "record {sequence} of project {project_id} cannot be read: {error}"
-                        ))
-                    })?,
-            };
-            let (state, last) = states
-                .entry(project_id)
-                .or_insert_with(|| (ProjectState::new(), 0));
-            state.apply_owned(event);
-            *last = sequence;
-        }
-        for (project_id, (state, last)) in states {
-            // Another node may have appended since the heads were read: such a state is left
-            // out, and `prepare` reads it alone.
-            if let Some((head, hash)) = heads.get(&project_id)
-                && *head == last
-            {
-                overlay.insert(project_id, (state, *head, *hash));
-            }
-        }
-        Ok(())
-    }
-
     /// Drops a project's cached state (it was found stale).
     fn forget(&self, project_id: Uuid) {
         if let Ok(mut cache) = self.inner.states.lock() {
@@ -1398,12 +1322,6 @@ async fn commit_in_one_statement(pool: &AnyPool, batch: Vec<Job>) {
         Err(error) => return fail_all(batch, &error),
     };
     let mut overlay = Overlay::new();
-    if let Err(error) = store
-        .preload_states(&mut connection, &batch, &heads, &mut overlay)
-        .await
-    {
-        return fail_all(batch, &error);
-    }
     let mut prepared: Vec<Result<Prepared, StoreError>> = Vec::with_capacity(batch.len());
     let mut redo_alone = vec![false; batch.len()];
     for (index, job) in batch.iter().enumerate() {
