@@ -4,6 +4,8 @@
 //! fail, so replaying a log always succeeds and always gives the state the live run had.
 //! The state keeps what an auditor asks about: every stage visit with its dates, artifacts with
 //! their digests, comments and dispositions, meetings and votes, sign-offs, waivers, and who did what.
+//! What no rule reads and a long project has thousands of, such as the text of each comment, stays
+//! in the events alone (see [`CommentEntry`]).
 
 use crate::command::{
     Actor, Artifact, Comment, Disposition, FieldValue, MeetingRecord, MeetingSchedule, NewProject,
@@ -14,6 +16,7 @@ use crate::event::{Event, EventBody};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// One stay of the project in a stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,25 +47,32 @@ pub struct AttachedArtifact {
     pub visit: usize,
 }
 
-/// A disposition as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A comment's latest disposition: the decision and when it was recorded.
+///
+/// The reason and who recorded it stay in the `comment_disposed` event (see [`CommentEntry`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RecordedDisposition {
     /// The decision.
     pub disposition: Disposition,
-    /// Why, if given.
-    pub reason: Option<String>,
     /// When.
     pub recorded_at: DateTime<Utc>,
-    /// By whom.
-    pub recorded_by: Actor,
 }
 
-/// A comment with its disposition, if it has one yet.
+/// A comment as the rules and an overview of the project need it: which comment, from which
+/// organisation, on which clause, when, and how it was disposed of.
+///
+/// The comment's text, the reason of a disposition and who recorded each are in the audit log's
+/// events, the source of truth, and a replay to any sequence shows them. They are not kept here:
+/// a long project receives thousands of comments, no rule reads their text, and with it the
+/// comments were four fifths of the state of a 10,000-event project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommentEntry {
-    /// The comment.
-    #[serde(flatten)]
-    pub comment: Comment,
+    /// An id unique within the project, such as the row number in the comment table.
+    pub comment_id: Box<str>,
+    /// The organisation that sent it; every comment of one organisation shares this text.
+    pub organisation: Arc<str>,
+    /// The clause it is about, if any.
+    pub clause: Option<Box<str>>,
     /// When it was recorded.
     pub recorded_at: DateTime<Utc>,
     /// The latest disposition.
@@ -242,6 +252,9 @@ pub struct ProjectState {
     /// replay stays linear however many comments a project receives. Derived from `comments`.
     #[serde(skip)]
     comment_positions: rustc_hash::FxHashMap<String, usize>,
+    /// The organisations that sent comments, each once: comments share these texts.
+    #[serde(skip)]
+    comment_organisations: rustc_hash::FxHashSet<Arc<str>>,
     /// Meetings scheduled.
     pub scheduled_meetings: Vec<ScheduledMeeting>,
     /// Meetings held.
@@ -399,6 +412,39 @@ impl ProjectState {
         });
     }
 
+    fn record_comment(&mut self, comment: Comment, at: DateTime<Utc>) {
+        // The text is dropped: it stays in the event (see `CommentEntry`).
+        let Comment {
+            comment_id,
+            organisation,
+            clause,
+            text: _,
+        } = comment;
+        let organisation = self.share_organisation(organisation);
+        // The first comment with an id keeps it; `decide` never records an id twice and
+        // `check_applicable` refuses a log that does.
+        self.comment_positions
+            .entry(comment_id.clone())
+            .or_insert(self.comments.len());
+        self.comments.push(CommentEntry {
+            comment_id: comment_id.into_boxed_str(),
+            organisation,
+            clause: clause.map(String::into_boxed_str),
+            recorded_at: at,
+            disposition: None,
+        });
+    }
+
+    /// The organisation's text as already shared by earlier comments, or shared from now on.
+    fn share_organisation(&mut self, organisation: String) -> Arc<str> {
+        if let Some(shared) = self.comment_organisations.get(organisation.as_str()) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(organisation);
+        self.comment_organisations.insert(Arc::clone(&shared));
+        shared
+    }
+
     fn decide_request(
         &mut self,
         request_id: &str,
@@ -541,22 +587,11 @@ impl ProjectState {
             EventBody::OrganisationsConsultedRecorded { organisations } => {
                 self.organisations_consulted.extend(organisations);
             }
-            EventBody::CommentRecorded(comment) => {
-                // The first comment with an id keeps it; `decide` never records an id twice and
-                // `check_applicable` refuses a log that does.
-                self.comment_positions
-                    .entry(comment.comment_id.clone())
-                    .or_insert(self.comments.len());
-                self.comments.push(CommentEntry {
-                    comment,
-                    recorded_at: at,
-                    disposition: None,
-                });
-            }
+            EventBody::CommentRecorded(comment) => self.record_comment(comment, at),
             EventBody::CommentDisposed {
                 comment_id,
                 disposition,
-                reason,
+                ..
             } => {
                 if let Some(entry) = self
                     .comment_positions
@@ -565,9 +600,7 @@ impl ProjectState {
                 {
                     entry.disposition = Some(RecordedDisposition {
                         disposition,
-                        reason,
                         recorded_at: at,
-                        recorded_by: actor,
                     });
                 }
             }
@@ -729,5 +762,54 @@ impl ProjectState {
         }
         self.events_applied += 1;
         self.last_event_at = Some(at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn event(minute: i64, body: EventBody) -> Event {
+        let start = Utc
+            .with_ymd_and_hms(2026, 6, 1, 1, 0, 0)
+            .single()
+            .unwrap_or_else(|| panic!("a valid instant"));
+        Event {
+            occurred_at: start + chrono::Duration::minutes(minute),
+            actor: Actor::new("sec-wang", "secretariat"),
+            body,
+        }
+    }
+
+    fn comment(comment_id: &str, organisation: &str) -> EventBody {
+        EventBody::CommentRecorded(Comment {
+            comment_id: comment_id.to_string(),
+            organisation: organisation.to_string(),
+            clause: Some("4.2".to_string()),
+            text: "检定周期建议由1年延长至2年。".to_string(),
+        })
+    }
+
+    fn disposal(comment_id: &str, disposition: Disposition) -> EventBody {
+        EventBody::CommentDisposed {
+            comment_id: comment_id.to_string(),
+            disposition,
+            reason: Some("与现行国家规程保持一致。".to_string()),
+        }
+    }
+
+    #[test]
+    fn a_repeated_comment_id_leaves_the_first_comment_in_place() {
+        let events = [
+            event(0, comment("C1", "单位甲")),
+            event(1, comment("C1", "单位乙")),
+            event(2, disposal("C1", Disposition::Accepted)),
+        ];
+        let state = ProjectState::replay(&events);
+        assert_eq!(state.comments.len(), 2);
+        assert_eq!(&*state.comments[0].organisation, "单位甲");
+        assert!(state.comments[0].disposition.is_some());
+        assert!(state.comments[1].disposition.is_none());
     }
 }
