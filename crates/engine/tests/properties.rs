@@ -389,7 +389,7 @@ fn materialise(
                         .comments
                         .iter()
                         .filter(|entry| entry.disposition.is_none())
-                        .map(|entry| entry.comment.comment_id.clone())
+                        .map(|entry| entry.comment_id.to_string())
                         .collect::<Vec<_>>(),
                     &[format!("c{id}")],
                     *id,

@@ -146,14 +146,7 @@ async fn every_acknowledged_transition_survives_sigkill() {
             .state
             .comments
             .iter()
-            .map(|entry| {
-                entry
-                    .comment
-                    .comment_id
-                    .trim_start_matches('C')
-                    .parse()
-                    .unwrap()
-            })
+            .map(|entry| entry.comment_id.trim_start_matches('C').parse().unwrap())
             .collect();
         for index in &acknowledged {
             assert!(

@@ -13,9 +13,10 @@
 //! 25 years: a long-lived project indeed. About 92% of the events are comments and dispositions.
 //!
 //! So that building many events stays linear, `decide` runs against a copy of the state from
-//! which old rounds' comments, artifacts, meetings and closed deadlines are pruned: the rules those
-//! commands meet only look at the current round, and ids are unique by construction, so the events
-//! are the ones the full state would give. The benchmarks replay and verify the full log, and
+//! which old rounds' artifacts, meetings and closed deadlines are pruned: the rules those commands
+//! meet only look at the current round, and ids are unique by construction, so the events are the
+//! ones the full state would give. Comments are kept: the state finds them by id through an index
+//! of their positions, which removing old ones would put out of step. The benchmarks replay and verify the full log, and
 //! `verify` checks that each event could have happened in the state before it.
 
 use chrono::{DateTime, Days, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
@@ -477,8 +478,6 @@ impl<'a> Builder<'a> {
     /// Drops what no later command of the build looks at, so `decide` stays cheap.
     fn prune(&mut self) {
         let state = &mut self.state;
-        let keep_from = state.comments.len().saturating_sub(60);
-        state.comments.drain(..keep_from);
         let mut seen_kinds: Vec<String> = Vec::new();
         let mut artifacts = std::mem::take(&mut state.artifacts);
         artifacts.reverse();
