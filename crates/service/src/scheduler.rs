@@ -131,7 +131,11 @@ impl Scheduler {
                 report.projects_ticked += 1;
                 match result {
                     Ok(records) => {
-                        released.push(claim.project_id);
+                        // Writing the records released the claim; a tick that found nothing
+                        // left to fire (another node was first) wrote nothing, so release it.
+                        if records.is_empty() {
+                            released.push(claim.project_id);
+                        }
                         for firing in firings(&records) {
                             self.observe(&firing, &mut report);
                         }
@@ -145,7 +149,9 @@ impl Scheduler {
                     }
                 }
             }
-            self.store.release_claims(&released).await?;
+            if !released.is_empty() {
+                self.store.release_claims(&released).await?;
+            }
             if claimed.len() < self.options.batch_size {
                 break;
             }

@@ -674,12 +674,15 @@ impl Store {
             // Only the columns a transition can change are updated: code, titles, kind,
             // committee and drafting unit are fixed at creation, and naming an indexed column in
             // SET makes SQLite rewrite its index entries even when the value is the same.
+            // A write releases the scheduler's claim on the project: its next deadline is new, and
+            // the scheduler need not release the claim in a statement of its own.
             let sql = format!(
                 "INSERT INTO projects (project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at) VALUES {} \
                  ON CONFLICT (project_id) DO UPDATE SET definition_version = excluded.definition_version, stage = excluded.stage, \
                  stage_since = excluded.stage_since, terminal = excluded.terminal, next_deadline_at = excluded.next_deadline_at, \
                  overdue_since = excluded.overdue_since, escalated = excluded.escalated, frozen = excluded.frozen, \
-                 head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at",
+                 head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at, \
+                 scheduler_lease_until = NULL",
                 rows(projections.len(), 19)
             );
             let binds = projections
