@@ -113,11 +113,13 @@ impl Store {
             // One process schedules an SQLite file; its write lock serialises claims anyway.
             Backend::Sqlite => "",
         };
+        // Ordered by the due instant alone, which the index `projects_due` gives: a second sort
+        // key would make PostgreSQL sort every due project for each claim of a burst.
         let sql = format!(
             "UPDATE projects SET scheduler_lease_until = $1 WHERE project_id IN (\
                SELECT project_id FROM projects \
                WHERE next_deadline_at <= $2 AND (scheduler_lease_until IS NULL OR scheduler_lease_until <= $2) \
-               ORDER BY next_deadline_at, project_id LIMIT $3{skip_locked}) \
+               ORDER BY next_deadline_at LIMIT $3{skip_locked}) \
              RETURNING project_id, next_deadline_at"
         );
         let rows = sqlx::query(&sql)
