@@ -104,48 +104,35 @@ async fn database_gauges(store: &Store) -> Result<String, crate::StoreError> {
             count.projects
         );
     }
-    let _ = writeln!(
-        text,
-        "# HELP specflow_overdue_projects Projects past a deadline, by committee."
-    );
-    let _ = writeln!(text, "# TYPE specflow_overdue_projects gauge");
-    let mut per_committee: std::collections::BTreeMap<&str, (u64, u64, u64)> = Default::default();
+    let mut per_committee: std::collections::BTreeMap<&str, [u64; 3]> = Default::default();
     for count in &counts {
         let entry = per_committee.entry(&count.committee).or_default();
-        entry.0 += count.overdue;
-        entry.1 += count.escalated;
-        entry.2 += count.frozen;
+        entry[0] += count.overdue;
+        entry[1] += count.escalated;
+        entry[2] += count.frozen;
     }
-    for (committee, (overdue, _, _)) in &per_committee {
-        let _ = writeln!(
-            text,
-            "specflow_overdue_projects{{committee=\"{}\"}} {overdue}",
-            escape(committee)
-        );
-    }
-    let _ = writeln!(
-        text,
-        "# HELP specflow_escalated_projects Overdue projects escalated to the bureau, by committee."
-    );
-    let _ = writeln!(text, "# TYPE specflow_escalated_projects gauge");
-    for (committee, (_, escalated, _)) in &per_committee {
-        let _ = writeln!(
-            text,
-            "specflow_escalated_projects{{committee=\"{}\"}} {escalated}",
-            escape(committee)
-        );
-    }
-    let _ = writeln!(
-        text,
-        "# HELP specflow_frozen_projects Frozen projects, by committee."
-    );
-    let _ = writeln!(text, "# TYPE specflow_frozen_projects gauge");
-    for (committee, (_, _, frozen)) in &per_committee {
-        let _ = writeln!(
-            text,
-            "specflow_frozen_projects{{committee=\"{}\"}} {frozen}",
-            escape(committee)
-        );
+    let gauges = [
+        (
+            "specflow_overdue_projects",
+            "Projects past a deadline, by committee.",
+        ),
+        (
+            "specflow_escalated_projects",
+            "Overdue projects escalated to the bureau, by committee.",
+        ),
+        ("specflow_frozen_projects", "Frozen projects, by committee."),
+    ];
+    for (index, (name, help)) in gauges.iter().enumerate() {
+        let _ = writeln!(text, "# HELP {name} {help}");
+        let _ = writeln!(text, "# TYPE {name} gauge");
+        for (committee, values) in &per_committee {
+            let _ = writeln!(
+                text,
+                "{name}{{committee=\"{}\"}} {}",
+                escape(committee),
+                values[index]
+            );
+        }
     }
     let _ = writeln!(
         text,
