@@ -385,7 +385,10 @@ impl Store {
             batch
                 .iter()
                 .map(|job| job.work.project_id())
-                .filter(|id| !cache.contains_key(id) && heads.get(id).is_some_and(|(sequence, _)| *sequence > 0))
+                .filter(|id| {
+                    !cache.contains_key(id)
+                        && heads.get(id).is_some_and(|(sequence, _)| *sequence > 0)
+                })
                 .collect()
         };
         missing.sort();
@@ -393,7 +396,9 @@ impl Store {
         if missing.len() < 2 {
             return Ok(());
         }
-        let placeholders: Vec<String> = (1..=missing.len()).map(|index| format!("${index}")).collect();
+        let placeholders: Vec<String> = (1..=missing.len())
+            .map(|index| format!("${index}"))
+            .collect();
         let sql = format!(
             "SELECT project_id, sequence, recorded_at, actor_id, actor_role, event FROM audit_records WHERE project_id IN ({}) ORDER BY project_id, sequence",
             placeholders.join(", ")
