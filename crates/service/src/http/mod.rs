@@ -3,6 +3,13 @@
 //! Every request gets a request id (the caller's `X-Request-Id` if it sent a sane one, else a new
 //! one), echoed in the response and carried by the request's log lines, and is counted and timed
 //! per route for `/metrics`.
+//!
+//! The API's building blocks: problem documents (`problem.rs`), the bearer extractor (`auth.rs`)
+//! and the readers of bodies, queries and write headers (`input.rs`).
+
+pub mod auth;
+pub mod input;
+pub mod problem;
 
 use crate::metrics::Metrics;
 use crate::store::Store;
