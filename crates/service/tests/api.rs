@@ -386,6 +386,16 @@ conformance!(
             .await;
         assert_eq!(list.status, StatusCode::OK);
         assert_eq!(list.json()["items"].as_array().unwrap().len(), 1);
+
+        // Each route is counted under its declared path, refusals included.
+        let metrics = call(Method::GET, "/metrics", None).empty(app).await.text();
+        for series in [
+            "specflow_http_requests_total{route=\"/api/v1/projects\",status=\"201\"} 2",
+            "specflow_http_requests_total{route=\"/api/v1/projects/{project}/actions/{action}\",status=\"422\"} 1",
+            "specflow_http_requests_total{route=\"/api/v1/projects/{project}/commands\",status=\"409\"} 1",
+        ] {
+            assert!(metrics.contains(series), "{series} in {metrics}");
+        }
     }
 );
 

@@ -248,8 +248,14 @@ async fn carry_out(
             if answered != project_id {
                 return Err(reused_key(principal));
             }
-            tracing::info!(subject = %principal.subject, role = %principal.role, %project_id, command = kind, codes = ?rejection.codes(), "command rejected");
-            Err(Problem::rejected(&rejection).with("command_id", command_id.to_string()))
+            let problem = Problem::rejected(&rejection).with("command_id", command_id.to_string());
+            if problem.kind == ProblemKind::Forbidden {
+                // The definition does not let the role do this: a refusal like any other.
+                tracing::warn!(subject = %principal.subject, role = %principal.role, %project_id, command = kind, reason = %rejection, status = 403, "refused: role not permitted");
+            } else {
+                tracing::info!(subject = %principal.subject, role = %principal.role, %project_id, command = kind, codes = ?rejection.codes(), "command rejected");
+            }
+            Err(problem)
         }
     }
 }
