@@ -7,6 +7,7 @@
 
 #[macro_use]
 mod support;
+mod api;
 mod conformance;
 mod crash;
 mod http;

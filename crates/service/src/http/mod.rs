@@ -1,17 +1,30 @@
-//! The HTTP service: health, readiness and metrics now; the API and the pages build on it.
+//! The HTTP service: health, readiness, metrics, and the API under `/api/v1`.
 //!
 //! Every request gets a request id (the caller's `X-Request-Id` if it sent a sane one, else a new
 //! one), echoed in the response and carried by the request's log lines, and is counted and timed
 //! per route for `/metrics`.
+//!
+//! The API (`api_router`) authenticates every request with a bearer token (`auth.rs`), scopes it
+//! with [`crate::auth`], reads bodies within a size limit (`input.rs`), and answers every error as
+//! an RFC 9457 problem document in the request's language (`problem.rs`). Its routes are in
+//! `projects.rs` (drafting groups and secretariats), `board.rs` (the bureau) and `audit.rs`
+//! (auditors).
+
+pub mod audit;
+pub mod auth;
+pub mod board;
+pub mod input;
+pub mod problem;
+pub mod projects;
 
 use crate::metrics::Metrics;
 use crate::store::Store;
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
@@ -35,9 +48,55 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .nest("/api/v1", api_router(&state))
         .route_layer(middleware::from_fn(tag_route))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
+}
+
+/// The API's routes, relative to `/api/v1`.
+fn api_router(state: &AppState) -> Router<AppState> {
+    // Uploads may be as large as the store accepts; everything else is JSON of at most 1 MiB.
+    let artifact_limit =
+        usize::try_from(state.store.options().max_artifact_bytes).unwrap_or(usize::MAX);
+    Router::new()
+        .route(
+            "/projects",
+            get(projects::list_projects).post(projects::create_project),
+        )
+        .route("/projects/{project}", get(projects::read_project))
+        .route("/projects/{project}/commands", post(projects::send_command))
+        .route(
+            "/projects/{project}/actions/{action}",
+            post(projects::fire_action),
+        )
+        .route(
+            "/projects/{project}/artifacts",
+            post(projects::upload_artifact).layer(DefaultBodyLimit::max(artifact_limit)),
+        )
+        .route("/artifacts/{sha256}", get(projects::download_artifact))
+        .route("/projects/{project}/history", get(audit::history))
+        .route("/projects/{project}/state", get(audit::state_as_of))
+        .route("/projects/{project}/verify", post(audit::verify_project))
+        .route("/verify", post(audit::verify_everything))
+        .route("/export", get(audit::export))
+        .route("/overdue", get(board::overdue))
+        .route("/counts", get(board::counts))
+        .route("/outbox", get(board::outbox))
+        .route("/outbox/retry", post(board::retry_outbox))
+        .fallback(api_route_not_found)
+        .layer(DefaultBodyLimit::max(input::JSON_BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn(problem::render_problems))
+}
+
+/// An unknown path under `/api/v1`: a problem document like every other API error.
+async fn api_route_not_found(request: Request) -> problem::Problem {
+    let path = request.uri().path().to_string();
+    problem::Problem::new(
+        problem::ProblemKind::NotFound,
+        format!("没有路径 {path}"),
+        format!("There is no route {path}"),
+    )
 }
 
 /// Alive: the process answers. Says nothing about the database (that is `/readyz`).

@@ -2,6 +2,7 @@
 //! node serves the same files.
 
 use super::{Store, micros};
+use crate::auth::Visibility;
 use crate::error::StoreError;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -50,5 +51,48 @@ impl Store {
             .fetch_optional(self.pool())
             .await
             .map_err(|error| self.database_error(&error))
+    }
+
+    /// Whether an artifact with this SHA-256 is attached to a project the visibility covers: the
+    /// rule for who may download it (anyone who may read a project that has it).
+    ///
+    /// Read from the log, where each attachment is an `artifact_attached` record naming the
+    /// digest; the digest is checked to be 64 hexadecimal digits first, so it cannot act as a
+    /// `LIKE` pattern. For a committee this scans the attachments of the whole log, which is
+    /// acceptable for downloads; an index of attachments would make it a lookup.
+    pub async fn artifact_attached_within(
+        &self,
+        sha256: &str,
+        visibility: Visibility<'_>,
+    ) -> Result<bool, StoreError> {
+        if sha256.len() != 64 || !sha256.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            return Ok(false);
+        }
+        let pattern = format!("%\"sha256\":\"{sha256}\"%");
+        let found: Option<i64> = match visibility {
+            Visibility::Everything => {
+                sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM audit_records WHERE event_type = 'artifact_attached' AND event LIKE $1 LIMIT 1")
+                    .bind(pattern)
+                    .fetch_optional(self.pool())
+                    .await
+            }
+            Visibility::Committee(committee) => {
+                sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM audit_records JOIN projects ON projects.project_id = audit_records.project_id WHERE projects.committee = $1 AND audit_records.event_type = 'artifact_attached' AND audit_records.event LIKE $2 LIMIT 1")
+                    .bind(committee.to_string())
+                    .bind(pattern)
+                    .fetch_optional(self.pool())
+                    .await
+            }
+            Visibility::Project(project_id) => {
+                sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM audit_records WHERE project_id = $1 AND event_type = 'artifact_attached' AND event LIKE $2 LIMIT 1")
+                    .bind(project_id.to_string())
+                    .bind(pattern)
+                    .fetch_optional(self.pool())
+                    .await
+            }
+            Visibility::Nothing => return Ok(false),
+        }
+        .map_err(|error| self.database_error(&error))?;
+        Ok(found.is_some())
     }
 }

@@ -38,7 +38,9 @@ pub use outbox::{
     MASKED_SECRET, MAX_WEBHOOK_TIMEOUT, MIN_WEBHOOK_TIMEOUT, OutboxBacklog, OutboxEntry,
     OutboxFilter, OutboxPage, OutboxStatus, RetrySelection, Webhook,
 };
-pub use read::{HistoryPage, ProjectFilter, ProjectListPage, ProjectSummary, ProjectView};
+pub use read::{
+    HistoryPage, OverdueFilter, ProjectFilter, ProjectListPage, ProjectSummary, ProjectView,
+};
 pub use schedule::{ClaimedProject, UpcomingDeadline};
 pub use signals::DEADLINE_CHANNEL;
 pub use tokens::{

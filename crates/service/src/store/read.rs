@@ -143,6 +143,19 @@ pub struct ProjectFilter {
     pub overdue: Option<bool>,
 }
 
+/// Which overdue projects the overdue board shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OverdueFilter {
+    /// Only this committee's.
+    pub committee: Option<String>,
+    /// Only those in this stage.
+    pub stage: Option<String>,
+    /// Only this drafting unit's.
+    pub drafting_unit: Option<String>,
+    /// Only escalated ones (or only those not escalated yet).
+    pub escalated: Option<bool>,
+}
+
 /// A page of projects and where the next page starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProjectListPage {
@@ -353,32 +366,63 @@ impl Store {
         after: Option<&str>,
         limit: u32,
     ) -> Result<ProjectListPage, StoreError> {
-        let (after_micros, after_id) = match after.and_then(|cursor| cursor.split_once(':')) {
-            Some((micros, id)) => (
-                micros
-                    .parse::<i64>()
-                    .map_err(|_| StoreError::InvalidRequest(format!("bad cursor {micros}")))?,
-                id.to_string(),
-            ),
+        let filter = OverdueFilter {
+            committee: committee.map(str::to_string),
+            ..OverdueFilter::default()
+        };
+        self.list_overdue_matching(&filter, after, limit).await
+    }
+
+    /// Overdue projects matching `filter`, longest overdue first, `limit` at a time after the
+    /// cursor `after` (as returned in `next_after`: `overdue_since_micros:project_id`).
+    pub async fn list_overdue_matching(
+        &self,
+        filter: &OverdueFilter,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<ProjectListPage, StoreError> {
+        let bad_cursor = |cursor: &str| {
+            StoreError::InvalidRequest(format!(
+                "`{cursor}` is not a cursor of the overdue list: pass the `next_after` of the previous page"
+            ))
+        };
+        let (after_micros, after_id) = match after {
+            Some(cursor) => {
+                let (micros, id) = cursor.split_once(':').ok_or_else(|| bad_cursor(cursor))?;
+                let micros = micros.parse::<i64>().map_err(|_| bad_cursor(cursor))?;
+                (micros, id.to_string())
+            }
             None => (i64::MIN, String::new()),
         };
         let limit = i64::from(limit.clamp(1, 1000));
-        let committee_condition = if committee.is_some() {
-            " AND committee = $3"
-        } else {
-            ""
-        };
+        let mut conditions = String::new();
+        let mut values: Vec<String> = Vec::new();
+        for (column, value) in [
+            ("committee", &filter.committee),
+            ("stage", &filter.stage),
+            ("drafting_unit", &filter.drafting_unit),
+        ] {
+            if let Some(value) = value {
+                values.push(value.clone());
+                conditions.push_str(&format!(" AND {column} = ${}", values.len() + 2));
+            }
+        }
+        match filter.escalated {
+            Some(true) => conditions.push_str(" AND escalated = 1"),
+            Some(false) => conditions.push_str(" AND escalated = 0"),
+            None => {}
+        }
         // The cursor is compared as a row value: both databases then start an index range scan
         // at it (projects_overdue, or projects_overdue_by_committee with a committee) and stop
         // after the page. Spelt as `a > $1 OR (a = $1 AND b > $2)`, PostgreSQL read a whole
         // committee's overdue projects and sorted them, and read every page from the start.
         let sql = format!(
-            "{PROJECT_COLUMNS} WHERE overdue_since IS NOT NULL AND (overdue_since, project_id) > ($1, $2){committee_condition} ORDER BY overdue_since, project_id LIMIT {}",
+            "{PROJECT_COLUMNS} WHERE overdue_since IS NOT NULL AND (overdue_since, project_id) > ($1, $2){conditions} ORDER BY overdue_since, project_id LIMIT {}",
             limit + 1
         );
         let mut query = sqlx::query(&sql).bind(after_micros).bind(after_id);
-        if let Some(committee) = committee {
-            query = query.bind(committee.to_string());
+        for value in values {
+            query = query.bind(value);
         }
         let rows = query
             .fetch_all(self.pool())

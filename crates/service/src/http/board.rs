@@ -1,0 +1,338 @@
+//! The bureau's routes: the overdue board (JSON pages or a streamed CSV), the counts per stage and
+//! committee, and the notification outbox.
+//!
+//! The overdue board and the outbox are the supervisors' and administrators' (`can_supervise`);
+//! the counts are statistics over every project (`can_read_everything`), so auditors see them too.
+//! Extensions, freezes and cancellations are commands (`POST …/commands`), which the engine lets
+//! only the definition's bureau role carry out.
+
+use super::AppState;
+use super::auth::Caller;
+use super::input::{JsonBody, QueryParams};
+use super::problem::{Problem, require};
+use super::projects::page_limit;
+use crate::auth::{can_read_everything, can_supervise};
+use crate::store::{
+    OutboxFilter, OutboxPage, OutboxStatus, OverdueFilter, ProjectSummary, RetrySelection,
+    StageCount, Store,
+};
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// How many rows the CSV export reads at a time.
+const CSV_PAGE: u32 = 500;
+
+/// The query of `GET /overdue`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverdueQuery {
+    committee: Option<String>,
+    stage: Option<String>,
+    drafting_unit: Option<String>,
+    escalated: Option<bool>,
+    after: Option<String>,
+    limit: Option<u32>,
+    format: Option<String>,
+}
+
+/// One line of the overdue board.
+#[derive(Debug, Clone, Serialize)]
+pub struct OverdueItem {
+    project_id: Uuid,
+    code: String,
+    title_zh: String,
+    title_en: String,
+    committee: String,
+    drafting_unit: String,
+    stage: String,
+    overdue_since: DateTime<Utc>,
+    /// Whole days past the missed due date, counting a day begun as one.
+    days_overdue: i64,
+    escalated: bool,
+    frozen: bool,
+    next_deadline_at: Option<DateTime<Utc>>,
+}
+
+impl OverdueItem {
+    fn of(summary: ProjectSummary, now: DateTime<Utc>) -> Option<OverdueItem> {
+        let overdue_since = summary.overdue_since?;
+        let seconds = (now - overdue_since).num_seconds().max(0);
+        Some(OverdueItem {
+            project_id: summary.project_id,
+            code: summary.code,
+            title_zh: summary.title_zh,
+            title_en: summary.title_en,
+            committee: summary.committee,
+            drafting_unit: summary.drafting_unit,
+            stage: summary.stage,
+            overdue_since,
+            days_overdue: (seconds + 86_399) / 86_400,
+            escalated: summary.escalated,
+            frozen: summary.frozen,
+            next_deadline_at: summary.next_deadline_at,
+        })
+    }
+}
+
+/// A page of the overdue board.
+#[derive(Debug, Serialize)]
+pub struct OverduePage {
+    items: Vec<OverdueItem>,
+    next_after: Option<String>,
+}
+
+/// `GET /api/v1/overdue`: every overdue project, longest overdue first, keyset-paged; with
+/// `format=csv`, the whole board from `after` on as CSV with a header row, streamed page by page.
+pub async fn overdue(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    QueryParams(query): QueryParams<OverdueQuery>,
+) -> Result<Response, Problem> {
+    require(&principal, can_supervise(&principal), "overdue")?;
+    let limit = page_limit(query.limit)?;
+    let filter = OverdueFilter {
+        committee: query.committee,
+        stage: query.stage,
+        drafting_unit: query.drafting_unit,
+        escalated: query.escalated,
+    };
+    match query.format.as_deref() {
+        None | Some("json") => {
+            let page = state
+                .store
+                .list_overdue_matching(&filter, query.after.as_deref(), limit)
+                .await?;
+            let now = state.store.clock().now();
+            Ok(Json(OverduePage {
+                items: page
+                    .items
+                    .into_iter()
+                    .filter_map(|summary| OverdueItem::of(summary, now))
+                    .collect(),
+                next_after: page.next_after,
+            })
+            .into_response())
+        }
+        Some("csv") => {
+            // The first page is read before answering, so a bad cursor is a 400, not a cut stream.
+            let first = state
+                .store
+                .list_overdue_matching(&filter, query.after.as_deref(), CSV_PAGE)
+                .await?;
+            Ok(csv_response(state.store.clone(), filter, first))
+        }
+        Some(other) => Err(Problem::invalid(
+            "format",
+            format!("format 应为 json 或 csv，收到 {other}"),
+            format!("format must be json or csv, not {other}"),
+        )),
+    }
+}
+
+/// The CSV header row.
+const CSV_HEADER: &str = "code,title_zh,title_en,committee,drafting_unit,stage,overdue_since,days_overdue,escalated,frozen,project_id\r\n";
+
+/// One CSV field: quoted when it holds a separator, a quote or a line break; a text that a
+/// spreadsheet would run as a formula (`=`, `+`, `-`, `@`) gets a leading `'`.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+fn csv_rows(items: Vec<ProjectSummary>, now: DateTime<Utc>) -> Bytes {
+    let mut text = String::new();
+    for item in items
+        .into_iter()
+        .filter_map(|summary| OverdueItem::of(summary, now))
+    {
+        let fields = [
+            csv_field(&item.code),
+            csv_field(&item.title_zh),
+            csv_field(&item.title_en),
+            csv_field(&item.committee),
+            csv_field(&item.drafting_unit),
+            csv_field(&item.stage),
+            item.overdue_since.to_rfc3339(),
+            item.days_overdue.to_string(),
+            item.escalated.to_string(),
+            item.frozen.to_string(),
+            item.project_id.to_string(),
+        ];
+        text.push_str(&fields.join(","));
+        text.push_str("\r\n");
+    }
+    Bytes::from(text)
+}
+
+/// Where the CSV stream is.
+enum CsvCursor {
+    Header(crate::store::ProjectListPage),
+    Page(crate::store::ProjectListPage),
+    Next(String),
+    Done,
+}
+
+fn csv_response(
+    store: Store,
+    filter: OverdueFilter,
+    first: crate::store::ProjectListPage,
+) -> Response {
+    let stream = futures_util::stream::unfold(
+        (CsvCursor::Header(first), store, filter),
+        |(cursor, store, filter)| async move {
+            match cursor {
+                CsvCursor::Header(first) => Some((
+                    Ok::<Bytes, std::io::Error>(Bytes::from_static(CSV_HEADER.as_bytes())),
+                    (CsvCursor::Page(first), store, filter),
+                )),
+                CsvCursor::Page(page) => {
+                    let now = store.clock().now();
+                    let next = page.next_after.map_or(CsvCursor::Done, CsvCursor::Next);
+                    Some((Ok(csv_rows(page.items, now)), (next, store, filter)))
+                }
+                CsvCursor::Next(after) => {
+                    match store
+                        .list_overdue_matching(&filter, Some(&after), CSV_PAGE)
+                        .await
+                    {
+                        Ok(page) => {
+                            let now = store.clock().now();
+                            let next = page.next_after.map_or(CsvCursor::Done, CsvCursor::Next);
+                            Some((Ok(csv_rows(page.items, now)), (next, store, filter)))
+                        }
+                        Err(error) => {
+                            // The status is already sent: cutting the stream tells the client.
+                            tracing::error!(%error, "the overdue CSV export stopped");
+                            Some((
+                                Err(std::io::Error::other(error.to_string())),
+                                (CsvCursor::Done, store, filter),
+                            ))
+                        }
+                    }
+                }
+                CsvCursor::Done => None,
+            }
+        },
+    );
+    let mut response = Body::from_stream(stream).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
+    );
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"overdue.csv\""),
+    );
+    response
+}
+
+/// `GET /api/v1/counts`.
+#[derive(Debug, Serialize)]
+pub struct CountsAnswer {
+    counts: Vec<StageCount>,
+}
+
+/// `GET /api/v1/counts`: projects per committee and stage, with how many are overdue,
+/// escalated and frozen.
+pub async fn counts(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+) -> Result<Json<CountsAnswer>, Problem> {
+    require(&principal, can_read_everything(&principal), "counts")?;
+    Ok(Json(CountsAnswer {
+        counts: state.store.stage_counts().await?,
+    }))
+}
+
+/// The query of `GET /outbox`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxQuery {
+    status: Option<String>,
+    project: Option<Uuid>,
+    audience: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/outbox`: notifications, oldest first, keyset-paged.
+pub async fn outbox(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    QueryParams(query): QueryParams<OutboxQuery>,
+) -> Result<Json<OutboxPage>, Problem> {
+    require(&principal, can_supervise(&principal), "outbox")?;
+    let limit = page_limit(query.limit)?;
+    let status = query
+        .status
+        .as_deref()
+        .map(OutboxStatus::from_str)
+        .transpose()
+        .map_err(|error| Problem::invalid("status", error.to_string(), error.to_string()))?;
+    let filter = OutboxFilter {
+        status,
+        project_id: query.project,
+        audience: query.audience,
+    };
+    Ok(Json(
+        state
+            .store
+            .list_outbox(&filter, query.after.as_deref(), limit)
+            .await?,
+    ))
+}
+
+/// The body of `POST /outbox/retry`: either every dead notification or the ones named.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBody {
+    #[serde(default)]
+    all_dead: bool,
+    #[serde(default)]
+    notification_ids: Vec<String>,
+}
+
+/// What a retry did.
+#[derive(Debug, Serialize)]
+pub struct RetryAnswer {
+    retried: u64,
+}
+
+/// `POST /api/v1/outbox/retry`: sends dead notifications back to pending and wakes the deliverer.
+pub async fn retry_outbox(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(body): JsonBody<RetryBody>,
+) -> Result<Json<RetryAnswer>, Problem> {
+    require(&principal, can_supervise(&principal), "outbox")?;
+    let selection = match (body.all_dead, body.notification_ids.is_empty()) {
+        (true, true) => RetrySelection::AllDead,
+        (false, false) => RetrySelection::Notifications(body.notification_ids),
+        (true, false) | (false, true) => {
+            return Err(Problem::invalid(
+                "notification_ids",
+                "请给出 all_dead: true 或 notification_ids 之一（不可同时给出）",
+                "Give either all_dead: true or notification_ids, not both",
+            ));
+        }
+    };
+    let retried = state.store.retry_notifications(&selection).await?;
+    tracing::info!(subject = %principal.subject, retried, "dead notifications sent back to pending");
+    state.store.outbox_wake().notify_waiters();
+    Ok(Json(RetryAnswer { retried }))
+}

@@ -1,0 +1,769 @@
+//! The routes of drafting groups and secretariats (and of the bureau, which may do all they do):
+//! list and read projects, create one, send any command, fire an action, upload and download
+//! artifacts.
+//!
+//! Scoping is asked of [`crate::auth`] before anything is read or written; which role may do what
+//! is the workflow definition's, checked by the engine against the caller's actor. Writes take an
+//! `Idempotency-Key` (the command id, so a retry gets the first answer) and an `If-Match` with the
+//! sequence the caller saw (a stale one is 409 with the current sequence).
+
+use super::AppState;
+use super::auth::Caller;
+use super::input::{
+    JsonBody, OptionalJsonBody, QueryParams, body_bytes, command_id, expected_sequence,
+    has_idempotency_key,
+};
+use super::problem::{Problem, ProblemKind, require};
+use crate::auth::{
+    Access, Principal, Visibility, can_read_everything, can_read_project, can_write_project,
+};
+use crate::store::{CommandOutcome, CommandRequest, ProjectFilter, ProjectListPage, ProjectView};
+use axum::Json;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use specflow_engine::command::{Artifact, NewProject};
+use specflow_engine::{Command, Language, LocalizedText, ProjectState, available_actions, decide};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// How many projects a page holds when the caller does not say.
+const DEFAULT_PAGE: u32 = 50;
+
+/// The namespace of project ids derived from a creation's command id, so that a retried creation
+/// names the same project.
+const PROJECT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x0c3e_51a7_8f2d_4b90_a6e4_19d7_3b5c_8e21);
+
+/// Checks a page size: 1 to 1000, [`DEFAULT_PAGE`] when absent.
+pub fn page_limit(limit: Option<u32>) -> Result<u32, Problem> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(limit) if (1..=1000).contains(&limit) => Ok(limit),
+        Some(limit) => Err(Problem::invalid(
+            "limit",
+            format!("limit 应在 1 至 1000 之间，收到 {limit}"),
+            format!("limit must be 1 to 1000, not {limit}"),
+        )),
+    }
+}
+
+/// Finds a project by id or code and checks the caller may read it; a hidden project is answered
+/// as a missing one.
+pub async fn readable_project(
+    state: &AppState,
+    principal: &Principal,
+    id_or_code: &str,
+) -> Result<Uuid, Problem> {
+    let project_id = state.store.resolve_project(id_or_code).await?;
+    let summary = state
+        .store
+        .project_summary(project_id)
+        .await?
+        .ok_or_else(|| Problem::project_not_found(id_or_code))?;
+    require(
+        principal,
+        can_read_project(principal, &summary.committee, project_id),
+        id_or_code,
+    )?;
+    Ok(project_id)
+}
+
+/// Finds a project by id or code and checks the caller may change it: hidden is 404, an
+/// auditor's attempt 403.
+async fn writable_project(
+    state: &AppState,
+    principal: &Principal,
+    id_or_code: &str,
+) -> Result<ProjectView, Problem> {
+    let project_id = state.store.resolve_project(id_or_code).await?;
+    let view = state
+        .store
+        .project(project_id)
+        .await?
+        .ok_or_else(|| Problem::project_not_found(id_or_code))?;
+    require(
+        principal,
+        can_write_project(principal, &view.summary.committee, project_id),
+        id_or_code,
+    )?;
+    Ok(view)
+}
+
+/// The query of `GET /projects`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    committee: Option<String>,
+    stage: Option<String>,
+    drafting_unit: Option<String>,
+    overdue: Option<bool>,
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/projects`: the projects the caller may see, by code, keyset-paged.
+pub async fn list_projects(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<ProjectListPage>, Problem> {
+    let limit = page_limit(query.limit)?;
+    let mut filter = ProjectFilter {
+        committee: query.committee,
+        stage: query.stage,
+        drafting_unit: query.drafting_unit,
+        overdue: query.overdue,
+    };
+    let empty = ProjectListPage {
+        items: Vec::new(),
+        next_after: None,
+    };
+    match principal.visibility() {
+        Visibility::Everything => {}
+        Visibility::Committee(own) => {
+            // Another committee asked for: nothing of it is visible, so the page is empty.
+            if filter
+                .committee
+                .as_deref()
+                .is_some_and(|asked| asked != own)
+            {
+                return Ok(Json(empty));
+            }
+            filter.committee = Some(own.to_string());
+        }
+        Visibility::Project(project_id) => {
+            // One project at most: the filters are checked on it rather than in the database.
+            let Some(summary) = state.store.project_summary(project_id).await? else {
+                return Ok(Json(empty));
+            };
+            let matches = filter
+                .committee
+                .as_ref()
+                .is_none_or(|c| *c == summary.committee)
+                && filter.stage.as_ref().is_none_or(|s| *s == summary.stage)
+                && filter
+                    .drafting_unit
+                    .as_ref()
+                    .is_none_or(|d| *d == summary.drafting_unit)
+                && filter
+                    .overdue
+                    .is_none_or(|overdue| overdue == summary.overdue_since.is_some())
+                && query
+                    .after
+                    .as_ref()
+                    .is_none_or(|after| summary.code.as_str() > after.as_str());
+            let items = if matches { vec![summary] } else { Vec::new() };
+            return Ok(Json(ProjectListPage {
+                items,
+                next_after: None,
+            }));
+        }
+        Visibility::Nothing => return Ok(Json(empty)),
+    }
+    let page = state
+        .store
+        .list_projects(&filter, query.after.as_deref(), limit)
+        .await?;
+    Ok(Json(page))
+}
+
+/// The body of `POST /api/v1/projects`: the engine's `NewProject` without the id, which the
+/// server chooses; the definition's newest version when none is named.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProjectBody {
+    code: String,
+    title: LocalizedText,
+    specification_kind: String,
+    committee: String,
+    drafting_unit: String,
+    definition_id: String,
+    #[serde(default)]
+    definition_version: Option<u32>,
+}
+
+/// What a write answers: the records it appended and the project's new head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WriteAnswer {
+    /// The project.
+    pub project_id: Uuid,
+    /// The command's id (the `Idempotency-Key`'s, when one was sent).
+    pub command_id: Uuid,
+    /// The first record appended.
+    pub first_sequence: u64,
+    /// The last record appended: the sequence to send as `If-Match` next.
+    pub last_sequence: u64,
+    /// The new head's hash.
+    pub head_hash: String,
+}
+
+/// Carries out a command for a project: the records appended, or the problem the API answers
+/// (409 for a stale `If-Match`, 422 with every unmet guard, 403 when the role may not).
+async fn carry_out(
+    state: &AppState,
+    principal: &Principal,
+    project_id: Uuid,
+    command_id: Uuid,
+    expected_sequence: Option<u64>,
+    command: Command,
+) -> Result<WriteAnswer, Problem> {
+    let kind = command.kind_name();
+    let outcome = state
+        .store
+        .execute(CommandRequest {
+            project_id,
+            command_id,
+            expected_sequence,
+            actor: principal.actor(),
+            command,
+        })
+        .await?;
+    match outcome {
+        CommandOutcome::Accepted {
+            project_id: answered,
+            first_sequence,
+            last_sequence,
+            head_hash,
+        } => {
+            if answered != project_id {
+                return Err(reused_key(principal));
+            }
+            tracing::info!(subject = %principal.subject, role = %principal.role, %project_id, command = kind, first_sequence, last_sequence, "command accepted");
+            Ok(WriteAnswer {
+                project_id,
+                command_id,
+                first_sequence,
+                last_sequence,
+                head_hash,
+            })
+        }
+        CommandOutcome::Rejected {
+            project_id: answered,
+            rejection,
+        } => {
+            if answered != project_id {
+                return Err(reused_key(principal));
+            }
+            let problem = Problem::rejected(&rejection).with("command_id", command_id.to_string());
+            if problem.kind == ProblemKind::Forbidden {
+                // The definition does not let the role do this: a refusal like any other.
+                tracing::warn!(subject = %principal.subject, role = %principal.role, %project_id, command = kind, reason = %rejection, status = 403, "refused: role not permitted");
+            } else {
+                tracing::info!(subject = %principal.subject, role = %principal.role, %project_id, command = kind, codes = ?rejection.codes(), "command rejected");
+            }
+            Err(problem)
+        }
+    }
+}
+
+/// The answer to an accepted write: `body`, with the new head as `ETag` (the next `If-Match`),
+/// and for a creation 201 with the project's `Location`.
+fn written(answer: &WriteAnswer, created: bool, body: impl Serialize) -> Response {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", answer.last_sequence)) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    if created
+        && let Ok(location) =
+            HeaderValue::from_str(&format!("/api/v1/projects/{}", answer.project_id))
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// An `Idempotency-Key` already used for a command to another project: answering with that
+/// project's outcome would show it to a caller who may not see it.
+fn reused_key(principal: &Principal) -> Problem {
+    tracing::warn!(subject = %principal.subject, reason = "Idempotency-Key reused for another project", status = 409, "refused");
+    Problem::new(
+        ProblemKind::Conflict,
+        "此 Idempotency-Key 已用于另一个项目的请求：每个请求应使用新的键",
+        "This Idempotency-Key was already used for a request to another project: use a new key for each request",
+    )
+}
+
+/// `POST /api/v1/projects`: creates a project in the caller's scope.
+pub async fn create_project(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<NewProjectBody>,
+) -> Result<Response, Problem> {
+    let command_id = command_id(&headers)?;
+    let expected = expected_sequence(&headers)?;
+    // A retried creation must name the same project, so its id follows from the command id.
+    let project_id = if has_idempotency_key(&headers) {
+        Uuid::new_v5(&PROJECT_ID_NAMESPACE, command_id.as_bytes())
+    } else {
+        Uuid::new_v4()
+    };
+    match can_write_project(&principal, &body.committee, project_id) {
+        Access::Allowed => {}
+        // Nothing exists yet that could be hidden: refusing to create is plainly forbidden.
+        Access::Hidden(reason) | Access::Forbidden(reason) => {
+            return Err(super::problem::refusal(
+                &principal,
+                Access::Forbidden(reason),
+                &body.code,
+            ));
+        }
+    }
+    let definition_version = match body.definition_version {
+        Some(version) => version,
+        None => {
+            state
+                .store
+                .latest_definition(&body.definition_id)
+                .await
+                .map_err(|_| {
+                    Problem::invalid(
+                        "definition_id",
+                        format!("工作流定义 {} 未注册", body.definition_id),
+                        format!(
+                            "The workflow definition {} is not registered",
+                            body.definition_id
+                        ),
+                    )
+                })?
+                .version
+        }
+    };
+    // The code is unique: a taken one is a conflict, said before the writer would refuse it.
+    if let Some(existing) = state.store.project_id_by_code(&body.code).await?
+        && existing != project_id
+    {
+        return Err(Problem::new(
+            ProblemKind::Conflict,
+            format!("项目编号 {} 已被使用", body.code),
+            format!("The project code {} is already taken", body.code),
+        )
+        .with("field", "code"));
+    }
+    let command = Command::CreateProject(NewProject {
+        project_id,
+        code: body.code,
+        title: body.title,
+        specification_kind: body.specification_kind,
+        committee: body.committee,
+        drafting_unit: body.drafting_unit,
+        definition_id: body.definition_id,
+        definition_version,
+    });
+    let answer = carry_out(
+        &state, &principal, project_id, command_id, expected, command,
+    )
+    .await?;
+    Ok(written(&answer, true, &answer))
+}
+
+/// A deadline as a project page shows it: planned and actual dates and days left.
+#[derive(Debug, Serialize)]
+pub struct DeadlineView {
+    deadline: String,
+    name: String,
+    started_on: NaiveDate,
+    original_due_on: Option<NaiveDate>,
+    planned_due_on: Option<NaiveDate>,
+    due_on: Option<NaiveDate>,
+    due_at: Option<DateTime<Utc>>,
+    /// Local days from today to the due date; negative once it is past.
+    days_left: Option<i64>,
+    open: bool,
+    missed: bool,
+    escalated: bool,
+    extensions_granted: u32,
+    closed_at: Option<DateTime<Utc>>,
+    days_late: Option<i64>,
+}
+
+/// One unmet guard, in the request's language.
+#[derive(Debug, Serialize)]
+pub struct UnmetView {
+    code: String,
+    guard: Option<String>,
+    figures: BTreeMap<String, Value>,
+    message: String,
+}
+
+/// An action the project's stage offers, with why the caller cannot fire it now.
+#[derive(Debug, Serialize)]
+pub struct ActionView {
+    action: String,
+    name: String,
+    to: String,
+    to_name: String,
+    roles: Vec<String>,
+    requires_reason: bool,
+    cancels: bool,
+    ready: bool,
+    unmet: Vec<UnmetView>,
+}
+
+/// `GET /api/v1/projects/{project}`.
+#[derive(Debug, Serialize)]
+pub struct ProjectDetail {
+    #[serde(flatten)]
+    summary: crate::store::ProjectSummary,
+    stage_name: String,
+    deadlines: Vec<DeadlineView>,
+    available_actions: Vec<ActionView>,
+    state: ProjectState,
+}
+
+/// `GET /api/v1/projects/{project}`: the project, its state, deadlines with days left, and the
+/// actions of its stage with each one's unmet guards for the caller, in the request's language.
+pub async fn read_project(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id_or_code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let language = super::problem::language_of(&headers);
+    let project_id = readable_project(&state, &principal, &id_or_code).await?;
+    let view = state
+        .store
+        .project(project_id)
+        .await?
+        .ok_or_else(|| Problem::project_not_found(&id_or_code))?;
+    let now = state.store.clock().now();
+    let today = now
+        .with_timezone(&view.definition.local_utc_offset)
+        .date_naive();
+    let deadlines = view
+        .state
+        .deadlines
+        .iter()
+        .map(|entry| DeadlineView {
+            deadline: entry.deadline.clone(),
+            name: view.definition.deadline(&entry.deadline).map_or_else(
+                || entry.deadline.clone(),
+                |rule| rule.name.get(language).to_string(),
+            ),
+            started_on: entry.started_on,
+            original_due_on: entry.original_due_on,
+            planned_due_on: entry.planned_due_on,
+            due_on: entry.times.map(|times| times.due_on),
+            due_at: entry.times.map(|times| times.due_at),
+            days_left: entry
+                .times
+                .filter(|_| entry.is_open())
+                .map(|times| (times.due_on - today).num_days()),
+            open: entry.is_open(),
+            missed: entry.missed,
+            escalated: entry.escalated,
+            extensions_granted: entry.extensions_granted,
+            closed_at: entry.closed.map(|(_, at)| at),
+            days_late: entry.days_late,
+        })
+        .collect();
+    let actions = available_actions(&view.state, &view.definition, &principal.actor(), now)
+        .into_iter()
+        .map(|action| ActionView {
+            ready: action.is_ready(),
+            name: action.name.get(language).to_string(),
+            to_name: action.to_name.get(language).to_string(),
+            unmet: unmet_views(&action.unmet, language),
+            action: action.action,
+            to: action.to,
+            roles: action.roles,
+            requires_reason: action.requires_reason,
+            cancels: action.cancels,
+        })
+        .collect();
+    let head = view.summary.head_sequence;
+    let detail = ProjectDetail {
+        stage_name: view
+            .definition
+            .stage_name(&view.summary.stage)
+            .get(language)
+            .to_string(),
+        summary: view.summary,
+        deadlines,
+        available_actions: actions,
+        state: view.state,
+    };
+    let mut response = Json(detail).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{head}\"")) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+fn unmet_views(unmet: &[specflow_engine::Unmet], language: Language) -> Vec<UnmetView> {
+    unmet
+        .iter()
+        .map(|reason| UnmetView {
+            code: reason.code.clone(),
+            guard: reason.guard.clone(),
+            figures: reason.figures.clone(),
+            message: reason.message.get(language).to_string(),
+        })
+        .collect()
+}
+
+/// `POST /api/v1/projects/{project}/commands`: any command but a creation, in the engine's JSON
+/// form (`{"command": "fire_action", "action": "propose"}`).
+pub async fn send_command(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id_or_code): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response, Problem> {
+    let command = command_of(body)?;
+    if matches!(command, Command::CreateProject(_)) {
+        return Err(Problem::invalid(
+            "command",
+            "创建项目请使用 POST /api/v1/projects",
+            "Create projects with POST /api/v1/projects",
+        ));
+    }
+    let command_id = command_id(&headers)?;
+    let expected = expected_sequence(&headers)?;
+    let view = writable_project(&state, &principal, &id_or_code).await?;
+    let answer = carry_out(
+        &state,
+        &principal,
+        view.summary.project_id,
+        command_id,
+        expected,
+        command,
+    )
+    .await?;
+    Ok(written(&answer, false, &answer))
+}
+
+/// A command in the engine's JSON form, with the path of the first mistake.
+///
+/// The engine's `Command` is tagged by its `command` member, and serde reads such an enum through
+/// a buffer that forgets where it was; so when that loses the path, the payload of the commands
+/// that carry nested records is read again as its own type, which knows the path
+/// (`votes[2].choice`).
+fn command_of(body: Value) -> Result<Command, Problem> {
+    let error = match serde_json::from_value::<Command>(body.clone()) {
+        Ok(command) => return Ok(command),
+        Err(error) => error,
+    };
+    let message = error.to_string();
+    let tag = body
+        .get("command")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut payload = body;
+    if let Some(object) = payload.as_object_mut() {
+        object.remove("command");
+    }
+    fn path_of<T: serde::de::DeserializeOwned>(payload: &Value) -> Option<String> {
+        serde_path_to_error::deserialize::<_, T>(payload)
+            .err()
+            .map(|error| error.path().to_string())
+            .filter(|path| !path.is_empty() && path != ".")
+    }
+    use specflow_engine::command as engine;
+    let field = match tag.as_deref() {
+        None => Some("command".to_string()),
+        Some("record_meeting") => path_of::<engine::MeetingRecord>(&payload),
+        Some("schedule_meeting") => path_of::<engine::MeetingSchedule>(&payload),
+        Some("record_comment") => path_of::<engine::Comment>(&payload),
+        Some("attach_artifact") => path_of::<engine::Artifact>(&payload),
+        Some("record_publication") => path_of::<engine::Publication>(&payload),
+        Some("record_waiver") => path_of::<engine::Waiver>(&payload),
+        Some("create_project") => path_of::<NewProject>(&payload),
+        Some(_) if message.contains("unknown variant") => Some("command".to_string()),
+        Some(_) => None,
+    }
+    .unwrap_or_else(|| "(body)".to_string());
+    Err(Problem::invalid(
+        &field,
+        format!("命令有误（{field}）：{message}"),
+        format!("The command is wrong (at {field}): {message}"),
+    ))
+}
+
+/// The optional body of `POST …/actions/{action}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FireBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/projects/{project}/actions/{action}`: fires an action, with an optional reason.
+pub async fn fire_action(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((id_or_code, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    OptionalJsonBody(body): OptionalJsonBody<FireBody>,
+) -> Result<Response, Problem> {
+    let command_id = command_id(&headers)?;
+    let expected = expected_sequence(&headers)?;
+    let view = writable_project(&state, &principal, &id_or_code).await?;
+    let command = Command::FireAction {
+        action,
+        reason: body.reason,
+    };
+    let answer = carry_out(
+        &state,
+        &principal,
+        view.summary.project_id,
+        command_id,
+        expected,
+        command,
+    )
+    .await?;
+    Ok(written(&answer, false, &answer))
+}
+
+/// The query of an upload.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    kind: String,
+    file_name: String,
+}
+
+/// What an upload answers: the write, and where the content is.
+#[derive(Debug, Serialize)]
+pub struct UploadAnswer {
+    #[serde(flatten)]
+    write: WriteAnswer,
+    sha256: String,
+    size_bytes: u64,
+}
+
+/// `POST /api/v1/projects/{project}/artifacts?kind=…&file_name=…`: the body is the file itself.
+/// It is stored content-addressed and attached with the `attach_artifact` command.
+///
+/// The command is decided once before the content is stored, so that a caller the engine would
+/// refuse (a role that may not attach, a frozen project) cannot fill the database with files.
+pub async fn upload_artifact(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id_or_code): Path<String>,
+    QueryParams(query): QueryParams<UploadQuery>,
+    request: Request,
+) -> Result<Response, Problem> {
+    let headers = request.headers().clone();
+    let command_id = command_id(&headers)?;
+    let expected = expected_sequence(&headers)?;
+    let view = writable_project(&state, &principal, &id_or_code).await?;
+    let content = body_bytes(request, &state).await?;
+    let limit = state.store.options().max_artifact_bytes;
+    if content.len() as u64 > limit {
+        return Err(crate::StoreError::ArtifactTooLarge {
+            size: content.len() as u64,
+            limit,
+        }
+        .into());
+    }
+    let sha256 = hex::encode(Sha256::digest(&content));
+    let size_bytes = content.len() as u64;
+    let command = Command::AttachArtifact(Artifact {
+        kind: query.kind,
+        file_name: query.file_name,
+        size_bytes,
+        sha256: sha256.clone(),
+    });
+    let project_id = view.summary.project_id;
+    let now = state.store.clock().now();
+    let refused_now = decide(
+        &view.state,
+        &view.definition,
+        &command,
+        &principal.actor(),
+        now,
+    )
+    .err();
+    match refused_now {
+        // Without a key this cannot be a retry: the refusal stands and nothing is stored.
+        Some(rejection) if !has_idempotency_key(&headers) => {
+            return Err(Problem::rejected(&rejection).with("command_id", command_id.to_string()));
+        }
+        // A retry is answered by the store; the content goes in only if the attachment stands.
+        Some(_) => {
+            let write = carry_out(
+                &state, &principal, project_id, command_id, expected, command,
+            )
+            .await?;
+            state.store.put_artifact(&content).await?;
+            return Ok(upload_answer(write, sha256, size_bytes));
+        }
+        None => {}
+    }
+    // The content goes first: an attachment must never name content that is not there.
+    state.store.put_artifact(&content).await?;
+    let write = carry_out(
+        &state, &principal, project_id, command_id, expected, command,
+    )
+    .await?;
+    Ok(upload_answer(write, sha256, size_bytes))
+}
+
+fn upload_answer(write: WriteAnswer, sha256: String, size_bytes: u64) -> Response {
+    let answer = UploadAnswer {
+        write,
+        sha256,
+        size_bytes,
+    };
+    written(&answer.write, false, &answer)
+}
+
+/// `GET /api/v1/artifacts/{sha256}`: an artifact's content, for anyone who may read a project it
+/// is attached to (admin, supervisor and auditor: any stored artifact).
+pub async fn download_artifact(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(sha256): Path<String>,
+) -> Result<Response, Problem> {
+    let sha256 = sha256.to_ascii_lowercase();
+    if sha256.len() != 64 || !sha256.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return Err(Problem::invalid(
+            "sha256",
+            "文件摘要应为 64 位十六进制数字",
+            "The digest must be 64 hexadecimal digits",
+        ));
+    }
+    let not_found = || {
+        Problem::new(
+            ProblemKind::NotFound,
+            format!("没有摘要为 {sha256} 的文件"),
+            format!("There is no artifact {sha256}"),
+        )
+    };
+    if !can_read_everything(&principal).is_allowed()
+        && !state
+            .store
+            .artifact_attached_within(&sha256, principal.visibility())
+            .await?
+    {
+        tracing::warn!(subject = %principal.subject, role = %principal.role, reason = %format!("{} may read no project with the artifact {sha256}", principal.describe()), status = 404, "refused: hidden");
+        return Err(not_found());
+    }
+    let content = state.store.artifact(&sha256).await?.ok_or_else(not_found)?;
+    let mut response = content.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    // The bytes are served as they were uploaded; no browser should guess and run them.
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{sha256}\"")) {
+        headers.insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
