@@ -1,6 +1,6 @@
 //! The deadline scheduler's speed, punctuality and memory.
 //!
-//! `cargo bench -p specflow-service --bench scheduler -- [--part burst|lateness|memory|all] [--projects N]`
+//! `cargo bench -p specflow-service --bench scheduler -- [--part burst|lateness|memory|all] [--projects N] [--group-commit N]`
 //!
 //! - `burst` (PostgreSQL): N projects (100,000 by default) whose deadlines all fall due at the same
 //!   instant, three scheduler instances (each with its own store: pool, writer, cache, as three
@@ -184,9 +184,17 @@ async fn burst(projects: usize) {
     // Eleven days later the warning and the deadline of every project have both fallen due.
     let later = present() + chrono::Duration::days(11);
     let mut nodes = Vec::new();
+    // How many ticks one writer commits together (`--group-commit N`; the store's default is 64).
+    let group_commit_limit = argument("--group-commit")
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(StoreOptions::default().group_commit_limit);
     for index in 0..3 {
         let clock = Arc::new(ManualClock::new(later));
-        let store = Store::open_with_clock(&database.url, StoreOptions::default(), clock)
+        let options = StoreOptions {
+            group_commit_limit,
+            ..StoreOptions::default()
+        };
+        let store = Store::open_with_clock(&database.url, options, clock)
             .await
             .unwrap();
         let scheduler = Scheduler::new(
@@ -226,7 +234,7 @@ async fn burst(projects: usize) {
     )
     .await;
     println!(
-        "burst (postgres, 3 instances): {projects} deadlines due at once, {fired} fired in {elapsed:.2} s ({:.0} projects/s; per instance {per_node:?}); fired twice: {twice}",
+        "burst (postgres, 3 instances, writer batches of up to {group_commit_limit}): {projects} deadlines due at once, {fired} fired in {elapsed:.2} s ({:.0} projects/s; per instance {per_node:?}); fired twice: {twice}",
         projects as f64 / elapsed
     );
     database.drop_database().await;
