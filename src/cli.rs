@@ -7,6 +7,9 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "specflow", version, about, long_about = None)]
 pub struct Cli {
+    /// A configuration file (TOML; flags and SPECFLOW_* variables take precedence over it).
+    #[arg(long, global = true, env = "SPECFLOW_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: TopCommand,
@@ -27,6 +30,9 @@ pub struct DatabaseArgs {
 /// The top-level subcommands.
 #[derive(Debug, Subcommand)]
 pub enum TopCommand {
+    /// Show the effective configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Apply the database migrations (also done when the service starts).
     Migrate {
         /// The database.
@@ -133,6 +139,17 @@ pub struct SchedulerArgs {
     /// This node's name in logs (default: the host name and process id).
     #[arg(long, env = "SPECFLOW_NODE_NAME")]
     pub node_name: Option<String>,
+}
+
+/// `specflow config ...`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting of a subcommand (`serve` by default), its value and where it came
+    /// from (flag, environment, configuration file or default), with passwords masked.
+    Show {
+        /// The subcommand, such as `serve` or `scheduler`.
+        subcommand: Vec<String>,
+    },
 }
 
 /// `specflow outbox ...`

@@ -15,6 +15,8 @@ use std::process::ExitCode;
 /// Runs a parsed command line and returns the exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        // Handled in `main`, which has the raw command line it needs.
+        TopCommand::Config(_) => Ok(ExitCode::SUCCESS),
         TopCommand::Workflow(command) => workflow::run(command),
         TopCommand::Migrate { database } => database::migrate(&database),
         TopCommand::Audit(command) => audit::run(command),
