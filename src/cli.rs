@@ -56,6 +56,25 @@ pub enum TopCommand {
         #[command(flatten)]
         scheduler: SchedulerArgs,
     },
+    /// Make a demo database of realistic projects (through the real write path, with the
+    /// scheduler firing their deadlines), print a token for every role, and serve it.
+    Demo {
+        /// The demo database.
+        #[arg(long = "database", default_value = "sqlite://specflow-demo.db")]
+        database: String,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The folder of workflow definitions (and `calendars/`) to register.
+        #[arg(long, default_value = "workflows")]
+        workflows: PathBuf,
+        /// Rebuild the demo database without asking when it already holds projects.
+        #[arg(long)]
+        reset: bool,
+        /// Make the database and the tokens, then stop instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
     /// Run the deadline scheduler and the webhook deliverer alone, without the HTTP service,
     /// until Ctrl-C or SIGTERM (several may run on one PostgreSQL database).
     Scheduler {

@@ -2,6 +2,7 @@
 
 mod audit;
 mod database;
+mod demo;
 mod outbox;
 mod schedule;
 mod serve;
@@ -25,6 +26,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database,
             scheduler,
         } => serve::run(listen, &workflows, !no_scheduler, &database, &scheduler),
+        TopCommand::Demo {
+            database,
+            listen,
+            workflows,
+            reset,
+            no_serve,
+        } => demo::run(&database, listen, &workflows, reset, no_serve),
         TopCommand::Outbox(command) => outbox::run_outbox(command),
         TopCommand::Webhook(command) => outbox::run_webhook(command),
         TopCommand::Token(command) => token::run(command),
