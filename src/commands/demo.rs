@@ -392,6 +392,15 @@ fn plan(now: DateTime<Utc>) -> anyhow::Result<(Vec<PlannedStep>, usize)> {
     let mut numbers: BTreeMap<i32, u32> = BTreeMap::new();
     let projects = demo_projects();
     let mut parsed: BTreeMap<&'static str, Scenario> = BTreeMap::new();
+    // The spread of stages was chosen for a present of late November 2026; a later present moves
+    // every project by the same whole weeks, so the demo keeps its shape in any year (given the
+    // working-day calendars of the years it reaches).
+    let reference = shanghai
+        .with_ymd_and_hms(2026, 11, 26, 0, 0, 0)
+        .single()
+        .context("the demo's reference day")?
+        .with_timezone(&Utc);
+    let weeks_since_reference = (now - reference).num_weeks();
     for (index, demo) in projects.iter().enumerate() {
         let scenario = match parsed.get(demo.scenario) {
             Some(scenario) => scenario.clone(),
@@ -404,7 +413,7 @@ fn plan(now: DateTime<Utc>) -> anyhow::Result<(Vec<PlannedStep>, usize)> {
                 scenario
             }
         };
-        let by = Duration::weeks(-demo.weeks_earlier);
+        let by = Duration::weeks(weeks_since_reference - demo.weeks_earlier);
         let project_id =
             Uuid::from_u128(0x5bec_f10e_0000_4000_8000_0000_0000_0000 + index as u128 + 1);
         let mut last_at = None;
@@ -667,11 +676,9 @@ pub fn run(
         let reset_now = existing
             && (reset_asked || (std::io::stdin().is_terminal() && ask_to_reset()?));
         if existing && !reset_now {
-            if !std::io::stdin().is_terminal() && !reset_asked {
-                eprintln!("{url} already holds projects: serving them as they are (pass --reset to rebuild the demo)");
-            } else {
-                eprintln!("keeping the demo database as it is; its tokens were shown when it was made");
-            }
+            eprintln!(
+                "{url} already holds projects: kept as it is, its tokens were shown when it was made (pass --reset to rebuild the demo)"
+            );
             return Ok::<bool, anyhow::Error>(false);
         }
         if existing {
