@@ -313,6 +313,72 @@ fn the_client_drives_a_project_on_sqlite() {
     a_project_goes_through_its_first_stages_with_the_client(&database);
 }
 
+/// A PostgreSQL database made for one test, dropped when it ends (closing any connection left).
+struct PostgresDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PostgresDatabase {
+    /// A fresh database on the server of `SPECFLOW_TEST_POSTGRES_URL`, or `None` (said on stderr)
+    /// when it is not set.
+    fn create() -> Option<PostgresDatabase> {
+        let admin = match std::env::var("SPECFLOW_TEST_POSTGRES_URL") {
+            Ok(url) if !url.trim().is_empty() => url,
+            _ => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "skipped: the client against PostgreSQL (set SPECFLOW_TEST_POSTGRES_URL to run it)"
+                );
+                return None;
+            }
+        };
+        let name = format!("specflow_test_{}", uuid::Uuid::new_v4().simple());
+        run_sql(&admin, &format!("CREATE DATABASE {name}"));
+        let (base, query) = admin
+            .split_once('?')
+            .map_or((admin.as_str(), None), |(base, query)| (base, Some(query)));
+        let base = match base.rfind('/') {
+            Some(slash) if slash > "postgres://".len() => &base[..slash],
+            _ => base,
+        };
+        let url = match query {
+            Some(query) => format!("{base}/{name}?{query}"),
+            None => format!("{base}/{name}"),
+        };
+        Some(PostgresDatabase { admin, name, url })
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        run_sql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn run_sql(url: &str, statement: &str) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(url).await.unwrap_or_else(|error| {
+            panic!("SPECFLOW_TEST_POSTGRES_URL is set but the server cannot be reached: {error}")
+        });
+        sqlx::query(statement).execute(&pool).await.unwrap();
+        pool.close().await;
+    });
+}
+
+#[test]
+fn the_client_drives_a_project_on_postgres() {
+    let Some(database) = PostgresDatabase::create() else {
+        return;
+    };
+    a_project_goes_through_its_first_stages_with_the_client(&database.url);
+}
+
 #[test]
 fn the_demo_fills_a_database_and_prints_a_token_per_role() {
     let folder = tempfile::tempdir().unwrap();
