@@ -563,8 +563,11 @@ async fn fill(url: &str, workflows: &Path, now: DateTime<Utc>) -> anyhow::Result
 
 /// One token per role, printed with what it reaches.
 async fn create_tokens_and_report(store: &Store) -> anyhow::Result<()> {
+    // The drafter's project is one still being drafted, so that its token has work to do.
     let filter = ProjectFilter {
         committee: Some(LENGTH_COMMITTEE.to_string()),
+        stage: Some("drafting".to_string()),
+        overdue: Some(false),
         ..ProjectFilter::default()
     };
     let drafter_project = store
