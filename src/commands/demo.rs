@@ -723,3 +723,37 @@ pub fn run(
     };
     serve::run(listen, workflows, true, &database, &scheduler)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn shifting_moves_every_date_of_a_command_and_nothing_else() {
+        let command: Command = serde_json::from_value(serde_json::json!({
+            "command": "fix_plan",
+            "due_dates": { "overall": "2027-06-30", "drafting": "2026-06-30" }
+        }))
+        .unwrap();
+        let shifted =
+            serde_json::to_value(shift_dates(&command, Duration::weeks(-52)).unwrap()).unwrap();
+        assert_eq!(shifted["due_dates"]["overall"], "2026-07-01");
+        assert_eq!(shifted["due_dates"]["drafting"], "2025-07-01");
+        assert_eq!(shifted["command"], "fix_plan");
+    }
+
+    #[test]
+    fn the_plan_is_in_time_order_before_now_with_one_creation_per_project() {
+        let now = Utc::now();
+        let (steps, projects) = plan(now).unwrap();
+        assert!(steps.windows(2).all(|pair| pair[0].at <= pair[1].at));
+        assert!(steps.iter().all(|step| step.at < now));
+        let creations = steps
+            .iter()
+            .filter(|step| matches!(step.command, Command::CreateProject(_)))
+            .count();
+        assert_eq!(creations, projects);
+    }
+}
