@@ -62,6 +62,72 @@ pub enum TopCommand {
         #[command(flatten)]
         scheduler: SchedulerArgs,
     },
+    /// Make a demo database of realistic projects (through the real write path, with the
+    /// scheduler firing their deadlines), print a token for every role, and serve it.
+    Demo {
+        /// The demo database.
+        #[arg(long = "database", default_value = "sqlite://specflow-demo.db")]
+        database: String,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The folder of workflow definitions (and `calendars/`) to register.
+        #[arg(long, default_value = "workflows")]
+        workflows: PathBuf,
+        /// Rebuild the demo database without asking when it already holds projects.
+        #[arg(long)]
+        reset: bool,
+        /// Make the database and the tokens, then stop instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Projects, through the HTTP API of a running service: list, show, create.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Fire an action of a project through the HTTP API; a blocked action prints each unmet
+    /// guard and exits 1.
+    Advance {
+        /// The project's code or id.
+        code: String,
+        /// The action, such as propose or open_consultation.
+        action: String,
+        /// Why, where the transition asks for a reason.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Only if the project is still at this sequence (as `project show` printed it).
+        #[arg(long, value_name = "SEQ")]
+        expect: Option<u64>,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// The overdue board, through the HTTP API: longest overdue first.
+    Overdue {
+        /// Only this committee's projects.
+        #[arg(long)]
+        committee: Option<String>,
+        /// Print the server's CSV instead of a table.
+        #[arg(long)]
+        csv: bool,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// A project's audit records through the HTTP API, or its state as of an instant or a
+    /// sequence.
+    History {
+        /// The project's code or id.
+        code: String,
+        /// The state as of this instant (RFC 3339, such as 2026-03-01T00:00:00+08:00).
+        #[arg(long, value_name = "INSTANT", conflicts_with = "sequence")]
+        as_of: Option<String>,
+        /// The state as of this record.
+        #[arg(long, value_name = "N")]
+        sequence: Option<u64>,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Run the deadline scheduler and the webhook deliverer alone, without the HTTP service,
     /// until Ctrl-C or SIGTERM (several may run on one PostgreSQL database).
     Scheduler {
@@ -121,6 +187,79 @@ pub enum TopCommand {
         /// Print the audit records as JSON Lines instead of the report.
         #[arg(long)]
         jsonl: bool,
+    },
+}
+
+/// Which server the API commands talk to, as whom, and how they print.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClientArgs {
+    /// The service's base URL.
+    #[arg(long, env = "SPECFLOW_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// The bearer token (see `specflow token create`).
+    #[arg(long, env = "SPECFLOW_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The language of names and messages.
+    #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+    pub language: LanguageArg,
+    /// Print the API's JSON (JSON Lines for lists) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `specflow project ...`
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// List the projects the token may see, by code.
+    List {
+        /// Only this committee's projects.
+        #[arg(long)]
+        committee: Option<String>,
+        /// Only projects in this stage.
+        #[arg(long)]
+        stage: Option<String>,
+        /// Only overdue projects.
+        #[arg(long)]
+        overdue: bool,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Show a project: its stage, deadlines and the actions open to the token, with what blocks
+    /// each.
+    Show {
+        /// The project's code or id.
+        code: String,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Create a project (in pre-research).
+    Create {
+        /// Its code, such as JJF(沪)-2026-007.
+        #[arg(long)]
+        code: String,
+        /// Its Chinese title.
+        #[arg(long)]
+        title_zh: String,
+        /// Its English title.
+        #[arg(long)]
+        title_en: String,
+        /// The kind of specification, such as verification_regulation.
+        #[arg(long)]
+        kind: String,
+        /// The committee, exactly as its tokens name it.
+        #[arg(long)]
+        committee: String,
+        /// The drafting unit.
+        #[arg(long)]
+        drafting_unit: String,
+        /// The workflow definition.
+        #[arg(long, default_value = "metrology-spec")]
+        definition: String,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
     },
 }
 

@@ -4,6 +4,7 @@
 
 mod architecture;
 mod cli;
+mod client_cli;
 mod config_cli;
 mod schedule_cli;
 mod serve_cli;

@@ -1,7 +1,9 @@
 //! The subcommands: each turns parsed arguments into work and says how it went.
 
 mod audit;
+mod client;
 mod database;
+mod demo;
 mod outbox;
 mod schedule;
 mod serve;
@@ -27,6 +29,32 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database,
             scheduler,
         } => serve::run(listen, &workflows, !no_scheduler, &database, &scheduler),
+        TopCommand::Demo {
+            database,
+            listen,
+            workflows,
+            reset,
+            no_serve,
+        } => demo::run(&database, listen, &workflows, reset, no_serve),
+        TopCommand::Project(command) => client::project(command),
+        TopCommand::Advance {
+            code,
+            action,
+            reason,
+            expect,
+            client,
+        } => client::advance(&client, &code, &action, reason, expect),
+        TopCommand::Overdue {
+            committee,
+            csv,
+            client,
+        } => client::overdue(&client, committee, csv),
+        TopCommand::History {
+            code,
+            as_of,
+            sequence,
+            client,
+        } => client::history(&client, &code, as_of, sequence),
         TopCommand::Outbox(command) => outbox::run_outbox(command),
         TopCommand::Webhook(command) => outbox::run_webhook(command),
         TopCommand::Token(command) => token::run(command),

@@ -1,0 +1,759 @@
+//! `specflow demo`: a database full of realistic projects, tokens for every role, and the service.
+//!
+//! The sample data is written through the store's real write path, never as hand-made rows: the
+//! step sequences of the bundled scenarios (`workflows/scenarios/`) are moved back in time, given
+//! their own project ids, codes and titles, and executed through `Store::execute` on a store whose
+//! clock is moved by hand, with the deadline scheduler firing what falls due as time passes. So
+//! every record is a genuine engine event, with a valid hash chain, and the overdue board, the
+//! escalations and the freezes are the ones the scheduler itself wrote.
+
+use super::database::runtime;
+use super::serve;
+use crate::cli::{DatabaseArgs, SchedulerArgs};
+use anyhow::Context;
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use specflow_engine::scenario::{Scenario, parse_scenario};
+use specflow_engine::{Actor, Command};
+use specflow_service::metrics::Metrics;
+use specflow_service::scheduler::{Scheduler, SchedulerOptions};
+use specflow_service::store::{CommandOutcome, CommandRequest, ProjectFilter};
+use specflow_service::{Clock, ManualClock, Role, Store, StoreOptions};
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The bundled scenarios, compiled in so that the demo does not depend on the working directory
+/// for them (the workflow definitions still come from `--workflows`).
+const TO_IN_FORCE: &str = include_str!("../../workflows/scenarios/to-in-force.toml");
+const OVERDUE: &str = include_str!("../../workflows/scenarios/overdue-with-extension.toml");
+const CANCELLED: &str = include_str!("../../workflows/scenarios/cancelled.toml");
+const REVIEW_FAILS: &str = include_str!("../../workflows/scenarios/review-fails-vote.toml");
+const REEXAMINED: &str = include_str!("../../workflows/scenarios/reexamined-confirmed.toml");
+
+/// The two committees of the demo.
+const LENGTH_COMMITTEE: &str = "SH-TC-01 上海市长度计量技术委员会";
+const MECHANICS_COMMITTEE: &str = "SH-TC-03 上海市力学计量技术委员会";
+
+/// How one demo project is made: which scenario, moved how far back, cut where.
+struct DemoProject {
+    scenario: &'static str,
+    /// How many weeks earlier than the scenario's own dates it runs. Whole weeks keep working
+    /// days on working days; the shifted dates must stay within the calendars on file
+    /// (`workflows/calendars/cn-2025.toml` and `cn-2026.toml`).
+    weeks_earlier: i64,
+    /// The project stops before the first step of this kind (a command name or an action).
+    stop_before: Option<&'static str>,
+    /// The secretariat opens the re-examination early, this many days before now.
+    reexamination_opened_days_ago: Option<i64>,
+    committee: &'static str,
+    title_zh: &'static str,
+    title_en: &'static str,
+}
+
+const fn project(
+    scenario: &'static str,
+    weeks_earlier: i64,
+    stop_before: Option<&'static str>,
+    committee: &'static str,
+    title_zh: &'static str,
+    title_en: &'static str,
+) -> DemoProject {
+    DemoProject {
+        scenario,
+        weeks_earlier,
+        stop_before,
+        reexamination_opened_days_ago: None,
+        committee,
+        title_zh,
+        title_en,
+    }
+}
+
+/// The demo's projects. Most run the full path to in force, cut by the present: the further back
+/// they start, the further they have come. A few stall (and so fall overdue), one is frozen after
+/// its escalation, one failed its review vote, one was cancelled and one is being re-examined.
+fn demo_projects() -> Vec<DemoProject> {
+    let mut projects = vec![
+        project(
+            TO_IN_FORCE,
+            52,
+            None,
+            MECHANICS_COMMITTEE,
+            "电子汽车衡检定规程",
+            "Verification regulation for electronic truck scales",
+        ),
+        project(
+            TO_IN_FORCE,
+            46,
+            None,
+            LENGTH_COMMITTEE,
+            "钢卷尺检定规程",
+            "Verification regulation for steel tape measures",
+        ),
+        project(
+            TO_IN_FORCE,
+            40,
+            None,
+            LENGTH_COMMITTEE,
+            "游标类卡尺检定规程",
+            "Verification regulation for vernier callipers",
+        ),
+        project(
+            TO_IN_FORCE,
+            32,
+            None,
+            MECHANICS_COMMITTEE,
+            "非自动衡器检定规程",
+            "Verification regulation for non-automatic weighing instruments",
+        ),
+        project(
+            TO_IN_FORCE,
+            24,
+            None,
+            LENGTH_COMMITTEE,
+            "外径千分尺检定规程",
+            "Verification regulation for external micrometers",
+        ),
+        project(
+            TO_IN_FORCE,
+            16,
+            None,
+            MECHANICS_COMMITTEE,
+            "出租汽车计价器检定规程",
+            "Verification regulation for taximeters",
+        ),
+        project(
+            TO_IN_FORCE,
+            12,
+            None,
+            LENGTH_COMMITTEE,
+            "手持式激光测距仪检定规程",
+            "Verification regulation for hand-held laser distance meters",
+        ),
+        project(
+            TO_IN_FORCE,
+            6,
+            None,
+            MECHANICS_COMMITTEE,
+            "电子天平检定规程",
+            "Verification regulation for electronic balances",
+        ),
+        project(
+            TO_IN_FORCE,
+            2,
+            None,
+            LENGTH_COMMITTEE,
+            "塞尺检定规程",
+            "Verification regulation for feeler gauges",
+        ),
+        project(
+            TO_IN_FORCE,
+            -3,
+            None,
+            MECHANICS_COMMITTEE,
+            "数字压力计检定规程",
+            "Verification regulation for digital pressure gauges",
+        ),
+        project(
+            TO_IN_FORCE,
+            -7,
+            None,
+            LENGTH_COMMITTEE,
+            "百分表检定规程",
+            "Verification regulation for dial indicators",
+        ),
+        project(
+            TO_IN_FORCE,
+            -12,
+            None,
+            MECHANICS_COMMITTEE,
+            "弹簧式精密压力表检定规程",
+            "Verification regulation for precision spring pressure gauges",
+        ),
+        project(
+            TO_IN_FORCE,
+            -17,
+            None,
+            LENGTH_COMMITTEE,
+            "量块检定规程",
+            "Verification regulation for gauge blocks",
+        ),
+        project(
+            TO_IN_FORCE,
+            -22,
+            None,
+            MECHANICS_COMMITTEE,
+            "扭矩扳子检定规程",
+            "Verification regulation for torque wrenches",
+        ),
+        project(
+            TO_IN_FORCE,
+            -28,
+            None,
+            LENGTH_COMMITTEE,
+            "光学经纬仪检定规程",
+            "Verification regulation for optical theodolites",
+        ),
+        project(
+            TO_IN_FORCE,
+            -34,
+            None,
+            MECHANICS_COMMITTEE,
+            "轴重秤检定规程",
+            "Verification regulation for axle-load scales",
+        ),
+        project(
+            TO_IN_FORCE,
+            -43,
+            None,
+            LENGTH_COMMITTEE,
+            "水准仪检定规程",
+            "Verification regulation for levels",
+        ),
+        project(
+            TO_IN_FORCE,
+            -25,
+            None,
+            MECHANICS_COMMITTEE,
+            "液压千斤顶检定规程",
+            "Verification regulation for hydraulic jacks",
+        ),
+        project(
+            TO_IN_FORCE,
+            -31,
+            None,
+            LENGTH_COMMITTEE,
+            "全站仪检定规程",
+            "Verification regulation for total stations",
+        ),
+        project(
+            TO_IN_FORCE,
+            -38,
+            None,
+            MECHANICS_COMMITTEE,
+            "自动轨道衡检定规程",
+            "Verification regulation for automatic rail-weighbridges",
+        ),
+        // Newer projects, still early on.
+        project(
+            TO_IN_FORCE,
+            -30,
+            Some("approve_project"),
+            LENGTH_COMMITTEE,
+            "线纹尺检定规程",
+            "Verification regulation for line scales",
+        ),
+        project(
+            TO_IN_FORCE,
+            -40,
+            Some("propose"),
+            MECHANICS_COMMITTEE,
+            "称重传感器检定规程",
+            "Verification regulation for load cells",
+        ),
+        project(
+            TO_IN_FORCE,
+            -44,
+            Some("attach_artifact"),
+            LENGTH_COMMITTEE,
+            "坐标测量机检定规程",
+            "Verification regulation for coordinate measuring machines",
+        ),
+        // Stalled projects: their drafts never came, so their deadlines passed.
+        project(
+            TO_IN_FORCE,
+            30,
+            Some("open_consultation"),
+            MECHANICS_COMMITTEE,
+            "动态公路车辆自动衡器检定规程",
+            "Verification regulation for automatic weighing instruments for road vehicles in motion",
+        ),
+        project(
+            TO_IN_FORCE,
+            26,
+            Some("pass_review"),
+            LENGTH_COMMITTEE,
+            "测长仪检定规程",
+            "Verification regulation for length measuring machines",
+        ),
+        project(
+            TO_IN_FORCE,
+            22,
+            Some("submit_for_review"),
+            MECHANICS_COMMITTEE,
+            "材料试验机检定规程",
+            "Verification regulation for material testing machines",
+        ),
+        // Escalated and then frozen: the freeze is not lifted.
+        project(
+            OVERDUE,
+            0,
+            Some("lift_freeze"),
+            LENGTH_COMMITTEE,
+            "激光干涉仪检定规程",
+            "Verification regulation for laser interferometers",
+        ),
+        project(
+            OVERDUE,
+            30,
+            None,
+            MECHANICS_COMMITTEE,
+            "汽车衡称重显示控制器检定规程",
+            "Verification regulation for weighing indicators of truck scales",
+        ),
+        project(
+            REVIEW_FAILS,
+            20,
+            None,
+            LENGTH_COMMITTEE,
+            "圆度仪检定规程",
+            "Verification regulation for roundness measuring instruments",
+        ),
+        project(
+            REVIEW_FAILS,
+            40,
+            None,
+            MECHANICS_COMMITTEE,
+            "力标准机检定规程",
+            "Verification regulation for force standard machines",
+        ),
+        project(
+            CANCELLED,
+            30,
+            None,
+            LENGTH_COMMITTEE,
+            "刀口形直尺检定规程",
+            "Verification regulation for knife-edge straightedges",
+        ),
+    ];
+    projects.push(DemoProject {
+        reexamination_opened_days_ago: Some(12),
+        ..project(
+            REEXAMINED,
+            52,
+            None,
+            MECHANICS_COMMITTEE,
+            "固定式电子秤检定规程",
+            "Verification regulation for fixed electronic scales",
+        )
+    });
+    projects
+}
+
+/// The shifted form of a command: every date in it moved by `by`. Dates are found by shape in the
+/// command's JSON (the form scenarios are written in), so every kind of command is covered.
+fn shift_dates(command: &Command, by: Duration) -> anyhow::Result<Command> {
+    fn shift(value: &mut serde_json::Value, by: Duration) {
+        match value {
+            serde_json::Value::String(text) => {
+                if text.len() == 10
+                    && let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    && let Some(shifted) = date.checked_add_signed(by)
+                {
+                    *text = shifted.format("%Y-%m-%d").to_string();
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|item| shift(item, by)),
+            serde_json::Value::Object(fields) => {
+                fields.values_mut().for_each(|field| shift(field, by))
+            }
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(command)?;
+    shift(&mut value, by);
+    Ok(serde_json::from_value(value)?)
+}
+
+/// Whether a step is of the kind a project stops before.
+fn is_kind(command: &Command, kind: &str) -> bool {
+    match command {
+        Command::FireAction { action, .. } => action == kind,
+        _ => command.kind_name() == kind,
+    }
+}
+
+/// One step to run: when, on which project, by whom, what.
+struct PlannedStep {
+    at: DateTime<Utc>,
+    project_id: Uuid,
+    actor: Actor,
+    command: Command,
+}
+
+/// The projects' steps, interleaved in time order, all before `now`.
+fn plan(now: DateTime<Utc>) -> anyhow::Result<(Vec<PlannedStep>, usize)> {
+    let shanghai = FixedOffset::east_opt(8 * 3600).context("the offset of Shanghai")?;
+    let mut steps = Vec::new();
+    let mut numbers: BTreeMap<i32, u32> = BTreeMap::new();
+    let projects = demo_projects();
+    let mut parsed: BTreeMap<&'static str, Scenario> = BTreeMap::new();
+    // The spread of stages was chosen for a present of late November 2026; a later present moves
+    // every project by the same whole weeks, so the demo keeps its shape in any year (given the
+    // working-day calendars of the years it reaches).
+    let reference = shanghai
+        .with_ymd_and_hms(2026, 11, 26, 0, 0, 0)
+        .single()
+        .context("the demo's reference day")?
+        .with_timezone(&Utc);
+    let weeks_since_reference = (now - reference).num_weeks();
+    for (index, demo) in projects.iter().enumerate() {
+        let scenario = match parsed.get(demo.scenario) {
+            Some(scenario) => scenario.clone(),
+            None => {
+                let scenario =
+                    parse_scenario("bundled scenario", demo.scenario).map_err(|problems| {
+                        anyhow::anyhow!("a bundled scenario does not parse: {problems:?}")
+                    })?;
+                parsed.insert(demo.scenario, scenario.clone());
+                scenario
+            }
+        };
+        let by = Duration::weeks(weeks_since_reference - demo.weeks_earlier);
+        let project_id =
+            Uuid::from_u128(0x5bec_f10e_0000_4000_8000_0000_0000_0000 + index as u128 + 1);
+        let mut last_at = None;
+        for step in &scenario.steps {
+            if demo
+                .stop_before
+                .is_some_and(|kind| is_kind(&step.command, kind))
+            {
+                break;
+            }
+            let at = step.at + by;
+            if at >= now {
+                break;
+            }
+            let mut command = shift_dates(&step.command, by)?;
+            if let Command::CreateProject(new) = &mut command {
+                let year = at.with_timezone(&shanghai).year();
+                let number = numbers.entry(year).or_insert(0);
+                *number += 1;
+                new.project_id = project_id;
+                new.code = format!("JJG(沪)-{year}-{number:03}");
+                new.title.zh = demo.title_zh.to_string();
+                new.title.en = demo.title_en.to_string();
+                new.committee = demo.committee.to_string();
+            }
+            last_at = Some(at);
+            steps.push(PlannedStep {
+                at,
+                project_id,
+                actor: step.actor.clone(),
+                command,
+            });
+        }
+        if let (Some(days), Some(last_at)) = (demo.reexamination_opened_days_ago, last_at) {
+            let local = (now - Duration::days(days)).with_timezone(&shanghai);
+            let at = shanghai
+                .with_ymd_and_hms(local.year(), local.month(), local.day(), 9, 30, 0)
+                .single()
+                .context("a morning in Shanghai")?
+                .with_timezone(&Utc);
+            if at > last_at {
+                steps.push(PlannedStep {
+                    at,
+                    project_id,
+                    actor: Actor::new("sec-wang", "secretariat"),
+                    command: Command::FireAction {
+                        action: "open_reexamination".to_string(),
+                        reason: Some("计量器具技术发展较快，提前启动复查。".to_string()),
+                    },
+                });
+            }
+        }
+    }
+    // Stable: one project's steps at the same instant keep their order.
+    steps.sort_by_key(|step| step.at);
+    Ok((steps, projects.len()))
+}
+
+/// Moves the clock to each deadline falling due up to `until`, letting the scheduler fire it.
+async fn advance_to(
+    store: &Store,
+    clock: &ManualClock,
+    scheduler: &Scheduler,
+    until: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    while let Some(next) = store.earliest_deadline().await? {
+        if next > until {
+            break;
+        }
+        if next > clock.now() {
+            clock.set(next);
+        }
+        let report = scheduler.run_due(None).await?;
+        if report.failures > 0 {
+            anyhow::bail!(
+                "the scheduler failed {} time(s) while filling the demo",
+                report.failures
+            );
+        }
+        if report.events_fired == 0 {
+            break;
+        }
+    }
+    if until > clock.now() {
+        clock.set(until);
+    }
+    Ok(())
+}
+
+/// What the fill did.
+struct Filled {
+    projects: usize,
+    accepted: usize,
+    rejected: usize,
+}
+
+/// Runs the plan through a store whose clock is moved by hand, ending at `now`.
+async fn fill(url: &str, workflows: &Path, now: DateTime<Utc>) -> anyhow::Result<Filled> {
+    let (steps, projects) = plan(now)?;
+    let start = steps.first().map_or(now, |step| step.at);
+    let clock = Arc::new(ManualClock::new(start));
+    let options = StoreOptions {
+        // The demo is rebuilt in seconds if lost; durability per commit would only slow it.
+        sqlite_synchronous: specflow_service::store::SqliteSynchronous::Normal,
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with_clock(url, options, clock.clone()).await?;
+    if !workflows.is_dir() {
+        anyhow::bail!(
+            "no workflow folder at {}: run the demo from the repository's root or pass --workflows",
+            workflows.display()
+        );
+    }
+    store.register_workflow_folder(workflows).await?;
+    let scheduler = Scheduler::new(
+        store.clone(),
+        SchedulerOptions::default(),
+        Metrics::shared(),
+    );
+    let mut filled = Filled {
+        projects,
+        accepted: 0,
+        rejected: 0,
+    };
+    for step in steps {
+        advance_to(&store, &clock, &scheduler, step.at).await?;
+        let outcome = store
+            .execute(CommandRequest {
+                project_id: step.project_id,
+                command_id: Uuid::new_v4(),
+                expected_sequence: None,
+                actor: step.actor,
+                command: step.command,
+            })
+            .await?;
+        // Some scenarios are refused on purpose (a vote that fails); the rest are counted.
+        match outcome {
+            CommandOutcome::Accepted { .. } => filled.accepted += 1,
+            CommandOutcome::Rejected { .. } => filled.rejected += 1,
+        }
+    }
+    advance_to(&store, &clock, &scheduler, now).await?;
+    create_tokens_and_report(&store).await?;
+    store.close().await;
+    Ok(filled)
+}
+
+/// One token per role, printed with what it reaches.
+async fn create_tokens_and_report(store: &Store) -> anyhow::Result<()> {
+    // The drafter's project is one still being drafted, so that its token has work to do.
+    let filter = ProjectFilter {
+        committee: Some(LENGTH_COMMITTEE.to_string()),
+        stage: Some("drafting".to_string()),
+        overdue: Some(false),
+        ..ProjectFilter::default()
+    };
+    let drafter_project = store
+        .list_projects(&filter, None, 1)
+        .await?
+        .items
+        .into_iter()
+        .next()
+        .map(|project| project.code)
+        .context("the demo made no project")?;
+    let tokens: [(&str, Role, Option<&str>, Option<&str>); 7] = [
+        ("demo-admin", Role::Admin, None, None),
+        ("demo-supervisor", Role::Supervisor, None, None),
+        (
+            "demo-secretariat",
+            Role::Secretariat,
+            Some(LENGTH_COMMITTEE),
+            None,
+        ),
+        ("demo-chair", Role::Chair, Some(LENGTH_COMMITTEE), None),
+        ("demo-member", Role::Member, Some(LENGTH_COMMITTEE), None),
+        (
+            "demo-drafter",
+            Role::Drafter,
+            None,
+            Some(drafter_project.as_str()),
+        ),
+        ("demo-auditor", Role::Auditor, None, None),
+    ];
+    println!("tokens (shown once; specflow keeps only their SHA-256):");
+    for (name, role, committee, project) in tokens {
+        let (created, _) = store
+            .create_token(name, role, committee, project, None)
+            .await?;
+        let scope = match (committee, project) {
+            (Some(committee), _) => committee.to_string(),
+            (None, Some(project)) => format!("project {project}"),
+            (None, None) => "every project".to_string(),
+        };
+        println!("  {:<12} {}  ({scope})", role.to_string(), created.bearer());
+    }
+    Ok(())
+}
+
+/// The path of an SQLite URL's file, if it names one.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or(path);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// Whether the database already holds projects.
+async fn has_projects(url: &str) -> anyhow::Result<bool> {
+    if let Some(file) = sqlite_file(url)
+        && !Path::new(file).exists()
+    {
+        return Ok(false);
+    }
+    let store = Store::open(url, StoreOptions::default()).await?;
+    let any = !store
+        .list_projects(&ProjectFilter::default(), None, 1)
+        .await?
+        .items
+        .is_empty();
+    store.close().await;
+    Ok(any)
+}
+
+/// Asks on a terminal whether to reset; anything but yes is no.
+fn ask_to_reset() -> anyhow::Result<bool> {
+    eprint!("reset the demo database? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+/// Removes the demo's SQLite file and its journal. A PostgreSQL database is not emptied here:
+/// dropping someone's tables on a typo would be too costly, so it is recreated by hand.
+fn reset(url: &str) -> anyhow::Result<()> {
+    let Some(file) = sqlite_file(url) else {
+        anyhow::bail!(
+            "{url} already holds projects; the demo resets SQLite files only: drop and recreate the database, then run the demo again"
+        );
+    };
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{file}{suffix}");
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error).with_context(|| format!("cannot remove {path}")),
+        }
+    }
+    Ok(())
+}
+
+/// `specflow demo`.
+pub fn run(
+    url: &str,
+    listen: SocketAddr,
+    workflows: &Path,
+    reset_asked: bool,
+    no_serve: bool,
+) -> anyhow::Result<ExitCode> {
+    let fresh = runtime()?.block_on(async {
+        let existing = has_projects(url).await?;
+        let reset_now = existing
+            && (reset_asked || (std::io::stdin().is_terminal() && ask_to_reset()?));
+        if existing && !reset_now {
+            eprintln!(
+                "{url} already holds projects: kept as it is, its tokens were shown when it was made (pass --reset to rebuild the demo)"
+            );
+            return Ok::<bool, anyhow::Error>(false);
+        }
+        if existing {
+            reset(url)?;
+        }
+        let started = std::time::Instant::now();
+        let now = specflow_service::SystemClock.now();
+        let filled = fill(url, workflows, now).await?;
+        eprintln!(
+            "demo database {url}: {} projects, {} commands accepted and {} refused as their scenarios intend, in {:.1}s",
+            filled.projects,
+            filled.accepted,
+            filled.rejected,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(true)
+    })?;
+    let address = if listen.port() == 0 {
+        "the address printed below".to_string()
+    } else {
+        format!("http://{listen}")
+    };
+    if fresh {
+        println!("try: specflow project list --server {address} --token <a token above>");
+        println!("or:  curl -H 'Authorization: Bearer <a token above>' {address}/api/v1/projects");
+    }
+    std::io::stdout().flush()?;
+    if no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let scheduler = SchedulerArgs {
+        scheduler_batch_size: 500,
+        scheduler_lease: std::time::Duration::from_secs(60),
+        scheduler_rescan: std::time::Duration::from_secs(60),
+        node_name: None,
+    };
+    let database = DatabaseArgs {
+        url: url.to_string(),
+    };
+    serve::run(listen, workflows, true, &database, &scheduler)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn shifting_moves_every_date_of_a_command_and_nothing_else() {
+        let command: Command = serde_json::from_value(serde_json::json!({
+            "command": "fix_plan",
+            "due_dates": { "overall": "2027-06-30", "drafting": "2026-06-30" }
+        }))
+        .unwrap();
+        let shifted =
+            serde_json::to_value(shift_dates(&command, Duration::weeks(-52)).unwrap()).unwrap();
+        assert_eq!(shifted["due_dates"]["overall"], "2026-07-01");
+        assert_eq!(shifted["due_dates"]["drafting"], "2025-07-01");
+        assert_eq!(shifted["command"], "fix_plan");
+    }
+
+    #[test]
+    fn the_plan_is_in_time_order_before_now_with_one_creation_per_project() {
+        let now = Utc::now();
+        let (steps, projects) = plan(now).unwrap();
+        assert!(steps.windows(2).all(|pair| pair[0].at <= pair[1].at));
+        assert!(steps.iter().all(|step| step.at < now));
+        let creations = steps
+            .iter()
+            .filter(|step| matches!(step.command, Command::CreateProject(_)))
+            .count();
+        assert_eq!(creations, projects);
+    }
+}

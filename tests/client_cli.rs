@@ -1,0 +1,452 @@
+//! The API's command-line client against the real binary serving a temporary database: a project
+//! created, refused with its reasons, advanced through stages, shown, traced and looked for on the
+//! overdue board, as people at a committee would; and `specflow demo` filling a database.
+
+use specflow_engine::Command as EngineCommand;
+use specflow_engine::scenario::parse_scenario;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+const COMMITTEE: &str = "SH-TC-01 上海市长度计量技术委员会";
+const CODE: &str = "JJF(沪)-2026-900";
+const TO_IN_FORCE: &str = include_str!("../workflows/scenarios/to-in-force.toml");
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A running `specflow serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    address: String,
+    database: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(database: &str) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_specflow"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let address = first_line
+        .trim()
+        .strip_prefix("specflow is serving on http://")
+        .unwrap_or_else(|| panic!("unexpected first line: {first_line}"))
+        .to_string();
+    Server {
+        child,
+        address,
+        database: database.to_string(),
+    }
+}
+
+impl Server {
+    /// Runs a client command against this server, in English.
+    fn client(&self, token: &str, arguments: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_specflow"))
+            .args(arguments)
+            .args(["--language", "en"])
+            .env("SPECFLOW_SERVER", format!("http://{}", self.address))
+            .env("SPECFLOW_TOKEN", token)
+            .output()
+            .unwrap()
+    }
+
+    fn token(&self, arguments: &[&str]) -> String {
+        let output = Command::new(env!("CARGO_BIN_EXE_specflow"))
+            .args(["token", "create"])
+            .args(arguments)
+            .args(["--database", &self.database])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout).trim().to_string()
+    }
+
+    /// A raw POST, for what the client has no command for (uploads, recorded meetings).
+    fn post(&self, token: &str, path: &str, content_type: &str, body: &[u8]) -> String {
+        let mut stream = TcpStream::connect(&self.address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.address,
+            body.len()
+        )
+        .unwrap();
+        stream.write_all(body).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(
+            response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.1 201"),
+            "{path}: {response}"
+        );
+        response
+    }
+
+    fn upload(&self, token: &str, kind: &str, file_name: &str) {
+        let path = format!(
+            "/api/v1/projects/{}/artifacts?kind={kind}&file_name={file_name}",
+            escape(CODE)
+        );
+        self.post(
+            token,
+            &path,
+            "application/octet-stream",
+            format!("{kind} of {CODE}").as_bytes(),
+        );
+    }
+
+    fn command(&self, token: &str, command: &serde_json::Value) {
+        let path = format!("/api/v1/projects/{}/commands", escape(CODE));
+        self.post(
+            token,
+            &path,
+            "application/json",
+            command.to_string().as_bytes(),
+        );
+    }
+}
+
+/// A project code as one path segment.
+fn escape(code: &str) -> String {
+    code.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+                (byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The scenario's proposal-evaluation meeting, held today.
+fn proposal_meeting() -> serde_json::Value {
+    let scenario = parse_scenario("to-in-force.toml", TO_IN_FORCE).unwrap();
+    let step = scenario
+        .steps
+        .iter()
+        .find(|step| matches!(step.command, EngineCommand::RecordMeeting(_)))
+        .unwrap();
+    let mut command = serde_json::to_value(&step.command).unwrap();
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .date_naive();
+    command["held_on"] = serde_json::json!(today.to_string());
+    command
+}
+
+fn a_project_goes_through_its_first_stages_with_the_client(database: &str) {
+    let server = serve(database);
+    let secretariat = server.token(&[
+        "--name",
+        "sec-wang",
+        "--role",
+        "secretariat",
+        "--committee",
+        COMMITTEE,
+    ]);
+    let supervisor = server.token(&["--name", "bureau-li", "--role", "supervisor"]);
+
+    let created = server.client(
+        &secretariat,
+        &[
+            "project",
+            "create",
+            "--code",
+            CODE,
+            "--title-zh",
+            "数显卷尺校准规范",
+            "--title-en",
+            "Calibration specification for digital tape measures",
+            "--kind",
+            "calibration_specification",
+            "--committee",
+            COMMITTEE,
+            "--drafting-unit",
+            "上海市计量测试技术研究院",
+        ],
+    );
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(text(&created.stdout).contains("created project"));
+
+    // Proposing without a proposal or its evaluation is refused, with every reason in words.
+    let blocked = server.client(&secretariat, &["advance", CODE, "propose"]);
+    assert_eq!(blocked.status.code(), Some(1));
+    let reasons = text(&blocked.stderr);
+    assert!(reasons.contains("422"), "{reasons}");
+    assert!(
+        reasons
+            .lines()
+            .filter(|line| line.starts_with("  - "))
+            .count()
+            >= 1,
+        "{reasons}"
+    );
+    let shown = server.client(&secretariat, &["project", "show", CODE]);
+    assert!(
+        text(&shown.stdout).contains("blocked propose"),
+        "{}",
+        text(&shown.stdout)
+    );
+
+    server.upload(&secretariat, "project_proposal", "proposal.pdf");
+    server.command(&secretariat, &proposal_meeting());
+    let proposed = server.client(&secretariat, &["advance", CODE, "propose", "--expect", "3"]);
+    assert!(proposed.status.success(), "{}", text(&proposed.stderr));
+
+    // A stale expectation is refused.
+    let stale = server.client(
+        &supervisor,
+        &["advance", CODE, "approve_project", "--expect", "1"],
+    );
+    assert_eq!(stale.status.code(), Some(1), "{}", text(&stale.stdout));
+
+    server.upload(&secretariat, "project_application", "application.pdf");
+    server.upload(&secretariat, "task_statement", "task.pdf");
+    let in_a_year = (chrono::Utc::now() + chrono::Duration::days(400)).date_naive();
+    let in_half_a_year = (chrono::Utc::now() + chrono::Duration::days(180)).date_naive();
+    server.command(
+        &supervisor,
+        &serde_json::json!({
+            "command": "fix_plan",
+            "due_dates": {
+                "overall": in_a_year.to_string(),
+                "drafting": in_half_a_year.to_string(),
+                "resolution": in_a_year.to_string(),
+            }
+        }),
+    );
+    let approved = server.client(&supervisor, &["advance", CODE, "approve_project"]);
+    assert!(approved.status.success(), "{}", text(&approved.stderr));
+
+    let shown = server.client(&secretariat, &["project", "show", CODE]);
+    let shown = text(&shown.stdout);
+    assert!(shown.contains("(drafting)"), "{shown}");
+    assert!(shown.contains("drafting deadline"), "{shown}");
+
+    let listed = server.client(
+        &secretariat,
+        &["project", "list", "--stage", "drafting", "--json"],
+    );
+    let listed = text(&listed.stdout);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains(CODE), "{listed}");
+
+    let history = server.client(&secretariat, &["history", CODE]);
+    let history = text(&history.stdout);
+    assert!(history.contains("project_created"), "{history}");
+    assert!(history.contains("action_fired"), "{history}");
+    let first = server.client(&secretariat, &["history", CODE, "--sequence", "1"]);
+    assert!(
+        text(&first.stdout).contains("stage preresearch"),
+        "{}",
+        text(&first.stdout)
+    );
+
+    // Nothing is overdue yet; the board is the supervisor's, not the secretariat's.
+    let overdue = server.client(&supervisor, &["overdue"]);
+    assert!(overdue.status.success(), "{}", text(&overdue.stderr));
+    assert!(text(&overdue.stdout).contains("0 overdue project(s)"));
+    let csv = server.client(&supervisor, &["overdue", "--csv"]);
+    assert!(csv.status.success(), "{}", text(&csv.stderr));
+    let refused = server.client(&secretariat, &["overdue"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("403"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    // Unknown projects, bad tokens and absent servers are plain errors.
+    let missing = server.client(&secretariat, &["project", "show", "NO-SUCH"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("404"));
+    let unknown = server.client(&format!("sft_{}", "0".repeat(64)), &["project", "list"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown.stderr).contains("401"),
+        "{}",
+        text(&unknown.stderr)
+    );
+    let nowhere = Command::new(env!("CARGO_BIN_EXE_specflow"))
+        .args([
+            "project",
+            "list",
+            "--server",
+            "http://127.0.0.1:9",
+            "--token",
+            &secretariat,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(nowhere.status.code(), Some(1));
+    assert!(
+        text(&nowhere.stderr).contains("cannot reach the specflow server at http://127.0.0.1:9")
+    );
+}
+
+#[test]
+fn the_client_drives_a_project_on_sqlite() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("specflow.db").display());
+    a_project_goes_through_its_first_stages_with_the_client(&database);
+}
+
+/// A PostgreSQL database made for one test, dropped when it ends (closing any connection left).
+struct PostgresDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PostgresDatabase {
+    /// A fresh database on the server of `SPECFLOW_TEST_POSTGRES_URL`, or `None` (said on stderr)
+    /// when it is not set.
+    fn create() -> Option<PostgresDatabase> {
+        let admin = match std::env::var("SPECFLOW_TEST_POSTGRES_URL") {
+            Ok(url) if !url.trim().is_empty() => url,
+            _ => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "skipped: the client against PostgreSQL (set SPECFLOW_TEST_POSTGRES_URL to run it)"
+                );
+                return None;
+            }
+        };
+        let name = format!("specflow_test_{}", uuid::Uuid::new_v4().simple());
+        run_sql(&admin, &format!("CREATE DATABASE {name}"));
+        let (base, query) = admin
+            .split_once('?')
+            .map_or((admin.as_str(), None), |(base, query)| (base, Some(query)));
+        let base = match base.rfind('/') {
+            Some(slash) if slash > "postgres://".len() => &base[..slash],
+            _ => base,
+        };
+        let url = match query {
+            Some(query) => format!("{base}/{name}?{query}"),
+            None => format!("{base}/{name}"),
+        };
+        Some(PostgresDatabase { admin, name, url })
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        run_sql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn run_sql(url: &str, statement: &str) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(url).await.unwrap_or_else(|error| {
+            panic!("SPECFLOW_TEST_POSTGRES_URL is set but the server cannot be reached: {error}")
+        });
+        sqlx::query(statement).execute(&pool).await.unwrap();
+        pool.close().await;
+    });
+}
+
+#[test]
+fn the_client_drives_a_project_on_postgres() {
+    let Some(database) = PostgresDatabase::create() else {
+        return;
+    };
+    a_project_goes_through_its_first_stages_with_the_client(&database.url);
+}
+
+#[test]
+fn the_demo_fills_a_database_and_prints_a_token_per_role() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("demo.db").display());
+    let output = Command::new(env!("CARGO_BIN_EXE_specflow"))
+        .args(["demo", "--no-serve", "--database", &database])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    for role in [
+        "admin",
+        "supervisor",
+        "secretariat",
+        "chair",
+        "member",
+        "drafter",
+        "auditor",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|line| line.trim_start().starts_with(role) && line.contains("sft_")),
+            "no {role} token: {stdout}"
+        );
+    }
+    let counts = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store =
+            specflow_service::Store::open(&database, specflow_service::StoreOptions::default())
+                .await
+                .unwrap();
+        let counts = store.stage_counts().await.unwrap();
+        store.close().await;
+        counts
+    });
+    let count = |stage: &str| -> u64 {
+        counts
+            .iter()
+            .filter(|count| count.stage == stage)
+            .map(|count| count.projects)
+            .sum()
+    };
+    let total: u64 = counts.iter().map(|count| count.projects).sum();
+    assert!(total >= 24, "{counts:?}");
+    for stage in [
+        "preresearch",
+        "proposal",
+        "drafting",
+        "consultation",
+        "resolution",
+        "review",
+        "approval",
+        "promotion",
+        "in_force",
+        "reexamination",
+        "cancelled",
+    ] {
+        assert!(count(stage) >= 1, "no project in {stage}: {counts:?}");
+    }
+    // Run again without --reset and without a terminal: the database is kept as it is.
+    let again = Command::new(env!("CARGO_BIN_EXE_specflow"))
+        .args(["demo", "--no-serve", "--database", &database])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(!text(&again.stdout).contains("sft_"));
+}
