@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 /// How many projects are in one stage of one committee, and how many of them are in trouble.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StageCount {
     /// The committee.
     pub committee: String,

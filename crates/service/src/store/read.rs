@@ -25,7 +25,7 @@ const PROJECT_COLUMNS: &str = "SELECT project_id, code, title_zh, title_en, spec
 const PAGE: i64 = 1000;
 
 /// A project's row in the projection: what lists and boards show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ProjectSummary {
     /// Its id.
     pub project_id: Uuid,
@@ -157,7 +157,7 @@ pub struct OverdueFilter {
 }
 
 /// A page of projects and where the next page starts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ProjectListPage {
     /// The projects.
     pub items: Vec<ProjectSummary>,
@@ -166,9 +166,10 @@ pub struct ProjectListPage {
 }
 
 /// A page of a project's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct HistoryPage {
-    /// The records.
+    /// The records, in the form `docs/audit-format.md` describes.
+    #[schema(value_type = Vec<Object>)]
     pub records: Vec<AuditRecord>,
     /// Pass this as `after_sequence` for the next page; `None` on the last page.
     pub next_after_sequence: Option<u64>,
