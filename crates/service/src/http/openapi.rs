@@ -58,7 +58,7 @@ pub struct UnmetReason {
     pub message: String,
 }
 
-/// The error statuses every API route may answer, with what each means.
+/// The error statuses an API route may answer, with what each means.
 const API_PROBLEMS: [(StatusCode, &str); 10] = [
     (
         StatusCode::BAD_REQUEST,
@@ -90,6 +90,16 @@ const API_PROBLEMS: [(StatusCode, &str); 10] = [
     ),
 ];
 
+/// The statuses only a route that takes a body can answer: a body too large or not JSON, a stale
+/// `If-Match` or a taken code, a command the engine refuses. Reads and the bodiless verifications
+/// never answer them, so their operations do not list them.
+const BODY_PROBLEMS: [StatusCode; 4] = [
+    StatusCode::CONFLICT,
+    StatusCode::PAYLOAD_TOO_LARGE,
+    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    StatusCode::UNPROCESSABLE_ENTITY,
+];
+
 /// Adds the bearer scheme and the problem answers of every API route.
 struct ApiConventions;
 
@@ -117,7 +127,11 @@ impl Modify for ApiConventions {
                 &mut item.delete,
             ];
             for operation in operations.into_iter().flatten() {
+                let takes_body = operation.request_body.is_some();
                 for (status, description) in API_PROBLEMS {
+                    if !takes_body && BODY_PROBLEMS.contains(&status) {
+                        continue;
+                    }
                     operation
                         .responses
                         .responses

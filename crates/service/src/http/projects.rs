@@ -854,7 +854,7 @@ fn upload_answer(write: WriteAnswer, sha256: String, size_bytes: u64) -> Respons
     get,
     path = "/api/v1/artifacts/{sha256}",
     tag = "projects",
-    params(("sha256" = String, Path, description = "The content's SHA-256, 64 hexadecimal digits",
+    params(("sha256" = String, Path, description = "The content's SHA-256, 64 hexadecimal digits", pattern = "^[0-9a-fA-F]{64}$",
         example = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")),
     security(("bearer" = [])),
     responses((status = 200, description = "The content, as uploaded", content_type = "application/octet-stream", body = Vec<u8>,
