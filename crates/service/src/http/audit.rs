@@ -64,9 +64,30 @@ pub async fn history(
     Ok(Json(
         state
             .store
-            .history(project_id, query.after.unwrap_or(0), limit)
+            .history(
+                project_id,
+                sequence_param("after", query.after)?.unwrap_or(0),
+                limit,
+            )
             .await?,
     ))
+}
+
+/// Checks a sequence parameter. The log keeps sequences as 64-bit signed integers, so a larger
+/// one can name no record; it is refused rather than quietly read as the largest, so that the
+/// API does what its document (an `int64`) says.
+fn sequence_param(name: &str, value: Option<u64>) -> Result<Option<u64>, Problem> {
+    match value {
+        Some(sequence) if i64::try_from(sequence).is_err() => Err(Problem::invalid(
+            name,
+            format!("{name} 应为 0 至 {} 之间的序号，收到 {sequence}", i64::MAX),
+            format!(
+                "{name} must be a sequence from 0 to {}, not {sequence}",
+                i64::MAX
+            ),
+        )),
+        other => Ok(other),
+    }
 }
 
 /// The query of `GET …/state`: exactly one of them.
@@ -109,7 +130,7 @@ pub async fn state_as_of(
     Path(id_or_code): Path<String>,
     QueryParams(query): QueryParams<StateQuery>,
 ) -> Result<Json<StateAnswer>, Problem> {
-    let as_of = match (&query.as_of, query.sequence) {
+    let as_of = match (&query.as_of, sequence_param("sequence", query.sequence)?) {
         (Some(text), None) => AsOf::Instant(
             chrono::DateTime::parse_from_rfc3339(text)
                 .map_err(|error| {
@@ -379,4 +400,23 @@ pub async fn export(
         HeaderValue::from_static("application/x-ndjson"),
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sequence_param;
+
+    #[test]
+    fn a_sequence_past_what_the_log_can_hold_is_refused() {
+        assert_eq!(sequence_param("after", None).ok(), Some(None));
+        assert_eq!(
+            sequence_param("after", Some(i64::MAX as u64)).ok(),
+            Some(Some(i64::MAX as u64))
+        );
+        let refused = sequence_param("sequence", Some(i64::MAX as u64 + 1)).err();
+        assert_eq!(
+            refused.map(|problem| problem.extensions["field"].clone()),
+            Some(serde_json::json!("sequence"))
+        );
+    }
 }
