@@ -12,6 +12,7 @@ mod conformance;
 mod crash;
 mod http;
 mod nodes;
+mod openapi;
 mod outbox;
 mod scheduler;
 mod tokens;

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use specflow_engine::ProjectState;
 use specflow_engine::audit::{AsOf, VerifyFailure};
 use std::collections::VecDeque;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// How many project ids whole-store work reads at a time.
@@ -32,14 +33,26 @@ const IDS_PAGE: u32 = 500;
 const RECORDS_PAGE: u32 = 1000;
 
 /// The query of `GET …/history`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    /// The records after this sequence (the previous page's `next_after_sequence`).
     after: Option<u64>,
+    /// How many records a page holds: 1 to 1000, 50 when absent.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
 /// `GET /api/v1/projects/{project}/history`: records after `after`, each with its hashes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}/history",
+    tag = "audit",
+    params(("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"), HistoryQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of the project's audit records", body = HistoryPage))
+)]
 pub async fn history(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -51,38 +64,73 @@ pub async fn history(
     Ok(Json(
         state
             .store
-            .history(project_id, query.after.unwrap_or(0), limit)
+            .history(
+                project_id,
+                sequence_param("after", query.after)?.unwrap_or(0),
+                limit,
+            )
             .await?,
     ))
 }
 
+/// Checks a sequence parameter. The log keeps sequences as 64-bit signed integers, so a larger
+/// one can name no record; it is refused rather than quietly read as the largest, so that the
+/// API does what its document (an `int64`) says.
+fn sequence_param(name: &str, value: Option<u64>) -> Result<Option<u64>, Problem> {
+    match value {
+        Some(sequence) if i64::try_from(sequence).is_err() => Err(Problem::invalid(
+            name,
+            format!("{name} 应为 0 至 {} 之间的序号，收到 {sequence}", i64::MAX),
+            format!(
+                "{name} must be a sequence from 0 to {}, not {sequence}",
+                i64::MAX
+            ),
+        )),
+        other => Ok(other),
+    }
+}
+
 /// The query of `GET …/state`: exactly one of them.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StateQuery {
+    /// An RFC 3339 instant.
+    #[param(example = "2026-03-01T00:00:00+08:00")]
     as_of: Option<String>,
+    /// A sequence of the project's log.
     sequence: Option<u64>,
 }
 
 /// A project's state as of a point of its log.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StateAnswer {
     project_id: Uuid,
     as_of: Option<chrono::DateTime<chrono::Utc>>,
     sequence: Option<u64>,
     stage: String,
+    /// The engine's state of the project at that point.
+    #[schema(value_type = Object)]
     state: ProjectState,
 }
 
 /// `GET /api/v1/projects/{project}/state?as_of=RFC3339` or `?sequence=N`: the state replayed
 /// from the log up to that point.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}/state",
+    tag = "audit",
+    params(("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"), StateQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The state replayed up to that point", body = StateAnswer))
+)]
 pub async fn state_as_of(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(id_or_code): Path<String>,
     QueryParams(query): QueryParams<StateQuery>,
 ) -> Result<Json<StateAnswer>, Problem> {
-    let as_of = match (&query.as_of, query.sequence) {
+    let as_of = match (&query.as_of, sequence_param("sequence", query.sequence)?) {
         (Some(text), None) => AsOf::Instant(
             chrono::DateTime::parse_from_rfc3339(text)
                 .map_err(|error| {
@@ -121,12 +169,14 @@ pub async fn state_as_of(
 }
 
 /// What verifying one project found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProjectVerification {
     project_id: Uuid,
     valid: bool,
     records: Option<u64>,
     head_hash: Option<String>,
+    /// Where and why the chain broke, as the engine's verifier says.
+    #[schema(value_type = Option<Object>)]
     failure: Option<VerifyFailure>,
 }
 
@@ -154,6 +204,14 @@ async fn verify_one(store: &Store, project_id: Uuid) -> Result<ProjectVerificati
 
 /// `POST /api/v1/projects/{project}/verify`: checks the project's hash chain and that it ends
 /// where the projection says. 200 either way: `valid` says which.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/verify",
+    tag = "audit",
+    params(("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "What the verification found: `valid` says whether the chain holds", body = ProjectVerification))
+)]
 pub async fn verify_project(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -164,7 +222,7 @@ pub async fn verify_project(
 }
 
 /// What verifying everything found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StoreVerification {
     valid: bool,
     projects: u64,
@@ -173,6 +231,13 @@ pub struct StoreVerification {
 }
 
 /// `POST /api/v1/verify`: verifies every project's log, reading project ids a page at a time.
+#[utoipa::path(
+    post,
+    path = "/api/v1/verify",
+    tag = "audit",
+    security(("bearer" = [])),
+    responses((status = 200, description = "What verifying every project's log found", body = StoreVerification))
+)]
 pub async fn verify_everything(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -208,9 +273,11 @@ pub async fn verify_everything(
 }
 
 /// The query of `GET /export`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
+    /// Only this project's records (its id or code).
     project: Option<String>,
 }
 
@@ -282,6 +349,14 @@ impl ExportCursor {
 
 /// `GET /api/v1/export`: every record (or one project's, with `project`) as JSON Lines, in the
 /// form `docs/audit-format.md` describes, streamed page by page.
+#[utoipa::path(
+    get,
+    path = "/api/v1/export",
+    tag = "audit",
+    params(ExportQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Every record, one JSON object a line (docs/audit-format.md)", content_type = "application/x-ndjson", body = String))
+)]
 pub async fn export(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -325,4 +400,23 @@ pub async fn export(
         HeaderValue::from_static("application/x-ndjson"),
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sequence_param;
+
+    #[test]
+    fn a_sequence_past_what_the_log_can_hold_is_refused() {
+        assert_eq!(sequence_param("after", None).ok(), Some(None));
+        assert_eq!(
+            sequence_param("after", Some(i64::MAX as u64)).ok(),
+            Some(Some(i64::MAX as u64))
+        );
+        let refused = sequence_param("sequence", Some(i64::MAX as u64 + 1)).err();
+        assert_eq!(
+            refused.map(|problem| problem.extensions["field"].clone()),
+            Some(serde_json::json!("sequence"))
+        );
+    }
 }

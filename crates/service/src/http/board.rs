@@ -24,26 +24,37 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// How many rows the CSV export reads at a time.
 const CSV_PAGE: u32 = 500;
 
 /// The query of `GET /overdue`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct OverdueQuery {
+    /// Only this committee's projects.
     committee: Option<String>,
+    /// Only those in this stage.
     stage: Option<String>,
+    /// Only this drafting unit's.
     drafting_unit: Option<String>,
+    /// Only escalated ones (or only those not escalated yet).
     escalated: Option<bool>,
+    /// The `next_after` of the previous page.
     after: Option<String>,
+    /// How many projects a page holds: 1 to 1000, 50 when absent.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    /// `json` (the default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
 }
 
 /// One line of the overdue board.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OverdueItem {
     project_id: Uuid,
     code: String,
@@ -82,7 +93,7 @@ impl OverdueItem {
 }
 
 /// A page of the overdue board.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OverduePage {
     items: Vec<OverdueItem>,
     next_after: Option<String>,
@@ -90,6 +101,17 @@ pub struct OverduePage {
 
 /// `GET /api/v1/overdue`: every overdue project, longest overdue first, keyset-paged; with
 /// `format=csv`, the whole board from `after` on as CSV with a header row, streamed page by page.
+#[utoipa::path(
+    get,
+    path = "/api/v1/overdue",
+    tag = "board",
+    params(OverdueQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of the overdue board, or with `format=csv` the whole board as CSV", content(
+        (OverduePage = "application/json"),
+        (String = "text/csv"),
+    )))
+)]
 pub async fn overdue(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -242,13 +264,20 @@ fn csv_response(
 }
 
 /// `GET /api/v1/counts`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CountsAnswer {
     counts: Vec<StageCount>,
 }
 
 /// `GET /api/v1/counts`: projects per committee and stage, with how many are overdue,
 /// escalated and frozen.
+#[utoipa::path(
+    get,
+    path = "/api/v1/counts",
+    tag = "board",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Projects per committee and stage", body = CountsAnswer))
+)]
 pub async fn counts(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -260,17 +289,33 @@ pub async fn counts(
 }
 
 /// The query of `GET /outbox`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
+    /// Only those in this status: `pending`, `delivered` or `dead`.
+    #[param(pattern = "^(pending|delivered|dead)$")]
     status: Option<String>,
+    /// Only those about this project (its id).
     project: Option<Uuid>,
+    /// Only those for this audience.
     audience: Option<String>,
+    /// The `next_after` of the previous page.
     after: Option<String>,
+    /// How many notifications a page holds: 1 to 1000, 50 when absent.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
 /// `GET /api/v1/outbox`: notifications, oldest first, keyset-paged.
+#[utoipa::path(
+    get,
+    path = "/api/v1/outbox",
+    tag = "board",
+    params(OutboxQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of notifications", body = OutboxPage))
+)]
 pub async fn outbox(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -298,22 +343,33 @@ pub async fn outbox(
 }
 
 /// The body of `POST /outbox/retry`: either every dead notification or the ones named.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"all_dead": true}))]
 pub struct RetryBody {
+    /// Every dead notification.
     #[serde(default)]
     all_dead: bool,
+    /// These notifications, those of them that are dead.
     #[serde(default)]
     notification_ids: Vec<String>,
 }
 
 /// What a retry did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RetryAnswer {
     retried: u64,
 }
 
 /// `POST /api/v1/outbox/retry`: sends dead notifications back to pending and wakes the deliverer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/outbox/retry",
+    tag = "board",
+    request_body(content = RetryBody, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses((status = 200, description = "How many notifications went back to pending", body = RetryAnswer))
+)]
 pub async fn retry_outbox(
     State(state): State<AppState>,
     Caller(principal): Caller,

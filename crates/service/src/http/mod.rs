@@ -8,12 +8,13 @@
 //! with [`crate::auth`], reads bodies within a size limit (`input.rs`), and answers every error as
 //! an RFC 9457 problem document in the request's language (`problem.rs`). Its routes are in
 //! `projects.rs` (drafting groups and secretariats), `board.rs` (the bureau) and `audit.rs`
-//! (auditors).
+//! (auditors). `openapi.rs` builds the OpenAPI document of all of them, served at `/openapi.json`.
 
 pub mod audit;
 pub mod auth;
 pub mod board;
 pub mod input;
+pub mod openapi;
 pub mod problem;
 pub mod projects;
 
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi::openapi_json))
         .nest("/api/v1", api_router(&state))
         .route_layer(middleware::from_fn(tag_route))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
@@ -100,11 +102,26 @@ async fn api_route_not_found(request: Request) -> problem::Problem {
 }
 
 /// Alive: the process answers. Says nothing about the database (that is `/readyz`).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "service",
+    responses((status = 200, description = "The process answers", content_type = "text/plain", body = String, example = "ok\n"))
+)]
 async fn healthz() -> &'static str {
     "ok\n"
 }
 
 /// Ready: the database answers and its schema is the one this build expects.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "service",
+    responses(
+        (status = 200, description = "The database answers with the expected schema", content_type = "text/plain", body = String, example = "ready\n"),
+        (status = 503, description = "The database does not answer, or its schema is not this build's", content_type = "text/plain", body = String),
+    )
+)]
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.check_schema().await {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
@@ -121,6 +138,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 /// The Prometheus text exposition: the process's own metrics, then gauges read from the
 /// database at scrape time (projects per stage, overdue, outbox backlog).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "service",
+    responses((status = 200, description = "The metrics, in the OpenMetrics text format", content_type = "application/openmetrics-text", body = String))
+)]
 async fn metrics(State(state): State<AppState>) -> Response {
     let mut text = state.metrics.encode();
     // The OpenMetrics text ends with `# EOF`; the database gauges go before it.

@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use specflow_engine::command::{Artifact, NewProject};
 use specflow_engine::{Command, Language, LocalizedText, ProjectState, available_actions, decide};
 use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// How many projects a page holds when the caller does not say.
@@ -94,18 +95,35 @@ async fn writable_project(
 }
 
 /// The query of `GET /projects`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only this committee's projects.
+    #[param(example = "SH-TC-01")]
     committee: Option<String>,
+    /// Only those in this stage.
     stage: Option<String>,
+    /// Only this drafting unit's.
     drafting_unit: Option<String>,
+    /// Only overdue ones (or only those not overdue).
     overdue: Option<bool>,
+    /// The `next_after` of the previous page.
     after: Option<String>,
+    /// How many projects a page holds: 1 to 1000, 50 when absent.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
 /// `GET /api/v1/projects`: the projects the caller may see, by code, keyset-paged.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects",
+    tag = "projects",
+    params(ListQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of the projects the caller may see", body = ProjectListPage))
+)]
 pub async fn list_projects(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -173,21 +191,53 @@ pub async fn list_projects(
 
 /// The body of `POST /api/v1/projects`: the engine's `NewProject` without the id, which the
 /// server chooses; the definition's newest version when none is named.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "code": "JJF(沪)-2026-001",
+    "title": {"zh": "电子天平校准规范", "en": "Calibration specification for electronic balances"},
+    "specification_kind": "calibration_specification",
+    "committee": "SH-TC-01",
+    "drafting_unit": "Shanghai Institute of Measurement",
+    "definition_id": "metrology-spec"
+}))]
 pub struct NewProjectBody {
+    /// The project's human code, unique.
     code: String,
+    /// Its title in Chinese (`zh`) and English (`en`).
+    #[schema(value_type = LocalizedTextSchema)]
     title: LocalizedText,
+    /// Its kind of specification.
     specification_kind: String,
+    /// Its committee.
     committee: String,
+    /// Its drafting unit.
     drafting_unit: String,
+    /// The workflow definition it follows.
     definition_id: String,
+    /// That definition's version; its newest when absent.
     #[serde(default)]
     definition_version: Option<u32>,
 }
 
+/// A short text in Chinese and English (the engine's `LocalizedText`).
+#[derive(Debug, ToSchema)]
+pub struct LocalizedTextSchema {
+    /// The Chinese text.
+    pub zh: String,
+    /// The English text.
+    pub en: String,
+}
+
 /// What a write answers: the records it appended and the project's new head.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "project_id": "0b7e9c1a-3f5d-5e2a-9c4b-7d8e6f1a2b3c",
+    "command_id": "6a1f0d2e-4b3c-4d5e-8f70-9a8b7c6d5e4f",
+    "first_sequence": 1,
+    "last_sequence": 1,
+    "head_hash": "3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea"
+}))]
 pub struct WriteAnswer {
     /// The project.
     pub project_id: Uuid,
@@ -293,6 +343,18 @@ fn reused_key(principal: &Principal) -> Problem {
 }
 
 /// `POST /api/v1/projects`: creates a project in the caller's scope.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects",
+    tag = "projects",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "The command's id: a retry with the same key gets the first answer"),
+    ),
+    request_body(content = NewProjectBody, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses((status = 201, description = "The project was created; `Location` names it and `ETag` is its sequence", body = WriteAnswer,
+        headers(("Location" = String, description = "The new project"), ("ETag" = String, description = "The sequence to send as `If-Match` next"))))
+)]
 pub async fn create_project(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -367,7 +429,7 @@ pub async fn create_project(
 }
 
 /// A deadline as a project page shows it: planned and actual dates and days left.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DeadlineView {
     deadline: String,
     name: String,
@@ -387,16 +449,17 @@ pub struct DeadlineView {
 }
 
 /// One unmet guard, in the request's language.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UnmetView {
     code: String,
     guard: Option<String>,
+    #[schema(value_type = Object)]
     figures: BTreeMap<String, Value>,
     message: String,
 }
 
 /// An action the project's stage offers, with why the caller cannot fire it now.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ActionView {
     action: String,
     name: String,
@@ -410,18 +473,32 @@ pub struct ActionView {
 }
 
 /// `GET /api/v1/projects/{project}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProjectDetail {
     #[serde(flatten)]
     summary: crate::store::ProjectSummary,
     stage_name: String,
     deadlines: Vec<DeadlineView>,
     available_actions: Vec<ActionView>,
+    /// The engine's state of the project, as its log replays it.
+    #[schema(value_type = Object)]
     state: ProjectState,
 }
 
 /// `GET /api/v1/projects/{project}`: the project, its state, deadlines with days left, and the
 /// actions of its stage with each one's unmet guards for the caller, in the request's language.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}",
+    tag = "projects",
+    params(
+        ("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"),
+        ("Accept-Language" = Option<String>, Header, description = "`zh` (the default) or `en`"),
+    ),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The project; `ETag` is its sequence", body = ProjectDetail,
+        headers(("ETag" = String, description = "The sequence to send as `If-Match`"))))
+)]
 pub async fn read_project(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -513,6 +590,21 @@ fn unmet_views(unmet: &[specflow_engine::Unmet], language: Language) -> Vec<Unme
 
 /// `POST /api/v1/projects/{project}/commands`: any command but a creation, in the engine's JSON
 /// form (`{"command": "fire_action", "action": "propose"}`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/commands",
+    tag = "projects",
+    params(
+        ("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command's id: a retry with the same key gets the first answer"),
+        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw, such as `\"12\"`: a stale one is 409"),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "A command in the engine's JSON form, tagged by `command`",
+        example = json!({"command": "fire_action", "action": "propose"})),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The command was carried out", body = WriteAnswer,
+        headers(("ETag" = String, description = "The sequence to send as `If-Match` next"))))
+)]
 pub async fn send_command(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -591,14 +683,31 @@ fn command_of(body: Value) -> Result<Command, Problem> {
 }
 
 /// The optional body of `POST …/actions/{action}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "The drafting group asked for it"}))]
 pub struct FireBody {
+    /// Why, for actions that require a reason.
     #[serde(default)]
     reason: Option<String>,
 }
 
 /// `POST /api/v1/projects/{project}/actions/{action}`: fires an action, with an optional reason.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/actions/{action}",
+    tag = "projects",
+    params(
+        ("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"),
+        ("action" = String, Path, description = "The action, as the definition names it", example = "propose"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command's id: a retry with the same key gets the first answer"),
+        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw, such as `\"12\"`: a stale one is 409"),
+    ),
+    request_body(content = Option<FireBody>, content_type = "application/json", description = "Optional"),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The action was fired", body = WriteAnswer,
+        headers(("ETag" = String, description = "The sequence to send as `If-Match` next"))))
+)]
 pub async fn fire_action(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -626,15 +735,20 @@ pub async fn fire_action(
 }
 
 /// The query of an upload.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
+    /// The kind of artifact, as the definition names it.
+    #[param(example = "draft")]
     kind: String,
+    /// The file's name.
+    #[param(example = "draft-v1.pdf")]
     file_name: String,
 }
 
 /// What an upload answers: the write, and where the content is.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UploadAnswer {
     #[serde(flatten)]
     write: WriteAnswer,
@@ -647,6 +761,21 @@ pub struct UploadAnswer {
 ///
 /// The command is decided once before the content is stored, so that a caller the engine would
 /// refuse (a role that may not attach, a frozen project) cannot fill the database with files.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/artifacts",
+    tag = "projects",
+    params(
+        ("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"),
+        UploadQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "The command's id: a retry with the same key gets the first answer"),
+        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw, such as `\"12\"`: a stale one is 409"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file itself"),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The file was stored and attached", body = UploadAnswer,
+        headers(("ETag" = String, description = "The sequence to send as `If-Match` next"))))
+)]
 pub async fn upload_artifact(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -721,6 +850,16 @@ fn upload_answer(write: WriteAnswer, sha256: String, size_bytes: u64) -> Respons
 
 /// `GET /api/v1/artifacts/{sha256}`: an artifact's content, for anyone who may read a project it
 /// is attached to (admin, supervisor and auditor: any stored artifact).
+#[utoipa::path(
+    get,
+    path = "/api/v1/artifacts/{sha256}",
+    tag = "projects",
+    params(("sha256" = String, Path, description = "The content's SHA-256, 64 hexadecimal digits", pattern = "^[0-9a-fA-F]{64}$",
+        example = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The content, as uploaded", content_type = "application/octet-stream", body = Vec<u8>,
+        headers(("ETag" = String, description = "The digest"))))
+)]
 pub async fn download_artifact(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -7,7 +7,8 @@ use serde::Serialize;
 use sqlx::Row;
 
 /// How many projects are in one stage of one committee, and how many of them are in trouble.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"committee": "SH-TC-01", "stage": "drafting", "projects": 4, "overdue": 1, "escalated": 1, "frozen": 0}))]
 pub struct StageCount {
     /// The committee.
     pub committee: String,

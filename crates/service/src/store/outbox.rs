@@ -69,7 +69,7 @@ pub(crate) struct WebhookTarget {
 }
 
 /// Where a notification is in its delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OutboxStatus {
     /// Waiting for its next attempt (or for a webhook for its audience).
@@ -113,7 +113,7 @@ impl FromStr for OutboxStatus {
 }
 
 /// A notification as the outbox holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OutboxEntry {
     /// Its id, sent with every attempt so that receivers can drop duplicates.
     pub notification_id: String,
@@ -153,7 +153,7 @@ pub struct OutboxFilter {
 }
 
 /// A page of notifications and where the next page starts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OutboxPage {
     /// The notifications, oldest first.
     pub items: Vec<OutboxEntry>,

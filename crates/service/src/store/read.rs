@@ -25,7 +25,28 @@ const PROJECT_COLUMNS: &str = "SELECT project_id, code, title_zh, title_en, spec
 const PAGE: i64 = 1000;
 
 /// A project's row in the projection: what lists and boards show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "project_id": "0b7e9c1a-3f5d-5e2a-9c4b-7d8e6f1a2b3c",
+    "code": "JJF(沪)-2026-001",
+    "title_zh": "电子天平校准规范",
+    "title_en": "Calibration specification for electronic balances",
+    "specification_kind": "calibration_specification",
+    "committee": "SH-TC-01",
+    "drafting_unit": "Shanghai Institute of Measurement",
+    "definition_id": "metrology-spec",
+    "definition_version": 1,
+    "stage": "preresearch",
+    "stage_since": "2026-03-02T01:30:00Z",
+    "terminal": false,
+    "next_deadline_at": "2026-06-30T15:59:59Z",
+    "overdue_since": null,
+    "escalated": false,
+    "frozen": false,
+    "head_sequence": 1,
+    "head_hash": "3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea",
+    "updated_at": "2026-03-02T01:30:00Z"
+}))]
 pub struct ProjectSummary {
     /// Its id.
     pub project_id: Uuid,
@@ -157,7 +178,7 @@ pub struct OverdueFilter {
 }
 
 /// A page of projects and where the next page starts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ProjectListPage {
     /// The projects.
     pub items: Vec<ProjectSummary>,
@@ -166,9 +187,10 @@ pub struct ProjectListPage {
 }
 
 /// A page of a project's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct HistoryPage {
-    /// The records.
+    /// The records, in the form `docs/audit-format.md` describes.
+    #[schema(value_type = Vec<Object>)]
     pub records: Vec<AuditRecord>,
     /// Pass this as `after_sequence` for the next page; `None` on the last page.
     pub next_after_sequence: Option<u64>,

@@ -1,0 +1,179 @@
+//! The OpenAPI document at `/openapi.json`: it parses, it is OpenAPI 3.1, and it documents every
+//! route the router serves, no more and no fewer.
+
+use crate::support::*;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::Value;
+use specflow_service::http::{AppState, router};
+use specflow_service::metrics::Metrics;
+use std::collections::BTreeSet;
+use tower::ServiceExt;
+
+/// Every route the service serves. A route added to the router must be added here, and then to
+/// the document, or this file's tests fail.
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
+    ("get", "/openapi.json"),
+    ("get", "/api/v1/projects"),
+    ("post", "/api/v1/projects"),
+    ("get", "/api/v1/projects/{project}"),
+    ("post", "/api/v1/projects/{project}/commands"),
+    ("post", "/api/v1/projects/{project}/actions/{action}"),
+    ("post", "/api/v1/projects/{project}/artifacts"),
+    ("get", "/api/v1/artifacts/{sha256}"),
+    ("get", "/api/v1/projects/{project}/history"),
+    ("get", "/api/v1/projects/{project}/state"),
+    ("post", "/api/v1/projects/{project}/verify"),
+    ("post", "/api/v1/verify"),
+    ("get", "/api/v1/export"),
+    ("get", "/api/v1/overdue"),
+    ("get", "/api/v1/counts"),
+    ("get", "/api/v1/outbox"),
+    ("post", "/api/v1/outbox/retry"),
+];
+
+/// The routes the router declares, read from its source: `(method, path)` for each method of
+/// each `.route(…)`, with the API's routes under `/api/v1`. Reading the source is what lets a
+/// route added there without a line in [`ROUTES`] fail this test.
+fn declared_routes() -> BTreeSet<(String, String)> {
+    let source = include_str!("../src/http/mod.rs");
+    let mut routes = BTreeSet::new();
+    let api_starts = source.find("fn api_router").unwrap();
+    for (start, _) in source.match_indices(".route(") {
+        let rest = &source[start + ".route(".len()..];
+        let open = rest.find('"').unwrap();
+        let close = open + 1 + rest[open + 1..].find('"').unwrap();
+        let path = &rest[open + 1..close];
+        // The handlers run to the `.route(`'s closing parenthesis.
+        let mut depth = 1;
+        let mut end = 0;
+        for (index, character) in rest.char_indices() {
+            match character {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = index;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let handlers = &rest[close..end];
+        let full = if start > api_starts {
+            format!("/api/v1{path}")
+        } else {
+            path.to_string()
+        };
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let called = handlers
+                .match_indices(&format!("{method}("))
+                .any(|(at, _)| {
+                    at == 0
+                        || !handlers.as_bytes()[at - 1].is_ascii_alphanumeric()
+                            && handlers.as_bytes()[at - 1] != b'_'
+                });
+            if called {
+                routes.insert((method.to_string(), full.clone()));
+            }
+        }
+    }
+    routes
+}
+
+fn listed_routes() -> BTreeSet<(String, String)> {
+    ROUTES
+        .iter()
+        .map(|(method, path)| (method.to_string(), path.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_list_names_every_route_the_router_declares() {
+    assert_eq!(declared_routes(), listed_routes());
+}
+
+conformance!(openapi_json_documents_every_route, |kind| async move {
+    let Some((store, _clock, _keep, _url)) = store(kind).await else {
+        return;
+    };
+    let app = router(AppState {
+        store: store.clone(),
+        metrics: Metrics::shared(),
+    });
+    // Served without a token.
+    let response = app
+        .clone()
+        .oneshot(Request::get("/openapi.json").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    let document: Value = serde_json::from_slice(&body).unwrap();
+    let version = document["openapi"].as_str().unwrap();
+    assert!(version.starts_with("3.1."), "{version}");
+    assert_eq!(document["info"]["title"], "specflow");
+    assert_eq!(document["info"]["version"], env!("CARGO_PKG_VERSION"));
+    let mut documented = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            documented.insert((method.clone(), path.clone()));
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(
+                responses.keys().any(|status| status.starts_with('2')),
+                "{method} {path} documents no success"
+            );
+            if path.starts_with("/api/v1/") {
+                // Every API operation needs the token and answers its errors as problems.
+                assert_eq!(
+                    operation["security"][0]["bearer"],
+                    serde_json::json!([]),
+                    "{method} {path}"
+                );
+                for status in ["400", "401", "404", "500"] {
+                    assert!(
+                        responses[status]["content"]["application/problem+json"].is_object(),
+                        "{method} {path} does not document its {status} problem"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(documented, listed_routes());
+    assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+    // Every listed route is served: none falls through to "no such route" or a wrong method.
+    for (method, path) in ROUTES {
+        let uri = path
+            .replace("{project}", "SH-TC-01")
+            .replace("{action}", "propose")
+            .replace("{sha256}", &"0".repeat(64));
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let response = app
+            .clone()
+            .oneshot(
+                Request::builder()
+                    .method(method.clone())
+                    .uri(&uri)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let status = response.status();
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            !body.contains("There is no route") && !body.contains("没有路径"),
+            "{method} {uri}: {body}"
+        );
+    }
+});
