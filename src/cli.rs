@@ -42,9 +42,9 @@ pub enum TopCommand {
     /// Verify and export the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Serve specflow over HTTP (health, readiness, metrics), with the deadline scheduler and
-    /// the webhook deliverer; migrates the database and registers the workflows on start, and
-    /// stops gracefully on Ctrl-C or SIGTERM.
+    /// Serve specflow over HTTP (the API under /api/v1, /openapi.json, health, readiness and
+    /// metrics), with the deadline scheduler and the webhook deliverer; migrates the database and
+    /// registers the workflows on start, and stops gracefully on Ctrl-C or SIGTERM.
     Serve {
         /// The address to listen on.
         #[arg(long, env = "SPECFLOW_LISTEN", default_value = "127.0.0.1:8080")]
