@@ -27,6 +27,10 @@ pub struct Metrics {
     pub scheduler_firings: Family<MetricLabels, Counter>,
     /// Scheduler rounds that failed (database unavailable…), retried on the next round.
     pub scheduler_errors: Counter,
+    /// Commands carried out through the API, per command (and action, for `fire_action`).
+    pub transitions: Family<MetricLabels, Counter>,
+    /// Commands the engine refused, once per unmet guard, per guard code.
+    pub rejections: Family<MetricLabels, Counter>,
     /// HTTP requests answered, per route and status code.
     pub http_requests: Family<MetricLabels, Counter>,
     /// Seconds to answer an HTTP request, per route.
@@ -55,6 +59,18 @@ impl Default for Metrics {
             "Scheduler rounds that failed and were retried",
             scheduler_errors.clone(),
         );
+        let transitions = Family::<MetricLabels, Counter>::default();
+        registry.register(
+            "specflow_commands_accepted",
+            "Commands accepted through the API, by command and action",
+            transitions.clone(),
+        );
+        let rejections = Family::<MetricLabels, Counter>::default();
+        registry.register(
+            "specflow_guard_rejections",
+            "Unmet guards in commands the engine refused, by guard code",
+            rejections.clone(),
+        );
         let http_requests = Family::<MetricLabels, Counter>::default();
         registry.register(
             "specflow_http_requests",
@@ -73,6 +89,8 @@ impl Default for Metrics {
             scheduler_lateness_seconds,
             scheduler_firings,
             scheduler_errors,
+            transitions,
+            rejections,
             http_requests,
             http_request_seconds,
         }

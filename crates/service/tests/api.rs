@@ -393,6 +393,9 @@ conformance!(
             "specflow_http_requests_total{route=\"/api/v1/projects\",status=\"201\"} 2",
             "specflow_http_requests_total{route=\"/api/v1/projects/{project}/actions/{action}\",status=\"422\"} 1",
             "specflow_http_requests_total{route=\"/api/v1/projects/{project}/commands\",status=\"409\"} 1",
+            // Transitions per action, and rejections per guard code.
+            "specflow_commands_accepted_total{command=\"fire_action\",action=\"propose\"} 1",
+            "specflow_guard_rejections_total{code=\"artifacts_missing\"}",
         ] {
             assert!(metrics.contains(series), "{series} in {metrics}");
         }

@@ -262,6 +262,10 @@ async fn carry_out(
     command: Command,
 ) -> Result<WriteAnswer, Problem> {
     let kind = command.kind_name();
+    let action = match &command {
+        Command::FireAction { action, .. } => action.clone(),
+        _ => String::new(),
+    };
     let outcome = state
         .store
         .execute(CommandRequest {
@@ -283,6 +287,14 @@ async fn carry_out(
                 return Err(reused_key(principal));
             }
             tracing::info!(subject = %principal.subject, role = %principal.role, %project_id, command = kind, first_sequence, last_sequence, "command accepted");
+            state
+                .metrics
+                .transitions
+                .get_or_create(&vec![
+                    ("command".to_string(), kind.to_string()),
+                    ("action".to_string(), action),
+                ])
+                .inc();
             Ok(WriteAnswer {
                 project_id,
                 command_id,
@@ -297,6 +309,13 @@ async fn carry_out(
         } => {
             if answered != project_id {
                 return Err(reused_key(principal));
+            }
+            for code in rejection.codes() {
+                state
+                    .metrics
+                    .rejections
+                    .get_or_create(&vec![("code".to_string(), code.to_string())])
+                    .inc();
             }
             let problem = Problem::rejected(&rejection).with("command_id", command_id.to_string());
             if problem.kind == ProblemKind::Forbidden {
