@@ -242,3 +242,65 @@ async fn a_write_setting_an_earlier_deadline_wakes_the_sleeping_scheduler() {
     stop.send(true).unwrap();
     running.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_written_by_another_node_wakes_the_scheduler_by_notify() {
+    let Some((url, _keep)) = fresh_database(Kind::Postgres).await else {
+        return;
+    };
+    // Two nodes: one schedules, the other writes. They share nothing but the database, so only
+    // PostgreSQL's NOTIFY can wake the first when the second makes a deadline due.
+    let scheduling_node = Store::open(&url, StoreOptions::default()).await.unwrap();
+    let writing_node = Store::open(&url, StoreOptions::default()).await.unwrap();
+    let text = TIMER_TEST
+        .replace("id = \"timer-test\"", "id = \"wake-test\"")
+        .replace(
+            "warning_before = \"3 days\"",
+            "warning_before = \"10 days\"",
+        );
+    writing_node
+        .register_definition("wake-test.toml", &text)
+        .await
+        .unwrap();
+    let options = SchedulerOptions {
+        // Without the announcement the warning would wait for this re-scan.
+        rescan_interval: Duration::from_secs(120),
+        ..SchedulerOptions::default()
+    };
+    let scheduler = Scheduler::new(scheduling_node.clone(), options, Metrics::shared());
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(async move { scheduler.run(shutdown).await });
+    // Let it find nothing, start listening and go to sleep.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let project_id = Uuid::new_v4();
+    let Command::CreateProject(mut project) = create_timer_project(project_id, 1) else {
+        unreachable!()
+    };
+    project.definition_id = "wake-test".to_string();
+    let created = Instant::now();
+    writing_node
+        .execute(request(
+            project_id,
+            secretariat(),
+            Command::CreateProject(project),
+        ))
+        .await
+        .unwrap();
+    loop {
+        let page = writing_node.history(project_id, 0, 100).await.unwrap();
+        if page
+            .records
+            .iter()
+            .any(|record| record.event_type == "deadline_warning_given")
+        {
+            break;
+        }
+        assert!(
+            created.elapsed() < Duration::from_secs(20),
+            "the scheduler of another node slept through a deadline announced by NOTIFY"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    running.await.unwrap();
+}
