@@ -184,74 +184,16 @@ async fn three_nodes_killed_and_restarted_fire_every_deadline_once() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_write_setting_an_earlier_deadline_wakes_the_sleeping_scheduler() {
-    let (url, _keep) = fresh_database(Kind::Sqlite).await.unwrap();
-    let store = Store::open(&url, StoreOptions::default()).await.unwrap();
+/// Starts a scheduler on `scheduling_node` and lets it go to sleep with a 120 s re-scan; then
+/// `writing_node` creates a project whose warning is due at once. Fails with `failure` unless the
+/// scheduler wakes and fires the warning within 20 s.
+async fn a_due_write_wakes_the_scheduler(
+    scheduling_node: &Store,
+    writing_node: &Store,
+    failure: &str,
+) {
     // The warning falls due at the start of the day the project is created: already due when
     // the creation commits.
-    let text = TIMER_TEST
-        .replace("id = \"timer-test\"", "id = \"wake-test\"")
-        .replace(
-            "warning_before = \"3 days\"",
-            "warning_before = \"10 days\"",
-        );
-    store
-        .register_definition("wake-test.toml", &text)
-        .await
-        .unwrap();
-    let options = SchedulerOptions {
-        // Without the wake-up the warning would wait for this re-scan.
-        rescan_interval: Duration::from_secs(120),
-        ..SchedulerOptions::default()
-    };
-    let scheduler = Scheduler::new(store.clone(), options, Metrics::shared());
-    let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let running = tokio::spawn(async move { scheduler.run(shutdown).await });
-    // Let it find nothing and go to sleep.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let project_id = Uuid::new_v4();
-    let Command::CreateProject(mut project) = create_timer_project(project_id, 1) else {
-        unreachable!()
-    };
-    project.definition_id = "wake-test".to_string();
-    let created = Instant::now();
-    store
-        .execute(request(
-            project_id,
-            secretariat(),
-            Command::CreateProject(project),
-        ))
-        .await
-        .unwrap();
-    loop {
-        let page = store.history(project_id, 0, 100).await.unwrap();
-        if page
-            .records
-            .iter()
-            .any(|record| record.event_type == "deadline_warning_given")
-        {
-            break;
-        }
-        assert!(
-            created.elapsed() < Duration::from_secs(20),
-            "the scheduler slept through a deadline that a write made due"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    stop.send(true).unwrap();
-    running.await.unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_deadline_written_by_another_node_wakes_the_scheduler_by_notify() {
-    let Some((url, _keep)) = fresh_database(Kind::Postgres).await else {
-        return;
-    };
-    // Two nodes: one schedules, the other writes. They share nothing but the database, so only
-    // PostgreSQL's NOTIFY can wake the first when the second makes a deadline due.
-    let scheduling_node = Store::open(&url, StoreOptions::default()).await.unwrap();
-    let writing_node = Store::open(&url, StoreOptions::default()).await.unwrap();
     let text = TIMER_TEST
         .replace("id = \"timer-test\"", "id = \"wake-test\"")
         .replace(
@@ -263,14 +205,14 @@ async fn a_deadline_written_by_another_node_wakes_the_scheduler_by_notify() {
         .await
         .unwrap();
     let options = SchedulerOptions {
-        // Without the announcement the warning would wait for this re-scan.
+        // Without the wake-up the warning would wait for this re-scan.
         rescan_interval: Duration::from_secs(120),
         ..SchedulerOptions::default()
     };
     let scheduler = Scheduler::new(scheduling_node.clone(), options, Metrics::shared());
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(async move { scheduler.run(shutdown).await });
-    // Let it find nothing, start listening and go to sleep.
+    // Let it find nothing, start listening (on PostgreSQL) and go to sleep.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let project_id = Uuid::new_v4();
     let Command::CreateProject(mut project) = create_timer_project(project_id, 1) else {
@@ -295,12 +237,38 @@ async fn a_deadline_written_by_another_node_wakes_the_scheduler_by_notify() {
         {
             break;
         }
-        assert!(
-            created.elapsed() < Duration::from_secs(20),
-            "the scheduler of another node slept through a deadline announced by NOTIFY"
-        );
+        assert!(created.elapsed() < Duration::from_secs(20), "{failure}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     stop.send(true).unwrap();
     running.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_setting_an_earlier_deadline_wakes_the_sleeping_scheduler() {
+    let (url, _keep) = fresh_database(Kind::Sqlite).await.unwrap();
+    let store = Store::open(&url, StoreOptions::default()).await.unwrap();
+    a_due_write_wakes_the_scheduler(
+        &store,
+        &store,
+        "the scheduler slept through a deadline that a write made due",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_written_by_another_node_wakes_the_scheduler_by_notify() {
+    let Some((url, _keep)) = fresh_database(Kind::Postgres).await else {
+        return;
+    };
+    // Two nodes: one schedules, the other writes. They share nothing but the database, so only
+    // PostgreSQL's NOTIFY can wake the first when the second makes a deadline due.
+    let scheduling_node = Store::open(&url, StoreOptions::default()).await.unwrap();
+    let writing_node = Store::open(&url, StoreOptions::default()).await.unwrap();
+    a_due_write_wakes_the_scheduler(
+        &scheduling_node,
+        &writing_node,
+        "the scheduler of another node slept through a deadline announced by NOTIFY",
+    )
+    .await;
 }
