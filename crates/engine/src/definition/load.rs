@@ -120,6 +120,32 @@ struct Known {
     actions: HashSet<String>,
 }
 
+/// The roles as written, each checked against the definition's roles; an unknown one is reported
+/// at its place as `unknown(role)` followed by the list of roles.
+fn checked_roles(
+    validator: &mut Validator<'_>,
+    known_roles: &HashSet<String>,
+    roles: &[Spanned<String>],
+    unknown: impl Fn(&str) -> String,
+) -> Vec<String> {
+    roles
+        .iter()
+        .map(|role| {
+            if !known_roles.contains(role.get_ref()) {
+                validator.error(
+                    role.span(),
+                    format!(
+                        "{}; roles are: {}",
+                        unknown(role.get_ref()),
+                        list(known_roles)
+                    ),
+                );
+            }
+            role.get_ref().clone()
+        })
+        .collect()
+}
+
 fn list(items: &HashSet<String>) -> String {
     let mut sorted: Vec<&String> = items.iter().collect();
     sorted.sort();
@@ -375,21 +401,12 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
             );
         }
         let roles_span = transition.roles.span();
-        let mut transition_roles = Vec::new();
-        for role in transition.roles.into_inner() {
-            let span = role.span();
-            let role = role.into_inner();
-            if !known.roles.contains(&role) {
-                validator.error(
-                    span,
-                    format!(
-                        "action '{action}': unknown role '{role}'; roles are: {}",
-                        list(&known.roles)
-                    ),
-                );
-            }
-            transition_roles.push(role);
-        }
+        let transition_roles = checked_roles(
+            validator,
+            &known.roles,
+            transition.roles.get_ref(),
+            |role| format!("action '{action}': unknown role '{role}'"),
+        );
         if transition_roles.is_empty() {
             validator.error(
                 roles_span,
@@ -430,21 +447,9 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
             );
             continue;
         };
-        let mut permitted = Vec::new();
-        for role in roles_value.into_inner() {
-            let role_span = role.span();
-            let role = role.into_inner();
-            if !known.roles.contains(&role) {
-                validator.error(
-                    role_span,
-                    format!(
-                        "[permissions] {key}: unknown role '{role}'; roles are: {}",
-                        list(&known.roles)
-                    ),
-                );
-            }
-            permitted.push(role);
-        }
+        let permitted = checked_roles(validator, &known.roles, roles_value.get_ref(), |role| {
+            format!("[permissions] {key}: unknown role '{role}'")
+        });
         permissions.push((kind, permitted));
     }
     permissions.sort_by_key(|(kind, _)| *kind);
@@ -556,21 +561,9 @@ fn convert_notification(
         );
     }
     let audiences_span = raw.audiences.span();
-    let mut audiences = Vec::new();
-    for role in raw.audiences.into_inner() {
-        let span = role.span();
-        let role = role.into_inner();
-        if !known.roles.contains(&role) {
-            validator.error(
-                span,
-                format!(
-                    "[[notifications]]: unknown role '{role}' in `audiences`; roles are: {}",
-                    list(&known.roles)
-                ),
-            );
-        }
-        audiences.push(role);
-    }
+    let audiences = checked_roles(validator, &known.roles, raw.audiences.get_ref(), |role| {
+        format!("[[notifications]]: unknown role '{role}' in `audiences`")
+    });
     if audiences.is_empty() {
         validator.error(
             audiences_span,
@@ -685,20 +678,12 @@ fn convert_guard(
         }
         applies_to.push(kind_code.get_ref().clone());
     }
-    let mut waivable_by = Vec::new();
-    for role in guard.waivable_by.iter().flatten() {
-        if !known.roles.contains(role.get_ref()) {
-            validator.error(
-                role.span(),
-                format!(
-                    "{context}: unknown role '{}' in waivable_by; roles are: {}",
-                    role.get_ref(),
-                    list(&known.roles)
-                ),
-            );
-        }
-        waivable_by.push(role.get_ref().clone());
-    }
+    let waivable_by = checked_roles(
+        validator,
+        &known.roles,
+        guard.waivable_by.as_deref().unwrap_or_default(),
+        |role| format!("{context}: unknown role '{role}' in waivable_by"),
+    );
 
     let mut used: Vec<&'static str> = Vec::new();
     macro_rules! take {
