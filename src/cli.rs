@@ -101,11 +101,15 @@ pub enum TopCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// The overdue board, through the HTTP API: longest overdue first.
+    /// The overdue board, through the HTTP API: longest overdue first unless `--sort` says
+    /// otherwise.
     Overdue {
         /// Only this committee's projects.
         #[arg(long)]
         committee: Option<String>,
+        /// The order: longest_overdue, recently_overdue or committee.
+        #[arg(long, value_parser = ["longest_overdue", "recently_overdue", "committee"])]
+        sort: Option<String>,
         /// Print the server's CSV instead of a table.
         #[arg(long)]
         csv: bool,

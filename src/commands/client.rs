@@ -456,6 +456,7 @@ pub fn advance(
 pub fn overdue(
     args: &ClientArgs,
     committee: Option<String>,
+    sort: Option<String>,
     csv: bool,
 ) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
@@ -465,6 +466,9 @@ pub fn overdue(
                 let mut query = Vec::new();
                 if let Some(committee) = committee {
                     query.push(("committee", committee));
+                }
+                if let Some(sort) = sort {
+                    query.push(("sort", sort));
                 }
                 if csv {
                     // The server streams every page of the CSV itself.

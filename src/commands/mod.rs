@@ -46,9 +46,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => client::advance(&client, &code, &action, reason, expect),
         TopCommand::Overdue {
             committee,
+            sort,
             csv,
             client,
-        } => client::overdue(&client, committee, csv),
+        } => client::overdue(&client, committee, sort, csv),
         TopCommand::History {
             code,
             as_of,

@@ -838,6 +838,27 @@ conformance!(bad_input_is_answered_with_problems, |kind| async move {
         .empty(app)
         .await
         .problem(400, "invalid-request");
+    let problem = call(
+        Method::GET,
+        "/api/v1/overdue?sort=alphabetical",
+        Some(&supervisor),
+    )
+    .empty(app)
+    .await
+    .problem(400, "invalid-request");
+    assert_eq!(problem["field"], "sort", "{problem}");
+    // A cursor of one order is refused by another.
+    call(
+        Method::GET,
+        &format!(
+            "/api/v1/overdue?sort=committee&after=1:{}",
+            uuid::Uuid::new_v4()
+        ),
+        Some(&supervisor),
+    )
+    .empty(app)
+    .await
+    .problem(400, "invalid-request");
     call(
         Method::GET,
         "/api/v1/overdue?after=garbage",
@@ -1188,6 +1209,12 @@ conformance!(
             (
                 Method::GET,
                 "/api/v1/overdue?format=csv".to_string(),
+                Send::Nothing,
+                Box::new(supervisor_only),
+            ),
+            (
+                Method::GET,
+                "/api/v1/overdue?sort=recently_overdue".to_string(),
                 Send::Nothing,
                 Box::new(supervisor_only),
             ),

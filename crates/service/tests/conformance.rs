@@ -5,7 +5,7 @@ use crate::support::*;
 use specflow_engine::audit::{AsOf, AuditRecord, verify};
 use specflow_engine::{Command, ProjectState};
 use specflow_service::StoreError;
-use specflow_service::store::{CommandOutcome, ProjectFilter};
+use specflow_service::store::{CommandOutcome, OverdueFilter, OverdueSort, ProjectFilter};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
@@ -913,5 +913,143 @@ conformance!(
                 .len(),
             2
         );
+    }
+);
+
+conformance!(
+    the_overdue_board_reads_in_every_order_page_by_page,
+    |kind| async move {
+        let Some((store, clock, _keep, _url)) = store(kind).await else {
+            return;
+        };
+        store
+            .register_definition("timer-test.toml", crate::nodes::TIMER_TEST)
+            .await
+            .unwrap();
+        // Eleven projects created a day apart (so each falls overdue on its own day), in four
+        // committees, the first two created at the same instant (so the id breaks the tie).
+        let start = specflow_service::Clock::now(clock.as_ref());
+        for number in 0..11_usize {
+            clock.set(start + chrono::Duration::days(number.saturating_sub(1) as i64));
+            let project_id = Uuid::new_v4();
+            let mut command = crate::nodes::create_timer_project(project_id, number);
+            if let Command::CreateProject(new) = &mut command {
+                new.committee = format!("SH-TC-0{}", number % 4);
+            }
+            accepted(
+                &store
+                    .execute(request(project_id, secretariat(), command))
+                    .await
+                    .unwrap(),
+            );
+        }
+        clock.set(start + chrono::Duration::days(60));
+        let everything = store
+            .list_projects(&ProjectFilter::default(), None, 100)
+            .await
+            .unwrap()
+            .items;
+        for project in &everything {
+            store.tick_project(project.project_id).await.unwrap();
+        }
+        let mut summaries = Vec::new();
+        for project in &everything {
+            summaries.push(
+                store
+                    .project_summary(project.project_id)
+                    .await
+                    .unwrap()
+                    .unwrap(),
+            );
+        }
+        assert!(
+            summaries
+                .iter()
+                .all(|summary| summary.overdue_since.is_some())
+        );
+        for sort in OverdueSort::ALL {
+            let mut expected = summaries.clone();
+            expected.sort_by(|a, b| {
+                let key = |summary: &specflow_service::store::ProjectSummary| {
+                    (summary.overdue_since, summary.project_id)
+                };
+                match sort {
+                    OverdueSort::LongestOverdue => key(a).cmp(&key(b)),
+                    OverdueSort::RecentlyOverdue => key(b).cmp(&key(a)),
+                    OverdueSort::Committee => (&a.committee, key(a)).cmp(&(&b.committee, key(b))),
+                }
+            });
+            let expected: Vec<Uuid> = expected.iter().map(|summary| summary.project_id).collect();
+            let filter = OverdueFilter {
+                sort,
+                ..OverdueFilter::default()
+            };
+            let mut read = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = store
+                    .list_overdue_matching(&filter, after.as_deref(), 3)
+                    .await
+                    .unwrap();
+                assert!(page.items.len() <= 3);
+                read.extend(page.items.iter().map(|summary| summary.project_id));
+                match page.next_after {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            assert_eq!(read, expected, "{sort:?}");
+            // With a filter, the filter's placeholders follow the cursor's.
+            let filter = OverdueFilter {
+                committee: Some("SH-TC-01".to_string()),
+                sort,
+                ..OverdueFilter::default()
+            };
+            let first = store.list_overdue_matching(&filter, None, 1).await.unwrap();
+            let rest = store
+                .list_overdue_matching(&filter, first.next_after.as_deref(), 100)
+                .await
+                .unwrap();
+            let read: Vec<Uuid> = first
+                .items
+                .iter()
+                .chain(&rest.items)
+                .map(|summary| summary.project_id)
+                .collect();
+            let in_committee: Vec<Uuid> = expected
+                .iter()
+                .copied()
+                .filter(|id| {
+                    summaries
+                        .iter()
+                        .any(|summary| summary.project_id == *id && summary.committee == "SH-TC-01")
+                })
+                .collect();
+            assert_eq!(read, in_committee, "{sort:?} in one committee");
+        }
+        // A cursor of the time orders is not one of the committee order, and the reverse.
+        let longest = store
+            .list_overdue_matching(&OverdueFilter::default(), None, 1)
+            .await
+            .unwrap();
+        let by_committee = OverdueFilter {
+            sort: OverdueSort::Committee,
+            ..OverdueFilter::default()
+        };
+        let error = store
+            .list_overdue_matching(&by_committee, longest.next_after.as_deref(), 1)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, StoreError::InvalidRequest(_)), "{error}");
+        let committee_cursor = store
+            .list_overdue_matching(&by_committee, None, 1)
+            .await
+            .unwrap()
+            .next_after;
+        let error = store
+            .list_overdue_matching(&OverdueFilter::default(), committee_cursor.as_deref(), 1)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, StoreError::InvalidRequest(_)), "{error}");
     }
 );

@@ -13,8 +13,8 @@ use super::problem::{Problem, require};
 use super::projects::page_limit;
 use crate::auth::{can_read_everything, can_supervise};
 use crate::store::{
-    OutboxFilter, OutboxPage, OutboxStatus, OverdueFilter, ProjectSummary, RetrySelection,
-    StageCount, Store,
+    OutboxFilter, OutboxPage, OutboxStatus, OverdueFilter, OverdueSort, ProjectSummary,
+    RetrySelection, StageCount, Store,
 };
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -43,6 +43,10 @@ pub struct OverdueQuery {
     drafting_unit: Option<String>,
     /// Only escalated ones (or only those not escalated yet).
     escalated: Option<bool>,
+    /// The order: `longest_overdue` (the default), `recently_overdue`, or `committee` (committee
+    /// by committee, longest overdue first in each). A cursor belongs to the order it came from.
+    #[param(pattern = "^(longest_overdue|recently_overdue|committee)$")]
+    sort: Option<String>,
     /// The `next_after` of the previous page.
     after: Option<String>,
     /// How many projects a page holds: 1 to 1000, 50 when absent.
@@ -99,7 +103,8 @@ pub struct OverduePage {
     next_after: Option<String>,
 }
 
-/// `GET /api/v1/overdue`: every overdue project, longest overdue first, keyset-paged; with
+/// `GET /api/v1/overdue`: every overdue project, longest overdue first unless `sort` says
+/// otherwise, keyset-paged; with
 /// `format=csv`, the whole board from `after` on as CSV with a header row, streamed page by page.
 #[utoipa::path(
     get,
@@ -119,11 +124,23 @@ pub async fn overdue(
 ) -> Result<Response, Problem> {
     require(&principal, can_supervise(&principal), "overdue")?;
     let limit = page_limit(query.limit)?;
+    let sort = match query.sort.as_deref() {
+        None => OverdueSort::default(),
+        Some(name) => OverdueSort::from_name(name).ok_or_else(|| {
+            let names = OverdueSort::ALL.map(OverdueSort::name).join(", ");
+            Problem::invalid(
+                "sort",
+                format!("sort 应为 {names} 之一，收到 {name}"),
+                format!("sort must be one of {names}, not {name}"),
+            )
+        })?,
+    };
     let filter = OverdueFilter {
         committee: query.committee,
         stage: query.stage,
         drafting_unit: query.drafting_unit,
         escalated: query.escalated,
+        sort,
     };
     match query.format.as_deref() {
         None | Some("json") => {

@@ -39,7 +39,8 @@ pub use outbox::{
     OutboxFilter, OutboxPage, OutboxStatus, RetrySelection, Webhook,
 };
 pub use read::{
-    HistoryPage, OverdueFilter, ProjectFilter, ProjectListPage, ProjectSummary, ProjectView,
+    HistoryPage, OverdueFilter, OverdueSort, ProjectFilter, ProjectListPage, ProjectSummary,
+    ProjectView,
 };
 pub use schedule::{ClaimedProject, UpcomingDeadline};
 pub use signals::DEADLINE_CHANNEL;

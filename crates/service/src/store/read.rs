@@ -175,6 +175,46 @@ pub struct OverdueFilter {
     pub drafting_unit: Option<String>,
     /// Only escalated ones (or only those not escalated yet).
     pub escalated: Option<bool>,
+    /// The order of the board.
+    pub sort: OverdueSort,
+}
+
+/// The orders the overdue board can be read in, each served by an index from its first row, so
+/// every page costs the same however deep it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OverdueSort {
+    /// Longest overdue first (the bureau's usual reading).
+    #[default]
+    LongestOverdue,
+    /// Most recently overdue first (what slipped lately).
+    RecentlyOverdue,
+    /// Committee by committee (in the order of their names), longest overdue first in each.
+    Committee,
+}
+
+impl OverdueSort {
+    /// Every sort, by its name in the API.
+    pub const ALL: [OverdueSort; 3] = [
+        OverdueSort::LongestOverdue,
+        OverdueSort::RecentlyOverdue,
+        OverdueSort::Committee,
+    ];
+
+    /// The name in the API (`sort=` in the query).
+    pub fn name(self) -> &'static str {
+        match self {
+            OverdueSort::LongestOverdue => "longest_overdue",
+            OverdueSort::RecentlyOverdue => "recently_overdue",
+            OverdueSort::Committee => "committee",
+        }
+    }
+
+    /// The sort of that name, if any.
+    pub fn from_name(name: &str) -> Option<OverdueSort> {
+        OverdueSort::ALL
+            .into_iter()
+            .find(|sort| sort.name() == name)
+    }
 }
 
 /// A page of projects and where the next page starts.
@@ -395,8 +435,9 @@ impl Store {
         self.list_overdue_matching(&filter, after, limit).await
     }
 
-    /// Overdue projects matching `filter`, longest overdue first, `limit` at a time after the
-    /// cursor `after` (as returned in `next_after`: `overdue_since_micros:project_id`).
+    /// Overdue projects matching `filter`, in the filter's order, `limit` at a time after the
+    /// cursor `after` (as returned in `next_after`: `overdue_since_micros:project_id`, followed by
+    /// `:committee` when sorting by committee).
     pub async fn list_overdue_matching(
         &self,
         filter: &OverdueFilter,
@@ -405,18 +446,34 @@ impl Store {
     ) -> Result<ProjectListPage, StoreError> {
         let bad_cursor = |cursor: &str| {
             StoreError::InvalidRequest(format!(
-                "`{cursor}` is not a cursor of the overdue list: pass the `next_after` of the previous page"
+                "`{cursor}` is not a cursor of the overdue list sorted by {}: pass the `next_after` of the previous page",
+                filter.sort.name()
             ))
         };
-        let (after_micros, after_id) = match after {
+        let cursor = match after {
             Some(cursor) => {
-                let (micros, id) = cursor.split_once(':').ok_or_else(|| bad_cursor(cursor))?;
+                let (micros, rest) = cursor.split_once(':').ok_or_else(|| bad_cursor(cursor))?;
                 let micros = micros.parse::<i64>().map_err(|_| bad_cursor(cursor))?;
-                (micros, id.to_string())
+                let (id, committee) = match (filter.sort, rest.split_once(':')) {
+                    (OverdueSort::Committee, Some((id, committee))) => {
+                        (id.to_string(), Some(committee.to_string()))
+                    }
+                    (OverdueSort::Committee, None) => return Err(bad_cursor(cursor)),
+                    (_, Some(_)) => return Err(bad_cursor(cursor)),
+                    (_, None) => (rest.to_string(), None),
+                };
+                Some((micros, id, committee))
             }
-            None => (i64::MIN, String::new()),
+            None => None,
         };
         let limit = i64::from(limit.clamp(1, 1000));
+        // The cursor takes the first placeholders ($1 the instant, $2 the id, $3 the committee
+        // when sorting by committee); the filters follow.
+        let cursor_placeholders = match (&cursor, filter.sort) {
+            (None, _) => 0,
+            (Some(_), OverdueSort::Committee) => 3,
+            (Some(_), _) => 2,
+        };
         let mut conditions = String::new();
         let mut values: Vec<String> = Vec::new();
         for (column, value) in [
@@ -426,7 +483,10 @@ impl Store {
         ] {
             if let Some(value) = value {
                 values.push(value.clone());
-                conditions.push_str(&format!(" AND {column} = ${}", values.len() + 2));
+                conditions.push_str(&format!(
+                    " AND {column} = ${}",
+                    values.len() + cursor_placeholders
+                ));
             }
         }
         match filter.escalated {
@@ -435,14 +495,36 @@ impl Store {
             None => {}
         }
         // The cursor is compared as a row value: both databases then start an index range scan
-        // at it (projects_overdue, or projects_overdue_by_committee with a committee) and stop
-        // after the page. Spelt as `a > $1 OR (a = $1 AND b > $2)`, PostgreSQL read a whole
-        // committee's overdue projects and sorted them, and read every page from the start.
+        // at it (projects_overdue, backwards for the most recent first, or
+        // projects_overdue_by_committee) and stop after the page. Spelt as
+        // `a > $1 OR (a = $1 AND b > $2)`, PostgreSQL read a whole committee's overdue projects and
+        // sorted them, and read every page from the start.
+        let (start, order) = match filter.sort {
+            OverdueSort::LongestOverdue => (
+                " AND (overdue_since, project_id) > ($1, $2)",
+                "overdue_since, project_id",
+            ),
+            OverdueSort::RecentlyOverdue => (
+                " AND (overdue_since, project_id) < ($1, $2)",
+                "overdue_since DESC, project_id DESC",
+            ),
+            OverdueSort::Committee => (
+                " AND (committee, overdue_since, project_id) > ($3, $1, $2)",
+                "committee, overdue_since, project_id",
+            ),
+        };
+        let start = if cursor.is_some() { start } else { "" };
         let sql = format!(
-            "{PROJECT_COLUMNS} WHERE overdue_since IS NOT NULL AND (overdue_since, project_id) > ($1, $2){conditions} ORDER BY overdue_since, project_id LIMIT {}",
+            "{PROJECT_COLUMNS} WHERE overdue_since IS NOT NULL{start}{conditions} ORDER BY {order} LIMIT {}",
             limit + 1
         );
-        let mut query = sqlx::query(&sql).bind(after_micros).bind(after_id);
+        let mut query = sqlx::query(&sql);
+        if let Some((after_micros, after_id, after_committee)) = cursor {
+            query = query.bind(after_micros).bind(after_id);
+            if let Some(after_committee) = after_committee {
+                query = query.bind(after_committee);
+            }
+        }
         for value in values {
             query = query.bind(value);
         }
@@ -455,8 +537,12 @@ impl Store {
             .map(|row| self.summary_from_row(row))
             .collect::<Result<Vec<_>, _>>()?;
         let next_after = last_of_full_page(&mut items, limit).and_then(|item| {
-            item.overdue_since
-                .map(|since| format!("{}:{}", micros(since), item.project_id))
+            item.overdue_since.map(|since| match filter.sort {
+                OverdueSort::Committee => {
+                    format!("{}:{}:{}", micros(since), item.project_id, item.committee)
+                }
+                _ => format!("{}:{}", micros(since), item.project_id),
+            })
         });
         Ok(ProjectListPage { items, next_after })
     }

@@ -1,0 +1,605 @@
+//! The HTTP API under load: the real `specflow serve` binary on loopback, driven by 32 clients.
+//!
+//! `cargo bench --bench api_load -- --backend sqlite|postgres [--part fire,read,board]
+//! [--clients 32] [--seconds 10] [--projects 12000] [--database URL]`
+//!
+//! Targets (issue 6), on PostgreSQL with 32 concurrent clients: firing actions at least 3,000 per
+//! second with p99 under 50 ms (also run on SQLite, reported); reading a project p99 under 5 ms;
+//! the overdue board's first page with 1,000,000 projects p99 under 20 ms; the server's resident
+//! size under 150 MB throughout.
+//!
+//! 1. A fresh database (a temporary SQLite file, or a PostgreSQL database created through
+//!    `SPECFLOW_BENCH_POSTGRES_URL` or `SPECFLOW_TEST_POSTGRES_URL` and dropped at the end) gets
+//!    the workflows of `workflows/` and `--projects` projects of the metrology definition, spread
+//!    over four committees, written through the store's real write path. Each is brought to the
+//!    point where two actions can fire in turn: a proposal attached and the committee's vote
+//!    recorded (so `propose` may fire), the application and the task statement attached (so the
+//!    bureau's `approve_project` may then fire). A secretariat token per committee and a
+//!    supervisor token are created.
+//! 2. `specflow serve` (this package's binary, release build) starts on a free loopback port on
+//!    that database, with its scheduler; the bench waits for `/readyz`.
+//! 3. `fire`: each client takes its share of the projects and fires `propose` (as its committee's
+//!    secretariat) then `approve_project` (as the bureau) on each, through
+//!    `POST /api/v1/projects/{id}/actions/{action}`, one request at a time, until its projects run
+//!    out or `--seconds` pass. Every answer must be 200; latencies are taken at the client, from
+//!    sending the request to reading the whole answer.
+//! 4. `read`: each client reads random projects (`GET /api/v1/projects/{id}`: the state, the
+//!    deadlines and the available actions with their unmet guards) for `--seconds`.
+//! 5. `board`: needs `--database URL` naming a database already loaded by the scale bench
+//!    (`cargo bench -p specflow-service --bench scale -- --backend … --keep`, a million projects of
+//!    which a tenth are overdue); a supervisor token is added to it, and the clients read the
+//!    overdue board's first page (`GET /api/v1/overdue?limit=50`) for `--seconds`.
+//! 6. Throughout, the server's resident size is sampled every 50 ms from `/proc/PID/status`; its
+//!    peak (`VmHWM`) is read before it is stopped with SIGTERM.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use sha2::{Digest, Sha256};
+use specflow_engine::command::{Artifact, MeetingRecord, NewProject, Vote, VoteChoice};
+use specflow_engine::definition::MeetingForm;
+use specflow_engine::{Actor, Command, LocalizedText};
+use specflow_service::auth::Role;
+use specflow_service::store::{CommandOutcome, CommandRequest, ProjectFilter};
+use specflow_service::{Store, StoreOptions};
+use std::process::{Child, Command as Process, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const COMMITTEES: [&str; 4] = ["SH-TC-01", "SH-TC-02", "SH-TC-03", "SH-TC-04"];
+
+fn argument(name: &str) -> Option<String> {
+    let arguments: Vec<String> = std::env::args().collect();
+    arguments
+        .iter()
+        .position(|argument| argument == name)
+        .and_then(|index| arguments.get(index + 1).cloned())
+}
+
+fn number_argument(name: &str, default: usize) -> usize {
+    argument(name).map_or(default, |value| value.parse().unwrap())
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("SPECFLOW_BENCH_POSTGRES_URL")
+        .or_else(|_| std::env::var("SPECFLOW_TEST_POSTGRES_URL"))
+        .expect(
+            "set SPECFLOW_BENCH_POSTGRES_URL or SPECFLOW_TEST_POSTGRES_URL for --backend postgres",
+        )
+}
+
+/// A database made for this run, removed at the end.
+enum Database {
+    Sqlite(tempfile::TempDir, String),
+    Postgres {
+        admin: String,
+        name: String,
+        url: String,
+    },
+    Given(String),
+}
+
+impl Database {
+    async fn create(backend: &str) -> Database {
+        if let Some(url) = argument("--database") {
+            return Database::Given(url);
+        }
+        match backend {
+            "sqlite" => {
+                let folder = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", folder.path().join("load.db").display());
+                Database::Sqlite(folder, url)
+            }
+            "postgres" => {
+                use sqlx::{Connection, Executor};
+                let admin = postgres_admin_url();
+                let name = format!("specflow_bench_load_{}", Uuid::new_v4().simple());
+                let mut connection = sqlx::PgConnection::connect(&admin).await.unwrap();
+                connection
+                    .execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .unwrap();
+                let (base, _) = admin.rsplit_once('/').unwrap();
+                let url = format!("{base}/{name}");
+                Database::Postgres { admin, name, url }
+            }
+            other => panic!("--backend must be sqlite or postgres, not {other}"),
+        }
+    }
+
+    fn url(&self) -> &str {
+        match self {
+            Database::Sqlite(_, url) | Database::Postgres { url, .. } | Database::Given(url) => url,
+        }
+    }
+
+    async fn drop_database(self) {
+        if let Database::Postgres { admin, name, .. } = self {
+            use sqlx::{Connection, Executor};
+            let mut connection = sqlx::PgConnection::connect(&admin).await.unwrap();
+            connection
+                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await
+                .unwrap();
+        }
+    }
+}
+
+fn secretariat(committee: &str) -> Actor {
+    Actor::new(format!("bench-secretariat-{committee}"), "secretariat")
+}
+
+fn attach(kind: &str, content: &str) -> Command {
+    Command::AttachArtifact(Artifact {
+        kind: kind.to_string(),
+        file_name: format!("{kind}.pdf"),
+        size_bytes: content.len() as u64,
+        sha256: hex::encode(Sha256::digest(content.as_bytes())),
+    })
+}
+
+fn proposal_vote() -> Command {
+    let members: Vec<String> = (1..=9).map(|member| format!("member-{member}")).collect();
+    Command::RecordMeeting(MeetingRecord {
+        meeting_id: "M1".to_string(),
+        motion: "proposal_evaluation".to_string(),
+        form: MeetingForm::Meeting,
+        held_on: chrono::Utc::now().date_naive(),
+        roll: members.clone(),
+        present: members.clone(),
+        non_voting_present: Vec::new(),
+        votes: members
+            .into_iter()
+            .map(|member| Vote {
+                member,
+                choice: VoteChoice::InFavour,
+            })
+            .collect(),
+        minutes_sha256: None,
+    })
+}
+
+/// A project of `committee` brought to where `propose`, then `approve_project`, may fire.
+async fn seed_project(store: &Store, number: usize, committee: &str) -> Uuid {
+    let project_id = Uuid::new_v4();
+    let create = Command::CreateProject(NewProject {
+        project_id,
+        code: format!("JJF(沪)-LOAD-{number:06}"),
+        title: LocalizedText::new(
+            format!("负载测试规范{number}"),
+            format!("load test specification {number}"),
+        ),
+        specification_kind: "calibration_specification".to_string(),
+        committee: committee.to_string(),
+        drafting_unit: "上海市计量测试技术研究院".to_string(),
+        definition_id: "metrology-spec".to_string(),
+        definition_version: 1,
+    });
+    for command in [
+        create,
+        attach("project_proposal", &format!("proposal {number}")),
+        proposal_vote(),
+        attach("project_application", &format!("application {number}")),
+        attach("task_statement", &format!("task statement {number}")),
+    ] {
+        let outcome = store
+            .execute(CommandRequest {
+                project_id,
+                command_id: Uuid::new_v4(),
+                expected_sequence: None,
+                actor: secretariat(committee),
+                command,
+            })
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, CommandOutcome::Accepted { .. }),
+            "seeding project {number}: {outcome:?}"
+        );
+    }
+    project_id
+}
+
+/// The peak and current resident sizes of a process, in KiB, from `/proc/PID/status`.
+fn resident_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kib| kib.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(database_url: &str) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Process::new(env!("CARGO_BIN_EXE_specflow"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--database", database_url, "--workflows", "workflows"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            if let Ok(answer) = client.get(format!("{base}/readyz")).send().await
+                && answer.status().is_success()
+            {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the server did not become ready"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Server { child, base }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stop(mut self) {
+        // SIGTERM, as an operator would, so it finishes in-flight work.
+        let _ = Process::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Samples the server's resident size until told to stop; returns the largest current size seen.
+fn watch_memory(pid: u32, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let mut largest = 0;
+        while !stop.load(Ordering::Relaxed) {
+            largest = largest.max(resident_kib(pid).1);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        largest
+    })
+}
+
+/// Latencies in microseconds and the failures of one measured part.
+#[derive(Default)]
+struct Tally {
+    latencies_micros: Vec<u64>,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn merge(&mut self, other: Tally) {
+        self.latencies_micros.extend(other.latencies_micros);
+        self.failures.extend(other.failures);
+    }
+
+    fn report(mut self, label: &str, elapsed: Duration, target: &str) {
+        self.latencies_micros.sort_unstable();
+        let count = self.latencies_micros.len();
+        let quantile = |q: f64| {
+            let index = ((count as f64 * q).ceil() as usize).clamp(1, count.max(1)) - 1;
+            self.latencies_micros.get(index).copied().unwrap_or(0) as f64 / 1000.0
+        };
+        println!(
+            "{label}: {count} requests in {:.2} s = {:.0} per second; latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({target})",
+            elapsed.as_secs_f64(),
+            count as f64 / elapsed.as_secs_f64(),
+            quantile(0.50),
+            quantile(0.90),
+            quantile(0.99),
+            quantile(1.0),
+        );
+        assert!(
+            self.failures.is_empty(),
+            "{} request(s) failed, first: {}",
+            self.failures.len(),
+            self.failures[0]
+        );
+    }
+}
+
+async fn timed(request: reqwest::RequestBuilder, tally: &mut Tally) -> Option<String> {
+    let sent = Instant::now();
+    match request.send().await {
+        Ok(answer) => {
+            let status = answer.status();
+            let body = answer.text().await.unwrap_or_default();
+            tally
+                .latencies_micros
+                .push(sent.elapsed().as_micros() as u64);
+            if status.is_success() {
+                Some(body)
+            } else {
+                tally.failures.push(format!("{status}: {body}"));
+                None
+            }
+        }
+        Err(error) => {
+            tally.failures.push(error.to_string());
+            None
+        }
+    }
+}
+
+/// Fires `propose` then `approve_project` on each project, `clients` at a time.
+async fn fire(
+    base: &str,
+    projects: &[(Uuid, usize)],
+    secretariat_tokens: &[String],
+    supervisor_token: &str,
+    clients: usize,
+    seconds: u64,
+) -> (Tally, Duration) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let shares: Vec<Vec<(Uuid, usize)>> = (0..clients)
+        .map(|client| {
+            projects
+                .iter()
+                .copied()
+                .skip(client)
+                .step_by(clients)
+                .collect()
+        })
+        .collect();
+    let started = Instant::now();
+    let tasks: Vec<_> = shares
+        .into_iter()
+        .map(|share| {
+            let base = base.to_string();
+            let secretariat_tokens = secretariat_tokens.to_vec();
+            let supervisor_token = supervisor_token.to_string();
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut tally = Tally::default();
+                'projects: for (project_id, committee) in share {
+                    for (action, token) in [
+                        ("propose", &secretariat_tokens[committee]),
+                        ("approve_project", &supervisor_token),
+                    ] {
+                        if Instant::now() >= deadline {
+                            break 'projects;
+                        }
+                        let request = http
+                            .post(format!(
+                                "{base}/api/v1/projects/{project_id}/actions/{action}"
+                            ))
+                            .bearer_auth(token);
+                        timed(request, &mut tally).await;
+                    }
+                }
+                tally
+            })
+        })
+        .collect();
+    let mut tally = Tally::default();
+    for task in tasks {
+        tally.merge(task.await.unwrap());
+    }
+    (tally, started.elapsed())
+}
+
+/// Sends GETs of `path(i)` from `clients` clients for `seconds`.
+async fn read_for(
+    base: &str,
+    token: &str,
+    clients: usize,
+    seconds: u64,
+    paths: Arc<Vec<String>>,
+) -> (Tally, Duration) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let base = base.to_string();
+            let token = token.to_string();
+            let paths = paths.clone();
+            let next = next.clone();
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut tally = Tally::default();
+                while Instant::now() < deadline {
+                    let index = next.fetch_add(7919, Ordering::Relaxed) as usize % paths.len();
+                    let request = http
+                        .get(format!("{base}{}", paths[index]))
+                        .bearer_auth(&token);
+                    timed(request, &mut tally).await;
+                }
+                tally
+            })
+        })
+        .collect();
+    let mut tally = Tally::default();
+    for task in tasks {
+        tally.merge(task.await.unwrap());
+    }
+    (tally, started.elapsed())
+}
+
+async fn token(store: &Store, name: &str, role: Role, committee: Option<&str>) -> String {
+    let name = format!("{name}-{}", Uuid::new_v4().simple());
+    let (created, _) = store
+        .create_token(&name, role, committee, None, None)
+        .await
+        .unwrap();
+    created.bearer().to_string()
+}
+
+#[tokio::main]
+async fn main() {
+    let backend = argument("--backend").unwrap_or_else(|| "sqlite".to_string());
+    let parts = argument("--part").unwrap_or_else(|| "fire,read".to_string());
+    let parts: Vec<&str> = parts.split(',').collect();
+    let clients = number_argument("--clients", 32);
+    let seconds = number_argument("--seconds", 10) as u64;
+    let projects = number_argument("--projects", 12_000);
+    let database = Database::create(&backend).await;
+    let url = database.url().to_string();
+    println!("backend {backend}, {clients} clients, parts {parts:?}");
+
+    let store = Store::open(&url, StoreOptions::default()).await.unwrap();
+    store
+        .register_workflow_folder(std::path::Path::new("workflows"))
+        .await
+        .unwrap();
+    let supervisor_token = token(&store, "bench-bureau", Role::Supervisor, None).await;
+    let mut secretariat_tokens = Vec::new();
+    for committee in COMMITTEES {
+        secretariat_tokens.push(
+            token(
+                &store,
+                &format!("bench-secretariat-{committee}"),
+                Role::Secretariat,
+                Some(committee),
+            )
+            .await,
+        );
+    }
+    let mut seeded: Vec<(Uuid, usize)> = Vec::new();
+    if parts.contains(&"fire") || parts.contains(&"read") {
+        let started = Instant::now();
+        use futures_util::StreamExt;
+        seeded = futures_util::stream::iter(0..projects)
+            .map(|number| {
+                let store = store.clone();
+                async move {
+                    let committee = number % COMMITTEES.len();
+                    (
+                        seed_project(&store, number, COMMITTEES[committee]).await,
+                        committee,
+                    )
+                }
+            })
+            .buffer_unordered(64)
+            .collect()
+            .await;
+        println!(
+            "seeded {} projects (5 commands each) through the store in {:.1} s",
+            seeded.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let overdue_present = store
+        .list_overdue(None, None, 1)
+        .await
+        .map(|page| !page.items.is_empty())
+        .unwrap_or(false);
+    let total_projects = store
+        .list_projects(&ProjectFilter::default(), None, 1)
+        .await
+        .map(|page| page.items.len())
+        .unwrap_or(0);
+    store.close().await;
+
+    let server = Server::start(&url).await;
+    let stop_watch = Arc::new(AtomicBool::new(false));
+    let watcher = watch_memory(server.pid(), stop_watch.clone());
+    println!(
+        "server pid {}, resident {} KiB after start",
+        server.pid(),
+        resident_kib(server.pid()).1
+    );
+
+    if parts.contains(&"fire") {
+        let (tally, elapsed) = fire(
+            &server.base,
+            &seeded,
+            &secretariat_tokens,
+            &supervisor_token,
+            clients,
+            seconds,
+        )
+        .await;
+        tally.report(
+            &format!("fire actions ({backend})"),
+            elapsed,
+            "target on PostgreSQL: at least 3,000 per second, p99 under 50 ms",
+        );
+    }
+    if parts.contains(&"read") {
+        let paths: Vec<String> = seeded
+            .iter()
+            .map(|(project_id, _)| format!("/api/v1/projects/{project_id}"))
+            .collect();
+        let (tally, elapsed) = read_for(
+            &server.base,
+            &supervisor_token,
+            clients,
+            seconds,
+            Arc::new(paths),
+        )
+        .await;
+        tally.report(
+            &format!("read a project ({backend})"),
+            elapsed,
+            "target: p99 under 5 ms",
+        );
+    }
+    if parts.contains(&"board") {
+        assert!(
+            overdue_present && total_projects > 0,
+            "--part board needs --database naming a database loaded by the scale bench"
+        );
+        let paths = vec!["/api/v1/overdue?limit=50".to_string()];
+        let (tally, elapsed) = read_for(
+            &server.base,
+            &supervisor_token,
+            clients,
+            seconds,
+            Arc::new(paths),
+        )
+        .await;
+        tally.report(
+            &format!("overdue board, first page of 50 ({backend})"),
+            elapsed,
+            "target with 1,000,000 projects: p99 under 20 ms",
+        );
+        let paths: Vec<String> = COMMITTEES
+            .iter()
+            .map(|committee| format!("/api/v1/overdue?limit=50&committee={committee}"))
+            .collect();
+        let (tally, elapsed) = read_for(
+            &server.base,
+            &supervisor_token,
+            clients,
+            seconds,
+            Arc::new(paths),
+        )
+        .await;
+        tally.report(
+            &format!("overdue board, one committee's first page of 50 ({backend})"),
+            elapsed,
+            "target with 1,000,000 projects: p99 under 20 ms",
+        );
+    }
+
+    stop_watch.store(true, Ordering::Relaxed);
+    let largest_sampled = watcher.join().unwrap();
+    let (peak, current) = resident_kib(server.pid());
+    println!(
+        "server resident size: peak (VmHWM) {:.1} MiB, largest sampled {:.1} MiB, at the end {:.1} MiB (target: under 150 MB throughout)",
+        peak as f64 / 1024.0,
+        largest_sampled as f64 / 1024.0,
+        current as f64 / 1024.0
+    );
+    server.stop();
+    database.drop_database().await;
+}
