@@ -3,7 +3,8 @@
 //! - `decide_apply`: deciding and applying an action whose guards all hold (4 guards each).
 //! - `available_actions`: the actions of a stage with 4 outgoing actions (and the real 3).
 //! - `load_definition`: loading and validating `workflows/metrology-spec.toml`.
-//! - `replay_100k`: folding the 100,000 events of a long-lived project.
+//! - `replay_100k`: folding the 100,000 events of a long-lived project, borrowed (`replay`) and
+//!   owned (`apply_owned`).
 //! - `audit/verify_1m`: verifying 1,000,000 records (1,000 chains of 1,000), against
 //!   `audit/sha256_baseline`; `audit/verify_100k_one_chain` verifies the long project as one chain.
 //! - `tick_nothing_due`: the scheduler's tick on a project with nothing due.
@@ -239,6 +240,13 @@ fn bench_replay(c: &mut Criterion) {
     let mut group = c.benchmark_group("replay_100k");
     group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements(100_000));
+    // The events as a cached log holds them: borrowed, the state copying what it keeps.
+    group.bench_function("replay", |b| {
+        let events = events_100k();
+        b.iter(|| ProjectState::replay(black_box(events)));
+    });
+    // The events as a parser hands them over: owned, the fold moving what it keeps and freeing
+    // the rest.
     group.bench_function("apply_owned", |b| {
         let events = events_100k();
         b.iter_batched(|| events.to_vec(), replay_owned, BatchSize::PerIteration);

@@ -387,6 +387,248 @@ pub struct ProjectState {
     pub last_event_at: Option<DateTime<Utc>>,
 }
 
+/// A value the fold keeps: moved out of an owned event, or copied from a borrowed one.
+trait Keep<T> {
+    fn keep(self) -> T;
+}
+
+impl<T> Keep<T> for T {
+    fn keep(self) -> T {
+        self
+    }
+}
+
+impl<T: Clone> Keep<T> for &T {
+    fn keep(self) -> T {
+        self.clone()
+    }
+}
+
+/// The fold of one event body into the state, written once for `apply` (a borrowed body, whose
+/// kept parts are copied) and `apply_owned` (an owned one, whose kept parts are moved): every
+/// value the state keeps goes through `Keep::keep`, and everything else is only looked at.
+macro_rules! fold_event {
+    ($state:ident, $body:expr, $at:ident, $actor:ident, $visit:ident) => {
+        match $body {
+            EventBody::ProjectCreated { project, stage } => {
+                $state.project = Some(project.keep());
+                $state.visits.push(StageVisit {
+                    stage: stage.keep(),
+                    entered_at: $at,
+                    left_at: None,
+                    entered_by_action: None,
+                    entered_by: $actor.keep(),
+                });
+            }
+            EventBody::ActionFired { action, to, .. } => {
+                $state.enter_stage(to.keep(), $at, action.keep(), $actor.keep())
+            }
+            EventBody::ProjectCancelled {
+                action, to, reason, ..
+            } => {
+                $state.enter_stage(to.keep(), $at, action.keep(), $actor.keep());
+                $state.cancellation_reason = Some(reason.keep());
+            }
+            EventBody::ArtifactAttached(artifact) => $state.artifacts.push(AttachedArtifact {
+                artifact: artifact.keep(),
+                attached_at: $at,
+                attached_by: $actor.keep(),
+                visit: $visit,
+            }),
+            EventBody::OrganisationsConsultedRecorded { organisations } => {
+                let organisations: Vec<String> = organisations.keep();
+                $state.organisations_consulted.extend(organisations);
+            }
+            EventBody::CommentRecorded(Comment {
+                comment_id,
+                organisation,
+                clause,
+                text: _,
+            }) => {
+                // The text is not kept: it stays in the event (see `CommentEntry`).
+                $state.record_comment(comment_id.keep(), &organisation, clause.keep(), $at)
+            }
+            EventBody::CommentDisposed {
+                comment_id,
+                disposition,
+                ..
+            } => {
+                if let Some(entry) = $state
+                    .comment_index
+                    .find(&$state.comments, &comment_id)
+                    .and_then(|position| $state.comments.get_mut(position))
+                {
+                    entry.disposition = Some(RecordedDisposition {
+                        disposition: disposition.keep(),
+                        recorded_at: $at,
+                    });
+                }
+            }
+            EventBody::MeetingScheduled(schedule) => {
+                $state.scheduled_meetings.push(ScheduledMeeting {
+                    schedule: schedule.keep(),
+                    visit: $visit,
+                })
+            }
+            EventBody::MeetingRecorded(record) => $state.meetings.push(HeldMeeting {
+                record: record.keep(),
+                recorded_by: $actor.keep(),
+                visit: $visit,
+            }),
+            EventBody::SignedOff { subject } => $state.sign_offs.push(SignOffEntry {
+                subject: subject.keep(),
+                signed_by: $actor.keep(),
+                signed_at: $at,
+                visit: $visit,
+            }),
+            EventBody::FieldRecorded { field, value } => {
+                $state.fields.insert(
+                    field.keep(),
+                    FieldEntry {
+                        value: value.keep(),
+                        recorded_at: $at,
+                        recorded_by: $actor.keep(),
+                    },
+                );
+            }
+            EventBody::PublicationRecorded(publication) => {
+                $state.publication = Some(publication.keep());
+            }
+            EventBody::WaiverRecorded(waiver) => $state.waivers.push(WaiverEntry {
+                waiver: waiver.keep(),
+                recorded_by: $actor.keep(),
+                recorded_at: $at,
+                visit: $visit,
+            }),
+            EventBody::PlanFixed { due_dates } => {
+                $state.plan = due_dates.keep();
+            }
+            EventBody::DeadlineSet {
+                deadline,
+                started_on,
+                times,
+                planned_due_on,
+                problem,
+            } => {
+                let times: Option<DeadlineTimes> = times.keep();
+                $state.deadlines.push(DeadlineEntry {
+                    deadline: deadline.keep(),
+                    started_on: started_on.keep(),
+                    original_due_on: times.as_ref().map(|times| times.due_on),
+                    planned_due_on: planned_due_on.keep(),
+                    times,
+                    problem: problem.keep(),
+                    warned: false,
+                    missed: false,
+                    escalated: false,
+                    extensions_granted: 0,
+                    closed: None,
+                    days_late: None,
+                })
+            }
+            EventBody::DeadlineClosed {
+                deadline,
+                outcome,
+                days_late,
+            } => {
+                if let Some(entry) = $state.open_deadline_mut(&deadline) {
+                    entry.closed = Some((outcome.keep(), $at));
+                    entry.days_late = days_late.keep();
+                }
+            }
+            EventBody::DeadlineWarningGiven { deadline, .. } => {
+                if let Some(entry) = $state.open_deadline_mut(&deadline) {
+                    entry.warned = true;
+                }
+            }
+            EventBody::DeadlineMissed { deadline, .. } => {
+                if let Some(entry) = $state.open_deadline_mut(&deadline) {
+                    entry.missed = true;
+                }
+            }
+            EventBody::ProjectEscalated { deadline, .. } => {
+                if let Some(entry) = $state.open_deadline_mut(&deadline) {
+                    entry.escalated = true;
+                }
+            }
+            EventBody::ProjectFrozen {
+                deadline,
+                fell_due_at,
+            } => {
+                $state.frozen = Some(FreezeEntry {
+                    deadline: deadline.keep(),
+                    since: fell_due_at.keep(),
+                });
+            }
+            EventBody::FreezeLifted { .. } => $state.frozen = None,
+            EventBody::ExtensionRequested {
+                request_id,
+                deadline,
+                current_due_on,
+                requested_due_on,
+                reason,
+            } => $state.extension_requests.push(ExtensionRequestEntry {
+                request_id: request_id.keep(),
+                deadline: deadline.keep(),
+                current_due_on: current_due_on.keep(),
+                requested_due_on: requested_due_on.keep(),
+                reason: reason.keep(),
+                requested_by: $actor.keep(),
+                requested_at: $at,
+                decision: None,
+            }),
+            EventBody::ExtensionGranted {
+                request_id,
+                deadline,
+                times,
+                reason,
+            } => {
+                $state.decide_request(&request_id, true, $actor.keep(), $at, reason.keep());
+                if let Some(entry) = $state.open_deadline_mut(&deadline) {
+                    entry.times = Some(times.keep());
+                    entry.warned = false;
+                    entry.missed = false;
+                    entry.escalated = false;
+                    entry.extensions_granted += 1;
+                }
+            }
+            EventBody::ExtensionRefused {
+                request_id, reason, ..
+            } => $state.decide_request(&request_id, false, $actor.keep(), $at, reason.keep()),
+            EventBody::ReexaminationScheduled {
+                stage,
+                counted_from,
+                times,
+            } => {
+                $state.reexamination = Some(ReexaminationEntry {
+                    stage: stage.keep(),
+                    counted_from: counted_from.keep(),
+                    times: times.keep(),
+                    warned: false,
+                    fell_due: false,
+                    settled: false,
+                });
+            }
+            EventBody::ReexaminationWarningGiven { .. } => {
+                if let Some(reexamination) = &mut $state.reexamination {
+                    reexamination.warned = true;
+                }
+            }
+            EventBody::ReexaminationFellDue { .. } => {
+                if let Some(reexamination) = &mut $state.reexamination {
+                    reexamination.fell_due = true;
+                }
+                $state.reexaminations_due += 1;
+            }
+            EventBody::DefinitionMigrated { to_version, .. } => {
+                if let Some(project) = &mut $state.project {
+                    project.definition_version = to_version.keep();
+                }
+            }
+        }
+    };
+}
+
 impl ProjectState {
     /// The state before any event: no project.
     pub fn new() -> ProjectState {
@@ -512,14 +754,13 @@ impl ProjectState {
         });
     }
 
-    fn record_comment(&mut self, comment: Comment, at: DateTime<Utc>) {
-        // The text is dropped: it stays in the event (see `CommentEntry`).
-        let Comment {
-            comment_id,
-            organisation,
-            clause,
-            text: _,
-        } = comment;
+    fn record_comment(
+        &mut self,
+        comment_id: String,
+        organisation: &str,
+        clause: Option<String>,
+        at: DateTime<Utc>,
+    ) {
         let organisation = self.share_organisation(organisation);
         // The first comment with an id keeps it; `decide` never records an id twice and
         // `check_applicable` refuses a log that does.
@@ -536,8 +777,8 @@ impl ProjectState {
     }
 
     /// The organisation's text as already shared by earlier comments, or shared from now on.
-    fn share_organisation(&mut self, organisation: String) -> Arc<str> {
-        if let Some(shared) = self.comment_organisations.get(organisation.as_str()) {
+    fn share_organisation(&mut self, organisation: &str) -> Arc<str> {
+        if let Some(shared) = self.comment_organisations.get(organisation) {
             return Arc::clone(shared);
         }
         let shared: Arc<str> = Arc::from(organisation);
@@ -651,215 +892,25 @@ impl ProjectState {
     }
 
     /// Records an event. It checks nothing and cannot fail: the rules were applied by `decide`.
+    /// It copies only what the state keeps, so a replay of events held elsewhere (a cached log,
+    /// the writer's freshly sealed records) neither copies nor frees the rest.
     pub fn apply(&mut self, event: &Event) {
-        self.apply_owned(event.clone());
+        let at = event.occurred_at;
+        let actor = &event.actor;
+        let visit = self.current_visit();
+        fold_event!(self, &event.body, at, actor, visit);
+        self.events_applied += 1;
+        self.last_event_at = Some(at);
     }
 
-    /// Records an event it may take apart, so that a replay of stored records copies nothing.
+    /// Records an event it may take apart, so that a replay of parsed records copies nothing.
+    /// The same fold as `apply` (one macro writes both): moving what the state keeps instead of
+    /// copying it.
     pub fn apply_owned(&mut self, event: Event) {
         let at = event.occurred_at;
         let actor = event.actor;
         let visit = self.current_visit();
-        match event.body {
-            EventBody::ProjectCreated { project, stage } => {
-                self.project = Some(project);
-                self.visits.push(StageVisit {
-                    stage,
-                    entered_at: at,
-                    left_at: None,
-                    entered_by_action: None,
-                    entered_by: actor,
-                });
-            }
-            EventBody::ActionFired { action, to, .. } => self.enter_stage(to, at, action, actor),
-            EventBody::ProjectCancelled {
-                action, to, reason, ..
-            } => {
-                self.enter_stage(to, at, action, actor);
-                self.cancellation_reason = Some(reason);
-            }
-            EventBody::ArtifactAttached(artifact) => self.artifacts.push(AttachedArtifact {
-                artifact,
-                attached_at: at,
-                attached_by: actor,
-                visit,
-            }),
-            EventBody::OrganisationsConsultedRecorded { organisations } => {
-                self.organisations_consulted.extend(organisations);
-            }
-            EventBody::CommentRecorded(comment) => self.record_comment(comment, at),
-            EventBody::CommentDisposed {
-                comment_id,
-                disposition,
-                ..
-            } => {
-                if let Some(entry) = self
-                    .comment_index
-                    .find(&self.comments, &comment_id)
-                    .and_then(|position| self.comments.get_mut(position))
-                {
-                    entry.disposition = Some(RecordedDisposition {
-                        disposition,
-                        recorded_at: at,
-                    });
-                }
-            }
-            EventBody::MeetingScheduled(schedule) => self
-                .scheduled_meetings
-                .push(ScheduledMeeting { schedule, visit }),
-            EventBody::MeetingRecorded(record) => self.meetings.push(HeldMeeting {
-                record,
-                recorded_by: actor,
-                visit,
-            }),
-            EventBody::SignedOff { subject } => self.sign_offs.push(SignOffEntry {
-                subject,
-                signed_by: actor,
-                signed_at: at,
-                visit,
-            }),
-            EventBody::FieldRecorded { field, value } => {
-                self.fields.insert(
-                    field,
-                    FieldEntry {
-                        value,
-                        recorded_at: at,
-                        recorded_by: actor,
-                    },
-                );
-            }
-            EventBody::PublicationRecorded(publication) => {
-                self.publication = Some(publication);
-            }
-            EventBody::WaiverRecorded(waiver) => self.waivers.push(WaiverEntry {
-                waiver,
-                recorded_by: actor,
-                recorded_at: at,
-                visit,
-            }),
-            EventBody::PlanFixed { due_dates } => {
-                self.plan = due_dates;
-            }
-            EventBody::DeadlineSet {
-                deadline,
-                started_on,
-                times,
-                planned_due_on,
-                problem,
-            } => self.deadlines.push(DeadlineEntry {
-                deadline,
-                started_on,
-                original_due_on: times.map(|times| times.due_on),
-                planned_due_on,
-                times,
-                problem,
-                warned: false,
-                missed: false,
-                escalated: false,
-                extensions_granted: 0,
-                closed: None,
-                days_late: None,
-            }),
-            EventBody::DeadlineClosed {
-                deadline,
-                outcome,
-                days_late,
-            } => {
-                if let Some(entry) = self.open_deadline_mut(&deadline) {
-                    entry.closed = Some((outcome, at));
-                    entry.days_late = days_late;
-                }
-            }
-            EventBody::DeadlineWarningGiven { deadline, .. } => {
-                if let Some(entry) = self.open_deadline_mut(&deadline) {
-                    entry.warned = true;
-                }
-            }
-            EventBody::DeadlineMissed { deadline, .. } => {
-                if let Some(entry) = self.open_deadline_mut(&deadline) {
-                    entry.missed = true;
-                }
-            }
-            EventBody::ProjectEscalated { deadline, .. } => {
-                if let Some(entry) = self.open_deadline_mut(&deadline) {
-                    entry.escalated = true;
-                }
-            }
-            EventBody::ProjectFrozen {
-                deadline,
-                fell_due_at,
-            } => {
-                self.frozen = Some(FreezeEntry {
-                    deadline,
-                    since: fell_due_at,
-                });
-            }
-            EventBody::FreezeLifted { .. } => self.frozen = None,
-            EventBody::ExtensionRequested {
-                request_id,
-                deadline,
-                current_due_on,
-                requested_due_on,
-                reason,
-            } => self.extension_requests.push(ExtensionRequestEntry {
-                request_id,
-                deadline,
-                current_due_on,
-                requested_due_on,
-                reason,
-                requested_by: actor,
-                requested_at: at,
-                decision: None,
-            }),
-            EventBody::ExtensionGranted {
-                request_id,
-                deadline,
-                times,
-                reason,
-            } => {
-                self.decide_request(&request_id, true, actor, at, reason);
-                if let Some(entry) = self.open_deadline_mut(&deadline) {
-                    entry.times = Some(times);
-                    entry.warned = false;
-                    entry.missed = false;
-                    entry.escalated = false;
-                    entry.extensions_granted += 1;
-                }
-            }
-            EventBody::ExtensionRefused {
-                request_id, reason, ..
-            } => self.decide_request(&request_id, false, actor, at, reason),
-            EventBody::ReexaminationScheduled {
-                stage,
-                counted_from,
-                times,
-            } => {
-                self.reexamination = Some(ReexaminationEntry {
-                    stage,
-                    counted_from,
-                    times,
-                    warned: false,
-                    fell_due: false,
-                    settled: false,
-                });
-            }
-            EventBody::ReexaminationWarningGiven { .. } => {
-                if let Some(reexamination) = &mut self.reexamination {
-                    reexamination.warned = true;
-                }
-            }
-            EventBody::ReexaminationFellDue { .. } => {
-                if let Some(reexamination) = &mut self.reexamination {
-                    reexamination.fell_due = true;
-                }
-                self.reexaminations_due += 1;
-            }
-            EventBody::DefinitionMigrated { to_version, .. } => {
-                if let Some(project) = &mut self.project {
-                    project.definition_version = to_version;
-                }
-            }
-        }
+        fold_event!(self, event.body, at, actor, visit);
         self.events_applied += 1;
         self.last_event_at = Some(at);
     }

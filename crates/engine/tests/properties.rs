@@ -725,6 +725,14 @@ fn check_log(
     if &replayed != live {
         return Err("replaying the log does not give the live state".to_string());
     }
+    // `apply_owned` is the same fold over owned events (a parser's), written by the same macro.
+    let mut replayed_owned = ProjectState::new();
+    for event in log.iter().cloned() {
+        replayed_owned.apply_owned(event);
+    }
+    if &replayed_owned != live {
+        return Err("replaying the log's events owned does not give the live state".to_string());
+    }
     if let Some(index) = log
         .windows(2)
         .position(|pair| pair[1].occurred_at < pair[0].occurred_at)
