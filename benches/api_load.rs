@@ -71,7 +71,11 @@ fn postgres_admin_url() -> String {
 
 /// A database made for this run, removed at the end.
 enum Database {
-    Sqlite(tempfile::TempDir, String),
+    /// The folder is kept until the end, when dropping it deletes the database.
+    Sqlite {
+        _folder: tempfile::TempDir,
+        url: String,
+    },
     Postgres {
         admin: String,
         name: String,
@@ -89,7 +93,10 @@ impl Database {
             "sqlite" => {
                 let folder = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}", folder.path().join("load.db").display());
-                Database::Sqlite(folder, url)
+                Database::Sqlite {
+                    _folder: folder,
+                    url,
+                }
             }
             "postgres" => {
                 use sqlx::{Connection, Executor};
@@ -110,7 +117,9 @@ impl Database {
 
     fn url(&self) -> &str {
         match self {
-            Database::Sqlite(_, url) | Database::Postgres { url, .. } | Database::Given(url) => url,
+            Database::Sqlite { url, .. }
+            | Database::Postgres { url, .. }
+            | Database::Given(url) => url,
         }
     }
 
@@ -165,7 +174,7 @@ async fn seed_project(store: &Store, number: usize, committee: &str) -> Uuid {
     let project_id = Uuid::new_v4();
     let create = Command::CreateProject(NewProject {
         project_id,
-        code: format!("JJF(沪)-LOAD-{number:06}"),
+        code: format!("JJF(沪)-2030-{number:06}"),
         title: LocalizedText::new(
             format!("负载测试规范{number}"),
             format!("load test specification {number}"),

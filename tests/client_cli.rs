@@ -34,9 +34,15 @@ impl Drop for Server {
 }
 
 fn serve(database: &str) -> Server {
+    serve_with(database, &[])
+}
+
+/// `specflow serve` on a free port with extra environment variables.
+fn serve_with(database: &str, environment: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_specflow"))
         .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .envs(environment.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -104,20 +110,29 @@ impl Server {
     }
 
     fn upload(&self, token: &str, kind: &str, file_name: &str) {
+        self.upload_to(CODE, token, kind, file_name);
+    }
+
+    fn upload_to(&self, code: &str, token: &str, kind: &str, file_name: &str) {
         let path = format!(
-            "/api/v1/projects/{}/artifacts?kind={kind}&file_name={file_name}",
-            escape(CODE)
+            "/api/v1/projects/{}/artifacts?kind={kind}&file_name={}",
+            escape(code),
+            escape(file_name)
         );
         self.post(
             token,
             &path,
             "application/octet-stream",
-            format!("{kind} of {CODE}").as_bytes(),
+            format!("{kind} of {code}").as_bytes(),
         );
     }
 
     fn command(&self, token: &str, command: &serde_json::Value) {
-        let path = format!("/api/v1/projects/{}/commands", escape(CODE));
+        self.command_to(CODE, token, command);
+    }
+
+    fn command_to(&self, code: &str, token: &str, command: &serde_json::Value) {
+        let path = format!("/api/v1/projects/{}/commands", escape(code));
         self.post(
             token,
             &path,
@@ -449,4 +464,192 @@ fn the_demo_fills_a_database_and_prints_a_token_per_role() {
         .unwrap();
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert!(!text(&again.stdout).contains("sft_"));
+}
+
+/// Where Debian's `faketime` package puts the library that gives a process a clock of its own.
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// Whether the server's clock can be set: libfaketime is present. Without it the test says it was
+/// skipped, unless `SPECFLOW_REQUIRE_FAKETIME` is set (as `.ci/run` does), when it fails.
+fn faketime_available(test: &str) -> bool {
+    if std::path::Path::new(LIBFAKETIME).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("SPECFLOW_REQUIRE_FAKETIME").is_none(),
+        "{LIBFAKETIME} is missing: install Debian's faketime package (.ci/run does)"
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {test} (it needs {LIBFAKETIME}: apt-get install faketime)"
+    );
+    false
+}
+
+/// The example lifecycle (`workflows/scenarios/to-in-force.toml`), from the creation of the
+/// project to its entry into force, carried out against the real server by the command-line
+/// client and the API, as each person in it would, on the scenario's dates: the server runs under
+/// libfaketime, its clock set to each step's instant before the step (the client's clock is the
+/// machine's own), so the consultation lasts its 30 days and the review is announced 30 days
+/// ahead without the test waiting for them.
+fn the_example_lifecycle_runs_through_the_client(database: &str) {
+    let clock = tempfile::NamedTempFile::new().unwrap();
+    let clock_path = clock.path().to_str().unwrap().to_string();
+    let scenario = parse_scenario("to-in-force.toml", TO_IN_FORCE).unwrap();
+    let set_clock = |at: chrono::DateTime<chrono::Utc>| {
+        std::fs::write(&clock_path, at.format("@%Y-%m-%d %H:%M:%S\n").to_string()).unwrap();
+    };
+    set_clock(scenario.steps[0].at);
+    let server = serve_with(
+        database,
+        &[
+            ("LD_PRELOAD", LIBFAKETIME),
+            ("FAKETIME_TIMESTAMP_FILE", &clock_path),
+            ("FAKETIME_NO_CACHE", "1"),
+            // Only the calendar clock moves; timers and timeouts keep the machine's.
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+            ("TZ", "UTC"),
+        ],
+    );
+    let EngineCommand::CreateProject(project) = &scenario.steps[0].command else {
+        panic!("the scenario starts by creating its project");
+    };
+    let code = project.code.clone();
+    let committee = project.committee.clone();
+    let mut tokens = std::collections::HashMap::new();
+    for (name, role) in [
+        ("sec-wang", "secretariat"),
+        ("chair-sun", "chair"),
+        ("bureau-li", "supervisor"),
+    ] {
+        let mut arguments = vec!["--name", name, "--role", role];
+        if role != "supervisor" {
+            arguments.extend(["--committee", committee.as_str()]);
+        }
+        tokens.insert(role.to_string(), server.token(&arguments));
+    }
+    let mut fired = Vec::new();
+    for step in &scenario.steps {
+        set_clock(step.at);
+        if step.actor.role == "drafter" && !tokens.contains_key("drafter") {
+            // A drafting group's token reaches its own project, which now exists.
+            let token = server.token(&[
+                "--name",
+                "drafter-chen",
+                "--role",
+                "drafter",
+                "--project",
+                &code,
+            ]);
+            tokens.insert("drafter".to_string(), token);
+        }
+        let token = &tokens[&step.actor.role];
+        match &step.command {
+            EngineCommand::CreateProject(project) => {
+                let created = server.client(
+                    token,
+                    &[
+                        "project",
+                        "create",
+                        "--code",
+                        &project.code,
+                        "--title-zh",
+                        &project.title.zh,
+                        "--title-en",
+                        &project.title.en,
+                        "--kind",
+                        &project.specification_kind,
+                        "--committee",
+                        &project.committee,
+                        "--drafting-unit",
+                        &project.drafting_unit,
+                    ],
+                );
+                assert!(created.status.success(), "{}", text(&created.stderr));
+            }
+            EngineCommand::FireAction { action, .. } => {
+                let advanced = server.client(token, &["advance", &code, action]);
+                assert!(
+                    advanced.status.success(),
+                    "line {}: {action}: {}{}",
+                    step.line,
+                    text(&advanced.stdout),
+                    text(&advanced.stderr)
+                );
+                fired.push(action.clone());
+            }
+            EngineCommand::AttachArtifact(artifact) => {
+                server.upload_to(&code, token, &artifact.kind, &artifact.file_name);
+            }
+            command => {
+                server.command_to(&code, token, &serde_json::to_value(command).unwrap());
+            }
+        }
+    }
+    assert_eq!(
+        fired,
+        [
+            "propose",
+            "approve_project",
+            "open_consultation",
+            "close_consultation",
+            "submit_for_review",
+            "pass_review",
+            "publish",
+            "enter_into_force"
+        ]
+    );
+    let supervisor = &tokens["supervisor"];
+    let shown = server.client(supervisor, &["project", "show", &code]);
+    let shown = text(&shown.stdout);
+    assert!(shown.contains("(in_force)"), "{shown}");
+    // The history the server kept is the scenario's, step for step, and its chain verifies.
+    let history = server.client(supervisor, &["history", &code, "--json"]);
+    assert!(history.status.success(), "{}", text(&history.stderr));
+    let history = text(&history.stdout);
+    for event_type in [
+        "project_created",
+        "comment_disposed",
+        "meeting_recorded",
+        "publication_recorded",
+    ] {
+        assert!(
+            history.contains(event_type),
+            "{event_type} missing from {history}"
+        );
+    }
+    drop(server);
+    let verified = Command::new(env!("CARGO_BIN_EXE_specflow"))
+        .args([
+            "audit",
+            "verify",
+            "--project",
+            &code,
+            "--database",
+            database,
+        ])
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+}
+
+#[test]
+fn the_example_lifecycle_runs_through_the_client_on_sqlite() {
+    if !faketime_available("the example lifecycle through the client on SQLite") {
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("specflow.db").display());
+    the_example_lifecycle_runs_through_the_client(&database);
+}
+
+#[test]
+fn the_example_lifecycle_runs_through_the_client_on_postgres() {
+    if !faketime_available("the example lifecycle through the client on PostgreSQL") {
+        return;
+    }
+    let Some(database) = PostgresDatabase::create() else {
+        return;
+    };
+    the_example_lifecycle_runs_through_the_client(&database.url);
 }

@@ -1053,3 +1053,37 @@ conformance!(
         assert!(matches!(error, StoreError::InvalidRequest(_)), "{error}");
     }
 );
+
+conformance!(
+    concurrent_reads_on_a_cold_store_do_not_exhaust_its_connections,
+    |kind| async move {
+        let Some((store, _clock, _keep, url)) = store(kind).await else {
+            return;
+        };
+        let project = created_project(&store, 1, "SH-TC-01").await;
+        store.close().await;
+        // A fresh store knows no definition yet: each read loads it. Sixteen reads at once on a
+        // pool of two connections once deadlocked until the pool's timeout (10 s), each read
+        // holding a connection while it waited for a second one to load the definition.
+        let store = specflow_service::Store::open(
+            &url,
+            specflow_service::StoreOptions {
+                max_connections: 2,
+                ..specflow_service::StoreOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        let reads = futures_util::future::join_all((0..16).map(|_| {
+            let store = store.clone();
+            async move { store.project(project).await }
+        }));
+        let views = tokio::time::timeout(std::time::Duration::from_secs(5), reads)
+            .await
+            .expect("sixteen reads on two connections finish in well under 5 s");
+        for view in views {
+            assert_eq!(view.unwrap().unwrap().summary.stage, "preresearch");
+        }
+        store.close().await;
+    }
+);

@@ -358,15 +358,20 @@ impl Store {
         let Some(summary) = self.project_summary(project_id).await? else {
             return Ok(None);
         };
+        // The definition first: loading it may take a connection of the pool, and a request
+        // holding one connection while it waits for another deadlocks the pool once as many
+        // requests as it has connections do so at once (seen under load, before the definition
+        // was cached).
+        let definition = self
+            .definition(&summary.definition_id, summary.definition_version)
+            .await?;
         let mut connection = self
             .pool()
             .acquire()
             .await
             .map_err(|error| self.database_error(&error))?;
         let (state, _, _) = self.load_state(&mut connection, project_id).await?;
-        let definition = self
-            .definition(&summary.definition_id, summary.definition_version)
-            .await?;
+        drop(connection);
         Ok(Some(ProjectView {
             summary,
             state,
