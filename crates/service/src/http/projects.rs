@@ -59,39 +59,44 @@ pub async fn readable_project(
     principal: &Principal,
     id_or_code: &str,
 ) -> Result<Uuid, Problem> {
-    let project_id = state.store.resolve_project(id_or_code).await?;
-    let summary = state
-        .store
-        .project_summary(project_id)
-        .await?
-        .ok_or_else(|| Problem::project_not_found(id_or_code))?;
+    let summary = state.store.resolve_project_summary(id_or_code).await?;
     require(
         principal,
-        can_read_project(principal, &summary.committee, project_id),
+        can_read_project(principal, &summary.committee, summary.project_id),
         id_or_code,
     )?;
-    Ok(project_id)
+    Ok(summary.project_id)
 }
 
 /// Finds a project by id or code and checks the caller may change it: hidden is 404, an
-/// auditor's attempt 403.
+/// auditor's attempt 403. Only the projection is read: the store's writer loads the state.
+async fn writable_summary(
+    state: &AppState,
+    principal: &Principal,
+    id_or_code: &str,
+) -> Result<crate::store::ProjectSummary, Problem> {
+    let summary = state.store.resolve_project_summary(id_or_code).await?;
+    require(
+        principal,
+        can_write_project(principal, &summary.committee, summary.project_id),
+        id_or_code,
+    )?;
+    Ok(summary)
+}
+
+/// As `writable_summary`, with the project's state and definition, for a handler that decides
+/// before it writes.
 async fn writable_project(
     state: &AppState,
     principal: &Principal,
     id_or_code: &str,
 ) -> Result<ProjectView, Problem> {
-    let project_id = state.store.resolve_project(id_or_code).await?;
-    let view = state
+    let summary = writable_summary(state, principal, id_or_code).await?;
+    state
         .store
-        .project(project_id)
+        .project(summary.project_id)
         .await?
-        .ok_or_else(|| Problem::project_not_found(id_or_code))?;
-    require(
-        principal,
-        can_write_project(principal, &view.summary.committee, project_id),
-        id_or_code,
-    )?;
-    Ok(view)
+        .ok_or_else(|| Problem::project_not_found(id_or_code))
 }
 
 /// The query of `GET /projects`.
@@ -641,11 +646,11 @@ pub async fn send_command(
     }
     let command_id = command_id(&headers)?;
     let expected = expected_sequence(&headers)?;
-    let view = writable_project(&state, &principal, &id_or_code).await?;
+    let summary = writable_summary(&state, &principal, &id_or_code).await?;
     let answer = carry_out(
         &state,
         &principal,
-        view.summary.project_id,
+        summary.project_id,
         command_id,
         expected,
         command,
@@ -736,7 +741,7 @@ pub async fn fire_action(
 ) -> Result<Response, Problem> {
     let command_id = command_id(&headers)?;
     let expected = expected_sequence(&headers)?;
-    let view = writable_project(&state, &principal, &id_or_code).await?;
+    let summary = writable_summary(&state, &principal, &id_or_code).await?;
     let command = Command::FireAction {
         action,
         reason: body.reason,
@@ -744,7 +749,7 @@ pub async fn fire_action(
     let answer = carry_out(
         &state,
         &principal,
-        view.summary.project_id,
+        summary.project_id,
         command_id,
         expected,
         command,

@@ -343,13 +343,27 @@ impl Store {
 
     /// Finds a project by id (a UUID) or by its human code.
     pub async fn resolve_project(&self, id_or_code: &str) -> Result<Uuid, StoreError> {
+        Ok(self.resolve_project_summary(id_or_code).await?.project_id)
+    }
+
+    /// The projection of a project named by id (a UUID) or by its human code: one query when the
+    /// name is what it looks like.
+    pub async fn resolve_project_summary(
+        &self,
+        id_or_code: &str,
+    ) -> Result<ProjectSummary, StoreError> {
         if let Ok(id) = Uuid::parse_str(id_or_code)
-            && self.project_summary(id).await?.is_some()
+            && let Some(summary) = self.project_summary(id).await?
         {
-            return Ok(id);
+            return Ok(summary);
         }
-        self.project_id_by_code(id_or_code)
-            .await?
+        let row = sqlx::query(&format!("{PROJECT_COLUMNS} WHERE code = $1"))
+            .bind(id_or_code)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|error| self.database_error(&error))?;
+        row.map(|row| self.summary_from_row(&row))
+            .transpose()?
             .ok_or_else(|| StoreError::ProjectNotFound(id_or_code.to_string()))
     }
 
