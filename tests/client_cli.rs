@@ -113,18 +113,16 @@ impl Server {
         self.upload_to(CODE, token, kind, file_name);
     }
 
-    fn upload_to(&self, code: &str, token: &str, kind: &str, file_name: &str) {
+    /// Uploads a small file as an artifact of `code`; returns its SHA-256.
+    fn upload_to(&self, code: &str, token: &str, kind: &str, file_name: &str) -> String {
         let path = format!(
             "/api/v1/projects/{}/artifacts?kind={kind}&file_name={}",
             escape(code),
             escape(file_name)
         );
-        self.post(
-            token,
-            &path,
-            "application/octet-stream",
-            format!("{kind} of {code}").as_bytes(),
-        );
+        let content = format!("{kind} of {code}");
+        self.post(token, &path, "application/octet-stream", content.as_bytes());
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(content.as_bytes()))
     }
 
     fn command(&self, token: &str, command: &serde_json::Value) {
@@ -466,6 +464,31 @@ fn the_demo_fills_a_database_and_prints_a_token_per_role() {
     assert!(!text(&again.stdout).contains("sft_"));
 }
 
+/// Replaces every string of `value` that is a key of `replacements`.
+fn replace_strings(
+    value: &mut serde_json::Value,
+    replacements: &std::collections::HashMap<String, String>,
+) {
+    match value {
+        serde_json::Value::String(text) => {
+            if let Some(replacement) = replacements.get(text.as_str()) {
+                *text = replacement.clone();
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                replace_strings(item, replacements);
+            }
+        }
+        serde_json::Value::Object(members) => {
+            for member in members.values_mut() {
+                replace_strings(member, replacements);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Where Debian's `faketime` package puts the library that gives a process a clock of its own.
 const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
@@ -529,6 +552,8 @@ fn the_example_lifecycle_runs_through_the_client(database: &str) {
         tokens.insert(role.to_string(), server.token(&arguments));
     }
     let mut fired = Vec::new();
+    // The scenario's digests, and those of the files uploaded in their place.
+    let mut uploaded_digests = std::collections::HashMap::new();
     for step in &scenario.steps {
         set_clock(step.at);
         if step.actor.role == "drafter" && !tokens.contains_key("drafter") {
@@ -579,10 +604,14 @@ fn the_example_lifecycle_runs_through_the_client(database: &str) {
                 fired.push(action.clone());
             }
             EngineCommand::AttachArtifact(artifact) => {
-                server.upload_to(&code, token, &artifact.kind, &artifact.file_name);
+                let uploaded = server.upload_to(&code, token, &artifact.kind, &artifact.file_name);
+                uploaded_digests.insert(artifact.sha256.clone(), uploaded);
             }
             command => {
-                server.command_to(&code, token, &serde_json::to_value(command).unwrap());
+                // A command naming a file (the minutes of a meeting) names the one uploaded.
+                let mut command = serde_json::to_value(command).unwrap();
+                replace_strings(&mut command, &uploaded_digests);
+                server.command_to(&code, token, &command);
             }
         }
     }
