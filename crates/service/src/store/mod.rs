@@ -24,6 +24,7 @@ mod definitions;
 mod notifications;
 pub(crate) mod outbox;
 mod read;
+mod reports;
 mod schedule;
 mod signals;
 mod tokens;
@@ -41,6 +42,7 @@ pub use outbox::{
 pub use read::{
     HistoryPage, OverdueFilter, ProjectFilter, ProjectListPage, ProjectSummary, ProjectView,
 };
+pub use reports::ReportRequest;
 pub use schedule::{ClaimedProject, UpcomingDeadline};
 pub use signals::DEADLINE_CHANNEL;
 pub use tokens::{
