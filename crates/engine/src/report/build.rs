@@ -6,7 +6,7 @@
 
 use super::{
     CompositionSection, DurationOutcome, ExtensionEntry, MeetingEntry, MilestoneEntry,
-    MilestoneSection, MonthCount, OverdueEntry, ProjectRef, ReexaminationEntry,
+    MilestoneSection, MonthCount, OverdueEntry, ProjectEntry, ProjectRef, ReexaminationEntry,
     ReexaminationSection, Report, ReportError, ReportKind, ReportPeriod, StageDurationEntry,
     StageDurationSummary,
 };
@@ -386,7 +386,18 @@ impl ReportBuilder {
             return Ok(());
         };
         self.committees.insert(project.committee.clone());
-        self.report.projects.push(project.clone());
+        let last_sequence = records
+            .iter()
+            .take_while(|record| record.recorded_at < period.end)
+            .last()
+            .map(|record| record.sequence);
+        self.report.projects.push(ProjectEntry {
+            project: project.clone(),
+            title: title.clone(),
+            stage: state.stage().to_string(),
+            stage_name: definition.stage_name(state.stage()),
+            records: last_sequence.into_iter().collect(),
+        });
 
         for (milestone, hit) in milestone_hits {
             let entry = MilestoneEntry {
@@ -548,7 +559,9 @@ impl ReportBuilder {
     pub fn finish(mut self, composition: Option<CompositionSection>) -> Report {
         let mut report = self.report;
         report.committees = self.committees.into_iter().collect();
-        report.projects.sort_by(|a, b| a.code.cmp(&b.code));
+        report
+            .projects
+            .sort_by(|a, b| a.project.code.cmp(&b.project.code));
         let by_day = |a: &MilestoneEntry, b: &MilestoneEntry| {
             (a.on, &a.project.code, &a.records).cmp(&(b.on, &b.project.code, &b.records))
         };

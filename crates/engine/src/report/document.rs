@@ -502,6 +502,44 @@ pub(super) fn layout(report: &Report, language: Language) -> Document {
     }
     sections.push(meetings);
 
+    let mut covered = section(format!(
+        "{} ({})",
+        pick(
+            language,
+            "十、所涉项目及期末阶段",
+            "10. Projects covered, with their stage at the period's end"
+        ),
+        report.projects.len()
+    ));
+    if report.projects.is_empty() {
+        covered.paragraphs.push(none_line(language));
+    } else {
+        covered.tables.push(Table {
+            caption: None,
+            headers: headers(
+                language,
+                &[
+                    ("项目", "Project"),
+                    ("名称", "Title"),
+                    ("期末阶段", "Stage at the end"),
+                    ("期末最后记录", "Last record before the end"),
+                ],
+            ),
+            rows: report
+                .projects
+                .iter()
+                .map(|entry| {
+                    vec![
+                        Cell::project(&entry.project),
+                        Cell::text(name(&entry.title)),
+                        Cell::text(name(&entry.stage_name)),
+                        Cell::records(&entry.project, &entry.records),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    sections.push(covered);
     sections.push(composition_section(report, language));
     Document {
         title: words::title(report, language),
@@ -511,7 +549,7 @@ pub(super) fn layout(report: &Report, language: Language) -> Document {
 }
 
 fn composition_section(report: &Report, language: Language) -> Section {
-    let mut part = section(pick(language, "十、委员会组成", "10. Composition").to_string());
+    let mut part = section(pick(language, "十一、委员会组成", "11. Composition").to_string());
     let Some(composition) = &report.composition else {
         part.paragraphs
             .push(pick(language, "委员会组成未记录。", "Composition not on record.").to_string());

@@ -173,6 +173,21 @@ pub struct ProjectRef {
     pub committee: String,
 }
 
+/// A project the report covers, with the stage it was in at the period's end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectEntry {
+    /// The project.
+    pub project: ProjectRef,
+    /// Its title.
+    pub title: LocalizedText,
+    /// Its stage at the period's end.
+    pub stage: String,
+    /// The stage's name.
+    pub stage_name: LocalizedText,
+    /// The last record before the period's end: the state the report replayed.
+    pub records: Vec<u64>,
+}
+
 /// A project reaching a milestone (proposed, approved, published, cancelled) in the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MilestoneEntry {
@@ -496,8 +511,8 @@ pub struct Report {
     pub period: ReportPeriod,
     /// The committees whose projects it covers.
     pub committees: Vec<String>,
-    /// Every project that existed before the period's end.
-    pub projects: Vec<ProjectRef>,
+    /// Every project that existed before the period's end, with its stage then.
+    pub projects: Vec<ProjectEntry>,
     /// Projects proposed, approved, published and cancelled in the period.
     pub milestones: MilestoneSection,
     /// Each deadline that ran in the period, against its plan.
