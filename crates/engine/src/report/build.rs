@@ -241,23 +241,19 @@ impl ReportBuilder {
                         }
                     }
                 }
-                EventBody::ProjectCancelled { to, reason, .. } => {
-                    if in_period {
-                        milestone_hits.push((
-                            Milestone::Cancelled,
-                            MilestoneHit {
-                                on: local_day(at),
-                                stage: to.clone(),
-                                reason: Some(reason.clone()),
-                                sequence,
-                            },
-                        ));
-                    }
+                EventBody::ProjectCancelled { to, reason, .. } if in_period => {
+                    milestone_hits.push((
+                        Milestone::Cancelled,
+                        MilestoneHit {
+                            on: local_day(at),
+                            stage: to.clone(),
+                            reason: Some(reason.clone()),
+                            sequence,
+                        },
+                    ));
                 }
-                EventBody::MeetingRecorded(meeting) => {
-                    if period.contains_day(meeting.held_on) {
-                        meetings.push((meeting.clone(), sequence));
-                    }
+                EventBody::MeetingRecorded(meeting) if period.contains_day(meeting.held_on) => {
+                    meetings.push((meeting.clone(), sequence));
                 }
                 EventBody::DeadlineSet { .. } => {
                     deadlines.push(DeadlineTrace {
@@ -343,15 +339,15 @@ impl ReportBuilder {
                         trace.records.push(sequence);
                     }
                 }
-                EventBody::ReexaminationFellDue { fell_due_at, .. } => {
-                    if period.contains(*fell_due_at) {
-                        reexamination_hits.push((
-                            ReexaminationKind::Due,
-                            local_day(*fell_due_at),
-                            None,
-                            sequence,
-                        ));
-                    }
+                EventBody::ReexaminationFellDue { fell_due_at, .. }
+                    if period.contains(*fell_due_at) =>
+                {
+                    reexamination_hits.push((
+                        ReexaminationKind::Due,
+                        local_day(*fell_due_at),
+                        None,
+                        sequence,
+                    ));
                 }
                 _ => {}
             }
