@@ -346,3 +346,49 @@ fn html_is_self_contained_escapes_what_the_records_say_and_draws_its_charts() {
     let markdown = to_markdown(&report, Language::En);
     assert!(!markdown.contains("<b>"), "{markdown}");
 }
+
+#[test]
+fn the_bureau_report_gives_each_committee_its_figures_and_they_add_up() {
+    let mut logs = logs();
+    // The cancelled project belongs to another committee.
+    let mut scenario = parse_scenario(SCENARIOS[2].0, SCENARIOS[2].1).unwrap();
+    for step in &mut scenario.steps {
+        if let Command::CreateProject(project) = &mut step.command {
+            project.project_id = Uuid::from_u128(0x5bec_f10e_0000_4000_8000_0000_0000_3000);
+            project.code = "JJG(沪)-2026-103".to_string();
+            project.committee = "SH-TC-03 上海市力学计量技术委员会".to_string();
+        }
+    }
+    scenario.project_id = Uuid::from_u128(0x5bec_f10e_0000_4000_8000_0000_0000_3000);
+    logs[2] = simulate(metrology(), &scenario).records;
+    let mut builder = ReportBuilder::new(ReportKind::Bureau, None, year(2026));
+    for records in &logs {
+        builder.add_project(records, metrology()).unwrap();
+    }
+    let report = builder.finish(None);
+    assert_eq!(report.committees.len(), 2);
+    let total = |pick: fn(&specflow_engine::report::CommitteeFigures) -> u64| {
+        report.by_committee.iter().map(pick).sum::<u64>()
+    };
+    assert_eq!(
+        total(|figures| figures.projects),
+        report.projects.len() as u64
+    );
+    assert_eq!(
+        total(|figures| figures.proposed),
+        report.milestones.proposed.len() as u64
+    );
+    assert_eq!(total(|figures| figures.cancelled), 1);
+    assert_eq!(
+        total(|figures| figures.meetings),
+        report.meetings.len() as u64
+    );
+    let mechanics = &report.by_committee[1];
+    assert_eq!((mechanics.projects, mechanics.cancelled), (1, 1));
+    let markdown = to_markdown(&report, Language::En);
+    assert!(markdown.contains("**Per committee**"), "{markdown}");
+    assert!(
+        markdown.contains("| SH-TC-03 上海市力学计量技术委员会 | 1 | 1 | 1 | 0 | 1 | 0 | 1 |"),
+        "{markdown}"
+    );
+}

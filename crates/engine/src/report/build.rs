@@ -5,10 +5,10 @@
 //! the events go by to remember which record did what, since the state keeps no sequences.
 
 use super::{
-    CompositionSection, DurationOutcome, ExtensionEntry, MeetingEntry, MilestoneEntry,
-    MilestoneSection, MonthCount, OverdueEntry, ProjectEntry, ProjectRef, ReexaminationEntry,
-    ReexaminationSection, Report, ReportError, ReportKind, ReportPeriod, StageDurationEntry,
-    StageDurationSummary,
+    CommitteeFigures, CompositionSection, DurationOutcome, ExtensionEntry, MeetingEntry,
+    MilestoneEntry, MilestoneSection, MonthCount, OverdueEntry, ProjectEntry, ProjectRef,
+    ReexaminationEntry, ReexaminationSection, Report, ReportError, ReportKind, ReportPeriod,
+    StageDurationEntry, StageDurationSummary,
 };
 use crate::audit::AuditRecord;
 use crate::definition::WorkflowDefinition;
@@ -122,6 +122,7 @@ impl ReportBuilder {
                 committee,
                 period,
                 committees: Vec::new(),
+                by_committee: Vec::new(),
                 projects: Vec::new(),
                 milestones: MilestoneSection::default(),
                 stage_durations: Vec::new(),
@@ -622,8 +623,45 @@ impl ReportBuilder {
                 projects: projects.into_keys().collect(),
             })
             .collect();
+        report.by_committee = report
+            .committees
+            .iter()
+            .map(|committee| figures_of(committee, &report))
+            .collect();
         report.composition = composition;
         report
+    }
+}
+
+/// One committee's headline figures, counted from the report's own entries.
+fn figures_of(committee: &str, report: &Report) -> CommitteeFigures {
+    let of = |project: &ProjectRef| project.committee == committee;
+    let count = |entries: &[MilestoneEntry]| {
+        entries.iter().filter(|entry| of(&entry.project)).count() as u64
+    };
+    let overdue: BTreeSet<&uuid::Uuid> = report
+        .overdue
+        .iter()
+        .filter(|entry| of(&entry.project))
+        .map(|entry| &entry.project.project_id)
+        .collect();
+    CommitteeFigures {
+        committee: committee.to_string(),
+        projects: report
+            .projects
+            .iter()
+            .filter(|entry| of(&entry.project))
+            .count() as u64,
+        proposed: count(&report.milestones.proposed),
+        approved: count(&report.milestones.approved),
+        published: count(&report.milestones.published),
+        cancelled: count(&report.milestones.cancelled),
+        overdue_projects: overdue.len() as u64,
+        meetings: report
+            .meetings
+            .iter()
+            .filter(|meeting| of(&meeting.project))
+            .count() as u64,
     }
 }
 

@@ -148,6 +148,41 @@ pub(super) fn layout(report: &Report, language: Language) -> Document {
         ],
     });
 
+    if report.committee.is_none() && !report.by_committee.is_empty() {
+        summary.tables.push(Table {
+            caption: Some(pick(language, "各技术委员会", "Per committee").to_string()),
+            headers: headers(
+                language,
+                &[
+                    ("技术委员会", "Committee"),
+                    ("项目", "Projects"),
+                    ("提出立项", "Proposed"),
+                    ("批准立项", "Approved"),
+                    ("批准发布", "Published"),
+                    ("撤销", "Cancelled"),
+                    ("逾期项目", "Overdue"),
+                    ("会议", "Meetings"),
+                ],
+            ),
+            rows: report
+                .by_committee
+                .iter()
+                .map(|figures| {
+                    let number = |value: u64| Cell::text(value.to_string());
+                    vec![
+                        Cell::text(figures.committee.clone()),
+                        number(figures.projects),
+                        number(figures.proposed),
+                        number(figures.approved),
+                        number(figures.published),
+                        number(figures.cancelled),
+                        number(figures.overdue_projects),
+                        number(figures.meetings),
+                    ]
+                })
+                .collect(),
+        });
+    }
     let mut sections = vec![summary];
     for (heading, entries) in [
         (

@@ -173,6 +173,28 @@ pub struct ProjectRef {
     pub committee: String,
 }
 
+/// The headline figures of one committee, for the bureau: each counts entries listed in the
+/// report's sections, where their projects and records are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitteeFigures {
+    /// The committee.
+    pub committee: String,
+    /// Projects existing before the period's end.
+    pub projects: u64,
+    /// Projects proposed in the period.
+    pub proposed: u64,
+    /// Projects approved in the period.
+    pub approved: u64,
+    /// Specifications published in the period.
+    pub published: u64,
+    /// Projects cancelled in the period.
+    pub cancelled: u64,
+    /// Projects overdue at some time in the period.
+    pub overdue_projects: u64,
+    /// Meetings held in the period.
+    pub meetings: u64,
+}
+
 /// A project the report covers, with the stage it was in at the period's end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectEntry {
@@ -511,6 +533,8 @@ pub struct Report {
     pub period: ReportPeriod,
     /// The committees whose projects it covers.
     pub committees: Vec<String>,
+    /// The headline figures per committee.
+    pub by_committee: Vec<CommitteeFigures>,
     /// Every project that existed before the period's end, with its stage then.
     pub projects: Vec<ProjectEntry>,
     /// Projects proposed, approved, published and cancelled in the period.
