@@ -110,7 +110,10 @@ pub(super) fn overdue_reasons(entry: &super::OverdueEntry, language: Language) -
             let grounds = extension
                 .decision_reason
                 .as_deref()
-                .map(|reason| format!(": {reason}"))
+                .map(|reason| match language {
+                    Language::Zh => format!("：{reason}"),
+                    Language::En => format!(": {reason}"),
+                })
                 .unwrap_or_default();
             match language {
                 Language::Zh => format!(
