@@ -132,6 +132,10 @@ pub enum TopCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Committee reports through the HTTP API: annual, end-of-term, and the bureau's across
+    /// committees, as Markdown, HTML or JSON.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Run the deadline scheduler and the webhook deliverer alone, without the HTTP service,
     /// until Ctrl-C or SIGTERM (several may run on one PostgreSQL database).
     Scheduler {
@@ -192,6 +196,68 @@ pub enum TopCommand {
         #[arg(long)]
         jsonl: bool,
     },
+}
+
+/// `specflow report ...`
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// A committee's annual work report (年度工作报告) for a calendar year.
+    Annual {
+        /// The committee, exactly as its tokens name it.
+        #[arg(long)]
+        committee: String,
+        /// The year.
+        #[arg(long)]
+        year: i32,
+        /// The format printed.
+        #[arg(long, value_enum, default_value_t = ReportFormatArg::Md)]
+        format: ReportFormatArg,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// A committee's end-of-term report (届末工作报告) over the term's days.
+    Term {
+        /// The committee, exactly as its tokens name it.
+        #[arg(long)]
+        committee: String,
+        /// The term's first day, such as 2023-01-01.
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// The term's last day (inclusive), such as 2026-12-31.
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// The format printed.
+        #[arg(long, value_enum, default_value_t = ReportFormatArg::Md)]
+        format: ReportFormatArg,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// The bureau's report across every committee for a calendar year (supervisor, admin or
+    /// auditor tokens).
+    Bureau {
+        /// The year.
+        #[arg(long)]
+        year: i32,
+        /// The format printed.
+        #[arg(long, value_enum, default_value_t = ReportFormatArg::Md)]
+        format: ReportFormatArg,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// The format a report is printed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormatArg {
+    /// Markdown.
+    Md,
+    /// One self-contained HTML page with SVG charts.
+    Html,
+    /// The API's JSON, every figure with its projects and records.
+    Json,
 }
 
 /// Which server the API commands talk to, as whom, and how they print.

@@ -39,8 +39,9 @@ fn serve(database: &str) -> Server {
 
 /// `specflow serve` on a free port with extra environment variables.
 fn serve_with(database: &str, environment: &[(&str, &str)]) -> Server {
+    let listen = "127.0.0.1:0";
     let mut child = Command::new(env!("CARGO_BIN_EXE_specflow"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+        .args(["serve", "--listen", listen, "--database", database])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .envs(environment.iter().copied())
         .stdout(Stdio::piped())
@@ -317,6 +318,143 @@ fn a_project_goes_through_its_first_stages_with_the_client(database: &str) {
     assert!(
         text(&nowhere.stderr).contains("cannot reach the specflow server at http://127.0.0.1:9")
     );
+}
+
+#[test]
+fn reports_are_printed_in_every_format_and_bad_requests_exit_1_with_the_problem() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("specflow.db").display());
+    let server = serve(&database);
+    let secretariat = server.token(&[
+        "--name",
+        "sec-wang",
+        "--role",
+        "secretariat",
+        "--committee",
+        COMMITTEE,
+    ]);
+    let supervisor = server.token(&["--name", "bureau-li", "--role", "supervisor"]);
+    let created = server.client(
+        &secretariat,
+        &[
+            "project",
+            "create",
+            "--code",
+            CODE,
+            "--title-zh",
+            "数显卷尺校准规范",
+            "--title-en",
+            "Calibration specification for digital tape measures",
+            "--kind",
+            "calibration_specification",
+            "--committee",
+            COMMITTEE,
+            "--drafting-unit",
+            "上海市计量测试技术研究院",
+        ],
+    );
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let year = chrono::Utc::now().format("%Y").to_string();
+
+    let annual = server.client(
+        &secretariat,
+        &[
+            "report",
+            "annual",
+            "--committee",
+            COMMITTEE,
+            "--year",
+            &year,
+        ],
+    );
+    assert!(annual.status.success(), "{}", text(&annual.stderr));
+    let markdown = text(&annual.stdout);
+    assert!(
+        markdown.starts_with(&format!("# {COMMITTEE} annual work report {year}")),
+        "{markdown}"
+    );
+    assert!(markdown.contains(CODE), "{markdown}");
+
+    let term = server.client(
+        &secretariat,
+        &[
+            "report",
+            "term",
+            "--committee",
+            COMMITTEE,
+            "--from",
+            &format!("{year}-01-01"),
+            "--to",
+            &format!("{year}-12-31"),
+            "--format",
+            "html",
+        ],
+    );
+    assert!(term.status.success(), "{}", text(&term.stderr));
+    assert!(text(&term.stdout).starts_with("<!DOCTYPE html>"));
+
+    let bureau = server.client(
+        &supervisor,
+        &["report", "bureau", "--year", &year, "--format", "json"],
+    );
+    assert!(bureau.status.success(), "{}", text(&bureau.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&bureau.stdout).unwrap();
+    assert_eq!(json["kind"], "bureau");
+    assert_eq!(json["projects"].as_array().unwrap().len(), 1);
+
+    for (token, arguments, expected) in [
+        (
+            &secretariat,
+            vec!["report", "bureau", "--year", year.as_str()],
+            "403",
+        ),
+        (
+            &supervisor,
+            vec![
+                "report",
+                "annual",
+                "--committee",
+                "SH-TC-99",
+                "--year",
+                year.as_str(),
+            ],
+            "404",
+        ),
+        (
+            &supervisor,
+            vec![
+                "report",
+                "annual",
+                "--committee",
+                COMMITTEE,
+                "--year",
+                "99999",
+            ],
+            "year must be",
+        ),
+        (
+            &supervisor,
+            vec![
+                "report",
+                "term",
+                "--committee",
+                COMMITTEE,
+                "--from",
+                "2026-12-31",
+                "--to",
+                "2026-01-01",
+            ],
+            "before it starts",
+        ),
+    ] {
+        let refused = server.client(token, &arguments);
+        assert_eq!(refused.status.code(), Some(1), "{arguments:?}");
+        assert!(
+            text(&refused.stderr).contains(expected),
+            "{arguments:?}: {}",
+            text(&refused.stderr)
+        );
+    }
 }
 
 #[test]

@@ -756,4 +756,56 @@ mod tests {
             .count();
         assert_eq!(creations, projects);
     }
+
+    /// The committee and bureau reports on the demo data as it stands on the demo's reference
+    /// day, filled through the real write path and the scheduler, against committed snapshots.
+    #[test]
+    fn reports_on_the_demo_data_match_their_snapshots() {
+        use specflow_engine::Language;
+        use specflow_engine::report::{ReportKind, to_json, to_markdown};
+        use specflow_service::store::ReportRequest;
+
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", folder.path().join("demo.db").display());
+        let workflows = Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows");
+        let shanghai = FixedOffset::east_opt(8 * 3600).unwrap();
+        let now = shanghai
+            .with_ymd_and_hms(2026, 11, 26, 0, 0, 0)
+            .single()
+            .unwrap()
+            .with_timezone(&Utc);
+        runtime().unwrap().block_on(async {
+            fill(&url, &workflows, now).await.unwrap();
+            let store = Store::open(&url, StoreOptions::default()).await.unwrap();
+            let year = |kind, committee: Option<&str>| ReportRequest {
+                kind,
+                committee: committee.map(str::to_string),
+                first_day: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                last_day: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+            };
+            let committee = store
+                .report(&year(ReportKind::Annual, Some(LENGTH_COMMITTEE)), None)
+                .await
+                .unwrap();
+            insta::assert_snapshot!("demo_committee_2026_json", to_json(&committee));
+            insta::assert_snapshot!(
+                "demo_committee_2026_markdown_zh",
+                to_markdown(&committee, Language::Zh)
+            );
+            insta::assert_snapshot!(
+                "demo_committee_2026_markdown_en",
+                to_markdown(&committee, Language::En)
+            );
+            let bureau = store
+                .report(&year(ReportKind::Bureau, None), None)
+                .await
+                .unwrap();
+            assert_eq!(bureau.committees.len(), 2);
+            insta::assert_snapshot!(
+                "demo_bureau_2026_markdown_en",
+                to_markdown(&bureau, Language::En)
+            );
+            store.close().await;
+        });
+    }
 }

@@ -5,6 +5,7 @@ mod client;
 mod database;
 mod demo;
 mod outbox;
+mod report;
 mod schedule;
 mod serve;
 mod simulate;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sequence,
             client,
         } => client::history(&client, &code, as_of, sequence),
+        TopCommand::Report(command) => report::run(command),
         TopCommand::Outbox(command) => outbox::run_outbox(command),
         TopCommand::Webhook(command) => outbox::run_webhook(command),
         TopCommand::Token(command) => token::run(command),

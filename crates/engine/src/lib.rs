@@ -24,6 +24,7 @@ pub mod location;
 pub mod notify;
 pub mod rejection;
 pub mod render;
+pub mod report;
 pub mod scenario;
 pub mod state;
 pub mod text;

@@ -715,3 +715,33 @@ fn calendar_files_with_problems_are_refused_with_every_problem() {
     let mut twice = (*calendar).clone();
     assert!(twice.add_year_file("cn-2025.toml", CN_2025_TOML).is_err());
 }
+
+#[test]
+fn milestones_name_stages_of_the_definition() {
+    let text = format!("{LAB_HEAD}\n[milestones]\nproposed = \"start\"\npublished = \"the_end\"\n");
+    refused_at(
+        &text,
+        "\"the_end\"",
+        &[
+            "[milestones] published: unknown stage 'the_end'",
+            "stages are: end, start",
+        ],
+    );
+    let text = format!("{LAB_HEAD}\n[milestones]\napproved = \"end\"\nin_force = \"end\"\n");
+    assert!(
+        !problems_of(&text).is_empty(),
+        "an unknown milestone is refused"
+    );
+    let valid = load(
+        "lab.toml",
+        &format!("{LAB_HEAD}\n[milestones]\napproved = \"end\"\n"),
+    );
+    assert_eq!(valid.milestones.approved.as_deref(), Some("end"));
+    assert_eq!(valid.milestones.proposed, None);
+    assert_eq!(load("lab.toml", LAB_HEAD).milestones, Default::default());
+    assert_eq!(
+        metrology().milestones.published.as_deref(),
+        Some("promotion")
+    );
+    assert_eq!(iso().milestones.published.as_deref(), Some("published"));
+}

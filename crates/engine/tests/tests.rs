@@ -15,6 +15,7 @@ mod guards;
 mod lifecycle;
 mod notifications;
 mod properties;
+mod reports;
 mod roles;
 mod scenarios;
 mod support;

@@ -263,6 +263,32 @@ pub fn can_write_project(principal: &Principal, committee: &str, project_id: Uui
     }
 }
 
+/// Whether `principal` may read a committee's reports (annual, end-of-term).
+///
+/// Whoever reads every project reads every committee's reports; a committee's secretariat, chair
+/// and members read their own committee's. Another committee's is [`Access::Hidden`], as its
+/// projects are; a drafter, whose scope is one project, is [`Access::Forbidden`]: a report spans
+/// the committee's other projects.
+pub fn can_read_committee(principal: &Principal, committee: &str) -> Access {
+    match principal.visibility() {
+        Visibility::Everything => Access::Allowed,
+        Visibility::Committee(own) if own == committee => Access::Allowed,
+        Visibility::Committee(_) => Access::Hidden(format!(
+            "{} may not see committee {committee}'s reports",
+            principal.describe()
+        )),
+        Visibility::Project(_) => Access::Forbidden(format!(
+            "{} sees one project: a committee's report spans its other projects",
+            principal.describe()
+        )),
+        Visibility::Nothing => Access::Hidden(format!(
+            "{} may see no committee: the token names no {}",
+            principal.describe(),
+            missing_scope(principal.role)
+        )),
+    }
+}
+
 /// Whether `principal` may read what spans every project: all audit logs, exports, whole-store
 /// verification, statistics. Admin, supervisor and auditor may.
 pub fn can_read_everything(principal: &Principal) -> Access {
@@ -515,6 +541,28 @@ mod tests {
                 assert!(matches!(access, Access::Forbidden(_)), "{role}: {access:?}");
             }
         }
+    }
+
+    #[test]
+    fn committee_reports_are_read_by_everyone_who_reads_the_committee_and_no_drafter() {
+        for role in Role::ALL {
+            let principal = principal(role);
+            let own = can_read_committee(&principal, COMMITTEE);
+            let other = can_read_committee(&principal, OTHER_COMMITTEE);
+            let expected = match role {
+                Role::Admin | Role::Supervisor | Role::Auditor => ["allowed", "allowed"],
+                Role::Secretariat | Role::Chair | Role::Member => ["allowed", "hidden"],
+                Role::Drafter => ["forbidden", "forbidden"],
+            };
+            assert_eq!(
+                [kind(&own), kind(&other)],
+                expected,
+                "{role}: {own:?} {other:?}"
+            );
+        }
+        let mut unscoped = principal(Role::Secretariat);
+        unscoped.committee = None;
+        assert_eq!(kind(&can_read_committee(&unscoped, COMMITTEE)), "hidden");
     }
 
     #[test]

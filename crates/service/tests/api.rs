@@ -1066,6 +1066,16 @@ fn everything_reader(who: Who) -> u16 {
     }
 }
 
+/// A committee's reports: whoever reads every project, and the committee's own roles; another
+/// committee's secretariat is told it does not exist, a drafter (one project) is refused.
+fn committee_reader(who: Who) -> u16 {
+    match who {
+        Who::SecretariatOfAnotherCommittee => 404,
+        Who::DrafterOfTheProject | Who::DrafterOfAnotherProject => 403,
+        _ => 200,
+    }
+}
+
 /// The bureau's board and outbox: admin and supervisor.
 fn supervisor_only(who: Who) -> u16 {
     match who {
@@ -1205,6 +1215,25 @@ conformance!(
                 "/api/v1/overdue".to_string(),
                 Send::Nothing,
                 Box::new(supervisor_only),
+            ),
+            (
+                Method::GET,
+                "/api/v1/committees/SH-TC-01/reports/annual?year=2026".to_string(),
+                Send::Nothing,
+                Box::new(committee_reader),
+            ),
+            (
+                Method::GET,
+                "/api/v1/committees/SH-TC-01/reports/term?from=2025-01-01&to=2026-12-31&format=md"
+                    .to_string(),
+                Send::Nothing,
+                Box::new(committee_reader),
+            ),
+            (
+                Method::GET,
+                "/api/v1/reports/annual?year=2026&format=html".to_string(),
+                Send::Nothing,
+                Box::new(everything_reader),
             ),
             (
                 Method::GET,

@@ -33,6 +33,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/counts"),
     ("get", "/api/v1/outbox"),
     ("post", "/api/v1/outbox/retry"),
+    ("get", "/api/v1/committees/{committee}/reports/annual"),
+    ("get", "/api/v1/committees/{committee}/reports/term"),
+    ("get", "/api/v1/reports/annual"),
 ];
 
 /// The routes the router declares, read from its source: `(method, path)` for each method of

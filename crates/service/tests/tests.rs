@@ -14,5 +14,6 @@ mod http;
 mod nodes;
 mod openapi;
 mod outbox;
+mod reports;
 mod scheduler;
 mod tokens;

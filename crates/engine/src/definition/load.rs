@@ -463,6 +463,11 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
         .reexamination
         .and_then(|rule| convert_reexamination(validator, &known, rule.into_inner()));
 
+    let milestones = raw
+        .milestones
+        .map(|milestones| convert_milestones(validator, &known, milestones.into_inner()))
+        .unwrap_or_default();
+
     let notifications = raw
         .notifications
         .into_iter()
@@ -506,6 +511,7 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
         deadlines,
         extensions,
         reexamination,
+        milestones,
         notifications,
         outgoing,
         working_calendar: None,
@@ -1288,4 +1294,31 @@ fn convert_reexamination(
         restart_on_action: raw.restart_on_action.map(Spanned::into_inner),
         warning_before,
     })
+}
+
+fn convert_milestones(
+    validator: &mut Validator<'_>,
+    known: &Known,
+    raw: super::raw::RawMilestones,
+) -> super::Milestones {
+    let mut checked = |name: &str, stage: Option<Spanned<String>>| {
+        let stage = stage?;
+        if !known.stages.contains(stage.get_ref()) {
+            validator.error(
+                stage.span(),
+                format!(
+                    "[milestones] {name}: unknown stage '{}'; stages are: {}",
+                    stage.get_ref(),
+                    list(&known.stages)
+                ),
+            );
+            return None;
+        }
+        Some(stage.into_inner())
+    };
+    super::Milestones {
+        proposed: checked("proposed", raw.proposed),
+        approved: checked("approved", raw.approved),
+        published: checked("published", raw.published),
+    }
 }

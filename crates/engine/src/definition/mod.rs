@@ -440,6 +440,21 @@ pub struct ReexaminationRule {
     pub warning_before: Option<DurationSpec>,
 }
 
+/// The milestones committees report on: the stage whose entry marks each one.
+///
+/// A report counts a project as proposed, approved or published in a period when it entered the
+/// stage named here within the period; a milestone the definition does not name is not counted.
+/// Cancellations need no entry: the transitions that cancel say so themselves (`cancels`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Milestones {
+    /// The stage a project enters when it is proposed (立项申请), such as `proposal`.
+    pub proposed: Option<String>,
+    /// The stage a project enters when the bureau approves it (立项批准), such as `drafting`.
+    pub approved: Option<String>,
+    /// The stage a project enters when its specification is published, such as `promotion`.
+    pub published: Option<String>,
+}
+
 /// Who must hear of an event: the service writes one notification per audience.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotificationRule {
@@ -505,6 +520,8 @@ pub struct WorkflowDefinition {
     pub extensions: ExtensionRules,
     /// Periodic re-examination, if the lifecycle has one.
     pub reexamination: Option<ReexaminationRule>,
+    /// The milestones reports count.
+    pub milestones: Milestones,
     /// Who hears of which events (the service's notification outbox).
     pub notifications: Vec<NotificationRule>,
     #[serde(skip)]

@@ -41,6 +41,7 @@ pub(super) struct RawDefinition {
     pub deadlines: Vec<Spanned<RawDeadline>>,
     pub extensions: Option<Spanned<RawExtensions>>,
     pub reexamination: Option<Spanned<RawReexamination>>,
+    pub milestones: Option<Spanned<RawMilestones>>,
     #[serde(default)]
     pub notifications: Vec<Spanned<RawNotification>>,
 }
@@ -85,6 +86,14 @@ pub(super) struct RawReexamination {
     pub open_action: Spanned<String>,
     pub restart_on_action: Option<Spanned<String>>,
     pub warning_before: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMilestones {
+    pub proposed: Option<Spanned<String>>,
+    pub approved: Option<Spanned<String>>,
+    pub published: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

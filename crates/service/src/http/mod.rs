@@ -7,8 +7,9 @@
 //! The API (`api_router`) authenticates every request with a bearer token (`auth.rs`), scopes it
 //! with [`crate::auth`], reads bodies within a size limit (`input.rs`), and answers every error as
 //! an RFC 9457 problem document in the request's language (`problem.rs`). Its routes are in
-//! `projects.rs` (drafting groups and secretariats), `board.rs` (the bureau) and `audit.rs`
-//! (auditors). `openapi.rs` builds the OpenAPI document of all of them, served at `/openapi.json`.
+//! `projects.rs` (drafting groups and secretariats), `board.rs` (the bureau), `audit.rs`
+//! (auditors) and `reports.rs` (committee and bureau reports). `openapi.rs` builds the OpenAPI
+//! document of all of them, served at `/openapi.json`.
 
 pub mod audit;
 pub mod auth;
@@ -17,6 +18,7 @@ pub mod input;
 pub mod openapi;
 pub mod problem;
 pub mod projects;
+pub mod reports;
 
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -86,6 +88,15 @@ fn api_router(state: &AppState) -> Router<AppState> {
         .route("/counts", get(board::counts))
         .route("/outbox", get(board::outbox))
         .route("/outbox/retry", post(board::retry_outbox))
+        .route(
+            "/committees/{committee}/reports/annual",
+            get(reports::committee_annual),
+        )
+        .route(
+            "/committees/{committee}/reports/term",
+            get(reports::committee_term),
+        )
+        .route("/reports/annual", get(reports::bureau_annual))
         .fallback(api_route_not_found)
         .layer(DefaultBodyLimit::max(input::JSON_BODY_LIMIT_BYTES))
         .layer(middleware::from_fn(problem::render_problems))

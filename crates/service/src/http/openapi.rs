@@ -7,7 +7,7 @@
 //! route cannot forget one. The engine's types are described as plain objects where they appear,
 //! because the engine must not depend on utoipa.
 
-use super::{audit, board, projects};
+use super::{audit, board, projects, reports};
 use axum::Json;
 use axum::http::StatusCode;
 use serde::Serialize;
@@ -181,6 +181,9 @@ impl Modify for ApiConventions {
         board::counts,
         board::outbox,
         board::retry_outbox,
+        reports::committee_annual,
+        reports::committee_term,
+        reports::bureau_annual,
     ),
     components(schemas(ProblemDocument, UnmetReason)),
     modifiers(&ApiConventions),
@@ -189,6 +192,7 @@ impl Modify for ApiConventions {
         (name = "projects", description = "Drafting groups and secretariats: projects, commands, artifacts"),
         (name = "audit", description = "Auditors: history, state as of a point, verification, export"),
         (name = "board", description = "The bureau: the overdue board, counts and the outbox"),
+        (name = "reports", description = "Committees' annual and end-of-term reports, and the bureau's report across committees"),
     )
 )]
 pub struct ApiDoc;

@@ -24,6 +24,7 @@ mod definitions;
 mod notifications;
 pub(crate) mod outbox;
 mod read;
+mod reports;
 mod schedule;
 mod signals;
 mod tokens;
@@ -42,6 +43,7 @@ pub use read::{
     HistoryPage, OverdueFilter, OverdueSort, ProjectFilter, ProjectListPage, ProjectSummary,
     ProjectView,
 };
+pub use reports::ReportRequest;
 pub use schedule::{ClaimedProject, UpcomingDeadline};
 pub use signals::DEADLINE_CHANNEL;
 pub use tokens::{

@@ -1,0 +1,707 @@
+//! The report laid out for people: headings, paragraphs and tables whose cells know what they
+//! are (text, a project, records), so that Markdown and HTML render one layout and escape each
+//! cell their own way.
+
+use super::words::{self, pick};
+use super::{ProjectRef, Report};
+use crate::text::Language;
+use uuid::Uuid;
+
+/// One cell of a table.
+pub(super) enum Cell {
+    /// Plain text.
+    Text(String),
+    /// A project, linked to its history.
+    Project { project_id: Uuid, code: String },
+    /// Audit records of a project, linked to its history.
+    Records {
+        project_id: Uuid,
+        sequences: Vec<u64>,
+    },
+    /// Several lines of text.
+    Lines(Vec<String>),
+}
+
+impl Cell {
+    fn text(text: impl Into<String>) -> Cell {
+        Cell::Text(text.into())
+    }
+
+    fn project(project: &ProjectRef) -> Cell {
+        Cell::Project {
+            project_id: project.project_id,
+            code: project.code.clone(),
+        }
+    }
+
+    fn records(project: &ProjectRef, sequences: &[u64]) -> Cell {
+        Cell::Records {
+            project_id: project.project_id,
+            sequences: sequences.to_vec(),
+        }
+    }
+}
+
+/// A table with its headers.
+pub(super) struct Table {
+    pub caption: Option<String>,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// A chart the HTML renderer draws (Markdown leaves it to the tables).
+#[derive(Clone, Copy)]
+pub(super) enum Chart {
+    StageDurations,
+    OverdueByMonth,
+}
+
+/// A section: a heading, paragraphs, tables and maybe a chart.
+pub(super) struct Section {
+    pub heading: String,
+    pub paragraphs: Vec<String>,
+    pub chart: Option<Chart>,
+    pub tables: Vec<Table>,
+}
+
+/// The whole report laid out.
+pub(super) struct Document {
+    pub title: String,
+    pub intro: Vec<String>,
+    pub sections: Vec<Section>,
+}
+
+fn none_line(language: Language) -> String {
+    pick(language, "无。", "None.").to_string()
+}
+
+fn headers(language: Language, pairs: &[(&'static str, &'static str)]) -> Vec<String> {
+    pairs
+        .iter()
+        .map(|(zh, en)| pick(language, zh, en).to_string())
+        .collect()
+}
+
+fn section(heading: String) -> Section {
+    Section {
+        heading,
+        paragraphs: Vec::new(),
+        chart: None,
+        tables: Vec::new(),
+    }
+}
+
+/// Lays the report out in `language`.
+pub(super) fn layout(report: &Report, language: Language) -> Document {
+    let name = |text: &crate::text::LocalizedText| text.get(language).to_string();
+    let mut intro = vec![words::period(report, language)];
+    if report.committee.is_none() {
+        intro.push(match language {
+            Language::Zh => format!("涵盖技术委员会：{}", report.committees.join("、")),
+            Language::En => format!("Committees covered: {}", report.committees.join(", ")),
+        });
+    }
+    intro.push(words::provenance(report, language));
+
+    let milestones = &report.milestones;
+    let mut summary = section(pick(language, "一、概况", "1. Summary").to_string());
+    let figure = |zh: &'static str, en: &'static str, count: usize| {
+        vec![
+            Cell::text(pick(language, zh, en)),
+            Cell::text(count.to_string()),
+        ]
+    };
+    let overdue_projects: std::collections::BTreeSet<&Uuid> = report
+        .overdue
+        .iter()
+        .map(|entry| &entry.project.project_id)
+        .collect();
+    summary.tables.push(Table {
+        caption: None,
+        headers: headers(language, &[("项目", "Figure"), ("数量", "Count")]),
+        rows: vec![
+            figure(
+                "期末前已有项目",
+                "Projects existing before the period's end",
+                report.projects.len(),
+            ),
+            figure("提出立项", "Projects proposed", milestones.proposed.len()),
+            figure("批准立项", "Projects approved", milestones.approved.len()),
+            figure(
+                "批准发布",
+                "Specifications published",
+                milestones.published.len(),
+            ),
+            figure("撤销", "Projects cancelled", milestones.cancelled.len()),
+            figure("逾期项目", "Projects overdue", overdue_projects.len()),
+            figure(
+                "到期复查",
+                "Re-examinations due",
+                report.reexaminations.due.len(),
+            ),
+            figure(
+                "完成复查",
+                "Re-examinations done",
+                report.reexaminations.done.len(),
+            ),
+            figure("召开会议", "Meetings held", report.meetings.len()),
+        ],
+    });
+
+    if report.committee.is_none() && !report.by_committee.is_empty() {
+        summary.tables.push(Table {
+            caption: Some(pick(language, "各技术委员会", "Per committee").to_string()),
+            headers: headers(
+                language,
+                &[
+                    ("技术委员会", "Committee"),
+                    ("项目", "Projects"),
+                    ("提出立项", "Proposed"),
+                    ("批准立项", "Approved"),
+                    ("批准发布", "Published"),
+                    ("撤销", "Cancelled"),
+                    ("逾期项目", "Overdue"),
+                    ("会议", "Meetings"),
+                ],
+            ),
+            rows: report
+                .by_committee
+                .iter()
+                .map(|figures| {
+                    let number = |value: u64| Cell::text(value.to_string());
+                    vec![
+                        Cell::text(figures.committee.clone()),
+                        number(figures.projects),
+                        number(figures.proposed),
+                        number(figures.approved),
+                        number(figures.published),
+                        number(figures.cancelled),
+                        number(figures.overdue_projects),
+                        number(figures.meetings),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    let mut sections = vec![summary];
+    for (heading, entries) in [
+        (
+            pick(language, "二、提出立项的项目", "2. Projects proposed"),
+            &milestones.proposed,
+        ),
+        (
+            pick(language, "三、批准立项的项目", "3. Projects approved"),
+            &milestones.approved,
+        ),
+        (
+            pick(
+                language,
+                "四、批准发布的规范",
+                "4. Specifications published",
+            ),
+            &milestones.published,
+        ),
+        (
+            pick(language, "五、撤销的项目", "5. Projects cancelled"),
+            &milestones.cancelled,
+        ),
+    ] {
+        let mut part = section(format!("{heading} ({})", entries.len()));
+        if entries.is_empty() {
+            part.paragraphs.push(none_line(language));
+        } else {
+            part.tables.push(Table {
+                caption: None,
+                headers: headers(
+                    language,
+                    &[
+                        ("项目", "Project"),
+                        ("名称", "Title"),
+                        ("日期", "Date"),
+                        ("阶段", "Stage"),
+                        ("理由", "Reason"),
+                        ("审计记录", "Records"),
+                    ],
+                ),
+                rows: entries
+                    .iter()
+                    .map(|entry| {
+                        vec![
+                            Cell::project(&entry.project),
+                            Cell::text(name(&entry.title)),
+                            Cell::text(entry.on.to_string()),
+                            Cell::text(name(&entry.stage_name)),
+                            Cell::text(entry.reason.clone().unwrap_or_default()),
+                            Cell::records(&entry.project, &entry.records),
+                        ]
+                    })
+                    .collect(),
+            });
+        }
+        sections.push(part);
+    }
+
+    let mut durations = section(
+        pick(
+            language,
+            "六、各阶段实际用时与计划期限",
+            "6. Stage durations against deadlines",
+        )
+        .to_string(),
+    );
+    if report.stage_durations.is_empty() {
+        durations.paragraphs.push(none_line(language));
+    } else {
+        durations.paragraphs.push(
+            pick(
+                language,
+                "天数自期限起算日计至完成日；仍在进行的计至报告期末。计划天数按首次设定（含计划下达）的到期日计算。",
+                "Days run from the day a deadline started to the day it was met; those still running are counted to the period's end. Planned days are to the first due date set (the plan's, when it set one).",
+            )
+            .to_string(),
+        );
+        if !report.stage_duration_summary.is_empty() {
+            durations.chart = Some(Chart::StageDurations);
+            durations.tables.push(Table {
+                caption: Some(
+                    pick(
+                        language,
+                        "报告期内完成的阶段（平均）",
+                        "Stays ended in the period (means)",
+                    )
+                    .to_string(),
+                ),
+                headers: headers(
+                    language,
+                    &[
+                        ("期限", "Deadline"),
+                        ("完成数", "Ended"),
+                        ("平均实际天数", "Mean actual days"),
+                        ("平均计划天数", "Mean planned days"),
+                        ("逾期完成", "Met late"),
+                    ],
+                ),
+                rows: report
+                    .stage_duration_summary
+                    .iter()
+                    .map(|summary| {
+                        vec![
+                            Cell::text(name(&summary.deadline_name)),
+                            Cell::text(summary.ended.to_string()),
+                            Cell::text(summary.mean_actual_days.to_string()),
+                            Cell::text(
+                                summary
+                                    .mean_planned_days
+                                    .map(|days| days.to_string())
+                                    .unwrap_or_default(),
+                            ),
+                            Cell::text(summary.met_late.to_string()),
+                        ]
+                    })
+                    .collect(),
+            });
+        }
+        durations.tables.push(Table {
+            caption: None,
+            headers: headers(
+                language,
+                &[
+                    ("项目", "Project"),
+                    ("期限", "Deadline"),
+                    ("起算", "Started"),
+                    ("计划到期", "Planned due"),
+                    ("最终到期", "Final due"),
+                    ("完成", "Ended"),
+                    ("实际天数", "Actual days"),
+                    ("计划天数", "Planned days"),
+                    ("延期次数", "Extensions"),
+                    ("结果", "Outcome"),
+                    ("审计记录", "Records"),
+                ],
+            ),
+            rows: report
+                .stage_durations
+                .iter()
+                .map(|entry| {
+                    let day = |day: Option<chrono::NaiveDate>| {
+                        Cell::text(day.map(|day| day.to_string()).unwrap_or_default())
+                    };
+                    vec![
+                        Cell::project(&entry.project),
+                        Cell::text(name(&entry.deadline_name)),
+                        Cell::text(entry.started_on.to_string()),
+                        day(entry.planned_due_on),
+                        day(entry.final_due_on),
+                        day(entry.ended_on),
+                        Cell::text(entry.actual_days.to_string()),
+                        Cell::text(
+                            entry
+                                .planned_days
+                                .map(|days| days.to_string())
+                                .unwrap_or_default(),
+                        ),
+                        Cell::text(entry.extensions_granted.to_string()),
+                        Cell::text(words::outcome(entry.outcome, language)),
+                        Cell::records(&entry.project, &entry.records),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    sections.push(durations);
+
+    let mut overdue = section(pick(language, "七、逾期情况", "7. Overdue stages").to_string());
+    if report.overdue.is_empty() {
+        overdue.paragraphs.push(none_line(language));
+    } else {
+        overdue.tables.push(Table {
+            caption: None,
+            headers: headers(
+                language,
+                &[
+                    ("项目", "Project"),
+                    ("期限", "Deadline"),
+                    ("到期日", "Due"),
+                    ("逾期至", "Overdue until"),
+                    ("逾期天数", "Days overdue"),
+                    ("上报", "Escalated"),
+                    ("冻结", "Frozen"),
+                    ("原因（延期申请）", "Why (extensions)"),
+                    ("审计记录", "Records"),
+                ],
+            ),
+            rows: report
+                .overdue
+                .iter()
+                .map(|entry| {
+                    let mut records = entry.records.clone();
+                    for extension in &entry.extensions {
+                        records.extend(&extension.records);
+                    }
+                    records.sort_unstable();
+                    records.dedup();
+                    vec![
+                        Cell::project(&entry.project),
+                        Cell::text(name(&entry.deadline_name)),
+                        Cell::text(entry.due_on.to_string()),
+                        Cell::text(entry.until.map_or_else(
+                            || {
+                                pick(
+                                    language,
+                                    "报告期末仍逾期",
+                                    "still overdue at the period's end",
+                                )
+                                .to_string()
+                            },
+                            |day| day.to_string(),
+                        )),
+                        Cell::text(entry.days_overdue.to_string()),
+                        Cell::text(words::yes_no(entry.escalated, language)),
+                        Cell::text(words::yes_no(entry.frozen, language)),
+                        Cell::Lines(words::overdue_reasons(entry, language)),
+                        Cell::records(&entry.project, &records),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    if !report.overdue_by_month.is_empty() {
+        if !report.overdue.is_empty() {
+            overdue.chart = Some(Chart::OverdueByMonth);
+        }
+        overdue.tables.push(Table {
+            caption: Some(
+                pick(language, "各月逾期项目数", "Projects overdue per month").to_string(),
+            ),
+            headers: headers(
+                language,
+                &[("月份", "Month"), ("项目数", "Projects"), ("项目", "Which")],
+            ),
+            rows: report
+                .overdue_by_month
+                .iter()
+                .map(|month| {
+                    vec![
+                        Cell::text(month.month.clone()),
+                        Cell::text(month.count.to_string()),
+                        Cell::Lines(
+                            month
+                                .projects
+                                .iter()
+                                .map(|project| project.code.clone())
+                                .collect(),
+                        ),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    sections.push(overdue);
+
+    let mut reexaminations = section(pick(language, "八、复查", "8. Re-examinations").to_string());
+    let reexamination_section = &report.reexaminations;
+    for (caption, entries) in [
+        (pick(language, "到期", "Due"), &reexamination_section.due),
+        (
+            pick(language, "启动", "Opened"),
+            &reexamination_section.opened,
+        ),
+        (
+            pick(language, "完成及结论", "Done, with outcome"),
+            &reexamination_section.done,
+        ),
+    ] {
+        if entries.is_empty() {
+            reexaminations
+                .paragraphs
+                .push(format!("{caption}: {}", none_line(language)));
+            continue;
+        }
+        reexaminations.tables.push(Table {
+            caption: Some(format!("{caption} ({})", entries.len())),
+            headers: headers(
+                language,
+                &[
+                    ("项目", "Project"),
+                    ("名称", "Title"),
+                    ("日期", "Date"),
+                    ("结论", "Outcome"),
+                    ("审计记录", "Records"),
+                ],
+            ),
+            rows: entries
+                .iter()
+                .map(|entry| {
+                    vec![
+                        Cell::project(&entry.project),
+                        Cell::text(name(&entry.title)),
+                        Cell::text(entry.on.to_string()),
+                        Cell::text(entry.outcome_name.as_ref().map(name).unwrap_or_default()),
+                        Cell::records(&entry.project, &entry.records),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    sections.push(reexaminations);
+
+    let mut meetings = section(format!(
+        "{} ({})",
+        pick(
+            language,
+            "九、会议及出席情况",
+            "9. Meetings held, with attendance"
+        ),
+        report.meetings.len()
+    ));
+    if report.meetings.is_empty() {
+        meetings.paragraphs.push(none_line(language));
+    } else {
+        meetings.tables.push(Table {
+            caption: None,
+            headers: headers(
+                language,
+                &[
+                    ("项目", "Project"),
+                    ("会议", "Meeting"),
+                    ("议题", "Motion"),
+                    ("形式", "Form"),
+                    ("日期", "Held on"),
+                    ("出席/应到", "Present/roll"),
+                    ("列席（无表决权）", "Non-voting present"),
+                    ("赞成/反对/弃权", "For/against/abstain"),
+                    ("审计记录", "Records"),
+                ],
+            ),
+            rows: report
+                .meetings
+                .iter()
+                .map(|meeting| {
+                    vec![
+                        Cell::project(&meeting.project),
+                        Cell::text(meeting.meeting_id.clone()),
+                        Cell::text(name(&meeting.motion_name)),
+                        Cell::text(words::form(meeting.form, language)),
+                        Cell::text(meeting.held_on.to_string()),
+                        Cell::text(format!("{}/{}", meeting.present, meeting.roll)),
+                        Cell::text(meeting.non_voting_present.to_string()),
+                        Cell::text(format!(
+                            "{}/{}/{}",
+                            meeting.in_favour, meeting.against, meeting.abstain
+                        )),
+                        Cell::records(&meeting.project, &meeting.records),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    sections.push(meetings);
+
+    let mut covered = section(format!(
+        "{} ({})",
+        pick(
+            language,
+            "十、所涉项目及期末阶段",
+            "10. Projects covered, with their stage at the period's end"
+        ),
+        report.projects.len()
+    ));
+    if report.projects.is_empty() {
+        covered.paragraphs.push(none_line(language));
+    } else {
+        covered.tables.push(Table {
+            caption: None,
+            headers: headers(
+                language,
+                &[
+                    ("项目", "Project"),
+                    ("名称", "Title"),
+                    ("期末阶段", "Stage at the end"),
+                    ("期末最后记录", "Last record before the end"),
+                ],
+            ),
+            rows: report
+                .projects
+                .iter()
+                .map(|entry| {
+                    vec![
+                        Cell::project(&entry.project),
+                        Cell::text(name(&entry.title)),
+                        Cell::text(name(&entry.stage_name)),
+                        Cell::records(&entry.project, &entry.records),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    sections.push(covered);
+    sections.push(composition_section(report, language));
+    Document {
+        title: words::title(report, language),
+        intro,
+        sections,
+    }
+}
+
+fn composition_section(report: &Report, language: Language) -> Section {
+    let mut part = section(pick(language, "十一、委员会组成", "11. Composition").to_string());
+    let Some(composition) = &report.composition else {
+        part.paragraphs
+            .push(pick(language, "委员会组成未记录。", "Composition not on record.").to_string());
+        return part;
+    };
+    let name = |text: &crate::text::LocalizedText| text.get(language).to_string();
+    for (caption, members) in [
+        (
+            pick(language, "期初委员", "Members at the start"),
+            &composition.at_start,
+        ),
+        (
+            pick(language, "期末委员", "Members at the end"),
+            &composition.at_end,
+        ),
+    ] {
+        part.tables.push(Table {
+            caption: Some(format!("{caption} ({})", members.len())),
+            headers: headers(
+                language,
+                &[
+                    ("姓名", "Person"),
+                    ("单位", "Organisation"),
+                    ("职务", "Role"),
+                    ("行政人员", "Administrative"),
+                    ("任期起", "Term from"),
+                    ("任期止", "Term to"),
+                ],
+            ),
+            rows: members
+                .iter()
+                .map(|member| {
+                    vec![
+                        Cell::text(member.person.clone()),
+                        Cell::text(member.organisation.clone()),
+                        Cell::text(name(&member.role)),
+                        Cell::text(words::yes_no(member.administrative, language)),
+                        Cell::text(member.term_started_on.to_string()),
+                        Cell::text(
+                            member
+                                .term_ends_on
+                                .map(|day| day.to_string())
+                                .unwrap_or_default(),
+                        ),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    let sequence = |sequence: Option<u64>| {
+        Cell::text(
+            sequence
+                .map(|sequence| format!("#{sequence}"))
+                .unwrap_or_default(),
+        )
+    };
+    part.tables.push(Table {
+        caption: Some(format!(
+            "{} ({})",
+            pick(language, "组成变动", "Changes"),
+            composition.changes.len()
+        )),
+        headers: headers(
+            language,
+            &[
+                ("日期", "Date"),
+                ("变动", "Change"),
+                ("姓名", "Person"),
+                ("单位", "Organisation"),
+                ("职务", "Role"),
+                ("委员会记录", "Committee record"),
+            ],
+        ),
+        rows: composition
+            .changes
+            .iter()
+            .map(|change| {
+                vec![
+                    Cell::text(change.on.to_string()),
+                    Cell::text(words::change(change.kind, language)),
+                    Cell::text(change.person.clone()),
+                    Cell::text(change.organisation.clone()),
+                    Cell::text(name(&change.role)),
+                    sequence(change.sequence),
+                ]
+            })
+            .collect(),
+    });
+    part.tables.push(Table {
+        caption: Some(format!(
+            "{} ({})",
+            pick(language, "组成规则豁免", "Waivers of composition rules"),
+            composition.waivers.len()
+        )),
+        headers: headers(
+            language,
+            &[
+                ("规则", "Rule"),
+                ("理由", "Reason"),
+                ("批准机关", "Authority"),
+                ("日期", "Recorded on"),
+                ("委员会记录", "Committee record"),
+            ],
+        ),
+        rows: composition
+            .waivers
+            .iter()
+            .map(|waiver| {
+                vec![
+                    Cell::text(name(&waiver.rule)),
+                    Cell::text(waiver.reason.clone()),
+                    Cell::text(waiver.authority.clone()),
+                    Cell::text(waiver.recorded_on.to_string()),
+                    sequence(waiver.sequence),
+                ]
+            })
+            .collect(),
+    });
+    part
+}

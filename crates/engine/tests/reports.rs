@@ -1,0 +1,394 @@
+//! Committee reports computed from the example scenarios' audit logs: the whole report as JSON
+//! and Markdown in both languages (snapshots), each figure traced to its records, and the report
+//! unchanged by records written after its period.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use specflow_engine::Language;
+use specflow_engine::audit::AuditRecord;
+use specflow_engine::command::Command;
+use specflow_engine::report::{
+    CompositionChange, CompositionChangeKind, CompositionMember, CompositionSection,
+    CompositionWaiver, Report, ReportBuilder, ReportError, ReportKind, ReportPeriod,
+    definition_as_of, to_html, to_json, to_markdown,
+};
+use specflow_engine::scenario::{parse_scenario, simulate};
+use specflow_engine::{EventBody, LocalizedText};
+use uuid::Uuid;
+
+use crate::support::{metrology, shanghai};
+
+const COMMITTEE: &str = "SH-TC-01 上海市长度计量技术委员会";
+
+/// The scenarios the reports are computed from, each run as a project of its own.
+const SCENARIOS: [(&str, &str); 5] = [
+    (
+        "to-in-force.toml",
+        include_str!("../../../workflows/scenarios/to-in-force.toml"),
+    ),
+    (
+        "overdue-with-extension.toml",
+        include_str!("../../../workflows/scenarios/overdue-with-extension.toml"),
+    ),
+    (
+        "cancelled.toml",
+        include_str!("../../../workflows/scenarios/cancelled.toml"),
+    ),
+    (
+        "review-fails-vote.toml",
+        include_str!("../../../workflows/scenarios/review-fails-vote.toml"),
+    ),
+    (
+        "reexamined-confirmed.toml",
+        include_str!("../../../workflows/scenarios/reexamined-confirmed.toml"),
+    ),
+];
+
+/// Each scenario's log, with a project id and code of its own (number 1, 2, …).
+fn logs() -> Vec<Vec<AuditRecord>> {
+    SCENARIOS
+        .iter()
+        .enumerate()
+        .map(|(index, (name, text))| {
+            let mut scenario =
+                parse_scenario(name, text).unwrap_or_else(|problems| panic!("{problems:?}"));
+            let project_id =
+                Uuid::from_u128(0x5bec_f10e_0000_4000_8000_0000_0000_1000 + index as u128);
+            scenario.project_id = project_id;
+            for step in &mut scenario.steps {
+                if let Command::CreateProject(project) = &mut step.command {
+                    project.project_id = project_id;
+                    project.code = format!("JJG(沪)-2026-{:03}", index + 1);
+                }
+            }
+            simulate(metrology(), &scenario).records
+        })
+        .collect()
+}
+
+fn year(year: i32) -> ReportPeriod {
+    ReportPeriod::year(year, shanghai()).unwrap()
+}
+
+fn report_of(logs: &[Vec<AuditRecord>], kind: ReportKind, period: ReportPeriod) -> Report {
+    let mut builder = ReportBuilder::new(kind, Some(COMMITTEE.to_string()), period);
+    for records in logs {
+        assert_eq!(
+            definition_as_of(records, period.end)
+                .unwrap()
+                .map(|(id, _)| id),
+            (records.first().map(|record| record.recorded_at) < Some(period.end))
+                .then(|| "metrology-spec".to_string())
+        );
+        builder.add_project(records, metrology()).unwrap();
+    }
+    builder.finish(None)
+}
+
+#[test]
+fn the_annual_report_of_2026_matches_its_snapshots() {
+    let report = report_of(&logs(), ReportKind::Annual, year(2026));
+    insta::assert_snapshot!("annual_2026_json", to_json(&report));
+    insta::assert_snapshot!(
+        "annual_2026_markdown_zh",
+        to_markdown(&report, Language::Zh)
+    );
+    insta::assert_snapshot!(
+        "annual_2026_markdown_en",
+        to_markdown(&report, Language::En)
+    );
+}
+
+#[test]
+fn the_end_of_term_report_covers_the_re_examination_years() {
+    let period = ReportPeriod::new(
+        NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2031, 12, 31).unwrap(),
+        shanghai(),
+    )
+    .unwrap();
+    let report = report_of(&logs(), ReportKind::Term, period);
+    assert_eq!(report.reexaminations.opened.len(), 1, "{report:#?}");
+    assert_eq!(report.reexaminations.done.len(), 1);
+    assert_eq!(
+        report.reexaminations.done[0].outcome.as_deref(),
+        Some("confirm")
+    );
+    assert_eq!(report.overdue_by_month.len(), 72);
+    insta::assert_snapshot!(
+        "term_2026_2031_markdown_en",
+        to_markdown(&report, Language::En)
+    );
+}
+
+/// Counts, straight from the records, the records of `event_type` in 2026 that `matches` picks.
+fn count_in_2026(
+    logs: &[Vec<AuditRecord>],
+    event_type: &str,
+    matches: impl Fn(&EventBody) -> bool,
+) -> Vec<(Uuid, u64)> {
+    let period = year(2026);
+    let mut found = Vec::new();
+    for record in logs.iter().flatten() {
+        if record.event_type != event_type || !period.contains(record.recorded_at) {
+            continue;
+        }
+        let body: EventBody = serde_json::from_str(&record.event).unwrap();
+        if matches(&body) {
+            found.push((record.project_id, record.sequence));
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn figures_match_counts_made_directly_from_the_audit_records() {
+    let logs = logs();
+    let report = report_of(&logs, ReportKind::Annual, year(2026));
+    let traced = |entries: Vec<(Uuid, &Vec<u64>)>| {
+        let mut traced: Vec<(Uuid, u64)> = entries
+            .into_iter()
+            .flat_map(|(project, records)| records.iter().map(move |sequence| (project, *sequence)))
+            .collect();
+        traced.sort();
+        traced
+    };
+    let approved_stage = metrology().milestones.approved.clone().unwrap();
+    let approved = count_in_2026(
+        &logs,
+        "action_fired",
+        |body| matches!(body, EventBody::ActionFired { to, .. } if *to == approved_stage),
+    );
+    assert!(!approved.is_empty());
+    assert_eq!(
+        traced(
+            report
+                .milestones
+                .approved
+                .iter()
+                .map(|entry| (entry.project.project_id, &entry.records))
+                .collect()
+        ),
+        approved
+    );
+    let cancelled = count_in_2026(&logs, "project_cancelled", |_| true);
+    assert_eq!(report.milestones.cancelled.len(), cancelled.len());
+    assert_eq!(cancelled.len(), 1);
+    let held_in_2026 = count_in_2026(
+        &logs,
+        "meeting_recorded",
+        |body| matches!(body, EventBody::MeetingRecorded(meeting) if meeting.held_on.format("%Y").to_string() == "2026"),
+    );
+    assert_eq!(
+        traced(
+            report
+                .meetings
+                .iter()
+                .map(|entry| (entry.project.project_id, &entry.records))
+                .collect()
+        ),
+        held_in_2026
+    );
+    let missed = count_in_2026(&logs, "deadline_missed", |_| true);
+    assert!(!missed.is_empty());
+    // Every stretch overdue starts with the record of its missed deadline.
+    let mut first_records: Vec<(Uuid, u64)> = report
+        .overdue
+        .iter()
+        .map(|entry| (entry.project.project_id, entry.records[0]))
+        .collect();
+    first_records.sort();
+    assert_eq!(first_records, missed);
+}
+
+#[test]
+fn records_appended_after_the_period_leave_the_report_unchanged() {
+    let full = logs();
+    let end = year(2026).end;
+    let as_of_the_end: Vec<Vec<AuditRecord>> = full
+        .iter()
+        .map(|records| {
+            records
+                .iter()
+                .filter(|record| record.recorded_at < end)
+                .cloned()
+                .collect()
+        })
+        .collect();
+    assert!(
+        full.iter().flatten().count() > as_of_the_end.iter().flatten().count(),
+        "some scenarios run past 2026"
+    );
+    assert_eq!(
+        report_of(&full, ReportKind::Annual, year(2026)),
+        report_of(&as_of_the_end, ReportKind::Annual, year(2026))
+    );
+}
+
+#[test]
+fn a_year_with_no_data_gives_an_empty_but_valid_report() {
+    let report = report_of(&logs(), ReportKind::Annual, year(2020));
+    assert!(report.projects.is_empty());
+    assert!(report.milestones.proposed.is_empty() && report.meetings.is_empty());
+    assert!(report.stage_durations.is_empty() && report.overdue.is_empty());
+    assert_eq!(report.overdue_by_month.len(), 12);
+    assert!(report.overdue_by_month.iter().all(|month| month.count == 0));
+    let markdown = to_markdown(&report, Language::En);
+    assert!(
+        markdown.contains("Composition not on record."),
+        "{markdown}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&to_json(&report)).unwrap();
+    assert_eq!(json["projects"], serde_json::json!([]));
+    assert!(to_html(&report, Language::Zh).contains("委员会组成未记录"));
+}
+
+#[test]
+fn a_period_that_ends_before_it_starts_is_refused() {
+    let first = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+    let last = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    assert_eq!(
+        ReportPeriod::new(first, last, shanghai()),
+        Err(ReportError::PeriodReversed {
+            first_day: first,
+            last_day: last
+        })
+    );
+    assert!(ReportPeriod::new(NaiveDate::MAX, NaiveDate::MAX, shanghai()).is_err());
+    let period = year(2026);
+    assert_eq!(
+        period.start,
+        Utc.with_ymd_and_hms(2025, 12, 31, 16, 0, 0).unwrap()
+    );
+}
+
+#[test]
+fn the_composition_is_rendered_when_the_committee_record_supplies_it() {
+    let member = |person: &str, role: (&str, &str)| CompositionMember {
+        person: person.to_string(),
+        organisation: "上海市计量测试技术研究院".to_string(),
+        role: LocalizedText::new(role.0, role.1),
+        administrative: false,
+        term_started_on: NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(),
+        term_ends_on: NaiveDate::from_ymd_opt(2026, 12, 31),
+    };
+    let composition = CompositionSection {
+        at_start: vec![member("张三", ("主任委员", "chair"))],
+        at_end: vec![
+            member("张三", ("主任委员", "chair")),
+            member("李四", ("委员", "member")),
+        ],
+        changes: vec![CompositionChange {
+            on: NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(),
+            kind: CompositionChangeKind::Appointed,
+            person: "李四".to_string(),
+            organisation: "上海市计量测试技术研究院".to_string(),
+            role: LocalizedText::new("委员", "member"),
+            sequence: Some(7),
+        }],
+        waivers: vec![CompositionWaiver {
+            rule: LocalizedText::new(
+                "同一单位委员不超过3人",
+                "at most 3 members from one organisation",
+            ),
+            reason: "专业领域集中".to_string(),
+            authority: "沪市监计量〔2026〕1号".to_string(),
+            recorded_on: NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(),
+            sequence: Some(8),
+        }],
+    };
+    let mut builder =
+        ReportBuilder::new(ReportKind::Annual, Some(COMMITTEE.to_string()), year(2026));
+    builder.add_project(&logs()[0], metrology()).unwrap();
+    let report = builder.finish(Some(composition));
+    let markdown = to_markdown(&report, Language::En);
+    assert!(
+        markdown.contains("**Members at the end (2)**"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| 2026-05-01 | appointed | 李四 |"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("at most 3 members from one organisation"));
+    assert!(!markdown.contains("Composition not on record."));
+}
+
+#[test]
+fn html_is_self_contained_escapes_what_the_records_say_and_draws_its_charts() {
+    let mut logs = logs();
+    // A title with markup in it, as a careless or hostile user might type it.
+    let mut scenario = parse_scenario(SCENARIOS[1].0, SCENARIOS[1].1).unwrap();
+    for step in &mut scenario.steps {
+        if let Command::CreateProject(project) = &mut step.command {
+            project.title =
+                LocalizedText::new("<script>alert('x')</script>", "<b>\"bold\" & 'loud'</b>");
+        }
+    }
+    logs[1] = simulate(metrology(), &scenario).records;
+    let report = report_of(&logs, ReportKind::Annual, year(2026));
+    for language in [Language::Zh, Language::En] {
+        let html = to_html(&report, language);
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<b>"));
+        assert!(
+            html.contains("&lt;script&gt;")
+                || html.contains("&lt;b&gt;&quot;bold&quot; &amp; &#39;loud&#39;&lt;/b&gt;")
+        );
+        assert_eq!(html.matches("<svg").count(), 2, "both charts are drawn");
+        assert!(
+            !html.contains("http://") || html.matches("http://").count() == 2,
+            "only the SVG namespaces"
+        );
+        assert!(html.contains("/api/v1/projects/"));
+    }
+    let markdown = to_markdown(&report, Language::En);
+    assert!(!markdown.contains("<b>"), "{markdown}");
+}
+
+#[test]
+fn the_bureau_report_gives_each_committee_its_figures_and_they_add_up() {
+    let mut logs = logs();
+    // The cancelled project belongs to another committee.
+    let mut scenario = parse_scenario(SCENARIOS[2].0, SCENARIOS[2].1).unwrap();
+    for step in &mut scenario.steps {
+        if let Command::CreateProject(project) = &mut step.command {
+            project.project_id = Uuid::from_u128(0x5bec_f10e_0000_4000_8000_0000_0000_3000);
+            project.code = "JJG(沪)-2026-103".to_string();
+            project.committee = "SH-TC-03 上海市力学计量技术委员会".to_string();
+        }
+    }
+    scenario.project_id = Uuid::from_u128(0x5bec_f10e_0000_4000_8000_0000_0000_3000);
+    logs[2] = simulate(metrology(), &scenario).records;
+    let mut builder = ReportBuilder::new(ReportKind::Bureau, None, year(2026));
+    for records in &logs {
+        builder.add_project(records, metrology()).unwrap();
+    }
+    let report = builder.finish(None);
+    assert_eq!(report.committees.len(), 2);
+    let total = |pick: fn(&specflow_engine::report::CommitteeFigures) -> u64| {
+        report.by_committee.iter().map(pick).sum::<u64>()
+    };
+    assert_eq!(
+        total(|figures| figures.projects),
+        report.projects.len() as u64
+    );
+    assert_eq!(
+        total(|figures| figures.proposed),
+        report.milestones.proposed.len() as u64
+    );
+    assert_eq!(total(|figures| figures.cancelled), 1);
+    assert_eq!(
+        total(|figures| figures.meetings),
+        report.meetings.len() as u64
+    );
+    let mechanics = &report.by_committee[1];
+    assert_eq!((mechanics.projects, mechanics.cancelled), (1, 1));
+    let markdown = to_markdown(&report, Language::En);
+    assert!(markdown.contains("**Per committee**"), "{markdown}");
+    assert!(
+        markdown.contains("| SH-TC-03 上海市力学计量技术委员会 | 1 | 1 | 1 | 0 | 1 | 0 | 1 |"),
+        "{markdown}"
+    );
+}

@@ -1,0 +1,300 @@
+//! The reports' routes: a committee's annual work report (年度工作报告) and end-of-term report
+//! (届末工作报告), and the bureau's report across every committee, as JSON, Markdown or HTML, in
+//! Chinese or English.
+//!
+//! The engine computes each report by replay as of the period's end (`specflow_engine::report`)
+//! from the records the store reads (`Store::report`). A committee's report is read by whoever
+//! reads the committee (`can_read_committee`): its own secretariat, chair and members, and the
+//! supervisors, administrators and auditors; the bureau-wide one needs `can_read_everything`.
+//! A committee is known by its projects until committees are records of their own: one with no
+//! project is 404, as is one the caller may not see.
+
+use super::AppState;
+use super::auth::Caller;
+use super::input::QueryParams;
+use super::problem::{Problem, ProblemKind, language_of, require};
+use crate::auth::{Access, Principal, can_read_committee, can_read_everything};
+use crate::store::ReportRequest;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use specflow_engine::Language;
+use specflow_engine::report::{self, Report, ReportKind};
+use std::ops::RangeInclusive;
+use utoipa::{IntoParams, ToSchema};
+
+/// The years a report may cover: from the first year a metrology specification could have been
+/// recorded to the last one the stored instants and their canonical text can hold.
+const REPORT_YEARS: RangeInclusive<i32> = 1900..=9998;
+
+/// The format a report is answered in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    /// JSON: every figure with its projects and records, names in both languages.
+    #[default]
+    Json,
+    /// Markdown.
+    Md,
+    /// One self-contained HTML page with SVG charts.
+    Html,
+}
+
+/// The query of an annual report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AnnualQuery {
+    /// The calendar year, in the definition's local days.
+    #[param(example = 2026, minimum = 1900, maximum = 9998)]
+    year: i32,
+    /// `json` (the default), `md` or `html`.
+    format: Option<ReportFormat>,
+    /// `zh` (the default) or `en`; without it, `Accept-Language` decides.
+    lang: Option<String>,
+}
+
+/// The query of an end-of-term report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TermQuery {
+    /// The term's first day.
+    #[param(example = "2023-01-01")]
+    from: String,
+    /// The term's last day (inclusive).
+    #[param(example = "2026-12-31")]
+    to: String,
+    /// `json` (the default), `md` or `html`.
+    format: Option<ReportFormat>,
+    /// `zh` (the default) or `en`; without it, `Accept-Language` decides.
+    lang: Option<String>,
+}
+
+/// `GET /api/v1/committees/{committee}/reports/annual?year=2026`: a committee's annual work report.
+#[utoipa::path(
+    get,
+    path = "/api/v1/committees/{committee}/reports/annual",
+    tag = "reports",
+    params(("committee" = String, Path, description = "The committee", example = "SH-TC-01"), AnnualQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The report, computed by replay as of the year's end", content(
+        (Object = "application/json"),
+        (String = "text/markdown"),
+        (String = "text/html"),
+    )))
+)]
+pub async fn committee_annual(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(committee): Path<String>,
+    headers: HeaderMap,
+    QueryParams(query): QueryParams<AnnualQuery>,
+) -> Result<Response, Problem> {
+    let (first_day, last_day) = year_days(query.year)?;
+    let language = language(query.lang.as_deref(), &headers)?;
+    readable_committee(&state, &principal, &committee).await?;
+    let request = ReportRequest {
+        kind: ReportKind::Annual,
+        committee: Some(committee),
+        first_day,
+        last_day,
+    };
+    answer(&state, &request, query.format.unwrap_or_default(), language).await
+}
+
+/// `GET /api/v1/committees/{committee}/reports/term?from=…&to=…`: a committee's end-of-term
+/// report over the term's days.
+#[utoipa::path(
+    get,
+    path = "/api/v1/committees/{committee}/reports/term",
+    tag = "reports",
+    params(("committee" = String, Path, description = "The committee", example = "SH-TC-01"), TermQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The report, computed by replay as of the term's end", content(
+        (Object = "application/json"),
+        (String = "text/markdown"),
+        (String = "text/html"),
+    )))
+)]
+pub async fn committee_term(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(committee): Path<String>,
+    headers: HeaderMap,
+    QueryParams(query): QueryParams<TermQuery>,
+) -> Result<Response, Problem> {
+    let first_day = day("from", &query.from)?;
+    let last_day = day("to", &query.to)?;
+    if last_day < first_day {
+        return Err(Problem::invalid(
+            "to",
+            format!("任期结束日 {last_day} 早于开始日 {first_day}"),
+            format!("The term ends on {last_day}, before it starts on {first_day}"),
+        ));
+    }
+    let language = language(query.lang.as_deref(), &headers)?;
+    readable_committee(&state, &principal, &committee).await?;
+    let request = ReportRequest {
+        kind: ReportKind::Term,
+        committee: Some(committee),
+        first_day,
+        last_day,
+    };
+    answer(&state, &request, query.format.unwrap_or_default(), language).await
+}
+
+/// `GET /api/v1/reports/annual?year=2026`: the bureau's report across every committee.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/annual",
+    tag = "reports",
+    params(AnnualQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The report across every committee, computed by replay as of the year's end", content(
+        (Object = "application/json"),
+        (String = "text/markdown"),
+        (String = "text/html"),
+    )))
+)]
+pub async fn bureau_annual(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+    QueryParams(query): QueryParams<AnnualQuery>,
+) -> Result<Response, Problem> {
+    let (first_day, last_day) = year_days(query.year)?;
+    let language = language(query.lang.as_deref(), &headers)?;
+    require(&principal, can_read_everything(&principal), "reports")?;
+    let request = ReportRequest {
+        kind: ReportKind::Bureau,
+        committee: None,
+        first_day,
+        last_day,
+    };
+    answer(&state, &request, query.format.unwrap_or_default(), language).await
+}
+
+/// Computes the report and answers it in the format asked for.
+async fn answer(
+    state: &AppState,
+    request: &ReportRequest,
+    format: ReportFormat,
+    language: Language,
+) -> Result<Response, Problem> {
+    // The committee's composition comes from its own record once committees are recorded.
+    let report: Report = state.store.report(request, None).await?;
+    let (content_type, body) = match format {
+        ReportFormat::Json => ("application/json", report::to_json(&report)),
+        ReportFormat::Md => (
+            "text/markdown; charset=utf-8",
+            report::to_markdown(&report, language),
+        ),
+        ReportFormat::Html => (
+            "text/html; charset=utf-8",
+            report::to_html(&report, language),
+        ),
+    };
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Ok(response)
+}
+
+/// Checks the caller may read the committee's reports and that the committee exists; a hidden
+/// committee is answered as a missing one.
+async fn readable_committee(
+    state: &AppState,
+    principal: &Principal,
+    committee: &str,
+) -> Result<(), Problem> {
+    match can_read_committee(principal, committee) {
+        Access::Hidden(reason) => {
+            tracing::warn!(subject = %principal.subject, role = %principal.role, %reason, status = 404, "refused: hidden");
+            return Err(committee_not_found(committee));
+        }
+        access => require(principal, access, committee)?,
+    }
+    if state.store.committee_has_projects(committee).await? {
+        Ok(())
+    } else {
+        Err(committee_not_found(committee))
+    }
+}
+
+fn committee_not_found(committee: &str) -> Problem {
+    Problem::new(
+        ProblemKind::NotFound,
+        format!("技术委员会「{committee}」不存在或没有项目"),
+        format!("There is no committee {committee}, or it has no project"),
+    )
+}
+
+/// The first and last day of `year`, a year within [`REPORT_YEARS`].
+fn year_days(year: i32) -> Result<(NaiveDate, NaiveDate), Problem> {
+    let days = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    );
+    match days {
+        (Some(first), Some(last)) if REPORT_YEARS.contains(&year) => Ok((first, last)),
+        _ => Err(Problem::invalid(
+            "year",
+            format!(
+                "year 应在 {} 至 {} 之间，收到 {year}",
+                REPORT_YEARS.start(),
+                REPORT_YEARS.end()
+            ),
+            format!(
+                "year must be from {} to {}, not {year}",
+                REPORT_YEARS.start(),
+                REPORT_YEARS.end()
+            ),
+        )),
+    }
+}
+
+fn day(field: &str, text: &str) -> Result<NaiveDate, Problem> {
+    let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|error| {
+        Problem::invalid(
+            field,
+            format!("{field} 应为日期，如 2026-01-01：{error}"),
+            format!("{field} must be a date such as 2026-01-01: {error}"),
+        )
+    })?;
+    let year = chrono::Datelike::year(&parsed);
+    if REPORT_YEARS.contains(&year) {
+        Ok(parsed)
+    } else {
+        Err(Problem::invalid(
+            field,
+            format!(
+                "{field} 的年份应在 {} 至 {} 之间，收到 {year}",
+                REPORT_YEARS.start(),
+                REPORT_YEARS.end()
+            ),
+            format!(
+                "{field} must fall in the years {} to {}, not {year}",
+                REPORT_YEARS.start(),
+                REPORT_YEARS.end()
+            ),
+        ))
+    }
+}
+
+/// The language asked for: `lang` when given (`zh` or `en` only), else `Accept-Language`.
+fn language(lang: Option<&str>, headers: &HeaderMap) -> Result<Language, Problem> {
+    match lang.map(str::trim) {
+        None => Ok(language_of(headers)),
+        Some("zh") => Ok(Language::Zh),
+        Some("en") => Ok(Language::En),
+        Some(other) => Err(Problem::invalid(
+            "lang",
+            format!("lang 应为 zh 或 en，收到「{other}」"),
+            format!("lang must be zh or en, not '{other}'"),
+        )),
+    }
+}

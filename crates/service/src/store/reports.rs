@@ -1,0 +1,192 @@
+//! Reports: the records of a committee's projects (or of every project), up to a period's end,
+//! fed one project at a time to the engine's [`ReportBuilder`].
+//!
+//! Project ids are read a page at a time and each project's records page by page, stopping at
+//! the period's end, so a report holds one project's log at a time and never reads a record
+//! written after the period: a report for a past year does not grow with today's database.
+
+use super::read::RECORD_COLUMNS;
+use super::{Store, micros};
+use crate::error::StoreError;
+use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
+use specflow_engine::audit::AuditRecord;
+use specflow_engine::report::{
+    CompositionSection, Report, ReportBuilder, ReportError, ReportKind, ReportPeriod,
+    definition_as_of,
+};
+use sqlx::Row;
+use uuid::Uuid;
+
+/// How many project ids a report reads at a time.
+const PROJECTS_PAGE: i64 = 200;
+
+/// How many records a report reads at a time.
+const RECORDS_PAGE: i64 = 1000;
+
+/// What report to compute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRequest {
+    /// Annual, term or bureau-wide.
+    pub kind: ReportKind,
+    /// The committee; `None` for every committee.
+    pub committee: Option<String>,
+    /// The period's first local day.
+    pub first_day: NaiveDate,
+    /// The period's last local day (inclusive).
+    pub last_day: NaiveDate,
+}
+
+impl From<ReportError> for StoreError {
+    fn from(error: ReportError) -> StoreError {
+        match error {
+            ReportError::PeriodReversed { .. } | ReportError::PeriodOutOfRange { .. } => {
+                StoreError::InvalidRequest(error.to_string())
+            }
+            ReportError::UnreadableRecord { .. } => StoreError::Corrupt(error.to_string()),
+        }
+    }
+}
+
+impl Store {
+    /// Whether any project belongs to `committee`: a committee is known by its projects.
+    pub async fn committee_has_projects(&self, committee: &str) -> Result<bool, StoreError> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT project_id FROM projects WHERE committee = $1 LIMIT 1")
+                .bind(committee)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(|error| self.database_error(&error))?;
+        Ok(found.is_some())
+    }
+
+    /// The UTC offset of the local days a report on `committee` (or on every committee) counts:
+    /// that of the definition its first project follows; UTC when there is no project at all.
+    pub async fn report_offset(&self, committee: Option<&str>) -> Result<FixedOffset, StoreError> {
+        let sql = match committee {
+            Some(_) => {
+                "SELECT definition_id, definition_version FROM projects WHERE committee = $1 ORDER BY project_id LIMIT 1"
+            }
+            None => {
+                "SELECT definition_id, definition_version FROM projects ORDER BY project_id LIMIT 1"
+            }
+        };
+        let mut query = sqlx::query(sql);
+        if let Some(committee) = committee {
+            query = query.bind(committee);
+        }
+        let row = query
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|error| self.database_error(&error))?;
+        let Some(row) = row else {
+            return Ok(Utc.fix());
+        };
+        let id: String = row
+            .try_get("definition_id")
+            .map_err(|error| self.database_error(&error))?;
+        let version: i64 = row
+            .try_get("definition_version")
+            .map_err(|error| self.database_error(&error))?;
+        let version = u32::try_from(version)
+            .map_err(|_| StoreError::Corrupt(format!("definition version {version}")))?;
+        Ok(self.definition(&id, version).await?.local_utc_offset)
+    }
+
+    /// The ids of the projects of `committee` (of every committee when `None`) created before
+    /// `end`, `PROJECTS_PAGE` at a time after `after`.
+    pub async fn report_project_ids(
+        &self,
+        committee: Option<&str>,
+        end: DateTime<Utc>,
+        after: Option<Uuid>,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let committee_condition = if committee.is_some() {
+            " AND p.committee = $3"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT p.project_id FROM projects p WHERE p.project_id > $1 \
+             AND EXISTS (SELECT 1 FROM audit_records r WHERE r.project_id = p.project_id AND r.sequence = 1 AND r.recorded_at < $2)\
+             {committee_condition} ORDER BY p.project_id LIMIT {PROJECTS_PAGE}"
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql)
+            .bind(after.map(|id| id.to_string()).unwrap_or_default())
+            .bind(micros(end));
+        if let Some(committee) = committee {
+            query = query.bind(committee);
+        }
+        let ids = query
+            .fetch_all(self.pool())
+            .await
+            .map_err(|error| self.database_error(&error))?;
+        ids.iter()
+            .map(|id| {
+                Uuid::parse_str(id).map_err(|_| StoreError::Corrupt(format!("project id {id}")))
+            })
+            .collect()
+    }
+
+    /// One project's records before `end`, in order, read a page at a time.
+    pub async fn records_before(
+        &self,
+        project_id: Uuid,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut after = 0i64;
+        loop {
+            let rows = sqlx::query(&format!(
+                "{RECORD_COLUMNS} WHERE project_id = $1 AND sequence > $2 AND recorded_at < $3 ORDER BY sequence LIMIT {RECORDS_PAGE}"
+            ))
+            .bind(project_id.to_string())
+            .bind(after)
+            .bind(micros(end))
+            .fetch_all(self.pool())
+            .await
+            .map_err(|error| self.database_error(&error))?;
+            let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) == RECORDS_PAGE;
+            for row in &rows {
+                records.push(self.record_from_row(row)?);
+            }
+            match records.last() {
+                Some(last) if full => {
+                    after = i64::try_from(last.sequence)
+                        .map_err(|_| StoreError::Corrupt("sequence".to_string()))?;
+                }
+                _ => return Ok(records),
+            }
+        }
+    }
+
+    /// Computes a report by replaying, project by project, every record before the period's
+    /// end; `composition` is the committee's, when its record supplies one.
+    pub async fn report(
+        &self,
+        request: &ReportRequest,
+        composition: Option<CompositionSection>,
+    ) -> Result<Report, StoreError> {
+        let offset = self.report_offset(request.committee.as_deref()).await?;
+        let period = ReportPeriod::new(request.first_day, request.last_day, offset)?;
+        let mut builder = ReportBuilder::new(request.kind, request.committee.clone(), period);
+        let mut after = None;
+        loop {
+            let ids = self
+                .report_project_ids(request.committee.as_deref(), period.end, after)
+                .await?;
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            for project_id in ids {
+                let records = self.records_before(project_id, period.end).await?;
+                let Some((definition_id, version)) = definition_as_of(&records, period.end)? else {
+                    continue;
+                };
+                let definition = self.definition(&definition_id, version).await?;
+                builder.add_project(&records, &definition)?;
+            }
+            after = Some(last);
+        }
+        Ok(builder.finish(composition))
+    }
+}
