@@ -284,6 +284,10 @@ fn a_project_goes_through_its_first_stages_with_the_client(database: &str) {
     assert!(text(&overdue.stdout).contains("0 overdue project(s)"));
     let csv = server.client(&supervisor, &["overdue", "--csv"]);
     assert!(csv.status.success(), "{}", text(&csv.stderr));
+    let sorted = server.client(&supervisor, &["overdue", "--sort", "recently_overdue"]);
+    assert!(sorted.status.success(), "{}", text(&sorted.stderr));
+    let unsorted = server.client(&supervisor, &["overdue", "--sort", "alphabetical"]);
+    assert_eq!(unsorted.status.code(), Some(2), "clap refuses an unknown order");
     let refused = server.client(&secretariat, &["overdue"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(
