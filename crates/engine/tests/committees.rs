@@ -14,10 +14,10 @@ use specflow_engine::{LocalizedText, Rejection};
 use std::sync::LazyLock;
 use uuid::Uuid;
 
-const POLICY_TOML: &str = include_str!("../../../workflows/committee-policy.toml");
+const POLICY_TOML: &str = include_str!("../../../workflows/committees/policy.toml");
 
 static POLICY: LazyLock<CommitteePolicy> = LazyLock::new(|| {
-    CommitteePolicy::from_toml("committee-policy.toml", POLICY_TOML)
+    CommitteePolicy::from_toml("committees/policy.toml", POLICY_TOML)
         .unwrap_or_else(|error| panic!("the shipped policy should be valid, but:\n{error}"))
 });
 

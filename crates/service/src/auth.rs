@@ -291,6 +291,58 @@ pub fn can_supervise(principal: &Principal) -> Access {
     }
 }
 
+/// What a write to a committee's record is, for [`can_write_committee`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitteeWrite {
+    /// Forming it, appointing, reappointing, resignations, the secretariat, waivers: the
+    /// bureau's decisions (the guidance has the bureau plan and manage committees).
+    Composition,
+    /// Starting or ending a term early: the bureau's, or the committee's own secretariat's,
+    /// which runs the change of term.
+    Term,
+}
+
+/// Whether `principal` may read the record of the committee `committee` (its state, composition
+/// check, history, verification).
+///
+/// Admin, supervisor and auditor read every committee; secretariat, chair and member their own.
+/// Any other committee, and every committee for a drafter, is [`Access::Hidden`].
+pub fn can_read_committee(principal: &Principal, committee: &str) -> Access {
+    match principal.visibility() {
+        Visibility::Everything => Access::Allowed,
+        Visibility::Committee(own) if own == committee => Access::Allowed,
+        _ => Access::Hidden(format!(
+            "{} may not see committee {committee}",
+            principal.describe()
+        )),
+    }
+}
+
+/// Whether `principal` may write to the record of the committee `committee`.
+///
+/// Composition records are the bureau's: supervisor and admin. Terms are also the committee's own
+/// secretariat's. A committee the principal cannot read stays [`Access::Hidden`]; one it reads
+/// but may not change is [`Access::Forbidden`].
+pub fn can_write_committee(principal: &Principal, committee: &str, write: CommitteeWrite) -> Access {
+    match can_read_committee(principal, committee) {
+        Access::Allowed => {}
+        refused => return refused,
+    }
+    match (principal.role, write) {
+        (Role::Admin | Role::Supervisor, _) | (Role::Secretariat, CommitteeWrite::Term) => {
+            Access::Allowed
+        }
+        (_, CommitteeWrite::Composition) => Access::Forbidden(format!(
+            "{} may not change a committee's composition: only the bureau (supervisor and admin tokens) forms committees, appoints members and grants waivers",
+            principal.describe()
+        )),
+        (_, CommitteeWrite::Term) => Access::Forbidden(format!(
+            "{} may not record terms: only the bureau and the committee's secretariat do",
+            principal.describe()
+        )),
+    }
+}
+
 /// Whether `principal` may change nothing at all (an auditor), so the HTTP layer can refuse
 /// every non-GET request before looking anything up.
 pub fn is_read_only(principal: &Principal) -> bool {

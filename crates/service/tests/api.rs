@@ -16,14 +16,14 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 /// A router over a fresh store, with the store and clock behind it.
-struct Api {
-    app: Router,
-    store: Store,
-    clock: Arc<ManualClock>,
+pub(crate) struct Api {
+    pub(crate) app: Router,
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<ManualClock>,
     _keep: Keep,
 }
 
-async fn api(kind: Kind) -> Option<Api> {
+pub(crate) async fn api(kind: Kind) -> Option<Api> {
     let (store, clock, keep, _url) = store(kind).await?;
     Some(Api {
         app: router(AppState {
@@ -38,14 +38,14 @@ async fn api(kind: Kind) -> Option<Api> {
 
 /// An answer, read whole.
 #[derive(Debug)]
-struct Answer {
-    status: StatusCode,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
     headers: HeaderMap,
     body: Vec<u8>,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|error| {
             panic!(
                 "not JSON ({error}): {} {}",
@@ -55,7 +55,7 @@ impl Answer {
         })
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).to_string()
     }
 
@@ -67,7 +67,7 @@ impl Answer {
     }
 
     /// Asserts a problem document of `status` and `slug`, and returns it.
-    fn problem(&self, status: u16, slug: &str) -> Value {
+    pub(crate) fn problem(&self, status: u16, slug: &str) -> Value {
         assert_eq!(self.status.as_u16(), status, "{}", self.text());
         assert_eq!(
             self.header("content-type"),
@@ -88,11 +88,11 @@ impl Answer {
 }
 
 /// One request to the router.
-struct Call {
+pub(crate) struct Call {
     builder: axum::http::request::Builder,
 }
 
-fn call(method: Method, path: &str, token: Option<&str>) -> Call {
+pub(crate) fn call(method: Method, path: &str, token: Option<&str>) -> Call {
     let mut builder = Request::builder().method(method).uri(path);
     if let Some(token) = token {
         builder = builder.header("authorization", format!("Bearer {token}"));
@@ -101,7 +101,7 @@ fn call(method: Method, path: &str, token: Option<&str>) -> Call {
 }
 
 impl Call {
-    fn header(mut self, name: &str, value: &str) -> Call {
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Call {
         self.builder = self.builder.header(name, value);
         self
     }
@@ -125,11 +125,11 @@ impl Call {
         }
     }
 
-    async fn empty(self, app: &Router) -> Answer {
+    pub(crate) async fn empty(self, app: &Router) -> Answer {
         self.send(app, Body::empty()).await
     }
 
-    async fn json(self, app: &Router, value: &Value) -> Answer {
+    pub(crate) async fn json(self, app: &Router, value: &Value) -> Answer {
         self.header("content-type", "application/json")
             .send(app, Body::from(value.to_string()))
             .await
@@ -142,7 +142,7 @@ impl Call {
     }
 }
 
-async fn token(
+pub(crate) async fn token(
     store: &Store,
     name: &str,
     role: Role,
@@ -187,7 +187,7 @@ fn passing_meeting() -> Value {
     })
 }
 
-fn codes(problem: &Value) -> Vec<String> {
+pub(crate) fn codes(problem: &Value) -> Vec<String> {
     problem["unmet"]
         .as_array()
         .unwrap()

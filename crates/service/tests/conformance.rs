@@ -530,6 +530,7 @@ conformance!(
                 })
                 .collect(),
             minutes_sha256: None,
+            drafting_unit_members: Vec::new(),
         };
         for (actor, command) in [
             (secretariat(), Command::RecordMeeting(meeting)),

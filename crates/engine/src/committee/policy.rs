@@ -1,4 +1,4 @@
-//! The composition policy of committees, loaded from `workflows/committee-policy.toml`.
+//! The composition policy of committees, loaded from `workflows/committees/policy.toml`.
 //!
 //! Like a workflow definition, the file is checked whole and every problem is reported with its
 //! place, so a secretariat fixing it sees the full list at once. The numbers (20 members, three

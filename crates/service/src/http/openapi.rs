@@ -7,7 +7,7 @@
 //! route cannot forget one. The engine's types are described as plain objects where they appear,
 //! because the engine must not depend on utoipa.
 
-use super::{audit, board, projects};
+use super::{audit, board, committees, projects};
 use axum::Json;
 use axum::http::StatusCode;
 use serde::Serialize;
@@ -181,6 +181,20 @@ impl Modify for ApiConventions {
         board::counts,
         board::outbox,
         board::retry_outbox,
+        committees::list_committees,
+        committees::form_committee,
+        committees::read_committee,
+        committees::appoint,
+        committees::reappoint,
+        committees::resign,
+        committees::waive,
+        committees::assign_secretariat,
+        committees::start_term,
+        committees::end_term,
+        committees::check,
+        committees::roll,
+        committees::history,
+        committees::verify,
     ),
     components(schemas(ProblemDocument, UnmetReason)),
     modifiers(&ApiConventions),
@@ -189,6 +203,7 @@ impl Modify for ApiConventions {
         (name = "projects", description = "Drafting groups and secretariats: projects, commands, artifacts"),
         (name = "audit", description = "Auditors: history, state as of a point, verification, export"),
         (name = "board", description = "The bureau: the overdue board, counts and the outbox"),
+        (name = "committees", description = "Committees as audited records: composition, waivers, terms, rolls"),
     )
 )]
 pub struct ApiDoc;
