@@ -1053,6 +1053,30 @@ fn supervisor_only(who: Who) -> u16 {
     }
 }
 
+/// Reads of a committee's record: everyone of its scope and those who read everything; the others
+/// (another committee's, drafters) are told it does not exist.
+fn committee_reader(who: Who) -> u16 {
+    match who {
+        Who::SecretariatOfAnotherCommittee
+        | Who::DrafterOfTheProject
+        | Who::DrafterOfAnotherProject => 404,
+        _ => 200,
+    }
+}
+
+/// A write to a committee's record: out of scope is 404; the bureau (admin, supervisor) and, for
+/// terms, the committee's own secretariat get `allowed`; anyone else in scope 403.
+fn committee_writer(who: Who, terms: bool, allowed: u16) -> u16 {
+    match who {
+        Who::SecretariatOfAnotherCommittee
+        | Who::DrafterOfTheProject
+        | Who::DrafterOfAnotherProject => 404,
+        Who::Admin | Who::Supervisor => allowed,
+        Who::SecretariatOfItsCommittee if terms => allowed,
+        _ => 403,
+    }
+}
+
 /// A write the definition lets `roles` make: out of scope is 404, an auditor 403, a role the
 /// definition does not name 403 (the engine's `role_not_permitted`), else `allowed`.
 fn writer(who: Who, roles: &[&str], allowed: u16) -> u16 {
@@ -1090,6 +1114,26 @@ conformance!(
             ))
             .await
             .unwrap();
+        // The committee SH-TC-01 as an audited record, formed by the bureau.
+        let formed = store
+            .execute_committee(specflow_service::store::CommitteeCommandRequest {
+                committee_id: specflow_service::store::committee_id_of("SH-TC-01"),
+                command_id: uuid::Uuid::new_v4(),
+                expected_sequence: None,
+                actor: bureau(),
+                command: specflow_engine::committee::CommitteeCommand::Form {
+                    committee_id: specflow_service::store::committee_id_of("SH-TC-01"),
+                    code: "SH-TC-01".into(),
+                    name: specflow_engine::LocalizedText::new("长度", "length"),
+                    field: "length".into(),
+                    legal_metrology: false,
+                    composition_plan: "plan".into(),
+                    formed_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+                },
+            })
+            .await
+            .unwrap();
+        assert!(matches!(formed, specflow_service::store::CommitteeOutcome::Accepted { .. }));
         let mut tokens = std::collections::HashMap::new();
         for who in EVERYONE {
             let (name, role, committee, scoped_project) = match who {
@@ -1124,6 +1168,7 @@ conformance!(
         }
         type Expect = Box<dyn Fn(Who) -> u16>;
         let p = format!("/api/v1/projects/{project}");
+        let c = "/api/v1/committees/SH-TC-01";
         let mut routes: Vec<(Method, String, Send, Expect)> = vec![
             (
                 Method::GET,
@@ -1237,6 +1282,102 @@ conformance!(
                     writer(who, &["drafter", "secretariat", "chair", "supervisor"], 200)
                 }),
             ),
+            // Committees: reads by scope; composition writes the bureau's, terms also the
+            // secretariat's. Each write is refused by the engine (422), so the table leaves the
+            // committee as it found it.
+            (
+                Method::GET,
+                "/api/v1/committees".to_string(),
+                Send::Nothing,
+                Box::new(|_| 200),
+            ),
+            (
+                Method::GET,
+                c.to_string(),
+                Send::Nothing,
+                Box::new(committee_reader),
+            ),
+            (
+                Method::GET,
+                format!("{c}/composition"),
+                Send::Nothing,
+                Box::new(committee_reader),
+            ),
+            (
+                Method::GET,
+                format!("{c}/roll?on=2026-01-05"),
+                Send::Nothing,
+                Box::new(committee_reader),
+            ),
+            (
+                Method::GET,
+                format!("{c}/history"),
+                Send::Nothing,
+                Box::new(committee_reader),
+            ),
+            (
+                Method::POST,
+                format!("{c}/verify"),
+                Send::Nothing,
+                Box::new(committee_reader),
+            ),
+            (
+                Method::POST,
+                "/api/v1/committees".to_string(),
+                Send::Json(
+                    json!({"code": "x", "name": {"zh": "新", "en": "new"}, "field": "mass", "composition_plan": "plan", "formed_on": "2026-01-05"}),
+                ),
+                Box::new(|who| match who {
+                    Who::Admin | Who::Supervisor => 201,
+                    _ => 403,
+                }),
+            ),
+            (
+                Method::POST,
+                format!("{c}/appointments"),
+                Send::Json(
+                    json!({"person": "p", "organisation": "o", "title_level": "senior", "role": "president", "effective_on": "2026-01-05"}),
+                ),
+                Box::new(|who| committee_writer(who, false, 422)),
+            ),
+            (
+                Method::POST,
+                format!("{c}/reappointments"),
+                Send::Json(
+                    json!({"person": "p", "organisation": "o", "title_level": "senior", "role": "member", "effective_on": "2026-01-05"}),
+                ),
+                Box::new(|who| committee_writer(who, false, 422)),
+            ),
+            (
+                Method::POST,
+                format!("{c}/resignations"),
+                Send::Json(json!({"person": "nobody", "effective_on": "2026-01-05", "reason": "r"})),
+                Box::new(|who| committee_writer(who, false, 422)),
+            ),
+            (
+                Method::POST,
+                format!("{c}/waivers"),
+                Send::Json(json!({"rule": "no_such_rule", "reason": "r", "authority": "a"})),
+                Box::new(|who| committee_writer(who, false, 422)),
+            ),
+            (
+                Method::POST,
+                format!("{c}/secretariat"),
+                Send::Json(json!({"organisation": " ", "since": "2026-01-05"})),
+                Box::new(|who| committee_writer(who, false, 422)),
+            ),
+            (
+                Method::POST,
+                format!("{c}/terms"),
+                Send::Json(json!({"starts_on": "2026-01-05", "ends_on": "2025-01-05"})),
+                Box::new(|who| committee_writer(who, true, 422)),
+            ),
+            (
+                Method::POST,
+                format!("{c}/terms/end"),
+                Send::Json(json!({"ended_on": "2026-01-05", "reason": "r"})),
+                Box::new(|who| committee_writer(who, true, 422)),
+            ),
         ];
         let mut failures = Vec::new();
         let mut number = 10;
@@ -1289,6 +1430,14 @@ conformance!(
                         assert_eq!(
                             problem["detail"],
                             format!("项目「{project}」不存在"),
+                            "{method} {path} as {who:?}"
+                        );
+                    }
+                    // A hidden committee is answered exactly as a missing one.
+                    if expected == 404 && path.starts_with(c) {
+                        assert_eq!(
+                            problem["detail"],
+                            "技术委员会「SH-TC-01」不存在",
                             "{method} {path} as {who:?}"
                         );
                     }
