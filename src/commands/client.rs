@@ -16,7 +16,7 @@ use std::process::ExitCode;
 const PAGE: u32 = 500;
 
 /// Why a request came to nothing: printed to the user, then exit 1.
-enum Failure {
+pub(super) enum Failure {
     /// The service answered with a problem document.
     Problem(Value),
     /// Anything else: the server could not be reached, or answered nonsense.
@@ -30,7 +30,7 @@ impl From<anyhow::Error> for Failure {
 }
 
 /// One API connection: where, as whom, in which language.
-struct Client {
+pub(super) struct Client {
     http: reqwest::Client,
     server: Url,
     token: Option<String>,
@@ -38,7 +38,7 @@ struct Client {
 }
 
 impl Client {
-    fn new(args: &ClientArgs) -> anyhow::Result<Client> {
+    pub(super) fn new(args: &ClientArgs) -> anyhow::Result<Client> {
         let server = Url::parse(&args.server)
             .map_err(|error| anyhow::anyhow!("--server {} is not a URL: {error}", args.server))?;
         Ok(Client {
@@ -54,7 +54,7 @@ impl Client {
 
     /// The URL of `/api/v1/` and then each segment, escaped as a path segment (codes hold
     /// characters such as `沪` and parentheses).
-    fn url(&self, segments: &[&str], query: &[(&str, String)]) -> anyhow::Result<Url> {
+    pub(super) fn url(&self, segments: &[&str], query: &[(&str, String)]) -> anyhow::Result<Url> {
         let mut url = self.server.clone();
         {
             let mut path = url
@@ -69,7 +69,7 @@ impl Client {
     }
 
     /// Sends a request and returns its body: JSON, or text when asked (`--csv`).
-    async fn send(
+    pub(super) async fn send(
         &self,
         method: Method,
         url: Url,
@@ -120,7 +120,7 @@ impl Client {
         }
     }
 
-    async fn get_json(&self, url: Url) -> Result<Value, Failure> {
+    pub(super) async fn get_json(&self, url: Url) -> Result<Value, Failure> {
         let text = self.send(Method::GET, url.clone(), None, None).await?;
         serde_json::from_str(&text)
             .map_err(|error| Failure::Other(anyhow::anyhow!("{url}: not JSON: {error}")))
@@ -153,7 +153,7 @@ impl Client {
 }
 
 /// A JSON field as table text: strings bare, nothing as `-`.
-fn text(value: &Value) -> String {
+pub(super) fn text(value: &Value) -> String {
     match value {
         Value::Null => "-".to_string(),
         Value::String(text) => text.clone(),
@@ -162,7 +162,7 @@ fn text(value: &Value) -> String {
 }
 
 /// A boolean field as a mark.
-fn mark(value: &Value) -> String {
+pub(super) fn mark(value: &Value) -> String {
     if value.as_bool().unwrap_or(false) {
         "yes".to_string()
     } else {
@@ -178,7 +178,7 @@ fn day(value: &Value) -> String {
     }
 }
 
-fn print_json_lines(items: &[Value]) -> anyhow::Result<()> {
+pub(super) fn print_json_lines(items: &[Value]) -> anyhow::Result<()> {
     for item in items {
         println!("{}", serde_json::to_string(item)?);
     }
@@ -205,7 +205,7 @@ fn print_problem(problem: &Value) {
 }
 
 /// Turns the outcome of a client command into an exit code, printing any failure.
-fn finish(outcome: Result<(), Failure>) -> anyhow::Result<ExitCode> {
+pub(super) fn finish(outcome: Result<(), Failure>) -> anyhow::Result<ExitCode> {
     match outcome {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(Failure::Problem(problem)) => {

@@ -212,7 +212,7 @@ fn breaches_of(
                         let mut found = breach(rule, Some(member.person.clone()), vec![member.person.clone()]);
                         found.message = LocalizedText::new(
                             format!("计量技术专业人员「{}」职称为{}，低于{}（{}）", member.person, held.zh, level.zh, rule.source),
-                            format!("'{}', a metrology professional, holds a {} title, below {} ({})", member.person, held.en, level.en, rule.source),
+                            format!("the title of '{}', a metrology professional, is {}, below {} ({})", member.person, held.en, level.en, rule.source),
                         );
                         found.figures.insert("person".into(), member.person.clone().into());
                         found.figures.insert("title_level".into(), member.title_level.clone().into());
