@@ -274,3 +274,35 @@ pub fn replay_as_of<'a>(
     }
     Ok(state)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOCUMENT: &str = include_str!("../../../../docs/audit-format.md");
+
+    fn block_after(marker: &str) -> &'static str {
+        let after = DOCUMENT.split(marker).nth(1).unwrap_or_default();
+        let start = after.find('\n').map_or(0, |index| index + 1);
+        let body = &after[start..];
+        let body = body.split_once('\n').map_or("", |(_, rest)| rest);
+        body.split("```").next().unwrap_or_default().trim()
+    }
+
+    #[test]
+    fn worked_committee_example_in_the_documentation_hashes_as_stated() {
+        let record: CommitteeRecord =
+            serde_json::from_str(block_after("<!-- example-committee-record -->"))
+                .unwrap_or_else(|error| panic!("{error}"));
+        let expected = block_after("<!-- example-committee-hash -->");
+        assert_eq!(record.compute_hash().to_hex(), expected);
+        assert_eq!(record.hash.to_hex(), expected);
+        // The example is a real event: it reads, and our serialisation writes it byte for byte.
+        let event = record.to_event().unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            serde_json::to_string(&event.body).unwrap_or_default(),
+            record.event
+        );
+        assert!(verify(std::slice::from_ref(&record)).is_ok());
+    }
+}
