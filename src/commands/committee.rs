@@ -294,7 +294,11 @@ async fn roll(args: &ClientArgs, committee: &str, on: Option<String>) -> Result<
         })
         .collect();
     let mut out = String::new();
-    write_table(&mut out, &["person", "organisation", "role", "votes"], &rows);
+    write_table(
+        &mut out,
+        &["person", "organisation", "role", "votes"],
+        &rows,
+    );
     print!("{out}");
     Ok(())
 }
@@ -323,7 +327,11 @@ async fn history(args: &ClientArgs, committee: &str) -> Result<(), Failure> {
         })
         .collect();
     let mut out = String::new();
-    write_table(&mut out, &["seq", "recorded at", "actor", "event", "hash"], &rows);
+    write_table(
+        &mut out,
+        &["seq", "recorded at", "actor", "event", "hash"],
+        &rows,
+    );
     print!("{out}");
     Ok(())
 }

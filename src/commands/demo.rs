@@ -566,7 +566,14 @@ async fn fill(url: &str, workflows: &Path, now: DateTime<Utc>) -> anyhow::Result
 
 /// One member of a demo committee: person, organisation, title level, administrative staff,
 /// metrology professional, role.
-type DemoMember = (&'static str, &'static str, &'static str, bool, bool, &'static str);
+type DemoMember = (
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    bool,
+    &'static str,
+);
 
 const SIMT: &str = "上海市计量测试技术研究院";
 
@@ -575,32 +582,137 @@ const SIMT: &str = "上海市计量测试技术研究院";
 const LENGTH_MEMBERS: [DemoMember; 15] = [
     ("张伟", SIMT, "senior", false, true, "chair"),
     ("李红", "同济大学", "senior", false, true, "vice_chair"),
-    ("王强", "上海电气集团股份有限公司", "senior", false, true, "vice_chair"),
+    (
+        "王强",
+        "上海电气集团股份有限公司",
+        "senior",
+        false,
+        true,
+        "vice_chair",
+    ),
     ("赵敏", SIMT, "senior", false, true, "secretary_general"),
     ("陈刚", SIMT, "associate_senior", false, true, "member"),
     ("刘洋", SIMT, "associate_senior", false, true, "member"),
     ("杨静", "上海交通大学", "senior", false, true, "member"),
-    ("黄磊", "华东理工大学", "associate_senior", false, true, "member"),
-    ("周婷", "上海市质量监督检验技术研究院", "associate_senior", false, true, "member"),
-    ("吴斌", "上海光学仪器研究所", "senior", false, true, "member"),
+    (
+        "黄磊",
+        "华东理工大学",
+        "associate_senior",
+        false,
+        true,
+        "member",
+    ),
+    (
+        "周婷",
+        "上海市质量监督检验技术研究院",
+        "associate_senior",
+        false,
+        true,
+        "member",
+    ),
+    (
+        "吴斌",
+        "上海光学仪器研究所",
+        "senior",
+        false,
+        true,
+        "member",
+    ),
     ("徐丽", "中国计量大学", "senior", false, true, "member"),
-    ("孙涛", "上海市浦东新区市场监督管理局", "none", true, false, "member"),
-    ("胡军", "上海市计量协会", "intermediate", true, false, "member"),
-    ("朱琳", "海克斯康制造智能技术（青岛）有限公司", "senior", false, true, "member"),
-    ("马超", "中国计量科学研究院", "senior", false, true, "corresponding_member"),
+    (
+        "孙涛",
+        "上海市浦东新区市场监督管理局",
+        "none",
+        true,
+        false,
+        "member",
+    ),
+    (
+        "胡军",
+        "上海市计量协会",
+        "intermediate",
+        true,
+        false,
+        "member",
+    ),
+    (
+        "朱琳",
+        "海克斯康制造智能技术（青岛）有限公司",
+        "senior",
+        false,
+        true,
+        "member",
+    ),
+    (
+        "马超",
+        "中国计量科学研究院",
+        "senior",
+        false,
+        true,
+        "corresponding_member",
+    ),
 ];
 
 /// The mechanics committee, whose young expert holds an intermediate title under a waiver.
 const MECHANICS_MEMBERS: [DemoMember; 9] = [
-    ("郑宏", "上海市计量测试技术研究院", "senior", false, true, "chair"),
+    (
+        "郑宏",
+        "上海市计量测试技术研究院",
+        "senior",
+        false,
+        true,
+        "chair",
+    ),
     ("冯雪", "上海大学", "senior", false, true, "vice_chair"),
-    ("蒋平", "上海航天精密机械研究所", "senior", false, true, "secretary_general"),
-    ("沈杰", "上海材料研究所", "associate_senior", false, true, "member"),
+    (
+        "蒋平",
+        "上海航天精密机械研究所",
+        "senior",
+        false,
+        true,
+        "secretary_general",
+    ),
+    (
+        "沈杰",
+        "上海材料研究所",
+        "associate_senior",
+        false,
+        true,
+        "member",
+    ),
     ("韩梅", "上海理工大学", "senior", false, true, "member"),
-    ("曹阳", "上海振华重工（集团）股份有限公司", "associate_senior", false, true, "member"),
-    ("邓凯", "梅特勒-托利多（常州）精密仪器有限公司", "intermediate", false, true, "member"),
-    ("许晴", "上海市市场监督管理局", "none", true, false, "member"),
-    ("袁博", "浙江省计量科学研究院", "senior", false, true, "corresponding_member"),
+    (
+        "曹阳",
+        "上海振华重工（集团）股份有限公司",
+        "associate_senior",
+        false,
+        true,
+        "member",
+    ),
+    (
+        "邓凯",
+        "梅特勒-托利多（常州）精密仪器有限公司",
+        "intermediate",
+        false,
+        true,
+        "member",
+    ),
+    (
+        "许晴",
+        "上海市市场监督管理局",
+        "none",
+        true,
+        false,
+        "member",
+    ),
+    (
+        "袁博",
+        "浙江省计量科学研究院",
+        "senior",
+        false,
+        true,
+        "corresponding_member",
+    ),
 ];
 
 /// Forms the demo's two committees as audited records, through the store's committee write path:

@@ -1038,7 +1038,9 @@ fn check_drafting_unit_members(
             reasons.push(invalid(
                 "drafting_unit_members",
                 format!("起草单位委员「{member}」不在表决名册上"),
-                format!("'{member}' is flagged as from the drafting unit but is not on the voting roll"),
+                format!(
+                    "'{member}' is flagged as from the drafting unit but is not on the voting roll"
+                ),
             ));
         }
     }

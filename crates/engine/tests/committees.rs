@@ -52,7 +52,10 @@ impl Committee {
             CommitteeCommand::Form {
                 committee_id: Uuid::from_u128(7),
                 code: "SH-TC-01".into(),
-                name: LocalizedText::new("上海市长度计量技术委员会", "Shanghai Length Metrology Committee"),
+                name: LocalizedText::new(
+                    "上海市长度计量技术委员会",
+                    "Shanghai Length Metrology Committee",
+                ),
                 field: "length".into(),
                 legal_metrology,
                 composition_plan: "沪市监计量〔2026〕1号".into(),
@@ -69,7 +72,11 @@ impl Committee {
         committee
     }
 
-    fn try_at(&mut self, when: &str, command: CommitteeCommand) -> Result<Vec<CommitteeEvent>, Rejection> {
+    fn try_at(
+        &mut self,
+        when: &str,
+        command: CommitteeCommand,
+    ) -> Result<Vec<CommitteeEvent>, Rejection> {
         let events = decide(&self.state, &POLICY, &command, &bureau(), at(when))?;
         for event in &events {
             self.state.apply(event);
@@ -133,15 +140,17 @@ fn fill(committee: &mut Committee, count: usize) {
     for index in 0..count {
         let person = format!("member-{index}");
         let organisation = format!("organisation-{index}");
-        committee.ok("2026-01-06", appoint(member(&person, &organisation, "member"), "2026-01-06"));
+        committee.ok(
+            "2026-01-06",
+            appoint(member(&person, &organisation, "member"), "2026-01-06"),
+        );
     }
 }
 
 fn breaking(rejection: &Rejection, rule: &str) -> bool {
-    rejection
-        .reasons
-        .iter()
-        .any(|reason| reason.code == "composition_rule_broken" && reason.guard.as_deref() == Some(rule))
+    rejection.reasons.iter().any(|reason| {
+        reason.code == "composition_rule_broken" && reason.guard.as_deref() == Some(rule)
+    })
 }
 
 fn waived_rules(events: &[CommitteeEvent]) -> Vec<String> {
@@ -156,7 +165,11 @@ fn waived_rules(events: &[CommitteeEvent]) -> Vec<String> {
 fn the_shipped_policy_cites_a_source_for_every_rule() {
     assert!(POLICY.rules.len() >= 9);
     for rule in &POLICY.rules {
-        assert!(rule.source.contains("252号"), "{} cites no source", rule.code);
+        assert!(
+            rule.source.contains("252号"),
+            "{} cites no source",
+            rule.code
+        );
     }
     assert_eq!(POLICY.terms.length.to_string(), "4 years");
     assert_eq!(POLICY.terms.warn_before.to_string(), "90 days");
@@ -173,70 +186,150 @@ fn a_bad_policy_file_names_every_problem_with_its_place() {
     assert!(text.contains("limit must be a whole number"), "{text}");
     assert!(text.contains("unknown role 'president'"), "{text}");
     assert!(text.contains("not working days"), "{text}");
-    assert!(error.problems.iter().all(|problem| problem.line.is_some()), "{text}");
+    assert!(
+        error.problems.iter().all(|problem| problem.line.is_some()),
+        "{text}"
+    );
 }
 
 #[test]
 fn twenty_members_pass_and_the_twenty_first_is_refused_unless_waived() {
     let mut committee = Committee::formed(false);
     fill(&mut committee, 20);
-    let rejection = committee.refused("2026-01-07", appoint(member("member-20", "organisation-20", "member"), "2026-01-07"));
+    let rejection = committee.refused(
+        "2026-01-07",
+        appoint(
+            member("member-20", "organisation-20", "member"),
+            "2026-01-07",
+        ),
+    );
     assert!(breaking(&rejection, "max_members"), "{rejection}");
-    assert!(rejection.reasons[0].message.zh.contains("委员21人"), "{rejection}");
-    assert!(rejection.reasons[0].message.en.contains("21 members"), "{rejection}");
+    assert!(
+        rejection.reasons[0].message.zh.contains("委员21人"),
+        "{rejection}"
+    );
+    assert!(
+        rejection.reasons[0].message.en.contains("21 members"),
+        "{rejection}"
+    );
     // A corresponding member does not count toward the 20.
-    committee.ok("2026-01-07", appoint(member("corresponding", "organisation-x", "corresponding_member"), "2026-01-07"));
+    committee.ok(
+        "2026-01-07",
+        appoint(
+            member("corresponding", "organisation-x", "corresponding_member"),
+            "2026-01-07",
+        ),
+    );
     committee.ok("2026-01-07", waive("max_members", None));
-    let events = committee.ok("2026-01-07", appoint(member("member-20", "organisation-20", "member"), "2026-01-07"));
+    let events = committee.ok(
+        "2026-01-07",
+        appoint(
+            member("member-20", "organisation-20", "member"),
+            "2026-01-07",
+        ),
+    );
     assert_eq!(waived_rules(&events), ["max_members"]);
     let check = check_composition(&committee.state, &POLICY, day("2026-01-08"));
-    let breach = check.breaches.iter().find(|breach| breach.rule == "max_members").unwrap();
+    let breach = check
+        .breaches
+        .iter()
+        .find(|breach| breach.rule == "max_members")
+        .unwrap();
     assert!(breach.waived_by.is_some());
 }
 
 #[test]
 fn one_chair_at_most_and_a_second_chair_only_under_a_waiver() {
     let mut committee = Committee::formed(false);
-    committee.ok("2026-01-06", appoint(member("chair-a", "org-a", "chair"), "2026-01-06"));
-    let rejection = committee.refused("2026-01-06", appoint(member("chair-b", "org-b", "chair"), "2026-01-06"));
+    committee.ok(
+        "2026-01-06",
+        appoint(member("chair-a", "org-a", "chair"), "2026-01-06"),
+    );
+    let rejection = committee.refused(
+        "2026-01-06",
+        appoint(member("chair-b", "org-b", "chair"), "2026-01-06"),
+    );
     assert!(breaking(&rejection, "one_chair_at_most"), "{rejection}");
     committee.ok("2026-01-06", waive("one_chair_at_most", None));
-    let events = committee.ok("2026-01-06", appoint(member("chair-b", "org-b", "chair"), "2026-01-06"));
+    let events = committee.ok(
+        "2026-01-06",
+        appoint(member("chair-b", "org-b", "chair"), "2026-01-06"),
+    );
     assert_eq!(waived_rules(&events), ["one_chair_at_most"]);
 }
 
 #[test]
 fn vice_chairs_are_one_or_two() {
     let mut committee = Committee::formed(false);
-    committee.ok("2026-01-06", appoint(member("vice-a", "org-a", "vice_chair"), "2026-01-06"));
-    committee.ok("2026-01-06", appoint(member("vice-b", "org-b", "vice_chair"), "2026-01-06"));
-    let rejection = committee.refused("2026-01-06", appoint(member("vice-c", "org-c", "vice_chair"), "2026-01-06"));
+    committee.ok(
+        "2026-01-06",
+        appoint(member("vice-a", "org-a", "vice_chair"), "2026-01-06"),
+    );
+    committee.ok(
+        "2026-01-06",
+        appoint(member("vice-b", "org-b", "vice_chair"), "2026-01-06"),
+    );
+    let rejection = committee.refused(
+        "2026-01-06",
+        appoint(member("vice-c", "org-c", "vice_chair"), "2026-01-06"),
+    );
     assert!(breaking(&rejection, "vice_chairs_at_most"), "{rejection}");
     committee.ok("2026-01-06", waive("vice_chairs_at_most", None));
-    committee.ok("2026-01-06", appoint(member("vice-c", "org-c", "vice_chair"), "2026-01-06"));
+    committee.ok(
+        "2026-01-06",
+        appoint(member("vice-c", "org-c", "vice_chair"), "2026-01-06"),
+    );
 }
 
 #[test]
 fn one_secretary_general_at_most() {
     let mut committee = Committee::formed(false);
-    committee.ok("2026-01-06", appoint(member("sg-a", "org-a", "secretary_general"), "2026-01-06"));
-    let rejection = committee.refused("2026-01-06", appoint(member("sg-b", "org-b", "secretary_general"), "2026-01-06"));
-    assert!(breaking(&rejection, "one_secretary_general_at_most"), "{rejection}");
+    committee.ok(
+        "2026-01-06",
+        appoint(member("sg-a", "org-a", "secretary_general"), "2026-01-06"),
+    );
+    let rejection = committee.refused(
+        "2026-01-06",
+        appoint(member("sg-b", "org-b", "secretary_general"), "2026-01-06"),
+    );
+    assert!(
+        breaking(&rejection, "one_secretary_general_at_most"),
+        "{rejection}"
+    );
     committee.ok("2026-01-06", waive("one_secretary_general_at_most", None));
-    committee.ok("2026-01-06", appoint(member("sg-b", "org-b", "secretary_general"), "2026-01-06"));
+    committee.ok(
+        "2026-01-06",
+        appoint(member("sg-b", "org-b", "secretary_general"), "2026-01-06"),
+    );
 }
 
 #[test]
 fn the_officers_a_committee_lacks_are_reported_by_the_check_never_refused_on_appointment() {
     let mut committee = Committee::formed(false);
     // The first appointment of an ordinary member is accepted though no chair exists yet.
-    committee.ok("2026-01-06", appoint(member("member-a", "org-a", "member"), "2026-01-06"));
+    committee.ok(
+        "2026-01-06",
+        appoint(member("member-a", "org-a", "member"), "2026-01-06"),
+    );
     let check = check_composition(&committee.state, &POLICY, day("2026-01-06"));
-    let rules: Vec<&str> = check.breaches.iter().map(|breach| breach.rule.as_str()).collect();
-    assert_eq!(rules, ["one_chair", "vice_chairs_at_least", "one_secretary_general"]);
+    let rules: Vec<&str> = check
+        .breaches
+        .iter()
+        .map(|breach| breach.rule.as_str())
+        .collect();
+    assert_eq!(
+        rules,
+        ["one_chair", "vice_chairs_at_least", "one_secretary_general"]
+    );
     assert!(!check.compliant);
-    committee.ok("2026-01-06", appoint(member("chair", "org-b", "chair"), "2026-01-06"));
-    committee.ok("2026-01-06", appoint(member("vice", "org-c", "vice_chair"), "2026-01-06"));
+    committee.ok(
+        "2026-01-06",
+        appoint(member("chair", "org-b", "chair"), "2026-01-06"),
+    );
+    committee.ok(
+        "2026-01-06",
+        appoint(member("vice", "org-c", "vice_chair"), "2026-01-06"),
+    );
     committee.ok("2026-01-06", waive("one_secretary_general", None));
     let check = check_composition(&committee.state, &POLICY, day("2026-01-06"));
     assert_eq!(check.breaches.len(), 1);
@@ -249,17 +342,38 @@ fn the_officers_a_committee_lacks_are_reported_by_the_check_never_refused_on_app
 fn three_members_from_one_organisation_pass_and_a_fourth_needs_a_waiver_for_that_organisation() {
     let mut committee = Committee::formed(false);
     for person in ["a", "b", "c"] {
-        committee.ok("2026-01-06", appoint(member(person, "SIMT", "member"), "2026-01-06"));
+        committee.ok(
+            "2026-01-06",
+            appoint(member(person, "SIMT", "member"), "2026-01-06"),
+        );
     }
-    let rejection = committee.refused("2026-01-06", appoint(member("d", "SIMT", "member"), "2026-01-06"));
+    let rejection = committee.refused(
+        "2026-01-06",
+        appoint(member("d", "SIMT", "member"), "2026-01-06"),
+    );
     assert!(breaking(&rejection, "max_per_organisation"), "{rejection}");
-    assert!(rejection.reasons[0].message.zh.contains("「SIMT」有委员4人"), "{rejection}");
+    assert!(
+        rejection.reasons[0]
+            .message
+            .zh
+            .contains("「SIMT」有委员4人"),
+        "{rejection}"
+    );
     // A waiver for another organisation does not cover this one.
-    committee.ok("2026-01-06", waive("max_per_organisation", Some("another institute")));
-    let rejection = committee.refused("2026-01-06", appoint(member("d", "SIMT", "member"), "2026-01-06"));
+    committee.ok(
+        "2026-01-06",
+        waive("max_per_organisation", Some("another institute")),
+    );
+    let rejection = committee.refused(
+        "2026-01-06",
+        appoint(member("d", "SIMT", "member"), "2026-01-06"),
+    );
     assert!(breaking(&rejection, "max_per_organisation"), "{rejection}");
     committee.ok("2026-01-06", waive("max_per_organisation", Some("SIMT")));
-    let events = committee.ok("2026-01-06", appoint(member("d", "SIMT", "member"), "2026-01-06"));
+    let events = committee.ok(
+        "2026-01-06",
+        appoint(member("d", "SIMT", "member"), "2026-01-06"),
+    );
     assert_eq!(waived_rules(&events), ["max_per_organisation"]);
 }
 
@@ -277,7 +391,13 @@ fn metrology_professionals_hold_an_associate_senior_title_unless_waived_for_them
     };
     let rejection = committee.refused("2026-01-06", appoint(intermediate.clone(), "2026-01-06"));
     assert!(breaking(&rejection, "professional_title"), "{rejection}");
-    assert!(rejection.reasons[0].message.en.contains("below associate senior"), "{rejection}");
+    assert!(
+        rejection.reasons[0]
+            .message
+            .en
+            .contains("below associate senior"),
+        "{rejection}"
+    );
     // Someone who is not a metrology professional (an enterprise representative) is not judged by title.
     let representative = MemberProfile {
         title_level: "none".into(),
@@ -285,7 +405,10 @@ fn metrology_professionals_hold_an_associate_senior_title_unless_waived_for_them
         ..member("enterprise-rep", "org-c", "member")
     };
     committee.ok("2026-01-06", appoint(representative, "2026-01-06"));
-    committee.ok("2026-01-06", waive("professional_title", Some("young-expert")));
+    committee.ok(
+        "2026-01-06",
+        waive("professional_title", Some("young-expert")),
+    );
     let events = committee.ok("2026-01-06", appoint(intermediate, "2026-01-06"));
     assert_eq!(waived_rules(&events), ["professional_title"]);
 }
@@ -298,19 +421,39 @@ fn two_administrative_staff_at_most_except_in_the_legal_metrology_committee() {
         ..member(person, organisation, "member")
     };
     let mut committee = Committee::formed(false);
-    committee.ok("2026-01-06", appoint(administrative("admin-a", "bureau-a"), "2026-01-06"));
-    committee.ok("2026-01-06", appoint(administrative("admin-b", "bureau-b"), "2026-01-06"));
-    let rejection = committee.refused("2026-01-06", appoint(administrative("admin-c", "bureau-c"), "2026-01-06"));
+    committee.ok(
+        "2026-01-06",
+        appoint(administrative("admin-a", "bureau-a"), "2026-01-06"),
+    );
+    committee.ok(
+        "2026-01-06",
+        appoint(administrative("admin-b", "bureau-b"), "2026-01-06"),
+    );
+    let rejection = committee.refused(
+        "2026-01-06",
+        appoint(administrative("admin-c", "bureau-c"), "2026-01-06"),
+    );
     assert!(breaking(&rejection, "max_administrative"), "{rejection}");
     committee.ok("2026-01-06", waive("max_administrative", None));
-    committee.ok("2026-01-06", appoint(administrative("admin-c", "bureau-c"), "2026-01-06"));
+    committee.ok(
+        "2026-01-06",
+        appoint(administrative("admin-c", "bureau-c"), "2026-01-06"),
+    );
 
     let mut legal = Committee::formed(true);
     for person in ["a", "b", "c", "d"] {
-        legal.ok("2026-01-06", appoint(administrative(person, person), "2026-01-06"));
+        legal.ok(
+            "2026-01-06",
+            appoint(administrative(person, person), "2026-01-06"),
+        );
     }
     let check = check_composition(&legal.state, &POLICY, day("2026-01-06"));
-    assert!(check.breaches.iter().all(|breach| breach.rule != "max_administrative"));
+    assert!(
+        check
+            .breaches
+            .iter()
+            .all(|breach| breach.rule != "max_administrative")
+    );
 }
 
 #[test]
@@ -325,14 +468,23 @@ fn a_waiver_names_a_known_waivable_rule_a_reason_and_an_authority() {
             authority: String::new(),
         }),
     );
-    assert_eq!(rejection.codes(), ["invalid_input", "invalid_input", "invalid_input"]);
+    assert_eq!(
+        rejection.codes(),
+        ["invalid_input", "invalid_input", "invalid_input"]
+    );
 }
 
 #[test]
 fn a_person_is_appointed_once_a_term() {
     let mut committee = Committee::formed(false);
-    committee.ok("2026-01-06", appoint(member("zhang", "org-a", "member"), "2026-01-06"));
-    let rejection = committee.refused("2026-02-01", appoint(member("zhang", "org-b", "member"), "2026-02-01"));
+    committee.ok(
+        "2026-01-06",
+        appoint(member("zhang", "org-a", "member"), "2026-01-06"),
+    );
+    let rejection = committee.refused(
+        "2026-02-01",
+        appoint(member("zhang", "org-b", "member"), "2026-02-01"),
+    );
     assert_eq!(rejection.codes(), ["already_appointed"]);
     assert!(rejection.reasons[0].message.zh.contains("不能重复聘任"));
 }
@@ -361,7 +513,10 @@ fn a_term_cannot_end_before_it_starts_nor_last_longer_than_the_policy() {
         },
     );
     assert_eq!(rejection.codes(), ["invalid_input"]);
-    assert!(rejection.reasons[0].message.en.contains("before it starts"), "{rejection}");
+    assert!(
+        rejection.reasons[0].message.en.contains("before it starts"),
+        "{rejection}"
+    );
     let rejection = committee.refused(
         "2026-01-05",
         CommitteeCommand::StartTerm {
@@ -378,25 +533,51 @@ fn a_term_lasts_four_years_is_warned_ninety_days_before_and_ends_once_opening_it
     let term = committee.state.current_term().unwrap().clone();
     assert_eq!(term.ends_on, day("2030-01-04"));
     assert_eq!(next_deadline(&committee.state), Some(term.warn_at));
-    assert!(committee.tick(term.warn_at - chrono::Duration::seconds(1)).is_empty());
+    assert!(
+        committee
+            .tick(term.warn_at - chrono::Duration::seconds(1))
+            .is_empty()
+    );
     let warned = committee.tick(term.warn_at);
     assert_eq!(warned.len(), 1);
     assert_eq!(warned[0].body.type_name(), "term_ending_warned");
-    assert!(committee.tick(term.warn_at + chrono::Duration::days(1)).is_empty(), "warned twice");
+    assert!(
+        committee
+            .tick(term.warn_at + chrono::Duration::days(1))
+            .is_empty(),
+        "warned twice"
+    );
     assert_eq!(next_deadline(&committee.state), Some(term.ends_at));
     let ended = committee.tick(term.ends_at);
     let types: Vec<&str> = ended.iter().map(|event| event.body.type_name()).collect();
     assert_eq!(types, ["term_ended", "end_of_term_report_due"]);
-    assert!(committee.tick(term.ends_at + chrono::Duration::days(30)).is_empty(), "ended twice");
+    assert!(
+        committee
+            .tick(term.ends_at + chrono::Duration::days(30))
+            .is_empty(),
+        "ended twice"
+    );
     assert_eq!(next_deadline(&committee.state), None);
 }
 
 #[test]
 fn members_are_reappointed_across_terms_and_the_roll_follows_the_terms() {
     let mut committee = Committee::formed(false);
-    committee.ok("2026-01-05", appoint(member("chair", "org-a", "chair"), "2026-01-05"));
-    committee.ok("2026-01-05", appoint(member("wang", "org-b", "member"), "2026-01-05"));
-    committee.ok("2026-01-05", appoint(member("corresponding", "org-c", "corresponding_member"), "2026-01-05"));
+    committee.ok(
+        "2026-01-05",
+        appoint(member("chair", "org-a", "chair"), "2026-01-05"),
+    );
+    committee.ok(
+        "2026-01-05",
+        appoint(member("wang", "org-b", "member"), "2026-01-05"),
+    );
+    committee.ok(
+        "2026-01-05",
+        appoint(
+            member("corresponding", "org-c", "corresponding_member"),
+            "2026-01-05",
+        ),
+    );
     // Reappointing someone who never served is refused: appoint them instead.
     let rejection = committee.refused(
         "2026-02-01",
@@ -406,7 +587,10 @@ fn members_are_reappointed_across_terms_and_the_roll_follows_the_terms() {
             effective_on: day("2026-02-01"),
         },
     );
-    assert!(rejection.codes().contains(&"not_served_before"), "{rejection}");
+    assert!(
+        rejection.codes().contains(&"not_served_before"),
+        "{rejection}"
+    );
     let term = committee.state.current_term().unwrap().clone();
     committee.tick(term.warn_at);
     committee.tick(term.ends_at);
@@ -414,7 +598,13 @@ fn members_are_reappointed_across_terms_and_the_roll_follows_the_terms() {
     assert!(roll_on(&committee.state, &POLICY, day("2030-01-05")).is_empty());
     let on_last_day = roll_on(&committee.state, &POLICY, day("2030-01-04"));
     assert_eq!(on_last_day.len(), 3);
-    assert!(!on_last_day.iter().find(|entry| entry.person == "corresponding").unwrap().votes);
+    assert!(
+        !on_last_day
+            .iter()
+            .find(|entry| entry.person == "corresponding")
+            .unwrap()
+            .votes
+    );
     committee.ok(
         "2030-01-06",
         CommitteeCommand::StartTerm {
@@ -439,8 +629,14 @@ fn members_are_reappointed_across_terms_and_the_roll_follows_the_terms() {
 #[test]
 fn a_member_whose_term_ended_the_day_before_a_meeting_is_not_on_its_roll() {
     let mut committee = Committee::formed(false);
-    committee.ok("2026-01-05", appoint(member("chair", "org-a", "chair"), "2026-01-05"));
-    committee.ok("2026-01-05", appoint(member("li", "org-b", "member"), "2026-01-05"));
+    committee.ok(
+        "2026-01-05",
+        appoint(member("chair", "org-a", "chair"), "2026-01-05"),
+    );
+    committee.ok(
+        "2026-01-05",
+        appoint(member("li", "org-b", "member"), "2026-01-05"),
+    );
     committee.ok(
         "2026-05-01",
         CommitteeCommand::Resign {
@@ -449,8 +645,14 @@ fn a_member_whose_term_ended_the_day_before_a_meeting_is_not_on_its_roll() {
             reason: "retired".into(),
         },
     );
-    let before: Vec<String> = roll_on(&committee.state, &POLICY, day("2026-04-30")).into_iter().map(|entry| entry.person).collect();
-    let after: Vec<String> = roll_on(&committee.state, &POLICY, day("2026-05-01")).into_iter().map(|entry| entry.person).collect();
+    let before: Vec<String> = roll_on(&committee.state, &POLICY, day("2026-04-30"))
+        .into_iter()
+        .map(|entry| entry.person)
+        .collect();
+    let after: Vec<String> = roll_on(&committee.state, &POLICY, day("2026-05-01"))
+        .into_iter()
+        .map(|entry| entry.person)
+        .collect();
     assert_eq!(before, ["chair", "li"]);
     assert_eq!(after, ["chair"]);
 }
@@ -468,15 +670,27 @@ fn an_early_end_of_term_opens_its_report_and_stops_the_schedule() {
     let types: Vec<&str> = events.iter().map(|event| event.body.type_name()).collect();
     assert_eq!(types, ["term_ended", "end_of_term_report_due"]);
     assert_eq!(next_deadline(&committee.state), None);
-    let rejection = committee.refused("2027-07-01", appoint(member("late", "org", "member"), "2027-07-01"));
-    assert!(rejection.codes().contains(&"no_current_term"), "{rejection}");
+    let rejection = committee.refused(
+        "2027-07-01",
+        appoint(member("late", "org", "member"), "2027-07-01"),
+    );
+    assert!(
+        rejection.codes().contains(&"no_current_term"),
+        "{rejection}"
+    );
 }
 
 #[test]
 fn a_committee_log_verifies_replays_as_of_an_instant_and_fails_where_it_was_edited() {
     let mut committee = Committee::formed(false);
-    committee.ok("2026-01-06", appoint(member("chair", "org-a", "chair"), "2026-01-06"));
-    committee.ok("2026-03-01", appoint(member("wang", "org-b", "member"), "2026-03-01"));
+    committee.ok(
+        "2026-01-06",
+        appoint(member("chair", "org-a", "chair"), "2026-01-06"),
+    );
+    committee.ok(
+        "2026-03-01",
+        appoint(member("wang", "org-b", "member"), "2026-03-01"),
+    );
     let records = seal_all(Uuid::from_u128(7), None, None, &committee.events);
     let chain = verify(&records).unwrap();
     assert_eq!(chain.records, 4);
@@ -511,12 +725,20 @@ fn a_committee_log_verifies_replays_as_of_an_instant_and_fails_where_it_was_edit
 #[test]
 fn changes_within_a_period_list_appointments_resignations_terms_and_waivers() {
     let mut committee = Committee::formed(false);
-    committee.ok("2026-01-06", appoint(member("chair", "org-a", "chair"), "2026-01-06"));
-    committee.ok("2027-03-01", appoint(member("wang", "org-b", "member"), "2027-03-01"));
+    committee.ok(
+        "2026-01-06",
+        appoint(member("chair", "org-a", "chair"), "2026-01-06"),
+    );
+    committee.ok(
+        "2027-03-01",
+        appoint(member("wang", "org-b", "member"), "2027-03-01"),
+    );
     committee.ok("2027-04-01", waive("one_secretary_general", None));
-    let changes = committee
-        .state
-        .changes_within(day("2027-01-01"), day("2027-12-31"), POLICY.local_utc_offset);
+    let changes = committee.state.changes_within(
+        day("2027-01-01"),
+        day("2027-12-31"),
+        POLICY.local_utc_offset,
+    );
     assert_eq!(changes.appointed.len(), 1);
     assert_eq!(changes.appointed[0].member.person, "wang");
     assert_eq!(changes.waivers.len(), 1);

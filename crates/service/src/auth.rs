@@ -323,7 +323,11 @@ pub fn can_read_committee(principal: &Principal, committee: &str) -> Access {
 /// Composition records are the bureau's: supervisor and admin. Terms are also the committee's own
 /// secretariat's. A committee the principal cannot read stays [`Access::Hidden`]; one it reads
 /// but may not change is [`Access::Forbidden`].
-pub fn can_write_committee(principal: &Principal, committee: &str, write: CommitteeWrite) -> Access {
+pub fn can_write_committee(
+    principal: &Principal,
+    committee: &str,
+    write: CommitteeWrite,
+) -> Access {
     match can_read_committee(principal, committee) {
         Access::Allowed => {}
         refused => return refused,

@@ -1133,7 +1133,10 @@ conformance!(
             })
             .await
             .unwrap();
-        assert!(matches!(formed, specflow_service::store::CommitteeOutcome::Accepted { .. }));
+        assert!(matches!(
+            formed,
+            specflow_service::store::CommitteeOutcome::Accepted { .. }
+        ));
         let mut tokens = std::collections::HashMap::new();
         for who in EVERYONE {
             let (name, role, committee, scoped_project) = match who {
@@ -1351,7 +1354,9 @@ conformance!(
             (
                 Method::POST,
                 format!("{c}/resignations"),
-                Send::Json(json!({"person": "nobody", "effective_on": "2026-01-05", "reason": "r"})),
+                Send::Json(
+                    json!({"person": "nobody", "effective_on": "2026-01-05", "reason": "r"}),
+                ),
                 Box::new(|who| committee_writer(who, false, 422)),
             ),
             (
@@ -1436,8 +1441,7 @@ conformance!(
                     // A hidden committee is answered exactly as a missing one.
                     if expected == 404 && path.starts_with(c) {
                         assert_eq!(
-                            problem["detail"],
-                            "技术委员会「SH-TC-01」不存在",
+                            problem["detail"], "技术委员会「SH-TC-01」不存在",
                             "{method} {path} as {who:?}"
                         );
                     }

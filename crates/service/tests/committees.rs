@@ -9,13 +9,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
 use specflow_engine::committee::{CommitteeCommand, CommitteeWaiver, MemberProfile};
 use specflow_engine::{Actor, LocalizedText};
+use specflow_service::Store;
 use specflow_service::auth::Role;
 use specflow_service::metrics::Metrics;
 use specflow_service::scheduler::{Scheduler, SchedulerOptions};
 use specflow_service::store::{
     CommitteeCommandRequest, CommitteeOutcome, OutboxFilter, committee_id_of,
 };
-use specflow_service::Store;
 use uuid::Uuid;
 
 fn day(text: &str) -> NaiveDate {
@@ -41,7 +41,10 @@ async fn run(store: &Store, code: &str, command: CommitteeCommand) -> CommitteeO
 
 async fn accepted(store: &Store, code: &str, command: CommitteeCommand) {
     let outcome = run(store, code, command).await;
-    assert!(matches!(outcome, CommitteeOutcome::Accepted { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, CommitteeOutcome::Accepted { .. }),
+        "{outcome:?}"
+    );
 }
 
 /// Forms `code` on 2026-01-05 with its first term.
@@ -52,7 +55,10 @@ async fn formed(store: &Store, code: &str) {
         CommitteeCommand::Form {
             committee_id: committee_id_of(code),
             code: code.to_string(),
-            name: LocalizedText::new("上海市长度计量技术委员会", "Shanghai Length Metrology Committee"),
+            name: LocalizedText::new(
+                "上海市长度计量技术委员会",
+                "Shanghai Length Metrology Committee",
+            ),
             field: "length".into(),
             legal_metrology: false,
             composition_plan: "沪市监计量〔2026〕1号".into(),
@@ -97,9 +103,19 @@ conformance!(
             return;
         };
         formed(&store, "SH-TC-01").await;
-        accepted(&store, "SH-TC-01", appoint("zhang", "SIMT", "chair", "2026-01-05")).await;
+        accepted(
+            &store,
+            "SH-TC-01",
+            appoint("zhang", "SIMT", "chair", "2026-01-05"),
+        )
+        .await;
         clock.set(instant("2026-03-01T10:00:00+08:00"));
-        accepted(&store, "SH-TC-01", appoint("wang", "ECUST", "member", "2026-03-01")).await;
+        accepted(
+            &store,
+            "SH-TC-01",
+            appoint("wang", "ECUST", "member", "2026-03-01"),
+        )
+        .await;
         accepted(
             &store,
             "SH-TC-01",
@@ -159,7 +175,13 @@ conformance!(
             .unwrap();
         assert_eq!(changes.appointed.len(), 2);
         assert_eq!(changes.waivers.len(), 1);
-        assert!(store.composition_as_of("SH-TC-99", instant("2026-03-02T12:00:00+08:00")).await.unwrap().is_none());
+        assert!(
+            store
+                .composition_as_of("SH-TC-99", instant("2026-03-02T12:00:00+08:00"))
+                .await
+                .unwrap()
+                .is_none()
+        );
 
         // The database refuses to change the log.
         for statement in [
@@ -169,7 +191,10 @@ conformance!(
             let refused = store.execute_raw_for_tests(statement).await;
             assert!(refused.is_err(), "{statement} was allowed");
         }
-        assert_eq!(store.verify_committee(id).await.unwrap().unwrap().records, 6);
+        assert_eq!(
+            store.verify_committee(id).await.unwrap().unwrap().records,
+            6
+        );
     }
 );
 
@@ -180,7 +205,11 @@ conformance!(
             return;
         };
         formed(&store, "SH-TC-01").await;
-        let scheduler = Scheduler::new(store.clone(), SchedulerOptions::default(), Metrics::shared());
+        let scheduler = Scheduler::new(
+            store.clone(),
+            SchedulerOptions::default(),
+            Metrics::shared(),
+        );
         let id = committee_id_of("SH-TC-01");
         let filter = OutboxFilter {
             project_id: Some(id),
@@ -191,7 +220,10 @@ conformance!(
         assert_eq!(term.ends_on, day("2030-01-04"));
         // 90 days before the term ends: 2029-10-07 local midnight.
         assert_eq!(term.warn_at, instant("2029-10-07T00:00:00+08:00"));
-        assert_eq!(store.earliest_committee_deadline().await.unwrap(), Some(term.warn_at));
+        assert_eq!(
+            store.earliest_committee_deadline().await.unwrap(),
+            Some(term.warn_at)
+        );
 
         clock.set(term.warn_at);
         let report = scheduler.run_due(None).await.unwrap();
@@ -208,13 +240,25 @@ conformance!(
                 ("supervisor", "committee.term_ending_warned")
             ]
         );
-        assert!(notified[0].body.contains("2030-01-04"), "{}", notified[0].body);
-        assert_eq!(scheduler.run_due(None).await.unwrap().events_fired, 0, "warned twice");
+        assert!(
+            notified[0].body.contains("2030-01-04"),
+            "{}",
+            notified[0].body
+        );
+        assert_eq!(
+            scheduler.run_due(None).await.unwrap().events_fired,
+            0,
+            "warned twice"
+        );
 
         clock.set(term.ends_at + chrono::Duration::hours(3));
         let report = scheduler.run_due(None).await.unwrap();
         assert_eq!(report.events_fired, 2);
-        assert_eq!(scheduler.run_due(None).await.unwrap().events_fired, 0, "ended twice");
+        assert_eq!(
+            scheduler.run_due(None).await.unwrap().events_fired,
+            0,
+            "ended twice"
+        );
         let types: Vec<String> = store
             .list_outbox(&filter, None, 100)
             .await
@@ -227,7 +271,12 @@ conformance!(
         assert!(types.contains(&"committee.end_of_term_report_due".to_string()));
         assert_eq!(store.earliest_committee_deadline().await.unwrap(), None);
         let history = store.committee_records(id).await.unwrap();
-        let last: Vec<&str> = history.iter().rev().take(2).map(|record| record.event_type.as_str()).collect();
+        let last: Vec<&str> = history
+            .iter()
+            .rev()
+            .take(2)
+            .map(|record| record.event_type.as_str())
+            .collect();
         assert_eq!(last, ["end_of_term_report_due", "term_ended"]);
         assert!(store.verify_committee(id).await.unwrap().is_ok());
     }
@@ -258,7 +307,10 @@ conformance!(
         let c = "/api/v1/committees/SH-TC-01";
         // A term whose end is before its start.
         let backwards = call(Method::POST, &format!("{c}/terms"), bureau)
-            .json(app, &json!({"starts_on": "2026-01-05", "ends_on": "2025-01-04"}))
+            .json(
+                app,
+                &json!({"starts_on": "2026-01-05", "ends_on": "2025-01-04"}),
+            )
             .await
             .problem(422, "guard-rejected");
         assert_eq!(codes(&backwards), ["invalid_input"]);
@@ -279,56 +331,94 @@ conformance!(
             .json(app, &chair)
             .await
             .problem(422, "guard-rejected");
-        assert!(codes(&twice).contains(&"already_appointed".to_string()), "{twice}");
+        assert!(
+            codes(&twice).contains(&"already_appointed".to_string()),
+            "{twice}"
+        );
         // A second chair: the rule in words, in the language asked for.
         let second_chair = call(Method::POST, &format!("{c}/appointments"), bureau)
             .header("accept-language", "en")
-            .json(app, &json!({
-                "person": "李强", "organisation": "华东理工大学", "title_level": "senior",
-                "metrology_professional": true, "role": "chair", "effective_on": "2026-01-05"
-            }))
+            .json(
+                app,
+                &json!({
+                    "person": "李强", "organisation": "华东理工大学", "title_level": "senior",
+                    "metrology_professional": true, "role": "chair", "effective_on": "2026-01-05"
+                }),
+            )
             .await
             .problem(422, "guard-rejected");
-        assert!(second_chair["detail"].as_str().unwrap().contains("at most one chair"), "{second_chair}");
+        assert!(
+            second_chair["detail"]
+                .as_str()
+                .unwrap()
+                .contains("at most one chair"),
+            "{second_chair}"
+        );
         // Unknown committee, malformed date, unknown field.
-        call(Method::POST, "/api/v1/committees/SH-TC-99/appointments", bureau)
-            .json(app, &chair)
-            .await
-            .problem(404, "not-found");
-        call(Method::GET, "/api/v1/committees/SH-TC-99/composition", bureau)
-            .empty(app)
-            .await
-            .problem(404, "not-found");
+        call(
+            Method::POST,
+            "/api/v1/committees/SH-TC-99/appointments",
+            bureau,
+        )
+        .json(app, &chair)
+        .await
+        .problem(404, "not-found");
+        call(
+            Method::GET,
+            "/api/v1/committees/SH-TC-99/composition",
+            bureau,
+        )
+        .empty(app)
+        .await
+        .problem(404, "not-found");
         call(Method::POST, &format!("{c}/resignations"), bureau)
-            .json(app, &json!({"person": "张伟", "effective_on": "2026-13-40", "reason": "x"}))
+            .json(
+                app,
+                &json!({"person": "张伟", "effective_on": "2026-13-40", "reason": "x"}),
+            )
             .await
             .problem(400, "invalid-request");
         call(Method::POST, &format!("{c}/waivers"), bureau)
-            .json(app, &json!({"rule": "one_chair", "reason": "x", "authority": "y", "colour": "red"}))
+            .json(
+                app,
+                &json!({"rule": "one_chair", "reason": "x", "authority": "y", "colour": "red"}),
+            )
             .await
             .problem(400, "invalid-request");
-        call(Method::GET, &format!("{c}/composition?as_of=yesterday"), bureau)
-            .empty(app)
-            .await
-            .problem(400, "invalid-request");
+        call(
+            Method::GET,
+            &format!("{c}/composition?as_of=yesterday"),
+            bureau,
+        )
+        .empty(app)
+        .await
+        .problem(400, "invalid-request");
         // A resignation of someone who is not a member.
         let stranger = call(Method::POST, &format!("{c}/resignations"), bureau)
-            .json(app, &json!({"person": "nobody", "effective_on": "2026-02-01", "reason": "x"}))
+            .json(
+                app,
+                &json!({"person": "nobody", "effective_on": "2026-02-01", "reason": "x"}),
+            )
             .await
             .problem(422, "guard-rejected");
         assert_eq!(codes(&stranger), ["not_a_member"]);
         // Forming the same committee again.
         let again = call(Method::POST, "/api/v1/committees", bureau)
-            .json(app, &json!({
-                "code": "SH-TC-01", "name": {"zh": "x", "en": "x"}, "field": "length",
-                "composition_plan": "p", "formed_on": "2026-01-05"
-            }))
+            .json(
+                app,
+                &json!({
+                    "code": "SH-TC-01", "name": {"zh": "x", "en": "x"}, "field": "length",
+                    "composition_plan": "p", "formed_on": "2026-01-05"
+                }),
+            )
             .await
             .problem(422, "guard-rejected");
         assert_eq!(codes(&again), ["committee_already_formed"]);
 
         // The check lists every breach, then a waiver covers one.
-        let check = call(Method::GET, &format!("{c}/composition"), bureau).empty(app).await;
+        let check = call(Method::GET, &format!("{c}/composition"), bureau)
+            .empty(app)
+            .await;
         assert_eq!(check.status.as_u16(), 200, "{}", check.text());
         let rules: Vec<String> = check.json()["check"]["breaches"]
             .as_array()
@@ -341,21 +431,43 @@ conformance!(
             .json(app, &json!({"rule": "vice_chairs_at_least", "reason": "a small field", "authority": "沪市监计量〔2026〕9号"}))
             .await;
         assert_eq!(waived.status.as_u16(), 200, "{}", waived.text());
-        let check = call(Method::GET, &format!("{c}/composition"), bureau).empty(app).await.json();
-        assert_eq!(check["check"]["waivers"].as_array().unwrap().len(), 1);
-        assert!(!check["check"]["breaches"][0]["waived_by"].is_null(), "{check}");
-        assert_eq!(check["check"]["compliant"], false);
-
-        let history = call(Method::GET, &format!("{c}/history"), bureau).empty(app).await.json();
-        assert_eq!(history["records"].as_array().unwrap().len(), 4);
-        let verified = call(Method::POST, &format!("{c}/verify"), bureau).empty(app).await.json();
-        assert_eq!(verified["valid"], true);
-        let state = call(Method::GET, &format!("{c}?as_of=2026-01-05T00:00:00%2B08:00"), bureau)
+        let check = call(Method::GET, &format!("{c}/composition"), bureau)
             .empty(app)
             .await
             .json();
-        assert!(state["state"]["profile"].is_null(), "nothing was recorded before the clock's start: {state}");
-        let listed = call(Method::GET, "/api/v1/committees", bureau).empty(app).await.json();
+        assert_eq!(check["check"]["waivers"].as_array().unwrap().len(), 1);
+        assert!(
+            !check["check"]["breaches"][0]["waived_by"].is_null(),
+            "{check}"
+        );
+        assert_eq!(check["check"]["compliant"], false);
+
+        let history = call(Method::GET, &format!("{c}/history"), bureau)
+            .empty(app)
+            .await
+            .json();
+        assert_eq!(history["records"].as_array().unwrap().len(), 4);
+        let verified = call(Method::POST, &format!("{c}/verify"), bureau)
+            .empty(app)
+            .await
+            .json();
+        assert_eq!(verified["valid"], true);
+        let state = call(
+            Method::GET,
+            &format!("{c}?as_of=2026-01-05T00:00:00%2B08:00"),
+            bureau,
+        )
+        .empty(app)
+        .await
+        .json();
+        assert!(
+            state["state"]["profile"].is_null(),
+            "nothing was recorded before the clock's start: {state}"
+        );
+        let listed = call(Method::GET, "/api/v1/committees", bureau)
+            .empty(app)
+            .await
+            .json();
         assert_eq!(listed[0]["code"], "SH-TC-01");
     }
 );
@@ -367,9 +479,13 @@ async fn record_meeting(
     project: Uuid,
     meeting: Value,
 ) -> crate::api::Answer {
-    call(Method::POST, &format!("/api/v1/projects/{project}/commands"), token)
-        .json(app, &meeting)
-        .await
+    call(
+        Method::POST,
+        &format!("/api/v1/projects/{project}/commands"),
+        token,
+    )
+    .json(app, &meeting)
+    .await
 }
 
 fn meeting(id: &str, held_on: &str, roll: &[&str], votes: &[(&str, &str)]) -> Value {
@@ -400,11 +516,31 @@ conformance!(
         let app = &api.app;
         let store = &api.store;
         formed(store, "SH-TC-01").await;
-        accepted(store, "SH-TC-01", appoint("chair", "ECUST", "chair", "2026-01-05")).await;
-        accepted(store, "SH-TC-01", appoint("li", "Tongji", "member", "2026-01-05")).await;
+        accepted(
+            store,
+            "SH-TC-01",
+            appoint("chair", "ECUST", "chair", "2026-01-05"),
+        )
+        .await;
+        accepted(
+            store,
+            "SH-TC-01",
+            appoint("li", "Tongji", "member", "2026-01-05"),
+        )
+        .await;
         // From the project's drafting unit: flagged, and the definition has them abstain.
-        accepted(store, "SH-TC-01", appoint("zhou", "上海市计量测试技术研究院", "member", "2026-01-05")).await;
-        accepted(store, "SH-TC-01", appoint("corr", "Fudan", "corresponding_member", "2026-01-05")).await;
+        accepted(
+            store,
+            "SH-TC-01",
+            appoint("zhou", "上海市计量测试技术研究院", "member", "2026-01-05"),
+        )
+        .await;
+        accepted(
+            store,
+            "SH-TC-01",
+            appoint("corr", "Fudan", "corresponding_member", "2026-01-05"),
+        )
+        .await;
         let project = created_project(store, 1, "SH-TC-01").await;
         let secretariat = token(store, "t-sec", Role::Secretariat, Some("SH-TC-01"), None).await;
         let secretariat = Some(secretariat.as_str());
@@ -414,7 +550,16 @@ conformance!(
             app,
             secretariat,
             project,
-            meeting("M1", "2026-01-05", &[], &[("chair", "in_favour"), ("li", "in_favour"), ("zhou", "in_favour")]),
+            meeting(
+                "M1",
+                "2026-01-05",
+                &[],
+                &[
+                    ("chair", "in_favour"),
+                    ("li", "in_favour"),
+                    ("zhou", "in_favour"),
+                ],
+            ),
         )
         .await
         .problem(422, "guard-rejected");
@@ -423,13 +568,21 @@ conformance!(
             app,
             secretariat,
             project,
-            meeting("M1", "2026-01-05", &[], &[("chair", "in_favour"), ("li", "in_favour"), ("zhou", "abstain")]),
+            meeting(
+                "M1",
+                "2026-01-05",
+                &[],
+                &[
+                    ("chair", "in_favour"),
+                    ("li", "in_favour"),
+                    ("zhou", "abstain"),
+                ],
+            ),
         )
         .await;
         assert_eq!(recorded.status.as_u16(), 200, "{}", recorded.text());
         let history = store.history(project, 0, 100).await.unwrap();
-        let event: Value =
-            serde_json::from_str(&history.records.last().unwrap().event).unwrap();
+        let event: Value = serde_json::from_str(&history.records.last().unwrap().event).unwrap();
         assert_eq!(event["roll"], json!(["chair", "li", "zhou"]));
         assert_eq!(event["drafting_unit_members"], json!(["zhou"]));
 
@@ -453,7 +606,11 @@ conformance!(
         )
         .await;
         for person in ["chair", "zhou"] {
-            let organisation = if person == "chair" { "ECUST" } else { "上海市计量测试技术研究院" };
+            let organisation = if person == "chair" {
+                "ECUST"
+            } else {
+                "上海市计量测试技术研究院"
+            };
             let role = if person == "chair" { "chair" } else { "member" };
             accepted(
                 store,
@@ -472,7 +629,12 @@ conformance!(
             app,
             secretariat,
             project,
-            meeting("M2", "2026-07-01", &["chair", "li", "zhou"], &[("chair", "in_favour")]),
+            meeting(
+                "M2",
+                "2026-07-01",
+                &["chair", "li", "zhou"],
+                &[("chair", "in_favour")],
+            ),
         )
         .await
         .problem(400, "invalid-request");
@@ -482,16 +644,29 @@ conformance!(
             app,
             secretariat,
             project,
-            meeting("M2", "2026-07-01", &[], &[("chair", "in_favour"), ("li", "in_favour")]),
+            meeting(
+                "M2",
+                "2026-07-01",
+                &[],
+                &[("chair", "in_favour"), ("li", "in_favour")],
+            ),
         )
         .await
         .problem(422, "guard-rejected");
-        assert!(codes(&li_votes).contains(&"invalid_input".to_string()), "{li_votes}");
+        assert!(
+            codes(&li_votes).contains(&"invalid_input".to_string()),
+            "{li_votes}"
+        );
         let recorded = record_meeting(
             app,
             secretariat,
             project,
-            meeting("M2", "2026-07-01", &["chair", "zhou"], &[("chair", "in_favour"), ("zhou", "abstain")]),
+            meeting(
+                "M2",
+                "2026-07-01",
+                &["chair", "zhou"],
+                &[("chair", "in_favour"), ("zhou", "abstain")],
+            ),
         )
         .await;
         assert_eq!(recorded.status.as_u16(), 200, "{}", recorded.text());

@@ -136,8 +136,18 @@ fn breaches_of(
                 if counted.len() > *limit as usize {
                     let mut found = breach(rule, None, persons(&counted));
                     found.message = LocalizedText::new(
-                        format!("委员{}人，超过{}人的上限（{}）", counted.len(), limit, rule.source),
-                        format!("{} members, more than the limit of {} ({})", counted.len(), limit, rule.source),
+                        format!(
+                            "委员{}人，超过{}人的上限（{}）",
+                            counted.len(),
+                            limit,
+                            rule.source
+                        ),
+                        format!(
+                            "{} members, more than the limit of {} ({})",
+                            counted.len(),
+                            limit,
+                            rule.source
+                        ),
                     );
                     found.figures.insert("members".into(), counted.len().into());
                     found.figures.insert("limit".into(), (*limit).into());
@@ -161,13 +171,37 @@ fn breaches_of(
                     let mut found = breach(rule, None, persons(&holders));
                     found.message = if at_most {
                         LocalizedText::new(
-                            format!("{}{}人，至多{}人（{}）", name.zh, holders.len(), limit, rule.source),
-                            format!("{} holding the role of {}, at most {} allowed ({})", holders.len(), name.en, limit, rule.source),
+                            format!(
+                                "{}{}人，至多{}人（{}）",
+                                name.zh,
+                                holders.len(),
+                                limit,
+                                rule.source
+                            ),
+                            format!(
+                                "{} holding the role of {}, at most {} allowed ({})",
+                                holders.len(),
+                                name.en,
+                                limit,
+                                rule.source
+                            ),
                         )
                     } else {
                         LocalizedText::new(
-                            format!("{}{}人，至少应设{}人（{}）", name.zh, holders.len(), limit, rule.source),
-                            format!("{} holding the role of {}, at least {} required ({})", holders.len(), name.en, limit, rule.source),
+                            format!(
+                                "{}{}人，至少应设{}人（{}）",
+                                name.zh,
+                                holders.len(),
+                                limit,
+                                rule.source
+                            ),
+                            format!(
+                                "{} holding the role of {}, at least {} required ({})",
+                                holders.len(),
+                                name.en,
+                                limit,
+                                rule.source
+                            ),
                         )
                     };
                     found.figures.insert("role".into(), role.clone().into());
@@ -189,10 +223,22 @@ fn breaches_of(
                         let mut found =
                             breach(rule, Some(organisation.to_string()), persons(&from_it));
                         found.message = LocalizedText::new(
-                            format!("「{organisation}」有委员{}人，超过{}人（{}）", from_it.len(), limit, rule.source),
-                            format!("{} members from '{organisation}', more than {} ({})", from_it.len(), limit, rule.source),
+                            format!(
+                                "「{organisation}」有委员{}人，超过{}人（{}）",
+                                from_it.len(),
+                                limit,
+                                rule.source
+                            ),
+                            format!(
+                                "{} members from '{organisation}', more than {} ({})",
+                                from_it.len(),
+                                limit,
+                                rule.source
+                            ),
                         );
-                        found.figures.insert("organisation".into(), organisation.into());
+                        found
+                            .figures
+                            .insert("organisation".into(), organisation.into());
                         found.figures.insert("members".into(), from_it.len().into());
                         found.figures.insert("limit".into(), (*limit).into());
                         breaches.push(found);
@@ -201,22 +247,41 @@ fn breaches_of(
             }
             RuleKind::MinimumTitle { title_level, roles } => {
                 let required = policy.title_rank(title_level).unwrap_or(0);
-                let level = policy.title_level(title_level).map(|level| level.name.clone());
+                let level = policy
+                    .title_level(title_level)
+                    .map(|level| level.name.clone());
                 let level = level.unwrap_or_else(|| LocalizedText::new(title_level, title_level));
                 for member in counted(members, roles) {
                     let rank = policy.title_rank(&member.title_level).unwrap_or(0);
                     if member.metrology_professional && rank < required {
-                        let held = policy
-                            .title_level(&member.title_level)
-                            .map_or_else(|| LocalizedText::new(&member.title_level, &member.title_level), |level| level.name.clone());
-                        let mut found = breach(rule, Some(member.person.clone()), vec![member.person.clone()]);
-                        found.message = LocalizedText::new(
-                            format!("计量技术专业人员「{}」职称为{}，低于{}（{}）", member.person, held.zh, level.zh, rule.source),
-                            format!("the title of '{}', a metrology professional, is {}, below {} ({})", member.person, held.en, level.en, rule.source),
+                        let held = policy.title_level(&member.title_level).map_or_else(
+                            || LocalizedText::new(&member.title_level, &member.title_level),
+                            |level| level.name.clone(),
                         );
-                        found.figures.insert("person".into(), member.person.clone().into());
-                        found.figures.insert("title_level".into(), member.title_level.clone().into());
-                        found.figures.insert("required".into(), title_level.clone().into());
+                        let mut found = breach(
+                            rule,
+                            Some(member.person.clone()),
+                            vec![member.person.clone()],
+                        );
+                        found.message = LocalizedText::new(
+                            format!(
+                                "计量技术专业人员「{}」职称为{}，低于{}（{}）",
+                                member.person, held.zh, level.zh, rule.source
+                            ),
+                            format!(
+                                "the title of '{}', a metrology professional, is {}, below {} ({})",
+                                member.person, held.en, level.en, rule.source
+                            ),
+                        );
+                        found
+                            .figures
+                            .insert("person".into(), member.person.clone().into());
+                        found
+                            .figures
+                            .insert("title_level".into(), member.title_level.clone().into());
+                        found
+                            .figures
+                            .insert("required".into(), title_level.clone().into());
                         breaches.push(found);
                     }
                 }
@@ -236,10 +301,22 @@ fn breaches_of(
                 if administrative.len() > *limit as usize {
                     let mut found = breach(rule, None, persons(&administrative));
                     found.message = LocalizedText::new(
-                        format!("行政管理人员委员{}人，超过{}人（{}）", administrative.len(), limit, rule.source),
-                        format!("{} administrative staff as members, more than {} ({})", administrative.len(), limit, rule.source),
+                        format!(
+                            "行政管理人员委员{}人，超过{}人（{}）",
+                            administrative.len(),
+                            limit,
+                            rule.source
+                        ),
+                        format!(
+                            "{} administrative staff as members, more than {} ({})",
+                            administrative.len(),
+                            limit,
+                            rule.source
+                        ),
                     );
-                    found.figures.insert("administrative".into(), administrative.len().into());
+                    found
+                        .figures
+                        .insert("administrative".into(), administrative.len().into());
                     found.figures.insert("limit".into(), (*limit).into());
                     breaches.push(found);
                 }
@@ -304,7 +381,11 @@ fn term_instants(
 ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let day_after = ends_on.succ_opt()?;
     let ends_at = start_of_local_day(day_after, policy.local_utc_offset);
-    let warn_on = policy.terms.warn_before.subtract_from(day_after, None).ok()?;
+    let warn_on = policy
+        .terms
+        .warn_before
+        .subtract_from(day_after, None)
+        .ok()?;
     let warn_at = start_of_local_day(warn_on, policy.local_utc_offset);
     Some((warn_at.min(ends_at), ends_at))
 }
@@ -393,13 +474,25 @@ pub fn decide(
                 ));
             }
             if blank(code) {
-                reasons.push(invalid("code", "技术委员会代号为空".into(), "The committee's code is empty".into()));
+                reasons.push(invalid(
+                    "code",
+                    "技术委员会代号为空".into(),
+                    "The committee's code is empty".into(),
+                ));
             }
             if blank(&name.zh) || blank(&name.en) {
-                reasons.push(invalid("name", "技术委员会名称应有中英文".into(), "The committee's name needs both Chinese and English".into()));
+                reasons.push(invalid(
+                    "name",
+                    "技术委员会名称应有中英文".into(),
+                    "The committee's name needs both Chinese and English".into(),
+                ));
             }
             if blank(field) {
-                reasons.push(invalid("field", "专业领域为空".into(), "The field is empty".into()));
+                reasons.push(invalid(
+                    "field",
+                    "专业领域为空".into(),
+                    "The field is empty".into(),
+                ));
             }
             if blank(composition_plan) {
                 reasons.push(invalid(
@@ -425,7 +518,11 @@ pub fn decide(
             since,
         } => {
             if blank(organisation) {
-                reasons.push(invalid("organisation", "秘书处承担单位为空".into(), "The secretariat's organisation is empty".into()));
+                reasons.push(invalid(
+                    "organisation",
+                    "秘书处承担单位为空".into(),
+                    "The secretariat's organisation is empty".into(),
+                ));
             }
             vec![CommitteeEventBody::SecretariatAssigned {
                 organisation: organisation.trim().to_string(),
@@ -442,12 +539,28 @@ pub fn decide(
             member,
             term,
             effective_on,
-        } => decide_appointment(state, policy, member, *term, *effective_on, false, &mut reasons),
+        } => decide_appointment(
+            state,
+            policy,
+            member,
+            *term,
+            *effective_on,
+            false,
+            &mut reasons,
+        ),
         CommitteeCommand::Reappoint {
             member,
             term,
             effective_on,
-        } => decide_appointment(state, policy, member, *term, *effective_on, true, &mut reasons),
+        } => decide_appointment(
+            state,
+            policy,
+            member,
+            *term,
+            *effective_on,
+            true,
+            &mut reasons,
+        ),
         CommitteeCommand::Resign {
             person,
             effective_on,
@@ -472,7 +585,11 @@ pub fn decide(
                 Some(_) => {}
             }
             if blank(reason) {
-                reasons.push(invalid("reason", "请说明辞任原因".into(), "Give the reason for the resignation".into()));
+                reasons.push(invalid(
+                    "reason",
+                    "请说明辞任原因".into(),
+                    "Give the reason for the resignation".into(),
+                ));
             }
             vec![CommitteeEventBody::MemberResigned {
                 person: person.clone(),
@@ -506,8 +623,16 @@ fn decide_waiver(policy: &CommitteePolicy, waiver: &CommitteeWaiver, reasons: &m
             reasons.push(
                 invalid(
                     "rule",
-                    format!("没有组成规则「{}」；规则有：{}", waiver.rule, known.join("、")),
-                    format!("There is no composition rule '{}'; the rules are {}", waiver.rule, known.join(", ")),
+                    format!(
+                        "没有组成规则「{}」；规则有：{}",
+                        waiver.rule,
+                        known.join("、")
+                    ),
+                    format!(
+                        "There is no composition rule '{}'; the rules are {}",
+                        waiver.rule,
+                        known.join(", ")
+                    ),
                 )
                 .with("rule", waiver.rule.clone()),
             );
@@ -517,7 +642,10 @@ fn decide_waiver(policy: &CommitteePolicy, waiver: &CommitteeWaiver, reasons: &m
                 "rule_not_waivable",
                 LocalizedText::new(
                     format!("规则「{}」不可豁免（{}）", rule.name.zh, rule.source),
-                    format!("The rule '{}' cannot be waived ({})", rule.name.en, rule.source),
+                    format!(
+                        "The rule '{}' cannot be waived ({})",
+                        rule.name.en, rule.source
+                    ),
                 ),
             )
             .with("rule", rule.code.clone()),
@@ -525,13 +653,25 @@ fn decide_waiver(policy: &CommitteePolicy, waiver: &CommitteeWaiver, reasons: &m
         Some(_) => {}
     }
     if blank(&waiver.reason) {
-        reasons.push(invalid("reason", "请说明豁免理由".into(), "Give the reason for the waiver".into()));
+        reasons.push(invalid(
+            "reason",
+            "请说明豁免理由".into(),
+            "Give the reason for the waiver".into(),
+        ));
     }
     if blank(&waiver.authority) {
-        reasons.push(invalid("authority", "请注明批准豁免的机关及文号".into(), "Name the authority that grants the waiver".into()));
+        reasons.push(invalid(
+            "authority",
+            "请注明批准豁免的机关及文号".into(),
+            "Name the authority that grants the waiver".into(),
+        ));
     }
     if waiver.subject.as_deref().is_some_and(blank) {
-        reasons.push(invalid("subject", "豁免对象为空".into(), "The waiver's subject is empty".into()));
+        reasons.push(invalid(
+            "subject",
+            "豁免对象为空".into(),
+            "The waiver's subject is empty".into(),
+        ));
     }
 }
 
@@ -550,8 +690,16 @@ fn decide_start_term(
             Unmet::new(
                 "terms_overlap",
                 LocalizedText::new(
-                    format!("第{}届任期至{}，新一届不能从{starts_on}开始", previous.term, previous.last_day()),
-                    format!("Term {} runs until {}; the next term cannot start on {starts_on}", previous.term, previous.last_day()),
+                    format!(
+                        "第{}届任期至{}，新一届不能从{starts_on}开始",
+                        previous.term,
+                        previous.last_day()
+                    ),
+                    format!(
+                        "Term {} runs until {}; the next term cannot start on {starts_on}",
+                        previous.term,
+                        previous.last_day()
+                    ),
                 ),
             )
             .with("previous_last_day", previous.last_day().to_string()),
@@ -564,7 +712,11 @@ fn decide_start_term(
         .ok()
         .and_then(|day| day.pred_opt());
     let Some(longest) = longest else {
-        reasons.push(invalid("starts_on", format!("{starts_on}超出可计算的日期范围"), format!("{starts_on} is out of the range of dates")));
+        reasons.push(invalid(
+            "starts_on",
+            format!("{starts_on}超出可计算的日期范围"),
+            format!("{starts_on} is out of the range of dates"),
+        ));
         return Vec::new();
     };
     let ends_on = ends_on.unwrap_or(longest);
@@ -591,7 +743,11 @@ fn decide_start_term(
         );
     }
     let Some((warn_at, ends_at)) = term_instants(policy, ends_on) else {
-        reasons.push(invalid("ends_on", format!("{ends_on}超出可计算的日期范围"), format!("{ends_on} is out of the range of dates")));
+        reasons.push(invalid(
+            "ends_on",
+            format!("{ends_on}超出可计算的日期范围"),
+            format!("{ends_on} is out of the range of dates"),
+        ));
         return Vec::new();
     };
     vec![CommitteeEventBody::TermStarted {
@@ -621,7 +777,10 @@ fn decide_end_term(
         reasons.push(invalid(
             "ended_on",
             format!("任期结束日期{ended_on}早于开始日期{}", term.starts_on),
-            format!("The term cannot end on {ended_on}, before it started on {}", term.starts_on),
+            format!(
+                "The term cannot end on {ended_on}, before it started on {}",
+                term.starts_on
+            ),
         ));
     } else if ended_on >= term.ends_on {
         reasons.push(invalid(
@@ -631,7 +790,11 @@ fn decide_end_term(
         ));
     }
     if blank(reason) {
-        reasons.push(invalid("reason", "请说明提前结束任期的原因".into(), "Give the reason the term ends early".into()));
+        reasons.push(invalid(
+            "reason",
+            "请说明提前结束任期的原因".into(),
+            "Give the reason the term ends early".into(),
+        ));
     }
     vec![
         CommitteeEventBody::TermEnded {
@@ -658,25 +821,57 @@ fn decide_appointment(
     reasons: &mut Vec<Unmet>,
 ) -> Vec<CommitteeEventBody> {
     if blank(&member.person) {
-        reasons.push(invalid("person", "委员姓名为空".into(), "The person is empty".into()));
+        reasons.push(invalid(
+            "person",
+            "委员姓名为空".into(),
+            "The person is empty".into(),
+        ));
     }
     if blank(&member.organisation) {
-        reasons.push(invalid("organisation", "委员所在单位为空".into(), "The organisation is empty".into()));
+        reasons.push(invalid(
+            "organisation",
+            "委员所在单位为空".into(),
+            "The organisation is empty".into(),
+        ));
     }
     if policy.role(&member.role).is_none() {
-        let known: Vec<&str> = policy.member_roles.iter().map(|role| role.code.as_str()).collect();
+        let known: Vec<&str> = policy
+            .member_roles
+            .iter()
+            .map(|role| role.code.as_str())
+            .collect();
         reasons.push(invalid(
             "role",
-            format!("没有委员职务「{}」；职务有：{}", member.role, known.join("、")),
-            format!("There is no committee role '{}'; the roles are {}", member.role, known.join(", ")),
+            format!(
+                "没有委员职务「{}」；职务有：{}",
+                member.role,
+                known.join("、")
+            ),
+            format!(
+                "There is no committee role '{}'; the roles are {}",
+                member.role,
+                known.join(", ")
+            ),
         ));
     }
     if policy.title_rank(&member.title_level).is_none() {
-        let known: Vec<&str> = policy.title_levels.iter().map(|level| level.code.as_str()).collect();
+        let known: Vec<&str> = policy
+            .title_levels
+            .iter()
+            .map(|level| level.code.as_str())
+            .collect();
         reasons.push(invalid(
             "title_level",
-            format!("没有职称等级「{}」；等级有：{}", member.title_level, known.join("、")),
-            format!("There is no title level '{}'; the levels are {}", member.title_level, known.join(", ")),
+            format!(
+                "没有职称等级「{}」；等级有：{}",
+                member.title_level,
+                known.join("、")
+            ),
+            format!(
+                "There is no title level '{}'; the levels are {}",
+                member.title_level,
+                known.join(", ")
+            ),
         ));
     }
     let target = match term {
@@ -687,12 +882,18 @@ fn decide_appointment(
         reasons.push(match term {
             Some(number) => Unmet::new(
                 "unknown_term",
-                LocalizedText::new(format!("第{number}届任期未开始"), format!("Term {number} has not started")),
+                LocalizedText::new(
+                    format!("第{number}届任期未开始"),
+                    format!("Term {number} has not started"),
+                ),
             )
             .with("term", number),
             None => Unmet::new(
                 "no_current_term",
-                LocalizedText::new("当前没有在进行的任期：请先开始一届任期", "No term is running: start a term first"),
+                LocalizedText::new(
+                    "当前没有在进行的任期：请先开始一届任期",
+                    "No term is running: start a term first",
+                ),
             ),
         });
         return Vec::new();
@@ -701,7 +902,10 @@ fn decide_appointment(
         reasons.push(
             Unmet::new(
                 "term_ended",
-                LocalizedText::new(format!("第{}届任期已结束", target.term), format!("Term {} has ended", target.term)),
+                LocalizedText::new(
+                    format!("第{}届任期已结束", target.term),
+                    format!("Term {} has ended", target.term),
+                ),
             )
             .with("term", target.term),
         );
@@ -709,8 +913,18 @@ fn decide_appointment(
     if !target.covers(effective_on) {
         reasons.push(invalid(
             "effective_on",
-            format!("聘任生效日期{effective_on}不在第{}届任期（{}至{}）内", target.term, target.starts_on, target.last_day()),
-            format!("The appointment's day {effective_on} is outside term {} ({} to {})", target.term, target.starts_on, target.last_day()),
+            format!(
+                "聘任生效日期{effective_on}不在第{}届任期（{}至{}）内",
+                target.term,
+                target.starts_on,
+                target.last_day()
+            ),
+            format!(
+                "The appointment's day {effective_on} is outside term {} ({} to {})",
+                target.term,
+                target.starts_on,
+                target.last_day()
+            ),
         ));
     }
     let person = member.person.trim();
@@ -795,13 +1009,21 @@ fn decide_appointment(
                 let mut unmet = Unmet::new(
                     "composition_rule_broken",
                     LocalizedText::new(
-                        format!("聘任「{person}」将违反「{}」：{}{zh}", found.rule_name.zh, found.message.zh),
-                        format!("Appointing '{person}' would break '{}': {}{en}", found.rule_name.en, found.message.en),
+                        format!(
+                            "聘任「{person}」将违反「{}」：{}{zh}",
+                            found.rule_name.zh, found.message.zh
+                        ),
+                        format!(
+                            "Appointing '{person}' would break '{}': {}{en}",
+                            found.rule_name.en, found.message.en
+                        ),
                     ),
                 )
                 .for_guard(&found.rule);
                 unmet.figures = found.figures.clone();
-                unmet.figures.insert("rule".into(), found.rule.clone().into());
+                unmet
+                    .figures
+                    .insert("rule".into(), found.rule.clone().into());
                 reasons.push(unmet);
             }
         }

@@ -446,7 +446,9 @@ impl CommitteeState {
         };
         appointment.effective_on <= day
             && term.covers(day)
-            && appointment.resigned_on.is_none_or(|resigned| day < resigned)
+            && appointment
+                .resigned_on
+                .is_none_or(|resigned| day < resigned)
     }
 
     /// The appointments in office on a local day, in the order recorded.
@@ -526,10 +528,7 @@ impl CommitteeState {
                 member: member.clone(),
                 term: *term,
                 effective_on: *effective_on,
-                reappointment: matches!(
-                    event.body,
-                    CommitteeEventBody::MemberReappointed { .. }
-                ),
+                reappointment: matches!(event.body, CommitteeEventBody::MemberReappointed { .. }),
                 resigned_on: None,
                 waived_rules: waived_rules.clone(),
                 recorded_at: event.occurred_at,
@@ -587,7 +586,9 @@ impl CommitteeState {
                 if *term == expected {
                     Ok(())
                 } else {
-                    Err(format!("term {term} starts but the next term is {expected}"))
+                    Err(format!(
+                        "term {term} starts but the next term is {expected}"
+                    ))
                 }
             }
             CommitteeEventBody::MemberAppointed { term, .. }
@@ -625,7 +626,8 @@ impl CommitteeState {
         local_utc_offset: FixedOffset,
     ) -> CompositionChanges {
         let within = |day: NaiveDate| from <= day && day <= to;
-        let local_day = |instant: DateTime<Utc>| instant.with_timezone(&local_utc_offset).date_naive();
+        let local_day =
+            |instant: DateTime<Utc>| instant.with_timezone(&local_utc_offset).date_naive();
         CompositionChanges {
             appointed: self
                 .appointments

@@ -47,7 +47,9 @@ pub fn committee_notices_for(
         } => (
             LocalizedText::new(
                 format!("{zh_name}第{term}届（{period_from}至{period_to}）届末工作报告应予提交"),
-                format!("The end-of-term report of term {term} of the {en_name} ({period_from} to {period_to}) is due"),
+                format!(
+                    "The end-of-term report of term {term} of the {en_name} ({period_from} to {period_to}) is due"
+                ),
             ),
             LocalizedText::new(
                 "请秘书处编写届末工作报告并报市场监管局",

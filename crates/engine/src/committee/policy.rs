@@ -172,7 +172,9 @@ impl CommitteePolicy {
 
     /// The rank of a title level (0 is the lowest).
     pub fn title_rank(&self, code: &str) -> Option<usize> {
-        self.title_levels.iter().position(|level| level.code == code)
+        self.title_levels
+            .iter()
+            .position(|level| level.code == code)
     }
 
     /// The title level with this code.
@@ -187,10 +189,8 @@ impl CommitteePolicy {
 
     /// The name of a role for people (its code when unknown).
     pub fn role_name(&self, code: &str) -> LocalizedText {
-        self.role(code).map_or_else(
-            || LocalizedText::new(code, code),
-            |role| role.name.clone(),
-        )
+        self.role(code)
+            .map_or_else(|| LocalizedText::new(code, code), |role| role.name.clone())
     }
 
     /// Parses and checks a policy file, reporting every problem with its place.
@@ -381,8 +381,10 @@ impl Checker<'_> {
         }
         let role_codes: HashSet<String> =
             member_roles.iter().map(|role| role.code.clone()).collect();
-        let title_codes: HashSet<String> =
-            title_levels.iter().map(|level| level.code.clone()).collect();
+        let title_codes: HashSet<String> = title_levels
+            .iter()
+            .map(|level| level.code.clone())
+            .collect();
         let mut seen = HashSet::new();
         let mut rules = Vec::new();
         for rule in raw.rules {
@@ -400,10 +402,16 @@ impl Checker<'_> {
         let length = self.duration("terms.length", &terms.length);
         let warn_before = self.duration("terms.warn_before", &terms.warn_before);
         if terms.source.get_ref().trim().is_empty() {
-            self.error(terms.source.span(), "terms.source must cite where the rule comes from");
+            self.error(
+                terms.source.span(),
+                "terms.source must cite where the rule comes from",
+            );
         }
         if terms.audiences.is_empty() {
-            self.error(terms_span, "terms.audiences must name at least one role to warn");
+            self.error(
+                terms_span,
+                "terms.audiences must name at least one role to warn",
+            );
         }
         let audiences = terms
             .audiences
@@ -449,7 +457,9 @@ impl Checker<'_> {
             other => {
                 self.error(
                     rule.checked.span(),
-                    format!("{context}: checked must be 'appointment' or 'composition', not '{other}'"),
+                    format!(
+                        "{context}: checked must be 'appointment' or 'composition', not '{other}'"
+                    ),
                 );
                 Checked::Composition
             }
@@ -458,7 +468,10 @@ impl Checker<'_> {
             Some(limit) => match u32::try_from(*limit.get_ref()) {
                 Ok(value) => Some(value),
                 Err(_) => {
-                    self.error(limit.span(), format!("{context}: limit must be a whole number from 0"));
+                    self.error(
+                        limit.span(),
+                        format!("{context}: limit must be a whole number from 0"),
+                    );
                     None
                 }
             },
@@ -520,10 +533,16 @@ impl Checker<'_> {
             ("except_legal_metrology", takes.4, given.4),
         ] {
             if takes_it && !given_it && name != "except_legal_metrology" {
-                self.error(span.clone(), format!("{context}: a {kind_name} rule needs {name}"));
+                self.error(
+                    span.clone(),
+                    format!("{context}: a {kind_name} rule needs {name}"),
+                );
             }
             if !takes_it && given_it {
-                self.error(span.clone(), format!("{context}: a {kind_name} rule takes no {name}"));
+                self.error(
+                    span.clone(),
+                    format!("{context}: a {kind_name} rule takes no {name}"),
+                );
             }
         }
         let role = rule.role.map(Spanned::into_inner).unwrap_or_default();

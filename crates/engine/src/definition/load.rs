@@ -7,9 +7,9 @@
 
 use super::raw::{RawDefinition, RawGuard, RawNamed, RawNotification, RawThreshold};
 use super::{
-    CommandKind, Comparison, Counter, DateRef, DraftingUnitMembers, FieldDefinition, FieldType, Guard, GuardRule,
-    MeetingForm, NamedItem, NotificationRule, Stage, Threshold, Transition, VoteBase,
-    WorkflowDefinition,
+    CommandKind, Comparison, Counter, DateRef, DraftingUnitMembers, FieldDefinition, FieldType,
+    Guard, GuardRule, MeetingForm, NamedItem, NotificationRule, Stage, Threshold, Transition,
+    VoteBase, WorkflowDefinition,
 };
 use crate::duration::DurationSpec;
 use crate::fraction::Fraction;
@@ -488,7 +488,11 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
     let drafting_unit_members = match raw.votes.map(Spanned::into_inner) {
         None => DraftingUnitMembers::Vote,
         Some(votes) => match votes.drafting_unit_members.get_ref().as_str() {
-            _ if votes.source.as_deref().is_some_and(|source| source.trim().is_empty()) => {
+            _ if votes
+                .source
+                .as_deref()
+                .is_some_and(|source| source.trim().is_empty()) =>
+            {
                 validator.error(
                     votes.drafting_unit_members.span(),
                     "votes.source is empty: cite where the rule comes from, or leave it out",
@@ -500,7 +504,9 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
             other => {
                 validator.error(
                     votes.drafting_unit_members.span(),
-                    format!("votes.drafting_unit_members: '{other}' is neither 'vote' nor 'abstain'"),
+                    format!(
+                        "votes.drafting_unit_members: '{other}' is neither 'vote' nor 'abstain'"
+                    ),
                 );
                 DraftingUnitMembers::Vote
             }

@@ -270,7 +270,10 @@ async fn committee_code(
     committee_id: Uuid,
     id_or_code: &str,
 ) -> Result<String, Problem> {
-    let current = state.store.committee_state_as_of(committee_id, None).await?;
+    let current = state
+        .store
+        .committee_state_as_of(committee_id, None)
+        .await?;
     current
         .profile
         .map(|profile| profile.code)
@@ -386,7 +389,11 @@ async fn write(
         .await?
         .ok_or_else(|| Problem::committee_not_found(id_or_code))?;
     let code = committee_code(state, committee_id, id_or_code).await?;
-    require_committee(principal, can_write_committee(principal, &code, kind), id_or_code)?;
+    require_committee(
+        principal,
+        can_write_committee(principal, &code, kind),
+        id_or_code,
+    )?;
     let answer = carry_out(state, principal, committee_id, &code, headers, command).await?;
     Ok(written(&answer, false))
 }
@@ -502,7 +509,15 @@ pub async fn appoint(
         term,
         effective_on,
     };
-    write(&state, &principal, &id_or_code, &headers, CommitteeWrite::Composition, command).await
+    write(
+        &state,
+        &principal,
+        &id_or_code,
+        &headers,
+        CommitteeWrite::Composition,
+        command,
+    )
+    .await
 }
 
 /// `POST /api/v1/committees/{committee}/reappointments`: reappoints a person who served in an
@@ -533,7 +548,15 @@ pub async fn reappoint(
         term,
         effective_on,
     };
-    write(&state, &principal, &id_or_code, &headers, CommitteeWrite::Composition, command).await
+    write(
+        &state,
+        &principal,
+        &id_or_code,
+        &headers,
+        CommitteeWrite::Composition,
+        command,
+    )
+    .await
 }
 
 /// `POST /api/v1/committees/{committee}/resignations`: records a resignation (the bureau).
@@ -562,7 +585,15 @@ pub async fn resign(
         effective_on: body.effective_on,
         reason: body.reason,
     };
-    write(&state, &principal, &id_or_code, &headers, CommitteeWrite::Composition, command).await
+    write(
+        &state,
+        &principal,
+        &id_or_code,
+        &headers,
+        CommitteeWrite::Composition,
+        command,
+    )
+    .await
 }
 
 /// `POST /api/v1/committees/{committee}/waivers`: records the bureau's waiver of a rule.
@@ -592,7 +623,15 @@ pub async fn waive(
         reason: body.reason,
         authority: body.authority,
     });
-    write(&state, &principal, &id_or_code, &headers, CommitteeWrite::Composition, command).await
+    write(
+        &state,
+        &principal,
+        &id_or_code,
+        &headers,
+        CommitteeWrite::Composition,
+        command,
+    )
+    .await
 }
 
 /// `POST /api/v1/committees/{committee}/secretariat`: names the secretariat's organisation.
@@ -620,7 +659,15 @@ pub async fn assign_secretariat(
         organisation: body.organisation,
         since: body.since,
     };
-    write(&state, &principal, &id_or_code, &headers, CommitteeWrite::Composition, command).await
+    write(
+        &state,
+        &principal,
+        &id_or_code,
+        &headers,
+        CommitteeWrite::Composition,
+        command,
+    )
+    .await
 }
 
 /// `POST /api/v1/committees/{committee}/terms`: starts the next term (the bureau or the
@@ -649,7 +696,15 @@ pub async fn start_term(
         starts_on: body.starts_on,
         ends_on: body.ends_on,
     };
-    write(&state, &principal, &id_or_code, &headers, CommitteeWrite::Term, command).await
+    write(
+        &state,
+        &principal,
+        &id_or_code,
+        &headers,
+        CommitteeWrite::Term,
+        command,
+    )
+    .await
 }
 
 /// `POST /api/v1/committees/{committee}/terms/end`: ends the current term before its planned
@@ -678,7 +733,15 @@ pub async fn end_term(
         ended_on: body.ended_on,
         reason: body.reason,
     };
-    write(&state, &principal, &id_or_code, &headers, CommitteeWrite::Term, command).await
+    write(
+        &state,
+        &principal,
+        &id_or_code,
+        &headers,
+        CommitteeWrite::Term,
+        command,
+    )
+    .await
 }
 
 /// `GET /api/v1/committees/{committee}?as_of=RFC3339`: the committee's state as its log stood
@@ -769,7 +832,10 @@ pub async fn roll(
             .with_timezone(&policy.local_utc_offset)
             .date_naive()
     });
-    let current = state.store.committee_state_as_of(committee_id, None).await?;
+    let current = state
+        .store
+        .committee_state_as_of(committee_id, None)
+        .await?;
     Ok(Json(RollAnswer {
         committee_id,
         on,
@@ -814,23 +880,25 @@ pub async fn verify(
     Path(id_or_code): Path<String>,
 ) -> Result<Json<CommitteeVerification>, Problem> {
     let (committee_id, _) = readable_committee(&state, &principal, &id_or_code).await?;
-    Ok(Json(match state.store.verify_committee(committee_id).await? {
-        Ok(chain) => CommitteeVerification {
-            committee_id,
-            valid: true,
-            records: Some(chain.records),
-            head_hash: Some(chain.head_hash.to_hex()),
-            failure: None,
-        },
-        Err(failure) => {
-            tracing::error!(%committee_id, %failure, "a committee's audit log does not verify");
-            CommitteeVerification {
+    Ok(Json(
+        match state.store.verify_committee(committee_id).await? {
+            Ok(chain) => CommitteeVerification {
                 committee_id,
-                valid: false,
-                records: None,
-                head_hash: None,
-                failure: Some(failure),
+                valid: true,
+                records: Some(chain.records),
+                head_hash: Some(chain.head_hash.to_hex()),
+                failure: None,
+            },
+            Err(failure) => {
+                tracing::error!(%committee_id, %failure, "a committee's audit log does not verify");
+                CommitteeVerification {
+                    committee_id,
+                    valid: false,
+                    records: None,
+                    head_hash: None,
+                    failure: Some(failure),
+                }
             }
-        }
-    }))
+        },
+    ))
 }

@@ -109,7 +109,10 @@ fn api_router(state: &AppState) -> Router<AppState> {
             "/committees/{committee}/secretariat",
             post(committees::assign_secretariat),
         )
-        .route("/committees/{committee}/terms", post(committees::start_term))
+        .route(
+            "/committees/{committee}/terms",
+            post(committees::start_term),
+        )
         .route(
             "/committees/{committee}/terms/end",
             post(committees::end_term),
@@ -119,10 +122,7 @@ fn api_router(state: &AppState) -> Router<AppState> {
             get(committees::check),
         )
         .route("/committees/{committee}/roll", get(committees::roll))
-        .route(
-            "/committees/{committee}/history",
-            get(committees::history),
-        )
+        .route("/committees/{committee}/history", get(committees::history))
         .route("/committees/{committee}/verify", post(committees::verify))
         .fallback(api_route_not_found)
         .layer(DefaultBodyLimit::max(input::JSON_BODY_LIMIT_BYTES))

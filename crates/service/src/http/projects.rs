@@ -673,7 +673,11 @@ async fn roll_from_committee(
     mut record: engine_command::MeetingRecord,
 ) -> Result<engine_command::MeetingRecord, Problem> {
     let committee = &view.summary.committee;
-    let Some(roll) = state.store.committee_roll(committee, record.held_on).await? else {
+    let Some(roll) = state
+        .store
+        .committee_roll(committee, record.held_on)
+        .await?
+    else {
         return Ok(record);
     };
     let voting: Vec<String> = roll
@@ -684,7 +688,10 @@ async fn roll_from_committee(
     if voting.is_empty() {
         return Err(Problem::invalid(
             "held_on",
-            format!("技术委员会 {committee} 在{}没有在任的表决委员", record.held_on),
+            format!(
+                "技术委员会 {committee} 在{}没有在任的表决委员",
+                record.held_on
+            ),
             format!(
                 "Committee {committee} has no voting member in office on {}",
                 record.held_on

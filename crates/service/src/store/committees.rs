@@ -275,7 +275,11 @@ impl Store {
         let state = self
             .committee_state_as_of(committee_id, Some(AsOf::Instant(as_of)))
             .await?;
-        Ok(Some(state.changes_within(from, to, policy.local_utc_offset)))
+        Ok(Some(state.changes_within(
+            from,
+            to,
+            policy.local_utc_offset,
+        )))
     }
 
     /// Everyone in office in the committee with this code on a local day, as the log stands now,
@@ -307,18 +311,22 @@ impl Store {
         let actor = request.actor.clone();
         let expected = request.expected_sequence;
         let committee_id = request.committee_id;
-        self.write_committee(request.committee_id, Some(request.command_id), move |state, policy, now| {
-            if let Some(expected) = expected
-                && expected != state.sequence
-            {
-                return Err(StoreError::Conflict {
-                    project_id: committee_id,
-                    expected,
-                    current: state.sequence,
-                });
-            }
-            Ok(decide(state, policy, &command, &actor, now))
-        })
+        self.write_committee(
+            request.committee_id,
+            Some(request.command_id),
+            move |state, policy, now| {
+                if let Some(expected) = expected
+                    && expected != state.sequence
+                {
+                    return Err(StoreError::Conflict {
+                        project_id: committee_id,
+                        expected,
+                        current: state.sequence,
+                    });
+                }
+                Ok(decide(state, policy, &command, &actor, now))
+            },
+        )
         .await
         .map(|(outcome, _)| outcome)
     }
@@ -433,9 +441,11 @@ impl Store {
         .fetch_all(&mut *transaction)
         .await
         .map_err(database)?;
-        let existing: Vec<CommitteeRecord> = rows.iter().map(record_of).collect::<Result<_, _>>()?;
-        let mut state = replay_as_of(&existing, AsOf::Sequence(u64::MAX))
-            .map_err(|failure| StoreError::Corrupt(format!("committee {committee_id}: {failure}")))?;
+        let existing: Vec<CommitteeRecord> =
+            rows.iter().map(record_of).collect::<Result<_, _>>()?;
+        let mut state = replay_as_of(&existing, AsOf::Sequence(u64::MAX)).map_err(|failure| {
+            StoreError::Corrupt(format!("committee {committee_id}: {failure}"))
+        })?;
         let policy = self.committee_policy();
         let now = self.clock().now();
         // Time never runs backwards in a log: a clock behind the last record is held at it.
@@ -446,7 +456,10 @@ impl Store {
             Ok(events) => events,
             Err(rejection) => {
                 let _ = transaction.rollback().await;
-                return Ok(Attempt::Done(CommitteeOutcome::Rejected(rejection), Vec::new()));
+                return Ok(Attempt::Done(
+                    CommitteeOutcome::Rejected(rejection),
+                    Vec::new(),
+                ));
             }
         };
         if events.is_empty() {
@@ -457,7 +470,10 @@ impl Store {
                     committee_id,
                     first_sequence: head.map_or(0, |record| record.sequence + 1),
                     last_sequence: head.map_or(0, |record| record.sequence),
-                    head_hash: head.map_or_else(|| Digest256::GENESIS.to_hex(), |record| record.hash.to_hex()),
+                    head_hash: head.map_or_else(
+                        || Digest256::GENESIS.to_hex(),
+                        |record| record.hash.to_hex(),
+                    ),
                 },
                 Vec::new(),
             ));
@@ -560,8 +576,7 @@ impl Store {
                 }
                 return Ok(Attempt::LostRace);
             }
-            Err(error)
-                if matches!(&error, sqlx::Error::Database(database) if matches!(database.code().as_deref(), Some("40P01" | "40001"))) =>
+            Err(error) if matches!(&error, sqlx::Error::Database(database) if matches!(database.code().as_deref(), Some("40P01" | "40001"))) =>
             {
                 return Ok(Attempt::LostRace);
             }
@@ -580,7 +595,9 @@ impl Store {
         self.inner.signals.after_commit();
         let (Some(first), Some(last)) = (records.first(), records.last()) else {
             return Ok(Attempt::Done(
-                CommitteeOutcome::Rejected(Rejection { reasons: Vec::new() }),
+                CommitteeOutcome::Rejected(Rejection {
+                    reasons: Vec::new(),
+                }),
                 Vec::new(),
             ));
         };
