@@ -715,3 +715,19 @@ fn calendar_files_with_problems_are_refused_with_every_problem() {
     let mut twice = (*calendar).clone();
     assert!(twice.add_year_file("cn-2025.toml", CN_2025_TOML).is_err());
 }
+
+#[test]
+fn what_drafting_unit_members_do_in_votes_is_the_definitions_and_checked() {
+    // The shipped definition has them abstain; a definition that says nothing lets them vote.
+    assert_eq!(
+        metrology().drafting_unit_members,
+        specflow_engine::definition::DraftingUnitMembers::Abstain
+    );
+    let lab = WorkflowDefinition::from_toml("lab.toml", LAB_HEAD).unwrap();
+    assert_eq!(
+        lab.drafting_unit_members,
+        specflow_engine::definition::DraftingUnitMembers::Vote
+    );
+    let text = format!("{LAB_HEAD}\n[votes]\ndrafting_unit_members = \"recuse\"\n");
+    refused_at(&text, "\"recuse\"", &["neither 'vote' nor 'abstain'"]);
+}
