@@ -39,7 +39,10 @@ conformance!(
         let Some((store, _clock, _keep, url)) = store(kind).await else {
             return;
         };
-        assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2, 3, 4, 5]);
+        assert_eq!(
+            store.applied_migrations().await.unwrap(),
+            vec![1, 2, 3, 4, 5]
+        );
         assert!(
             store.migrate().await.unwrap().is_empty(),
             "migrating again changes nothing"
