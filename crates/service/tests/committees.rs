@@ -685,3 +685,49 @@ conformance!(
         assert_eq!(free.status.as_u16(), 200, "{}", free.text());
     }
 );
+
+conformance!(
+    two_nodes_ending_one_term_at_once_record_its_end_once,
+    |kind| async move {
+        let Some((store, clock, _keep, url)) = store(kind).await else {
+            return;
+        };
+        formed(&store, "SH-TC-01").await;
+        let id = committee_id_of("SH-TC-01");
+        let term = store
+            .committee_state_as_of(id, None)
+            .await
+            .unwrap()
+            .current_term()
+            .unwrap()
+            .clone();
+        clock.set(term.ends_at + chrono::Duration::minutes(5));
+        // A second node: another store on the same database, reading the same clock.
+        let other = Store::open_with_clock(
+            &url,
+            specflow_service::StoreOptions::default(),
+            clock.clone(),
+        )
+        .await
+        .unwrap();
+        let (first, second) = tokio::join!(store.tick_committee(id), other.tick_committee(id));
+        let written = first.unwrap().len() + second.unwrap().len();
+        // The warning was never given (the scheduler was down): the end and the report, once.
+        assert_eq!(written, 2);
+        let types: Vec<String> = store
+            .committee_records(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|record| record.event_type)
+            .collect();
+        assert_eq!(
+            types.iter().filter(|kind| *kind == "term_ended").count(),
+            1,
+            "{types:?}"
+        );
+        assert!(store.tick_committee(id).await.unwrap().is_empty());
+        assert!(store.verify_committee(id).await.unwrap().is_ok());
+        other.close().await;
+    }
+);
