@@ -528,6 +528,9 @@ async fn fill(url: &str, workflows: &Path, now: DateTime<Utc>) -> anyhow::Result
         );
     }
     store.register_workflow_folder(workflows).await?;
+    if let Some(policy) = crate::workflow_files::load_committee_policy(workflows)? {
+        store.set_committee_policy(policy);
+    }
     let scheduler = Scheduler::new(
         store.clone(),
         SchedulerOptions::default(),
