@@ -26,7 +26,6 @@ use crate::command::Actor;
 use crate::text::LocalizedText;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// What a committee member is, as recorded when appointed.
@@ -676,13 +675,4 @@ pub struct CompositionChanges {
     pub terms_ended: Vec<Term>,
     /// Waivers recorded within the period (by their local day).
     pub waivers: Vec<RecordedWaiver>,
-}
-
-/// The committee's member lists as a map, for people: each person's latest appointment.
-pub fn latest_appointments(state: &CommitteeState) -> BTreeMap<&str, &Appointment> {
-    let mut latest = BTreeMap::new();
-    for appointment in &state.appointments {
-        latest.insert(appointment.member.person.as_str(), appointment);
-    }
-    latest
 }
