@@ -879,3 +879,31 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn terms_at_the_edges_of_the_calendar_are_decided_never_a_panic() {
+    for (starts_on, ends_on) in [
+        (NaiveDate::MIN, None),
+        (NaiveDate::MIN, Some(NaiveDate::MIN)),
+        (NaiveDate::MAX, None),
+        (NaiveDate::MAX, Some(NaiveDate::MAX)),
+    ] {
+        let mut committee = Committee::formed(false);
+        committee.state.terms.clear();
+        // A term that cannot end within the calendar is refused; one that can is accepted.
+        let decided = committee.try_at(
+            "2026-01-05",
+            CommitteeCommand::StartTerm { starts_on, ends_on },
+        );
+        if starts_on == NaiveDate::MAX {
+            assert_eq!(
+                decided.unwrap_err().codes(),
+                ["invalid_input"],
+                "{starts_on} {ends_on:?}"
+            );
+        } else if let Ok(events) = decided {
+            let _ = tick(&committee.state, at("2026-01-05"));
+            assert_eq!(events.len(), 1);
+        }
+    }
+}

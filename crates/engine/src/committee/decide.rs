@@ -7,10 +7,9 @@ use super::{
     CommitteeWaiver, MemberProfile, RecordedWaiver,
 };
 use crate::command::Actor;
-use crate::deadline::start_of_local_day;
 use crate::rejection::{Rejection, Unmet};
 use crate::text::LocalizedText;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -379,14 +378,20 @@ fn term_instants(
     policy: &CommitteePolicy,
     ends_on: NaiveDate,
 ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    // Checked arithmetic: a date at the edge of the calendar is bad input, never a panic.
+    let midnight = |day: NaiveDate| {
+        day.and_time(NaiveTime::MIN)
+            .checked_sub_offset(policy.local_utc_offset)
+            .map(|naive| naive.and_utc())
+    };
     let day_after = ends_on.succ_opt()?;
-    let ends_at = start_of_local_day(day_after, policy.local_utc_offset);
+    let ends_at = midnight(day_after)?;
     let warn_on = policy
         .terms
         .warn_before
         .subtract_from(day_after, None)
         .ok()?;
-    let warn_at = start_of_local_day(warn_on, policy.local_utc_offset);
+    let warn_at = midnight(warn_on)?;
     Some((warn_at.min(ends_at), ends_at))
 }
 
