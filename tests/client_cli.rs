@@ -565,6 +565,30 @@ fn the_committee_client_forms_appoints_is_refused_by_a_rule_and_checks_the_compo
     assert!(roll.contains("张伟"), "{roll}");
     let verified = ok(&["committee", "verify", "SH-TC-05"]);
     assert!(verified.contains("verified: 5 record(s)"), "{verified}");
+    // The independent verifier, written from docs/audit-format.md, verifies the printed log.
+    let history = ok(&["committee", "history", "SH-TC-05", "--json"]);
+    if let Ok(mut python) = Command::new("python3")
+        .args(["tools/verify-audit.py", "-"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        python
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(history.as_bytes())
+            .unwrap();
+        let output = python.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert!(
+            text(&output.stdout).contains("verified 5 records in 1 chain(s)"),
+            "{}",
+            text(&output.stdout)
+        );
+    }
     let unknown = server.client(&bureau, &["committee", "check", "SH-TC-99"]);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(
