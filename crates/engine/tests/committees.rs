@@ -741,7 +741,10 @@ fn changes_within_a_period_list_appointments_resignations_terms_and_waivers() {
     );
     assert_eq!(changes.appointed.len(), 1);
     assert_eq!(changes.appointed[0].member.person, "wang");
+    // Each change names its record, so a report can cite the audit log.
+    assert_eq!(changes.appointed[0].recorded_sequence, 4);
     assert_eq!(changes.waivers.len(), 1);
+    assert_eq!(changes.waivers[0].recorded_sequence, 5);
     assert!(changes.terms_started.is_empty());
 }
 

@@ -352,6 +352,10 @@ pub struct Term {
     pub ended_on: Option<NaiveDate>,
     /// Whether its end-of-term report fell due.
     pub report_due: bool,
+    /// The sequence of the record that started it.
+    pub started_sequence: u64,
+    /// The sequence of the record that ended it, once it ended.
+    pub ended_sequence: Option<u64>,
 }
 
 impl Term {
@@ -384,6 +388,10 @@ pub struct Appointment {
     pub waived_rules: Vec<String>,
     /// When it was recorded.
     pub recorded_at: DateTime<Utc>,
+    /// The sequence of the record that appointed them, so reports can cite it.
+    pub recorded_sequence: u64,
+    /// The sequence of the record of their resignation, if any.
+    pub resigned_sequence: Option<u64>,
 }
 
 /// A waiver as recorded.
@@ -396,6 +404,8 @@ pub struct RecordedWaiver {
     pub recorded_at: DateTime<Utc>,
     /// Who recorded it.
     pub recorded_by: Actor,
+    /// The sequence of its record, so reports can cite it.
+    pub recorded_sequence: u64,
 }
 
 /// A committee's state: the fold of its events.
@@ -459,6 +469,7 @@ impl CommitteeState {
     }
 
     /// Folds one event. Checks nothing and cannot fail: `decide` made every check.
+    /// The sequences it records are those of a replay from the first record, as every state is.
     pub fn apply(&mut self, event: &CommitteeEvent) {
         self.sequence += 1;
         self.updated_at = Some(event.occurred_at);
@@ -511,6 +522,8 @@ impl CommitteeState {
                 warned: false,
                 ended_on: None,
                 report_due: false,
+                started_sequence: self.sequence,
+                ended_sequence: None,
             }),
             CommitteeEventBody::MemberAppointed {
                 member,
@@ -531,6 +544,8 @@ impl CommitteeState {
                 resigned_on: None,
                 waived_rules: waived_rules.clone(),
                 recorded_at: event.occurred_at,
+                recorded_sequence: self.sequence,
+                resigned_sequence: None,
             }),
             CommitteeEventBody::MemberResigned {
                 person,
@@ -541,12 +556,14 @@ impl CommitteeState {
                     &appointment.member.person == person && appointment.resigned_on.is_none()
                 }) {
                     appointment.resigned_on = Some(*effective_on);
+                    appointment.resigned_sequence = Some(self.sequence);
                 }
             }
             CommitteeEventBody::WaiverRecorded(waiver) => self.waivers.push(RecordedWaiver {
                 waiver: waiver.clone(),
                 recorded_at: event.occurred_at,
                 recorded_by: event.actor.clone(),
+                recorded_sequence: self.sequence,
             }),
             CommitteeEventBody::TermEndingWarned { term, .. } => {
                 if let Some(term) = self.terms.iter_mut().find(|each| each.term == *term) {
@@ -556,6 +573,7 @@ impl CommitteeState {
             CommitteeEventBody::TermEnded { term, ended_on, .. } => {
                 if let Some(term) = self.terms.iter_mut().find(|each| each.term == *term) {
                     term.ended_on = Some(*ended_on);
+                    term.ended_sequence = Some(self.sequence);
                 }
             }
             CommitteeEventBody::EndOfTermReportDue { term, .. } => {
