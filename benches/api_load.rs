@@ -158,6 +158,7 @@ fn proposal_vote() -> Command {
         roll: members.clone(),
         present: members.clone(),
         non_voting_present: Vec::new(),
+        drafting_unit_members: Vec::new(),
         votes: members
             .into_iter()
             .map(|member| Vote {

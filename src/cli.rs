@@ -84,6 +84,10 @@ pub enum TopCommand {
     /// Projects, through the HTTP API of a running service: list, show, create.
     #[command(subcommand)]
     Project(ProjectCommand),
+    /// Committees as audited records, through the HTTP API: form, appoint, reappoint, resign,
+    /// waive, terms, and the composition check, roll, history and verification.
+    #[command(subcommand)]
+    Committee(CommitteeCommand),
     /// Fire an action of a project through the HTTP API; a blocked action prints each unmet
     /// guard and exits 1.
     Advance {
@@ -327,6 +331,223 @@ pub enum ProjectCommand {
         /// The workflow definition.
         #[arg(long, default_value = "metrology-spec")]
         definition: String,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// Who is appointed, for `specflow committee appoint|reappoint`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MemberArgs {
+    /// The person.
+    #[arg(long)]
+    pub person: String,
+    /// Their organisation.
+    #[arg(long)]
+    pub organisation: String,
+    /// Their professional title level: none, junior, intermediate, associate_senior or senior.
+    #[arg(long)]
+    pub title_level: String,
+    /// They are administrative staff.
+    #[arg(long)]
+    pub administrative: bool,
+    /// They are a metrology professional.
+    #[arg(long)]
+    pub metrology_professional: bool,
+    /// Their role: chair, vice_chair, secretary_general, member or corresponding_member.
+    #[arg(long, default_value = "member")]
+    pub role: String,
+    /// The term; the current one when absent.
+    #[arg(long)]
+    pub term: Option<u32>,
+    /// The first local day in office (YYYY-MM-DD).
+    #[arg(long)]
+    pub effective_on: String,
+}
+
+/// `specflow committee ...`
+#[derive(Debug, Subcommand)]
+pub enum CommitteeCommand {
+    /// List the committees the token may see.
+    List {
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Form a committee (the bureau).
+    Form {
+        /// Its code, as projects and tokens name it.
+        #[arg(long)]
+        code: String,
+        /// Its Chinese name.
+        #[arg(long)]
+        name_zh: String,
+        /// Its English name.
+        #[arg(long)]
+        name_en: String,
+        /// Its field.
+        #[arg(long)]
+        field: String,
+        /// It is the legal-metrology committee.
+        #[arg(long)]
+        legal_metrology: bool,
+        /// The composition plan reported to the bureau (its reference).
+        #[arg(long)]
+        composition_plan: String,
+        /// The local day it was formed (YYYY-MM-DD).
+        #[arg(long)]
+        formed_on: String,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Appoint a person (the bureau); a rule broken without a waiver prints the rule and exits 1.
+    Appoint {
+        /// The committee's code or id.
+        committee: String,
+        /// Who.
+        #[command(flatten)]
+        member: MemberArgs,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Reappoint a person who served in an earlier term (the bureau).
+    Reappoint {
+        /// The committee's code or id.
+        committee: String,
+        /// Who.
+        #[command(flatten)]
+        member: MemberArgs,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Record a resignation (the bureau).
+    Resign {
+        /// The committee's code or id.
+        committee: String,
+        /// Who.
+        #[arg(long)]
+        person: String,
+        /// The first local day no longer in office (YYYY-MM-DD).
+        #[arg(long)]
+        effective_on: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Record the bureau's waiver of a composition rule.
+    Waive {
+        /// The committee's code or id.
+        committee: String,
+        /// The rule's code, such as max_per_organisation.
+        #[arg(long)]
+        rule: String,
+        /// The person or organisation it covers; the whole committee when absent.
+        #[arg(long)]
+        subject: Option<String>,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// Who grants it (the bureau's decision and its number).
+        #[arg(long)]
+        authority: String,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Name the organisation that holds the secretariat (the bureau).
+    Secretariat {
+        /// The committee's code or id.
+        committee: String,
+        /// The organisation.
+        #[arg(long)]
+        organisation: String,
+        /// From which local day (YYYY-MM-DD).
+        #[arg(long)]
+        since: String,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Start the next term (the bureau or the committee's secretariat).
+    StartTerm {
+        /// The committee's code or id.
+        committee: String,
+        /// Its first local day (YYYY-MM-DD).
+        #[arg(long)]
+        starts_on: String,
+        /// Its last local day; by the policy's term length when absent.
+        #[arg(long)]
+        ends_on: Option<String>,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// End the current term before its planned last day.
+    EndTerm {
+        /// The committee's code or id.
+        committee: String,
+        /// Its last local day (YYYY-MM-DD).
+        #[arg(long)]
+        ended_on: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Check the composition against every rule: every breach and every waiver.
+    Check {
+        /// The committee's code or id.
+        committee: String,
+        /// As the log stood at this instant (RFC 3339); now when absent.
+        #[arg(long, value_name = "INSTANT")]
+        as_of: Option<String>,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Show the committee's state as of an instant.
+    Show {
+        /// The committee's code or id.
+        committee: String,
+        /// As the log stood at this instant (RFC 3339); now when absent.
+        #[arg(long, value_name = "INSTANT")]
+        as_of: Option<String>,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// The roll of a meeting held on a day: everyone in office, and who votes.
+    Roll {
+        /// The committee's code or id.
+        committee: String,
+        /// The local day (YYYY-MM-DD); today when absent.
+        #[arg(long)]
+        on: Option<String>,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// The committee's audit records.
+    History {
+        /// The committee's code or id.
+        committee: String,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Verify the committee's hash chain.
+    Verify {
+        /// The committee's code or id.
+        committee: String,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,

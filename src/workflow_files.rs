@@ -104,3 +104,21 @@ pub fn load_calendar(name: &str, folder: &Path) -> Result<WorkingCalendar, Vec<P
         Err(problems)
     }
 }
+
+/// The committee composition policy of a workflow folder (`committees/policy.toml`), if the folder
+/// has one; every problem of a broken file is an error, so a service never runs on a policy it
+/// could not read.
+pub fn load_committee_policy(
+    workflows: &Path,
+) -> anyhow::Result<Option<specflow_engine::committee::CommitteePolicy>> {
+    let path = workflows.join("committees").join("policy.toml");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let display = path.display().to_string();
+    let text = std::fs::read_to_string(&path)
+        .map_err(|error| anyhow::anyhow!("{display}: cannot read: {error}"))?;
+    specflow_engine::committee::CommitteePolicy::from_toml(&display, &text)
+        .map(Some)
+        .map_err(|error| anyhow::anyhow!("{error}"))
+}

@@ -287,7 +287,11 @@ fn a_project_goes_through_its_first_stages_with_the_client(database: &str) {
     let sorted = server.client(&supervisor, &["overdue", "--sort", "recently_overdue"]);
     assert!(sorted.status.success(), "{}", text(&sorted.stderr));
     let unsorted = server.client(&supervisor, &["overdue", "--sort", "alphabetical"]);
-    assert_eq!(unsorted.status.code(), Some(2), "clap refuses an unknown order");
+    assert_eq!(
+        unsorted.status.code(),
+        Some(2),
+        "clap refuses an unknown order"
+    );
     let refused = server.client(&secretariat, &["overdue"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(
@@ -823,4 +827,151 @@ fn the_example_lifecycle_runs_through_the_client_on_postgres() {
         return;
     };
     the_example_lifecycle_runs_through_the_client(&database.url);
+}
+
+#[test]
+fn the_committee_client_forms_appoints_is_refused_by_a_rule_and_checks_the_composition() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("specflow.db").display());
+    let migrated = Command::new(env!("CARGO_BIN_EXE_specflow"))
+        .args(["migrate", "--database", &database])
+        .output()
+        .unwrap();
+    assert!(migrated.status.success(), "{}", text(&migrated.stderr));
+    let server = serve(&database);
+    let bureau = server.token(&["--name", "bureau-li", "--role", "supervisor"]);
+    let ok = |arguments: &[&str]| {
+        let output = server.client(&bureau, arguments);
+        assert!(
+            output.status.success(),
+            "{arguments:?}: {}{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        );
+        text(&output.stdout)
+    };
+    ok(&[
+        "committee",
+        "form",
+        "--code",
+        "SH-TC-05",
+        "--name-zh",
+        "上海市电学计量技术委员会",
+        "--name-en",
+        "Shanghai Electrical Metrology Committee",
+        "--field",
+        "electricity",
+        "--composition-plan",
+        "沪市监计量〔2026〕5号",
+        "--formed-on",
+        "2026-01-05",
+    ]);
+    ok(&[
+        "committee",
+        "start-term",
+        "SH-TC-05",
+        "--starts-on",
+        "2026-01-05",
+    ]);
+    let chair = [
+        "--organisation",
+        "上海市计量测试技术研究院",
+        "--title-level",
+        "senior",
+        "--metrology-professional",
+        "--effective-on",
+        "2026-01-05",
+    ];
+    let mut appoint_chair = vec![
+        "committee",
+        "appoint",
+        "SH-TC-05",
+        "--person",
+        "张伟",
+        "--role",
+        "chair",
+    ];
+    appoint_chair.extend(chair);
+    ok(&appoint_chair);
+    let mut second_chair = vec![
+        "committee",
+        "appoint",
+        "SH-TC-05",
+        "--person",
+        "李强",
+        "--role",
+        "chair",
+    ];
+    second_chair.extend(chair);
+    let refused = server.client(&bureau, &second_chair);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("at most one chair"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    // The chair alone breaks the rules on vice chairs and the secretary-general: exit 1.
+    let check = server.client(&bureau, &["committee", "check", "SH-TC-05"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(
+        text(&check.stdout).contains("[vice_chairs_at_least]"),
+        "{}",
+        text(&check.stdout)
+    );
+    assert!(
+        text(&check.stdout).contains("BREACH"),
+        "{}",
+        text(&check.stdout)
+    );
+    for rule in ["vice_chairs_at_least", "one_secretary_general"] {
+        ok(&[
+            "committee",
+            "waive",
+            "SH-TC-05",
+            "--rule",
+            rule,
+            "--reason",
+            "being formed",
+            "--authority",
+            "沪市监计量〔2026〕6号",
+        ]);
+    }
+    let compliant = ok(&["committee", "check", "SH-TC-05"]);
+    assert!(compliant.contains("waived by"), "{compliant}");
+    let roll = ok(&["committee", "roll", "SH-TC-05", "--on", "2026-02-01"]);
+    assert!(roll.contains("张伟"), "{roll}");
+    let verified = ok(&["committee", "verify", "SH-TC-05"]);
+    assert!(verified.contains("verified: 5 record(s)"), "{verified}");
+    // The independent verifier, written from docs/audit-format.md, verifies the printed log.
+    let history = ok(&["committee", "history", "SH-TC-05", "--json"]);
+    if let Ok(mut python) = Command::new("python3")
+        .args(["tools/verify-audit.py", "-"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        python
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(history.as_bytes())
+            .unwrap();
+        let output = python.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert!(
+            text(&output.stdout).contains("verified 5 records in 1 chain(s)"),
+            "{}",
+            text(&output.stdout)
+        );
+    }
+    let unknown = server.client(&bureau, &["committee", "check", "SH-TC-99"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown.stderr).contains("There is no committee SH-TC-99"),
+        "{}",
+        text(&unknown.stderr)
+    );
 }

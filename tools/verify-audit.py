@@ -3,7 +3,9 @@
 
 Usage: verify-audit.py LOG.jsonl   (or - for standard input)
 Reads JSON Lines as exported by `specflow audit export` or `specflow simulate --jsonl`,
-checks every project's chain (sequence without gaps, links, hashes, time order),
+and committee logs as printed by `specflow committee history --json` (records with a
+`committee_id` instead of a `project_id`, hashed under their own format name),
+checks every project's and committee's chain (sequence without gaps, links, hashes, time order),
 and exits 0 when all verify, 1 naming the first bad record otherwise.
 It uses only the Python standard library, so an auditor can read all of it.
 """
@@ -12,7 +14,8 @@ import json
 import sys
 
 FORMAT = "specflow-audit-v1"
-FIELDS = ["project_id", "sequence", "recorded_at", "actor_id", "actor_role", "command_id",
+COMMITTEE_FORMAT = "specflow-committee-audit-v1"
+FIELDS = ["sequence", "recorded_at", "actor_id", "actor_role", "command_id",
           "event_type", "event_version", "event", "previous_hash"]
 
 
@@ -21,8 +24,16 @@ def field_bytes(value):
     return len(data).to_bytes(4, "big") + data
 
 
+def subject_of(record):
+    """The chain a record belongs to, its format name and its subject's id."""
+    if "committee_id" in record:
+        return ("committee", record["committee_id"]), COMMITTEE_FORMAT, record["committee_id"]
+    return ("project", record["project_id"]), FORMAT, record["project_id"]
+
+
 def record_hash(record):
-    parts = [FORMAT]
+    _, format_name, subject = subject_of(record)
+    parts = [format_name, subject]
     for name in FIELDS:
         value = record[name]
         if value is None:
@@ -39,9 +50,9 @@ def main(path):
         if not line.strip():
             continue
         record = json.loads(line)
-        project = record["project_id"]
+        project, _, _ = subject_of(record)
         expected_sequence, previous_hash, previous_time = chains.get(project, (1, "0" * 64, ""))
-        where = f"line {line_number}, project {project}, record {record['sequence']}"
+        where = f"line {line_number}, {project[0]} {project[1]}, record {record['sequence']}"
         if record["sequence"] != expected_sequence:
             return fail(f"{where}: gap, expected sequence {expected_sequence}")
         if record["previous_hash"] != previous_hash:
@@ -54,9 +65,9 @@ def main(path):
             return fail(f"{where}: time goes backwards")
         chains[project] = (expected_sequence + 1, computed, record["recorded_at"])
         count += 1
-    for project, (next_sequence, head, _) in sorted(chains.items()):
-        print(f"ok {project}: {next_sequence - 1} records, head {head}")
-    print(f"verified {count} records in {len(chains)} project(s)")
+    for (kind, subject), (next_sequence, head, _) in sorted(chains.items()):
+        print(f"ok {kind} {subject}: {next_sequence - 1} records, head {head}")
+    print(f"verified {count} records in {len(chains)} chain(s)")
     return 0
 
 

@@ -120,7 +120,7 @@ impl Client {
         }
     }
 
-    async fn get_json(&self, url: Url) -> Result<Value, Failure> {
+    pub(super) async fn get_json(&self, url: Url) -> Result<Value, Failure> {
         let text = self.send(Method::GET, url.clone(), None, None).await?;
         serde_json::from_str(&text)
             .map_err(|error| Failure::Other(anyhow::anyhow!("{url}: not JSON: {error}")))
@@ -153,7 +153,7 @@ impl Client {
 }
 
 /// A JSON field as table text: strings bare, nothing as `-`.
-fn text(value: &Value) -> String {
+pub(super) fn text(value: &Value) -> String {
     match value {
         Value::Null => "-".to_string(),
         Value::String(text) => text.clone(),
@@ -162,7 +162,7 @@ fn text(value: &Value) -> String {
 }
 
 /// A boolean field as a mark.
-fn mark(value: &Value) -> String {
+pub(super) fn mark(value: &Value) -> String {
     if value.as_bool().unwrap_or(false) {
         "yes".to_string()
     } else {
@@ -178,7 +178,7 @@ fn day(value: &Value) -> String {
     }
 }
 
-fn print_json_lines(items: &[Value]) -> anyhow::Result<()> {
+pub(super) fn print_json_lines(items: &[Value]) -> anyhow::Result<()> {
     for item in items {
         println!("{}", serde_json::to_string(item)?);
     }

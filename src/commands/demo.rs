@@ -528,11 +528,15 @@ async fn fill(url: &str, workflows: &Path, now: DateTime<Utc>) -> anyhow::Result
         );
     }
     store.register_workflow_folder(workflows).await?;
+    if let Some(policy) = crate::workflow_files::load_committee_policy(workflows)? {
+        store.set_committee_policy(policy);
+    }
     let scheduler = Scheduler::new(
         store.clone(),
         SchedulerOptions::default(),
         Metrics::shared(),
     );
+    form_demo_committees(&store, now).await?;
     let mut filled = Filled {
         projects,
         accepted: 0,
@@ -556,9 +560,262 @@ async fn fill(url: &str, workflows: &Path, now: DateTime<Utc>) -> anyhow::Result
         }
     }
     advance_to(&store, &clock, &scheduler, now).await?;
+    // The committees' term warnings fall due apart from any project deadline.
+    scheduler.run_due(None).await?;
     create_tokens_and_report(&store).await?;
     store.close().await;
     Ok(filled)
+}
+
+/// One member of a demo committee: person, organisation, title level, administrative staff,
+/// metrology professional, role.
+type DemoMember = (
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    bool,
+    &'static str,
+);
+
+const SIMT: &str = "上海市计量测试技术研究院";
+
+/// The length committee: officers, members from institutes, universities and enterprises, a
+/// corresponding member, and four members from SIMT under the bureau's waiver.
+const LENGTH_MEMBERS: [DemoMember; 15] = [
+    ("张伟", SIMT, "senior", false, true, "chair"),
+    ("李红", "同济大学", "senior", false, true, "vice_chair"),
+    (
+        "王强",
+        "上海电气集团股份有限公司",
+        "senior",
+        false,
+        true,
+        "vice_chair",
+    ),
+    ("赵敏", SIMT, "senior", false, true, "secretary_general"),
+    ("陈刚", SIMT, "associate_senior", false, true, "member"),
+    ("刘洋", SIMT, "associate_senior", false, true, "member"),
+    ("杨静", "上海交通大学", "senior", false, true, "member"),
+    (
+        "黄磊",
+        "华东理工大学",
+        "associate_senior",
+        false,
+        true,
+        "member",
+    ),
+    (
+        "周婷",
+        "上海市质量监督检验技术研究院",
+        "associate_senior",
+        false,
+        true,
+        "member",
+    ),
+    (
+        "吴斌",
+        "上海光学仪器研究所",
+        "senior",
+        false,
+        true,
+        "member",
+    ),
+    ("徐丽", "中国计量大学", "senior", false, true, "member"),
+    (
+        "孙涛",
+        "上海市浦东新区市场监督管理局",
+        "none",
+        true,
+        false,
+        "member",
+    ),
+    (
+        "胡军",
+        "上海市计量协会",
+        "intermediate",
+        true,
+        false,
+        "member",
+    ),
+    (
+        "朱琳",
+        "海克斯康制造智能技术（青岛）有限公司",
+        "senior",
+        false,
+        true,
+        "member",
+    ),
+    (
+        "马超",
+        "中国计量科学研究院",
+        "senior",
+        false,
+        true,
+        "corresponding_member",
+    ),
+];
+
+/// The mechanics committee, whose young expert holds an intermediate title under a waiver.
+const MECHANICS_MEMBERS: [DemoMember; 9] = [
+    (
+        "郑宏",
+        "上海市计量测试技术研究院",
+        "senior",
+        false,
+        true,
+        "chair",
+    ),
+    ("冯雪", "上海大学", "senior", false, true, "vice_chair"),
+    (
+        "蒋平",
+        "上海航天精密机械研究所",
+        "senior",
+        false,
+        true,
+        "secretary_general",
+    ),
+    (
+        "沈杰",
+        "上海材料研究所",
+        "associate_senior",
+        false,
+        true,
+        "member",
+    ),
+    ("韩梅", "上海理工大学", "senior", false, true, "member"),
+    (
+        "曹阳",
+        "上海振华重工（集团）股份有限公司",
+        "associate_senior",
+        false,
+        true,
+        "member",
+    ),
+    (
+        "邓凯",
+        "梅特勒-托利多（常州）精密仪器有限公司",
+        "intermediate",
+        false,
+        true,
+        "member",
+    ),
+    (
+        "许晴",
+        "上海市市场监督管理局",
+        "none",
+        true,
+        false,
+        "member",
+    ),
+    (
+        "袁博",
+        "浙江省计量科学研究院",
+        "senior",
+        false,
+        true,
+        "corresponding_member",
+    ),
+];
+
+/// Forms the demo's two committees as audited records, through the store's committee write path:
+/// the length committee's term started 46 months ago (so its 90-day warning has gone out), the
+/// mechanics committee's a year ago; each has its secretariat, its members and one waiver.
+async fn form_demo_committees(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
+    use specflow_engine::LocalizedText;
+    use specflow_engine::committee::{CommitteeCommand, CommitteeWaiver, MemberProfile};
+    use specflow_service::store::{CommitteeCommandRequest, CommitteeOutcome, committee_id_of};
+    let shanghai = FixedOffset::east_opt(8 * 3600).context("the offset of Shanghai")?;
+    let today = now.with_timezone(&shanghai).date_naive();
+    let months_ago = |months: u32| {
+        today
+            .checked_sub_months(chrono::Months::new(months))
+            .context("a demo date")
+    };
+    let committees = [
+        (
+            LENGTH_COMMITTEE,
+            LocalizedText::new("上海市长度计量技术委员会", "Shanghai Length Metrology Committee"),
+            "长度 length",
+            months_ago(46)?,
+            SIMT,
+            &LENGTH_MEMBERS[..],
+            CommitteeWaiver {
+                rule: "max_per_organisation".to_string(),
+                subject: Some(SIMT.to_string()),
+                reason: "上海市计量测试技术研究院承担本市长度计量基准和大部分社会公用计量标准 / SIMT keeps the city's length standards".to_string(),
+                authority: "沪市监计量〔2023〕101号".to_string(),
+            },
+        ),
+        (
+            MECHANICS_COMMITTEE,
+            LocalizedText::new("上海市力学计量技术委员会", "Shanghai Mechanics Metrology Committee"),
+            "力学 mechanics",
+            months_ago(12)?,
+            "上海材料研究所",
+            &MECHANICS_MEMBERS[..],
+            CommitteeWaiver {
+                rule: "professional_title".to_string(),
+                subject: Some("邓凯".to_string()),
+                reason: "称重传感器领域的青年专家，具有同等资历 / a young expert in load cells of equivalent standing".to_string(),
+                authority: "沪市监计量〔2025〕37号".to_string(),
+            },
+        ),
+    ];
+    let bureau = Actor::new("bureau-li", "supervisor");
+    for (code, name, field, starts_on, secretariat, members, waiver) in committees {
+        let committee_id = committee_id_of(code);
+        let mut commands = vec![
+            CommitteeCommand::Form {
+                committee_id,
+                code: code.to_string(),
+                name,
+                field: field.to_string(),
+                legal_metrology: false,
+                composition_plan: format!("{code} 组成方案（报市市场监督管理局）"),
+                formed_on: starts_on,
+            },
+            CommitteeCommand::AssignSecretariat {
+                organisation: secretariat.to_string(),
+                since: starts_on,
+            },
+            CommitteeCommand::StartTerm {
+                starts_on,
+                ends_on: None,
+            },
+            // The waiver comes first: the appointment it covers would be refused without it.
+            CommitteeCommand::Waive(waiver),
+        ];
+        for (person, organisation, title_level, administrative, professional, role) in members {
+            commands.push(CommitteeCommand::Appoint {
+                member: MemberProfile {
+                    person: (*person).to_string(),
+                    organisation: (*organisation).to_string(),
+                    title_level: (*title_level).to_string(),
+                    administrative: *administrative,
+                    metrology_professional: *professional,
+                    role: (*role).to_string(),
+                },
+                term: None,
+                effective_on: starts_on,
+            });
+        }
+        for command in commands {
+            let outcome = store
+                .execute_committee(CommitteeCommandRequest {
+                    committee_id,
+                    command_id: Uuid::new_v4(),
+                    expected_sequence: None,
+                    actor: bureau.clone(),
+                    command,
+                })
+                .await?;
+            if let CommitteeOutcome::Rejected(rejection) = outcome {
+                anyhow::bail!("the demo committee {code} was refused: {rejection}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One token per role, printed with what it reaches.

@@ -2,6 +2,7 @@
 
 mod audit;
 mod client;
+mod committee;
 mod database;
 mod demo;
 mod outbox;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_serve,
         } => demo::run(&database, listen, &workflows, reset, no_serve),
         TopCommand::Project(command) => client::project(command),
+        TopCommand::Committee(command) => committee::run(command),
         TopCommand::Advance {
             code,
             action,

@@ -30,6 +30,11 @@ pub fn run(
         } else {
             tracing::warn!(folder = %workflows.display(), "no workflow folder: only definitions already in the database are served");
         }
+        // The committee policy of the folder, else the one built in (the shipped file).
+        if let Some(policy) = crate::workflow_files::load_committee_policy(workflows)? {
+            tracing::info!(policy = %policy.id, version = policy.version, "committee policy loaded");
+            store.set_committee_policy(policy);
+        }
         let metrics = Metrics::shared();
         let (stop, shutdown) = tokio::sync::watch::channel(false);
         let scheduling = with_scheduler.then(|| {

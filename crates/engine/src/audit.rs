@@ -173,6 +173,134 @@ fn put_instant(encoding: &mut Vec<u8>, instant: DateTime<Utc>) {
     put(encoding, &text);
 }
 
+/// The eleven fields a record hashes, in order (`docs/audit-format.md`). Projects' and committees'
+/// logs share the encoding and differ only in the format name hashed first and whose id the
+/// subject is, so one verifier's code serves both.
+pub(crate) struct CanonicalFields<'a> {
+    /// The domain separator: [`AUDIT_FORMAT`] or a committee log's format name.
+    pub format: &'a str,
+    /// The project's or the committee's id.
+    pub subject_id: Uuid,
+    pub sequence: u64,
+    pub recorded_at: DateTime<Utc>,
+    pub actor_id: &'a str,
+    pub actor_role: &'a str,
+    pub command_id: Option<Uuid>,
+    pub event_type: &'a str,
+    pub event_version: u32,
+    pub event: &'a str,
+    pub previous_hash: Digest256,
+}
+
+/// SHA-256 over the canonical encoding of a record's fields.
+pub(crate) fn canonical_hash(fields: &CanonicalFields<'_>) -> Digest256 {
+    // The canonical encoding is laid out in one buffer and hashed in one call: the same bytes
+    // as feeding the hasher field by field, without a call into it for every field.
+    let mut encoding = Vec::with_capacity(
+        256 + fields.actor_id.len() + fields.actor_role.len() + fields.event.len(),
+    );
+    put(&mut encoding, fields.format.as_bytes());
+    let mut uuid_buffer = Uuid::encode_buffer();
+    put(
+        &mut encoding,
+        fields
+            .subject_id
+            .hyphenated()
+            .encode_lower(&mut uuid_buffer)
+            .as_bytes(),
+    );
+    put_decimal(&mut encoding, fields.sequence);
+    put_instant(&mut encoding, fields.recorded_at);
+    put(&mut encoding, fields.actor_id.as_bytes());
+    put(&mut encoding, fields.actor_role.as_bytes());
+    match fields.command_id {
+        Some(command_id) => put(
+            &mut encoding,
+            command_id
+                .hyphenated()
+                .encode_lower(&mut uuid_buffer)
+                .as_bytes(),
+        ),
+        None => put(&mut encoding, b""),
+    }
+    put(&mut encoding, fields.event_type.as_bytes());
+    put_decimal(&mut encoding, u64::from(fields.event_version));
+    put(&mut encoding, fields.event.as_bytes());
+    let mut hex_buffer = [0u8; 64];
+    // Encoding 32 bytes into a 64-byte buffer always fits.
+    let previous = hex::encode_to_slice(fields.previous_hash.0, &mut hex_buffer)
+        .ok()
+        .and_then(|()| std::str::from_utf8(&hex_buffer).ok())
+        .unwrap_or("");
+    put(&mut encoding, previous.as_bytes());
+    Digest256(Sha256::digest(&encoding).into())
+}
+
+/// The links of a chain checked record by record: sequence, previous hash, own hash and time.
+/// Shared by the project and committee verifiers, so both report the same faults in the same order.
+#[derive(Debug)]
+pub(crate) struct ChainLinks {
+    pub expected_sequence: u64,
+    pub previous_hash: Digest256,
+    pub previous_time: Option<DateTime<Utc>>,
+}
+
+impl ChainLinks {
+    /// Links expecting record 1.
+    pub fn new() -> ChainLinks {
+        ChainLinks {
+            expected_sequence: 1,
+            previous_hash: Digest256::GENESIS,
+            previous_time: None,
+        }
+    }
+
+    /// Checks a record's links; `computed` is what its fields hash to.
+    pub fn check(
+        &self,
+        sequence: u64,
+        previous_hash: Digest256,
+        hash: Digest256,
+        computed: Digest256,
+        recorded_at: DateTime<Utc>,
+    ) -> Result<(), ChainFault> {
+        if sequence != self.expected_sequence {
+            return Err(ChainFault::Gap {
+                expected: self.expected_sequence,
+                found: sequence,
+            });
+        }
+        if previous_hash != self.previous_hash {
+            return Err(ChainFault::BrokenLink {
+                expected: self.previous_hash.to_hex(),
+                found: previous_hash.to_hex(),
+            });
+        }
+        if computed != hash {
+            return Err(ChainFault::HashMismatch {
+                computed: computed.to_hex(),
+                stored: hash.to_hex(),
+            });
+        }
+        if let Some(previous) = self.previous_time
+            && recorded_at < previous
+        {
+            return Err(ChainFault::TimeOutOfOrder {
+                previous: canonical_instant(previous),
+                this: canonical_instant(recorded_at),
+            });
+        }
+        Ok(())
+    }
+
+    /// Moves past a record that checked.
+    pub fn advance(&mut self, hash: Digest256, recorded_at: DateTime<Utc>) {
+        self.expected_sequence += 1;
+        self.previous_hash = hash;
+        self.previous_time = Some(recorded_at);
+    }
+}
+
 impl AuditRecord {
     /// Seals an event as record `sequence` after a record whose hash is `previous_hash`.
     pub fn seal(
@@ -203,45 +331,19 @@ impl AuditRecord {
 
     /// The hash the record should have, from its fields (ignoring its `hash`).
     pub fn compute_hash(&self) -> Digest256 {
-        // The canonical encoding is laid out in one buffer and hashed in one call: the same bytes
-        // as feeding the hasher field by field, without a call into it for every field.
-        let mut encoding = Vec::with_capacity(
-            256 + self.actor_id.len() + self.actor_role.len() + self.event.len(),
-        );
-        put(&mut encoding, AUDIT_FORMAT.as_bytes());
-        let mut uuid_buffer = Uuid::encode_buffer();
-        put(
-            &mut encoding,
-            self.project_id
-                .hyphenated()
-                .encode_lower(&mut uuid_buffer)
-                .as_bytes(),
-        );
-        put_decimal(&mut encoding, self.sequence);
-        put_instant(&mut encoding, self.recorded_at);
-        put(&mut encoding, self.actor_id.as_bytes());
-        put(&mut encoding, self.actor_role.as_bytes());
-        match self.command_id {
-            Some(command_id) => put(
-                &mut encoding,
-                command_id
-                    .hyphenated()
-                    .encode_lower(&mut uuid_buffer)
-                    .as_bytes(),
-            ),
-            None => put(&mut encoding, b""),
-        }
-        put(&mut encoding, self.event_type.as_bytes());
-        put_decimal(&mut encoding, u64::from(self.event_version));
-        put(&mut encoding, self.event.as_bytes());
-        let mut hex_buffer = [0u8; 64];
-        // Encoding 32 bytes into a 64-byte buffer always fits.
-        let previous = hex::encode_to_slice(self.previous_hash.0, &mut hex_buffer)
-            .ok()
-            .and_then(|()| std::str::from_utf8(&hex_buffer).ok())
-            .unwrap_or("");
-        put(&mut encoding, previous.as_bytes());
-        Digest256(Sha256::digest(&encoding).into())
+        canonical_hash(&CanonicalFields {
+            format: AUDIT_FORMAT,
+            subject_id: self.project_id,
+            sequence: self.sequence,
+            recorded_at: self.recorded_at,
+            actor_id: &self.actor_id,
+            actor_role: &self.actor_role,
+            command_id: self.command_id,
+            event_type: &self.event_type,
+            event_version: self.event_version,
+            event: &self.event,
+            previous_hash: self.previous_hash,
+        })
     }
 
     /// The event the record holds.
@@ -312,6 +414,14 @@ pub enum ChainFault {
         /// The record's project.
         found: Uuid,
     },
+    /// The record belongs to another committee.
+    #[error("the record belongs to committee {found}, not {expected}")]
+    WrongCommittee {
+        /// The chain's committee.
+        expected: Uuid,
+        /// The record's committee.
+        found: Uuid,
+    },
     /// Time went backwards.
     #[error("out-of-order time: recorded at {this}, before the previous record at {previous}")]
     TimeOutOfOrder {
@@ -360,9 +470,7 @@ pub struct VerifiedChain {
 #[derive(Debug)]
 pub struct ChainVerifier {
     project_id: Option<Uuid>,
-    expected_sequence: u64,
-    previous_hash: Digest256,
-    previous_time: Option<DateTime<Utc>>,
+    links: ChainLinks,
     state: ProjectState,
 }
 
@@ -378,9 +486,7 @@ impl ChainVerifier {
     pub fn new() -> ChainVerifier {
         ChainVerifier {
             project_id: None,
-            expected_sequence: 1,
-            previous_hash: Digest256::GENESIS,
-            previous_time: None,
+            links: ChainLinks::new(),
             state: ProjectState::new(),
         }
     }
@@ -411,32 +517,15 @@ impl ChainVerifier {
             }
             Some(_) => {}
         }
-        if record.sequence != self.expected_sequence {
-            return Err(fail(ChainFault::Gap {
-                expected: self.expected_sequence,
-                found: record.sequence,
-            }));
-        }
-        if record.previous_hash != self.previous_hash {
-            return Err(fail(ChainFault::BrokenLink {
-                expected: self.previous_hash.to_hex(),
-                found: record.previous_hash.to_hex(),
-            }));
-        }
-        if computed != record.hash {
-            return Err(fail(ChainFault::HashMismatch {
-                computed: computed.to_hex(),
-                stored: record.hash.to_hex(),
-            }));
-        }
-        if let Some(previous) = self.previous_time
-            && record.recorded_at < previous
-        {
-            return Err(fail(ChainFault::TimeOutOfOrder {
-                previous: canonical_instant(previous),
-                this: canonical_instant(record.recorded_at),
-            }));
-        }
+        self.links
+            .check(
+                record.sequence,
+                record.previous_hash,
+                record.hash,
+                computed,
+                record.recorded_at,
+            )
+            .map_err(fail)?;
         let event = record.to_event().map_err(|error| {
             fail(ChainFault::UnreadableEvent {
                 message: error.to_string(),
@@ -455,9 +544,7 @@ impl ChainVerifier {
             .check_applicable(&event.body)
             .map_err(|message| fail(ChainFault::InvalidForState { message }))?;
         self.state.apply_owned(event);
-        self.expected_sequence += 1;
-        self.previous_hash = record.hash;
-        self.previous_time = Some(record.recorded_at);
+        self.links.advance(record.hash, record.recorded_at);
         Ok(())
     }
 
@@ -465,8 +552,8 @@ impl ChainVerifier {
     pub fn finish(self) -> VerifiedChain {
         VerifiedChain {
             project_id: self.project_id,
-            records: self.expected_sequence - 1,
-            head_hash: self.previous_hash,
+            records: self.links.expected_sequence - 1,
+            head_hash: self.links.previous_hash,
         }
     }
 

@@ -156,6 +156,10 @@ pub struct MeetingRecord {
     /// The SHA-256 of the minutes, an artifact already attached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minutes_sha256: Option<String>,
+    /// Voting members on the roll who belong to the project's drafting unit, flagged by the
+    /// service from the committee's record; the definition's `[votes]` says whether they abstain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drafting_unit_members: Vec<String>,
 }
 
 /// The counts of a meeting's vote, from its record.

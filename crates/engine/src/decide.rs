@@ -4,7 +4,9 @@
 //! events it returns and folds them with [`ProjectState::apply`]. It checks everything it can and
 //! reports every reason at once: a wrong role and two missing artifacts come back together.
 
-use crate::command::{Actor, Command, Disposition, FieldValue, MeetingRecord, NewProject};
+use crate::command::{
+    Actor, Command, Disposition, FieldValue, MeetingRecord, NewProject, VoteChoice,
+};
 use crate::definition::{CommandKind, FieldType, Transition, WorkflowDefinition};
 use crate::event::{Event, EventBody};
 use crate::guard::{self, Situation, local_date};
@@ -499,6 +501,7 @@ pub fn decide(
             check_permission(definition, actor, CommandKind::RecordMeeting, &mut reasons);
             check_motion(definition, &record.motion, &mut reasons);
             check_meeting(state, record, today, &mut reasons);
+            check_drafting_unit_members(definition, record, &mut reasons);
             EventBody::MeetingRecorded(record.clone())
         }
         Command::SignOff { subject } => {
@@ -1020,6 +1023,44 @@ fn check_meeting(
             format!("会议纪要{minutes}尚未作为附件上传"),
             format!("The minutes {minutes} are not an attached artifact; attach them first"),
         ));
+    }
+}
+
+/// Members flagged as belonging to the project's drafting unit must be on the roll, and when the
+/// definition says they abstain, a vote for or against from one of them is refused.
+fn check_drafting_unit_members(
+    definition: &WorkflowDefinition,
+    record: &MeetingRecord,
+    reasons: &mut Vec<Unmet>,
+) {
+    for member in &record.drafting_unit_members {
+        if !record.roll.contains(member) {
+            reasons.push(invalid(
+                "drafting_unit_members",
+                format!("起草单位委员「{member}」不在表决名册上"),
+                format!(
+                    "'{member}' is flagged as from the drafting unit but is not on the voting roll"
+                ),
+            ));
+        }
+    }
+    if definition.drafting_unit_members != crate::definition::DraftingUnitMembers::Abstain {
+        return;
+    }
+    for vote in &record.votes {
+        if vote.choice != VoteChoice::Abstain && record.drafting_unit_members.contains(&vote.member)
+        {
+            reasons.push(
+                Unmet::new(
+                    "drafting_unit_member_must_abstain",
+                    LocalizedText::new(
+                        format!("「{}」是起草单位的委员，应当回避（弃权），不能投赞成或反对票", vote.member),
+                        format!("'{}' belongs to the project's drafting unit and must abstain: their vote for or against cannot be recorded", vote.member),
+                    ),
+                )
+                .with("member", vote.member.clone()),
+            );
+        }
     }
 }
 

@@ -745,3 +745,19 @@ fn milestones_name_stages_of_the_definition() {
     );
     assert_eq!(iso().milestones.published.as_deref(), Some("published"));
 }
+
+#[test]
+fn what_drafting_unit_members_do_in_votes_is_the_definitions_and_checked() {
+    // The shipped definition has them abstain; a definition that says nothing lets them vote.
+    assert_eq!(
+        metrology().drafting_unit_members,
+        specflow_engine::definition::DraftingUnitMembers::Abstain
+    );
+    let lab = WorkflowDefinition::from_toml("lab.toml", LAB_HEAD).unwrap();
+    assert_eq!(
+        lab.drafting_unit_members,
+        specflow_engine::definition::DraftingUnitMembers::Vote
+    );
+    let text = format!("{LAB_HEAD}\n[votes]\ndrafting_unit_members = \"recuse\"\n");
+    refused_at(&text, "\"recuse\"", &["neither 'vote' nor 'abstain'"]);
+}

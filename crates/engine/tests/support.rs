@@ -505,6 +505,7 @@ pub fn meeting_record(
         non_voting_present,
         votes,
         minutes_sha256: None,
+        drafting_unit_members: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod audit;
 mod calendar;
+mod committees;
 mod deadlines;
 mod definitions;
 mod guards;

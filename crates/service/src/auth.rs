@@ -269,7 +269,7 @@ pub fn can_write_project(principal: &Principal, committee: &str, project_id: Uui
 /// and members read their own committee's. Another committee's is [`Access::Hidden`], as its
 /// projects are; a drafter, whose scope is one project, is [`Access::Forbidden`]: a report spans
 /// the committee's other projects.
-pub fn can_read_committee(principal: &Principal, committee: &str) -> Access {
+pub fn can_read_committee_reports(principal: &Principal, committee: &str) -> Access {
     match principal.visibility() {
         Visibility::Everything => Access::Allowed,
         Visibility::Committee(own) if own == committee => Access::Allowed,
@@ -314,6 +314,62 @@ pub fn can_supervise(principal: &Principal) -> Access {
                 principal.describe()
             ))
         }
+    }
+}
+
+/// What a write to a committee's record is, for [`can_write_committee`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitteeWrite {
+    /// Forming it, appointing, reappointing, resignations, the secretariat, waivers: the
+    /// bureau's decisions (the guidance has the bureau plan and manage committees).
+    Composition,
+    /// Starting or ending a term early: the bureau's, or the committee's own secretariat's,
+    /// which runs the change of term.
+    Term,
+}
+
+/// Whether `principal` may read the record of the committee `committee` (its state, composition
+/// check, history, verification).
+///
+/// Admin, supervisor and auditor read every committee; secretariat, chair and member their own.
+/// Any other committee, and every committee for a drafter, is [`Access::Hidden`].
+pub fn can_read_committee(principal: &Principal, committee: &str) -> Access {
+    match principal.visibility() {
+        Visibility::Everything => Access::Allowed,
+        Visibility::Committee(own) if own == committee => Access::Allowed,
+        _ => Access::Hidden(format!(
+            "{} may not see committee {committee}",
+            principal.describe()
+        )),
+    }
+}
+
+/// Whether `principal` may write to the record of the committee `committee`.
+///
+/// Composition records are the bureau's: supervisor and admin. Terms are also the committee's own
+/// secretariat's. A committee the principal cannot read stays [`Access::Hidden`]; one it reads
+/// but may not change is [`Access::Forbidden`].
+pub fn can_write_committee(
+    principal: &Principal,
+    committee: &str,
+    write: CommitteeWrite,
+) -> Access {
+    match can_read_committee(principal, committee) {
+        Access::Allowed => {}
+        refused => return refused,
+    }
+    match (principal.role, write) {
+        (Role::Admin | Role::Supervisor, _) | (Role::Secretariat, CommitteeWrite::Term) => {
+            Access::Allowed
+        }
+        (_, CommitteeWrite::Composition) => Access::Forbidden(format!(
+            "{} may not change a committee's composition: only the bureau (supervisor and admin tokens) forms committees, appoints members and grants waivers",
+            principal.describe()
+        )),
+        (_, CommitteeWrite::Term) => Access::Forbidden(format!(
+            "{} may not record terms: only the bureau and the committee's secretariat do",
+            principal.describe()
+        )),
     }
 }
 
@@ -547,8 +603,8 @@ mod tests {
     fn committee_reports_are_read_by_everyone_who_reads_the_committee_and_no_drafter() {
         for role in Role::ALL {
             let principal = principal(role);
-            let own = can_read_committee(&principal, COMMITTEE);
-            let other = can_read_committee(&principal, OTHER_COMMITTEE);
+            let own = can_read_committee_reports(&principal, COMMITTEE);
+            let other = can_read_committee_reports(&principal, OTHER_COMMITTEE);
             let expected = match role {
                 Role::Admin | Role::Supervisor | Role::Auditor => ["allowed", "allowed"],
                 Role::Secretariat | Role::Chair | Role::Member => ["allowed", "hidden"],
@@ -562,7 +618,10 @@ mod tests {
         }
         let mut unscoped = principal(Role::Secretariat);
         unscoped.committee = None;
-        assert_eq!(kind(&can_read_committee(&unscoped, COMMITTEE)), "hidden");
+        assert_eq!(
+            kind(&can_read_committee_reports(&unscoped, COMMITTEE)),
+            "hidden"
+        );
     }
 
     #[test]

@@ -22,6 +22,8 @@ use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use specflow_engine::Event;
 use specflow_engine::audit::AuditRecord;
+use specflow_engine::committee::CommitteeEventBody;
+use specflow_engine::committee::audit::CommitteeRecord;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -57,6 +59,8 @@ impl Default for SchedulerOptions {
 pub struct RoundReport {
     /// Projects claimed and ticked.
     pub projects_ticked: usize,
+    /// Committees claimed and ticked (their terms' warnings and ends).
+    pub committees_ticked: usize,
     /// Deadline events written.
     pub events_fired: usize,
     /// Ticks that failed (logged; the project is claimed again after its lease).
@@ -156,7 +160,53 @@ impl Scheduler {
                 break;
             }
         }
+        self.run_due_committees(stop, &mut report).await?;
         Ok(report)
+    }
+
+    /// Records the committees' term warnings, term ends and end-of-term reports that are due,
+    /// each once (the committee's log records what fired, and its key decides races).
+    async fn run_due_committees(
+        &self,
+        stop: Option<&watch::Receiver<bool>>,
+        report: &mut RoundReport,
+    ) -> Result<(), StoreError> {
+        loop {
+            if stop.is_some_and(|stop| *stop.borrow()) {
+                return Ok(());
+            }
+            let now = self.store.clock().now();
+            let lease = chrono::Duration::from_std(self.options.lease)
+                .unwrap_or(chrono::Duration::seconds(60));
+            let claimed = self
+                .store
+                .claim_due_committees(now, now + lease, self.options.batch_size)
+                .await?;
+            if claimed.is_empty() {
+                return Ok(());
+            }
+            for committee_id in &claimed {
+                report.committees_ticked += 1;
+                match self.store.tick_committee(*committee_id).await {
+                    Ok(records) => {
+                        if records.is_empty() {
+                            self.store.release_committee_claim(*committee_id).await?;
+                        }
+                        for firing in committee_firings(&records) {
+                            self.observe(&firing, report);
+                        }
+                    }
+                    Err(error) => {
+                        report.failures += 1;
+                        self.metrics.scheduler_errors.inc();
+                        tracing::error!(node = %self.options.node, committee = %committee_id, %error, "a due committee could not be ticked; it is retried after its lease");
+                    }
+                }
+            }
+            if claimed.len() < self.options.batch_size {
+                return Ok(());
+            }
+        }
     }
 
     fn observe(&self, firing: &Firing, report: &mut RoundReport) {
@@ -248,7 +298,13 @@ impl Scheduler {
                 "scheduler round"
             );
         }
-        let earliest = self.store.earliest_deadline().await?;
+        let earliest = match (
+            self.store.earliest_deadline().await?,
+            self.store.earliest_committee_deadline().await?,
+        ) {
+            (Some(project), Some(committee)) => Some(project.min(committee)),
+            (project, committee) => project.or(committee),
+        };
         let now = self.store.clock().now();
         // A deadline already past is held by another node's lease (or failed here): look again
         // when the lease may have run out rather than spinning.
@@ -306,6 +362,34 @@ pub fn firings(records: &[AuditRecord]) -> Vec<Firing> {
                 project_id: record.project_id,
                 sequence: record.sequence,
                 event_type: record.event_type.clone(),
+                fell_due_at,
+                noticed_at: record.recorded_at,
+            })
+        })
+        .collect()
+}
+
+/// The firings among a committee's records (its `project_id` is the committee's id): a term's
+/// warning and its end, each with the instant it fell due.
+pub fn committee_firings(records: &[CommitteeRecord]) -> Vec<Firing> {
+    let mut term_end = None;
+    records
+        .iter()
+        .filter_map(|record| {
+            let event = record.to_event().ok()?;
+            let fell_due_at = match event.body {
+                CommitteeEventBody::TermEndingWarned { fell_due_at, .. } => fell_due_at,
+                CommitteeEventBody::TermEnded { fell_due_at, .. } => {
+                    term_end = fell_due_at;
+                    fell_due_at?
+                }
+                CommitteeEventBody::EndOfTermReportDue { .. } => term_end?,
+                _ => return None,
+            };
+            Some(Firing {
+                project_id: record.committee_id,
+                sequence: record.sequence,
+                event_type: format!("committee.{}", record.event_type),
                 fell_due_at,
                 noticed_at: record.recorded_at,
             })

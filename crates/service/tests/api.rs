@@ -16,14 +16,14 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 /// A router over a fresh store, with the store and clock behind it.
-struct Api {
-    app: Router,
-    store: Store,
-    clock: Arc<ManualClock>,
+pub(crate) struct Api {
+    pub(crate) app: Router,
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<ManualClock>,
     _keep: Keep,
 }
 
-async fn api(kind: Kind) -> Option<Api> {
+pub(crate) async fn api(kind: Kind) -> Option<Api> {
     let (store, clock, keep, _url) = store(kind).await?;
     Some(Api {
         app: router(AppState {
@@ -38,14 +38,14 @@ async fn api(kind: Kind) -> Option<Api> {
 
 /// An answer, read whole.
 #[derive(Debug)]
-struct Answer {
-    status: StatusCode,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
     headers: HeaderMap,
     body: Vec<u8>,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|error| {
             panic!(
                 "not JSON ({error}): {} {}",
@@ -55,7 +55,7 @@ impl Answer {
         })
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).to_string()
     }
 
@@ -67,7 +67,7 @@ impl Answer {
     }
 
     /// Asserts a problem document of `status` and `slug`, and returns it.
-    fn problem(&self, status: u16, slug: &str) -> Value {
+    pub(crate) fn problem(&self, status: u16, slug: &str) -> Value {
         assert_eq!(self.status.as_u16(), status, "{}", self.text());
         assert_eq!(
             self.header("content-type"),
@@ -88,11 +88,11 @@ impl Answer {
 }
 
 /// One request to the router.
-struct Call {
+pub(crate) struct Call {
     builder: axum::http::request::Builder,
 }
 
-fn call(method: Method, path: &str, token: Option<&str>) -> Call {
+pub(crate) fn call(method: Method, path: &str, token: Option<&str>) -> Call {
     let mut builder = Request::builder().method(method).uri(path);
     if let Some(token) = token {
         builder = builder.header("authorization", format!("Bearer {token}"));
@@ -101,7 +101,7 @@ fn call(method: Method, path: &str, token: Option<&str>) -> Call {
 }
 
 impl Call {
-    fn header(mut self, name: &str, value: &str) -> Call {
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Call {
         self.builder = self.builder.header(name, value);
         self
     }
@@ -125,11 +125,11 @@ impl Call {
         }
     }
 
-    async fn empty(self, app: &Router) -> Answer {
+    pub(crate) async fn empty(self, app: &Router) -> Answer {
         self.send(app, Body::empty()).await
     }
 
-    async fn json(self, app: &Router, value: &Value) -> Answer {
+    pub(crate) async fn json(self, app: &Router, value: &Value) -> Answer {
         self.header("content-type", "application/json")
             .send(app, Body::from(value.to_string()))
             .await
@@ -142,7 +142,7 @@ impl Call {
     }
 }
 
-async fn token(
+pub(crate) async fn token(
     store: &Store,
     name: &str,
     role: Role,
@@ -187,7 +187,7 @@ fn passing_meeting() -> Value {
     })
 }
 
-fn codes(problem: &Value) -> Vec<String> {
+pub(crate) fn codes(problem: &Value) -> Vec<String> {
     problem["unmet"]
         .as_array()
         .unwrap()
@@ -1068,7 +1068,7 @@ fn everything_reader(who: Who) -> u16 {
 
 /// A committee's reports: whoever reads every project, and the committee's own roles; another
 /// committee's secretariat is told it does not exist, a drafter (one project) is refused.
-fn committee_reader(who: Who) -> u16 {
+fn committee_report_reader(who: Who) -> u16 {
     match who {
         Who::SecretariatOfAnotherCommittee => 404,
         Who::DrafterOfTheProject | Who::DrafterOfAnotherProject => 403,
@@ -1080,6 +1080,30 @@ fn committee_reader(who: Who) -> u16 {
 fn supervisor_only(who: Who) -> u16 {
     match who {
         Who::Admin | Who::Supervisor => 200,
+        _ => 403,
+    }
+}
+
+/// Reads of a committee's record: everyone of its scope and those who read everything; the others
+/// (another committee's, drafters) are told it does not exist.
+fn committee_reader(who: Who) -> u16 {
+    match who {
+        Who::SecretariatOfAnotherCommittee
+        | Who::DrafterOfTheProject
+        | Who::DrafterOfAnotherProject => 404,
+        _ => 200,
+    }
+}
+
+/// A write to a committee's record: out of scope is 404; the bureau (admin, supervisor) and, for
+/// terms, the committee's own secretariat get `allowed`; anyone else in scope 403.
+fn committee_writer(who: Who, terms: bool, allowed: u16) -> u16 {
+    match who {
+        Who::SecretariatOfAnotherCommittee
+        | Who::DrafterOfTheProject
+        | Who::DrafterOfAnotherProject => 404,
+        Who::Admin | Who::Supervisor => allowed,
+        Who::SecretariatOfItsCommittee if terms => allowed,
         _ => 403,
     }
 }
@@ -1121,6 +1145,29 @@ conformance!(
             ))
             .await
             .unwrap();
+        // The committee SH-TC-01 as an audited record, formed by the bureau.
+        let formed = store
+            .execute_committee(specflow_service::store::CommitteeCommandRequest {
+                committee_id: specflow_service::store::committee_id_of("SH-TC-01"),
+                command_id: uuid::Uuid::new_v4(),
+                expected_sequence: None,
+                actor: bureau(),
+                command: specflow_engine::committee::CommitteeCommand::Form {
+                    committee_id: specflow_service::store::committee_id_of("SH-TC-01"),
+                    code: "SH-TC-01".into(),
+                    name: specflow_engine::LocalizedText::new("长度", "length"),
+                    field: "length".into(),
+                    legal_metrology: false,
+                    composition_plan: "plan".into(),
+                    formed_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+                },
+            })
+            .await
+            .unwrap();
+        assert!(matches!(
+            formed,
+            specflow_service::store::CommitteeOutcome::Accepted { .. }
+        ));
         let mut tokens = std::collections::HashMap::new();
         for who in EVERYONE {
             let (name, role, committee, scoped_project) = match who {
@@ -1155,6 +1202,7 @@ conformance!(
         }
         type Expect = Box<dyn Fn(Who) -> u16>;
         let p = format!("/api/v1/projects/{project}");
+        let c = "/api/v1/committees/SH-TC-01";
         let mut routes: Vec<(Method, String, Send, Expect)> = vec![
             (
                 Method::GET,
@@ -1220,14 +1268,14 @@ conformance!(
                 Method::GET,
                 "/api/v1/committees/SH-TC-01/reports/annual?year=2026".to_string(),
                 Send::Nothing,
-                Box::new(committee_reader),
+                Box::new(committee_report_reader),
             ),
             (
                 Method::GET,
                 "/api/v1/committees/SH-TC-01/reports/term?from=2025-01-01&to=2026-12-31&format=md"
                     .to_string(),
                 Send::Nothing,
-                Box::new(committee_reader),
+                Box::new(committee_report_reader),
             ),
             (
                 Method::GET,
@@ -1293,6 +1341,104 @@ conformance!(
                     writer(who, &["drafter", "secretariat", "chair", "supervisor"], 200)
                 }),
             ),
+            // Committees: reads by scope; composition writes the bureau's, terms also the
+            // secretariat's. Each write is refused by the engine (422), so the table leaves the
+            // committee as it found it.
+            (
+                Method::GET,
+                "/api/v1/committees".to_string(),
+                Send::Nothing,
+                Box::new(|_| 200),
+            ),
+            (
+                Method::GET,
+                c.to_string(),
+                Send::Nothing,
+                Box::new(committee_reader),
+            ),
+            (
+                Method::GET,
+                format!("{c}/composition"),
+                Send::Nothing,
+                Box::new(committee_reader),
+            ),
+            (
+                Method::GET,
+                format!("{c}/roll?on=2026-01-05"),
+                Send::Nothing,
+                Box::new(committee_reader),
+            ),
+            (
+                Method::GET,
+                format!("{c}/history"),
+                Send::Nothing,
+                Box::new(committee_reader),
+            ),
+            (
+                Method::POST,
+                format!("{c}/verify"),
+                Send::Nothing,
+                Box::new(committee_reader),
+            ),
+            (
+                Method::POST,
+                "/api/v1/committees".to_string(),
+                Send::Json(
+                    json!({"code": "x", "name": {"zh": "新", "en": "new"}, "field": "mass", "composition_plan": "plan", "formed_on": "2026-01-05"}),
+                ),
+                Box::new(|who| match who {
+                    Who::Admin | Who::Supervisor => 201,
+                    _ => 403,
+                }),
+            ),
+            (
+                Method::POST,
+                format!("{c}/appointments"),
+                Send::Json(
+                    json!({"person": "p", "organisation": "o", "title_level": "senior", "role": "president", "effective_on": "2026-01-05"}),
+                ),
+                Box::new(|who| committee_writer(who, false, 422)),
+            ),
+            (
+                Method::POST,
+                format!("{c}/reappointments"),
+                Send::Json(
+                    json!({"person": "p", "organisation": "o", "title_level": "senior", "role": "member", "effective_on": "2026-01-05"}),
+                ),
+                Box::new(|who| committee_writer(who, false, 422)),
+            ),
+            (
+                Method::POST,
+                format!("{c}/resignations"),
+                Send::Json(
+                    json!({"person": "nobody", "effective_on": "2026-01-05", "reason": "r"}),
+                ),
+                Box::new(|who| committee_writer(who, false, 422)),
+            ),
+            (
+                Method::POST,
+                format!("{c}/waivers"),
+                Send::Json(json!({"rule": "no_such_rule", "reason": "r", "authority": "a"})),
+                Box::new(|who| committee_writer(who, false, 422)),
+            ),
+            (
+                Method::POST,
+                format!("{c}/secretariat"),
+                Send::Json(json!({"organisation": " ", "since": "2026-01-05"})),
+                Box::new(|who| committee_writer(who, false, 422)),
+            ),
+            (
+                Method::POST,
+                format!("{c}/terms"),
+                Send::Json(json!({"starts_on": "2026-01-05", "ends_on": "2025-01-05"})),
+                Box::new(|who| committee_writer(who, true, 422)),
+            ),
+            (
+                Method::POST,
+                format!("{c}/terms/end"),
+                Send::Json(json!({"ended_on": "2026-01-05", "reason": "r"})),
+                Box::new(|who| committee_writer(who, true, 422)),
+            ),
         ];
         let mut failures = Vec::new();
         let mut number = 10;
@@ -1345,6 +1491,13 @@ conformance!(
                         assert_eq!(
                             problem["detail"],
                             format!("项目「{project}」不存在"),
+                            "{method} {path} as {who:?}"
+                        );
+                    }
+                    // A hidden committee is answered exactly as a missing one.
+                    if expected == 404 && path.starts_with(c) {
+                        assert_eq!(
+                            problem["detail"], "技术委员会「SH-TC-01」不存在",
                             "{method} {path} as {who:?}"
                         );
                     }

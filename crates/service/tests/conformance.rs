@@ -39,7 +39,10 @@ conformance!(
         let Some((store, _clock, _keep, url)) = store(kind).await else {
             return;
         };
-        assert_eq!(store.applied_migrations().await.unwrap(), vec![1, 2, 3, 4]);
+        assert_eq!(
+            store.applied_migrations().await.unwrap(),
+            vec![1, 2, 3, 4, 5]
+        );
         assert!(
             store.migrate().await.unwrap().is_empty(),
             "migrating again changes nothing"
@@ -530,6 +533,7 @@ conformance!(
                 })
                 .collect(),
             minutes_sha256: None,
+            drafting_unit_members: Vec::new(),
         };
         for (actor, command) in [
             (secretariat(), Command::RecordMeeting(meeting)),

@@ -118,14 +118,18 @@ async fn every_acknowledged_transition_survives_sigkill() {
         loop {
             std::thread::sleep(Duration::from_millis(5 + round % 7));
             let done = reader.is_finished() || Instant::now() > deadline;
-            let count: i64 = {
-                let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-                let count = sqlx::query_scalar("SELECT COUNT(*) FROM commands")
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap_or(0);
-                pool.close().await;
-                count
+            // Opening the file while the child sets up its write-ahead log can fail for a
+            // moment (SQLITE_CANTOPEN, seen on a busy machine): that poll counts nothing.
+            let count: i64 = match sqlx::AnyPool::connect(&url).await {
+                Ok(pool) => {
+                    let count = sqlx::query_scalar("SELECT COUNT(*) FROM commands")
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap_or(0);
+                    pool.close().await;
+                    count
+                }
+                Err(_) => 0,
             };
             if done || count as u64 >= next_start + kill_after {
                 break;

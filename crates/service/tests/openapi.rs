@@ -36,6 +36,20 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/committees/{committee}/reports/annual"),
     ("get", "/api/v1/committees/{committee}/reports/term"),
     ("get", "/api/v1/reports/annual"),
+    ("get", "/api/v1/committees"),
+    ("post", "/api/v1/committees"),
+    ("get", "/api/v1/committees/{committee}"),
+    ("post", "/api/v1/committees/{committee}/appointments"),
+    ("post", "/api/v1/committees/{committee}/reappointments"),
+    ("post", "/api/v1/committees/{committee}/resignations"),
+    ("post", "/api/v1/committees/{committee}/waivers"),
+    ("post", "/api/v1/committees/{committee}/secretariat"),
+    ("post", "/api/v1/committees/{committee}/terms"),
+    ("post", "/api/v1/committees/{committee}/terms/end"),
+    ("get", "/api/v1/committees/{committee}/composition"),
+    ("get", "/api/v1/committees/{committee}/roll"),
+    ("get", "/api/v1/committees/{committee}/history"),
+    ("post", "/api/v1/committees/{committee}/verify"),
 ];
 
 /// The routes the router declares, read from its source: `(method, path)` for each method of

@@ -8,6 +8,7 @@
 #[macro_use]
 mod support;
 mod api;
+mod committees;
 mod conformance;
 mod crash;
 mod http;

@@ -224,6 +224,7 @@ impl<'a> Builder<'a> {
             }],
             votes,
             minutes_sha256: None,
+            drafting_unit_members: Vec::new(),
         }
     }
 

@@ -7,9 +7,9 @@
 
 use super::raw::{RawDefinition, RawGuard, RawNamed, RawNotification, RawThreshold};
 use super::{
-    CommandKind, Comparison, Counter, DateRef, FieldDefinition, FieldType, Guard, GuardRule,
-    MeetingForm, NamedItem, NotificationRule, Stage, Threshold, Transition, VoteBase,
-    WorkflowDefinition,
+    CommandKind, Comparison, Counter, DateRef, DraftingUnitMembers, FieldDefinition, FieldType,
+    Guard, GuardRule, MeetingForm, NamedItem, NotificationRule, Stage, Threshold, Transition,
+    VoteBase, WorkflowDefinition,
 };
 use crate::duration::DurationSpec;
 use crate::fraction::Fraction;
@@ -490,6 +490,33 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
         &initial_stage,
     );
 
+    let drafting_unit_members = match raw.votes.map(Spanned::into_inner) {
+        None => DraftingUnitMembers::Vote,
+        Some(votes) => match votes.drafting_unit_members.get_ref().as_str() {
+            _ if votes
+                .source
+                .as_deref()
+                .is_some_and(|source| source.trim().is_empty()) =>
+            {
+                validator.error(
+                    votes.drafting_unit_members.span(),
+                    "votes.source is empty: cite where the rule comes from, or leave it out",
+                );
+                DraftingUnitMembers::Vote
+            }
+            "vote" => DraftingUnitMembers::Vote,
+            "abstain" => DraftingUnitMembers::Abstain,
+            other => {
+                validator.error(
+                    votes.drafting_unit_members.span(),
+                    format!(
+                        "votes.drafting_unit_members: '{other}' is neither 'vote' nor 'abstain'"
+                    ),
+                );
+                DraftingUnitMembers::Vote
+            }
+        },
+    };
     WorkflowDefinition {
         id,
         version,
@@ -513,6 +540,7 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
         reexamination,
         milestones,
         notifications,
+        drafting_unit_members,
         outgoing,
         working_calendar: None,
     }

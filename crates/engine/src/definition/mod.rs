@@ -524,10 +524,25 @@ pub struct WorkflowDefinition {
     pub milestones: Milestones,
     /// Who hears of which events (the service's notification outbox).
     pub notifications: Vec<NotificationRule>,
+    /// What members from the project's drafting unit may do in a committee vote.
+    pub drafting_unit_members: DraftingUnitMembers,
     #[serde(skip)]
     outgoing: HashMap<String, Vec<usize>>,
     #[serde(skip)]
     working_calendar: Option<Arc<WorkingCalendar>>,
+}
+
+/// What a committee member who belongs to the project's drafting unit may do in its votes
+/// (`[votes] drafting_unit_members` in the definition). The service flags such members on the
+/// meeting's record from the committee's roll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DraftingUnitMembers {
+    /// They vote like any member (the default when the definition says nothing).
+    #[default]
+    Vote,
+    /// They must abstain (回避): a vote for or against from them is refused.
+    Abstain,
 }
 
 fn serialize_offset<S: serde::Serializer>(

@@ -44,6 +44,14 @@ pub(super) struct RawDefinition {
     pub milestones: Option<Spanned<RawMilestones>>,
     #[serde(default)]
     pub notifications: Vec<Spanned<RawNotification>>,
+    pub votes: Option<Spanned<RawVotes>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawVotes {
+    pub drafting_unit_members: Spanned<String>,
+    pub source: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -14,6 +14,7 @@
 pub mod audit;
 pub mod auth;
 pub mod board;
+pub mod committees;
 pub mod input;
 pub mod openapi;
 pub mod problem;
@@ -97,6 +98,43 @@ fn api_router(state: &AppState) -> Router<AppState> {
             get(reports::committee_term),
         )
         .route("/reports/annual", get(reports::bureau_annual))
+        .route(
+            "/committees",
+            get(committees::list_committees).post(committees::form_committee),
+        )
+        .route("/committees/{committee}", get(committees::read_committee))
+        .route(
+            "/committees/{committee}/appointments",
+            post(committees::appoint),
+        )
+        .route(
+            "/committees/{committee}/reappointments",
+            post(committees::reappoint),
+        )
+        .route(
+            "/committees/{committee}/resignations",
+            post(committees::resign),
+        )
+        .route("/committees/{committee}/waivers", post(committees::waive))
+        .route(
+            "/committees/{committee}/secretariat",
+            post(committees::assign_secretariat),
+        )
+        .route(
+            "/committees/{committee}/terms",
+            post(committees::start_term),
+        )
+        .route(
+            "/committees/{committee}/terms/end",
+            post(committees::end_term),
+        )
+        .route(
+            "/committees/{committee}/composition",
+            get(committees::check),
+        )
+        .route("/committees/{committee}/roll", get(committees::roll))
+        .route("/committees/{committee}/history", get(committees::history))
+        .route("/committees/{committee}/verify", post(committees::verify))
         .fallback(api_route_not_found)
         .layer(DefaultBodyLimit::max(input::JSON_BODY_LIMIT_BYTES))
         .layer(middleware::from_fn(problem::render_problems))

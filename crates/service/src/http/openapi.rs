@@ -7,7 +7,7 @@
 //! route cannot forget one. The engine's types are described as plain objects where they appear,
 //! because the engine must not depend on utoipa.
 
-use super::{audit, board, projects, reports};
+use super::{audit, board, committees, projects, reports};
 use axum::Json;
 use axum::http::StatusCode;
 use serde::Serialize;
@@ -184,6 +184,20 @@ impl Modify for ApiConventions {
         reports::committee_annual,
         reports::committee_term,
         reports::bureau_annual,
+        committees::list_committees,
+        committees::form_committee,
+        committees::read_committee,
+        committees::appoint,
+        committees::reappoint,
+        committees::resign,
+        committees::waive,
+        committees::assign_secretariat,
+        committees::start_term,
+        committees::end_term,
+        committees::check,
+        committees::roll,
+        committees::history,
+        committees::verify,
     ),
     components(schemas(ProblemDocument, UnmetReason)),
     modifiers(&ApiConventions),
@@ -193,6 +207,7 @@ impl Modify for ApiConventions {
         (name = "audit", description = "Auditors: history, state as of a point, verification, export"),
         (name = "board", description = "The bureau: the overdue board, counts and the outbox"),
         (name = "reports", description = "Committees' annual and end-of-term reports, and the bureau's report across committees"),
+        (name = "committees", description = "Committees as audited records: composition, waivers, terms, rolls"),
     )
 )]
 pub struct ApiDoc;

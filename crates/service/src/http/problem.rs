@@ -175,6 +175,15 @@ impl Problem {
         )
     }
 
+    /// The answer for a committee that does not exist, and for one the caller may not see.
+    pub fn committee_not_found(id_or_code: &str) -> Problem {
+        Problem::new(
+            ProblemKind::NotFound,
+            format!("技术委员会「{id_or_code}」不存在"),
+            format!("There is no committee {id_or_code}"),
+        )
+    }
+
     /// The engine's refusal of a command: 422 with every unmet guard, or 403 when one of the
     /// reasons is that the caller's role may not do it at all (the definition's roles decide).
     pub fn rejected(rejection: &Rejection) -> Problem {

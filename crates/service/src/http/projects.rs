@@ -26,7 +26,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use specflow_engine::command::{Artifact, NewProject};
+use specflow_engine::command::{self as engine_command, Artifact, NewProject};
 use specflow_engine::{Command, Language, LocalizedText, ProjectState, available_actions, decide};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -647,6 +647,12 @@ pub async fn send_command(
     let command_id = command_id(&headers)?;
     let expected = expected_sequence(&headers)?;
     let summary = writable_summary(&state, &principal, &id_or_code).await?;
+    let command = match command {
+        Command::RecordMeeting(record) => {
+            Command::RecordMeeting(roll_from_committee(&state, &summary, record).await?)
+        }
+        other => other,
+    };
     let answer = carry_out(
         &state,
         &principal,
@@ -657,6 +663,78 @@ pub async fn send_command(
     )
     .await?;
     Ok(written(&answer, false, &answer))
+}
+
+/// Fills a meeting's roll from the committee's record as of the meeting's day: the voting members
+/// then in office. Members of the project's drafting unit are flagged, and the definition decides
+/// whether they must abstain. A caller may leave `roll` empty or send exactly that roll; any other
+/// roll is refused, naming who is missing and who is not in office.
+///
+/// A project whose committee has no record (committees formed before specflow kept them) keeps
+/// the roll its caller sends, as before.
+async fn roll_from_committee(
+    state: &AppState,
+    summary: &crate::store::ProjectSummary,
+    mut record: engine_command::MeetingRecord,
+) -> Result<engine_command::MeetingRecord, Problem> {
+    let committee = &summary.committee;
+    let Some(roll) = state
+        .store
+        .committee_roll(committee, record.held_on)
+        .await?
+    else {
+        return Ok(record);
+    };
+    let voting: Vec<String> = roll
+        .iter()
+        .filter(|entry| entry.votes)
+        .map(|entry| entry.person.clone())
+        .collect();
+    if voting.is_empty() {
+        return Err(Problem::invalid(
+            "held_on",
+            format!(
+                "技术委员会 {committee} 在{}没有在任的表决委员",
+                record.held_on
+            ),
+            format!(
+                "Committee {committee} has no voting member in office on {}",
+                record.held_on
+            ),
+        ));
+    }
+    if !record.roll.is_empty() {
+        let given: std::collections::BTreeSet<&str> =
+            record.roll.iter().map(String::as_str).collect();
+        let real: std::collections::BTreeSet<&str> = voting.iter().map(String::as_str).collect();
+        if given != real {
+            let missing: Vec<&str> = real.difference(&given).copied().collect();
+            let extra: Vec<&str> = given.difference(&real).copied().collect();
+            return Err(Problem::invalid(
+                "roll",
+                format!(
+                    "表决名册取自技术委员会 {committee} 在{}的在任表决委员：缺少 {}；不在任或不表决的 {}。请留空 roll 或按此填写",
+                    record.held_on,
+                    missing.join("、"),
+                    extra.join("、")
+                ),
+                format!(
+                    "The roll is taken from committee {committee}'s voting members in office on {}: missing {}; not in office or not voting {}. Leave roll empty or send exactly that",
+                    record.held_on,
+                    missing.join(", "),
+                    extra.join(", ")
+                ),
+            )
+            .with("roll", voting.clone()));
+        }
+    }
+    record.drafting_unit_members = roll
+        .iter()
+        .filter(|entry| entry.votes && entry.organisation == summary.drafting_unit)
+        .map(|entry| entry.person.clone())
+        .collect();
+    record.roll = voting;
+    Ok(record)
 }
 
 /// A command in the engine's JSON form, with the path of the first mistake.

@@ -4,7 +4,7 @@
 //!
 //! The engine computes each report by replay as of the period's end (`specflow_engine::report`)
 //! from the records the store reads (`Store::report`). A committee's report is read by whoever
-//! reads the committee (`can_read_committee`): its own secretariat, chair and members, and the
+//! reads the committee (`can_read_committee_reports`): its own secretariat, chair and members, and the
 //! supervisors, administrators and auditors; the bureau-wide one needs `can_read_everything`.
 //! A committee is known by its projects until committees are records of their own: one with no
 //! project is 404, as is one the caller may not see.
@@ -13,7 +13,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::input::QueryParams;
 use super::problem::{Problem, ProblemKind, language_of, require};
-use crate::auth::{Access, Principal, can_read_committee, can_read_everything};
+use crate::auth::{Access, Principal, can_read_committee_reports, can_read_everything};
 use crate::store::ReportRequest;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -211,26 +211,27 @@ async fn readable_committee(
     principal: &Principal,
     committee: &str,
 ) -> Result<(), Problem> {
-    match can_read_committee(principal, committee) {
+    match can_read_committee_reports(principal, committee) {
         Access::Hidden(reason) => {
             tracing::warn!(subject = %principal.subject, role = %principal.role, %reason, status = 404, "refused: hidden");
             return Err(committee_not_found(committee));
         }
         access => require(principal, access, committee)?,
     }
-    if state.store.committee_has_projects(committee).await? {
+    // A committee is known by its own record, or, for one formed before specflow kept committee
+    // records, by its projects.
+    if state.store.resolve_committee(committee).await?.is_some()
+        || state.store.committee_has_projects(committee).await?
+    {
         Ok(())
     } else {
         Err(committee_not_found(committee))
     }
 }
 
+/// The same words as every other missing committee, so a hidden one reads as missing.
 fn committee_not_found(committee: &str) -> Problem {
-    Problem::new(
-        ProblemKind::NotFound,
-        format!("技术委员会「{committee}」不存在或没有项目"),
-        format!("There is no committee {committee}, or it has no project"),
-    )
+    Problem::committee_not_found(committee)
 }
 
 /// The first and last day of `year`, a year within [`REPORT_YEARS`].

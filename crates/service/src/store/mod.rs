@@ -19,6 +19,7 @@
 //! API tokens (`tokens.rs`) are written the same way: they are no part of any project's log.
 
 mod artifacts;
+mod committees;
 mod counts;
 mod definitions;
 mod notifications;
@@ -31,6 +32,10 @@ mod tokens;
 mod write;
 
 pub use artifacts::StoredArtifact;
+pub use committees::{
+    COMMITTEE_ID_NAMESPACE, CommitteeCommandRequest, CommitteeOutcome, CommitteeSummary,
+    SHIPPED_COMMITTEE_POLICY, committee_id_of,
+};
 pub use counts::StageCount;
 pub use definitions::RegisteredDefinition;
 #[doc(hidden)]
@@ -145,6 +150,8 @@ struct Inner {
     signals: signals::Signals,
     /// Project states between commands, with the head (sequence and hash) they are at.
     states: Mutex<HashMap<Uuid, (u64, specflow_engine::audit::Digest256, ProjectState)>>,
+    /// The composition policy committees are decided against (the shipped file by default).
+    committee_policy: RwLock<Arc<specflow_engine::committee::CommitteePolicy>>,
 }
 
 /// A database URL that may hold a password: never printed.
@@ -250,6 +257,15 @@ impl Store {
             .execute(&pool)
             .await
             .map_err(unavailable)?;
+        let committee_policy = Arc::new(
+            specflow_engine::committee::CommitteePolicy::from_toml(
+                "committees/policy.toml",
+                committees::SHIPPED_COMMITTEE_POLICY,
+            )
+            .map_err(|error| StoreError::InvalidDefinition {
+                problems: error.problems,
+            })?,
+        );
         let writer = match backend {
             Backend::Sqlite => {
                 let writer_pool = pool_options(1)
@@ -272,6 +288,7 @@ impl Store {
                 definitions: RwLock::new(HashMap::new()),
                 signals: signals::Signals::default(),
                 states: Mutex::new(HashMap::new()),
+                committee_policy: RwLock::new(committee_policy),
             }),
         };
         if store.inner.options.migrate {

@@ -48,7 +48,11 @@ impl Signals {
         let Some(deadline) = next_deadline(state) else {
             return;
         };
-        let at = micros(deadline.at);
+        self.deadline_written_at(micros(deadline.at));
+    }
+
+    /// A committed write set a deadline (a project's or a committee's term) at `at` microseconds.
+    pub(crate) fn deadline_written_at(&self, at: i64) {
         self.earliest_written.fetch_min(at, Ordering::AcqRel);
         if at < self.planned_wake.load(Ordering::Acquire) {
             self.deadline_wake.notify_one();

@@ -1,0 +1,360 @@
+//! `specflow committee …`: committees as audited records, through the HTTP API.
+//!
+//! Like the project client, it talks to a running service with a bearer token and never opens the
+//! database. Writes print the records they appended; a refusal prints every rule broken (with
+//! the policy's source) and exits 1. `check` prints every breach, and the waiver covering it if
+//! the bureau recorded one, and exits 1 when a breach is not waived.
+
+use super::client::{Client, Failure, finish, mark, print_json_lines, text};
+use super::database::runtime;
+use crate::cli::{ClientArgs, CommitteeCommand, MemberArgs};
+use reqwest::Method;
+use serde_json::{Value, json};
+use specflow_engine::render::write_table;
+use std::process::ExitCode;
+
+/// `specflow committee ...`
+pub fn run(command: CommitteeCommand) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let mut exit = ExitCode::SUCCESS;
+        let outcome = match command {
+            CommitteeCommand::List { client } => list(&client).await,
+            CommitteeCommand::Form {
+                code,
+                name_zh,
+                name_en,
+                field,
+                legal_metrology,
+                composition_plan,
+                formed_on,
+                client,
+            } => {
+                let body = json!({
+                    "code": code,
+                    "name": {"zh": name_zh, "en": name_en},
+                    "field": field,
+                    "legal_metrology": legal_metrology,
+                    "composition_plan": composition_plan,
+                    "formed_on": formed_on,
+                });
+                post(&client, &["committees"], body).await
+            }
+            CommitteeCommand::Appoint {
+                committee,
+                member,
+                client,
+            } => post(&client, &["committees", &committee, "appointments"], member_body(&member)).await,
+            CommitteeCommand::Reappoint {
+                committee,
+                member,
+                client,
+            } => post(&client, &["committees", &committee, "reappointments"], member_body(&member)).await,
+            CommitteeCommand::Resign {
+                committee,
+                person,
+                effective_on,
+                reason,
+                client,
+            } => {
+                let body = json!({"person": person, "effective_on": effective_on, "reason": reason});
+                post(&client, &["committees", &committee, "resignations"], body).await
+            }
+            CommitteeCommand::Waive {
+                committee,
+                rule,
+                subject,
+                reason,
+                authority,
+                client,
+            } => {
+                let body = json!({"rule": rule, "subject": subject, "reason": reason, "authority": authority});
+                post(&client, &["committees", &committee, "waivers"], body).await
+            }
+            CommitteeCommand::Secretariat {
+                committee,
+                organisation,
+                since,
+                client,
+            } => {
+                let body = json!({"organisation": organisation, "since": since});
+                post(&client, &["committees", &committee, "secretariat"], body).await
+            }
+            CommitteeCommand::StartTerm {
+                committee,
+                starts_on,
+                ends_on,
+                client,
+            } => {
+                let body = json!({"starts_on": starts_on, "ends_on": ends_on});
+                post(&client, &["committees", &committee, "terms"], body).await
+            }
+            CommitteeCommand::EndTerm {
+                committee,
+                ended_on,
+                reason,
+                client,
+            } => {
+                let body = json!({"ended_on": ended_on, "reason": reason});
+                post(&client, &["committees", &committee, "terms", "end"], body).await
+            }
+            CommitteeCommand::Check {
+                committee,
+                as_of,
+                client,
+            } => check(&client, &committee, as_of, &mut exit).await,
+            CommitteeCommand::Show {
+                committee,
+                as_of,
+                client,
+            } => {
+                let query: Vec<(&str, String)> =
+                    as_of.map(|as_of| ("as_of", as_of)).into_iter().collect();
+                print_document(&client, &["committees", &committee], &query).await
+            }
+            CommitteeCommand::Roll {
+                committee,
+                on,
+                client,
+            } => roll(&client, &committee, on).await,
+            CommitteeCommand::History { committee, client } => {
+                history(&client, &committee).await
+            }
+            CommitteeCommand::Verify { committee, client } => {
+                verify(&client, &committee, &mut exit).await
+            }
+        };
+        finish(outcome).map(|code| if code == ExitCode::SUCCESS { exit } else { code })
+    })
+}
+
+fn member_body(member: &MemberArgs) -> Value {
+    json!({
+        "person": member.person,
+        "organisation": member.organisation,
+        "title_level": member.title_level,
+        "administrative": member.administrative,
+        "metrology_professional": member.metrology_professional,
+        "role": member.role,
+        "term": member.term,
+        "effective_on": member.effective_on,
+    })
+}
+
+async fn post(args: &ClientArgs, segments: &[&str], body: Value) -> Result<(), Failure> {
+    let client = Client::new(args)?;
+    let url = client.url(segments, &[])?;
+    let answer = client.send(Method::POST, url, Some(body), None).await?;
+    let answer: Value = serde_json::from_str(&answer).map_err(anyhow::Error::from)?;
+    if args.json {
+        println!("{answer}");
+    } else {
+        println!(
+            "{}: records {} to {}, head {}",
+            text(&answer["code"]),
+            text(&answer["first_sequence"]),
+            text(&answer["last_sequence"]),
+            text(&answer["head_hash"])
+        );
+    }
+    Ok(())
+}
+
+async fn print_document(
+    args: &ClientArgs,
+    segments: &[&str],
+    query: &[(&str, String)],
+) -> Result<(), Failure> {
+    let client = Client::new(args)?;
+    let document = client.get_json(client.url(segments, query)?).await?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&document).map_err(anyhow::Error::from)?
+    );
+    Ok(())
+}
+
+async fn list(args: &ClientArgs) -> Result<(), Failure> {
+    let client = Client::new(args)?;
+    let items = client.get_json(client.url(&["committees"], &[])?).await?;
+    let items = items.as_array().cloned().unwrap_or_default();
+    if args.json {
+        print_json_lines(&items)?;
+        return Ok(());
+    }
+    let language = if matches!(args.language, crate::cli::LanguageArg::En) {
+        "en"
+    } else {
+        "zh"
+    };
+    let rows: Vec<[String; 5]> = items
+        .iter()
+        .map(|item| {
+            [
+                text(&item["code"]),
+                text(&item["name"][language]),
+                text(&item["field"]),
+                mark(&item["legal_metrology"]),
+                text(&item["current_term"]),
+            ]
+        })
+        .collect();
+    let mut out = String::new();
+    write_table(&mut out, &["code", "name", "field", "legal", "term"], &rows);
+    print!("{out}");
+    println!("{} committee(s)", items.len());
+    Ok(())
+}
+
+async fn check(
+    args: &ClientArgs,
+    committee: &str,
+    as_of: Option<String>,
+    exit: &mut ExitCode,
+) -> Result<(), Failure> {
+    let client = Client::new(args)?;
+    let query: Vec<(&str, String)> = as_of.map(|as_of| ("as_of", as_of)).into_iter().collect();
+    let answer = client
+        .get_json(client.url(&["committees", committee, "composition"], &query)?)
+        .await?;
+    let check = &answer["check"];
+    if !check["compliant"].as_bool().unwrap_or(false) {
+        *exit = ExitCode::FAILURE;
+    }
+    if args.json {
+        println!("{answer}");
+        return Ok(());
+    }
+    let language = if matches!(args.language, crate::cli::LanguageArg::En) {
+        "en"
+    } else {
+        "zh"
+    };
+    let members = check["members"].as_array().cloned().unwrap_or_default();
+    println!(
+        "{} on {} (term {}): {} member(s)",
+        text(&check["committee"]),
+        text(&check["on"]),
+        text(&check["term"]),
+        members.len()
+    );
+    let breaches = check["breaches"].as_array().cloned().unwrap_or_default();
+    for breach in &breaches {
+        let waiver = &breach["waived_by"];
+        let status = if waiver.is_null() {
+            "BREACH".to_string()
+        } else {
+            format!(
+                "waived by {} ({})",
+                text(&waiver["authority"]),
+                text(&waiver["reason"])
+            )
+        };
+        println!(
+            "  - [{}] {} — {status}",
+            text(&breach["rule"]),
+            text(&breach["message"][language])
+        );
+    }
+    let waivers = check["waivers"].as_array().cloned().unwrap_or_default();
+    for waiver in &waivers {
+        println!(
+            "  waiver: {} {} by {}: {}",
+            text(&waiver["rule"]),
+            text(&waiver["subject"]),
+            text(&waiver["authority"]),
+            text(&waiver["reason"])
+        );
+    }
+    if breaches.is_empty() {
+        println!("  every rule holds");
+    }
+    Ok(())
+}
+
+async fn roll(args: &ClientArgs, committee: &str, on: Option<String>) -> Result<(), Failure> {
+    let client = Client::new(args)?;
+    let query: Vec<(&str, String)> = on.map(|on| ("on", on)).into_iter().collect();
+    let answer = client
+        .get_json(client.url(&["committees", committee, "roll"], &query)?)
+        .await?;
+    if args.json {
+        println!("{answer}");
+        return Ok(());
+    }
+    let entries = answer["roll"].as_array().cloned().unwrap_or_default();
+    let rows: Vec<[String; 4]> = entries
+        .iter()
+        .map(|entry| {
+            [
+                text(&entry["person"]),
+                text(&entry["organisation"]),
+                text(&entry["role"]),
+                mark(&entry["votes"]),
+            ]
+        })
+        .collect();
+    let mut out = String::new();
+    write_table(
+        &mut out,
+        &["person", "organisation", "role", "votes"],
+        &rows,
+    );
+    print!("{out}");
+    Ok(())
+}
+
+async fn history(args: &ClientArgs, committee: &str) -> Result<(), Failure> {
+    let client = Client::new(args)?;
+    let answer = client
+        .get_json(client.url(&["committees", committee, "history"], &[])?)
+        .await?;
+    let records = answer["records"].as_array().cloned().unwrap_or_default();
+    if args.json {
+        print_json_lines(&records)?;
+        return Ok(());
+    }
+    let rows: Vec<[String; 5]> = records
+        .iter()
+        .map(|record| {
+            let hash = text(&record["hash"]);
+            [
+                text(&record["sequence"]),
+                text(&record["recorded_at"]),
+                text(&record["actor_id"]),
+                text(&record["event_type"]),
+                hash.chars().take(12).collect(),
+            ]
+        })
+        .collect();
+    let mut out = String::new();
+    write_table(
+        &mut out,
+        &["seq", "recorded at", "actor", "event", "hash"],
+        &rows,
+    );
+    print!("{out}");
+    Ok(())
+}
+
+async fn verify(args: &ClientArgs, committee: &str, exit: &mut ExitCode) -> Result<(), Failure> {
+    let client = Client::new(args)?;
+    let url = client.url(&["committees", committee, "verify"], &[])?;
+    let answer = client.send(Method::POST, url, None, None).await?;
+    let answer: Value = serde_json::from_str(&answer).map_err(anyhow::Error::from)?;
+    let valid = answer["valid"].as_bool().unwrap_or(false);
+    if !valid {
+        *exit = ExitCode::FAILURE;
+    }
+    if args.json {
+        println!("{answer}");
+    } else if valid {
+        println!(
+            "verified: {} record(s), head {}",
+            text(&answer["records"]),
+            text(&answer["head_hash"])
+        );
+    } else {
+        println!("NOT VERIFIED: {}", answer["failure"]);
+    }
+    Ok(())
+}
