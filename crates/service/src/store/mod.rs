@@ -31,7 +31,7 @@ mod tokens;
 mod write;
 
 pub use artifacts::StoredArtifact;
-pub use counts::StageCount;
+pub use counts::{OverdueByMonth, StageCount};
 pub use definitions::RegisteredDefinition;
 #[doc(hidden)]
 pub use outbox::TestNotification;
