@@ -10,7 +10,6 @@ use specflow_service::auth::Role;
 use specflow_service::http::{AppState, router};
 use specflow_service::metrics::Metrics;
 use specflow_service::pages::{LANGUAGE_COOKIE, SESSION_COOKIE, SIGNIN_COOKIE, csrf_token_for};
-use specflow_service::store::CommandOutcome;
 use tower::ServiceExt;
 use uuid::Uuid;
 
@@ -275,16 +274,10 @@ conformance!(
         assert!(page.body.contains("disabled"), "{}", page.body);
         assert!(page.body.contains("aria-current=\"step\""), "{}", page.body);
 
-        let outcome = site
-            .store
-            .execute(request(
-                site.own_project,
-                secretariat(),
-                attach("project_proposal", "proposal"),
-            ))
-            .await
-            .unwrap();
-        assert!(matches!(outcome, CommandOutcome::Accepted { .. }));
+        assert!(page.body.contains("表决"), "{}", page.body);
+
+        // The bureau may cancel it: a form with a reason.
+        let cookie = session(&site.supervisor);
         let page = send(&site.app, get(&project, &cookie)).await;
         let command_id = page.field("command_id");
         let sequence = page.field("sequence");
@@ -295,16 +288,17 @@ conformance!(
             .unwrap()
             .unwrap();
 
-        for csrf in ["", "0123", &csrf_token_for(&site.supervisor)] {
+        for csrf in ["", "0123", &csrf_token_for(&site.secretariat)] {
             let forged = send(
                 &site.app,
                 post(
-                    &format!("{project}/actions/propose"),
+                    &format!("{project}/actions/cancel"),
                     &cookie,
                     &[
                         ("csrf", csrf),
                         ("command_id", &command_id),
                         ("sequence", &sequence),
+                        ("reason", "计划调整"),
                     ],
                 ),
             )
@@ -328,36 +322,40 @@ conformance!(
         let fired = send(
             &site.app,
             post(
-                &format!("{project}/actions/propose"),
+                &format!("{project}/actions/cancel"),
                 &cookie,
                 &[
-                    ("csrf", &csrf_token_for(&site.secretariat)),
+                    ("csrf", &csrf_token_for(&site.supervisor)),
                     ("command_id", &command_id),
                     ("sequence", &sequence),
+                    ("reason", "计划调整"),
                 ],
             ),
         )
         .await;
         assert_eq!(fired.status, StatusCode::SEE_OTHER, "{}", fired.body);
-        assert_eq!(fired.header("location"), format!("{project}?done=propose"));
+        assert_eq!(fired.header("location"), format!("{project}?done=cancel"));
         let after = site
             .store
             .project_summary(site.own_project)
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(after.stage, "proposal");
+        assert_eq!(after.stage, "cancelled");
+        let shown = send(&site.app, get(&fired.header("location"), &cookie)).await;
+        assert!(shown.body.contains("class=\"success\""), "{}", shown.body);
 
         // The same form sent again (a double click) is the same command: nothing more is written.
         let again = send(
             &site.app,
             post(
-                &format!("{project}/actions/propose"),
+                &format!("{project}/actions/cancel"),
                 &cookie,
                 &[
-                    ("csrf", &csrf_token_for(&site.secretariat)),
+                    ("csrf", &csrf_token_for(&site.supervisor)),
                     ("command_id", &command_id),
                     ("sequence", &sequence),
+                    ("reason", "计划调整"),
                 ],
             ),
         )
@@ -379,7 +377,7 @@ conformance!(
             post(
                 &format!("{project}/verify"),
                 &cookie,
-                &[("csrf", &csrf_token_for(&site.secretariat))],
+                &[("csrf", &csrf_token_for(&site.supervisor))],
             ),
         )
         .await;
