@@ -23,7 +23,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The key WebDriver names elements by.
-const ELEMENT: &str = "element-6066-11e4-a52f-4f0ab86a1b8a";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A child process killed when the test ends, however it ends.
 struct Running(Child);
@@ -139,10 +139,14 @@ impl Browser {
 
     async fn find(&self, css: &str) -> String {
         let found = self.find_all(css).await;
-        found
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("no element {css} on {}", self.site))
+        match found.into_iter().next() {
+            Some(element) => element,
+            None => panic!(
+                "no element {css} on {}: {}",
+                self.url().await,
+                self.source().await
+            ),
+        }
     }
 
     async fn click(&self, css: &str) {
@@ -216,8 +220,12 @@ impl Browser {
         std::fs::write(&path, bytes).unwrap();
     }
 
+    /// Signs in on the sign-in page, the one the browser is on (with where it was going) or a
+    /// fresh one.
     async fn sign_in(&mut self, token: &str, name: &str) {
-        self.goto("/signin").await;
+        if !self.url().await.contains("/signin") {
+            self.goto("/signin").await;
+        }
         self.type_into("#token", token).await;
         self.screenshot(&format!("signin-{name}")).await;
         self.click("form[action='/signin'] button[type=submit]")
