@@ -73,8 +73,13 @@ pub async fn verify(
     if let Err(problem) = checked {
         return signed_in.viewer.error_page(&problem);
     }
+    let mut signed_in = signed_in;
     let verification = match readable_project(&state, &signed_in.principal, &id_or_code).await {
-        Ok(project_id) => verify_one(&state.store, project_id).await,
+        Ok(project_id) => {
+            // The result is shown on the history page, which the language switch returns to.
+            signed_in.viewer.here = format!("/projects/{project_id}/history");
+            verify_one(&state.store, project_id).await
+        }
         Err(problem) => Err(problem),
     };
     match verification {

@@ -217,10 +217,22 @@ impl FromRequestParts<AppState> for Viewer {
             Some("en") => Language::En,
             _ => Language::Zh,
         };
-        let here = parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| "/".to_string(), |path| path.as_str().to_string());
+        // A page answering a form (a POST) cannot be fetched again: its links back (the
+        // language switch, signing in again) go to the page the form was on.
+        let here = if parts.method == axum::http::Method::GET {
+            parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| "/".to_string(), |path| path.as_str().to_string())
+        } else {
+            let referer = parts
+                .headers
+                .get(header::REFERER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|url| url.split_once("://"))
+                .and_then(|(_, rest)| rest.find('/').map(|slash| rest[slash..].to_string()));
+            local_path(referer.as_deref())
+        };
         let request_id = parts
             .headers
             .get(&crate::http::REQUEST_ID)
