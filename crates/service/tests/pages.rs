@@ -593,6 +593,12 @@ conformance!(
         assert_eq!(history.status, StatusCode::OK, "{}", history.body);
         assert!(history.body.contains("?sequence=1"), "{}", history.body);
 
+        // A form's address typed in: a page, not a bare 405.
+        let typed = send(&site.app, get(&format!("{project}/verify"), &cookie)).await;
+        assert_eq!(typed.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(typed.header("content-type").starts_with("text/html"));
+        assert!(typed.body.contains("role=\"alert\""), "{}", typed.body);
+
         // The API keeps its problem documents, pages or not.
         let api = send(&site.app, get("/api/v1/nope", "")).await;
         assert_eq!(api.status, StatusCode::NOT_FOUND);

@@ -202,6 +202,7 @@ label { display: block; font-size: .9rem; color: var(--muted); }
 main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.5rem; margin: .5rem 0 1rem; }
 h2 { font-size: 1.15rem; margin: 1.75rem 0 .5rem; border-bottom: 1px solid var(--line); padding-bottom: .25rem; }
+section.card > h2:first-child { margin-top: 0; }
 section.card, .signin { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem; margin-bottom: 1rem; }
 .signin { max-width: 32rem; margin: 2rem auto; }
 .signin input[type=password] { width: 100%; }

@@ -69,7 +69,21 @@ async fn not_found(viewer: session::Viewer, request: Request) -> Response {
 /// Headers every page carries: no script may run and no other site may frame a page (so a
 /// button cannot be clicked through a disguise), and pages with private data are not cached.
 async fn page_headers(request: Request, next: Next) -> Response {
+    let language = match session::cookie(request.headers(), LANGUAGE_COOKIE) {
+        Some("en") => specflow_engine::Language::En,
+        _ => specflow_engine::Language::Zh,
+    };
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
     let mut response = next.run(request).await;
+    // A page's address with the wrong method (a form's address typed in, say): a page too.
+    if response.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        let viewer = session::Viewer::anonymous(language);
+        response = viewer.error_page(&Problem::new(
+            ProblemKind::MethodNotAllowed,
+            format!("页面 {path} 不接受 {method} 请求：请从项目页面使用其中的按钮"),
+            format!("{path} does not take {method}: use the buttons on the project's page"),
+        ));
+    }
     let headers = response.headers_mut();
     let fixed = [
         (

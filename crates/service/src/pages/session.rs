@@ -162,6 +162,18 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// A reader known only by language, for pages answered before anything else is known.
+    pub fn anonymous(language: Language) -> Viewer {
+        Viewer {
+            language,
+            principal: None,
+            csrf: None,
+            here: "/".to_string(),
+            request_id: None,
+            session_ended: false,
+        }
+    }
+
     /// The words of this reader's language.
     pub fn words(&self) -> Words {
         Words(self.language)
