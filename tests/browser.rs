@@ -159,6 +159,21 @@ impl Browser {
         .await;
     }
 
+    /// Clicks something that leads to another page and waits until the browser is there: a
+    /// click that submits a form may return before the next page has begun to load.
+    async fn click_through(&self, css: &str) {
+        let before = self.url().await;
+        self.click(css).await;
+        let started = Instant::now();
+        while self.url().await == before {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "clicking {css} on {before} led nowhere"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn type_into(&self, css: &str, text: &str) {
         let element = self.find(css).await;
         self.call(
@@ -228,7 +243,7 @@ impl Browser {
         }
         self.type_into("#token", token).await;
         self.screenshot(&format!("signin-{name}")).await;
-        self.click("form[action='/signin'] button[type=submit]")
+        self.click_through("form[action='/signin'] button[type=submit]")
             .await;
         assert!(
             !self.url().await.contains("/signin"),
@@ -238,7 +253,7 @@ impl Browser {
     }
 
     async fn sign_out(&self) {
-        self.click("#signout").await;
+        self.click_through("#signout").await;
         assert!(self.url().await.contains("/signin"));
     }
 
@@ -446,7 +461,7 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
     };
     browser.choose("#board-committee", &committee_value).await;
     browser.choose("#board-sort", "newest").await;
-    browser.click("#board-apply").await;
+    browser.click_through("#board-apply").await;
     let filtered = browser.url().await;
     assert!(
         filtered.contains("committee=") && filtered.contains("sort=newest"),
@@ -477,7 +492,7 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
     );
 
     // A project from the board: its lifecycle, and a blocked action's reasons.
-    browser.click("#board tbody tr td a").await;
+    browser.click_through("#board tbody tr td a").await;
     assert!(browser.url().await.contains("/projects/"));
     browser.screenshot("project-overdue").await;
     assert!(
@@ -540,7 +555,7 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
                 .await;
         }
         browser
-            .click(".action form[action*='/actions/'] button[type=submit]")
+            .click_through(".action form[action*='/actions/'] button[type=submit]")
             .await;
         fired_on = Some(link.clone());
         break;
@@ -565,7 +580,7 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
             Some(json!({"script": "arguments[0].value = arguments[1];", "args": [{ELEMENT: element}, "2025-06-30"]})),
         )
         .await;
-    browser.click("#as-of-submit").await;
+    browser.click_through("#as-of-submit").await;
     assert!(
         browser.url().await.contains("as_of=2025-06-30"),
         "{}",
@@ -581,17 +596,17 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
     // Its audit log, the state right after record 1, and the chain verified.
     browser.goto(&format!("{fired_on}/history")).await;
     browser.screenshot("history").await;
-    browser.click("#history tbody tr td a").await;
+    browser.click_through("#history tbody tr td a").await;
     assert!(browser.url().await.contains("sequence=1"));
     browser.screenshot("project-as-of-record").await;
     browser.goto(&format!("{fired_on}/history")).await;
-    browser.click("#verify").await;
+    browser.click_through("#verify").await;
     let result = browser.text("#verify-result").await;
     assert!(result.contains("校验通过"), "{result}");
     browser.screenshot("verified").await;
 
     // English, remembered from page to page.
-    browser.click("#language-switch").await;
+    browser.click_through("#language-switch").await;
     assert!(browser.source().await.contains("<html lang=\"en\">"));
     assert!(browser.text("h1").await.len() > 3);
     browser.goto("/").await;
