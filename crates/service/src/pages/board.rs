@@ -14,7 +14,7 @@ use crate::auth::can_supervise;
 use crate::http::AppState;
 use crate::http::board::{OverdueItem, overdue_csv};
 use crate::http::problem::{Problem, require};
-use crate::store::{OverdueByMonth, OverdueFilter, OverdueSort, StageCount};
+use crate::store::{OverdueByMonth, OverdueFilter, OverdueSort};
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
@@ -207,13 +207,20 @@ async fn board_body(
             rows.push((item, stage));
         }
     }
-    // The filters' choices: committees with projects, and the stages of every registered
-    // workflow (named by its newest version).
-    let counts: Vec<StageCount> = state.store.stage_counts().await?;
-    let committees: BTreeSet<&str> = counts
+    // The filters' choices: committees with overdue projects (counted on the overdue index
+    // alone, so projects on time cost nothing however many there are), and the stages of every
+    // registered workflow (named by its newest version).
+    let overdue_committees = state
+        .store
+        .overdue_by_month(&OverdueFilter::default(), &[], now)
+        .await?;
+    let mut committees: BTreeSet<&str> = overdue_committees
         .iter()
-        .map(|count| count.committee.as_str())
+        .map(|row| row.committee.as_str())
         .collect();
+    if let Some(chosen) = selection.filter.committee.as_deref() {
+        committees.insert(chosen);
+    }
     let mut stages: Vec<(String, String)> = Vec::new();
     for id in state.store.definition_ids().await? {
         let definition = state.store.latest_definition(&id).await?;
