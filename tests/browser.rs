@@ -237,6 +237,24 @@ impl Browser {
 
     /// Signs in on the sign-in page, the one the browser is on (with where it was going) or a
     /// fresh one.
+    /// Saves one element (a chart, the timeline) as `NN-name.png`.
+    async fn screenshot_of(&mut self, css: &str, name: &str) {
+        let element = self.find(css).await;
+        let encoded = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{element}/screenshot"),
+                None,
+            )
+            .await;
+        let bytes = base64_decode::decode(encoded.as_str().unwrap_or_default());
+        self.taken += 1;
+        let path = self
+            .screenshots
+            .join(format!("{:02}-{name}.png", self.taken));
+        std::fs::write(&path, bytes).unwrap();
+    }
+
     async fn sign_in(&mut self, token: &str, name: &str) {
         if !self.url().await.contains("/signin") {
             self.goto("/signin").await;
@@ -483,6 +501,7 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
         assert_eq!(text.as_str().unwrap_or_default(), committee_value);
     }
     browser.screenshot("overdue-board-filtered").await;
+    browser.screenshot_of("div.charts", "overdue-charts").await;
     assert!(
         browser
             .find_all("svg[aria-labelledby='chart-month-title'] rect")
@@ -495,6 +514,7 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
     browser.click_through("#board tbody tr td a").await;
     assert!(browser.url().await.contains("/projects/"));
     browser.screenshot("project-overdue").await;
+    browser.screenshot_of("figure", "project-timeline").await;
     assert!(
         !browser
             .text("ol.lifecycle li[aria-current='step']")

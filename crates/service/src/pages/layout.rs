@@ -234,6 +234,7 @@ ul.unmet { margin: .5rem 0 0; padding-left: 1.2rem; color: var(--late); font-siz
 figure { margin: 0 0 1rem; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .5rem; overflow-x: auto; }
 figcaption { font-size: .9rem; color: var(--muted); }
 svg text { font-size: 11px; fill: var(--ink); }
+.charts svg { max-height: 15rem; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 1rem; }
 .pager { display: flex; gap: 1rem; margin: .75rem 0; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
