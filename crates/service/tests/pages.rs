@@ -224,6 +224,27 @@ conformance!(
             session_cookie.contains("SameSite=Strict"),
             "{session_cookie}"
         );
+        assert!(!session_cookie.contains("Secure"), "{session_cookie}");
+
+        // Behind a proxy serving https, the cookie is Secure too.
+        let mut behind_https = post(
+            "/signin",
+            &key,
+            &[("token", &site.supervisor), ("csrf", &csrf), ("next", "/")],
+        );
+        behind_https.headers_mut().insert(
+            "x-forwarded-proto",
+            axum::http::HeaderValue::from_static("https"),
+        );
+        let secure = send(&site.app, behind_https).await;
+        assert!(
+            secure
+                .cookies()
+                .iter()
+                .any(|cookie| cookie.starts_with(SESSION_COOKIE) && cookie.contains("; Secure")),
+            "{:?}",
+            secure.cookies()
+        );
 
         let cookie = session(&site.supervisor);
         let home = send(&site.app, get("/", &cookie)).await;

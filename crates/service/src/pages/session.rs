@@ -91,15 +91,14 @@ pub(super) fn cookie<'headers>(headers: &'headers HeaderMap, name: &str) -> Opti
         .map(|(_, value)| value.trim_matches('"'))
 }
 
-/// Whether the request came over https (directly or through a proxy that says so), so that the
-/// session cookie is marked Secure.
-fn is_https(parts: &Parts) -> bool {
-    parts.uri.scheme_str() == Some("https")
-        || parts
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
+/// Whether the request came over https (through a proxy that says so with
+/// `X-Forwarded-Proto`, since specflow itself serves plain HTTP), so that cookies are marked
+/// Secure.
+fn is_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
 }
 
 /// A `Set-Cookie` value for one of the pages' cookies; `None` as the value deletes it.
@@ -299,7 +298,7 @@ impl FromRequestParts<AppState> for SignedIn {
                 if viewer.session_ended {
                     response = with_cookie(
                         response,
-                        &set_cookie(SESSION_COOKIE, None, is_https(parts), true),
+                        &set_cookie(SESSION_COOKIE, None, is_https(&parts.headers), true),
                     );
                 }
                 Err(response)
@@ -424,10 +423,7 @@ fn signin_page(
     let mut response = layout::page_response(viewer, words.pick("登录", "Sign in"), body);
     *response.status_mut() = status;
     if new_key {
-        let secure = headers
-            .get("x-forwarded-proto")
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
+        let secure = is_https(headers);
         response = with_cookie(
             response,
             &set_cookie(SIGNIN_COOKIE, Some(&key), secure, true),
@@ -476,10 +472,7 @@ pub async fn signin(
     match state.store.authenticate(token).await {
         Ok(principal) => {
             tracing::info!(subject = %principal.subject, role = %principal.role, "pages: signed in");
-            let secure = headers
-                .get("x-forwarded-proto")
-                .and_then(|value| value.to_str().ok())
-                .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
+            let secure = is_https(&headers);
             let response = Redirect::to(&local_path(form.next.as_deref())).into_response();
             let response = with_cookie(
                 response,
@@ -525,10 +518,7 @@ pub async fn signout(signed_in: SignedIn, headers: HeaderMap, body: Bytes) -> Re
         return signed_in.viewer.error_page(&problem);
     }
     tracing::info!(subject = %signed_in.principal.subject, "pages: signed out");
-    let secure = headers
-        .get("x-forwarded-proto")
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
+    let secure = is_https(&headers);
     with_cookie(
         Redirect::to("/signin").into_response(),
         &set_cookie(SESSION_COOKIE, None, secure, true),
