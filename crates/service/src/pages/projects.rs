@@ -31,6 +31,10 @@ use uuid::Uuid;
 /// How many projects the home page lists at a time.
 const HOME_PAGE: u32 = 50;
 
+/// How many comments a project's page lists: a long project receives thousands, and the page
+/// must stay quick to send and to read; the counts above the table cover them all.
+const COMMENTS_SHOWN: usize = 500;
+
 /// A query string read into `T`, or a 400 page naming the mistake.
 pub(super) fn parse_query<T: serde::de::DeserializeOwned + Default>(
     raw: Option<String>,
@@ -757,7 +761,7 @@ fn comments_table(project: &ProjectState, offset: FixedOffset, words: Words) -> 
                     th scope="col" { (words.pick("处理", "Disposition")) }
                 } }
                 tbody {
-                    @for comment in &project.comments {
+                    @for comment in project.comments.iter().take(COMMENTS_SHOWN) {
                         tr {
                             td { (comment.comment_id) }
                             td { (comment.organisation) }
@@ -771,6 +775,9 @@ fn comments_table(project: &ProjectState, offset: FixedOffset, words: Words) -> 
                     }
                 }
             } }
+            @if project.comments.len() > COMMENTS_SHOWN {
+                p.notice { (words.pick("仅列出前 ", "Only the first ")) (COMMENTS_SHOWN) (words.pick(" 条；其余见审计记录。", " are listed; the rest are in the audit log.")) }
+            }
             p.muted { (words.pick("意见原文与处理理由见审计记录。", "The comments' text and the reasons of their dispositions are in the audit log.")) }
         }
     }
