@@ -478,18 +478,18 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
             .to_string()
     };
     browser.choose("#board-committee", &committee_value).await;
-    browser.choose("#board-sort", "newest").await;
+    browser.choose("#board-sort", "recently_overdue").await;
     browser.click_through("#board-apply").await;
     let filtered = browser.url().await;
     assert!(
-        filtered.contains("committee=") && filtered.contains("sort=newest"),
+        filtered.contains("committee=") && filtered.contains("sort=recently_overdue"),
         "{filtered}"
     );
     browser.refresh().await;
     assert_eq!(browser.url().await, filtered);
     let source = browser.source().await;
     assert!(
-        source.contains("<option value=\"newest\" selected"),
+        source.contains("<option value=\"recently_overdue\" selected"),
         "the order did not survive a reload"
     );
     let rows = browser.find_all("#board tbody tr").await;

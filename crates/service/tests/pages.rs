@@ -473,7 +473,7 @@ conformance!(pages_obey_the_apis_authorization, |kind| async move {
     let supervisor = session(&site.supervisor);
     let board = send(
         &site.app,
-        get("/overdue?sort=newest&escalated=no", &supervisor),
+        get("/overdue?sort=recently_overdue&escalated=no", &supervisor),
     )
     .await;
     assert_eq!(board.status, StatusCode::OK, "{}", board.body);
