@@ -18,6 +18,7 @@
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,6 +32,19 @@ struct Running(Child);
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// chromedriver in a process group of its own, killed as a group when the test ends: a test
+/// that panics never closes its browser session, and Chromium's processes would outlive it.
+struct RunningGroup(Child);
+
+impl Drop for RunningGroup {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -384,9 +398,10 @@ async fn the_pages_work_in_a_real_browser() {
         .to_string();
 
     let driver_port = free_port(&[server_port]);
-    let _driver = Running(
+    let _driver = RunningGroup(
         Command::new(&chromedriver)
             .arg(format!("--port={driver_port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
