@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod architecture;
+mod browser;
 mod cli;
 mod client_cli;
 mod config_cli;

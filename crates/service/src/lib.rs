@@ -11,6 +11,8 @@
 //!
 //! The API's authorization model ([`auth`]) is pure: roles, the [`auth::Principal`] a bearer token
 //! stands for, and the scoping rules; the store keeps the tokens, as hashes only.
+//!
+//! The web pages ([`pages`]) are server-rendered HTML at `/`, reading through the API's own code.
 
 #![forbid(unsafe_code)]
 
@@ -20,6 +22,7 @@ pub mod delivery;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod pages;
 pub mod scheduler;
 pub mod store;
 

@@ -15,6 +15,7 @@ mod http;
 mod nodes;
 mod openapi;
 mod outbox;
+mod pages;
 mod reports;
 mod scheduler;
 mod tokens;

@@ -171,16 +171,21 @@ pub async fn state_as_of(
 /// What verifying one project found.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProjectVerification {
-    project_id: Uuid,
-    valid: bool,
-    records: Option<u64>,
-    head_hash: Option<String>,
+    /// The project.
+    pub project_id: Uuid,
+    /// Whether the chain holds.
+    pub valid: bool,
+    /// How many records were checked, when it holds.
+    pub records: Option<u64>,
+    /// The last record's hash, when it holds.
+    pub head_hash: Option<String>,
     /// Where and why the chain broke, as the engine's verifier says.
     #[schema(value_type = Option<Object>)]
-    failure: Option<VerifyFailure>,
+    pub failure: Option<VerifyFailure>,
 }
 
-async fn verify_one(store: &Store, project_id: Uuid) -> Result<ProjectVerification, Problem> {
+/// Verifies one project's chain; the API's route and the web page's button answer alike.
+pub async fn verify_one(store: &Store, project_id: Uuid) -> Result<ProjectVerification, Problem> {
     Ok(match store.verify_project(project_id).await? {
         Ok(chain) => ProjectVerification {
             project_id,

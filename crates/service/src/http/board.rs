@@ -60,23 +60,35 @@ pub struct OverdueQuery {
 /// One line of the overdue board.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OverdueItem {
-    project_id: Uuid,
-    code: String,
-    title_zh: String,
-    title_en: String,
-    committee: String,
-    drafting_unit: String,
-    stage: String,
-    overdue_since: DateTime<Utc>,
+    /// The project.
+    pub project_id: Uuid,
+    /// The project's code (or, for a guard, its stable code).
+    pub code: String,
+    /// Its title in Chinese.
+    pub title_zh: String,
+    /// Its title in English.
+    pub title_en: String,
+    /// Its committee.
+    pub committee: String,
+    /// Its drafting unit.
+    pub drafting_unit: String,
+    /// Its stage.
+    pub stage: String,
+    /// When its missed deadline fell due.
+    pub overdue_since: DateTime<Utc>,
     /// Whole days past the missed due date, counting a day begun as one.
-    days_overdue: i64,
-    escalated: bool,
-    frozen: bool,
-    next_deadline_at: Option<DateTime<Utc>>,
+    pub days_overdue: i64,
+    /// Whether it was escalated to the bureau.
+    pub escalated: bool,
+    /// Whether it is frozen.
+    pub frozen: bool,
+    /// Its next deadline, if any.
+    pub next_deadline_at: Option<DateTime<Utc>>,
 }
 
 impl OverdueItem {
-    fn of(summary: ProjectSummary, now: DateTime<Utc>) -> Option<OverdueItem> {
+    /// The board's line for a project, `None` when it is not overdue.
+    pub fn of(summary: ProjectSummary, now: DateTime<Utc>) -> Option<OverdueItem> {
         let overdue_since = summary.overdue_since?;
         let seconds = (now - overdue_since).num_seconds().max(0);
         Some(OverdueItem {
@@ -159,20 +171,29 @@ pub async fn overdue(
             })
             .into_response())
         }
-        Some("csv") => {
-            // The first page is read before answering, so a bad cursor is a 400, not a cut stream.
-            let first = state
-                .store
-                .list_overdue_matching(&filter, query.after.as_deref(), CSV_PAGE)
-                .await?;
-            Ok(csv_response(state.store.clone(), filter, first))
-        }
+        Some("csv") => overdue_csv(&state, filter, query.after.as_deref()).await,
         Some(other) => Err(Problem::invalid(
             "format",
             format!("format 应为 json 或 csv，收到 {other}"),
             format!("format must be json or csv, not {other}"),
         )),
     }
+}
+
+/// The overdue board matching `filter` from `after` on, as CSV with a header row, streamed page
+/// by page; the API's `format=csv` and the web board's download. The caller has checked
+/// `can_supervise`.
+pub async fn overdue_csv(
+    state: &AppState,
+    filter: OverdueFilter,
+    after: Option<&str>,
+) -> Result<Response, Problem> {
+    // The first page is read before answering, so a bad cursor is a 400, not a cut stream.
+    let first = state
+        .store
+        .list_overdue_matching(&filter, after, CSV_PAGE)
+        .await?;
+    Ok(csv_response(state.store.clone(), filter, first))
 }
 
 /// The CSV header row.

@@ -54,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi::openapi_json))
         .nest("/api/v1", api_router(&state))
+        // The web pages at `/`: HTML, not API, so not in the OpenAPI document.
+        .merge(crate::pages::router())
         .route_layer(middleware::from_fn(tag_route))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)

@@ -70,7 +70,8 @@ pub async fn readable_project(
 
 /// Finds a project by id or code and checks the caller may change it: hidden is 404, an
 /// auditor's attempt 403. Only the projection is read: the store's writer loads the state.
-async fn writable_summary(
+/// The web pages' forms are checked by it too.
+pub async fn writable_summary(
     state: &AppState,
     principal: &Principal,
     id_or_code: &str,
@@ -135,12 +136,26 @@ pub async fn list_projects(
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<ProjectListPage>, Problem> {
     let limit = page_limit(query.limit)?;
-    let mut filter = ProjectFilter {
+    let filter = ProjectFilter {
         committee: query.committee,
         stage: query.stage,
         drafting_unit: query.drafting_unit,
         overdue: query.overdue,
     };
+    Ok(Json(
+        visible_projects(&state, &principal, filter, query.after.as_deref(), limit).await?,
+    ))
+}
+
+/// A page of the projects matching `filter` that `principal` may see, by code after `after`:
+/// the API's list and the web pages' home page.
+pub async fn visible_projects(
+    state: &AppState,
+    principal: &Principal,
+    mut filter: ProjectFilter,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<ProjectListPage, Problem> {
     let empty = ProjectListPage {
         items: Vec::new(),
         next_after: None,
@@ -154,14 +169,14 @@ pub async fn list_projects(
                 .as_deref()
                 .is_some_and(|asked| asked != own)
             {
-                return Ok(Json(empty));
+                return Ok(empty);
             }
             filter.committee = Some(own.to_string());
         }
         Visibility::Project(project_id) => {
             // One project at most: the filters are checked on it rather than in the database.
             let Some(summary) = state.store.project_summary(project_id).await? else {
-                return Ok(Json(empty));
+                return Ok(empty);
             };
             let matches = filter
                 .committee
@@ -175,23 +190,16 @@ pub async fn list_projects(
                 && filter
                     .overdue
                     .is_none_or(|overdue| overdue == summary.overdue_since.is_some())
-                && query
-                    .after
-                    .as_ref()
-                    .is_none_or(|after| summary.code.as_str() > after.as_str());
+                && after.is_none_or(|after| summary.code.as_str() > after);
             let items = if matches { vec![summary] } else { Vec::new() };
-            return Ok(Json(ProjectListPage {
+            return Ok(ProjectListPage {
                 items,
                 next_after: None,
-            }));
+            });
         }
-        Visibility::Nothing => return Ok(Json(empty)),
+        Visibility::Nothing => return Ok(empty),
     }
-    let page = state
-        .store
-        .list_projects(&filter, query.after.as_deref(), limit)
-        .await?;
-    Ok(Json(page))
+    Ok(state.store.list_projects(&filter, after, limit).await?)
 }
 
 /// The body of `POST /api/v1/projects`: the engine's `NewProject` without the id, which the
@@ -258,7 +266,8 @@ pub struct WriteAnswer {
 
 /// Carries out a command for a project: the records appended, or the problem the API answers
 /// (409 for a stale `If-Match`, 422 with every unmet guard, 403 when the role may not).
-async fn carry_out(
+/// The web pages carry out their forms through it too.
+pub async fn carry_out(
     state: &AppState,
     principal: &Principal,
     project_id: Uuid,
@@ -455,45 +464,71 @@ pub async fn create_project(
 /// A deadline as a project page shows it: planned and actual dates and days left.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeadlineView {
-    deadline: String,
-    name: String,
-    started_on: NaiveDate,
-    original_due_on: Option<NaiveDate>,
-    planned_due_on: Option<NaiveDate>,
-    due_on: Option<NaiveDate>,
-    due_at: Option<DateTime<Utc>>,
+    /// The deadline's id in the definition.
+    pub deadline: String,
+    /// Its name in the request's language.
+    pub name: String,
+    /// The local date it started.
+    pub started_on: NaiveDate,
+    /// The due date first set, before any extension.
+    pub original_due_on: Option<NaiveDate>,
+    /// The date the plan set, if any.
+    pub planned_due_on: Option<NaiveDate>,
+    /// The current due date.
+    pub due_on: Option<NaiveDate>,
+    /// The instant it falls due.
+    pub due_at: Option<DateTime<Utc>>,
     /// Local days from today to the due date; negative once it is past.
-    days_left: Option<i64>,
-    open: bool,
-    missed: bool,
-    escalated: bool,
-    extensions_granted: u32,
-    closed_at: Option<DateTime<Utc>>,
-    days_late: Option<i64>,
+    pub days_left: Option<i64>,
+    /// Whether it still runs.
+    pub open: bool,
+    /// Whether the current due date was missed.
+    pub missed: bool,
+    /// Whether it was escalated to the bureau.
+    pub escalated: bool,
+    /// How many extensions were granted.
+    pub extensions_granted: u32,
+    /// When it ended, once it has.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Days past the due date when it was met late.
+    pub days_late: Option<i64>,
 }
 
 /// One unmet guard, in the request's language.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UnmetView {
-    code: String,
-    guard: Option<String>,
+    /// The project's code (or, for a guard, its stable code).
+    pub code: String,
+    /// The guard's id in the definition, when a guard failed.
+    pub guard: Option<String>,
+    /// The figures behind the reason.
     #[schema(value_type = Object)]
-    figures: BTreeMap<String, Value>,
-    message: String,
+    pub figures: BTreeMap<String, Value>,
+    /// The reason in the request's language.
+    pub message: String,
 }
 
 /// An action the project's stage offers, with why the caller cannot fire it now.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActionView {
-    action: String,
-    name: String,
-    to: String,
-    to_name: String,
-    roles: Vec<String>,
-    requires_reason: bool,
-    cancels: bool,
-    ready: bool,
-    unmet: Vec<UnmetView>,
+    /// The action's code.
+    pub action: String,
+    /// Its name in the request's language.
+    pub name: String,
+    /// The stage it leads to.
+    pub to: String,
+    /// That stage's name.
+    pub to_name: String,
+    /// The roles that may fire it.
+    pub roles: Vec<String>,
+    /// Whether it needs a reason in words.
+    pub requires_reason: bool,
+    /// Whether it cancels the project.
+    pub cancels: bool,
+    /// Whether the caller can fire it now.
+    pub ready: bool,
+    /// Every reason the caller cannot fire it now.
+    pub unmet: Vec<UnmetView>,
 }
 
 /// `GET /api/v1/projects/{project}`.
@@ -537,16 +572,42 @@ pub async fn read_project(
         .await?
         .ok_or_else(|| Problem::project_not_found(&id_or_code))?;
     let now = state.store.clock().now();
-    let today = now
-        .with_timezone(&view.definition.local_utc_offset)
-        .date_naive();
-    let deadlines = view
-        .state
+    let deadlines = deadline_views(&view.state, &view.definition, language, now);
+    let actions = action_views(&view.state, &view.definition, &principal, language, now);
+    let head = view.summary.head_sequence;
+    let detail = ProjectDetail {
+        stage_name: view
+            .definition
+            .stage_name(&view.summary.stage)
+            .get(language)
+            .to_string(),
+        summary: view.summary,
+        deadlines,
+        available_actions: actions,
+        state: view.state,
+    };
+    let mut response = Json(detail).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{head}\"")) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+/// A project's deadlines as of `now`: planned and actual dates, with local days left on the open
+/// ones. The API's project and the web page's show the same figures.
+pub fn deadline_views(
+    project: &ProjectState,
+    definition: &specflow_engine::WorkflowDefinition,
+    language: Language,
+    now: DateTime<Utc>,
+) -> Vec<DeadlineView> {
+    let today = now.with_timezone(&definition.local_utc_offset).date_naive();
+    project
         .deadlines
         .iter()
         .map(|entry| DeadlineView {
             deadline: entry.deadline.clone(),
-            name: view.definition.deadline(&entry.deadline).map_or_else(
+            name: definition.deadline(&entry.deadline).map_or_else(
                 || entry.deadline.clone(),
                 |rule| rule.name.get(language).to_string(),
             ),
@@ -566,8 +627,19 @@ pub async fn read_project(
             closed_at: entry.closed.map(|(_, at)| at),
             days_late: entry.days_late,
         })
-        .collect();
-    let actions = available_actions(&view.state, &view.definition, &principal.actor(), now)
+        .collect()
+}
+
+/// The actions of the project's stage for `principal`, each with every unmet guard in
+/// `language`: the API's `available_actions` and the web page's buttons.
+pub fn action_views(
+    project: &ProjectState,
+    definition: &specflow_engine::WorkflowDefinition,
+    principal: &Principal,
+    language: Language,
+    now: DateTime<Utc>,
+) -> Vec<ActionView> {
+    available_actions(project, definition, &principal.actor(), now)
         .into_iter()
         .map(|action| ActionView {
             ready: action.is_ready(),
@@ -580,24 +652,7 @@ pub async fn read_project(
             requires_reason: action.requires_reason,
             cancels: action.cancels,
         })
-        .collect();
-    let head = view.summary.head_sequence;
-    let detail = ProjectDetail {
-        stage_name: view
-            .definition
-            .stage_name(&view.summary.stage)
-            .get(language)
-            .to_string(),
-        summary: view.summary,
-        deadlines,
-        available_actions: actions,
-        state: view.state,
-    };
-    let mut response = Json(detail).into_response();
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{head}\"")) {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
-    Ok(response)
+        .collect()
 }
 
 fn unmet_views(unmet: &[specflow_engine::Unmet], language: Language) -> Vec<UnmetView> {
@@ -967,6 +1022,16 @@ pub async fn download_artifact(
     Caller(principal): Caller,
     Path(sha256): Path<String>,
 ) -> Result<Response, Problem> {
+    artifact_download(&state, &principal, &sha256).await
+}
+
+/// An artifact's content as a download, for anyone who may read a project it is attached to;
+/// the API's route and the web pages' links answer alike.
+pub async fn artifact_download(
+    state: &AppState,
+    principal: &Principal,
+    sha256: &str,
+) -> Result<Response, Problem> {
     let sha256 = sha256.to_ascii_lowercase();
     if sha256.len() != 64 || !sha256.bytes().all(|byte| byte.is_ascii_hexdigit()) {
         return Err(Problem::invalid(
@@ -982,7 +1047,7 @@ pub async fn download_artifact(
             format!("There is no artifact {sha256}"),
         )
     };
-    if !can_read_everything(&principal).is_allowed()
+    if !can_read_everything(principal).is_allowed()
         && !state
             .store
             .artifact_attached_within(&sha256, principal.visibility())

@@ -12,7 +12,7 @@
 use super::AppState;
 use super::auth::Caller;
 use super::input::QueryParams;
-use super::problem::{Problem, ProblemKind, language_of, require};
+use super::problem::{Problem, language_of, require};
 use crate::auth::{Access, Principal, can_read_committee_reports, can_read_everything};
 use crate::store::ReportRequest;
 use axum::extract::{Path, State};

@@ -305,6 +305,16 @@ impl Store {
         Ok(definition)
     }
 
+    /// The ids of every registered definition, in order.
+    pub async fn definition_ids(&self) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT definition_id FROM workflow_definitions ORDER BY definition_id",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(|error| self.database_error(&error))
+    }
+
     /// The newest version registered of a definition.
     pub async fn latest_definition(&self, id: &str) -> Result<Arc<WorkflowDefinition>, StoreError> {
         let version: Option<i64> = sqlx::query_scalar(

@@ -36,7 +36,7 @@ pub use committees::{
     COMMITTEE_ID_NAMESPACE, CommitteeCommandRequest, CommitteeOutcome, CommitteeSummary,
     SHIPPED_COMMITTEE_POLICY, committee_id_of,
 };
-pub use counts::StageCount;
+pub use counts::{OverdueByMonth, StageCount};
 pub use definitions::RegisteredDefinition;
 #[doc(hidden)]
 pub use outbox::TestNotification;
