@@ -565,12 +565,13 @@ pub async fn read_project(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let language = super::problem::language_of(&headers);
-    let project_id = readable_project(&state, &principal, &id_or_code).await?;
-    let view = state
-        .store
-        .project(project_id)
-        .await?
-        .ok_or_else(|| Problem::project_not_found(&id_or_code))?;
+    let summary = state.store.resolve_project_summary(&id_or_code).await?;
+    require(
+        &principal,
+        can_read_project(&principal, &summary.committee, summary.project_id),
+        &id_or_code,
+    )?;
+    let view = state.store.project_view_of(summary).await?;
     let now = state.store.clock().now();
     let deadlines = deadline_views(&view.state, &view.definition, language, now);
     let actions = action_views(&view.state, &view.definition, &principal, language, now);

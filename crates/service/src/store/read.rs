@@ -369,9 +369,20 @@ impl Store {
 
     /// A project's projection, current state and definition.
     pub async fn project(&self, project_id: Uuid) -> Result<Option<ProjectView>, StoreError> {
-        let Some(summary) = self.project_summary(project_id).await? else {
-            return Ok(None);
-        };
+        match self.project_summary(project_id).await? {
+            Some(summary) => Ok(Some(self.project_view_of(summary).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The state and definition of a project whose projection the caller has just read: the
+    /// projection names the log's head (both are written in one transaction), so a state cached
+    /// at that head is used without asking the database again, and otherwise only the records
+    /// after the cached one are read.
+    pub async fn project_view_of(
+        &self,
+        summary: ProjectSummary,
+    ) -> Result<ProjectView, StoreError> {
         // The definition first: loading it may take a connection of the pool, and a request
         // holding one connection while it waits for another deadlocks the pool once as many
         // requests as it has connections do so at once (seen under load, before the definition
@@ -379,18 +390,27 @@ impl Store {
         let definition = self
             .definition(&summary.definition_id, summary.definition_version)
             .await?;
+        let head_hash = Digest256::from_hex(&summary.head_hash).map_err(|_| {
+            StoreError::Corrupt(format!(
+                "project {}: head hash {}",
+                summary.project_id, summary.head_hash
+            ))
+        })?;
+        let head = (summary.head_sequence > 0).then_some((summary.head_sequence, head_hash));
         let mut connection = self
             .pool()
             .acquire()
             .await
             .map_err(|error| self.database_error(&error))?;
-        let (state, _, _) = self.load_state(&mut connection, project_id).await?;
+        let (state, _, _) = self
+            .state_at_head(&mut connection, summary.project_id, head)
+            .await?;
         drop(connection);
-        Ok(Some(ProjectView {
+        Ok(ProjectView {
             summary,
             state,
             definition,
-        }))
+        })
     }
 
     /// Projects matching `filter`, ordered by code, `limit` at a time after the code `after`.

@@ -368,6 +368,16 @@ impl Store {
         Ok((state, head_sequence, head_hash))
     }
 
+    /// A project's state at a head its caller read from the projection, for readers.
+    pub(crate) async fn state_at_head(
+        &self,
+        connection: &mut AnyConnection,
+        project_id: Uuid,
+        head: Option<(u64, Digest256)>,
+    ) -> Result<Loaded, StoreError> {
+        self.state_at(connection, project_id, head, false).await
+    }
+
     /// Drops a project's cached state (it was found stale).
     fn forget(&self, project_id: Uuid) {
         if let Ok(mut cache) = self.inner.states.lock() {
@@ -382,22 +392,6 @@ impl Store {
                 .get(&project_id)
                 .map(|(sequence, hash, _)| (*sequence, *hash))
         })
-    }
-
-    /// A project's current state and head, for readers.
-    pub(crate) async fn load_state(
-        &self,
-        connection: &mut AnyConnection,
-        project_id: Uuid,
-    ) -> Result<Loaded, StoreError> {
-        let heads = self.read_heads(connection, &[project_id], false).await?;
-        self.state_at(
-            connection,
-            project_id,
-            heads.get(&project_id).copied(),
-            false,
-        )
-        .await
     }
 
     /// Decides one piece of work against the state the batch has reached; writes nothing.
