@@ -6,8 +6,9 @@
 //! from the records the store reads (`Store::report`). A committee's report is read by whoever
 //! reads the committee (`can_read_committee_reports`): its own secretariat, chair and members, and the
 //! supervisors, administrators and auditors; the bureau-wide one needs `can_read_everything`.
-//! A committee is known by its projects until committees are records of their own: one with no
-//! project is 404, as is one the caller may not see.
+//! A committee is known by its own record (which also gives the report its composition) or, for
+//! one formed before specflow kept committee records, by its projects: one with neither is 404,
+//! as is one the caller may not see.
 
 use super::AppState;
 use super::auth::Caller;
@@ -184,8 +185,7 @@ async fn answer(
     format: ReportFormat,
     language: Language,
 ) -> Result<Response, Problem> {
-    // The committee's composition comes from its own record once committees are recorded.
-    let report: Report = state.store.report(request, None).await?;
+    let report: Report = state.store.report(request).await?;
     let (content_type, body) = match format {
         ReportFormat::Json => ("application/json", report::to_json(&report)),
         ReportFormat::Md => (
