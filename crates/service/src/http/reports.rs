@@ -178,8 +178,8 @@ pub async fn bureau_annual(
     answer(&state, &request, query.format.unwrap_or_default(), language).await
 }
 
-/// Computes the report and answers it in the format asked for.
-async fn answer(
+/// Computes the report and answers it in the format asked for; the pages call it for the HTML.
+pub(crate) async fn answer(
     state: &AppState,
     request: &ReportRequest,
     format: ReportFormat,
@@ -205,8 +205,8 @@ async fn answer(
 }
 
 /// Checks the caller may read the committee's reports and that the committee exists; a hidden
-/// committee is answered as a missing one.
-async fn readable_committee(
+/// committee is answered as a missing one. The pages' report routes call it too.
+pub(crate) async fn readable_committee(
     state: &AppState,
     principal: &Principal,
     committee: &str,
@@ -235,7 +235,7 @@ fn committee_not_found(committee: &str) -> Problem {
 }
 
 /// The first and last day of `year`, a year within [`REPORT_YEARS`].
-fn year_days(year: i32) -> Result<(NaiveDate, NaiveDate), Problem> {
+pub(crate) fn year_days(year: i32) -> Result<(NaiveDate, NaiveDate), Problem> {
     let days = (
         NaiveDate::from_ymd_opt(year, 1, 1),
         NaiveDate::from_ymd_opt(year, 12, 31),
