@@ -735,6 +735,8 @@ conformance!(
         };
         committee_of_record(&site.store, "SH-TC-01").await;
         committee_of_record(&site.store, "SH-TC-02").await;
+        // A code with a space and Chinese, as the demo's: its link must lead to it.
+        committee_of_record(&site.store, "SH-TC-03 上海市力学").await;
 
         // A supervisor sees every committee, and the navigation names the page.
         let supervisor = session(&site.supervisor);
@@ -746,6 +748,15 @@ conformance!(
                 && list.body.contains("href=\"/committees/SH-TC-02\""),
             "{}",
             list.body
+        );
+
+        let spaced = "/committees/SH-TC-03%20%E4%B8%8A%E6%B5%B7%E5%B8%82%E5%8A%9B%E5%AD%A6";
+        assert!(list.body.contains(spaced), "{}", list.body);
+        let page = send(&site.app, get(spaced, &supervisor)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(
+            page.body
+                .contains(&format!("{spaced}/reports/annual?year=2026"))
         );
 
         // Members with roles, organisations and terms; every breach and every waiver.

@@ -318,9 +318,19 @@ fn term_ordinal(term: u32, words: Words) -> String {
     }
 }
 
-/// A committee's code as one segment of an address.
+/// A committee's code as one segment of an address: every byte but the unreserved ones
+/// percent-encoded, so a code with a space or Chinese (the demo's `SH-TC-01 上海市…`) survives.
+/// Not `form_urlencoded`, whose `+` for a space means a plus sign in a path.
 fn encode(code: &str) -> String {
-    form_urlencoded::byte_serialize(code.as_bytes()).collect()
+    let mut encoded = String::with_capacity(code.len());
+    for byte in code.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 /// The query of an annual report page.
