@@ -111,7 +111,12 @@ async fn committee_body(
         .as_ref()
         .map(|profile| profile.name.get(words.0).to_string())
         .unwrap_or_default();
-    let title = format!("{name} ({code})");
+    // The demo's codes already carry the name (`SH-TC-01 上海市长度计量技术委员会`): say it once.
+    let title = if name.is_empty() || code.contains(&name) {
+        code.clone()
+    } else {
+        format!("{name} ({code})")
+    };
     let reports_readable = can_read_committee_reports(&signed_in.principal, &code).is_allowed();
     let this_year = check.on.year();
     let body = html! {
