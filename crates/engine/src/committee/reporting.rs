@@ -166,7 +166,9 @@ fn waiver(policy: &CommitteePolicy, recorded: &RecordedWaiver) -> CompositionWai
     }
 }
 
+// A test's fixtures are known to parse: a failure to is the test failing.
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::command::Actor;
