@@ -2,7 +2,8 @@
 //! real `specflow demo --no-serve` data served by the real `specflow serve`.
 //!
 //! A supervisor signs in, filters the overdue board (and the filter survives a reload), opens a
-//! project and reads why an action is blocked; a secretariat fires an allowed action; the project
+//! project and reads why an action is blocked, and opens a committee with its members,
+//! composition check and annual report; a secretariat fires an allowed action; the project
 //! is shown as of an earlier date and record; its chain is verified; the language is switched;
 //! and a drafter who types another project's address is refused. Every page is saved as a
 //! screenshot under `target/screenshots/`, where they stay for inspection when a test fails.
@@ -63,12 +64,20 @@ fn find_program(names: &[&str]) -> Option<PathBuf> {
     })
 }
 
-/// A free port in 18200–18299 (the range this project's tests and servers keep to).
+/// A free port in 18200–18299 (the range this project's tests and servers keep to), or in the
+/// range `SPECFLOW_TEST_PORTS` names as `FIRST-LAST`, for a machine where those ports are taken.
 fn free_port(skip: &[u16]) -> u16 {
-    (18200..18300)
+    let (first, last) = std::env::var("SPECFLOW_TEST_PORTS")
+        .ok()
+        .and_then(|range| {
+            let (first, last) = range.split_once('-')?;
+            Some((first.trim().parse().ok()?, last.trim().parse().ok()?))
+        })
+        .unwrap_or((18200u16, 18299u16));
+    (first..=last)
         .filter(|port| !skip.contains(port))
         .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
-        .expect("a free port in 18200-18299")
+        .unwrap_or_else(|| panic!("no free port in {first}-{last}"))
 }
 
 /// Where screenshots go: `target/screenshots/`.
@@ -282,6 +291,12 @@ impl Browser {
             "signing in as {name} failed: {}",
             self.source().await
         );
+    }
+
+    /// Signs out from a page of the site's frame (a report has none).
+    async fn sign_out_from(&self, path: &str) {
+        self.goto(path).await;
+        self.sign_out().await;
     }
 
     async fn sign_out(&self) {
@@ -546,7 +561,33 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
     browser.window(390, 844).await;
     browser.screenshot("project-phone").await;
     browser.window(1280, 800).await;
-    browser.sign_out().await;
+
+    // The committees from the navigation, the demo's committee with its members and composition
+    // check, and its annual report.
+    browser.click_through("nav a[href='/committees']").await;
+    assert!(browser.url().await.ends_with("/committees"));
+    browser.screenshot("committees").await;
+    browser.click_through("#committees tbody tr td a").await;
+    assert!(browser.url().await.contains("/committees/"));
+    assert!(
+        !browser.find_all("#members tbody tr").await.is_empty(),
+        "no member on {}",
+        browser.url().await
+    );
+    assert!(!browser.text("#composition-result").await.is_empty());
+    assert!(
+        !browser.find_all("#waivers tbody tr").await.is_empty(),
+        "the demo's waiver is not shown"
+    );
+    browser.screenshot("committee").await;
+    browser.window(390, 844).await;
+    browser.screenshot("committee-phone").await;
+    browser.window(1280, 800).await;
+    browser.click_through("#reports li a").await;
+    assert!(browser.url().await.contains("/reports/annual?year="));
+    assert!(browser.source().await.contains("<svg"));
+    browser.screenshot("committee-annual-report").await;
+    browser.sign_out_from("/").await;
 
     // A secretariat fires an allowed action on one of its committee's projects.
     browser.sign_in(&token("secretariat"), "secretariat").await;

@@ -1041,7 +1041,7 @@ mod tests {
                 last_day: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
             };
             let committee = store
-                .report(&year(ReportKind::Annual, Some(LENGTH_COMMITTEE)), None)
+                .report(&year(ReportKind::Annual, Some(LENGTH_COMMITTEE)))
                 .await
                 .unwrap();
             insta::assert_snapshot!("demo_committee_2026_json", to_json(&committee));
@@ -1053,10 +1053,7 @@ mod tests {
                 "demo_committee_2026_markdown_en",
                 to_markdown(&committee, Language::En)
             );
-            let bureau = store
-                .report(&year(ReportKind::Bureau, None), None)
-                .await
-                .unwrap();
+            let bureau = store.report(&year(ReportKind::Bureau, None)).await.unwrap();
             assert_eq!(bureau.committees.len(), 2);
             insta::assert_snapshot!(
                 "demo_bureau_2026_markdown_en",

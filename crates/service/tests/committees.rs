@@ -731,3 +731,159 @@ conformance!(
         other.close().await;
     }
 );
+
+conformance!(
+    a_committee_annual_report_lists_its_composition_and_a_past_year_stays_unchanged,
+    |kind| async move {
+        let Some(api) = api(kind).await else {
+            return;
+        };
+        let (store, app) = (&api.store, &api.app);
+        let code = "SH-TC-07";
+        // Formed before the year, with a chair and a member in office on its first day.
+        api.clock.set(instant("2025-12-01T10:00:00+08:00"));
+        accepted(
+            store,
+            code,
+            CommitteeCommand::Form {
+                committee_id: committee_id_of(code),
+                code: code.to_string(),
+                name: LocalizedText::new(
+                    "上海市温度计量技术委员会",
+                    "Shanghai Temperature Committee",
+                ),
+                field: "temperature".into(),
+                legal_metrology: false,
+                composition_plan: "沪市监计量〔2025〕7号".into(),
+                formed_on: day("2025-12-01"),
+            },
+        )
+        .await;
+        accepted(
+            store,
+            code,
+            CommitteeCommand::StartTerm {
+                starts_on: day("2025-12-01"),
+                ends_on: None,
+            },
+        )
+        .await;
+        accepted(store, code, appoint("zhang", "SIMT", "chair", "2025-12-01")).await;
+        accepted(
+            store,
+            code,
+            appoint("wang", "ECUST", "member", "2025-12-01"),
+        )
+        .await;
+        // Within 2026: an appointment (record 5), a resignation (6) and a waiver (7).
+        api.clock.set(instant("2026-03-01T10:00:00+08:00"));
+        accepted(store, code, appoint("li", "SJTU", "member", "2026-03-01")).await;
+        api.clock.set(instant("2026-06-01T10:00:00+08:00"));
+        accepted(
+            store,
+            code,
+            CommitteeCommand::Resign {
+                person: "wang".into(),
+                effective_on: day("2026-06-01"),
+                reason: "retired".into(),
+            },
+        )
+        .await;
+        api.clock.set(instant("2026-07-01T10:00:00+08:00"));
+        accepted(
+            store,
+            code,
+            CommitteeCommand::Waive(CommitteeWaiver {
+                rule: "one_secretary_general".into(),
+                subject: None,
+                reason: "the secretariat is being chosen".into(),
+                authority: "沪市监计量〔2026〕9号".into(),
+            }),
+        )
+        .await;
+
+        let supervisor = token(store, "t-bureau", Role::Supervisor, None, None).await;
+        let path = format!("/api/v1/committees/{code}/reports/annual?year=2026");
+        let answer = call(Method::GET, &path, Some(&supervisor)).empty(app).await;
+        assert_eq!(answer.status.as_u16(), 200, "{}", answer.text());
+        let generated_then = answer.text();
+        let report = answer.json();
+        let composition = &report["composition"];
+        let persons = |members: &Value| -> Vec<String> {
+            members
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|member| member["person"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(persons(&composition["at_start"]), ["zhang", "wang"]);
+        assert_eq!(persons(&composition["at_end"]), ["zhang", "li"]);
+        assert_eq!(composition["at_start"][0]["role"]["zh"], "主任委员");
+        let changes: Vec<(String, String, u64)> = composition["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|change| {
+                (
+                    change["kind"].as_str().unwrap().to_string(),
+                    change["person"].as_str().unwrap().to_string(),
+                    change["sequence"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                ("appointed".to_string(), "li".to_string(), 5),
+                ("resigned".to_string(), "wang".to_string(), 6),
+            ]
+        );
+        let waivers = composition["waivers"].as_array().unwrap();
+        assert_eq!(waivers.len(), 1);
+        assert_eq!(waivers[0]["sequence"], 7);
+        assert_eq!(waivers[0]["recorded_on"], "2026-07-01");
+        assert_ne!(waivers[0]["rule"]["en"], "one_secretary_general");
+
+        // Later appointments and waivers leave the report for 2026 as it was generated then.
+        api.clock.set(instant("2027-02-01T10:00:00+08:00"));
+        accepted(
+            store,
+            code,
+            appoint("zhao", "SIMT", "vice_chair", "2027-02-01"),
+        )
+        .await;
+        accepted(
+            store,
+            code,
+            CommitteeCommand::Waive(CommitteeWaiver {
+                rule: "vice_chairs_at_least".into(),
+                subject: None,
+                reason: "a second vice chair is being chosen".into(),
+                authority: "沪市监计量〔2027〕2号".into(),
+            }),
+        )
+        .await;
+        let again = call(Method::GET, &path, Some(&supervisor)).empty(app).await;
+        assert_eq!(again.text(), generated_then);
+        let next_year = call(
+            Method::GET,
+            &format!("/api/v1/committees/{code}/reports/annual?year=2027"),
+            Some(&supervisor),
+        )
+        .empty(app)
+        .await
+        .json();
+        assert_eq!(
+            persons(&next_year["composition"]["at_end"]),
+            ["zhang", "li", "zhao"]
+        );
+        assert_eq!(
+            next_year["composition"]["waivers"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+);

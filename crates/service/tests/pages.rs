@@ -629,3 +629,309 @@ conformance!(
         assert!(css.header("content-type").starts_with("text/css"));
     }
 );
+
+/// Records a committee command as the bureau, which must be accepted.
+async fn committee_command(
+    store: &specflow_service::Store,
+    code: &str,
+    command: specflow_engine::committee::CommitteeCommand,
+) {
+    use specflow_service::store::{CommitteeCommandRequest, CommitteeOutcome, committee_id_of};
+    let outcome = store
+        .execute_committee(CommitteeCommandRequest {
+            committee_id: committee_id_of(code),
+            command_id: Uuid::new_v4(),
+            expected_sequence: None,
+            actor: specflow_engine::Actor::new("bureau-li", "supervisor"),
+            command,
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, CommitteeOutcome::Accepted { .. }),
+        "{outcome:?}"
+    );
+}
+
+/// Forms `code` on 2026-01-05 with its first term; for SH-TC-01, a chair and four members from
+/// one institute under the bureau's waiver, and no vice chair nor secretary-general (breaches
+/// only the whole composition's check reports).
+async fn committee_of_record(store: &specflow_service::Store, code: &str) {
+    use chrono::NaiveDate;
+    use specflow_engine::LocalizedText;
+    use specflow_engine::committee::{CommitteeCommand, CommitteeWaiver, MemberProfile};
+    let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+    committee_command(
+        store,
+        code,
+        CommitteeCommand::Form {
+            committee_id: specflow_service::store::committee_id_of(code),
+            code: code.to_string(),
+            name: LocalizedText::new(
+                format!("上海市{code}计量技术委员会"),
+                format!("Shanghai {code} Metrology Committee"),
+            ),
+            field: "length".into(),
+            legal_metrology: false,
+            composition_plan: "沪市监计量〔2026〕1号".into(),
+            formed_on: day("2026-01-05"),
+        },
+    )
+    .await;
+    committee_command(
+        store,
+        code,
+        CommitteeCommand::StartTerm {
+            starts_on: day("2026-01-05"),
+            ends_on: None,
+        },
+    )
+    .await;
+    if code != "SH-TC-01" {
+        return;
+    }
+    committee_command(
+        store,
+        code,
+        CommitteeCommand::Waive(CommitteeWaiver {
+            rule: "max_per_organisation".into(),
+            subject: Some("SIMT".into()),
+            reason: "SIMT keeps the city's length standards".into(),
+            authority: "沪市监计量〔2026〕15号".into(),
+        }),
+    )
+    .await;
+    for (person, role) in [
+        ("张伟", "chair"),
+        ("陈刚", "member"),
+        ("刘洋", "member"),
+        ("杨静", "member"),
+    ] {
+        committee_command(
+            store,
+            code,
+            CommitteeCommand::Appoint {
+                member: MemberProfile {
+                    person: person.into(),
+                    organisation: "SIMT".into(),
+                    title_level: "senior".into(),
+                    administrative: false,
+                    metrology_professional: true,
+                    role: role.into(),
+                },
+                term: None,
+                effective_on: day("2026-01-05"),
+            },
+        )
+        .await;
+    }
+}
+
+conformance!(
+    pages_show_a_committee_its_composition_check_and_reports,
+    |kind| async move {
+        let Some(site) = site(kind).await else {
+            return;
+        };
+        committee_of_record(&site.store, "SH-TC-01").await;
+        committee_of_record(&site.store, "SH-TC-02").await;
+        // A code with a space and Chinese, as the demo's: its link must lead to it.
+        committee_of_record(&site.store, "SH-TC-03 上海市力学").await;
+
+        // A supervisor sees every committee, and the navigation names the page.
+        let supervisor = session(&site.supervisor);
+        let list = send(&site.app, get("/committees", &supervisor)).await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+        assert!(list.body.contains("href=\"/committees\""), "{}", list.body);
+        assert!(
+            list.body.contains("href=\"/committees/SH-TC-01\"")
+                && list.body.contains("href=\"/committees/SH-TC-02\""),
+            "{}",
+            list.body
+        );
+
+        let spaced = "/committees/SH-TC-03%20%E4%B8%8A%E6%B5%B7%E5%B8%82%E5%8A%9B%E5%AD%A6";
+        assert!(list.body.contains(spaced), "{}", list.body);
+        let page = send(&site.app, get(spaced, &supervisor)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(
+            page.body
+                .contains(&format!("{spaced}/reports/annual?year=2026"))
+        );
+
+        // Members with roles, organisations and terms; every breach and every waiver.
+        let page = send(&site.app, get("/committees/SH-TC-01", &supervisor)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for expected in [
+            "张伟",
+            "主任委员",
+            "SIMT",
+            "第1届",
+            "2030-01-04",
+            "id=\"breaches\"",
+            "设副主任委员至少1人",
+            "设秘书长1人",
+            "同一单位委员不超过3人",
+            "已豁免",
+            "未豁免",
+            "沪市监计量〔2026〕15号",
+            "id=\"waivers\"",
+            "违反组成规则",
+            "/committees/SH-TC-01/reports/annual?year=2026",
+            "/committees/SH-TC-01/reports/annual?year=2025",
+            "/committees/SH-TC-01/reports/term?term=1",
+        ] {
+            assert!(page.body.contains(expected), "{expected}: {}", page.body);
+        }
+        assert!(!page.body.contains("<script"), "{}", page.body);
+
+        // The reports, as the report renderer's HTML, with a policy that allows its inline styles
+        // and still no script.
+        let annual = send(
+            &site.app,
+            get("/committees/SH-TC-01/reports/annual?year=2026", &supervisor),
+        )
+        .await;
+        assert_eq!(annual.status, StatusCode::OK, "{}", annual.body);
+        assert!(annual.header("content-type").starts_with("text/html"));
+        assert!(annual.body.contains("年度工作报告"), "{}", annual.body);
+        assert!(annual.body.contains("张伟"), "{}", annual.body);
+        let policy = annual.header("content-security-policy");
+        assert!(
+            policy.contains("style-src 'unsafe-inline'") && policy.contains("default-src 'none'"),
+            "{policy}"
+        );
+        let term = send(
+            &site.app,
+            get("/committees/SH-TC-01/reports/term?term=1", &supervisor),
+        )
+        .await;
+        assert_eq!(term.status, StatusCode::OK, "{}", term.body);
+        assert!(term.body.contains("届末工作报告"), "{}", term.body);
+
+        // In English by the language cookie.
+        let english = send(
+            &site.app,
+            get(
+                "/committees/SH-TC-01",
+                &format!("{supervisor}; {LANGUAGE_COOKIE}=en"),
+            ),
+        )
+        .await;
+        for expected in [
+            "Members",
+            "chair",
+            "term 1",
+            "at least one vice chair",
+            "waived",
+        ] {
+            assert!(
+                english.body.contains(expected),
+                "{expected}: {}",
+                english.body
+            );
+        }
+        let english_report = send(
+            &site.app,
+            get(
+                "/committees/SH-TC-01/reports/annual?year=2026",
+                &format!("{supervisor}; {LANGUAGE_COOKIE}=en"),
+            ),
+        )
+        .await;
+        assert!(
+            english_report.body.contains("<html lang=\"en\">"),
+            "{}",
+            english_report.body
+        );
+
+        // Another committee's secretariat: its own committee only; the other is the same 404
+        // as one that does not exist, for the page and for its reports.
+        let secretariat = session(&site.secretariat);
+        let list = send(&site.app, get("/committees", &secretariat)).await;
+        assert!(
+            list.body.contains("SH-TC-01") && !list.body.contains("SH-TC-02"),
+            "{}",
+            list.body
+        );
+        let own = send(&site.app, get("/committees/SH-TC-01", &secretariat)).await;
+        assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+        for path in [
+            "/committees/SH-TC-02",
+            "/committees/SH-TC-02/reports/annual?year=2026",
+            "/committees/SH-TC-02/reports/term?term=1",
+        ] {
+            let hidden = send(&site.app, get(path, &secretariat)).await;
+            assert_eq!(
+                hidden.status,
+                StatusCode::NOT_FOUND,
+                "{path}: {}",
+                hidden.body
+            );
+            assert!(hidden.body.contains("不存在"), "{path}: {}", hidden.body);
+            // The same page as for a committee that does not exist, but for the code (and the
+            // request's id, of the same length).
+            let missing = send(&site.app, get(&path.replace("02", "99"), &secretariat)).await;
+            assert_eq!(missing.status, StatusCode::NOT_FOUND);
+            assert_eq!(
+                hidden.body.replace("SH-TC-02", "SH-TC-99").len(),
+                missing.body.len(),
+                "{path}: a hidden committee reads as a missing one"
+            );
+        }
+
+        // A drafter sees no committee, and no link to the page.
+        let drafter = session(&site.drafter);
+        let list = send(&site.app, get("/committees", &drafter)).await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+        assert!(
+            list.body.contains("id=\"committees-empty\""),
+            "{}",
+            list.body
+        );
+        assert!(!list.body.contains("href=\"/committees\""), "{}", list.body);
+        let refused = send(&site.app, get("/committees/SH-TC-01", &drafter)).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
+
+        // Bad input: friendly pages, never a 500.
+        for (path, status) in [
+            (
+                "/committees/SH-TC-01/reports/annual",
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/committees/SH-TC-01/reports/annual?year=twenty",
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/committees/SH-TC-01/reports/annual?year=99999",
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/committees/SH-TC-01/reports/annual?year=2026&colour=red",
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/committees/SH-TC-01/reports/term?term=x",
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/committees/SH-TC-01/reports/term?term=7",
+                StatusCode::NOT_FOUND,
+            ),
+            ("/committees/%E2%80%AE", StatusCode::NOT_FOUND),
+        ] {
+            let page = send(&site.app, get(path, &supervisor)).await;
+            assert_eq!(page.status, status, "{path}: {}", page.body);
+            assert!(
+                page.header("content-type").starts_with("text/html"),
+                "{path}"
+            );
+            assert!(
+                page.body.contains("role=\"alert\""),
+                "{path}: {}",
+                page.body
+            );
+        }
+    }
+);

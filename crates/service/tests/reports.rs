@@ -144,10 +144,7 @@ conformance!(
         };
         let end_of_2026 = instant("2027-01-01T08:00:00+08:00");
         scenario_projects(&store, &clock, None, end_of_2026).await;
-        let at_the_end_of_2026 = store
-            .report(&annual(Some(COMMITTEE), 2026), None)
-            .await
-            .unwrap();
+        let at_the_end_of_2026 = store.report(&annual(Some(COMMITTEE), 2026)).await.unwrap();
         // The projects go on into 2027: new records, some by the scheduler.
         scenario_projects(
             &store,
@@ -156,19 +153,13 @@ conformance!(
             instant("2027-03-02T00:00:00+08:00"),
         )
         .await;
-        let later = store
-            .report(&annual(Some(COMMITTEE), 2026), None)
-            .await
-            .unwrap();
+        let later = store.report(&annual(Some(COMMITTEE), 2026)).await.unwrap();
         assert_eq!(at_the_end_of_2026, later);
-        let in_2027 = store
-            .report(&annual(Some(COMMITTEE), 2027), None)
-            .await
-            .unwrap();
+        let in_2027 = store.report(&annual(Some(COMMITTEE), 2027)).await.unwrap();
         assert_ne!(in_2027, later);
         assert_eq!(later.committees, vec![COMMITTEE.to_string()]);
         assert_eq!(later.projects.len(), 2);
-        let bureau = store.report(&annual(None, 2026), None).await.unwrap();
+        let bureau = store.report(&annual(None, 2026)).await.unwrap();
         assert_eq!(bureau.projects.len(), 3);
         assert_eq!(bureau.milestones.cancelled.len(), 1);
     }
@@ -182,10 +173,7 @@ conformance!(
         };
         let ids =
             scenario_projects(&store, &clock, None, instant("2027-03-02T00:00:00+08:00")).await;
-        let report = store
-            .report(&annual(Some(COMMITTEE), 2026), None)
-            .await
-            .unwrap();
+        let report = store.report(&annual(Some(COMMITTEE), 2026)).await.unwrap();
         let period = report.period;
         // Meetings held in 2026, counted from each project's history as the API serves it.
         let mut meetings = Vec::new();

@@ -4,7 +4,7 @@
 use super::policy::{Checked, CommitteePolicy, CompositionRule, RuleKind};
 use super::{
     Appointment, CommitteeCommand, CommitteeEvent, CommitteeEventBody, CommitteeState,
-    CommitteeWaiver, MemberProfile, RecordedWaiver,
+    CommitteeWaiver, MemberProfile, RecordedWaiver, Term,
 };
 use crate::command::Actor;
 use crate::rejection::{Rejection, Unmet};
@@ -58,6 +58,9 @@ pub struct CompositionCheck {
     pub term: Option<u32>,
     /// The members in office that day.
     pub members: Vec<Appointment>,
+    /// Every term started by then, so each member's term can be read with its dates.
+    #[serde(default)]
+    pub terms: Vec<Term>,
     /// Every rule broken, waived or not.
     pub breaches: Vec<Breach>,
     /// Every waiver recorded by then.
@@ -368,6 +371,7 @@ pub fn check_composition(
         term: state.term_on(day).map(|term| term.term),
         compliant: breaches.iter().all(|found| found.waived_by.is_some()),
         members,
+        terms: state.terms.clone(),
         breaches,
         waivers: state.waivers.clone(),
     }

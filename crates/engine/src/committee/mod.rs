@@ -16,11 +16,13 @@ pub mod audit;
 mod decide;
 pub mod notify;
 pub mod policy;
+mod reporting;
 
 pub use decide::{
     Breach, CompositionCheck, RollEntry, check_composition, decide, next_deadline, roll_on, tick,
 };
 pub use policy::{CommitteePolicy, PolicyError};
+pub use reporting::{composition_section, rule_name};
 
 use crate::command::Actor;
 use crate::text::LocalizedText;

@@ -12,9 +12,7 @@ use super::auth::Caller;
 use super::input::{JsonBody, QueryParams, command_id, expected_sequence};
 use super::problem::{Problem, ProblemKind, refusal};
 use super::projects::LocalizedTextSchema;
-use crate::auth::{
-    Access, CommitteeWrite, Principal, Visibility, can_read_committee, can_write_committee,
-};
+use crate::auth::{Access, CommitteeWrite, Principal, can_read_committee, can_write_committee};
 use crate::error::StoreError;
 use crate::store::{CommitteeCommandRequest, CommitteeOutcome, CommitteeSummary, committee_id_of};
 use axum::Json;
@@ -249,8 +247,9 @@ fn require_committee(principal: &Principal, access: Access, what: &str) -> Resul
     }
 }
 
-/// Finds a committee the caller may read: its id and code.
-async fn readable_committee(
+/// Finds a committee the caller may read: its id and code. A hidden committee is the same 404
+/// as a missing one; the pages call this too.
+pub(crate) async fn readable_committee(
     state: &AppState,
     principal: &Principal,
     id_or_code: &str,
@@ -410,15 +409,20 @@ pub async fn list_committees(
     State(state): State<AppState>,
     Caller(principal): Caller,
 ) -> Result<Json<Vec<CommitteeSummary>>, Problem> {
+    Ok(Json(visible_committees(&state, &principal).await?))
+}
+
+/// The committees `principal` may read (`can_read_committee`), by code: the API's list and the
+/// pages' list are this one function.
+pub(crate) async fn visible_committees(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<Vec<CommitteeSummary>, Problem> {
     let all = state.store.list_committees().await?;
-    Ok(Json(match principal.visibility() {
-        Visibility::Everything => all,
-        Visibility::Committee(own) => all
-            .into_iter()
-            .filter(|committee| committee.code == own)
-            .collect(),
-        Visibility::Project(_) | Visibility::Nothing => Vec::new(),
-    }))
+    Ok(all
+        .into_iter()
+        .filter(|committee| can_read_committee(principal, &committee.code).is_allowed())
+        .collect())
 }
 
 /// `POST /api/v1/committees`: forms a committee (the bureau). Its id follows from its code.

@@ -6,8 +6,9 @@
 //! from the records the store reads (`Store::report`). A committee's report is read by whoever
 //! reads the committee (`can_read_committee_reports`): its own secretariat, chair and members, and the
 //! supervisors, administrators and auditors; the bureau-wide one needs `can_read_everything`.
-//! A committee is known by its projects until committees are records of their own: one with no
-//! project is 404, as is one the caller may not see.
+//! A committee is known by its own record (which also gives the report its composition) or, for
+//! one formed before specflow kept committee records, by its projects: one with neither is 404,
+//! as is one the caller may not see.
 
 use super::AppState;
 use super::auth::Caller;
@@ -177,15 +178,14 @@ pub async fn bureau_annual(
     answer(&state, &request, query.format.unwrap_or_default(), language).await
 }
 
-/// Computes the report and answers it in the format asked for.
-async fn answer(
+/// Computes the report and answers it in the format asked for; the pages call it for the HTML.
+pub(crate) async fn answer(
     state: &AppState,
     request: &ReportRequest,
     format: ReportFormat,
     language: Language,
 ) -> Result<Response, Problem> {
-    // The committee's composition comes from its own record once committees are recorded.
-    let report: Report = state.store.report(request, None).await?;
+    let report: Report = state.store.report(request).await?;
     let (content_type, body) = match format {
         ReportFormat::Json => ("application/json", report::to_json(&report)),
         ReportFormat::Md => (
@@ -205,8 +205,8 @@ async fn answer(
 }
 
 /// Checks the caller may read the committee's reports and that the committee exists; a hidden
-/// committee is answered as a missing one.
-async fn readable_committee(
+/// committee is answered as a missing one. The pages' report routes call it too.
+pub(crate) async fn readable_committee(
     state: &AppState,
     principal: &Principal,
     committee: &str,
@@ -235,7 +235,7 @@ fn committee_not_found(committee: &str) -> Problem {
 }
 
 /// The first and last day of `year`, a year within [`REPORT_YEARS`].
-fn year_days(year: i32) -> Result<(NaiveDate, NaiveDate), Problem> {
+pub(crate) fn year_days(year: i32) -> Result<(NaiveDate, NaiveDate), Problem> {
     let days = (
         NaiveDate::from_ymd_opt(year, 1, 1),
         NaiveDate::from_ymd_opt(year, 12, 31),

@@ -1,12 +1,12 @@
 //! What every page shares: the frame (navigation, language switch, sign-out), the words of each
 //! language, dates in the reader's time zone, and the one stylesheet.
 //!
-//! The navigation is the table [`NAVIGATION`]: each entry says who sees it, so a new page (the
-//! committees') is one line there. The stylesheet is served from `/style.css`, so the pages'
+//! The navigation is the table [`NAVIGATION`]: each entry says who sees it, so a new page is one
+//! line there. The stylesheet is served from `/style.css`, so the pages'
 //! Content-Security-Policy can forbid inline styles and every script.
 
 use super::session::{CSRF_FIELD, Viewer};
-use crate::auth::{Principal, can_supervise};
+use crate::auth::{Principal, Visibility, can_supervise};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
@@ -77,8 +77,16 @@ fn supervisors(principal: &Principal) -> bool {
     can_supervise(principal).is_allowed()
 }
 
-/// The pages in the navigation, in order, with who sees each. The committees' page (members,
-/// composition, reports) is to be added here once committees are audited records.
+/// Whoever reads some committee's record: everyone whose scope is every project or a committee
+/// (`can_read_committee`); a drafter scoped to one project sees none.
+fn committee_readers(principal: &Principal) -> bool {
+    matches!(
+        principal.visibility(),
+        Visibility::Everything | Visibility::Committee(_)
+    )
+}
+
+/// The pages in the navigation, in order, with who sees each.
 const NAVIGATION: &[NavigationEntry] = &[
     NavigationEntry {
         path: "/",
@@ -91,6 +99,12 @@ const NAVIGATION: &[NavigationEntry] = &[
         zh: "逾期看板",
         en: "Overdue board",
         shown_to: supervisors,
+    },
+    NavigationEntry {
+        path: "/committees",
+        zh: "技术委员会",
+        en: "Committees",
+        shown_to: committee_readers,
     },
 ];
 

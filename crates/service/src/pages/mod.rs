@@ -13,11 +13,13 @@
 //!
 //! The pages: the signed-in principal's projects (`projects.rs`, the home page), a project with its
 //! lifecycle, timeline, actions and records, as it stands or as of a date or record
-//! (`projects.rs`), its audit log and verification (`history.rs`), and the bureau's overdue board
-//! with its chart and CSV (`board.rs`). Navigation is a table in `layout.rs`, so a page (the
-//! committees') is added with one line there and one route here.
+//! (`projects.rs`), its audit log and verification (`history.rs`), the bureau's overdue board
+//! with its chart and CSV (`board.rs`), and the committees with their members, composition check
+//! and reports (`committees.rs`). Navigation is a table in `layout.rs`, so a page is added with
+//! one line there and one route here.
 
 mod board;
+mod committees;
 mod history;
 mod layout;
 mod projects;
@@ -52,6 +54,16 @@ pub fn router() -> Router<AppState> {
         .route("/artifacts/{sha256}", get(projects::download_artifact))
         .route("/overdue", get(board::board_page))
         .route("/overdue.csv", get(board::board_csv))
+        .route("/committees", get(committees::committees_page))
+        .route("/committees/{committee}", get(committees::committee_page))
+        .route(
+            "/committees/{committee}/reports/annual",
+            get(committees::annual_report_page),
+        )
+        .route(
+            "/committees/{committee}/reports/term",
+            get(committees::term_report_page),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn(page_headers))
 }
@@ -85,11 +97,17 @@ async fn page_headers(request: Request, next: Next) -> Response {
         ));
     }
     let headers = response.headers_mut();
-    let fixed = [
-        (
+    // A page may set a stricter or different policy of its own (a report, self-contained with
+    // its inline styles, allows those and still no script); every other page gets this one.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+    }
+    let fixed = [
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "same-origin"),

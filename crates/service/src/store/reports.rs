@@ -8,8 +8,9 @@
 use super::read::RECORD_COLUMNS;
 use super::{Store, micros};
 use crate::error::StoreError;
-use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
 use specflow_engine::audit::AuditRecord;
+use specflow_engine::committee::composition_section;
 use specflow_engine::report::{
     CompositionSection, Report, ReportBuilder, ReportError, ReportKind, ReportPeriod,
     definition_as_of,
@@ -60,7 +61,8 @@ impl Store {
     }
 
     /// The UTC offset of the local days a report on `committee` (or on every committee) counts:
-    /// that of the definition its first project follows; UTC when there is no project at all.
+    /// that of the definition its first project follows; without a project (a committee known
+    /// only by its record, or an empty database), that of the committee policy's local days.
     pub async fn report_offset(&self, committee: Option<&str>) -> Result<FixedOffset, StoreError> {
         let sql = match committee {
             Some(_) => {
@@ -79,7 +81,7 @@ impl Store {
             .await
             .map_err(|error| self.database_error(&error))?;
         let Some(row) = row else {
-            return Ok(Utc.fix());
+            return Ok(self.committee_policy().local_utc_offset);
         };
         let id: String = row
             .try_get("definition_id")
@@ -160,14 +162,16 @@ impl Store {
     }
 
     /// Computes a report by replaying, project by project, every record before the period's
-    /// end; `composition` is the committee's, when its record supplies one.
-    pub async fn report(
-        &self,
-        request: &ReportRequest,
-        composition: Option<CompositionSection>,
-    ) -> Result<Report, StoreError> {
+    /// end, with the committee's composition from its own record when it has one.
+    pub async fn report(&self, request: &ReportRequest) -> Result<Report, StoreError> {
         let offset = self.report_offset(request.committee.as_deref()).await?;
         let period = ReportPeriod::new(request.first_day, request.last_day, offset)?;
+        let composition = match (&request.committee, request.kind) {
+            (Some(code), ReportKind::Annual | ReportKind::Term) => {
+                self.report_composition(code, &period).await?
+            }
+            _ => None,
+        };
         let mut builder = ReportBuilder::new(request.kind, request.committee.clone(), period);
         let mut after = None;
         loop {
@@ -188,5 +192,38 @@ impl Store {
             after = Some(last);
         }
         Ok(builder.finish(composition))
+    }
+
+    /// The composition section of a committee's report over `period`, from the committee's own
+    /// log; `None` for a committee without a record (known only by its projects).
+    ///
+    /// The members at the start are judged on the first day as the log stood when it began; the
+    /// members at the end, the changes and the waivers as the log stood at the period's end (the
+    /// last microsecond before it, as the report ignores records at or after it), so a report
+    /// for a past year equals the one generated then.
+    pub async fn report_composition(
+        &self,
+        code: &str,
+        period: &ReportPeriod,
+    ) -> Result<Option<CompositionSection>, StoreError> {
+        let last_instant = period.end - TimeDelta::microseconds(1);
+        let Some(at_start) = self.composition_as_of(code, period.start).await? else {
+            return Ok(None);
+        };
+        let Some(at_end) = self.composition_as_of(code, last_instant).await? else {
+            return Ok(None);
+        };
+        let Some(changes) = self
+            .committee_changes_within(code, period.first_day, period.last_day, last_instant)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(composition_section(
+            &self.committee_policy(),
+            &at_start,
+            &at_end,
+            &changes,
+        )))
     }
 }
