@@ -94,6 +94,7 @@ impl Store {
         if let Ok(mut cache) = self.inner.definitions.write() {
             cache.clear();
         }
+        self.warm_definitions().await;
         Ok(year)
     }
 
@@ -238,6 +239,7 @@ impl Store {
                     .await?,
             );
         }
+        self.warm_definitions().await;
         Ok(registered)
     }
 
@@ -313,6 +315,30 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .map_err(|error| self.database_error(&error))
+    }
+
+    /// Loads every registered definition into the cache, so that the SQLite writer, which decides
+    /// inside `BEGIN IMMEDIATE`, never waits for a pooled connection while it holds the write
+    /// lock: under load every pooled connection can be waiting for that lock (each request
+    /// records its token's use), and the two waited for each other until the timeouts (found by
+    /// the API load bench: 32 first requests at once got 503 after 10 s). A definition that no
+    /// longer loads is left to be reported when a project needs it.
+    pub(crate) async fn warm_definitions(&self) {
+        let versions: Result<Vec<(String, i64)>, sqlx::Error> =
+            sqlx::query_as("SELECT definition_id, version FROM workflow_definitions")
+                .fetch_all(self.pool())
+                .await;
+        let Ok(versions) = versions else {
+            return;
+        };
+        for (id, version) in versions {
+            let Ok(version) = u32::try_from(version) else {
+                continue;
+            };
+            if let Err(error) = self.definition(&id, version).await {
+                tracing::warn!(definition = %id, version, %error, "a registered definition does not load");
+            }
+        }
     }
 
     /// The newest version registered of a definition.

@@ -296,6 +296,9 @@ impl Store {
         } else if !store.inner.options.skip_schema_check {
             store.check_schema().await?;
         }
+        if !store.inner.options.skip_schema_check {
+            store.warm_definitions().await;
+        }
         Ok(store)
     }
 
