@@ -164,6 +164,10 @@ conformance!(openapi_json_documents_every_route, |kind| async move {
     }
     assert_eq!(documented, listed_routes());
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+    // Every `$ref` names a schema the document defines (a validator refuses the document else).
+    let mut dangling = BTreeSet::new();
+    dangling_references(&document, &document, &mut dangling);
+    assert!(dangling.is_empty(), "references to no schema: {dangling:?}");
     // Every listed route is served: none falls through to "no such route" or a wrong method.
     for (method, path) in ROUTES {
         let uri = path
@@ -194,3 +198,28 @@ conformance!(openapi_json_documents_every_route, |kind| async move {
         );
     }
 });
+
+/// Collects the `$ref`s under `value` that point nowhere in `document`.
+fn dangling_references(value: &Value, document: &Value, dangling: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(members) => {
+            if let Some(Value::String(reference)) = members.get("$ref") {
+                let target = reference
+                    .strip_prefix("#/")
+                    .map(|path| path.split('/').fold(document, |node, part| &node[part]));
+                if target.is_none_or(Value::is_null) {
+                    dangling.insert(reference.clone());
+                }
+            }
+            for member in members.values() {
+                dangling_references(member, document, dangling);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                dangling_references(item, document, dangling);
+            }
+        }
+        _ => {}
+    }
+}

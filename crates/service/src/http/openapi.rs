@@ -199,7 +199,7 @@ impl Modify for ApiConventions {
         committees::history,
         committees::verify,
     ),
-    components(schemas(ProblemDocument, UnmetReason)),
+    components(schemas(ProblemDocument, UnmetReason, reports::ReportFormat)),
     modifiers(&ApiConventions),
     tags(
         (name = "service", description = "Health, readiness, metrics and this document"),
