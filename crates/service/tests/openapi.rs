@@ -165,6 +165,18 @@ conformance!(openapi_json_documents_every_route, |kind| async move {
     assert_eq!(documented, listed_routes());
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
     // Every `$ref` names a schema the document defines (a validator refuses the document else).
+    // Operation ids are unique (a validator refuses the document else).
+    let mut operation_ids = BTreeSet::new();
+    for item in document["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            if let Some(id) = operation["operationId"].as_str() {
+                assert!(
+                    operation_ids.insert(id.to_string()),
+                    "operationId {id} is used twice"
+                );
+            }
+        }
+    }
     let mut dangling = BTreeSet::new();
     dangling_references(&document, &document, &mut dangling);
     assert!(dangling.is_empty(), "references to no schema: {dangling:?}");

@@ -851,6 +851,7 @@ pub async fn roll(
 #[utoipa::path(
     get,
     path = "/api/v1/committees/{committee}/history",
+    operation_id = "committee_history",
     tag = "committees",
     params(("committee" = String, Path, description = "The committee's id or code", example = "SH-TC-01")),
     security(("bearer" = [])),
