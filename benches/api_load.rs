@@ -280,8 +280,16 @@ impl Server {
         self.child.id()
     }
 
-    fn stop(mut self) {
-        // SIGTERM, as an operator would, so it finishes in-flight work.
+    fn stop(self) {
+        // Dropping it stops it.
+        drop(self);
+    }
+}
+
+impl Drop for Server {
+    /// SIGTERM, as an operator would, so it finishes in-flight work; also when the bench panics,
+    /// so a failed run leaves no server behind.
+    fn drop(&mut self) {
         let _ = Process::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
