@@ -279,11 +279,6 @@ impl Server {
     fn pid(&self) -> u32 {
         self.child.id()
     }
-
-    fn stop(self) {
-        // Dropping it stops it.
-        drop(self);
-    }
 }
 
 impl Drop for Server {
@@ -645,6 +640,6 @@ async fn main() {
         largest_sampled as f64 / 1024.0,
         current as f64 / 1024.0
     );
-    server.stop();
+    drop(server);
     database.drop_database().await;
 }

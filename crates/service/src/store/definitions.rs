@@ -90,11 +90,11 @@ impl Store {
                 }
             }
         }
-        // Definitions cached with the old calendar must pick up the new one.
+        // Definitions cached with the old calendar must pick up the new one (registering a folder
+        // loads them all again once its definitions are registered).
         if let Ok(mut cache) = self.inner.definitions.write() {
             cache.clear();
         }
-        self.warm_definitions().await;
         Ok(year)
     }
 
