@@ -16,7 +16,6 @@ mod common;
 use cap::Cap;
 use common::{long_project, metrology_definition};
 use specflow_engine::ProjectState;
-use specflow_engine::state::CommentEntry;
 use std::alloc::System;
 use std::hint::black_box;
 
@@ -75,8 +74,8 @@ fn main() {
         exact_heap as f64 / TARGET_BYTES as f64
     );
     println!(
-        "a comment entry is {} bytes inline; the comments vector has room for {}",
-        size_of::<CommentEntry>(),
+        "a comment takes {} bytes of slot plus its id and clause; the slots have room for {}",
+        specflow_engine::comments::Comments::SLOT_BYTES,
         state.comments.capacity()
     );
 

@@ -502,7 +502,7 @@ pub fn decide(
             check_motion(definition, &record.motion, &mut reasons);
             check_meeting(state, record, today, &mut reasons);
             check_drafting_unit_members(definition, record, &mut reasons);
-            EventBody::MeetingRecorded(record.clone())
+            EventBody::MeetingRecorded(Box::new(record.clone()))
         }
         Command::SignOff { subject } => {
             check_permission(definition, actor, CommandKind::SignOff, &mut reasons);
@@ -1167,7 +1167,7 @@ fn decide_create(
         now,
         actor,
         EventBody::ProjectCreated {
-            project: project.clone(),
+            project: Box::new(project.clone()),
             stage: definition.initial_stage.clone(),
         },
     )];

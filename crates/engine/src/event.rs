@@ -35,7 +35,7 @@ pub enum EventBody {
     ProjectCreated {
         /// The project as created.
         #[serde(flatten)]
-        project: NewProject,
+        project: Box<NewProject>,
         /// The stage it started in.
         stage: String,
     },
@@ -87,7 +87,7 @@ pub enum EventBody {
     /// A meeting was scheduled.
     MeetingScheduled(MeetingSchedule),
     /// A meeting was held and its votes recorded.
-    MeetingRecorded(MeetingRecord),
+    MeetingRecorded(Box<MeetingRecord>),
     /// Something was signed off by the actor, in the actor's role.
     SignedOff {
         /// What was signed off.

@@ -471,7 +471,7 @@ fn check_rule(guard: &Guard, situation: &Situation<'_>, unmet: &mut Vec<Unmet>) 
                 .comments
                 .iter()
                 .filter(|entry| entry.disposition.is_none())
-                .map(|entry| &*entry.comment_id)
+                .map(|entry| entry.comment_id)
                 .collect();
             if open.is_empty() {
                 return;

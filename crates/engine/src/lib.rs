@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod command;
+pub mod comments;
 pub mod committee;
 pub mod deadline;
 pub mod decide;

@@ -5,19 +5,18 @@
 //! The state keeps what an auditor asks about: every stage visit with its dates, artifacts with
 //! their digests, comments and dispositions, meetings and votes, sign-offs, waivers, and who did what.
 //! What no rule reads and a long project has thousands of, such as the text of each comment, stays
-//! in the events alone (see [`CommentEntry`]).
+//! in the events alone (see [`crate::comments::CommentEntry`]).
 
 use crate::command::{
-    Actor, Artifact, Comment, Disposition, FieldValue, MeetingRecord, MeetingSchedule, NewProject,
-    Publication, Waiver,
+    Actor, Artifact, Comment, FieldValue, MeetingRecord, MeetingSchedule, NewProject, Publication,
+    Waiver,
 };
+pub use crate::comments::{CommentEntry, Comments, RecordedDisposition};
 use crate::event::{DeadlineOutcome, DeadlineTimes};
 use crate::event::{Event, EventBody};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::BuildHasher;
-use std::sync::Arc;
 
 /// One stay of the project in a stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,135 +45,6 @@ pub struct AttachedArtifact {
     pub attached_by: Actor,
     /// The index of the stage visit it was attached in.
     pub visit: usize,
-}
-
-/// A comment's latest disposition: the decision and when it was recorded.
-///
-/// The reason and who recorded it stay in the `comment_disposed` event (see [`CommentEntry`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct RecordedDisposition {
-    /// The decision.
-    pub disposition: Disposition,
-    /// When.
-    pub recorded_at: DateTime<Utc>,
-}
-
-/// A comment as the rules and an overview of the project need it: which comment, from which
-/// organisation, on which clause, when, and how it was disposed of.
-///
-/// The comment's text, the reason of a disposition and who recorded each are in the audit log's
-/// events, the source of truth, and a replay to any sequence shows them. They are not kept here:
-/// a long project receives thousands of comments, no rule reads their text, and with it the
-/// comments were four fifths of the state of a 10,000-event project.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CommentEntry {
-    /// An id unique within the project, such as the row number in the comment table.
-    pub comment_id: Box<str>,
-    /// The organisation that sent it; every comment of one organisation shares this text.
-    pub organisation: Arc<str>,
-    /// The clause it is about, if any.
-    pub clause: Option<Box<str>>,
-    /// When it was recorded.
-    pub recorded_at: DateTime<Utc>,
-    /// The latest disposition.
-    pub disposition: Option<RecordedDisposition>,
-}
-
-/// Where each comment is in [`ProjectState::comments`], by comment id: a disposition finds its
-/// comment at once, so a replay stays linear however many comments a project receives.
-///
-/// It holds each comment's position and a 32-bit hash of its id, 8 bytes, instead of a copy of
-/// the id: a map from id to position was a quarter of a long project's state once comment entries
-/// were compact. Keeping the hash lets the table grow without reading every comment again; with
-/// positions alone, those cache misses made a replay of 100,000 events about 20% slower.
-/// The index is derived from the comments, so two indexes always compare equal: two states are
-/// equal when their comments are.
-#[derive(Clone, Default)]
-struct CommentIndex {
-    /// One slot per indexed comment.
-    slots: hashbrown::HashTable<IndexSlot>,
-}
-
-/// A comment's place in the index.
-#[derive(Debug, Clone, Copy)]
-struct IndexSlot {
-    /// Its position in `comments`.
-    position: u32,
-    /// The hash of its id, as [`CommentIndex::hash`] gives it.
-    hash: u32,
-}
-
-impl IndexSlot {
-    /// The table's hash of the slot: the stored 32 bits, spread over 64 so that the table's
-    /// control bytes (the top bits) and bucket numbers (the low bits) both vary.
-    fn table_hash(hash: u32) -> u64 {
-        u64::from(hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    }
-}
-
-impl CommentIndex {
-    /// A 32-bit hash of a comment id: the low half of its Fx hash.
-    fn hash(comment_id: &str) -> u32 {
-        // Truncation is the point: 32 bits are kept per comment.
-        rustc_hash::FxBuildHasher.hash_one(comment_id) as u32
-    }
-
-    fn id_at(comments: &[CommentEntry], position: u32) -> Option<&str> {
-        let position = usize::try_from(position).ok()?;
-        comments.get(position).map(|entry| &*entry.comment_id)
-    }
-
-    /// The position of the first comment with this id.
-    fn find(&self, comments: &[CommentEntry], comment_id: &str) -> Option<usize> {
-        let hash = Self::hash(comment_id);
-        let indexed = self
-            .slots
-            .find(IndexSlot::table_hash(hash), |slot| {
-                slot.hash == hash && Self::id_at(comments, slot.position) == Some(comment_id)
-            })
-            .and_then(|slot| usize::try_from(slot.position).ok());
-        // Positions past `u32::MAX` are not indexed (that many comments would take over 300 GiB);
-        // should a state ever hold them, they are searched.
-        let unindexed_from = usize::try_from(u32::MAX).unwrap_or(usize::MAX);
-        indexed.or_else(|| {
-            comments
-                .get(unindexed_from..)?
-                .iter()
-                .position(|entry| &*entry.comment_id == comment_id)
-                .map(|offset| unindexed_from + offset)
-        })
-    }
-
-    /// Indexes the comment about to be pushed at `position`, unless an earlier comment has its id:
-    /// the first comment with an id keeps it.
-    fn insert_if_new(&mut self, comments: &[CommentEntry], comment_id: &str, position: usize) {
-        if self.find(comments, comment_id).is_some() {
-            return;
-        }
-        let Ok(position) = u32::try_from(position) else {
-            return;
-        };
-        let hash = Self::hash(comment_id);
-        self.slots.insert_unique(
-            IndexSlot::table_hash(hash),
-            IndexSlot { position, hash },
-            |slot| IndexSlot::table_hash(slot.hash),
-        );
-    }
-}
-
-impl PartialEq for CommentIndex {
-    fn eq(&self, _other: &CommentIndex) -> bool {
-        true
-    }
-}
-
-impl Eq for CommentIndex {}
-
-impl std::fmt::Debug for CommentIndex {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(formatter, "CommentIndex({} comments)", self.slots.len())
-    }
 }
 
 /// A scheduled meeting.
@@ -345,14 +215,7 @@ pub struct ProjectState {
     /// Organisations the consultation reached.
     pub organisations_consulted: BTreeSet<String>,
     /// Comments, in the order recorded.
-    pub comments: Vec<CommentEntry>,
-    /// Where each comment is in `comments`; derived from them, so it goes stale if they are
-    /// edited other than by applying events.
-    #[serde(skip)]
-    comment_index: CommentIndex,
-    /// The organisations that sent comments, each once: comments share these texts.
-    #[serde(skip)]
-    comment_organisations: rustc_hash::FxHashSet<Arc<str>>,
+    pub comments: Comments,
     /// Meetings scheduled.
     pub scheduled_meetings: Vec<ScheduledMeeting>,
     /// Meetings held.
@@ -404,6 +267,24 @@ impl<T: Clone> Keep<T> for &T {
     }
 }
 
+/// A value the fold keeps from a box in the event (the event's rarest large parts are boxed, so
+/// that every event is small): moved out of an owned box, or copied from a borrowed one.
+trait Unbox<T> {
+    fn unbox(self) -> T;
+}
+
+impl<T> Unbox<T> for Box<T> {
+    fn unbox(self) -> T {
+        *self
+    }
+}
+
+impl<T: Clone> Unbox<T> for &Box<T> {
+    fn unbox(self) -> T {
+        T::clone(self)
+    }
+}
+
 /// The fold of one event body into the state, written once for `apply` (a borrowed body, whose
 /// kept parts are copied) and `apply_owned` (an owned one, whose kept parts are moved): every
 /// value the state keeps goes through `Keep::keep`, and everything else is only looked at.
@@ -411,7 +292,7 @@ macro_rules! fold_event {
     ($state:ident, $body:expr, $at:ident, $actor:ident, $visit:ident) => {
         match $body {
             EventBody::ProjectCreated { project, stage } => {
-                $state.project = Some(project.keep());
+                $state.project = Some(project.unbox());
                 $state.visits.push(StageVisit {
                     stage: stage.keep(),
                     entered_at: $at,
@@ -446,24 +327,21 @@ macro_rules! fold_event {
                 text: _,
             }) => {
                 // The text is not kept: it stays in the event (see `CommentEntry`).
-                $state.record_comment(comment_id.keep(), &organisation, clause.keep(), $at)
+                $state
+                    .comments
+                    .record(&comment_id, &organisation, clause.as_deref(), $at)
             }
             EventBody::CommentDisposed {
                 comment_id,
                 disposition,
                 ..
-            } => {
-                if let Some(entry) = $state
-                    .comment_index
-                    .find(&$state.comments, &comment_id)
-                    .and_then(|position| $state.comments.get_mut(position))
-                {
-                    entry.disposition = Some(RecordedDisposition {
-                        disposition: disposition.keep(),
-                        recorded_at: $at,
-                    });
-                }
-            }
+            } => $state.comments.dispose(
+                &comment_id,
+                RecordedDisposition {
+                    disposition: disposition.keep(),
+                    recorded_at: $at,
+                },
+            ),
             EventBody::MeetingScheduled(schedule) => {
                 $state.scheduled_meetings.push(ScheduledMeeting {
                     schedule: schedule.keep(),
@@ -471,7 +349,7 @@ macro_rules! fold_event {
                 })
             }
             EventBody::MeetingRecorded(record) => $state.meetings.push(HeldMeeting {
-                record: record.keep(),
+                record: record.unbox(),
                 recorded_by: $actor.keep(),
                 visit: $visit,
             }),
@@ -701,9 +579,7 @@ impl ProjectState {
 
     /// Whether a comment with this id is recorded.
     pub fn has_comment(&self, comment_id: &str) -> bool {
-        self.comment_index
-            .find(&self.comments, comment_id)
-            .is_some()
+        self.comments.contains(comment_id)
     }
 
     /// The running deadline with id `deadline`, if any.
@@ -752,38 +628,6 @@ impl ProjectState {
             entered_by_action: Some(action),
             entered_by: actor,
         });
-    }
-
-    fn record_comment(
-        &mut self,
-        comment_id: String,
-        organisation: &str,
-        clause: Option<String>,
-        at: DateTime<Utc>,
-    ) {
-        let organisation = self.share_organisation(organisation);
-        // The first comment with an id keeps it; `decide` never records an id twice and
-        // `check_applicable` refuses a log that does.
-        let position = self.comments.len();
-        self.comment_index
-            .insert_if_new(&self.comments, &comment_id, position);
-        self.comments.push(CommentEntry {
-            comment_id: comment_id.into_boxed_str(),
-            organisation,
-            clause: clause.map(String::into_boxed_str),
-            recorded_at: at,
-            disposition: None,
-        });
-    }
-
-    /// The organisation's text as already shared by earlier comments, or shared from now on.
-    fn share_organisation(&mut self, organisation: &str) -> Arc<str> {
-        if let Some(shared) = self.comment_organisations.get(organisation) {
-            return Arc::clone(shared);
-        }
-        let shared: Arc<str> = Arc::from(organisation);
-        self.comment_organisations.insert(Arc::clone(&shared));
-        shared
     }
 
     fn decide_request(
@@ -919,6 +763,7 @@ impl ProjectState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::Disposition;
     use chrono::TimeZone;
 
     fn event(minute: i64, body: EventBody) -> Event {
@@ -970,27 +815,27 @@ mod tests {
 
         assert_eq!(state.comments.len(), 5000);
         for (index, entry) in state.comments.iter().enumerate() {
-            assert_eq!(&*entry.comment_id, format!("C{index}"));
+            assert_eq!(entry.comment_id, format!("C{index}"));
             assert_eq!(entry.disposition.is_some(), index % 7 == 0, "C{index}");
-            assert!(state.has_comment(&entry.comment_id));
+            assert!(state.has_comment(entry.comment_id));
         }
         assert!(
             !state.has_comment("C5000"),
             "a disposition records no comment"
         );
         assert_eq!(
-            state.comments[7].disposition,
-            Some(RecordedDisposition {
+            state.comments.get(7).map(|entry| entry.disposition),
+            Some(Some(RecordedDisposition {
                 disposition: Disposition::NotAccepted,
                 recorded_at: events[5001].occurred_at,
-            })
+            }))
+        );
+        assert_eq!(
+            state.comments.find("C3").map(|entry| entry.organisation),
+            Some("单位甲")
         );
         // One text per organisation, shared by its comments.
-        assert_eq!(state.comment_organisations.len(), organisations.len());
-        assert!(Arc::ptr_eq(
-            &state.comments[0].organisation,
-            &state.comments[3].organisation
-        ));
+        assert_eq!(state.comments.organisation_count(), organisations.len());
         assert_eq!(state.clone(), state);
     }
 
@@ -1003,8 +848,11 @@ mod tests {
         ];
         let state = ProjectState::replay(&events);
         assert_eq!(state.comments.len(), 2);
-        assert_eq!(&*state.comments[0].organisation, "单位甲");
-        assert!(state.comments[0].disposition.is_some());
-        assert!(state.comments[1].disposition.is_none());
+        let entries: Vec<_> = state.comments.iter().collect();
+        assert_eq!(entries[0].organisation, "单位甲");
+        assert_eq!(entries[1].organisation, "单位乙");
+        assert!(entries[0].disposition.is_some());
+        assert!(entries[1].disposition.is_none());
+        assert_eq!(state.comments.find("C1"), Some(entries[0]));
     }
 }

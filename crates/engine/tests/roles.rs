@@ -684,7 +684,7 @@ fn minutes_named_by_a_meeting_must_be_attached_first_and_meeting_ids_are_unique(
             Command::RecordMeeting(record.clone()),
             "2025-05-20",
         )
-        .then_events(&[EventBody::MeetingRecorded(record.clone())]);
+        .then_events(&[EventBody::MeetingRecorded(Box::new(record.clone()))]);
     let history = with(history, events);
     let rejection = given(metrology(), &history)
         .when(&secretary(), Command::RecordMeeting(record), "2025-05-21")

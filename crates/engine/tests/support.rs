@@ -535,7 +535,7 @@ pub fn event(when: &str, actor: &Actor, body: EventBody) -> Event {
 /// The project was created in the definition's initial stage.
 pub fn created(definition: &WorkflowDefinition, kind: &str) -> EventBody {
     EventBody::ProjectCreated {
-        project: new_project(definition, kind),
+        project: Box::new(new_project(definition, kind)),
         stage: definition.initial_stage.clone(),
     }
 }
@@ -609,7 +609,9 @@ pub fn met(
     held_on: &str,
     ballot: Ballot,
 ) -> EventBody {
-    EventBody::MeetingRecorded(meeting_record(meeting_id, motion, form, held_on, ballot))
+    EventBody::MeetingRecorded(Box::new(meeting_record(
+        meeting_id, motion, form, held_on, ballot,
+    )))
 }
 
 /// A text field was recorded.

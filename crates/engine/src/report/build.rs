@@ -254,7 +254,7 @@ impl ReportBuilder {
                     ));
                 }
                 EventBody::MeetingRecorded(meeting) if period.contains_day(meeting.held_on) => {
-                    meetings.push((meeting.clone(), sequence));
+                    meetings.push((crate::command::MeetingRecord::clone(meeting), sequence));
                 }
                 EventBody::DeadlineSet { .. } => {
                     deadlines.push(DeadlineTrace {

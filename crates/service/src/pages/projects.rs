@@ -765,7 +765,7 @@ fn comments_table(project: &ProjectState, offset: FixedOffset, words: Words) -> 
                         tr {
                             td { (comment.comment_id) }
                             td { (comment.organisation) }
-                            td { (comment.clause.as_deref().unwrap_or("—")) }
+                            td { (comment.clause.unwrap_or("—")) }
                             td { (local_date(comment.recorded_at, offset)) }
                             td { @match &comment.disposition {
                                 Some(disposition) => { (disposition.disposition.name().get(words.0)) " · " (local_date(disposition.recorded_at, offset)) },
