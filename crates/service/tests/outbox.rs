@@ -949,3 +949,80 @@ fn the_documented_signature_example_holds() {
         Ok(())
     );
 }
+
+conformance!(
+    a_write_puts_notifications_without_a_webhook_aside_and_the_others_due_at_once,
+    |kind| async move {
+        let Some((store, clock, _keep, _url)) = store(kind).await else {
+            return;
+        };
+        let receiver = Receiver::start(clock.clone()).await;
+        receiver.set("secretariat", "s", Behaviour::Accept);
+        store
+            .set_webhook(
+                "secretariat",
+                &receiver.url("secretariat"),
+                "s",
+                3,
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+        let project_id = created_project(&store, 1, "SH-TC-01").await;
+        // Cancelling tells the drafting group (no webhook) and the secretariat (a webhook).
+        let outcome = store
+            .execute(request(
+                project_id,
+                bureau(),
+                specflow_engine::Command::FireAction {
+                    action: "cancel".to_string(),
+                    reason: Some("the need has lapsed".to_string()),
+                },
+            ))
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                outcome,
+                specflow_service::store::CommandOutcome::Accepted { .. }
+            ),
+            "{outcome:?}"
+        );
+        let filter = OutboxFilter {
+            project_id: Some(project_id),
+            ..Default::default()
+        };
+        let page = store.list_outbox(&filter, None, 100).await.unwrap();
+        let now = clock.now();
+        let recheck =
+            chrono::Duration::from_std(StoreOptions::default().unaddressed_notification_recheck)
+                .unwrap();
+        let mut audiences = Vec::new();
+        for entry in page.items {
+            assert_eq!(entry.status, OutboxStatus::Pending);
+            assert_eq!(entry.attempts, 0);
+            match entry.audience.as_str() {
+                "secretariat" => {
+                    assert_eq!(entry.next_attempt_at, Some(now), "due at once");
+                    assert_eq!(entry.last_error, None);
+                }
+                _ => {
+                    assert_eq!(entry.next_attempt_at, Some(now + recheck), "put aside");
+                    assert_eq!(
+                        entry.last_error.as_deref(),
+                        Some("no webhook is configured for this audience")
+                    );
+                }
+            }
+            audiences.push(entry.audience);
+        }
+        audiences.sort();
+        assert_eq!(audiences, ["drafter", "secretariat"]);
+
+        // Only the addressed one is claimed and delivered; the other waits for its webhook.
+        let round = deliverer(&store).deliver_due().await.unwrap();
+        assert_eq!(round.delivered(), 1);
+        assert_eq!(receiver.accepted("secretariat").len(), 1);
+        store.close().await;
+    }
+);

@@ -487,3 +487,35 @@ conformance!(
         store.close().await;
     }
 );
+
+conformance!(
+    a_token_revoked_on_another_node_is_refused_here_within_the_cache_time,
+    |kind| async move {
+        let Some((store, _clock, _keep, url)) = store(kind).await else {
+            return;
+        };
+        let other_node = Store::open(&url, specflow_service::StoreOptions::default())
+            .await
+            .unwrap();
+        let token = bearer(&store, "sec-wang", Role::Auditor, None, None).await;
+        assert!(store.authenticate(&token).await.is_ok());
+        assert!(other_node.authenticate(&token).await.is_ok());
+
+        // Revoked here: refused here at once.
+        assert!(store.revoke_token("sec-wang").await.unwrap());
+        assert!(matches!(
+            store.authenticate(&token).await,
+            Err(AuthError::Revoked { .. })
+        ));
+        // The other node read it less than a second ago, and refuses it once its copy is older
+        // than the cache time.
+        tokio::time::sleep(std::time::Duration::from_millis(
+            specflow_service::store::TOKEN_CACHE_SECONDS * 1000 + 100,
+        ))
+        .await;
+        assert!(matches!(
+            other_node.authenticate(&token).await,
+            Err(AuthError::Revoked { .. })
+        ));
+    }
+);

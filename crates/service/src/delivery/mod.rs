@@ -47,9 +47,6 @@ pub struct DeliveryOptions {
     /// How much longer than the webhook's timeout a claim lasts before another deliverer may take
     /// the notification over: room for recording the answer.
     pub lease_margin: Duration,
-    /// How long a notification whose audience has no webhook waits before it is looked at again
-    /// (setting the webhook brings it back at once).
-    pub unaddressed_recheck: Duration,
     /// On shutdown, how long attempts in flight may still finish; the rest are abandoned and
     /// retried when their lease runs out.
     pub shutdown_grace: Duration,
@@ -68,7 +65,6 @@ impl Default for DeliveryOptions {
             backoff_cap: Duration::from_secs(60 * 60),
             max_poll_interval: Duration::from_secs(1),
             lease_margin: Duration::from_secs(30),
-            unaddressed_recheck: Duration::from_secs(10 * 60),
             shutdown_grace: Duration::from_secs(10),
             wake_coalescing: Duration::from_millis(50),
         }
@@ -263,7 +259,7 @@ impl Deliverer {
         self.store
             .park_unaddressed_notifications(
                 now,
-                now + chrono_duration(self.options.unaddressed_recheck),
+                now + chrono_duration(self.store.options().unaddressed_notification_recheck),
             )
             .await?;
         let claimed = self

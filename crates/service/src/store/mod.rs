@@ -52,7 +52,8 @@ pub use reports::ReportRequest;
 pub use schedule::{ClaimedProject, UpcomingDeadline};
 pub use signals::DEADLINE_CHANNEL;
 pub use tokens::{
-    CreatedToken, LAST_USED_RESOLUTION_SECONDS, MAX_TOKEN_NAME_CHARS, TokenStatus, TokenSummary,
+    CreatedToken, LAST_USED_RESOLUTION_SECONDS, MAX_TOKEN_NAME_CHARS, TOKEN_CACHE_SECONDS,
+    TokenStatus, TokenSummary,
 };
 pub use write::{CommandOutcome, CommandRequest};
 
@@ -112,6 +113,10 @@ pub struct StoreOptions {
     /// nodes (PostgreSQL `NOTIFY`); later deadlines are found by their re-scan, which must run at
     /// least this often (`SchedulerOptions::rescan_interval`).
     pub deadline_announce_horizon: Duration,
+    /// How long a notification whose audience has no webhook waits before it is looked at again
+    /// (setting the webhook brings it back at once). The writer inserts such notifications
+    /// already waiting, and the deliverer moves aside any that come due without a webhook.
+    pub unaddressed_notification_recheck: Duration,
 }
 
 impl Default for StoreOptions {
@@ -125,6 +130,7 @@ impl Default for StoreOptions {
             group_commit_limit: 64,
             state_cache_capacity: 4096,
             deadline_announce_horizon: Duration::from_secs(60),
+            unaddressed_notification_recheck: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -150,6 +156,8 @@ struct Inner {
     signals: signals::Signals,
     /// Project states between commands, with the head (sequence and hash) they are at.
     states: Mutex<HashMap<Uuid, (u64, specflow_engine::audit::Digest256, ProjectState)>>,
+    /// Tokens recently authenticated, so that a busy client's requests do not each read them.
+    tokens: tokens::TokenCache,
     /// The composition policy committees are decided against (the shipped file by default).
     committee_policy: RwLock<Arc<specflow_engine::committee::CommitteePolicy>>,
 }
@@ -288,6 +296,7 @@ impl Store {
                 definitions: RwLock::new(HashMap::new()),
                 signals: signals::Signals::default(),
                 states: Mutex::new(HashMap::new()),
+                tokens: tokens::TokenCache::default(),
                 committee_policy: RwLock::new(committee_policy),
             }),
         };

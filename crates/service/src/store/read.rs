@@ -397,6 +397,13 @@ impl Store {
             ))
         })?;
         let head = (summary.head_sequence > 0).then_some((summary.head_sequence, head_hash));
+        if let Some(state) = head.and_then(|head| self.cached_state_at(summary.project_id, head)) {
+            return Ok(ProjectView {
+                summary,
+                state,
+                definition,
+            });
+        }
         let mut connection = self
             .pool()
             .acquire()

@@ -11,6 +11,11 @@
 //! The scope follows the role ([`crate::auth::RoleScope`]): secretariat, chair and member tokens
 //! name a committee, a drafter token names an existing project, and the others name neither. The
 //! database's CHECK holds the same rule, in case a row is written by hand.
+//!
+//! Every request authenticates, and reading the token was one of the two or three statements a
+//! request cost. A node keeps each token it authenticated for [`TOKEN_CACHE_SECONDS`]: a
+//! revocation on this node takes effect at once (it empties the cache), one on another node
+//! within that second. Expiry is checked against the clock on every request, cached or not.
 
 use super::{Store, instant, is_unique_violation, micros};
 use crate::auth::{
@@ -31,6 +36,58 @@ pub const MAX_TOKEN_NAME_CHARS: usize = 64;
 /// The longest committee accepted (committees are free text such as
 /// `SH-TC-01 上海市长度计量技术委员会`).
 const MAX_COMMITTEE_CHARS: usize = 200;
+
+/// How long a node trusts a token it read without reading it again: the longest a token revoked
+/// on another node still authenticates here.
+pub const TOKEN_CACHE_SECONDS: u64 = 1;
+
+/// How many tokens a node keeps at most; past that, it starts again from none.
+const TOKEN_CACHE_ENTRIES: usize = 4096;
+
+/// Tokens recently read, by the SHA-256 of their text, with when (by the monotonic clock) they
+/// were read.
+///
+/// Freshness is measured by `std::time::Instant`, not by the store's clock: it bounds how stale
+/// a copy is in real time, and the store's clock may be a test's fixed instant.
+#[derive(Debug, Default)]
+pub(crate) struct TokenCache {
+    entries:
+        std::sync::Mutex<std::collections::HashMap<String, (TokenSummary, std::time::Instant)>>,
+}
+
+impl TokenCache {
+    fn get(&self, secret_sha256: &str) -> Option<TokenSummary> {
+        let entries = self.entries.lock().ok()?;
+        let (token, read_at) = entries.get(secret_sha256)?;
+        (read_at.elapsed() < std::time::Duration::from_secs(TOKEN_CACHE_SECONDS))
+            .then(|| token.clone())
+    }
+
+    fn put(&self, secret_sha256: String, token: TokenSummary, read_at: std::time::Instant) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= TOKEN_CACHE_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(secret_sha256, (token, read_at));
+        }
+    }
+
+    /// Records in the cached copy, if any, that the token was used at `now`; how fresh the copy
+    /// is does not change.
+    fn mark_used(&self, secret_sha256: &str, now: DateTime<Utc>) {
+        if let Ok(mut entries) = self.entries.lock()
+            && let Some((token, _)) = entries.get_mut(secret_sha256)
+        {
+            token.last_used_at = Some(now);
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
 
 /// `last_used_at` moves at most once in this many seconds per token, so that a busy client does
 /// not turn every request into a write.
@@ -361,16 +418,27 @@ impl Store {
         if !is_token_shaped(bearer) {
             return Err(AuthError::Malformed);
         }
-        let row = sqlx::query(&format!("{TOKEN_COLUMNS} WHERE secret_sha256 = $1"))
-            .bind(secret_sha256(bearer))
-            .fetch_optional(self.pool())
-            .await
-            .map_err(|error| self.database_error(&error))?;
-        let Some(row) = row else {
-            return Err(AuthError::Unknown);
-        };
+        let secret = secret_sha256(bearer);
         let now = self.clock().now();
-        let token = self.token_from_row(&row, now)?;
+        let token = match self.inner.tokens.get(&secret) {
+            Some(token) => token,
+            None => {
+                let read_at = std::time::Instant::now();
+                let row = sqlx::query(&format!("{TOKEN_COLUMNS} WHERE secret_sha256 = $1"))
+                    .bind(&secret)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(|error| self.database_error(&error))?;
+                let Some(row) = row else {
+                    return Err(AuthError::Unknown);
+                };
+                let token = self.token_from_row(&row, now)?;
+                self.inner
+                    .tokens
+                    .put(secret.clone(), token.clone(), read_at);
+                token
+            }
+        };
         if let Some(revoked_at) = token.revoked_at {
             return Err(AuthError::Revoked {
                 token_id: token.token_id,
@@ -398,12 +466,14 @@ impl Store {
                 .bind(stale)
                 .execute(self.pool())
                 .await;
-            if let Err(error) = recorded {
-                tracing::warn!(
+            match recorded {
+                // The cached copy learns it too, so that the next requests do not write.
+                Ok(_) => self.inner.tokens.mark_used(&secret, now),
+                Err(error) => tracing::warn!(
                     token = %token.name,
                     error = %self.database_error(&error),
                     "could not record when an API token was last used"
-                );
+                ),
             }
         }
         Ok(Principal {
@@ -447,6 +517,8 @@ impl Store {
             .execute(self.pool())
             .await
             .map_err(|error| self.database_error(&error))?;
+        // This node stops accepting it at once; other nodes within `TOKEN_CACHE_SECONDS`.
+        self.inner.tokens.clear();
         Ok(revoked.rows_affected() > 0)
     }
 

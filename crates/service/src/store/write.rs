@@ -11,6 +11,7 @@
 //!   a transaction that locks its project's row, so a hot project queues instead of racing.
 
 use super::notifications::{NotificationRow, rows_for};
+use super::outbox::NO_WEBHOOK_ERROR;
 use super::{Backend, ProjectSummary, Store, instant, is_unique_violation, micros};
 use crate::error::StoreError;
 use serde::{Deserialize, Serialize};
@@ -365,7 +366,47 @@ impl Store {
                 "project {project_id}: the projection's head is {head_sequence} but the log ends at {sequence}"
             )));
         }
+        if !take {
+            // A reader keeps what it replayed, so that the next read of the project does not
+            // replay it again; the writer keeps its own states when it commits.
+            self.remember_read(project_id, &state, head_sequence, head_hash);
+        }
         Ok((state, head_sequence, head_hash))
+    }
+
+    /// Keeps a state a reader replayed up to a committed head, unless the cache holds the
+    /// project at that head or later (a writer's commit may have overtaken the read).
+    fn remember_read(
+        &self,
+        project_id: Uuid,
+        state: &ProjectState,
+        sequence: u64,
+        hash: Digest256,
+    ) {
+        if let Ok(mut cache) = self.inner.states.lock() {
+            match cache.get(&project_id) {
+                Some((cached, _, _)) if *cached >= sequence => return,
+                Some(_) => {}
+                None => {
+                    if cache.len() >= self.inner.options.state_cache_capacity {
+                        // The same crude bound as `remember`.
+                        cache.clear();
+                    }
+                }
+            }
+            cache.insert(project_id, (sequence, hash, state.clone()));
+        }
+    }
+
+    /// A project's cached state if it is at exactly this head: a read that needs no connection.
+    pub(crate) fn cached_state_at(
+        &self,
+        project_id: Uuid,
+        head: (u64, Digest256),
+    ) -> Option<ProjectState> {
+        let cache = self.inner.states.lock().ok()?;
+        let (sequence, hash, state) = cache.get(&project_id)?;
+        (*sequence == head.0 && *hash == head.1).then(|| state.clone())
     }
 
     /// A project's state at a head its caller read from the projection, for readers.
@@ -702,9 +743,25 @@ impl Store {
             .collect();
         notifications.sort_by_key(|row| row.notification_id);
         if !notifications.is_empty() {
+            // A notification whose audience has no webhook is inserted already waiting, as the
+            // deliverer would otherwise move it aside a moment later: that second write of every
+            // such row was a fifth of PostgreSQL's work in the API load bench, and on SQLite it
+            // took the write lock from the writer. The webhook is looked up in the statement, so
+            // one set on another node counts (setting a webhook brings waiting rows back).
+            let recheck_micros = i64::try_from(
+                self.inner
+                    .options
+                    .unaddressed_notification_recheck
+                    .as_micros(),
+            )
+            .unwrap_or(i64::MAX);
             let sql = format!(
-                "INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at) VALUES {}",
-                rows(notifications.len(), 10)
+                "INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at, last_error) \
+                 SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, 'pending', 0, \
+                 CASE WHEN w.audience IS NULL THEN v.column7 + {recheck_micros} ELSE v.column7 END, \
+                 CASE WHEN w.audience IS NULL THEN '{NO_WEBHOOK_ERROR}' END \
+                 FROM (VALUES {}) AS v LEFT JOIN webhooks w ON w.audience = v.column4",
+                rows(notifications.len(), 7)
             );
             let binds = notifications
                 .iter()
@@ -878,7 +935,7 @@ fn record_binds(record: &AuditRecord) -> [Bound; 11] {
     ]
 }
 
-fn notification_binds(row: &NotificationRow) -> [Bound; 10] {
+fn notification_binds(row: &NotificationRow) -> [Bound; 7] {
     [
         Bound::Text(row.notification_id.to_string()),
         Bound::Text(row.project_id.to_string()),
@@ -886,9 +943,6 @@ fn notification_binds(row: &NotificationRow) -> [Bound; 10] {
         Bound::Text(row.audience.clone()),
         Bound::Text(row.event_type.clone()),
         Bound::Text(row.body.clone()),
-        Bound::Integer(row.created_at),
-        Bound::Text("pending".to_string()),
-        Bound::Integer(0),
         Bound::Integer(row.created_at),
     ]
 }
