@@ -699,7 +699,7 @@ pub enum TokenCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
-    /// Revoke a token: it stops authenticating at once. Its name is not given out again.
+    /// Revoke a token: a running server refuses it within a second. Its name is not given out again.
     Revoke {
         /// The token's name or id.
         #[arg(value_name = "NAME")]
