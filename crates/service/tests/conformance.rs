@@ -1091,3 +1091,46 @@ conformance!(
         store.close().await;
     }
 );
+
+conformance!(
+    a_node_reading_what_another_node_writes_sees_every_new_head,
+    |kind| async move {
+        let Some((store, _clock, _keep, url)) = store(kind).await else {
+            return;
+        };
+        // Another node on the same database: it only reads, and keeps what it replays.
+        let reader = specflow_service::Store::open(&url, specflow_service::StoreOptions::default())
+            .await
+            .unwrap();
+        let project = created_project(&store, 1, "SH-TC-01").await;
+        for index in 0..3_usize {
+            let command = Command::RecordComment(specflow_engine::command::Comment {
+                comment_id: format!("C{index}"),
+                organisation: "上海市计量测试技术研究院".to_string(),
+                clause: Some("4.2".to_string()),
+                text: "a comment".to_string(),
+            });
+            let outcome = store
+                .execute(request(project, secretariat(), command))
+                .await
+                .unwrap();
+            assert!(
+                matches!(outcome, CommandOutcome::Accepted { .. }),
+                "{outcome:?}"
+            );
+            let view = reader.project(project).await.unwrap().expect("it exists");
+            assert_eq!(
+                view.state.comments.len(),
+                index + 1,
+                "after comment {index}"
+            );
+            assert_eq!(view.state.events_applied, view.summary.head_sequence);
+            // Read again: from the reader's cache now, and the same.
+            let again = reader.project(project).await.unwrap().expect("it exists");
+            assert_eq!(again.state, view.state);
+            assert_eq!(again.summary.head_sequence, view.summary.head_sequence);
+        }
+        reader.close().await;
+        store.close().await;
+    }
+);
