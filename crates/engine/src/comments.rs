@@ -98,11 +98,7 @@ impl Comments {
     /// The comment at `position`, in the order recorded.
     pub fn get(&self, position: usize) -> Option<CommentEntry<'_>> {
         let slot = self.slots.get(position)?;
-        let id_start = match position.checked_sub(1) {
-            Some(before) => self.slots.get(before).map_or(0, |slot| slot.clause_end),
-            None => 0,
-        };
-        Some(self.entry(id_start, slot))
+        Some(self.entry(id_start(&self.slots, position)?, slot))
     }
 
     /// Every comment, in the order recorded.
@@ -179,10 +175,7 @@ impl Comments {
                 .get(slot.id_end..slot.clause_end)
                 .unwrap_or_default()
         });
-        let organisation = usize::try_from(slot.organisation)
-            .ok()
-            .and_then(|number| self.organisations.get(number))
-            .map_or("", |organisation| &**organisation);
+        let organisation = organisation_at(&self.organisations, slot.organisation).unwrap_or("");
         CommentEntry {
             comment_id,
             organisation,
@@ -203,10 +196,7 @@ impl Comments {
         let hash = rustc_hash::FxBuildHasher.hash_one(organisation);
         let organisations = &self.organisations;
         let known = self.organisation_index.find(hash, |number| {
-            usize::try_from(*number)
-                .ok()
-                .and_then(|number| organisations.get(number))
-                .is_some_and(|known| &**known == organisation)
+            organisation_at(organisations, *number) == Some(organisation)
         });
         if let Some(number) = known {
             return *number;
@@ -218,10 +208,8 @@ impl Comments {
         let organisations = &self.organisations;
         self.organisation_index
             .insert_unique(hash, number, |number| {
-                usize::try_from(*number)
-                    .ok()
-                    .and_then(|number| organisations.get(number))
-                    .map_or(0, |known| rustc_hash::FxBuildHasher.hash_one(&**known))
+                organisation_at(organisations, *number)
+                    .map_or(0, |known| rustc_hash::FxBuildHasher.hash_one(known))
             });
         number
     }
@@ -257,11 +245,23 @@ impl Serialize for Comments {
 /// The id of the comment at `position`, given the slots and the text.
 fn id_at<'a>(slots: &[Slot], text: &'a str, position: usize) -> Option<&'a str> {
     let slot = slots.get(position)?;
-    let id_start = match position.checked_sub(1) {
-        Some(before) => slots.get(before)?.clause_end,
-        None => 0,
-    };
-    text.get(id_start..slot.id_end)
+    text.get(id_start(slots, position)?..slot.id_end)
+}
+
+/// Where the id of the comment at `position` starts in the text: where the comment before ends.
+fn id_start(slots: &[Slot], position: usize) -> Option<usize> {
+    match position.checked_sub(1) {
+        Some(before) => slots.get(before).map(|slot| slot.clause_end),
+        None => Some(0),
+    }
+}
+
+/// The organisation numbered `number`.
+fn organisation_at(organisations: &[Box<str>], number: u32) -> Option<&str> {
+    let number = usize::try_from(number).ok()?;
+    organisations
+        .get(number)
+        .map(|organisation| &**organisation)
 }
 
 /// Where each comment is in the slots, by comment id: a disposition finds its comment at once,

@@ -219,15 +219,25 @@ impl Store {
     fn remember(&self, project_id: Uuid, (state, sequence, hash): Loaded) {
         self.inner.signals.deadline_written(&state);
         if let Ok(mut cache) = self.inner.states.lock() {
-            if cache.len() >= self.inner.options.state_cache_capacity
-                && !cache.contains_key(&project_id)
-            {
-                // A crude bound: forget everything rather than track recency; a miss costs one replay.
-                cache.clear();
-            }
-            cache.insert(project_id, (sequence, hash, state));
+            self.cache_state(&mut cache, project_id, (sequence, hash, state));
         }
         self.inner.signals.after_commit();
+    }
+
+    /// Puts a state in the cache, within its capacity.
+    fn cache_state(
+        &self,
+        cache: &mut HashMap<Uuid, (u64, Digest256, ProjectState)>,
+        project_id: Uuid,
+        entry: (u64, Digest256, ProjectState),
+    ) {
+        if cache.len() >= self.inner.options.state_cache_capacity
+            && !cache.contains_key(&project_id)
+        {
+            // A crude bound: forget everything rather than track recency; a miss costs one replay.
+            cache.clear();
+        }
+        cache.insert(project_id, entry);
     }
 
     /// The heads of several projects, as the projection records them, in one query.
@@ -383,18 +393,12 @@ impl Store {
         sequence: u64,
         hash: Digest256,
     ) {
-        if let Ok(mut cache) = self.inner.states.lock() {
-            match cache.get(&project_id) {
-                Some((cached, _, _)) if *cached >= sequence => return,
-                Some(_) => {}
-                None => {
-                    if cache.len() >= self.inner.options.state_cache_capacity {
-                        // The same crude bound as `remember`.
-                        cache.clear();
-                    }
-                }
-            }
-            cache.insert(project_id, (sequence, hash, state.clone()));
+        if let Ok(mut cache) = self.inner.states.lock()
+            && cache
+                .get(&project_id)
+                .is_none_or(|(cached, _, _)| *cached < sequence)
+        {
+            self.cache_state(&mut cache, project_id, (sequence, hash, state.clone()));
         }
     }
 
