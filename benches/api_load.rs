@@ -26,7 +26,7 @@
 //! 4. `read`: each client reads random projects (`GET /api/v1/projects/{id}`: the state, the
 //!    deadlines and the available actions with their unmet guards) for `--seconds`.
 //! 5. `board`: needs `--database URL` naming a database already loaded by the scale bench
-//!    (`cargo bench -p specflow-service --bench scale -- --backend … --keep`, a million projects of
+//!    (`cargo bench -p specflow-store --bench scale -- --backend … --keep`, a million projects of
 //!    which a tenth are overdue); a supervisor token is added to it, and the clients read the
 //!    overdue board's first page (`GET /api/v1/overdue?limit=50`) for `--seconds`.
 //! 6. Throughout, the server's resident size is sampled every 50 ms from `/proc/PID/status`; its
@@ -38,9 +38,9 @@ use sha2::{Digest, Sha256};
 use specflow_engine::command::{Artifact, MeetingRecord, NewProject, Vote, VoteChoice};
 use specflow_engine::definition::MeetingForm;
 use specflow_engine::{Actor, Command, LocalizedText};
-use specflow_service::auth::Role;
-use specflow_service::store::{CommandOutcome, CommandRequest, ProjectFilter};
-use specflow_service::{Store, StoreOptions};
+use specflow_store::auth::Role;
+use specflow_store::{CommandOutcome, CommandRequest, ProjectFilter};
+use specflow_store::{Store, StoreOptions};
 use std::process::{Child, Command as Process, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -676,7 +676,7 @@ pub enum TokenCommand {
         name: String,
         /// What it may do: admin, supervisor, secretariat, chair, member, drafter or auditor.
         #[arg(long)]
-        role: specflow_service::Role,
+        role: specflow_store::Role,
         /// The committee, exactly as its projects name it (secretariat, chair and member only).
         #[arg(long)]
         committee: Option<String>,

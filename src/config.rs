@@ -252,7 +252,7 @@ pub fn describe(
                 "***".to_string()
             }
         } else {
-            specflow_service::error::redact_url(&value)
+            specflow_store::error::redact_url(&value)
         };
         rows.push([key, value, source.to_string()]);
     }

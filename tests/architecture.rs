@@ -113,12 +113,266 @@ fn engine_source_reads_no_clock_environment_file_or_network() {
 /// Every crate forbids unsafe code.
 #[test]
 fn every_crate_forbids_unsafe_code() {
-    for root in ["src/main.rs", "crates/engine/src/lib.rs"] {
+    for root in [
+        "src/main.rs",
+        "crates/engine/src/lib.rs",
+        "crates/store/src/lib.rs",
+        "crates/jobs/src/lib.rs",
+        "crates/web/src/lib.rs",
+    ] {
         let text =
             std::fs::read_to_string(workspace_root().join(root)).expect("crate root is readable");
         assert!(
             text.contains("#![forbid(unsafe_code)]"),
             "{root} must forbid unsafe code"
         );
+    }
+}
+
+/// Each workspace package's normal (not dev, not build) dependencies, by package name, read from
+/// `cargo metadata`: the arrows the compiler enforces.
+struct DependencyGraph {
+    edges: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl DependencyGraph {
+    fn read() -> DependencyGraph {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let output = Command::new(cargo)
+            .args(["metadata", "--format-version", "1", "--offline"])
+            .current_dir(workspace_root())
+            .output()
+            .expect("cargo metadata runs");
+        assert!(
+            output.status.success(),
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let metadata: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("cargo metadata answers JSON");
+        let name_of = |id: &str| -> String {
+            metadata["packages"]
+                .as_array()
+                .expect("packages")
+                .iter()
+                .find(|package| package["id"] == id)
+                .and_then(|package| package["name"].as_str())
+                .expect("every resolved id names a package")
+                .to_string()
+        };
+        let mut edges = std::collections::BTreeMap::new();
+        for node in metadata["resolve"]["nodes"]
+            .as_array()
+            .expect("a resolve graph")
+        {
+            let from = name_of(node["id"].as_str().expect("an id"));
+            let normal = node["deps"]
+                .as_array()
+                .expect("deps")
+                .iter()
+                .filter(|dependency| {
+                    dependency["dep_kinds"]
+                        .as_array()
+                        .expect("dep_kinds")
+                        .iter()
+                        .any(|kind| kind["kind"].is_null())
+                })
+                .map(|dependency| name_of(dependency["pkg"].as_str().expect("a package id")))
+                .collect::<Vec<_>>();
+            edges.entry(from).or_insert_with(Vec::new).extend(normal);
+        }
+        DependencyGraph { edges }
+    }
+
+    fn direct(&self, package: &str) -> &[String] {
+        self.edges
+            .get(package)
+            .unwrap_or_else(|| panic!("{package} is not in the dependency graph"))
+    }
+
+    /// Every package `package` depends on, directly or through others.
+    fn reaches(&self, package: &str) -> std::collections::BTreeSet<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut waiting = vec![package.to_string()];
+        while let Some(next) = waiting.pop() {
+            for dependency in self.edges.get(&next).into_iter().flatten() {
+                if seen.insert(dependency.clone()) {
+                    waiting.push(dependency.clone());
+                }
+            }
+        }
+        seen
+    }
+
+    fn assert_depends(&self, package: &str, on: &str) {
+        assert!(
+            self.direct(package).iter().any(|name| name == on),
+            "{package} should depend on {on}: {:?}",
+            self.direct(package)
+        );
+    }
+
+    fn assert_never_reaches(&self, package: &str, forbidden: &[&str], why: &str) {
+        let reached = self.reaches(package);
+        for name in forbidden {
+            assert!(
+                !reached.contains(*name),
+                "{package} must not depend on {name}, even indirectly: {why}"
+            );
+        }
+    }
+}
+
+/// The rooms and their arrows (ARCHITECTURE.md): engine ← store ← jobs, store ← web, and the
+/// binary over all; the store knows no HTTP or HTML, the jobs no web, the web faces no jobs.
+#[test]
+fn the_crates_depend_only_along_the_documented_arrows() {
+    let graph = DependencyGraph::read();
+    graph.assert_depends("specflow-store", "specflow-engine");
+    graph.assert_depends("specflow-jobs", "specflow-store");
+    graph.assert_depends("specflow-web", "specflow-store");
+    for room in [
+        "specflow-engine",
+        "specflow-store",
+        "specflow-jobs",
+        "specflow-web",
+    ] {
+        graph.assert_depends("specflow", room);
+    }
+    graph.assert_never_reaches(
+        "specflow-engine",
+        &[
+            "tokio",
+            "sqlx",
+            "specflow-store",
+            "specflow-jobs",
+            "specflow-web",
+        ],
+        "the engine is pure",
+    );
+    graph.assert_never_reaches(
+        "specflow-store",
+        &[
+            "axum",
+            "maud",
+            "utoipa",
+            "reqwest",
+            "hyper",
+            "specflow-jobs",
+            "specflow-web",
+        ],
+        "the store is persistence only, with no HTTP and no HTML",
+    );
+    graph.assert_never_reaches(
+        "specflow-jobs",
+        &["axum", "maud", "utoipa", "specflow-web"],
+        "the jobs run beside the web, not on it",
+    );
+    graph.assert_never_reaches(
+        "specflow-web",
+        &["specflow-jobs", "reqwest"],
+        "the web faces read and write through the store; jobs are the binary's to start",
+    );
+}
+
+/// Inside the web crate neither face imports the other: the API and the pages both stand on
+/// `app`, so a rule lives once.
+#[test]
+fn neither_web_face_imports_the_other() {
+    for (face, other) in [
+        ("api", "pages"),
+        ("pages", "api"),
+        ("app", "api"),
+        ("app", "pages"),
+    ] {
+        let mut files = Vec::new();
+        rust_files(
+            &workspace_root().join("crates/web/src").join(face),
+            &mut files,
+        );
+        assert!(!files.is_empty(), "crates/web/src/{face} has sources");
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("a source file is readable");
+            for (number, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                assert!(
+                    !code.contains(&format!("crate::{other}::"))
+                        && !code.contains(&format!("crate::{other};")),
+                    "{}:{}: `{face}` must not import `{other}`",
+                    file.display(),
+                    number + 1
+                );
+            }
+        }
+    }
+}
+
+/// Both backends have the same numbered migrations, so a schema change is made on both.
+#[test]
+fn sqlite_and_postgres_migrations_are_numbered_alike() {
+    let numbered = |backend: &str| -> Vec<String> {
+        let folder = workspace_root()
+            .join("crates/store/migrations")
+            .join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap_or_else(|error| panic!("{}: {error}", folder.display()))
+            .map(|entry| {
+                entry
+                    .expect("a directory entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let sqlite = numbered("sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, numbered("postgres"));
+}
+
+/// The declared `rust-version` is true. Clippy's `incompatible_msrv` lint (on in CI) checks the
+/// standard library's APIs against it; language features are checked here, each with the
+/// release that stabilised it.
+#[test]
+fn the_declared_rust_version_covers_the_language_features_used() {
+    let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml")).expect("manifest");
+    let declared = manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("rust-version = "))
+        .expect("the workspace declares a rust-version")
+        .trim_matches('"');
+    let version = |text: &str| -> (u32, u32) {
+        let mut parts = text
+            .split('.')
+            .map(|part| part.parse::<u32>().expect("a number"));
+        (parts.next().expect("major"), parts.next().expect("minor"))
+    };
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).expect("README");
+    assert!(
+        readme.contains(&format!("Rust {declared} or later")),
+        "the README must name the declared rust-version {declared}"
+    );
+    // (feature, what its use looks like in a line, the release that stabilised it)
+    let features = [("let chains", "&& let ", "1.88")];
+    let mut files = Vec::new();
+    for folder in ["src", "tests", "benches", "crates"] {
+        rust_files(&workspace_root().join(folder), &mut files);
+    }
+    for (feature, marker, since) in features {
+        let used = files.iter().find(|file| {
+            std::fs::read_to_string(file)
+                .expect("a source file is readable")
+                .lines()
+                .any(|line| !line.trim_start().starts_with("//") && line.contains(marker))
+        });
+        if let Some(file) = used {
+            assert!(
+                version(declared) >= version(since),
+                "{} uses {feature}, stable since Rust {since}, but rust-version is {declared}",
+                file.display()
+            );
+        }
     }
 }

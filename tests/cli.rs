@@ -353,7 +353,7 @@ fn audit_verify_names_a_record_edited_behind_the_triggers() {
     let database = format!("sqlite://{}", folder.path().join("specflow.db").display());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let project = runtime.block_on(async {
-        let store = specflow_service::Store::open(&database, specflow_service::StoreOptions::default()).await.unwrap();
+        let store = specflow_store::Store::open(&database, specflow_store::StoreOptions::default()).await.unwrap();
         store.register_workflow_folder(&PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/workflows"))).await.unwrap();
         let project = uuid::Uuid::new_v4();
         let create = specflow_engine::Command::CreateProject(specflow_engine::command::NewProject {
@@ -375,7 +375,7 @@ fn audit_verify_names_a_record_edited_behind_the_triggers() {
                 subject: "completeness_check".to_string(),
             },
         ] {
-            let request = specflow_service::store::CommandRequest {
+            let request = specflow_store::CommandRequest {
                 project_id: project,
                 command_id: uuid::Uuid::new_v4(),
                 expected_sequence: None,

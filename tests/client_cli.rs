@@ -567,10 +567,9 @@ fn the_demo_fills_a_database_and_prints_a_token_per_role() {
         );
     }
     let counts = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let store =
-            specflow_service::Store::open(&database, specflow_service::StoreOptions::default())
-                .await
-                .unwrap();
+        let store = specflow_store::Store::open(&database, specflow_store::StoreOptions::default())
+            .await
+            .unwrap();
         let counts = store.stage_counts().await.unwrap();
         store.close().await;
         counts

@@ -3,14 +3,14 @@
 
 use specflow_engine::command::NewProject;
 use specflow_engine::{Actor, Command as EngineCommand, LocalizedText};
-use specflow_service::store::CommandRequest;
-use specflow_service::{ManualClock, Store, StoreOptions};
+use specflow_store::CommandRequest;
+use specflow_store::{ManualClock, Store, StoreOptions};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-const TIMER_TEST: &str = include_str!("../crates/service/tests/fixtures/timer-test.toml");
+const TIMER_TEST: &str = include_str!("../crates/store/tests/fixtures/timer-test.toml");
 
 fn specflow(arguments: &[&str], database: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_specflow"))

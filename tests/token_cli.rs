@@ -3,8 +3,8 @@
 //! exit codes (1 for a refused request, 2 for bad usage).
 
 use crate::schedule_cli::database_with_a_project;
-use specflow_service::auth::Role;
-use specflow_service::{AuthError, Store, StoreOptions};
+use specflow_store::auth::Role;
+use specflow_store::{AuthError, Store, StoreOptions};
 use std::process::{Command, Output};
 
 fn specflow(arguments: &[&str], database: &str) -> Output {
@@ -31,7 +31,7 @@ fn create(arguments: &[&str], database: &str) -> String {
     lines[0].to_string()
 }
 
-fn authenticate(database: &str, bearer: &str) -> Result<specflow_service::Principal, AuthError> {
+fn authenticate(database: &str, bearer: &str) -> Result<specflow_store::Principal, AuthError> {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let store = Store::open(database, StoreOptions::default())
             .await

@@ -3,7 +3,7 @@
 use super::database::{open, runtime};
 use crate::cli::AuditCommand;
 use specflow_engine::audit::{AuditRecord, ChainVerifier};
-use specflow_service::StoreOptions;
+use specflow_store::StoreOptions;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -70,7 +70,7 @@ fn read_only() -> StoreOptions {
     }
 }
 
-async fn all_projects(store: &specflow_service::Store) -> anyhow::Result<Vec<Uuid>> {
+async fn all_projects(store: &specflow_store::Store) -> anyhow::Result<Vec<Uuid>> {
     let mut projects = Vec::new();
     let mut after = None;
     loop {

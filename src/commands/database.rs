@@ -1,7 +1,7 @@
 //! `specflow migrate`, and opening the store for the commands that need one.
 
 use crate::cli::DatabaseArgs;
-use specflow_service::{Store, StoreOptions};
+use specflow_store::{Store, StoreOptions};
 use std::process::ExitCode;
 
 /// A runtime for the commands that talk to a database.

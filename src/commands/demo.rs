@@ -14,10 +14,10 @@ use anyhow::Context;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use specflow_engine::scenario::{Scenario, parse_scenario};
 use specflow_engine::{Actor, Command};
-use specflow_service::metrics::Metrics;
-use specflow_service::scheduler::{Scheduler, SchedulerOptions};
-use specflow_service::store::{CommandOutcome, CommandRequest, ProjectFilter};
-use specflow_service::{Clock, ManualClock, Role, Store, StoreOptions};
+use specflow_jobs::scheduler::{Scheduler, SchedulerOptions};
+use specflow_store::metrics::Metrics;
+use specflow_store::{Clock, ManualClock, Role, Store, StoreOptions};
+use specflow_store::{CommandOutcome, CommandRequest, ProjectFilter};
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
@@ -517,7 +517,7 @@ async fn fill(url: &str, workflows: &Path, now: DateTime<Utc>) -> anyhow::Result
     let clock = Arc::new(ManualClock::new(start));
     let options = StoreOptions {
         // The demo is rebuilt in seconds if lost; durability per commit would only slow it.
-        sqlite_synchronous: specflow_service::store::SqliteSynchronous::Normal,
+        sqlite_synchronous: specflow_store::SqliteSynchronous::Normal,
         ..StoreOptions::default()
     };
     let store = Store::open_with_clock(url, options, clock.clone()).await?;
@@ -724,7 +724,7 @@ const MECHANICS_MEMBERS: [DemoMember; 9] = [
 async fn form_demo_committees(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     use specflow_engine::LocalizedText;
     use specflow_engine::committee::{CommitteeCommand, CommitteeWaiver, MemberProfile};
-    use specflow_service::store::{CommitteeCommandRequest, CommitteeOutcome, committee_id_of};
+    use specflow_store::{CommitteeCommandRequest, CommitteeOutcome, committee_id_of};
     let shanghai = FixedOffset::east_opt(8 * 3600).context("the offset of Shanghai")?;
     let today = now.with_timezone(&shanghai).date_naive();
     let months_ago = |months: u32| {
@@ -945,7 +945,7 @@ pub fn run(
             reset(url)?;
         }
         let started = std::time::Instant::now();
-        let now = specflow_service::SystemClock.now();
+        let now = specflow_store::SystemClock.now();
         let filled = fill(url, workflows, now).await?;
         eprintln!(
             "demo database {url}: {} projects, {} commands accepted and {} refused as their scenarios intend, in {:.1}s",
@@ -1020,7 +1020,7 @@ mod tests {
     fn reports_on_the_demo_data_match_their_snapshots() {
         use specflow_engine::Language;
         use specflow_engine::report::{ReportKind, to_json, to_markdown};
-        use specflow_service::store::ReportRequest;
+        use specflow_store::ReportRequest;
 
         let folder = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", folder.path().join("demo.db").display());

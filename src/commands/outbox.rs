@@ -4,8 +4,9 @@
 use super::database::{open, runtime};
 use crate::cli::{OutboxCommand, WebhookCommand};
 use specflow_engine::render::write_table;
-use specflow_service::store::{OutboxFilter, OutboxStatus, RetrySelection};
-use specflow_service::{Deliverer, DeliveryOptions, Store, StoreOptions};
+use specflow_jobs::{Deliverer, DeliveryOptions};
+use specflow_store::{OutboxFilter, OutboxStatus, RetrySelection};
+use specflow_store::{Store, StoreOptions};
 use std::process::ExitCode;
 use tokio::sync::watch;
 

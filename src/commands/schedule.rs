@@ -6,9 +6,9 @@ use crate::cli::{DatabaseArgs, SchedulerArgs};
 use specflow_engine::deadline::DueKind;
 use specflow_engine::render::{local_time, write_table};
 use specflow_engine::{Language, next_deadline};
-use specflow_service::StoreOptions;
-use specflow_service::metrics::Metrics;
-use specflow_service::scheduler::{Scheduler, SchedulerOptions};
+use specflow_jobs::scheduler::{Scheduler, SchedulerOptions};
+use specflow_store::StoreOptions;
+use specflow_store::metrics::Metrics;
 use std::process::ExitCode;
 use std::time::Duration;
 

@@ -8,8 +8,8 @@ use crate::cli::TokenCommand;
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
 use specflow_engine::render::write_table;
-use specflow_service::store::{ProjectFilter, TokenSummary};
-use specflow_service::{Store, StoreOptions};
+use specflow_store::{ProjectFilter, TokenSummary};
+use specflow_store::{Store, StoreOptions};
 use std::process::ExitCode;
 
 fn without_migrating() -> StoreOptions {

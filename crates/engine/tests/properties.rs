@@ -257,7 +257,7 @@ fn needs(state: &ProjectState, definition: &WorkflowDefinition) -> Needs {
 
 /// An item the guards need three times in four, if there is one, else any item.
 fn pick_leaning(needed: &[String], all: &[String], index: u8) -> String {
-    if index % 4 != 0 && !needed.is_empty() {
+    if !index.is_multiple_of(4) && !needed.is_empty() {
         pick(needed, index / 4).unwrap_or_default()
     } else {
         pick(all, index / 4).unwrap_or_default()

@@ -418,7 +418,7 @@ impl<'a> Builder<'a> {
                 reason: "部分意见需补充试验验证。".to_string(),
             },
         );
-        let command = if (round / 10) % 2 == 0 {
+        let command = if (round / 10).is_multiple_of(2) {
             Command::GrantExtension {
                 request_id,
                 reason: "同意延期一个月。".to_string(),

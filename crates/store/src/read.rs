@@ -1,0 +1,743 @@
+//! Reading: projects by id or code, lists with keyset pagination, history in pages, the state as
+//! of an instant, a streamed verification and a streamed export.
+//!
+//! Long reads go page by page so that verifying or exporting the whole database never holds the
+//! whole log in memory.
+
+use super::{Store, instant, micros};
+use crate::error::StoreError;
+use serde::Serialize;
+use specflow_engine::audit::{
+    AsOf, AuditRecord, ChainFault, ChainVerifier, Digest256, VerifiedChain, VerifyFailure,
+};
+use specflow_engine::{ProjectState, WorkflowDefinition, next_deadline};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The columns of a record, in the order `record_from_row` reads them.
+pub(crate) const RECORD_COLUMNS: &str = "SELECT project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash FROM audit_records";
+
+const PROJECT_COLUMNS: &str = "SELECT project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at FROM projects";
+
+/// How many records a page of a long read holds.
+const PAGE: i64 = 1000;
+
+/// A project's row in the projection: what lists and boards show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectSummary {
+    /// Its id.
+    pub project_id: Uuid,
+    /// Its human code.
+    pub code: String,
+    /// Its Chinese title.
+    pub title_zh: String,
+    /// Its English title.
+    pub title_en: String,
+    /// Its kind of specification.
+    pub specification_kind: String,
+    /// Its committee.
+    pub committee: String,
+    /// Its drafting unit.
+    pub drafting_unit: String,
+    /// The definition it follows.
+    pub definition_id: String,
+    /// The version of that definition.
+    pub definition_version: u32,
+    /// Its current stage.
+    pub stage: String,
+    /// Since when.
+    pub stage_since: chrono::DateTime<chrono::Utc>,
+    /// Whether the stage ends the lifecycle.
+    pub terminal: bool,
+    /// The next instant something falls due, if any.
+    pub next_deadline_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Since when it is overdue (the earliest missed deadline still running), if it is.
+    pub overdue_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether an overdue deadline was escalated to the bureau.
+    pub escalated: bool,
+    /// Whether it is frozen.
+    pub frozen: bool,
+    /// Its head sequence.
+    pub head_sequence: u64,
+    /// Its head hash.
+    pub head_hash: String,
+    /// When it last changed.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ProjectSummary {
+    /// The projection row of a project whose log ends at record `head` (hash `head_hash`) and
+    /// replays to `state`: the row the writer stores in `projects` with those records.
+    ///
+    /// Public so that tools loading records in bulk (the scale benchmark) write exactly the row
+    /// the store would. Instants missing from the state are stored as 0 (the Unix epoch).
+    pub fn from_state(
+        project_id: Uuid,
+        state: &ProjectState,
+        head: u64,
+        head_hash: Digest256,
+        definition: &WorkflowDefinition,
+    ) -> Result<ProjectSummary, StoreError> {
+        let Some(project) = &state.project else {
+            return Err(StoreError::Corrupt(format!(
+                "project {project_id} has records but no creation"
+            )));
+        };
+        let stage = state.stage();
+        let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        Ok(ProjectSummary {
+            project_id,
+            code: project.code.clone(),
+            title_zh: project.title.zh.clone(),
+            title_en: project.title.en.clone(),
+            specification_kind: project.specification_kind.clone(),
+            committee: project.committee.clone(),
+            drafting_unit: project.drafting_unit.clone(),
+            definition_id: project.definition_id.clone(),
+            definition_version: project.definition_version,
+            stage: stage.to_string(),
+            stage_since: state.stage_entered_at().unwrap_or(epoch),
+            terminal: definition.stage(stage).is_some_and(|stage| stage.terminal),
+            next_deadline_at: next_deadline(state).map(|deadline| deadline.at),
+            overdue_since: state
+                .deadlines
+                .iter()
+                .filter(|entry| entry.is_open() && entry.missed)
+                .filter_map(|entry| entry.times.map(|times| times.due_at))
+                .min(),
+            escalated: state
+                .deadlines
+                .iter()
+                .any(|entry| entry.is_open() && entry.escalated),
+            frozen: state.frozen.is_some(),
+            head_sequence: head,
+            head_hash: head_hash.to_hex(),
+            updated_at: state.last_event_at.unwrap_or(epoch),
+        })
+    }
+}
+
+/// A project with its full state and definition.
+#[derive(Debug, Clone)]
+pub struct ProjectView {
+    /// The projection row.
+    pub summary: ProjectSummary,
+    /// The state, replayed.
+    pub state: ProjectState,
+    /// The definition it follows.
+    pub definition: Arc<WorkflowDefinition>,
+}
+
+/// Which projects a list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectFilter {
+    /// Only this committee's.
+    pub committee: Option<String>,
+    /// Only those in this stage.
+    pub stage: Option<String>,
+    /// Only this drafting unit's.
+    pub drafting_unit: Option<String>,
+    /// Only overdue ones (or only those not overdue).
+    pub overdue: Option<bool>,
+}
+
+/// Which overdue projects the overdue board shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OverdueFilter {
+    /// Only this committee's.
+    pub committee: Option<String>,
+    /// Only those in this stage.
+    pub stage: Option<String>,
+    /// Only this drafting unit's.
+    pub drafting_unit: Option<String>,
+    /// Only escalated ones (or only those not escalated yet).
+    pub escalated: Option<bool>,
+    /// The order of the board.
+    pub sort: OverdueSort,
+}
+
+/// The orders the overdue board can be read in, each served by an index from its first row, so
+/// every page costs the same however deep it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OverdueSort {
+    /// Longest overdue first (the bureau's usual reading).
+    #[default]
+    LongestOverdue,
+    /// Most recently overdue first (what slipped lately).
+    RecentlyOverdue,
+    /// Committee by committee (in the order of their names), longest overdue first in each.
+    Committee,
+}
+
+impl OverdueSort {
+    /// Every sort, by its name in the API.
+    pub const ALL: [OverdueSort; 3] = [
+        OverdueSort::LongestOverdue,
+        OverdueSort::RecentlyOverdue,
+        OverdueSort::Committee,
+    ];
+
+    /// The name in the API (`sort=` in the query).
+    pub fn name(self) -> &'static str {
+        match self {
+            OverdueSort::LongestOverdue => "longest_overdue",
+            OverdueSort::RecentlyOverdue => "recently_overdue",
+            OverdueSort::Committee => "committee",
+        }
+    }
+
+    /// The sort of that name, if any.
+    pub fn from_name(name: &str) -> Option<OverdueSort> {
+        OverdueSort::ALL
+            .into_iter()
+            .find(|sort| sort.name() == name)
+    }
+}
+
+/// A page of projects and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectListPage {
+    /// The projects.
+    pub items: Vec<ProjectSummary>,
+    /// Pass this as `after` for the next page; `None` on the last page.
+    pub next_after: Option<String>,
+}
+
+/// A page of a project's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryPage {
+    /// The records, in the form `docs/audit-format.md` describes.
+    pub records: Vec<AuditRecord>,
+    /// Pass this as `after_sequence` for the next page; `None` on the last page.
+    pub next_after_sequence: Option<u64>,
+}
+
+/// Pages are read one row past `limit`: when that row came, the page is cut to `limit` and its
+/// last row (where the next page starts) is returned; otherwise this was the last page.
+fn last_of_full_page<T>(items: &mut Vec<T>, limit: i64) -> Option<&T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if items.len() > limit {
+        items.truncate(limit);
+        items.last()
+    } else {
+        None
+    }
+}
+
+fn flag(value: i64) -> bool {
+    value != 0
+}
+
+impl Store {
+    pub(crate) fn record_from_row(&self, row: &AnyRow) -> Result<AuditRecord, StoreError> {
+        let get = |error: sqlx::Error| self.database_error(&error);
+        let project: String = row.try_get("project_id").map_err(get)?;
+        let command: Option<String> = row.try_get("command_id").map_err(get)?;
+        let sequence: i64 = row.try_get("sequence").map_err(get)?;
+        let corrupt =
+            |what: &str| StoreError::Corrupt(format!("record {sequence} of {project}: {what}"));
+        Ok(AuditRecord {
+            project_id: Uuid::parse_str(&project).map_err(|_| corrupt("project id"))?,
+            sequence: u64::try_from(sequence).map_err(|_| corrupt("sequence"))?,
+            recorded_at: instant(row.try_get("recorded_at").map_err(get)?)?,
+            actor_id: row.try_get("actor_id").map_err(get)?,
+            actor_role: row.try_get("actor_role").map_err(get)?,
+            command_id: command
+                .map(|id| Uuid::parse_str(&id).map_err(|_| corrupt("command id")))
+                .transpose()?,
+            event_type: row.try_get("event_type").map_err(get)?,
+            event_version: u32::try_from(row.try_get::<i64, _>("event_version").map_err(get)?)
+                .map_err(|_| corrupt("event version"))?,
+            event: row.try_get("event").map_err(get)?,
+            previous_hash: Digest256::from_hex(
+                &row.try_get::<String, _>("previous_hash").map_err(get)?,
+            )
+            .map_err(|_| corrupt("previous hash"))?,
+            hash: Digest256::from_hex(&row.try_get::<String, _>("hash").map_err(get)?)
+                .map_err(|_| corrupt("hash"))?,
+        })
+    }
+
+    fn summary_from_row(&self, row: &AnyRow) -> Result<ProjectSummary, StoreError> {
+        let get = |error: sqlx::Error| self.database_error(&error);
+        let project: String = row.try_get("project_id").map_err(get)?;
+        let optional_instant = |value: Option<i64>| value.map(instant).transpose();
+        Ok(ProjectSummary {
+            project_id: Uuid::parse_str(&project)
+                .map_err(|_| StoreError::Corrupt(format!("project id {project}")))?,
+            code: row.try_get("code").map_err(get)?,
+            title_zh: row.try_get("title_zh").map_err(get)?,
+            title_en: row.try_get("title_en").map_err(get)?,
+            specification_kind: row.try_get("specification_kind").map_err(get)?,
+            committee: row.try_get("committee").map_err(get)?,
+            drafting_unit: row.try_get("drafting_unit").map_err(get)?,
+            definition_id: row.try_get("definition_id").map_err(get)?,
+            definition_version: u32::try_from(
+                row.try_get::<i64, _>("definition_version").map_err(get)?,
+            )
+            .map_err(|_| StoreError::Corrupt("definition version".to_string()))?,
+            stage: row.try_get("stage").map_err(get)?,
+            stage_since: instant(row.try_get("stage_since").map_err(get)?)?,
+            terminal: flag(row.try_get("terminal").map_err(get)?),
+            next_deadline_at: optional_instant(row.try_get("next_deadline_at").map_err(get)?)?,
+            overdue_since: optional_instant(row.try_get("overdue_since").map_err(get)?)?,
+            escalated: flag(row.try_get("escalated").map_err(get)?),
+            frozen: flag(row.try_get("frozen").map_err(get)?),
+            head_sequence: u64::try_from(row.try_get::<i64, _>("head_sequence").map_err(get)?)
+                .map_err(|_| StoreError::Corrupt("head sequence".to_string()))?,
+            head_hash: row.try_get("head_hash").map_err(get)?,
+            updated_at: instant(row.try_get("updated_at").map_err(get)?)?,
+        })
+    }
+
+    /// The projection row of a project.
+    pub async fn project_summary(
+        &self,
+        project_id: Uuid,
+    ) -> Result<Option<ProjectSummary>, StoreError> {
+        let row = sqlx::query(&format!("{PROJECT_COLUMNS} WHERE project_id = $1"))
+            .bind(project_id.to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|error| self.database_error(&error))?;
+        row.map(|row| self.summary_from_row(&row)).transpose()
+    }
+
+    /// The id of the project with this human code.
+    pub async fn project_id_by_code(&self, code: &str) -> Result<Option<Uuid>, StoreError> {
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT project_id FROM projects WHERE code = $1")
+                .bind(code)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(|error| self.database_error(&error))?;
+        id.map(|id| {
+            Uuid::parse_str(&id).map_err(|_| StoreError::Corrupt(format!("project id {id}")))
+        })
+        .transpose()
+    }
+
+    /// Finds a project by id (a UUID) or by its human code.
+    pub async fn resolve_project(&self, id_or_code: &str) -> Result<Uuid, StoreError> {
+        Ok(self.resolve_project_summary(id_or_code).await?.project_id)
+    }
+
+    /// The projection of a project named by id (a UUID) or by its human code: one query when the
+    /// name is what it looks like.
+    pub async fn resolve_project_summary(
+        &self,
+        id_or_code: &str,
+    ) -> Result<ProjectSummary, StoreError> {
+        if let Ok(id) = Uuid::parse_str(id_or_code)
+            && let Some(summary) = self.project_summary(id).await?
+        {
+            return Ok(summary);
+        }
+        let row = sqlx::query(&format!("{PROJECT_COLUMNS} WHERE code = $1"))
+            .bind(id_or_code)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|error| self.database_error(&error))?;
+        row.map(|row| self.summary_from_row(&row))
+            .transpose()?
+            .ok_or_else(|| StoreError::ProjectNotFound(id_or_code.to_string()))
+    }
+
+    /// A project's projection, current state and definition.
+    pub async fn project(&self, project_id: Uuid) -> Result<Option<ProjectView>, StoreError> {
+        match self.project_summary(project_id).await? {
+            Some(summary) => Ok(Some(self.project_view_of(summary).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The state and definition of a project whose projection the caller has just read: the
+    /// projection names the log's head (both are written in one transaction), so a state cached
+    /// at that head is used without asking the database again, and otherwise only the records
+    /// after the cached one are read.
+    pub async fn project_view_of(
+        &self,
+        summary: ProjectSummary,
+    ) -> Result<ProjectView, StoreError> {
+        // The definition first: loading it may take a connection of the pool, and a request
+        // holding one connection while it waits for another deadlocks the pool once as many
+        // requests as it has connections do so at once (seen under load, before the definition
+        // was cached).
+        let definition = self
+            .definition(&summary.definition_id, summary.definition_version)
+            .await?;
+        let head_hash = Digest256::from_hex(&summary.head_hash).map_err(|_| {
+            StoreError::Corrupt(format!(
+                "project {}: head hash {}",
+                summary.project_id, summary.head_hash
+            ))
+        })?;
+        let head = (summary.head_sequence > 0).then_some((summary.head_sequence, head_hash));
+        if let Some(state) = head.and_then(|head| self.cached_state_at(summary.project_id, head)) {
+            return Ok(ProjectView {
+                summary,
+                state,
+                definition,
+            });
+        }
+        let mut connection = self
+            .pool()
+            .acquire()
+            .await
+            .map_err(|error| self.database_error(&error))?;
+        let (state, _, _) = self
+            .state_at_head(&mut connection, summary.project_id, head)
+            .await?;
+        drop(connection);
+        Ok(ProjectView {
+            summary,
+            state,
+            definition,
+        })
+    }
+
+    /// Projects matching `filter`, ordered by code, `limit` at a time after the code `after`.
+    pub async fn list_projects(
+        &self,
+        filter: &ProjectFilter,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<ProjectListPage, StoreError> {
+        let mut conditions = vec!["code > $1".to_string()];
+        let mut values: Vec<String> = vec![after.unwrap_or("").to_string()];
+        for (column, value) in [
+            ("committee", &filter.committee),
+            ("stage", &filter.stage),
+            ("drafting_unit", &filter.drafting_unit),
+        ] {
+            if let Some(value) = value {
+                values.push(value.clone());
+                conditions.push(format!("{column} = ${}", values.len()));
+            }
+        }
+        match filter.overdue {
+            Some(true) => conditions.push("overdue_since IS NOT NULL".to_string()),
+            Some(false) => conditions.push("overdue_since IS NULL".to_string()),
+            None => {}
+        }
+        let limit = i64::from(limit.clamp(1, 1000));
+        let sql = format!(
+            "{PROJECT_COLUMNS} WHERE {} ORDER BY code LIMIT {}",
+            conditions.join(" AND "),
+            limit + 1
+        );
+        let mut query = sqlx::query(&sql);
+        for value in &values {
+            query = query.bind(value.clone());
+        }
+        let rows = query
+            .fetch_all(self.pool())
+            .await
+            .map_err(|error| self.database_error(&error))?;
+        let mut items = rows
+            .iter()
+            .map(|row| self.summary_from_row(row))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_after = last_of_full_page(&mut items, limit).map(|item| item.code.clone());
+        Ok(ProjectListPage { items, next_after })
+    }
+
+    /// Overdue projects, longest overdue first, `limit` at a time after the cursor
+    /// `after` (as returned in `next_after`: `overdue_since_micros:project_id`).
+    pub async fn list_overdue(
+        &self,
+        committee: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<ProjectListPage, StoreError> {
+        let filter = OverdueFilter {
+            committee: committee.map(str::to_string),
+            ..OverdueFilter::default()
+        };
+        self.list_overdue_matching(&filter, after, limit).await
+    }
+
+    /// Overdue projects matching `filter`, in the filter's order, `limit` at a time after the
+    /// cursor `after` (as returned in `next_after`: `overdue_since_micros:project_id`, followed by
+    /// `:committee` when sorting by committee).
+    pub async fn list_overdue_matching(
+        &self,
+        filter: &OverdueFilter,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<ProjectListPage, StoreError> {
+        let bad_cursor = |cursor: &str| {
+            StoreError::InvalidRequest(format!(
+                "`{cursor}` is not a cursor of the overdue list sorted by {}: pass the `next_after` of the previous page",
+                filter.sort.name()
+            ))
+        };
+        let cursor = match after {
+            Some(cursor) => {
+                let (micros, rest) = cursor.split_once(':').ok_or_else(|| bad_cursor(cursor))?;
+                let micros = micros.parse::<i64>().map_err(|_| bad_cursor(cursor))?;
+                let (id, committee) = match (filter.sort, rest.split_once(':')) {
+                    (OverdueSort::Committee, Some((id, committee))) => {
+                        (id.to_string(), Some(committee.to_string()))
+                    }
+                    (OverdueSort::Committee, None) => return Err(bad_cursor(cursor)),
+                    (_, Some(_)) => return Err(bad_cursor(cursor)),
+                    (_, None) => (rest.to_string(), None),
+                };
+                Some((micros, id, committee))
+            }
+            None => None,
+        };
+        let limit = i64::from(limit.clamp(1, 1000));
+        // The cursor takes the first placeholders ($1 the instant, $2 the id, $3 the committee
+        // when sorting by committee); the filters follow.
+        let cursor_placeholders = match (&cursor, filter.sort) {
+            (None, _) => 0,
+            (Some(_), OverdueSort::Committee) => 3,
+            (Some(_), _) => 2,
+        };
+        let mut conditions = String::new();
+        let mut values: Vec<String> = Vec::new();
+        for (column, value) in [
+            ("committee", &filter.committee),
+            ("stage", &filter.stage),
+            ("drafting_unit", &filter.drafting_unit),
+        ] {
+            if let Some(value) = value {
+                values.push(value.clone());
+                conditions.push_str(&format!(
+                    " AND {column} = ${}",
+                    values.len() + cursor_placeholders
+                ));
+            }
+        }
+        match filter.escalated {
+            Some(true) => conditions.push_str(" AND escalated = 1"),
+            Some(false) => conditions.push_str(" AND escalated = 0"),
+            None => {}
+        }
+        // The cursor is compared as a row value: both databases then start an index range scan
+        // at it (projects_overdue, backwards for the most recent first, or
+        // projects_overdue_by_committee) and stop after the page. Spelt as
+        // `a > $1 OR (a = $1 AND b > $2)`, PostgreSQL read a whole committee's overdue projects and
+        // sorted them, and read every page from the start.
+        let (start, order) = match filter.sort {
+            OverdueSort::LongestOverdue => (
+                " AND (overdue_since, project_id) > ($1, $2)",
+                "overdue_since, project_id",
+            ),
+            OverdueSort::RecentlyOverdue => (
+                " AND (overdue_since, project_id) < ($1, $2)",
+                "overdue_since DESC, project_id DESC",
+            ),
+            OverdueSort::Committee => (
+                " AND (committee, overdue_since, project_id) > ($3, $1, $2)",
+                "committee, overdue_since, project_id",
+            ),
+        };
+        let start = if cursor.is_some() { start } else { "" };
+        let sql = format!(
+            "{PROJECT_COLUMNS} WHERE overdue_since IS NOT NULL{start}{conditions} ORDER BY {order} LIMIT {}",
+            limit + 1
+        );
+        let mut query = sqlx::query(&sql);
+        if let Some((after_micros, after_id, after_committee)) = cursor {
+            query = query.bind(after_micros).bind(after_id);
+            if let Some(after_committee) = after_committee {
+                query = query.bind(after_committee);
+            }
+        }
+        for value in values {
+            query = query.bind(value);
+        }
+        let rows = query
+            .fetch_all(self.pool())
+            .await
+            .map_err(|error| self.database_error(&error))?;
+        let mut items = rows
+            .iter()
+            .map(|row| self.summary_from_row(row))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_after = last_of_full_page(&mut items, limit).and_then(|item| {
+            item.overdue_since.map(|since| match filter.sort {
+                OverdueSort::Committee => {
+                    format!("{}:{}:{}", micros(since), item.project_id, item.committee)
+                }
+                _ => format!("{}:{}", micros(since), item.project_id),
+            })
+        });
+        Ok(ProjectListPage { items, next_after })
+    }
+
+    /// A page of a project's history: up to `limit` records after `after_sequence`.
+    pub async fn history(
+        &self,
+        project_id: Uuid,
+        after_sequence: u64,
+        limit: u32,
+    ) -> Result<HistoryPage, StoreError> {
+        let limit = i64::from(limit.clamp(1, 1000));
+        let rows = sqlx::query(&format!(
+            "{RECORD_COLUMNS} WHERE project_id = $1 AND sequence > $2 ORDER BY sequence LIMIT {}",
+            limit + 1
+        ))
+        .bind(project_id.to_string())
+        .bind(i64::try_from(after_sequence).unwrap_or(i64::MAX))
+        .fetch_all(self.pool())
+        .await
+        .map_err(|error| self.database_error(&error))?;
+        let mut records = rows
+            .iter()
+            .map(|row| self.record_from_row(row))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_after_sequence =
+            last_of_full_page(&mut records, limit).map(|record| record.sequence);
+        Ok(HistoryPage {
+            records,
+            next_after_sequence,
+        })
+    }
+
+    /// The project's state as of a sequence number or an instant, by replaying a prefix of its log.
+    pub async fn state_as_of(
+        &self,
+        project_id: Uuid,
+        as_of: AsOf,
+    ) -> Result<ProjectState, StoreError> {
+        let mut state = ProjectState::new();
+        let mut after = 0u64;
+        loop {
+            let page = self.history(project_id, after, PAGE as u32).await?;
+            for record in &page.records {
+                let included = match as_of {
+                    AsOf::Sequence(sequence) => record.sequence <= sequence,
+                    AsOf::Instant(instant) => record.recorded_at <= instant,
+                };
+                if !included {
+                    return Ok(state);
+                }
+                let event = record.to_event().map_err(|error| {
+                    StoreError::Corrupt(format!("record {}: {error}", record.sequence))
+                })?;
+                state.apply_owned(event);
+            }
+            match page.next_after_sequence {
+                Some(next) => after = next,
+                None => return Ok(state),
+            }
+        }
+    }
+
+    /// Verifies a project's chain page by page, and that the log ends where the projection says.
+    pub async fn verify_project(
+        &self,
+        project_id: Uuid,
+    ) -> Result<Result<VerifiedChain, VerifyFailure>, StoreError> {
+        let mut verifier = ChainVerifier::new();
+        let mut after = 0u64;
+        loop {
+            let page = self.history(project_id, after, PAGE as u32).await?;
+            for record in &page.records {
+                if let Err(failure) = verifier.push(record) {
+                    return Ok(Err(failure));
+                }
+            }
+            match page.next_after_sequence {
+                Some(next) => after = next,
+                None => break,
+            }
+        }
+        let chain = verifier.finish();
+        if let Some(summary) = self.project_summary(project_id).await? {
+            // Records deleted from the end leave a chain that verifies on its own; the projection,
+            // written in the same transactions, still knows where the log ended.
+            if summary.head_sequence != chain.records
+                || summary.head_hash != chain.head_hash.to_hex()
+            {
+                return Ok(Err(VerifyFailure {
+                    sequence: chain.records + 1,
+                    fault: ChainFault::Gap {
+                        expected: summary.head_sequence,
+                        found: chain.records,
+                    },
+                }));
+            }
+        }
+        Ok(Ok(chain))
+    }
+
+    /// Every project id that has records, `limit` at a time after `after`.
+    pub async fn project_ids_with_records(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT DISTINCT project_id FROM audit_records WHERE project_id > $1 ORDER BY project_id LIMIT {}",
+            limit.clamp(1, 10_000)
+        ))
+        .bind(after.map(|id| id.to_string()).unwrap_or_default())
+        .fetch_all(self.pool())
+        .await
+        .map_err(|error| self.database_error(&error))?;
+        ids.iter()
+            .map(|id| {
+                Uuid::parse_str(id).map_err(|_| StoreError::Corrupt(format!("project id {id}")))
+            })
+            .collect()
+    }
+
+    /// Writes the records of one project, or of all, as JSON Lines; returns how many.
+    pub async fn export_jsonl(
+        &self,
+        project: Option<Uuid>,
+        out: &mut (dyn std::io::Write + Send),
+    ) -> Result<u64, StoreError> {
+        let projects = match project {
+            Some(project) => vec![project],
+            None => Vec::new(),
+        };
+        let mut written = 0;
+        let export_one = async |project_id: Uuid,
+                                out: &mut (dyn std::io::Write + Send)|
+               -> Result<u64, StoreError> {
+            let mut count = 0;
+            let mut after = 0u64;
+            loop {
+                let page = self.history(project_id, after, PAGE as u32).await?;
+                for record in &page.records {
+                    let line = serde_json::to_string(record)
+                        .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+                    writeln!(out, "{line}").map_err(|error| {
+                        StoreError::Corrupt(format!("writing the export: {error}"))
+                    })?;
+                    count += 1;
+                }
+                match page.next_after_sequence {
+                    Some(next) => after = next,
+                    None => return Ok(count),
+                }
+            }
+        };
+        if projects.is_empty() {
+            let mut after = None;
+            loop {
+                let ids = self.project_ids_with_records(after, 500).await?;
+                let Some(last) = ids.last().copied() else {
+                    break;
+                };
+                for id in ids {
+                    written += export_one(id, out).await?;
+                }
+                after = Some(last);
+            }
+        } else {
+            for id in projects {
+                written += export_one(id, out).await?;
+            }
+        }
+        Ok(written)
+    }
+}

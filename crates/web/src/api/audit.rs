@@ -1,0 +1,392 @@
+//! The auditors' routes (read-only, open to anyone who may read what they cover): a project's
+//! history in pages with its hashes, its state as of an instant or a sequence, verification of a
+//! project or of everything, and a streamed JSON Lines export.
+//!
+//! One project's log is read with `can_read_project` (its drafter and committee see it too);
+//! what spans every project (verifying everything, the export) needs `can_read_everything`.
+//! Verification is a POST because it is work, not a resource, but it changes nothing, so
+//! auditors may run it.
+
+use super::auth::Caller;
+use super::input::QueryParams;
+use crate::app::AppState;
+use crate::app::audit::{ProjectVerification, verify_one};
+use crate::app::problem::{Problem, require};
+use crate::app::projects::{page_limit, readable_project};
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use specflow_engine::ProjectState;
+use specflow_engine::audit::AsOf;
+use specflow_store::Store;
+use specflow_store::auth::{can_read_everything, can_read_project};
+use std::collections::VecDeque;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// How many project ids whole-store work reads at a time.
+const IDS_PAGE: u32 = 500;
+
+/// How many records an export reads at a time.
+const RECORDS_PAGE: u32 = 1000;
+
+/// The query of `GET …/history`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// The records after this sequence (the previous page's `next_after_sequence`).
+    after: Option<u64>,
+    /// How many records a page holds: 1 to 1000, 50 when absent.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/projects/{project}/history`: records after `after`, each with its hashes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}/history",
+    tag = "audit",
+    params(("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"), HistoryQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of the project's audit records", body = super::wire::HistoryPage))
+)]
+pub async fn history(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id_or_code): Path<String>,
+    QueryParams(query): QueryParams<HistoryQuery>,
+) -> Result<Json<super::wire::HistoryPage>, Problem> {
+    let limit = page_limit(query.limit)?;
+    let project_id = readable_project(&state, &principal, &id_or_code).await?;
+    Ok(Json(
+        state
+            .store
+            .history(
+                project_id,
+                sequence_param("after", query.after)?.unwrap_or(0),
+                limit,
+            )
+            .await?
+            .into(),
+    ))
+}
+
+/// Checks a sequence parameter. The log keeps sequences as 64-bit signed integers, so a larger
+/// one can name no record; it is refused rather than quietly read as the largest, so that the
+/// API does what its document (an `int64`) says.
+fn sequence_param(name: &str, value: Option<u64>) -> Result<Option<u64>, Problem> {
+    match value {
+        Some(sequence) if i64::try_from(sequence).is_err() => Err(Problem::invalid(
+            name,
+            format!("{name} 应为 0 至 {} 之间的序号，收到 {sequence}", i64::MAX),
+            format!(
+                "{name} must be a sequence from 0 to {}, not {sequence}",
+                i64::MAX
+            ),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// The query of `GET …/state`: exactly one of them.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StateQuery {
+    /// An RFC 3339 instant.
+    #[param(example = "2026-03-01T00:00:00+08:00")]
+    as_of: Option<String>,
+    /// A sequence of the project's log.
+    sequence: Option<u64>,
+}
+
+/// A project's state as of a point of its log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StateAnswer {
+    project_id: Uuid,
+    as_of: Option<chrono::DateTime<chrono::Utc>>,
+    sequence: Option<u64>,
+    stage: String,
+    /// The engine's state of the project at that point.
+    #[schema(value_type = Object)]
+    state: ProjectState,
+}
+
+/// `GET /api/v1/projects/{project}/state?as_of=RFC3339` or `?sequence=N`: the state replayed
+/// from the log up to that point.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}/state",
+    tag = "audit",
+    params(("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"), StateQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The state replayed up to that point", body = StateAnswer))
+)]
+pub async fn state_as_of(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id_or_code): Path<String>,
+    QueryParams(query): QueryParams<StateQuery>,
+) -> Result<Json<StateAnswer>, Problem> {
+    let as_of = match (&query.as_of, sequence_param("sequence", query.sequence)?) {
+        (Some(text), None) => AsOf::Instant(
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map_err(|error| {
+                    Problem::invalid(
+                        "as_of",
+                        format!("as_of 应为 RFC 3339 时刻，如 2026-03-01T00:00:00+08:00：{error}"),
+                        format!(
+                            "as_of must be an RFC 3339 instant such as 2026-03-01T00:00:00+08:00: {error}"
+                        ),
+                    )
+                })?
+                .to_utc(),
+        ),
+        (None, Some(sequence)) => AsOf::Sequence(sequence),
+        _ => {
+            return Err(Problem::invalid(
+                "as_of",
+                "请给出 as_of 或 sequence 之一",
+                "Give exactly one of as_of and sequence",
+            ));
+        }
+    };
+    let project_id = readable_project(&state, &principal, &id_or_code).await?;
+    let replayed = state.store.state_as_of(project_id, as_of).await?;
+    let (as_of, sequence) = match as_of {
+        AsOf::Instant(instant) => (Some(instant), None),
+        AsOf::Sequence(sequence) => (None, Some(sequence)),
+    };
+    Ok(Json(StateAnswer {
+        project_id,
+        as_of,
+        sequence,
+        stage: replayed.stage().to_string(),
+        state: replayed,
+    }))
+}
+
+/// `POST /api/v1/projects/{project}/verify`: checks the project's hash chain and that it ends
+/// where the projection says. 200 either way: `valid` says which.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/verify",
+    tag = "audit",
+    params(("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "What the verification found: `valid` says whether the chain holds", body = ProjectVerification))
+)]
+pub async fn verify_project(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id_or_code): Path<String>,
+) -> Result<Json<ProjectVerification>, Problem> {
+    let project_id = readable_project(&state, &principal, &id_or_code).await?;
+    Ok(Json(verify_one(&state.store, project_id).await?))
+}
+
+/// What verifying everything found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreVerification {
+    valid: bool,
+    projects: u64,
+    records: u64,
+    failures: Vec<ProjectVerification>,
+}
+
+/// `POST /api/v1/verify`: verifies every project's log, reading project ids a page at a time.
+#[utoipa::path(
+    post,
+    path = "/api/v1/verify",
+    tag = "audit",
+    security(("bearer" = [])),
+    responses((status = 200, description = "What verifying every project's log found", body = StoreVerification))
+)]
+pub async fn verify_everything(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+) -> Result<Json<StoreVerification>, Problem> {
+    require(&principal, can_read_everything(&principal), "verify")?;
+    let mut answer = StoreVerification {
+        valid: true,
+        projects: 0,
+        records: 0,
+        failures: Vec::new(),
+    };
+    let mut after = None;
+    loop {
+        let ids = state
+            .store
+            .project_ids_with_records(after, IDS_PAGE)
+            .await?;
+        let Some(last) = ids.last().copied() else {
+            break;
+        };
+        for project_id in ids {
+            let verification = verify_one(&state.store, project_id).await?;
+            answer.projects += 1;
+            answer.records += verification.records.unwrap_or(0);
+            if !verification.valid {
+                answer.valid = false;
+                answer.failures.push(verification);
+            }
+        }
+        after = Some(last);
+    }
+    Ok(Json(answer))
+}
+
+/// The query of `GET /export`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// Only this project's records (its id or code).
+    project: Option<String>,
+}
+
+/// Where an export stream is.
+struct ExportCursor {
+    store: Store,
+    /// Project ids still to export.
+    queue: VecDeque<Uuid>,
+    /// The project being exported and the last sequence sent.
+    current: Option<(Uuid, u64)>,
+    /// Where the next page of project ids starts; `None` once every id was listed (or for one
+    /// project).
+    next_ids_after: Option<Option<Uuid>>,
+    failed: bool,
+}
+
+impl ExportCursor {
+    /// The next chunk of lines, `None` at the end.
+    async fn next_chunk(&mut self) -> Option<Result<Bytes, std::io::Error>> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            if let Some((project_id, after)) = self.current {
+                let page = match self.store.history(project_id, after, RECORDS_PAGE).await {
+                    Ok(page) => page,
+                    Err(error) => return Some(self.fail(&error)),
+                };
+                self.current = page.next_after_sequence.map(|next| (project_id, next));
+                let mut text = String::new();
+                for record in &page.records {
+                    match serde_json::to_string(record) {
+                        Ok(line) => {
+                            text.push_str(&line);
+                            text.push('\n');
+                        }
+                        Err(error) => {
+                            return Some(
+                                self.fail(&specflow_store::StoreError::Corrupt(error.to_string())),
+                            );
+                        }
+                    }
+                }
+                if !text.is_empty() {
+                    return Some(Ok(Bytes::from(text)));
+                }
+                continue;
+            }
+            if let Some(project_id) = self.queue.pop_front() {
+                self.current = Some((project_id, 0));
+                continue;
+            }
+            let after = self.next_ids_after?;
+            match self.store.project_ids_with_records(after, IDS_PAGE).await {
+                Ok(ids) => {
+                    self.next_ids_after = ids.last().map(|last| Some(*last));
+                    self.queue.extend(ids);
+                }
+                Err(error) => return Some(self.fail(&error)),
+            }
+        }
+    }
+
+    fn fail(&mut self, error: &specflow_store::StoreError) -> Result<Bytes, std::io::Error> {
+        // The status is already sent: cutting the stream short tells the client.
+        tracing::error!(%error, "the export stopped");
+        self.failed = true;
+        Err(std::io::Error::other(error.to_string()))
+    }
+}
+
+/// `GET /api/v1/export`: every record (or one project's, with `project`) as JSON Lines, in the
+/// form `docs/audit-format.md` describes, streamed page by page.
+#[utoipa::path(
+    get,
+    path = "/api/v1/export",
+    tag = "audit",
+    params(ExportQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Every record, one JSON object a line (docs/audit-format.md)", content_type = "application/x-ndjson", body = String))
+)]
+pub async fn export(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    QueryParams(query): QueryParams<ExportQuery>,
+) -> Result<Response, Problem> {
+    require(&principal, can_read_everything(&principal), "export")?;
+    let cursor = match &query.project {
+        Some(id_or_code) => {
+            let project_id = state.store.resolve_project(id_or_code).await?;
+            // Everyone here may read every project; asked anyway so the rule has one place.
+            if let Some(summary) = state.store.project_summary(project_id).await? {
+                require(
+                    &principal,
+                    can_read_project(&principal, &summary.committee, project_id),
+                    id_or_code,
+                )?;
+            }
+            ExportCursor {
+                store: state.store.clone(),
+                queue: VecDeque::from([project_id]),
+                current: None,
+                next_ids_after: None,
+                failed: false,
+            }
+        }
+        None => ExportCursor {
+            store: state.store.clone(),
+            queue: VecDeque::new(),
+            current: None,
+            next_ids_after: Some(None),
+            failed: false,
+        },
+    };
+    let stream = futures_util::stream::unfold(cursor, |mut cursor| async move {
+        let chunk = cursor.next_chunk().await?;
+        Some((chunk, cursor))
+    });
+    let mut response = Body::from_stream(stream).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sequence_param;
+
+    #[test]
+    fn a_sequence_past_what_the_log_can_hold_is_refused() {
+        assert_eq!(sequence_param("after", None).ok(), Some(None));
+        assert_eq!(
+            sequence_param("after", Some(i64::MAX as u64)).ok(),
+            Some(Some(i64::MAX as u64))
+        );
+        let refused = sequence_param("sequence", Some(i64::MAX as u64 + 1)).err();
+        assert_eq!(
+            refused.map(|problem| problem.extensions["field"].clone()),
+            Some(serde_json::json!("sequence"))
+        );
+    }
+}

@@ -1,0 +1,270 @@
+//! The JSON face: health, readiness, metrics, and the API under `/api/v1`.
+//!
+//! The API (`router`) authenticates every request with a bearer token (`auth.rs`), scopes it
+//! with [`specflow_store::auth`], reads bodies within a size limit (`input.rs`), and answers every error as
+//! an RFC 9457 problem document in the request's language ([`crate::app::problem`]). Its routes are in
+//! `projects.rs` (drafting groups and secretariats), `board.rs` (the bureau), `audit.rs`
+//! (auditors) and `reports.rs` (committee and bureau reports). `openapi.rs` builds the OpenAPI
+//! document of all of them, served at `/openapi.json`.
+
+pub mod audit;
+pub mod auth;
+pub mod board;
+pub mod committees;
+pub mod input;
+pub mod openapi;
+pub mod projects;
+pub mod reports;
+pub mod wire;
+
+use crate::app::AppState;
+use crate::app::problem;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use specflow_store::Store;
+use std::fmt::Write as _;
+
+/// The API's routes, relative to `/api/v1`.
+pub fn router(state: &AppState) -> Router<AppState> {
+    // Uploads may be as large as the store accepts; everything else is JSON of at most 1 MiB.
+    let artifact_limit =
+        usize::try_from(state.store.options().max_artifact_bytes).unwrap_or(usize::MAX);
+    Router::new()
+        .route(
+            "/projects",
+            get(projects::list_projects).post(projects::create_project),
+        )
+        .route("/projects/{project}", get(projects::read_project))
+        .route("/projects/{project}/commands", post(projects::send_command))
+        .route(
+            "/projects/{project}/actions/{action}",
+            post(projects::fire_action),
+        )
+        .route(
+            "/projects/{project}/artifacts",
+            post(projects::upload_artifact).layer(DefaultBodyLimit::max(artifact_limit)),
+        )
+        .route("/artifacts/{sha256}", get(projects::download_artifact))
+        .route("/projects/{project}/history", get(audit::history))
+        .route("/projects/{project}/state", get(audit::state_as_of))
+        .route("/projects/{project}/verify", post(audit::verify_project))
+        .route("/verify", post(audit::verify_everything))
+        .route("/export", get(audit::export))
+        .route("/overdue", get(board::overdue))
+        .route("/counts", get(board::counts))
+        .route("/outbox", get(board::outbox))
+        .route("/outbox/retry", post(board::retry_outbox))
+        .route(
+            "/committees/{committee}/reports/annual",
+            get(reports::committee_annual),
+        )
+        .route(
+            "/committees/{committee}/reports/term",
+            get(reports::committee_term),
+        )
+        .route("/reports/annual", get(reports::bureau_annual))
+        .route(
+            "/committees",
+            get(committees::list_committees).post(committees::form_committee),
+        )
+        .route("/committees/{committee}", get(committees::read_committee))
+        .route(
+            "/committees/{committee}/appointments",
+            post(committees::appoint),
+        )
+        .route(
+            "/committees/{committee}/reappointments",
+            post(committees::reappoint),
+        )
+        .route(
+            "/committees/{committee}/resignations",
+            post(committees::resign),
+        )
+        .route("/committees/{committee}/waivers", post(committees::waive))
+        .route(
+            "/committees/{committee}/secretariat",
+            post(committees::assign_secretariat),
+        )
+        .route(
+            "/committees/{committee}/terms",
+            post(committees::start_term),
+        )
+        .route(
+            "/committees/{committee}/terms/end",
+            post(committees::end_term),
+        )
+        .route(
+            "/committees/{committee}/composition",
+            get(committees::check),
+        )
+        .route("/committees/{committee}/roll", get(committees::roll))
+        .route("/committees/{committee}/history", get(committees::history))
+        .route("/committees/{committee}/verify", post(committees::verify))
+        .fallback(api_route_not_found)
+        .layer(DefaultBodyLimit::max(input::JSON_BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn(problem::render_problems))
+}
+
+/// The service's own routes beside the API: health, readiness, metrics and the OpenAPI document.
+pub fn service_routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi::openapi_json))
+}
+
+/// An unknown path under `/api/v1`: a problem document like every other API error.
+async fn api_route_not_found(request: Request) -> problem::Problem {
+    let path = request.uri().path().to_string();
+    problem::Problem::new(
+        problem::ProblemKind::NotFound,
+        format!("没有路径 {path}"),
+        format!("There is no route {path}"),
+    )
+}
+
+/// Alive: the process answers. Says nothing about the database (that is `/readyz`).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "service",
+    responses((status = 200, description = "The process answers", content_type = "text/plain", body = String, example = "ok\n"))
+)]
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Ready: the database answers and its schema is the one this build expects.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "service",
+    responses(
+        (status = 200, description = "The database answers with the expected schema", content_type = "text/plain", body = String, example = "ready\n"),
+        (status = 503, description = "The database does not answer, or its schema is not this build's", content_type = "text/plain", body = String),
+    )
+)]
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.check_schema().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {error}\n"),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The Prometheus text exposition: the process's own metrics, then gauges read from the
+/// database at scrape time (projects per stage, overdue, outbox backlog).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "service",
+    responses((status = 200, description = "The metrics, in the OpenMetrics text format", content_type = "application/openmetrics-text", body = String))
+)]
+async fn metrics(State(state): State<AppState>) -> Response {
+    let mut text = state.metrics.encode();
+    // The OpenMetrics text ends with `# EOF`; the database gauges go before it.
+    if let Some(stripped) = text.strip_suffix("# EOF\n") {
+        text = stripped.to_string();
+    }
+    match database_gauges(&state.store).await {
+        Ok(gauges) => text.push_str(&gauges),
+        Err(error) => {
+            tracing::warn!(%error, "metrics: the database gauges could not be read");
+            text.push_str("# the database gauges could not be read\n");
+        }
+    }
+    text.push_str("# EOF\n");
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+async fn database_gauges(store: &Store) -> Result<String, specflow_store::StoreError> {
+    let counts = store.stage_counts().await?;
+    let backlog = store.outbox_backlog().await?;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "# HELP specflow_projects Projects, by committee and stage."
+    );
+    let _ = writeln!(text, "# TYPE specflow_projects gauge");
+    for count in &counts {
+        let _ = writeln!(
+            text,
+            "specflow_projects{{committee=\"{}\",stage=\"{}\"}} {}",
+            escape(&count.committee),
+            escape(&count.stage),
+            count.projects
+        );
+    }
+    let mut per_committee: std::collections::BTreeMap<&str, [u64; 3]> = Default::default();
+    for count in &counts {
+        let entry = per_committee.entry(&count.committee).or_default();
+        entry[0] += count.overdue;
+        entry[1] += count.escalated;
+        entry[2] += count.frozen;
+    }
+    let gauges = [
+        (
+            "specflow_overdue_projects",
+            "Projects past a deadline, by committee.",
+        ),
+        (
+            "specflow_escalated_projects",
+            "Overdue projects escalated to the bureau, by committee.",
+        ),
+        ("specflow_frozen_projects", "Frozen projects, by committee."),
+    ];
+    for (index, (name, help)) in gauges.iter().enumerate() {
+        let _ = writeln!(text, "# HELP {name} {help}");
+        let _ = writeln!(text, "# TYPE {name} gauge");
+        for (committee, values) in &per_committee {
+            let _ = writeln!(
+                text,
+                "{name}{{committee=\"{}\"}} {}",
+                escape(committee),
+                values[index]
+            );
+        }
+    }
+    let _ = writeln!(
+        text,
+        "# HELP specflow_outbox_notifications Notifications in the outbox, by status."
+    );
+    let _ = writeln!(text, "# TYPE specflow_outbox_notifications gauge");
+    for (status, value) in [
+        ("pending", backlog.pending),
+        ("delivered", backlog.delivered),
+        ("dead", backlog.dead),
+    ] {
+        let _ = writeln!(
+            text,
+            "specflow_outbox_notifications{{status=\"{status}\"}} {value}"
+        );
+    }
+    Ok(text)
+}
+
+/// A label value as the exposition format wants it.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

@@ -1,0 +1,231 @@
+//! The API's OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` annotations and
+//! the types' `ToSchema` derivations, and served unauthenticated at `GET /openapi.json`.
+//!
+//! The handlers declare their own successes; the errors every API route can answer (any of them
+//! may meet a bad token, a bad parameter or an unavailable database, and `render_problems` turns
+//! each into an RFC 9457 problem) are added here once, as `application/problem+json`, so that a
+//! route cannot forget one. The engine's types are described as plain objects where they appear,
+//! because the engine must not depend on utoipa.
+
+use super::{audit, board, committees, projects, reports};
+use axum::Json;
+use axum::http::StatusCode;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// An RFC 9457 problem document, as every error of the API is answered.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "https://specflow.dev/problems/not-found",
+    "title": "Not found",
+    "status": 404,
+    "detail": "There is no project SH-TC-99",
+    "instance": "5f0c8a1e-2b3d-4c5e-8f90-1a2b3c4d5e6f"
+}))]
+pub struct ProblemDocument {
+    /// A stable URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// The kind's title, in the request's language.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened this time, in the request's language.
+    pub detail: String,
+    /// The request's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// For a refused command: every unmet guard.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unmet: Option<Vec<UnmetReason>>,
+}
+
+/// One unmet guard of a refused command.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnmetReason {
+    /// The reason's stable code.
+    pub code: String,
+    /// The guard that is not met, if the reason is a guard's.
+    pub guard: Option<String>,
+    /// The figures the reason was computed from.
+    #[schema(value_type = Object)]
+    pub figures: BTreeMap<String, serde_json::Value>,
+    /// The reason, in the request's language.
+    pub message: String,
+}
+
+/// The error statuses an API route may answer, with what each means.
+const API_PROBLEMS: [(StatusCode, &str); 10] = [
+    (
+        StatusCode::BAD_REQUEST,
+        "A parameter, header or body is malformed",
+    ),
+    (StatusCode::UNAUTHORIZED, "No valid bearer token"),
+    (StatusCode::FORBIDDEN, "The token may not do this"),
+    (
+        StatusCode::NOT_FOUND,
+        "No such thing, or none the token may see",
+    ),
+    (
+        StatusCode::CONFLICT,
+        "Someone else wrote first, or the thing already exists",
+    ),
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "The body is larger than the route accepts",
+    ),
+    (StatusCode::UNSUPPORTED_MEDIA_TYPE, "The body is not JSON"),
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "The engine refused the command: every unmet guard is listed",
+    ),
+    (StatusCode::INTERNAL_SERVER_ERROR, "A fault of specflow's"),
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The database cannot answer now",
+    ),
+];
+
+/// The statuses only a route that takes a body can answer: a body too large or not JSON, a stale
+/// `If-Match` or a taken code, a command the engine refuses. Reads and the bodiless verifications
+/// never answer them, so their operations do not list them.
+const BODY_PROBLEMS: [StatusCode; 4] = [
+    StatusCode::CONFLICT,
+    StatusCode::PAYLOAD_TOO_LARGE,
+    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    StatusCode::UNPROCESSABLE_ENTITY,
+];
+
+/// Adds the bearer scheme and the problem answers of every API route.
+struct ApiConventions;
+
+impl Modify for ApiConventions {
+    fn modify(&self, openapi: &mut Document) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("sft_…")
+                    .description(Some("An API token, created with `specflow token create`"))
+                    .build(),
+            ),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1/") {
+                continue;
+            }
+            let operations: [&mut Option<Operation>; 4] = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let takes_body = operation.request_body.is_some();
+                for (status, description) in API_PROBLEMS {
+                    if !takes_body && BODY_PROBLEMS.contains(&status) {
+                        continue;
+                    }
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.as_u16().to_string())
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description(description)
+                                .content(
+                                    crate::app::problem::PROBLEM_JSON,
+                                    ContentBuilder::new()
+                                        .schema(Some(Ref::from_schema_name("ProblemDocument")))
+                                        .build(),
+                                )
+                                .into()
+                        });
+                }
+            }
+        }
+    }
+}
+
+/// The document: every route of the service.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "specflow",
+        description = "The lifecycle of metrology technical specifications, as a workflow engine: its HTTP API."
+    ),
+    paths(
+        super::healthz,
+        super::readyz,
+        super::metrics,
+        openapi_json,
+        projects::list_projects,
+        projects::create_project,
+        projects::read_project,
+        projects::send_command,
+        projects::fire_action,
+        projects::upload_artifact,
+        projects::download_artifact,
+        audit::history,
+        audit::state_as_of,
+        audit::verify_project,
+        audit::verify_everything,
+        audit::export,
+        board::overdue,
+        board::counts,
+        board::outbox,
+        board::retry_outbox,
+        reports::committee_annual,
+        reports::committee_term,
+        reports::bureau_annual,
+        committees::list_committees,
+        committees::form_committee,
+        committees::read_committee,
+        committees::appoint,
+        committees::reappoint,
+        committees::resign,
+        committees::waive,
+        committees::assign_secretariat,
+        committees::start_term,
+        committees::end_term,
+        committees::check,
+        committees::roll,
+        committees::history,
+        committees::verify,
+    ),
+    components(schemas(ProblemDocument, UnmetReason, crate::app::reports::ReportFormat)),
+    modifiers(&ApiConventions),
+    tags(
+        (name = "service", description = "Health, readiness, metrics and this document"),
+        (name = "projects", description = "Drafting groups and secretariats: projects, commands, artifacts"),
+        (name = "audit", description = "Auditors: history, state as of a point, verification, export"),
+        (name = "board", description = "The bureau: the overdue board, counts and the outbox"),
+        (name = "reports", description = "Committees' annual and end-of-term reports, and the bureau's report across committees"),
+        (name = "committees", description = "Committees as audited records: composition, waivers, terms, rolls"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document, with the crate's version.
+pub fn document() -> Document {
+    let mut document = ApiDoc::openapi();
+    document.info.version = env!("CARGO_PKG_VERSION").to_string();
+    document
+}
+
+/// `GET /openapi.json`: this API's OpenAPI 3.1 document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "service",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object))
+)]
+pub async fn openapi_json() -> Json<Document> {
+    Json(document())
+}

@@ -1,0 +1,654 @@
+//! The routes of drafting groups and secretariats (and of the bureau, which may do all they do):
+//! list and read projects, create one, send any command, fire an action, upload and download
+//! artifacts.
+//!
+//! Scoping is asked of [`specflow_store::auth`] before anything is read or written; which role may do what
+//! is the workflow definition's, checked by the engine against the caller's actor. Writes take an
+//! `Idempotency-Key` (the command id, so a retry gets the first answer) and an `If-Match` with the
+//! sequence the caller saw (a stale one is 409 with the current sequence).
+
+use super::auth::Caller;
+use super::input::{
+    JsonBody, OptionalJsonBody, QueryParams, body_bytes, command_id, expected_sequence,
+    has_idempotency_key,
+};
+use crate::app::AppState;
+use crate::app::problem::{Problem, ProblemKind, require};
+use crate::app::projects::{
+    ActionView, DeadlineView, WriteAnswer, action_views, artifact_download, carry_out,
+    deadline_views, page_limit, visible_projects, writable_project, writable_summary,
+};
+use axum::Json;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use specflow_engine::command::{self as engine_command, Artifact, NewProject};
+use specflow_engine::{Command, LocalizedText, ProjectState, decide};
+use specflow_store::ProjectFilter;
+use specflow_store::auth::{Access, can_read_project, can_write_project};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// The namespace of project ids derived from a creation's command id, so that a retried creation
+/// names the same project.
+const PROJECT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x0c3e_51a7_8f2d_4b90_a6e4_19d7_3b5c_8e21);
+
+/// The query of `GET /projects`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only this committee's projects.
+    #[param(example = "SH-TC-01")]
+    committee: Option<String>,
+    /// Only those in this stage.
+    stage: Option<String>,
+    /// Only this drafting unit's.
+    drafting_unit: Option<String>,
+    /// Only overdue ones (or only those not overdue).
+    overdue: Option<bool>,
+    /// The `next_after` of the previous page.
+    after: Option<String>,
+    /// How many projects a page holds: 1 to 1000, 50 when absent.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/projects`: the projects the caller may see, by code, keyset-paged.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects",
+    tag = "projects",
+    params(ListQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of the projects the caller may see", body = super::wire::ProjectListPage))
+)]
+pub async fn list_projects(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<super::wire::ProjectListPage>, Problem> {
+    let limit = page_limit(query.limit)?;
+    let filter = ProjectFilter {
+        committee: query.committee,
+        stage: query.stage,
+        drafting_unit: query.drafting_unit,
+        overdue: query.overdue,
+    };
+    Ok(Json(
+        visible_projects(&state, &principal, filter, query.after.as_deref(), limit)
+            .await?
+            .into(),
+    ))
+}
+
+/// The body of `POST /api/v1/projects`: the engine's `NewProject` without the id, which the
+/// server chooses; the definition's newest version when none is named.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "code": "JJF(沪)-2026-001",
+    "title": {"zh": "电子天平校准规范", "en": "Calibration specification for electronic balances"},
+    "specification_kind": "calibration_specification",
+    "committee": "SH-TC-01",
+    "drafting_unit": "Shanghai Institute of Measurement",
+    "definition_id": "metrology-spec"
+}))]
+pub struct NewProjectBody {
+    /// The project's human code, unique.
+    code: String,
+    /// Its title in Chinese (`zh`) and English (`en`).
+    #[schema(value_type = LocalizedTextSchema)]
+    title: LocalizedText,
+    /// Its kind of specification.
+    specification_kind: String,
+    /// Its committee.
+    committee: String,
+    /// Its drafting unit.
+    drafting_unit: String,
+    /// The workflow definition it follows.
+    definition_id: String,
+    /// That definition's version; its newest when absent.
+    #[serde(default)]
+    definition_version: Option<u32>,
+}
+
+/// A short text in Chinese and English (the engine's `LocalizedText`).
+#[derive(Debug, ToSchema)]
+pub struct LocalizedTextSchema {
+    /// The Chinese text.
+    pub zh: String,
+    /// The English text.
+    pub en: String,
+}
+
+/// The answer to an accepted write: `body`, with the new head as `ETag` (the next `If-Match`),
+/// and for a creation 201 with the project's `Location`.
+fn written(answer: &WriteAnswer, created: bool, body: impl Serialize) -> Response {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", answer.last_sequence)) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    if created
+        && let Ok(location) =
+            HeaderValue::from_str(&format!("/api/v1/projects/{}", answer.project_id))
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// `POST /api/v1/projects`: creates a project in the caller's scope.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects",
+    tag = "projects",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "The command's id: a retry with the same key gets the first answer"),
+    ),
+    request_body(content = NewProjectBody, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses((status = 201, description = "The project was created; `Location` names it and `ETag` is its sequence", body = WriteAnswer,
+        headers(("Location" = String, description = "The new project"), ("ETag" = String, description = "The sequence to send as `If-Match` next"))))
+)]
+pub async fn create_project(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<NewProjectBody>,
+) -> Result<Response, Problem> {
+    let command_id = command_id(&headers)?;
+    let expected = expected_sequence(&headers)?;
+    // A retried creation must name the same project, so its id follows from the command id.
+    let project_id = if has_idempotency_key(&headers) {
+        Uuid::new_v5(&PROJECT_ID_NAMESPACE, command_id.as_bytes())
+    } else {
+        Uuid::new_v4()
+    };
+    match can_write_project(&principal, &body.committee, project_id) {
+        Access::Allowed => {}
+        // Nothing exists yet that could be hidden: refusing to create is plainly forbidden.
+        Access::Hidden(reason) | Access::Forbidden(reason) => {
+            return Err(crate::app::problem::refusal(
+                &principal,
+                Access::Forbidden(reason),
+                &body.code,
+            ));
+        }
+    }
+    let definition_version = match body.definition_version {
+        Some(version) => version,
+        None => {
+            state
+                .store
+                .latest_definition(&body.definition_id)
+                .await
+                .map_err(|_| {
+                    Problem::invalid(
+                        "definition_id",
+                        format!("工作流定义 {} 未注册", body.definition_id),
+                        format!(
+                            "The workflow definition {} is not registered",
+                            body.definition_id
+                        ),
+                    )
+                })?
+                .version
+        }
+    };
+    // The code is unique: a taken one is a conflict, said before the writer would refuse it.
+    if let Some(existing) = state.store.project_id_by_code(&body.code).await?
+        && existing != project_id
+    {
+        return Err(Problem::new(
+            ProblemKind::Conflict,
+            format!("项目编号 {} 已被使用", body.code),
+            format!("The project code {} is already taken", body.code),
+        )
+        .with("field", "code"));
+    }
+    let command = Command::CreateProject(NewProject {
+        project_id,
+        code: body.code,
+        title: body.title,
+        specification_kind: body.specification_kind,
+        committee: body.committee,
+        drafting_unit: body.drafting_unit,
+        definition_id: body.definition_id,
+        definition_version,
+    });
+    let answer = carry_out(
+        &state, &principal, project_id, command_id, expected, command,
+    )
+    .await?;
+    Ok(written(&answer, true, &answer))
+}
+
+/// `GET /api/v1/projects/{project}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectDetail {
+    #[serde(flatten)]
+    summary: super::wire::ProjectSummary,
+    stage_name: String,
+    deadlines: Vec<DeadlineView>,
+    available_actions: Vec<ActionView>,
+    /// The engine's state of the project, as its log replays it.
+    #[schema(value_type = Object)]
+    state: ProjectState,
+}
+
+/// `GET /api/v1/projects/{project}`: the project, its state, deadlines with days left, and the
+/// actions of its stage with each one's unmet guards for the caller, in the request's language.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{project}",
+    tag = "projects",
+    params(
+        ("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"),
+        ("Accept-Language" = Option<String>, Header, description = "`zh` (the default) or `en`"),
+    ),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The project; `ETag` is its sequence", body = ProjectDetail,
+        headers(("ETag" = String, description = "The sequence to send as `If-Match`"))))
+)]
+pub async fn read_project(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id_or_code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let language = crate::app::problem::language_of(&headers);
+    let summary = state.store.resolve_project_summary(&id_or_code).await?;
+    require(
+        &principal,
+        can_read_project(&principal, &summary.committee, summary.project_id),
+        &id_or_code,
+    )?;
+    let view = state.store.project_view_of(summary).await?;
+    let now = state.store.clock().now();
+    let deadlines = deadline_views(&view.state, &view.definition, language, now);
+    let actions = action_views(&view.state, &view.definition, &principal, language, now);
+    let head = view.summary.head_sequence;
+    let detail = ProjectDetail {
+        stage_name: view
+            .definition
+            .stage_name(&view.summary.stage)
+            .get(language)
+            .to_string(),
+        summary: view.summary.into(),
+        deadlines,
+        available_actions: actions,
+        state: view.state,
+    };
+    let mut response = Json(detail).into_response();
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{head}\"")) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+/// `POST /api/v1/projects/{project}/commands`: any command but a creation, in the engine's JSON
+/// form (`{"command": "fire_action", "action": "propose"}`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/commands",
+    tag = "projects",
+    params(
+        ("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command's id: a retry with the same key gets the first answer"),
+        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw, such as `\"12\"`: a stale one is 409"),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "A command in the engine's JSON form, tagged by `command`",
+        example = json!({"command": "fire_action", "action": "propose"})),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The command was carried out", body = WriteAnswer,
+        headers(("ETag" = String, description = "The sequence to send as `If-Match` next"))))
+)]
+pub async fn send_command(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id_or_code): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response, Problem> {
+    let command = command_of(body)?;
+    if matches!(command, Command::CreateProject(_)) {
+        return Err(Problem::invalid(
+            "command",
+            "创建项目请使用 POST /api/v1/projects",
+            "Create projects with POST /api/v1/projects",
+        ));
+    }
+    let command_id = command_id(&headers)?;
+    let expected = expected_sequence(&headers)?;
+    let summary = writable_summary(&state, &principal, &id_or_code).await?;
+    let command = match command {
+        Command::RecordMeeting(record) => {
+            Command::RecordMeeting(roll_from_committee(&state, &summary, record).await?)
+        }
+        other => other,
+    };
+    let answer = carry_out(
+        &state,
+        &principal,
+        summary.project_id,
+        command_id,
+        expected,
+        command,
+    )
+    .await?;
+    Ok(written(&answer, false, &answer))
+}
+
+/// Fills a meeting's roll from the committee's record as of the meeting's day: the voting members
+/// then in office. Members of the project's drafting unit are flagged, and the definition decides
+/// whether they must abstain. A caller may leave `roll` empty or send exactly that roll; any other
+/// roll is refused, naming who is missing and who is not in office.
+///
+/// A project whose committee has no record (committees formed before specflow kept them) keeps
+/// the roll its caller sends, as before.
+async fn roll_from_committee(
+    state: &AppState,
+    summary: &specflow_store::ProjectSummary,
+    mut record: engine_command::MeetingRecord,
+) -> Result<engine_command::MeetingRecord, Problem> {
+    let committee = &summary.committee;
+    let Some(roll) = state
+        .store
+        .committee_roll(committee, record.held_on)
+        .await?
+    else {
+        return Ok(record);
+    };
+    let voting: Vec<String> = roll
+        .iter()
+        .filter(|entry| entry.votes)
+        .map(|entry| entry.person.clone())
+        .collect();
+    if voting.is_empty() {
+        return Err(Problem::invalid(
+            "held_on",
+            format!(
+                "技术委员会 {committee} 在{}没有在任的表决委员",
+                record.held_on
+            ),
+            format!(
+                "Committee {committee} has no voting member in office on {}",
+                record.held_on
+            ),
+        ));
+    }
+    if !record.roll.is_empty() {
+        let given: std::collections::BTreeSet<&str> =
+            record.roll.iter().map(String::as_str).collect();
+        let real: std::collections::BTreeSet<&str> = voting.iter().map(String::as_str).collect();
+        if given != real {
+            let missing: Vec<&str> = real.difference(&given).copied().collect();
+            let extra: Vec<&str> = given.difference(&real).copied().collect();
+            return Err(Problem::invalid(
+                "roll",
+                format!(
+                    "表决名册取自技术委员会 {committee} 在{}的在任表决委员：缺少 {}；不在任或不表决的 {}。请留空 roll 或按此填写",
+                    record.held_on,
+                    missing.join("、"),
+                    extra.join("、")
+                ),
+                format!(
+                    "The roll is taken from committee {committee}'s voting members in office on {}: missing {}; not in office or not voting {}. Leave roll empty or send exactly that",
+                    record.held_on,
+                    missing.join(", "),
+                    extra.join(", ")
+                ),
+            )
+            .with("roll", voting.clone()));
+        }
+    }
+    record.drafting_unit_members = roll
+        .iter()
+        .filter(|entry| entry.votes && entry.organisation == summary.drafting_unit)
+        .map(|entry| entry.person.clone())
+        .collect();
+    record.roll = voting;
+    Ok(record)
+}
+
+/// A command in the engine's JSON form, with the path of the first mistake.
+///
+/// The engine's `Command` is tagged by its `command` member, and serde reads such an enum through
+/// a buffer that forgets where it was; so when that loses the path, the payload of the commands
+/// that carry nested records is read again as its own type, which knows the path
+/// (`votes[2].choice`).
+fn command_of(body: Value) -> Result<Command, Problem> {
+    let error = match serde_json::from_value::<Command>(body.clone()) {
+        Ok(command) => return Ok(command),
+        Err(error) => error,
+    };
+    let message = error.to_string();
+    let tag = body
+        .get("command")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut payload = body;
+    if let Some(object) = payload.as_object_mut() {
+        object.remove("command");
+    }
+    fn path_of<T: serde::de::DeserializeOwned>(payload: &Value) -> Option<String> {
+        serde_path_to_error::deserialize::<_, T>(payload)
+            .err()
+            .map(|error| error.path().to_string())
+            .filter(|path| !path.is_empty() && path != ".")
+    }
+    use specflow_engine::command as engine;
+    let field = match tag.as_deref() {
+        None => Some("command".to_string()),
+        Some("record_meeting") => path_of::<engine::MeetingRecord>(&payload),
+        Some("schedule_meeting") => path_of::<engine::MeetingSchedule>(&payload),
+        Some("record_comment") => path_of::<engine::Comment>(&payload),
+        Some("attach_artifact") => path_of::<engine::Artifact>(&payload),
+        Some("record_publication") => path_of::<engine::Publication>(&payload),
+        Some("record_waiver") => path_of::<engine::Waiver>(&payload),
+        Some("create_project") => path_of::<NewProject>(&payload),
+        Some(_) if message.contains("unknown variant") => Some("command".to_string()),
+        Some(_) => None,
+    }
+    .unwrap_or_else(|| "(body)".to_string());
+    Err(Problem::invalid(
+        &field,
+        format!("命令有误（{field}）：{message}"),
+        format!("The command is wrong (at {field}): {message}"),
+    ))
+}
+
+/// The optional body of `POST …/actions/{action}`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "The drafting group asked for it"}))]
+pub struct FireBody {
+    /// Why, for actions that require a reason.
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/projects/{project}/actions/{action}`: fires an action, with an optional reason.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/actions/{action}",
+    tag = "projects",
+    params(
+        ("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"),
+        ("action" = String, Path, description = "The action, as the definition names it", example = "propose"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The command's id: a retry with the same key gets the first answer"),
+        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw, such as `\"12\"`: a stale one is 409"),
+    ),
+    request_body(content = Option<FireBody>, content_type = "application/json", description = "Optional"),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The action was fired", body = WriteAnswer,
+        headers(("ETag" = String, description = "The sequence to send as `If-Match` next"))))
+)]
+pub async fn fire_action(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((id_or_code, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    OptionalJsonBody(body): OptionalJsonBody<FireBody>,
+) -> Result<Response, Problem> {
+    let command_id = command_id(&headers)?;
+    let expected = expected_sequence(&headers)?;
+    let summary = writable_summary(&state, &principal, &id_or_code).await?;
+    let command = Command::FireAction {
+        action,
+        reason: body.reason,
+    };
+    let answer = carry_out(
+        &state,
+        &principal,
+        summary.project_id,
+        command_id,
+        expected,
+        command,
+    )
+    .await?;
+    Ok(written(&answer, false, &answer))
+}
+
+/// The query of an upload.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The kind of artifact, as the definition names it.
+    #[param(example = "draft")]
+    kind: String,
+    /// The file's name.
+    #[param(example = "draft-v1.pdf")]
+    file_name: String,
+}
+
+/// What an upload answers: the write, and where the content is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadAnswer {
+    #[serde(flatten)]
+    write: WriteAnswer,
+    sha256: String,
+    size_bytes: u64,
+}
+
+/// `POST /api/v1/projects/{project}/artifacts?kind=…&file_name=…`: the body is the file itself.
+/// It is stored content-addressed and attached with the `attach_artifact` command.
+///
+/// The command is decided once before the content is stored, so that a caller the engine would
+/// refuse (a role that may not attach, a frozen project) cannot fill the database with files.
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/{project}/artifacts",
+    tag = "projects",
+    params(
+        ("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"),
+        UploadQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "The command's id: a retry with the same key gets the first answer"),
+        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw, such as `\"12\"`: a stale one is 409"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file itself"),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The file was stored and attached", body = UploadAnswer,
+        headers(("ETag" = String, description = "The sequence to send as `If-Match` next"))))
+)]
+pub async fn upload_artifact(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id_or_code): Path<String>,
+    QueryParams(query): QueryParams<UploadQuery>,
+    request: Request,
+) -> Result<Response, Problem> {
+    let headers = request.headers().clone();
+    let command_id = command_id(&headers)?;
+    let expected = expected_sequence(&headers)?;
+    let view = writable_project(&state, &principal, &id_or_code).await?;
+    let content = body_bytes(request, &state).await?;
+    let limit = state.store.options().max_artifact_bytes;
+    if content.len() as u64 > limit {
+        return Err(specflow_store::StoreError::ArtifactTooLarge {
+            size: content.len() as u64,
+            limit,
+        }
+        .into());
+    }
+    let sha256 = hex::encode(Sha256::digest(&content));
+    let size_bytes = content.len() as u64;
+    let command = Command::AttachArtifact(Artifact {
+        kind: query.kind,
+        file_name: query.file_name,
+        size_bytes,
+        sha256: sha256.clone(),
+    });
+    let project_id = view.summary.project_id;
+    let now = state.store.clock().now();
+    let refused_now = decide(
+        &view.state,
+        &view.definition,
+        &command,
+        &principal.actor(),
+        now,
+    )
+    .err();
+    match refused_now {
+        // Without a key this cannot be a retry: the refusal stands and nothing is stored.
+        Some(rejection) if !has_idempotency_key(&headers) => {
+            return Err(Problem::rejected(&rejection).with("command_id", command_id.to_string()));
+        }
+        // A retry is answered by the store; the content goes in only if the attachment stands.
+        Some(_) => {
+            let write = carry_out(
+                &state, &principal, project_id, command_id, expected, command,
+            )
+            .await?;
+            state.store.put_artifact(&content).await?;
+            return Ok(upload_answer(write, sha256, size_bytes));
+        }
+        None => {}
+    }
+    // The content goes first: an attachment must never name content that is not there.
+    state.store.put_artifact(&content).await?;
+    let write = carry_out(
+        &state, &principal, project_id, command_id, expected, command,
+    )
+    .await?;
+    Ok(upload_answer(write, sha256, size_bytes))
+}
+
+fn upload_answer(write: WriteAnswer, sha256: String, size_bytes: u64) -> Response {
+    let answer = UploadAnswer {
+        write,
+        sha256,
+        size_bytes,
+    };
+    written(&answer.write, false, &answer)
+}
+
+/// `GET /api/v1/artifacts/{sha256}`: an artifact's content, for anyone who may read a project it
+/// is attached to (admin, supervisor and auditor: any stored artifact).
+#[utoipa::path(
+    get,
+    path = "/api/v1/artifacts/{sha256}",
+    tag = "projects",
+    params(("sha256" = String, Path, description = "The content's SHA-256, 64 hexadecimal digits", pattern = "^[0-9a-fA-F]{64}$",
+        example = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The content, as uploaded", content_type = "application/octet-stream", body = Vec<u8>,
+        headers(("ETag" = String, description = "The digest"))))
+)]
+pub async fn download_artifact(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(sha256): Path<String>,
+) -> Result<Response, Problem> {
+    artifact_download(&state, &principal, &sha256).await
+}

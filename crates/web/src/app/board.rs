@@ -1,0 +1,188 @@
+//! The overdue board: a project's line on it, and the whole board as CSV streamed page by page,
+//! for the API's `format=csv` and the board page's download.
+
+use crate::app::AppState;
+use crate::app::problem::Problem;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use specflow_store::{OverdueFilter, ProjectSummary, Store};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// How many rows the CSV export reads at a time.
+const CSV_PAGE: u32 = 500;
+
+/// One line of the overdue board.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OverdueItem {
+    /// The project.
+    pub project_id: Uuid,
+    /// The project's code (or, for a guard, its stable code).
+    pub code: String,
+    /// Its title in Chinese.
+    pub title_zh: String,
+    /// Its title in English.
+    pub title_en: String,
+    /// Its committee.
+    pub committee: String,
+    /// Its drafting unit.
+    pub drafting_unit: String,
+    /// Its stage.
+    pub stage: String,
+    /// When its missed deadline fell due.
+    pub overdue_since: DateTime<Utc>,
+    /// Whole days past the missed due date, counting a day begun as one.
+    pub days_overdue: i64,
+    /// Whether it was escalated to the bureau.
+    pub escalated: bool,
+    /// Whether it is frozen.
+    pub frozen: bool,
+    /// Its next deadline, if any.
+    pub next_deadline_at: Option<DateTime<Utc>>,
+}
+
+impl OverdueItem {
+    /// The board's line for a project, `None` when it is not overdue.
+    pub fn of(summary: ProjectSummary, now: DateTime<Utc>) -> Option<OverdueItem> {
+        let overdue_since = summary.overdue_since?;
+        let seconds = (now - overdue_since).num_seconds().max(0);
+        Some(OverdueItem {
+            project_id: summary.project_id,
+            code: summary.code,
+            title_zh: summary.title_zh,
+            title_en: summary.title_en,
+            committee: summary.committee,
+            drafting_unit: summary.drafting_unit,
+            stage: summary.stage,
+            overdue_since,
+            days_overdue: (seconds + 86_399) / 86_400,
+            escalated: summary.escalated,
+            frozen: summary.frozen,
+            next_deadline_at: summary.next_deadline_at,
+        })
+    }
+}
+
+/// The overdue board matching `filter` from `after` on, as CSV with a header row, streamed page
+/// by page; the API's `format=csv` and the web board's download. The caller has checked
+/// `can_supervise`.
+pub async fn overdue_csv(
+    state: &AppState,
+    filter: OverdueFilter,
+    after: Option<&str>,
+) -> Result<Response, Problem> {
+    // The first page is read before answering, so a bad cursor is a 400, not a cut stream.
+    let first = state
+        .store
+        .list_overdue_matching(&filter, after, CSV_PAGE)
+        .await?;
+    Ok(csv_response(state.store.clone(), filter, first))
+}
+
+/// The CSV header row.
+const CSV_HEADER: &str = "code,title_zh,title_en,committee,drafting_unit,stage,overdue_since,days_overdue,escalated,frozen,project_id\r\n";
+
+/// One CSV field: quoted when it holds a separator, a quote or a line break; a text that a
+/// spreadsheet would run as a formula (`=`, `+`, `-`, `@`) gets a leading `'`.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+fn csv_rows(items: Vec<ProjectSummary>, now: DateTime<Utc>) -> Bytes {
+    let mut text = String::new();
+    for item in items
+        .into_iter()
+        .filter_map(|summary| OverdueItem::of(summary, now))
+    {
+        let fields = [
+            csv_field(&item.code),
+            csv_field(&item.title_zh),
+            csv_field(&item.title_en),
+            csv_field(&item.committee),
+            csv_field(&item.drafting_unit),
+            csv_field(&item.stage),
+            item.overdue_since.to_rfc3339(),
+            item.days_overdue.to_string(),
+            item.escalated.to_string(),
+            item.frozen.to_string(),
+            item.project_id.to_string(),
+        ];
+        text.push_str(&fields.join(","));
+        text.push_str("\r\n");
+    }
+    Bytes::from(text)
+}
+
+/// Where the CSV stream is.
+enum CsvCursor {
+    Header(specflow_store::ProjectListPage),
+    Page(specflow_store::ProjectListPage),
+    Next(String),
+    Done,
+}
+
+fn csv_response(
+    store: Store,
+    filter: OverdueFilter,
+    first: specflow_store::ProjectListPage,
+) -> Response {
+    let stream = futures_util::stream::unfold(
+        (CsvCursor::Header(first), store, filter),
+        |(cursor, store, filter)| async move {
+            match cursor {
+                CsvCursor::Header(first) => Some((
+                    Ok::<Bytes, std::io::Error>(Bytes::from_static(CSV_HEADER.as_bytes())),
+                    (CsvCursor::Page(first), store, filter),
+                )),
+                CsvCursor::Page(page) => {
+                    let now = store.clock().now();
+                    let next = page.next_after.map_or(CsvCursor::Done, CsvCursor::Next);
+                    Some((Ok(csv_rows(page.items, now)), (next, store, filter)))
+                }
+                CsvCursor::Next(after) => {
+                    match store
+                        .list_overdue_matching(&filter, Some(&after), CSV_PAGE)
+                        .await
+                    {
+                        Ok(page) => {
+                            let now = store.clock().now();
+                            let next = page.next_after.map_or(CsvCursor::Done, CsvCursor::Next);
+                            Some((Ok(csv_rows(page.items, now)), (next, store, filter)))
+                        }
+                        Err(error) => {
+                            // The status is already sent: cutting the stream tells the client.
+                            tracing::error!(%error, "the overdue CSV export stopped");
+                            Some((
+                                Err(std::io::Error::other(error.to_string())),
+                                (CsvCursor::Done, store, filter),
+                            ))
+                        }
+                    }
+                }
+                CsvCursor::Done => None,
+            }
+        },
+    );
+    let mut response = Body::from_stream(stream).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
+    );
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"overdue.csv\""),
+    );
+    response
+}

@@ -1,0 +1,445 @@
+//! Projects: which a principal may see and change, a project with its deadlines and available
+//! actions in the reader's language, carrying out a command, and an artifact's download.
+//!
+//! The API's project routes and the project pages both call these, so a page can show nothing
+//! the API would refuse, and a hidden project is the same 404 in both.
+
+use crate::app::AppState;
+use crate::app::problem::{Problem, ProblemKind, require};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use specflow_engine::{Command, Language, ProjectState, available_actions};
+use specflow_store::auth::{
+    Principal, Visibility, can_read_everything, can_read_project, can_write_project,
+};
+use specflow_store::{CommandOutcome, CommandRequest, ProjectFilter, ProjectListPage, ProjectView};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// How many projects a page holds when the caller does not say.
+const DEFAULT_PAGE: u32 = 50;
+
+/// Checks a page size: 1 to 1000, [`DEFAULT_PAGE`] when absent.
+pub fn page_limit(limit: Option<u32>) -> Result<u32, Problem> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(limit) if (1..=1000).contains(&limit) => Ok(limit),
+        Some(limit) => Err(Problem::invalid(
+            "limit",
+            format!("limit 应在 1 至 1000 之间，收到 {limit}"),
+            format!("limit must be 1 to 1000, not {limit}"),
+        )),
+    }
+}
+
+/// Finds a project by id or code and checks the caller may read it; a hidden project is answered
+/// as a missing one.
+pub async fn readable_project(
+    state: &AppState,
+    principal: &Principal,
+    id_or_code: &str,
+) -> Result<Uuid, Problem> {
+    let summary = state.store.resolve_project_summary(id_or_code).await?;
+    require(
+        principal,
+        can_read_project(principal, &summary.committee, summary.project_id),
+        id_or_code,
+    )?;
+    Ok(summary.project_id)
+}
+
+/// Finds a project by id or code and checks the caller may change it: hidden is 404, an
+/// auditor's attempt 403. Only the projection is read: the store's writer loads the state.
+/// The web pages' forms are checked by it too.
+pub async fn writable_summary(
+    state: &AppState,
+    principal: &Principal,
+    id_or_code: &str,
+) -> Result<specflow_store::ProjectSummary, Problem> {
+    let summary = state.store.resolve_project_summary(id_or_code).await?;
+    require(
+        principal,
+        can_write_project(principal, &summary.committee, summary.project_id),
+        id_or_code,
+    )?;
+    Ok(summary)
+}
+
+/// As `writable_summary`, with the project's state and definition, for a handler that decides
+/// before it writes.
+pub async fn writable_project(
+    state: &AppState,
+    principal: &Principal,
+    id_or_code: &str,
+) -> Result<ProjectView, Problem> {
+    let summary = writable_summary(state, principal, id_or_code).await?;
+    state
+        .store
+        .project(summary.project_id)
+        .await?
+        .ok_or_else(|| Problem::project_not_found(id_or_code))
+}
+
+/// A page of the projects matching `filter` that `principal` may see, by code after `after`:
+/// the API's list and the web pages' home page.
+pub async fn visible_projects(
+    state: &AppState,
+    principal: &Principal,
+    mut filter: ProjectFilter,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<ProjectListPage, Problem> {
+    let empty = ProjectListPage {
+        items: Vec::new(),
+        next_after: None,
+    };
+    match principal.visibility() {
+        Visibility::Everything => {}
+        Visibility::Committee(own) => {
+            // Another committee asked for: nothing of it is visible, so the page is empty.
+            if filter
+                .committee
+                .as_deref()
+                .is_some_and(|asked| asked != own)
+            {
+                return Ok(empty);
+            }
+            filter.committee = Some(own.to_string());
+        }
+        Visibility::Project(project_id) => {
+            // One project at most: the filters are checked on it rather than in the database.
+            let Some(summary) = state.store.project_summary(project_id).await? else {
+                return Ok(empty);
+            };
+            let matches = filter
+                .committee
+                .as_ref()
+                .is_none_or(|c| *c == summary.committee)
+                && filter.stage.as_ref().is_none_or(|s| *s == summary.stage)
+                && filter
+                    .drafting_unit
+                    .as_ref()
+                    .is_none_or(|d| *d == summary.drafting_unit)
+                && filter
+                    .overdue
+                    .is_none_or(|overdue| overdue == summary.overdue_since.is_some())
+                && after.is_none_or(|after| summary.code.as_str() > after);
+            let items = if matches { vec![summary] } else { Vec::new() };
+            return Ok(ProjectListPage {
+                items,
+                next_after: None,
+            });
+        }
+        Visibility::Nothing => return Ok(empty),
+    }
+    Ok(state.store.list_projects(&filter, after, limit).await?)
+}
+
+/// What a write answers: the records it appended and the project's new head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "project_id": "0b7e9c1a-3f5d-5e2a-9c4b-7d8e6f1a2b3c",
+    "command_id": "6a1f0d2e-4b3c-4d5e-8f70-9a8b7c6d5e4f",
+    "first_sequence": 1,
+    "last_sequence": 1,
+    "head_hash": "3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea"
+}))]
+pub struct WriteAnswer {
+    /// The project.
+    pub project_id: Uuid,
+    /// The command's id (the `Idempotency-Key`'s, when one was sent).
+    pub command_id: Uuid,
+    /// The first record appended.
+    pub first_sequence: u64,
+    /// The last record appended: the sequence to send as `If-Match` next.
+    pub last_sequence: u64,
+    /// The new head's hash.
+    pub head_hash: String,
+}
+
+/// Carries out a command for a project: the records appended, or the problem the API answers
+/// (409 for a stale `If-Match`, 422 with every unmet guard, 403 when the role may not).
+/// The web pages carry out their forms through it too.
+pub async fn carry_out(
+    state: &AppState,
+    principal: &Principal,
+    project_id: Uuid,
+    command_id: Uuid,
+    expected_sequence: Option<u64>,
+    command: Command,
+) -> Result<WriteAnswer, Problem> {
+    let kind = command.kind_name();
+    let action = match &command {
+        Command::FireAction { action, .. } => action.clone(),
+        _ => String::new(),
+    };
+    let outcome = state
+        .store
+        .execute(CommandRequest {
+            project_id,
+            command_id,
+            expected_sequence,
+            actor: principal.actor(),
+            command,
+        })
+        .await?;
+    match outcome {
+        CommandOutcome::Accepted {
+            project_id: answered,
+            first_sequence,
+            last_sequence,
+            head_hash,
+        } => {
+            if answered != project_id {
+                return Err(reused_key(principal));
+            }
+            tracing::info!(subject = %principal.subject, role = %principal.role, %project_id, command = kind, first_sequence, last_sequence, "command accepted");
+            state
+                .metrics
+                .transitions
+                .get_or_create(&vec![
+                    ("command".to_string(), kind.to_string()),
+                    ("action".to_string(), action),
+                ])
+                .inc();
+            Ok(WriteAnswer {
+                project_id,
+                command_id,
+                first_sequence,
+                last_sequence,
+                head_hash,
+            })
+        }
+        CommandOutcome::Rejected {
+            project_id: answered,
+            rejection,
+        } => {
+            if answered != project_id {
+                return Err(reused_key(principal));
+            }
+            for code in rejection.codes() {
+                state
+                    .metrics
+                    .rejections
+                    .get_or_create(&vec![("code".to_string(), code.to_string())])
+                    .inc();
+            }
+            let problem = Problem::rejected(&rejection).with("command_id", command_id.to_string());
+            if problem.kind == ProblemKind::Forbidden {
+                // The definition does not let the role do this: a refusal like any other.
+                tracing::warn!(subject = %principal.subject, role = %principal.role, %project_id, command = kind, reason = %rejection, status = 403, "refused: role not permitted");
+            } else {
+                tracing::info!(subject = %principal.subject, role = %principal.role, %project_id, command = kind, codes = ?rejection.codes(), "command rejected");
+            }
+            Err(problem)
+        }
+    }
+}
+
+/// An `Idempotency-Key` already used for a command to another project: answering with that
+/// project's outcome would show it to a caller who may not see it.
+fn reused_key(principal: &Principal) -> Problem {
+    tracing::warn!(subject = %principal.subject, reason = "Idempotency-Key reused for another project", status = 409, "refused");
+    Problem::new(
+        ProblemKind::Conflict,
+        "此 Idempotency-Key 已用于另一个项目的请求：每个请求应使用新的键",
+        "This Idempotency-Key was already used for a request to another project: use a new key for each request",
+    )
+}
+
+/// A deadline as a project page shows it: planned and actual dates and days left.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadlineView {
+    /// The deadline's id in the definition.
+    pub deadline: String,
+    /// Its name in the request's language.
+    pub name: String,
+    /// The local date it started.
+    pub started_on: NaiveDate,
+    /// The due date first set, before any extension.
+    pub original_due_on: Option<NaiveDate>,
+    /// The date the plan set, if any.
+    pub planned_due_on: Option<NaiveDate>,
+    /// The current due date.
+    pub due_on: Option<NaiveDate>,
+    /// The instant it falls due.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Local days from today to the due date; negative once it is past.
+    pub days_left: Option<i64>,
+    /// Whether it still runs.
+    pub open: bool,
+    /// Whether the current due date was missed.
+    pub missed: bool,
+    /// Whether it was escalated to the bureau.
+    pub escalated: bool,
+    /// How many extensions were granted.
+    pub extensions_granted: u32,
+    /// When it ended, once it has.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Days past the due date when it was met late.
+    pub days_late: Option<i64>,
+}
+
+/// One unmet guard, in the request's language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnmetView {
+    /// The project's code (or, for a guard, its stable code).
+    pub code: String,
+    /// The guard's id in the definition, when a guard failed.
+    pub guard: Option<String>,
+    /// The figures behind the reason.
+    #[schema(value_type = Object)]
+    pub figures: BTreeMap<String, Value>,
+    /// The reason in the request's language.
+    pub message: String,
+}
+
+/// An action the project's stage offers, with why the caller cannot fire it now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionView {
+    /// The action's code.
+    pub action: String,
+    /// Its name in the request's language.
+    pub name: String,
+    /// The stage it leads to.
+    pub to: String,
+    /// That stage's name.
+    pub to_name: String,
+    /// The roles that may fire it.
+    pub roles: Vec<String>,
+    /// Whether it needs a reason in words.
+    pub requires_reason: bool,
+    /// Whether it cancels the project.
+    pub cancels: bool,
+    /// Whether the caller can fire it now.
+    pub ready: bool,
+    /// Every reason the caller cannot fire it now.
+    pub unmet: Vec<UnmetView>,
+}
+
+/// A project's deadlines as of `now`: planned and actual dates, with local days left on the open
+/// ones. The API's project and the web page's show the same figures.
+pub fn deadline_views(
+    project: &ProjectState,
+    definition: &specflow_engine::WorkflowDefinition,
+    language: Language,
+    now: DateTime<Utc>,
+) -> Vec<DeadlineView> {
+    let today = now.with_timezone(&definition.local_utc_offset).date_naive();
+    project
+        .deadlines
+        .iter()
+        .map(|entry| DeadlineView {
+            deadline: entry.deadline.clone(),
+            name: definition.deadline(&entry.deadline).map_or_else(
+                || entry.deadline.clone(),
+                |rule| rule.name.get(language).to_string(),
+            ),
+            started_on: entry.started_on,
+            original_due_on: entry.original_due_on,
+            planned_due_on: entry.planned_due_on,
+            due_on: entry.times.map(|times| times.due_on),
+            due_at: entry.times.map(|times| times.due_at),
+            days_left: entry
+                .times
+                .filter(|_| entry.is_open())
+                .map(|times| (times.due_on - today).num_days()),
+            open: entry.is_open(),
+            missed: entry.missed,
+            escalated: entry.escalated,
+            extensions_granted: entry.extensions_granted,
+            closed_at: entry.closed.map(|(_, at)| at),
+            days_late: entry.days_late,
+        })
+        .collect()
+}
+
+/// The actions of the project's stage for `principal`, each with every unmet guard in
+/// `language`: the API's `available_actions` and the web page's buttons.
+pub fn action_views(
+    project: &ProjectState,
+    definition: &specflow_engine::WorkflowDefinition,
+    principal: &Principal,
+    language: Language,
+    now: DateTime<Utc>,
+) -> Vec<ActionView> {
+    available_actions(project, definition, &principal.actor(), now)
+        .into_iter()
+        .map(|action| ActionView {
+            ready: action.is_ready(),
+            name: action.name.get(language).to_string(),
+            to_name: action.to_name.get(language).to_string(),
+            unmet: unmet_views(&action.unmet, language),
+            action: action.action,
+            to: action.to,
+            roles: action.roles,
+            requires_reason: action.requires_reason,
+            cancels: action.cancels,
+        })
+        .collect()
+}
+
+fn unmet_views(unmet: &[specflow_engine::Unmet], language: Language) -> Vec<UnmetView> {
+    unmet
+        .iter()
+        .map(|reason| UnmetView {
+            code: reason.code.clone(),
+            guard: reason.guard.clone(),
+            figures: reason.figures.clone(),
+            message: reason.message.get(language).to_string(),
+        })
+        .collect()
+}
+
+/// An artifact's content as a download, for anyone who may read a project it is attached to;
+/// the API's route and the web pages' links answer alike.
+pub async fn artifact_download(
+    state: &AppState,
+    principal: &Principal,
+    sha256: &str,
+) -> Result<Response, Problem> {
+    let sha256 = sha256.to_ascii_lowercase();
+    if sha256.len() != 64 || !sha256.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return Err(Problem::invalid(
+            "sha256",
+            "文件摘要应为 64 位十六进制数字",
+            "The digest must be 64 hexadecimal digits",
+        ));
+    }
+    let not_found = || {
+        Problem::new(
+            ProblemKind::NotFound,
+            format!("没有摘要为 {sha256} 的文件"),
+            format!("There is no artifact {sha256}"),
+        )
+    };
+    if !can_read_everything(principal).is_allowed()
+        && !state
+            .store
+            .artifact_attached_within(&sha256, principal.visibility())
+            .await?
+    {
+        tracing::warn!(subject = %principal.subject, role = %principal.role, reason = %format!("{} may read no project with the artifact {sha256}", principal.describe()), status = 404, "refused: hidden");
+        return Err(not_found());
+    }
+    let content = state.store.artifact(&sha256).await?.ok_or_else(not_found)?;
+    let mut response = content.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    // The bytes are served as they were uploaded; no browser should guess and run them.
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{sha256}\"")) {
+        headers.insert(header::ETAG, etag);
+    }
+    Ok(response)
+}

@@ -1,0 +1,100 @@
+//! specflow's web face: the use-cases ([`app`]), the JSON API on them ([`api`]) and the
+//! server-rendered pages on them ([`pages`]), mounted together by [`router`].
+//!
+//! Every request gets a request id (the caller's `X-Request-Id` if it sent a sane one, else a new
+//! one), echoed in the response and carried by the request's log lines, and is counted and timed
+//! per route for `/metrics`.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod app;
+pub mod pages;
+
+pub use app::{AppState, REQUEST_ID};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// The service's routes: the service's own, the API under `/api/v1` and the pages at `/`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::service_routes())
+        .nest("/api/v1", api::router(&state))
+        // The web pages at `/`: HTML, not API, so not in the OpenAPI document.
+        .merge(pages::router())
+        .route_layer(middleware::from_fn(tag_route))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// Hands the matched route to `observe`, which runs outside routing and cannot see it otherwise.
+async fn tag_route(request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(route);
+    }
+    response
+}
+
+/// Gives the request an id, logs it with the id, and counts and times it per route.
+async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|value| {
+            !value.is_empty()
+                && value.len() <= 128
+                && value
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || b"-_.:".contains(&byte))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        request.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let started = Instant::now();
+    let span = tracing::info_span!("request", id = %request_id, %method, %path);
+    let mut response = next.run(request).instrument(span.clone()).await;
+    // The route as declared (`/projects/{id}`), so that metrics have one series per route.
+    let route = response
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |path| path.as_str().to_string());
+    let seconds = started.elapsed().as_secs_f64();
+    let status = response.status();
+    state
+        .metrics
+        .http_requests
+        .get_or_create(&vec![
+            ("route".to_string(), route.clone()),
+            ("status".to_string(), status.as_u16().to_string()),
+        ])
+        .inc();
+    state
+        .metrics
+        .http_request_seconds
+        .get_or_create(&vec![("route".to_string(), route.clone())])
+        .observe(seconds);
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            millis = seconds * 1000.0,
+            "answered"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
+    response
+}

@@ -1,0 +1,264 @@
+//! What every page shares: the frame (navigation, language switch, sign-out), the words of each
+//! language, dates in the reader's time zone, and the one stylesheet.
+//!
+//! The navigation is the table [`NAVIGATION`]: each entry says who sees it, so a new page is one
+//! line there. The stylesheet is served from `/style.css`, so the pages'
+//! Content-Security-Policy can forbid inline styles and every script.
+
+use super::session::{CSRF_FIELD, Viewer};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, Utc};
+use maud::{DOCTYPE, Markup, html};
+use specflow_engine::Language;
+use specflow_store::auth::{Principal, Visibility, can_supervise};
+
+/// The words of one language: `pick` chooses between a Chinese and an English text.
+#[derive(Debug, Clone, Copy)]
+pub struct Words(pub Language);
+
+impl Words {
+    /// The Chinese or the English text.
+    pub fn pick<'text>(self, zh: &'text str, en: &'text str) -> &'text str {
+        match self.0 {
+            Language::Zh => zh,
+            Language::En => en,
+        }
+    }
+
+    /// Yes or no.
+    pub fn yes_no(self, value: bool) -> &'static str {
+        match (value, self.0) {
+            (true, Language::Zh) => "是",
+            (false, Language::Zh) => "否",
+            (true, Language::En) => "yes",
+            (false, Language::En) => "no",
+        }
+    }
+}
+
+/// Where pages that span projects show instants: Asia/Shanghai, which keeps UTC+8 all year.
+/// A project's own pages use its definition's `local_utc_offset` instead.
+pub fn shanghai() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
+}
+
+use chrono::Offset as _;
+
+/// An instant as local date and time, such as `2026-03-01 09:00`.
+pub fn local_time(instant: DateTime<Utc>, offset: FixedOffset) -> String {
+    instant
+        .with_timezone(&offset)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// An instant's local date, such as `2026-03-01`.
+pub fn local_date(instant: DateTime<Utc>, offset: FixedOffset) -> String {
+    instant
+        .with_timezone(&offset)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// One entry of the navigation.
+struct NavigationEntry {
+    path: &'static str,
+    zh: &'static str,
+    en: &'static str,
+    shown_to: fn(&Principal) -> bool,
+}
+
+fn everyone(_: &Principal) -> bool {
+    true
+}
+
+fn supervisors(principal: &Principal) -> bool {
+    can_supervise(principal).is_allowed()
+}
+
+/// Whoever reads some committee's record: everyone whose scope is every project or a committee
+/// (`can_read_committee`); a drafter scoped to one project sees none.
+fn committee_readers(principal: &Principal) -> bool {
+    matches!(
+        principal.visibility(),
+        Visibility::Everything | Visibility::Committee(_)
+    )
+}
+
+/// The pages in the navigation, in order, with who sees each.
+const NAVIGATION: &[NavigationEntry] = &[
+    NavigationEntry {
+        path: "/",
+        zh: "项目",
+        en: "Projects",
+        shown_to: everyone,
+    },
+    NavigationEntry {
+        path: "/overdue",
+        zh: "逾期看板",
+        en: "Overdue board",
+        shown_to: supervisors,
+    },
+    NavigationEntry {
+        path: "/committees",
+        zh: "技术委员会",
+        en: "Committees",
+        shown_to: committee_readers,
+    },
+];
+
+/// A whole page: the frame around `body`, titled `title`.
+pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
+    let words = viewer.words();
+    let (lang, other, other_name) = match viewer.language {
+        Language::Zh => ("zh-CN", "en", "English"),
+        Language::En => ("en", "zh", "中文"),
+    };
+    let current_path = viewer.here.split('?').next().unwrap_or("/");
+    html! {
+        (DOCTYPE)
+        html lang=(lang) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · specflow" }
+                link rel="stylesheet" href="/style.css";
+            }
+            body {
+                a.skip href="#main" { (words.pick("跳到正文", "Skip to content")) }
+                header.top {
+                    a.brand href="/" { "specflow" }
+                    @if let Some(principal) = &viewer.principal {
+                        nav aria-label=(words.pick("主导航", "Main")) {
+                            ul {
+                                @for entry in NAVIGATION.iter().filter(|entry| (entry.shown_to)(principal)) {
+                                    li {
+                                        @if entry.path == current_path {
+                                            a href=(entry.path) aria-current="page" { (words.pick(entry.zh, entry.en)) }
+                                        } @else {
+                                            a href=(entry.path) { (words.pick(entry.zh, entry.en)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    div.tools {
+                        form.inline method="get" action="/language" {
+                            input type="hidden" name="to" value=(other);
+                            input type="hidden" name="back" value=(viewer.here);
+                            button.link type="submit" lang=(if other == "en" { "en" } else { "zh-CN" }) id="language-switch" { (other_name) }
+                        }
+                        @if let Some(principal) = &viewer.principal {
+                            span.who { (principal.subject) " (" (principal.role) ")" }
+                            form.inline method="post" action="/signout" {
+                                input type="hidden" name=(CSRF_FIELD) value=(viewer.csrf.as_deref().unwrap_or_default());
+                                button.link type="submit" id="signout" { (words.pick("退出", "Sign out")) }
+                            }
+                        }
+                    }
+                }
+                main #main { (body) }
+            }
+        }
+    }
+}
+
+/// A whole page as a response, with its media type.
+pub fn page_response(viewer: &Viewer, title: &str, body: Markup) -> Response {
+    let mut response = page(viewer, title, body).into_string().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// `GET /style.css`: the pages' one stylesheet; cached for an hour, it holds nothing private.
+pub async fn stylesheet() -> Response {
+    let mut response = STYLESHEET.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
+}
+
+/// Readable at 1280x800 and on a 390-pixel-wide phone: one column that widens to 72rem, tables
+/// that scroll sideways inside their own box, and a visible focus ring for keyboard readers.
+const STYLESHEET: &str = r#"
+:root { --ink: #1d2329; --muted: #5b6670; --line: #d5dbe0; --accent: #0b5cad; --late: #b3261e; --warn: #8a5a00; --ok: #1e6b34; --bg: #f7f8fa; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; color: var(--ink); background: var(--bg); }
+a { color: var(--accent); }
+:focus-visible { outline: 3px solid #f5a623; outline-offset: 2px; }
+.skip { position: absolute; left: -999px; top: 0; background: #fff; padding: .5rem; }
+.skip:focus { left: .5rem; z-index: 2; }
+header.top { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem 1.5rem; padding: .6rem 1rem; background: #fff; border-bottom: 1px solid var(--line); }
+header.top .brand { font-weight: 700; text-decoration: none; color: var(--ink); }
+header.top nav ul { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; margin: 0; padding: 0; }
+header.top nav a[aria-current] { font-weight: 700; text-decoration-thickness: 3px; }
+header.top .tools { margin-left: auto; display: flex; flex-wrap: wrap; align-items: center; gap: .75rem; }
+.who { color: var(--muted); font-size: .9rem; }
+form.inline { display: inline; margin: 0; }
+button, input, select, textarea { font: inherit; }
+button { cursor: pointer; padding: .4rem .9rem; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 4px; }
+button.link { background: none; border: none; color: var(--accent); text-decoration: underline; padding: 0; }
+button:disabled { background: #e4e7ea; border-color: #c3c9ce; color: var(--muted); cursor: not-allowed; }
+input, select, textarea { padding: .35rem .5rem; border: 1px solid #9aa4ad; border-radius: 4px; background: #fff; max-width: 100%; }
+label { display: block; font-size: .9rem; color: var(--muted); }
+main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 1.5rem; margin: .5rem 0 1rem; }
+h2 { font-size: 1.15rem; margin: 1.75rem 0 .5rem; border-bottom: 1px solid var(--line); padding-bottom: .25rem; }
+section.card > h2:first-child { margin-top: 0; }
+section.card, .signin { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem; margin-bottom: 1rem; }
+.signin { max-width: 32rem; margin: 2rem auto; }
+.signin input[type=password] { width: 100%; }
+.table-wrap { overflow-x: auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; }
+table { border-collapse: collapse; width: 100%; font-size: .95rem; }
+th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: #eef1f4; font-weight: 600; white-space: nowrap; }
+td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
+code, .hash { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: .85rem; }
+.muted { color: var(--muted); }
+.badge { display: inline-block; padding: 0 .45rem; border-radius: 999px; font-size: .8rem; border: 1px solid currentColor; margin-right: .25rem; }
+.badge.late { color: var(--late); } .badge.warn { color: var(--warn); } .badge.ok { color: var(--ok); } .badge.frozen { color: #3b4aa0; }
+.late { color: var(--late); } .ok { color: var(--ok); }
+.error { border-left: 4px solid var(--late); background: #fff; padding: .75rem 1rem; }
+.notice { border-left: 4px solid var(--accent); background: #fff; padding: .75rem 1rem; }
+.success { border-left: 4px solid var(--ok); background: #fff; padding: .75rem 1rem; }
+.filters { display: flex; flex-wrap: wrap; gap: .75rem 1rem; align-items: flex-end; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; margin-bottom: 1rem; }
+.filters p { margin: 0; }
+ol.lifecycle { display: flex; flex-wrap: wrap; gap: .25rem; list-style: none; padding: 0; margin: 0 0 1rem; counter-reset: stage; }
+ol.lifecycle li { counter-increment: stage; padding: .3rem .6rem; border-radius: 4px; background: #e9edf1; color: var(--muted); font-size: .9rem; }
+ol.lifecycle li::before { content: counter(stage) ". "; }
+ol.lifecycle li.visited { background: #d7e6f5; color: var(--ink); }
+ol.lifecycle li.current { background: var(--accent); color: #fff; font-weight: 700; }
+ol.lifecycle li.terminal { font-style: italic; }
+.actions { display: grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); gap: .75rem; }
+.action { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .75rem; }
+.action textarea { width: 100%; min-height: 3rem; }
+ul.unmet { margin: .5rem 0 0; padding-left: 1.2rem; color: var(--late); font-size: .9rem; }
+figure { margin: 0 0 1rem; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .5rem; overflow-x: auto; }
+figcaption { font-size: .9rem; color: var(--muted); }
+svg text { font-size: 11px; fill: var(--ink); }
+.charts svg { max-height: 15rem; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 1rem; }
+.pager { display: flex; gap: 1rem; margin: .75rem 0; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
+dl.facts dt { color: var(--muted); }
+dl.facts dd { margin: 0; }
+@media (max-width: 40rem) {
+  main { padding: .5rem; }
+  h1 { font-size: 1.25rem; }
+  dl.facts { grid-template-columns: 1fr; }
+  dl.facts dd { margin-bottom: .4rem; }
+  header.top .tools { margin-left: 0; }
+}
+"#;

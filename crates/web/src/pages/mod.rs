@@ -1,0 +1,122 @@
+//! The web pages: server-rendered HTML for supervisors, secretariats, drafting groups and auditors.
+//!
+//! The pages sit beside the API at `/` and read through the same code: the store's functions,
+//! the same scoping of [`specflow_store::auth`], and the API's own helpers (`readable_project`,
+//! `carry_out`, `action_views`, `overdue_csv`…), so a page can show nothing the API would
+//! refuse, and a drafter who types another project's address gets the API's 404.
+//! Errors are the API's [`Problem`]s, rendered as friendly pages in the reader's language.
+//!
+//! A session is the API's bearer token kept in an HttpOnly, SameSite=Strict cookie
+//! (`session.rs`); every form that changes something carries a CSRF token derived from that
+//! cookie by HMAC and is refused without it. The HTML is written with maud, checked at compile
+//! time; there is no JavaScript at all and one stylesheet (`layout.rs`).
+//!
+//! The pages: the signed-in principal's projects (`projects.rs`, the home page), a project with its
+//! lifecycle, timeline, actions and records, as it stands or as of a date or record
+//! (`projects.rs`), its audit log and verification (`history.rs`), the bureau's overdue board
+//! with its chart and CSV (`board.rs`), and the committees with their members, composition check
+//! and reports (`committees.rs`). Navigation is a table in `layout.rs`, so a page is added with
+//! one line there and one route here.
+
+mod board;
+mod committees;
+mod history;
+mod layout;
+mod projects;
+mod session;
+
+pub use session::{CSRF_FIELD, LANGUAGE_COOKIE, SESSION_COOKIE, SIGNIN_COOKIE, csrf_token_for};
+
+use crate::app::AppState;
+use crate::app::problem::{Problem, ProblemKind};
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+/// The pages' routes, merged into the service's router at `/`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(projects::home))
+        .route("/signin", get(session::signin_form).post(session::signin))
+        .route("/signout", post(session::signout))
+        .route("/language", get(session::switch_language))
+        .route("/style.css", get(layout::stylesheet))
+        .route("/projects/{project}", get(projects::project_page))
+        .route(
+            "/projects/{project}/actions/{action}",
+            post(projects::fire_action),
+        )
+        .route("/projects/{project}/history", get(history::history_page))
+        .route("/projects/{project}/verify", post(history::verify))
+        .route("/artifacts/{sha256}", get(projects::download_artifact))
+        .route("/overdue", get(board::board_page))
+        .route("/overdue.csv", get(board::board_csv))
+        .route("/committees", get(committees::committees_page))
+        .route("/committees/{committee}", get(committees::committee_page))
+        .route(
+            "/committees/{committee}/reports/annual",
+            get(committees::annual_report_page),
+        )
+        .route(
+            "/committees/{committee}/reports/term",
+            get(committees::term_report_page),
+        )
+        .fallback(not_found)
+        .layer(middleware::from_fn(page_headers))
+}
+
+/// Any other address: a friendly 404 page rather than a bare status.
+async fn not_found(viewer: session::Viewer, request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    viewer.error_page(&Problem::new(
+        ProblemKind::NotFound,
+        format!("没有页面 {path}"),
+        format!("There is no page {path}"),
+    ))
+}
+
+/// Headers every page carries: no script may run and no other site may frame a page (so a
+/// button cannot be clicked through a disguise), and pages with private data are not cached.
+async fn page_headers(request: Request, next: Next) -> Response {
+    let language = match session::cookie(request.headers(), LANGUAGE_COOKIE) {
+        Some("en") => specflow_engine::Language::En,
+        _ => specflow_engine::Language::Zh,
+    };
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let mut response = next.run(request).await;
+    // A page's address with the wrong method (a form's address typed in, say): a page too.
+    if response.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        let viewer = session::Viewer::anonymous(language);
+        response = viewer.error_page(&Problem::new(
+            ProblemKind::MethodNotAllowed,
+            format!("页面 {path} 不接受 {method} 请求：请从项目页面使用其中的按钮"),
+            format!("{path} does not take {method}: use the buttons on the project's page"),
+        ));
+    }
+    let headers = response.headers_mut();
+    // A page may set a stricter or different policy of its own (a report, self-contained with
+    // its inline styles, allows those and still no script); every other page gets this one.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+    }
+    let fixed = [
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}

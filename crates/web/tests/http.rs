@@ -1,0 +1,86 @@
+//! The HTTP service's routes, without a socket: health, readiness, metrics and request ids.
+
+use crate::support::*;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use specflow_store::metrics::Metrics;
+use specflow_web::{AppState, router};
+use tower::ServiceExt;
+
+async fn get(
+    app: &axum::Router,
+    path: &str,
+    request_id: Option<&str>,
+) -> (StatusCode, String, String) {
+    let mut request = Request::get(path);
+    if let Some(id) = request_id {
+        request = request.header("x-request-id", id);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .map(|value| value.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8(body.to_vec()).unwrap(), id)
+}
+
+conformance!(health_readiness_and_metrics, |kind| async move {
+    let Some((store, _clock, _keep, url)) = store(kind).await else {
+        return;
+    };
+    created_project(&store, 1, "SH-TC-01").await;
+    let app = router(AppState {
+        store: store.clone(),
+        metrics: Metrics::shared(),
+    });
+    let (status, body, id) = get(&app, "/healthz", Some("trace-42")).await;
+    assert_eq!(
+        (status, body.as_str(), id.as_str()),
+        (StatusCode::OK, "ok\n", "trace-42")
+    );
+    // An id that could forge log lines is replaced by a fresh one.
+    let (_, _, id) = get(&app, "/healthz", Some("bad id\twith spaces")).await;
+    assert_eq!(id.len(), 36, "{id}");
+    let (status, _, id) = get(&app, "/nowhere", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(id.len(), 36);
+    let (status, body, _) = get(&app, "/readyz", None).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ready\n"));
+    let (status, body, _) = get(&app, "/metrics", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("specflow_projects{committee=\"SH-TC-01\",stage=\"preresearch\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("specflow_outbox_notifications{status=\"dead\"} 0"),
+        "{body}"
+    );
+    assert!(
+        body.contains("specflow_http_requests_total{route=\"/healthz\",status=\"200\"} 2"),
+        "{body}"
+    );
+    assert!(
+        body.contains("specflow_http_requests_total{route=\"unmatched\",status=\"404\"} 1"),
+        "{body}"
+    );
+    assert!(body.ends_with("# EOF\n"));
+    // A database migrated by a newer specflow is not ready.
+    sqlx::query("INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) VALUES (9999, 'from the future', CURRENT_TIMESTAMP, TRUE, $1, 0)")
+        .bind(vec![0u8; 48])
+        .execute(&sqlx::AnyPool::connect(&url).await.unwrap())
+        .await
+        .unwrap();
+    let (status, body, _) = get(&app, "/readyz", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body.contains("9999"), "{body}");
+});

@@ -1,0 +1,361 @@
+//! Reports through the store and the API, on SQLite and PostgreSQL: projects built from the example
+//! scenarios through the real write path (the scheduler firing their deadlines), reports that
+//! trace their figures to the stored records and do not change when records are appended after
+//! their period, and every kind of bad input answered with a problem, never a 500.
+
+use crate::support::*;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use specflow_engine::Command;
+use specflow_engine::report::ReportKind;
+use specflow_engine::scenario::parse_scenario;
+use specflow_jobs::scheduler::{Scheduler, SchedulerOptions};
+use specflow_store::auth::Role;
+use specflow_store::metrics::Metrics;
+use specflow_store::{Clock, ManualClock, Store};
+use specflow_store::{CommandOutcome, CommandRequest, ReportRequest};
+use specflow_web::{AppState, router};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+const COMMITTEE: &str = "SH-TC-01";
+const OTHER_COMMITTEE: &str = "SH-TC-02";
+
+/// The scenarios run, with the committee each project belongs to.
+const SCENARIOS: [(&str, &str); 3] = [
+    (
+        include_str!("../../../workflows/scenarios/to-in-force.toml"),
+        COMMITTEE,
+    ),
+    (
+        include_str!("../../../workflows/scenarios/overdue-with-extension.toml"),
+        COMMITTEE,
+    ),
+    (
+        include_str!("../../../workflows/scenarios/cancelled.toml"),
+        OTHER_COMMITTEE,
+    ),
+];
+
+/// Lets the scheduler fire everything due up to `until`, moving the clock as it goes.
+async fn run_clock_to(
+    store: &Store,
+    clock: &ManualClock,
+    scheduler: &Scheduler,
+    until: DateTime<Utc>,
+) {
+    while let Some(next) = store.earliest_deadline().await.unwrap() {
+        if next > until {
+            break;
+        }
+        if next > clock.now() {
+            clock.set(next);
+        }
+        let round = scheduler.run_due(None).await.unwrap();
+        assert_eq!(round.failures, 0);
+        if round.events_fired == 0 {
+            break;
+        }
+    }
+    if until > clock.now() {
+        clock.set(until);
+    }
+}
+
+/// Runs the scenarios' steps after `after` and up to `until` through the store, interleaved in
+/// time, each as a project of its own; returns the project ids.
+async fn scenario_projects(
+    store: &Store,
+    clock: &ManualClock,
+    after: Option<DateTime<Utc>>,
+    until: DateTime<Utc>,
+) -> Vec<Uuid> {
+    let scheduler = Scheduler::new(
+        store.clone(),
+        SchedulerOptions::default(),
+        Metrics::shared(),
+    );
+    let mut steps = Vec::new();
+    let mut ids = Vec::new();
+    for (index, (text, committee)) in SCENARIOS.iter().enumerate() {
+        let scenario = parse_scenario("scenario", text).unwrap();
+        let project_id = Uuid::from_u128(0x5bec_f10e_0000_4000_8000_0000_0000_2000 + index as u128);
+        ids.push(project_id);
+        for step in scenario.steps {
+            if step.at > until {
+                break;
+            }
+            if after.is_some_and(|after| step.at <= after) {
+                continue;
+            }
+            let mut command = step.command;
+            if let Command::CreateProject(project) = &mut command {
+                project.project_id = project_id;
+                project.code = format!("JJG(沪)-2026-{:03}", index + 1);
+                project.committee = committee.to_string();
+            }
+            steps.push((step.at, project_id, step.actor, command));
+        }
+    }
+    steps.sort_by_key(|(at, ..)| *at);
+    for (at, project_id, actor, command) in steps {
+        run_clock_to(store, clock, &scheduler, at).await;
+        let outcome = store
+            .execute(CommandRequest {
+                project_id,
+                command_id: Uuid::new_v4(),
+                expected_sequence: None,
+                actor,
+                command,
+            })
+            .await
+            .unwrap();
+        // The scenarios refuse some steps on purpose; the rest must go through.
+        let _ = matches!(outcome, CommandOutcome::Accepted { .. });
+    }
+    run_clock_to(store, clock, &scheduler, until).await;
+    ids
+}
+
+fn instant(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+}
+
+fn annual(committee: Option<&str>, year: i32) -> ReportRequest {
+    ReportRequest {
+        kind: if committee.is_some() {
+            ReportKind::Annual
+        } else {
+            ReportKind::Bureau
+        },
+        committee: committee.map(str::to_string),
+        first_day: NaiveDate::from_ymd_opt(year, 1, 1).unwrap(),
+        last_day: NaiveDate::from_ymd_opt(year, 12, 31).unwrap(),
+    }
+}
+
+conformance!(
+    a_report_for_a_past_year_does_not_change_when_records_are_appended_after_it,
+    |kind| async move {
+        let Some((store, clock, _keep, _url)) = store(kind).await else {
+            return;
+        };
+        let end_of_2026 = instant("2027-01-01T08:00:00+08:00");
+        scenario_projects(&store, &clock, None, end_of_2026).await;
+        let at_the_end_of_2026 = store.report(&annual(Some(COMMITTEE), 2026)).await.unwrap();
+        // The projects go on into 2027: new records, some by the scheduler.
+        scenario_projects(
+            &store,
+            &clock,
+            Some(end_of_2026),
+            instant("2027-03-02T00:00:00+08:00"),
+        )
+        .await;
+        let later = store.report(&annual(Some(COMMITTEE), 2026)).await.unwrap();
+        assert_eq!(at_the_end_of_2026, later);
+        let in_2027 = store.report(&annual(Some(COMMITTEE), 2027)).await.unwrap();
+        assert_ne!(in_2027, later);
+        assert_eq!(later.committees, vec![COMMITTEE.to_string()]);
+        assert_eq!(later.projects.len(), 2);
+        let bureau = store.report(&annual(None, 2026)).await.unwrap();
+        assert_eq!(bureau.projects.len(), 3);
+        assert_eq!(bureau.milestones.cancelled.len(), 1);
+    }
+);
+
+conformance!(
+    a_figure_matches_a_count_of_the_stored_records,
+    |kind| async move {
+        let Some((store, clock, _keep, _url)) = store(kind).await else {
+            return;
+        };
+        let ids =
+            scenario_projects(&store, &clock, None, instant("2027-03-02T00:00:00+08:00")).await;
+        let report = store.report(&annual(Some(COMMITTEE), 2026)).await.unwrap();
+        let period = report.period;
+        // Meetings held in 2026, counted from each project's history as the API serves it.
+        let mut meetings = Vec::new();
+        for project_id in ids.iter().take(2) {
+            let page = store.history(*project_id, 0, 1000).await.unwrap();
+            for record in page.records {
+                if record.event_type == "meeting_recorded" && record.recorded_at < period.end {
+                    let event: Value = serde_json::from_str(&record.event).unwrap();
+                    let held_on: NaiveDate = event["held_on"].as_str().unwrap().parse().unwrap();
+                    if period.contains_day(held_on) {
+                        meetings.push((*project_id, record.sequence));
+                    }
+                }
+            }
+        }
+        let mut reported: Vec<(Uuid, u64)> = report
+            .meetings
+            .iter()
+            .map(|meeting| (meeting.project.project_id, meeting.records[0]))
+            .collect();
+        meetings.sort();
+        reported.sort();
+        assert!(!meetings.is_empty());
+        assert_eq!(reported, meetings);
+    }
+);
+
+async fn get(app: &axum::Router, path: &str, token: &str) -> (StatusCode, String, String) {
+    let response = app
+        .clone()
+        .oneshot(
+            Request::get(path)
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = axum::body::to_bytes(response.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        content_type,
+        String::from_utf8_lossy(&body).to_string(),
+    )
+}
+
+conformance!(
+    reports_answer_every_format_and_every_bad_input_with_a_problem,
+    |kind| async move {
+        let Some((store, clock, _keep, _url)) = store(kind).await else {
+            return;
+        };
+        scenario_projects(&store, &clock, None, instant("2026-12-01T00:00:00+08:00")).await;
+        let app = router(AppState {
+            store: store.clone(),
+            metrics: Metrics::shared(),
+        });
+        let (created, _) = store
+            .create_token("bureau-li", Role::Supervisor, None, None, None)
+            .await
+            .unwrap();
+        let supervisor = created.bearer().to_string();
+        let base = format!("/api/v1/committees/{COMMITTEE}/reports");
+
+        let (status, content_type, body) =
+            get(&app, &format!("{base}/annual?year=2026"), &supervisor).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(content_type, "application/json");
+        let json: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["kind"], "annual");
+        assert_eq!(json["committee"], COMMITTEE);
+        assert!(
+            !json["milestones"]["approved"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+
+        let (status, content_type, body) = get(
+            &app,
+            &format!("{base}/annual?year=2026&format=md&lang=en"),
+            &supervisor,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type, "text/markdown; charset=utf-8");
+        assert!(
+            body.starts_with("# SH-TC-01 annual work report 2026"),
+            "{body}"
+        );
+        let (status, content_type, body) = get(
+            &app,
+            &format!("{base}/annual?year=2026&format=html"),
+            &supervisor,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type, "text/html; charset=utf-8");
+        assert!(
+            body.contains("年度工作报告") && body.contains("<svg"),
+            "{body}"
+        );
+        let (status, _, body) = get(
+            &app,
+            &format!("{base}/term?from=2026-01-01&to=2026-06-30&format=md"),
+            &supervisor,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("届末工作报告"));
+        let (status, _, body) = get(&app, "/api/v1/reports/annual?year=2026", &supervisor).await;
+        assert_eq!(status, StatusCode::OK);
+        let json: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["committees"].as_array().unwrap().len(), 2);
+
+        // A year with no data: an empty but valid report.
+        let (status, _, body) = get(&app, &format!("{base}/annual?year=2019"), &supervisor).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let json: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["projects"], serde_json::json!([]));
+        assert_eq!(json["overdue_by_month"].as_array().unwrap().len(), 12);
+
+        // Bad input: a problem document naming what is wrong, never a 500.
+        for (path, status, field) in [
+            (
+                "/api/v1/committees/SH-TC-99/reports/annual?year=2026".to_string(),
+                404,
+                None,
+            ),
+            (format!("{base}/annual?year=99999"), 400, Some("year")),
+            (format!("{base}/annual?year=1066"), 400, Some("year")),
+            (format!("{base}/annual?year=-5"), 400, Some("year")),
+            (format!("{base}/annual?year=twenty"), 400, Some("year")),
+            (format!("{base}/annual"), 400, None),
+            (
+                format!("{base}/annual?year=2026&format=pdf"),
+                400,
+                Some("format"),
+            ),
+            (
+                format!("{base}/annual?year=2026&lang=fr"),
+                400,
+                Some("lang"),
+            ),
+            (format!("{base}/annual?year=2026&colour=red"), 400, None),
+            (
+                format!("{base}/term?from=2026-12-31&to=2026-01-01"),
+                400,
+                Some("to"),
+            ),
+            (
+                format!("{base}/term?from=2026-02-30&to=2026-12-31"),
+                400,
+                Some("from"),
+            ),
+            (
+                format!("{base}/term?from=0001-01-01&to=2026-12-31"),
+                400,
+                Some("from"),
+            ),
+            (format!("{base}/term?from=2026-01-01"), 400, None),
+            (
+                "/api/v1/reports/annual?year=10000".to_string(),
+                400,
+                Some("year"),
+            ),
+        ] {
+            let (answered, content_type, body) = get(&app, &path, &supervisor).await;
+            assert_eq!(answered.as_u16(), status, "{path}: {body}");
+            assert_eq!(content_type, "application/problem+json", "{path}");
+            let problem: Value = serde_json::from_str(&body).unwrap();
+            if let Some(field) = field {
+                assert_eq!(problem["field"], field, "{path}: {problem}");
+            }
+        }
+    }
+);

@@ -1,0 +1,18 @@
+//! The web face's one integration-test binary: the JSON API, the service routes, the OpenAPI
+//! document, the pages, committees and reports, each called through the router without a socket.
+//!
+//! Like the store's, these run against SQLite always and against PostgreSQL when
+//! `SPECFLOW_TEST_POSTGRES_URL` is set; they share the store tests' fixtures and helpers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+#[path = "../../store/tests/support.rs"]
+#[allow(dead_code)]
+mod support;
+mod api;
+mod committees;
+mod http;
+mod openapi;
+mod pages;
+mod reports;
