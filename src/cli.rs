@@ -434,7 +434,7 @@ pub enum CommitteeCommand {
         /// The first local day no longer in office (YYYY-MM-DD).
         #[arg(long)]
         effective_on: String,
-        /// Why.
+        /// The reason given, in words, as the log records it.
         #[arg(long)]
         reason: String,
         /// The server and the token.
@@ -451,7 +451,7 @@ pub enum CommitteeCommand {
         /// The person or organisation it covers; the whole committee when absent.
         #[arg(long)]
         subject: Option<String>,
-        /// Why.
+        /// The reason given, in words, as the log records it.
         #[arg(long)]
         reason: String,
         /// Who grants it (the bureau's decision and its number).
@@ -496,7 +496,7 @@ pub enum CommitteeCommand {
         /// Its last local day (YYYY-MM-DD).
         #[arg(long)]
         ended_on: String,
-        /// Why.
+        /// The reason given, in words, as the log records it.
         #[arg(long)]
         reason: String,
         /// The server and the token.

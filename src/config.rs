@@ -29,7 +29,7 @@ pub enum ConfigError {
     Unreadable {
         /// The file.
         path: PathBuf,
-        /// Why.
+        /// The reason given, in words, as the log records it.
         reason: String,
     },
     /// The file is not valid TOML.

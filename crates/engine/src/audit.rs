@@ -439,7 +439,7 @@ pub enum ChainFault {
     /// The event could not have happened in the state before it.
     #[error("the event is invalid for the state it was applied to: {message}")]
     InvalidForState {
-        /// Why.
+        /// The reason given, in words, as the log records it.
         message: String,
     },
 }

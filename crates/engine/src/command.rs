@@ -235,7 +235,7 @@ pub struct Waiver {
     pub guard: String,
     /// Who grants it, in words (for example the bureau's decision and its number).
     pub authority: String,
-    /// Why.
+    /// The reason given, in words, as the log records it.
     pub reason: String,
 }
 
@@ -313,7 +313,7 @@ pub enum Command {
     RecordPublication(Publication),
     /// Cancel the project, with a reason.
     Cancel {
-        /// Why.
+        /// The reason given, in words, as the log records it.
         reason: String,
     },
     /// Record a waiver of a guard.
@@ -331,7 +331,7 @@ pub enum Command {
         deadline: String,
         /// The date asked for.
         new_due_on: NaiveDate,
-        /// Why.
+        /// The reason given, in words, as the log records it.
         reason: String,
     },
     /// Grant a pending extension request.
@@ -345,12 +345,12 @@ pub enum Command {
     RefuseExtension {
         /// The request.
         request_id: String,
-        /// Why.
+        /// The reason given, in words, as the log records it.
         reason: String,
     },
     /// Lift the freeze of an overdue project.
     LiftFreeze {
-        /// Why.
+        /// The reason given, in words, as the log records it.
         reason: String,
     },
     /// Move the project to a newer version of its definition (decided against the new version).

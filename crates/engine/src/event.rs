@@ -62,7 +62,7 @@ pub enum EventBody {
         from: String,
         /// The terminal stage entered.
         to: String,
-        /// Why.
+        /// The reason given, in words, as the log records it.
         reason: String,
     },
     /// An artifact was attached.
@@ -171,7 +171,7 @@ pub enum EventBody {
     },
     /// The freeze was lifted.
     FreezeLifted {
-        /// Why.
+        /// The reason given, in words, as the log records it.
         reason: String,
     },
     /// An extension was asked for.
@@ -184,7 +184,7 @@ pub enum EventBody {
         current_due_on: NaiveDate,
         /// The date asked for.
         requested_due_on: NaiveDate,
-        /// Why.
+        /// The reason given, in words, as the log records it.
         reason: String,
     },
     /// An extension was granted and the deadline moved.
@@ -204,7 +204,7 @@ pub enum EventBody {
         request_id: String,
         /// The deadline.
         deadline: String,
-        /// Why.
+        /// The reason given, in words, as the log records it.
         reason: String,
     },
     /// The next re-examination was scheduled.

@@ -197,7 +197,7 @@ pub enum StepOutcome {
     Rejected {
         /// The step.
         step: Step,
-        /// Why.
+        /// The reason given, in words, as the log records it.
         rejection: Rejection,
     },
 }

@@ -154,7 +154,7 @@ pub struct ExtensionRequestEntry {
     pub current_due_on: NaiveDate,
     /// The date asked for.
     pub requested_due_on: NaiveDate,
-    /// Why.
+    /// The reason given, in words, as the log records it.
     pub reason: String,
     /// Who asked.
     pub requested_by: Actor,

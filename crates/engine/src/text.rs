@@ -18,6 +18,15 @@ pub enum Language {
 }
 
 impl Language {
+    /// The one way to choose between a text's two languages: `zh` in Chinese, `en` in English.
+    /// Works for anything given in both (string slices, owned strings, formatted text).
+    pub fn pick<T>(self, zh: T, en: T) -> T {
+        match self {
+            Language::Zh => zh,
+            Language::En => en,
+        }
+    }
+
     /// Picks a language from an HTTP `Accept-Language`-like tag such as `en-GB` or `zh-CN`.
     /// Anything that is not English falls back to Chinese, the product's default.
     pub fn from_tag(tag: &str) -> Language {
@@ -49,10 +58,7 @@ impl LocalizedText {
 
     /// The text in the given language.
     pub fn get(&self, language: Language) -> &str {
-        match language {
-            Language::Zh => &self.zh,
-            Language::En => &self.en,
-        }
+        language.pick(&self.zh, &self.en)
     }
 }
 

@@ -87,7 +87,7 @@ pub enum CommitteeCommand {
     EndTerm {
         /// Its last local day.
         ended_on: NaiveDate,
-        /// Why.
+        /// The reason given, in words, as the log records it.
         reason: String,
     },
     /// Appoint a person who does not serve in the term.
@@ -118,7 +118,7 @@ pub enum CommitteeCommand {
         person: String,
         /// The first local day no longer in office.
         effective_on: NaiveDate,
-        /// Why.
+        /// The reason given, in words, as the log records it.
         reason: String,
     },
     /// Record the bureau's waiver of a composition rule.
@@ -150,7 +150,7 @@ pub struct CommitteeWaiver {
     /// or nobody in particular (the rule for the whole committee) when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
-    /// Why.
+    /// The reason given, in words, as the log records it.
     pub reason: String,
     /// Who grants it, in words (the bureau's decision and its number).
     pub authority: String,
@@ -247,7 +247,7 @@ pub enum CommitteeEventBody {
         person: String,
         /// The first local day no longer in office.
         effective_on: NaiveDate,
-        /// Why.
+        /// The reason given, in words, as the log records it.
         reason: String,
     },
     /// The bureau waived a composition rule.

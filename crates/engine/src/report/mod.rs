@@ -493,7 +493,7 @@ pub struct CompositionChange {
 pub struct CompositionWaiver {
     /// The rule waived, in words.
     pub rule: LocalizedText,
-    /// Why.
+    /// The reason given, in words, as the log records it.
     pub reason: String,
     /// Who granted it (the bureau's decision and its number).
     pub authority: String,

@@ -116,7 +116,7 @@ pub struct ResignationBody {
     person: String,
     /// The first local day no longer in office.
     effective_on: NaiveDate,
-    /// Why.
+    /// The reason given, in words, as the log records it.
     reason: String,
 }
 
@@ -130,7 +130,7 @@ pub struct WaiverBody {
     /// The person or organisation it covers; the whole committee when absent.
     #[serde(default)]
     subject: Option<String>,
-    /// Why.
+    /// The reason given, in words, as the log records it.
     reason: String,
     /// Who grants it: the bureau's decision and its number.
     authority: String,
