@@ -129,79 +129,58 @@ fn every_crate_forbids_unsafe_code() {
     }
 }
 
-/// Each workspace package's normal (not dev, not build) dependencies, by package name, read from
-/// `cargo metadata`: the arrows the compiler enforces.
-struct DependencyGraph {
-    edges: std::collections::BTreeMap<String, Vec<String>>,
-}
+/// The workspace's packages and their normal (not dev, not build) dependencies, read from
+/// `cargo tree`: the arrows the compiler enforces.
+struct DependencyGraph;
 
 impl DependencyGraph {
     fn read() -> DependencyGraph {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-        let output = Command::new(cargo)
-            .args(["metadata", "--format-version", "1", "--offline"])
-            .current_dir(workspace_root())
-            .output()
-            .expect("cargo metadata runs");
-        assert!(
-            output.status.success(),
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let metadata: serde_json::Value =
-            serde_json::from_slice(&output.stdout).expect("cargo metadata answers JSON");
-        let name_of = |id: &str| -> String {
-            metadata["packages"]
-                .as_array()
-                .expect("packages")
-                .iter()
-                .find(|package| package["id"] == id)
-                .and_then(|package| package["name"].as_str())
-                .expect("every resolved id names a package")
-                .to_string()
-        };
-        let mut edges = std::collections::BTreeMap::new();
-        for node in metadata["resolve"]["nodes"]
-            .as_array()
-            .expect("a resolve graph")
-        {
-            let from = name_of(node["id"].as_str().expect("an id"));
-            let normal = node["deps"]
-                .as_array()
-                .expect("deps")
-                .iter()
-                .filter(|dependency| {
-                    dependency["dep_kinds"]
-                        .as_array()
-                        .expect("dep_kinds")
-                        .iter()
-                        .any(|kind| kind["kind"].is_null())
-                })
-                .map(|dependency| name_of(dependency["pkg"].as_str().expect("a package id")))
-                .collect::<Vec<_>>();
-            edges.entry(from).or_insert_with(Vec::new).extend(normal);
-        }
-        DependencyGraph { edges }
+        DependencyGraph
     }
 
-    fn direct(&self, package: &str) -> &[String] {
-        self.edges
-            .get(package)
-            .unwrap_or_else(|| panic!("{package} is not in the dependency graph"))
+    /// The names `cargo tree -p package -e normal` prints, to `depth` levels (all when `None`),
+    /// without the package itself.
+    fn tree(package: &str, depth: Option<u32>) -> std::collections::BTreeSet<String> {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let mut arguments = vec![
+            "tree".to_string(),
+            "--offline".to_string(),
+            "-p".to_string(),
+            package.to_string(),
+            "-e".to_string(),
+            "normal".to_string(),
+            "--prefix".to_string(),
+            "none".to_string(),
+        ];
+        if let Some(depth) = depth {
+            arguments.push("--depth".to_string());
+            arguments.push(depth.to_string());
+        }
+        let output = Command::new(cargo)
+            .args(&arguments)
+            .current_dir(workspace_root())
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            output.status.success(),
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| line.split_whitespace().next())
+            .filter(|name| *name != package)
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn direct(&self, package: &str) -> Vec<String> {
+        DependencyGraph::tree(package, Some(1)).into_iter().collect()
     }
 
     /// Every package `package` depends on, directly or through others.
     fn reaches(&self, package: &str) -> std::collections::BTreeSet<String> {
-        let mut seen = std::collections::BTreeSet::new();
-        let mut waiting = vec![package.to_string()];
-        while let Some(next) = waiting.pop() {
-            for dependency in self.edges.get(&next).into_iter().flatten() {
-                if seen.insert(dependency.clone()) {
-                    waiting.push(dependency.clone());
-                }
-            }
-        }
-        seen
+        DependencyGraph::tree(package, None)
     }
 
     fn assert_depends(&self, package: &str, on: &str) {
