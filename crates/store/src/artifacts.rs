@@ -36,7 +36,7 @@ impl Store {
         .bind(micros(self.inner.clock.now()))
         .execute(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         Ok(StoredArtifact {
             sha256,
             size_bytes: size,
@@ -50,7 +50,7 @@ impl Store {
             .bind(sha256)
             .fetch_optional(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))
+            .map_err(|error| self.database_error(error))
     }
 
     /// Whether an artifact with this SHA-256 is attached to a project the visibility covers: the
@@ -92,7 +92,7 @@ impl Store {
             }
             Visibility::Nothing => return Ok(false),
         }
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         Ok(found.is_some())
     }
 }

@@ -163,7 +163,7 @@ impl Store {
         .bind(id_or_code.trim().to_string())
         .fetch_optional(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         row.map(|text| Uuid::parse_str(&text).map_err(|_| corrupt("committee id")))
             .transpose()
     }
@@ -175,7 +175,7 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         rows.iter()
             .map(|row| {
                 let get = |error: sqlx::Error| StoreError::Corrupt(format!("a committee: {error}"));
@@ -212,7 +212,7 @@ impl Store {
         .bind(committee_id.to_string())
         .fetch_all(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         rows.iter().map(record_of).collect()
     }
 
@@ -355,7 +355,7 @@ impl Store {
         .bind(command_id.to_string())
         .fetch_all(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         let records: Vec<CommitteeRecord> = rows.iter().map(record_of).collect::<Result<_, _>>()?;
         let (Some(first), Some(last)) = (records.first(), records.last()) else {
             return Ok(None);
@@ -401,6 +401,7 @@ impl Store {
         Err(StoreError::Database {
             database: self.database().to_string(),
             reason: format!("committee {committee_id}: too many concurrent writes; try again"),
+            source: None,
         })
     }
 
@@ -417,7 +418,7 @@ impl Store {
             DateTime<Utc>,
         ) -> Result<Result<Vec<CommitteeEvent>, Rejection>, StoreError>,
     {
-        let database = |error: sqlx::Error| self.database_error(&error);
+        let database = |error: sqlx::Error| self.database_error(error);
         let mut connection = self.pool().acquire().await.map_err(database)?;
         // IMMEDIATE takes SQLite's write lock now rather than failing when a read turns into a
         // write; on PostgreSQL the committee's row is locked below.
@@ -579,7 +580,7 @@ impl Store {
             {
                 return Ok(Attempt::LostRace);
             }
-            Err(error) => return Err(self.database_error(&error)),
+            Err(error) => return Err(self.database_error(error)),
         }
         if !notifications.is_empty() {
             self.inner
@@ -619,7 +620,7 @@ impl Store {
             .execute(self.pool())
             .await
             .map(|_| ())
-            .map_err(|error| self.database_error(&error))
+            .map_err(|error| self.database_error(error))
     }
 
     /// The earliest instant a committee's term warning or end falls due.
@@ -629,7 +630,7 @@ impl Store {
         )
         .fetch_one(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         earliest.map(instant).transpose()
     }
 
@@ -657,7 +658,7 @@ impl Store {
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         rows.iter()
             .map(|text| Uuid::parse_str(text).map_err(|_| corrupt("committee id")))
             .collect()
@@ -669,7 +670,7 @@ impl Store {
             .bind(committee_id.to_string())
             .execute(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         Ok(())
     }
 }

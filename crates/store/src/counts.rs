@@ -37,11 +37,11 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         let count = |value: i64| u64::try_from(value).unwrap_or(0);
         rows.iter()
             .map(|row| {
-                let get = |error: sqlx::Error| self.database_error(&error);
+                let get = |error: sqlx::Error| self.database_error(error);
                 Ok(StageCount {
                     committee: row.try_get("committee").map_err(get)?,
                     stage: row.try_get("stage").map_err(get)?,
@@ -114,11 +114,11 @@ impl Store {
         let rows = query
             .fetch_all(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         let count = |value: Option<i64>| u64::try_from(value.unwrap_or(0)).unwrap_or(0);
         rows.iter()
             .map(|row| {
-                let get = |error: sqlx::Error| self.database_error(&error);
+                let get = |error: sqlx::Error| self.database_error(error);
                 let per_month = (0..month_starts.len())
                     .map(|index| {
                         row.try_get::<Option<i64>, _>(format!("month_{index}").as_str())

@@ -59,7 +59,7 @@ impl Store {
         .bind(i64::from(year))
         .fetch_optional(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         match existing {
             Some(existing) if existing == hash => return Ok(year),
             Some(_) => {
@@ -71,7 +71,7 @@ impl Store {
                     .bind(i64::from(year))
                     .execute(self.pool())
                     .await
-                    .map_err(|error| self.database_error(&error))?;
+                    .map_err(|error| self.database_error(error))?;
             }
             None => {
                 let inserted = sqlx::query("INSERT INTO calendar_years (calendar, year, content_sha256, source_name, source) VALUES ($1, $2, $3, $4, $5)")
@@ -86,7 +86,7 @@ impl Store {
                     Ok(_) => {}
                     // Another node registered the same year at the same moment.
                     Err(error) if super::is_unique_violation(&error) => {}
-                    Err(error) => return Err(self.database_error(&error)),
+                    Err(error) => return Err(self.database_error(error)),
                 }
             }
         }
@@ -115,16 +115,16 @@ impl Store {
                 .bind(&definition.id)
                 .fetch_all(self.pool())
                 .await
-                .map_err(|error| self.database_error(&error))?;
+                .map_err(|error| self.database_error(error))?;
             let mut highest = 0i64;
             let mut taken = false;
             for row in &rows {
                 let version: i64 = row
                     .try_get("version")
-                    .map_err(|error| self.database_error(&error))?;
+                    .map_err(|error| self.database_error(error))?;
                 let content: String = row
                     .try_get("content_sha256")
-                    .map_err(|error| self.database_error(&error))?;
+                    .map_err(|error| self.database_error(error))?;
                 if content == hash {
                     return Ok(RegisteredDefinition {
                         id: definition.id.clone(),
@@ -175,12 +175,13 @@ impl Store {
                 }
                 // Another node registered a version at the same moment: look again.
                 Err(error) if super::is_unique_violation(&error) => continue,
-                Err(error) => return Err(self.database_error(&error)),
+                Err(error) => return Err(self.database_error(error)),
             }
         }
         Err(StoreError::Database {
             database: self.inner.database.clone(),
             reason: format!("could not register {} after three attempts", definition.id),
+            source: None,
         })
     }
 
@@ -259,17 +260,17 @@ impl Store {
             .bind(i64::from(version))
             .fetch_optional(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?
+            .map_err(|error| self.database_error(error))?
             .ok_or_else(|| StoreError::DefinitionNotFound {
                 id: id.to_string(),
                 version,
             })?;
         let source_name: String = row
             .try_get("source_name")
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         let source: String = row
             .try_get("source")
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         let mut definition =
             WorkflowDefinition::from_toml(&source_name, &source).map_err(|error| {
                 StoreError::InvalidDefinition {
@@ -285,15 +286,15 @@ impl Store {
             .bind(&calendar_name)
             .fetch_all(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
             let mut calendar = WorkingCalendar::new(&calendar_name);
             for row in rows {
                 let name: String = row
                     .try_get("source_name")
-                    .map_err(|error| self.database_error(&error))?;
+                    .map_err(|error| self.database_error(error))?;
                 let text: String = row
                     .try_get("source")
-                    .map_err(|error| self.database_error(&error))?;
+                    .map_err(|error| self.database_error(error))?;
                 calendar
                     .add_year_file(&name, &text)
                     .map_err(|problems| StoreError::InvalidDefinition { problems })?;
@@ -314,7 +315,7 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))
+        .map_err(|error| self.database_error(error))
     }
 
     /// Loads every registered definition into the cache, so that the SQLite writer, which decides
@@ -349,7 +350,7 @@ impl Store {
         .bind(id)
         .fetch_one(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         let version = version.ok_or_else(|| StoreError::DefinitionNotFound {
             id: id.to_string(),
             version: 0,

@@ -1,6 +1,7 @@
 //! The store's errors: each says what the caller can do about it, and none leaks a password.
 
 use specflow_engine::Problem;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Why a store operation failed.
@@ -19,8 +20,11 @@ pub enum StoreError {
     Unavailable {
         /// The database, with any password masked.
         database: String,
-        /// What went wrong.
+        /// What went wrong, in words.
         reason: String,
+        /// The driver's error, kept for the cause chain.
+        #[source]
+        source: Option<Arc<sqlx::Error>>,
     },
     /// The database was migrated by a newer specflow.
     #[error(
@@ -37,8 +41,11 @@ pub enum StoreError {
     Migration {
         /// The database, with any password masked.
         database: String,
-        /// What went wrong.
+        /// What went wrong, in words.
         reason: String,
+        /// The migrator's error, kept for the cause chain.
+        #[source]
+        source: Option<Arc<sqlx::migrate::MigrateError>>,
     },
     /// A definition or calendar file is invalid.
     #[error("{}", .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
@@ -88,8 +95,12 @@ pub enum StoreError {
     Database {
         /// The database, with any password masked.
         database: String,
-        /// What went wrong.
+        /// What went wrong, in words (the driver's message, which names no password).
         reason: String,
+        /// The driver's error, kept for the cause chain; `None` where specflow itself gave up
+        /// (a write that lost too many races).
+        #[source]
+        source: Option<Arc<sqlx::Error>>,
     },
     /// The operating system gave no random bytes for a secret.
     #[error("the operating system's random number generator failed: {0}")]

@@ -242,6 +242,7 @@ impl Store {
         let unavailable = |error: sqlx::Error| StoreError::Unavailable {
             database: database.clone(),
             reason: describe_sqlx_error(&error),
+            source: Some(Arc::new(error)),
         };
         let connect_url = match backend {
             Backend::Sqlite => sqlite_url_creating(url),
@@ -382,6 +383,7 @@ impl Store {
                 other => StoreError::Migration {
                     database: self.inner.database.clone(),
                     reason: other.to_string(),
+                    source: Some(Arc::new(other)),
                 },
             })?;
         let after = self.applied_migrations().await?;
@@ -404,14 +406,14 @@ impl Store {
         let count: i64 = sqlx::query_scalar(exists)
             .fetch_one(&self.inner.pool)
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         if count == 0 {
             return Ok(Vec::new());
         }
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
             .fetch_all(&self.inner.pool)
             .await
-            .map_err(|error| self.database_error(&error))
+            .map_err(|error| self.database_error(error))
     }
 
     /// Whether the migrations this build knows are all applied, and no unknown one is.
@@ -432,15 +434,17 @@ impl Store {
             return Err(StoreError::Migration {
                 database: self.inner.database.clone(),
                 reason: format!("migration {missing} is not applied yet: run `specflow migrate`"),
+                source: None,
             });
         }
         Ok(())
     }
 
-    pub(crate) fn database_error(&self, error: &sqlx::Error) -> StoreError {
+    pub(crate) fn database_error(&self, error: sqlx::Error) -> StoreError {
         StoreError::Database {
             database: self.inner.database.clone(),
-            reason: describe_sqlx_error(error),
+            reason: describe_sqlx_error(&error),
+            source: Some(Arc::new(error)),
         }
     }
 

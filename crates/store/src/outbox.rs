@@ -334,7 +334,7 @@ impl Store {
         check_timeout(timeout)?;
         let timeout_millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
         let now = self.clock().now();
-        let database = |error: sqlx::Error| self.database_error(&error);
+        let database = |error: sqlx::Error| self.database_error(error);
         let mut transaction = self.pool().begin().await.map_err(database)?;
         sqlx::query(
             "INSERT INTO webhooks (audience, url, secret, max_attempts, timeout_millis, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -377,7 +377,7 @@ impl Store {
             .bind(audience)
             .execute(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         Ok(removed.rows_affected() > 0)
     }
 
@@ -386,7 +386,7 @@ impl Store {
         let rows = sqlx::query("SELECT audience, url, max_attempts, timeout_millis, updated_at FROM webhooks ORDER BY audience")
             .fetch_all(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         rows.iter().map(|row| self.webhook_from_row(row)).collect()
     }
 
@@ -396,12 +396,12 @@ impl Store {
             .bind(audience)
             .fetch_optional(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         row.map(|row| self.webhook_from_row(&row)).transpose()
     }
 
     fn webhook_from_row(&self, row: &AnyRow) -> Result<Webhook, StoreError> {
-        let get = |error: sqlx::Error| self.database_error(&error);
+        let get = |error: sqlx::Error| self.database_error(error);
         let audience: String = row.try_get("audience").map_err(get)?;
         let url: String = row.try_get("url").map_err(get)?;
         let corrupt = |what: &str| StoreError::Corrupt(format!("webhook {audience}: {what}"));
@@ -423,8 +423,8 @@ impl Store {
             sqlx::query("SELECT audience, url, secret, max_attempts, timeout_millis FROM webhooks")
                 .fetch_all(self.pool())
                 .await
-                .map_err(|error| self.database_error(&error))?;
-        let get = |error: sqlx::Error| self.database_error(&error);
+                .map_err(|error| self.database_error(error))?;
+        let get = |error: sqlx::Error| self.database_error(error);
         let mut targets = HashMap::with_capacity(rows.len());
         for row in &rows {
             let audience: String = row.try_get("audience").map_err(get)?;
@@ -445,7 +445,7 @@ impl Store {
     }
 
     fn outbox_entry_from_row(&self, row: &AnyRow) -> Result<OutboxEntry, StoreError> {
-        let get = |error: sqlx::Error| self.database_error(&error);
+        let get = |error: sqlx::Error| self.database_error(error);
         let notification_id: String = row.try_get("notification_id").map_err(get)?;
         let corrupt =
             |what: &str| StoreError::Corrupt(format!("notification {notification_id}: {what}"));
@@ -515,7 +515,7 @@ impl Store {
         let rows = query
             .fetch_all(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         let mut items = rows
             .iter()
             .map(|row| self.outbox_entry_from_row(row))
@@ -541,7 +541,7 @@ impl Store {
             .bind(notification_id)
             .fetch_optional(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         row.map(|row| self.outbox_entry_from_row(&row)).transpose()
     }
 
@@ -550,7 +550,7 @@ impl Store {
     /// left as they are. Wake the deliverer afterwards to send them at once.
     pub async fn retry_notifications(&self, selection: &RetrySelection) -> Result<u64, StoreError> {
         let now = micros(self.clock().now());
-        let database = |error: sqlx::Error| self.database_error(&error);
+        let database = |error: sqlx::Error| self.database_error(error);
         const RETRY: &str = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 WHERE status = 'dead'";
         match selection {
             RetrySelection::AllDead => {
@@ -587,7 +587,7 @@ impl Store {
 
     /// How many notifications are in each status, and how old the oldest pending one is.
     pub async fn outbox_backlog(&self) -> Result<OutboxBacklog, StoreError> {
-        let database = |error: sqlx::Error| self.database_error(&error);
+        let database = |error: sqlx::Error| self.database_error(error);
         let rows =
             sqlx::query("SELECT status, COUNT(*) AS notifications FROM outbox GROUP BY status")
                 .fetch_all(self.pool())
@@ -638,7 +638,7 @@ impl Store {
             .bind(now)
             .execute(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         Ok(())
     }
 
@@ -660,7 +660,7 @@ impl Store {
         .bind(micros(now))
         .execute(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         Ok(parked.rows_affected())
     }
 
@@ -701,8 +701,8 @@ impl Store {
             .bind(micros(now))
             .fetch_all(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
-        let get = |error: sqlx::Error| self.database_error(&error);
+            .map_err(|error| self.database_error(error))?;
+        let get = |error: sqlx::Error| self.database_error(error);
         let mut claimed = rows
             .iter()
             .map(|row| {
@@ -733,7 +733,7 @@ impl Store {
             .bind(i64::from(claimed.attempt))
             .execute(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         Ok(())
     }
 
@@ -749,7 +749,7 @@ impl Store {
             .bind(notification_id)
             .execute(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         Ok(())
     }
 
@@ -776,7 +776,7 @@ impl Store {
             .bind(i64::from(claimed.attempt))
             .execute(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         Ok(recorded.rows_affected() > 0)
     }
 
@@ -787,7 +787,7 @@ impl Store {
             sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
                 .fetch_one(self.pool())
                 .await
-                .map_err(|error| self.database_error(&error))?;
+                .map_err(|error| self.database_error(error))?;
         earliest.map(instant).transpose()
     }
 }

@@ -232,7 +232,7 @@ fn flag(value: i64) -> bool {
 
 impl Store {
     pub(crate) fn record_from_row(&self, row: &AnyRow) -> Result<AuditRecord, StoreError> {
-        let get = |error: sqlx::Error| self.database_error(&error);
+        let get = |error: sqlx::Error| self.database_error(error);
         let project: String = row.try_get("project_id").map_err(get)?;
         let command: Option<String> = row.try_get("command_id").map_err(get)?;
         let sequence: i64 = row.try_get("sequence").map_err(get)?;
@@ -261,7 +261,7 @@ impl Store {
     }
 
     fn summary_from_row(&self, row: &AnyRow) -> Result<ProjectSummary, StoreError> {
-        let get = |error: sqlx::Error| self.database_error(&error);
+        let get = |error: sqlx::Error| self.database_error(error);
         let project: String = row.try_get("project_id").map_err(get)?;
         let optional_instant = |value: Option<i64>| value.map(instant).transpose();
         Ok(ProjectSummary {
@@ -301,7 +301,7 @@ impl Store {
             .bind(project_id.to_string())
             .fetch_optional(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         row.map(|row| self.summary_from_row(&row)).transpose()
     }
 
@@ -312,7 +312,7 @@ impl Store {
                 .bind(code)
                 .fetch_optional(self.pool())
                 .await
-                .map_err(|error| self.database_error(&error))?;
+                .map_err(|error| self.database_error(error))?;
         id.map(|id| {
             Uuid::parse_str(&id).map_err(|_| StoreError::Corrupt(format!("project id {id}")))
         })
@@ -339,7 +339,7 @@ impl Store {
             .bind(id_or_code)
             .fetch_optional(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         row.map(|row| self.summary_from_row(&row))
             .transpose()?
             .ok_or_else(|| StoreError::ProjectNotFound(id_or_code.to_string()))
@@ -386,7 +386,7 @@ impl Store {
             .pool()
             .acquire()
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         let (state, _, _) = self
             .state_at_head(&mut connection, summary.project_id, head)
             .await?;
@@ -435,7 +435,7 @@ impl Store {
         let rows = query
             .fetch_all(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         let mut items = rows
             .iter()
             .map(|row| self.summary_from_row(row))
@@ -555,7 +555,7 @@ impl Store {
         let rows = query
             .fetch_all(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         let mut items = rows
             .iter()
             .map(|row| self.summary_from_row(row))
@@ -587,7 +587,7 @@ impl Store {
         .bind(i64::try_from(after_sequence).unwrap_or(i64::MAX))
         .fetch_all(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         let mut records = rows
             .iter()
             .map(|row| self.record_from_row(row))
@@ -681,7 +681,7 @@ impl Store {
         .bind(after.map(|id| id.to_string()).unwrap_or_default())
         .fetch_all(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         ids.iter()
             .map(|id| {
                 Uuid::parse_str(id).map_err(|_| StoreError::Corrupt(format!("project id {id}")))

@@ -56,7 +56,7 @@ impl Store {
                 .bind(committee)
                 .fetch_optional(self.pool())
                 .await
-                .map_err(|error| self.database_error(&error))?;
+                .map_err(|error| self.database_error(error))?;
         Ok(found.is_some())
     }
 
@@ -79,16 +79,16 @@ impl Store {
         let row = query
             .fetch_optional(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         let Some(row) = row else {
             return Ok(self.committee_policy().local_utc_offset);
         };
         let id: String = row
             .try_get("definition_id")
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         let version: i64 = row
             .try_get("definition_version")
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         let version = u32::try_from(version)
             .map_err(|_| StoreError::Corrupt(format!("definition version {version}")))?;
         Ok(self.definition(&id, version).await?.local_utc_offset)
@@ -121,7 +121,7 @@ impl Store {
         let ids = query
             .fetch_all(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         ids.iter()
             .map(|id| {
                 Uuid::parse_str(id).map_err(|_| StoreError::Corrupt(format!("project id {id}")))
@@ -146,7 +146,7 @@ impl Store {
             .bind(micros(end))
             .fetch_all(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
             let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) == RECORDS_PAGE;
             for row in &rows {
                 records.push(self.record_from_row(row)?);

@@ -96,7 +96,7 @@ impl Store {
         )
         .fetch_one(self.pool())
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         earliest.map(instant).transpose()
     }
 
@@ -128,10 +128,10 @@ impl Store {
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
-            let get = |error: sqlx::Error| self.database_error(&error);
+            let get = |error: sqlx::Error| self.database_error(error);
             let id: String = row.try_get("project_id").map_err(get)?;
             let due: Option<i64> = row.try_get("next_deadline_at").map_err(get)?;
             claimed.push(ClaimedProject {
@@ -161,7 +161,7 @@ impl Store {
             query
                 .execute(self.pool())
                 .await
-                .map_err(|error| self.database_error(&error))?;
+                .map_err(|error| self.database_error(error))?;
         }
         Ok(())
     }
@@ -188,10 +188,10 @@ impl Store {
         let rows = query
             .fetch_all(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         rows.iter()
             .map(|row| {
-                let get = |error: sqlx::Error| self.database_error(&error);
+                let get = |error: sqlx::Error| self.database_error(error);
                 let id: String = row.try_get("project_id").map_err(get)?;
                 Ok(UpcomingDeadline {
                     project_id: Uuid::parse_str(&id)

@@ -392,7 +392,7 @@ impl Store {
                     "a token named `{name}` already exists{earlier}: names are never reused, so that each audit record's subject names one token; choose another name, such as {name}-2"
                 ));
             }
-            Err(error) => return Err(self.database_error(&error)),
+            Err(error) => return Err(self.database_error(error)),
         }
         let summary = TokenSummary {
             token_id,
@@ -428,7 +428,7 @@ impl Store {
                     .bind(&secret)
                     .fetch_optional(self.pool())
                     .await
-                    .map_err(|error| self.database_error(&error))?;
+                    .map_err(|error| self.database_error(error))?;
                 let Some(row) = row else {
                     return Err(AuthError::Unknown);
                 };
@@ -471,7 +471,7 @@ impl Store {
                 Ok(_) => self.inner.tokens.mark_used(&secret, now),
                 Err(error) => tracing::warn!(
                     token = %token.name,
-                    error = %self.database_error(&error),
+                    error = %self.database_error(error),
                     "could not record when an API token was last used"
                 ),
             }
@@ -490,7 +490,7 @@ impl Store {
         let rows = sqlx::query(&format!("{TOKEN_COLUMNS} ORDER BY created_at, name"))
             .fetch_all(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         let now = self.clock().now();
         rows.iter()
             .map(|row| self.token_from_row(row, now))
@@ -503,7 +503,7 @@ impl Store {
             .bind(token_key(name_or_id))
             .fetch_optional(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         let now = self.clock().now();
         row.map(|row| self.token_from_row(&row, now)).transpose()
     }
@@ -516,14 +516,14 @@ impl Store {
             .bind(token_key(name_or_id))
             .execute(self.pool())
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         // This node stops accepting it at once; other nodes within `TOKEN_CACHE_SECONDS`.
         self.inner.tokens.clear();
         Ok(revoked.rows_affected() > 0)
     }
 
     fn token_from_row(&self, row: &AnyRow, now: DateTime<Utc>) -> Result<TokenSummary, StoreError> {
-        let get = |error: sqlx::Error| self.database_error(&error);
+        let get = |error: sqlx::Error| self.database_error(error);
         let token_id: String = row.try_get("token_id").map_err(get)?;
         let corrupt = |what: &str| StoreError::Corrupt(format!("API token {token_id}: {what}"));
         let role: String = row.try_get("role").map_err(get)?;

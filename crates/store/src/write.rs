@@ -189,7 +189,7 @@ impl Store {
                 .bind(project_id.to_string())
                 .fetch_optional(self.pool())
                 .await
-                .map_err(|error| self.database_error(&error))?;
+                .map_err(|error| self.database_error(error))?;
         u64_of(head.unwrap_or(0), "head_sequence")
     }
 
@@ -206,7 +206,7 @@ impl Store {
                 .bind(command_id.to_string())
                 .fetch_optional(executor)
                 .await
-                .map_err(|error| self.database_error(&error))?;
+                .map_err(|error| self.database_error(error))?;
         stored
             .map(|text| {
                 serde_json::from_str(&text).map_err(|error| {
@@ -270,9 +270,9 @@ impl Store {
         let rows = query
             .fetch_all(&mut *connection)
             .await
-            .map_err(|error| self.database_error(&error))?;
+            .map_err(|error| self.database_error(error))?;
         for row in rows {
-            let get = |error: sqlx::Error| self.database_error(&error);
+            let get = |error: sqlx::Error| self.database_error(error);
             let id: String = row.try_get("project_id").map_err(get)?;
             let id = Uuid::parse_str(&id)
                 .map_err(|_| StoreError::Corrupt(format!("project id {id}")))?;
@@ -351,9 +351,9 @@ impl Store {
         .bind(i64_of(head_sequence))
         .fetch_all(&mut *connection)
         .await
-        .map_err(|error| self.database_error(&error))?;
+        .map_err(|error| self.database_error(error))?;
         for row in rows {
-            let get = |error: sqlx::Error| self.database_error(&error);
+            let get = |error: sqlx::Error| self.database_error(error);
             let record_sequence: i64 = row.try_get("sequence").map_err(get)?;
             let event = Event {
                 occurred_at: instant(row.try_get("recorded_at").map_err(get)?)?,
@@ -838,7 +838,7 @@ impl Store {
                     }
                     return Err(WriteFailure::LostRace);
                 }
-                Err(error) => return Err(WriteFailure::Store(self.database_error(&error))),
+                Err(error) => return Err(WriteFailure::Store(self.database_error(error))),
             }
         }
         Ok(())
@@ -854,7 +854,7 @@ impl Store {
                 .pool()
                 .begin()
                 .await
-                .map_err(|error| self.database_error(&error))?;
+                .map_err(|error| self.database_error(error))?;
             let result = async {
                 let heads = self
                     .read_heads(&mut transaction, &[project_id], true)
@@ -876,7 +876,7 @@ impl Store {
                         return Ok(prepared.done);
                     }
                     Err(error) if is_unique_violation(&error) || is_retryable(&error) => {}
-                    Err(error) => return Err(self.database_error(&error)),
+                    Err(error) => return Err(self.database_error(error)),
                 },
                 Err(WriteFailure::LostRace) => {
                     let _ = transaction.rollback().await;
@@ -908,6 +908,7 @@ impl Store {
         Err(StoreError::Database {
             database: self.inner.database.clone(),
             reason: format!("the write lost {ATTEMPTS} races in a row; try again"),
+            source: None,
         })
     }
 }
@@ -1132,6 +1133,7 @@ async fn commit_in_one_transaction(pool: &AnyPool, batch: Vec<Job>) {
     let error = StoreError::Database {
         database: String::new(),
         reason: "another process kept writing to the same projects; try again".to_string(),
+        source: None,
     };
     fail_all(pending, &error);
 }
@@ -1152,7 +1154,7 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
     let mut connection = match pool.acquire().await {
         Ok(connection) => connection,
         Err(error) => {
-            fail_all(batch, &store.database_error(&error));
+            fail_all(batch, &store.database_error(error));
             return Vec::new();
         }
     };
@@ -1200,7 +1202,7 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
     let mut transaction = match connection.begin_with("BEGIN IMMEDIATE").await {
         Ok(transaction) => transaction,
         Err(error) => {
-            fail_all(batch, &store.database_error(&error));
+            fail_all(batch, &store.database_error(error));
             return Vec::new();
         }
     };
@@ -1254,7 +1256,7 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
         for job in &batch {
             let project_id = job.work.project_id();
             let attempt = match transaction.begin().await {
-                Err(error) => Err(WriteFailure::Store(store.database_error(&error))),
+                Err(error) => Err(WriteFailure::Store(store.database_error(error))),
                 Ok(mut savepoint) => {
                     let result = async {
                         let prepared = store
@@ -1267,7 +1269,7 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
                     match result {
                         Ok(prepared) => match savepoint.commit().await {
                             Ok(()) => Ok(prepared),
-                            Err(error) => Err(WriteFailure::Store(store.database_error(&error))),
+                            Err(error) => Err(WriteFailure::Store(store.database_error(error))),
                         },
                         Err(failure) => {
                             let _ = savepoint.rollback().await;
@@ -1317,7 +1319,7 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
             again
         }
         Err(error) => {
-            fail_all(batch, &store.database_error(&error));
+            fail_all(batch, &store.database_error(error));
             Vec::new()
         }
     }
@@ -1362,7 +1364,7 @@ async fn commit_in_one_statement(pool: &AnyPool, batch: Vec<Job>) {
     };
     let mut connection = match pool.acquire().await {
         Ok(connection) => connection,
-        Err(error) => return fail_all(batch, &store.database_error(&error)),
+        Err(error) => return fail_all(batch, &store.database_error(error)),
     };
     // Heads come from the cache where it has the project: if another node wrote since, the key
     // (project_id, sequence) refuses this batch's write and the job is redone alone. Only
@@ -1449,13 +1451,19 @@ async fn commit_in_one_statement(pool: &AnyPool, batch: Vec<Job>) {
 
 fn clone_error(error: &StoreError) -> StoreError {
     match error {
-        StoreError::Database { database, reason } => StoreError::Database {
+        StoreError::Database {
+            database,
+            reason,
+            source,
+        } => StoreError::Database {
             database: database.clone(),
             reason: reason.clone(),
+            source: source.clone(),
         },
         other => StoreError::Database {
             database: String::new(),
             reason: other.to_string(),
+            source: None,
         },
     }
 }

@@ -596,7 +596,8 @@ mod tests {
         assert_eq!(
             status(StoreError::Database {
                 database: "d".to_string(),
-                reason: "gone".to_string()
+                reason: "gone".to_string(),
+                source: None,
             }),
             503
         );
