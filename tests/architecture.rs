@@ -175,7 +175,9 @@ impl DependencyGraph {
     }
 
     fn direct(&self, package: &str) -> Vec<String> {
-        DependencyGraph::tree(package, Some(1)).into_iter().collect()
+        DependencyGraph::tree(package, Some(1))
+            .into_iter()
+            .collect()
     }
 
     /// Every package `package` depends on, directly or through others.
