@@ -1,19 +1,21 @@
-//! Deadlines: when they start, when they fall due, and what `tick` does when they pass.
+//! Deadlines: when they start, when they fall due, and what has fallen due by an instant.
 //!
-//! Everything here is pure: `now` comes in as a value, and the state already holds the instants
-//! computed when each deadline started, so [`next_deadline`] needs no definition and the
-//! scheduler can sleep until it. [`tick`] emits each warning, miss, escalation and freeze
-//! exactly once per due date, in the order they fell due, however late or often it is called.
+//! Everything here is pure arithmetic on the state: `now` comes in as a value, and the state
+//! already holds the instants computed when each deadline started, so [`next_deadline`] needs no
+//! definition and the scheduler can sleep until it. [`fallen_due`] lists each warning, miss,
+//! escalation and freeze exactly once per due date, in the order they fell due, however late or
+//! often it is called. Whatever follows by the rules (opening a re-examination that fell due) is
+//! decided by [`crate::decide::tick`], which sits above this module and calls into it.
 
 use crate::calendar::CalendarError;
-use crate::command::{Actor, Command};
-use crate::decide::decide;
 use crate::definition::{DeadlineRule, WorkflowDefinition};
 use crate::duration::DurationSpec;
 use crate::event::{DeadlineOutcome, DeadlineTimes, Event, EventBody};
-use crate::guard::local_date;
+use crate::local_day::local_date;
+pub use crate::local_day::start_of_local_day;
+use crate::records::Actor;
 use crate::state::ProjectState;
-use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::Serialize;
 
 /// What falls due at a [`Deadline`] instant.
@@ -43,13 +45,6 @@ pub struct Deadline {
     pub deadline: String,
     /// The local due date it belongs to.
     pub due_on: NaiveDate,
-}
-
-/// The instant a local day starts.
-pub fn start_of_local_day(date: NaiveDate, offset: FixedOffset) -> DateTime<Utc> {
-    let local = date.and_time(NaiveTime::MIN);
-    // A fixed offset has no gaps or folds, so the local midnight always maps to one instant.
-    DateTime::<Utc>::from_naive_utc_and_offset(local - offset, Utc)
 }
 
 /// The instants of a deadline falling due on `due_on` under a rule's warning and escalation.
@@ -355,28 +350,40 @@ pub fn next_deadline(state: &ProjectState) -> Option<Deadline> {
     })
 }
 
+/// What has fallen due by an instant, as [`fallen_due`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FallenDue {
+    /// The warnings, misses, escalations, freezes and re-examination events, in the order they
+    /// fell due, each by the system at the instant it was noticed.
+    pub events: Vec<Event>,
+    /// Whether a re-examination fell due among them, so that its opening action is to be decided.
+    pub reexamination_fell_due: bool,
+}
+
 /// Emits what has fallen due by `now`: warnings, misses, escalations, freezes and
 /// re-examinations, each once, in the order they fell due.
-pub fn tick(
+///
+/// This is the arithmetic half of `tick`; [`crate::decide::tick`] adds what the rules make follow.
+pub fn fallen_due(
     state: &ProjectState,
     definition: &WorkflowDefinition,
     now: DateTime<Utc>,
-) -> Vec<Event> {
+) -> FallenDue {
     // The common case, nothing due, must stay cheap: the scheduler calls this for every project it wakes for.
     match next_deadline(state) {
         Some(next) if next.at <= now => {}
-        _ => return Vec::new(),
+        _ => return FallenDue::default(),
     }
     if definition
         .stage(state.stage())
         .is_none_or(|stage| stage.terminal)
     {
-        return Vec::new();
+        return FallenDue::default();
     }
     let system = Actor::system();
     let mut events = Vec::new();
     let mut frozen = state.frozen.is_some();
-    let mut reexamination_due = false;
+    let mut reexamination_fell_due = false;
     for due in pending(state).into_iter().filter(|due| due.at <= now) {
         let body = match due.kind {
             DueKind::Warning => EventBody::DeadlineWarningGiven {
@@ -417,7 +424,7 @@ pub fn tick(
                 fell_due_at: due.at,
             },
             DueKind::Reexamination => {
-                reexamination_due = true;
+                reexamination_fell_due = true;
                 EventBody::ReexaminationFellDue {
                     due_on: due.due_on,
                     fell_due_at: due.at,
@@ -430,19 +437,8 @@ pub fn tick(
             body,
         });
     }
-    if reexamination_due && let Some(rule) = &definition.reexamination {
-        // Open the re-examination through `decide`, so that it obeys the same rules as a person would.
-        let mut after = state.clone();
-        for event in &events {
-            after.apply(event);
-        }
-        let command = Command::FireAction {
-            action: rule.open_action.clone(),
-            reason: None,
-        };
-        if let Ok(opened) = decide(&after, definition, &command, &system, now) {
-            events.extend(opened);
-        }
+    FallenDue {
+        events,
+        reexamination_fell_due,
     }
-    events
 }

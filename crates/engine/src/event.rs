@@ -5,7 +5,7 @@
 //! readable for decades, so a variant is never changed in place: a new shape gets a new variant
 //! (or a new [`EVENT_SCHEMA_VERSION`] with an upcaster), and old ones keep replaying.
 
-use crate::command::{
+use crate::records::{
     Actor, Artifact, Comment, Disposition, FieldValue, MeetingRecord, MeetingSchedule, NewProject,
     Publication, Waiver,
 };

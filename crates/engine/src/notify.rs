@@ -77,13 +77,13 @@ fn describe_event(
 ) -> String {
     let summary = crate::render::event_summary(&event.body, definition, language);
     match &state.project {
-        Some(project) => match language {
-            Language::Zh => format!("项目 {}「{}」：{summary}", project.code, project.title.zh),
-            Language::En => format!(
+        Some(project) => language.pick(
+            format!("项目 {}「{}」：{summary}", project.code, project.title.zh),
+            format!(
                 "Project {} \"{}\": {summary}",
                 project.code, project.title.en
             ),
-        },
+        ),
         None => summary,
     }
 }
@@ -95,28 +95,10 @@ fn next_step(
     body: &EventBody,
     language: Language,
 ) -> String {
-    let zh = language == Language::Zh;
-    let deadline_name = |id: &str| {
-        definition.deadline(id).map_or_else(
-            || id.to_string(),
-            |rule| rule.name.get(language).to_string(),
-        )
-    };
+    let deadline_name = |id: &str| deadline_name(definition, id, language);
     let roles =
         |kind: CommandKind| roles_in_words(definition, definition.roles_for(kind), language);
-    let extension_hint = || {
-        if zh {
-            format!(
-                "如不能按期完成，请由{}申请延期。",
-                roles(CommandKind::RequestExtension)
-            )
-        } else {
-            format!(
-                "If it cannot be done in time, {} may request an extension.",
-                roles(CommandKind::RequestExtension)
-            )
-        }
-    };
+    let extension_hint = || extension_hint(definition, language);
     match body {
         EventBody::ProjectCreated { .. } | EventBody::ActionFired { .. } => {
             actions_from_current_stage(definition, state, language)
@@ -125,130 +107,60 @@ fn next_step(
             deadline, due_on, ..
         } => {
             let actions = actions_from_current_stage(definition, state, language);
-            if zh {
-                format!(
-                    "「{}」将于 {} 到期。{actions}{}",
-                    deadline_name(deadline),
-                    date(*due_on),
-                    extension_hint()
-                )
-            } else {
-                format!(
-                    "\"{}\" falls due on {}. {actions} {}",
-                    deadline_name(deadline),
-                    date(*due_on),
-                    extension_hint()
-                )
-            }
+            let (name, due, hint) = (deadline_name(deadline), date(*due_on), extension_hint());
+            language.pick(
+                format!("「{name}」将于 {due} 到期。{actions}{hint}"),
+                format!("\"{name}\" falls due on {due}. {actions} {hint}"),
+            )
         }
         EventBody::DeadlineMissed {
             deadline, due_on, ..
-        } => {
-            let actions = actions_from_current_stage(definition, state, language);
-            let escalation = definition
-                .deadline(deadline)
-                .and_then(|rule| rule.escalate_after.as_ref())
-                .map(|grace| {
-                    if zh {
-                        format!("逾期超过{grace}将上报市场监管局。")
-                    } else {
-                        format!("If still overdue after {grace}, it is escalated to the bureau.")
-                    }
-                })
-                .unwrap_or_default();
-            if zh {
-                format!(
-                    "「{}」已于 {} 逾期。{actions}{}{escalation}",
-                    deadline_name(deadline),
-                    date(*due_on),
-                    extension_hint()
-                )
-            } else {
-                format!(
-                    "\"{}\" was due on {} and is overdue. {actions} {} {escalation}",
-                    deadline_name(deadline),
-                    date(*due_on),
-                    extension_hint()
-                )
-                .trim_end()
-                .to_string()
-            }
-        }
+        } => deadline_missed_step(definition, state, deadline, *due_on, language),
         EventBody::ProjectEscalated { deadline, .. } => {
-            if zh {
-                format!(
-                    "请市场监管局督办「{}」：可由{}决定延期，或由{}取消项目。",
-                    deadline_name(deadline),
-                    roles(CommandKind::DecideExtension),
-                    cancel_roles(definition, language)
-                )
-            } else {
-                format!(
-                    "The bureau should follow up \"{}\": {} may decide on an extension, or {} may cancel the project.",
-                    deadline_name(deadline),
-                    roles(CommandKind::DecideExtension),
-                    cancel_roles(definition, language)
-                )
-            }
+            let (name, deciders) = (deadline_name(deadline), roles(CommandKind::DecideExtension));
+            let cancellers = cancel_roles(definition, language);
+            language.pick(
+                format!("请市场监管局督办「{name}」：可由{deciders}决定延期，或由{cancellers}取消项目。"),
+                format!("The bureau should follow up \"{name}\": {deciders} may decide on an extension, or {cancellers} may cancel the project."),
+            )
         }
         EventBody::ProjectFrozen { .. } => {
-            if zh {
-                format!(
-                    "项目已冻结：仅可申请延期、取消项目，或由{}解除冻结。",
-                    roles(CommandKind::LiftFreeze)
-                )
-            } else {
-                format!(
-                    "The project is frozen: only an extension, a cancellation, or {} lifting the freeze is possible.",
-                    roles(CommandKind::LiftFreeze)
-                )
-            }
+            let lifters = roles(CommandKind::LiftFreeze);
+            language.pick(
+                format!("项目已冻结：仅可申请延期、取消项目，或由{lifters}解除冻结。"),
+                format!("The project is frozen: only an extension, a cancellation, or {lifters} lifting the freeze is possible."),
+            )
         }
         EventBody::FreezeLifted { .. } => {
             let actions = actions_from_current_stage(definition, state, language);
-            if zh {
-                format!("冻结已解除，工作可以继续。{actions}")
-            } else {
-                format!("The freeze is lifted; work may continue. {actions}")
-            }
+            language.pick(
+                format!("冻结已解除，工作可以继续。{actions}"),
+                format!("The freeze is lifted; work may continue. {actions}"),
+            )
         }
         EventBody::ExtensionRequested {
             deadline,
             requested_due_on,
             ..
         } => {
-            if zh {
+            let (name, due) = (deadline_name(deadline), date(*requested_due_on));
+            let deciders = roles(CommandKind::DecideExtension);
+            language.pick(
+                format!("请{deciders}审批「{name}」延期至 {due} 的申请：批准或不予批准。"),
                 format!(
-                    "请{}审批「{}」延期至 {} 的申请：批准或不予批准。",
-                    roles(CommandKind::DecideExtension),
-                    deadline_name(deadline),
-                    date(*requested_due_on)
-                )
-            } else {
-                format!(
-                    "{} should grant or refuse the request to extend \"{}\" to {}.",
-                    capitalise(&roles(CommandKind::DecideExtension)),
-                    deadline_name(deadline),
-                    date(*requested_due_on)
-                )
-            }
+                    "{} should grant or refuse the request to extend \"{name}\" to {due}.",
+                    capitalise(&deciders)
+                ),
+            )
         }
         EventBody::ExtensionGranted {
             deadline, times, ..
         } => {
-            if zh {
-                format!(
-                    "「{}」新的期限为 {}，请按新期限完成。",
-                    deadline_name(deadline),
-                    date(times.due_on)
-                )
-            } else {
-                format!(
-                    "\"{}\" is now due on {}; plan the work to the new date.",
-                    deadline_name(deadline),
-                    date(times.due_on)
-                )
-            }
+            let (name, due) = (deadline_name(deadline), date(times.due_on));
+            language.pick(
+                format!("「{name}」新的期限为 {due}，请按新期限完成。"),
+                format!("\"{name}\" is now due on {due}; plan the work to the new date."),
+            )
         }
         EventBody::ExtensionRefused { deadline, .. } => {
             let due = state
@@ -256,39 +168,78 @@ fn next_step(
                 .and_then(|entry| entry.times.as_ref())
                 .map(|times| date(times.due_on))
                 .unwrap_or_else(|| "—".to_string());
-            if zh {
-                format!(
-                    "延期未获批准，「{}」仍于 {due} 到期。",
-                    deadline_name(deadline)
-                )
-            } else {
-                format!(
-                    "The extension was refused: \"{}\" is still due on {due}.",
-                    deadline_name(deadline)
-                )
-            }
+            let name = deadline_name(deadline);
+            language.pick(
+                format!("延期未获批准，「{name}」仍于 {due} 到期。"),
+                format!("The extension was refused: \"{name}\" is still due on {due}."),
+            )
         }
         EventBody::ReexaminationWarningGiven { due_on, .. } => {
-            if zh {
-                format!("复查将于 {} 到期，请准备复查。", date(*due_on))
-            } else {
-                format!(
-                    "The re-examination falls due on {}; prepare it.",
-                    date(*due_on)
-                )
-            }
+            let due = date(*due_on);
+            language.pick(
+                format!("复查将于 {due} 到期，请准备复查。"),
+                format!("The re-examination falls due on {due}; prepare it."),
+            )
         }
         EventBody::ReexaminationFellDue { .. } => {
             actions_from_current_stage(definition, state, language)
         }
-        _ => {
-            if zh {
-                "无需采取行动。".to_string()
-            } else {
-                "No action is needed.".to_string()
-            }
-        }
+        _ => language
+            .pick("无需采取行动。", "No action is needed.")
+            .to_string(),
     }
+}
+
+/// What to do after a missed deadline: the stage's actions, an extension, and when the bureau
+/// hears of it.
+fn deadline_missed_step(
+    definition: &WorkflowDefinition,
+    state: &ProjectState,
+    deadline: &str,
+    due_on: NaiveDate,
+    language: Language,
+) -> String {
+    let name = deadline_name(definition, deadline, language);
+    let hint = extension_hint(definition, language);
+    let actions = actions_from_current_stage(definition, state, language);
+    let escalation = definition
+        .deadline(deadline)
+        .and_then(|rule| rule.escalate_after.as_ref())
+        .map(|grace| {
+            language.pick(
+                format!("逾期超过{grace}将上报市场监管局。"),
+                format!("If still overdue after {grace}, it is escalated to the bureau."),
+            )
+        })
+        .unwrap_or_default();
+    let due = date(due_on);
+    language.pick(
+        format!("「{name}」已于 {due} 逾期。{actions}{hint}{escalation}"),
+        format!("\"{name}\" was due on {due} and is overdue. {actions} {hint} {escalation}")
+            .trim_end()
+            .to_string(),
+    )
+}
+
+/// A deadline's name, or its id when the definition does not know it.
+fn deadline_name(definition: &WorkflowDefinition, id: &str, language: Language) -> String {
+    definition.deadline(id).map_or_else(
+        || id.to_string(),
+        |rule| rule.name.get(language).to_string(),
+    )
+}
+
+/// Who may ask for an extension when a deadline cannot be met.
+fn extension_hint(definition: &WorkflowDefinition, language: Language) -> String {
+    let requesters = roles_in_words(
+        definition,
+        definition.roles_for(CommandKind::RequestExtension),
+        language,
+    );
+    language.pick(
+        format!("如不能按期完成，请由{requesters}申请延期。"),
+        format!("If it cannot be done in time, {requesters} may request an extension."),
+    )
 }
 
 /// "Next, in stage S: A (by R), B (by R)." or, in a terminal stage, that nothing follows.
@@ -304,12 +255,18 @@ fn actions_from_current_stage(
         .filter(|transition| !transition.cancels)
         .map(|transition| {
             let by = roles_in_words(definition, &transition.roles, language);
-            match language {
-                Language::Zh => format!("{}（{by}）", transition.name.zh),
-                Language::En => format!("{} (by {by})", transition.name.en),
-            }
+            language.pick(
+                format!("{}（{by}）", transition.name.zh),
+                format!("{} (by {by})", transition.name.en),
+            )
         })
         .collect();
+    if actions.is_empty() {
+        return language.pick(
+            format!("项目处于「{stage_name}」，无后续操作。"),
+            format!("The project is in \"{stage_name}\"; nothing further is to be done."),
+        );
+    }
     let due = state
         .deadlines
         .iter()
@@ -321,30 +278,23 @@ fn actions_from_current_stage(
                 .map(|times| (times.due_on, &entry.deadline))
         })
         .min();
-    match (language, actions.is_empty()) {
-        (Language::Zh, true) => format!("项目处于「{stage_name}」，无后续操作。"),
-        (Language::En, true) => {
-            format!("The project is in \"{stage_name}\"; nothing further is to be done.")
-        }
-        (Language::Zh, false) => {
-            let due = due
-                .map(|(on, _)| format!("，期限 {}", date(on)))
-                .unwrap_or_default();
-            format!(
-                "项目处于「{stage_name}」{due}；下一步：{}。",
-                actions.join("、")
-            )
-        }
-        (Language::En, false) => {
-            let due = due
-                .map(|(on, _)| format!(", due on {}", date(on)))
-                .unwrap_or_default();
-            format!(
-                "The project is in \"{stage_name}\"{due}; next: {}.",
-                actions.join(", ")
-            )
-        }
-    }
+    let due = due.map(|(on, _)| date(on));
+    language.pick(
+        format!(
+            "项目处于「{stage_name}」{}；下一步：{}。",
+            due.as_ref()
+                .map(|on| format!("，期限 {on}"))
+                .unwrap_or_default(),
+            actions.join("、")
+        ),
+        format!(
+            "The project is in \"{stage_name}\"{}; next: {}.",
+            due.as_ref()
+                .map(|on| format!(", due on {on}"))
+                .unwrap_or_default(),
+            actions.join(", ")
+        ),
+    )
 }
 
 fn cancel_roles(definition: &WorkflowDefinition, language: Language) -> String {
@@ -364,10 +314,7 @@ fn roles_in_words(definition: &WorkflowDefinition, roles: &[String], language: L
         .iter()
         .map(|role| definition.role_name(role).get(language).to_string())
         .collect();
-    match language {
-        Language::Zh => names.join("或"),
-        Language::En => names.join(" or "),
-    }
+    names.join(language.pick("或", " or "))
 }
 
 fn capitalise(text: &str) -> String {

@@ -8,8 +8,8 @@
 
 use crate::audit::{AuditRecord, seal_all};
 use crate::command::{Actor, Command};
-use crate::deadline::{next_deadline, tick};
-use crate::decide::decide;
+use crate::deadline::next_deadline;
+use crate::decide::{RefusedFollowUp, decide, decide_tick};
 use crate::definition::WorkflowDefinition;
 use crate::event::Event;
 use crate::location::{Problem, SourceText};
@@ -213,12 +213,16 @@ pub struct SimulationReport {
     pub outcomes: Vec<StepOutcome>,
     /// The state after the last step and the final clock run.
     pub state: ProjectState,
+    /// What the clock's ticks gave on the system's behalf and the rules refused, each with the
+    /// instant it was noticed (a re-examination that fell due while the project was frozen).
+    pub refused_follow_ups: Vec<(DateTime<Utc>, RefusedFollowUp)>,
 }
 
 struct Log {
     project_id: Uuid,
     records: Vec<AuditRecord>,
     state: ProjectState,
+    refused_follow_ups: Vec<(DateTime<Utc>, RefusedFollowUp)>,
 }
 
 impl Log {
@@ -251,7 +255,11 @@ impl Log {
                 .state
                 .last_event_at
                 .map_or(next.at, |last| last.max(next.at));
-            let events = tick(&self.state, definition, noticed_at);
+            let outcome = decide_tick(&self.state, definition, noticed_at);
+            if let Some(refused) = outcome.refused {
+                self.refused_follow_ups.push((noticed_at, refused));
+            }
+            let events = outcome.events;
             if events.is_empty() {
                 // Nothing more can fire (the project ended between ticks): stop rather than spin.
                 break;
@@ -272,6 +280,7 @@ pub fn simulate(definition: &WorkflowDefinition, scenario: &Scenario) -> Simulat
         project_id: scenario.project_id,
         records: Vec::new(),
         state: ProjectState::new(),
+        refused_follow_ups: Vec::new(),
     };
     let mut outcomes = Vec::new();
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -298,5 +307,6 @@ pub fn simulate(definition: &WorkflowDefinition, scenario: &Scenario) -> Simulat
         records: log.records,
         outcomes,
         state: log.state,
+        refused_follow_ups: log.refused_follow_ups,
     }
 }

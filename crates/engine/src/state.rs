@@ -7,13 +7,13 @@
 //! What no rule reads and a long project has thousands of, such as the text of each comment, stays
 //! in the events alone (see [`crate::comments::CommentEntry`]).
 
-use crate::command::{
-    Actor, Artifact, Comment, FieldValue, MeetingRecord, MeetingSchedule, NewProject, Publication,
-    Waiver,
-};
 pub use crate::comments::{CommentEntry, Comments, RecordedDisposition};
 use crate::event::{DeadlineOutcome, DeadlineTimes};
 use crate::event::{Event, EventBody};
+use crate::records::{
+    Actor, Artifact, Comment, FieldValue, MeetingRecord, MeetingSchedule, NewProject, Publication,
+    Waiver,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -763,7 +763,7 @@ impl ProjectState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::Disposition;
+    use crate::records::Disposition;
     use chrono::TimeZone;
 
     fn event(minute: i64, body: EventBody) -> Event {

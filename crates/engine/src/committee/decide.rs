@@ -134,198 +134,254 @@ fn breaches_of(
     for rule in &policy.rules {
         match &rule.kind {
             RuleKind::MaxMembers { limit, roles } => {
-                let counted = counted(members, roles);
-                if counted.len() > *limit as usize {
-                    let mut found = breach(rule, None, persons(&counted));
-                    found.message = LocalizedText::new(
-                        format!(
-                            "委员{}人，超过{}人的上限（{}）",
-                            counted.len(),
-                            limit,
-                            rule.source
-                        ),
-                        format!(
-                            "{} members, more than the limit of {} ({})",
-                            counted.len(),
-                            limit,
-                            rule.source
-                        ),
-                    );
-                    found.figures.insert("members".into(), counted.len().into());
-                    found.figures.insert("limit".into(), (*limit).into());
-                    breaches.push(found);
-                }
+                max_members_breach(rule, *limit, roles, members, &mut breaches);
             }
             RuleKind::RoleAtMost { role, limit } | RuleKind::RoleAtLeast { role, limit } => {
-                let holders: Vec<&MemberProfile> = members
-                    .iter()
-                    .copied()
-                    .filter(|member| &member.role == role)
-                    .collect();
-                let at_most = matches!(rule.kind, RuleKind::RoleAtMost { .. });
-                let broken = if at_most {
-                    holders.len() > *limit as usize
-                } else {
-                    holders.len() < *limit as usize
-                };
-                if broken {
-                    let name = policy.role_name(role);
-                    let mut found = breach(rule, None, persons(&holders));
-                    found.message = if at_most {
-                        LocalizedText::new(
-                            format!(
-                                "{}{}人，至多{}人（{}）",
-                                name.zh,
-                                holders.len(),
-                                limit,
-                                rule.source
-                            ),
-                            format!(
-                                "{} holding the role of {}, at most {} allowed ({})",
-                                holders.len(),
-                                name.en,
-                                limit,
-                                rule.source
-                            ),
-                        )
-                    } else {
-                        LocalizedText::new(
-                            format!(
-                                "{}{}人，至少应设{}人（{}）",
-                                name.zh,
-                                holders.len(),
-                                limit,
-                                rule.source
-                            ),
-                            format!(
-                                "{} holding the role of {}, at least {} required ({})",
-                                holders.len(),
-                                name.en,
-                                limit,
-                                rule.source
-                            ),
-                        )
-                    };
-                    found.figures.insert("role".into(), role.clone().into());
-                    found.figures.insert("holders".into(), holders.len().into());
-                    found.figures.insert("limit".into(), (*limit).into());
-                    breaches.push(found);
-                }
+                role_count_breach(policy, rule, role, *limit, members, &mut breaches);
             }
             RuleKind::MaxPerOrganisation { limit, roles } => {
-                let mut by_organisation: BTreeMap<&str, Vec<&MemberProfile>> = BTreeMap::new();
-                for member in counted(members, roles) {
-                    by_organisation
-                        .entry(member.organisation.as_str())
-                        .or_default()
-                        .push(member);
-                }
-                for (organisation, from_it) in by_organisation {
-                    if from_it.len() > *limit as usize {
-                        let mut found =
-                            breach(rule, Some(organisation.to_string()), persons(&from_it));
-                        found.message = LocalizedText::new(
-                            format!(
-                                "「{organisation}」有委员{}人，超过{}人（{}）",
-                                from_it.len(),
-                                limit,
-                                rule.source
-                            ),
-                            format!(
-                                "{} members from '{organisation}', more than {} ({})",
-                                from_it.len(),
-                                limit,
-                                rule.source
-                            ),
-                        );
-                        found
-                            .figures
-                            .insert("organisation".into(), organisation.into());
-                        found.figures.insert("members".into(), from_it.len().into());
-                        found.figures.insert("limit".into(), (*limit).into());
-                        breaches.push(found);
-                    }
-                }
+                per_organisation_breaches(rule, *limit, roles, members, &mut breaches);
             }
             RuleKind::MinimumTitle { title_level, roles } => {
-                let required = policy.title_rank(title_level).unwrap_or(0);
-                let level = policy
-                    .title_level(title_level)
-                    .map(|level| level.name.clone());
-                let level = level.unwrap_or_else(|| LocalizedText::new(title_level, title_level));
-                for member in counted(members, roles) {
-                    let rank = policy.title_rank(&member.title_level).unwrap_or(0);
-                    if member.metrology_professional && rank < required {
-                        let held = policy.title_level(&member.title_level).map_or_else(
-                            || LocalizedText::new(&member.title_level, &member.title_level),
-                            |level| level.name.clone(),
-                        );
-                        let mut found = breach(
-                            rule,
-                            Some(member.person.clone()),
-                            vec![member.person.clone()],
-                        );
-                        found.message = LocalizedText::new(
-                            format!(
-                                "计量技术专业人员「{}」职称为{}，低于{}（{}）",
-                                member.person, held.zh, level.zh, rule.source
-                            ),
-                            format!(
-                                "the title of '{}', a metrology professional, is {}, below {} ({})",
-                                member.person, held.en, level.en, rule.source
-                            ),
-                        );
-                        found
-                            .figures
-                            .insert("person".into(), member.person.clone().into());
-                        found
-                            .figures
-                            .insert("title_level".into(), member.title_level.clone().into());
-                        found
-                            .figures
-                            .insert("required".into(), title_level.clone().into());
-                        breaches.push(found);
-                    }
-                }
+                minimum_title_breaches(policy, rule, title_level, roles, members, &mut breaches);
             }
             RuleKind::MaxAdministrative {
                 limit,
                 except_legal_metrology,
                 roles,
             } => {
-                if *except_legal_metrology && legal_metrology {
-                    continue;
-                }
-                let administrative: Vec<&MemberProfile> = counted(members, roles)
-                    .into_iter()
-                    .filter(|member| member.administrative)
-                    .collect();
-                if administrative.len() > *limit as usize {
-                    let mut found = breach(rule, None, persons(&administrative));
-                    found.message = LocalizedText::new(
-                        format!(
-                            "行政管理人员委员{}人，超过{}人（{}）",
-                            administrative.len(),
-                            limit,
-                            rule.source
-                        ),
-                        format!(
-                            "{} administrative staff as members, more than {} ({})",
-                            administrative.len(),
-                            limit,
-                            rule.source
-                        ),
-                    );
-                    found
-                        .figures
-                        .insert("administrative".into(), administrative.len().into());
-                    found.figures.insert("limit".into(), (*limit).into());
-                    breaches.push(found);
+                // Legal metrology committees may be exempt: their work is partly administrative.
+                if !(*except_legal_metrology && legal_metrology) {
+                    administrative_breach(rule, *limit, roles, members, &mut breaches);
                 }
             }
         }
     }
     breaches
+}
+
+/// Too many members counted in the given roles.
+fn max_members_breach(
+    rule: &CompositionRule,
+    limit: u32,
+    roles: &[String],
+    members: &[&MemberProfile],
+    breaches: &mut Vec<Breach>,
+) {
+    let counted = counted(members, roles);
+    if counted.len() > limit as usize {
+        let mut found = breach(rule, None, persons(&counted));
+        found.message = LocalizedText::new(
+            format!(
+                "委员{}人，超过{}人的上限（{}）",
+                counted.len(),
+                limit,
+                rule.source
+            ),
+            format!(
+                "{} members, more than the limit of {} ({})",
+                counted.len(),
+                limit,
+                rule.source
+            ),
+        );
+        found.figures.insert("members".into(), counted.len().into());
+        found.figures.insert("limit".into(), limit.into());
+        breaches.push(found);
+    }
+}
+
+/// Too many or too few holders of one role, by whether the rule is an upper or a lower bound.
+fn role_count_breach(
+    policy: &CommitteePolicy,
+    rule: &CompositionRule,
+    role: &str,
+    limit: u32,
+    members: &[&MemberProfile],
+    breaches: &mut Vec<Breach>,
+) {
+    let holders: Vec<&MemberProfile> = members
+        .iter()
+        .copied()
+        .filter(|member| member.role == role)
+        .collect();
+    let at_most = matches!(rule.kind, RuleKind::RoleAtMost { .. });
+    let broken = if at_most {
+        holders.len() > limit as usize
+    } else {
+        holders.len() < limit as usize
+    };
+    if broken {
+        let name = policy.role_name(role);
+        let mut found = breach(rule, None, persons(&holders));
+        found.message = if at_most {
+            LocalizedText::new(
+                format!(
+                    "{}{}人，至多{}人（{}）",
+                    name.zh,
+                    holders.len(),
+                    limit,
+                    rule.source
+                ),
+                format!(
+                    "{} holding the role of {}, at most {} allowed ({})",
+                    holders.len(),
+                    name.en,
+                    limit,
+                    rule.source
+                ),
+            )
+        } else {
+            LocalizedText::new(
+                format!(
+                    "{}{}人，至少应设{}人（{}）",
+                    name.zh,
+                    holders.len(),
+                    limit,
+                    rule.source
+                ),
+                format!(
+                    "{} holding the role of {}, at least {} required ({})",
+                    holders.len(),
+                    name.en,
+                    limit,
+                    rule.source
+                ),
+            )
+        };
+        found.figures.insert("role".into(), role.to_string().into());
+        found.figures.insert("holders".into(), holders.len().into());
+        found.figures.insert("limit".into(), limit.into());
+        breaches.push(found);
+    }
+}
+
+/// Too many members from one organisation: one breach per organisation over the limit.
+fn per_organisation_breaches(
+    rule: &CompositionRule,
+    limit: u32,
+    roles: &[String],
+    members: &[&MemberProfile],
+    breaches: &mut Vec<Breach>,
+) {
+    let mut by_organisation: BTreeMap<&str, Vec<&MemberProfile>> = BTreeMap::new();
+    for member in counted(members, roles) {
+        by_organisation
+            .entry(member.organisation.as_str())
+            .or_default()
+            .push(member);
+    }
+    for (organisation, from_it) in by_organisation {
+        if from_it.len() > limit as usize {
+            let mut found = breach(rule, Some(organisation.to_string()), persons(&from_it));
+            found.message = LocalizedText::new(
+                format!(
+                    "「{organisation}」有委员{}人，超过{}人（{}）",
+                    from_it.len(),
+                    limit,
+                    rule.source
+                ),
+                format!(
+                    "{} members from '{organisation}', more than {} ({})",
+                    from_it.len(),
+                    limit,
+                    rule.source
+                ),
+            );
+            found
+                .figures
+                .insert("organisation".into(), organisation.into());
+            found.figures.insert("members".into(), from_it.len().into());
+            found.figures.insert("limit".into(), limit.into());
+            breaches.push(found);
+        }
+    }
+}
+
+/// Metrology professionals below the title level required: one breach per person.
+fn minimum_title_breaches(
+    policy: &CommitteePolicy,
+    rule: &CompositionRule,
+    title_level: &str,
+    roles: &[String],
+    members: &[&MemberProfile],
+    breaches: &mut Vec<Breach>,
+) {
+    let required = policy.title_rank(title_level).unwrap_or(0);
+    let level = policy
+        .title_level(title_level)
+        .map(|level| level.name.clone());
+    let level = level.unwrap_or_else(|| LocalizedText::new(title_level, title_level));
+    for member in counted(members, roles) {
+        let rank = policy.title_rank(&member.title_level).unwrap_or(0);
+        if member.metrology_professional && rank < required {
+            let held = policy.title_level(&member.title_level).map_or_else(
+                || LocalizedText::new(&member.title_level, &member.title_level),
+                |level| level.name.clone(),
+            );
+            let mut found = breach(
+                rule,
+                Some(member.person.clone()),
+                vec![member.person.clone()],
+            );
+            found.message = LocalizedText::new(
+                format!(
+                    "计量技术专业人员「{}」职称为{}，低于{}（{}）",
+                    member.person, held.zh, level.zh, rule.source
+                ),
+                format!(
+                    "the title of '{}', a metrology professional, is {}, below {} ({})",
+                    member.person, held.en, level.en, rule.source
+                ),
+            );
+            found
+                .figures
+                .insert("person".into(), member.person.clone().into());
+            found
+                .figures
+                .insert("title_level".into(), member.title_level.clone().into());
+            found
+                .figures
+                .insert("required".into(), title_level.to_string().into());
+            breaches.push(found);
+        }
+    }
+}
+
+/// Too many administrative staff among the members counted.
+fn administrative_breach(
+    rule: &CompositionRule,
+    limit: u32,
+    roles: &[String],
+    members: &[&MemberProfile],
+    breaches: &mut Vec<Breach>,
+) {
+    let administrative: Vec<&MemberProfile> = counted(members, roles)
+        .into_iter()
+        .filter(|member| member.administrative)
+        .collect();
+    if administrative.len() > limit as usize {
+        let mut found = breach(rule, None, persons(&administrative));
+        found.message = LocalizedText::new(
+            format!(
+                "行政管理人员委员{}人，超过{}人（{}）",
+                administrative.len(),
+                limit,
+                rule.source
+            ),
+            format!(
+                "{} administrative staff as members, more than {} ({})",
+                administrative.len(),
+                limit,
+                rule.source
+            ),
+        );
+        found
+            .figures
+            .insert("administrative".into(), administrative.len().into());
+        found.figures.insert("limit".into(), limit.into());
+        breaches.push(found);
+    }
 }
 
 /// The waiver that covers a breach: the same rule, for the breach's subject or for nobody in
@@ -476,40 +532,7 @@ pub fn decide(
             composition_plan,
             formed_on,
         } => {
-            if state.profile.is_some() {
-                reasons.push(Unmet::new(
-                    "committee_already_formed",
-                    LocalizedText::new("技术委员会已组建", "The committee is already formed"),
-                ));
-            }
-            if blank(code) {
-                reasons.push(invalid(
-                    "code",
-                    "技术委员会代号为空".into(),
-                    "The committee's code is empty".into(),
-                ));
-            }
-            if blank(&name.zh) || blank(&name.en) {
-                reasons.push(invalid(
-                    "name",
-                    "技术委员会名称应有中英文".into(),
-                    "The committee's name needs both Chinese and English".into(),
-                ));
-            }
-            if blank(field) {
-                reasons.push(invalid(
-                    "field",
-                    "专业领域为空".into(),
-                    "The field is empty".into(),
-                ));
-            }
-            if blank(composition_plan) {
-                reasons.push(invalid(
-                    "composition_plan",
-                    "新建技术委员会的组成方案应报市市场监督管理局：请注明报送的组成方案".into(),
-                    "A new committee's composition plan is reported to the bureau: name the plan reported".into(),
-                ));
-            }
+            check_formation(state, code, name, field, composition_plan, &mut reasons);
             vec![CommitteeEventBody::CommitteeFormed {
                 committee_id: *committee_id,
                 code: code.trim().to_string(),
@@ -574,38 +597,7 @@ pub fn decide(
             person,
             effective_on,
             reason,
-        } => {
-            let serving = state.appointments.iter().rev().find(|appointment| {
-                &appointment.member.person == person && appointment.resigned_on.is_none()
-            });
-            match serving {
-                None => reasons.push(Unmet::new(
-                    "not_a_member",
-                    LocalizedText::new(
-                        format!("「{person}」没有在任的聘任，无从辞任"),
-                        format!("'{person}' holds no appointment to resign from"),
-                    ),
-                ).with("person", person.clone())),
-                Some(appointment) if *effective_on < appointment.effective_on => reasons.push(invalid(
-                    "effective_on",
-                    format!("辞任日期{effective_on}早于聘任生效日期{}", appointment.effective_on),
-                    format!("The resignation on {effective_on} is before the appointment took effect on {}", appointment.effective_on),
-                )),
-                Some(_) => {}
-            }
-            if blank(reason) {
-                reasons.push(invalid(
-                    "reason",
-                    "请说明辞任原因".into(),
-                    "Give the reason for the resignation".into(),
-                ));
-            }
-            vec![CommitteeEventBody::MemberResigned {
-                person: person.clone(),
-                effective_on: *effective_on,
-                reason: reason.clone(),
-            }]
-        }
+        } => decide_resignation(state, person, *effective_on, reason, &mut reasons),
         CommitteeCommand::Waive(waiver) => {
             decide_waiver(policy, waiver, &mut reasons);
             vec![CommitteeEventBody::WaiverRecorded(waiver.clone())]
@@ -623,6 +615,103 @@ pub fn decide(
     } else {
         Err(Rejection { reasons })
     }
+}
+
+/// A committee is formed once, with a code, a name in both languages, a field and the
+/// composition plan reported to the bureau.
+fn check_formation(
+    state: &CommitteeState,
+    code: &str,
+    name: &LocalizedText,
+    field: &str,
+    composition_plan: &str,
+    reasons: &mut Vec<Unmet>,
+) {
+    if state.profile.is_some() {
+        reasons.push(Unmet::new(
+            "committee_already_formed",
+            LocalizedText::new("技术委员会已组建", "The committee is already formed"),
+        ));
+    }
+    if blank(code) {
+        reasons.push(invalid(
+            "code",
+            "技术委员会代号为空".into(),
+            "The committee's code is empty".into(),
+        ));
+    }
+    if blank(&name.zh) || blank(&name.en) {
+        reasons.push(invalid(
+            "name",
+            "技术委员会名称应有中英文".into(),
+            "The committee's name needs both Chinese and English".into(),
+        ));
+    }
+    if blank(field) {
+        reasons.push(invalid(
+            "field",
+            "专业领域为空".into(),
+            "The field is empty".into(),
+        ));
+    }
+    if blank(composition_plan) {
+        reasons.push(invalid(
+            "composition_plan",
+            "新建技术委员会的组成方案应报市市场监督管理局：请注明报送的组成方案".into(),
+            "A new committee's composition plan is reported to the bureau: name the plan reported"
+                .into(),
+        ));
+    }
+}
+
+/// A member resigns from the appointment they hold, on or after the day it took effect, and
+/// says why.
+fn decide_resignation(
+    state: &CommitteeState,
+    person: &str,
+    effective_on: NaiveDate,
+    reason: &str,
+    reasons: &mut Vec<Unmet>,
+) -> Vec<CommitteeEventBody> {
+    let serving = state.appointments.iter().rev().find(|appointment| {
+        appointment.member.person == person && appointment.resigned_on.is_none()
+    });
+    match serving {
+        None => reasons.push(
+            Unmet::new(
+                "not_a_member",
+                LocalizedText::new(
+                    format!("「{person}」没有在任的聘任，无从辞任"),
+                    format!("'{person}' holds no appointment to resign from"),
+                ),
+            )
+            .with("person", person.to_string()),
+        ),
+        Some(appointment) if effective_on < appointment.effective_on => reasons.push(invalid(
+            "effective_on",
+            format!(
+                "辞任日期{effective_on}早于聘任生效日期{}",
+                appointment.effective_on
+            ),
+            format!(
+                "The resignation on {effective_on} is before the appointment took effect on {}",
+                appointment.effective_on
+            ),
+        )),
+        Some(_) => {}
+    }
+    if blank(reason) {
+        reasons.push(invalid(
+            "reason",
+            "请说明辞任原因".into(),
+            "Give the reason for the resignation".into(),
+        ));
+    }
+    vec![CommitteeEventBody::MemberResigned {
+        person: person.to_string(),
+        effective_on,
+        reason: reason.to_string(),
+    }]
 }
 
 fn decide_waiver(policy: &CommitteePolicy, waiver: &CommitteeWaiver, reasons: &mut Vec<Unmet>) {
@@ -820,6 +909,8 @@ fn decide_end_term(
     ]
 }
 
+/// Decides an appointment or reappointment: the member's particulars, the term, whether the
+/// person may be (re)appointed, and the composition rules the appointment would break.
 fn decide_appointment(
     state: &CommitteeState,
     policy: &CommitteePolicy,
@@ -829,6 +920,50 @@ fn decide_appointment(
     reappointment: bool,
     reasons: &mut Vec<Unmet>,
 ) -> Vec<CommitteeEventBody> {
+    check_member_profile(policy, member, reasons);
+    let Some(target) = appointment_term(state, term, reasons) else {
+        return Vec::new();
+    };
+    check_term_takes_appointments(target, effective_on, reasons);
+    let person = member.person.trim();
+    check_may_be_appointed(state, policy, person, target.term, reappointment, reasons);
+    if !reasons.is_empty() {
+        return Vec::new();
+    }
+    let member = MemberProfile {
+        person: person.to_string(),
+        organisation: member.organisation.trim().to_string(),
+        ..member.clone()
+    };
+    let waived_rules = check_composition_with(state, policy, &member, effective_on, reasons);
+    if !reasons.is_empty() {
+        return Vec::new();
+    }
+    let body = if reappointment {
+        CommitteeEventBody::MemberReappointed {
+            member,
+            term: target.term,
+            effective_on,
+            waived_rules,
+        }
+    } else {
+        CommitteeEventBody::MemberAppointed {
+            member,
+            term: target.term,
+            effective_on,
+            waived_rules,
+        }
+    };
+    vec![body]
+}
+
+/// The member's person and organisation must be given, and their role and title level be ones
+/// the policy knows.
+fn check_member_profile(
+    policy: &CommitteePolicy,
+    member: &MemberProfile,
+    reasons: &mut Vec<Unmet>,
+) {
     if blank(&member.person) {
         reasons.push(invalid(
             "person",
@@ -883,11 +1018,19 @@ fn decide_appointment(
             ),
         ));
     }
+}
+
+/// The term named, or the current one when none is named; a reason when there is none.
+fn appointment_term<'s>(
+    state: &'s CommitteeState,
+    term: Option<u32>,
+    reasons: &mut Vec<Unmet>,
+) -> Option<&'s Term> {
     let target = match term {
         Some(number) => state.term(number),
         None => state.current_term(),
     };
-    let Some(target) = target else {
+    if target.is_none() {
         reasons.push(match term {
             Some(number) => Unmet::new(
                 "unknown_term",
@@ -905,8 +1048,12 @@ fn decide_appointment(
                 ),
             ),
         });
-        return Vec::new();
-    };
+    }
+    target
+}
+
+/// The term must still be running and cover the day the appointment takes effect.
+fn check_term_takes_appointments(target: &Term, effective_on: NaiveDate, reasons: &mut Vec<Unmet>) {
     if target.ended_on.is_some() {
         reasons.push(
             Unmet::new(
@@ -936,18 +1083,29 @@ fn decide_appointment(
             ),
         ));
     }
-    let person = member.person.trim();
+}
+
+/// A person is appointed once a term; a reappointment needs a renewable policy and an earlier
+/// term served.
+fn check_may_be_appointed(
+    state: &CommitteeState,
+    policy: &CommitteePolicy,
+    person: &str,
+    term: u32,
+    reappointment: bool,
+    reasons: &mut Vec<Unmet>,
+) {
     if state.appointments.iter().any(|appointment| {
         appointment.member.person == person
-            && appointment.term == target.term
+            && appointment.term == term
             && appointment.resigned_on.is_none()
     }) {
         reasons.push(
             Unmet::new(
                 "already_appointed",
                 LocalizedText::new(
-                    format!("「{person}」已是第{}届委员，不能重复聘任", target.term),
-                    format!("'{person}' is already appointed to term {}; a person is appointed once a term", target.term),
+                    format!("「{person}」已是第{term}届委员，不能重复聘任"),
+                    format!("'{person}' is already appointed to term {term}; a person is appointed once a term"),
                 ),
             )
             .with("person", person.to_string()),
@@ -956,7 +1114,7 @@ fn decide_appointment(
     let served_before = state
         .appointments
         .iter()
-        .any(|appointment| appointment.member.person == person && appointment.term < target.term);
+        .any(|appointment| appointment.member.person == person && appointment.term < term);
     if reappointment && !policy.terms.renewable {
         reasons.push(Unmet::new(
             "not_renewable",
@@ -977,21 +1135,25 @@ fn decide_appointment(
             .with("person", person.to_string()),
         );
     }
-    if !reasons.is_empty() {
-        return Vec::new();
-    }
-    let member = MemberProfile {
-        person: person.to_string(),
-        organisation: member.organisation.trim().to_string(),
-        ..member.clone()
-    };
+}
+
+/// The appointment-checked rules the composition on `effective_on`, with `member` added, breaks
+/// because of this person: each covered by a waiver is returned, each not covered is a reason.
+fn check_composition_with(
+    state: &CommitteeState,
+    policy: &CommitteePolicy,
+    member: &MemberProfile,
+    effective_on: NaiveDate,
+    reasons: &mut Vec<Unmet>,
+) -> Vec<String> {
+    let person = member.person.as_str();
     // The composition on the day the appointment takes effect, with the new member.
     let mut profiles: Vec<&MemberProfile> = state
         .members_on(effective_on)
         .into_iter()
         .map(|appointment| &appointment.member)
         .collect();
-    profiles.push(&member);
+    profiles.push(member);
     let legal_metrology = state
         .profile
         .as_ref()
@@ -1008,52 +1170,37 @@ fn decide_appointment(
                     waived_rules.push(found.rule.clone());
                 }
             }
-            None => {
-                let waivable = policy.rule(&found.rule).is_some_and(|rule| rule.waivable);
-                let (zh, en) = if waivable {
-                    ("；市场监管局可记录豁免", "; the bureau may record a waiver")
-                } else {
-                    ("", "")
-                };
-                let mut unmet = Unmet::new(
-                    "composition_rule_broken",
-                    LocalizedText::new(
-                        format!(
-                            "聘任「{person}」将违反「{}」：{}{zh}",
-                            found.rule_name.zh, found.message.zh
-                        ),
-                        format!(
-                            "Appointing '{person}' would break '{}': {}{en}",
-                            found.rule_name.en, found.message.en
-                        ),
-                    ),
-                )
-                .for_guard(&found.rule);
-                unmet.figures = found.figures.clone();
-                unmet
-                    .figures
-                    .insert("rule".into(), found.rule.clone().into());
-                reasons.push(unmet);
-            }
+            None => reasons.push(rule_broken_by_appointment(policy, person, &found)),
         }
     }
-    if !reasons.is_empty() {
-        return Vec::new();
-    }
-    let body = if reappointment {
-        CommitteeEventBody::MemberReappointed {
-            member,
-            term: target.term,
-            effective_on,
-            waived_rules,
-        }
+    waived_rules
+}
+
+/// The reason an appointment is refused for breaking a rule no waiver covers.
+fn rule_broken_by_appointment(policy: &CommitteePolicy, person: &str, found: &Breach) -> Unmet {
+    let waivable = policy.rule(&found.rule).is_some_and(|rule| rule.waivable);
+    let (zh, en) = if waivable {
+        ("；市场监管局可记录豁免", "; the bureau may record a waiver")
     } else {
-        CommitteeEventBody::MemberAppointed {
-            member,
-            term: target.term,
-            effective_on,
-            waived_rules,
-        }
+        ("", "")
     };
-    vec![body]
+    let mut unmet = Unmet::new(
+        "composition_rule_broken",
+        LocalizedText::new(
+            format!(
+                "聘任「{person}」将违反「{}」：{}{zh}",
+                found.rule_name.zh, found.message.zh
+            ),
+            format!(
+                "Appointing '{person}' would break '{}': {}{en}",
+                found.rule_name.en, found.message.en
+            ),
+        ),
+    )
+    .for_guard(&found.rule);
+    unmet.figures = found.figures.clone();
+    unmet
+        .figures
+        .insert("rule".into(), found.rule.clone().into());
+    unmet
 }

@@ -5,7 +5,7 @@
 //! The engine hard-codes no stage, role, artifact or number; all of them come from here.
 
 pub mod load;
-mod raw;
+pub(crate) mod raw;
 
 use crate::calendar::WorkingCalendar;
 use crate::duration::DurationSpec;

@@ -7,6 +7,7 @@
 use crate::text::LocalizedText;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use toml::Spanned;
 
 #[derive(Deserialize)]
@@ -156,7 +157,7 @@ pub(super) struct RawTransition {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawGuard {
+pub(crate) struct RawGuard {
     pub guard: Spanned<String>,
     pub id: Option<Spanned<String>>,
     pub applies_to: Option<Vec<Spanned<String>>>,
@@ -179,9 +180,38 @@ pub(super) struct RawGuard {
     pub of: Option<Spanned<Vec<Spanned<RawGuard>>>>,
 }
 
+impl RawGuard {
+    /// The fields a guard kind may take, by name, each with its place when it is written: a
+    /// kind refuses those it does not take (`GuardKind::fields`). A new field goes here too.
+    pub(crate) fn given_fields(&self) -> [(&'static str, Option<Range<usize>>); 16] {
+        [
+            ("artifact_kinds", place(&self.artifact_kinds)),
+            ("minimum", place(&self.minimum)),
+            ("motion", place(&self.motion)),
+            ("form", place(&self.form)),
+            ("counter", place(&self.counter)),
+            ("quorum", place(&self.quorum)),
+            ("in_favour", place(&self.in_favour)),
+            ("against", place(&self.against)),
+            ("subject", place(&self.subject)),
+            ("by_role", place(&self.by_role)),
+            ("than_action", place(&self.than_action)),
+            ("field", place(&self.field)),
+            ("earlier", place(&self.earlier)),
+            ("later", place(&self.later)),
+            ("allow_equal", place(&self.allow_equal)),
+            ("of", place(&self.of)),
+        ]
+    }
+}
+
+fn place<T>(value: &Option<Spanned<T>>) -> Option<Range<usize>> {
+    value.as_ref().map(Spanned::span)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawThreshold {
+pub(crate) struct RawThreshold {
     pub at_least: Option<Spanned<String>>,
     pub more_than: Option<Spanned<String>>,
     pub at_most: Option<Spanned<String>>,

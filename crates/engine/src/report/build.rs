@@ -11,9 +11,10 @@ use super::{
     StageDurationEntry, StageDurationSummary,
 };
 use crate::audit::AuditRecord;
-use crate::definition::WorkflowDefinition;
-use crate::event::{DeadlineOutcome, EventBody};
-use crate::state::ProjectState;
+use crate::command::MeetingRecord;
+use crate::definition::{Milestones, WorkflowDefinition};
+use crate::event::{DeadlineOutcome, Event, EventBody};
+use crate::state::{DeadlineEntry, ProjectState};
 use crate::text::LocalizedText;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -152,256 +153,59 @@ impl ReportBuilder {
         records: &[AuditRecord],
         definition: &WorkflowDefinition,
     ) -> Result<(), ReportError> {
-        let period = self.report.period;
-        let offset = definition.local_utc_offset;
-        let local_day = |instant: DateTime<Utc>| local_day(instant, offset);
-        let milestones = &definition.milestones;
-        // The stage a re-examination runs in: where the definition's opening action leads.
-        let reexamination_stage = definition.reexamination.as_ref().and_then(|rule| {
-            definition
-                .transition_from(&rule.stage, &rule.open_action)
-                .map(|transition| transition.to.clone())
-        });
-        let open_action = definition
-            .reexamination
-            .as_ref()
-            .map(|rule| rule.open_action.clone());
         for rule in &definition.deadlines {
             if !self.deadline_order.iter().any(|(id, _)| id == &rule.id) {
                 self.deadline_order
                     .push((rule.id.clone(), rule.name.clone()));
             }
         }
-
-        let mut state = ProjectState::new();
-        let mut project: Option<(ProjectRef, LocalizedText)> = None;
-        let mut stages_entered: HashSet<String> = HashSet::new();
-        let mut deadlines: Vec<DeadlineTrace> = Vec::new();
-        let mut extensions: Vec<ExtensionTrace> = Vec::new();
-        let mut milestone_hits: Vec<(Milestone, MilestoneHit)> = Vec::new();
-        let mut reexamination_hits: Vec<(ReexaminationKind, NaiveDate, Option<String>, u64)> =
-            Vec::new();
-        let mut meetings: Vec<(crate::command::MeetingRecord, u64)> = Vec::new();
-
-        for record in records
-            .iter()
-            .take_while(|record| record.recorded_at < period.end)
-        {
-            let event = record
-                .to_event()
-                .map_err(|error| ReportError::UnreadableRecord {
-                    project_id: record.project_id,
-                    sequence: record.sequence,
-                    message: error.to_string(),
-                })?;
-            let sequence = record.sequence;
-            let at = event.occurred_at;
-            let in_period = period.contains(at);
-            let open_index = |state: &ProjectState, deadline: &str| {
-                state
-                    .deadlines
-                    .iter()
-                    .rposition(|entry| entry.deadline == deadline && entry.is_open())
-            };
-            let mut entered: Option<&str> = None;
-            match &event.body {
-                EventBody::ProjectCreated {
-                    project: new,
-                    stage,
-                } => {
-                    project = Some((
-                        ProjectRef {
-                            project_id: new.project_id,
-                            code: new.code.clone(),
-                            committee: new.committee.clone(),
-                        },
-                        new.title.clone(),
-                    ));
-                    entered = Some(stage);
-                }
-                EventBody::ActionFired {
-                    action, from, to, ..
-                } => {
-                    entered = Some(to);
-                    if in_period {
-                        if open_action.as_deref() == Some(action.as_str()) {
-                            reexamination_hits.push((
-                                ReexaminationKind::Opened,
-                                local_day(at),
-                                None,
-                                sequence,
-                            ));
-                        }
-                        if reexamination_stage.as_deref() == Some(from.as_str()) {
-                            reexamination_hits.push((
-                                ReexaminationKind::Done,
-                                local_day(at),
-                                Some(action.clone()),
-                                sequence,
-                            ));
-                        }
-                    }
-                }
-                EventBody::ProjectCancelled { to, reason, .. } if in_period => {
-                    milestone_hits.push((
-                        Milestone::Cancelled,
-                        MilestoneHit {
-                            on: local_day(at),
-                            stage: to.clone(),
-                            reason: Some(reason.clone()),
-                            sequence,
-                        },
-                    ));
-                }
-                EventBody::MeetingRecorded(meeting) if period.contains_day(meeting.held_on) => {
-                    meetings.push((crate::command::MeetingRecord::clone(meeting), sequence));
-                }
-                EventBody::DeadlineSet { .. } => {
-                    deadlines.push(DeadlineTrace {
-                        records: vec![sequence],
-                        stretches: Vec::new(),
-                    });
-                }
-                EventBody::DeadlineClosed {
-                    deadline, outcome, ..
-                } => {
-                    if let Some(trace) =
-                        open_index(&state, deadline).and_then(|index| deadlines.get_mut(index))
-                    {
-                        trace.records.push(sequence);
-                        trace.end_stretch(at, sequence, *outcome == DeadlineOutcome::ProjectEnded);
-                    }
-                }
-                EventBody::DeadlineMissed {
-                    deadline,
-                    due_on,
-                    fell_due_at,
-                } => {
-                    if let Some(trace) =
-                        open_index(&state, deadline).and_then(|index| deadlines.get_mut(index))
-                    {
-                        trace.records.push(sequence);
-                        trace.stretches.push(OverdueStretch {
-                            due_on: *due_on,
-                            fell_due_at: *fell_due_at,
-                            escalated: false,
-                            frozen: false,
-                            ended: None,
-                            records: vec![sequence],
-                        });
-                    }
-                }
-                EventBody::ProjectEscalated { deadline, .. } => {
-                    if let Some(stretch) = open_index(&state, deadline)
-                        .and_then(|index| deadlines.get_mut(index))
-                        .and_then(DeadlineTrace::open_stretch)
-                    {
-                        stretch.escalated = true;
-                        stretch.records.push(sequence);
-                    }
-                }
-                EventBody::ProjectFrozen { deadline, .. } => {
-                    if let Some(stretch) = open_index(&state, deadline)
-                        .and_then(|index| deadlines.get_mut(index))
-                        .and_then(DeadlineTrace::open_stretch)
-                    {
-                        stretch.frozen = true;
-                        stretch.records.push(sequence);
-                    }
-                }
-                EventBody::ExtensionRequested { deadline, .. } => {
-                    extensions.push(ExtensionTrace {
-                        deadline_index: open_index(&state, deadline),
-                        records: vec![sequence],
-                    });
-                }
-                EventBody::ExtensionGranted {
-                    request_id,
-                    deadline,
-                    ..
-                } => {
-                    if let Some(trace) = request_index(&state, request_id)
-                        .and_then(|index| extensions.get_mut(index))
-                    {
-                        trace.records.push(sequence);
-                    }
-                    if let Some(trace) =
-                        open_index(&state, deadline).and_then(|index| deadlines.get_mut(index))
-                    {
-                        trace.records.push(sequence);
-                        // A new due date ends the stretch: the project is on time again.
-                        trace.end_stretch(at, sequence, false);
-                    }
-                }
-                EventBody::ExtensionRefused { request_id, .. } => {
-                    if let Some(trace) = request_index(&state, request_id)
-                        .and_then(|index| extensions.get_mut(index))
-                    {
-                        trace.records.push(sequence);
-                    }
-                }
-                EventBody::ReexaminationFellDue { fell_due_at, .. }
-                    if period.contains(*fell_due_at) =>
-                {
-                    reexamination_hits.push((
-                        ReexaminationKind::Due,
-                        local_day(*fell_due_at),
-                        None,
-                        sequence,
-                    ));
-                }
-                _ => {}
-            }
-            if let Some(stage) = entered {
-                let first_entry = stages_entered.insert(stage.to_string());
-                if in_period {
-                    for (milestone, milestone_stage) in [
-                        (Milestone::Proposed, &milestones.proposed),
-                        (Milestone::Approved, &milestones.approved),
-                        (Milestone::Published, &milestones.published),
-                    ] {
-                        // Published counts the first entry only: a confirmation re-enters it.
-                        let counts = milestone != Milestone::Published || first_entry;
-                        if counts && milestone_stage.as_deref() == Some(stage) {
-                            milestone_hits.push((
-                                milestone,
-                                MilestoneHit {
-                                    on: local_day(at),
-                                    stage: stage.to_string(),
-                                    reason: None,
-                                    sequence,
-                                },
-                            ));
-                        }
-                    }
-                }
-            }
-            state.apply_owned(event);
-        }
-
-        let Some((project, title)) = project else {
+        let watch = Watch::new(definition, self.report.period);
+        let trace = ProjectTrace::replay(records, &watch)?;
+        let Some((project, title)) = trace.project.clone() else {
             return Ok(());
         };
         self.committees.insert(project.committee.clone());
-        let last_sequence = records
-            .iter()
-            .take_while(|record| record.recorded_at < period.end)
-            .last()
-            .map(|record| record.sequence);
         self.report.projects.push(ProjectEntry {
             project: project.clone(),
             title: title.clone(),
-            stage: state.stage().to_string(),
-            stage_name: definition.stage_name(state.stage()),
-            records: last_sequence.into_iter().collect(),
+            stage: trace.state.stage().to_string(),
+            stage_name: definition.stage_name(trace.state.stage()),
+            records: trace.last_sequence.into_iter().collect(),
         });
+        let named = NamedProject {
+            project: &project,
+            title: &title,
+            definition,
+        };
+        self.add_milestones(&named, trace.milestone_hits);
+        self.add_reexaminations(&named, trace.reexamination_hits);
+        self.add_meetings(&named, trace.meetings);
+        for (index, (entry, deadline_trace)) in trace
+            .state
+            .deadlines
+            .iter()
+            .zip(&trace.deadlines)
+            .enumerate()
+        {
+            let ran = DeadlineRun {
+                index,
+                entry,
+                trace: deadline_trace,
+                state: &trace.state,
+                extensions: &trace.extensions,
+            };
+            self.add_deadline(&named, &watch, &ran);
+        }
+        Ok(())
+    }
 
-        for (milestone, hit) in milestone_hits {
+    fn add_milestones(&mut self, named: &NamedProject<'_>, hits: Vec<(Milestone, MilestoneHit)>) {
+        for (milestone, hit) in hits {
             let entry = MilestoneEntry {
-                project: project.clone(),
-                title: title.clone(),
+                project: named.project.clone(),
+                title: named.title.clone(),
                 on: hit.on,
-                stage_name: definition.stage_name(&hit.stage),
+                stage_name: named.definition.stage_name(&hit.stage),
                 stage: hit.stage,
                 reason: hit.reason,
                 records: vec![hit.sequence],
@@ -414,31 +218,36 @@ impl ReportBuilder {
                 Milestone::Cancelled => section.cancelled.push(entry),
             }
         }
+    }
 
-        for (kind, on, outcome, sequence) in reexamination_hits {
+    fn add_reexaminations(&mut self, named: &NamedProject<'_>, hits: Vec<ReexaminationHit>) {
+        for hit in hits {
             let entry = ReexaminationEntry {
-                project: project.clone(),
-                title: title.clone(),
-                on,
-                outcome_name: outcome
+                project: named.project.clone(),
+                title: named.title.clone(),
+                on: hit.on,
+                outcome_name: hit
+                    .outcome
                     .as_deref()
-                    .map(|action| definition.action_name(action)),
-                outcome,
-                records: vec![sequence],
+                    .map(|action| named.definition.action_name(action)),
+                outcome: hit.outcome,
+                records: vec![hit.sequence],
             };
             let section = &mut self.report.reexaminations;
-            match kind {
+            match hit.kind {
                 ReexaminationKind::Due => section.due.push(entry),
                 ReexaminationKind::Opened => section.opened.push(entry),
                 ReexaminationKind::Done => section.done.push(entry),
             }
         }
+    }
 
+    fn add_meetings(&mut self, named: &NamedProject<'_>, meetings: Vec<(MeetingRecord, u64)>) {
         for (meeting, sequence) in meetings {
             let tally = meeting.tally();
             self.report.meetings.push(MeetingEntry {
-                project: project.clone(),
-                motion_name: definition.motion_name(&meeting.motion),
+                project: named.project.clone(),
+                motion_name: named.definition.motion_name(&meeting.motion),
                 meeting_id: meeting.meeting_id,
                 motion: meeting.motion,
                 form: meeting.form,
@@ -452,103 +261,53 @@ impl ReportBuilder {
                 records: vec![sequence],
             });
         }
+    }
 
-        // The day after the period, from which a deadline still running is measured.
-        let end_day = period.last_day.succ_opt().unwrap_or(period.last_day);
-        for (index, (entry, trace)) in state.deadlines.iter().zip(&deadlines).enumerate() {
-            let rule = definition.deadline(&entry.deadline);
-            let deadline_name = rule.map_or_else(
-                || LocalizedText::new(&entry.deadline, &entry.deadline),
-                |rule| rule.name.clone(),
-            );
+    /// One deadline of the project: how long it ran, if it ran in the period, and each stretch
+    /// it was overdue within the period.
+    fn add_deadline(&mut self, named: &NamedProject<'_>, watch: &Watch<'_>, ran: &DeadlineRun<'_>) {
+        let period = watch.period;
+        let entry = ran.entry;
+        let rule = named.definition.deadline(&entry.deadline);
+        let deadline_name = rule.map_or_else(
+            || LocalizedText::new(&entry.deadline, &entry.deadline),
+            |rule| rule.name.clone(),
+        );
+        let ran_in_period = entry.started_on <= period.last_day
+            && entry.closed.is_none_or(|(_, at)| at >= period.start);
+        if ran_in_period {
             let stage = rule.map_or_else(String::new, |rule| rule.starts_when_entering.clone());
-            let ran_in_period = entry.started_on <= period.last_day
-                && entry.closed.is_none_or(|(_, at)| at >= period.start);
-            if ran_in_period {
-                let ended_on = entry.closed.map(|(_, at)| local_day(at));
-                let outcome = match entry.closed {
-                    Some((DeadlineOutcome::Met, _))
-                        if entry.days_late.is_some_and(|days| days > 0) =>
-                    {
-                        DurationOutcome::MetLate
-                    }
-                    Some((DeadlineOutcome::Met, _)) => DurationOutcome::MetOnTime,
-                    Some((DeadlineOutcome::ProjectEnded, _)) => DurationOutcome::ProjectEnded,
-                    None if entry.missed => DurationOutcome::RunningOverdue,
-                    None => DurationOutcome::Running,
-                };
-                self.report.stage_durations.push(StageDurationEntry {
-                    project: project.clone(),
-                    deadline: entry.deadline.clone(),
-                    deadline_name: deadline_name.clone(),
-                    stage_name: definition.stage_name(&stage),
-                    stage,
-                    started_on: entry.started_on,
-                    planned_due_on: entry.original_due_on,
-                    final_due_on: entry.times.map(|times| times.due_on),
-                    ended_on,
-                    actual_days: (ended_on.unwrap_or(end_day) - entry.started_on).num_days(),
-                    planned_days: entry
-                        .original_due_on
-                        .map(|due_on| (due_on - entry.started_on).num_days()),
-                    extensions_granted: entry.extensions_granted,
-                    outcome,
-                    records: trace.records.clone(),
-                });
+            let duration = stage_duration(named, watch, ran, &deadline_name, stage);
+            self.report.stage_durations.push(duration);
+        }
+        for stretch in &ran.trace.stretches {
+            let overlaps = stretch.fell_due_at < period.end
+                && stretch.ended.is_none_or(|(at, _)| at >= period.start);
+            if !overlaps {
+                continue;
             }
+            let overdue = overdue_entry(named, watch, ran, &deadline_name, stretch);
+            self.count_overdue_months(named.project, stretch, &overdue, &period);
+            self.report.overdue.push(overdue);
+        }
+    }
 
-            for stretch in &trace.stretches {
-                let overlaps = stretch.fell_due_at < period.end
-                    && stretch.ended.is_none_or(|(at, _)| at >= period.start);
-                if !overlaps {
-                    continue;
-                }
-                let until = stretch.ended.map(|(at, _)| local_day(at));
-                let last_overdue_day = until.unwrap_or(period.last_day);
-                let first_overdue_day = stretch.due_on.succ_opt().unwrap_or(stretch.due_on);
-                for month in self.overdue_months.iter_mut() {
-                    let ((year, number), projects) = month;
-                    if month_overlaps(*year, *number, first_overdue_day, last_overdue_day, &period)
-                    {
-                        projects.insert(project.clone(), ());
-                    }
-                }
-                let extension_entries = state
-                    .extension_requests
-                    .iter()
-                    .zip(&extensions)
-                    .filter(|(_, trace)| trace.deadline_index == Some(index))
-                    .map(|(request, trace)| ExtensionEntry {
-                        requested_on: local_day(request.requested_at),
-                        requested_due_on: request.requested_due_on,
-                        reason: request.reason.clone(),
-                        granted: request.decision.as_ref().map(|decision| decision.granted),
-                        decision_reason: request
-                            .decision
-                            .as_ref()
-                            .map(|decision| decision.reason.clone()),
-                        records: trace.records.clone(),
-                    })
-                    .collect();
-                self.report.overdue.push(OverdueEntry {
-                    project: project.clone(),
-                    deadline: entry.deadline.clone(),
-                    deadline_name: deadline_name.clone(),
-                    due_on: stretch.due_on,
-                    until,
-                    days_overdue: (last_overdue_day - stretch.due_on).num_days().max(0),
-                    escalated: stretch.escalated,
-                    frozen: stretch.frozen,
-                    extensions: extension_entries,
-                    ended_reason: match stretch.ended {
-                        Some((_, true)) => state.cancellation_reason.clone(),
-                        _ => None,
-                    },
-                    records: stretch.records.clone(),
-                });
+    /// Counts the project as overdue in every month of the period the stretch touches.
+    fn count_overdue_months(
+        &mut self,
+        project: &ProjectRef,
+        stretch: &OverdueStretch,
+        overdue: &OverdueEntry,
+        period: &ReportPeriod,
+    ) {
+        let last_overdue_day = overdue.until.unwrap_or(period.last_day);
+        let first_overdue_day = stretch.due_on.succ_opt().unwrap_or(stretch.due_on);
+        for month in self.overdue_months.iter_mut() {
+            let ((year, number), projects) = month;
+            if month_overlaps(*year, *number, first_overdue_day, last_overdue_day, period) {
+                projects.insert(project.clone(), ());
             }
         }
-        Ok(())
     }
 
     /// The report, sorted (by day, then project code) and totalled, with the composition when the
@@ -631,6 +390,435 @@ impl ReportBuilder {
         report.composition = composition;
         report
     }
+}
+
+/// A project as the report names it: its reference and title, and the definition it followed.
+struct NamedProject<'a> {
+    project: &'a ProjectRef,
+    title: &'a LocalizedText,
+    definition: &'a WorkflowDefinition,
+}
+
+/// One deadline of a replayed project: its entry in the state (at `index`) and its records.
+struct DeadlineRun<'a> {
+    index: usize,
+    entry: &'a DeadlineEntry,
+    trace: &'a DeadlineTrace,
+    state: &'a ProjectState,
+    extensions: &'a [ExtensionTrace],
+}
+
+/// How long a deadline ran against how long it was allowed.
+fn stage_duration(
+    named: &NamedProject<'_>,
+    watch: &Watch<'_>,
+    ran: &DeadlineRun<'_>,
+    deadline_name: &LocalizedText,
+    stage: String,
+) -> StageDurationEntry {
+    let entry = ran.entry;
+    // The day after the period, from which a deadline still running is measured.
+    let end_day = watch
+        .period
+        .last_day
+        .succ_opt()
+        .unwrap_or(watch.period.last_day);
+    let ended_on = entry.closed.map(|(_, at)| watch.local_day(at));
+    let outcome = match entry.closed {
+        Some((DeadlineOutcome::Met, _)) if entry.days_late.is_some_and(|days| days > 0) => {
+            DurationOutcome::MetLate
+        }
+        Some((DeadlineOutcome::Met, _)) => DurationOutcome::MetOnTime,
+        Some((DeadlineOutcome::ProjectEnded, _)) => DurationOutcome::ProjectEnded,
+        None if entry.missed => DurationOutcome::RunningOverdue,
+        None => DurationOutcome::Running,
+    };
+    StageDurationEntry {
+        project: named.project.clone(),
+        deadline: entry.deadline.clone(),
+        deadline_name: deadline_name.clone(),
+        stage_name: named.definition.stage_name(&stage),
+        stage,
+        started_on: entry.started_on,
+        planned_due_on: entry.original_due_on,
+        final_due_on: entry.times.map(|times| times.due_on),
+        ended_on,
+        actual_days: (ended_on.unwrap_or(end_day) - entry.started_on).num_days(),
+        planned_days: entry
+            .original_due_on
+            .map(|due_on| (due_on - entry.started_on).num_days()),
+        extensions_granted: entry.extensions_granted,
+        outcome,
+        records: ran.trace.records.clone(),
+    }
+}
+
+/// A stretch a deadline was overdue, with the extensions asked for on it.
+fn overdue_entry(
+    named: &NamedProject<'_>,
+    watch: &Watch<'_>,
+    ran: &DeadlineRun<'_>,
+    deadline_name: &LocalizedText,
+    stretch: &OverdueStretch,
+) -> OverdueEntry {
+    let until = stretch.ended.map(|(at, _)| watch.local_day(at));
+    let last_overdue_day = until.unwrap_or(watch.period.last_day);
+    let extensions = ran
+        .state
+        .extension_requests
+        .iter()
+        .zip(ran.extensions)
+        .filter(|(_, trace)| trace.deadline_index == Some(ran.index))
+        .map(|(request, trace)| ExtensionEntry {
+            requested_on: watch.local_day(request.requested_at),
+            requested_due_on: request.requested_due_on,
+            reason: request.reason.clone(),
+            granted: request.decision.as_ref().map(|decision| decision.granted),
+            decision_reason: request
+                .decision
+                .as_ref()
+                .map(|decision| decision.reason.clone()),
+            records: trace.records.clone(),
+        })
+        .collect();
+    OverdueEntry {
+        project: named.project.clone(),
+        deadline: ran.entry.deadline.clone(),
+        deadline_name: deadline_name.clone(),
+        due_on: stretch.due_on,
+        until,
+        days_overdue: (last_overdue_day - stretch.due_on).num_days().max(0),
+        escalated: stretch.escalated,
+        frozen: stretch.frozen,
+        extensions,
+        ended_reason: match stretch.ended {
+            Some((_, true)) => ran.state.cancellation_reason.clone(),
+            _ => None,
+        },
+        records: stretch.records.clone(),
+    }
+}
+
+/// What the report watches for in a project's records, from its definition and the period.
+struct Watch<'d> {
+    period: ReportPeriod,
+    offset: FixedOffset,
+    milestones: &'d Milestones,
+    /// The stage a re-examination runs in: where the definition's opening action leads.
+    reexamination_stage: Option<String>,
+    /// The action that opens a re-examination.
+    open_action: Option<String>,
+}
+
+impl<'d> Watch<'d> {
+    fn new(definition: &'d WorkflowDefinition, period: ReportPeriod) -> Watch<'d> {
+        let reexamination_stage = definition.reexamination.as_ref().and_then(|rule| {
+            definition
+                .transition_from(&rule.stage, &rule.open_action)
+                .map(|transition| transition.to.clone())
+        });
+        Watch {
+            period,
+            offset: definition.local_utc_offset,
+            milestones: &definition.milestones,
+            reexamination_stage,
+            open_action: definition
+                .reexamination
+                .as_ref()
+                .map(|rule| rule.open_action.clone()),
+        }
+    }
+
+    fn local_day(&self, instant: DateTime<Utc>) -> NaiveDate {
+        local_day(instant, self.offset)
+    }
+}
+
+/// One project replayed up to the period's end, with what the report counts of it as the
+/// records went by.
+struct ProjectTrace {
+    state: ProjectState,
+    /// The project and its title, once its `project_created` record went by.
+    project: Option<(ProjectRef, LocalizedText)>,
+    stages_entered: HashSet<String>,
+    /// Same index as `state.deadlines`.
+    deadlines: Vec<DeadlineTrace>,
+    /// Same index as `state.extension_requests`.
+    extensions: Vec<ExtensionTrace>,
+    milestone_hits: Vec<(Milestone, MilestoneHit)>,
+    reexamination_hits: Vec<ReexaminationHit>,
+    meetings: Vec<(MeetingRecord, u64)>,
+    /// The last record before the period's end: the state replayed.
+    last_sequence: Option<u64>,
+}
+
+impl ProjectTrace {
+    fn replay(records: &[AuditRecord], watch: &Watch<'_>) -> Result<ProjectTrace, ReportError> {
+        let mut trace = ProjectTrace {
+            state: ProjectState::new(),
+            project: None,
+            stages_entered: HashSet::new(),
+            deadlines: Vec::new(),
+            extensions: Vec::new(),
+            milestone_hits: Vec::new(),
+            reexamination_hits: Vec::new(),
+            meetings: Vec::new(),
+            last_sequence: None,
+        };
+        for record in records
+            .iter()
+            .take_while(|record| record.recorded_at < watch.period.end)
+        {
+            let event = record
+                .to_event()
+                .map_err(|error| ReportError::UnreadableRecord {
+                    project_id: record.project_id,
+                    sequence: record.sequence,
+                    message: error.to_string(),
+                })?;
+            trace.observe(&event, record.sequence, watch);
+            trace.state.apply_owned(event);
+            trace.last_sequence = Some(record.sequence);
+        }
+        Ok(trace)
+    }
+
+    /// Notes what an event counts for, before it is applied to the state.
+    fn observe(&mut self, event: &Event, sequence: u64, watch: &Watch<'_>) {
+        let at = event.occurred_at;
+        let in_period = watch.period.contains(at);
+        let entered: Option<&str> = match &event.body {
+            EventBody::ProjectCreated { project, stage } => {
+                self.project = Some((
+                    ProjectRef {
+                        project_id: project.project_id,
+                        code: project.code.clone(),
+                        committee: project.committee.clone(),
+                    },
+                    project.title.clone(),
+                ));
+                Some(stage)
+            }
+            EventBody::ActionFired {
+                action, from, to, ..
+            } => {
+                if in_period {
+                    self.observe_reexamination_action(
+                        action,
+                        from,
+                        watch.local_day(at),
+                        sequence,
+                        watch,
+                    );
+                }
+                Some(to)
+            }
+            EventBody::ProjectCancelled { to, reason, .. } if in_period => {
+                self.milestone_hits.push((
+                    Milestone::Cancelled,
+                    MilestoneHit {
+                        on: watch.local_day(at),
+                        stage: to.clone(),
+                        reason: Some(reason.clone()),
+                        sequence,
+                    },
+                ));
+                None
+            }
+            EventBody::MeetingRecorded(meeting) if watch.period.contains_day(meeting.held_on) => {
+                self.meetings
+                    .push((MeetingRecord::clone(meeting), sequence));
+                None
+            }
+            EventBody::ReexaminationFellDue { fell_due_at, .. }
+                if watch.period.contains(*fell_due_at) =>
+            {
+                self.reexamination_hits.push(ReexaminationHit {
+                    kind: ReexaminationKind::Due,
+                    on: watch.local_day(*fell_due_at),
+                    outcome: None,
+                    sequence,
+                });
+                None
+            }
+            body => {
+                self.observe_deadline(body, at, sequence);
+                self.observe_extension(body, at, sequence);
+                None
+            }
+        };
+        if let Some(stage) = entered {
+            self.observe_stage_entry(stage, in_period, watch.local_day(at), sequence, watch);
+        }
+    }
+
+    /// An action opening a re-examination, or leaving the stage it runs in (its outcome).
+    fn observe_reexamination_action(
+        &mut self,
+        action: &str,
+        from: &str,
+        on: NaiveDate,
+        sequence: u64,
+        watch: &Watch<'_>,
+    ) {
+        if watch.open_action.as_deref() == Some(action) {
+            self.reexamination_hits.push(ReexaminationHit {
+                kind: ReexaminationKind::Opened,
+                on,
+                outcome: None,
+                sequence,
+            });
+        }
+        if watch.reexamination_stage.as_deref() == Some(from) {
+            self.reexamination_hits.push(ReexaminationHit {
+                kind: ReexaminationKind::Done,
+                on,
+                outcome: Some(action.to_string()),
+                sequence,
+            });
+        }
+    }
+
+    /// Entering a stage the definition's milestones name.
+    fn observe_stage_entry(
+        &mut self,
+        stage: &str,
+        in_period: bool,
+        on: NaiveDate,
+        sequence: u64,
+        watch: &Watch<'_>,
+    ) {
+        let first_entry = self.stages_entered.insert(stage.to_string());
+        if !in_period {
+            return;
+        }
+        let milestones = watch.milestones;
+        for (milestone, milestone_stage) in [
+            (Milestone::Proposed, &milestones.proposed),
+            (Milestone::Approved, &milestones.approved),
+            (Milestone::Published, &milestones.published),
+        ] {
+            // Published counts the first entry only: a confirmation re-enters it.
+            let counts = milestone != Milestone::Published || first_entry;
+            if counts && milestone_stage.as_deref() == Some(stage) {
+                self.milestone_hits.push((
+                    milestone,
+                    MilestoneHit {
+                        on,
+                        stage: stage.to_string(),
+                        reason: None,
+                        sequence,
+                    },
+                ));
+            }
+        }
+    }
+
+    /// The trace of the open deadline `deadline`, the one the event is about.
+    fn open_deadline(&mut self, deadline: &str) -> Option<&mut DeadlineTrace> {
+        let index = open_index(&self.state, deadline)?;
+        self.deadlines.get_mut(index)
+    }
+
+    /// A deadline set, closed, missed, escalated or frozen.
+    fn observe_deadline(&mut self, body: &EventBody, at: DateTime<Utc>, sequence: u64) {
+        match body {
+            EventBody::DeadlineSet { .. } => {
+                self.deadlines.push(DeadlineTrace {
+                    records: vec![sequence],
+                    stretches: Vec::new(),
+                });
+            }
+            EventBody::DeadlineClosed {
+                deadline, outcome, ..
+            } => {
+                if let Some(trace) = self.open_deadline(deadline) {
+                    trace.records.push(sequence);
+                    trace.end_stretch(at, sequence, *outcome == DeadlineOutcome::ProjectEnded);
+                }
+            }
+            EventBody::DeadlineMissed {
+                deadline,
+                due_on,
+                fell_due_at,
+            } => {
+                if let Some(trace) = self.open_deadline(deadline) {
+                    trace.records.push(sequence);
+                    trace.stretches.push(OverdueStretch {
+                        due_on: *due_on,
+                        fell_due_at: *fell_due_at,
+                        escalated: false,
+                        frozen: false,
+                        ended: None,
+                        records: vec![sequence],
+                    });
+                }
+            }
+            EventBody::ProjectEscalated { deadline, .. } => {
+                if let Some(stretch) = self
+                    .open_deadline(deadline)
+                    .and_then(DeadlineTrace::open_stretch)
+                {
+                    stretch.escalated = true;
+                    stretch.records.push(sequence);
+                }
+            }
+            EventBody::ProjectFrozen { deadline, .. } => {
+                if let Some(stretch) = self
+                    .open_deadline(deadline)
+                    .and_then(DeadlineTrace::open_stretch)
+                {
+                    stretch.frozen = true;
+                    stretch.records.push(sequence);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An extension requested, granted or refused.
+    fn observe_extension(&mut self, body: &EventBody, at: DateTime<Utc>, sequence: u64) {
+        match body {
+            EventBody::ExtensionRequested { deadline, .. } => {
+                self.extensions.push(ExtensionTrace {
+                    deadline_index: open_index(&self.state, deadline),
+                    records: vec![sequence],
+                });
+            }
+            EventBody::ExtensionGranted {
+                request_id,
+                deadline,
+                ..
+            } => {
+                if let Some(trace) = request_index(&self.state, request_id)
+                    .and_then(|index| self.extensions.get_mut(index))
+                {
+                    trace.records.push(sequence);
+                }
+                if let Some(trace) = self.open_deadline(deadline) {
+                    trace.records.push(sequence);
+                    // A new due date ends the stretch: the project is on time again.
+                    trace.end_stretch(at, sequence, false);
+                }
+            }
+            EventBody::ExtensionRefused { request_id, .. } => {
+                if let Some(trace) = request_index(&self.state, request_id)
+                    .and_then(|index| self.extensions.get_mut(index))
+                {
+                    trace.records.push(sequence);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The index of the open deadline `deadline` in the state, as `ProjectState` finds it.
+fn open_index(state: &ProjectState, deadline: &str) -> Option<usize> {
+    state
+        .deadlines
+        .iter()
+        .rposition(|entry| entry.deadline == deadline && entry.is_open())
 }
 
 /// One committee's headline figures, counted from the report's own entries.
@@ -751,5 +939,13 @@ struct MilestoneHit {
     on: NaiveDate,
     stage: String,
     reason: Option<String>,
+    sequence: u64,
+}
+
+/// A re-examination falling due, opened or settled (with the action that settled it).
+struct ReexaminationHit {
+    kind: ReexaminationKind,
+    on: NaiveDate,
+    outcome: Option<String>,
     sequence: u64,
 }

@@ -2,9 +2,9 @@
 //! are (text, a project, records), so that Markdown and HTML render one layout and escape each
 //! cell their own way.
 
-use super::words::{self, pick};
-use super::{ProjectRef, Report};
-use crate::text::Language;
+use super::words;
+use super::{CompositionMember, CompositionSection, ProjectRef, Report};
+use crate::text::{Language, LocalizedText};
 use uuid::Uuid;
 
 /// One cell of a table.
@@ -72,13 +72,13 @@ pub(super) struct Document {
 }
 
 fn none_line(language: Language) -> String {
-    pick(language, "无。", "None.").to_string()
+    language.pick("无。", "None.").to_string()
 }
 
 fn headers(language: Language, pairs: &[(&'static str, &'static str)]) -> Vec<String> {
     pairs
         .iter()
-        .map(|(zh, en)| pick(language, zh, en).to_string())
+        .map(|(zh, en)| language.pick(*zh, *en).to_string())
         .collect()
 }
 
@@ -91,23 +91,48 @@ fn section(heading: String) -> Section {
     }
 }
 
-/// Lays the report out in `language`.
+/// Lays the report out in `language`: the introduction, then one section after another.
 pub(super) fn layout(report: &Report, language: Language) -> Document {
-    let name = |text: &crate::text::LocalizedText| text.get(language).to_string();
+    let mut sections = vec![summary_section(report, language)];
+    sections.extend(milestone_sections(report, language));
+    sections.push(durations_section(report, language));
+    sections.push(overdue_section(report, language));
+    sections.push(reexaminations_section(report, language));
+    sections.push(meetings_section(report, language));
+    sections.push(covered_section(report, language));
+    sections.push(composition_section(report, language));
+    Document {
+        title: words::title(report, language),
+        intro: intro(report, language),
+        sections,
+    }
+}
+
+/// A name from the definition or the records, in `language`.
+fn named(language: Language) -> impl Fn(&LocalizedText) -> String {
+    move |text| text.get(language).to_string()
+}
+
+/// The period, the committees covered (for the bureau), and how the report was computed.
+fn intro(report: &Report, language: Language) -> Vec<String> {
     let mut intro = vec![words::period(report, language)];
     if report.committee.is_none() {
-        intro.push(match language {
-            Language::Zh => format!("涵盖技术委员会：{}", report.committees.join("、")),
-            Language::En => format!("Committees covered: {}", report.committees.join(", ")),
-        });
+        intro.push(language.pick(
+            format!("涵盖技术委员会：{}", report.committees.join("、")),
+            format!("Committees covered: {}", report.committees.join(", ")),
+        ));
     }
     intro.push(words::provenance(report, language));
+    intro
+}
 
+/// 1. The headline figures, and for the bureau the figures of each committee.
+fn summary_section(report: &Report, language: Language) -> Section {
     let milestones = &report.milestones;
-    let mut summary = section(pick(language, "一、概况", "1. Summary").to_string());
+    let mut summary = section(language.pick("一、概况", "1. Summary").to_string());
     let figure = |zh: &'static str, en: &'static str, count: usize| {
         vec![
-            Cell::text(pick(language, zh, en)),
+            Cell::text(language.pick(zh, en)),
             Cell::text(count.to_string()),
         ]
     };
@@ -147,62 +172,68 @@ pub(super) fn layout(report: &Report, language: Language) -> Document {
             figure("召开会议", "Meetings held", report.meetings.len()),
         ],
     });
-
     if report.committee.is_none() && !report.by_committee.is_empty() {
-        summary.tables.push(Table {
-            caption: Some(pick(language, "各技术委员会", "Per committee").to_string()),
-            headers: headers(
-                language,
-                &[
-                    ("技术委员会", "Committee"),
-                    ("项目", "Projects"),
-                    ("提出立项", "Proposed"),
-                    ("批准立项", "Approved"),
-                    ("批准发布", "Published"),
-                    ("撤销", "Cancelled"),
-                    ("逾期项目", "Overdue"),
-                    ("会议", "Meetings"),
-                ],
-            ),
-            rows: report
-                .by_committee
-                .iter()
-                .map(|figures| {
-                    let number = |value: u64| Cell::text(value.to_string());
-                    vec![
-                        Cell::text(figures.committee.clone()),
-                        number(figures.projects),
-                        number(figures.proposed),
-                        number(figures.approved),
-                        number(figures.published),
-                        number(figures.cancelled),
-                        number(figures.overdue_projects),
-                        number(figures.meetings),
-                    ]
-                })
-                .collect(),
-        });
+        summary.tables.push(per_committee_table(report, language));
     }
-    let mut sections = vec![summary];
+    summary
+}
+
+fn per_committee_table(report: &Report, language: Language) -> Table {
+    Table {
+        caption: Some(language.pick("各技术委员会", "Per committee").to_string()),
+        headers: headers(
+            language,
+            &[
+                ("技术委员会", "Committee"),
+                ("项目", "Projects"),
+                ("提出立项", "Proposed"),
+                ("批准立项", "Approved"),
+                ("批准发布", "Published"),
+                ("撤销", "Cancelled"),
+                ("逾期项目", "Overdue"),
+                ("会议", "Meetings"),
+            ],
+        ),
+        rows: report
+            .by_committee
+            .iter()
+            .map(|figures| {
+                let number = |value: u64| Cell::text(value.to_string());
+                vec![
+                    Cell::text(figures.committee.clone()),
+                    number(figures.projects),
+                    number(figures.proposed),
+                    number(figures.approved),
+                    number(figures.published),
+                    number(figures.cancelled),
+                    number(figures.overdue_projects),
+                    number(figures.meetings),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// 2 to 5. The projects proposed, approved, published and cancelled.
+fn milestone_sections(report: &Report, language: Language) -> Vec<Section> {
+    let milestones = &report.milestones;
+    let name = named(language);
+    let mut sections = Vec::new();
     for (heading, entries) in [
         (
-            pick(language, "二、提出立项的项目", "2. Projects proposed"),
+            language.pick("二、提出立项的项目", "2. Projects proposed"),
             &milestones.proposed,
         ),
         (
-            pick(language, "三、批准立项的项目", "3. Projects approved"),
+            language.pick("三、批准立项的项目", "3. Projects approved"),
             &milestones.approved,
         ),
         (
-            pick(
-                language,
-                "四、批准发布的规范",
-                "4. Specifications published",
-            ),
+            language.pick("四、批准发布的规范", "4. Specifications published"),
             &milestones.published,
         ),
         (
-            pick(language, "五、撤销的项目", "5. Projects cancelled"),
+            language.pick("五、撤销的项目", "5. Projects cancelled"),
             &milestones.cancelled,
         ),
     ] {
@@ -240,214 +271,250 @@ pub(super) fn layout(report: &Report, language: Language) -> Document {
         }
         sections.push(part);
     }
+    sections
+}
 
+/// 6. How long each deadline ran against its plan: the means (and their chart), then each stay.
+fn durations_section(report: &Report, language: Language) -> Section {
     let mut durations = section(
-        pick(
-            language,
-            "六、各阶段实际用时与计划期限",
-            "6. Stage durations against deadlines",
-        )
-        .to_string(),
+        language
+            .pick(
+                "六、各阶段实际用时与计划期限",
+                "6. Stage durations against deadlines",
+            )
+            .to_string(),
     );
     if report.stage_durations.is_empty() {
         durations.paragraphs.push(none_line(language));
-    } else {
-        durations.paragraphs.push(
-            pick(
-                language,
-                "天数自期限起算日计至完成日；仍在进行的计至报告期末。计划天数按首次设定（含计划下达）的到期日计算。",
-                "Days run from the day a deadline started to the day it was met; those still running are counted to the period's end. Planned days are to the first due date set (the plan's, when it set one).",
-            )
-            .to_string(),
-        );
-        if !report.stage_duration_summary.is_empty() {
-            durations.chart = Some(Chart::StageDurations);
-            durations.tables.push(Table {
-                caption: Some(
-                    pick(
-                        language,
-                        "报告期内完成的阶段（平均）",
-                        "Stays ended in the period (means)",
-                    )
-                    .to_string(),
-                ),
-                headers: headers(
-                    language,
-                    &[
-                        ("期限", "Deadline"),
-                        ("完成数", "Ended"),
-                        ("平均实际天数", "Mean actual days"),
-                        ("平均计划天数", "Mean planned days"),
-                        ("逾期完成", "Met late"),
-                    ],
-                ),
-                rows: report
-                    .stage_duration_summary
-                    .iter()
-                    .map(|summary| {
-                        vec![
-                            Cell::text(name(&summary.deadline_name)),
-                            Cell::text(summary.ended.to_string()),
-                            Cell::text(summary.mean_actual_days.to_string()),
-                            Cell::text(
-                                summary
-                                    .mean_planned_days
-                                    .map(|days| days.to_string())
-                                    .unwrap_or_default(),
-                            ),
-                            Cell::text(summary.met_late.to_string()),
-                        ]
-                    })
-                    .collect(),
-            });
-        }
-        durations.tables.push(Table {
-            caption: None,
-            headers: headers(
-                language,
-                &[
-                    ("项目", "Project"),
-                    ("期限", "Deadline"),
-                    ("起算", "Started"),
-                    ("计划到期", "Planned due"),
-                    ("最终到期", "Final due"),
-                    ("完成", "Ended"),
-                    ("实际天数", "Actual days"),
-                    ("计划天数", "Planned days"),
-                    ("延期次数", "Extensions"),
-                    ("结果", "Outcome"),
-                    ("审计记录", "Records"),
-                ],
-            ),
-            rows: report
-                .stage_durations
-                .iter()
-                .map(|entry| {
-                    let day = |day: Option<chrono::NaiveDate>| {
-                        Cell::text(day.map(|day| day.to_string()).unwrap_or_default())
-                    };
-                    vec![
-                        Cell::project(&entry.project),
-                        Cell::text(name(&entry.deadline_name)),
-                        Cell::text(entry.started_on.to_string()),
-                        day(entry.planned_due_on),
-                        day(entry.final_due_on),
-                        day(entry.ended_on),
-                        Cell::text(entry.actual_days.to_string()),
-                        Cell::text(
-                            entry
-                                .planned_days
-                                .map(|days| days.to_string())
-                                .unwrap_or_default(),
-                        ),
-                        Cell::text(entry.extensions_granted.to_string()),
-                        Cell::text(words::outcome(entry.outcome, language)),
-                        Cell::records(&entry.project, &entry.records),
-                    ]
-                })
-                .collect(),
-        });
+        return durations;
     }
-    sections.push(durations);
+    durations.paragraphs.push(
+        language.pick(
+            "天数自期限起算日计至完成日；仍在进行的计至报告期末。计划天数按首次设定（含计划下达）的到期日计算。",
+            "Days run from the day a deadline started to the day it was met; those still running are counted to the period's end. Planned days are to the first due date set (the plan's, when it set one).",
+        )
+        .to_string(),
+    );
+    if !report.stage_duration_summary.is_empty() {
+        durations.chart = Some(Chart::StageDurations);
+        durations
+            .tables
+            .push(duration_means_table(report, language));
+    }
+    durations.tables.push(durations_table(report, language));
+    durations
+}
 
-    let mut overdue = section(pick(language, "七、逾期情况", "7. Overdue stages").to_string());
+fn duration_means_table(report: &Report, language: Language) -> Table {
+    let name = named(language);
+    Table {
+        caption: Some(
+            language
+                .pick(
+                    "报告期内完成的阶段（平均）",
+                    "Stays ended in the period (means)",
+                )
+                .to_string(),
+        ),
+        headers: headers(
+            language,
+            &[
+                ("期限", "Deadline"),
+                ("完成数", "Ended"),
+                ("平均实际天数", "Mean actual days"),
+                ("平均计划天数", "Mean planned days"),
+                ("逾期完成", "Met late"),
+            ],
+        ),
+        rows: report
+            .stage_duration_summary
+            .iter()
+            .map(|summary| {
+                vec![
+                    Cell::text(name(&summary.deadline_name)),
+                    Cell::text(summary.ended.to_string()),
+                    Cell::text(summary.mean_actual_days.to_string()),
+                    Cell::text(
+                        summary
+                            .mean_planned_days
+                            .map(|days| days.to_string())
+                            .unwrap_or_default(),
+                    ),
+                    Cell::text(summary.met_late.to_string()),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn durations_table(report: &Report, language: Language) -> Table {
+    let name = named(language);
+    Table {
+        caption: None,
+        headers: headers(
+            language,
+            &[
+                ("项目", "Project"),
+                ("期限", "Deadline"),
+                ("起算", "Started"),
+                ("计划到期", "Planned due"),
+                ("最终到期", "Final due"),
+                ("完成", "Ended"),
+                ("实际天数", "Actual days"),
+                ("计划天数", "Planned days"),
+                ("延期次数", "Extensions"),
+                ("结果", "Outcome"),
+                ("审计记录", "Records"),
+            ],
+        ),
+        rows: report
+            .stage_durations
+            .iter()
+            .map(|entry| {
+                let day = |day: Option<chrono::NaiveDate>| {
+                    Cell::text(day.map(|day| day.to_string()).unwrap_or_default())
+                };
+                vec![
+                    Cell::project(&entry.project),
+                    Cell::text(name(&entry.deadline_name)),
+                    Cell::text(entry.started_on.to_string()),
+                    day(entry.planned_due_on),
+                    day(entry.final_due_on),
+                    day(entry.ended_on),
+                    Cell::text(entry.actual_days.to_string()),
+                    Cell::text(
+                        entry
+                            .planned_days
+                            .map(|days| days.to_string())
+                            .unwrap_or_default(),
+                    ),
+                    Cell::text(entry.extensions_granted.to_string()),
+                    Cell::text(words::outcome(entry.outcome, language)),
+                    Cell::records(&entry.project, &entry.records),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// 7. Each stretch overdue, with why, then the projects overdue per month (and their chart).
+fn overdue_section(report: &Report, language: Language) -> Section {
+    let mut overdue = section(
+        language
+            .pick("七、逾期情况", "7. Overdue stages")
+            .to_string(),
+    );
     if report.overdue.is_empty() {
         overdue.paragraphs.push(none_line(language));
     } else {
-        overdue.tables.push(Table {
-            caption: None,
-            headers: headers(
-                language,
-                &[
-                    ("项目", "Project"),
-                    ("期限", "Deadline"),
-                    ("到期日", "Due"),
-                    ("逾期至", "Overdue until"),
-                    ("逾期天数", "Days overdue"),
-                    ("上报", "Escalated"),
-                    ("冻结", "Frozen"),
-                    ("原因（延期申请）", "Why (extensions)"),
-                    ("审计记录", "Records"),
-                ],
-            ),
-            rows: report
-                .overdue
-                .iter()
-                .map(|entry| {
-                    let mut records = entry.records.clone();
-                    for extension in &entry.extensions {
-                        records.extend(&extension.records);
-                    }
-                    records.sort_unstable();
-                    records.dedup();
-                    vec![
-                        Cell::project(&entry.project),
-                        Cell::text(name(&entry.deadline_name)),
-                        Cell::text(entry.due_on.to_string()),
-                        Cell::text(entry.until.map_or_else(
-                            || {
-                                pick(
-                                    language,
-                                    "报告期末仍逾期",
-                                    "still overdue at the period's end",
-                                )
-                                .to_string()
-                            },
-                            |day| day.to_string(),
-                        )),
-                        Cell::text(entry.days_overdue.to_string()),
-                        Cell::text(words::yes_no(entry.escalated, language)),
-                        Cell::text(words::yes_no(entry.frozen, language)),
-                        Cell::Lines(words::overdue_reasons(entry, language)),
-                        Cell::records(&entry.project, &records),
-                    ]
-                })
-                .collect(),
-        });
+        overdue.tables.push(overdue_table(report, language));
     }
     if !report.overdue_by_month.is_empty() {
         if !report.overdue.is_empty() {
             overdue.chart = Some(Chart::OverdueByMonth);
         }
-        overdue.tables.push(Table {
-            caption: Some(
-                pick(language, "各月逾期项目数", "Projects overdue per month").to_string(),
-            ),
-            headers: headers(
-                language,
-                &[("月份", "Month"), ("项目数", "Projects"), ("项目", "Which")],
-            ),
-            rows: report
-                .overdue_by_month
-                .iter()
-                .map(|month| {
-                    vec![
-                        Cell::text(month.month.clone()),
-                        Cell::text(month.count.to_string()),
-                        Cell::Lines(
-                            month
-                                .projects
-                                .iter()
-                                .map(|project| project.code.clone())
-                                .collect(),
-                        ),
-                    ]
-                })
-                .collect(),
-        });
+        overdue
+            .tables
+            .push(overdue_by_month_table(report, language));
     }
-    sections.push(overdue);
+    overdue
+}
 
-    let mut reexaminations = section(pick(language, "八、复查", "8. Re-examinations").to_string());
+fn overdue_table(report: &Report, language: Language) -> Table {
+    let name = named(language);
+    Table {
+        caption: None,
+        headers: headers(
+            language,
+            &[
+                ("项目", "Project"),
+                ("期限", "Deadline"),
+                ("到期日", "Due"),
+                ("逾期至", "Overdue until"),
+                ("逾期天数", "Days overdue"),
+                ("上报", "Escalated"),
+                ("冻结", "Frozen"),
+                ("原因（延期申请）", "Why (extensions)"),
+                ("审计记录", "Records"),
+            ],
+        ),
+        rows: report
+            .overdue
+            .iter()
+            .map(|entry| {
+                let mut records = entry.records.clone();
+                for extension in &entry.extensions {
+                    records.extend(&extension.records);
+                }
+                records.sort_unstable();
+                records.dedup();
+                vec![
+                    Cell::project(&entry.project),
+                    Cell::text(name(&entry.deadline_name)),
+                    Cell::text(entry.due_on.to_string()),
+                    Cell::text(entry.until.map_or_else(
+                        || {
+                            language
+                                .pick("报告期末仍逾期", "still overdue at the period's end")
+                                .to_string()
+                        },
+                        |day| day.to_string(),
+                    )),
+                    Cell::text(entry.days_overdue.to_string()),
+                    Cell::text(words::yes_no(entry.escalated, language)),
+                    Cell::text(words::yes_no(entry.frozen, language)),
+                    Cell::Lines(words::overdue_reasons(entry, language)),
+                    Cell::records(&entry.project, &records),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn overdue_by_month_table(report: &Report, language: Language) -> Table {
+    Table {
+        caption: Some(
+            language
+                .pick("各月逾期项目数", "Projects overdue per month")
+                .to_string(),
+        ),
+        headers: headers(
+            language,
+            &[("月份", "Month"), ("项目数", "Projects"), ("项目", "Which")],
+        ),
+        rows: report
+            .overdue_by_month
+            .iter()
+            .map(|month| {
+                vec![
+                    Cell::text(month.month.clone()),
+                    Cell::text(month.count.to_string()),
+                    Cell::Lines(
+                        month
+                            .projects
+                            .iter()
+                            .map(|project| project.code.clone())
+                            .collect(),
+                    ),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// 8. Re-examinations due, opened, and done with their outcome.
+fn reexaminations_section(report: &Report, language: Language) -> Section {
+    let name = named(language);
+    let mut reexaminations = section(language.pick("八、复查", "8. Re-examinations").to_string());
     let reexamination_section = &report.reexaminations;
     for (caption, entries) in [
-        (pick(language, "到期", "Due"), &reexamination_section.due),
+        (language.pick("到期", "Due"), &reexamination_section.due),
         (
-            pick(language, "启动", "Opened"),
+            language.pick("启动", "Opened"),
             &reexamination_section.opened,
         ),
         (
-            pick(language, "完成及结论", "Done, with outcome"),
+            language.pick("完成及结论", "Done, with outcome"),
             &reexamination_section.done,
         ),
     ] {
@@ -476,71 +543,74 @@ pub(super) fn layout(report: &Report, language: Language) -> Document {
                         Cell::project(&entry.project),
                         Cell::text(name(&entry.title)),
                         Cell::text(entry.on.to_string()),
-                        Cell::text(entry.outcome_name.as_ref().map(name).unwrap_or_default()),
+                        Cell::text(entry.outcome_name.as_ref().map(&name).unwrap_or_default()),
                         Cell::records(&entry.project, &entry.records),
                     ]
                 })
                 .collect(),
         });
     }
-    sections.push(reexaminations);
+    reexaminations
+}
 
+/// 9. The meetings held, with attendance and votes.
+fn meetings_section(report: &Report, language: Language) -> Section {
+    let name = named(language);
     let mut meetings = section(format!(
         "{} ({})",
-        pick(
-            language,
-            "九、会议及出席情况",
-            "9. Meetings held, with attendance"
-        ),
+        language.pick("九、会议及出席情况", "9. Meetings held, with attendance"),
         report.meetings.len()
     ));
     if report.meetings.is_empty() {
         meetings.paragraphs.push(none_line(language));
-    } else {
-        meetings.tables.push(Table {
-            caption: None,
-            headers: headers(
-                language,
-                &[
-                    ("项目", "Project"),
-                    ("会议", "Meeting"),
-                    ("议题", "Motion"),
-                    ("形式", "Form"),
-                    ("日期", "Held on"),
-                    ("出席/应到", "Present/roll"),
-                    ("列席（无表决权）", "Non-voting present"),
-                    ("赞成/反对/弃权", "For/against/abstain"),
-                    ("审计记录", "Records"),
-                ],
-            ),
-            rows: report
-                .meetings
-                .iter()
-                .map(|meeting| {
-                    vec![
-                        Cell::project(&meeting.project),
-                        Cell::text(meeting.meeting_id.clone()),
-                        Cell::text(name(&meeting.motion_name)),
-                        Cell::text(words::form(meeting.form, language)),
-                        Cell::text(meeting.held_on.to_string()),
-                        Cell::text(format!("{}/{}", meeting.present, meeting.roll)),
-                        Cell::text(meeting.non_voting_present.to_string()),
-                        Cell::text(format!(
-                            "{}/{}/{}",
-                            meeting.in_favour, meeting.against, meeting.abstain
-                        )),
-                        Cell::records(&meeting.project, &meeting.records),
-                    ]
-                })
-                .collect(),
-        });
+        return meetings;
     }
-    sections.push(meetings);
+    meetings.tables.push(Table {
+        caption: None,
+        headers: headers(
+            language,
+            &[
+                ("项目", "Project"),
+                ("会议", "Meeting"),
+                ("议题", "Motion"),
+                ("形式", "Form"),
+                ("日期", "Held on"),
+                ("出席/应到", "Present/roll"),
+                ("列席（无表决权）", "Non-voting present"),
+                ("赞成/反对/弃权", "For/against/abstain"),
+                ("审计记录", "Records"),
+            ],
+        ),
+        rows: report
+            .meetings
+            .iter()
+            .map(|meeting| {
+                vec![
+                    Cell::project(&meeting.project),
+                    Cell::text(meeting.meeting_id.clone()),
+                    Cell::text(name(&meeting.motion_name)),
+                    Cell::text(words::form(meeting.form, language)),
+                    Cell::text(meeting.held_on.to_string()),
+                    Cell::text(format!("{}/{}", meeting.present, meeting.roll)),
+                    Cell::text(meeting.non_voting_present.to_string()),
+                    Cell::text(format!(
+                        "{}/{}/{}",
+                        meeting.in_favour, meeting.against, meeting.abstain
+                    )),
+                    Cell::records(&meeting.project, &meeting.records),
+                ]
+            })
+            .collect(),
+    });
+    meetings
+}
 
+/// 10. Every project covered, with its stage at the period's end.
+fn covered_section(report: &Report, language: Language) -> Section {
+    let name = named(language);
     let mut covered = section(format!(
         "{} ({})",
-        pick(
-            language,
+        language.pick(
             "十、所涉项目及期末阶段",
             "10. Projects covered, with their stage at the period's end"
         ),
@@ -548,103 +618,118 @@ pub(super) fn layout(report: &Report, language: Language) -> Document {
     ));
     if report.projects.is_empty() {
         covered.paragraphs.push(none_line(language));
-    } else {
-        covered.tables.push(Table {
-            caption: None,
-            headers: headers(
-                language,
-                &[
-                    ("项目", "Project"),
-                    ("名称", "Title"),
-                    ("期末阶段", "Stage at the end"),
-                    ("期末最后记录", "Last record before the end"),
-                ],
-            ),
-            rows: report
-                .projects
-                .iter()
-                .map(|entry| {
-                    vec![
-                        Cell::project(&entry.project),
-                        Cell::text(name(&entry.title)),
-                        Cell::text(name(&entry.stage_name)),
-                        Cell::records(&entry.project, &entry.records),
-                    ]
-                })
-                .collect(),
-        });
+        return covered;
     }
-    sections.push(covered);
-    sections.push(composition_section(report, language));
-    Document {
-        title: words::title(report, language),
-        intro,
-        sections,
-    }
+    covered.tables.push(Table {
+        caption: None,
+        headers: headers(
+            language,
+            &[
+                ("项目", "Project"),
+                ("名称", "Title"),
+                ("期末阶段", "Stage at the end"),
+                ("期末最后记录", "Last record before the end"),
+            ],
+        ),
+        rows: report
+            .projects
+            .iter()
+            .map(|entry| {
+                vec![
+                    Cell::project(&entry.project),
+                    Cell::text(name(&entry.title)),
+                    Cell::text(name(&entry.stage_name)),
+                    Cell::records(&entry.project, &entry.records),
+                ]
+            })
+            .collect(),
+    });
+    covered
 }
 
+/// 11. The committee's composition at the period's start and end, its changes and its waivers.
 fn composition_section(report: &Report, language: Language) -> Section {
-    let mut part = section(pick(language, "十一、委员会组成", "11. Composition").to_string());
+    let mut part = section(
+        language
+            .pick("十一、委员会组成", "11. Composition")
+            .to_string(),
+    );
     let Some(composition) = &report.composition else {
-        part.paragraphs
-            .push(pick(language, "委员会组成未记录。", "Composition not on record.").to_string());
+        part.paragraphs.push(
+            language
+                .pick("委员会组成未记录。", "Composition not on record.")
+                .to_string(),
+        );
         return part;
     };
-    let name = |text: &crate::text::LocalizedText| text.get(language).to_string();
     for (caption, members) in [
         (
-            pick(language, "期初委员", "Members at the start"),
+            language.pick("期初委员", "Members at the start"),
             &composition.at_start,
         ),
         (
-            pick(language, "期末委员", "Members at the end"),
+            language.pick("期末委员", "Members at the end"),
             &composition.at_end,
         ),
     ] {
-        part.tables.push(Table {
-            caption: Some(format!("{caption} ({})", members.len())),
-            headers: headers(
-                language,
-                &[
-                    ("姓名", "Person"),
-                    ("单位", "Organisation"),
-                    ("职务", "Role"),
-                    ("行政人员", "Administrative"),
-                    ("任期起", "Term from"),
-                    ("任期止", "Term to"),
-                ],
-            ),
-            rows: members
-                .iter()
-                .map(|member| {
-                    vec![
-                        Cell::text(member.person.clone()),
-                        Cell::text(member.organisation.clone()),
-                        Cell::text(name(&member.role)),
-                        Cell::text(words::yes_no(member.administrative, language)),
-                        Cell::text(member.term_started_on.to_string()),
-                        Cell::text(
-                            member
-                                .term_ends_on
-                                .map(|day| day.to_string())
-                                .unwrap_or_default(),
-                        ),
-                    ]
-                })
-                .collect(),
-        });
+        part.tables.push(members_table(caption, members, language));
     }
-    let sequence = |sequence: Option<u64>| {
-        Cell::text(
-            sequence
-                .map(|sequence| format!("#{sequence}"))
-                .unwrap_or_default(),
-        )
-    };
-    part.tables.push(Table {
+    part.tables.push(changes_table(composition, language));
+    part.tables.push(waivers_table(composition, language));
+    part
+}
+
+fn members_table(caption: &str, members: &[CompositionMember], language: Language) -> Table {
+    let name = named(language);
+    Table {
+        caption: Some(format!("{caption} ({})", members.len())),
+        headers: headers(
+            language,
+            &[
+                ("姓名", "Person"),
+                ("单位", "Organisation"),
+                ("职务", "Role"),
+                ("行政人员", "Administrative"),
+                ("任期起", "Term from"),
+                ("任期止", "Term to"),
+            ],
+        ),
+        rows: members
+            .iter()
+            .map(|member| {
+                vec![
+                    Cell::text(member.person.clone()),
+                    Cell::text(member.organisation.clone()),
+                    Cell::text(name(&member.role)),
+                    Cell::text(words::yes_no(member.administrative, language)),
+                    Cell::text(member.term_started_on.to_string()),
+                    Cell::text(
+                        member
+                            .term_ends_on
+                            .map(|day| day.to_string())
+                            .unwrap_or_default(),
+                    ),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// The committee record a change or waiver comes from, as `#sequence`.
+fn committee_record(sequence: Option<u64>) -> Cell {
+    Cell::text(
+        sequence
+            .map(|sequence| format!("#{sequence}"))
+            .unwrap_or_default(),
+    )
+}
+
+fn changes_table(composition: &CompositionSection, language: Language) -> Table {
+    let name = named(language);
+    Table {
         caption: Some(format!(
             "{} ({})",
-            pick(language, "组成变动", "Changes"),
+            language.pick("组成变动", "Changes"),
             composition.changes.len()
         )),
         headers: headers(
@@ -668,15 +753,19 @@ fn composition_section(report: &Report, language: Language) -> Section {
                     Cell::text(change.person.clone()),
                     Cell::text(change.organisation.clone()),
                     Cell::text(name(&change.role)),
-                    sequence(change.sequence),
+                    committee_record(change.sequence),
                 ]
             })
             .collect(),
-    });
-    part.tables.push(Table {
+    }
+}
+
+fn waivers_table(composition: &CompositionSection, language: Language) -> Table {
+    let name = named(language);
+    Table {
         caption: Some(format!(
             "{} ({})",
-            pick(language, "组成规则豁免", "Waivers of composition rules"),
+            language.pick("组成规则豁免", "Waivers of composition rules"),
             composition.waivers.len()
         )),
         headers: headers(
@@ -698,10 +787,9 @@ fn composition_section(report: &Report, language: Language) -> Section {
                     Cell::text(waiver.reason.clone()),
                     Cell::text(waiver.authority.clone()),
                     Cell::text(waiver.recorded_on.to_string()),
-                    sequence(waiver.sequence),
+                    committee_record(waiver.sequence),
                 ]
             })
             .collect(),
-    });
-    part
+    }
 }

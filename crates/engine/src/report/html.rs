@@ -3,7 +3,6 @@
 //! Every piece of text from the records goes through [`escape`].
 
 use super::document::{Cell, Chart, Document, layout};
-use super::words::pick;
 use super::{Report, StageDurationSummary};
 use crate::text::Language;
 use std::fmt::Write as _;
@@ -23,10 +22,7 @@ pub fn to_html(report: &Report, language: Language) -> String {
 
 fn render(document: &Document, report: &Report, language: Language) -> String {
     let mut out = String::new();
-    let lang = match language {
-        Language::Zh => "zh-CN",
-        Language::En => "en",
-    };
+    let lang = language.pick("zh-CN", "en");
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
@@ -148,8 +144,7 @@ fn durations_chart(summary: &[StageDurationSummary], language: Language) -> Stri
     let _ = writeln!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
-        escape(pick(
-            language,
+        escape(language.pick(
             "各阶段平均实际用时与计划期限",
             "Mean stage durations against planned deadlines"
         ))
@@ -168,7 +163,7 @@ fn durations_chart(summary: &[StageDurationSummary], language: Language) -> Stri
                 "<rect x=\"{LABEL_WIDTH}\" y=\"{}\" width=\"{}\" height=\"14\" fill=\"#bbb\"><title>{}</title></rect><text x=\"{}\" y=\"{}\">{planned}</text>",
                 top + 4,
                 scale(planned),
-                escape(pick(language, "计划天数", "planned days")),
+                escape(language.pick("计划天数", "planned days")),
                 LABEL_WIDTH + scale(planned) + 4,
                 top + 16
             );
@@ -182,7 +177,7 @@ fn durations_chart(summary: &[StageDurationSummary], language: Language) -> Stri
             "<rect x=\"{LABEL_WIDTH}\" y=\"{}\" width=\"{}\" height=\"14\" fill=\"{colour}\"><title>{}</title></rect><text x=\"{}\" y=\"{}\">{}</text>",
             top + 20,
             scale(row.mean_actual_days),
-            escape(pick(language, "实际天数", "actual days")),
+            escape(language.pick("实际天数", "actual days")),
             LABEL_WIDTH + scale(row.mean_actual_days) + 4,
             top + 32,
             row.mean_actual_days
@@ -194,11 +189,11 @@ fn durations_chart(summary: &[StageDurationSummary], language: Language) -> Stri
         "<rect x=\"{LABEL_WIDTH}\" y=\"{legend_top}\" width=\"12\" height=\"12\" fill=\"#bbb\"/><text x=\"{}\" y=\"{}\">{}</text><rect x=\"{}\" y=\"{legend_top}\" width=\"12\" height=\"12\" fill=\"#2e6fb7\"/><text x=\"{}\" y=\"{}\">{}</text>",
         LABEL_WIDTH + 16,
         legend_top + 11,
-        escape(pick(language, "计划天数（平均）", "planned days (mean)")),
+        escape(language.pick("计划天数（平均）", "planned days (mean)")),
         LABEL_WIDTH + 200,
         LABEL_WIDTH + 216,
         legend_top + 11,
-        escape(pick(language, "实际天数（平均）", "actual days (mean)")),
+        escape(language.pick("实际天数（平均）", "actual days (mean)")),
     );
     out.push_str("</svg>\n");
     out
@@ -222,11 +217,7 @@ fn overdue_chart(report: &Report, language: Language) -> String {
     let _ = writeln!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
-        escape(pick(
-            language,
-            "各月逾期项目数",
-            "Projects overdue per month"
-        ))
+        escape(language.pick("各月逾期项目数", "Projects overdue per month"))
     );
     for (index, month) in months.iter().enumerate() {
         let left = GAP + (BAR_WIDTH + GAP) * index as i64;

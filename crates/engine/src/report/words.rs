@@ -7,27 +7,23 @@ use super::{CompositionChangeKind, DurationOutcome, Report, ReportKind};
 use crate::definition::MeetingForm;
 use crate::text::Language;
 
-/// The text in `language`.
-pub(super) fn pick(language: Language, zh: &'static str, en: &'static str) -> &'static str {
-    match language {
-        Language::Zh => zh,
-        Language::En => en,
-    }
-}
-
 /// The report's title.
 pub(super) fn title(report: &Report, language: Language) -> String {
     let year = report.period.first_day.format("%Y");
     let committee = report.committee.as_deref().unwrap_or_default();
-    match (report.kind, language) {
-        (ReportKind::Annual, Language::Zh) => format!("{committee} {year} 年度工作报告"),
-        (ReportKind::Annual, Language::En) => format!("{committee} annual work report {year}"),
-        (ReportKind::Term, Language::Zh) => format!("{committee} 届末工作报告"),
-        (ReportKind::Term, Language::En) => format!("{committee} end-of-term report"),
-        (ReportKind::Bureau, Language::Zh) => format!("{year} 年度计量技术委员会工作汇总报告"),
-        (ReportKind::Bureau, Language::En) => {
-            format!("All technical committees: report for {year}")
-        }
+    match report.kind {
+        ReportKind::Annual => language.pick(
+            format!("{committee} {year} 年度工作报告"),
+            format!("{committee} annual work report {year}"),
+        ),
+        ReportKind::Term => language.pick(
+            format!("{committee} 届末工作报告"),
+            format!("{committee} end-of-term report"),
+        ),
+        ReportKind::Bureau => language.pick(
+            format!("{year} 年度计量技术委员会工作汇总报告"),
+            format!("All technical committees: report for {year}"),
+        ),
     }
 }
 
@@ -35,61 +31,61 @@ pub(super) fn title(report: &Report, language: Language) -> String {
 pub(super) fn period(report: &Report, language: Language) -> String {
     let first = report.period.first_day;
     let last = report.period.last_day;
-    match language {
-        Language::Zh => format!("报告期：{first} 至 {last}（含）"),
-        Language::En => format!("Period: {first} to {last} inclusive"),
-    }
+    language.pick(
+        format!("报告期：{first} 至 {last}（含）"),
+        format!("Period: {first} to {last} inclusive"),
+    )
 }
 
 /// How the report was computed, and how to trace a figure.
 pub(super) fn provenance(report: &Report, language: Language) -> String {
     let end = crate::audit::canonical_instant(report.period.end);
-    match language {
-        Language::Zh => format!(
+    language.pick(
+        format!(
             "本报告由审计记录重放至报告期末（{end} 之前的记录）计算得出，之后追加的记录不影响本报告。每项数字均列出所计项目及审计记录序号（#序号），可在 /api/v1/projects/{{id}}/history 查验。"
         ),
-        Language::En => format!(
+        format!(
             "Computed by replaying the audit records up to the period's end (records before {end}); records appended later do not change it. Every figure lists the projects and audit record sequences (#sequence) it counts, to check at /api/v1/projects/{{id}}/history."
         ),
-    }
+    )
 }
 
 /// A duration outcome in words.
 pub(super) fn outcome(outcome: DurationOutcome, language: Language) -> &'static str {
     match outcome {
-        DurationOutcome::MetOnTime => pick(language, "按期完成", "met on time"),
-        DurationOutcome::MetLate => pick(language, "逾期完成", "met late"),
-        DurationOutcome::Running => pick(language, "进行中", "running"),
-        DurationOutcome::RunningOverdue => pick(language, "进行中（已逾期）", "running, overdue"),
-        DurationOutcome::ProjectEnded => pick(language, "项目已终止", "project ended"),
+        DurationOutcome::MetOnTime => language.pick("按期完成", "met on time"),
+        DurationOutcome::MetLate => language.pick("逾期完成", "met late"),
+        DurationOutcome::Running => language.pick("进行中", "running"),
+        DurationOutcome::RunningOverdue => language.pick("进行中（已逾期）", "running, overdue"),
+        DurationOutcome::ProjectEnded => language.pick("项目已终止", "project ended"),
     }
 }
 
 /// A meeting form in words.
 pub(super) fn form(form: MeetingForm, language: Language) -> &'static str {
     match form {
-        MeetingForm::Meeting => pick(language, "会议", "meeting"),
-        MeetingForm::Letter => pick(language, "函审", "by letter"),
+        MeetingForm::Meeting => language.pick("会议", "meeting"),
+        MeetingForm::Letter => language.pick("函审", "by letter"),
     }
 }
 
 /// A composition change in words.
 pub(super) fn change(kind: CompositionChangeKind, language: Language) -> &'static str {
     match kind {
-        CompositionChangeKind::Appointed => pick(language, "聘任", "appointed"),
-        CompositionChangeKind::Reappointed => pick(language, "续聘", "reappointed"),
-        CompositionChangeKind::RoleChanged => pick(language, "职务变更", "role changed"),
-        CompositionChangeKind::Resigned => pick(language, "辞任", "resigned"),
-        CompositionChangeKind::TermEnded => pick(language, "任期届满", "term ended"),
+        CompositionChangeKind::Appointed => language.pick("聘任", "appointed"),
+        CompositionChangeKind::Reappointed => language.pick("续聘", "reappointed"),
+        CompositionChangeKind::RoleChanged => language.pick("职务变更", "role changed"),
+        CompositionChangeKind::Resigned => language.pick("辞任", "resigned"),
+        CompositionChangeKind::TermEnded => language.pick("任期届满", "term ended"),
     }
 }
 
 /// Yes or no.
 pub(super) fn yes_no(value: bool, language: Language) -> &'static str {
     if value {
-        pick(language, "是", "yes")
+        language.pick("是", "yes")
     } else {
-        pick(language, "否", "no")
+        language.pick("否", "no")
     }
 }
 
@@ -99,42 +95,40 @@ pub(super) fn overdue_reasons(entry: &super::OverdueEntry, language: Language) -
         .extensions
         .iter()
         .map(|extension| {
-            let decision = match (extension.granted, language) {
-                (Some(true), Language::Zh) => "已批准",
-                (Some(true), Language::En) => "granted",
-                (Some(false), Language::Zh) => "未批准",
-                (Some(false), Language::En) => "refused",
-                (None, Language::Zh) => "待决定",
-                (None, Language::En) => "pending",
+            let decision = match extension.granted {
+                Some(true) => language.pick("已批准", "granted"),
+                Some(false) => language.pick("未批准", "refused"),
+                None => language.pick("待决定", "pending"),
             };
             let grounds = extension
                 .decision_reason
                 .as_deref()
-                .map(|reason| match language {
-                    Language::Zh => format!("：{reason}"),
-                    Language::En => format!(": {reason}"),
-                })
+                .map(|reason| language.pick(format!("：{reason}"), format!(": {reason}")))
                 .unwrap_or_default();
-            match language {
-                Language::Zh => format!(
+            language.pick(
+                format!(
                     "{} 申请延期至 {}，理由：{}（{decision}{grounds}）",
                     extension.requested_on, extension.requested_due_on, extension.reason
                 ),
-                Language::En => format!(
+                format!(
                     "{} extension to {} asked: {} ({decision}{grounds})",
                     extension.requested_on, extension.requested_due_on, extension.reason
                 ),
-            }
+            )
         })
         .collect();
     if let Some(reason) = &entry.ended_reason {
-        reasons.push(match language {
-            Language::Zh => format!("项目撤销：{reason}"),
-            Language::En => format!("project cancelled: {reason}"),
-        });
+        reasons.push(language.pick(
+            format!("项目撤销：{reason}"),
+            format!("project cancelled: {reason}"),
+        ));
     }
     if reasons.is_empty() {
-        reasons.push(pick(language, "未申请延期", "no extension asked").to_string());
+        reasons.push(
+            language
+                .pick("未申请延期", "no extension asked")
+                .to_string(),
+        );
     }
     reasons
 }

@@ -1,0 +1,311 @@
+//! Loading a definition: parse the TOML, check the whole of it, report every problem with its place.
+//!
+//! Validation never stops at the first problem: a person fixing a file wants the full list.
+//! It checks references (stages, roles, artifact kinds, fields, motions), the shape of the graph
+//! (every stage reachable, every non-terminal stage has a way out, every action has a role),
+//! and the values (fractions in (0, 1], well-formed durations, unique codes).
+//!
+//! [`validate`] reads the file section by section, each in a module of its own, in the order
+//! problems are reported: the names the file declares (`vocabulary`), the stages (`stages`), the
+//! transitions and their guards (`transitions`, `guards`; each guard kind's own fields are read
+//! by its family in `crate::guard`), the permissions and votes (`permissions`), the deadlines,
+//! extensions and re-examination (`deadlines`), the milestones, the notifications
+//! (`notifications`), and last the shape of the graph.
+
+mod deadlines;
+mod guards;
+mod notifications;
+mod permissions;
+mod stages;
+mod transitions;
+mod vocabulary;
+
+pub(crate) use guards::GuardReader;
+
+use super::raw::{RawDefinition, RawNamed};
+use super::{FieldType, NamedItem, WorkflowDefinition};
+use crate::duration::DurationSpec;
+use crate::location::{Problem, SourceText};
+use chrono::{FixedOffset, Offset, Utc};
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use toml::Spanned;
+
+/// Every problem found in a definition file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", render_problems(.problems))]
+pub struct DefinitionError {
+    /// The problems, in the order they appear in the file where the order is known.
+    pub problems: Vec<Problem>,
+}
+
+fn render_problems(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The guard kinds a definition may use, for the "unknown guard kind" message: the codes of the
+/// kinds `crate::guard` lists.
+pub const GUARD_KINDS: [&str; crate::guard::KINDS.len()] = {
+    let mut codes = [""; crate::guard::KINDS.len()];
+    let mut index = 0;
+    while index < codes.len() {
+        codes[index] = crate::guard::KINDS[index].code;
+        index += 1;
+    }
+    codes
+};
+
+struct Validator<'text> {
+    source: SourceText<'text>,
+    problems: Vec<Problem>,
+}
+
+impl Validator<'_> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.problems.push(self.source.problem_at(span, message));
+    }
+
+    fn error_without_place(&mut self, message: impl Into<String>) {
+        self.problems
+            .push(self.source.problem_without_place(message));
+    }
+
+    fn named_items(&mut self, what: &str, raw: Vec<Spanned<RawNamed>>) -> Vec<NamedItem> {
+        let mut seen = HashSet::new();
+        let mut items = Vec::with_capacity(raw.len());
+        for item in raw {
+            let item = item.into_inner();
+            let code_span = item.code.span();
+            let code = item.code.into_inner();
+            self.check_code(what, &code, code_span.clone());
+            if !seen.insert(code.clone()) {
+                self.error(code_span, format!("duplicate {what} code '{code}'"));
+                continue;
+            }
+            items.push(NamedItem {
+                code,
+                name: item.name,
+            });
+        }
+        items
+    }
+
+    fn check_code(&mut self, what: &str, code: &str, span: Range<usize>) {
+        let well_formed = !code.is_empty()
+            && code.chars().all(|character| {
+                character.is_ascii_lowercase()
+                    || character.is_ascii_digit()
+                    || character == '_'
+                    || character == '-'
+            });
+        if !well_formed {
+            self.error(
+                span,
+                format!(
+                    "{what} code '{code}' must be non-empty lowercase letters, digits, '_' or '-'"
+                ),
+            );
+        }
+    }
+}
+
+/// The codes the definition declares, which the rest of the file may name.
+pub(crate) struct Known {
+    pub(crate) stages: HashSet<String>,
+    pub(crate) roles: HashSet<String>,
+    pub(crate) specification_kinds: HashSet<String>,
+    pub(crate) artifact_kinds: HashSet<String>,
+    pub(crate) fields: HashMap<String, FieldType>,
+    pub(crate) motions: HashSet<String>,
+    pub(crate) sign_offs: HashSet<String>,
+    pub(crate) actions: HashSet<String>,
+}
+
+/// The roles as written, each checked against the definition's roles; an unknown one is reported
+/// at its place as `unknown(role)` followed by the list of roles.
+fn checked_roles(
+    validator: &mut Validator<'_>,
+    known_roles: &HashSet<String>,
+    roles: &[Spanned<String>],
+    unknown: impl Fn(&str) -> String,
+) -> Vec<String> {
+    roles
+        .iter()
+        .map(|role| {
+            if !known_roles.contains(role.get_ref()) {
+                validator.error(
+                    role.span(),
+                    format!(
+                        "{}; roles are: {}",
+                        unknown(role.get_ref()),
+                        list(known_roles)
+                    ),
+                );
+            }
+            role.get_ref().clone()
+        })
+        .collect()
+}
+
+/// The codes in sorted order, comma-separated, for messages that list what is known.
+pub(crate) fn list(items: &HashSet<String>) -> String {
+    let mut sorted: Vec<&String> = items.iter().collect();
+    sorted.sort();
+    sorted
+        .iter()
+        .map(|item| item.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A length of time written as text, such as "30 days"; `None` (with a problem) when malformed.
+fn plain_duration(
+    validator: &mut Validator<'_>,
+    context: &str,
+    value: &Spanned<String>,
+) -> Option<DurationSpec> {
+    match value.get_ref().parse::<DurationSpec>() {
+        Ok(duration) => Some(duration),
+        Err(error) => {
+            validator.error(value.span(), format!("{context}: {error}"));
+            None
+        }
+    }
+}
+
+/// Loads and validates a definition.
+pub fn load(file_name: &str, text: &str) -> Result<WorkflowDefinition, DefinitionError> {
+    let source = SourceText::new(file_name, text);
+    let raw: RawDefinition = toml::from_str(text).map_err(|error| DefinitionError {
+        problems: vec![source.toml_problem(&error)],
+    })?;
+    let mut validator = Validator {
+        source,
+        problems: Vec::new(),
+    };
+    let mut definition = validate(&mut validator, raw);
+    if validator.problems.is_empty() {
+        definition.describe_guards();
+        Ok(definition)
+    } else {
+        Err(DefinitionError {
+            problems: validator.problems,
+        })
+    }
+}
+
+/// The whole file, section by section in the order its problems are reported.
+fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefinition {
+    let id_span = raw.id.span();
+    let id = raw.id.into_inner();
+    validator.check_code("definition", &id, id_span);
+    let version = checked_version(validator, &raw.version);
+    let local_utc_offset = checked_offset(validator, &raw.local_utc_offset);
+    let calendar = raw.calendar.map(|calendar| {
+        let span = calendar.span();
+        let calendar = calendar.into_inner();
+        validator.check_code("calendar", &calendar, span);
+        calendar
+    });
+    let vocabulary = vocabulary::convert_vocabulary(
+        validator,
+        vocabulary::RawVocabulary {
+            roles: raw.roles,
+            specification_kinds: raw.specification_kinds,
+            code_format: raw.code_format,
+            artifact_kinds: raw.artifact_kinds,
+            motions: raw.motions,
+            sign_offs: raw.sign_offs,
+            fields: raw.fields,
+        },
+    );
+    let (stages, stage_spans) = stages::convert_stages(validator, raw.stages);
+    let known = vocabulary.known(&stages, &raw.transitions);
+    let initial_stage = stages::checked_initial_stage(validator, &known, raw.initial_stage);
+    let transitions = transitions::convert_transitions(validator, &known, raw.transitions);
+    let permissions = permissions::convert_permissions(validator, &known, raw.permissions);
+    let deadlines = deadlines::convert_deadlines(validator, &known, raw.deadlines);
+    let extensions = raw
+        .extensions
+        .map(|extensions| deadlines::convert_extensions(validator, extensions.into_inner()))
+        .unwrap_or_default();
+    let reexamination = raw
+        .reexamination
+        .and_then(|rule| deadlines::convert_reexamination(validator, &known, rule.into_inner()));
+    let milestones = raw
+        .milestones
+        .map(|milestones| stages::convert_milestones(validator, &known, milestones.into_inner()))
+        .unwrap_or_default();
+    let notifications = raw
+        .notifications
+        .into_iter()
+        .map(|rule| notifications::convert_notification(validator, &known, rule.into_inner()))
+        .collect();
+    let outgoing = transitions::outgoing_index(&transitions);
+    let graph = stages::Graph {
+        stages: &stages,
+        stage_spans: &stage_spans,
+        transitions: &transitions,
+        outgoing: &outgoing,
+        initial_stage: &initial_stage,
+    };
+    stages::check_graph(validator, &graph);
+    let drafting_unit_members = permissions::convert_votes(validator, raw.votes);
+    WorkflowDefinition {
+        id,
+        version,
+        title: raw.title,
+        local_utc_offset,
+        calendar,
+        code_format: vocabulary.code_format,
+        code_prefixes: vocabulary.code_prefixes,
+        initial_stage,
+        roles: vocabulary.roles,
+        specification_kinds: vocabulary.specification_kinds,
+        artifact_kinds: vocabulary.artifact_kinds,
+        fields: vocabulary.fields,
+        motions: vocabulary.motions,
+        sign_offs: vocabulary.sign_offs,
+        stages,
+        transitions,
+        permissions,
+        deadlines,
+        extensions,
+        reexamination,
+        milestones,
+        notifications,
+        drafting_unit_members,
+        outgoing,
+        working_calendar: None,
+    }
+}
+
+fn checked_version(validator: &mut Validator<'_>, version: &Spanned<i64>) -> u32 {
+    match u32::try_from(*version.get_ref()) {
+        Ok(version) if version >= 1 => version,
+        _ => {
+            validator.error(version.span(), "version must be a whole number from 1 up");
+            1
+        }
+    }
+}
+
+fn checked_offset(validator: &mut Validator<'_>, offset: &Spanned<String>) -> FixedOffset {
+    match offset.get_ref().parse::<FixedOffset>() {
+        Ok(parsed) => parsed,
+        Err(_) => {
+            validator.error(
+                offset.span(),
+                format!(
+                    "local_utc_offset '{}' is not an offset such as +08:00",
+                    offset.get_ref()
+                ),
+            );
+            Utc.fix()
+        }
+    }
+}

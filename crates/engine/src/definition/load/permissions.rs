@@ -1,0 +1,69 @@
+//! Who may do what besides firing actions: the `[permissions]` of each kind of command, and
+//! `[votes]`, what members from the project's drafting unit may do in a committee vote.
+
+use super::{Known, Validator, checked_roles};
+use crate::definition::raw::RawVotes;
+use crate::definition::{CommandKind, DraftingUnitMembers};
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// The roles that may issue each kind of command, in the order of [`CommandKind`].
+pub(super) fn convert_permissions(
+    validator: &mut Validator<'_>,
+    known: &Known,
+    raw: BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+) -> Vec<(CommandKind, Vec<String>)> {
+    let mut permissions = Vec::new();
+    for (key, roles_value) in raw {
+        let span = roles_value.span();
+        let Some(kind) = CommandKind::from_code(&key) else {
+            let kinds: Vec<&str> = CommandKind::ALL.iter().map(|kind| kind.code()).collect();
+            validator.error(
+                span,
+                format!(
+                    "[permissions]: unknown command '{key}'; commands are: {}",
+                    kinds.join(", ")
+                ),
+            );
+            continue;
+        };
+        let permitted = checked_roles(validator, &known.roles, roles_value.get_ref(), |role| {
+            format!("[permissions] {key}: unknown role '{role}'")
+        });
+        permissions.push((kind, permitted));
+    }
+    permissions.sort_by_key(|(kind, _)| *kind);
+    permissions
+}
+
+/// What drafting-unit members do in votes; they vote when the definition says nothing.
+pub(super) fn convert_votes(
+    validator: &mut Validator<'_>,
+    raw: Option<Spanned<RawVotes>>,
+) -> DraftingUnitMembers {
+    let Some(votes) = raw.map(Spanned::into_inner) else {
+        return DraftingUnitMembers::Vote;
+    };
+    match votes.drafting_unit_members.get_ref().as_str() {
+        _ if votes
+            .source
+            .as_deref()
+            .is_some_and(|source| source.trim().is_empty()) =>
+        {
+            validator.error(
+                votes.drafting_unit_members.span(),
+                "votes.source is empty: cite where the rule comes from, or leave it out",
+            );
+            DraftingUnitMembers::Vote
+        }
+        "vote" => DraftingUnitMembers::Vote,
+        "abstain" => DraftingUnitMembers::Abstain,
+        other => {
+            validator.error(
+                votes.drafting_unit_members.span(),
+                format!("votes.drafting_unit_members: '{other}' is neither 'vote' nor 'abstain'"),
+            );
+            DraftingUnitMembers::Vote
+        }
+    }
+}
