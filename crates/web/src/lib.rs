@@ -23,9 +23,12 @@ use tracing::Instrument;
 
 /// The service's routes: the service's own, the API under `/api/v1` and the pages at `/`.
 pub fn router(state: AppState) -> Router {
+    // Uploads may be as large as the store accepts; everything else is JSON of at most 1 MiB.
+    let artifact_limit =
+        usize::try_from(state.store.options().max_artifact_bytes).unwrap_or(usize::MAX);
+    let (api, _document) = api::routes(artifact_limit);
     Router::new()
-        .merge(api::service_routes())
-        .nest("/api/v1", api::router(&state))
+        .merge(api)
         // The web pages at `/`: HTML, not API, so not in the OpenAPI document.
         .merge(pages::router())
         .route_layer(middleware::from_fn(tag_route))

@@ -48,9 +48,9 @@ pub struct HistoryQuery {
 /// `GET /api/v1/projects/{project}/history`: records after `after`, each with its hashes.
 #[utoipa::path(
     get,
-    path = "/api/v1/projects/{project}/history",
+    path = "/projects/{project}/history",
     tag = "audit",
-    params(("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"), HistoryQuery),
+    params(super::params::ProjectPath, HistoryQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "A page of the project's audit records", body = super::wire::HistoryPage))
 )]
@@ -120,9 +120,9 @@ pub struct StateAnswer {
 /// from the log up to that point.
 #[utoipa::path(
     get,
-    path = "/api/v1/projects/{project}/state",
+    path = "/projects/{project}/state",
     tag = "audit",
-    params(("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"), StateQuery),
+    params(super::params::ProjectPath, StateQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "The state replayed up to that point", body = StateAnswer))
 )]
@@ -174,9 +174,9 @@ pub async fn state_as_of(
 /// where the projection says. 200 either way: `valid` says which.
 #[utoipa::path(
     post,
-    path = "/api/v1/projects/{project}/verify",
+    path = "/projects/{project}/verify",
     tag = "audit",
-    params(("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001")),
+    params(super::params::ProjectPath),
     security(("bearer" = [])),
     responses((status = 200, description = "What the verification found: `valid` says whether the chain holds", body = ProjectVerification))
 )]
@@ -201,7 +201,7 @@ pub struct StoreVerification {
 /// `POST /api/v1/verify`: verifies every project's log, reading project ids a page at a time.
 #[utoipa::path(
     post,
-    path = "/api/v1/verify",
+    path = "/verify",
     tag = "audit",
     security(("bearer" = [])),
     responses((status = 200, description = "What verifying every project's log found", body = StoreVerification))
@@ -321,7 +321,7 @@ impl ExportCursor {
 /// form `docs/audit-format.md` describes, streamed page by page.
 #[utoipa::path(
     get,
-    path = "/api/v1/export",
+    path = "/export",
     tag = "audit",
     params(ExportQuery),
     security(("bearer" = [])),

@@ -61,7 +61,7 @@ pub struct OverduePage {
 /// `format=csv`, the whole board from `after` on as CSV with a header row, streamed page by page.
 #[utoipa::path(
     get,
-    path = "/api/v1/overdue",
+    path = "/overdue",
     tag = "board",
     params(OverdueQuery),
     security(("bearer" = [])),
@@ -131,7 +131,7 @@ pub struct CountsAnswer {
 /// escalated and frozen.
 #[utoipa::path(
     get,
-    path = "/api/v1/counts",
+    path = "/counts",
     tag = "board",
     security(("bearer" = [])),
     responses((status = 200, description = "Projects per committee and stage", body = CountsAnswer))
@@ -174,7 +174,7 @@ pub struct OutboxQuery {
 /// `GET /api/v1/outbox`: notifications, oldest first, keyset-paged.
 #[utoipa::path(
     get,
-    path = "/api/v1/outbox",
+    path = "/outbox",
     tag = "board",
     params(OutboxQuery),
     security(("bearer" = [])),
@@ -229,7 +229,7 @@ pub struct RetryAnswer {
 /// `POST /api/v1/outbox/retry`: sends dead notifications back to pending and wakes the deliverer.
 #[utoipa::path(
     post,
-    path = "/api/v1/outbox/retry",
+    path = "/outbox/retry",
     tag = "board",
     request_body(content = RetryBody, content_type = "application/json"),
     security(("bearer" = [])),

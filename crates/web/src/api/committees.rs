@@ -8,7 +8,8 @@
 //! against the policy file); a refusal is 422 with every rule broken, in both languages.
 
 use super::auth::Caller;
-use super::input::{JsonBody, QueryParams, command_id, expected_sequence};
+use super::input::{JsonBody, QueryParams, command_id, expected_sequence, json_bytes, parse_json};
+use super::params::{CommitteePath, WriteHeaders};
 use super::projects::LocalizedTextSchema;
 use crate::app::AppState;
 use crate::app::committees::{
@@ -16,9 +17,10 @@ use crate::app::committees::{
 };
 use crate::app::problem::{Problem, ProblemKind, refusal};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use specflow_engine::LocalizedText;
@@ -31,7 +33,14 @@ use specflow_engine::committee::{
 use specflow_store::auth::{Access, CommitteeWrite, Principal, can_write_committee};
 use specflow_store::error::StoreError;
 use specflow_store::{CommitteeCommandRequest, CommitteeOutcome, committee_id_of};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa::openapi::{
+    ContentBuilder, OpenApi as Document, Ref, RefOr, Required, ResponseBuilder, Schema,
+};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 /// What a committee write answers: the records it appended and the committee's new head.
@@ -332,34 +341,10 @@ fn written(answer: &CommitteeWriteAnswer, created: bool) -> Response {
     response
 }
 
-/// A write to an existing committee: scope first, then the engine.
-async fn write(
-    state: &AppState,
-    principal: &Principal,
-    id_or_code: &str,
-    headers: &HeaderMap,
-    kind: CommitteeWrite,
-    command: CommitteeCommand,
-) -> Result<Response, Problem> {
-    let committee_id = state
-        .store
-        .resolve_committee(id_or_code)
-        .await?
-        .ok_or_else(|| Problem::committee_not_found(id_or_code))?;
-    let code = committee_code(state, committee_id, id_or_code).await?;
-    require_committee(
-        principal,
-        can_write_committee(principal, &code, kind),
-        id_or_code,
-    )?;
-    let answer = carry_out(state, principal, committee_id, &code, headers, command).await?;
-    Ok(written(&answer, false))
-}
-
 /// `GET /api/v1/committees`: the committees the caller may see, by code.
 #[utoipa::path(
     get,
-    path = "/api/v1/committees",
+    path = "/committees",
     tag = "committees",
     security(("bearer" = [])),
     responses((status = 200, description = "The committees the caller may see", body = Vec<super::wire::CommitteeSummary>))
@@ -380,9 +365,9 @@ pub async fn list_committees(
 /// `POST /api/v1/committees`: forms a committee (the bureau). Its id follows from its code.
 #[utoipa::path(
     post,
-    path = "/api/v1/committees",
+    path = "/committees",
     tag = "committees",
-    params(("Idempotency-Key" = Option<String>, Header, description = "The command's id: a retry with the same key gets the first answer")),
+    params(super::params::CreationHeaders),
     request_body(content = FormBody, content_type = "application/json"),
     security(("bearer" = [])),
     responses((status = 201, description = "The committee was formed; `Location` names it", body = CommitteeWriteAnswer,
@@ -438,275 +423,241 @@ fn member_of(body: AppointmentBody) -> (MemberProfile, Option<u32>, NaiveDate) {
     )
 }
 
-/// `POST /api/v1/committees/{committee}/appointments`: appoints a person (the bureau).
-#[utoipa::path(
-    post,
-    path = "/api/v1/committees/{committee}/appointments",
-    tag = "committees",
-    params(
-        ("committee" = String, Path, description = "The committee's id or code", example = "SH-TC-01"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command's id"),
-        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw: a stale one is 409"),
-    ),
-    request_body(content = AppointmentBody, content_type = "application/json"),
-    security(("bearer" = [])),
-    responses((status = 200, description = "The appointment was recorded", body = CommitteeWriteAnswer))
-)]
-pub async fn appoint(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    Path(id_or_code): Path<String>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<AppointmentBody>,
-) -> Result<Response, Problem> {
-    let (member, term, effective_on) = member_of(body);
-    let command = CommitteeCommand::Appoint {
-        member,
-        term,
-        effective_on,
-    };
-    write(
-        &state,
-        &principal,
-        &id_or_code,
-        &headers,
-        CommitteeWrite::Composition,
-        command,
-    )
-    .await
+/// A write to an existing committee: where it is served, whose write it is, what a success
+/// means, and how its body becomes a command. The seven writes differ only in these, so one
+/// handler ([`write_committee`]) serves them all and this table declares each once, for the
+/// router and the OpenAPI document alike.
+struct CommitteeWriteRoute {
+    /// The path under `/api/v1`.
+    path: &'static str,
+    /// The operation's id in the OpenAPI document.
+    operation_id: &'static str,
+    /// What the operation does, in the document.
+    summary: &'static str,
+    /// What a success means, in the document.
+    answered: &'static str,
+    /// The bureau's composition records, or the terms its secretariat may also write.
+    kind: CommitteeWrite,
+    /// The body's schema: its name and the schema itself.
+    body_schema: fn() -> (String, RefOr<Schema>),
+    /// The body, parsed (a mistake names its field), as the command it asks for.
+    command: fn(&[u8]) -> Result<CommitteeCommand, Problem>,
 }
 
-/// `POST /api/v1/committees/{committee}/reappointments`: reappoints a person who served in an
-/// earlier term (the bureau).
-#[utoipa::path(
-    post,
-    path = "/api/v1/committees/{committee}/reappointments",
-    tag = "committees",
-    params(
-        ("committee" = String, Path, description = "The committee's id or code", example = "SH-TC-01"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command's id"),
-        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw: a stale one is 409"),
-    ),
-    request_body(content = AppointmentBody, content_type = "application/json"),
-    security(("bearer" = [])),
-    responses((status = 200, description = "The reappointment was recorded", body = CommitteeWriteAnswer))
-)]
-pub async fn reappoint(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    Path(id_or_code): Path<String>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<AppointmentBody>,
-) -> Result<Response, Problem> {
-    let (member, term, effective_on) = member_of(body);
-    let command = CommitteeCommand::Reappoint {
-        member,
-        term,
-        effective_on,
-    };
-    write(
-        &state,
-        &principal,
-        &id_or_code,
-        &headers,
-        CommitteeWrite::Composition,
-        command,
-    )
-    .await
+/// The writes to an existing committee (forming one is `form_committee`, whose id follows from
+/// its code).
+static COMMITTEE_WRITES: [CommitteeWriteRoute; 7] = [
+    CommitteeWriteRoute {
+        path: "/committees/{committee}/appointments",
+        operation_id: "appoint",
+        summary: "Appoints a person (the bureau)",
+        answered: "The appointment was recorded",
+        kind: CommitteeWrite::Composition,
+        body_schema: schema_of::<AppointmentBody>,
+        command: |bytes| {
+            let (member, term, effective_on) = member_of(parse_json(bytes)?);
+            Ok(CommitteeCommand::Appoint {
+                member,
+                term,
+                effective_on,
+            })
+        },
+    },
+    CommitteeWriteRoute {
+        path: "/committees/{committee}/reappointments",
+        operation_id: "reappoint",
+        summary: "Reappoints a person who served in an earlier term (the bureau)",
+        answered: "The reappointment was recorded",
+        kind: CommitteeWrite::Composition,
+        body_schema: schema_of::<AppointmentBody>,
+        command: |bytes| {
+            let (member, term, effective_on) = member_of(parse_json(bytes)?);
+            Ok(CommitteeCommand::Reappoint {
+                member,
+                term,
+                effective_on,
+            })
+        },
+    },
+    CommitteeWriteRoute {
+        path: "/committees/{committee}/resignations",
+        operation_id: "resign",
+        summary: "Records a resignation (the bureau)",
+        answered: "The resignation was recorded",
+        kind: CommitteeWrite::Composition,
+        body_schema: schema_of::<ResignationBody>,
+        command: |bytes| {
+            let body: ResignationBody = parse_json(bytes)?;
+            Ok(CommitteeCommand::Resign {
+                person: body.person,
+                effective_on: body.effective_on,
+                reason: body.reason,
+            })
+        },
+    },
+    CommitteeWriteRoute {
+        path: "/committees/{committee}/waivers",
+        operation_id: "waive",
+        summary: "Records the bureau's waiver of a composition rule",
+        answered: "The waiver was recorded",
+        kind: CommitteeWrite::Composition,
+        body_schema: schema_of::<WaiverBody>,
+        command: |bytes| {
+            let body: WaiverBody = parse_json(bytes)?;
+            Ok(CommitteeCommand::Waive(CommitteeWaiver {
+                rule: body.rule,
+                subject: body.subject,
+                reason: body.reason,
+                authority: body.authority,
+            }))
+        },
+    },
+    CommitteeWriteRoute {
+        path: "/committees/{committee}/secretariat",
+        operation_id: "assign_secretariat",
+        summary: "Names the secretariat's organisation (the bureau)",
+        answered: "The secretariat was recorded",
+        kind: CommitteeWrite::Composition,
+        body_schema: schema_of::<SecretariatBody>,
+        command: |bytes| {
+            let body: SecretariatBody = parse_json(bytes)?;
+            Ok(CommitteeCommand::AssignSecretariat {
+                organisation: body.organisation,
+                since: body.since,
+            })
+        },
+    },
+    CommitteeWriteRoute {
+        path: "/committees/{committee}/terms",
+        operation_id: "start_term",
+        summary: "Starts the next term (the bureau or the committee's secretariat)",
+        answered: "The term was started",
+        kind: CommitteeWrite::Term,
+        body_schema: schema_of::<StartTermBody>,
+        command: |bytes| {
+            let body: StartTermBody = parse_json(bytes)?;
+            Ok(CommitteeCommand::StartTerm {
+                starts_on: body.starts_on,
+                ends_on: body.ends_on,
+            })
+        },
+    },
+    CommitteeWriteRoute {
+        path: "/committees/{committee}/terms/end",
+        operation_id: "end_term",
+        summary: "Ends the current term before its planned last day (the scheduler ends it on time by itself)",
+        answered: "The term ended and its end-of-term report fell due",
+        kind: CommitteeWrite::Term,
+        body_schema: schema_of::<EndTermBody>,
+        command: |bytes| {
+            let body: EndTermBody = parse_json(bytes)?;
+            Ok(CommitteeCommand::EndTerm {
+                ended_on: body.ended_on,
+                reason: body.reason,
+            })
+        },
+    },
+];
+
+fn schema_of<Body: ToSchema>() -> (String, RefOr<Schema>) {
+    (Body::name().into_owned(), Body::schema())
 }
 
-/// `POST /api/v1/committees/{committee}/resignations`: records a resignation (the bureau).
-#[utoipa::path(
-    post,
-    path = "/api/v1/committees/{committee}/resignations",
-    tag = "committees",
-    params(
-        ("committee" = String, Path, description = "The committee's id or code", example = "SH-TC-01"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command's id"),
-        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw: a stale one is 409"),
-    ),
-    request_body(content = ResignationBody, content_type = "application/json"),
-    security(("bearer" = [])),
-    responses((status = 200, description = "The resignation was recorded", body = CommitteeWriteAnswer))
-)]
-pub async fn resign(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    Path(id_or_code): Path<String>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<ResignationBody>,
-) -> Result<Response, Problem> {
-    let command = CommitteeCommand::Resign {
-        person: body.person,
-        effective_on: body.effective_on,
-        reason: body.reason,
-    };
-    write(
-        &state,
-        &principal,
-        &id_or_code,
-        &headers,
-        CommitteeWrite::Composition,
-        command,
-    )
-    .await
+/// The committee writes of [`COMMITTEE_WRITES`]: each route served by [`write_committee`] and
+/// documented from its line of the table, with the shared path and write parameters.
+pub fn write_routes() -> OpenApiRouter<AppState> {
+    COMMITTEE_WRITES
+        .iter()
+        .fold(OpenApiRouter::new(), |router, route| {
+            let handler = move |State(state): State<AppState>,
+                                Caller(principal): Caller,
+                                Path(id_or_code): Path<String>,
+                                headers: HeaderMap,
+                                request: Request| async move {
+                write_committee(route, &state, &principal, &id_or_code, &headers, request).await
+            };
+            let mut router = router.route(route.path, post(handler));
+            document_write(router.get_openapi_mut(), route);
+            router
+        })
 }
 
-/// `POST /api/v1/committees/{committee}/waivers`: records the bureau's waiver of a rule.
-#[utoipa::path(
-    post,
-    path = "/api/v1/committees/{committee}/waivers",
-    tag = "committees",
-    params(
-        ("committee" = String, Path, description = "The committee's id or code", example = "SH-TC-01"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command's id"),
-        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw: a stale one is 409"),
-    ),
-    request_body(content = WaiverBody, content_type = "application/json"),
-    security(("bearer" = [])),
-    responses((status = 200, description = "The waiver was recorded", body = CommitteeWriteAnswer))
-)]
-pub async fn waive(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    Path(id_or_code): Path<String>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<WaiverBody>,
+/// A write to an existing committee: scope first, then the body, then the engine.
+async fn write_committee(
+    route: &CommitteeWriteRoute,
+    state: &AppState,
+    principal: &Principal,
+    id_or_code: &str,
+    headers: &HeaderMap,
+    request: Request,
 ) -> Result<Response, Problem> {
-    let command = CommitteeCommand::Waive(CommitteeWaiver {
-        rule: body.rule,
-        subject: body.subject,
-        reason: body.reason,
-        authority: body.authority,
-    });
-    write(
-        &state,
-        &principal,
-        &id_or_code,
-        &headers,
-        CommitteeWrite::Composition,
-        command,
-    )
-    .await
+    let committee_id = state
+        .store
+        .resolve_committee(id_or_code)
+        .await?
+        .ok_or_else(|| Problem::committee_not_found(id_or_code))?;
+    let code = committee_code(state, committee_id, id_or_code).await?;
+    require_committee(
+        principal,
+        can_write_committee(principal, &code, route.kind),
+        id_or_code,
+    )?;
+    let bytes = json_bytes(request, state).await?;
+    let command = (route.command)(&bytes)?;
+    let answer = carry_out(state, principal, committee_id, &code, headers, command).await?;
+    Ok(written(&answer, false))
 }
 
-/// `POST /api/v1/committees/{committee}/secretariat`: names the secretariat's organisation.
-#[utoipa::path(
-    post,
-    path = "/api/v1/committees/{committee}/secretariat",
-    tag = "committees",
-    params(
-        ("committee" = String, Path, description = "The committee's id or code", example = "SH-TC-01"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command's id"),
-        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw: a stale one is 409"),
-    ),
-    request_body(content = SecretariatBody, content_type = "application/json"),
-    security(("bearer" = [])),
-    responses((status = 200, description = "The secretariat was recorded", body = CommitteeWriteAnswer))
-)]
-pub async fn assign_secretariat(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    Path(id_or_code): Path<String>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<SecretariatBody>,
-) -> Result<Response, Problem> {
-    let command = CommitteeCommand::AssignSecretariat {
-        organisation: body.organisation,
-        since: body.since,
-    };
-    write(
-        &state,
-        &principal,
-        &id_or_code,
-        &headers,
-        CommitteeWrite::Composition,
-        command,
-    )
-    .await
-}
-
-/// `POST /api/v1/committees/{committee}/terms`: starts the next term (the bureau or the
-/// committee's secretariat).
-#[utoipa::path(
-    post,
-    path = "/api/v1/committees/{committee}/terms",
-    tag = "committees",
-    params(
-        ("committee" = String, Path, description = "The committee's id or code", example = "SH-TC-01"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command's id"),
-        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw: a stale one is 409"),
-    ),
-    request_body(content = StartTermBody, content_type = "application/json"),
-    security(("bearer" = [])),
-    responses((status = 200, description = "The term was started", body = CommitteeWriteAnswer))
-)]
-pub async fn start_term(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    Path(id_or_code): Path<String>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<StartTermBody>,
-) -> Result<Response, Problem> {
-    let command = CommitteeCommand::StartTerm {
-        starts_on: body.starts_on,
-        ends_on: body.ends_on,
-    };
-    write(
-        &state,
-        &principal,
-        &id_or_code,
-        &headers,
-        CommitteeWrite::Term,
-        command,
-    )
-    .await
-}
-
-/// `POST /api/v1/committees/{committee}/terms/end`: ends the current term before its planned
-/// last day (the scheduler ends it on time by itself).
-#[utoipa::path(
-    post,
-    path = "/api/v1/committees/{committee}/terms/end",
-    tag = "committees",
-    params(
-        ("committee" = String, Path, description = "The committee's id or code", example = "SH-TC-01"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command's id"),
-        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw: a stale one is 409"),
-    ),
-    request_body(content = EndTermBody, content_type = "application/json"),
-    security(("bearer" = [])),
-    responses((status = 200, description = "The term ended and its end-of-term report fell due", body = CommitteeWriteAnswer))
-)]
-pub async fn end_term(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    Path(id_or_code): Path<String>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<EndTermBody>,
-) -> Result<Response, Problem> {
-    let command = CommitteeCommand::EndTerm {
-        ended_on: body.ended_on,
-        reason: body.reason,
-    };
-    write(
-        &state,
-        &principal,
-        &id_or_code,
-        &headers,
-        CommitteeWrite::Term,
-        command,
-    )
-    .await
+/// Adds one committee write's operation to the document, as a `#[utoipa::path]` would.
+fn document_write(document: &mut Document, route: &CommitteeWriteRoute) {
+    let (body_name, body_schema) = (route.body_schema)();
+    let mut parameters = CommitteePath::into_params(|| None);
+    parameters.extend(WriteHeaders::into_params(|| None));
+    let operation = OperationBuilder::new()
+        .tag("committees")
+        .operation_id(Some(route.operation_id))
+        .summary(Some(route.summary))
+        .parameters(Some(parameters))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name(&body_name)))
+                        .build(),
+                )
+                .required(Some(Required::True))
+                .build(),
+        ))
+        .response(
+            "200",
+            ResponseBuilder::new().description(route.answered).content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name(CommitteeWriteAnswer::name())))
+                    .build(),
+            ),
+        )
+        .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+        .build();
+    document
+        .paths
+        .add_path_operation(route.path, vec![HttpMethod::Post], operation);
+    let components = document.components.get_or_insert_with(Default::default);
+    components.schemas.insert(body_name, body_schema);
+    components.schemas.insert(
+        CommitteeWriteAnswer::name().into_owned(),
+        CommitteeWriteAnswer::schema(),
+    );
 }
 
 /// `GET /api/v1/committees/{committee}?as_of=RFC3339`: the committee's state as its log stood
 /// then (now when absent).
 #[utoipa::path(
     get,
-    path = "/api/v1/committees/{committee}",
+    path = "/committees/{committee}",
     tag = "committees",
-    params(("committee" = String, Path, description = "The committee's id or code", example = "SH-TC-01"), AsOfQuery),
+    params(super::params::CommitteePath, AsOfQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "The committee's state", body = CommitteeStateAnswer))
 )]
@@ -734,9 +685,9 @@ pub async fn read_committee(
 /// instant's local day, as the log stood then, with every breach and every waiver.
 #[utoipa::path(
     get,
-    path = "/api/v1/committees/{committee}/composition",
+    path = "/committees/{committee}/composition",
     tag = "committees",
-    params(("committee" = String, Path, description = "The committee's id or code", example = "SH-TC-01"), AsOfQuery),
+    params(super::params::CommitteePath, AsOfQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "The composition check", body = CompositionAnswer))
 )]
@@ -766,9 +717,9 @@ pub async fn check(
 /// when absent), with whether each votes: the roll a meeting held that day is recorded with.
 #[utoipa::path(
     get,
-    path = "/api/v1/committees/{committee}/roll",
+    path = "/committees/{committee}/roll",
     tag = "committees",
-    params(("committee" = String, Path, description = "The committee's id or code", example = "SH-TC-01"), RollQuery),
+    params(super::params::CommitteePath, RollQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "The roll", body = RollAnswer))
 )]
@@ -802,10 +753,10 @@ pub async fn roll(
 /// `GET /api/v1/committees/{committee}/history`: the committee's whole log with its hashes.
 #[utoipa::path(
     get,
-    path = "/api/v1/committees/{committee}/history",
+    path = "/committees/{committee}/history",
     operation_id = "committee_history",
     tag = "committees",
-    params(("committee" = String, Path, description = "The committee's id or code", example = "SH-TC-01")),
+    params(super::params::CommitteePath),
     security(("bearer" = [])),
     responses((status = 200, description = "The committee's records", body = CommitteeHistory))
 )]
@@ -825,9 +776,9 @@ pub async fn history(
 /// bad record.
 #[utoipa::path(
     post,
-    path = "/api/v1/committees/{committee}/verify",
+    path = "/committees/{committee}/verify",
     tag = "committees",
-    params(("committee" = String, Path, description = "The committee's id or code", example = "SH-TC-01")),
+    params(super::params::CommitteePath),
     security(("bearer" = [])),
     responses((status = 200, description = "What verification found", body = CommitteeVerification))
 )]

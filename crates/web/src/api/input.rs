@@ -47,6 +47,19 @@ pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<B
         })
 }
 
+/// Reads a body that must be JSON: 415 when the request does not say it is, 413 when it is
+/// larger than the route accepts. Parsing is the caller's, with [`parse_json`].
+pub async fn json_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, Problem> {
+    if !is_json(request.headers()) {
+        return Err(Problem::new(
+            ProblemKind::UnsupportedMediaType,
+            "请求体应为 JSON：请发送 Content-Type: application/json",
+            "The body must be JSON: send Content-Type: application/json",
+        ));
+    }
+    body_bytes(request, state).await
+}
+
 /// Whether the request says its body is JSON (`application/json` or `application/…+json`).
 fn is_json(headers: &HeaderMap) -> bool {
     headers
@@ -102,15 +115,9 @@ where
     type Rejection = Problem;
 
     async fn from_request(request: Request, state: &S) -> Result<JsonBody<T>, Problem> {
-        if !is_json(request.headers()) {
-            return Err(Problem::new(
-                ProblemKind::UnsupportedMediaType,
-                "请求体应为 JSON：请发送 Content-Type: application/json",
-                "The body must be JSON: send Content-Type: application/json",
-            ));
-        }
-        let bytes = body_bytes(request, state).await?;
-        parse_json(&bytes).map(JsonBody)
+        json_bytes(request, state)
+            .await
+            .and_then(|bytes| parse_json(&bytes).map(JsonBody))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The JSON face: health, readiness, metrics, and the API under `/api/v1`.
 //!
-//! The API (`router`) authenticates every request with a bearer token (`auth.rs`), scopes it
+//! Every route is declared once, by its handler's annotation ([`routes`] registers both the route
+//! and its operation in the OpenAPI document). The API authenticates every request with a bearer token (`auth.rs`), scopes it
 //! with [`specflow_store::auth`], reads bodies within a size limit (`input.rs`), and answers every error as
 //! an RFC 9457 problem document in the request's language ([`crate::app::problem`]). Its routes are in
 //! `projects.rs` (drafting groups and secretariats), `board.rs` (the bureau), `audit.rs`
@@ -13,6 +14,7 @@ pub mod board;
 pub mod committees;
 pub mod input;
 pub mod openapi;
+pub mod params;
 pub mod projects;
 pub mod reports;
 pub mod wire;
@@ -24,98 +26,62 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use specflow_store::Store;
 use std::fmt::Write as _;
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as Document;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
-/// The API's routes, relative to `/api/v1`.
-pub fn router(state: &AppState) -> Router<AppState> {
-    // Uploads may be as large as the store accepts; everything else is JSON of at most 1 MiB.
-    let artifact_limit =
-        usize::try_from(state.store.options().max_artifact_bytes).unwrap_or(usize::MAX);
-    Router::new()
-        .route(
-            "/projects",
-            get(projects::list_projects).post(projects::create_project),
-        )
-        .route("/projects/{project}", get(projects::read_project))
-        .route("/projects/{project}/commands", post(projects::send_command))
-        .route(
-            "/projects/{project}/actions/{action}",
-            post(projects::fire_action),
-        )
-        .route(
-            "/projects/{project}/artifacts",
-            post(projects::upload_artifact).layer(DefaultBodyLimit::max(artifact_limit)),
-        )
-        .route("/artifacts/{sha256}", get(projects::download_artifact))
-        .route("/projects/{project}/history", get(audit::history))
-        .route("/projects/{project}/state", get(audit::state_as_of))
-        .route("/projects/{project}/verify", post(audit::verify_project))
-        .route("/verify", post(audit::verify_everything))
-        .route("/export", get(audit::export))
-        .route("/overdue", get(board::overdue))
-        .route("/counts", get(board::counts))
-        .route("/outbox", get(board::outbox))
-        .route("/outbox/retry", post(board::retry_outbox))
-        .route(
-            "/committees/{committee}/reports/annual",
-            get(reports::committee_annual),
-        )
-        .route(
-            "/committees/{committee}/reports/term",
-            get(reports::committee_term),
-        )
-        .route("/reports/annual", get(reports::bureau_annual))
-        .route(
-            "/committees",
-            get(committees::list_committees).post(committees::form_committee),
-        )
-        .route("/committees/{committee}", get(committees::read_committee))
-        .route(
-            "/committees/{committee}/appointments",
-            post(committees::appoint),
-        )
-        .route(
-            "/committees/{committee}/reappointments",
-            post(committees::reappoint),
-        )
-        .route(
-            "/committees/{committee}/resignations",
-            post(committees::resign),
-        )
-        .route("/committees/{committee}/waivers", post(committees::waive))
-        .route(
-            "/committees/{committee}/secretariat",
-            post(committees::assign_secretariat),
-        )
-        .route(
-            "/committees/{committee}/terms",
-            post(committees::start_term),
-        )
-        .route(
-            "/committees/{committee}/terms/end",
-            post(committees::end_term),
-        )
-        .route(
-            "/committees/{committee}/composition",
-            get(committees::check),
-        )
-        .route("/committees/{committee}/roll", get(committees::roll))
-        .route("/committees/{committee}/history", get(committees::history))
-        .route("/committees/{committee}/verify", post(committees::verify))
+/// The service's routes and the OpenAPI document they make: the service's own (health,
+/// readiness, metrics, the document) and the API's under `/api/v1`.
+///
+/// Each route is declared once, by its handler's `#[utoipa::path]` (or, for the committee
+/// writes, by a line of their table): `routes!` registers the handler with the router and its
+/// operation with the document, so the two cannot drift apart. `artifact_limit` bounds an
+/// upload's body; every other body is JSON of at most [`input::JSON_BODY_LIMIT_BYTES`].
+pub fn routes(artifact_limit: usize) -> (Router<AppState>, Document) {
+    let api = OpenApiRouter::new()
+        .routes(routes!(projects::list_projects, projects::create_project))
+        .routes(routes!(projects::read_project))
+        .routes(routes!(projects::send_command))
+        .routes(routes!(projects::fire_action))
+        .routes(routes!(projects::upload_artifact).layer(DefaultBodyLimit::max(artifact_limit)))
+        .routes(routes!(projects::download_artifact))
+        .routes(routes!(audit::history))
+        .routes(routes!(audit::state_as_of))
+        .routes(routes!(audit::verify_project))
+        .routes(routes!(audit::verify_everything))
+        .routes(routes!(audit::export))
+        .routes(routes!(board::overdue))
+        .routes(routes!(board::counts))
+        .routes(routes!(board::outbox))
+        .routes(routes!(board::retry_outbox))
+        .routes(routes!(reports::committee_annual))
+        .routes(routes!(reports::committee_term))
+        .routes(routes!(reports::bureau_annual))
+        .routes(routes!(
+            committees::list_committees,
+            committees::form_committee
+        ))
+        .routes(routes!(committees::read_committee))
+        .merge(committees::write_routes())
+        .routes(routes!(committees::check))
+        .routes(routes!(committees::roll))
+        .routes(routes!(committees::history))
+        .routes(routes!(committees::verify))
         .fallback(api_route_not_found)
         .layer(DefaultBodyLimit::max(input::JSON_BODY_LIMIT_BYTES))
-        .layer(middleware::from_fn(problem::render_problems))
-}
-
-/// The service's own routes beside the API: health, readiness, metrics and the OpenAPI document.
-pub fn service_routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi::openapi_json))
+        .layer(middleware::from_fn(problem::render_problems));
+    let (router, mut document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi::openapi_json))
+        .nest("/api/v1", api)
+        .split_for_parts();
+    openapi::add_conventions(&mut document);
+    (router, document)
 }
 
 /// An unknown path under `/api/v1`: a problem document like every other API error.

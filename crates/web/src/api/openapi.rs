@@ -7,11 +7,11 @@
 //! route cannot forget one. The engine's types are described as plain objects where they appear,
 //! because the engine must not depend on utoipa.
 
-use super::{audit, board, committees, projects, reports};
 use axum::Json;
 use axum::http::StatusCode;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, ResponseBuilder};
@@ -153,54 +153,14 @@ impl Modify for ApiConventions {
     }
 }
 
-/// The document: every route of the service.
+/// The document's frame: its title, tags and shared schemas; the routes add their paths.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "specflow",
         description = "The lifecycle of metrology technical specifications, as a workflow engine: its HTTP API."
     ),
-    paths(
-        super::healthz,
-        super::readyz,
-        super::metrics,
-        openapi_json,
-        projects::list_projects,
-        projects::create_project,
-        projects::read_project,
-        projects::send_command,
-        projects::fire_action,
-        projects::upload_artifact,
-        projects::download_artifact,
-        audit::history,
-        audit::state_as_of,
-        audit::verify_project,
-        audit::verify_everything,
-        audit::export,
-        board::overdue,
-        board::counts,
-        board::outbox,
-        board::retry_outbox,
-        reports::committee_annual,
-        reports::committee_term,
-        reports::bureau_annual,
-        committees::list_committees,
-        committees::form_committee,
-        committees::read_committee,
-        committees::appoint,
-        committees::reappoint,
-        committees::resign,
-        committees::waive,
-        committees::assign_secretariat,
-        committees::start_term,
-        committees::end_term,
-        committees::check,
-        committees::roll,
-        committees::history,
-        committees::verify,
-    ),
     components(schemas(ProblemDocument, UnmetReason, crate::app::reports::ReportFormat)),
-    modifiers(&ApiConventions),
     tags(
         (name = "service", description = "Health, readiness, metrics and this document"),
         (name = "projects", description = "Drafting groups and secretariats: projects, commands, artifacts"),
@@ -212,11 +172,17 @@ impl Modify for ApiConventions {
 )]
 pub struct ApiDoc;
 
-/// The document, with the crate's version.
-pub fn document() -> Document {
-    let mut document = ApiDoc::openapi();
+/// What every operation of the document shares, added once its paths are known: the crate's
+/// version, the bearer scheme, and the problem answers of every API route.
+pub fn add_conventions(document: &mut Document) {
     document.info.version = env!("CARGO_PKG_VERSION").to_string();
-    document
+    ApiConventions.modify(document);
+}
+
+/// The document, built once from the same declarations as the router.
+pub fn document() -> &'static Document {
+    static DOCUMENT: OnceLock<Document> = OnceLock::new();
+    DOCUMENT.get_or_init(|| super::routes(usize::MAX).1)
 }
 
 /// `GET /openapi.json`: this API's OpenAPI 3.1 document.
@@ -226,6 +192,6 @@ pub fn document() -> Document {
     tag = "service",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object))
 )]
-pub async fn openapi_json() -> Json<Document> {
+pub async fn openapi_json() -> Json<&'static Document> {
     Json(document())
 }

@@ -60,7 +60,7 @@ pub struct ListQuery {
 /// `GET /api/v1/projects`: the projects the caller may see, by code, keyset-paged.
 #[utoipa::path(
     get,
-    path = "/api/v1/projects",
+    path = "/projects",
     tag = "projects",
     params(ListQuery),
     security(("bearer" = [])),
@@ -149,10 +149,10 @@ fn written(answer: &WriteAnswer, created: bool, body: impl Serialize) -> Respons
 /// `POST /api/v1/projects`: creates a project in the caller's scope.
 #[utoipa::path(
     post,
-    path = "/api/v1/projects",
+    path = "/projects",
     tag = "projects",
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "The command's id: a retry with the same key gets the first answer"),
+        super::params::CreationHeaders,
     ),
     request_body(content = NewProjectBody, content_type = "application/json"),
     security(("bearer" = [])),
@@ -249,10 +249,10 @@ pub struct ProjectDetail {
 /// actions of its stage with each one's unmet guards for the caller, in the request's language.
 #[utoipa::path(
     get,
-    path = "/api/v1/projects/{project}",
+    path = "/projects/{project}",
     tag = "projects",
     params(
-        ("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"),
+        super::params::ProjectPath,
         ("Accept-Language" = Option<String>, Header, description = "`zh` (the default) or `en`"),
     ),
     security(("bearer" = [])),
@@ -299,12 +299,11 @@ pub async fn read_project(
 /// form (`{"command": "fire_action", "action": "propose"}`).
 #[utoipa::path(
     post,
-    path = "/api/v1/projects/{project}/commands",
+    path = "/projects/{project}/commands",
     tag = "projects",
     params(
-        ("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command's id: a retry with the same key gets the first answer"),
-        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw, such as `\"12\"`: a stale one is 409"),
+        super::params::ProjectPath,
+        super::params::WriteHeaders,
     ),
     request_body(content = Object, content_type = "application/json", description = "A command in the engine's JSON form, tagged by `command`",
         example = json!({"command": "fire_action", "action": "propose"})),
@@ -480,13 +479,12 @@ pub struct FireBody {
 /// `POST /api/v1/projects/{project}/actions/{action}`: fires an action, with an optional reason.
 #[utoipa::path(
     post,
-    path = "/api/v1/projects/{project}/actions/{action}",
+    path = "/projects/{project}/actions/{action}",
     tag = "projects",
     params(
-        ("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"),
+        super::params::ProjectPath,
         ("action" = String, Path, description = "The action, as the definition names it", example = "propose"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The command's id: a retry with the same key gets the first answer"),
-        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw, such as `\"12\"`: a stale one is 409"),
+        super::params::WriteHeaders,
     ),
     request_body(content = Option<FireBody>, content_type = "application/json", description = "Optional"),
     security(("bearer" = [])),
@@ -548,13 +546,12 @@ pub struct UploadAnswer {
 /// refuse (a role that may not attach, a frozen project) cannot fill the database with files.
 #[utoipa::path(
     post,
-    path = "/api/v1/projects/{project}/artifacts",
+    path = "/projects/{project}/artifacts",
     tag = "projects",
     params(
-        ("project" = String, Path, description = "The project's id or code", example = "JJF(沪)-2026-001"),
+        super::params::ProjectPath,
         UploadQuery,
-        ("Idempotency-Key" = Option<String>, Header, description = "The command's id: a retry with the same key gets the first answer"),
-        ("If-Match" = Option<String>, Header, description = "The sequence the caller saw, such as `\"12\"`: a stale one is 409"),
+        super::params::WriteHeaders,
     ),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file itself"),
     security(("bearer" = [])),
@@ -637,7 +634,7 @@ fn upload_answer(write: WriteAnswer, sha256: String, size_bytes: u64) -> Respons
 /// is attached to (admin, supervisor and auditor: any stored artifact).
 #[utoipa::path(
     get,
-    path = "/api/v1/artifacts/{sha256}",
+    path = "/artifacts/{sha256}",
     tag = "projects",
     params(("sha256" = String, Path, description = "The content's SHA-256, 64 hexadecimal digits", pattern = "^[0-9a-fA-F]{64}$",
         example = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")),

@@ -60,9 +60,9 @@ pub struct TermQuery {
 /// `GET /api/v1/committees/{committee}/reports/annual?year=2026`: a committee's annual work report.
 #[utoipa::path(
     get,
-    path = "/api/v1/committees/{committee}/reports/annual",
+    path = "/committees/{committee}/reports/annual",
     tag = "reports",
-    params(("committee" = String, Path, description = "The committee", example = "SH-TC-01"), AnnualQuery),
+    params(("committee" = String, Path, description = "The committee's code", example = "SH-TC-01"), AnnualQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "The report, computed by replay as of the year's end", content(
         (Object = "application/json"),
@@ -93,9 +93,9 @@ pub async fn committee_annual(
 /// report over the term's days.
 #[utoipa::path(
     get,
-    path = "/api/v1/committees/{committee}/reports/term",
+    path = "/committees/{committee}/reports/term",
     tag = "reports",
-    params(("committee" = String, Path, description = "The committee", example = "SH-TC-01"), TermQuery),
+    params(("committee" = String, Path, description = "The committee's code", example = "SH-TC-01"), TermQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "The report, computed by replay as of the term's end", content(
         (Object = "application/json"),
@@ -133,7 +133,7 @@ pub async fn committee_term(
 /// `GET /api/v1/reports/annual?year=2026`: the bureau's report across every committee.
 #[utoipa::path(
     get,
-    path = "/api/v1/reports/annual",
+    path = "/reports/annual",
     tag = "reports",
     params(AnnualQuery),
     security(("bearer" = [])),
