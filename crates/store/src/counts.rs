@@ -26,6 +26,13 @@ pub struct StageCount {
 }
 
 impl Store {
+    /// The gauges `/metrics` shows beside the process's own, read now.
+    pub async fn database_gauges(&self) -> Result<crate::metrics::DatabaseGauges, StoreError> {
+        let counts = self.stage_counts().await?;
+        let backlog = self.outbox_backlog().await?;
+        Ok(crate::metrics::DatabaseGauges::new(&counts, &backlog))
+    }
+
     /// Projects per committee and stage, in committee and stage order.
     pub async fn stage_counts(&self) -> Result<Vec<StageCount>, StoreError> {
         let rows = sqlx::query(

@@ -4,9 +4,11 @@
 //! that the database knows better (projects per stage, overdue projects, outbox backlog) are read
 //! at scrape time by whoever serves `/metrics`; this registry holds what only the process sees.
 
+use crate::{OutboxBacklog, StageCount};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
@@ -110,6 +112,93 @@ impl Metrics {
         let _ = encode(&mut text, &self.registry);
         text
     }
+}
+
+/// What the database knows better than the process, read at scrape time: projects per committee
+/// and stage, those overdue, escalated and frozen per committee, and the outbox by status.
+/// Built as prometheus-client gauges, so names, labels and escaping follow its encoder.
+#[derive(Debug)]
+pub struct DatabaseGauges {
+    registry: Registry,
+}
+
+impl DatabaseGauges {
+    /// The gauges of `counts` and `backlog`, as just read from the database.
+    pub fn new(counts: &[StageCount], backlog: &OutboxBacklog) -> DatabaseGauges {
+        let mut registry = Registry::default();
+        let projects = Family::<MetricLabels, Gauge>::default();
+        let overdue = Family::<MetricLabels, Gauge>::default();
+        let escalated = Family::<MetricLabels, Gauge>::default();
+        let frozen = Family::<MetricLabels, Gauge>::default();
+        for count in counts {
+            let by_stage = vec![
+                ("committee".to_string(), count.committee.clone()),
+                ("stage".to_string(), count.stage.clone()),
+            ];
+            projects
+                .get_or_create(&by_stage)
+                .set(gauge_value(count.projects));
+            let by_committee = label("committee", &count.committee);
+            overdue
+                .get_or_create(&by_committee)
+                .inc_by(gauge_value(count.overdue));
+            escalated
+                .get_or_create(&by_committee)
+                .inc_by(gauge_value(count.escalated));
+            frozen
+                .get_or_create(&by_committee)
+                .inc_by(gauge_value(count.frozen));
+        }
+        registry.register(
+            "specflow_projects",
+            "Projects, by committee and stage",
+            projects,
+        );
+        registry.register(
+            "specflow_overdue_projects",
+            "Projects past a deadline, by committee",
+            overdue,
+        );
+        registry.register(
+            "specflow_escalated_projects",
+            "Overdue projects escalated to the bureau, by committee",
+            escalated,
+        );
+        registry.register(
+            "specflow_frozen_projects",
+            "Frozen projects, by committee",
+            frozen,
+        );
+        let outbox = Family::<MetricLabels, Gauge>::default();
+        for (status, value) in [
+            ("pending", backlog.pending),
+            ("delivered", backlog.delivered),
+            ("dead", backlog.dead),
+        ] {
+            outbox
+                .get_or_create(&label("status", status))
+                .set(gauge_value(value));
+        }
+        registry.register(
+            "specflow_outbox_notifications",
+            "Notifications in the outbox, by status",
+            outbox,
+        );
+        DatabaseGauges { registry }
+    }
+
+    /// The gauges in the OpenMetrics text format, ending with `# EOF`.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}
+
+/// A count as a gauge's value; no count of rows comes near `i64::MAX`.
+fn gauge_value(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 /// A one-label set, such as `event_type="deadline_missed"`.

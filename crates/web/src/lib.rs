@@ -2,8 +2,8 @@
 //! server-rendered pages on them ([`pages`]), mounted together by [`router`].
 //!
 //! Every request gets a request id (the caller's `X-Request-Id` if it sent a sane one, else a new
-//! one), echoed in the response and carried by the request's log lines, and is counted and timed
-//! per route for `/metrics`.
+//! one, by tower-http's request-id layers), echoed in the response and carried by the request's
+//! log lines, and is counted and timed per route for `/metrics`.
 
 #![forbid(unsafe_code)]
 
@@ -15,10 +15,15 @@ pub use app::{AppState, REQUEST_ID};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use std::time::Instant;
+use tower::ServiceBuilder;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
 /// The service's routes: the service's own, the API under `/api/v1` and the pages at `/`.
@@ -32,7 +37,20 @@ pub fn router(state: AppState) -> Router {
         // The web pages at `/`: HTML, not API, so not in the OpenAPI document.
         .merge(pages::router())
         .route_layer(middleware::from_fn(tag_route))
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(
+            ServiceBuilder::new()
+                // The caller's id is kept only when it is one a log line can carry safely.
+                .layer(middleware::map_request(drop_unusable_request_id))
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                // Nothing specflow serves should be sniffed into another type (pages and
+                // downloads set their own, stricter headers as well).
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(middleware::from_fn_with_state(state.clone(), observe)),
+        )
         .with_state(state)
 }
 
@@ -46,29 +64,39 @@ async fn tag_route(request: Request, next: Next) -> Response {
     response
 }
 
-/// Gives the request an id, logs it with the id, and counts and times it per route.
-async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let request_id = request
+/// Removes an `X-Request-Id` that is empty, longer than 128 characters or holds anything but
+/// letters, digits and `-_.:`, so that [`SetRequestIdLayer`] gives the request a new one.
+async fn drop_unusable_request_id(mut request: Request) -> Request {
+    let usable = request
         .headers()
         .get(&REQUEST_ID)
         .and_then(|value| value.to_str().ok())
-        .filter(|value| {
+        .is_some_and(|value| {
             !value.is_empty()
                 && value.len() <= 128
                 && value
                     .bytes()
                     .all(|byte| byte.is_ascii_alphanumeric() || b"-_.:".contains(&byte))
-        })
-        .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        request.headers_mut().insert(REQUEST_ID.clone(), value);
+        });
+    if !usable {
+        request.headers_mut().remove(&REQUEST_ID);
     }
+    request
+}
+
+/// Logs the request with its id, and counts and times it per route.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let started = Instant::now();
     let span = tracing::info_span!("request", id = %request_id, %method, %path);
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let response = next.run(request).instrument(span.clone()).await;
     // The route as declared (`/projects/{id}`), so that metrics have one series per route.
     let route = response
         .extensions()
@@ -96,8 +124,5 @@ async fn observe(State(state): State<AppState>, mut request: Request, next: Next
             "answered"
         );
     });
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(REQUEST_ID.clone(), value);
-    }
     response
 }

@@ -26,8 +26,6 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use specflow_store::Store;
-use std::fmt::Write as _;
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as Document;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
@@ -139,18 +137,17 @@ async fn readyz(State(state): State<AppState>) -> Response {
 )]
 async fn metrics(State(state): State<AppState>) -> Response {
     let mut text = state.metrics.encode();
-    // The OpenMetrics text ends with `# EOF`; the database gauges go before it.
+    // The OpenMetrics text ends with `# EOF`; the database gauges go before it, with their own.
     if let Some(stripped) = text.strip_suffix("# EOF\n") {
         text = stripped.to_string();
     }
-    match database_gauges(&state.store).await {
-        Ok(gauges) => text.push_str(&gauges),
+    match state.store.database_gauges().await {
+        Ok(gauges) => text.push_str(&gauges.encode()),
         Err(error) => {
             tracing::warn!(%error, "metrics: the database gauges could not be read");
-            text.push_str("# the database gauges could not be read\n");
+            text.push_str("# the database gauges could not be read\n# EOF\n");
         }
     }
-    text.push_str("# EOF\n");
     (
         [(
             header::CONTENT_TYPE,
@@ -159,78 +156,4 @@ async fn metrics(State(state): State<AppState>) -> Response {
         text,
     )
         .into_response()
-}
-
-async fn database_gauges(store: &Store) -> Result<String, specflow_store::StoreError> {
-    let counts = store.stage_counts().await?;
-    let backlog = store.outbox_backlog().await?;
-    let mut text = String::new();
-    let _ = writeln!(
-        text,
-        "# HELP specflow_projects Projects, by committee and stage."
-    );
-    let _ = writeln!(text, "# TYPE specflow_projects gauge");
-    for count in &counts {
-        let _ = writeln!(
-            text,
-            "specflow_projects{{committee=\"{}\",stage=\"{}\"}} {}",
-            escape(&count.committee),
-            escape(&count.stage),
-            count.projects
-        );
-    }
-    let mut per_committee: std::collections::BTreeMap<&str, [u64; 3]> = Default::default();
-    for count in &counts {
-        let entry = per_committee.entry(&count.committee).or_default();
-        entry[0] += count.overdue;
-        entry[1] += count.escalated;
-        entry[2] += count.frozen;
-    }
-    let gauges = [
-        (
-            "specflow_overdue_projects",
-            "Projects past a deadline, by committee.",
-        ),
-        (
-            "specflow_escalated_projects",
-            "Overdue projects escalated to the bureau, by committee.",
-        ),
-        ("specflow_frozen_projects", "Frozen projects, by committee."),
-    ];
-    for (index, (name, help)) in gauges.iter().enumerate() {
-        let _ = writeln!(text, "# HELP {name} {help}");
-        let _ = writeln!(text, "# TYPE {name} gauge");
-        for (committee, values) in &per_committee {
-            let _ = writeln!(
-                text,
-                "{name}{{committee=\"{}\"}} {}",
-                escape(committee),
-                values[index]
-            );
-        }
-    }
-    let _ = writeln!(
-        text,
-        "# HELP specflow_outbox_notifications Notifications in the outbox, by status."
-    );
-    let _ = writeln!(text, "# TYPE specflow_outbox_notifications gauge");
-    for (status, value) in [
-        ("pending", backlog.pending),
-        ("delivered", backlog.delivered),
-        ("dead", backlog.dead),
-    ] {
-        let _ = writeln!(
-            text,
-            "specflow_outbox_notifications{{status=\"{status}\"}} {value}"
-        );
-    }
-    Ok(text)
-}
-
-/// A label value as the exposition format wants it.
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
