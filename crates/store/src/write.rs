@@ -16,7 +16,7 @@ use super::{Backend, ProjectSummary, Store, instant, is_unique_violation, micros
 use crate::error::StoreError;
 use serde::{Deserialize, Serialize};
 use specflow_engine::audit::{AuditRecord, Digest256, seal_all};
-use specflow_engine::{Actor, Command, Event, ProjectState, Rejection, decide, tick};
+use specflow_engine::{Actor, Command, Event, ProjectState, Rejection, decide, decide_tick};
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -579,7 +579,18 @@ impl Store {
         let definition = self
             .definition(&project.definition_id, project.definition_version)
             .await?;
-        let events = tick(&state, &definition, self.now_after(&state));
+        let ticked = decide_tick(&state, &definition, self.now_after(&state));
+        if let Some(refused) = &ticked.refused {
+            // What fell due is recorded all the same; the follow-up is not retried, so the log
+            // is where an operator learns that a person must fire it once the reasons are met.
+            tracing::warn!(
+                project = %project_id,
+                command = refused.command.kind_name(),
+                codes = ?refused.rejection.codes(),
+                "a command that followed from the passing of time was refused"
+            );
+        }
+        let events = ticked.events;
         if events.is_empty() {
             return Ok(Prepared {
                 done: Done::Tick(Vec::new()),
