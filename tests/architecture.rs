@@ -357,3 +357,388 @@ fn the_declared_rust_version_covers_the_language_features_used() {
         }
     }
 }
+
+/// The engine's layers, lowest first: a module may name (through `crate::…` or `super::…`) only
+/// modules of its own layer or a lower one. Each entry is a module path under
+/// `crates/engine/src`; a module belongs to the longest entry its path starts with, so
+/// `definition::raw` (the file as written) sits below `definition` (the validated types).
+const ENGINE_LAYERS: &[(&str, &[&str])] = &[
+    (
+        "leaf vocabulary",
+        &[
+            "text",
+            "location",
+            "fraction",
+            "calendar",
+            "duration",
+            "local_day",
+            "rejection",
+            "records",
+            "definition::raw",
+            "definition::validator",
+        ],
+    ),
+    ("definition types", &["definition"]),
+    ("commands and events", &["command", "event"]),
+    ("state", &["state", "comments"]),
+    ("guards and deadline arithmetic", &["guard", "deadline"]),
+    ("the loader", &["load"]),
+    ("decide", &["decide"]),
+    (
+        "audit, scenarios, text for people, reports and committees",
+        &[
+            "audit",
+            "scenario",
+            "render",
+            "notify",
+            "report",
+            "committee",
+        ],
+    ),
+];
+
+/// The layer (index into [`ENGINE_LAYERS`]) and entry of a module path, by its longest entry.
+fn engine_layer_of(path: &[String]) -> Option<(usize, &'static str)> {
+    let mut best: Option<(usize, &'static str)> = None;
+    for (index, (_, modules)) in ENGINE_LAYERS.iter().enumerate() {
+        for module in *modules {
+            let segments: Vec<&str> = module.split("::").collect();
+            let matches = segments.len() <= path.len()
+                && segments
+                    .iter()
+                    .zip(path)
+                    .all(|(segment, part)| segment == part);
+            if matches && best.is_none_or(|(_, found)| found.len() < module.len()) {
+                best = Some((index, module));
+            }
+        }
+    }
+    best
+}
+
+/// The source without comments, with string and character literals emptied and `#[cfg(test)]`
+/// items (test modules, test-only imports) left out: what the layering test reads.
+fn engine_code_without_comments_strings_and_tests(text: &str) -> String {
+    let characters: Vec<char> = text.chars().collect();
+    let mut code = String::with_capacity(text.len());
+    let mut index = 0;
+    let identifier = |character: char| character.is_alphanumeric() || character == '_';
+    while index < characters.len() {
+        let character = characters[index];
+        let next = characters.get(index + 1).copied();
+        if character == '/' && next == Some('/') {
+            while index < characters.len() && characters[index] != '\n' {
+                index += 1;
+            }
+        } else if character == '/' && next == Some('*') {
+            let mut depth = 0;
+            while index < characters.len() {
+                if characters[index] == '/' && characters.get(index + 1) == Some(&'*') {
+                    depth += 1;
+                    index += 2;
+                } else if characters[index] == '*' && characters.get(index + 1) == Some(&'/') {
+                    depth -= 1;
+                    index += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    index += 1;
+                }
+            }
+        } else if character == 'r'
+            && (next == Some('"') || next == Some('#'))
+            && !index
+                .checked_sub(1)
+                .is_some_and(|before| identifier(characters[before]))
+        {
+            // A raw string: r"…" or r#"…"#, closed by a quote and as many hashes.
+            let mut hashes = 0;
+            let mut cursor = index + 1;
+            while characters.get(cursor) == Some(&'#') {
+                hashes += 1;
+                cursor += 1;
+            }
+            if characters.get(cursor) != Some(&'"') {
+                code.push(character);
+                index += 1;
+                continue;
+            }
+            cursor += 1;
+            while cursor < characters.len() {
+                if characters[cursor] == '"'
+                    && (1..=hashes).all(|offset| characters.get(cursor + offset) == Some(&'#'))
+                {
+                    cursor += 1 + hashes;
+                    break;
+                }
+                cursor += 1;
+            }
+            code.push_str("\"\"");
+            index = cursor;
+        } else if character == '"' {
+            index += 1;
+            while index < characters.len() && characters[index] != '"' {
+                index += if characters[index] == '\\' { 2 } else { 1 };
+            }
+            index += 1;
+            code.push_str("\"\"");
+        } else if character == '\'' && next == Some('\\') {
+            index += 2;
+            while index < characters.len() && characters[index] != '\'' {
+                index += 1;
+            }
+            index += 1;
+            code.push_str("' '");
+        } else if character == '\'' && characters.get(index + 2) == Some(&'\'') {
+            index += 3;
+            code.push_str("' '");
+        } else {
+            code.push(character);
+            index += 1;
+        }
+    }
+    // Leave out each `#[cfg(test)]` item: up to its `;`, or its braces' end.
+    let mut without_tests = String::with_capacity(code.len());
+    let mut rest = code.as_str();
+    while let Some(start) = rest.find("#[cfg(test)]") {
+        without_tests.push_str(&rest[..start]);
+        let item = &rest[start..];
+        let end = match (item.find('{'), item.find(';')) {
+            (Some(brace), semicolon) if semicolon.is_none_or(|semicolon| brace < semicolon) => {
+                let mut depth = 0;
+                let mut end = item.len();
+                for (offset, character) in item[brace..].char_indices() {
+                    match character {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = brace + offset + 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                end
+            }
+            (_, Some(semicolon)) => semicolon + 1,
+            (_, None) => item.len(),
+        };
+        rest = &item[end..];
+    }
+    without_tests.push_str(rest);
+    without_tests
+}
+
+/// Every path the code names from `crate::` or `super::`, resolved to segments from the crate's
+/// root; `use` groups (`crate::a::{b, c::d}`) give one path per leaf.
+fn engine_paths_named(code: &str, module: &[String]) -> Vec<Vec<String>> {
+    fn skip_spaces(characters: &[char], mut index: usize) -> usize {
+        while characters
+            .get(index)
+            .is_some_and(|character| character.is_whitespace())
+        {
+            index += 1;
+        }
+        index
+    }
+    fn word(characters: &[char], index: usize) -> (String, usize) {
+        let mut end = index;
+        while characters
+            .get(end)
+            .is_some_and(|character| character.is_alphanumeric() || *character == '_')
+        {
+            end += 1;
+        }
+        (characters[index..end].iter().collect(), end)
+    }
+    /// Reads a use-tree at `index` after `prefix`, pushing each path it names; returns where it ends.
+    fn tree(
+        characters: &[char],
+        index: usize,
+        prefix: Vec<String>,
+        found: &mut Vec<Vec<String>>,
+    ) -> usize {
+        let mut index = skip_spaces(characters, index);
+        if characters.get(index) == Some(&'{') {
+            index += 1;
+            loop {
+                index = skip_spaces(characters, index);
+                match characters.get(index) {
+                    None => return index,
+                    Some('}') => return index + 1,
+                    Some(',') => index += 1,
+                    Some(_) => {
+                        let before = index;
+                        index = tree(characters, index, prefix.clone(), found);
+                        if index == before {
+                            index += 1;
+                        }
+                    }
+                }
+            }
+        }
+        let mut path = prefix;
+        loop {
+            let (segment, end) = word(characters, index);
+            if segment.is_empty() {
+                break;
+            }
+            if segment == "super" {
+                path.pop();
+            } else if segment != "self" {
+                path.push(segment);
+            }
+            index = end;
+            let after = skip_spaces(characters, index);
+            if characters.get(after) == Some(&':') && characters.get(after + 1) == Some(&':') {
+                index = skip_spaces(characters, after + 2);
+                if characters.get(index) == Some(&'{') {
+                    return tree(characters, index, path, found);
+                }
+            } else {
+                break;
+            }
+        }
+        found.push(path);
+        index
+    }
+    let characters: Vec<char> = code.chars().collect();
+    let mut found = Vec::new();
+    let mut index = 0;
+    // The module the code at `index` is in: the file's, and any inline `mod name { … }` around it
+    // (each with the brace depth it opened at).
+    let mut module = module.to_vec();
+    let mut inline_modules: Vec<usize> = Vec::new();
+    let mut depth = 0;
+    while index < characters.len() {
+        match characters[index] {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if inline_modules.last() == Some(&depth) {
+                    inline_modules.pop();
+                    module.pop();
+                }
+            }
+            _ => {}
+        }
+        let starts_word =
+            index == 0 || !characters[index - 1].is_alphanumeric() && characters[index - 1] != '_';
+        let (first, end) = if starts_word {
+            word(&characters, index)
+        } else {
+            (String::new(), index + 1)
+        };
+        if first == "mod" {
+            let name_start = skip_spaces(&characters, end);
+            let (name, name_end) = word(&characters, name_start);
+            let after = skip_spaces(&characters, name_end);
+            if !name.is_empty() && characters.get(after) == Some(&'{') {
+                module.push(name);
+                inline_modules.push(depth);
+                depth += 1;
+                index = after + 1;
+                continue;
+            }
+        }
+        let followed_by_path =
+            characters.get(end) == Some(&':') && characters.get(end + 1) == Some(&':');
+        if (first == "crate" || first == "super") && followed_by_path {
+            let mut prefix: Vec<String> = if first == "crate" {
+                Vec::new()
+            } else {
+                module[..module.len().saturating_sub(1)].to_vec()
+            };
+            let mut after = end + 2;
+            // `super::super::…` climbs once more for each.
+            while characters[after..].starts_with(&['s', 'u', 'p', 'e', 'r', ':', ':']) {
+                prefix.pop();
+                after += 7;
+            }
+            index = tree(&characters, after, prefix, &mut found);
+        } else {
+            index = end.max(index + 1);
+        }
+    }
+    found
+}
+
+/// The engine's modules form layers (ARCHITECTURE.md): each module names only modules of its own
+/// layer or below, so that, say, the definition types never reach up into the guards, nor the
+/// guards into the loader that converts the file with them.
+#[test]
+fn engine_modules_import_only_their_own_layer_or_below() {
+    let source = workspace_root().join("crates/engine/src");
+    for (layer, modules) in ENGINE_LAYERS {
+        for module in *modules {
+            let relative = module.replace("::", "/");
+            assert!(
+                source.join(format!("{relative}.rs")).exists()
+                    || source.join(&relative).join("mod.rs").exists(),
+                "the layer table names `{module}` ({layer}), which is no engine module"
+            );
+        }
+    }
+    let mut files = Vec::new();
+    rust_files(&source, &mut files);
+    files.sort();
+    let mut checked_paths = 0;
+    let mut upward = Vec::new();
+    for file in &files {
+        let relative = file
+            .strip_prefix(&source)
+            .expect("a file under the source folder");
+        let mut module: Vec<String> = relative
+            .with_extension("")
+            .iter()
+            .map(|part| part.to_string_lossy().into_owned())
+            .collect();
+        if module.last().is_some_and(|last| last == "mod") {
+            module.pop();
+        }
+        if module == ["lib"] {
+            // The crate's root declares every module and re-exports the public names.
+            continue;
+        }
+        let (own_layer, own_entry) = engine_layer_of(&module).unwrap_or_else(|| {
+            panic!(
+                "{}: module `{}` has no layer in ENGINE_LAYERS; add it to the layer it belongs to",
+                relative.display(),
+                module.join("::")
+            )
+        });
+        let text = std::fs::read_to_string(file).expect("a source file is readable");
+        let code = engine_code_without_comments_strings_and_tests(&text);
+        for path in engine_paths_named(&code, &module) {
+            checked_paths += 1;
+            let Some((layer, entry)) = engine_layer_of(&path) else {
+                panic!(
+                    "{}: `crate::{}` names no module of ENGINE_LAYERS; name items by their module's path",
+                    relative.display(),
+                    path.join("::")
+                );
+            };
+            if layer > own_layer {
+                upward.push(format!(
+                    "{}: `{own_entry}` ({}) names `crate::{}` in `{entry}` ({}), a layer above it",
+                    relative.display(),
+                    ENGINE_LAYERS[own_layer].0,
+                    path.join("::"),
+                    ENGINE_LAYERS[layer].0
+                ));
+            }
+        }
+    }
+    assert!(
+        checked_paths > 200,
+        "only {checked_paths} paths were read: the scanner is broken"
+    );
+    assert!(
+        upward.is_empty(),
+        "engine modules import from a layer above their own:\n{}",
+        upward.join("\n")
+    );
+}

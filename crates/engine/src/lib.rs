@@ -22,6 +22,7 @@ pub mod duration;
 pub mod event;
 pub mod fraction;
 pub mod guard;
+pub mod load;
 pub mod local_day;
 pub mod location;
 pub mod notify;

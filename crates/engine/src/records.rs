@@ -5,11 +5,20 @@
 //! very same value. They live below both, so that neither commands nor events import the other;
 //! [`crate::command`] re-exports them at their old paths.
 
-use crate::definition::MeetingForm;
 use crate::text::LocalizedText;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// How a meeting is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingForm {
+    /// Members meet (in person or on line) and vote there.
+    Meeting,
+    /// Members vote by letter (函审) without meeting.
+    Letter,
+}
 
 /// Who acts: a person or system, and the role they act in.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

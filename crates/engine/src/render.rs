@@ -3,14 +3,14 @@
 //! These are pure text functions so that the command line, the web pages and the docs all draw
 //! the same picture of a definition.
 
-use crate::definition::{Comparison, Counter, Guard, GuardRule, Threshold, WorkflowDefinition};
-use crate::guard::describe;
+use crate::definition::{Guard, WorkflowDefinition};
+use crate::guard::{describe, short_label};
 use crate::text::{Language, LocalizedText};
 use std::fmt::Write;
 
 /// A short summary of a guard, for diagram edge labels.
 pub fn short_summary(guard: &Guard, definition: &WorkflowDefinition, language: Language) -> String {
-    let text = short_rule(&guard.rule, definition);
+    let text = short_label(&guard.rule, definition);
     let text = text.get(language).to_string();
     if guard.applies_to.is_empty() {
         text
@@ -18,106 +18,6 @@ pub fn short_summary(guard: &Guard, definition: &WorkflowDefinition, language: L
         match language {
             Language::Zh => format!("{text}（部分类型）"),
             Language::En => format!("{text} (some kinds)"),
-        }
-    }
-}
-
-fn threshold_short(threshold: &Threshold) -> String {
-    let sign = match threshold.comparison {
-        Comparison::AtLeast => "≥",
-        Comparison::MoreThan => ">",
-        Comparison::AtMost => "≤",
-    };
-    format!("{sign}{}", threshold.fraction)
-}
-
-fn short_rule(rule: &GuardRule, definition: &WorkflowDefinition) -> LocalizedText {
-    match rule {
-        GuardRule::ArtifactsPresent { artifact_kinds } => {
-            let count = artifact_kinds.len();
-            if count == 1 {
-                let name = definition.artifact_kind_name(&artifact_kinds[0]);
-                LocalizedText::new(name.zh, name.en)
-            } else {
-                LocalizedText::new(format!("{count}项附件"), format!("{count} documents"))
-            }
-        }
-        GuardRule::TimeInStageAtLeast { minimum } => LocalizedText::new(
-            format!("≥{}", minimum.describe_zh()),
-            format!("≥{}", minimum.describe_en()),
-        ),
-        GuardRule::NoticeBeforeMeeting { minimum, .. } => LocalizedText::new(
-            format!("提前{}送达", minimum.describe_zh()),
-            format!("notice ≥{}", minimum.describe_en()),
-        ),
-        GuardRule::CountAtLeast { counter, minimum } => match counter {
-            Counter::OrganisationsConsulted => LocalizedText::new(
-                format!("≥{minimum}家单位"),
-                format!("≥{minimum} organisations"),
-            ),
-            Counter::CommentsRecorded => {
-                LocalizedText::new(format!("≥{minimum}条意见"), format!("≥{minimum} comments"))
-            }
-        },
-        GuardRule::CommentsAllDisposed => {
-            LocalizedText::new("意见均已处理", "all comments disposed")
-        }
-        GuardRule::VoteHeld { motion, .. } => {
-            let motion = definition.motion_name(motion);
-            LocalizedText::new(
-                format!("已表决{}", motion.zh),
-                format!("{} voted", motion.en),
-            )
-        }
-        GuardRule::VotePasses {
-            quorum,
-            in_favour,
-            against,
-            ..
-        } => {
-            let mut zh = Vec::new();
-            let mut en = Vec::new();
-            if let Some(quorum) = quorum {
-                zh.push(format!("出席{}", threshold_short(quorum)));
-                en.push(format!("quorum {}", threshold_short(quorum)));
-            }
-            if let Some(in_favour) = in_favour {
-                zh.push(format!("赞成{}", threshold_short(in_favour)));
-                en.push(format!("for {}", threshold_short(in_favour)));
-            }
-            if let Some(against) = against {
-                zh.push(format!("反对{}", threshold_short(against)));
-                en.push(format!("against {}", threshold_short(against)));
-            }
-            LocalizedText::new(
-                format!("表决 {}", zh.join(" ")),
-                format!("vote {}", en.join(" ")),
-            )
-        }
-        GuardRule::SignedOff { by_role, .. } => {
-            let role = definition.role_name(by_role);
-            LocalizedText::new(format!("{}签署", role.zh), format!("signed by {}", role.en))
-        }
-        GuardRule::DifferentActor { .. } => LocalizedText::new("四眼原则", "four eyes"),
-        GuardRule::FieldRecorded { field } => {
-            let field = definition.field_name(field);
-            LocalizedText::new(
-                format!("已记录{}", field.zh),
-                format!("{} recorded", field.en),
-            )
-        }
-        GuardRule::DateOrder { .. } => LocalizedText::new("日期先后", "date order"),
-        GuardRule::All(guards) => LocalizedText::new(
-            format!("全部{}项", guards.len()),
-            format!("all of {}", guards.len()),
-        ),
-        GuardRule::Any(guards) => LocalizedText::new(
-            format!("{}项择一", guards.len()),
-            format!("one of {}", guards.len()),
-        ),
-        GuardRule::Not(inner) => {
-            let inner = short_rule(&inner.rule, definition);
-            LocalizedText::new(format!("非（{}）", inner.zh), format!("not ({})", inner.en))
         }
     }
 }

@@ -16,7 +16,7 @@ use super::{Backend, ProjectSummary, Store, instant, is_unique_violation, micros
 use crate::error::StoreError;
 use serde::{Deserialize, Serialize};
 use specflow_engine::audit::{AuditRecord, Digest256, seal_all};
-use specflow_engine::{Actor, Command, Event, ProjectState, Rejection, decide, tick};
+use specflow_engine::{Actor, Command, Event, ProjectState, Rejection, decide, decide_tick};
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -579,7 +579,18 @@ impl Store {
         let definition = self
             .definition(&project.definition_id, project.definition_version)
             .await?;
-        let events = tick(&state, &definition, self.now_after(&state));
+        let ticked = decide_tick(&state, &definition, self.now_after(&state));
+        if let Some(refused) = &ticked.refused {
+            // What fell due is recorded all the same; the follow-up is not retried, so the log
+            // is where an operator learns that a person must fire it once the reasons are met.
+            tracing::warn!(
+                project = %project_id,
+                command = refused.command.kind_name(),
+                codes = ?refused.rejection.codes(),
+                "a command that followed from the passing of time was refused"
+            );
+        }
+        let events = ticked.events;
         if events.is_empty() {
             return Ok(Prepared {
                 done: Done::Tick(Vec::new()),
@@ -660,125 +671,67 @@ impl Store {
         writes: &[&Writes],
         own_transaction: bool,
     ) -> Result<(), WriteFailure> {
-        // Rows go in key order, so that two nodes writing overlapping batches take their locks
-        // in the same order and never wait for each other in a circle.
-        let mut records: Vec<&AuditRecord> =
-            writes.iter().flat_map(|writes| &writes.records).collect();
-        records.sort_by_key(|record| (record.project_id, record.sequence));
-        // One projection row per project, the last one written: PostgreSQL refuses to update a
-        // row twice in one statement.
-        let mut projections: Vec<&ProjectSummary> = Vec::new();
-        for projection in writes
-            .iter()
-            .filter_map(|writes| writes.projection.as_ref())
-        {
-            projections.retain(|earlier| earlier.project_id != projection.project_id);
-            projections.push(projection);
-        }
-        projections.sort_by_key(|projection| projection.project_id);
-        let mut commands: Vec<&CommandRow> = writes
-            .iter()
-            .filter_map(|writes| writes.command.as_ref())
-            .collect();
-        commands.sort_by_key(|command| command.command_id);
-        // Parameters are numbered throughout, for one call to the database: PostgreSQL gets one
-        // statement, SQLite several statements in one string (its driver numbers across them).
-        let mut next = 1usize;
-        let mut rows = |count: usize, width: usize| {
-            let tuples: Vec<String> = (0..count)
-                .map(|_| {
-                    let tuple = (next..next + width)
-                        .map(|index| format!("${index}"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    next += width;
-                    format!("({tuple})")
-                })
-                .collect();
-            tuples.join(", ")
-        };
-        let mut parts: Vec<(String, Vec<Bound>)> = Vec::new();
-        if !records.is_empty() {
-            let sql = format!(
-                "INSERT INTO audit_records (project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES {}",
-                rows(records.len(), 11)
-            );
-            let binds = records
-                .iter()
-                .flat_map(|record| record_binds(record))
-                .collect();
-            parts.push((sql, binds));
-        }
-        if !projections.is_empty() {
-            // Only the columns a transition can change are updated: code, titles, kind,
-            // committee and drafting unit are fixed at creation, and naming an indexed column in
-            // SET makes SQLite rewrite its index entries even when the value is the same.
-            // A write releases the scheduler's claim on the project: its next deadline is new, and
-            // the scheduler need not release the claim in a statement of its own.
-            let sql = format!(
-                "INSERT INTO projects (project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at) VALUES {} \
-                 ON CONFLICT (project_id) DO UPDATE SET definition_version = excluded.definition_version, stage = excluded.stage, \
-                 stage_since = excluded.stage_since, terminal = excluded.terminal, next_deadline_at = excluded.next_deadline_at, \
-                 overdue_since = excluded.overdue_since, escalated = excluded.escalated, frozen = excluded.frozen, \
-                 head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at, \
-                 scheduler_lease_until = NULL",
-                rows(projections.len(), 19)
-            );
-            let binds = projections
-                .iter()
-                .flat_map(|projection| projection_binds(projection))
-                .collect();
-            parts.push((sql, binds));
-        }
-        if !commands.is_empty() {
-            let sql = format!(
-                "INSERT INTO commands (command_id, project_id, first_sequence, last_sequence, outcome, decided_at) VALUES {}",
-                rows(commands.len(), 6)
-            );
-            let binds = commands
-                .iter()
-                .flat_map(|command| command.binds())
-                .collect();
-            parts.push((sql, binds));
-        }
-        let mut notifications: Vec<&NotificationRow> = writes
-            .iter()
-            .flat_map(|writes| &writes.notifications)
-            .collect();
-        notifications.sort_by_key(|row| row.notification_id);
-        if !notifications.is_empty() {
-            // A notification whose audience has no webhook is inserted already waiting, as the
-            // deliverer would otherwise move it aside a moment later: that second write of every
-            // such row was a fifth of PostgreSQL's work in the API load bench, and on SQLite it
-            // took the write lock from the writer. The webhook is looked up in the statement, so
-            // one set on another node counts (setting a webhook brings waiting rows back).
-            let recheck_micros = i64::try_from(
-                self.inner
-                    .options
-                    .unaddressed_notification_recheck
-                    .as_micros(),
-            )
-            .unwrap_or(i64::MAX);
-            let sql = format!(
-                "INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at, last_error) \
-                 SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, 'pending', 0, \
-                 CASE WHEN w.audience IS NULL THEN v.column7 + {recheck_micros} ELSE v.column7 END, \
-                 CASE WHEN w.audience IS NULL THEN '{NO_WEBHOOK_ERROR}' END \
-                 FROM (VALUES {}) AS v LEFT JOIN webhooks w ON w.audience = v.column4",
-                rows(notifications.len(), 7)
-            );
-            let binds = notifications
-                .iter()
-                .flat_map(|row| notification_binds(row))
-                .collect();
-            parts.push((sql, binds));
+        let rows = OrderedRows::of(writes);
+        let recheck_micros = i64::try_from(
+            self.inner
+                .options
+                .unaddressed_notification_recheck
+                .as_micros(),
+        )
+        .unwrap_or(i64::MAX);
+        let parts = rows.insert_statements(recheck_micros);
+        if !rows.notifications.is_empty() {
             // Tells the deliverer once the transaction is committed (`remember` runs after it).
             self.inner
                 .signals
                 .outbox_written
                 .store(true, std::sync::atomic::Ordering::Release);
         }
-        let statements = if own_transaction && self.inner.backend == Backend::Sqlite {
+        let statements = self.combined_statements(parts, own_transaction);
+        for (sql, binds) in statements {
+            let mut query = sqlx::query(&sql);
+            for bound in binds {
+                query = match bound {
+                    Bound::Text(text) => query.bind(text),
+                    Bound::OptionalText(text) => query.bind(text),
+                    Bound::Integer(value) => query.bind(value),
+                    Bound::OptionalInteger(value) => query.bind(value),
+                };
+            }
+            match query.execute(&mut *connection).await {
+                Ok(_) => {}
+                // A deadlock or serialization failure is a race lost to another node: redo the work.
+                Err(error) if is_retryable(&error) => return Err(WriteFailure::LostRace),
+                Err(error) if is_unique_violation(&error) => {
+                    let message = super::describe_sqlx_error(&error);
+                    if message.contains("projects_code_key") || message.contains("projects.code") {
+                        let codes: Vec<&str> = rows
+                            .projections
+                            .iter()
+                            .map(|projection| projection.code.as_str())
+                            .collect();
+                        return Err(WriteFailure::Store(StoreError::InvalidRequest(format!(
+                            "another project already has the code {}",
+                            codes.join(" or ")
+                        ))));
+                    }
+                    return Err(WriteFailure::LostRace);
+                }
+                Err(error) => return Err(WriteFailure::Store(self.database_error(error))),
+            }
+        }
+        Ok(())
+    }
+
+    /// The statements to run for a batch's parts: on SQLite in a transaction of its own, one call
+    /// from `BEGIN IMMEDIATE` to `COMMIT`; otherwise several parts as one statement (a
+    /// data-modifying `WITH` on PostgreSQL, statements joined by `;` on SQLite).
+    fn combined_statements(
+        &self,
+        parts: Vec<(String, Vec<Bound>)>,
+        own_transaction: bool,
+    ) -> Vec<(String, Vec<Bound>)> {
+        if own_transaction && self.inner.backend == Backend::Sqlite {
             let mut binds = Vec::new();
             let mut sqls = vec!["BEGIN IMMEDIATE".to_string()];
             for (sql, part_binds) in parts {
@@ -809,39 +762,7 @@ impl Store {
             vec![(sql, binds)]
         } else {
             parts
-        };
-        for (sql, binds) in statements {
-            let mut query = sqlx::query(&sql);
-            for bound in binds {
-                query = match bound {
-                    Bound::Text(text) => query.bind(text),
-                    Bound::OptionalText(text) => query.bind(text),
-                    Bound::Integer(value) => query.bind(value),
-                    Bound::OptionalInteger(value) => query.bind(value),
-                };
-            }
-            match query.execute(&mut *connection).await {
-                Ok(_) => {}
-                // A deadlock or serialization failure is a race lost to another node: redo the work.
-                Err(error) if is_retryable(&error) => return Err(WriteFailure::LostRace),
-                Err(error) if is_unique_violation(&error) => {
-                    let message = super::describe_sqlx_error(&error);
-                    if message.contains("projects_code_key") || message.contains("projects.code") {
-                        let codes: Vec<&str> = projections
-                            .iter()
-                            .map(|projection| projection.code.as_str())
-                            .collect();
-                        return Err(WriteFailure::Store(StoreError::InvalidRequest(format!(
-                            "another project already has the code {}",
-                            codes.join(" or ")
-                        ))));
-                    }
-                    return Err(WriteFailure::LostRace);
-                }
-                Err(error) => return Err(WriteFailure::Store(self.database_error(error))),
-            }
         }
-        Ok(())
     }
 
     /// Runs one job alone, in a transaction that locks its project's row (PostgreSQL), retrying
@@ -910,6 +831,143 @@ impl Store {
             reason: format!("the write lost {ATTEMPTS} races in a row; try again"),
             source: None,
         })
+    }
+}
+
+/// The rows of a batch's writes, each table's in key order, so that two nodes writing
+/// overlapping batches take their locks in the same order and never wait for each other in a
+/// circle.
+struct OrderedRows<'w> {
+    records: Vec<&'w AuditRecord>,
+    projections: Vec<&'w ProjectSummary>,
+    commands: Vec<&'w CommandRow>,
+    notifications: Vec<&'w NotificationRow>,
+}
+
+impl<'w> OrderedRows<'w> {
+    fn of(writes: &[&'w Writes]) -> OrderedRows<'w> {
+        let mut records: Vec<&AuditRecord> =
+            writes.iter().flat_map(|writes| &writes.records).collect();
+        records.sort_by_key(|record| (record.project_id, record.sequence));
+        // One projection row per project, the last one written: PostgreSQL refuses to update a
+        // row twice in one statement.
+        let mut projections: Vec<&ProjectSummary> = Vec::new();
+        for projection in writes
+            .iter()
+            .filter_map(|writes| writes.projection.as_ref())
+        {
+            projections.retain(|earlier| earlier.project_id != projection.project_id);
+            projections.push(projection);
+        }
+        projections.sort_by_key(|projection| projection.project_id);
+        let mut commands: Vec<&CommandRow> = writes
+            .iter()
+            .filter_map(|writes| writes.command.as_ref())
+            .collect();
+        commands.sort_by_key(|command| command.command_id);
+        let mut notifications: Vec<&NotificationRow> = writes
+            .iter()
+            .flat_map(|writes| &writes.notifications)
+            .collect();
+        notifications.sort_by_key(|row| row.notification_id);
+        OrderedRows {
+            records,
+            projections,
+            commands,
+            notifications,
+        }
+    }
+
+    /// One multi-row insert per table that has rows, with its parameters; a notification's
+    /// audience without a webhook waits `recheck_micros` before it is looked at again.
+    fn insert_statements(&self, recheck_micros: i64) -> Vec<(String, Vec<Bound>)> {
+        let OrderedRows {
+            records,
+            projections,
+            commands,
+            notifications,
+        } = self;
+        // Parameters are numbered throughout, for one call to the database: PostgreSQL gets one
+        // statement, SQLite several statements in one string (its driver numbers across them).
+        let mut next = 1usize;
+        let mut rows = |count: usize, width: usize| {
+            let tuples: Vec<String> = (0..count)
+                .map(|_| {
+                    let tuple = (next..next + width)
+                        .map(|index| format!("${index}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    next += width;
+                    format!("({tuple})")
+                })
+                .collect();
+            tuples.join(", ")
+        };
+        let mut parts: Vec<(String, Vec<Bound>)> = Vec::new();
+        if !records.is_empty() {
+            let sql = format!(
+                "INSERT INTO audit_records (project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES {}",
+                rows(records.len(), 11)
+            );
+            let binds = records
+                .iter()
+                .flat_map(|record| record_binds(record))
+                .collect();
+            parts.push((sql, binds));
+        }
+        if !projections.is_empty() {
+            // Only the columns a transition can change are updated: code, titles, kind,
+            // committee and drafting unit are fixed at creation, and naming an indexed column in
+            // SET makes SQLite rewrite its index entries even when the value is the same.
+            // A write releases the scheduler's claim on the project: its next deadline is new, and
+            // the scheduler need not release the claim in a statement of its own.
+            let sql = format!(
+                "INSERT INTO projects (project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at) VALUES {} \
+                 ON CONFLICT (project_id) DO UPDATE SET definition_version = excluded.definition_version, stage = excluded.stage, \
+                 stage_since = excluded.stage_since, terminal = excluded.terminal, next_deadline_at = excluded.next_deadline_at, \
+                 overdue_since = excluded.overdue_since, escalated = excluded.escalated, frozen = excluded.frozen, \
+                 head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at, \
+                 scheduler_lease_until = NULL",
+                rows(projections.len(), 19)
+            );
+            let binds = projections
+                .iter()
+                .flat_map(|projection| projection_binds(projection))
+                .collect();
+            parts.push((sql, binds));
+        }
+        if !commands.is_empty() {
+            let sql = format!(
+                "INSERT INTO commands (command_id, project_id, first_sequence, last_sequence, outcome, decided_at) VALUES {}",
+                rows(commands.len(), 6)
+            );
+            let binds = commands
+                .iter()
+                .flat_map(|command| command.binds())
+                .collect();
+            parts.push((sql, binds));
+        }
+        if !notifications.is_empty() {
+            // A notification whose audience has no webhook is inserted already waiting, as the
+            // deliverer would otherwise move it aside a moment later: that second write of every
+            // such row was a fifth of PostgreSQL's work in the API load bench, and on SQLite it
+            // took the write lock from the writer. The webhook is looked up in the statement, so
+            // one set on another node counts (setting a webhook brings waiting rows back).
+            let sql = format!(
+                "INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at, last_error) \
+                 SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, 'pending', 0, \
+                 CASE WHEN w.audience IS NULL THEN v.column7 + {recheck_micros} ELSE v.column7 END, \
+                 CASE WHEN w.audience IS NULL THEN '{NO_WEBHOOK_ERROR}' END \
+                 FROM (VALUES {}) AS v LEFT JOIN webhooks w ON w.audience = v.column4",
+                rows(notifications.len(), 7)
+            );
+            let binds = notifications
+                .iter()
+                .flat_map(|row| notification_binds(row))
+                .collect();
+            parts.push((sql, binds));
+        }
+        parts
     }
 }
 
@@ -1162,40 +1220,8 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
         && !fresh
         && let Some(head) = store.cached_head(job.work.project_id())
     {
-        // The common case: one job on a cached project. It needs no read, so the whole
-        // transaction goes to SQLite as one call, and the commit is its only wait.
         let heads = HashMap::from([(job.work.project_id(), head)]);
-        let mut overlay = Overlay::new();
-        let result = async {
-            let prepared = store
-                .prepare(&mut connection, &job.work, &mut overlay, &heads)
-                .await?;
-            if !prepared.writes.is_empty() {
-                store
-                    .persist_in_own_transaction(&mut connection, &prepared.writes)
-                    .await?;
-            }
-            Ok::<Prepared, WriteFailure>(prepared)
-        }
-        .await;
-        let answer = match result {
-            Ok(prepared) => {
-                if let Some(after) = prepared.after {
-                    store.remember(prepared.project_id, after);
-                }
-                Answer::Now(Ok(prepared.done))
-            }
-            Err(failure) => after_failure(&store, &mut *connection, &job.work, failure).await,
-        };
-        return match answer {
-            Answer::Again => batch,
-            Answer::Now(result) => {
-                if let Some(job) = batch.into_iter().next() {
-                    let _ = job.reply.send(result);
-                }
-                Vec::new()
-            }
-        };
+        return sqlite_cached_job(&store, &mut connection, batch, &heads).await;
     }
     // IMMEDIATE takes the write lock now, waiting for another process's writer if need be,
     // rather than failing later when a read turns into a write.
@@ -1220,8 +1246,7 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
         }
     };
     let mut overlay = Overlay::new();
-    let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
-    if let [job] = batch.as_slice() {
+    let answers: Vec<Answer> = if let [job] = batch.as_slice() {
         // One job: no savepoint; a failure rolls the whole transaction back.
         let result = async {
             let prepared = store
@@ -1236,72 +1261,17 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
                 if let Some(after) = prepared.after {
                     overlay.insert(prepared.project_id, after);
                 }
-                answers.push(Answer::Now(Ok(prepared.done)));
+                vec![Answer::Now(Ok(prepared.done))]
             }
             Err(failure) => {
                 let _ = transaction.rollback().await;
                 let answer = after_failure(&store, store.pool(), &job.work, failure).await;
-                return match answer {
-                    Answer::Again => batch,
-                    Answer::Now(result) => {
-                        if let Some(job) = batch.into_iter().next() {
-                            let _ = job.reply.send(result);
-                        }
-                        Vec::new()
-                    }
-                };
+                return answer_alone(batch, answer);
             }
         }
     } else {
-        for job in &batch {
-            let project_id = job.work.project_id();
-            let attempt = match transaction.begin().await {
-                Err(error) => Err(WriteFailure::Store(store.database_error(error))),
-                Ok(mut savepoint) => {
-                    let result = async {
-                        let prepared = store
-                            .prepare(&mut savepoint, &job.work, &mut overlay, &heads)
-                            .await?;
-                        store.persist(&mut savepoint, &[&prepared.writes]).await?;
-                        Ok::<Prepared, WriteFailure>(prepared)
-                    }
-                    .await;
-                    match result {
-                        Ok(prepared) => match savepoint.commit().await {
-                            Ok(()) => Ok(prepared),
-                            Err(error) => Err(WriteFailure::Store(store.database_error(error))),
-                        },
-                        Err(failure) => {
-                            let _ = savepoint.rollback().await;
-                            Err(failure)
-                        }
-                    }
-                }
-            };
-            let answer = match attempt {
-                Ok(prepared) => {
-                    if let Some(after) = prepared.after {
-                        overlay.insert(project_id, after);
-                    }
-                    Answer::Now(Ok(prepared.done))
-                }
-                Err(failure) => {
-                    // The state this job took is gone with its savepoint: the next job for this
-                    // project reads it again, from the head as it stands after the earlier jobs.
-                    overlay.remove(&project_id);
-                    heads.remove(&project_id);
-                    if let Ok(fresh) = store
-                        .read_heads(&mut transaction, &[project_id], false)
-                        .await
-                    {
-                        heads.extend(fresh);
-                    }
-                    after_failure(&store, &mut *transaction, &job.work, failure).await
-                }
-            };
-            answers.push(answer);
-        }
-    }
+        sqlite_jobs_in_savepoints(&store, &mut transaction, &batch, &mut heads, &mut overlay).await
+    };
     match transaction.commit().await {
         Ok(()) => {
             for (project_id, loaded) in overlay {
@@ -1320,6 +1290,114 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
         }
         Err(error) => {
             fail_all(batch, &store.database_error(error));
+            Vec::new()
+        }
+    }
+}
+
+/// Several jobs in one SQLite transaction, each in a savepoint of its own, so that a job that
+/// fails takes only its own writes back; the answers are given after the commit.
+async fn sqlite_jobs_in_savepoints(
+    store: &Store,
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    batch: &[Job],
+    heads: &mut HashMap<Uuid, (u64, Digest256)>,
+    overlay: &mut Overlay,
+) -> Vec<Answer> {
+    let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
+    for job in batch {
+        let project_id = job.work.project_id();
+        let attempt = match transaction.begin().await {
+            Err(error) => Err(WriteFailure::Store(store.database_error(error))),
+            Ok(mut savepoint) => {
+                let result = async {
+                    let prepared = store
+                        .prepare(&mut savepoint, &job.work, overlay, heads)
+                        .await?;
+                    store.persist(&mut savepoint, &[&prepared.writes]).await?;
+                    Ok::<Prepared, WriteFailure>(prepared)
+                }
+                .await;
+                match result {
+                    Ok(prepared) => match savepoint.commit().await {
+                        Ok(()) => Ok(prepared),
+                        Err(error) => Err(WriteFailure::Store(store.database_error(error))),
+                    },
+                    Err(failure) => {
+                        let _ = savepoint.rollback().await;
+                        Err(failure)
+                    }
+                }
+            }
+        };
+        let answer = match attempt {
+            Ok(prepared) => {
+                if let Some(after) = prepared.after {
+                    overlay.insert(project_id, after);
+                }
+                Answer::Now(Ok(prepared.done))
+            }
+            Err(failure) => {
+                // The state this job took is gone with its savepoint: the next job for this
+                // project reads it again, from the head as it stands after the earlier jobs.
+                overlay.remove(&project_id);
+                heads.remove(&project_id);
+                if let Ok(fresh) = store.read_heads(transaction, &[project_id], false).await {
+                    heads.extend(fresh);
+                }
+                after_failure(store, &mut **transaction, &job.work, failure).await
+            }
+        };
+        answers.push(answer);
+    }
+    answers
+}
+
+/// The common case: one job on a cached project. It needs no read, so the whole transaction
+/// goes to SQLite as one call, and the commit is its only wait. Returns the job if it must run
+/// again.
+async fn sqlite_cached_job(
+    store: &Store,
+    connection: &mut AnyConnection,
+    batch: Vec<Job>,
+    heads: &HashMap<Uuid, (u64, Digest256)>,
+) -> Vec<Job> {
+    let Some(job) = batch.first() else {
+        return Vec::new();
+    };
+    let mut overlay = Overlay::new();
+    let result = async {
+        let prepared = store
+            .prepare(&mut *connection, &job.work, &mut overlay, heads)
+            .await?;
+        if !prepared.writes.is_empty() {
+            store
+                .persist_in_own_transaction(&mut *connection, &prepared.writes)
+                .await?;
+        }
+        Ok::<Prepared, WriteFailure>(prepared)
+    }
+    .await;
+    let answer = match result {
+        Ok(prepared) => {
+            if let Some(after) = prepared.after {
+                store.remember(prepared.project_id, after);
+            }
+            Answer::Now(Ok(prepared.done))
+        }
+        Err(failure) => after_failure(store, &mut *connection, &job.work, failure).await,
+    };
+    answer_alone(batch, answer)
+}
+
+/// Gives a batch of one job its answer, or returns the job when it must run again.
+fn answer_alone(batch: Vec<Job>, answer: Answer) -> Vec<Job> {
+    match answer {
+        Answer::Again => batch,
+        Answer::Now(result) => {
+            if let Some(job) = batch.into_iter().next() {
+                let _ = job.reply.send(result);
+            }
             Vec::new()
         }
     }

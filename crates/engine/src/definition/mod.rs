@@ -1,22 +1,41 @@
 //! Workflow definitions: the stages, transitions, roles and rules of a lifecycle, as data.
 //!
-//! A definition is loaded from a TOML file under `workflows/` (see [`load`]), validated as a
+//! A definition is loaded from a TOML file under `workflows/` (see [`crate::load`]), validated as a
 //! whole, and then never changes: a project pins the `(id, version)` it started with.
 //! The engine hard-codes no stage, role, artifact or number; all of them come from here.
 
-pub mod load;
+mod known;
 pub(crate) mod raw;
+pub(crate) mod validator;
 
 use crate::calendar::WorkingCalendar;
 use crate::duration::DurationSpec;
 use crate::fraction::Fraction;
+use crate::location::Problem;
 use crate::text::LocalizedText;
 use chrono::FixedOffset;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use load::DefinitionError;
+pub use crate::records::MeetingForm;
+pub(crate) use known::Known;
+
+/// Every problem found in a definition file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", render_problems(.problems))]
+pub struct DefinitionError {
+    /// The problems, in the order they appear in the file where the order is known.
+    pub problems: Vec<Problem>,
+}
+
+fn render_problems(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 /// A thing a definition names: a role, a kind of specification, a kind of artifact, a motion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,16 +80,6 @@ pub struct Stage {
     pub iso_code: Option<String>,
     /// Whether the lifecycle ends here.
     pub terminal: bool,
-}
-
-/// How a meeting is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MeetingForm {
-    /// Members meet (in person or on line) and vote there.
-    Meeting,
-    /// Members vote by letter (函审) without meeting.
-    Letter,
 }
 
 /// The number a vote threshold is a fraction of.
@@ -527,9 +536,9 @@ pub struct WorkflowDefinition {
     /// What members from the project's drafting unit may do in a committee vote.
     pub drafting_unit_members: DraftingUnitMembers,
     #[serde(skip)]
-    outgoing: HashMap<String, Vec<usize>>,
+    pub(crate) outgoing: HashMap<String, Vec<usize>>,
     #[serde(skip)]
-    working_calendar: Option<Arc<WorkingCalendar>>,
+    pub(crate) working_calendar: Option<Arc<WorkingCalendar>>,
 }
 
 /// What a committee member who belongs to the project's drafting unit may do in its votes
@@ -553,34 +562,6 @@ fn serialize_offset<S: serde::Serializer>(
 }
 
 impl WorkflowDefinition {
-    /// Loads and validates a definition from TOML text; `file_name` is used in problem reports.
-    pub fn from_toml(file_name: &str, text: &str) -> Result<WorkflowDefinition, DefinitionError> {
-        load::load(file_name, text)
-    }
-
-    /// Works out every guard's description once, after loading.
-    pub(crate) fn describe_guards(&mut self) {
-        fn walk(guard: &mut Guard, definition: &WorkflowDefinition) {
-            match &mut guard.rule {
-                GuardRule::All(inner) | GuardRule::Any(inner) => {
-                    for inner in inner {
-                        walk(inner, definition);
-                    }
-                }
-                GuardRule::Not(inner) => walk(inner, definition),
-                _ => {}
-            }
-            guard.description = Some(crate::guard::describe(guard, definition));
-        }
-        let mut transitions = std::mem::take(&mut self.transitions);
-        for transition in &mut transitions {
-            for guard in &mut transition.guards {
-                walk(guard, self);
-            }
-        }
-        self.transitions = transitions;
-    }
-
     /// Attaches the working-day calendar named by the definition's `calendar`.
     pub fn with_calendar(mut self, calendar: Arc<WorkingCalendar>) -> WorkflowDefinition {
         self.working_calendar = Some(calendar);

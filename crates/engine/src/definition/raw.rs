@@ -12,7 +12,7 @@ use toml::Spanned;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawDefinition {
+pub(crate) struct RawDefinition {
     pub id: Spanned<String>,
     pub version: Spanned<i64>,
     pub title: LocalizedText,
@@ -50,14 +50,14 @@ pub(super) struct RawDefinition {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawVotes {
+pub(crate) struct RawVotes {
     pub drafting_unit_members: Spanned<String>,
     pub source: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawNotification {
+pub(crate) struct RawNotification {
     pub on: Spanned<Vec<Spanned<String>>>,
     pub entering: Option<Vec<Spanned<String>>>,
     pub audiences: Spanned<Vec<Spanned<String>>>,
@@ -65,7 +65,7 @@ pub(super) struct RawNotification {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawDeadline {
+pub(crate) struct RawDeadline {
     pub id: Spanned<String>,
     pub name: LocalizedText,
     pub starts_when_entering: Spanned<String>,
@@ -81,7 +81,7 @@ pub(super) struct RawDeadline {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawExtensions {
+pub(crate) struct RawExtensions {
     pub max_count: Option<Spanned<i64>>,
     pub max_total: Option<Spanned<String>>,
     pub request_at_least_before: Option<Spanned<String>>,
@@ -89,7 +89,7 @@ pub(super) struct RawExtensions {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawReexamination {
+pub(crate) struct RawReexamination {
     pub stage: Spanned<String>,
     pub interval: Spanned<String>,
     pub open_action: Spanned<String>,
@@ -99,7 +99,7 @@ pub(super) struct RawReexamination {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawMilestones {
+pub(crate) struct RawMilestones {
     pub proposed: Option<Spanned<String>>,
     pub approved: Option<Spanned<String>>,
     pub published: Option<Spanned<String>>,
@@ -107,14 +107,14 @@ pub(super) struct RawMilestones {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawNamed {
+pub(crate) struct RawNamed {
     pub code: Spanned<String>,
     pub name: LocalizedText,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawKind {
+pub(crate) struct RawKind {
     pub code: Spanned<String>,
     pub name: LocalizedText,
     pub code_prefix: Option<String>,
@@ -122,7 +122,7 @@ pub(super) struct RawKind {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawField {
+pub(crate) struct RawField {
     pub code: Spanned<String>,
     pub name: LocalizedText,
     #[serde(rename = "type")]
@@ -131,7 +131,7 @@ pub(super) struct RawField {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawStage {
+pub(crate) struct RawStage {
     pub code: Spanned<String>,
     pub name: LocalizedText,
     pub iso_code: Option<String>,
@@ -141,7 +141,7 @@ pub(super) struct RawStage {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawTransition {
+pub(crate) struct RawTransition {
     pub action: Spanned<String>,
     pub name: LocalizedText,
     pub from: Spanned<Vec<Spanned<String>>>,

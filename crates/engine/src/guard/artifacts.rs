@@ -1,8 +1,9 @@
 //! Documents: the guard that artifacts of given kinds are attached (`artifacts_present`).
 
+use super::GuardReader;
 use super::{GuardKind, Situation, join_names};
-use crate::definition::load::{GuardReader, list};
 use crate::definition::raw::RawGuard;
+use crate::definition::validator::list;
 use crate::definition::{GuardRule, WorkflowDefinition};
 use crate::rejection::Unmet;
 use crate::text::LocalizedText;

@@ -1,8 +1,8 @@
 //! Combinators: guards made of other guards, `all`, `any` and `not`, whose inner guards are
 //! listed in `of`.
 
+use super::GuardReader;
 use super::{GuardKind, Situation, applies, check, describe, join_names, short_label};
-use crate::definition::load::GuardReader;
 use crate::definition::raw::RawGuard;
 use crate::definition::{Guard, GuardRule, WorkflowDefinition};
 use crate::rejection::Unmet;

@@ -1,8 +1,8 @@
 //! Comments and consultation: the guards that enough organisations were consulted or comments
 //! recorded (`count_at_least`) and that every comment has a disposition (`comments_all_disposed`).
 
+use super::GuardReader;
 use super::{GuardKind, Situation};
-use crate::definition::load::GuardReader;
 use crate::definition::raw::RawGuard;
 use crate::definition::{Counter, GuardRule};
 use crate::rejection::Unmet;

@@ -1,8 +1,9 @@
 //! Recorded fields: the guard that a field of the project has been recorded (`field_recorded`).
 
+use super::GuardReader;
 use super::{GuardKind, Situation};
-use crate::definition::load::{GuardReader, list};
 use crate::definition::raw::RawGuard;
+use crate::definition::validator::list;
 use crate::definition::{GuardRule, WorkflowDefinition};
 use crate::rejection::Unmet;
 use crate::text::LocalizedText;

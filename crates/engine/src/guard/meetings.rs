@@ -2,8 +2,8 @@
 //! (`notice_before_meeting`), that a motion was voted on (`vote_held`) and that the vote passed
 //! its thresholds (`vote_passes`).
 
+use super::GuardReader;
 use super::{GuardKind, Situation, not_computable, plural_days};
-use crate::definition::load::GuardReader;
 use crate::definition::raw::{RawGuard, RawThreshold};
 use crate::definition::{
     Comparison, GuardRule, MeetingForm, Threshold, VoteBase, WorkflowDefinition,

@@ -8,29 +8,30 @@
 //! how a definition's `[[transitions.guards]]` entry becomes the rule (`convert_…`, with the
 //! kind's code and the fields it takes in a [`GuardKind`]), how the rule is checked
 //! (`check_…`), and how it reads in words, long (`describe_…`) and short (`label_…`).
-//! This module only dispatches on [`GuardRule`] to them, and lists the kinds in [`KINDS`].
+//! This module only dispatches on [`GuardRule`] to them, and lists the kinds in [`KINDS`];
+//! `reader.rs` converts a guard entry as a whole (its id, the kinds it applies to, who may waive
+//! it) and hands the kind's own fields to the kind through a [`GuardReader`].
 
 mod artifacts;
 mod combinators;
 mod consultation;
 mod fields;
 mod meetings;
+mod reader;
 mod sign_offs;
 mod time;
 
+pub(crate) use reader::{GuardReader, convert_guard};
+
 use crate::command::Actor;
-use crate::definition::load::GuardReader;
 use crate::definition::raw::RawGuard;
 use crate::definition::{Guard, GuardRule, WorkflowDefinition};
 use crate::rejection::Unmet;
 use crate::state::ProjectState;
 use crate::text::LocalizedText;
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::NaiveDate;
 
-/// The local date of an instant, by the definition's day boundary.
-pub fn local_date(instant: DateTime<Utc>, offset: FixedOffset) -> NaiveDate {
-    instant.with_timezone(&offset).date_naive()
-}
+pub use crate::local_day::local_date;
 
 /// Everything a guard may look at.
 pub(crate) struct Situation<'a> {
@@ -74,6 +75,18 @@ pub(crate) const KINDS: &[GuardKind] = &[
 pub(crate) fn kind(code: &str) -> Option<&'static GuardKind> {
     KINDS.iter().find(|kind| kind.code == code)
 }
+
+/// The guard kinds a definition may use, for the "unknown guard kind" message: the codes of the
+/// kinds `KINDS` lists.
+pub const GUARD_KINDS: [&str; KINDS.len()] = {
+    let mut codes = [""; KINDS.len()];
+    let mut index = 0;
+    while index < codes.len() {
+        codes[index] = KINDS[index].code;
+        index += 1;
+    }
+    codes
+};
 
 /// Whether the guard applies to the project's specification kind.
 pub(crate) fn applies(guard: &Guard, state: &ProjectState) -> bool {
@@ -196,6 +209,30 @@ fn describe_rule(rule: &GuardRule, definition: &WorkflowDefinition) -> Localized
         GuardRule::Any(guards) => combinators::describe_any(guards, definition),
         GuardRule::Not(inner) => combinators::describe_not(inner, definition),
     }
+}
+
+/// Works out every guard's description once, after loading (nested guards too), so that
+/// [`describe`] finds it ready.
+pub(crate) fn describe_guards(definition: &mut WorkflowDefinition) {
+    fn walk(guard: &mut Guard, definition: &WorkflowDefinition) {
+        match &mut guard.rule {
+            GuardRule::All(inner) | GuardRule::Any(inner) => {
+                for inner in inner {
+                    walk(inner, definition);
+                }
+            }
+            GuardRule::Not(inner) => walk(inner, definition),
+            _ => {}
+        }
+        guard.description = Some(describe(guard, definition));
+    }
+    let mut transitions = std::mem::take(&mut definition.transitions);
+    for transition in &mut transitions {
+        for guard in &mut transition.guards {
+            walk(guard, definition);
+        }
+    }
+    definition.transitions = transitions;
 }
 
 /// A guard rule in a few words, for the edge labels of diagrams: `≥30 days`, `vote ≥2/3`.

@@ -1,8 +1,8 @@
 //! Who acted: the guard that someone of a role signed a step off (`signed_off`) and the four-eyes
 //! guard that the actor differs from whoever fired an earlier action (`different_actor`).
 
+use super::GuardReader;
 use super::{GuardKind, Situation};
-use crate::definition::load::GuardReader;
 use crate::definition::raw::RawGuard;
 use crate::definition::{GuardRule, WorkflowDefinition};
 use crate::rejection::Unmet;

@@ -1,9 +1,9 @@
 //! Time and dates: the guard that a stage has lasted long enough (`time_in_stage_at_least`) and
 //! the guard that one date comes before another (`date_order`).
 
+use super::GuardReader;
 use super::{GuardKind, Situation, local_date, not_computable, plural_days};
 use crate::command::FieldValue;
-use crate::definition::load::GuardReader;
 use crate::definition::raw::RawGuard;
 use crate::definition::{DateRef, FieldType, GuardRule, WorkflowDefinition};
 use crate::duration::DurationSpec;

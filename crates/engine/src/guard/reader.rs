@@ -1,9 +1,14 @@
-//! A transition's guards: what every guard entry has (its id, the kinds it applies to, who may
-//! waive it), and the [`GuardReader`] through which each guard kind, in its family's module of
-//! `crate::guard`, reads the fields of its own.
+//! A transition's guard entries as written, converted: what every guard entry has (its id, the
+//! kinds it applies to, who may waive it), and the [`GuardReader`] through which each guard kind,
+//! in its family's module, reads the fields of its own.
+//!
+//! It lives in the guard layer, below the loader that calls [`convert_guard`] for each entry, so
+//! that the guard kinds never import the loader.
 
-use super::{Known, Validator, checked_roles, list};
+use super::{GUARD_KINDS, kind};
+use crate::definition::Known;
 use crate::definition::raw::RawGuard;
+use crate::definition::validator::{Validator, checked_roles, list};
 use crate::definition::{Guard, GuardRule};
 use crate::duration::DurationSpec;
 use std::collections::HashSet;
@@ -112,7 +117,7 @@ impl<'v> GuardReader<'v, '_> {
 
 /// A guard entry as the rule it states, or `None` when it has a problem that leaves no rule;
 /// `ids` are the ids already taken among its siblings.
-pub(super) fn convert_guard(
+pub(crate) fn convert_guard(
     validator: &mut Validator<'_>,
     known: &Known,
     action: &str,
@@ -132,12 +137,12 @@ pub(super) fn convert_guard(
         raw.waivable_by.as_deref().unwrap_or_default(),
         |role| format!("{context}: unknown role '{role}' in waivable_by"),
     );
-    let Some(kind) = crate::guard::kind(kind_code) else {
+    let Some(kind) = kind(kind_code) else {
         validator.error(
             kind_span,
             format!(
                 "{context}: unknown guard kind '{kind_code}'; guard kinds are: {}",
-                super::GUARD_KINDS.join(", ")
+                GUARD_KINDS.join(", ")
             ),
         );
         return None;

@@ -1,10 +1,11 @@
 //! The transitions: each action's stages, roles and guards, and the index of the transitions
 //! leaving each stage.
 
-use super::guards::convert_guard;
-use super::{Known, Validator, checked_roles, list};
+use crate::definition::Known;
 use crate::definition::Transition;
 use crate::definition::raw::RawTransition;
+use crate::definition::validator::{Validator, checked_roles, list};
+use crate::guard::convert_guard;
 use std::collections::{HashMap, HashSet};
 use toml::Spanned;
 

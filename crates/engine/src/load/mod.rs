@@ -7,159 +7,39 @@
 //!
 //! [`validate`] reads the file section by section, each in a module of its own, in the order
 //! problems are reported: the names the file declares (`vocabulary`), the stages (`stages`), the
-//! transitions and their guards (`transitions`, `guards`; each guard kind's own fields are read
-//! by its family in `crate::guard`), the permissions and votes (`permissions`), the deadlines,
-//! extensions and re-examination (`deadlines`), the milestones, the notifications
-//! (`notifications`), and last the shape of the graph.
+//! transitions and their guards (`transitions`; each guard entry is read by the guard layer's
+//! `crate::guard::convert_guard`, and each kind's own fields by its family in `crate::guard`),
+//! the permissions and votes (`permissions`), the deadlines, extensions and re-examination
+//! (`deadlines`), the milestones, the notifications (`notifications`), and last the shape of the
+//! graph.
+//!
+//! The loader sits above the definition types, the events and the guards it builds on, so it is a
+//! module of its own rather than a part of `crate::definition`; the [`Validator`] and the
+//! [`Known`](crate::definition::Known) codes it shares with the guard kinds live below them.
 
 mod deadlines;
-mod guards;
 mod notifications;
 mod permissions;
 mod stages;
 mod transitions;
 mod vocabulary;
 
-pub(crate) use guards::GuardReader;
+pub use crate::definition::DefinitionError;
+pub use crate::guard::GUARD_KINDS;
 
-use super::raw::{RawDefinition, RawNamed};
-use super::{FieldType, NamedItem, WorkflowDefinition};
+use crate::definition::WorkflowDefinition;
+use crate::definition::raw::RawDefinition;
+use crate::definition::validator::Validator;
 use crate::duration::DurationSpec;
-use crate::location::{Problem, SourceText};
+use crate::location::SourceText;
 use chrono::{FixedOffset, Offset, Utc};
-use std::collections::{HashMap, HashSet};
-use std::ops::Range;
 use toml::Spanned;
 
-/// Every problem found in a definition file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", render_problems(.problems))]
-pub struct DefinitionError {
-    /// The problems, in the order they appear in the file where the order is known.
-    pub problems: Vec<Problem>,
-}
-
-fn render_problems(problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The guard kinds a definition may use, for the "unknown guard kind" message: the codes of the
-/// kinds `crate::guard` lists.
-pub const GUARD_KINDS: [&str; crate::guard::KINDS.len()] = {
-    let mut codes = [""; crate::guard::KINDS.len()];
-    let mut index = 0;
-    while index < codes.len() {
-        codes[index] = crate::guard::KINDS[index].code;
-        index += 1;
+impl WorkflowDefinition {
+    /// Loads and validates a definition from TOML text; `file_name` is used in problem reports.
+    pub fn from_toml(file_name: &str, text: &str) -> Result<WorkflowDefinition, DefinitionError> {
+        load(file_name, text)
     }
-    codes
-};
-
-struct Validator<'text> {
-    source: SourceText<'text>,
-    problems: Vec<Problem>,
-}
-
-impl Validator<'_> {
-    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
-        self.problems.push(self.source.problem_at(span, message));
-    }
-
-    fn error_without_place(&mut self, message: impl Into<String>) {
-        self.problems
-            .push(self.source.problem_without_place(message));
-    }
-
-    fn named_items(&mut self, what: &str, raw: Vec<Spanned<RawNamed>>) -> Vec<NamedItem> {
-        let mut seen = HashSet::new();
-        let mut items = Vec::with_capacity(raw.len());
-        for item in raw {
-            let item = item.into_inner();
-            let code_span = item.code.span();
-            let code = item.code.into_inner();
-            self.check_code(what, &code, code_span.clone());
-            if !seen.insert(code.clone()) {
-                self.error(code_span, format!("duplicate {what} code '{code}'"));
-                continue;
-            }
-            items.push(NamedItem {
-                code,
-                name: item.name,
-            });
-        }
-        items
-    }
-
-    fn check_code(&mut self, what: &str, code: &str, span: Range<usize>) {
-        let well_formed = !code.is_empty()
-            && code.chars().all(|character| {
-                character.is_ascii_lowercase()
-                    || character.is_ascii_digit()
-                    || character == '_'
-                    || character == '-'
-            });
-        if !well_formed {
-            self.error(
-                span,
-                format!(
-                    "{what} code '{code}' must be non-empty lowercase letters, digits, '_' or '-'"
-                ),
-            );
-        }
-    }
-}
-
-/// The codes the definition declares, which the rest of the file may name.
-pub(crate) struct Known {
-    pub(crate) stages: HashSet<String>,
-    pub(crate) roles: HashSet<String>,
-    pub(crate) specification_kinds: HashSet<String>,
-    pub(crate) artifact_kinds: HashSet<String>,
-    pub(crate) fields: HashMap<String, FieldType>,
-    pub(crate) motions: HashSet<String>,
-    pub(crate) sign_offs: HashSet<String>,
-    pub(crate) actions: HashSet<String>,
-}
-
-/// The roles as written, each checked against the definition's roles; an unknown one is reported
-/// at its place as `unknown(role)` followed by the list of roles.
-fn checked_roles(
-    validator: &mut Validator<'_>,
-    known_roles: &HashSet<String>,
-    roles: &[Spanned<String>],
-    unknown: impl Fn(&str) -> String,
-) -> Vec<String> {
-    roles
-        .iter()
-        .map(|role| {
-            if !known_roles.contains(role.get_ref()) {
-                validator.error(
-                    role.span(),
-                    format!(
-                        "{}; roles are: {}",
-                        unknown(role.get_ref()),
-                        list(known_roles)
-                    ),
-                );
-            }
-            role.get_ref().clone()
-        })
-        .collect()
-}
-
-/// The codes in sorted order, comma-separated, for messages that list what is known.
-pub(crate) fn list(items: &HashSet<String>) -> String {
-    let mut sorted: Vec<&String> = items.iter().collect();
-    sorted.sort();
-    sorted
-        .iter()
-        .map(|item| item.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// A length of time written as text, such as "30 days"; `None` (with a problem) when malformed.
@@ -189,7 +69,7 @@ pub fn load(file_name: &str, text: &str) -> Result<WorkflowDefinition, Definitio
     };
     let mut definition = validate(&mut validator, raw);
     if validator.problems.is_empty() {
-        definition.describe_guards();
+        crate::guard::describe_guards(&mut definition);
         Ok(definition)
     } else {
         Err(DefinitionError {

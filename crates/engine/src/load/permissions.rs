@@ -1,8 +1,9 @@
 //! Who may do what besides firing actions: the `[permissions]` of each kind of command, and
 //! `[votes]`, what members from the project's drafting unit may do in a committee vote.
 
-use super::{Known, Validator, checked_roles};
+use crate::definition::Known;
 use crate::definition::raw::RawVotes;
+use crate::definition::validator::{Validator, checked_roles};
 use crate::definition::{CommandKind, DraftingUnitMembers};
 use std::collections::BTreeMap;
 use toml::Spanned;

@@ -1,8 +1,10 @@
 //! Time limits: the deadlines and their escalation, the limits on extending them, and the
 //! periodic re-examination of a specification in force.
 
-use super::{Known, Validator, plain_duration};
+use super::plain_duration;
+use crate::definition::Known;
 use crate::definition::raw::{RawDeadline, RawExtensions, RawReexamination};
+use crate::definition::validator::Validator;
 use crate::definition::{DeadlineRule, ExtensionRules, ReexaminationRule};
 use std::collections::HashSet;
 use toml::Spanned;

@@ -1,8 +1,9 @@
 //! The stages: each declared once, the initial one among them, the milestones naming them, and
 //! the shape of the graph the transitions draw between them.
 
-use super::{Known, Validator, list};
+use crate::definition::Known;
 use crate::definition::raw::{RawMilestones, RawStage};
+use crate::definition::validator::{Validator, list};
 use crate::definition::{Milestones, Stage, Transition};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::ops::Range;

@@ -1,8 +1,9 @@
 //! The `[[notifications]]` rules: which event types, entering which stages, which roles hear of.
 
-use super::{Known, Validator, checked_roles, list};
+use crate::definition::Known;
 use crate::definition::NotificationRule;
 use crate::definition::raw::RawNotification;
+use crate::definition::validator::{Validator, checked_roles, list};
 
 pub(super) fn convert_notification(
     validator: &mut Validator<'_>,

@@ -2,10 +2,10 @@
 //! kinds (with their code prefixes and the format of project codes), artifact kinds, motions,
 //! sign-offs and fields.
 
-use super::{Known, Validator};
 use crate::definition::raw::{RawField, RawKind, RawNamed, RawTransition};
-use crate::definition::{FieldDefinition, FieldType, NamedItem, Stage};
-use std::collections::{BTreeMap, HashMap};
+use crate::definition::validator::Validator;
+use crate::definition::{FieldDefinition, FieldType, Known, NamedItem, Stage};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use toml::Spanned;
 
 /// The declaring sections of the file as written.
@@ -52,8 +52,33 @@ impl Vocabulary {
     }
 }
 
+/// The items of one declaring section, each code well formed and unique.
+fn named_items(
+    validator: &mut Validator<'_>,
+    what: &str,
+    raw: Vec<Spanned<RawNamed>>,
+) -> Vec<NamedItem> {
+    let mut seen = HashSet::new();
+    let mut items = Vec::with_capacity(raw.len());
+    for item in raw {
+        let item = item.into_inner();
+        let code_span = item.code.span();
+        let code = item.code.into_inner();
+        validator.check_code(what, &code, code_span.clone());
+        if !seen.insert(code.clone()) {
+            validator.error(code_span, format!("duplicate {what} code '{code}'"));
+            continue;
+        }
+        items.push(NamedItem {
+            code,
+            name: item.name,
+        });
+    }
+    items
+}
+
 pub(super) fn convert_vocabulary(validator: &mut Validator<'_>, raw: RawVocabulary) -> Vocabulary {
-    let roles = validator.named_items("role", raw.roles);
+    let roles = named_items(validator, "role", raw.roles);
     let mut code_prefixes = BTreeMap::new();
     let kinds_as_named: Vec<Spanned<RawNamed>> = raw
         .specification_kinds
@@ -73,13 +98,13 @@ pub(super) fn convert_vocabulary(validator: &mut Validator<'_>, raw: RawVocabula
             )
         })
         .collect();
-    let specification_kinds = validator.named_items("specification kind", kinds_as_named);
+    let specification_kinds = named_items(validator, "specification kind", kinds_as_named);
     let code_format = raw
         .code_format
         .map(|format| checked_code_format(validator, format, &specification_kinds, &code_prefixes));
-    let artifact_kinds = validator.named_items("artifact kind", raw.artifact_kinds);
-    let motions = validator.named_items("motion", raw.motions);
-    let sign_offs = validator.named_items("sign-off", raw.sign_offs);
+    let artifact_kinds = named_items(validator, "artifact kind", raw.artifact_kinds);
+    let motions = named_items(validator, "motion", raw.motions);
+    let sign_offs = named_items(validator, "sign-off", raw.sign_offs);
     let (fields, field_types) = convert_fields(validator, raw.fields);
     Vocabulary {
         roles,
