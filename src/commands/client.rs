@@ -7,9 +7,19 @@
 
 use super::database::runtime;
 use crate::cli::{ClientArgs, ProjectCommand};
+use chrono::{DateTime, Utc};
 use reqwest::{Method, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use specflow_engine::audit::canonical_instant;
 use specflow_engine::render::write_table;
+use specflow_web::api::audit::StateAnswer;
+use specflow_web::api::board::OverduePage;
+use specflow_web::api::openapi::ProblemDocument;
+use specflow_web::api::projects::ProjectDetail;
+use specflow_web::api::wire::{HistoryPage, ProjectListPage};
+use specflow_web::app::projects::WriteAnswer;
 use std::process::ExitCode;
 
 /// The largest page the API serves; the client follows cursors for the rest.
@@ -18,7 +28,7 @@ const PAGE: u32 = 500;
 /// Why a request came to nothing: printed to the user, then exit 1.
 pub(super) enum Failure {
     /// The service answered with a problem document.
-    Problem(Value),
+    Problem(ProblemDocument),
     /// Anything else: the server could not be reached, or answered nonsense.
     Other(anyhow::Error),
 }
@@ -111,8 +121,8 @@ impl Client {
         if status.is_success() {
             return Ok(text);
         }
-        match serde_json::from_str::<Value>(&text) {
-            Ok(problem) if problem.is_object() => Err(Failure::Problem(problem)),
+        match serde_json::from_str::<ProblemDocument>(&text) {
+            Ok(problem) => Err(Failure::Problem(problem)),
             _ => Err(Failure::Other(anyhow::anyhow!(
                 "{url}: {status} {}",
                 text.trim()
@@ -120,18 +130,31 @@ impl Client {
         }
     }
 
-    pub(super) async fn get_json(&self, url: Url) -> Result<Value, Failure> {
-        let text = self.send(Method::GET, url.clone(), None, None).await?;
-        serde_json::from_str(&text)
-            .map_err(|error| Failure::Other(anyhow::anyhow!("{url}: not JSON: {error}")))
+    /// Sends a request and reads its answer as the API's type for it.
+    pub(super) async fn request<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Value>,
+        if_match: Option<u64>,
+    ) -> Result<T, Failure> {
+        let text = self.send(method, url.clone(), body, if_match).await?;
+        serde_json::from_str(&text).map_err(|error| {
+            Failure::Other(anyhow::anyhow!("{url}: not the answer expected: {error}"))
+        })
+    }
+
+    /// Reads `url` as the API's type for it.
+    pub(super) async fn get<T: DeserializeOwned>(&self, url: Url) -> Result<T, Failure> {
+        self.request(Method::GET, url, None, None).await
     }
 
     /// Every item of a keyset-paged list, following `next_after`.
-    async fn all_items(
+    async fn all_items<P: KeysetPage>(
         &self,
         segments: &[&str],
         query: &[(&str, String)],
-    ) -> Result<Vec<Value>, Failure> {
+    ) -> Result<Vec<P::Item>, Failure> {
         let mut items = Vec::new();
         let mut after: Option<String> = None;
         loop {
@@ -140,67 +163,97 @@ impl Client {
             if let Some(after) = &after {
                 query.push(("after", after.clone()));
             }
-            let page = self.get_json(self.url(segments, &query)?).await?;
-            if let Some(page_items) = page["items"].as_array() {
-                items.extend(page_items.iter().cloned());
-            }
-            match page["next_after"].as_str() {
-                Some(next) => after = Some(next.to_string()),
+            let page: P = self.get(self.url(segments, &query)?).await?;
+            let (page_items, next_after) = page.into_parts();
+            items.extend(page_items);
+            match next_after {
+                Some(next) => after = Some(next),
                 None => return Ok(items),
             }
         }
     }
 }
 
-/// A JSON field as table text: strings bare, nothing as `-`.
-pub(super) fn text(value: &Value) -> String {
-    match value {
-        Value::Null => "-".to_string(),
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
+/// A page of a keyset-paged list: its items and the cursor of the next page.
+trait KeysetPage: DeserializeOwned {
+    /// What the list holds.
+    type Item;
+    /// The items, and `after` for the next page (`None` on the last).
+    fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
+}
+
+impl KeysetPage for ProjectListPage {
+    type Item = specflow_web::api::wire::ProjectSummary;
+    fn into_parts(self) -> (Vec<Self::Item>, Option<String>) {
+        (self.items, self.next_after)
     }
 }
 
-/// A boolean field as a mark.
-pub(super) fn mark(value: &Value) -> String {
-    if value.as_bool().unwrap_or(false) {
+impl KeysetPage for OverduePage {
+    type Item = specflow_web::app::board::OverdueItem;
+    fn into_parts(self) -> (Vec<Self::Item>, Option<String>) {
+        (self.items, self.next_after)
+    }
+}
+
+/// An optional value as table text: nothing as `-`.
+pub(super) fn or_dash<T: ToString>(value: Option<T>) -> String {
+    value.map_or_else(|| "-".to_string(), |value| value.to_string())
+}
+
+/// A flag as a mark.
+pub(super) fn mark(flag: bool) -> String {
+    if flag {
         "yes".to_string()
     } else {
         String::new()
     }
 }
 
-/// The day of an RFC 3339 instant, for tables.
-fn day(value: &Value) -> String {
-    match value.as_str() {
-        Some(instant) => instant.chars().take(10).collect(),
-        None => "-".to_string(),
-    }
+/// The day of an instant, for tables: its UTC date, as the API writes it.
+fn day(instant: DateTime<Utc>) -> String {
+    instant.format("%Y-%m-%d").to_string()
 }
 
-pub(super) fn print_json_lines(items: &[Value]) -> anyhow::Result<()> {
+/// An instant as the API writes it.
+fn instant_text(instant: DateTime<Utc>) -> String {
+    serde_json::to_value(instant)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_string))
+        .unwrap_or_else(|| instant.to_rfc3339())
+}
+
+/// An answer as one line of JSON, its keys in sorted order as scripts have always seen them
+/// (through `serde_json::Value`, whose objects keep keys sorted).
+pub(super) fn json_line<T: Serialize>(answer: &T) -> anyhow::Result<String> {
+    Ok(serde_json::to_value(answer)?.to_string())
+}
+
+/// Prints answers as JSON Lines.
+pub(super) fn print_json_lines<T: Serialize>(items: &[T]) -> anyhow::Result<()> {
     for item in items {
-        println!("{}", serde_json::to_string(item)?);
+        println!("{}", json_line(item)?);
     }
     Ok(())
 }
 
 /// Prints a refusal in words: the problem's detail, then each unmet guard.
-fn print_problem(problem: &Value) {
-    let status = problem["status"].as_u64().unwrap_or(0);
-    let title = problem["title"].as_str().unwrap_or("error");
-    let detail = problem["detail"].as_str().unwrap_or("");
-    match problem["unmet"].as_array() {
+fn print_problem(problem: &ProblemDocument) {
+    let ProblemDocument {
+        status,
+        title,
+        detail,
+        ..
+    } = problem;
+    let unmet = problem.unmet.as_deref().unwrap_or_default();
+    if unmet.is_empty() {
+        eprintln!("specflow: {title} ({status}): {detail}");
+    } else {
         // The detail repeats the reasons in one line; one a line reads better.
-        Some(unmet) if !unmet.is_empty() => eprintln!("specflow: {title} ({status}):"),
-        _ => eprintln!("specflow: {title} ({status}): {detail}"),
+        eprintln!("specflow: {title} ({status}):");
     }
-    if let Some(unmet) = problem["unmet"].as_array() {
-        for reason in unmet {
-            let message = reason["message"].as_str().unwrap_or("");
-            let code = reason["code"].as_str().unwrap_or("");
-            eprintln!("  - {message} [{code}]");
-        }
+    for reason in unmet {
+        eprintln!("  - {} [{}]", reason.message, reason.code);
     }
 }
 
@@ -268,7 +321,9 @@ async fn list(
     if overdue {
         query.push(("overdue", "true".to_string()));
     }
-    let items = client.all_items(&["projects"], &query).await?;
+    let items = client
+        .all_items::<ProjectListPage>(&["projects"], &query)
+        .await?;
     if args.json {
         print_json_lines(&items)?;
         return Ok(());
@@ -277,19 +332,17 @@ async fn list(
         .iter()
         .map(|item| {
             [
-                text(&item["code"]),
-                text(
-                    &item[if client.language == "en" {
-                        "title_en"
-                    } else {
-                        "title_zh"
-                    }],
-                ),
-                text(&item["stage"]),
-                day(&item["stage_since"]),
-                day(&item["overdue_since"]),
-                mark(&item["frozen"]),
-                text(&item["committee"]),
+                item.code.clone(),
+                if client.language == "en" {
+                    item.title_en.clone()
+                } else {
+                    item.title_zh.clone()
+                },
+                item.stage.clone(),
+                day(item.stage_since),
+                or_dash(item.overdue_since.map(day)),
+                mark(item.frozen),
+                item.committee.clone(),
             ]
         })
         .collect();
@@ -314,57 +367,49 @@ async fn list(
 
 async fn show(args: &ClientArgs, code: &str) -> Result<(), Failure> {
     let client = Client::new(args)?;
-    let project = client
-        .get_json(client.url(&["projects", code], &[])?)
-        .await?;
+    let project: ProjectDetail = client.get(client.url(&["projects", code], &[])?).await?;
     if args.json {
+        // Through `Value`, so that the keys stay in the sorted order scripts have always seen.
+        let document = serde_json::to_value(&project).map_err(anyhow::Error::from)?;
         println!(
             "{}",
-            serde_json::to_string_pretty(&project).map_err(anyhow::Error::from)?
+            serde_json::to_string_pretty(&document).map_err(anyhow::Error::from)?
         );
         return Ok(());
     }
-    println!("{}  {}", text(&project["code"]), text(&project["title_zh"]));
-    println!("  {}", text(&project["title_en"]));
+    let summary = &project.summary;
+    println!("{}  {}", summary.code, summary.title_zh);
+    println!("  {}", summary.title_en);
     println!(
         "stage:      {} ({}) since {}",
-        text(&project["stage_name"]),
-        text(&project["stage"]),
-        day(&project["stage_since"])
+        project.stage_name,
+        summary.stage,
+        day(summary.stage_since)
     );
-    println!("committee:  {}", text(&project["committee"]));
-    println!("drafting:   {}", text(&project["drafting_unit"]));
-    println!("sequence:   {}", text(&project["head_sequence"]));
-    if project["overdue_since"].is_string() {
-        println!("overdue since {}", day(&project["overdue_since"]));
+    println!("committee:  {}", summary.committee);
+    println!("drafting:   {}", summary.drafting_unit);
+    println!("sequence:   {}", summary.head_sequence);
+    if let Some(overdue_since) = summary.overdue_since {
+        println!("overdue since {}", day(overdue_since));
     }
-    if project["frozen"].as_bool().unwrap_or(false) {
+    if summary.frozen {
         println!(
             "frozen: only an extension or a cancellation is possible until the freeze is lifted"
         );
     }
-    let deadlines: Vec<[String; 5]> = project["deadlines"]
-        .as_array()
-        .map(|deadlines| {
-            deadlines
-                .iter()
-                .map(|deadline| {
-                    [
-                        text(&deadline["name"]),
-                        text(&deadline["due_on"]),
-                        text(&deadline["days_left"]),
-                        if deadline["open"].as_bool().unwrap_or(false) {
-                            "open"
-                        } else {
-                            "closed"
-                        }
-                        .to_string(),
-                        mark(&deadline["missed"]),
-                    ]
-                })
-                .collect()
+    let deadlines: Vec<[String; 5]> = project
+        .deadlines
+        .iter()
+        .map(|deadline| {
+            [
+                deadline.name.clone(),
+                or_dash(deadline.due_on),
+                or_dash(deadline.days_left),
+                if deadline.open { "open" } else { "closed" }.to_string(),
+                mark(deadline.missed),
+            ]
         })
-        .unwrap_or_default();
+        .collect();
     if !deadlines.is_empty() {
         let mut out = String::new();
         write_table(
@@ -375,23 +420,18 @@ async fn show(args: &ClientArgs, code: &str) -> Result<(), Failure> {
         println!();
         print!("{out}");
     }
-    if let Some(actions) = project["available_actions"].as_array() {
-        println!();
-        println!("actions:");
-        for action in actions {
-            let ready = action["ready"].as_bool().unwrap_or(false);
-            println!(
-                "  {} {} ({}) -> {}",
-                if ready { "ready  " } else { "blocked" },
-                text(&action["action"]),
-                text(&action["name"]),
-                text(&action["to_name"])
-            );
-            if let Some(unmet) = action["unmet"].as_array() {
-                for reason in unmet {
-                    println!("            - {}", text(&reason["message"]));
-                }
-            }
+    println!();
+    println!("actions:");
+    for action in &project.available_actions {
+        println!(
+            "  {} {} ({}) -> {}",
+            if action.ready { "ready  " } else { "blocked" },
+            action.action,
+            action.name,
+            action.to_name
+        );
+        for reason in &action.unmet {
+            println!("            - {}", reason.message);
         }
     }
     Ok(())
@@ -399,22 +439,20 @@ async fn show(args: &ClientArgs, code: &str) -> Result<(), Failure> {
 
 async fn create(args: &ClientArgs, body: Value) -> Result<(), Failure> {
     let client = Client::new(args)?;
-    let answer = client
-        .send(
+    let answer: WriteAnswer = client
+        .request(
             Method::POST,
             client.url(&["projects"], &[])?,
             Some(body),
             None,
         )
         .await?;
-    let answer: Value = serde_json::from_str(&answer).map_err(anyhow::Error::from)?;
     if args.json {
-        println!("{answer}");
+        println!("{}", json_line(&answer)?);
     } else {
         println!(
             "created project {} (sequence {})",
-            text(&answer["project_id"]),
-            text(&answer["last_sequence"])
+            answer.project_id, answer.last_sequence
         );
     }
     Ok(())
@@ -434,15 +472,13 @@ pub fn advance(
                 let client = Client::new(args)?;
                 let url = client.url(&["projects", code, "actions", action], &[])?;
                 let body = reason.map(|reason| json!({ "reason": reason }));
-                let answer = client.send(Method::POST, url, body, expect).await?;
-                let answer: Value = serde_json::from_str(&answer).map_err(anyhow::Error::from)?;
+                let answer: WriteAnswer = client.request(Method::POST, url, body, expect).await?;
                 if args.json {
-                    println!("{answer}");
+                    println!("{}", json_line(&answer)?);
                 } else {
                     println!(
                         "{code}: {action} done (records {} to {})",
-                        text(&answer["first_sequence"]),
-                        text(&answer["last_sequence"])
+                        answer.first_sequence, answer.last_sequence
                     );
                 }
                 Ok(())
@@ -477,7 +513,9 @@ pub fn overdue(
                     print!("{}", client.send(Method::GET, url, None, None).await?);
                     return Ok(());
                 }
-                let items = client.all_items(&["overdue"], &query).await?;
+                let items = client
+                    .all_items::<OverduePage>(&["overdue"], &query)
+                    .await?;
                 if args.json {
                     print_json_lines(&items)?;
                     return Ok(());
@@ -486,13 +524,13 @@ pub fn overdue(
                     .iter()
                     .map(|item| {
                         [
-                            text(&item["code"]),
-                            text(&item["title_zh"]),
-                            text(&item["stage"]),
-                            day(&item["overdue_since"]),
-                            text(&item["days_overdue"]),
-                            mark(&item["escalated"]),
-                            mark(&item["frozen"]),
+                            item.code.clone(),
+                            item.title_zh.clone(),
+                            item.stage.clone(),
+                            day(item.overdue_since),
+                            item.days_overdue.to_string(),
+                            mark(item.escalated),
+                            mark(item.frozen),
                         ]
                     })
                     .collect();
@@ -539,17 +577,17 @@ pub fn history(
                         query.push(("sequence", sequence.to_string()));
                     }
                     let url = client.url(&["projects", code, "state"], &query)?;
-                    let state = client.get_json(url).await?;
+                    let state: StateAnswer = client.get(url).await?;
                     if args.json {
-                        println!("{state}");
+                        println!("{}", json_line(&state)?);
                     } else {
                         println!(
                             "{code} at {}: stage {}",
-                            match (&state["sequence"], &state["as_of"]) {
-                                (Value::Null, as_of) => text(as_of),
-                                (sequence, _) => format!("sequence {}", text(sequence)),
+                            match (state.sequence, state.as_of) {
+                                (None, as_of) => or_dash(as_of.map(instant_text)),
+                                (Some(sequence), _) => format!("sequence {sequence}"),
                             },
-                            text(&state["stage"])
+                            state.stage
                         );
                     }
                     return Ok(());
@@ -559,11 +597,9 @@ pub fn history(
                 loop {
                     let query = [("after", after.to_string()), ("limit", PAGE.to_string())];
                     let url = client.url(&["projects", code, "history"], &query)?;
-                    let page = client.get_json(url).await?;
-                    if let Some(page_records) = page["records"].as_array() {
-                        records.extend(page_records.iter().cloned());
-                    }
-                    match page["next_after_sequence"].as_u64() {
+                    let page: HistoryPage = client.get(url).await?;
+                    records.extend(page.records);
+                    match page.next_after_sequence {
                         Some(next) => after = next,
                         None => break,
                     }
@@ -576,14 +612,10 @@ pub fn history(
                     .iter()
                     .map(|record| {
                         [
-                            text(&record["sequence"]),
-                            text(&record["recorded_at"]),
-                            format!(
-                                "{} ({})",
-                                text(&record["actor_id"]),
-                                text(&record["actor_role"])
-                            ),
-                            text(&record["event_type"]),
+                            record.sequence.to_string(),
+                            canonical_instant(record.recorded_at),
+                            format!("{} ({})", record.actor_id, record.actor_role),
+                            record.event_type.clone(),
                         ]
                     })
                     .collect();

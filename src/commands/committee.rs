@@ -5,12 +5,15 @@
 //! the policy's source) and exits 1. `check` prints every breach, and the waiver covering it if
 //! the bureau recorded one, and exits 1 when a breach is not waived.
 
-use super::client::{Client, Failure, finish, mark, print_json_lines, text};
+use super::client::{Client, Failure, finish, json_line, mark, or_dash, print_json_lines};
 use super::database::runtime;
 use crate::cli::{ClientArgs, CommitteeCommand, MemberArgs};
 use reqwest::Method;
 use serde_json::{Value, json};
+use specflow_engine::audit::canonical_instant;
 use specflow_engine::render::write_table;
+use specflow_web::api::committees::{CommitteeHistory, CommitteeWriteAnswer, RollAnswer};
+use specflow_web::api::wire::CommitteeSummary;
 use std::process::ExitCode;
 
 /// `specflow committee ...`
@@ -143,17 +146,13 @@ fn member_body(member: &MemberArgs) -> Value {
 async fn post(args: &ClientArgs, segments: &[&str], body: Value) -> Result<(), Failure> {
     let client = Client::new(args)?;
     let url = client.url(segments, &[])?;
-    let answer = client.send(Method::POST, url, Some(body), None).await?;
-    let answer: Value = serde_json::from_str(&answer).map_err(anyhow::Error::from)?;
+    let answer: CommitteeWriteAnswer = client.request(Method::POST, url, Some(body), None).await?;
     if args.json {
-        println!("{answer}");
+        println!("{}", json_line(&answer)?);
     } else {
         println!(
             "{}: records {} to {}, head {}",
-            text(&answer["code"]),
-            text(&answer["first_sequence"]),
-            text(&answer["last_sequence"]),
-            text(&answer["head_hash"])
+            answer.code, answer.first_sequence, answer.last_sequence, answer.head_hash
         );
     }
     Ok(())
@@ -165,7 +164,8 @@ async fn print_document(
     query: &[(&str, String)],
 ) -> Result<(), Failure> {
     let client = Client::new(args)?;
-    let document = client.get_json(client.url(segments, query)?).await?;
+    // The committee's state as the engine keeps it, shown as it is.
+    let document: Value = client.get(client.url(segments, query)?).await?;
     println!(
         "{}",
         serde_json::to_string_pretty(&document).map_err(anyhow::Error::from)?
@@ -175,26 +175,25 @@ async fn print_document(
 
 async fn list(args: &ClientArgs) -> Result<(), Failure> {
     let client = Client::new(args)?;
-    let items = client.get_json(client.url(&["committees"], &[])?).await?;
-    let items = items.as_array().cloned().unwrap_or_default();
+    let items: Vec<CommitteeSummary> = client.get(client.url(&["committees"], &[])?).await?;
     if args.json {
         print_json_lines(&items)?;
         return Ok(());
     }
-    let language = if matches!(args.language, crate::cli::LanguageArg::En) {
-        "en"
-    } else {
-        "zh"
-    };
+    let english = matches!(args.language, crate::cli::LanguageArg::En);
     let rows: Vec<[String; 5]> = items
         .iter()
         .map(|item| {
             [
-                text(&item["code"]),
-                text(&item["name"][language]),
-                text(&item["field"]),
-                mark(&item["legal_metrology"]),
-                text(&item["current_term"]),
+                item.code.clone(),
+                if english {
+                    item.name.en.clone()
+                } else {
+                    item.name.zh.clone()
+                },
+                item.field.clone(),
+                mark(item.legal_metrology),
+                or_dash(item.current_term),
             ]
         })
         .collect();
@@ -213,8 +212,9 @@ async fn check(
 ) -> Result<(), Failure> {
     let client = Client::new(args)?;
     let query: Vec<(&str, String)> = as_of.map(|as_of| ("as_of", as_of)).into_iter().collect();
-    let answer = client
-        .get_json(client.url(&["committees", committee, "composition"], &query)?)
+    // The check is the engine's own type on the wire; read as a document until it has a view.
+    let answer: Value = client
+        .get(client.url(&["committees", committee, "composition"], &query)?)
         .await?;
     let check = &answer["check"];
     if !check["compliant"].as_bool().unwrap_or(false) {
@@ -274,22 +274,22 @@ async fn check(
 async fn roll(args: &ClientArgs, committee: &str, on: Option<String>) -> Result<(), Failure> {
     let client = Client::new(args)?;
     let query: Vec<(&str, String)> = on.map(|on| ("on", on)).into_iter().collect();
-    let answer = client
-        .get_json(client.url(&["committees", committee, "roll"], &query)?)
+    let answer: RollAnswer = client
+        .get(client.url(&["committees", committee, "roll"], &query)?)
         .await?;
     if args.json {
-        println!("{answer}");
+        println!("{}", json_line(&answer)?);
         return Ok(());
     }
-    let entries = answer["roll"].as_array().cloned().unwrap_or_default();
-    let rows: Vec<[String; 4]> = entries
+    let rows: Vec<[String; 4]> = answer
+        .roll
         .iter()
         .map(|entry| {
             [
-                text(&entry["person"]),
-                text(&entry["organisation"]),
-                text(&entry["role"]),
-                mark(&entry["votes"]),
+                entry.person.clone(),
+                entry.organisation.clone(),
+                entry.role.clone(),
+                mark(entry.votes),
             ]
         })
         .collect();
@@ -305,10 +305,10 @@ async fn roll(args: &ClientArgs, committee: &str, on: Option<String>) -> Result<
 
 async fn history(args: &ClientArgs, committee: &str) -> Result<(), Failure> {
     let client = Client::new(args)?;
-    let answer = client
-        .get_json(client.url(&["committees", committee, "history"], &[])?)
+    let answer: CommitteeHistory = client
+        .get(client.url(&["committees", committee, "history"], &[])?)
         .await?;
-    let records = answer["records"].as_array().cloned().unwrap_or_default();
+    let records = answer.records;
     if args.json {
         print_json_lines(&records)?;
         return Ok(());
@@ -316,13 +316,12 @@ async fn history(args: &ClientArgs, committee: &str) -> Result<(), Failure> {
     let rows: Vec<[String; 5]> = records
         .iter()
         .map(|record| {
-            let hash = text(&record["hash"]);
             [
-                text(&record["sequence"]),
-                text(&record["recorded_at"]),
-                text(&record["actor_id"]),
-                text(&record["event_type"]),
-                hash.chars().take(12).collect(),
+                record.sequence.to_string(),
+                canonical_instant(record.recorded_at),
+                record.actor_id.clone(),
+                record.event_type.clone(),
+                record.hash.to_hex().chars().take(12).collect(),
             ]
         })
         .collect();
@@ -339,8 +338,8 @@ async fn history(args: &ClientArgs, committee: &str) -> Result<(), Failure> {
 async fn verify(args: &ClientArgs, committee: &str, exit: &mut ExitCode) -> Result<(), Failure> {
     let client = Client::new(args)?;
     let url = client.url(&["committees", committee, "verify"], &[])?;
-    let answer = client.send(Method::POST, url, None, None).await?;
-    let answer: Value = serde_json::from_str(&answer).map_err(anyhow::Error::from)?;
+    // The failure is the engine's own type on the wire; read as a document until it has a view.
+    let answer: Value = client.request(Method::POST, url, None, None).await?;
     let valid = answer["valid"].as_bool().unwrap_or(false);
     if !valid {
         *exit = ExitCode::FAILURE;
@@ -357,4 +356,13 @@ async fn verify(args: &ClientArgs, committee: &str, exit: &mut ExitCode) -> Resu
         println!("NOT VERIFIED: {}", answer["failure"]);
     }
     Ok(())
+}
+
+/// A JSON field as table text: strings bare, nothing as `-`.
+fn text(value: &Value) -> String {
+    match value {
+        Value::Null => "-".to_string(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
 }

@@ -19,7 +19,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use specflow_engine::ProjectState;
 use specflow_engine::audit::AsOf;
 use specflow_store::Store;
 use specflow_store::auth::{can_read_everything, can_read_project};
@@ -105,15 +104,18 @@ pub struct StateQuery {
 }
 
 /// A project's state as of a point of its log.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StateAnswer {
-    project_id: Uuid,
-    as_of: Option<chrono::DateTime<chrono::Utc>>,
-    sequence: Option<u64>,
-    stage: String,
-    /// The engine's state of the project at that point.
-    #[schema(value_type = Object)]
-    state: ProjectState,
+    /// The project.
+    pub project_id: Uuid,
+    /// The instant asked for, when the query gave one.
+    pub as_of: Option<chrono::DateTime<chrono::Utc>>,
+    /// The sequence asked for, when the query gave one.
+    pub sequence: Option<u64>,
+    /// The stage the project was in at that point.
+    pub stage: String,
+    /// The project's state at that point.
+    pub state: super::wire::ProjectStateView,
 }
 
 /// `GET /api/v1/projects/{project}/state?as_of=RFC3339` or `?sequence=N`: the state replayed
@@ -166,7 +168,7 @@ pub async fn state_as_of(
         as_of,
         sequence,
         stage: replayed.stage().to_string(),
-        state: replayed,
+        state: replayed.into(),
     }))
 }
 

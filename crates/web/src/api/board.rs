@@ -50,10 +50,12 @@ pub struct OverdueQuery {
 }
 
 /// A page of the overdue board.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OverduePage {
-    items: Vec<OverdueItem>,
-    next_after: Option<String>,
+    /// The overdue projects.
+    pub items: Vec<OverdueItem>,
+    /// Pass this as `after` for the next page; `null` on the last page.
+    pub next_after: Option<String>,
 }
 
 /// `GET /api/v1/overdue`: every overdue project, longest overdue first unless `sort` says

@@ -44,7 +44,7 @@ use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 /// What a committee write answers: the records it appended and the committee's new head.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CommitteeWriteAnswer {
     /// The committee.
     pub committee_id: Uuid,
@@ -217,22 +217,25 @@ pub struct CompositionAnswer {
 }
 
 /// A committee's roll on a day.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RollAnswer {
-    committee_id: Uuid,
-    on: NaiveDate,
+    /// The committee.
+    pub committee_id: Uuid,
+    /// The day.
+    pub on: NaiveDate,
     /// Everyone in office, with whether each votes.
     #[schema(value_type = Vec<Object>)]
-    roll: Vec<RollEntry>,
+    pub roll: Vec<RollEntry>,
 }
 
 /// A committee's log.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CommitteeHistory {
-    committee_id: Uuid,
+    /// The committee.
+    pub committee_id: Uuid,
     /// Every record, with its hashes.
     #[schema(value_type = Vec<Object>)]
-    records: Vec<CommitteeRecord>,
+    pub records: Vec<CommitteeRecord>,
 }
 
 /// What verifying a committee's log found.

@@ -9,7 +9,7 @@
 
 use axum::Json;
 use axum::http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use utoipa::openapi::path::Operation;
@@ -18,7 +18,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, ResponseBuilder}
 use utoipa::{Modify, OpenApi, ToSchema};
 
 /// An RFC 9457 problem document, as every error of the API is answered.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "type": "https://specflow.dev/problems/not-found",
     "title": "Not found",
@@ -45,7 +45,7 @@ pub struct ProblemDocument {
 }
 
 /// One unmet guard of a refused command.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UnmetReason {
     /// The reason's stable code.
     pub code: String,

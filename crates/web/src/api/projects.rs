@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use specflow_engine::command::{self as engine_command, Artifact, NewProject};
-use specflow_engine::{Command, LocalizedText, ProjectState, decide};
+use specflow_engine::{Command, LocalizedText, decide};
 use specflow_store::ProjectFilter;
 use specflow_store::auth::{Access, can_read_project, can_write_project};
 use utoipa::{IntoParams, ToSchema};
@@ -233,16 +233,19 @@ pub async fn create_project(
 }
 
 /// `GET /api/v1/projects/{project}`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ProjectDetail {
+    /// The project's row: code, titles, stage, deadlines due, head.
     #[serde(flatten)]
-    summary: super::wire::ProjectSummary,
-    stage_name: String,
-    deadlines: Vec<DeadlineView>,
-    available_actions: Vec<ActionView>,
-    /// The engine's state of the project, as its log replays it.
-    #[schema(value_type = Object)]
-    state: ProjectState,
+    pub summary: super::wire::ProjectSummary,
+    /// The current stage's name in the request's language.
+    pub stage_name: String,
+    /// Its deadlines, with local days left on the open ones.
+    pub deadlines: Vec<DeadlineView>,
+    /// The actions of its stage, each with the caller's unmet guards.
+    pub available_actions: Vec<ActionView>,
+    /// The project's state, as its log replays it.
+    pub state: super::wire::ProjectStateView,
 }
 
 /// `GET /api/v1/projects/{project}`: the project, its state, deadlines with days left, and the
@@ -286,7 +289,7 @@ pub async fn read_project(
         summary: view.summary.into(),
         deadlines,
         available_actions: actions,
-        state: view.state,
+        state: view.state.into(),
     };
     let mut response = Json(detail).into_response();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{head}\"")) {

@@ -9,7 +9,7 @@ use crate::app::problem::{Problem, ProblemKind, require};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use specflow_engine::{Command, Language, ProjectState, available_actions};
 use specflow_store::auth::{
@@ -140,7 +140,7 @@ pub async fn visible_projects(
 }
 
 /// What a write answers: the records it appended and the project's new head.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "project_id": "0b7e9c1a-3f5d-5e2a-9c4b-7d8e6f1a2b3c",
     "command_id": "6a1f0d2e-4b3c-4d5e-8f70-9a8b7c6d5e4f",
@@ -252,7 +252,7 @@ fn reused_key(principal: &Principal) -> Problem {
 }
 
 /// A deadline as a project page shows it: planned and actual dates and days left.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DeadlineView {
     /// The deadline's id in the definition.
     pub deadline: String,
@@ -285,7 +285,7 @@ pub struct DeadlineView {
 }
 
 /// One unmet guard, in the request's language.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UnmetView {
     /// The project's code (or, for a guard, its stable code).
     pub code: String,
@@ -299,7 +299,7 @@ pub struct UnmetView {
 }
 
 /// An action the project's stage offers, with why the caller cannot fire it now.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ActionView {
     /// The action's code.
     pub action: String,
