@@ -478,8 +478,8 @@ impl Store {
                 Vec::new(),
             ));
         }
-        let head = existing.last().map(|record| (record.sequence, record.hash));
-        let records = seal_all(committee_id, head, command_id, &events);
+        let head = existing.last().map(CommitteeRecord::head);
+        let records = seal_all(committee_id, head, command_id, &events)?;
         let mut notifications = Vec::new();
         for (event, record) in events.iter().zip(&records) {
             state.apply(event);

@@ -8,7 +8,7 @@ use super::{Store, instant, micros};
 use crate::error::StoreError;
 use serde::Serialize;
 use specflow_engine::audit::{
-    AsOf, AuditRecord, ChainFault, ChainVerifier, Digest256, VerifiedChain, VerifyFailure,
+    AsOf, AuditRecord, ChainFault, ChainVerifier, Digest256, Head, VerifiedChain, VerifyFailure,
 };
 use specflow_engine::{ProjectState, WorkflowDefinition, next_deadline};
 use sqlx::Row;
@@ -68,16 +68,29 @@ pub struct ProjectSummary {
 }
 
 impl ProjectSummary {
-    /// The projection row of a project whose log ends at record `head` (hash `head_hash`) and
-    /// replays to `state`: the row the writer stores in `projects` with those records.
+    /// The head of the project's log as the projection records it.
+    pub fn head(&self) -> Result<Head, StoreError> {
+        let hash = Digest256::from_hex(&self.head_hash).map_err(|_| {
+            StoreError::Corrupt(format!(
+                "project {}: head hash {}",
+                self.project_id, self.head_hash
+            ))
+        })?;
+        Ok(Head {
+            sequence: self.head_sequence,
+            hash,
+        })
+    }
+
+    /// The projection row of a project whose log ends at `head` and replays to `state`: the row
+    /// the writer stores in `projects` with those records.
     ///
     /// Public so that tools loading records in bulk (the scale benchmark) write exactly the row
     /// the store would. Instants missing from the state are stored as 0 (the Unix epoch).
     pub fn from_state(
         project_id: Uuid,
         state: &ProjectState,
-        head: u64,
-        head_hash: Digest256,
+        head: Head,
         definition: &WorkflowDefinition,
     ) -> Result<ProjectSummary, StoreError> {
         let Some(project) = &state.project else {
@@ -112,8 +125,8 @@ impl ProjectSummary {
                 .iter()
                 .any(|entry| entry.is_open() && entry.escalated),
             frozen: state.frozen.is_some(),
-            head_sequence: head,
-            head_hash: head_hash.to_hex(),
+            head_sequence: head.sequence,
+            head_hash: head.hash.to_hex(),
             updated_at: state.last_event_at.unwrap_or(epoch),
         })
     }
@@ -368,13 +381,7 @@ impl Store {
         let definition = self
             .definition(&summary.definition_id, summary.definition_version)
             .await?;
-        let head_hash = Digest256::from_hex(&summary.head_hash).map_err(|_| {
-            StoreError::Corrupt(format!(
-                "project {}: head hash {}",
-                summary.project_id, summary.head_hash
-            ))
-        })?;
-        let head = (summary.head_sequence > 0).then_some((summary.head_sequence, head_hash));
+        let head = Some(summary.head()?).filter(|head| head.sequence > 0);
         if let Some(state) = head.and_then(|head| self.cached_state_at(summary.project_id, head)) {
             return Ok(ProjectView {
                 summary,
@@ -387,9 +394,10 @@ impl Store {
             .acquire()
             .await
             .map_err(|error| self.database_error(error))?;
-        let (state, _, _) = self
+        let state = self
             .state_at_head(&mut connection, summary.project_id, head)
-            .await?;
+            .await?
+            .state;
         drop(connection);
         Ok(ProjectView {
             summary,

@@ -15,7 +15,7 @@ use super::outbox::NO_WEBHOOK_ERROR;
 use super::{Backend, ProjectSummary, Store, instant, is_unique_violation, micros};
 use crate::error::StoreError;
 use serde::{Deserialize, Serialize};
-use specflow_engine::audit::{AuditRecord, Digest256, seal_all};
+use specflow_engine::audit::{AuditRecord, Digest256, Head, seal_all};
 use specflow_engine::{Actor, Command, Event, ProjectState, Rejection, decide, tick};
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use std::collections::HashMap;
@@ -99,8 +99,18 @@ impl From<StoreError> for WriteFailure {
     }
 }
 
+/// A project's state and the head of the log it was folded to: what the state cache keeps, and
+/// what a batch carries from one job to the next.
+#[derive(Debug, Clone)]
+pub(crate) struct Folded {
+    /// The log's last record folded in ([`Head::EMPTY`] before the project exists).
+    pub(crate) head: Head,
+    /// The state after it.
+    pub(crate) state: ProjectState,
+}
+
 /// A project's state and head, as a batch carries it from one job to the next.
-type Loaded = (ProjectState, u64, Digest256);
+type Loaded = Folded;
 
 /// The states of the projects a batch touched; they go to the cache once the batch is committed.
 type Overlay = HashMap<Uuid, Loaded>;
@@ -216,21 +226,16 @@ impl Store {
             .transpose()
     }
 
-    fn remember(&self, project_id: Uuid, (state, sequence, hash): Loaded) {
-        self.inner.signals.deadline_written(&state);
+    fn remember(&self, project_id: Uuid, folded: Loaded) {
+        self.inner.signals.deadline_written(&folded.state);
         if let Ok(mut cache) = self.inner.states.lock() {
-            self.cache_state(&mut cache, project_id, (sequence, hash, state));
+            self.cache_state(&mut cache, project_id, folded);
         }
         self.inner.signals.after_commit();
     }
 
     /// Puts a state in the cache, within its capacity.
-    fn cache_state(
-        &self,
-        cache: &mut HashMap<Uuid, (u64, Digest256, ProjectState)>,
-        project_id: Uuid,
-        entry: (u64, Digest256, ProjectState),
-    ) {
+    fn cache_state(&self, cache: &mut HashMap<Uuid, Folded>, project_id: Uuid, entry: Folded) {
         if cache.len() >= self.inner.options.state_cache_capacity
             && !cache.contains_key(&project_id)
         {
@@ -246,7 +251,7 @@ impl Store {
         connection: &mut AnyConnection,
         project_ids: &[Uuid],
         lock: bool,
-    ) -> Result<HashMap<Uuid, (u64, Digest256)>, StoreError> {
+    ) -> Result<HashMap<Uuid, Head>, StoreError> {
         let mut heads = HashMap::new();
         if project_ids.is_empty() {
             return Ok(heads);
@@ -280,7 +285,7 @@ impl Store {
             let hash: String = row.try_get("head_hash").map_err(get)?;
             let hash = Digest256::from_hex(&hash)
                 .map_err(|error| StoreError::Corrupt(format!("head hash {hash}: {error}")))?;
-            heads.insert(id, (sequence, hash));
+            heads.insert(id, Head { sequence, hash });
         }
         Ok(heads)
     }
@@ -292,7 +297,7 @@ impl Store {
         connection: &mut AnyConnection,
         batch: &[Job],
         use_cache: impl Fn(&Work) -> bool,
-    ) -> Result<HashMap<Uuid, (u64, Digest256)>, StoreError> {
+    ) -> Result<HashMap<Uuid, Head>, StoreError> {
         let mut heads = HashMap::new();
         let mut ids = Vec::new();
         for job in batch {
@@ -322,7 +327,7 @@ impl Store {
         &self,
         connection: &mut AnyConnection,
         project_id: Uuid,
-        head: Option<(u64, Digest256)>,
+        head: Option<Head>,
         take: bool,
     ) -> Result<Loaded, StoreError> {
         let cached = self.inner.states.lock().ok().and_then(|mut cache| {
@@ -332,16 +337,22 @@ impl Store {
                 cache.get(&project_id).cloned()
             }
         });
-        let Some((head_sequence, head_hash)) = head else {
-            return Ok((ProjectState::new(), 0, Digest256::GENESIS));
+        let Some(head) = head else {
+            return Ok(Folded {
+                head: Head::EMPTY,
+                state: ProjectState::new(),
+            });
         };
+        let head_sequence = head.sequence;
         let (mut state, mut sequence) = match cached {
             // A cached state ahead of the database comes from work that did not commit.
-            Some((sequence, _, state)) if sequence <= head_sequence => (state, sequence),
+            Some(cached) if cached.head.sequence <= head_sequence => {
+                (cached.state, cached.head.sequence)
+            }
             _ => (ProjectState::new(), 0),
         };
         if sequence == head_sequence {
-            return Ok((state, head_sequence, head_hash));
+            return Ok(Folded { head, state });
         }
         let rows = sqlx::query(
             "SELECT sequence, recorded_at, actor_id, actor_role, event FROM audit_records WHERE project_id = $1 AND sequence > $2 AND sequence <= $3 ORDER BY sequence",
@@ -379,38 +390,29 @@ impl Store {
         if !take {
             // A reader keeps what it replayed, so that the next read of the project does not
             // replay it again; the writer keeps its own states when it commits.
-            self.remember_read(project_id, &state, head_sequence, head_hash);
+            self.remember_read(project_id, &state, head);
         }
-        Ok((state, head_sequence, head_hash))
+        Ok(Folded { head, state })
     }
 
     /// Keeps a state a reader replayed up to a committed head, unless the cache holds the
     /// project at that head or later (a writer's commit may have overtaken the read).
-    fn remember_read(
-        &self,
-        project_id: Uuid,
-        state: &ProjectState,
-        sequence: u64,
-        hash: Digest256,
-    ) {
+    fn remember_read(&self, project_id: Uuid, state: &ProjectState, head: Head) {
         if let Ok(mut cache) = self.inner.states.lock()
             && cache
                 .get(&project_id)
-                .is_none_or(|(cached, _, _)| *cached < sequence)
+                .is_none_or(|cached| cached.head.sequence < head.sequence)
         {
-            self.cache_state(&mut cache, project_id, (sequence, hash, state.clone()));
+            let state = state.clone();
+            self.cache_state(&mut cache, project_id, Folded { head, state });
         }
     }
 
     /// A project's cached state if it is at exactly this head: a read that needs no connection.
-    pub(crate) fn cached_state_at(
-        &self,
-        project_id: Uuid,
-        head: (u64, Digest256),
-    ) -> Option<ProjectState> {
+    pub(crate) fn cached_state_at(&self, project_id: Uuid, head: Head) -> Option<ProjectState> {
         let cache = self.inner.states.lock().ok()?;
-        let (sequence, hash, state) = cache.get(&project_id)?;
-        (*sequence == head.0 && *hash == head.1).then(|| state.clone())
+        let cached = cache.get(&project_id)?;
+        (cached.head == head).then(|| cached.state.clone())
     }
 
     /// A project's state at a head its caller read from the projection, for readers.
@@ -418,7 +420,7 @@ impl Store {
         &self,
         connection: &mut AnyConnection,
         project_id: Uuid,
-        head: Option<(u64, Digest256)>,
+        head: Option<Head>,
     ) -> Result<Loaded, StoreError> {
         self.state_at(connection, project_id, head, false).await
     }
@@ -431,12 +433,12 @@ impl Store {
     }
 
     /// The head of a project's cached state, if it is cached.
-    fn cached_head(&self, project_id: Uuid) -> Option<(u64, Digest256)> {
-        self.inner.states.lock().ok().and_then(|cache| {
-            cache
-                .get(&project_id)
-                .map(|(sequence, hash, _)| (*sequence, *hash))
-        })
+    fn cached_head(&self, project_id: Uuid) -> Option<Head> {
+        self.inner
+            .states
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&project_id).map(|cached| cached.head))
     }
 
     /// Decides one piece of work against the state the batch has reached; writes nothing.
@@ -445,7 +447,7 @@ impl Store {
         connection: &mut AnyConnection,
         work: &Work,
         overlay: &mut Overlay,
-        heads: &HashMap<Uuid, (u64, Digest256)>,
+        heads: &HashMap<Uuid, Head>,
     ) -> Result<Prepared, WriteFailure> {
         let project_id = work.project_id();
         let loaded = match overlay.remove(&project_id) {
@@ -470,7 +472,7 @@ impl Store {
         &self,
         connection: &mut AnyConnection,
         request: &CommandRequest,
-        (state, head, head_hash): Loaded,
+        Folded { head, state }: Loaded,
     ) -> Result<Prepared, WriteFailure> {
         // The command id is not looked up first: the key of `commands` refuses a second insert,
         // and the writer then answers with the stored outcome. Most commands are new.
@@ -478,11 +480,11 @@ impl Store {
         let unchanged = |done: Done, state: ProjectState| Prepared {
             done,
             project_id,
-            after: Some((state, head, head_hash)),
+            after: Some(Folded { head, state }),
             writes: Writes::default(),
         };
         if let Some(expected) = request.expected_sequence
-            && expected != head
+            && expected != head.sequence
         {
             // A retry of a command already carried out is answered, not refused.
             if let Some(outcome) = self
@@ -494,7 +496,7 @@ impl Store {
             return Err(WriteFailure::Store(StoreError::Conflict {
                 project_id,
                 expected,
-                current: head,
+                current: head.sequence,
             }));
         }
         let definition = match (&request.command, &state.project) {
@@ -536,27 +538,23 @@ impl Store {
                 return Ok(prepared);
             }
         };
-        let previous = if head == 0 {
-            None
-        } else {
-            Some((head, head_hash))
-        };
-        let records = seal_all(project_id, previous, Some(request.command_id), &events);
+        let records = seal_all(project_id, Some(head), Some(request.command_id), &events)
+            .map_err(StoreError::from)?;
         let (state, notifications) = apply_noting(state, &definition, events, &records)?;
-        let last = records.last().map_or(head, |record| record.sequence);
-        let hash = records.last().map_or(head_hash, |record| record.hash);
+        let last = records.last().map_or(head, AuditRecord::head);
         let outcome = CommandOutcome::Accepted {
             project_id,
-            first_sequence: head + 1,
-            last_sequence: last,
-            head_hash: hash.to_hex(),
+            first_sequence: head.next_sequence(),
+            last_sequence: last.sequence,
+            head_hash: last.hash.to_hex(),
         };
-        let command = self.command_row(request, Some((head + 1, last)), &outcome)?;
-        let projection = ProjectSummary::from_state(project_id, &state, last, hash, &definition)?;
+        let sequences = (head.next_sequence(), last.sequence);
+        let command = self.command_row(request, Some(sequences), &outcome)?;
+        let projection = ProjectSummary::from_state(project_id, &state, last, &definition)?;
         Ok(Prepared {
             done: Done::Command(outcome),
             project_id,
-            after: Some((state, last, hash)),
+            after: Some(Folded { head: last, state }),
             writes: Writes {
                 records,
                 projection: Some(projection),
@@ -569,7 +567,7 @@ impl Store {
     async fn prepare_tick(
         &self,
         project_id: Uuid,
-        (state, head, head_hash): Loaded,
+        Folded { head, state }: Loaded,
     ) -> Result<Prepared, WriteFailure> {
         let Some(project) = &state.project else {
             return Err(WriteFailure::Store(StoreError::ProjectNotFound(
@@ -584,19 +582,18 @@ impl Store {
             return Ok(Prepared {
                 done: Done::Tick(Vec::new()),
                 project_id,
-                after: Some((state, head, head_hash)),
+                after: Some(Folded { head, state }),
                 writes: Writes::default(),
             });
         }
-        let records = seal_all(project_id, Some((head, head_hash)), None, &events);
+        let records = seal_all(project_id, Some(head), None, &events).map_err(StoreError::from)?;
         let (state, notifications) = apply_noting(state, &definition, events, &records)?;
-        let last = records.last().map_or(head, |record| record.sequence);
-        let hash = records.last().map_or(head_hash, |record| record.hash);
-        let projection = ProjectSummary::from_state(project_id, &state, last, hash, &definition)?;
+        let last = records.last().map_or(head, AuditRecord::head);
+        let projection = ProjectSummary::from_state(project_id, &state, last, &definition)?;
         Ok(Prepared {
             done: Done::Tick(records.clone()),
             project_id,
-            after: Some((state, last, hash)),
+            after: Some(Folded { head: last, state }),
             writes: Writes {
                 records,
                 projection: Some(projection),
