@@ -44,6 +44,7 @@ mod read;
 mod reports;
 mod schedule;
 mod signals;
+mod sql;
 mod tokens;
 mod write;
 

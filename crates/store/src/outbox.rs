@@ -11,6 +11,7 @@
 //! due again on their own and another node retries them. Delivery is therefore at least once, and
 //! receivers drop duplicates by the notification id.
 
+use super::sql::Statement;
 use super::{Backend, Store, instant, micros};
 use crate::error::{StoreError, redact_url};
 use chrono::{DateTime, Utc};
@@ -295,14 +296,6 @@ fn attempts_of(value: i64, notification_id: &str) -> Result<u32, StoreError> {
     })
 }
 
-/// `$first, $first+1, …` for `count` values.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|index| format!("${index}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl Store {
     /// Sets the webhook of `audience` (replacing any), after checking every value; pending
     /// notifications for the audience fall due at once, so that a fixed URL is tried straight away.
@@ -551,29 +544,27 @@ impl Store {
     pub async fn retry_notifications(&self, selection: &RetrySelection) -> Result<u64, StoreError> {
         let now = micros(self.clock().now());
         let database = |error: sqlx::Error| self.database_error(error);
-        const RETRY: &str = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 WHERE status = 'dead'";
+        let retry = || {
+            let mut statement = Statement::new(
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ",
+            );
+            statement.push_bind(now).push(" WHERE status = 'dead'");
+            statement
+        };
         match selection {
             RetrySelection::AllDead => {
-                let retried = sqlx::query(RETRY)
-                    .bind(now)
-                    .execute(self.pool())
-                    .await
-                    .map_err(database)?;
+                let retried = retry().execute(self.pool()).await.map_err(database)?;
                 Ok(retried.rows_affected())
             }
             RetrySelection::Notifications(ids) => {
                 let mut transaction = self.pool().begin().await.map_err(database)?;
                 let mut retried = 0;
                 for chunk in ids.chunks(IDS_PER_STATEMENT) {
-                    let sql = format!(
-                        "{RETRY} AND notification_id IN ({})",
-                        placeholders(2, chunk.len())
-                    );
-                    let mut query = sqlx::query(&sql).bind(now);
-                    for id in chunk {
-                        query = query.bind(id.clone());
-                    }
-                    retried += query
+                    let mut statement = retry();
+                    statement.push(" AND notification_id IN (");
+                    statement.push_list(chunk.iter().cloned());
+                    statement.push(")");
+                    retried += statement
                         .execute(&mut *transaction)
                         .await
                         .map_err(database)?

@@ -9,6 +9,7 @@
 //! under the key `(project_id, sequence)`, and a tick of a deadline already fired finds nothing due.
 
 use super::signals::DEADLINE_CHANNEL;
+use super::sql::Statement;
 use super::{Backend, Store, instant, micros};
 use crate::error::StoreError;
 use chrono::{DateTime, Utc};
@@ -148,17 +149,12 @@ impl Store {
     /// Releases claims, so that a project's next deadline is not held back by an old lease.
     pub async fn release_claims(&self, project_ids: &[Uuid]) -> Result<(), StoreError> {
         for chunk in project_ids.chunks(500) {
-            let placeholders: Vec<String> =
-                (1..=chunk.len()).map(|index| format!("${index}")).collect();
-            let sql = format!(
-                "UPDATE projects SET scheduler_lease_until = NULL WHERE project_id IN ({})",
-                placeholders.join(", ")
+            let mut statement = Statement::new(
+                "UPDATE projects SET scheduler_lease_until = NULL WHERE project_id IN (",
             );
-            let mut query = sqlx::query(&sql);
-            for project_id in chunk {
-                query = query.bind(project_id.to_string());
-            }
-            query
+            statement.push_list(chunk.iter().map(Uuid::to_string));
+            statement.push(")");
+            statement
                 .execute(self.pool())
                 .await
                 .map_err(|error| self.database_error(error))?;

@@ -12,6 +12,7 @@
 
 use super::notifications::{NotificationRow, rows_for};
 use super::outbox::NO_WEBHOOK_ERROR;
+use super::sql::{Statement, Tuple};
 use super::{Backend, ProjectSummary, Store, instant, is_unique_violation, micros};
 use crate::error::StoreError;
 use serde::{Deserialize, Serialize};
@@ -256,23 +257,17 @@ impl Store {
         if project_ids.is_empty() {
             return Ok(heads);
         }
-        let placeholders: Vec<String> = (1..=project_ids.len())
-            .map(|index| format!("${index}"))
-            .collect();
-        let mut sql = format!(
-            "SELECT project_id, head_sequence, head_hash FROM projects WHERE project_id IN ({}) ORDER BY project_id",
-            placeholders.join(", ")
+        let mut statement = Statement::new(
+            "SELECT project_id, head_sequence, head_hash FROM projects WHERE project_id IN (",
         );
+        statement.push_list(project_ids.iter().map(Uuid::to_string));
+        statement.push(") ORDER BY project_id");
         if lock && self.inner.backend == Backend::Postgres {
             // Writers to one project queue on its row; rows are locked in id order, so two
             // writers locking several rows never wait for each other in a circle.
-            sql.push_str(" FOR UPDATE");
+            statement.push(" FOR UPDATE");
         }
-        let mut query = sqlx::query(&sql);
-        for project_id in project_ids {
-            query = query.bind(project_id.to_string());
-        }
-        let rows = query
+        let rows = statement
             .fetch_all(&mut *connection)
             .await
             .map_err(|error| self.database_error(error))?;
@@ -678,167 +673,162 @@ impl Store {
             .filter_map(|writes| writes.command.as_ref())
             .collect();
         commands.sort_by_key(|command| command.command_id);
-        // Parameters are numbered throughout, for one call to the database: PostgreSQL gets one
-        // statement, SQLite several statements in one string (its driver numbers across them).
-        let mut next = 1usize;
-        let mut rows = |count: usize, width: usize| {
-            let tuples: Vec<String> = (0..count)
-                .map(|_| {
-                    let tuple = (next..next + width)
-                        .map(|index| format!("${index}"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    next += width;
-                    format!("({tuple})")
-                })
-                .collect();
-            tuples.join(", ")
-        };
-        let mut parts: Vec<(String, Vec<Bound>)> = Vec::new();
-        if !records.is_empty() {
-            let sql = format!(
-                "INSERT INTO audit_records (project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES {}",
-                rows(records.len(), 11)
-            );
-            let binds = records
-                .iter()
-                .flat_map(|record| record_binds(record))
-                .collect();
-            parts.push((sql, binds));
-        }
-        if !projections.is_empty() {
-            // Only the columns a transition can change are updated: code, titles, kind,
-            // committee and drafting unit are fixed at creation, and naming an indexed column in
-            // SET makes SQLite rewrite its index entries even when the value is the same.
-            // A write releases the scheduler's claim on the project: its next deadline is new, and
-            // the scheduler need not release the claim in a statement of its own.
-            let sql = format!(
-                "INSERT INTO projects (project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at) VALUES {} \
-                 ON CONFLICT (project_id) DO UPDATE SET definition_version = excluded.definition_version, stage = excluded.stage, \
-                 stage_since = excluded.stage_since, terminal = excluded.terminal, next_deadline_at = excluded.next_deadline_at, \
-                 overdue_since = excluded.overdue_since, escalated = excluded.escalated, frozen = excluded.frozen, \
-                 head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at, \
-                 scheduler_lease_until = NULL",
-                rows(projections.len(), 19)
-            );
-            let binds = projections
-                .iter()
-                .flat_map(|projection| projection_binds(projection))
-                .collect();
-            parts.push((sql, binds));
-        }
-        if !commands.is_empty() {
-            let sql = format!(
-                "INSERT INTO commands (command_id, project_id, first_sequence, last_sequence, outcome, decided_at) VALUES {}",
-                rows(commands.len(), 6)
-            );
-            let binds = commands
-                .iter()
-                .flat_map(|command| command.binds())
-                .collect();
-            parts.push((sql, binds));
-        }
         let mut notifications: Vec<&NotificationRow> = writes
             .iter()
             .flat_map(|writes| &writes.notifications)
             .collect();
         notifications.sort_by_key(|row| row.notification_id);
+        let mut parts = Vec::new();
+        if !records.is_empty() {
+            parts.push(Part::Records(&records));
+        }
+        if !projections.is_empty() {
+            parts.push(Part::Projections(&projections));
+        }
+        if !commands.is_empty() {
+            parts.push(Part::Commands(&commands));
+        }
         if !notifications.is_empty() {
-            // A notification whose audience has no webhook is inserted already waiting, as the
-            // deliverer would otherwise move it aside a moment later: that second write of every
-            // such row was a fifth of PostgreSQL's work in the API load bench, and on SQLite it
-            // took the write lock from the writer. The webhook is looked up in the statement, so
-            // one set on another node counts (setting a webhook brings waiting rows back).
-            let recheck_micros = i64::try_from(
-                self.inner
-                    .options
-                    .unaddressed_notification_recheck
-                    .as_micros(),
-            )
-            .unwrap_or(i64::MAX);
-            let sql = format!(
-                "INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at, last_error) \
-                 SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, 'pending', 0, \
-                 CASE WHEN w.audience IS NULL THEN v.column7 + {recheck_micros} ELSE v.column7 END, \
-                 CASE WHEN w.audience IS NULL THEN '{NO_WEBHOOK_ERROR}' END \
-                 FROM (VALUES {}) AS v LEFT JOIN webhooks w ON w.audience = v.column4",
-                rows(notifications.len(), 7)
-            );
-            let binds = notifications
-                .iter()
-                .flat_map(|row| notification_binds(row))
-                .collect();
-            parts.push((sql, binds));
+            parts.push(Part::Notifications(&notifications));
             // Tells the deliverer once the transaction is committed (`remember` runs after it).
             self.inner
                 .signals
                 .outbox_written
                 .store(true, std::sync::atomic::Ordering::Release);
         }
-        let statements = if own_transaction && self.inner.backend == Backend::Sqlite {
-            let mut binds = Vec::new();
-            let mut sqls = vec!["BEGIN IMMEDIATE".to_string()];
-            for (sql, part_binds) in parts {
-                sqls.push(sql);
-                binds.extend(part_binds);
+        // Everything goes in one call to the database, its parameters numbered throughout:
+        // PostgreSQL gets one statement (every part but the last as a data-modifying `WITH`),
+        // SQLite the statements joined by `;` (its driver numbers across them), within
+        // `BEGIN IMMEDIATE; …; COMMIT` when the job runs in a transaction of its own.
+        let sqlite_transaction = own_transaction && self.inner.backend == Backend::Sqlite;
+        if parts.is_empty() && !sqlite_transaction {
+            return Ok(());
+        }
+        let as_ctes = self.inner.backend == Backend::Postgres && parts.len() > 1;
+        let mut statement = Statement::new(match (sqlite_transaction, as_ctes) {
+            (true, _) => "BEGIN IMMEDIATE",
+            (false, true) => "WITH ",
+            (false, false) => "",
+        });
+        let count = parts.len();
+        for (index, part) in parts.into_iter().enumerate() {
+            let last = index + 1 == count;
+            if as_ctes && !last {
+                statement.push(&format!("write_{index} AS ("));
+            } else if sqlite_transaction || (index > 0 && !as_ctes) {
+                statement.push("; ");
             }
-            sqls.push("COMMIT".to_string());
-            vec![(sqls.join("; "), binds)]
-        } else if parts.len() > 1 {
-            let mut binds = Vec::new();
-            let mut sqls = Vec::new();
-            for (sql, part_binds) in parts {
-                sqls.push(sql);
-                binds.extend(part_binds);
-            }
-            let sql = match self.inner.backend {
-                Backend::Postgres => {
-                    let last = sqls.pop().unwrap_or_default();
-                    let ctes: Vec<String> = sqls
-                        .iter()
-                        .enumerate()
-                        .map(|(index, sql)| format!("write_{index} AS ({sql})"))
-                        .collect();
-                    format!("WITH {} {last}", ctes.join(", "))
-                }
-                Backend::Sqlite => sqls.join("; "),
-            };
-            vec![(sql, binds)]
-        } else {
-            parts
-        };
-        for (sql, binds) in statements {
-            let mut query = sqlx::query(&sql);
-            for bound in binds {
-                query = match bound {
-                    Bound::Text(text) => query.bind(text),
-                    Bound::OptionalText(text) => query.bind(text),
-                    Bound::Integer(value) => query.bind(value),
-                    Bound::OptionalInteger(value) => query.bind(value),
-                };
-            }
-            match query.execute(&mut *connection).await {
-                Ok(_) => {}
-                // A deadlock or serialization failure is a race lost to another node: redo the work.
-                Err(error) if is_retryable(&error) => return Err(WriteFailure::LostRace),
-                Err(error) if is_unique_violation(&error) => {
-                    let message = super::describe_sqlx_error(&error);
-                    if message.contains("projects_code_key") || message.contains("projects.code") {
-                        let codes: Vec<&str> = projections
-                            .iter()
-                            .map(|projection| projection.code.as_str())
-                            .collect();
-                        return Err(WriteFailure::Store(StoreError::InvalidRequest(format!(
-                            "another project already has the code {}",
-                            codes.join(" or ")
-                        ))));
-                    }
-                    return Err(WriteFailure::LostRace);
-                }
-                Err(error) => return Err(WriteFailure::Store(self.database_error(error))),
+            self.push_part(&mut statement, part);
+            if as_ctes && !last {
+                statement.push(if index + 2 == count { ") " } else { "), " });
             }
         }
-        Ok(())
+        if sqlite_transaction {
+            statement.push("; COMMIT");
+        }
+        match statement.execute(&mut *connection).await {
+            Ok(_) => Ok(()),
+            // A deadlock or serialization failure is a race lost to another node: redo the work.
+            Err(error) if is_retryable(&error) => Err(WriteFailure::LostRace),
+            Err(error) if is_unique_violation(&error) => {
+                let message = super::describe_sqlx_error(&error);
+                if message.contains("projects_code_key") || message.contains("projects.code") {
+                    let codes: Vec<&str> = projections
+                        .iter()
+                        .map(|projection| projection.code.as_str())
+                        .collect();
+                    return Err(WriteFailure::Store(StoreError::InvalidRequest(format!(
+                        "another project already has the code {}",
+                        codes.join(" or ")
+                    ))));
+                }
+                Err(WriteFailure::LostRace)
+            }
+            Err(error) => Err(WriteFailure::Store(self.database_error(error))),
+        }
+    }
+
+    /// Writes one table's multi-row insert of a batch's writes.
+    fn push_part(&self, statement: &mut Statement, part: Part<'_>) {
+        match part {
+            Part::Records(records) => {
+                statement.push("INSERT INTO audit_records (project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES ");
+                statement.push_values(records, |row, record| {
+                    row.push_bind(record.project_id.to_string())
+                        .push_bind(i64_of(record.sequence))
+                        .push_bind(micros(record.recorded_at))
+                        .push_bind(record.actor_id.clone())
+                        .push_bind(record.actor_role.clone())
+                        .push_bind(record.command_id.map(|id| id.to_string()))
+                        .push_bind(record.event_type.clone())
+                        .push_bind(i64::from(record.event_version))
+                        .push_bind(record.event.clone())
+                        .push_bind(record.previous_hash.to_hex())
+                        .push_bind(record.hash.to_hex());
+                });
+            }
+            Part::Projections(projections) => {
+                // Only the columns a transition can change are updated: code, titles, kind,
+                // committee and drafting unit are fixed at creation, and naming an indexed column
+                // in SET makes SQLite rewrite its index entries even when the value is the same.
+                // A write releases the scheduler's claim on the project: its next deadline is new,
+                // and the scheduler need not release the claim in a statement of its own.
+                statement.push("INSERT INTO projects (project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at) VALUES ");
+                statement.push_values(projections, |row, projection| {
+                    push_projection(row, projection);
+                });
+                statement.push(
+                    " ON CONFLICT (project_id) DO UPDATE SET definition_version = excluded.definition_version, stage = excluded.stage, \
+                     stage_since = excluded.stage_since, terminal = excluded.terminal, next_deadline_at = excluded.next_deadline_at, \
+                     overdue_since = excluded.overdue_since, escalated = excluded.escalated, frozen = excluded.frozen, \
+                     head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at, \
+                     scheduler_lease_until = NULL",
+                );
+            }
+            Part::Commands(commands) => {
+                statement.push("INSERT INTO commands (command_id, project_id, first_sequence, last_sequence, outcome, decided_at) VALUES ");
+                statement.push_values(commands, |row, command| {
+                    row.push_bind(command.command_id.to_string())
+                        .push_bind(command.project_id.to_string())
+                        .push_bind(command.sequences.map(|(first, _)| i64_of(first)))
+                        .push_bind(command.sequences.map(|(_, last)| i64_of(last)))
+                        .push_bind(command.outcome.clone())
+                        .push_bind(command.decided_at);
+                });
+            }
+            Part::Notifications(notifications) => {
+                // A notification whose audience has no webhook is inserted already waiting, as
+                // the deliverer would otherwise move it aside a moment later: that second write
+                // of every such row was a fifth of PostgreSQL's work in the API load bench, and
+                // on SQLite it took the write lock from the writer. The webhook is looked up in
+                // the statement, so one set on another node counts (setting a webhook brings
+                // waiting rows back).
+                let recheck_micros = i64::try_from(
+                    self.inner
+                        .options
+                        .unaddressed_notification_recheck
+                        .as_micros(),
+                )
+                .unwrap_or(i64::MAX);
+                statement.push(&format!(
+                    "INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at, last_error) \
+                     SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, 'pending', 0, \
+                     CASE WHEN w.audience IS NULL THEN v.column7 + {recheck_micros} ELSE v.column7 END, \
+                     CASE WHEN w.audience IS NULL THEN '{NO_WEBHOOK_ERROR}' END \
+                     FROM (VALUES "
+                ));
+                statement.push_values(notifications, |row, notification| {
+                    row.push_bind(notification.notification_id.to_string())
+                        .push_bind(notification.project_id.to_string())
+                        .push_bind(i64_of(notification.sequence))
+                        .push_bind(notification.audience.clone())
+                        .push_bind(notification.event_type.clone())
+                        .push_bind(notification.body.clone())
+                        .push_bind(notification.created_at);
+                });
+                statement.push(") AS v LEFT JOIN webhooks w ON w.audience = v.column4");
+            }
+        }
     }
 
     /// Runs one job alone, in a transaction that locks its project's row (PostgreSQL), retrying
@@ -921,32 +911,12 @@ fn is_retryable(error: &sqlx::Error) -> bool {
     }
 }
 
-fn record_binds(record: &AuditRecord) -> [Bound; 11] {
-    [
-        Bound::Text(record.project_id.to_string()),
-        Bound::Integer(i64_of(record.sequence)),
-        Bound::Integer(micros(record.recorded_at)),
-        Bound::Text(record.actor_id.clone()),
-        Bound::Text(record.actor_role.clone()),
-        Bound::OptionalText(record.command_id.map(|id| id.to_string())),
-        Bound::Text(record.event_type.clone()),
-        Bound::Integer(i64::from(record.event_version)),
-        Bound::Text(record.event.clone()),
-        Bound::Text(record.previous_hash.to_hex()),
-        Bound::Text(record.hash.to_hex()),
-    ]
-}
-
-fn notification_binds(row: &NotificationRow) -> [Bound; 7] {
-    [
-        Bound::Text(row.notification_id.to_string()),
-        Bound::Text(row.project_id.to_string()),
-        Bound::Integer(i64_of(row.sequence)),
-        Bound::Text(row.audience.clone()),
-        Bound::Text(row.event_type.clone()),
-        Bound::Text(row.body.clone()),
-        Bound::Integer(row.created_at),
-    ]
+/// One table's rows of a batch's writes, in the order they are written.
+enum Part<'a> {
+    Records(&'a [&'a AuditRecord]),
+    Projections(&'a [&'a ProjectSummary]),
+    Commands(&'a [&'a CommandRow]),
+    Notifications(&'a [&'a NotificationRow]),
 }
 
 /// Applies a job's events to the state, and writes the notifications each one calls for, with
@@ -971,50 +941,27 @@ fn apply_noting(
     Ok((state, notifications))
 }
 
-impl CommandRow {
-    fn binds(&self) -> [Bound; 6] {
-        [
-            Bound::Text(self.command_id.to_string()),
-            Bound::Text(self.project_id.to_string()),
-            Bound::OptionalInteger(self.sequences.map(|(first, _)| i64_of(first))),
-            Bound::OptionalInteger(self.sequences.map(|(_, last)| i64_of(last))),
-            Bound::Text(self.outcome.clone()),
-            Bound::Integer(self.decided_at),
-        ]
-    }
-}
-
-/// A value bound to a statement parameter.
-enum Bound {
-    Text(String),
-    OptionalText(Option<String>),
-    Integer(i64),
-    OptionalInteger(Option<i64>),
-}
-
-/// The values of a projection row, in the order of the `projects` columns `persist_with` inserts.
-fn projection_binds(row: &ProjectSummary) -> [Bound; 19] {
-    [
-        Bound::Text(row.project_id.to_string()),
-        Bound::Text(row.code.clone()),
-        Bound::Text(row.title_zh.clone()),
-        Bound::Text(row.title_en.clone()),
-        Bound::Text(row.specification_kind.clone()),
-        Bound::Text(row.committee.clone()),
-        Bound::Text(row.drafting_unit.clone()),
-        Bound::Text(row.definition_id.clone()),
-        Bound::Integer(i64::from(row.definition_version)),
-        Bound::Text(row.stage.clone()),
-        Bound::Integer(micros(row.stage_since)),
-        Bound::Integer(i64::from(row.terminal)),
-        Bound::OptionalInteger(row.next_deadline_at.map(micros)),
-        Bound::OptionalInteger(row.overdue_since.map(micros)),
-        Bound::Integer(i64::from(row.escalated)),
-        Bound::Integer(i64::from(row.frozen)),
-        Bound::Integer(i64_of(row.head_sequence)),
-        Bound::Text(row.head_hash.clone()),
-        Bound::Integer(micros(row.updated_at)),
-    ]
+/// Binds a projection row's values, in the order of the `projects` columns `persist_with` inserts.
+fn push_projection(row: &mut Tuple<'_>, projection: &ProjectSummary) {
+    row.push_bind(projection.project_id.to_string())
+        .push_bind(projection.code.clone())
+        .push_bind(projection.title_zh.clone())
+        .push_bind(projection.title_en.clone())
+        .push_bind(projection.specification_kind.clone())
+        .push_bind(projection.committee.clone())
+        .push_bind(projection.drafting_unit.clone())
+        .push_bind(projection.definition_id.clone())
+        .push_bind(i64::from(projection.definition_version))
+        .push_bind(projection.stage.clone())
+        .push_bind(micros(projection.stage_since))
+        .push_bind(i64::from(projection.terminal))
+        .push_bind(projection.next_deadline_at.map(micros))
+        .push_bind(projection.overdue_since.map(micros))
+        .push_bind(i64::from(projection.escalated))
+        .push_bind(i64::from(projection.frozen))
+        .push_bind(i64_of(projection.head_sequence))
+        .push_bind(projection.head_hash.clone())
+        .push_bind(micros(projection.updated_at));
 }
 
 struct Job {
