@@ -40,6 +40,7 @@ mod counts;
 mod definitions;
 mod notifications;
 pub mod outbox;
+mod page;
 mod read;
 mod reports;
 mod schedule;
