@@ -10,6 +10,7 @@
 //!
 //! Command ids are written on the records, so a repeated id answers the records it wrote.
 
+use super::schedule::LeasedTable;
 use super::{Backend, Store, instant, is_unique_violation, micros};
 use crate::error::StoreError;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -641,27 +642,13 @@ impl Store {
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Uuid>, StoreError> {
-        let lock = match self.backend() {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
-            "UPDATE committees SET scheduler_lease_until = $1 WHERE committee_id IN (\
-               SELECT committee_id FROM committees \
-               WHERE next_deadline_at IS NOT NULL AND next_deadline_at <= $2 \
-                 AND (scheduler_lease_until IS NULL OR scheduler_lease_until <= $2) \
-               ORDER BY next_deadline_at LIMIT $3{lock}) RETURNING committee_id"
-        );
-        let rows: Vec<String> = sqlx::query_scalar(&sql)
-            .bind(micros(lease_until))
-            .bind(micros(now))
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(self.pool())
-            .await
-            .map_err(|error| self.database_error(error))?;
-        rows.iter()
-            .map(|text| Uuid::parse_str(text).map_err(|_| corrupt("committee id")))
-            .collect()
+        let claimed = self
+            .claim_due(LeasedTable::COMMITTEES, now, lease_until, limit)
+            .await?;
+        Ok(claimed
+            .into_iter()
+            .map(|(committee_id, _)| committee_id)
+            .collect())
     }
 
     /// Releases a claim that wrote nothing (another node was first).
