@@ -964,6 +964,9 @@ fn percentiles(mut durations: Vec<Duration>) -> (f64, f64, f64, f64) {
     (at(0.50), at(0.99), at(1.0), mean)
 }
 
+// About 200 lines, left whole on purpose: it is the benchmark's script of timed reads, each
+// warmed up and then measured and printed in the order `docs/performance.md` quotes them;
+// split, the warm-ups would sit away from what they warm.
 async fn measure(url: &str, options: &Options, records: u64) {
     let store = Store::open(url, StoreOptions::default()).await.unwrap();
     let projects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects")

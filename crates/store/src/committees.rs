@@ -24,9 +24,10 @@ use specflow_engine::committee::{
     CommitteeCommand, CommitteeEvent, CommitteePolicy, CommitteeState, CompositionChanges,
     CompositionCheck, RollEntry, check_composition, decide, next_deadline, roll_on, tick,
 };
+use specflow_engine::notify::Notice;
 use specflow_engine::{Actor, LocalizedText, Rejection};
 use sqlx::any::AnyRow;
-use sqlx::{Connection, Row};
+use sqlx::{AnyConnection, Connection, Row};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -488,77 +489,15 @@ impl Store {
                 notifications.push((record, notice));
             }
         }
-        let inserted = async {
-            for record in &records {
-                sqlx::query("INSERT INTO committee_records (committee_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-                    .bind(record.committee_id.to_string())
-                    .bind(i64_of(record.sequence))
-                    .bind(micros(record.recorded_at))
-                    .bind(record.actor_id.clone())
-                    .bind(record.actor_role.clone())
-                    .bind(record.command_id.map(|id| id.to_string()))
-                    .bind(record.event_type.clone())
-                    .bind(i64::from(record.event_version))
-                    .bind(record.event.clone())
-                    .bind(record.previous_hash.to_hex())
-                    .bind(record.hash.to_hex())
-                    .execute(&mut *transaction)
-                    .await?;
-            }
-            let profile = state.profile.clone();
-            if let (Some(profile), Some(last)) = (profile, records.last()) {
-                let next = next_deadline(&state);
-                sqlx::query("INSERT INTO committees (committee_id, code, name_zh, name_en, field, legal_metrology, current_term, next_deadline_at, scheduler_lease_until, head_sequence, head_hash, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10, $11) ON CONFLICT (committee_id) DO UPDATE SET code = excluded.code, name_zh = excluded.name_zh, name_en = excluded.name_en, field = excluded.field, legal_metrology = excluded.legal_metrology, current_term = excluded.current_term, next_deadline_at = excluded.next_deadline_at, scheduler_lease_until = NULL, head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at")
-                    .bind(committee_id.to_string())
-                    .bind(profile.code.clone())
-                    .bind(profile.name.zh.clone())
-                    .bind(profile.name.en.clone())
-                    .bind(profile.field.clone())
-                    .bind(i64::from(profile.legal_metrology))
-                    .bind(state.current_term().map(|term| i64::from(term.term)))
-                    .bind(next.map(micros))
-                    .bind(i64_of(last.sequence))
-                    .bind(last.hash.to_hex())
-                    .bind(micros(last.recorded_at))
-                    .execute(&mut *transaction)
-                    .await?;
-            }
-            for (record, notice) in &notifications {
-                let notification_id = Uuid::new_v5(
-                    &record.committee_id,
-                    format!("committee/{}/{}", record.sequence, notice.audience).as_bytes(),
-                );
-                let body = serde_json::json!({
-                    "notification_id": notification_id,
-                    "audience": notice.audience,
-                    "event_type": notice.event_type,
-                    "committee": {
-                        "id": record.committee_id,
-                        "code": state.profile.as_ref().map(|profile| profile.code.clone()),
-                        "name": state.profile.as_ref().map(|profile| profile.name.clone()),
-                        "secretariat": state.secretariat.as_ref().map(|secretariat| secretariat.organisation.clone()),
-                    },
-                    "sequence": record.sequence,
-                    "record_hash": record.hash.to_hex(),
-                    "recorded_at": record.recorded_at,
-                    "what_happened": notice.what_happened,
-                    "what_next": notice.what_next,
-                })
-                .to_string();
-                sqlx::query("INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $7)")
-                    .bind(notification_id.to_string())
-                    .bind(record.committee_id.to_string())
-                    .bind(i64_of(record.sequence))
-                    .bind(notice.audience.clone())
-                    .bind(format!("committee.{}", notice.event_type))
-                    .bind(body)
-                    .bind(micros(record.recorded_at))
-                    .execute(&mut *transaction)
-                    .await?;
-            }
-            Ok::<(), sqlx::Error>(())
-        }
-        .await;
+        let inserted = self
+            .insert_committee_writes(
+                &mut transaction,
+                committee_id,
+                &state,
+                &records,
+                &notifications,
+            )
+            .await;
         let committed = match inserted {
             Ok(()) => transaction.commit().await,
             Err(error) => {
@@ -611,6 +550,86 @@ impl Store {
             },
             records,
         ))
+    }
+
+    /// Inserts a committee write's records, its projection row (when the committee is formed)
+    /// and its notifications, within the caller's transaction.
+    async fn insert_committee_writes(
+        &self,
+        connection: &mut AnyConnection,
+        committee_id: Uuid,
+        state: &CommitteeState,
+        records: &[CommitteeRecord],
+        notifications: &[(&CommitteeRecord, Notice)],
+    ) -> Result<(), sqlx::Error> {
+        for record in records {
+            sqlx::query("INSERT INTO committee_records (committee_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                .bind(record.committee_id.to_string())
+                .bind(i64_of(record.sequence))
+                .bind(micros(record.recorded_at))
+                .bind(record.actor_id.clone())
+                .bind(record.actor_role.clone())
+                .bind(record.command_id.map(|id| id.to_string()))
+                .bind(record.event_type.clone())
+                .bind(i64::from(record.event_version))
+                .bind(record.event.clone())
+                .bind(record.previous_hash.to_hex())
+                .bind(record.hash.to_hex())
+                .execute(&mut *connection)
+                .await?;
+        }
+        let profile = state.profile.clone();
+        if let (Some(profile), Some(last)) = (profile, records.last()) {
+            let next = next_deadline(state);
+            sqlx::query("INSERT INTO committees (committee_id, code, name_zh, name_en, field, legal_metrology, current_term, next_deadline_at, scheduler_lease_until, head_sequence, head_hash, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10, $11) ON CONFLICT (committee_id) DO UPDATE SET code = excluded.code, name_zh = excluded.name_zh, name_en = excluded.name_en, field = excluded.field, legal_metrology = excluded.legal_metrology, current_term = excluded.current_term, next_deadline_at = excluded.next_deadline_at, scheduler_lease_until = NULL, head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at")
+                .bind(committee_id.to_string())
+                .bind(profile.code.clone())
+                .bind(profile.name.zh.clone())
+                .bind(profile.name.en.clone())
+                .bind(profile.field.clone())
+                .bind(i64::from(profile.legal_metrology))
+                .bind(state.current_term().map(|term| i64::from(term.term)))
+                .bind(next.map(micros))
+                .bind(i64_of(last.sequence))
+                .bind(last.hash.to_hex())
+                .bind(micros(last.recorded_at))
+                .execute(&mut *connection)
+                .await?;
+        }
+        for (record, notice) in notifications {
+            let notification_id = Uuid::new_v5(
+                &record.committee_id,
+                format!("committee/{}/{}", record.sequence, notice.audience).as_bytes(),
+            );
+            let body = serde_json::json!({
+                "notification_id": notification_id,
+                "audience": notice.audience,
+                "event_type": notice.event_type,
+                "committee": {
+                    "id": record.committee_id,
+                    "code": state.profile.as_ref().map(|profile| profile.code.clone()),
+                    "name": state.profile.as_ref().map(|profile| profile.name.clone()),
+                    "secretariat": state.secretariat.as_ref().map(|secretariat| secretariat.organisation.clone()),
+                },
+                "sequence": record.sequence,
+                "record_hash": record.hash.to_hex(),
+                "recorded_at": record.recorded_at,
+                "what_happened": notice.what_happened,
+                "what_next": notice.what_next,
+            })
+            .to_string();
+            sqlx::query("INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $7)")
+                .bind(notification_id.to_string())
+                .bind(record.committee_id.to_string())
+                .bind(i64_of(record.sequence))
+                .bind(notice.audience.clone())
+                .bind(format!("committee.{}", notice.event_type))
+                .bind(body)
+                .bind(micros(record.recorded_at))
+                .execute(&mut *connection)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Runs one statement outside the writer, for tests that prove the database refuses to change

@@ -1106,40 +1106,8 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
         && !fresh
         && let Some(head) = store.cached_head(job.work.project_id())
     {
-        // The common case: one job on a cached project. It needs no read, so the whole
-        // transaction goes to SQLite as one call, and the commit is its only wait.
-        let heads = HashMap::from([(job.work.project_id(), head)]);
-        let mut overlay = Overlay::new();
-        let result = async {
-            let prepared = store
-                .prepare(&mut connection, &job.work, &mut overlay, &heads)
-                .await?;
-            if !prepared.writes.is_empty() {
-                store
-                    .persist_in_own_transaction(&mut connection, &prepared.writes)
-                    .await?;
-            }
-            Ok::<Prepared, WriteFailure>(prepared)
-        }
-        .await;
-        let answer = match result {
-            Ok(prepared) => {
-                if let Some(after) = prepared.after {
-                    store.remember(prepared.project_id, after);
-                }
-                Answer::Now(Ok(prepared.done))
-            }
-            Err(failure) => after_failure(&store, &mut *connection, &job.work, failure).await,
-        };
-        return match answer {
-            Answer::Again => batch,
-            Answer::Now(result) => {
-                if let Some(job) = batch.into_iter().next() {
-                    let _ = job.reply.send(result);
-                }
-                Vec::new()
-            }
-        };
+        let answer = sqlite_cached_job(&store, &mut connection, job, head).await;
+        return answer_one(batch, answer);
     }
     // IMMEDIATE takes the write lock now, waiting for another process's writer if need be,
     // rather than failing later when a read turns into a write.
@@ -1155,7 +1123,7 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
     let heads = store
         .batch_heads(&mut transaction, &batch, |_| !fresh)
         .await;
-    let mut heads = match heads {
+    let heads = match heads {
         Ok(heads) => heads,
         Err(error) => {
             let _ = transaction.rollback().await;
@@ -1164,8 +1132,7 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
         }
     };
     let mut overlay = Overlay::new();
-    let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
-    if let [job] = batch.as_slice() {
+    let answers = if let [job] = batch.as_slice() {
         // One job: no savepoint; a failure rolls the whole transaction back.
         let result = async {
             let prepared = store
@@ -1180,72 +1147,17 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
                 if let Some(after) = prepared.after {
                     overlay.insert(prepared.project_id, after);
                 }
-                answers.push(Answer::Now(Ok(prepared.done)));
+                vec![Answer::Now(Ok(prepared.done))]
             }
             Err(failure) => {
                 let _ = transaction.rollback().await;
                 let answer = after_failure(&store, store.pool(), &job.work, failure).await;
-                return match answer {
-                    Answer::Again => batch,
-                    Answer::Now(result) => {
-                        if let Some(job) = batch.into_iter().next() {
-                            let _ = job.reply.send(result);
-                        }
-                        Vec::new()
-                    }
-                };
+                return answer_one(batch, answer);
             }
         }
     } else {
-        for job in &batch {
-            let project_id = job.work.project_id();
-            let attempt = match transaction.begin().await {
-                Err(error) => Err(WriteFailure::Store(store.database_error(error))),
-                Ok(mut savepoint) => {
-                    let result = async {
-                        let prepared = store
-                            .prepare(&mut savepoint, &job.work, &mut overlay, &heads)
-                            .await?;
-                        store.persist(&mut savepoint, &[&prepared.writes]).await?;
-                        Ok::<Prepared, WriteFailure>(prepared)
-                    }
-                    .await;
-                    match result {
-                        Ok(prepared) => match savepoint.commit().await {
-                            Ok(()) => Ok(prepared),
-                            Err(error) => Err(WriteFailure::Store(store.database_error(error))),
-                        },
-                        Err(failure) => {
-                            let _ = savepoint.rollback().await;
-                            Err(failure)
-                        }
-                    }
-                }
-            };
-            let answer = match attempt {
-                Ok(prepared) => {
-                    if let Some(after) = prepared.after {
-                        overlay.insert(project_id, after);
-                    }
-                    Answer::Now(Ok(prepared.done))
-                }
-                Err(failure) => {
-                    // The state this job took is gone with its savepoint: the next job for this
-                    // project reads it again, from the head as it stands after the earlier jobs.
-                    overlay.remove(&project_id);
-                    heads.remove(&project_id);
-                    if let Ok(fresh) = store
-                        .read_heads(&mut transaction, &[project_id], false)
-                        .await
-                    {
-                        heads.extend(fresh);
-                    }
-                    after_failure(&store, &mut *transaction, &job.work, failure).await
-                }
-            };
-            answers.push(answer);
-        }
-    }
+        sqlite_jobs_in_savepoints(&store, &mut transaction, &batch, &mut overlay, heads).await
+    };
     match transaction.commit().await {
         Ok(()) => {
             for (project_id, loaded) in overlay {
@@ -1264,6 +1176,113 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
         }
         Err(error) => {
             fail_all(batch, &store.database_error(error));
+            Vec::new()
+        }
+    }
+}
+
+/// SQLite's common case: one job on a cached project. It needs no read, so the whole
+/// transaction goes to SQLite as one call, and the commit is its only wait.
+async fn sqlite_cached_job(
+    store: &Store,
+    connection: &mut AnyConnection,
+    job: &Job,
+    head: Head,
+) -> Answer {
+    let heads = HashMap::from([(job.work.project_id(), head)]);
+    let mut overlay = Overlay::new();
+    let result = async {
+        let prepared = store
+            .prepare(&mut *connection, &job.work, &mut overlay, &heads)
+            .await?;
+        if !prepared.writes.is_empty() {
+            store
+                .persist_in_own_transaction(&mut *connection, &prepared.writes)
+                .await?;
+        }
+        Ok::<Prepared, WriteFailure>(prepared)
+    }
+    .await;
+    match result {
+        Ok(prepared) => {
+            if let Some(after) = prepared.after {
+                store.remember(prepared.project_id, after);
+            }
+            Answer::Now(Ok(prepared.done))
+        }
+        Err(failure) => after_failure(store, &mut *connection, &job.work, failure).await,
+    }
+}
+
+/// Several jobs of an SQLite batch, each in a savepoint, so that one job's failure does not undo
+/// the others; the answers in the jobs' order.
+async fn sqlite_jobs_in_savepoints(
+    store: &Store,
+    transaction: &mut AnyConnection,
+    batch: &[Job],
+    overlay: &mut Overlay,
+    mut heads: HashMap<Uuid, Head>,
+) -> Vec<Answer> {
+    let mut answers = Vec::with_capacity(batch.len());
+    for job in batch {
+        let project_id = job.work.project_id();
+        let attempt = match transaction.begin().await {
+            Err(error) => Err(WriteFailure::Store(store.database_error(error))),
+            Ok(mut savepoint) => {
+                let result = async {
+                    let prepared = store
+                        .prepare(&mut savepoint, &job.work, overlay, &heads)
+                        .await?;
+                    store.persist(&mut savepoint, &[&prepared.writes]).await?;
+                    Ok::<Prepared, WriteFailure>(prepared)
+                }
+                .await;
+                match result {
+                    Ok(prepared) => match savepoint.commit().await {
+                        Ok(()) => Ok(prepared),
+                        Err(error) => Err(WriteFailure::Store(store.database_error(error))),
+                    },
+                    Err(failure) => {
+                        let _ = savepoint.rollback().await;
+                        Err(failure)
+                    }
+                }
+            }
+        };
+        let answer = match attempt {
+            Ok(prepared) => {
+                if let Some(after) = prepared.after {
+                    overlay.insert(project_id, after);
+                }
+                Answer::Now(Ok(prepared.done))
+            }
+            Err(failure) => {
+                // The state this job took is gone with its savepoint: the next job for this
+                // project reads it again, from the head as it stands after the earlier jobs.
+                overlay.remove(&project_id);
+                heads.remove(&project_id);
+                if let Ok(fresh) = store
+                    .read_heads(&mut *transaction, &[project_id], false)
+                    .await
+                {
+                    heads.extend(fresh);
+                }
+                after_failure(store, &mut *transaction, &job.work, failure).await
+            }
+        };
+        answers.push(answer);
+    }
+    answers
+}
+
+/// Answers the one job of a batch, or gives it back to be run again.
+fn answer_one(batch: Vec<Job>, answer: Answer) -> Vec<Job> {
+    match answer {
+        Answer::Again => batch,
+        Answer::Now(result) => {
+            if let Some(job) = batch.into_iter().next() {
+                let _ = job.reply.send(result);
+            }
             Vec::new()
         }
     }
