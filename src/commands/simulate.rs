@@ -36,7 +36,7 @@ pub fn run(
             return Ok(ExitCode::FAILURE);
         }
     };
-    let report = simulate(&definition, &scenario);
+    let report = simulate(&definition, &scenario)?;
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
     if jsonl {

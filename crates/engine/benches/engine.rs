@@ -80,7 +80,7 @@ fn before_action(definition: &WorkflowDefinition, action: &str) -> BeforeAction 
         steps: scenario.steps[..index].to_vec(),
         end: None,
     };
-    let report = simulate(definition, &prefix);
+    let report = simulate(definition, &prefix).unwrap();
     let events = report
         .records
         .iter()
@@ -268,7 +268,7 @@ fn chains_1m() -> &'static [Vec<AuditRecord>] {
         let chains: Vec<Vec<AuditRecord>> = (0..CHAINS)
             .map(|chain| {
                 let project_id = Uuid::from_u128(PROJECT_ID.as_u128() + chain as u128);
-                seal_all(project_id, None, None, &events)
+                seal_all(project_id, None, None, &events).unwrap()
             })
             .collect();
         report_hashed_bytes("audit/verify_1m", chains.iter().flatten());
@@ -280,7 +280,7 @@ fn chains_1m() -> &'static [Vec<AuditRecord>] {
 fn chain_100k() -> &'static [AuditRecord] {
     static CHAIN: OnceLock<Vec<AuditRecord>> = OnceLock::new();
     CHAIN.get_or_init(|| {
-        let records = seal_all(PROJECT_ID, None, None, events_100k());
+        let records = seal_all(PROJECT_ID, None, None, events_100k()).unwrap();
         report_hashed_bytes("audit/verify_100k_one_chain", records.iter());
         records
     })

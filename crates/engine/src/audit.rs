@@ -301,6 +301,181 @@ impl ChainLinks {
     }
 }
 
+/// The last record of a log, which the next record links to: its sequence and its hash.
+///
+/// A log with no records yet has the head [`Head::EMPTY`] (or none: `seal_all` takes `None` for
+/// it); its first record then links to [`Digest256::GENESIS`] with sequence 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Head {
+    /// The last record's sequence (1, 2, 3…).
+    pub sequence: u64,
+    /// The last record's hash.
+    pub hash: Digest256,
+}
+
+impl Head {
+    /// The head of a log with no records yet: sequence 0 and the genesis hash, which the first
+    /// record links to. Sealing after it is sealing after `None`.
+    pub const EMPTY: Head = Head {
+        sequence: 0,
+        hash: Digest256::GENESIS,
+    };
+
+    /// The sequence the next record takes.
+    pub fn next_sequence(&self) -> u64 {
+        self.sequence + 1
+    }
+}
+
+/// Why an event could not be sealed into a record. Nothing is sealed then: a record never holds
+/// an empty or partial event.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// The event's body could not be written as the JSON text the record holds and hashes.
+    #[error(
+        "the {event_type} event for record {sequence} of {subject_id} cannot be encoded as JSON: {source}"
+    )]
+    Unencodable {
+        /// The project's or the committee's id.
+        subject_id: Uuid,
+        /// The sequence the record would have had.
+        sequence: u64,
+        /// The event's type, such as `action_fired`.
+        event_type: &'static str,
+        /// What serde_json said.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// An event as a log seals it: when, by whom, its type, and the body stored as JSON text.
+/// Implemented by a project's and a committee's events, so both are sealed by the same code.
+pub(crate) trait SealableEvent {
+    /// The body, written as the record's `event` text.
+    type Body: Serialize;
+    /// When it happened.
+    fn occurred_at(&self) -> DateTime<Utc>;
+    /// Who caused it.
+    fn actor(&self) -> &Actor;
+    /// Its type, such as `action_fired`.
+    fn event_type(&self) -> &'static str;
+    /// Its body.
+    fn body(&self) -> &Self::Body;
+}
+
+impl SealableEvent for Event {
+    type Body = EventBody;
+
+    fn occurred_at(&self) -> DateTime<Utc> {
+        self.occurred_at
+    }
+
+    fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    fn event_type(&self) -> &'static str {
+        self.body.type_name()
+    }
+
+    fn body(&self) -> &EventBody {
+        &self.body
+    }
+}
+
+/// Where a record goes in its chain: its sequence and the hash of the record before it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Link {
+    pub sequence: u64,
+    pub previous_hash: Digest256,
+}
+
+/// A sealed record's fields, whatever its log: a project's and a committee's record are these
+/// beside the subject's id.
+pub(crate) struct SealedFields {
+    pub sequence: u64,
+    pub recorded_at: DateTime<Utc>,
+    pub actor_id: String,
+    pub actor_role: String,
+    pub command_id: Option<Uuid>,
+    pub event_type: String,
+    pub event_version: u32,
+    pub event: String,
+    pub previous_hash: Digest256,
+    pub hash: Digest256,
+}
+
+/// Seals one event into the log `format` of `subject_id`, at `link`.
+pub(crate) fn seal_event<E: SealableEvent>(
+    format: &str,
+    subject_id: Uuid,
+    link: Link,
+    command_id: Option<Uuid>,
+    event: &E,
+) -> Result<SealedFields, SealError> {
+    let event_type = event.event_type();
+    let event_json =
+        serde_json::to_string(event.body()).map_err(|source| SealError::Unencodable {
+            subject_id,
+            sequence: link.sequence,
+            event_type,
+            source,
+        })?;
+    let recorded_at = to_record_precision(event.occurred_at());
+    let actor = event.actor();
+    let hash = canonical_hash(&CanonicalFields {
+        format,
+        subject_id,
+        sequence: link.sequence,
+        recorded_at,
+        actor_id: &actor.id,
+        actor_role: &actor.role,
+        command_id,
+        event_type,
+        event_version: EVENT_SCHEMA_VERSION,
+        event: &event_json,
+        previous_hash: link.previous_hash,
+    });
+    Ok(SealedFields {
+        sequence: link.sequence,
+        recorded_at,
+        actor_id: actor.id.clone(),
+        actor_role: actor.role.clone(),
+        command_id,
+        event_type: event_type.to_string(),
+        event_version: EVENT_SCHEMA_VERSION,
+        event: event_json,
+        previous_hash: link.previous_hash,
+        hash,
+    })
+}
+
+/// Seals a batch of events into the log `format` of `subject_id` after `head` (or as its first
+/// records when `None`), each linked to the one before; stops at the first event that cannot be
+/// sealed.
+pub(crate) fn seal_chain<E: SealableEvent>(
+    format: &str,
+    subject_id: Uuid,
+    head: Option<Head>,
+    command_id: Option<Uuid>,
+    events: &[E],
+) -> Result<Vec<SealedFields>, SealError> {
+    let mut link = Link {
+        sequence: head.map_or(1, |head| head.next_sequence()),
+        previous_hash: head.map_or(Digest256::GENESIS, |head| head.hash),
+    };
+    let mut sealed = Vec::with_capacity(events.len());
+    for event in events {
+        let fields = seal_event(format, subject_id, link, command_id, event)?;
+        link = Link {
+            sequence: link.sequence + 1,
+            previous_hash: fields.hash,
+        };
+        sealed.push(fields);
+    }
+    Ok(sealed)
+}
+
 impl AuditRecord {
     /// Seals an event as record `sequence` after a record whose hash is `previous_hash`.
     pub fn seal(
@@ -309,24 +484,37 @@ impl AuditRecord {
         previous_hash: Digest256,
         command_id: Option<Uuid>,
         event: &Event,
-    ) -> AuditRecord {
-        // Serialising our own event types to JSON cannot fail: they hold no maps with non-string keys.
-        let event_json = serde_json::to_string(&event.body).unwrap_or_default();
-        let mut record = AuditRecord {
-            project_id,
+    ) -> Result<AuditRecord, SealError> {
+        let link = Link {
             sequence,
-            recorded_at: to_record_precision(event.occurred_at),
-            actor_id: event.actor.id.clone(),
-            actor_role: event.actor.role.clone(),
-            command_id,
-            event_type: event.body.type_name().to_string(),
-            event_version: EVENT_SCHEMA_VERSION,
-            event: event_json,
             previous_hash,
-            hash: Digest256::GENESIS,
         };
-        record.hash = record.compute_hash();
-        record
+        seal_event(AUDIT_FORMAT, project_id, link, command_id, event)
+            .map(|fields| AuditRecord::from_fields(project_id, fields))
+    }
+
+    fn from_fields(project_id: Uuid, fields: SealedFields) -> AuditRecord {
+        AuditRecord {
+            project_id,
+            sequence: fields.sequence,
+            recorded_at: fields.recorded_at,
+            actor_id: fields.actor_id,
+            actor_role: fields.actor_role,
+            command_id: fields.command_id,
+            event_type: fields.event_type,
+            event_version: fields.event_version,
+            event: fields.event,
+            previous_hash: fields.previous_hash,
+            hash: fields.hash,
+        }
+    }
+
+    /// The log's head once this record is its last.
+    pub fn head(&self) -> Head {
+        Head {
+            sequence: self.sequence,
+            hash: self.hash,
+        }
     }
 
     /// The hash the record should have, from its fields (ignoring its `hash`).
@@ -362,20 +550,16 @@ impl AuditRecord {
 /// Seals a batch of events after the record `head` (or as the first records when `head` is `None`).
 pub fn seal_all(
     project_id: Uuid,
-    head: Option<(u64, Digest256)>,
+    head: Option<Head>,
     command_id: Option<Uuid>,
     events: &[Event],
-) -> Vec<AuditRecord> {
-    let (mut sequence, mut previous) = head.unwrap_or((0, Digest256::GENESIS));
-    events
-        .iter()
-        .map(|event| {
-            sequence += 1;
-            let record = AuditRecord::seal(project_id, sequence, previous, command_id, event);
-            previous = record.hash;
-            record
-        })
-        .collect()
+) -> Result<Vec<AuditRecord>, SealError> {
+    seal_chain(AUDIT_FORMAT, project_id, head, command_id, events).map(|sealed| {
+        sealed
+            .into_iter()
+            .map(|fields| AuditRecord::from_fields(project_id, fields))
+            .collect()
+    })
 }
 
 /// Why a chain does not verify.
@@ -663,6 +847,62 @@ mod tests {
         let expected = block_after("<!-- example-hash -->");
         assert_eq!(record.compute_hash().to_hex(), expected);
         assert_eq!(record.hash.to_hex(), expected);
+    }
+
+    // Sealing moved to code shared with committee logs: the documented record must still be
+    // what sealing its event gives, byte for byte.
+    #[test]
+    fn sealing_the_documented_event_gives_the_documented_record() {
+        let record: AuditRecord = serde_json::from_str(block_after("<!-- example-record -->"))
+            .unwrap_or_else(|error| panic!("{error}"));
+        let event = record.to_event().unwrap_or_else(|error| panic!("{error}"));
+        let sealed = AuditRecord::seal(
+            record.project_id,
+            record.sequence,
+            record.previous_hash,
+            record.command_id,
+            &event,
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(sealed, record);
+    }
+
+    // Sealing used to store an empty event when serialisation failed; it must refuse instead.
+    #[test]
+    fn an_event_that_cannot_be_encoded_is_not_sealed() {
+        struct Unencodable;
+        impl Serialize for Unencodable {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("no JSON for this"))
+            }
+        }
+        struct Broken(Actor, Unencodable);
+        impl SealableEvent for Broken {
+            type Body = Unencodable;
+            fn occurred_at(&self) -> DateTime<Utc> {
+                DateTime::<Utc>::UNIX_EPOCH
+            }
+            fn actor(&self) -> &Actor {
+                &self.0
+            }
+            fn event_type(&self) -> &'static str {
+                "broken"
+            }
+            fn body(&self) -> &Unencodable {
+                &self.1
+            }
+        }
+        let event = Broken(Actor::new("someone", "secretariat"), Unencodable);
+        let result = seal_chain(AUDIT_FORMAT, Uuid::nil(), None, None, &[event]);
+        match result {
+            Err(SealError::Unencodable {
+                sequence: 1,
+                event_type: "broken",
+                ..
+            }) => {}
+            Err(other) => panic!("unexpected error: {other}"),
+            Ok(_) => panic!("an unencodable event was sealed"),
+        }
     }
 
     #[test]

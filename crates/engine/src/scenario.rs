@@ -6,7 +6,7 @@
 //! Between steps the simulation behaves like the scheduler: every deadline that falls due is
 //! ticked at the instant it falls due, so warnings and misses appear in the log in order.
 
-use crate::audit::{AuditRecord, seal_all};
+use crate::audit::{AuditRecord, SealError, seal_all};
 use crate::command::{Actor, Command};
 use crate::deadline::next_deadline;
 use crate::decide::{RefusedFollowUp, decide, decide_tick};
@@ -226,25 +226,30 @@ struct Log {
 }
 
 impl Log {
-    fn append(&mut self, events: Vec<Event>, command_id: Option<Uuid>) -> (u64, u64) {
-        let head = self
-            .records
-            .last()
-            .map(|record| (record.sequence, record.hash));
-        let first = head.map_or(1, |(sequence, _)| sequence + 1);
-        let sealed = seal_all(self.project_id, head, command_id, &events);
+    fn append(
+        &mut self,
+        events: Vec<Event>,
+        command_id: Option<Uuid>,
+    ) -> Result<(u64, u64), SealError> {
+        let head = self.records.last().map(AuditRecord::head);
+        let first = head.map_or(1, |head| head.next_sequence());
+        let sealed = seal_all(self.project_id, head, command_id, &events)?;
         for event in events {
             self.state.apply_owned(event);
         }
         self.records.extend(sealed);
-        (
+        Ok((
             first,
             self.records.last().map_or(0, |record| record.sequence),
-        )
+        ))
     }
 
     /// Ticks at every instant something falls due, up to `until`, as the scheduler would.
-    fn run_clock_to(&mut self, definition: &WorkflowDefinition, until: DateTime<Utc>) {
+    fn run_clock_to(
+        &mut self,
+        definition: &WorkflowDefinition,
+        until: DateTime<Utc>,
+    ) -> Result<(), SealError> {
         while let Some(next) = next_deadline(&self.state) {
             if next.at > until {
                 break;
@@ -264,8 +269,9 @@ impl Log {
                 // Nothing more can fire (the project ended between ticks): stop rather than spin.
                 break;
             }
-            self.append(events, None);
+            self.append(events, None)?;
         }
+        Ok(())
     }
 }
 
@@ -274,8 +280,19 @@ fn step_command_id(index: usize) -> Uuid {
     Uuid::from_u128(0x5bec_f10e_c0de_4000_8000_0000_0000_0000 + index as u128)
 }
 
+/// Why a simulation stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulationError {
+    /// An event the engine decided could not be sealed into a record.
+    #[error("the simulation stopped: {0}")]
+    Seal(#[from] SealError),
+}
+
 /// Runs a scenario through the engine in memory.
-pub fn simulate(definition: &WorkflowDefinition, scenario: &Scenario) -> SimulationReport {
+pub fn simulate(
+    definition: &WorkflowDefinition,
+    scenario: &Scenario,
+) -> Result<SimulationReport, SimulationError> {
     let mut log = Log {
         project_id: scenario.project_id,
         records: Vec::new(),
@@ -284,10 +301,10 @@ pub fn simulate(definition: &WorkflowDefinition, scenario: &Scenario) -> Simulat
     };
     let mut outcomes = Vec::new();
     for (index, step) in scenario.steps.iter().enumerate() {
-        log.run_clock_to(definition, step.at);
+        log.run_clock_to(definition, step.at)?;
         match decide(&log.state, definition, &step.command, &step.actor, step.at) {
             Ok(events) => {
-                let sequences = log.append(events, Some(step_command_id(index)));
+                let sequences = log.append(events, Some(step_command_id(index)))?;
                 outcomes.push(StepOutcome::Accepted {
                     step: step.clone(),
                     sequences,
@@ -300,13 +317,13 @@ pub fn simulate(definition: &WorkflowDefinition, scenario: &Scenario) -> Simulat
         }
     }
     if let Some(end) = scenario.end {
-        log.run_clock_to(definition, end);
+        log.run_clock_to(definition, end)?;
     }
-    SimulationReport {
+    Ok(SimulationReport {
         project_id: scenario.project_id,
         records: log.records,
         outcomes,
         state: log.state,
         refused_follow_ups: log.refused_follow_ups,
-    }
+    })
 }

@@ -12,7 +12,9 @@ fn records() -> Vec<AuditRecord> {
         include_str!("../../../workflows/scenarios/review-fails-vote.toml"),
     )
     .unwrap();
-    simulate(&metrology(), &scenario).records
+    simulate(&metrology(), &scenario)
+        .unwrap_or_else(|error| panic!("{error}"))
+        .records
 }
 
 /// Changes one byte (one character, one bit or one unit) of one field of a record.
@@ -138,7 +140,8 @@ fn an_event_impossible_in_its_state_is_caught_even_with_a_consistent_chain() {
     } else {
         panic!("record 4 of the scenario is the proposal");
     }
-    let forged = specflow_engine::audit::seal_all(log[0].project_id, None, None, &events);
+    let forged = specflow_engine::audit::seal_all(log[0].project_id, None, None, &events)
+        .unwrap_or_else(|error| panic!("{error}"));
     let failure = verify(&forged).unwrap_err();
     assert_eq!(failure.sequence, 4);
     assert!(
@@ -155,7 +158,8 @@ fn time_going_backwards_is_caught() {
         .map(|record| record.to_event().unwrap())
         .collect();
     events[8].occurred_at = events[2].occurred_at;
-    let forged = specflow_engine::audit::seal_all(log[0].project_id, None, None, &events);
+    let forged = specflow_engine::audit::seal_all(log[0].project_id, None, None, &events)
+        .unwrap_or_else(|error| panic!("{error}"));
     let failure = verify(&forged).unwrap_err();
     assert_eq!(failure.sequence, 9);
     assert!(matches!(failure.fault, ChainFault::TimeOutOfOrder { .. }));
@@ -202,7 +206,8 @@ fn a_log_that_records_a_comment_id_twice_does_not_verify() {
         .expect("the scenario records comments");
     let duplicate = events[first_comment].clone();
     events.insert(first_comment + 1, duplicate);
-    let forged = specflow_engine::audit::seal_all(log[0].project_id, None, None, &events);
+    let forged = specflow_engine::audit::seal_all(log[0].project_id, None, None, &events)
+        .unwrap_or_else(|error| panic!("{error}"));
     let failure = verify(&forged).unwrap_err();
     assert_eq!(failure.sequence, first_comment as u64 + 2);
     assert!(
@@ -229,6 +234,7 @@ fn long_chain() -> Vec<AuditRecord> {
         });
     }
     specflow_engine::audit::seal_all(log[0].project_id, None, None, &events)
+        .unwrap_or_else(|error| panic!("{error}"))
 }
 
 #[test]

@@ -691,7 +691,8 @@ fn a_committee_log_verifies_replays_as_of_an_instant_and_fails_where_it_was_edit
         "2026-03-01",
         appoint(member("wang", "org-b", "member"), "2026-03-01"),
     );
-    let records = seal_all(Uuid::from_u128(7), None, None, &committee.events);
+    let records = seal_all(Uuid::from_u128(7), None, None, &committee.events)
+        .unwrap_or_else(|error| panic!("{error}"));
     let chain = verify(&records).unwrap();
     assert_eq!(chain.records, 4);
     let early = replay_as_of(&records, AsOf::Instant(at("2026-02-01"))).unwrap();
@@ -868,7 +869,7 @@ proptest::proptest! {
                 }
             }
         }
-        let records = seal_all(Uuid::from_u128(7), None, None, &committee.events);
+        let records = seal_all(Uuid::from_u128(7), None, None, &committee.events).unwrap_or_else(|error| panic!("{error}"));
         let verified = verify(&records);
         proptest::prop_assert!(verified.is_ok(), "{:?}", verified);
         let replayed = replay_as_of(&records, AsOf::Sequence(u64::MAX)).unwrap();

@@ -756,7 +756,8 @@ pub mod deadline_fixtures {
     pub fn in_force(definition: &WorkflowDefinition) -> ProjectState {
         let text = include_str!("../../../workflows/scenarios/to-in-force.toml");
         let scenario = specflow_engine::scenario::parse_scenario("to-in-force.toml", text).unwrap();
-        let report = specflow_engine::scenario::simulate(definition, &scenario);
+        let report = specflow_engine::scenario::simulate(definition, &scenario)
+            .unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(report.state.stage(), "in_force");
         report.state
     }

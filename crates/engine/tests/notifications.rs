@@ -10,7 +10,7 @@ use crate::support::metrology;
 fn notices_of(name: &str, text: &str) -> Vec<(u64, Notice)> {
     let definition = metrology();
     let scenario = parse_scenario(name, text).unwrap();
-    let report = simulate(definition, &scenario);
+    let report = simulate(definition, &scenario).unwrap_or_else(|error| panic!("{error}"));
     let mut state = ProjectState::new();
     let mut notices = Vec::new();
     for record in &report.records {

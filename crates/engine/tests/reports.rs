@@ -60,7 +60,9 @@ fn logs() -> Vec<Vec<AuditRecord>> {
                     project.code = format!("JJG(沪)-2026-{:03}", index + 1);
                 }
             }
-            simulate(metrology(), &scenario).records
+            simulate(metrology(), &scenario)
+                .unwrap_or_else(|error| panic!("{error}"))
+                .records
         })
         .collect()
 }
@@ -325,7 +327,9 @@ fn html_is_self_contained_escapes_what_the_records_say_and_draws_its_charts() {
                 LocalizedText::new("<script>alert('x')</script>", "<b>\"bold\" & 'loud'</b>");
         }
     }
-    logs[1] = simulate(metrology(), &scenario).records;
+    logs[1] = simulate(metrology(), &scenario)
+        .unwrap_or_else(|error| panic!("{error}"))
+        .records;
     let report = report_of(&logs, ReportKind::Annual, year(2026));
     for language in [Language::Zh, Language::En] {
         let html = to_html(&report, language);
@@ -360,7 +364,9 @@ fn the_bureau_report_gives_each_committee_its_figures_and_they_add_up() {
         }
     }
     scenario.project_id = Uuid::from_u128(0x5bec_f10e_0000_4000_8000_0000_0000_3000);
-    logs[2] = simulate(metrology(), &scenario).records;
+    logs[2] = simulate(metrology(), &scenario)
+        .unwrap_or_else(|error| panic!("{error}"))
+        .records;
     let mut builder = ReportBuilder::new(ReportKind::Bureau, None, year(2026));
     for records in &logs {
         builder.add_project(records, metrology()).unwrap();

@@ -11,7 +11,7 @@ use crate::deadlines::deadline_fixtures::metrology;
 fn run(name: &str, text: &str) -> SimulationReport {
     let definition = metrology();
     let scenario = parse_scenario(name, text).unwrap_or_else(|problems| panic!("{problems:?}"));
-    let report = simulate(&definition, &scenario);
+    let report = simulate(&definition, &scenario).unwrap_or_else(|error| panic!("{error}"));
     // Every scenario's log verifies, and replaying it gives the live state.
     let chain = verify(&report.records).unwrap_or_else(|failure| panic!("{name}: {failure}"));
     assert_eq!(chain.records, report.records.len() as u64);

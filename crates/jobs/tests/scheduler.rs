@@ -128,6 +128,7 @@ async fn the_scheduler_writes_what_the_simulation_writes(kind: Kind, name: &str,
         .collect();
     let definition = store.latest_definition("metrology-spec").await.unwrap();
     let simulated: Vec<_> = simulate(&definition, &scenario)
+        .unwrap_or_else(|error| panic!("{error}"))
         .records
         .iter()
         .map(happened)

@@ -10,6 +10,7 @@
 //!
 //! Command ids are written on the records, so a repeated id answers the records it wrote.
 
+use super::schedule::LeasedTable;
 use super::{Backend, Store, instant, is_unique_violation, micros};
 use crate::error::StoreError;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -479,8 +480,8 @@ impl Store {
                 Vec::new(),
             ));
         }
-        let head = existing.last().map(|record| (record.sequence, record.hash));
-        let records = seal_all(committee_id, head, command_id, &events);
+        let head = existing.last().map(CommitteeRecord::head);
+        let records = seal_all(committee_id, head, command_id, &events)?;
         let mut notifications = Vec::new();
         for (event, record) in events.iter().zip(&records) {
             state.apply(event);
@@ -488,14 +489,15 @@ impl Store {
                 notifications.push((record, notice));
             }
         }
-        let inserted = insert_committee_rows(
-            &mut transaction,
-            committee_id,
-            &state,
-            &records,
-            &notifications,
-        )
-        .await;
+        let inserted = self
+            .insert_committee_writes(
+                &mut transaction,
+                committee_id,
+                &state,
+                &records,
+                &notifications,
+            )
+            .await;
         let committed = match inserted {
             Ok(()) => transaction.commit().await,
             Err(error) => {
@@ -550,6 +552,86 @@ impl Store {
         ))
     }
 
+    /// Inserts a committee write's records, its projection row (when the committee is formed)
+    /// and its notifications, within the caller's transaction.
+    async fn insert_committee_writes(
+        &self,
+        connection: &mut AnyConnection,
+        committee_id: Uuid,
+        state: &CommitteeState,
+        records: &[CommitteeRecord],
+        notifications: &[(&CommitteeRecord, Notice)],
+    ) -> Result<(), sqlx::Error> {
+        for record in records {
+            sqlx::query("INSERT INTO committee_records (committee_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                .bind(record.committee_id.to_string())
+                .bind(i64_of(record.sequence))
+                .bind(micros(record.recorded_at))
+                .bind(record.actor_id.clone())
+                .bind(record.actor_role.clone())
+                .bind(record.command_id.map(|id| id.to_string()))
+                .bind(record.event_type.clone())
+                .bind(i64::from(record.event_version))
+                .bind(record.event.clone())
+                .bind(record.previous_hash.to_hex())
+                .bind(record.hash.to_hex())
+                .execute(&mut *connection)
+                .await?;
+        }
+        let profile = state.profile.clone();
+        if let (Some(profile), Some(last)) = (profile, records.last()) {
+            let next = next_deadline(state);
+            sqlx::query("INSERT INTO committees (committee_id, code, name_zh, name_en, field, legal_metrology, current_term, next_deadline_at, scheduler_lease_until, head_sequence, head_hash, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10, $11) ON CONFLICT (committee_id) DO UPDATE SET code = excluded.code, name_zh = excluded.name_zh, name_en = excluded.name_en, field = excluded.field, legal_metrology = excluded.legal_metrology, current_term = excluded.current_term, next_deadline_at = excluded.next_deadline_at, scheduler_lease_until = NULL, head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at")
+                .bind(committee_id.to_string())
+                .bind(profile.code.clone())
+                .bind(profile.name.zh.clone())
+                .bind(profile.name.en.clone())
+                .bind(profile.field.clone())
+                .bind(i64::from(profile.legal_metrology))
+                .bind(state.current_term().map(|term| i64::from(term.term)))
+                .bind(next.map(micros))
+                .bind(i64_of(last.sequence))
+                .bind(last.hash.to_hex())
+                .bind(micros(last.recorded_at))
+                .execute(&mut *connection)
+                .await?;
+        }
+        for (record, notice) in notifications {
+            let notification_id = Uuid::new_v5(
+                &record.committee_id,
+                format!("committee/{}/{}", record.sequence, notice.audience).as_bytes(),
+            );
+            let body = serde_json::json!({
+                "notification_id": notification_id,
+                "audience": notice.audience,
+                "event_type": notice.event_type,
+                "committee": {
+                    "id": record.committee_id,
+                    "code": state.profile.as_ref().map(|profile| profile.code.clone()),
+                    "name": state.profile.as_ref().map(|profile| profile.name.clone()),
+                    "secretariat": state.secretariat.as_ref().map(|secretariat| secretariat.organisation.clone()),
+                },
+                "sequence": record.sequence,
+                "record_hash": record.hash.to_hex(),
+                "recorded_at": record.recorded_at,
+                "what_happened": notice.what_happened,
+                "what_next": notice.what_next,
+            })
+            .to_string();
+            sqlx::query("INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $7)")
+                .bind(notification_id.to_string())
+                .bind(record.committee_id.to_string())
+                .bind(i64_of(record.sequence))
+                .bind(notice.audience.clone())
+                .bind(format!("committee.{}", notice.event_type))
+                .bind(body)
+                .bind(micros(record.recorded_at))
+                .execute(&mut *connection)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Runs one statement outside the writer, for tests that prove the database refuses to change
     /// a log (the triggers of `committee_records` and `audit_records`).
     #[doc(hidden)]
@@ -579,27 +661,13 @@ impl Store {
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Uuid>, StoreError> {
-        let lock = match self.backend() {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
-            "UPDATE committees SET scheduler_lease_until = $1 WHERE committee_id IN (\
-               SELECT committee_id FROM committees \
-               WHERE next_deadline_at IS NOT NULL AND next_deadline_at <= $2 \
-                 AND (scheduler_lease_until IS NULL OR scheduler_lease_until <= $2) \
-               ORDER BY next_deadline_at LIMIT $3{lock}) RETURNING committee_id"
-        );
-        let rows: Vec<String> = sqlx::query_scalar(&sql)
-            .bind(micros(lease_until))
-            .bind(micros(now))
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(self.pool())
-            .await
-            .map_err(|error| self.database_error(error))?;
-        rows.iter()
-            .map(|text| Uuid::parse_str(text).map_err(|_| corrupt("committee id")))
-            .collect()
+        let claimed = self
+            .claim_due(LeasedTable::COMMITTEES, now, lease_until, limit)
+            .await?;
+        Ok(claimed
+            .into_iter()
+            .map(|(committee_id, _)| committee_id)
+            .collect())
     }
 
     /// Releases a claim that wrote nothing (another node was first).
@@ -611,83 +679,4 @@ impl Store {
             .map_err(|error| self.database_error(error))?;
         Ok(())
     }
-}
-
-/// Inserts a committee write's rows in its transaction: the records, the committee's projection
-/// row (once it has a profile), and the outbox rows of the notices the records call for.
-async fn insert_committee_rows(
-    connection: &mut AnyConnection,
-    committee_id: Uuid,
-    state: &CommitteeState,
-    records: &[CommitteeRecord],
-    notifications: &[(&CommitteeRecord, Notice)],
-) -> Result<(), sqlx::Error> {
-    for record in records {
-        sqlx::query("INSERT INTO committee_records (committee_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-                .bind(record.committee_id.to_string())
-                .bind(i64_of(record.sequence))
-                .bind(micros(record.recorded_at))
-                .bind(record.actor_id.clone())
-                .bind(record.actor_role.clone())
-                .bind(record.command_id.map(|id| id.to_string()))
-                .bind(record.event_type.clone())
-                .bind(i64::from(record.event_version))
-                .bind(record.event.clone())
-                .bind(record.previous_hash.to_hex())
-                .bind(record.hash.to_hex())
-                .execute(&mut *connection)
-                .await?;
-    }
-    let profile = state.profile.clone();
-    if let (Some(profile), Some(last)) = (profile, records.last()) {
-        let next = next_deadline(state);
-        sqlx::query("INSERT INTO committees (committee_id, code, name_zh, name_en, field, legal_metrology, current_term, next_deadline_at, scheduler_lease_until, head_sequence, head_hash, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10, $11) ON CONFLICT (committee_id) DO UPDATE SET code = excluded.code, name_zh = excluded.name_zh, name_en = excluded.name_en, field = excluded.field, legal_metrology = excluded.legal_metrology, current_term = excluded.current_term, next_deadline_at = excluded.next_deadline_at, scheduler_lease_until = NULL, head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at")
-                .bind(committee_id.to_string())
-                .bind(profile.code.clone())
-                .bind(profile.name.zh.clone())
-                .bind(profile.name.en.clone())
-                .bind(profile.field.clone())
-                .bind(i64::from(profile.legal_metrology))
-                .bind(state.current_term().map(|term| i64::from(term.term)))
-                .bind(next.map(micros))
-                .bind(i64_of(last.sequence))
-                .bind(last.hash.to_hex())
-                .bind(micros(last.recorded_at))
-                .execute(&mut *connection)
-                .await?;
-    }
-    for (record, notice) in notifications {
-        let notification_id = Uuid::new_v5(
-            &record.committee_id,
-            format!("committee/{}/{}", record.sequence, notice.audience).as_bytes(),
-        );
-        let body = serde_json::json!({
-                "notification_id": notification_id,
-                "audience": notice.audience,
-                "event_type": notice.event_type,
-                "committee": {
-                    "id": record.committee_id,
-                    "code": state.profile.as_ref().map(|profile| profile.code.clone()),
-                    "name": state.profile.as_ref().map(|profile| profile.name.clone()),
-                    "secretariat": state.secretariat.as_ref().map(|secretariat| secretariat.organisation.clone()),
-                },
-                "sequence": record.sequence,
-                "record_hash": record.hash.to_hex(),
-                "recorded_at": record.recorded_at,
-                "what_happened": notice.what_happened,
-                "what_next": notice.what_next,
-            })
-            .to_string();
-        sqlx::query("INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $7)")
-                .bind(notification_id.to_string())
-                .bind(record.committee_id.to_string())
-                .bind(i64_of(record.sequence))
-                .bind(notice.audience.clone())
-                .bind(format!("committee.{}", notice.event_type))
-                .bind(body)
-                .bind(micros(record.recorded_at))
-                .execute(&mut *connection)
-                .await?;
-    }
-    Ok(())
 }

@@ -102,6 +102,9 @@ pub enum StoreError {
         #[source]
         source: Option<Arc<sqlx::Error>>,
     },
+    /// An event could not be encoded as the JSON text its record holds; nothing was written.
+    #[error("cannot record the event: {0}")]
+    EventNotEncodable(#[from] specflow_engine::audit::SealError),
     /// The operating system gave no random bytes for a secret.
     #[error("the operating system's random number generator failed: {0}")]
     Randomness(String),

@@ -40,10 +40,12 @@ mod counts;
 mod definitions;
 mod notifications;
 pub mod outbox;
+mod page;
 mod read;
 mod reports;
 mod schedule;
 mod signals;
+mod sql;
 mod tokens;
 mod write;
 
@@ -78,7 +80,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::StoreError;
 
 use crate::error::redact_url;
-use specflow_engine::{ProjectState, WorkflowDefinition};
+use specflow_engine::WorkflowDefinition;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::{AnyPool, Executor};
@@ -174,7 +176,7 @@ struct Inner {
     /// Wake-ups for the scheduler and the deliverer after commits.
     signals: signals::Signals,
     /// Project states between commands, with the head (sequence and hash) they are at.
-    states: Mutex<HashMap<Uuid, (u64, specflow_engine::audit::Digest256, ProjectState)>>,
+    states: Mutex<HashMap<Uuid, write::Folded>>,
     /// Tokens recently authenticated, so that a busy client's requests do not each read them.
     tokens: tokens::TokenCache,
     /// The composition policy committees are decided against (the shipped file by default).

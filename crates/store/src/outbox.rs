@@ -11,6 +11,8 @@
 //! due again on their own and another node retries them. Delivery is therefore at least once, and
 //! receivers drop duplicates by the notification id.
 
+use super::page::{PageSize, cursor_fields, cursor_text};
+use super::sql::Statement;
 use super::{Backend, Store, instant, micros};
 use crate::error::{StoreError, redact_url};
 use chrono::{DateTime, Utc};
@@ -278,7 +280,7 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
             "the cursor `{cursor}` is not one a previous page returned"
         ))
     };
-    let (created_at, notification_id) = cursor.split_once(':').ok_or_else(bad)?;
+    let [created_at, notification_id] = cursor_fields::<2>(cursor).ok_or_else(bad)?;
     let created_at = created_at.parse::<i64>().map_err(|_| bad())?;
     Ok((created_at, notification_id.to_string()))
 }
@@ -293,14 +295,6 @@ fn attempts_of(value: i64, notification_id: &str) -> Result<u32, StoreError> {
             "notification {notification_id} has {value} attempts"
         ))
     })
-}
-
-/// `$first, $first+1, …` for `count` values.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|index| format!("${index}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl Store {
@@ -486,33 +480,37 @@ impl Store {
             Some(cursor) => parse_cursor(cursor)?,
             None => (i64::MIN, String::new()),
         };
-        let mut conditions = vec!["(created_at, notification_id) > ($1, $2)".to_string()];
-        let mut values: Vec<String> = Vec::new();
-        if let Some(status) = filter.status {
-            values.push(status.as_str().to_string());
-            conditions.push(format!("status = ${}", values.len() + 2));
-        }
-        if let Some(project_id) = filter.project_id {
-            values.push(project_id.to_string());
-            conditions.push(format!("project_id = ${}", values.len() + 2));
-        }
-        if let Some(audience) = &filter.audience {
-            values.push(audience.clone());
-            conditions.push(format!("audience = ${}", values.len() + 2));
-        }
-        let limit = i64::from(limit.clamp(1, 1000));
+        let size = PageSize::new(limit);
         // The cursor is a row value, as in `list_overdue`: with a status the scan starts in the
         // index outbox_by_status at the cursor and stops after the page.
-        let sql = format!(
-            "{OUTBOX_COLUMNS} WHERE {} ORDER BY created_at, notification_id LIMIT {}",
-            conditions.join(" AND "),
-            limit + 1
-        );
-        let mut query = sqlx::query(&sql).bind(after_micros).bind(after_id);
-        for value in values {
-            query = query.bind(value);
+        let mut statement = Statement::new(format!(
+            "{OUTBOX_COLUMNS} WHERE (created_at, notification_id) > ("
+        ));
+        statement
+            .push_bind(after_micros)
+            .push(", ")
+            .push_bind(after_id)
+            .push(")");
+        if let Some(status) = filter.status {
+            statement
+                .push(" AND status = ")
+                .push_bind(status.as_str().to_string());
         }
-        let rows = query
+        if let Some(project_id) = filter.project_id {
+            statement
+                .push(" AND project_id = ")
+                .push_bind(project_id.to_string());
+        }
+        if let Some(audience) = &filter.audience {
+            statement
+                .push(" AND audience = ")
+                .push_bind(audience.clone());
+        }
+        statement.push(&format!(
+            " ORDER BY created_at, notification_id LIMIT {}",
+            size.rows_to_read()
+        ));
+        let rows = statement
             .fetch_all(self.pool())
             .await
             .map_err(|error| self.database_error(error))?;
@@ -520,15 +518,9 @@ impl Store {
             .iter()
             .map(|row| self.outbox_entry_from_row(row))
             .collect::<Result<Vec<_>, _>>()?;
-        let page_size = usize::try_from(limit).unwrap_or(usize::MAX);
-        let next_after = if items.len() > page_size {
-            items.truncate(page_size);
-            items
-                .last()
-                .map(|last| format!("{}:{}", micros(last.created_at), last.notification_id))
-        } else {
-            None
-        };
+        let next_after = size.cut(&mut items, |last| {
+            cursor_text(&[&micros(last.created_at), &last.notification_id])
+        });
         Ok(OutboxPage { items, next_after })
     }
 
@@ -551,29 +543,27 @@ impl Store {
     pub async fn retry_notifications(&self, selection: &RetrySelection) -> Result<u64, StoreError> {
         let now = micros(self.clock().now());
         let database = |error: sqlx::Error| self.database_error(error);
-        const RETRY: &str = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1 WHERE status = 'dead'";
+        let retry = || {
+            let mut statement = Statement::new(
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ",
+            );
+            statement.push_bind(now).push(" WHERE status = 'dead'");
+            statement
+        };
         match selection {
             RetrySelection::AllDead => {
-                let retried = sqlx::query(RETRY)
-                    .bind(now)
-                    .execute(self.pool())
-                    .await
-                    .map_err(database)?;
+                let retried = retry().execute(self.pool()).await.map_err(database)?;
                 Ok(retried.rows_affected())
             }
             RetrySelection::Notifications(ids) => {
                 let mut transaction = self.pool().begin().await.map_err(database)?;
                 let mut retried = 0;
                 for chunk in ids.chunks(IDS_PER_STATEMENT) {
-                    let sql = format!(
-                        "{RETRY} AND notification_id IN ({})",
-                        placeholders(2, chunk.len())
-                    );
-                    let mut query = sqlx::query(&sql).bind(now);
-                    for id in chunk {
-                        query = query.bind(id.clone());
-                    }
-                    retried += query
+                    let mut statement = retry();
+                    statement.push(" AND notification_id IN (");
+                    statement.push_list(chunk.iter().cloned());
+                    statement.push(")");
+                    retried += statement
                         .execute(&mut *transaction)
                         .await
                         .map_err(database)?

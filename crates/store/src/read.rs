@@ -4,15 +4,18 @@
 //! Long reads go page by page so that verifying or exporting the whole database never holds the
 //! whole log in memory.
 
+use super::page::{PageSize, cursor_fields, cursor_text};
+use super::sql::Statement;
 use super::{Store, instant, micros};
 use crate::error::StoreError;
 use serde::Serialize;
 use specflow_engine::audit::{
-    AsOf, AuditRecord, ChainFault, ChainVerifier, Digest256, VerifiedChain, VerifyFailure,
+    AsOf, AuditRecord, ChainFault, ChainVerifier, Digest256, Head, VerifiedChain, VerifyFailure,
 };
 use specflow_engine::{ProjectState, WorkflowDefinition, next_deadline};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -68,16 +71,29 @@ pub struct ProjectSummary {
 }
 
 impl ProjectSummary {
-    /// The projection row of a project whose log ends at record `head` (hash `head_hash`) and
-    /// replays to `state`: the row the writer stores in `projects` with those records.
+    /// The head of the project's log as the projection records it.
+    pub fn head(&self) -> Result<Head, StoreError> {
+        let hash = Digest256::from_hex(&self.head_hash).map_err(|_| {
+            StoreError::Corrupt(format!(
+                "project {}: head hash {}",
+                self.project_id, self.head_hash
+            ))
+        })?;
+        Ok(Head {
+            sequence: self.head_sequence,
+            hash,
+        })
+    }
+
+    /// The projection row of a project whose log ends at `head` and replays to `state`: the row
+    /// the writer stores in `projects` with those records.
     ///
     /// Public so that tools loading records in bulk (the scale benchmark) write exactly the row
     /// the store would. Instants missing from the state are stored as 0 (the Unix epoch).
     pub fn from_state(
         project_id: Uuid,
         state: &ProjectState,
-        head: u64,
-        head_hash: Digest256,
+        head: Head,
         definition: &WorkflowDefinition,
     ) -> Result<ProjectSummary, StoreError> {
         let Some(project) = &state.project else {
@@ -112,8 +128,8 @@ impl ProjectSummary {
                 .iter()
                 .any(|entry| entry.is_open() && entry.escalated),
             frozen: state.frozen.is_some(),
-            head_sequence: head,
-            head_hash: head_hash.to_hex(),
+            head_sequence: head.sequence,
+            head_hash: head.hash.to_hex(),
             updated_at: state.last_event_at.unwrap_or(epoch),
         })
     }
@@ -214,15 +230,55 @@ pub struct HistoryPage {
     pub next_after_sequence: Option<u64>,
 }
 
-/// Pages are read one row past `limit`: when that row came, the page is cut to `limit` and its
-/// last row (where the next page starts) is returned; otherwise this was the last page.
-fn last_of_full_page<T>(items: &mut Vec<T>, limit: i64) -> Option<&T> {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    if items.len() > limit {
-        items.truncate(limit);
-        items.last()
-    } else {
-        None
+/// Where a page of the overdue board starts: after this project, in the board's order. Its text
+/// is `overdue_since_micros:project_id`, followed by `:committee` when sorting by committee.
+struct OverdueCursor {
+    overdue_since: i64,
+    project_id: String,
+    committee: Option<String>,
+}
+
+impl OverdueCursor {
+    /// The cursor after `item`, for the board sorted by `sort`.
+    fn after(item: &ProjectSummary, sort: OverdueSort) -> Option<String> {
+        let since = micros(item.overdue_since?);
+        Some(match sort {
+            OverdueSort::Committee => cursor_text(&[&since, &item.project_id, &item.committee]),
+            _ => cursor_text(&[&since, &item.project_id]),
+        })
+    }
+
+    /// Reads a cursor of the board sorted by `sort`; a project id never holds `:`.
+    fn parse(text: &str, sort: OverdueSort) -> Option<OverdueCursor> {
+        let (since, project_id, committee) = match sort {
+            OverdueSort::Committee => {
+                let [since, project_id, committee] = cursor_fields::<3>(text)?;
+                (since, project_id, Some(committee.to_string()))
+            }
+            _ => {
+                let [since, project_id] = cursor_fields::<2>(text)?;
+                (since, project_id, None)
+            }
+        };
+        if project_id.contains(':') {
+            return None;
+        }
+        Some(OverdueCursor {
+            overdue_since: since.parse().ok()?,
+            project_id: project_id.to_string(),
+            committee,
+        })
+    }
+}
+
+/// Appends ` AND column = value` for each filter that is set.
+fn push_equal_filters(statement: &mut Statement, filters: [(&str, &Option<String>); 3]) {
+    for (column, value) in filters {
+        if let Some(value) = value {
+            statement
+                .push(&format!(" AND {column} = "))
+                .push_bind(value.clone());
+        }
     }
 }
 
@@ -368,13 +424,7 @@ impl Store {
         let definition = self
             .definition(&summary.definition_id, summary.definition_version)
             .await?;
-        let head_hash = Digest256::from_hex(&summary.head_hash).map_err(|_| {
-            StoreError::Corrupt(format!(
-                "project {}: head hash {}",
-                summary.project_id, summary.head_hash
-            ))
-        })?;
-        let head = (summary.head_sequence > 0).then_some((summary.head_sequence, head_hash));
+        let head = Some(summary.head()?).filter(|head| head.sequence > 0);
         if let Some(state) = head.and_then(|head| self.cached_state_at(summary.project_id, head)) {
             return Ok(ProjectView {
                 summary,
@@ -387,9 +437,10 @@ impl Store {
             .acquire()
             .await
             .map_err(|error| self.database_error(error))?;
-        let (state, _, _) = self
+        let state = self
             .state_at_head(&mut connection, summary.project_id, head)
-            .await?;
+            .await?
+            .state;
         drop(connection);
         Ok(ProjectView {
             summary,
@@ -405,34 +456,24 @@ impl Store {
         after: Option<&str>,
         limit: u32,
     ) -> Result<ProjectListPage, StoreError> {
-        let mut conditions = vec!["code > $1".to_string()];
-        let mut values: Vec<String> = vec![after.unwrap_or("").to_string()];
-        for (column, value) in [
-            ("committee", &filter.committee),
-            ("stage", &filter.stage),
-            ("drafting_unit", &filter.drafting_unit),
-        ] {
-            if let Some(value) = value {
-                values.push(value.clone());
-                conditions.push(format!("{column} = ${}", values.len()));
-            }
-        }
-        match filter.overdue {
-            Some(true) => conditions.push("overdue_since IS NOT NULL".to_string()),
-            Some(false) => conditions.push("overdue_since IS NULL".to_string()),
-            None => {}
-        }
-        let limit = i64::from(limit.clamp(1, 1000));
-        let sql = format!(
-            "{PROJECT_COLUMNS} WHERE {} ORDER BY code LIMIT {}",
-            conditions.join(" AND "),
-            limit + 1
+        let size = PageSize::new(limit);
+        let mut statement = Statement::new(format!("{PROJECT_COLUMNS} WHERE code > "));
+        statement.push_bind(after.unwrap_or("").to_string());
+        push_equal_filters(
+            &mut statement,
+            [
+                ("committee", &filter.committee),
+                ("stage", &filter.stage),
+                ("drafting_unit", &filter.drafting_unit),
+            ],
         );
-        let mut query = sqlx::query(&sql);
-        for value in &values {
-            query = query.bind(value.clone());
-        }
-        let rows = query
+        match filter.overdue {
+            Some(true) => statement.push(" AND overdue_since IS NOT NULL"),
+            Some(false) => statement.push(" AND overdue_since IS NULL"),
+            None => &mut statement,
+        };
+        statement.push(&format!(" ORDER BY code LIMIT {}", size.rows_to_read()));
+        let rows = statement
             .fetch_all(self.pool())
             .await
             .map_err(|error| self.database_error(error))?;
@@ -440,7 +481,7 @@ impl Store {
             .iter()
             .map(|row| self.summary_from_row(row))
             .collect::<Result<Vec<_>, _>>()?;
-        let next_after = last_of_full_page(&mut items, limit).map(|item| item.code.clone());
+        let next_after = size.cut(&mut items, |item| item.code.clone());
         Ok(ProjectListPage { items, next_after })
     }
 
@@ -468,91 +509,64 @@ impl Store {
         after: Option<&str>,
         limit: u32,
     ) -> Result<ProjectListPage, StoreError> {
-        let bad_cursor = |cursor: &str| {
-            StoreError::InvalidRequest(format!(
-                "`{cursor}` is not a cursor of the overdue list sorted by {}: pass the `next_after` of the previous page",
-                filter.sort.name()
-            ))
-        };
         let cursor = match after {
-            Some(cursor) => {
-                let (micros, rest) = cursor.split_once(':').ok_or_else(|| bad_cursor(cursor))?;
-                let micros = micros.parse::<i64>().map_err(|_| bad_cursor(cursor))?;
-                let (id, committee) = match (filter.sort, rest.split_once(':')) {
-                    (OverdueSort::Committee, Some((id, committee))) => {
-                        (id.to_string(), Some(committee.to_string()))
-                    }
-                    (OverdueSort::Committee, None) => return Err(bad_cursor(cursor)),
-                    (_, Some(_)) => return Err(bad_cursor(cursor)),
-                    (_, None) => (rest.to_string(), None),
-                };
-                Some((micros, id, committee))
-            }
+            Some(text) => Some(OverdueCursor::parse(text, filter.sort).ok_or_else(|| {
+                StoreError::InvalidRequest(format!(
+                    "`{text}` is not a cursor of the overdue list sorted by {}: pass the `next_after` of the previous page",
+                    filter.sort.name()
+                ))
+            })?),
             None => None,
         };
-        let limit = i64::from(limit.clamp(1, 1000));
-        // The cursor takes the first placeholders ($1 the instant, $2 the id, $3 the committee
-        // when sorting by committee); the filters follow.
-        let cursor_placeholders = match (&cursor, filter.sort) {
-            (None, _) => 0,
-            (Some(_), OverdueSort::Committee) => 3,
-            (Some(_), _) => 2,
-        };
-        let mut conditions = String::new();
-        let mut values: Vec<String> = Vec::new();
-        for (column, value) in [
-            ("committee", &filter.committee),
-            ("stage", &filter.stage),
-            ("drafting_unit", &filter.drafting_unit),
-        ] {
-            if let Some(value) = value {
-                values.push(value.clone());
-                conditions.push_str(&format!(
-                    " AND {column} = ${}",
-                    values.len() + cursor_placeholders
-                ));
-            }
-        }
-        match filter.escalated {
-            Some(true) => conditions.push_str(" AND escalated = 1"),
-            Some(false) => conditions.push_str(" AND escalated = 0"),
-            None => {}
-        }
+        let size = PageSize::new(limit);
+        let mut statement =
+            Statement::new(format!("{PROJECT_COLUMNS} WHERE overdue_since IS NOT NULL"));
         // The cursor is compared as a row value: both databases then start an index range scan
         // at it (projects_overdue, backwards for the most recent first, or
         // projects_overdue_by_committee) and stop after the page. Spelt as
         // `a > $1 OR (a = $1 AND b > $2)`, PostgreSQL read a whole committee's overdue projects and
         // sorted them, and read every page from the start.
-        let (start, order) = match filter.sort {
-            OverdueSort::LongestOverdue => (
-                " AND (overdue_since, project_id) > ($1, $2)",
-                "overdue_since, project_id",
-            ),
-            OverdueSort::RecentlyOverdue => (
-                " AND (overdue_since, project_id) < ($1, $2)",
-                "overdue_since DESC, project_id DESC",
-            ),
-            OverdueSort::Committee => (
-                " AND (committee, overdue_since, project_id) > ($3, $1, $2)",
-                "committee, overdue_since, project_id",
-            ),
-        };
-        let start = if cursor.is_some() { start } else { "" };
-        let sql = format!(
-            "{PROJECT_COLUMNS} WHERE overdue_since IS NOT NULL{start}{conditions} ORDER BY {order} LIMIT {}",
-            limit + 1
-        );
-        let mut query = sqlx::query(&sql);
-        if let Some((after_micros, after_id, after_committee)) = cursor {
-            query = query.bind(after_micros).bind(after_id);
-            if let Some(after_committee) = after_committee {
-                query = query.bind(after_committee);
+        if let Some(cursor) = cursor {
+            match (filter.sort, cursor.committee) {
+                (OverdueSort::Committee, Some(committee)) => {
+                    statement
+                        .push(" AND (committee, overdue_since, project_id) > (")
+                        .push_bind(committee);
+                    statement.push(", ");
+                }
+                (OverdueSort::RecentlyOverdue, _) => {
+                    statement.push(" AND (overdue_since, project_id) < (");
+                }
+                _ => {
+                    statement.push(" AND (overdue_since, project_id) > (");
+                }
             }
+            statement
+                .push_bind(cursor.overdue_since)
+                .push(", ")
+                .push_bind(cursor.project_id)
+                .push(")");
         }
-        for value in values {
-            query = query.bind(value);
-        }
-        let rows = query
+        push_equal_filters(
+            &mut statement,
+            [
+                ("committee", &filter.committee),
+                ("stage", &filter.stage),
+                ("drafting_unit", &filter.drafting_unit),
+            ],
+        );
+        match filter.escalated {
+            Some(true) => statement.push(" AND escalated = 1"),
+            Some(false) => statement.push(" AND escalated = 0"),
+            None => &mut statement,
+        };
+        let order = match filter.sort {
+            OverdueSort::LongestOverdue => "overdue_since, project_id",
+            OverdueSort::RecentlyOverdue => "overdue_since DESC, project_id DESC",
+            OverdueSort::Committee => "committee, overdue_since, project_id",
+        };
+        statement.push(&format!(" ORDER BY {order} LIMIT {}", size.rows_to_read()));
+        let rows = statement
             .fetch_all(self.pool())
             .await
             .map_err(|error| self.database_error(error))?;
@@ -560,14 +574,9 @@ impl Store {
             .iter()
             .map(|row| self.summary_from_row(row))
             .collect::<Result<Vec<_>, _>>()?;
-        let next_after = last_of_full_page(&mut items, limit).and_then(|item| {
-            item.overdue_since.map(|since| match filter.sort {
-                OverdueSort::Committee => {
-                    format!("{}:{}:{}", micros(since), item.project_id, item.committee)
-                }
-                _ => format!("{}:{}", micros(since), item.project_id),
-            })
-        });
+        let next_after = size
+            .cut(&mut items, |item| OverdueCursor::after(item, filter.sort))
+            .flatten();
         Ok(ProjectListPage { items, next_after })
     }
 
@@ -578,10 +587,10 @@ impl Store {
         after_sequence: u64,
         limit: u32,
     ) -> Result<HistoryPage, StoreError> {
-        let limit = i64::from(limit.clamp(1, 1000));
+        let size = PageSize::new(limit);
         let rows = sqlx::query(&format!(
             "{RECORD_COLUMNS} WHERE project_id = $1 AND sequence > $2 ORDER BY sequence LIMIT {}",
-            limit + 1
+            size.rows_to_read()
         ))
         .bind(project_id.to_string())
         .bind(i64::try_from(after_sequence).unwrap_or(i64::MAX))
@@ -592,12 +601,33 @@ impl Store {
             .iter()
             .map(|row| self.record_from_row(row))
             .collect::<Result<Vec<_>, _>>()?;
-        let next_after_sequence =
-            last_of_full_page(&mut records, limit).map(|record| record.sequence);
+        let next_after_sequence = size.cut(&mut records, |record| record.sequence);
         Ok(HistoryPage {
             records,
             next_after_sequence,
         })
+    }
+
+    /// Hands a project's records to `visit` in order, read a page at a time so a long log is
+    /// never held whole, until `visit` breaks off or the log ends.
+    async fn each_record(
+        &self,
+        project_id: Uuid,
+        mut visit: impl FnMut(&AuditRecord) -> Result<ControlFlow<()>, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut after = 0u64;
+        loop {
+            let page = self.history(project_id, after, PAGE as u32).await?;
+            for record in &page.records {
+                if visit(record)?.is_break() {
+                    return Ok(());
+                }
+            }
+            match page.next_after_sequence {
+                Some(next) => after = next,
+                None => return Ok(()),
+            }
+        }
     }
 
     /// The project's state as of a sequence number or an instant, by replaying a prefix of its log.
@@ -607,27 +637,22 @@ impl Store {
         as_of: AsOf,
     ) -> Result<ProjectState, StoreError> {
         let mut state = ProjectState::new();
-        let mut after = 0u64;
-        loop {
-            let page = self.history(project_id, after, PAGE as u32).await?;
-            for record in &page.records {
-                let included = match as_of {
-                    AsOf::Sequence(sequence) => record.sequence <= sequence,
-                    AsOf::Instant(instant) => record.recorded_at <= instant,
-                };
-                if !included {
-                    return Ok(state);
-                }
-                let event = record.to_event().map_err(|error| {
-                    StoreError::Corrupt(format!("record {}: {error}", record.sequence))
-                })?;
-                state.apply_owned(event);
+        self.each_record(project_id, |record| {
+            let included = match as_of {
+                AsOf::Sequence(sequence) => record.sequence <= sequence,
+                AsOf::Instant(instant) => record.recorded_at <= instant,
+            };
+            if !included {
+                return Ok(ControlFlow::Break(()));
             }
-            match page.next_after_sequence {
-                Some(next) => after = next,
-                None => return Ok(state),
-            }
-        }
+            let event = record.to_event().map_err(|error| {
+                StoreError::Corrupt(format!("record {}: {error}", record.sequence))
+            })?;
+            state.apply_owned(event);
+            Ok(ControlFlow::Continue(()))
+        })
+        .await?;
+        Ok(state)
     }
 
     /// Verifies a project's chain page by page, and that the log ends where the projection says.
@@ -636,18 +661,17 @@ impl Store {
         project_id: Uuid,
     ) -> Result<Result<VerifiedChain, VerifyFailure>, StoreError> {
         let mut verifier = ChainVerifier::new();
-        let mut after = 0u64;
-        loop {
-            let page = self.history(project_id, after, PAGE as u32).await?;
-            for record in &page.records {
-                if let Err(failure) = verifier.push(record) {
-                    return Ok(Err(failure));
-                }
+        let mut failure = None;
+        self.each_record(project_id, |record| match verifier.push(record) {
+            Ok(()) => Ok(ControlFlow::Continue(())),
+            Err(found) => {
+                failure = Some(found);
+                Ok(ControlFlow::Break(()))
             }
-            match page.next_after_sequence {
-                Some(next) => after = next,
-                None => break,
-            }
+        })
+        .await?;
+        if let Some(failure) = failure {
+            return Ok(Err(failure));
         }
         let chain = verifier.finish();
         if let Some(summary) = self.project_summary(project_id).await? {
@@ -704,22 +728,16 @@ impl Store {
                                 out: &mut (dyn std::io::Write + Send)|
                -> Result<u64, StoreError> {
             let mut count = 0;
-            let mut after = 0u64;
-            loop {
-                let page = self.history(project_id, after, PAGE as u32).await?;
-                for record in &page.records {
-                    let line = serde_json::to_string(record)
-                        .map_err(|error| StoreError::Corrupt(error.to_string()))?;
-                    writeln!(out, "{line}").map_err(|error| {
-                        StoreError::Corrupt(format!("writing the export: {error}"))
-                    })?;
-                    count += 1;
-                }
-                match page.next_after_sequence {
-                    Some(next) => after = next,
-                    None => return Ok(count),
-                }
-            }
+            self.each_record(project_id, |record| {
+                let line = serde_json::to_string(record)
+                    .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+                writeln!(out, "{line}")
+                    .map_err(|error| StoreError::Corrupt(format!("writing the export: {error}")))?;
+                count += 1;
+                Ok(ControlFlow::Continue(()))
+            })
+            .await?;
+            Ok(count)
         };
         if projects.is_empty() {
             let mut after = None;

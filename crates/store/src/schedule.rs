@@ -9,6 +9,7 @@
 //! under the key `(project_id, sequence)`, and a tick of a deadline already fired finds nothing due.
 
 use super::signals::DEADLINE_CHANNEL;
+use super::sql::Statement;
 use super::{Backend, Store, instant, micros};
 use crate::error::StoreError;
 use chrono::{DateTime, Utc};
@@ -40,6 +41,27 @@ pub struct UpcomingDeadline {
     pub stage: String,
     /// When its next deadline event falls due.
     pub due_at: DateTime<Utc>,
+}
+
+/// A table whose rows the scheduler leases while it fires their deadlines: its name and id
+/// column. Both have `next_deadline_at` and `scheduler_lease_until`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LeasedTable {
+    table: &'static str,
+    id: &'static str,
+}
+
+impl LeasedTable {
+    /// Projects, by `project_id`.
+    pub(crate) const PROJECTS: LeasedTable = LeasedTable {
+        table: "projects",
+        id: "project_id",
+    };
+    /// Committees, by `committee_id`.
+    pub(crate) const COMMITTEES: LeasedTable = LeasedTable {
+        table: "committees",
+        id: "committee_id",
+    };
 }
 
 impl Store {
@@ -108,19 +130,43 @@ impl Store {
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<ClaimedProject>, StoreError> {
+        let mut claimed = self
+            .claim_due(LeasedTable::PROJECTS, now, lease_until, limit)
+            .await?
+            .into_iter()
+            .map(|(project_id, due_at)| ClaimedProject { project_id, due_at })
+            .collect::<Vec<_>>();
+        // RETURNING gives rows in no set order: fire in due order.
+        claimed.sort_by_key(|claim| (claim.due_at, claim.project_id));
+        Ok(claimed)
+    }
+
+    /// Claims up to `limit` rows of `table` whose next deadline is at or before `now` and that no
+    /// other scheduler holds, earliest first, leasing them until `lease_until`; each row's id and
+    /// the deadline it was claimed for, in no set order.
+    pub(crate) async fn claim_due(
+        &self,
+        table: LeasedTable,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(Uuid, DateTime<Utc>)>, StoreError> {
         let skip_locked = match self.inner.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             // One process schedules an SQLite file; its write lock serialises claims anyway.
             Backend::Sqlite => "",
         };
-        // Ordered by the due instant alone, which the index `projects_due` gives: a second sort
-        // key would make PostgreSQL sort every due project for each claim of a burst.
+        let LeasedTable { table, id } = table;
+        // Ordered by the due instant alone, which the partial index on `next_deadline_at`
+        // (`projects_due`, `committees_due`) gives: a second sort key would make PostgreSQL sort
+        // every due row for each claim of a burst.
         let sql = format!(
-            "UPDATE projects SET scheduler_lease_until = $1 WHERE project_id IN (\
-               SELECT project_id FROM projects \
-               WHERE next_deadline_at <= $2 AND (scheduler_lease_until IS NULL OR scheduler_lease_until <= $2) \
+            "UPDATE {table} SET scheduler_lease_until = $1 WHERE {id} IN (\
+               SELECT {id} FROM {table} \
+               WHERE next_deadline_at IS NOT NULL AND next_deadline_at <= $2 \
+                 AND (scheduler_lease_until IS NULL OR scheduler_lease_until <= $2) \
                ORDER BY next_deadline_at LIMIT $3{skip_locked}) \
-             RETURNING project_id, next_deadline_at"
+             RETURNING {id}, next_deadline_at"
         );
         let rows = sqlx::query(&sql)
             .bind(micros(lease_until))
@@ -129,36 +175,27 @@ impl Store {
             .fetch_all(self.pool())
             .await
             .map_err(|error| self.database_error(error))?;
-        let mut claimed = Vec::with_capacity(rows.len());
-        for row in rows {
-            let get = |error: sqlx::Error| self.database_error(error);
-            let id: String = row.try_get("project_id").map_err(get)?;
-            let due: Option<i64> = row.try_get("next_deadline_at").map_err(get)?;
-            claimed.push(ClaimedProject {
-                project_id: Uuid::parse_str(&id)
-                    .map_err(|_| StoreError::Corrupt(format!("project id {id}")))?,
-                due_at: instant(due.unwrap_or(0))?,
-            });
-        }
-        // RETURNING gives rows in no set order: fire in due order.
-        claimed.sort_by_key(|claim| (claim.due_at, claim.project_id));
-        Ok(claimed)
+        let get = |error: sqlx::Error| self.database_error(error);
+        rows.iter()
+            .map(|row| {
+                let text: String = row.try_get(id).map_err(get)?;
+                let due: Option<i64> = row.try_get("next_deadline_at").map_err(get)?;
+                let row_id = Uuid::parse_str(&text)
+                    .map_err(|_| StoreError::Corrupt(format!("{id} {text}")))?;
+                Ok((row_id, instant(due.unwrap_or(0))?))
+            })
+            .collect()
     }
 
     /// Releases claims, so that a project's next deadline is not held back by an old lease.
     pub async fn release_claims(&self, project_ids: &[Uuid]) -> Result<(), StoreError> {
         for chunk in project_ids.chunks(500) {
-            let placeholders: Vec<String> =
-                (1..=chunk.len()).map(|index| format!("${index}")).collect();
-            let sql = format!(
-                "UPDATE projects SET scheduler_lease_until = NULL WHERE project_id IN ({})",
-                placeholders.join(", ")
+            let mut statement = Statement::new(
+                "UPDATE projects SET scheduler_lease_until = NULL WHERE project_id IN (",
             );
-            let mut query = sqlx::query(&sql);
-            for project_id in chunk {
-                query = query.bind(project_id.to_string());
-            }
-            query
+            statement.push_list(chunk.iter().map(Uuid::to_string));
+            statement.push(")");
+            statement
                 .execute(self.pool())
                 .await
                 .map_err(|error| self.database_error(error))?;

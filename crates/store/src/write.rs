@@ -12,10 +12,11 @@
 
 use super::notifications::{NotificationRow, rows_for};
 use super::outbox::NO_WEBHOOK_ERROR;
+use super::sql::{Statement, Tuple};
 use super::{Backend, ProjectSummary, Store, instant, is_unique_violation, micros};
 use crate::error::StoreError;
 use serde::{Deserialize, Serialize};
-use specflow_engine::audit::{AuditRecord, Digest256, seal_all};
+use specflow_engine::audit::{AuditRecord, Digest256, Head, seal_all};
 use specflow_engine::{Actor, Command, Event, ProjectState, Rejection, decide, decide_tick};
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use std::collections::HashMap;
@@ -99,8 +100,18 @@ impl From<StoreError> for WriteFailure {
     }
 }
 
+/// A project's state and the head of the log it was folded to: what the state cache keeps, and
+/// what a batch carries from one job to the next.
+#[derive(Debug, Clone)]
+pub(crate) struct Folded {
+    /// The log's last record folded in ([`Head::EMPTY`] before the project exists).
+    pub(crate) head: Head,
+    /// The state after it.
+    pub(crate) state: ProjectState,
+}
+
 /// A project's state and head, as a batch carries it from one job to the next.
-type Loaded = (ProjectState, u64, Digest256);
+type Loaded = Folded;
 
 /// The states of the projects a batch touched; they go to the cache once the batch is committed.
 type Overlay = HashMap<Uuid, Loaded>;
@@ -216,21 +227,16 @@ impl Store {
             .transpose()
     }
 
-    fn remember(&self, project_id: Uuid, (state, sequence, hash): Loaded) {
-        self.inner.signals.deadline_written(&state);
+    fn remember(&self, project_id: Uuid, folded: Loaded) {
+        self.inner.signals.deadline_written(&folded.state);
         if let Ok(mut cache) = self.inner.states.lock() {
-            self.cache_state(&mut cache, project_id, (sequence, hash, state));
+            self.cache_state(&mut cache, project_id, folded);
         }
         self.inner.signals.after_commit();
     }
 
     /// Puts a state in the cache, within its capacity.
-    fn cache_state(
-        &self,
-        cache: &mut HashMap<Uuid, (u64, Digest256, ProjectState)>,
-        project_id: Uuid,
-        entry: (u64, Digest256, ProjectState),
-    ) {
+    fn cache_state(&self, cache: &mut HashMap<Uuid, Folded>, project_id: Uuid, entry: Folded) {
         if cache.len() >= self.inner.options.state_cache_capacity
             && !cache.contains_key(&project_id)
         {
@@ -246,28 +252,22 @@ impl Store {
         connection: &mut AnyConnection,
         project_ids: &[Uuid],
         lock: bool,
-    ) -> Result<HashMap<Uuid, (u64, Digest256)>, StoreError> {
+    ) -> Result<HashMap<Uuid, Head>, StoreError> {
         let mut heads = HashMap::new();
         if project_ids.is_empty() {
             return Ok(heads);
         }
-        let placeholders: Vec<String> = (1..=project_ids.len())
-            .map(|index| format!("${index}"))
-            .collect();
-        let mut sql = format!(
-            "SELECT project_id, head_sequence, head_hash FROM projects WHERE project_id IN ({}) ORDER BY project_id",
-            placeholders.join(", ")
+        let mut statement = Statement::new(
+            "SELECT project_id, head_sequence, head_hash FROM projects WHERE project_id IN (",
         );
+        statement.push_list(project_ids.iter().map(Uuid::to_string));
+        statement.push(") ORDER BY project_id");
         if lock && self.inner.backend == Backend::Postgres {
             // Writers to one project queue on its row; rows are locked in id order, so two
             // writers locking several rows never wait for each other in a circle.
-            sql.push_str(" FOR UPDATE");
+            statement.push(" FOR UPDATE");
         }
-        let mut query = sqlx::query(&sql);
-        for project_id in project_ids {
-            query = query.bind(project_id.to_string());
-        }
-        let rows = query
+        let rows = statement
             .fetch_all(&mut *connection)
             .await
             .map_err(|error| self.database_error(error))?;
@@ -280,7 +280,7 @@ impl Store {
             let hash: String = row.try_get("head_hash").map_err(get)?;
             let hash = Digest256::from_hex(&hash)
                 .map_err(|error| StoreError::Corrupt(format!("head hash {hash}: {error}")))?;
-            heads.insert(id, (sequence, hash));
+            heads.insert(id, Head { sequence, hash });
         }
         Ok(heads)
     }
@@ -292,7 +292,7 @@ impl Store {
         connection: &mut AnyConnection,
         batch: &[Job],
         use_cache: impl Fn(&Work) -> bool,
-    ) -> Result<HashMap<Uuid, (u64, Digest256)>, StoreError> {
+    ) -> Result<HashMap<Uuid, Head>, StoreError> {
         let mut heads = HashMap::new();
         let mut ids = Vec::new();
         for job in batch {
@@ -322,7 +322,7 @@ impl Store {
         &self,
         connection: &mut AnyConnection,
         project_id: Uuid,
-        head: Option<(u64, Digest256)>,
+        head: Option<Head>,
         take: bool,
     ) -> Result<Loaded, StoreError> {
         let cached = self.inner.states.lock().ok().and_then(|mut cache| {
@@ -332,16 +332,22 @@ impl Store {
                 cache.get(&project_id).cloned()
             }
         });
-        let Some((head_sequence, head_hash)) = head else {
-            return Ok((ProjectState::new(), 0, Digest256::GENESIS));
+        let Some(head) = head else {
+            return Ok(Folded {
+                head: Head::EMPTY,
+                state: ProjectState::new(),
+            });
         };
+        let head_sequence = head.sequence;
         let (mut state, mut sequence) = match cached {
             // A cached state ahead of the database comes from work that did not commit.
-            Some((sequence, _, state)) if sequence <= head_sequence => (state, sequence),
+            Some(cached) if cached.head.sequence <= head_sequence => {
+                (cached.state, cached.head.sequence)
+            }
             _ => (ProjectState::new(), 0),
         };
         if sequence == head_sequence {
-            return Ok((state, head_sequence, head_hash));
+            return Ok(Folded { head, state });
         }
         let rows = sqlx::query(
             "SELECT sequence, recorded_at, actor_id, actor_role, event FROM audit_records WHERE project_id = $1 AND sequence > $2 AND sequence <= $3 ORDER BY sequence",
@@ -379,38 +385,29 @@ impl Store {
         if !take {
             // A reader keeps what it replayed, so that the next read of the project does not
             // replay it again; the writer keeps its own states when it commits.
-            self.remember_read(project_id, &state, head_sequence, head_hash);
+            self.remember_read(project_id, &state, head);
         }
-        Ok((state, head_sequence, head_hash))
+        Ok(Folded { head, state })
     }
 
     /// Keeps a state a reader replayed up to a committed head, unless the cache holds the
     /// project at that head or later (a writer's commit may have overtaken the read).
-    fn remember_read(
-        &self,
-        project_id: Uuid,
-        state: &ProjectState,
-        sequence: u64,
-        hash: Digest256,
-    ) {
+    fn remember_read(&self, project_id: Uuid, state: &ProjectState, head: Head) {
         if let Ok(mut cache) = self.inner.states.lock()
             && cache
                 .get(&project_id)
-                .is_none_or(|(cached, _, _)| *cached < sequence)
+                .is_none_or(|cached| cached.head.sequence < head.sequence)
         {
-            self.cache_state(&mut cache, project_id, (sequence, hash, state.clone()));
+            let state = state.clone();
+            self.cache_state(&mut cache, project_id, Folded { head, state });
         }
     }
 
     /// A project's cached state if it is at exactly this head: a read that needs no connection.
-    pub(crate) fn cached_state_at(
-        &self,
-        project_id: Uuid,
-        head: (u64, Digest256),
-    ) -> Option<ProjectState> {
+    pub(crate) fn cached_state_at(&self, project_id: Uuid, head: Head) -> Option<ProjectState> {
         let cache = self.inner.states.lock().ok()?;
-        let (sequence, hash, state) = cache.get(&project_id)?;
-        (*sequence == head.0 && *hash == head.1).then(|| state.clone())
+        let cached = cache.get(&project_id)?;
+        (cached.head == head).then(|| cached.state.clone())
     }
 
     /// A project's state at a head its caller read from the projection, for readers.
@@ -418,7 +415,7 @@ impl Store {
         &self,
         connection: &mut AnyConnection,
         project_id: Uuid,
-        head: Option<(u64, Digest256)>,
+        head: Option<Head>,
     ) -> Result<Loaded, StoreError> {
         self.state_at(connection, project_id, head, false).await
     }
@@ -431,12 +428,12 @@ impl Store {
     }
 
     /// The head of a project's cached state, if it is cached.
-    fn cached_head(&self, project_id: Uuid) -> Option<(u64, Digest256)> {
-        self.inner.states.lock().ok().and_then(|cache| {
-            cache
-                .get(&project_id)
-                .map(|(sequence, hash, _)| (*sequence, *hash))
-        })
+    fn cached_head(&self, project_id: Uuid) -> Option<Head> {
+        self.inner
+            .states
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&project_id).map(|cached| cached.head))
     }
 
     /// Decides one piece of work against the state the batch has reached; writes nothing.
@@ -445,7 +442,7 @@ impl Store {
         connection: &mut AnyConnection,
         work: &Work,
         overlay: &mut Overlay,
-        heads: &HashMap<Uuid, (u64, Digest256)>,
+        heads: &HashMap<Uuid, Head>,
     ) -> Result<Prepared, WriteFailure> {
         let project_id = work.project_id();
         let loaded = match overlay.remove(&project_id) {
@@ -470,7 +467,7 @@ impl Store {
         &self,
         connection: &mut AnyConnection,
         request: &CommandRequest,
-        (state, head, head_hash): Loaded,
+        Folded { head, state }: Loaded,
     ) -> Result<Prepared, WriteFailure> {
         // The command id is not looked up first: the key of `commands` refuses a second insert,
         // and the writer then answers with the stored outcome. Most commands are new.
@@ -478,11 +475,11 @@ impl Store {
         let unchanged = |done: Done, state: ProjectState| Prepared {
             done,
             project_id,
-            after: Some((state, head, head_hash)),
+            after: Some(Folded { head, state }),
             writes: Writes::default(),
         };
         if let Some(expected) = request.expected_sequence
-            && expected != head
+            && expected != head.sequence
         {
             // A retry of a command already carried out is answered, not refused.
             if let Some(outcome) = self
@@ -494,7 +491,7 @@ impl Store {
             return Err(WriteFailure::Store(StoreError::Conflict {
                 project_id,
                 expected,
-                current: head,
+                current: head.sequence,
             }));
         }
         let definition = match (&request.command, &state.project) {
@@ -536,27 +533,23 @@ impl Store {
                 return Ok(prepared);
             }
         };
-        let previous = if head == 0 {
-            None
-        } else {
-            Some((head, head_hash))
-        };
-        let records = seal_all(project_id, previous, Some(request.command_id), &events);
+        let records = seal_all(project_id, Some(head), Some(request.command_id), &events)
+            .map_err(StoreError::from)?;
         let (state, notifications) = apply_noting(state, &definition, events, &records)?;
-        let last = records.last().map_or(head, |record| record.sequence);
-        let hash = records.last().map_or(head_hash, |record| record.hash);
+        let last = records.last().map_or(head, AuditRecord::head);
         let outcome = CommandOutcome::Accepted {
             project_id,
-            first_sequence: head + 1,
-            last_sequence: last,
-            head_hash: hash.to_hex(),
+            first_sequence: head.next_sequence(),
+            last_sequence: last.sequence,
+            head_hash: last.hash.to_hex(),
         };
-        let command = self.command_row(request, Some((head + 1, last)), &outcome)?;
-        let projection = ProjectSummary::from_state(project_id, &state, last, hash, &definition)?;
+        let sequences = (head.next_sequence(), last.sequence);
+        let command = self.command_row(request, Some(sequences), &outcome)?;
+        let projection = ProjectSummary::from_state(project_id, &state, last, &definition)?;
         Ok(Prepared {
             done: Done::Command(outcome),
             project_id,
-            after: Some((state, last, hash)),
+            after: Some(Folded { head: last, state }),
             writes: Writes {
                 records,
                 projection: Some(projection),
@@ -569,7 +562,7 @@ impl Store {
     async fn prepare_tick(
         &self,
         project_id: Uuid,
-        (state, head, head_hash): Loaded,
+        Folded { head, state }: Loaded,
     ) -> Result<Prepared, WriteFailure> {
         let Some(project) = &state.project else {
             return Err(WriteFailure::Store(StoreError::ProjectNotFound(
@@ -595,19 +588,18 @@ impl Store {
             return Ok(Prepared {
                 done: Done::Tick(Vec::new()),
                 project_id,
-                after: Some((state, head, head_hash)),
+                after: Some(Folded { head, state }),
                 writes: Writes::default(),
             });
         }
-        let records = seal_all(project_id, Some((head, head_hash)), None, &events);
+        let records = seal_all(project_id, Some(head), None, &events).map_err(StoreError::from)?;
         let (state, notifications) = apply_noting(state, &definition, events, &records)?;
-        let last = records.last().map_or(head, |record| record.sequence);
-        let hash = records.last().map_or(head_hash, |record| record.hash);
-        let projection = ProjectSummary::from_state(project_id, &state, last, hash, &definition)?;
+        let last = records.last().map_or(head, AuditRecord::head);
+        let projection = ProjectSummary::from_state(project_id, &state, last, &definition)?;
         Ok(Prepared {
             done: Done::Tick(records.clone()),
             project_id,
-            after: Some((state, last, hash)),
+            after: Some(Folded { head: last, state }),
             writes: Writes {
                 records,
                 projection: Some(projection),
@@ -671,97 +663,182 @@ impl Store {
         writes: &[&Writes],
         own_transaction: bool,
     ) -> Result<(), WriteFailure> {
-        let rows = OrderedRows::of(writes);
-        let recheck_micros = i64::try_from(
-            self.inner
-                .options
-                .unaddressed_notification_recheck
-                .as_micros(),
-        )
-        .unwrap_or(i64::MAX);
-        let parts = rows.insert_statements(recheck_micros);
-        if !rows.notifications.is_empty() {
+        // Rows go in key order, so that two nodes writing overlapping batches take their locks
+        // in the same order and never wait for each other in a circle.
+        let mut records: Vec<&AuditRecord> =
+            writes.iter().flat_map(|writes| &writes.records).collect();
+        records.sort_by_key(|record| (record.project_id, record.sequence));
+        // One projection row per project, the last one written: PostgreSQL refuses to update a
+        // row twice in one statement.
+        let mut projections: Vec<&ProjectSummary> = Vec::new();
+        for projection in writes
+            .iter()
+            .filter_map(|writes| writes.projection.as_ref())
+        {
+            projections.retain(|earlier| earlier.project_id != projection.project_id);
+            projections.push(projection);
+        }
+        projections.sort_by_key(|projection| projection.project_id);
+        let mut commands: Vec<&CommandRow> = writes
+            .iter()
+            .filter_map(|writes| writes.command.as_ref())
+            .collect();
+        commands.sort_by_key(|command| command.command_id);
+        let mut notifications: Vec<&NotificationRow> = writes
+            .iter()
+            .flat_map(|writes| &writes.notifications)
+            .collect();
+        notifications.sort_by_key(|row| row.notification_id);
+        let mut parts = Vec::new();
+        if !records.is_empty() {
+            parts.push(Part::Records(&records));
+        }
+        if !projections.is_empty() {
+            parts.push(Part::Projections(&projections));
+        }
+        if !commands.is_empty() {
+            parts.push(Part::Commands(&commands));
+        }
+        if !notifications.is_empty() {
+            parts.push(Part::Notifications(&notifications));
             // Tells the deliverer once the transaction is committed (`remember` runs after it).
             self.inner
                 .signals
                 .outbox_written
                 .store(true, std::sync::atomic::Ordering::Release);
         }
-        let statements = self.combined_statements(parts, own_transaction);
-        for (sql, binds) in statements {
-            let mut query = sqlx::query(&sql);
-            for bound in binds {
-                query = match bound {
-                    Bound::Text(text) => query.bind(text),
-                    Bound::OptionalText(text) => query.bind(text),
-                    Bound::Integer(value) => query.bind(value),
-                    Bound::OptionalInteger(value) => query.bind(value),
-                };
+        // Everything goes in one call to the database, its parameters numbered throughout:
+        // PostgreSQL gets one statement (every part but the last as a data-modifying `WITH`),
+        // SQLite the statements joined by `;` (its driver numbers across them), within
+        // `BEGIN IMMEDIATE; …; COMMIT` when the job runs in a transaction of its own.
+        let sqlite_transaction = own_transaction && self.inner.backend == Backend::Sqlite;
+        if parts.is_empty() && !sqlite_transaction {
+            return Ok(());
+        }
+        let as_ctes = self.inner.backend == Backend::Postgres && parts.len() > 1;
+        let mut statement = Statement::new(match (sqlite_transaction, as_ctes) {
+            (true, _) => "BEGIN IMMEDIATE",
+            (false, true) => "WITH ",
+            (false, false) => "",
+        });
+        let count = parts.len();
+        for (index, part) in parts.into_iter().enumerate() {
+            let last = index + 1 == count;
+            if as_ctes && !last {
+                statement.push(&format!("write_{index} AS ("));
+            } else if sqlite_transaction || (index > 0 && !as_ctes) {
+                statement.push("; ");
             }
-            match query.execute(&mut *connection).await {
-                Ok(_) => {}
-                // A deadlock or serialization failure is a race lost to another node: redo the work.
-                Err(error) if is_retryable(&error) => return Err(WriteFailure::LostRace),
-                Err(error) if is_unique_violation(&error) => {
-                    let message = super::describe_sqlx_error(&error);
-                    if message.contains("projects_code_key") || message.contains("projects.code") {
-                        let codes: Vec<&str> = rows
-                            .projections
-                            .iter()
-                            .map(|projection| projection.code.as_str())
-                            .collect();
-                        return Err(WriteFailure::Store(StoreError::InvalidRequest(format!(
-                            "another project already has the code {}",
-                            codes.join(" or ")
-                        ))));
-                    }
-                    return Err(WriteFailure::LostRace);
-                }
-                Err(error) => return Err(WriteFailure::Store(self.database_error(error))),
+            self.push_part(&mut statement, part);
+            if as_ctes && !last {
+                statement.push(if index + 2 == count { ") " } else { "), " });
             }
         }
-        Ok(())
+        if sqlite_transaction {
+            statement.push("; COMMIT");
+        }
+        match statement.execute(&mut *connection).await {
+            Ok(_) => Ok(()),
+            // A deadlock or serialization failure is a race lost to another node: redo the work.
+            Err(error) if is_retryable(&error) => Err(WriteFailure::LostRace),
+            Err(error) if is_unique_violation(&error) => {
+                let message = super::describe_sqlx_error(&error);
+                if message.contains("projects_code_key") || message.contains("projects.code") {
+                    let codes: Vec<&str> = projections
+                        .iter()
+                        .map(|projection| projection.code.as_str())
+                        .collect();
+                    return Err(WriteFailure::Store(StoreError::InvalidRequest(format!(
+                        "another project already has the code {}",
+                        codes.join(" or ")
+                    ))));
+                }
+                Err(WriteFailure::LostRace)
+            }
+            Err(error) => Err(WriteFailure::Store(self.database_error(error))),
+        }
     }
 
-    /// The statements to run for a batch's parts: on SQLite in a transaction of its own, one call
-    /// from `BEGIN IMMEDIATE` to `COMMIT`; otherwise several parts as one statement (a
-    /// data-modifying `WITH` on PostgreSQL, statements joined by `;` on SQLite).
-    fn combined_statements(
-        &self,
-        parts: Vec<(String, Vec<Bound>)>,
-        own_transaction: bool,
-    ) -> Vec<(String, Vec<Bound>)> {
-        if own_transaction && self.inner.backend == Backend::Sqlite {
-            let mut binds = Vec::new();
-            let mut sqls = vec!["BEGIN IMMEDIATE".to_string()];
-            for (sql, part_binds) in parts {
-                sqls.push(sql);
-                binds.extend(part_binds);
+    /// Writes one table's multi-row insert of a batch's writes.
+    fn push_part(&self, statement: &mut Statement, part: Part<'_>) {
+        match part {
+            Part::Records(records) => {
+                statement.push("INSERT INTO audit_records (project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES ");
+                statement.push_values(records, |row, record| {
+                    row.push_bind(record.project_id.to_string())
+                        .push_bind(i64_of(record.sequence))
+                        .push_bind(micros(record.recorded_at))
+                        .push_bind(record.actor_id.clone())
+                        .push_bind(record.actor_role.clone())
+                        .push_bind(record.command_id.map(|id| id.to_string()))
+                        .push_bind(record.event_type.clone())
+                        .push_bind(i64::from(record.event_version))
+                        .push_bind(record.event.clone())
+                        .push_bind(record.previous_hash.to_hex())
+                        .push_bind(record.hash.to_hex());
+                });
             }
-            sqls.push("COMMIT".to_string());
-            vec![(sqls.join("; "), binds)]
-        } else if parts.len() > 1 {
-            let mut binds = Vec::new();
-            let mut sqls = Vec::new();
-            for (sql, part_binds) in parts {
-                sqls.push(sql);
-                binds.extend(part_binds);
+            Part::Projections(projections) => {
+                // Only the columns a transition can change are updated: code, titles, kind,
+                // committee and drafting unit are fixed at creation, and naming an indexed column
+                // in SET makes SQLite rewrite its index entries even when the value is the same.
+                // A write releases the scheduler's claim on the project: its next deadline is new,
+                // and the scheduler need not release the claim in a statement of its own.
+                statement.push("INSERT INTO projects (project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at) VALUES ");
+                statement.push_values(projections, |row, projection| {
+                    push_projection(row, projection);
+                });
+                statement.push(
+                    " ON CONFLICT (project_id) DO UPDATE SET definition_version = excluded.definition_version, stage = excluded.stage, \
+                     stage_since = excluded.stage_since, terminal = excluded.terminal, next_deadline_at = excluded.next_deadline_at, \
+                     overdue_since = excluded.overdue_since, escalated = excluded.escalated, frozen = excluded.frozen, \
+                     head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at, \
+                     scheduler_lease_until = NULL",
+                );
             }
-            let sql = match self.inner.backend {
-                Backend::Postgres => {
-                    let last = sqls.pop().unwrap_or_default();
-                    let ctes: Vec<String> = sqls
-                        .iter()
-                        .enumerate()
-                        .map(|(index, sql)| format!("write_{index} AS ({sql})"))
-                        .collect();
-                    format!("WITH {} {last}", ctes.join(", "))
-                }
-                Backend::Sqlite => sqls.join("; "),
-            };
-            vec![(sql, binds)]
-        } else {
-            parts
+            Part::Commands(commands) => {
+                statement.push("INSERT INTO commands (command_id, project_id, first_sequence, last_sequence, outcome, decided_at) VALUES ");
+                statement.push_values(commands, |row, command| {
+                    row.push_bind(command.command_id.to_string())
+                        .push_bind(command.project_id.to_string())
+                        .push_bind(command.sequences.map(|(first, _)| i64_of(first)))
+                        .push_bind(command.sequences.map(|(_, last)| i64_of(last)))
+                        .push_bind(command.outcome.clone())
+                        .push_bind(command.decided_at);
+                });
+            }
+            Part::Notifications(notifications) => {
+                // A notification whose audience has no webhook is inserted already waiting, as
+                // the deliverer would otherwise move it aside a moment later: that second write
+                // of every such row was a fifth of PostgreSQL's work in the API load bench, and
+                // on SQLite it took the write lock from the writer. The webhook is looked up in
+                // the statement, so one set on another node counts (setting a webhook brings
+                // waiting rows back).
+                let recheck_micros = i64::try_from(
+                    self.inner
+                        .options
+                        .unaddressed_notification_recheck
+                        .as_micros(),
+                )
+                .unwrap_or(i64::MAX);
+                statement.push(&format!(
+                    "INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at, last_error) \
+                     SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, 'pending', 0, \
+                     CASE WHEN w.audience IS NULL THEN v.column7 + {recheck_micros} ELSE v.column7 END, \
+                     CASE WHEN w.audience IS NULL THEN '{NO_WEBHOOK_ERROR}' END \
+                     FROM (VALUES "
+                ));
+                statement.push_values(notifications, |row, notification| {
+                    row.push_bind(notification.notification_id.to_string())
+                        .push_bind(notification.project_id.to_string())
+                        .push_bind(i64_of(notification.sequence))
+                        .push_bind(notification.audience.clone())
+                        .push_bind(notification.event_type.clone())
+                        .push_bind(notification.body.clone())
+                        .push_bind(notification.created_at);
+                });
+                statement.push(") AS v LEFT JOIN webhooks w ON w.audience = v.column4");
+            }
         }
     }
 
@@ -834,143 +911,6 @@ impl Store {
     }
 }
 
-/// The rows of a batch's writes, each table's in key order, so that two nodes writing
-/// overlapping batches take their locks in the same order and never wait for each other in a
-/// circle.
-struct OrderedRows<'w> {
-    records: Vec<&'w AuditRecord>,
-    projections: Vec<&'w ProjectSummary>,
-    commands: Vec<&'w CommandRow>,
-    notifications: Vec<&'w NotificationRow>,
-}
-
-impl<'w> OrderedRows<'w> {
-    fn of(writes: &[&'w Writes]) -> OrderedRows<'w> {
-        let mut records: Vec<&AuditRecord> =
-            writes.iter().flat_map(|writes| &writes.records).collect();
-        records.sort_by_key(|record| (record.project_id, record.sequence));
-        // One projection row per project, the last one written: PostgreSQL refuses to update a
-        // row twice in one statement.
-        let mut projections: Vec<&ProjectSummary> = Vec::new();
-        for projection in writes
-            .iter()
-            .filter_map(|writes| writes.projection.as_ref())
-        {
-            projections.retain(|earlier| earlier.project_id != projection.project_id);
-            projections.push(projection);
-        }
-        projections.sort_by_key(|projection| projection.project_id);
-        let mut commands: Vec<&CommandRow> = writes
-            .iter()
-            .filter_map(|writes| writes.command.as_ref())
-            .collect();
-        commands.sort_by_key(|command| command.command_id);
-        let mut notifications: Vec<&NotificationRow> = writes
-            .iter()
-            .flat_map(|writes| &writes.notifications)
-            .collect();
-        notifications.sort_by_key(|row| row.notification_id);
-        OrderedRows {
-            records,
-            projections,
-            commands,
-            notifications,
-        }
-    }
-
-    /// One multi-row insert per table that has rows, with its parameters; a notification's
-    /// audience without a webhook waits `recheck_micros` before it is looked at again.
-    fn insert_statements(&self, recheck_micros: i64) -> Vec<(String, Vec<Bound>)> {
-        let OrderedRows {
-            records,
-            projections,
-            commands,
-            notifications,
-        } = self;
-        // Parameters are numbered throughout, for one call to the database: PostgreSQL gets one
-        // statement, SQLite several statements in one string (its driver numbers across them).
-        let mut next = 1usize;
-        let mut rows = |count: usize, width: usize| {
-            let tuples: Vec<String> = (0..count)
-                .map(|_| {
-                    let tuple = (next..next + width)
-                        .map(|index| format!("${index}"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    next += width;
-                    format!("({tuple})")
-                })
-                .collect();
-            tuples.join(", ")
-        };
-        let mut parts: Vec<(String, Vec<Bound>)> = Vec::new();
-        if !records.is_empty() {
-            let sql = format!(
-                "INSERT INTO audit_records (project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES {}",
-                rows(records.len(), 11)
-            );
-            let binds = records
-                .iter()
-                .flat_map(|record| record_binds(record))
-                .collect();
-            parts.push((sql, binds));
-        }
-        if !projections.is_empty() {
-            // Only the columns a transition can change are updated: code, titles, kind,
-            // committee and drafting unit are fixed at creation, and naming an indexed column in
-            // SET makes SQLite rewrite its index entries even when the value is the same.
-            // A write releases the scheduler's claim on the project: its next deadline is new, and
-            // the scheduler need not release the claim in a statement of its own.
-            let sql = format!(
-                "INSERT INTO projects (project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at) VALUES {} \
-                 ON CONFLICT (project_id) DO UPDATE SET definition_version = excluded.definition_version, stage = excluded.stage, \
-                 stage_since = excluded.stage_since, terminal = excluded.terminal, next_deadline_at = excluded.next_deadline_at, \
-                 overdue_since = excluded.overdue_since, escalated = excluded.escalated, frozen = excluded.frozen, \
-                 head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at, \
-                 scheduler_lease_until = NULL",
-                rows(projections.len(), 19)
-            );
-            let binds = projections
-                .iter()
-                .flat_map(|projection| projection_binds(projection))
-                .collect();
-            parts.push((sql, binds));
-        }
-        if !commands.is_empty() {
-            let sql = format!(
-                "INSERT INTO commands (command_id, project_id, first_sequence, last_sequence, outcome, decided_at) VALUES {}",
-                rows(commands.len(), 6)
-            );
-            let binds = commands
-                .iter()
-                .flat_map(|command| command.binds())
-                .collect();
-            parts.push((sql, binds));
-        }
-        if !notifications.is_empty() {
-            // A notification whose audience has no webhook is inserted already waiting, as the
-            // deliverer would otherwise move it aside a moment later: that second write of every
-            // such row was a fifth of PostgreSQL's work in the API load bench, and on SQLite it
-            // took the write lock from the writer. The webhook is looked up in the statement, so
-            // one set on another node counts (setting a webhook brings waiting rows back).
-            let sql = format!(
-                "INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at, last_error) \
-                 SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, 'pending', 0, \
-                 CASE WHEN w.audience IS NULL THEN v.column7 + {recheck_micros} ELSE v.column7 END, \
-                 CASE WHEN w.audience IS NULL THEN '{NO_WEBHOOK_ERROR}' END \
-                 FROM (VALUES {}) AS v LEFT JOIN webhooks w ON w.audience = v.column4",
-                rows(notifications.len(), 7)
-            );
-            let binds = notifications
-                .iter()
-                .flat_map(|row| notification_binds(row))
-                .collect();
-            parts.push((sql, binds));
-        }
-        parts
-    }
-}
-
 /// Whether PostgreSQL gave up on a statement because of another transaction (deadlock,
 /// serialization failure): trying again is the remedy.
 fn is_retryable(error: &sqlx::Error) -> bool {
@@ -982,32 +922,12 @@ fn is_retryable(error: &sqlx::Error) -> bool {
     }
 }
 
-fn record_binds(record: &AuditRecord) -> [Bound; 11] {
-    [
-        Bound::Text(record.project_id.to_string()),
-        Bound::Integer(i64_of(record.sequence)),
-        Bound::Integer(micros(record.recorded_at)),
-        Bound::Text(record.actor_id.clone()),
-        Bound::Text(record.actor_role.clone()),
-        Bound::OptionalText(record.command_id.map(|id| id.to_string())),
-        Bound::Text(record.event_type.clone()),
-        Bound::Integer(i64::from(record.event_version)),
-        Bound::Text(record.event.clone()),
-        Bound::Text(record.previous_hash.to_hex()),
-        Bound::Text(record.hash.to_hex()),
-    ]
-}
-
-fn notification_binds(row: &NotificationRow) -> [Bound; 7] {
-    [
-        Bound::Text(row.notification_id.to_string()),
-        Bound::Text(row.project_id.to_string()),
-        Bound::Integer(i64_of(row.sequence)),
-        Bound::Text(row.audience.clone()),
-        Bound::Text(row.event_type.clone()),
-        Bound::Text(row.body.clone()),
-        Bound::Integer(row.created_at),
-    ]
+/// One table's rows of a batch's writes, in the order they are written.
+enum Part<'a> {
+    Records(&'a [&'a AuditRecord]),
+    Projections(&'a [&'a ProjectSummary]),
+    Commands(&'a [&'a CommandRow]),
+    Notifications(&'a [&'a NotificationRow]),
 }
 
 /// Applies a job's events to the state, and writes the notifications each one calls for, with
@@ -1032,50 +952,27 @@ fn apply_noting(
     Ok((state, notifications))
 }
 
-impl CommandRow {
-    fn binds(&self) -> [Bound; 6] {
-        [
-            Bound::Text(self.command_id.to_string()),
-            Bound::Text(self.project_id.to_string()),
-            Bound::OptionalInteger(self.sequences.map(|(first, _)| i64_of(first))),
-            Bound::OptionalInteger(self.sequences.map(|(_, last)| i64_of(last))),
-            Bound::Text(self.outcome.clone()),
-            Bound::Integer(self.decided_at),
-        ]
-    }
-}
-
-/// A value bound to a statement parameter.
-enum Bound {
-    Text(String),
-    OptionalText(Option<String>),
-    Integer(i64),
-    OptionalInteger(Option<i64>),
-}
-
-/// The values of a projection row, in the order of the `projects` columns `persist_with` inserts.
-fn projection_binds(row: &ProjectSummary) -> [Bound; 19] {
-    [
-        Bound::Text(row.project_id.to_string()),
-        Bound::Text(row.code.clone()),
-        Bound::Text(row.title_zh.clone()),
-        Bound::Text(row.title_en.clone()),
-        Bound::Text(row.specification_kind.clone()),
-        Bound::Text(row.committee.clone()),
-        Bound::Text(row.drafting_unit.clone()),
-        Bound::Text(row.definition_id.clone()),
-        Bound::Integer(i64::from(row.definition_version)),
-        Bound::Text(row.stage.clone()),
-        Bound::Integer(micros(row.stage_since)),
-        Bound::Integer(i64::from(row.terminal)),
-        Bound::OptionalInteger(row.next_deadline_at.map(micros)),
-        Bound::OptionalInteger(row.overdue_since.map(micros)),
-        Bound::Integer(i64::from(row.escalated)),
-        Bound::Integer(i64::from(row.frozen)),
-        Bound::Integer(i64_of(row.head_sequence)),
-        Bound::Text(row.head_hash.clone()),
-        Bound::Integer(micros(row.updated_at)),
-    ]
+/// Binds a projection row's values, in the order of the `projects` columns `persist_with` inserts.
+fn push_projection(row: &mut Tuple<'_>, projection: &ProjectSummary) {
+    row.push_bind(projection.project_id.to_string())
+        .push_bind(projection.code.clone())
+        .push_bind(projection.title_zh.clone())
+        .push_bind(projection.title_en.clone())
+        .push_bind(projection.specification_kind.clone())
+        .push_bind(projection.committee.clone())
+        .push_bind(projection.drafting_unit.clone())
+        .push_bind(projection.definition_id.clone())
+        .push_bind(i64::from(projection.definition_version))
+        .push_bind(projection.stage.clone())
+        .push_bind(micros(projection.stage_since))
+        .push_bind(i64::from(projection.terminal))
+        .push_bind(projection.next_deadline_at.map(micros))
+        .push_bind(projection.overdue_since.map(micros))
+        .push_bind(i64::from(projection.escalated))
+        .push_bind(i64::from(projection.frozen))
+        .push_bind(i64_of(projection.head_sequence))
+        .push_bind(projection.head_hash.clone())
+        .push_bind(micros(projection.updated_at));
 }
 
 struct Job {
@@ -1220,8 +1117,8 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
         && !fresh
         && let Some(head) = store.cached_head(job.work.project_id())
     {
-        let heads = HashMap::from([(job.work.project_id(), head)]);
-        return sqlite_cached_job(&store, &mut connection, batch, &heads).await;
+        let answer = sqlite_cached_job(&store, &mut connection, job, head).await;
+        return answer_one(batch, answer);
     }
     // IMMEDIATE takes the write lock now, waiting for another process's writer if need be,
     // rather than failing later when a read turns into a write.
@@ -1237,7 +1134,7 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
     let heads = store
         .batch_heads(&mut transaction, &batch, |_| !fresh)
         .await;
-    let mut heads = match heads {
+    let heads = match heads {
         Ok(heads) => heads,
         Err(error) => {
             let _ = transaction.rollback().await;
@@ -1246,7 +1143,7 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
         }
     };
     let mut overlay = Overlay::new();
-    let answers: Vec<Answer> = if let [job] = batch.as_slice() {
+    let answers = if let [job] = batch.as_slice() {
         // One job: no savepoint; a failure rolls the whole transaction back.
         let result = async {
             let prepared = store
@@ -1266,11 +1163,11 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
             Err(failure) => {
                 let _ = transaction.rollback().await;
                 let answer = after_failure(&store, store.pool(), &job.work, failure).await;
-                return answer_alone(batch, answer);
+                return answer_one(batch, answer);
             }
         }
     } else {
-        sqlite_jobs_in_savepoints(&store, &mut transaction, &batch, &mut heads, &mut overlay).await
+        sqlite_jobs_in_savepoints(&store, &mut transaction, &batch, &mut overlay, heads).await
     };
     match transaction.commit().await {
         Ok(()) => {
@@ -1295,16 +1192,49 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
     }
 }
 
-/// Several jobs in one SQLite transaction, each in a savepoint of its own, so that a job that
-/// fails takes only its own writes back; the answers are given after the commit.
+/// SQLite's common case: one job on a cached project. It needs no read, so the whole
+/// transaction goes to SQLite as one call, and the commit is its only wait.
+async fn sqlite_cached_job(
+    store: &Store,
+    connection: &mut AnyConnection,
+    job: &Job,
+    head: Head,
+) -> Answer {
+    let heads = HashMap::from([(job.work.project_id(), head)]);
+    let mut overlay = Overlay::new();
+    let result = async {
+        let prepared = store
+            .prepare(&mut *connection, &job.work, &mut overlay, &heads)
+            .await?;
+        if !prepared.writes.is_empty() {
+            store
+                .persist_in_own_transaction(&mut *connection, &prepared.writes)
+                .await?;
+        }
+        Ok::<Prepared, WriteFailure>(prepared)
+    }
+    .await;
+    match result {
+        Ok(prepared) => {
+            if let Some(after) = prepared.after {
+                store.remember(prepared.project_id, after);
+            }
+            Answer::Now(Ok(prepared.done))
+        }
+        Err(failure) => after_failure(store, &mut *connection, &job.work, failure).await,
+    }
+}
+
+/// Several jobs of an SQLite batch, each in a savepoint, so that one job's failure does not undo
+/// the others; the answers in the jobs' order.
 async fn sqlite_jobs_in_savepoints(
     store: &Store,
-    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    transaction: &mut AnyConnection,
     batch: &[Job],
-    heads: &mut HashMap<Uuid, (u64, Digest256)>,
     overlay: &mut Overlay,
+    mut heads: HashMap<Uuid, Head>,
 ) -> Vec<Answer> {
-    let mut answers: Vec<Answer> = Vec::with_capacity(batch.len());
+    let mut answers = Vec::with_capacity(batch.len());
     for job in batch {
         let project_id = job.work.project_id();
         let attempt = match transaction.begin().await {
@@ -1312,7 +1242,7 @@ async fn sqlite_jobs_in_savepoints(
             Ok(mut savepoint) => {
                 let result = async {
                     let prepared = store
-                        .prepare(&mut savepoint, &job.work, overlay, heads)
+                        .prepare(&mut savepoint, &job.work, overlay, &heads)
                         .await?;
                     store.persist(&mut savepoint, &[&prepared.writes]).await?;
                     Ok::<Prepared, WriteFailure>(prepared)
@@ -1342,10 +1272,13 @@ async fn sqlite_jobs_in_savepoints(
                 // project reads it again, from the head as it stands after the earlier jobs.
                 overlay.remove(&project_id);
                 heads.remove(&project_id);
-                if let Ok(fresh) = store.read_heads(transaction, &[project_id], false).await {
+                if let Ok(fresh) = store
+                    .read_heads(&mut *transaction, &[project_id], false)
+                    .await
+                {
                     heads.extend(fresh);
                 }
-                after_failure(store, &mut **transaction, &job.work, failure).await
+                after_failure(store, &mut *transaction, &job.work, failure).await
             }
         };
         answers.push(answer);
@@ -1353,45 +1286,8 @@ async fn sqlite_jobs_in_savepoints(
     answers
 }
 
-/// The common case: one job on a cached project. It needs no read, so the whole transaction
-/// goes to SQLite as one call, and the commit is its only wait. Returns the job if it must run
-/// again.
-async fn sqlite_cached_job(
-    store: &Store,
-    connection: &mut AnyConnection,
-    batch: Vec<Job>,
-    heads: &HashMap<Uuid, (u64, Digest256)>,
-) -> Vec<Job> {
-    let Some(job) = batch.first() else {
-        return Vec::new();
-    };
-    let mut overlay = Overlay::new();
-    let result = async {
-        let prepared = store
-            .prepare(&mut *connection, &job.work, &mut overlay, heads)
-            .await?;
-        if !prepared.writes.is_empty() {
-            store
-                .persist_in_own_transaction(&mut *connection, &prepared.writes)
-                .await?;
-        }
-        Ok::<Prepared, WriteFailure>(prepared)
-    }
-    .await;
-    let answer = match result {
-        Ok(prepared) => {
-            if let Some(after) = prepared.after {
-                store.remember(prepared.project_id, after);
-            }
-            Answer::Now(Ok(prepared.done))
-        }
-        Err(failure) => after_failure(store, &mut *connection, &job.work, failure).await,
-    };
-    answer_alone(batch, answer)
-}
-
-/// Gives a batch of one job its answer, or returns the job when it must run again.
-fn answer_alone(batch: Vec<Job>, answer: Answer) -> Vec<Job> {
+/// Answers the one job of a batch, or gives it back to be run again.
+fn answer_one(batch: Vec<Job>, answer: Answer) -> Vec<Job> {
     match answer {
         Answer::Again => batch,
         Answer::Now(result) => {

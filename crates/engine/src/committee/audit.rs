@@ -8,11 +8,10 @@
 
 use super::{CommitteeEvent, CommitteeEventBody, CommitteeState};
 use crate::audit::{
-    AsOf, CanonicalFields, ChainFault, ChainLinks, Digest256, VerifyFailure, canonical_hash,
-    canonical_instant, to_record_precision,
+    AsOf, CanonicalFields, ChainFault, ChainLinks, Digest256, Head, Link, SealError, SealableEvent,
+    SealedFields, VerifyFailure, canonical_hash, canonical_instant, seal_chain, seal_event,
 };
 use crate::command::Actor;
-use crate::event::EVENT_SCHEMA_VERSION;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -67,6 +66,26 @@ fn deserialize_instant<'de, D: serde::Deserializer<'de>>(
         .map_err(serde::de::Error::custom)
 }
 
+impl SealableEvent for CommitteeEvent {
+    type Body = CommitteeEventBody;
+
+    fn occurred_at(&self) -> DateTime<Utc> {
+        self.occurred_at
+    }
+
+    fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    fn event_type(&self) -> &'static str {
+        self.body.type_name()
+    }
+
+    fn body(&self) -> &CommitteeEventBody {
+        &self.body
+    }
+}
+
 impl CommitteeRecord {
     /// Seals an event as record `sequence` after a record whose hash is `previous_hash`.
     pub fn seal(
@@ -75,24 +94,43 @@ impl CommitteeRecord {
         previous_hash: Digest256,
         command_id: Option<Uuid>,
         event: &CommitteeEvent,
-    ) -> CommitteeRecord {
-        // Serialising our own event types to JSON cannot fail: they hold no maps with non-string keys.
-        let event_json = serde_json::to_string(&event.body).unwrap_or_default();
-        let mut record = CommitteeRecord {
-            committee_id,
+    ) -> Result<CommitteeRecord, SealError> {
+        let link = Link {
             sequence,
-            recorded_at: to_record_precision(event.occurred_at),
-            actor_id: event.actor.id.clone(),
-            actor_role: event.actor.role.clone(),
-            command_id,
-            event_type: event.body.type_name().to_string(),
-            event_version: EVENT_SCHEMA_VERSION,
-            event: event_json,
             previous_hash,
-            hash: Digest256::GENESIS,
         };
-        record.hash = record.compute_hash();
-        record
+        seal_event(
+            COMMITTEE_AUDIT_FORMAT,
+            committee_id,
+            link,
+            command_id,
+            event,
+        )
+        .map(|fields| CommitteeRecord::from_fields(committee_id, fields))
+    }
+
+    fn from_fields(committee_id: Uuid, fields: SealedFields) -> CommitteeRecord {
+        CommitteeRecord {
+            committee_id,
+            sequence: fields.sequence,
+            recorded_at: fields.recorded_at,
+            actor_id: fields.actor_id,
+            actor_role: fields.actor_role,
+            command_id: fields.command_id,
+            event_type: fields.event_type,
+            event_version: fields.event_version,
+            event: fields.event,
+            previous_hash: fields.previous_hash,
+            hash: fields.hash,
+        }
+    }
+
+    /// The log's head once this record is its last.
+    pub fn head(&self) -> Head {
+        Head {
+            sequence: self.sequence,
+            hash: self.hash,
+        }
     }
 
     /// The hash the record should have, from its fields (ignoring its `hash`).
@@ -128,20 +166,23 @@ impl CommitteeRecord {
 /// Seals a batch of events after the record `head` (or as the first records when `None`).
 pub fn seal_all(
     committee_id: Uuid,
-    head: Option<(u64, Digest256)>,
+    head: Option<Head>,
     command_id: Option<Uuid>,
     events: &[CommitteeEvent],
-) -> Vec<CommitteeRecord> {
-    let (mut sequence, mut previous) = head.unwrap_or((0, Digest256::GENESIS));
-    events
-        .iter()
-        .map(|event| {
-            sequence += 1;
-            let record = CommitteeRecord::seal(committee_id, sequence, previous, command_id, event);
-            previous = record.hash;
-            record
-        })
-        .collect()
+) -> Result<Vec<CommitteeRecord>, SealError> {
+    seal_chain(
+        COMMITTEE_AUDIT_FORMAT,
+        committee_id,
+        head,
+        command_id,
+        events,
+    )
+    .map(|sealed| {
+        sealed
+            .into_iter()
+            .map(|fields| CommitteeRecord::from_fields(committee_id, fields))
+            .collect()
+    })
 }
 
 /// A verified committee chain.
@@ -304,5 +345,24 @@ mod tests {
             record.event
         );
         assert!(verify(std::slice::from_ref(&record)).is_ok());
+    }
+
+    // Committee sealing shares the project log's code: the documented committee record must
+    // still be what sealing its event gives, byte for byte.
+    #[test]
+    fn sealing_the_documented_committee_event_gives_the_documented_record() {
+        let record: CommitteeRecord =
+            serde_json::from_str(block_after("<!-- example-committee-record -->"))
+                .unwrap_or_else(|error| panic!("{error}"));
+        let event = record.to_event().unwrap_or_else(|error| panic!("{error}"));
+        let sealed = CommitteeRecord::seal(
+            record.committee_id,
+            record.sequence,
+            record.previous_hash,
+            record.command_id,
+            &event,
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(sealed, record);
     }
 }

@@ -1101,7 +1101,7 @@ mod tests {
         let definition = metrology();
         for text in SCENARIOS {
             let scenario = parse_scenario("scenario.toml", text).unwrap();
-            let state = simulate(&definition, &scenario).state;
+            let state = simulate(&definition, &scenario).unwrap().state;
             let engine_json = serde_json::to_string(&state).unwrap();
             let view = ProjectStateView::from(state);
             let view_json = serde_json::to_string(&view).unwrap();

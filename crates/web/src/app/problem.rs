@@ -342,7 +342,9 @@ impl From<StoreError> for Problem {
                     "The database cannot answer now; try again later",
                 )
             }
-            StoreError::Corrupt(_) | StoreError::Randomness(_) => {
+            StoreError::Corrupt(_)
+            | StoreError::Randomness(_)
+            | StoreError::EventNotEncodable(_) => {
                 tracing::error!(%error, "a request failed on specflow's side");
                 Problem::new(
                     ProblemKind::Internal,
