@@ -140,15 +140,11 @@ pub fn deadlines(
                     format!("{name}: {what}"),
                     local_time(deadline.at, definition),
                     if deadline.at <= now {
-                        match language {
-                            Language::Zh => "已到期，待处理".to_string(),
-                            Language::En => "passed, not yet fired".to_string(),
-                        }
+                        language
+                            .pick("已到期，待处理", "passed, not yet fired")
+                            .to_string()
                     } else {
-                        match language {
-                            Language::Zh => format!("{days_left} 天后"),
-                            Language::En => format!("in {days_left} days"),
-                        }
+                        language.pick(format!("{days_left} 天后"), format!("in {days_left} days"))
                     },
                     item.committee.clone(),
                 ]);
@@ -158,10 +154,7 @@ pub fn deadlines(
             if rows.is_empty() {
                 println!(
                     "{}",
-                    match language {
-                        Language::Zh => "期限内无到期事项。",
-                        Language::En => "Nothing falls due in that time.",
-                    }
+                    language.pick("期限内无到期事项。", "Nothing falls due in that time.")
                 );
             } else {
                 let mut out = String::new();

@@ -317,10 +317,7 @@ fn terms(committee: &CommitteeState, code: &str, reports_readable: bool, words: 
 
 /// A term's number in words: 第2届, term 2.
 fn term_ordinal(term: u32, words: Words) -> String {
-    match words.0 {
-        specflow_engine::Language::Zh => format!("第{term}届"),
-        specflow_engine::Language::En => format!("term {term}"),
-    }
+    words.0.pick(format!("第{term}届"), format!("term {term}"))
 }
 
 /// A committee's code as one segment of an address: every byte but the unreserved ones

@@ -20,10 +20,7 @@ pub struct Words(pub Language);
 impl Words {
     /// The Chinese or the English text.
     pub fn pick<'text>(self, zh: &'text str, en: &'text str) -> &'text str {
-        match self.0 {
-            Language::Zh => zh,
-            Language::En => en,
-        }
+        self.0.pick(zh, en)
     }
 
     /// Yes or no.

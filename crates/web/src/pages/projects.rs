@@ -232,10 +232,10 @@ fn scope_sentence(principal: &Principal, words: Words) -> String {
         Visibility::Everything => words
             .pick("您可查看全部项目。", "You see every project.")
             .to_string(),
-        Visibility::Committee(committee) => match words.0 {
-            specflow_engine::Language::Zh => format!("您可查看 {committee} 的项目。"),
-            specflow_engine::Language::En => format!("You see the projects of {committee}."),
-        },
+        Visibility::Committee(committee) => words.0.pick(
+            format!("您可查看 {committee} 的项目。"),
+            format!("You see the projects of {committee}."),
+        ),
         Visibility::Project(_) => words
             .pick("您可查看所起草的项目。", "You see the project you draft.")
             .to_string(),
