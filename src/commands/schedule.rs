@@ -158,9 +158,9 @@ pub fn deadlines(
                 );
             } else {
                 let mut out = String::new();
-                let headers = match language {
-                    Language::Zh => ["项目", "阶段", "期限", "到期时间", "剩余", "技术委员会"],
-                    Language::En => [
+                let headers = language.pick(
+                    ["项目", "阶段", "期限", "到期时间", "剩余", "技术委员会"],
+                    [
                         "project",
                         "stage",
                         "deadline",
@@ -168,7 +168,7 @@ pub fn deadlines(
                         "left",
                         "committee",
                     ],
-                };
+                );
                 write_table(&mut out, &headers, &rows);
                 print!("{out}");
             }
