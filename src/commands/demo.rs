@@ -76,6 +76,8 @@ const fn project(
 /// The demo's projects. Most run the full path to in force, cut by the present: the further back
 /// they start, the further they have come. A few stall (and so fall overdue), one is frozen after
 /// its escalation, one failed its review vote, one was cancelled and one is being re-examined.
+// Long on purpose: it is a table of some thirty demo projects, one literal each, read top to
+// bottom like the demo's cast; split, a reader would hunt for a project across functions.
 fn demo_projects() -> Vec<DemoProject> {
     let mut projects = vec![
         project(

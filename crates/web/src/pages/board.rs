@@ -207,29 +207,7 @@ async fn board_body(
             rows.push((item, stage));
         }
     }
-    // The filters' choices: committees with overdue projects (counted on the overdue index
-    // alone, so projects on time cost nothing however many there are), and the stages of every
-    // registered workflow (named by its newest version).
-    let overdue_committees = state
-        .store
-        .overdue_by_month(&OverdueFilter::default(), &[], now)
-        .await?;
-    let mut committees: BTreeSet<&str> = overdue_committees
-        .iter()
-        .map(|row| row.committee.as_str())
-        .collect();
-    if let Some(chosen) = selection.filter.committee.as_deref() {
-        committees.insert(chosen);
-    }
-    let mut stages: Vec<(String, String)> = Vec::new();
-    for id in state.store.definition_ids().await? {
-        let definition = state.store.latest_definition(&id).await?;
-        for stage in &definition.stages {
-            if !stages.iter().any(|(code, _)| *code == stage.code) {
-                stages.push((stage.code.clone(), stage.name.get(words.0).to_string()));
-            }
-        }
-    }
+    let choices = FilterChoices::read(state, &selection, words, now).await?;
     let months = chart_months(now);
     let month_starts: Vec<DateTime<Utc>> = months.iter().map(|day| month_start(*day)).collect();
     let until = months
@@ -246,17 +224,72 @@ async fn board_body(
         with_after.push(("after", Some(next_after)));
         query_string(&with_after)
     });
-    let csv_query = query_string(&pairs);
-    let filter = &selection.filter;
     Ok(html! {
         h1 { (words.pick("逾期看板", "Overdue board")) }
+        (filters_form(&selection.filter, &choices, words))
+        p { a #board-csv href=(if filters_query.is_empty() { "/overdue.csv".to_string() } else { format!("/overdue.csv?{filters_query}") }) download="overdue.csv" { (words.pick("下载 CSV（当前筛选的全部行）", "Download CSV (every row of this selection)")) } }
+        (board_table(&rows, words))
+        nav.pager aria-label=(words.pick("翻页", "Pages")) {
+            @if selection.after.is_some() { a href=(if filters_query.is_empty() { "/overdue".to_string() } else { format!("/overdue?{filters_query}") }) { (words.pick("第一页", "First page")) } }
+            @if let Some(next) = &next { a href=(format!("/overdue?{next}")) rel="next" #board-next { (words.pick("下一页", "Next page")) } }
+        }
+        h2 { (words.pick("逾期项目分布", "Overdue projects")) }
+        div.charts {
+            (committee_chart(&chart, words))
+            (month_chart(&chart, &months, words))
+        }
+    })
+}
+
+/// What the board's filters offer: committees with overdue projects (counted on the overdue
+/// index alone, so projects on time cost nothing however many there are), and the stages of
+/// every registered workflow (named by its newest version).
+struct FilterChoices {
+    committees: BTreeSet<String>,
+    stages: Vec<(String, String)>,
+}
+
+impl FilterChoices {
+    async fn read(
+        state: &AppState,
+        selection: &Selection,
+        words: Words,
+        now: DateTime<Utc>,
+    ) -> Result<FilterChoices, Problem> {
+        let overdue_committees = state
+            .store
+            .overdue_by_month(&OverdueFilter::default(), &[], now)
+            .await?;
+        let mut committees: BTreeSet<String> = overdue_committees
+            .into_iter()
+            .map(|row| row.committee)
+            .collect();
+        if let Some(chosen) = &selection.filter.committee {
+            committees.insert(chosen.clone());
+        }
+        let mut stages: Vec<(String, String)> = Vec::new();
+        for id in state.store.definition_ids().await? {
+            let definition = state.store.latest_definition(&id).await?;
+            for stage in &definition.stages {
+                if !stages.iter().any(|(code, _)| *code == stage.code) {
+                    stages.push((stage.code.clone(), stage.name.get(words.0).to_string()));
+                }
+            }
+        }
+        Ok(FilterChoices { committees, stages })
+    }
+}
+
+/// The filters and the order, as a form that keeps them in the address.
+fn filters_form(filter: &OverdueFilter, choices: &FilterChoices, words: Words) -> Markup {
+    html! {
         form.filters method="get" action="/overdue" aria-label=(words.pick("筛选与排序", "Filters and order")) {
             p {
                 label for="board-committee" { (words.pick("技术委员会", "Committee")) }
                 select #board-committee name="committee" {
                     option value="" { (words.pick("全部", "Any")) }
-                    @for committee in &committees {
-                        option value=(committee) selected[filter.committee.as_deref() == Some(*committee)] { (committee) }
+                    @for committee in &choices.committees {
+                        option value=(committee) selected[filter.committee.as_deref() == Some(committee.as_str())] { (committee) }
                     }
                 }
             }
@@ -264,7 +297,7 @@ async fn board_body(
                 label for="board-stage" { (words.pick("阶段", "Stage")) }
                 select #board-stage name="stage" {
                     option value="" { (words.pick("全部", "Any")) }
-                    @for (code, name) in &stages {
+                    @for (code, name) in &choices.stages {
                         option value=(code) selected[filter.stage.as_deref() == Some(code.as_str())] { (name) }
                     }
                 }
@@ -292,7 +325,12 @@ async fn board_body(
             p { button type="submit" #board-apply { (words.pick("应用", "Apply")) } }
             p { a href="/overdue" { (words.pick("清除", "Clear")) } }
         }
-        p { a #board-csv href=(if csv_query.is_empty() { "/overdue.csv".to_string() } else { format!("/overdue.csv?{csv_query}") }) download="overdue.csv" { (words.pick("下载 CSV（当前筛选的全部行）", "Download CSV (every row of this selection)")) } }
+    }
+}
+
+/// The page's overdue projects, each with its stage's name, or a notice that none matches.
+fn board_table(rows: &[(OverdueItem, String)], words: Words) -> Markup {
+    html! {
         @if rows.is_empty() {
             p.notice #board-empty { (words.pick("没有符合条件的逾期项目。", "No overdue project matches.")) }
         } @else {
@@ -309,7 +347,7 @@ async fn board_body(
                     th scope="col" { (words.pick("冻结", "Frozen")) }
                 } }
                 tbody {
-                    @for (item, stage) in &rows {
+                    @for (item, stage) in rows {
                         tr {
                             td { a href=(format!("/projects/{}", item.project_id)) { (item.code) } }
                             td { (words.pick(&item.title_zh, &item.title_en)) }
@@ -325,16 +363,7 @@ async fn board_body(
                 }
             } }
         }
-        nav.pager aria-label=(words.pick("翻页", "Pages")) {
-            @if selection.after.is_some() { a href=(if filters_query.is_empty() { "/overdue".to_string() } else { format!("/overdue?{filters_query}") }) { (words.pick("第一页", "First page")) } }
-            @if let Some(next) = &next { a href=(format!("/overdue?{next}")) rel="next" #board-next { (words.pick("下一页", "Next page")) } }
-        }
-        h2 { (words.pick("逾期项目分布", "Overdue projects")) }
-        div.charts {
-            (committee_chart(&chart, words))
-            (month_chart(&chart, &months, words))
-        }
-    })
+    }
 }
 
 /// An order of the board in words.
