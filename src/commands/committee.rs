@@ -12,7 +12,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use specflow_engine::audit::canonical_instant;
 use specflow_engine::render::write_table;
-use specflow_web::api::committees::{CommitteeHistory, CommitteeWriteAnswer, RollAnswer};
+use specflow_web::api::committees::{
+    CommitteeHistory, CommitteeStateAnswer, CommitteeVerification, CommitteeWriteAnswer,
+    CompositionAnswer, RollAnswer,
+};
 use specflow_web::api::wire::CommitteeSummary;
 use std::process::ExitCode;
 
@@ -109,11 +112,7 @@ pub fn run(command: CommitteeCommand) -> anyhow::Result<ExitCode> {
                 committee,
                 as_of,
                 client,
-            } => {
-                let query: Vec<(&str, String)> =
-                    as_of.map(|as_of| ("as_of", as_of)).into_iter().collect();
-                print_document(&client, &["committees", &committee], &query).await
-            }
+            } => show(&client, &committee, as_of).await,
             CommitteeCommand::Roll {
                 committee,
                 on,
@@ -158,19 +157,79 @@ async fn post(args: &ClientArgs, segments: &[&str], body: Value) -> Result<(), F
     Ok(())
 }
 
-async fn print_document(
-    args: &ClientArgs,
-    segments: &[&str],
-    query: &[(&str, String)],
-) -> Result<(), Failure> {
+async fn show(args: &ClientArgs, committee: &str, as_of: Option<String>) -> Result<(), Failure> {
     let client = Client::new(args)?;
-    // The committee's state as the engine keeps it, shown as it is.
-    let document: Value = client.get(client.url(segments, query)?).await?;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&document).map_err(anyhow::Error::from)?
+    let query: Vec<(&str, String)> = as_of.map(|as_of| ("as_of", as_of)).into_iter().collect();
+    let answer: CommitteeStateAnswer = client
+        .get(client.url(&["committees", committee], &query)?)
+        .await?;
+    if args.json {
+        println!("{}", json_line(&answer)?);
+        return Ok(());
+    }
+    let state = &answer.state;
+    match &state.profile {
+        Some(profile) => println!(
+            "{} {} ({}), formed {}, {} record(s), as of {}",
+            profile.code,
+            in_language(args, &profile.name.zh, &profile.name.en),
+            profile.field,
+            profile.formed_on,
+            state.sequence,
+            canonical_instant(answer.as_of)
+        ),
+        None => println!("not formed as of {}", canonical_instant(answer.as_of)),
+    }
+    if let Some(secretariat) = &state.secretariat {
+        println!(
+            "secretariat: {} since {}",
+            secretariat.organisation, secretariat.since
+        );
+    }
+    let terms: Vec<[String; 4]> = state
+        .terms
+        .iter()
+        .map(|term| {
+            [
+                term.term.to_string(),
+                term.starts_on.to_string(),
+                term.ends_on.to_string(),
+                or_dash(term.ended_on),
+            ]
+        })
+        .collect();
+    let mut out = String::new();
+    write_table(&mut out, &["term", "starts", "ends", "ended"], &terms);
+    let appointments: Vec<[String; 5]> = state
+        .appointments
+        .iter()
+        .map(|appointment| {
+            [
+                appointment.person.clone(),
+                appointment.organisation.clone(),
+                appointment.role.clone(),
+                appointment.term.to_string(),
+                or_dash(appointment.resigned_on),
+            ]
+        })
+        .collect();
+    out.push('\n');
+    write_table(
+        &mut out,
+        &["person", "organisation", "role", "term", "resigned"],
+        &appointments,
     );
+    print!("{out}");
     Ok(())
+}
+
+/// The Chinese or the English text, as the command line's language asks.
+fn in_language<'a>(args: &ClientArgs, zh: &'a str, en: &'a str) -> &'a str {
+    if matches!(args.language, crate::cli::LanguageArg::En) {
+        en
+    } else {
+        zh
+    }
 }
 
 async fn list(args: &ClientArgs) -> Result<(), Failure> {
@@ -212,60 +271,45 @@ async fn check(
 ) -> Result<(), Failure> {
     let client = Client::new(args)?;
     let query: Vec<(&str, String)> = as_of.map(|as_of| ("as_of", as_of)).into_iter().collect();
-    // The check is the engine's own type on the wire; read as a document until it has a view.
-    let answer: Value = client
+    let answer: CompositionAnswer = client
         .get(client.url(&["committees", committee, "composition"], &query)?)
         .await?;
-    let check = &answer["check"];
-    if !check["compliant"].as_bool().unwrap_or(false) {
+    let check = &answer.check;
+    if !check.compliant {
         *exit = ExitCode::FAILURE;
     }
     if args.json {
-        println!("{answer}");
+        println!("{}", json_line(&answer)?);
         return Ok(());
     }
-    let language = if matches!(args.language, crate::cli::LanguageArg::En) {
-        "en"
-    } else {
-        "zh"
-    };
-    let members = check["members"].as_array().cloned().unwrap_or_default();
     println!(
         "{} on {} (term {}): {} member(s)",
-        text(&check["committee"]),
-        text(&check["on"]),
-        text(&check["term"]),
-        members.len()
+        check.committee,
+        check.on,
+        or_dash(check.term),
+        check.members.len()
     );
-    let breaches = check["breaches"].as_array().cloned().unwrap_or_default();
-    for breach in &breaches {
-        let waiver = &breach["waived_by"];
-        let status = if waiver.is_null() {
-            "BREACH".to_string()
-        } else {
-            format!(
-                "waived by {} ({})",
-                text(&waiver["authority"]),
-                text(&waiver["reason"])
-            )
+    for breach in &check.breaches {
+        let status = match &breach.waived_by {
+            None => "BREACH".to_string(),
+            Some(waiver) => format!("waived by {} ({})", waiver.authority, waiver.reason),
         };
         println!(
             "  - [{}] {} — {status}",
-            text(&breach["rule"]),
-            text(&breach["message"][language])
+            breach.rule,
+            in_language(args, &breach.message.zh, &breach.message.en)
         );
     }
-    let waivers = check["waivers"].as_array().cloned().unwrap_or_default();
-    for waiver in &waivers {
+    for waiver in &check.waivers {
         println!(
             "  waiver: {} {} by {}: {}",
-            text(&waiver["rule"]),
-            text(&waiver["subject"]),
-            text(&waiver["authority"]),
-            text(&waiver["reason"])
+            waiver.rule,
+            waiver.subject.as_deref().unwrap_or("-"),
+            waiver.authority,
+            waiver.reason
         );
     }
-    if breaches.is_empty() {
+    if check.breaches.is_empty() {
         println!("  every rule holds");
     }
     Ok(())
@@ -338,31 +382,23 @@ async fn history(args: &ClientArgs, committee: &str) -> Result<(), Failure> {
 async fn verify(args: &ClientArgs, committee: &str, exit: &mut ExitCode) -> Result<(), Failure> {
     let client = Client::new(args)?;
     let url = client.url(&["committees", committee, "verify"], &[])?;
-    // The failure is the engine's own type on the wire; read as a document until it has a view.
-    let answer: Value = client.request(Method::POST, url, None, None).await?;
-    let valid = answer["valid"].as_bool().unwrap_or(false);
-    if !valid {
+    let answer: CommitteeVerification = client.request(Method::POST, url, None, None).await?;
+    if !answer.valid {
         *exit = ExitCode::FAILURE;
     }
     if args.json {
-        println!("{answer}");
-    } else if valid {
+        println!("{}", json_line(&answer)?);
+    } else if answer.valid {
         println!(
             "verified: {} record(s), head {}",
-            text(&answer["records"]),
-            text(&answer["head_hash"])
+            or_dash(answer.records),
+            answer.head_hash.as_deref().unwrap_or("-")
         );
     } else {
-        println!("NOT VERIFIED: {}", answer["failure"]);
+        match &answer.failure {
+            Some(failure) => println!("NOT VERIFIED: {failure}"),
+            None => println!("NOT VERIFIED"),
+        }
     }
     Ok(())
-}
-
-/// A JSON field as table text: strings bare, nothing as `-`.
-fn text(value: &Value) -> String {
-    match value {
-        Value::Null => "-".to_string(),
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
 }

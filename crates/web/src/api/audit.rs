@@ -9,8 +9,9 @@
 
 use super::auth::Caller;
 use super::input::QueryParams;
+use super::wire::ProjectVerificationAnswer;
 use crate::app::AppState;
-use crate::app::audit::{ProjectVerification, verify_one};
+use crate::app::audit::verify_one;
 use crate::app::problem::{Problem, require};
 use crate::app::projects::{page_limit, readable_project};
 use axum::Json;
@@ -180,24 +181,28 @@ pub async fn state_as_of(
     tag = "audit",
     params(super::params::ProjectPath),
     security(("bearer" = [])),
-    responses((status = 200, description = "What the verification found: `valid` says whether the chain holds", body = ProjectVerification))
+    responses((status = 200, description = "What the verification found: `valid` says whether the chain holds", body = ProjectVerificationAnswer))
 )]
 pub async fn verify_project(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(id_or_code): Path<String>,
-) -> Result<Json<ProjectVerification>, Problem> {
+) -> Result<Json<ProjectVerificationAnswer>, Problem> {
     let project_id = readable_project(&state, &principal, &id_or_code).await?;
-    Ok(Json(verify_one(&state.store, project_id).await?))
+    Ok(Json(verify_one(&state.store, project_id).await?.into()))
 }
 
 /// What verifying everything found.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StoreVerification {
-    valid: bool,
-    projects: u64,
-    records: u64,
-    failures: Vec<ProjectVerification>,
+    /// Whether every project's chain holds.
+    pub valid: bool,
+    /// Projects checked.
+    pub projects: u64,
+    /// Records checked.
+    pub records: u64,
+    /// Every project whose chain broke.
+    pub failures: Vec<ProjectVerificationAnswer>,
 }
 
 /// `POST /api/v1/verify`: verifies every project's log, reading project ids a page at a time.
@@ -234,7 +239,7 @@ pub async fn verify_everything(
             answer.records += verification.records.unwrap_or(0);
             if !verification.valid {
                 answer.valid = false;
-                answer.failures.push(verification);
+                answer.failures.push(verification.into());
             }
         }
         after = Some(last);

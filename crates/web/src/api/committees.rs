@@ -11,6 +11,7 @@ use super::auth::Caller;
 use super::input::{JsonBody, QueryParams, command_id, expected_sequence, json_bytes, parse_json};
 use super::params::{CommitteePath, WriteHeaders};
 use super::projects::LocalizedTextSchema;
+use super::wire::{CommitteeStateView, CompositionView, RollEntryView, VerifyFailureView};
 use crate::app::AppState;
 use crate::app::committees::{
     committee_code, readable_committee, require_committee, visible_committees,
@@ -24,11 +25,10 @@ use axum::routing::post;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use specflow_engine::LocalizedText;
-use specflow_engine::audit::{AsOf, VerifyFailure};
+use specflow_engine::audit::AsOf;
 use specflow_engine::committee::audit::CommitteeRecord;
 use specflow_engine::committee::{
-    CommitteeCommand, CommitteeState, CommitteeWaiver, CompositionCheck, MemberProfile, RollEntry,
-    check_composition, roll_on,
+    CommitteeCommand, CommitteeWaiver, MemberProfile, check_composition, roll_on,
 };
 use specflow_store::auth::{Access, CommitteeWrite, Principal, can_write_committee};
 use specflow_store::error::StoreError;
@@ -197,23 +197,25 @@ pub struct RollQuery {
 }
 
 /// A committee's state as of an instant.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CommitteeStateAnswer {
-    committee_id: Uuid,
-    as_of: DateTime<Utc>,
-    /// The engine's state of the committee as of then.
-    #[schema(value_type = Object)]
-    state: CommitteeState,
+    /// The committee.
+    pub committee_id: Uuid,
+    /// The instant the log was read as of.
+    pub as_of: DateTime<Utc>,
+    /// The committee's state as of then.
+    pub state: CommitteeStateView,
 }
 
 /// The composition check of a committee.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CompositionAnswer {
-    committee_id: Uuid,
-    as_of: DateTime<Utc>,
+    /// The committee.
+    pub committee_id: Uuid,
+    /// The instant the log was read as of.
+    pub as_of: DateTime<Utc>,
     /// Members in office, every breach (with the waiver covering it) and every waiver.
-    #[schema(value_type = Object)]
-    check: CompositionCheck,
+    pub check: CompositionView,
 }
 
 /// A committee's roll on a day.
@@ -224,8 +226,7 @@ pub struct RollAnswer {
     /// The day.
     pub on: NaiveDate,
     /// Everyone in office, with whether each votes.
-    #[schema(value_type = Vec<Object>)]
-    pub roll: Vec<RollEntry>,
+    pub roll: Vec<RollEntryView>,
 }
 
 /// A committee's log.
@@ -239,15 +240,18 @@ pub struct CommitteeHistory {
 }
 
 /// What verifying a committee's log found.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CommitteeVerification {
-    committee_id: Uuid,
-    valid: bool,
-    records: Option<u64>,
-    head_hash: Option<String>,
+    /// The committee.
+    pub committee_id: Uuid,
+    /// Whether the chain holds.
+    pub valid: bool,
+    /// How many records were checked, when it holds.
+    pub records: Option<u64>,
+    /// The last record's hash, when it holds.
+    pub head_hash: Option<String>,
     /// Where and why the chain broke.
-    #[schema(value_type = Option<Object>)]
-    failure: Option<VerifyFailure>,
+    pub failure: Option<VerifyFailureView>,
 }
 
 fn parse_as_of(as_of: Option<&str>) -> Result<Option<DateTime<Utc>>, Problem> {
@@ -680,7 +684,7 @@ pub async fn read_committee(
     Ok(Json(CommitteeStateAnswer {
         committee_id,
         as_of,
-        state: replayed,
+        state: replayed.into(),
     }))
 }
 
@@ -712,7 +716,7 @@ pub async fn check(
     Ok(Json(CompositionAnswer {
         committee_id,
         as_of,
-        check: check_composition(&replayed, &policy, day),
+        check: check_composition(&replayed, &policy, day).into(),
     }))
 }
 
@@ -749,7 +753,10 @@ pub async fn roll(
     Ok(Json(RollAnswer {
         committee_id,
         on,
-        roll: roll_on(&current, &policy, on),
+        roll: roll_on(&current, &policy, on)
+            .into_iter()
+            .map(Into::into)
+            .collect(),
     }))
 }
 
@@ -807,7 +814,7 @@ pub async fn verify(
                     valid: false,
                     records: None,
                     head_hash: None,
-                    failure: Some(failure),
+                    failure: Some(failure.into()),
                 }
             }
         },

@@ -1,14 +1,12 @@
 //! Verifying a project's audit log: the API's verify route and the history page's button.
 
 use crate::app::problem::Problem;
-use serde::Serialize;
 use specflow_engine::audit::VerifyFailure;
 use specflow_store::Store;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// What verifying one project found.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug)]
 pub struct ProjectVerification {
     /// The project.
     pub project_id: Uuid,
@@ -19,7 +17,6 @@ pub struct ProjectVerification {
     /// The last record's hash, when it holds.
     pub head_hash: Option<String>,
     /// Where and why the chain broke, as the engine's verifier says.
-    #[schema(value_type = Option<Object>)]
     pub failure: Option<VerifyFailure>,
 }
 

@@ -4,6 +4,15 @@
 //! at the edge, so that a new column or a renamed field in the store does not change the wire
 //! format by accident, and the OpenAPI document describes exactly what is sent.
 
+mod committee;
+mod verification;
+
+pub use committee::{
+    AppointmentView, BreachView, CheckedView, CommitteeProfileView, CommitteeStateView,
+    CompositionView, RecordedWaiverView, RollEntryView, SecretariatView, TermView,
+};
+pub use verification::{ChainFaultView, ProjectVerificationAnswer, VerifyFailureView};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use specflow_engine::audit::AuditRecord;
@@ -1061,15 +1070,15 @@ mod tests {
 
     /// The example scenarios, which between them reach every part of a project's state.
     const SCENARIOS: [&str; 9] = [
-        include_str!("../../../../workflows/scenarios/cancelled.toml"),
-        include_str!("../../../../workflows/scenarios/consultation-too-short.toml"),
-        include_str!("../../../../workflows/scenarios/overdue-with-extension.toml"),
-        include_str!("../../../../workflows/scenarios/reexamined-confirmed.toml"),
-        include_str!("../../../../workflows/scenarios/reexamined-revised.toml"),
-        include_str!("../../../../workflows/scenarios/reexamined-withdrawn.toml"),
-        include_str!("../../../../workflows/scenarios/review-fails-vote.toml"),
-        include_str!("../../../../workflows/scenarios/review-without-quorum.toml"),
-        include_str!("../../../../workflows/scenarios/to-in-force.toml"),
+        include_str!("../../../../../workflows/scenarios/cancelled.toml"),
+        include_str!("../../../../../workflows/scenarios/consultation-too-short.toml"),
+        include_str!("../../../../../workflows/scenarios/overdue-with-extension.toml"),
+        include_str!("../../../../../workflows/scenarios/reexamined-confirmed.toml"),
+        include_str!("../../../../../workflows/scenarios/reexamined-revised.toml"),
+        include_str!("../../../../../workflows/scenarios/reexamined-withdrawn.toml"),
+        include_str!("../../../../../workflows/scenarios/review-fails-vote.toml"),
+        include_str!("../../../../../workflows/scenarios/review-without-quorum.toml"),
+        include_str!("../../../../../workflows/scenarios/to-in-force.toml"),
     ];
 
     fn metrology() -> WorkflowDefinition {
@@ -1077,18 +1086,18 @@ mod tests {
         for (name, text) in [
             (
                 "cn-2025.toml",
-                include_str!("../../../../workflows/calendars/cn-2025.toml"),
+                include_str!("../../../../../workflows/calendars/cn-2025.toml"),
             ),
             (
                 "cn-2026.toml",
-                include_str!("../../../../workflows/calendars/cn-2026.toml"),
+                include_str!("../../../../../workflows/calendars/cn-2026.toml"),
             ),
         ] {
             calendar.add_year_file(name, text).unwrap();
         }
         WorkflowDefinition::from_toml(
             "metrology-spec.toml",
-            include_str!("../../../../workflows/metrology-spec.toml"),
+            include_str!("../../../../../workflows/metrology-spec.toml"),
         )
         .unwrap()
         .with_calendar(Arc::new(calendar))
