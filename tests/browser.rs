@@ -633,6 +633,14 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
         browser
             .click_through(".action form[action*='/actions/'] button[type=submit]")
             .await;
+        // Every action changes the stage: a second page says what will happen first.
+        assert!(
+            !browser.find_all("#confirmation").await.is_empty(),
+            "{}",
+            browser.source().await
+        );
+        browser.screenshot("action-confirmation").await;
+        browser.click_through("#confirm").await;
         fired_on = Some(link.clone());
         break;
     }

@@ -15,14 +15,14 @@ use uuid::Uuid;
 
 /// An answer, read whole.
 #[derive(Debug)]
-struct Page {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
+pub(super) struct Page {
+    pub(super) status: StatusCode,
+    pub(super) headers: axum::http::HeaderMap,
+    pub(super) body: String,
 }
 
 impl Page {
-    fn header(&self, name: &str) -> String {
+    pub(super) fn header(&self, name: &str) -> String {
         self.headers
             .get(name)
             .map(|value| value.to_str().unwrap().to_string())
@@ -38,7 +38,7 @@ impl Page {
     }
 
     /// The value of a hidden field, the first of its name.
-    fn field(&self, name: &str) -> String {
+    pub(super) fn field(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
         let start = self
             .body
@@ -50,7 +50,7 @@ impl Page {
     }
 }
 
-async fn send(app: &Router, request: Request<Body>) -> Page {
+pub(super) async fn send(app: &Router, request: Request<Body>) -> Page {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
@@ -64,7 +64,7 @@ async fn send(app: &Router, request: Request<Body>) -> Page {
     }
 }
 
-fn get(path: &str, cookies: &str) -> Request<Body> {
+pub(super) fn get(path: &str, cookies: &str) -> Request<Body> {
     let mut builder = Request::get(path);
     if !cookies.is_empty() {
         builder = builder.header("cookie", cookies);
@@ -72,7 +72,7 @@ fn get(path: &str, cookies: &str) -> Request<Body> {
     builder.body(Body::empty()).unwrap()
 }
 
-fn post(path: &str, cookies: &str, form: &[(&str, &str)]) -> Request<Body> {
+pub(super) fn post(path: &str, cookies: &str, form: &[(&str, &str)]) -> Request<Body> {
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
         .finish();
@@ -85,18 +85,18 @@ fn post(path: &str, cookies: &str, form: &[(&str, &str)]) -> Request<Body> {
 }
 
 /// A store, its router, a project of SH-TC-01 and one of SH-TC-02, and a token per role.
-struct Site {
-    app: Router,
-    store: specflow_store::Store,
-    own_project: Uuid,
-    other_project: Uuid,
-    supervisor: String,
-    secretariat: String,
-    drafter: String,
+pub(super) struct Site {
+    pub(super) app: Router,
+    pub(super) store: specflow_store::Store,
+    pub(super) own_project: Uuid,
+    pub(super) other_project: Uuid,
+    pub(super) supervisor: String,
+    pub(super) secretariat: String,
+    pub(super) drafter: String,
     _keep: Keep,
 }
 
-async fn site(kind: Kind) -> Option<Site> {
+pub(super) async fn site(kind: Kind) -> Option<Site> {
     let (store, _clock, keep, _url) = store(kind).await?;
     let own_project = created_project(&store, 1, "SH-TC-01").await;
     let other_project = created_project(&store, 2, "SH-TC-02").await;
@@ -137,7 +137,7 @@ async fn site(kind: Kind) -> Option<Site> {
     })
 }
 
-fn session(token: &str) -> String {
+pub(super) fn session(token: &str) -> String {
     format!("{SESSION_COOKIE}={token}")
 }
 
@@ -340,6 +340,39 @@ conformance!(
             .unwrap();
         assert_eq!(unchanged.head_sequence, before.head_sequence);
 
+        // The first post asks for confirmation on a second page, saying what will happen, and
+        // changes nothing.
+        let asked = send(
+            &site.app,
+            post(
+                &format!("{project}/actions/cancel"),
+                &cookie,
+                &[
+                    ("csrf", &csrf_token_for(&site.supervisor)),
+                    ("command_id", &command_id),
+                    ("sequence", &sequence),
+                    ("reason", "计划调整"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+        assert!(asked.body.contains("id=\"confirmation\""), "{}", asked.body);
+        assert!(asked.body.contains("项目将被撤销"), "{}", asked.body);
+        assert!(
+            asked.body.contains("name=\"confirmed\" value=\"yes\""),
+            "{}",
+            asked.body
+        );
+        assert!(asked.body.contains(&command_id), "{}", asked.body);
+        let unconfirmed = site
+            .store
+            .project_summary(site.own_project)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(unconfirmed.head_sequence, before.head_sequence);
+
         let fired = send(
             &site.app,
             post(
@@ -350,6 +383,7 @@ conformance!(
                     ("command_id", &command_id),
                     ("sequence", &sequence),
                     ("reason", "计划调整"),
+                    ("confirmed", "yes"),
                 ],
             ),
         )
@@ -377,6 +411,7 @@ conformance!(
                     ("command_id", &command_id),
                     ("sequence", &sequence),
                     ("reason", "计划调整"),
+                    ("confirmed", "yes"),
                 ],
             ),
         )

@@ -12,6 +12,7 @@
 mod support;
 mod api;
 mod committees;
+mod forms;
 mod http;
 mod openapi;
 mod pages;

@@ -75,6 +75,7 @@ pub(super) fn check_count_at_least(
     };
     unmet.push(
         Unmet::new("count_too_low", message)
+            .with("counter", counter_code(counter))
             .with("count", count)
             .with("minimum", minimum),
     );
@@ -138,4 +139,13 @@ pub(super) fn describe_comments_all_disposed() -> LocalizedText {
 
 pub(super) fn label_comments_all_disposed() -> LocalizedText {
     LocalizedText::new("意见均已处理", "all comments disposed")
+}
+
+/// A counter's code as definitions write it, for the figures of a refusal (the pages link a low
+/// count to the form that raises it).
+fn counter_code(counter: Counter) -> &'static str {
+    match counter {
+        Counter::OrganisationsConsulted => "organisations_consulted",
+        Counter::CommentsRecorded => "comments_recorded",
+    }
 }

@@ -15,8 +15,9 @@ use super::input::{
 use crate::app::AppState;
 use crate::app::problem::{Problem, ProblemKind, require};
 use crate::app::projects::{
-    ActionView, DeadlineView, WriteAnswer, action_views, artifact_download, carry_out,
-    deadline_views, page_limit, visible_projects, writable_project, writable_summary,
+    ActionView, DeadlineView, Upload, WriteAnswer, action_views, artifact_download, attach_upload,
+    carry_out, deadline_views, page_limit, roll_from_committee, visible_projects, writable_project,
+    writable_summary,
 };
 use axum::Json;
 use axum::extract::{Path, Request, State};
@@ -24,9 +25,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use specflow_engine::command::{self as engine_command, Artifact, NewProject};
-use specflow_engine::{Command, LocalizedText, decide};
+use specflow_engine::command::NewProject;
+use specflow_engine::{Command, LocalizedText};
 use specflow_store::ProjectFilter;
 use specflow_store::auth::{Access, can_read_project, can_write_project};
 use utoipa::{IntoParams, ToSchema};
@@ -350,78 +350,6 @@ pub async fn send_command(
     Ok(written(&answer, false, &answer))
 }
 
-/// Fills a meeting's roll from the committee's record as of the meeting's day: the voting members
-/// then in office. Members of the project's drafting unit are flagged, and the definition decides
-/// whether they must abstain. A caller may leave `roll` empty or send exactly that roll; any other
-/// roll is refused, naming who is missing and who is not in office.
-///
-/// A project whose committee has no record (committees formed before specflow kept them) keeps
-/// the roll its caller sends, as before.
-async fn roll_from_committee(
-    state: &AppState,
-    summary: &specflow_store::ProjectSummary,
-    mut record: engine_command::MeetingRecord,
-) -> Result<engine_command::MeetingRecord, Problem> {
-    let committee = &summary.committee;
-    let Some(roll) = state
-        .store
-        .committee_roll(committee, record.held_on)
-        .await?
-    else {
-        return Ok(record);
-    };
-    let voting: Vec<String> = roll
-        .iter()
-        .filter(|entry| entry.votes)
-        .map(|entry| entry.person.clone())
-        .collect();
-    if voting.is_empty() {
-        return Err(Problem::invalid(
-            "held_on",
-            format!(
-                "技术委员会 {committee} 在{}没有在任的表决委员",
-                record.held_on
-            ),
-            format!(
-                "Committee {committee} has no voting member in office on {}",
-                record.held_on
-            ),
-        ));
-    }
-    if !record.roll.is_empty() {
-        let given: std::collections::BTreeSet<&str> =
-            record.roll.iter().map(String::as_str).collect();
-        let real: std::collections::BTreeSet<&str> = voting.iter().map(String::as_str).collect();
-        if given != real {
-            let missing: Vec<&str> = real.difference(&given).copied().collect();
-            let extra: Vec<&str> = given.difference(&real).copied().collect();
-            return Err(Problem::invalid(
-                "roll",
-                format!(
-                    "表决名册取自技术委员会 {committee} 在{}的在任表决委员：缺少 {}；不在任或不表决的 {}。请留空 roll 或按此填写",
-                    record.held_on,
-                    missing.join("、"),
-                    extra.join("、")
-                ),
-                format!(
-                    "The roll is taken from committee {committee}'s voting members in office on {}: missing {}; not in office or not voting {}. Leave roll empty or send exactly that",
-                    record.held_on,
-                    missing.join(", "),
-                    extra.join(", ")
-                ),
-            )
-            .with("roll", voting.clone()));
-        }
-    }
-    record.drafting_unit_members = roll
-        .iter()
-        .filter(|entry| entry.votes && entry.organisation == summary.drafting_unit)
-        .map(|entry| entry.person.clone())
-        .collect();
-    record.roll = voting;
-    Ok(record)
-}
-
 /// A command in the engine's JSON form, with the path of the first mistake.
 ///
 /// The engine's `Command` is tagged by its `command` member, and serde reads such an enum through
@@ -573,55 +501,21 @@ pub async fn upload_artifact(
     let expected = expected_sequence(&headers)?;
     let view = writable_project(&state, &principal, &id_or_code).await?;
     let content = body_bytes(request, &state).await?;
-    let limit = state.store.options().max_artifact_bytes;
-    if content.len() as u64 > limit {
-        return Err(specflow_store::StoreError::ArtifactTooLarge {
-            size: content.len() as u64,
-            limit,
-        }
-        .into());
-    }
-    let sha256 = hex::encode(Sha256::digest(&content));
-    let size_bytes = content.len() as u64;
-    let command = Command::AttachArtifact(Artifact {
+    let upload = Upload {
         kind: query.kind,
         file_name: query.file_name,
-        size_bytes,
-        sha256: sha256.clone(),
-    });
-    let project_id = view.summary.project_id;
-    let now = state.store.clock().now();
-    let refused_now = decide(
-        &view.state,
-        &view.definition,
-        &command,
-        &principal.actor(),
-        now,
-    )
-    .err();
-    match refused_now {
-        // Without a key this cannot be a retry: the refusal stands and nothing is stored.
-        Some(rejection) if !has_idempotency_key(&headers) => {
-            return Err(Problem::rejected(&rejection).with("command_id", command_id.to_string()));
-        }
-        // A retry is answered by the store; the content goes in only if the attachment stands.
-        Some(_) => {
-            let write = carry_out(
-                &state, &principal, project_id, command_id, expected, command,
-            )
-            .await?;
-            state.store.put_artifact(&content).await?;
-            return Ok(upload_answer(write, sha256, size_bytes));
-        }
-        None => {}
-    }
-    // The content goes first: an attachment must never name content that is not there.
-    state.store.put_artifact(&content).await?;
-    let write = carry_out(
-        &state, &principal, project_id, command_id, expected, command,
+        content,
+    };
+    let is_retry = has_idempotency_key(&headers);
+    let attached = attach_upload(
+        &state, &principal, &view, upload, command_id, expected, is_retry,
     )
     .await?;
-    Ok(upload_answer(write, sha256, size_bytes))
+    Ok(upload_answer(
+        attached.write,
+        attached.sha256,
+        attached.size_bytes,
+    ))
 }
 
 fn upload_answer(write: WriteAnswer, sha256: String, size_bytes: u64) -> Response {

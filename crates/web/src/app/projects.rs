@@ -443,3 +443,174 @@ pub async fn artifact_download(
     }
     Ok(response)
 }
+
+/// A file to attach to a project: what the API's upload and the upload form both send.
+#[derive(Debug)]
+pub struct Upload {
+    /// The artifact kind, one of the definition's.
+    pub kind: String,
+    /// The file's original name, kept for downloads.
+    pub file_name: String,
+    /// The file itself.
+    pub content: axum::body::Bytes,
+}
+
+/// An upload's outcome: the records appended and the content's digest and size.
+#[derive(Debug)]
+pub struct Attached {
+    /// The records appended.
+    pub write: WriteAnswer,
+    /// The content's SHA-256, in lowercase hex.
+    pub sha256: String,
+    /// The content's size.
+    pub size_bytes: u64,
+}
+
+/// Stores a file and attaches it with the `attach_artifact` command; the API's upload and the
+/// upload form both call it.
+///
+/// The size limit is checked, and the command decided, before the content is stored, so that a
+/// caller the engine would refuse (a role that may not attach, a frozen project) cannot fill the
+/// database with files. `is_retry` says the caller sent an idempotency key: a retry whose
+/// command the engine would now refuse is answered by the store from its first outcome.
+pub async fn attach_upload(
+    state: &AppState,
+    principal: &Principal,
+    view: &ProjectView,
+    upload: Upload,
+    command_id: Uuid,
+    expected_sequence: Option<u64>,
+    is_retry: bool,
+) -> Result<Attached, Problem> {
+    let limit = state.store.options().max_artifact_bytes;
+    let size_bytes = upload.content.len() as u64;
+    if size_bytes > limit {
+        return Err(specflow_store::StoreError::ArtifactTooLarge {
+            size: size_bytes,
+            limit,
+        }
+        .into());
+    }
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&upload.content));
+    let command = Command::AttachArtifact(specflow_engine::command::Artifact {
+        kind: upload.kind,
+        file_name: upload.file_name,
+        size_bytes,
+        sha256: sha256.clone(),
+    });
+    let project_id = view.summary.project_id;
+    let now = state.store.clock().now();
+    let actor = principal.actor();
+    let refused_now =
+        specflow_engine::decide(&view.state, &view.definition, &command, &actor, now).err();
+    if let Some(rejection) = refused_now {
+        // Without a key this cannot be a retry: the refusal stands and nothing is stored.
+        if !is_retry {
+            return Err(Problem::rejected(&rejection).with("command_id", command_id.to_string()));
+        }
+        // A retry is answered by the store; the content goes in only if the attachment stands.
+        let write = carry_out(
+            state,
+            principal,
+            project_id,
+            command_id,
+            expected_sequence,
+            command,
+        )
+        .await?;
+        state.store.put_artifact(&upload.content).await?;
+        return Ok(Attached {
+            write,
+            sha256,
+            size_bytes,
+        });
+    }
+    // The content goes first: an attachment must never name content that is not there.
+    state.store.put_artifact(&upload.content).await?;
+    let write = carry_out(
+        state,
+        principal,
+        project_id,
+        command_id,
+        expected_sequence,
+        command,
+    )
+    .await?;
+    Ok(Attached {
+        write,
+        sha256,
+        size_bytes,
+    })
+}
+
+/// Fills a meeting's roll from the committee's record as of the meeting's day: the voting members
+/// then in office. Members of the project's drafting unit are flagged, and the definition decides
+/// whether they must abstain. A caller may leave `roll` empty or send exactly that roll; any other
+/// roll is refused, naming who is missing and who is not in office.
+///
+/// A project whose committee has no record (committees formed before specflow kept them) keeps
+/// the roll its caller sends, as before.
+pub async fn roll_from_committee(
+    state: &AppState,
+    summary: &specflow_store::ProjectSummary,
+    mut record: specflow_engine::command::MeetingRecord,
+) -> Result<specflow_engine::command::MeetingRecord, Problem> {
+    let committee = &summary.committee;
+    let Some(roll) = state
+        .store
+        .committee_roll(committee, record.held_on)
+        .await?
+    else {
+        return Ok(record);
+    };
+    let voting: Vec<String> = roll
+        .iter()
+        .filter(|entry| entry.votes)
+        .map(|entry| entry.person.clone())
+        .collect();
+    if voting.is_empty() {
+        return Err(Problem::invalid(
+            "held_on",
+            format!(
+                "技术委员会 {committee} 在{}没有在任的表决委员",
+                record.held_on
+            ),
+            format!(
+                "Committee {committee} has no voting member in office on {}",
+                record.held_on
+            ),
+        ));
+    }
+    if !record.roll.is_empty() {
+        let given: std::collections::BTreeSet<&str> =
+            record.roll.iter().map(String::as_str).collect();
+        let real: std::collections::BTreeSet<&str> = voting.iter().map(String::as_str).collect();
+        if given != real {
+            let missing: Vec<&str> = real.difference(&given).copied().collect();
+            let extra: Vec<&str> = given.difference(&real).copied().collect();
+            return Err(Problem::invalid(
+                "roll",
+                format!(
+                    "表决名册取自技术委员会 {committee} 在{}的在任表决委员：缺少 {}；不在任或不表决的 {}。请留空 roll 或按此填写",
+                    record.held_on,
+                    missing.join("、"),
+                    extra.join("、")
+                ),
+                format!(
+                    "The roll is taken from committee {committee}'s voting members in office on {}: missing {}; not in office or not voting {}. Leave roll empty or send exactly that",
+                    record.held_on,
+                    missing.join(", "),
+                    extra.join(", ")
+                ),
+            )
+            .with("roll", voting.clone()));
+        }
+    }
+    record.drafting_unit_members = roll
+        .iter()
+        .filter(|entry| entry.votes && entry.organisation == summary.drafting_unit)
+        .map(|entry| entry.person.clone())
+        .collect();
+    record.roll = voting;
+    Ok(record)
+}

@@ -242,6 +242,19 @@ ol.lifecycle li.terminal { font-style: italic; }
 .action { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .75rem; }
 .action textarea { width: 100%; min-height: 3rem; }
 ul.unmet { margin: .5rem 0 0; padding-left: 1.2rem; color: var(--late); font-size: .9rem; }
+ul.unmet a.clear { font-weight: 600; white-space: nowrap; }
+.work-forms { display: grid; gap: .5rem; }
+details.work-form { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .5rem .75rem; }
+details.work-form > summary { cursor: pointer; font-weight: 600; color: var(--accent); }
+details.work-form[open] > summary { margin-bottom: .5rem; }
+form.work p { margin: .5rem 0; }
+form.work input[type=text], form.work textarea, form.work select { width: 100%; max-width: 36rem; }
+form.work textarea { min-height: 4rem; }
+.field-error { color: var(--late); font-size: .9rem; margin: .25rem 0 0; }
+.form-errors { border-left: 4px solid var(--late); background: #fff5f4; padding: .5rem 1rem; margin: .5rem 0; }
+.form-errors ul { margin: .25rem 0; padding-left: 1.2rem; }
+table.roll { max-width: 40rem; }
+table.roll caption { text-align: left; font-size: .9rem; color: var(--muted); padding: .25rem 0; }
 figure { margin: 0 0 1rem; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .5rem; overflow-x: auto; }
 figcaption { font-size: .9rem; color: var(--muted); }
 svg text { font-size: 11px; fill: var(--ink); }

@@ -20,24 +20,27 @@
 
 mod board;
 mod committees;
+mod forms;
 mod history;
 mod layout;
 mod projects;
 mod session;
+mod submit;
 
 pub use session::{CSRF_FIELD, LANGUAGE_COOKIE, SESSION_COOKIE, SIGNIN_COOKIE, csrf_token_for};
 
 use crate::app::AppState;
 use crate::app::problem::{Problem, ProblemKind};
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 
-/// The pages' routes, merged into the service's router at `/`.
-pub fn router() -> Router<AppState> {
+/// The pages' routes, merged into the service's router at `/`. `upload_limit` bounds the body of
+/// a work form, which may carry a file as large as the store accepts.
+pub fn router(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/", get(projects::home))
         .route("/signin", get(session::signin_form).post(session::signin))
@@ -48,6 +51,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/projects/{project}/actions/{action}",
             post(projects::fire_action),
+        )
+        .route(
+            "/projects/{project}/forms/{form}",
+            post(submit::submit_form).layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/projects/{project}/history", get(history::history_page))
         .route("/projects/{project}/verify", post(history::verify))

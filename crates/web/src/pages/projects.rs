@@ -7,13 +7,14 @@
 //! the page shows, and `carry_out` for a fired action, so the engine decides and the store
 //! writes exactly as for `POST /api/v1/projects/{project}/actions/{action}`.
 
+use super::forms::{Desk, FormKind, Retry, Values, work_section};
 use super::layout::{self, Words, local_date, local_time, shanghai};
 use super::session::{CSRF_FIELD, SignedIn, read_form};
 use crate::app::AppState;
 use crate::app::problem::{Problem, ProblemKind};
 use crate::app::projects::{
     ActionView, DeadlineView, action_views, artifact_download, carry_out, deadline_views,
-    readable_project, visible_projects, writable_summary,
+    readable_project, visible_projects, writable_project, writable_summary,
 };
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -26,6 +27,7 @@ use specflow_engine::definition::MeetingForm;
 use specflow_engine::{Command, ProjectState, WorkflowDefinition};
 use specflow_store::auth::Principal;
 use specflow_store::{ProjectFilter, ProjectSummary};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// How many projects the home page lists at a time.
@@ -267,6 +269,37 @@ struct ProjectQuery {
     sequence: Option<String>,
     /// The action just fired, for the confirmation.
     done: Option<String>,
+    /// The work form just carried out, for the confirmation.
+    saved: Option<String>,
+    /// The work form to open (`attach`, `sign-off`…), from a blocked action's reason.
+    form: Option<String>,
+    /// The document kind to preset in the upload form.
+    kind: Option<String>,
+    /// What to preset in the sign-off form.
+    subject: Option<String>,
+    /// The field to preset in the field form.
+    field: Option<String>,
+    /// The motion to preset in the meeting form.
+    motion: Option<String>,
+}
+
+impl ProjectQuery {
+    /// The form to open and the values to preset in it.
+    fn opened(&self) -> Option<(FormKind, Values)> {
+        let form = FormKind::from_slug(self.form.as_deref()?)?;
+        let mut presets = Values::new();
+        for (name, preset) in [
+            ("kind", &self.kind),
+            ("subject", &self.subject),
+            ("field", &self.field),
+            ("motion", &self.motion),
+        ] {
+            if let Some(preset) = preset {
+                presets.insert(name.to_string(), vec![preset.clone()]);
+            }
+        }
+        Some((form, presets))
+    }
 }
 
 /// Which moment a project's page shows.
@@ -331,7 +364,18 @@ pub async fn project_page(
     Path(id_or_code): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    match project_body(&state, &signed_in, &id_or_code, raw).await {
+    render_project(&state, &signed_in, &id_or_code, raw, None).await
+}
+
+/// The project's page, with a refused work form shown again when there is one.
+pub(super) async fn render_project(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id_or_code: &str,
+    raw: Option<String>,
+    retry: Option<&Retry>,
+) -> Response {
+    match project_body(state, signed_in, id_or_code, raw, retry).await {
         Ok((title, body)) => layout::page_response(&signed_in.viewer, &title, body),
         Err(problem) => signed_in.viewer.error_page(&problem),
     }
@@ -342,6 +386,7 @@ async fn project_body(
     signed_in: &SignedIn,
     id_or_code: &str,
     raw: Option<String>,
+    retry: Option<&Retry>,
 ) -> Result<(String, Markup), Problem> {
     let words = signed_in.viewer.words();
     let query: ProjectQuery = parse_query(raw)?;
@@ -393,7 +438,31 @@ async fn project_body(
         _ => String::new(),
     };
     let done = given(query.done.clone())
-        .map(|action| definition.action_name(&action).get(words.0).to_string());
+        .map(|action| definition.action_name(&action).get(words.0).to_string())
+        .or_else(|| {
+            given(query.saved.clone())
+                .and_then(|slug| FormKind::from_slug(&slug))
+                .map(|form| form.title(words).to_string())
+        });
+    let rolls = if present && !read_only {
+        meeting_rolls(state, &project, &summary.committee).await?
+    } else {
+        BTreeMap::new()
+    };
+    let opened = query.opened();
+    let desk = Desk {
+        definition: &definition,
+        project: &project,
+        summary,
+        principal: &signed_in.principal,
+        csrf: signed_in.viewer.csrf.as_deref().unwrap_or_default(),
+        base: &base,
+        max_upload_bytes: state.store.options().max_artifact_bytes,
+        rolls: &rolls,
+        opened: opened.as_ref().map(|(form, presets)| (*form, presets)),
+        retry,
+        words,
+    };
     let body = html! {
         h1 { (summary.code) " " (title_of(summary, words)) }
         @if let Some(done) = &done {
@@ -445,7 +514,9 @@ async fn project_body(
         (lifecycle(&definition, &project, words))
         @if present && !read_only {
             h2 { (words.pick("可执行的操作", "Actions")) }
-            (actions_block(&actions, signed_in, &base, summary.head_sequence, words))
+            (actions_block(&actions, &desk))
+            h2 #work-heading { (words.pick("办理", "Work")) }
+            (work_section(&desk))
         }
         h2 { (words.pick("时间线", "Timeline")) }
         (timeline(&definition, &project, &deadlines, seen_at, words))
@@ -500,16 +571,11 @@ fn lifecycle(definition: &WorkflowDefinition, project: &ProjectState, words: Wor
     }
 }
 
-/// The actions of the stage as buttons: a form for each one the reader may fire, and a disabled
-/// button with every unmet guard for the others.
-fn actions_block(
-    actions: &[ActionView],
-    signed_in: &SignedIn,
-    base: &str,
-    head_sequence: u64,
-    words: Words,
-) -> Markup {
-    let csrf = signed_in.viewer.csrf.as_deref().unwrap_or_default();
+/// The actions of the stage as buttons: a form for each one the reader may fire (it leads to a
+/// confirmation page first), and a disabled button with every unmet guard for the others, each
+/// reason linked to the form that clears it when the reader may use that form.
+fn actions_block(actions: &[ActionView], desk: &Desk<'_>) -> Markup {
+    let words = desk.words;
     html! {
         @if actions.is_empty() {
             p.muted { (words.pick("当前阶段没有可执行的操作。", "The current stage offers no action.")) }
@@ -519,17 +585,17 @@ fn actions_block(
                     div.action id=(format!("action-{}", action.action)) {
                         h3 { (action.name) " → " (action.to_name) }
                         @if action.ready {
-                            form method="post" action=(format!("{base}/actions/{}", action.action)) {
-                                input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                            form method="post" action=(format!("{}/actions/{}", desk.base, action.action)) {
+                                input type="hidden" name=(CSRF_FIELD) value=(desk.csrf);
                                 // A retried submission (a double click, a resent form) carries
                                 // the same command id, so it is carried out once.
                                 input type="hidden" name="command_id" value=(Uuid::new_v4());
-                                input type="hidden" name="sequence" value=(head_sequence);
+                                input type="hidden" name="sequence" value=(desk.summary.head_sequence);
                                 @if action.requires_reason {
                                     label for=(format!("reason-{}", action.action)) { (words.pick("理由（必填）", "Reason (required)")) }
                                     textarea id=(format!("reason-{}", action.action)) name="reason" required {}
                                 }
-                                p { button type="submit" { (action.name) } }
+                                p { button type="submit" { (action.name) "…" } }
                             }
                         } @else {
                             p {
@@ -539,7 +605,12 @@ fn actions_block(
                                 p.muted { (words.pick("暂不能执行，原因：", "Not possible yet, because:")) }
                                 ul.unmet {
                                     @for reason in &action.unmet {
-                                        li { (reason.message) }
+                                        li {
+                                            (reason.message)
+                                            @if let Some(link) = clearing_link(reason, desk) {
+                                                " " a.clear href=(link) { (words.pick("去办理", "Do it")) }
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -549,6 +620,74 @@ fn actions_block(
             }
         }
     }
+}
+
+/// The address of the form that clears an unmet guard, with what it needs chosen, when the
+/// reader may use that form.
+fn clearing_link(reason: &crate::app::projects::UnmetView, desk: &Desk<'_>) -> Option<String> {
+    let figure = |name: &str| -> Option<String> {
+        match reason.figures.get(name)? {
+            serde_json::Value::String(text) => Some(text.clone()),
+            serde_json::Value::Array(items) => items.first()?.as_str().map(str::to_string),
+            _ => None,
+        }
+    };
+    let (form, preset) = match reason.code.as_str() {
+        "artifacts_missing" => (
+            FormKind::Attach,
+            figure("missing").map(|kind| ("kind", kind)),
+        ),
+        "comments_without_disposition" => (FormKind::Dispose, None),
+        "sign_off_missing" => (
+            FormKind::SignOff,
+            figure("subject").map(|subject| ("subject", subject)),
+        ),
+        "field_missing" => (
+            FormKind::RecordField,
+            figure("field").map(|field| ("field", field)),
+        ),
+        "meeting_not_scheduled" | "notice_too_short" | "wrong_meeting_form" => (
+            FormKind::ScheduleMeeting,
+            figure("motion").map(|motion| ("motion", motion)),
+        ),
+        "vote_not_held" => {
+            let scheduled = desk.project.scheduled_meetings.iter().any(|meeting| {
+                !desk
+                    .project
+                    .meetings
+                    .iter()
+                    .any(|held| held.record.meeting_id == meeting.schedule.meeting_id)
+            });
+            if scheduled {
+                (FormKind::RecordMeeting, None)
+            } else {
+                (
+                    FormKind::ScheduleMeeting,
+                    figure("motion").map(|motion| ("motion", motion)),
+                )
+            }
+        }
+        "count_too_low" => match figure("counter").as_deref() {
+            Some("organisations_consulted") => (FormKind::Consulted, None),
+            Some("comments_recorded") => (FormKind::Comment, None),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    if !form.allowed(desk.definition, desk.summary, desk.principal) {
+        return None;
+    }
+    let preset = preset
+        .as_ref()
+        .map(|(name, value)| (*name, Some(value.as_str())));
+    let mut pairs = vec![("form", Some(form.slug()))];
+    pairs.extend(preset);
+    Some(format!(
+        "{}?{}#form-{}",
+        desk.base,
+        query_string(&pairs),
+        form.slug()
+    ))
 }
 
 /// Where an instant falls on the timeline's axis, in SVG units.
@@ -856,10 +995,22 @@ struct FireForm {
     command_id: Option<String>,
     sequence: Option<String>,
     reason: Option<String>,
+    /// `yes` once the reader confirmed on the second page.
+    confirmed: Option<String>,
 }
 
-/// `POST /projects/{project}/actions/{action}`: fires the action as the API does, then shows the
-/// project again; a refusal is a page listing every unmet guard.
+/// What firing from a page led to.
+enum Fired {
+    /// Done: the project's page to show.
+    Done(String),
+    /// Not yet: the confirmation page to show.
+    Confirm(String, Markup),
+}
+
+/// `POST /projects/{project}/actions/{action}`: every action changes the stage, so the first post
+/// shows a confirmation page saying what will happen (the stage it leads to, the deadlines that
+/// start and those it meets); the second, with `confirmed=yes`, fires the action as the API
+/// does and shows the project again. A refusal is a page listing every unmet guard.
 pub async fn fire_action(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -867,7 +1018,8 @@ pub async fn fire_action(
     body: Bytes,
 ) -> Response {
     match fire(&state, &signed_in, &id_or_code, action, &body).await {
-        Ok(location) => Redirect::to(&location).into_response(),
+        Ok(Fired::Done(location)) => Redirect::to(&location).into_response(),
+        Ok(Fired::Confirm(title, body)) => layout::page_response(&signed_in.viewer, &title, body),
         Err(problem) => signed_in.viewer.error_page(&problem),
     }
 }
@@ -878,10 +1030,10 @@ async fn fire(
     id_or_code: &str,
     action: String,
     body: &Bytes,
-) -> Result<String, Problem> {
+) -> Result<Fired, Problem> {
     let form: FireForm = read_form(body)?;
     signed_in.check_csrf(form.csrf.as_deref())?;
-    let command_id = match given(form.command_id) {
+    let command_id = match given(form.command_id.clone()) {
         Some(text) => Uuid::parse_str(&text).map_err(|_| {
             Problem::invalid(
                 "command_id",
@@ -891,7 +1043,7 @@ async fn fire(
         })?,
         None => Uuid::new_v4(),
     };
-    let expected = given(form.sequence)
+    let expected = given(form.sequence.clone())
         .map(|text| {
             text.parse::<u64>().map_err(|_| {
                 Problem::invalid(
@@ -902,6 +1054,12 @@ async fn fire(
             })
         })
         .transpose()?;
+    if form.confirmed.as_deref() != Some("yes") {
+        let view = writable_project(state, &signed_in.principal, id_or_code).await?;
+        return Ok(confirmation(
+            state, signed_in, &view, &action, &form, command_id,
+        ));
+    }
     let project_id = writable_summary(state, &signed_in.principal, id_or_code)
         .await?
         .project_id;
@@ -918,7 +1076,110 @@ async fn fire(
         },
     )
     .await?;
-    Ok(format!("/projects/{project_id}?{query}"))
+    Ok(Fired::Done(format!("/projects/{project_id}?{query}")))
+}
+
+/// The second page of an action: what will happen, and the button that does it.
+fn confirmation(
+    state: &AppState,
+    signed_in: &SignedIn,
+    view: &specflow_store::ProjectView,
+    action: &str,
+    form: &FireForm,
+    command_id: Uuid,
+) -> Fired {
+    let words = signed_in.viewer.words();
+    let definition = &view.definition;
+    let summary = &view.summary;
+    let from = view.state.stage();
+    let base = format!("/projects/{}", summary.project_id);
+    let transition = definition.transition_from(from, action);
+    let today = state
+        .store
+        .clock()
+        .now()
+        .with_timezone(&definition.local_utc_offset)
+        .date_naive();
+    let (action_name, to) = match transition {
+        Some(transition) => (
+            transition.name.get(words.0).to_string(),
+            transition.to.clone(),
+        ),
+        None => (action.to_string(), String::new()),
+    };
+    let starting: Vec<(String, String)> = definition
+        .deadlines
+        .iter()
+        .filter(|rule| rule.starts_when_entering == to)
+        .map(|rule| {
+            let limit = match words.0 {
+                specflow_engine::Language::Zh => rule.limit.describe_zh(),
+                specflow_engine::Language::En => rule.limit.describe_en(),
+            };
+            let due = rule
+                .limit
+                .add_to(today, definition.working_calendar())
+                .map(|day| day.format("%Y-%m-%d").to_string())
+                .unwrap_or_default();
+            (
+                rule.name.get(words.0).to_string(),
+                format!("{limit} · {} {due}", words.pick("约于", "due about")),
+            )
+        })
+        .collect();
+    let met: Vec<String> = definition
+        .deadlines
+        .iter()
+        .filter(|rule| {
+            rule.is_met_by(from, &to)
+                && view
+                    .state
+                    .deadlines
+                    .iter()
+                    .any(|entry| entry.deadline == rule.id && entry.is_open())
+        })
+        .map(|rule| rule.name.get(words.0).to_string())
+        .collect();
+    let cancels = transition.is_some_and(|transition| transition.cancels);
+    let title = format!("{} · {}", words.pick("确认", "Confirm"), action_name);
+    let csrf = signed_in.viewer.csrf.as_deref().unwrap_or_default();
+    let body = html! {
+        h1 { (words.pick("确认：", "Confirm: ")) (action_name) }
+        section.card #confirmation {
+            p {
+                (summary.code) " " (title_of(summary, words)) ": "
+                strong { (stage_name(definition, from, words)) } " → " strong { (stage_name(definition, &to, words)) }
+            }
+            @if cancels {
+                p.notice { (words.pick("项目将被撤销，此后不能再推进。", "The project will be cancelled and cannot be advanced again.")) }
+            } @else {
+                p.notice { (words.pick("阶段一经改变不能撤回；如有错误只能通过后续操作纠正。", "A change of stage cannot be undone; a mistake can only be corrected by later actions.")) }
+            }
+            @if !starting.is_empty() {
+                h2 { (words.pick("将开始计时的期限", "Deadlines that start")) }
+                ul { @for (name, limit) in &starting { li { (name) "：" (limit) } } }
+            }
+            @if !met.is_empty() {
+                h2 { (words.pick("将完成的期限", "Deadlines this meets")) }
+                ul { @for name in &met { li { (name) } } }
+            }
+            @if let Some(reason) = given(form.reason.clone()) {
+                p { (words.pick("理由：", "Reason: ")) (reason) }
+            }
+            form method="post" action=(format!("{base}/actions/{action}")) {
+                input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                input type="hidden" name="command_id" value=(command_id);
+                @if let Some(sequence) = &form.sequence { input type="hidden" name="sequence" value=(sequence); }
+                @if let Some(reason) = &form.reason { input type="hidden" name="reason" value=(reason); }
+                input type="hidden" name="confirmed" value="yes";
+                p {
+                    button type="submit" #confirm { (words.pick("确认执行", "Confirm")) }
+                    " " a href=(base) { (words.pick("返回，不执行", "Go back without doing it")) }
+                }
+            }
+        }
+    };
+    Fired::Confirm(title, body)
 }
 
 /// `GET /artifacts/{sha256}`: an artifact's content, for a reader who may read a project it is
@@ -932,4 +1193,32 @@ pub async fn download_artifact(
         Ok(response) => response,
         Err(problem) => signed_in.viewer.error_page(&problem),
     }
+}
+
+/// The committee's roll on the day of each meeting scheduled and not yet recorded, for the form
+/// that records it (the same record the API fills the roll from).
+async fn meeting_rolls(
+    state: &AppState,
+    project: &ProjectState,
+    committee: &str,
+) -> Result<BTreeMap<String, Vec<specflow_engine::committee::RollEntry>>, Problem> {
+    let mut rolls = BTreeMap::new();
+    for scheduled in &project.scheduled_meetings {
+        let schedule = &scheduled.schedule;
+        let held = project
+            .meetings
+            .iter()
+            .any(|held| held.record.meeting_id == schedule.meeting_id);
+        if held {
+            continue;
+        }
+        if let Some(roll) = state
+            .store
+            .committee_roll(committee, schedule.meeting_on)
+            .await?
+        {
+            rolls.insert(schedule.meeting_id.clone(), roll);
+        }
+    }
+    Ok(rolls)
 }

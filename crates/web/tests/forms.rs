@@ -1,0 +1,498 @@
+//! The work forms of a project's page, on SQLite and PostgreSQL: each shown only to the roles
+//! the definition names and the scope allows, an unmet guard linked to the form that clears it,
+//! a file uploaded as `multipart/form-data`, bad input kept and explained beside its field with
+//! nothing written, CSRF refused, and the engine's refusals shown on the form.
+
+use crate::pages::{Page, get, post, send, session, site};
+use crate::support::*;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use specflow_web::pages::csrf_token_for;
+
+const BOUNDARY: &str = "specflow-test-boundary";
+
+/// A `multipart/form-data` post with text fields and one file.
+fn upload(
+    path: &str,
+    cookies: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> Request<Body> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((file_name, content)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/pdf\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    Request::post(path)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .header("cookie", cookies)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+async fn head(store: &specflow_store::Store, project: uuid::Uuid) -> u64 {
+    store
+        .project_summary(project)
+        .await
+        .unwrap()
+        .unwrap()
+        .head_sequence
+}
+
+/// The ids of the work forms a page shows.
+fn forms_shown(page: &Page) -> Vec<String> {
+    page.body
+        .match_indices("id=\"form-")
+        .map(|(start, _)| {
+            let rest = &page.body[start + 9..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect()
+}
+
+conformance!(
+    forms_are_shown_to_the_roles_the_definition_names,
+    |kind| async move {
+        let Some(site) = site(kind).await else {
+            return;
+        };
+        let project = format!("/projects/{}", site.own_project);
+
+        // The drafter uploads, records comments and their dispositions' organisations, asks for an
+        // extension; signing off and the bureau's forms are not theirs.
+        let drafter = send(&site.app, get(&project, &session(&site.drafter))).await;
+        assert_eq!(drafter.status, StatusCode::OK, "{}", drafter.body);
+        let shown = forms_shown(&drafter);
+        for expected in ["attach", "comment", "consulted", "record-field"] {
+            assert!(
+                shown.iter().any(|form| form == expected),
+                "{expected} in {shown:?}"
+            );
+        }
+        for hidden in [
+            "sign-off",
+            "publication",
+            "fix-plan",
+            "waiver",
+            "migrate",
+            "lift-freeze",
+        ] {
+            assert!(
+                !shown.iter().any(|form| form == hidden),
+                "{hidden} in {shown:?}"
+            );
+        }
+        assert!(
+            drafter.body.contains("enctype=\"multipart/form-data\""),
+            "{}",
+            drafter.body
+        );
+        assert!(
+            drafter.body.contains("MiB"),
+            "the upload form states its limit"
+        );
+
+        // The missing proposal links to the upload form with its kind chosen.
+        assert!(
+            drafter
+                .body
+                .contains("?form=attach&amp;kind=project_proposal#form-attach"),
+            "{}",
+            drafter.body
+        );
+        let opened = send(
+            &site.app,
+            get(
+                &format!("{project}?form=attach&kind=project_proposal"),
+                &session(&site.drafter),
+            ),
+        )
+        .await;
+        assert!(
+            opened.body.contains("id=\"form-attach\" open"),
+            "{}",
+            opened.body
+        );
+        assert!(
+            opened
+                .body
+                .contains("<option value=\"project_proposal\" selected>"),
+            "{}",
+            opened.body
+        );
+
+        // The bureau signs off, records publication, fixes the plan.
+        let supervisor = send(&site.app, get(&project, &session(&site.supervisor))).await;
+        let shown = forms_shown(&supervisor);
+        for expected in ["sign-off", "publication", "fix-plan", "attach"] {
+            assert!(
+                shown.iter().any(|form| form == expected),
+                "{expected} in {shown:?}"
+            );
+        }
+        // Nothing to decide, nothing frozen: those forms wait for something to act on.
+        for hidden in [
+            "decide-extension",
+            "lift-freeze",
+            "record-meeting",
+            "dispose",
+        ] {
+            assert!(
+                !shown.iter().any(|form| form == hidden),
+                "{hidden} in {shown:?}"
+            );
+        }
+    }
+);
+
+conformance!(
+    an_upload_is_stored_and_attached_and_a_bad_one_writes_nothing,
+    |kind| async move {
+        let Some(site) = site(kind).await else {
+            return;
+        };
+        let project = format!("/projects/{}", site.own_project);
+        let cookie = session(&site.drafter);
+        let csrf = csrf_token_for(&site.drafter);
+        let before = head(&site.store, site.own_project).await;
+
+        // No file chosen: the form again, with the kind kept and the reason beside the file.
+        let refused = send(
+            &site.app,
+            upload(
+                &format!("{project}/forms/attach"),
+                &cookie,
+                &[("csrf", &csrf), ("kind", "project_proposal")],
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains("请选择一个非空文件"),
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains("id=\"form-attach\" open"),
+            "{}",
+            refused.body
+        );
+        assert_eq!(head(&site.store, site.own_project).await, before);
+
+        // A forged form: refused, nothing written.
+        let forged = send(
+            &site.app,
+            upload(
+                &format!("{project}/forms/attach"),
+                &cookie,
+                &[("csrf", "0123"), ("kind", "project_proposal")],
+                Some(("建议书.pdf", b"%PDF-1.4 proposal")),
+            ),
+        )
+        .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+        assert_eq!(head(&site.store, site.own_project).await, before);
+
+        let done = send(
+            &site.app,
+            upload(
+                &format!("{project}/forms/attach"),
+                &cookie,
+                &[("csrf", &csrf), ("kind", "project_proposal")],
+                Some(("建议书.pdf", b"%PDF-1.4 proposal")),
+            ),
+        )
+        .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        assert_eq!(done.header("location"), format!("{project}?saved=attach"));
+        assert_eq!(head(&site.store, site.own_project).await, before + 1);
+        let shown = send(&site.app, get(&done.header("location"), &cookie)).await;
+        assert!(shown.body.contains("class=\"success\""), "{}", shown.body);
+        assert!(shown.body.contains("建议书.pdf"), "{}", shown.body);
+        // The proposal is no longer missing, so its link is gone.
+        assert!(
+            !shown.body.contains("kind=project_proposal#form-attach"),
+            "{}",
+            shown.body
+        );
+    }
+);
+
+conformance!(
+    a_refused_form_keeps_what_was_typed_and_says_why_beside_it,
+    |kind| async move {
+        let Some(site) = site(kind).await else {
+            return;
+        };
+        let project = format!("/projects/{}", site.own_project);
+        let cookie = session(&site.secretariat);
+        let csrf = csrf_token_for(&site.secretariat);
+        let before = head(&site.store, site.own_project).await;
+
+        // The comment's text is missing: 422, the organisation kept, the reason beside the text.
+        let refused = send(
+            &site.app,
+            post(
+                &format!("{project}/forms/comment"),
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("comment_id", "1"),
+                    ("organisation", "上海市计量协会"),
+                    ("clause", "5.2"),
+                    ("text", "  "),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains("value=\"上海市计量协会\""),
+            "{}",
+            refused.body
+        );
+        assert!(refused.body.contains("value=\"5.2\""), "{}", refused.body);
+        assert!(
+            refused.body.contains("class=\"field-error\""),
+            "{}",
+            refused.body
+        );
+        assert!(refused.body.contains("此项必填"), "{}", refused.body);
+        assert_eq!(head(&site.store, site.own_project).await, before);
+
+        // In English, the same refusal in English.
+        let english = send(
+            &site.app,
+            post(
+                &format!("{project}/forms/comment"),
+                &format!("{cookie}; specflow_language=en"),
+                &[
+                    ("csrf", &csrf),
+                    ("comment_id", "1"),
+                    ("organisation", "SIMT"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(english.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            english.body.contains("This is required"),
+            "{}",
+            english.body
+        );
+
+        // The engine's refusal (no freeze to lift) is shown above the form, with status 422.
+        let supervisor = session(&site.supervisor);
+        let engine = send(
+            &site.app,
+            post(
+                &format!("{project}/forms/lift-freeze"),
+                &supervisor,
+                &[
+                    ("csrf", &csrf_token_for(&site.supervisor)),
+                    ("reason", "计划已调整"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(
+            engine.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            engine.body
+        );
+        assert!(
+            engine.body.contains("class=\"form-errors\""),
+            "{}",
+            engine.body
+        );
+        assert_eq!(head(&site.store, site.own_project).await, before);
+
+        // A page drawn before someone else's change: refused, the typed values kept.
+        let stale = send(
+            &site.app,
+            post(
+                &format!("{project}/forms/consulted"),
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("sequence", "999"),
+                    ("organisations", "上海市计量协会\n华东计量测试中心"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(
+            stale.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            stale.body
+        );
+        assert!(stale.body.contains("华东计量测试中心"), "{}", stale.body);
+        assert_eq!(head(&site.store, site.own_project).await, before);
+
+        // Done right: the organisations are recorded, one per line.
+        let done = send(
+            &site.app,
+            post(
+                &format!("{project}/forms/consulted"),
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("organisations", "上海市计量协会\n华东计量测试中心\n"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let state = site
+            .store
+            .project(site.own_project)
+            .await
+            .unwrap()
+            .unwrap()
+            .state;
+        assert_eq!(state.organisations_consulted.len(), 2);
+
+        // A comment, then its disposition refused without a reason, then given one.
+        let comment = send(
+            &site.app,
+            post(
+                &format!("{project}/forms/comment"),
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("comment_id", "1"),
+                    ("organisation", "上海市计量协会"),
+                    ("text", "建议补充不确定度评定示例"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(comment.status, StatusCode::SEE_OTHER, "{}", comment.body);
+        let no_reason = send(
+            &site.app,
+            post(
+                &format!("{project}/forms/dispose"),
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("comment", "1"),
+                    ("disposition", "not_accepted"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(
+            no_reason.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            no_reason.body
+        );
+        assert!(
+            no_reason.body.contains("不采纳的意见须说明理由"),
+            "{}",
+            no_reason.body
+        );
+    }
+);
+
+conformance!(forms_obey_the_apis_authorization, |kind| async move {
+    let Some(site) = site(kind).await else {
+        return;
+    };
+    let own = format!("/projects/{}", site.own_project);
+    let other = format!("/projects/{}", site.other_project);
+    let before = head(&site.store, site.own_project).await;
+
+    // A drafter may not sign off (the definition's roles): refused, nothing written.
+    let drafter = session(&site.drafter);
+    let refused = send(
+        &site.app,
+        post(
+            &format!("{own}/forms/sign-off"),
+            &drafter,
+            &[
+                ("csrf", &csrf_token_for(&site.drafter)),
+                ("subject", "completeness_check"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert_eq!(head(&site.store, site.own_project).await, before);
+
+    // Another project: the same 404 as a missing one.
+    let hidden = send(
+        &site.app,
+        post(
+            &format!("{other}/forms/comment"),
+            &drafter,
+            &[
+                ("csrf", &csrf_token_for(&site.drafter)),
+                ("comment_id", "1"),
+                ("organisation", "x"),
+                ("text", "y"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
+
+    // No such form.
+    let unknown = send(
+        &site.app,
+        post(
+            &format!("{own}/forms/teleport"),
+            &drafter,
+            &[("csrf", &csrf_token_for(&site.drafter))],
+        ),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+
+    // The bureau signs off.
+    let signed = send(
+        &site.app,
+        post(
+            &format!("{own}/forms/sign-off"),
+            &session(&site.supervisor),
+            &[
+                ("csrf", &csrf_token_for(&site.supervisor)),
+                ("subject", "completeness_check"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+    assert_eq!(head(&site.store, site.own_project).await, before + 1);
+});
