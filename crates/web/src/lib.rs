@@ -35,7 +35,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         // The web pages at `/`: HTML, not API, so not in the OpenAPI document.
-        .merge(pages::router())
+        .merge(pages::router(&state))
         .route_layer(middleware::from_fn(tag_route))
         .layer(
             ServiceBuilder::new()

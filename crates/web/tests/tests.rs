@@ -16,3 +16,4 @@ mod http;
 mod openapi;
 mod pages;
 mod reports;
+mod todo;
