@@ -234,6 +234,7 @@ header.top nav ul { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none;
 header.top nav a[aria-current] { font-weight: 700; text-decoration-thickness: 3px; }
 header.top .tools { margin-left: auto; display: flex; flex-wrap: wrap; align-items: center; gap: .75rem; }
 .who { color: var(--muted); font-size: .9rem; }
+section.card.lead p { margin: 0; }
 header.top nav .count { display: inline-block; min-width: 1.4em; padding: 0 .35rem; border-radius: 999px; background: var(--accent); color: #fff; font-size: .8rem; text-align: center; }
 form.inline { display: inline; margin: 0; }
 button, input, select, textarea { font: inherit; }
