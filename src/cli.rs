@@ -121,6 +121,14 @@ pub enum TopCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// The token's to-do list through the HTTP API: actions it can fire now, deadlines within 30
+    /// days earliest first, what blocks its projects, and for the bureau the extension requests
+    /// waiting and the frozen projects.
+    Todo {
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// A project's audit records through the HTTP API, or its state as of an instant or a
     /// sequence.
     History {

@@ -587,10 +587,38 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
     assert!(browser.url().await.contains("/reports/annual?year="));
     assert!(browser.source().await.contains("<svg"));
     browser.screenshot("committee-annual-report").await;
-    browser.sign_out_from("/").await;
+
+    // The supervisor's to-do list leads with the overdue count and the board's link; the
+    // navigation shows its count; readable on a phone too.
+    browser.goto("/").await;
+    assert!(
+        browser.url().await.ends_with("/todo"),
+        "{}",
+        browser.url().await
+    );
+    assert!(
+        browser
+            .source()
+            .await
+            .contains("href=\"/overdue\">查看逾期看板")
+    );
+    assert!(browser.source().await.contains("class=\"count\""));
+    browser.screenshot("todo-supervisor").await;
+    browser.window(390, 844).await;
+    browser.screenshot("todo-supervisor-phone").await;
+    browser.window(1280, 800).await;
+    browser.sign_out_from("/todo").await;
 
     // A secretariat fires an allowed action on one of its committee's projects.
+    // Everyone but auditors lands on their to-do list; the project list is a link away.
     browser.sign_in(&token("secretariat"), "secretariat").await;
+    assert!(
+        browser.url().await.ends_with("/todo"),
+        "{}",
+        browser.url().await
+    );
+    browser.screenshot("todo-secretariat").await;
+    browser.goto("/projects").await;
     browser.screenshot("projects-secretariat").await;
     let links: Vec<String> = {
         let mut links = Vec::new();
@@ -694,12 +722,17 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
     assert!(browser.source().await.contains("<html lang=\"en\">"));
     assert!(browser.text("h1").await.len() > 3);
     browser.goto("/").await;
+    assert!(browser.text("h1").await.contains("My to-do list"));
+    browser.screenshot("todo-english").await;
+    browser.goto("/projects").await;
     assert!(browser.text("h1").await.contains("My projects"));
     browser.screenshot("english").await;
     browser.sign_out().await;
 
     // A drafter who types another project's address is refused as if it did not exist.
     browser.sign_in(&token("drafter"), "drafter").await;
+    browser.screenshot("todo-drafter").await;
+    browser.goto("/projects").await;
     let own = browser.find_all("table tbody td a").await;
     assert_eq!(own.len(), 1, "a drafter sees its one project");
     let own_link = browser

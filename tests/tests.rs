@@ -9,4 +9,5 @@ mod client_cli;
 mod config_cli;
 mod schedule_cli;
 mod serve_cli;
+mod todo_cli;
 mod token_cli;

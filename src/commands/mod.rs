@@ -10,6 +10,7 @@ mod report;
 mod schedule;
 mod serve;
 mod simulate;
+mod todo;
 mod token;
 mod workflow;
 
@@ -60,6 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             client,
         } => client::history(&client, &code, as_of, sequence),
         TopCommand::Report(command) => report::run(command),
+        TopCommand::Todo { client } => todo::run(&client),
         TopCommand::Outbox(command) => outbox::run_outbox(command),
         TopCommand::Webhook(command) => outbox::run_webhook(command),
         TopCommand::Token(command) => token::run(command),

@@ -36,7 +36,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         // The web pages at `/`: HTML, not API, so not in the OpenAPI document.
         // A work form may carry a file as large as the store accepts, with its fields beside it.
-        .merge(pages::router(artifact_limit.saturating_add(64 * 1024)))
+        .merge(pages::router(
+            &state,
+            artifact_limit.saturating_add(64 * 1024),
+        ))
         .route_layer(middleware::from_fn(tag_route))
         .layer(
             ServiceBuilder::new()

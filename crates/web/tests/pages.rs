@@ -247,7 +247,7 @@ conformance!(
         );
 
         let cookie = session(&site.supervisor);
-        let home = send(&site.app, get("/", &cookie)).await;
+        let home = send(&site.app, get("/projects", &cookie)).await;
         assert_eq!(home.status, StatusCode::OK, "{}", home.body);
         assert!(home.body.contains("JJF(沪)-2026-001") && home.body.contains("JJF(沪)-2026-002"));
         assert_eq!(home.header("cache-control"), "no-store");
@@ -496,7 +496,7 @@ conformance!(pages_obey_the_apis_authorization, |kind| async move {
 
     // A secretariat sees its committee's projects only.
     let secretariat = session(&site.secretariat);
-    let home = send(&site.app, get("/", &secretariat)).await;
+    let home = send(&site.app, get("/projects", &secretariat)).await;
     assert!(home.body.contains("JJF(沪)-2026-001") && !home.body.contains("JJF(沪)-2026-002"));
     let refused = send(
         &site.app,
@@ -528,7 +528,7 @@ conformance!(pages_switch_language_and_remember_it, |kind| async move {
         return;
     };
     let cookie = session(&site.supervisor);
-    let chinese = send(&site.app, get("/", &cookie)).await;
+    let chinese = send(&site.app, get("/projects", &cookie)).await;
     assert!(
         chinese.body.contains("<html lang=\"zh-CN\">"),
         "{}",
@@ -551,7 +551,7 @@ conformance!(pages_switch_language_and_remember_it, |kind| async move {
     assert!(language.contains("Max-Age="), "{language}");
 
     let english_cookie = format!("{cookie}; {LANGUAGE_COOKIE}=en");
-    let english = send(&site.app, get("/", &english_cookie)).await;
+    let english = send(&site.app, get("/projects", &english_cookie)).await;
     assert!(
         english.body.contains("<html lang=\"en\">"),
         "{}",
@@ -615,7 +615,10 @@ conformance!(
                 "/overdue?after=garbage".to_string(),
                 StatusCode::BAD_REQUEST,
             ),
-            ("/?overdue=maybe".to_string(), StatusCode::BAD_REQUEST),
+            (
+                "/projects?overdue=maybe".to_string(),
+                StatusCode::BAD_REQUEST,
+            ),
             ("/no/such/page".to_string(), StatusCode::NOT_FOUND),
             ("/artifacts/xyz".to_string(), StatusCode::BAD_REQUEST),
             (

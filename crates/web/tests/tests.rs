@@ -17,3 +17,4 @@ mod http;
 mod openapi;
 mod pages;
 mod reports;
+mod todo;

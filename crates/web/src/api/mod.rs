@@ -5,7 +5,7 @@
 //! with [`specflow_store::auth`], reads bodies within a size limit (`input.rs`), and answers every error as
 //! an RFC 9457 problem document in the request's language ([`crate::app::problem`]). Its routes are in
 //! `projects.rs` (drafting groups and secretariats), `board.rs` (the bureau), `audit.rs`
-//! (auditors) and `reports.rs` (committee and bureau reports). `openapi.rs` builds the OpenAPI
+//! (auditors), `reports.rs` (committee and bureau reports) and `todo.rs` (a person's to-do list). `openapi.rs` builds the OpenAPI
 //! document of all of them, served at `/openapi.json`.
 
 pub mod audit;
@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod params;
 pub mod projects;
 pub mod reports;
+pub mod todo;
 pub mod wire;
 
 use crate::app::AppState;
@@ -68,6 +69,7 @@ pub fn routes(artifact_limit: usize) -> (Router<AppState>, Document) {
         .routes(routes!(committees::roll))
         .routes(routes!(committees::history))
         .routes(routes!(committees::verify))
+        .routes(routes!(todo::todo))
         .fallback(api_route_not_found)
         .layer(DefaultBodyLimit::max(input::JSON_BODY_LIMIT_BYTES))
         .layer(middleware::from_fn(problem::render_problems));

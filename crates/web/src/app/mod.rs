@@ -1,6 +1,6 @@
 //! The use-cases both faces share: what a principal may see and change, reading a project with
-//! its available actions, carrying out a command, verifying, the overdue board, committees and
-//! reports.
+//! its available actions, carrying out a command, verifying, the overdue board, committees,
+//! reports and a person's to-do list.
 //!
 //! The JSON API ([`crate::api`]) and the web pages ([`crate::pages`]) are thin faces over this
 //! layer: each turns a request into a call here and the answer into JSON or HTML. Neither face
@@ -13,6 +13,7 @@ pub mod committees;
 pub mod problem;
 pub mod projects;
 pub mod reports;
+pub mod todo;
 
 use axum::http::HeaderName;
 use specflow_store::Store;

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
 use maud::{DOCTYPE, Markup, html};
 use specflow_engine::Language;
-use specflow_store::auth::{Principal, Visibility, can_supervise};
+use specflow_store::auth::{Principal, Visibility, can_supervise, is_read_only};
 
 /// The words of one language: `pick` chooses between a Chinese and an English text.
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +66,30 @@ struct NavigationEntry {
     shown_to: fn(&Principal) -> bool,
 }
 
+tokio::task_local! {
+    /// The reader's to-do count for this request, set by the to-do layer
+    /// (`todo::navigation_count`) around the page's handler and shown beside the to-do entry.
+    pub static NAVIGATION_COUNT: Option<usize>;
+}
+
+/// Whoever may change something has a to-do list; an auditor does not.
+fn workers(principal: &Principal) -> bool {
+    !is_read_only(principal)
+}
+
+/// The count shown beside an entry, if any: the to-do list's.
+fn entry_count(entry: &NavigationEntry) -> Option<usize> {
+    if entry.path != "/todo" {
+        return None;
+    }
+    NAVIGATION_COUNT.try_with(|count| *count).ok().flatten()
+}
+
+/// Whether `entry` is the page at `current_path`: the project list is also an auditor's home.
+fn is_current(entry: &NavigationEntry, current_path: &str) -> bool {
+    entry.path == current_path || (entry.path == "/projects" && current_path == "/")
+}
+
 fn everyone(_: &Principal) -> bool {
     true
 }
@@ -86,7 +110,13 @@ fn committee_readers(principal: &Principal) -> bool {
 /// The pages in the navigation, in order, with who sees each.
 const NAVIGATION: &[NavigationEntry] = &[
     NavigationEntry {
-        path: "/",
+        path: "/todo",
+        zh: "待办",
+        en: "To do",
+        shown_to: workers,
+    },
+    NavigationEntry {
+        path: "/projects",
         zh: "项目",
         en: "Projects",
         shown_to: everyone,
@@ -131,10 +161,11 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
                             ul {
                                 @for entry in NAVIGATION.iter().filter(|entry| (entry.shown_to)(principal)) {
                                     li {
-                                        @if entry.path == current_path {
-                                            a href=(entry.path) aria-current="page" { (words.pick(entry.zh, entry.en)) }
+                                        @let count = entry_count(entry);
+                                        @if is_current(entry, current_path) {
+                                            a href=(entry.path) aria-current="page" { (words.pick(entry.zh, entry.en)) @if let Some(count) = count { " " span.count { (count) } } }
                                         } @else {
-                                            a href=(entry.path) { (words.pick(entry.zh, entry.en)) }
+                                            a href=(entry.path) { (words.pick(entry.zh, entry.en)) @if let Some(count) = count { " " span.count { (count) } } }
                                         }
                                     }
                                 }
@@ -203,6 +234,8 @@ header.top nav ul { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none;
 header.top nav a[aria-current] { font-weight: 700; text-decoration-thickness: 3px; }
 header.top .tools { margin-left: auto; display: flex; flex-wrap: wrap; align-items: center; gap: .75rem; }
 .who { color: var(--muted); font-size: .9rem; }
+section.card.lead p { margin: 0; }
+header.top nav .count { display: inline-block; min-width: 1.4em; padding: 0 .35rem; border-radius: 999px; background: var(--accent); color: #fff; font-size: .8rem; text-align: center; }
 form.inline { display: inline; margin: 0; }
 button, input, select, textarea { font: inherit; }
 button { cursor: pointer; padding: .4rem .9rem; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 4px; }

@@ -11,7 +11,8 @@
 //! cookie by HMAC and is refused without it. The HTML is written with maud, checked at compile
 //! time; there is no JavaScript at all and one stylesheet (`layout.rs`).
 //!
-//! The pages: the signed-in principal's projects (`projects.rs`, the home page), a project with its
+//! The pages: the signed-in principal's to-do list (`todo.rs`, the home page of everyone but
+//! auditors), their projects (`projects.rs`, at `/projects`, an auditor's home page), a project with its
 //! lifecycle, timeline, actions and records, as it stands or as of a date or record
 //! (`projects.rs`), its audit log and verification (`history.rs`), the bureau's overdue board
 //! with its chart and CSV (`board.rs`), and the committees with their members, composition check
@@ -26,6 +27,7 @@ mod layout;
 mod projects;
 mod session;
 mod submit;
+mod todo;
 
 pub use session::{CSRF_FIELD, LANGUAGE_COOKIE, SESSION_COOKIE, SIGNIN_COOKIE, csrf_token_for};
 
@@ -38,11 +40,15 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 
-/// The pages' routes, merged into the service's router at `/`. `upload_limit` bounds the body of
-/// a work form, which may carry a file as large as the store accepts.
-pub fn router(upload_limit: usize) -> Router<AppState> {
+/// The pages' routes, merged into the service's router at `/`; `state` feeds the layer that
+/// counts the reader's to-do list for the navigation, and `upload_limit` bounds the body of a
+/// work form, which may carry a file as large as the store accepts.
+pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
     Router::new()
-        .route("/", get(projects::home))
+        // Everyone's home is their to-do list but an auditor's, who keeps the project list.
+        .route("/", get(todo::home))
+        .route("/todo", get(todo::todo_page))
+        .route("/projects", get(projects::home))
         .route("/signin", get(session::signin_form).post(session::signin))
         .route("/signout", post(session::signout))
         .route("/language", get(session::switch_language))
@@ -71,6 +77,10 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
             "/committees/{committee}/reports/term",
             get(committees::term_report_page),
         )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            todo::navigation_count,
+        ))
         .fallback(not_found)
         .layer(middleware::from_fn(page_headers))
 }

@@ -84,7 +84,8 @@ struct HomeQuery {
     after: Option<String>,
 }
 
-/// `GET /`: the projects the reader may see, by code, with filters in the address.
+/// `GET /projects` (and `GET /` for auditors): the projects the reader may see, by code, with
+/// filters in the address.
 pub async fn home(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -162,7 +163,7 @@ async fn home_body(
     Ok(html! {
         h1 { (words.pick("我的项目", "My projects")) }
         p.muted { (scope_sentence(&signed_in.principal, words)) }
-        form.filters method="get" action="/" aria-label=(words.pick("筛选项目", "Filter the projects")) {
+        form.filters method="get" action="/projects" aria-label=(words.pick("筛选项目", "Filter the projects")) {
             p {
                 label for="filter-stage" { (words.pick("阶段代码", "Stage code")) }
                 @if stages.is_empty() {
@@ -216,8 +217,8 @@ async fn home_body(
             }
         }
         nav.pager aria-label=(words.pick("翻页", "Pages")) {
-            @if after.is_some() { a href="/" { (words.pick("第一页", "First page")) } }
-            @if let Some(next) = &next { a href=(format!("/?{next}")) rel="next" { (words.pick("下一页", "Next page")) } }
+            @if after.is_some() { a href="/projects" { (words.pick("第一页", "First page")) } }
+            @if let Some(next) = &next { a href=(format!("/projects?{next}")) rel="next" { (words.pick("下一页", "Next page")) } }
         }
     })
 }

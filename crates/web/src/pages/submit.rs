@@ -100,7 +100,9 @@ async fn read_submission(request: Request, state: &AppState) -> Result<Submissio
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("multipart/form-data"));
     if !is_multipart {
-        let body = crate::api::input::body_bytes(request, state).await?;
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| unreadable(&rejection.body_text()))?;
         return Ok(Submission {
             values: values_of(&body),
             file: None,
