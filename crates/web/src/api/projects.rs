@@ -13,11 +13,11 @@ use super::input::{
     has_idempotency_key,
 };
 use crate::app::AppState;
-use crate::app::problem::{Problem, ProblemKind, require};
+use crate::app::problem::{Problem, require};
 use crate::app::projects::{
-    ActionView, DeadlineView, Upload, WriteAnswer, action_views, artifact_download, attach_upload,
-    carry_out, deadline_views, page_limit, roll_from_committee, visible_projects, writable_project,
-    writable_summary,
+    ActionView, Creation, DeadlineView, Upload, WriteAnswer, action_views, artifact_download,
+    attach_upload, carry_out, create, deadline_views, page_limit, roll_from_committee,
+    visible_projects, writable_project, writable_summary,
 };
 use axum::Json;
 use axum::extract::{Path, Request, State};
@@ -28,13 +28,11 @@ use serde_json::Value;
 use specflow_engine::command::NewProject;
 use specflow_engine::{Command, LocalizedText};
 use specflow_store::ProjectFilter;
-use specflow_store::auth::{Access, can_read_project, can_write_project};
+use specflow_store::auth::can_read_project;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 /// The namespace of project ids derived from a creation's command id, so that a retried creation
 /// names the same project.
-const PROJECT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x0c3e_51a7_8f2d_4b90_a6e4_19d7_3b5c_8e21);
 
 /// The query of `GET /projects`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -167,68 +165,17 @@ pub async fn create_project(
 ) -> Result<Response, Problem> {
     let command_id = command_id(&headers)?;
     let expected = expected_sequence(&headers)?;
-    // A retried creation must name the same project, so its id follows from the command id.
-    let project_id = if has_idempotency_key(&headers) {
-        Uuid::new_v5(&PROJECT_ID_NAMESPACE, command_id.as_bytes())
-    } else {
-        Uuid::new_v4()
-    };
-    match can_write_project(&principal, &body.committee, project_id) {
-        Access::Allowed => {}
-        // Nothing exists yet that could be hidden: refusing to create is plainly forbidden.
-        Access::Hidden(reason) | Access::Forbidden(reason) => {
-            return Err(crate::app::problem::refusal(
-                &principal,
-                Access::Forbidden(reason),
-                &body.code,
-            ));
-        }
-    }
-    let definition_version = match body.definition_version {
-        Some(version) => version,
-        None => {
-            state
-                .store
-                .latest_definition(&body.definition_id)
-                .await
-                .map_err(|_| {
-                    Problem::invalid(
-                        "definition_id",
-                        format!("工作流定义 {} 未注册", body.definition_id),
-                        format!(
-                            "The workflow definition {} is not registered",
-                            body.definition_id
-                        ),
-                    )
-                })?
-                .version
-        }
-    };
-    // The code is unique: a taken one is a conflict, said before the writer would refuse it.
-    if let Some(existing) = state.store.project_id_by_code(&body.code).await?
-        && existing != project_id
-    {
-        return Err(Problem::new(
-            ProblemKind::Conflict,
-            format!("项目编号 {} 已被使用", body.code),
-            format!("The project code {} is already taken", body.code),
-        )
-        .with("field", "code"));
-    }
-    let command = Command::CreateProject(NewProject {
-        project_id,
+    let request = Creation {
         code: body.code,
         title: body.title,
         specification_kind: body.specification_kind,
         committee: body.committee,
         drafting_unit: body.drafting_unit,
         definition_id: body.definition_id,
-        definition_version,
-    });
-    let answer = carry_out(
-        &state, &principal, project_id, command_id, expected, command,
-    )
-    .await?;
+        definition_version: body.definition_version,
+    };
+    let is_retry = has_idempotency_key(&headers);
+    let answer = create(&state, &principal, request, command_id, expected, is_retry).await?;
     Ok(written(&answer, true, &answer))
 }
 

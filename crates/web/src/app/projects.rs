@@ -614,3 +614,128 @@ pub async fn roll_from_committee(
     record.roll = voting;
     Ok(record)
 }
+
+/// The namespace of the ids of projects created with an idempotency key: a retried creation
+/// must name the same project, so its id follows from the command id.
+const PROJECT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x0c3e_51a7_8f2d_4b90_a6e4_19d7_3b5c_8e21);
+
+/// A project to create, as the API's body and the creation form give it.
+#[derive(Debug, Clone)]
+pub struct Creation {
+    /// The project's code, unique.
+    pub code: String,
+    /// Its title in Chinese and English.
+    pub title: specflow_engine::LocalizedText,
+    /// Its kind of specification.
+    pub specification_kind: String,
+    /// Its committee.
+    pub committee: String,
+    /// Its drafting unit.
+    pub drafting_unit: String,
+    /// The workflow definition it follows.
+    pub definition_id: String,
+    /// That definition's version; its newest when absent.
+    pub definition_version: Option<u32>,
+}
+
+/// Creates a project in the principal's scope: refused (403) outside it, 409 when the code is
+/// taken, and otherwise whatever the engine says. `is_retry` (an idempotency key was sent) makes
+/// the project's id follow from the command's, so a retry names the same project.
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    request: Creation,
+    command_id: Uuid,
+    expected_sequence: Option<u64>,
+    is_retry: bool,
+) -> Result<WriteAnswer, Problem> {
+    let project_id = if is_retry {
+        Uuid::new_v5(&PROJECT_ID_NAMESPACE, command_id.as_bytes())
+    } else {
+        Uuid::new_v4()
+    };
+    match can_write_project(principal, &request.committee, project_id) {
+        specflow_store::auth::Access::Allowed => {}
+        // Nothing exists yet that could be hidden: refusing to create is plainly forbidden.
+        specflow_store::auth::Access::Hidden(reason)
+        | specflow_store::auth::Access::Forbidden(reason) => {
+            return Err(crate::app::problem::refusal(
+                principal,
+                specflow_store::auth::Access::Forbidden(reason),
+                &request.code,
+            ));
+        }
+    }
+    let definition_version = match request.definition_version {
+        Some(version) => version,
+        None => {
+            state
+                .store
+                .latest_definition(&request.definition_id)
+                .await
+                .map_err(|_| {
+                    Problem::invalid(
+                        "definition_id",
+                        format!("工作流定义 {} 未注册", request.definition_id),
+                        format!(
+                            "The workflow definition {} is not registered",
+                            request.definition_id
+                        ),
+                    )
+                })?
+                .version
+        }
+    };
+    // The code is unique: a taken one is a conflict, said before the writer would refuse it.
+    if let Some(existing) = state.store.project_id_by_code(&request.code).await?
+        && existing != project_id
+    {
+        return Err(Problem::new(
+            ProblemKind::Conflict,
+            format!("项目编号 {} 已被使用", request.code),
+            format!("The project code {} is already taken", request.code),
+        )
+        .with("field", "code"));
+    }
+    let command = Command::CreateProject(specflow_engine::command::NewProject {
+        project_id,
+        code: request.code,
+        title: request.title,
+        specification_kind: request.specification_kind,
+        committee: request.committee,
+        drafting_unit: request.drafting_unit,
+        definition_id: request.definition_id,
+        definition_version,
+    });
+    carry_out(
+        state,
+        principal,
+        project_id,
+        command_id,
+        expected_sequence,
+        command,
+    )
+    .await
+}
+
+/// The first code of the definition's format not yet taken for a kind in a year (`None` when the
+/// definition sets no format): what the creation form proposes when the code is left blank.
+///
+/// Numbers are tried in order, one indexed lookup each; a committee plans tens of projects a
+/// year, so this stays a handful of queries.
+pub async fn proposed_code(
+    state: &AppState,
+    definition: &specflow_engine::WorkflowDefinition,
+    kind: &str,
+    year: i32,
+) -> Result<Option<String>, Problem> {
+    for number in 1..=9_999 {
+        let Some(code) = definition.format_code(kind, year, number) else {
+            return Ok(None);
+        };
+        if state.store.project_id_by_code(&code).await?.is_none() {
+            return Ok(Some(code));
+        }
+    }
+    Ok(None)
+}

@@ -21,6 +21,7 @@
 
 mod board;
 mod committees;
+mod creation;
 mod forms;
 mod history;
 mod layout;
@@ -49,6 +50,10 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
         .route("/", get(todo::home))
         .route("/todo", get(todo::todo_page))
         .route("/projects", get(projects::home))
+        .route(
+            "/projects/new",
+            get(creation::creation_form).post(creation::create_from_form),
+        )
         .route("/signin", get(session::signin_form).post(session::signin))
         .route("/signout", post(session::signout))
         .route("/language", get(session::switch_language))

@@ -160,9 +160,13 @@ async fn home_body(
             ("after", Some(next_after)),
         ])
     });
+    let may_create = super::creation::may_create(state, &signed_in.principal).await;
     Ok(html! {
         h1 { (words.pick("我的项目", "My projects")) }
         p.muted { (scope_sentence(&signed_in.principal, words)) }
+        @if may_create {
+            p { a #new-project href="/projects/new" { (words.pick("新建项目", "New project")) } }
+        }
         form.filters method="get" action="/projects" aria-label=(words.pick("筛选项目", "Filter the projects")) {
             p {
                 label for="filter-stage" { (words.pick("阶段代码", "Stage code")) }
@@ -272,6 +276,8 @@ struct ProjectQuery {
     done: Option<String>,
     /// The work form just carried out, for the confirmation.
     saved: Option<String>,
+    /// Set when the project was just created, for the confirmation.
+    created: Option<String>,
     /// The work form to open (`attach`, `sign-off`…), from a blocked action's reason.
     form: Option<String>,
     /// The document kind to preset in the upload form.
@@ -444,6 +450,10 @@ async fn project_body(
             given(query.saved.clone())
                 .and_then(|slug| FormKind::from_slug(&slug))
                 .map(|form| form.title(words).to_string())
+        })
+        .or_else(|| {
+            given(query.created.clone())
+                .map(|_| words.pick("创建项目", "Created the project").to_string())
         });
     let rolls = if present && !read_only {
         meeting_rolls(state, &project, &summary.committee).await?
