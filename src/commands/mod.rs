@@ -11,6 +11,7 @@ mod schedule;
 mod serve;
 mod simulate;
 mod token;
+mod work;
 mod workflow;
 
 use crate::cli::{Cli, TopCommand};
@@ -45,8 +46,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action,
             reason,
             expect,
+            yes,
             client,
-        } => client::advance(&client, &code, &action, reason, expect),
+        } => client::advance(&client, &code, &action, reason, expect, yes),
+        TopCommand::Work(command) => work::run(command),
         TopCommand::Overdue {
             committee,
             sort,
