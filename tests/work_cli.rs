@@ -172,6 +172,24 @@ fn the_lifecycle_runs_through_the_work_commands(database: &str) {
         folder: tempfile::tempdir().unwrap(),
     };
 
+    pre_research_and_proposal(&mut life);
+    drafting(&life);
+    consultation(&life);
+    resolution(&life);
+    review_and_approval(&life);
+    promotion_to_in_force(&life);
+    drop(life);
+    drop(server);
+    let verified = Command::new(env!("CARGO_BIN_EXE_specflow"))
+        .args(["audit", "verify", "--project", CODE, "--database", database])
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+}
+
+/// Pre-research and proposal: created, the proposal evaluated, proposed (confirmed with --yes),
+/// approved.
+fn pre_research_and_proposal(life: &mut Lifecycle<'_>) {
     // Pre-research: the secretariat creates the project, attaches the proposal and records the
     // committee's evaluation.
     life.at("2026-01-05T09:00");
@@ -194,7 +212,7 @@ fn the_lifecycle_runs_through_the_work_commands(database: &str) {
             "上海市计量测试技术研究院",
         ],
     );
-    let drafter = server.token(&[
+    let drafter = life.server.token(&[
         "--name",
         "drafter-chen",
         "--role",
@@ -267,7 +285,10 @@ fn the_lifecycle_runs_through_the_work_commands(database: &str) {
     assert!(fixed.contains("plan fixed: 3 deadline(s)"), "{fixed}");
     life.at("2026-02-02T09:00");
     life.ok("supervisor", &["fire", CODE, "approve_project", "--yes"]);
+}
 
+/// Drafting: an extension requested and granted, the drafts attached, the completeness signed off.
+fn drafting(life: &Lifecycle<'_>) {
     // Drafting: the drafting group asks for a month more, and the bureau grants it.
     life.at("2026-04-25T10:00");
     let requested = life.ok(
@@ -338,7 +359,10 @@ fn the_lifecycle_runs_through_the_work_commands(database: &str) {
         "secretariat",
         &["advance", CODE, "open_consultation", "--yes"],
     );
+}
 
+/// Consultation: the organisations reached and a first comment.
+fn consultation(life: &Lifecycle<'_>) {
     // Consultation: organisations reached, one comment recorded as it came in.
     life.at("2026-06-10T10:00");
     let mut consulted = vec!["consulted", CODE];
@@ -367,7 +391,10 @@ fn the_lifecycle_runs_through_the_work_commands(database: &str) {
         "secretariat",
         &["advance", CODE, "close_consultation", "--yes"],
     );
+}
 
+/// Resolution: the comment table refused whole, then recorded; the review draft released by the chair.
+fn resolution(life: &Lifecycle<'_>) {
     // Resolution: the rest of the comments come from the drafting group's table. Its first
     // version has two bad rows: the preview shows both, and nothing is recorded.
     life.at("2026-07-10T10:00");
@@ -461,7 +488,10 @@ fn the_lifecycle_runs_through_the_work_commands(database: &str) {
         "secretariat",
         &["advance", CODE, "submit_for_review", "--yes"],
     );
+}
 
+/// Review and approval: the meeting held with its minutes, the publication recorded.
+fn review_and_approval(life: &Lifecycle<'_>) {
     // Review: the meeting held, its minutes attached and named in its record.
     life.at("2026-09-15T17:00");
     let minutes = life.attach("secretariat", "minutes", "审定会议纪要.pdf");
@@ -530,7 +560,10 @@ fn the_lifecycle_runs_through_the_work_commands(database: &str) {
     );
     life.at("2026-11-20T09:30");
     life.ok("supervisor", &["advance", CODE, "publish", "--yes"]);
+}
 
+/// Promotion and entry into force; the history holds every kind of record the commands made.
+fn promotion_to_in_force(life: &Lifecycle<'_>) {
     // Promotion, then in force on the effective date.
     life.at("2027-01-15T16:00");
     life.attach("drafter", "promotion_record", "宣贯培训记录.pdf");
@@ -579,13 +612,6 @@ fn the_lifecycle_runs_through_the_work_commands(database: &str) {
             "{event_type} missing from the history"
         );
     }
-    drop(life);
-    drop(server);
-    let verified = Command::new(env!("CARGO_BIN_EXE_specflow"))
-        .args(["audit", "verify", "--project", CODE, "--database", database])
-        .output()
-        .unwrap();
-    assert!(verified.status.success(), "{}", text(&verified.stderr));
 }
 
 #[test]

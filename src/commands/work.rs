@@ -229,7 +229,7 @@ fn done(language: Language, code: &str, said: (String, String), first: u64, last
 
 /// Asks `question` on the terminal; anything but yes stops here. Without a terminal nobody can
 /// answer, so the command is refused and the user told to pass `--yes`.
-fn confirm(language: Language, question: &str) -> Result<(), Failure> {
+fn confirm(language: Language, question: &str) -> anyhow::Result<()> {
     if !std::io::stdin().is_terminal() {
         return Err(anyhow!(
             "{}",
@@ -237,8 +237,7 @@ fn confirm(language: Language, question: &str) -> Result<(), Failure> {
                 "此命令会改变项目阶段，需要确认：在终端中运行，或加 --yes",
                 "this command changes the project's stage and needs confirmation: run it on a terminal, or pass --yes",
             )
-        )
-        .into());
+        ));
     }
     eprint!("{question}");
     let _ = std::io::stderr().flush();
@@ -256,8 +255,7 @@ fn confirm(language: Language, question: &str) -> Result<(), Failure> {
         Err(anyhow!(
             "{}",
             language.pick("未确认，什么也没做", "not confirmed: nothing was done")
-        )
-        .into())
+        ))
     }
 }
 
@@ -291,7 +289,7 @@ pub(super) async fn confirm_action(
             view.name, project.stage_name, view.to_name
         ),
     );
-    confirm(language, &question)
+    Ok(confirm(language, &question)?)
 }
 
 /// `specflow attach CODE FILE --kind K`: the file uploaded, stored and attached.
@@ -495,9 +493,9 @@ async fn import(write: &WriteArgs, code: &str, file: &Path, dry_run: bool) -> Re
     Ok(())
 }
 
-fn read_import(text: String) -> Result<ImportAnswer, Failure> {
+fn read_import(text: String) -> anyhow::Result<ImportAnswer> {
     serde_json::from_str(&text)
-        .map_err(|error| anyhow!("the import's answer is not the one expected: {error}").into())
+        .map_err(|error| anyhow!("the import's answer is not the one expected: {error}"))
 }
 
 /// The rows of an import, each with its problems (or the comment id it gets), then the file's own

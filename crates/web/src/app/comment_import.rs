@@ -275,7 +275,7 @@ fn plan<'a>(
             && table.problems.is_empty()
         {
             for command in row.commands(&comment_id) {
-                match decide(project, *definition, &command, &actor, *now) {
+                match decide(project, definition, &command, &actor, *now) {
                     Ok(events) => {
                         for event in &events {
                             project.apply(event);
