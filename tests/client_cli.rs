@@ -20,7 +20,7 @@ pub(crate) fn text(bytes: &[u8]) -> String {
 /// A running `specflow serve`, stopped when dropped.
 pub(crate) struct Server {
     child: Child,
-    address: String,
+    pub(crate) address: String,
     database: String,
 }
 

@@ -4,13 +4,15 @@
 //! attached with `specflow attach`, the consultation's comments recorded one by one and from a
 //! comment disposition table (a bad row refused whole, then fixed), the chair signs off, meetings
 //! are scheduled and recorded with their votes, and an extension is requested and granted.
-//! Commands that change the stage are refused without a terminal unless `--yes` is given.
+//! Commands that change the stage are refused without a terminal unless `--yes` is given, and on
+//! a terminal (a pseudo-terminal from util-linux's `script`) they ask, and only "y" goes ahead.
 
 use crate::client_cli::{
     LIBFAKETIME, PostgresDatabase, Server, faketime_available, serve_with, text,
 };
 use std::collections::HashMap;
-use std::process::{Command, Output};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 const CODE: &str = "JJG(沪)-2026-001";
 const COMMITTEE: &str = "SH-TC-01 上海市长度计量技术委员会";
@@ -178,6 +180,7 @@ fn the_lifecycle_runs_through_the_work_commands(database: &str) {
     resolution(&life);
     review_and_approval(&life);
     promotion_to_in_force(&life);
+    a_cancellation_is_asked_on_a_terminal(&life);
     drop(life);
     drop(server);
     let verified = Command::new(env!("CARGO_BIN_EXE_specflow"))
@@ -612,6 +615,81 @@ fn promotion_to_in_force(life: &Lifecycle<'_>) {
             "{event_type} missing from the history"
         );
     }
+}
+
+/// On a terminal a stage change is asked: "n" leaves the project as it was, "y" goes ahead. The
+/// terminal is util-linux's `script`, which runs the command on a pseudo-terminal fed from the
+/// test's pipe; without it the test says so and stops here.
+fn a_cancellation_is_asked_on_a_terminal(life: &Lifecycle<'_>) {
+    const OTHER: &str = "JJG(沪)-2026-002";
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: the confirmation on a terminal (it needs util-linux's script)"
+        );
+        return;
+    }
+    life.ok(
+        "secretariat",
+        &[
+            "project",
+            "create",
+            "--code",
+            OTHER,
+            "--title-zh",
+            "电子吊秤检定规程",
+            "--title-en",
+            "Verification regulation for electronic crane scales",
+            "--kind",
+            "verification_regulation",
+            "--committee",
+            COMMITTEE,
+            "--drafting-unit",
+            "上海市计量测试技术研究院",
+        ],
+    );
+    let on_a_terminal = |answer: &str| -> Output {
+        let command = format!(
+            "{} cancel '{OTHER}' --reason '立项前撤回' --language en",
+            env!("CARGO_BIN_EXE_specflow")
+        );
+        let mut child = Command::new("/usr/bin/script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("SPECFLOW_SERVER", format!("http://{}", life.server.address))
+            .env("SPECFLOW_TOKEN", &life.tokens["supervisor"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let stage = || -> String {
+        let shown = life.ok("supervisor", &["project", "show", OTHER, "--json"]);
+        let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        shown["stage"].as_str().unwrap().to_string()
+    };
+    let declined = on_a_terminal("n\n");
+    let said = text(&declined.stdout);
+    assert!(!declined.status.success(), "{said}");
+    assert!(said.contains("Go ahead? [y/N]"), "{said}");
+    assert!(said.contains("not confirmed: nothing was done"), "{said}");
+    assert_eq!(stage(), "preresearch");
+    let confirmed = on_a_terminal("y\n");
+    let said = text(&confirmed.stdout);
+    assert!(
+        confirmed.status.success(),
+        "{said}{}",
+        text(&confirmed.stderr)
+    );
+    assert!(said.contains("project cancelled"), "{said}");
+    assert_eq!(stage(), "cancelled");
 }
 
 #[test]
