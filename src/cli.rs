@@ -89,7 +89,9 @@ pub enum TopCommand {
     #[command(subcommand)]
     Committee(CommitteeCommand),
     /// Fire an action of a project through the HTTP API; a blocked action prints each unmet
-    /// guard and exits 1.
+    /// guard and exits 1. An action that changes the stage asks for confirmation on a terminal
+    /// (without one, pass --yes).
+    #[command(visible_alias = "fire")]
     Advance {
         /// The project's code or id.
         code: String,
@@ -101,10 +103,17 @@ pub enum TopCommand {
         /// Only if the project is still at this sequence (as `project show` printed it).
         #[arg(long, value_name = "SEQ")]
         expect: Option<u64>,
+        /// Change the stage without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// The work a stage needs, one command per form of the web pages: attach, comment,
+    /// consulted, sign-off, meeting, extension, freeze, publication, plan, field, cancel.
+    #[command(flatten)]
+    Work(WorkCommand),
     /// The overdue board, through the HTTP API: longest overdue first unless `--sort` says
     /// otherwise.
     Overdue {
@@ -287,6 +296,383 @@ pub struct ClientArgs {
     /// Print the API's JSON (JSON Lines for lists) instead of tables.
     #[arg(long)]
     pub json: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The work a stage needs, through the HTTP API (src/commands/work.rs): one command for each form
+// of the project page, each a command of the engine (docs/scenarios.md lists their fields).
+
+/// A write to a project: the sequence it expects, and the server and token.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WriteArgs {
+    /// Only if the project is still at this sequence (as `project show` printed it).
+    #[arg(long, value_name = "SEQ")]
+    pub expect: Option<u64>,
+    /// The server and the token.
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// The commands that record the work of a stage.
+#[derive(Debug, Subcommand)]
+pub enum WorkCommand {
+    /// Upload a file and attach it to a project as an artifact of a kind the definition names
+    /// (a new version of a kind replaces the old one in the list, never in the history).
+    Attach {
+        /// The project's code or id.
+        code: String,
+        /// The file to upload.
+        file: PathBuf,
+        /// The kind of artifact, such as consultation_draft or minutes.
+        #[arg(long)]
+        kind: String,
+        /// The file name recorded (default: the file's own name).
+        #[arg(long)]
+        file_name: Option<String>,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Comments received in consultation: add one, dispose of one, import a comment disposition
+    /// table (意见汇总处理表, CSV or XLSX) all or none, list them.
+    #[command(subcommand)]
+    Comment(CommentCommand),
+    /// Record organisations the consultation reached (names already recorded are ignored).
+    Consulted {
+        /// The project's code or id.
+        code: String,
+        /// The organisations.
+        #[arg(required = true, value_name = "ORGANISATION")]
+        organisations: Vec<String>,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Sign something off in the token's role (completeness_check, review_draft_release…).
+    SignOff {
+        /// The project's code or id.
+        code: String,
+        /// What is signed off, as the definition names it.
+        #[arg(long)]
+        subject: String,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Meetings and votes by letter: schedule one, record one held with its votes.
+    #[command(subcommand)]
+    Meeting(MeetingCommand),
+    /// Deadline extensions: request one, grant or refuse a request (the bureau).
+    #[command(subcommand)]
+    Extension(ExtensionCommand),
+    /// The freeze of an overdue project: lift it (the bureau).
+    #[command(subcommand)]
+    Freeze(FreezeCommand),
+    /// The publication: record its number and dates (the bureau).
+    #[command(subcommand)]
+    Publication(PublicationCommand),
+    /// The plan issued at approval: fix the planned deadlines' dates (the bureau).
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// A field of the definition (such as implementation_transition_arrangement): record its value.
+    #[command(subcommand)]
+    Field(FieldCommand),
+    /// Cancel a project, with a reason; asks for confirmation on a terminal (without one, pass
+    /// --yes).
+    Cancel {
+        /// The project's code or id.
+        code: String,
+        /// Why, in words, as the log records it.
+        #[arg(long)]
+        reason: String,
+        /// Cancel without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+}
+
+/// `specflow comment ...`
+#[derive(Debug, Subcommand)]
+pub enum CommentCommand {
+    /// Record one comment received.
+    Add {
+        /// The project's code or id.
+        code: String,
+        /// The organisation that sent it.
+        #[arg(long)]
+        organisation: String,
+        /// The clause it is about.
+        #[arg(long)]
+        clause: Option<String>,
+        /// What it says.
+        #[arg(long)]
+        text: String,
+        /// Its id within the project (default: a fresh one, printed).
+        #[arg(long)]
+        id: Option<String>,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Record (or change) a comment's disposition.
+    Dispose {
+        /// The project's code or id.
+        code: String,
+        /// The comment's id (as `comment list` prints it).
+        comment_id: String,
+        /// accepted, partly_accepted or not_accepted (or 采纳, 部分采纳, 不采纳).
+        #[arg(long, value_parser = parse_disposition)]
+        disposition: String,
+        /// Why; required when not accepted.
+        #[arg(long)]
+        reason: Option<String>,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Record every row of a comment disposition table (CSV or XLSX: organisation, clause,
+    /// comment, disposition, reason) in one batch, all or none; a table with any problem prints
+    /// every row's problem, records nothing and exits 1.
+    Import {
+        /// The project's code or id.
+        code: String,
+        /// The table.
+        file: PathBuf,
+        /// Only preview: print every row with its problems, record nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// List a project's comments and their dispositions.
+    List {
+        /// The project's code or id.
+        code: String,
+        /// Only those without a disposition.
+        #[arg(long)]
+        undisposed: bool,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// A disposition as the engine names it, from its code or its Chinese name.
+fn parse_disposition(value: &str) -> Result<String, String> {
+    match value.trim() {
+        "accepted" | "采纳" => Ok("accepted".to_string()),
+        "partly_accepted" | "部分采纳" => Ok("partly_accepted".to_string()),
+        "not_accepted" | "不采纳" | "未采纳" => Ok("not_accepted".to_string()),
+        other => Err(format!(
+            "{other} is not a disposition: accepted, partly_accepted or not_accepted (采纳, 部分采纳, 不采纳)"
+        )),
+    }
+}
+
+/// `specflow meeting ...`
+#[derive(Debug, Subcommand)]
+pub enum MeetingCommand {
+    /// Schedule a meeting (or a vote by letter) on a motion.
+    Schedule {
+        /// The project's code or id.
+        code: String,
+        /// The meeting's id within the project (default: a fresh one, printed).
+        #[arg(long)]
+        id: Option<String>,
+        /// The motion, such as proposal_evaluation or review.
+        #[arg(long)]
+        motion: String,
+        /// meeting, or letter for a vote by letter (函审).
+        #[arg(long, default_value = "meeting", value_parser = ["meeting", "letter"])]
+        form: String,
+        /// The day it is held (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        on: String,
+        /// The day the documents were sent to the members (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        documents_sent_on: String,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Record a meeting held and its votes. The roll comes from the committee's record when it
+    /// keeps one; otherwise pass --roll.
+    Record {
+        /// The project's code or id.
+        code: String,
+        /// The meeting's id (the scheduled one's, if it was scheduled).
+        #[arg(long)]
+        id: String,
+        /// The motion, such as proposal_evaluation or review.
+        #[arg(long)]
+        motion: String,
+        /// meeting, or letter for a vote by letter (函审).
+        #[arg(long, default_value = "meeting", value_parser = ["meeting", "letter"])]
+        form: String,
+        /// The day it was held (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        held_on: String,
+        /// The voting members on the roll, comma-separated (default: the committee's record).
+        #[arg(long, value_delimiter = ',', value_name = "MEMBERS")]
+        roll: Vec<String>,
+        /// The voting members present, comma-separated (default: those who voted).
+        #[arg(long, value_delimiter = ',', value_name = "MEMBERS")]
+        present: Vec<String>,
+        /// Members who voted in favour, comma-separated.
+        #[arg(long, value_delimiter = ',', value_name = "MEMBERS")]
+        in_favour: Vec<String>,
+        /// Members who voted against, comma-separated.
+        #[arg(long, value_delimiter = ',', value_name = "MEMBERS")]
+        against: Vec<String>,
+        /// Members who abstained, comma-separated.
+        #[arg(long, value_delimiter = ',', value_name = "MEMBERS")]
+        abstain: Vec<String>,
+        /// A person present without a vote, as PERSON=CAPACITY (corresponding_member or
+        /// invited_representative); repeat for each.
+        #[arg(long, value_name = "PERSON=CAPACITY")]
+        non_voting: Vec<String>,
+        /// The SHA-256 of the minutes, attached before (`specflow attach … --kind minutes`).
+        #[arg(long, value_name = "SHA256")]
+        minutes: Option<String>,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+}
+
+/// `specflow extension ...`
+#[derive(Debug, Subcommand)]
+pub enum ExtensionCommand {
+    /// Ask for a running deadline to be extended.
+    Request {
+        /// The project's code or id.
+        code: String,
+        /// The deadline, such as drafting or overall.
+        #[arg(long)]
+        deadline: String,
+        /// The date asked for (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        new_due_on: String,
+        /// Why, in words, as the log records it.
+        #[arg(long)]
+        reason: String,
+        /// The request's id within the project (default: a fresh one, printed).
+        #[arg(long)]
+        id: Option<String>,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Grant a pending request (the bureau).
+    Grant {
+        /// The project's code or id.
+        code: String,
+        /// The request's id.
+        request_id: String,
+        /// The grounds of the decision.
+        #[arg(long)]
+        reason: String,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Refuse a pending request (the bureau).
+    Refuse {
+        /// The project's code or id.
+        code: String,
+        /// The request's id.
+        request_id: String,
+        /// The grounds of the decision.
+        #[arg(long)]
+        reason: String,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+}
+
+/// `specflow freeze ...`
+#[derive(Debug, Subcommand)]
+pub enum FreezeCommand {
+    /// Lift the freeze of an overdue project.
+    Lift {
+        /// The project's code or id.
+        code: String,
+        /// Why, in words, as the log records it.
+        #[arg(long)]
+        reason: String,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+}
+
+/// `specflow publication ...`
+#[derive(Debug, Subcommand)]
+pub enum PublicationCommand {
+    /// Record the specification's number, publication date and effective date.
+    Record {
+        /// The project's code or id.
+        code: String,
+        /// The specification's number, such as "JJG(沪) 101-2026".
+        #[arg(long)]
+        number: String,
+        /// The day it was published (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        published_on: String,
+        /// The day it takes effect (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        effective_on: String,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+}
+
+/// `specflow plan ...`
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Fix the dates by which planned deadlines fall due (never later than the definition's).
+    Fix {
+        /// The project's code or id.
+        code: String,
+        /// A planned deadline's date as DEADLINE=YYYY-MM-DD, such as drafting=2026-06-30; repeat
+        /// for each.
+        #[arg(long = "due", required = true, value_name = "DEADLINE=DATE")]
+        due: Vec<String>,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+}
+
+/// `specflow field ...`
+#[derive(Debug, Subcommand)]
+pub enum FieldCommand {
+    /// Record a field's value: text, a date or a project.
+    #[command(group(clap::ArgGroup::new("value").required(true)))]
+    Record {
+        /// The project's code or id.
+        code: String,
+        /// The field, as the definition names it.
+        field: String,
+        /// A text value.
+        #[arg(long, group = "value")]
+        text: Option<String>,
+        /// A date value (YYYY-MM-DD).
+        #[arg(long, group = "value", value_name = "DATE")]
+        date: Option<String>,
+        /// A project value (its id).
+        #[arg(long, group = "value", value_name = "ID")]
+        project: Option<String>,
+        /// The sequence expected, the server and the token.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
 }
 
 /// `specflow project ...`

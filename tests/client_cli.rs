@@ -13,14 +13,14 @@ const COMMITTEE: &str = "SH-TC-01 上海市长度计量技术委员会";
 const CODE: &str = "JJF(沪)-2026-900";
 const TO_IN_FORCE: &str = include_str!("../workflows/scenarios/to-in-force.toml");
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A running `specflow serve`, stopped when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    address: String,
+    pub(crate) address: String,
     database: String,
 }
 
@@ -38,7 +38,7 @@ fn serve(database: &str) -> Server {
 }
 
 /// `specflow serve` on a free port with extra environment variables.
-fn serve_with(database: &str, environment: &[(&str, &str)]) -> Server {
+pub(crate) fn serve_with(database: &str, environment: &[(&str, &str)]) -> Server {
     let listen = "127.0.0.1:0";
     let mut child = Command::new(env!("CARGO_BIN_EXE_specflow"))
         .args(["serve", "--listen", listen, "--database", database])
@@ -66,7 +66,7 @@ fn serve_with(database: &str, environment: &[(&str, &str)]) -> Server {
 
 impl Server {
     /// Runs a client command against this server, in English.
-    fn client(&self, token: &str, arguments: &[&str]) -> Output {
+    pub(crate) fn client(&self, token: &str, arguments: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_specflow"))
             .args(arguments)
             .args(["--language", "en"])
@@ -76,7 +76,7 @@ impl Server {
             .unwrap()
     }
 
-    fn token(&self, arguments: &[&str]) -> String {
+    pub(crate) fn token(&self, arguments: &[&str]) -> String {
         let output = Command::new(env!("CARGO_BIN_EXE_specflow"))
             .args(["token", "create"])
             .args(arguments)
@@ -226,13 +226,16 @@ fn a_project_goes_through_its_first_stages_with_the_client(database: &str) {
 
     server.upload(&secretariat, "project_proposal", "proposal.pdf");
     server.command(&secretariat, &proposal_meeting());
-    let proposed = server.client(&secretariat, &["advance", CODE, "propose", "--expect", "3"]);
+    let proposed = server.client(
+        &secretariat,
+        &["advance", CODE, "propose", "--expect", "3", "--yes"],
+    );
     assert!(proposed.status.success(), "{}", text(&proposed.stderr));
 
     // A stale expectation is refused.
     let stale = server.client(
         &supervisor,
-        &["advance", CODE, "approve_project", "--expect", "1"],
+        &["advance", CODE, "approve_project", "--expect", "1", "--yes"],
     );
     assert_eq!(stale.status.code(), Some(1), "{}", text(&stale.stdout));
 
@@ -251,7 +254,7 @@ fn a_project_goes_through_its_first_stages_with_the_client(database: &str) {
             }
         }),
     );
-    let approved = server.client(&supervisor, &["advance", CODE, "approve_project"]);
+    let approved = server.client(&supervisor, &["advance", CODE, "approve_project", "--yes"]);
     assert!(approved.status.success(), "{}", text(&approved.stderr));
 
     let shown = server.client(&secretariat, &["project", "show", CODE]);
@@ -473,16 +476,16 @@ fn the_client_drives_a_project_on_sqlite() {
 }
 
 /// A PostgreSQL database made for one test, dropped when it ends (closing any connection left).
-struct PostgresDatabase {
+pub(crate) struct PostgresDatabase {
     admin: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl PostgresDatabase {
     /// A fresh database on the server of `SPECFLOW_TEST_POSTGRES_URL`, or `None` (said on stderr)
     /// when it is not set.
-    fn create() -> Option<PostgresDatabase> {
+    pub(crate) fn create() -> Option<PostgresDatabase> {
         let admin = match std::env::var("SPECFLOW_TEST_POSTGRES_URL") {
             Ok(url) if !url.trim().is_empty() => url,
             _ => {
@@ -635,11 +638,11 @@ fn replace_strings(
 }
 
 /// Where Debian's `faketime` package puts the library that gives a process a clock of its own.
-const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+pub(crate) const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
 /// Whether the server's clock can be set: libfaketime is present. Without it the test says it was
 /// skipped, unless `SPECFLOW_REQUIRE_FAKETIME` is set (as `.ci/run` does), when it fails.
-fn faketime_available(test: &str) -> bool {
+pub(crate) fn faketime_available(test: &str) -> bool {
     if std::path::Path::new(LIBFAKETIME).exists() {
         return true;
     }
@@ -738,7 +741,7 @@ fn the_example_lifecycle_runs_through_the_client(database: &str) {
                 assert!(created.status.success(), "{}", text(&created.stderr));
             }
             EngineCommand::FireAction { action, .. } => {
-                let advanced = server.client(token, &["advance", &code, action]);
+                let advanced = server.client(token, &["advance", &code, action, "--yes"]);
                 assert!(
                     advanced.status.success(),
                     "line {}: {action}: {}{}",

@@ -11,3 +11,4 @@ mod schedule_cli;
 mod serve_cli;
 mod todo_cli;
 mod token_cli;
+mod work_cli;

@@ -86,6 +86,19 @@ impl Client {
         body: Option<Value>,
         if_match: Option<u64>,
     ) -> Result<String, Failure> {
+        let body = body.map(|body| ("application/json", body.to_string().into_bytes()));
+        self.send_bytes(method, url, body, if_match).await
+    }
+
+    /// Sends a request with a body of any media type (a file uploaded, a table imported) and
+    /// returns its answer's body.
+    pub(super) async fn send_bytes(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<(&str, Vec<u8>)>,
+        if_match: Option<u64>,
+    ) -> Result<String, Failure> {
         let mut request = self
             .http
             .request(method, url.clone())
@@ -96,10 +109,8 @@ impl Client {
         if let Some(sequence) = if_match {
             request = request.header("if-match", format!("\"{sequence}\""));
         }
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_string());
+        if let Some((content_type, body)) = body {
+            request = request.header("content-type", content_type).body(body);
         }
         let response = request.send().await.map_err(|error| {
             let why = if error.is_connect() {
@@ -458,18 +469,23 @@ async fn create(args: &ClientArgs, body: Value) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `specflow advance CODE ACTION`.
+/// `specflow advance CODE ACTION`: an action that changes the stage is confirmed first, unless
+/// `yes`.
 pub fn advance(
     args: &ClientArgs,
     code: &str,
     action: &str,
     reason: Option<String>,
     expect: Option<u64>,
+    yes: bool,
 ) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         finish(
             async {
                 let client = Client::new(args)?;
+                if !yes {
+                    super::work::confirm_action(&client, code, action).await?;
+                }
                 let url = client.url(&["projects", code, "actions", action], &[])?;
                 let body = reason.map(|reason| json!({ "reason": reason }));
                 let answer: WriteAnswer = client.request(Method::POST, url, body, expect).await?;

@@ -12,6 +12,7 @@ mod serve;
 mod simulate;
 mod todo;
 mod token;
+mod work;
 mod workflow;
 
 use crate::cli::{Cli, TopCommand};
@@ -46,8 +47,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             action,
             reason,
             expect,
+            yes,
             client,
-        } => client::advance(&client, &code, &action, reason, expect),
+        } => client::advance(&client, &code, &action, reason, expect, yes),
+        TopCommand::Work(command) => work::run(command),
         TopCommand::Overdue {
             committee,
             sort,

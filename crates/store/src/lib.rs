@@ -73,7 +73,7 @@ pub use tokens::{
     CreatedToken, LAST_USED_RESOLUTION_SECONDS, MAX_TOKEN_NAME_CHARS, TOKEN_CACHE_SECONDS,
     TokenStatus, TokenSummary,
 };
-pub use write::{CommandOutcome, CommandRequest};
+pub use write::{BatchOutcome, CommandOutcome, CommandRequest, MAX_BATCH_COMMANDS};
 
 pub use auth::{Access, AuthError, Principal, Role};
 pub use clock::{Clock, ManualClock, SystemClock};

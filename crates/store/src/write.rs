@@ -63,10 +63,38 @@ pub enum CommandOutcome {
     },
 }
 
+/// What became of a batch of commands carried out all or none ([`Store::execute_all`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum BatchOutcome {
+    /// Every command was carried out, in order, in one transaction.
+    Accepted {
+        /// The project.
+        project_id: Uuid,
+        /// Each command's outcome, in the batch's order.
+        outcomes: Vec<CommandOutcome>,
+    },
+    /// A command was refused: nothing of the batch was written, not even the refusal.
+    Rejected {
+        /// The project.
+        project_id: Uuid,
+        /// The refused command's place in the batch, from 0.
+        index: usize,
+        /// Every reason it was refused, decided on the state the commands before it produced.
+        rejection: Rejection,
+    },
+}
+
+/// The most commands one batch may hold: each writes a record and a command row in one statement,
+/// and SQLite binds at most 32766 values in a statement.
+pub const MAX_BATCH_COMMANDS: usize = 1000;
+
 /// Work for a writer.
 #[derive(Debug, Clone)]
 pub(crate) enum Work {
     Command(Box<CommandRequest>),
+    /// Commands for one project, carried out all or none.
+    Batch(Vec<CommandRequest>),
     Tick(Uuid),
 }
 
@@ -74,6 +102,10 @@ impl Work {
     fn project_id(&self) -> Uuid {
         match self {
             Work::Command(request) => request.project_id,
+            // `execute_all` refuses an empty batch before it becomes work.
+            Work::Batch(requests) => requests
+                .first()
+                .map_or(Uuid::nil(), |request| request.project_id),
             Work::Tick(project_id) => *project_id,
         }
     }
@@ -83,6 +115,7 @@ impl Work {
 #[derive(Debug)]
 pub(crate) enum Done {
     Command(CommandOutcome),
+    Batch(BatchOutcome),
     Tick(Vec<AuditRecord>),
 }
 
@@ -129,7 +162,8 @@ struct Prepared {
 struct Writes {
     records: Vec<AuditRecord>,
     projection: Option<ProjectSummary>,
-    command: Option<CommandRow>,
+    /// One row per command decided (several for a batch).
+    commands: Vec<CommandRow>,
     notifications: Vec<NotificationRow>,
 }
 
@@ -137,8 +171,18 @@ impl Writes {
     fn is_empty(&self) -> bool {
         self.records.is_empty()
             && self.projection.is_none()
-            && self.command.is_none()
+            && self.commands.is_empty()
             && self.notifications.is_empty()
+    }
+
+    /// Adds a later job's rows for the same project: its projection replaces this one's.
+    fn append(&mut self, later: Writes) {
+        self.records.extend(later.records);
+        if later.projection.is_some() {
+            self.projection = later.projection;
+        }
+        self.commands.extend(later.commands);
+        self.notifications.extend(later.notifications);
     }
 }
 
@@ -172,8 +216,63 @@ impl Store {
         }
         match self.submit(Work::Command(Box::new(request))).await? {
             Done::Command(outcome) => Ok(outcome),
-            Done::Tick(_) => Err(StoreError::Corrupt(
-                "the writer answered a command with a tick".to_string(),
+            Done::Batch(_) | Done::Tick(_) => Err(StoreError::Corrupt(
+                "the writer answered a command with something else".to_string(),
+            )),
+        }
+    }
+
+    /// Carries out several commands for one project all or none: each is decided on the state the
+    /// ones before it produced, and their records, projection, command ids and notifications are
+    /// written in one transaction (one statement on PostgreSQL). If any is refused, nothing is
+    /// written, not even the refusal, and the answer names the refused command and every reason.
+    ///
+    /// A batch sent again with the same command ids is answered with the stored outcomes; a batch
+    /// some of whose ids were used before and others not is refused.
+    pub async fn execute_all(
+        &self,
+        requests: Vec<CommandRequest>,
+    ) -> Result<BatchOutcome, StoreError> {
+        let Some(first) = requests.first() else {
+            return Err(StoreError::InvalidRequest(
+                "a batch needs at least one command".to_string(),
+            ));
+        };
+        if requests.len() > MAX_BATCH_COMMANDS {
+            return Err(StoreError::InvalidRequest(format!(
+                "a batch holds at most {MAX_BATCH_COMMANDS} commands, not {}",
+                requests.len()
+            )));
+        }
+        let project_id = first.project_id;
+        for request in &requests {
+            if request.project_id != project_id {
+                return Err(StoreError::InvalidRequest(format!(
+                    "a batch is for one project, but it names {project_id} and {}",
+                    request.project_id
+                )));
+            }
+            if let Command::CreateProject(project) = &request.command
+                && project.project_id != project_id
+            {
+                return Err(StoreError::InvalidRequest(format!(
+                    "the batch is for project {project_id} but a command creates project {}",
+                    project.project_id
+                )));
+            }
+        }
+        let mut ids: Vec<Uuid> = requests.iter().map(|request| request.command_id).collect();
+        ids.sort();
+        ids.dedup();
+        if ids.len() != requests.len() {
+            return Err(StoreError::InvalidRequest(
+                "two commands of the batch have the same command id".to_string(),
+            ));
+        }
+        match self.submit(Work::Batch(requests)).await? {
+            Done::Batch(outcome) => Ok(outcome),
+            Done::Command(_) | Done::Tick(_) => Err(StoreError::Corrupt(
+                "the writer answered a batch with something else".to_string(),
             )),
         }
     }
@@ -182,7 +281,7 @@ impl Store {
     pub async fn tick_project(&self, project_id: Uuid) -> Result<Vec<AuditRecord>, StoreError> {
         match self.submit(Work::Tick(project_id)).await? {
             Done::Tick(records) => Ok(records),
-            Done::Command(_) => Err(StoreError::Corrupt(
+            Done::Command(_) | Done::Batch(_) => Err(StoreError::Corrupt(
                 "the writer answered a tick with a command".to_string(),
             )),
         }
@@ -225,6 +324,66 @@ impl Store {
                 })
             })
             .transpose()
+    }
+
+    /// The stored outcomes of a batch's commands: all of them (the batch was carried out before),
+    /// none (it is new), or an error when only some of its ids were used.
+    async fn stored_batch_in<'e, E>(
+        &self,
+        executor: E,
+        requests: &[CommandRequest],
+    ) -> Result<Option<BatchOutcome>, StoreError>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
+        let Some(first) = requests.first() else {
+            return Ok(None);
+        };
+        let mut statement =
+            Statement::new("SELECT command_id, outcome FROM commands WHERE command_id IN (");
+        statement.push_list(
+            requests
+                .iter()
+                .map(|request| request.command_id.to_string()),
+        );
+        statement.push(")");
+        let rows = statement
+            .fetch_all(executor)
+            .await
+            .map_err(|error| self.database_error(error))?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        if rows.len() != requests.len() {
+            return Err(StoreError::InvalidRequest(format!(
+                "{} of the batch's {} command ids were used before: send a batch with new ids",
+                rows.len(),
+                requests.len()
+            )));
+        }
+        let mut stored = HashMap::new();
+        for row in rows {
+            let get = |error: sqlx::Error| self.database_error(error);
+            let id: String = row.try_get("command_id").map_err(get)?;
+            let text: String = row.try_get("outcome").map_err(get)?;
+            let outcome: CommandOutcome = serde_json::from_str(&text)
+                .map_err(|error| StoreError::Corrupt(format!("stored outcome of {id}: {error}")))?;
+            stored.insert(id, outcome);
+        }
+        let outcomes = requests
+            .iter()
+            .map(|request| {
+                stored
+                    .remove(&request.command_id.to_string())
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("no outcome of {}", request.command_id))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(BatchOutcome::Accepted {
+            project_id: first.project_id,
+            outcomes,
+        }))
     }
 
     fn remember(&self, project_id: Uuid, folded: Loaded) {
@@ -459,8 +618,70 @@ impl Store {
         };
         match work {
             Work::Command(request) => self.prepare_command(connection, request, loaded).await,
+            Work::Batch(requests) => self.prepare_batch(connection, requests, loaded).await,
             Work::Tick(project_id) => self.prepare_tick(*project_id, loaded).await,
         }
+    }
+
+    /// Decides a batch's commands one after the other, each on the state the ones before it
+    /// produced, and gathers their rows into one write; the first refusal drops them all.
+    async fn prepare_batch(
+        &self,
+        connection: &mut AnyConnection,
+        requests: &[CommandRequest],
+        loaded: Loaded,
+    ) -> Result<Prepared, WriteFailure> {
+        let project_id = loaded_project(requests);
+        if let Some(outcome) = self.stored_batch_in(&mut *connection, requests).await? {
+            return Ok(Prepared {
+                done: Done::Batch(outcome),
+                project_id,
+                after: Some(loaded),
+                writes: Writes::default(),
+            });
+        }
+        // Kept whole for a refusal, so that the cache keeps the state nothing changed.
+        let before = loaded.clone();
+        let mut current = loaded;
+        let mut writes = Writes::default();
+        let mut outcomes = Vec::with_capacity(requests.len());
+        for (index, request) in requests.iter().enumerate() {
+            let prepared = self.prepare_command(connection, request, current).await?;
+            let after = prepared.after.ok_or_else(|| {
+                StoreError::Corrupt("a decided command left no state".to_string())
+            })?;
+            match prepared.done {
+                Done::Command(CommandOutcome::Rejected { rejection, .. }) => {
+                    return Ok(Prepared {
+                        done: Done::Batch(BatchOutcome::Rejected {
+                            project_id,
+                            index,
+                            rejection,
+                        }),
+                        project_id,
+                        after: Some(before),
+                        writes: Writes::default(),
+                    });
+                }
+                Done::Command(outcome) => outcomes.push(outcome),
+                Done::Batch(_) | Done::Tick(_) => {
+                    return Err(WriteFailure::Store(StoreError::Corrupt(
+                        "a command of a batch was answered with something else".to_string(),
+                    )));
+                }
+            }
+            writes.append(prepared.writes);
+            current = after;
+        }
+        Ok(Prepared {
+            done: Done::Batch(BatchOutcome::Accepted {
+                project_id,
+                outcomes,
+            }),
+            project_id,
+            after: Some(current),
+            writes,
+        })
     }
 
     async fn prepare_command(
@@ -529,7 +750,7 @@ impl Store {
                 };
                 let command = self.command_row(request, None, &outcome)?;
                 let mut prepared = unchanged(Done::Command(outcome), state);
-                prepared.writes.command = Some(command);
+                prepared.writes.commands.push(command);
                 return Ok(prepared);
             }
         };
@@ -553,7 +774,7 @@ impl Store {
             writes: Writes {
                 records,
                 projection: Some(projection),
-                command: Some(command),
+                commands: vec![command],
                 notifications,
             },
         })
@@ -603,7 +824,7 @@ impl Store {
             writes: Writes {
                 records,
                 projection: Some(projection),
-                command: None,
+                commands: Vec::new(),
                 notifications,
             },
         })
@@ -679,10 +900,8 @@ impl Store {
             projections.push(projection);
         }
         projections.sort_by_key(|projection| projection.project_id);
-        let mut commands: Vec<&CommandRow> = writes
-            .iter()
-            .filter_map(|writes| writes.command.as_ref())
-            .collect();
+        let mut commands: Vec<&CommandRow> =
+            writes.iter().flat_map(|writes| &writes.commands).collect();
         commands.sort_by_key(|command| command.command_id);
         let mut notifications: Vec<&NotificationRow> = writes
             .iter()
@@ -884,21 +1103,33 @@ impl Store {
                     return Err(error);
                 }
             }
-            if let Work::Command(request) = work {
-                if let Some(outcome) = self
-                    .stored_outcome_in(self.pool(), request.command_id)
-                    .await?
-                {
-                    return Ok(Done::Command(outcome));
+            let first = match work {
+                Work::Command(request) => {
+                    if let Some(outcome) = self
+                        .stored_outcome_in(self.pool(), request.command_id)
+                        .await?
+                    {
+                        return Ok(Done::Command(outcome));
+                    }
+                    Some(&**request)
                 }
-                if let Some(expected) = request.expected_sequence {
-                    let current = self.head_sequence(request.project_id).await?;
-                    return Err(StoreError::Conflict {
-                        project_id: request.project_id,
-                        expected,
-                        current,
-                    });
+                Work::Batch(requests) => {
+                    if let Some(outcome) = self.stored_batch_in(self.pool(), requests).await? {
+                        return Ok(Done::Batch(outcome));
+                    }
+                    requests.first()
                 }
+                Work::Tick(_) => None,
+            };
+            if let Some(request) = first
+                && let Some(expected) = request.expected_sequence
+            {
+                let current = self.head_sequence(request.project_id).await?;
+                return Err(StoreError::Conflict {
+                    project_id: request.project_id,
+                    expected,
+                    current,
+                });
             }
             // Back off a little, more each time, so racing writers spread out.
             tokio::time::sleep(std::time::Duration::from_millis(1 + attempt as u64 * 3)).await;
@@ -1322,11 +1553,28 @@ where
                 Err(error) => Answer::Now(Err(error)),
             }
         }
+        (WriteFailure::LostRace, Work::Batch(requests)) => {
+            match store.stored_batch_in(executor, requests).await {
+                Ok(Some(outcome)) => Answer::Now(Ok(Done::Batch(outcome))),
+                Ok(None) => {
+                    store.forget(work.project_id());
+                    Answer::Again
+                }
+                Err(error) => Answer::Now(Err(error)),
+            }
+        }
         (WriteFailure::LostRace, Work::Tick(project_id)) => {
             store.forget(*project_id);
             Answer::Again
         }
     }
+}
+
+/// The project a batch is for (its commands all name it; `execute_all` checked).
+fn loaded_project(requests: &[CommandRequest]) -> Uuid {
+    requests
+        .first()
+        .map_or(Uuid::nil(), |request| request.project_id)
 }
 
 /// PostgreSQL: read the batch's heads in one query, decide every job in memory, write all in one

@@ -497,76 +497,111 @@ conformance!(forms_obey_the_apis_authorization, |kind| async move {
     assert_eq!(head(&site.store, site.own_project).await, before + 1);
 });
 
-conformance!(a_project_is_created_from_the_form_with_its_code_proposed, |kind| async move {
-    let Some(site) = site(kind).await else {
-        return;
-    };
-    let cookie = session(&site.secretariat);
-    let csrf = csrf_token_for(&site.secretariat);
+conformance!(
+    a_project_is_created_from_the_form_with_its_code_proposed,
+    |kind| async move {
+        let Some(site) = site(kind).await else {
+            return;
+        };
+        let cookie = session(&site.secretariat);
+        let csrf = csrf_token_for(&site.secretariat);
 
-    // The secretariat's list links to the form; the form offers its own committee only.
-    let list = send(&site.app, get("/projects", &cookie)).await;
-    assert!(list.body.contains("href=\"/projects/new\""), "{}", list.body);
-    let form = send(&site.app, get("/projects/new", &cookie)).await;
-    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-    assert!(form.body.contains("<option value=\"SH-TC-01\""), "{}", form.body);
-    assert!(!form.body.contains("SH-TC-02"), "{}", form.body);
-    assert!(form.body.contains("metrology-spec/calibration_specification"), "{}", form.body);
+        // The secretariat's list links to the form; the form offers its own committee only.
+        let list = send(&site.app, get("/projects", &cookie)).await;
+        assert!(
+            list.body.contains("href=\"/projects/new\""),
+            "{}",
+            list.body
+        );
+        let form = send(&site.app, get("/projects/new", &cookie)).await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        assert!(
+            form.body.contains("<option value=\"SH-TC-01\""),
+            "{}",
+            form.body
+        );
+        assert!(!form.body.contains("SH-TC-02"), "{}", form.body);
+        assert!(
+            form.body
+                .contains("metrology-spec/calibration_specification"),
+            "{}",
+            form.body
+        );
 
-    // A drafter creates nothing: no link, and the form says why.
-    let drafter = session(&site.drafter);
-    let list = send(&site.app, get("/projects", &drafter)).await;
-    assert!(!list.body.contains("href=\"/projects/new\""), "{}", list.body);
-    let refused = send(&site.app, get("/projects/new", &drafter)).await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        // A drafter creates nothing: no link, and the form says why.
+        let drafter = session(&site.drafter);
+        let list = send(&site.app, get("/projects", &drafter)).await;
+        assert!(
+            !list.body.contains("href=\"/projects/new\""),
+            "{}",
+            list.body
+        );
+        let refused = send(&site.app, get("/projects/new", &drafter)).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
 
-    let fields = |title_zh: &'static str, committee: &'static str| {
-        vec![
-            ("csrf", csrf.clone()),
-            ("committee", committee.to_string()),
-            ("kind", "metrology-spec/calibration_specification".to_string()),
-            ("title_zh", title_zh.to_string()),
-            ("title_en", "Calibration specification for torque wrenches".to_string()),
-            ("drafting_unit", "上海市计量测试技术研究院".to_string()),
-            ("code", String::new()),
-        ]
-    };
-    let pairs = |fields: &[(&str, String)]| -> Vec<(String, String)> {
-        fields
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.clone()))
-            .collect()
-    };
-    let send_form = |fields: Vec<(String, String)>| {
-        let app = site.app.clone();
-        let cookie = cookie.clone();
-        async move {
-            let borrowed: Vec<(&str, &str)> = fields
+        let fields = |title_zh: &'static str, committee: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("committee", committee.to_string()),
+                (
+                    "kind",
+                    "metrology-spec/calibration_specification".to_string(),
+                ),
+                ("title_zh", title_zh.to_string()),
+                (
+                    "title_en",
+                    "Calibration specification for torque wrenches".to_string(),
+                ),
+                ("drafting_unit", "上海市计量测试技术研究院".to_string()),
+                ("code", String::new()),
+            ]
+        };
+        let pairs = |fields: &[(&str, String)]| -> Vec<(String, String)> {
+            fields
                 .iter()
-                .map(|(name, value)| (name.as_str(), value.as_str()))
-                .collect();
-            send(&app, post("/projects/new", &cookie, &borrowed)).await
-        }
-    };
+                .map(|(name, value)| (name.to_string(), value.clone()))
+                .collect()
+        };
+        let send_form = |fields: Vec<(String, String)>| {
+            let app = site.app.clone();
+            let cookie = cookie.clone();
+            async move {
+                let borrowed: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_str()))
+                    .collect();
+                send(&app, post("/projects/new", &cookie, &borrowed)).await
+            }
+        };
 
-    // The Chinese title is missing: kept English title, the reason beside the field.
-    let missing = send_form(pairs(&fields("", "SH-TC-01"))).await;
-    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", missing.body);
-    assert!(missing.body.contains("此项必填"), "{}", missing.body);
-    assert!(missing.body.contains("torque wrenches"), "{}", missing.body);
+        // The Chinese title is missing: kept English title, the reason beside the field.
+        let missing = send_form(pairs(&fields("", "SH-TC-01"))).await;
+        assert_eq!(
+            missing.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            missing.body
+        );
+        assert!(missing.body.contains("此项必填"), "{}", missing.body);
+        assert!(missing.body.contains("torque wrenches"), "{}", missing.body);
 
-    // Another committee's, typed into the form: refused, nothing created.
-    let foreign = send_form(pairs(&fields("扭矩扳手校准规范", "SH-TC-02"))).await;
-    assert_eq!(foreign.status, StatusCode::FORBIDDEN, "{}", foreign.body);
+        // Another committee's, typed into the form: refused, nothing created.
+        let foreign = send_form(pairs(&fields("扭矩扳手校准规范", "SH-TC-02"))).await;
+        assert_eq!(foreign.status, StatusCode::FORBIDDEN, "{}", foreign.body);
 
-    let created = send_form(pairs(&fields("扭矩扳手校准规范", "SH-TC-01"))).await;
-    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
-    let location = created.header("location");
-    assert!(location.ends_with("?created=1"), "{location}");
-    let page = send(&site.app, get(&location, &cookie)).await;
-    assert!(page.body.contains("扭矩扳手校准规范"), "{}", page.body);
-    assert!(page.body.contains("class=\"success\""), "{}", page.body);
-    // The proposed code follows the definition's format and is not the one already taken.
-    assert!(page.body.contains("JJF(沪)-"), "{}", page.body);
-    assert!(!page.body.contains("JJF(沪)-2026-001 扭矩"), "{}", page.body);
-});
+        let created = send_form(pairs(&fields("扭矩扳手校准规范", "SH-TC-01"))).await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+        let location = created.header("location");
+        assert!(location.ends_with("?created=1"), "{location}");
+        let page = send(&site.app, get(&location, &cookie)).await;
+        assert!(page.body.contains("扭矩扳手校准规范"), "{}", page.body);
+        assert!(page.body.contains("class=\"success\""), "{}", page.body);
+        // The proposed code follows the definition's format and is not the one already taken.
+        assert!(page.body.contains("JJF(沪)-"), "{}", page.body);
+        assert!(
+            !page.body.contains("JJF(沪)-2026-001 扭矩"),
+            "{}",
+            page.body
+        );
+    }
+);

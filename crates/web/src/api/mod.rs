@@ -4,13 +4,15 @@
 //! and its operation in the OpenAPI document). The API authenticates every request with a bearer token (`auth.rs`), scopes it
 //! with [`specflow_store::auth`], reads bodies within a size limit (`input.rs`), and answers every error as
 //! an RFC 9457 problem document in the request's language ([`crate::app::problem`]). Its routes are in
-//! `projects.rs` (drafting groups and secretariats), `board.rs` (the bureau), `audit.rs`
-//! (auditors), `reports.rs` (committee and bureau reports) and `todo.rs` (a person's to-do list). `openapi.rs` builds the OpenAPI
+//! `projects.rs` (drafting groups and secretariats), `comments.rs` (comment tables imported),
+//! `board.rs` (the bureau), `audit.rs` (auditors), `reports.rs` (committee and bureau reports)
+//! and `todo.rs` (a person's to-do list). `openapi.rs` builds the OpenAPI
 //! document of all of them, served at `/openapi.json`.
 
 pub mod audit;
 pub mod auth;
 pub mod board;
+pub mod comments;
 pub mod committees;
 pub mod input;
 pub mod openapi;
@@ -47,6 +49,9 @@ pub fn routes(artifact_limit: usize) -> (Router<AppState>, Document) {
         .routes(routes!(projects::fire_action))
         .routes(routes!(projects::upload_artifact).layer(DefaultBodyLimit::max(artifact_limit)))
         .routes(routes!(projects::download_artifact))
+        .routes(
+            routes!(comments::import_comment_table).layer(DefaultBodyLimit::max(artifact_limit)),
+        )
         .routes(routes!(audit::history))
         .routes(routes!(audit::state_as_of))
         .routes(routes!(audit::verify_project))

@@ -31,9 +31,6 @@ use specflow_store::ProjectFilter;
 use specflow_store::auth::can_read_project;
 use utoipa::{IntoParams, ToSchema};
 
-/// The namespace of project ids derived from a creation's command id, so that a retried creation
-/// names the same project.
-
 /// The query of `GET /projects`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

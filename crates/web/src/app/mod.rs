@@ -9,6 +9,8 @@
 
 pub mod audit;
 pub mod board;
+pub mod comment_import;
+pub mod comment_table;
 pub mod committees;
 pub mod problem;
 pub mod projects;
