@@ -4,6 +4,8 @@
 
 mod architecture;
 mod browser;
+mod browser_lifecycle;
+mod browser_support;
 mod cli;
 mod client_cli;
 mod config_cli;

@@ -469,10 +469,13 @@ fn select(
 ) -> Markup {
     let id = field_id(form, name);
     let chosen = desk.shown(form, name, "");
+    // A list that offers an empty choice (the minutes' "(none)") is optional: marked required,
+    // the browser would refuse to send the form with that choice.
+    let required = !options.iter().any(|(code, _)| code.is_empty());
     html! {
         p {
             label for=(id) { (label) }
-            select id=(id) name=(name) required {
+            select id=(id) name=(name) required[required] {
                 @for (code, text) in options {
                     option value=(code) selected[*code == chosen] { (text) }
                 }
