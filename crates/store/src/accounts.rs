@@ -186,7 +186,8 @@ fn throttle_key(text: &str) -> String {
         .collect()
 }
 
-/// Checks a new password: long enough to resist guessing, short enough to hash quickly.
+/// Checks a new password: long enough to resist guessing, short enough to hash quickly, and
+/// never taken for an API token by the sign-in form.
 pub fn check_password(password: &str) -> Result<(), StoreError> {
     let characters = password.chars().count();
     if characters < MIN_PASSWORD_CHARS {
@@ -197,6 +198,12 @@ pub fn check_password(password: &str) -> Result<(), StoreError> {
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(StoreError::InvalidRequest(format!(
             "the password is longer than {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
+    if password.starts_with(crate::auth::TOKEN_PREFIX) {
+        return Err(StoreError::InvalidRequest(format!(
+            "the password starts with `{}` like an API token, which the sign-in form would take for one: choose another",
+            crate::auth::TOKEN_PREFIX
         )));
     }
     if password.trim() != password {
