@@ -10,3 +10,4 @@ mod config_cli;
 mod schedule_cli;
 mod serve_cli;
 mod token_cli;
+mod user_cli;

@@ -11,6 +11,7 @@ mod schedule;
 mod serve;
 mod simulate;
 mod token;
+mod user;
 mod workflow;
 
 use crate::cli::{Cli, TopCommand};
@@ -63,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         TopCommand::Outbox(command) => outbox::run_outbox(command),
         TopCommand::Webhook(command) => outbox::run_webhook(command),
         TopCommand::Token(command) => token::run(command),
+        TopCommand::User(command) => user::run(command),
         TopCommand::Scheduler {
             database,
             scheduler,
