@@ -447,9 +447,9 @@ impl Store {
             now,
         )
         .await?;
-        let row = sqlx::query(&format!(
-            "SELECT account_id, name, role, committee, project_id, created_at, password_changed_at, disabled_at, password_hash FROM accounts WHERE name = $1"
-        ))
+        let row = sqlx::query(
+            "SELECT account_id, name, role, committee, project_id, created_at, password_changed_at, disabled_at, password_hash FROM accounts WHERE name = $1",
+        )
         .bind(name.trim())
         .fetch_optional(self.pool())
         .await

@@ -486,8 +486,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
             .map(str::trim)
-            .filter(|entry| !entry.is_empty())
-            .next_back()
+            .rfind(|entry| !entry.is_empty())
             .map(str::to_string);
         let address = match (peer, forwarded) {
             (Some(peer), Some(forwarded)) if peer.is_loopback() => forwarded,
