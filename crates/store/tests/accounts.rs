@@ -1,7 +1,8 @@
 //! Accounts and sessions on SQLite and PostgreSQL: a password signs in as the account's name, role
 //! and scope; a wrong one, an unknown name and a disabled account are refused; failures are
-//! throttled per name and per address in the database; and a session ended on one node (signing
-//! out, disabling the account) is refused by another node on the same database at once.
+//! throttled per name and per address in the database; a session ended on one node (signing
+//! out, disabling the account) is refused by another node on the same database at once; and the
+//! events a person causes name them.
 
 use crate::support::*;
 use crate::tokens::clock_now;
@@ -448,3 +449,37 @@ conformance!(a_token_session_ends_with_its_token, |kind| async move {
     ));
     other_node.close().await;
 });
+
+conformance!(
+    events_caused_in_a_session_name_the_person,
+    |kind| async move {
+        let Some((store, _clock, _keep, _url)) = store(kind).await else {
+            return;
+        };
+        store
+            .create_account("wang", Role::Secretariat, Some("SH-TC-01"), None, PASSWORD)
+            .await
+            .unwrap();
+        let session = store.sign_in("wang", PASSWORD, "10.0.0.1").await.unwrap();
+        let principal = store.session(session.session_id()).await.unwrap();
+        let project_id = uuid::Uuid::new_v4();
+        let outcome = store
+            .execute(request(
+                project_id,
+                principal.actor(),
+                create(project_id, 1, "SH-TC-01"),
+            ))
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, specflow_store::CommandOutcome::Accepted { .. }),
+            "{outcome:?}"
+        );
+        let history = store.history(project_id, 0, 10).await.unwrap();
+        let record = &history.records[0];
+        assert_eq!(
+            (record.actor_id.as_str(), record.actor_role.as_str()),
+            ("wang", "secretariat")
+        );
+    }
+);
