@@ -427,6 +427,9 @@ conformance!(
             "{}",
             english.body
         );
+        let no_name = sign_in(&site.app, "", "", PASSWORD, "10.0.0.1").await;
+        assert_eq!(no_name.status, StatusCode::BAD_REQUEST);
+        assert!(no_name.body.contains("请填写用户名"), "{}", no_name.body);
 
         // The form without its CSRF token is refused, even with the right password.
         let (key, _csrf) = signin_form(&site.app, "").await;

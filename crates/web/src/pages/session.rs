@@ -529,10 +529,25 @@ pub async fn signin(
         return viewer.error_page(&csrf_problem());
     }
     let name = form.name.trim();
-    // A token pasted as the password signs in as the token, whatever the name says; a name with
-    // something token-like as its password is tried as a token too, since no password starts
-    // with `sft_` by accident.
-    let signed_in = if name.is_empty() || form.password.trim().starts_with(TOKEN_PREFIX) {
+    // A token pasted as the password signs in as the token, whatever the name says: passwords
+    // never start with `sft_` (the store refuses them).
+    let is_token = form.password.trim().starts_with(TOKEN_PREFIX);
+    if name.is_empty() && !is_token {
+        return signin_page(
+            &viewer,
+            &headers,
+            form.next.as_deref(),
+            name,
+            Some(Failure {
+                status: StatusCode::BAD_REQUEST,
+                message: words.pick(
+                    "请填写用户名（只有粘贴 API 令牌时才可以不填）。",
+                    "Enter your name (it may be left empty only when an API token is pasted as the password).",
+                ),
+            }),
+        );
+    }
+    let signed_in = if is_token {
         state
             .store
             .sign_in_with_token(&form.password, &address)
