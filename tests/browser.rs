@@ -279,10 +279,19 @@ impl Browser {
     }
 
     async fn sign_in(&mut self, token: &str, name: &str) {
+        self.sign_in_as("", token, name).await;
+    }
+
+    /// Signs in with an account's name and password (or, with no name, a token as the
+    /// password), as `sign_in` does.
+    async fn sign_in_as(&mut self, account: &str, password: &str, name: &str) {
         if !self.url().await.contains("/signin") {
             self.goto("/signin").await;
         }
-        self.type_into("#token", token).await;
+        if !account.is_empty() {
+            self.type_into("#name", account).await;
+        }
+        self.type_into("#password", password).await;
         self.screenshot(&format!("signin-{name}")).await;
         self.click_through("form[action='/signin'] button[type=submit]")
             .await;
@@ -339,6 +348,22 @@ mod base64_decode {
     }
 }
 
+/// The demo's accounts, by role (name and password), from what `specflow demo` printed.
+fn accounts(printed: &str) -> std::collections::HashMap<String, (String, String)> {
+    printed
+        .lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                [role, "name", name, "password", password, ..] => {
+                    Some((role.to_string(), (name.to_string(), password.to_string())))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 /// The demo's tokens, by role, from what `specflow demo` printed.
 fn tokens(printed: &str) -> std::collections::HashMap<String, String> {
     printed
@@ -385,6 +410,11 @@ async fn the_pages_work_in_a_real_browser() {
         String::from_utf8_lossy(&demo.stderr)
     );
     let tokens = tokens(&String::from_utf8_lossy(&demo.stdout));
+    let accounts = accounts(&String::from_utf8_lossy(&demo.stdout));
+    let secretariat_account = accounts
+        .get("secretariat")
+        .cloned()
+        .unwrap_or_else(|| panic!("no secretariat account in the demo's output: {accounts:?}"));
     let token = |role: &str| {
         tokens
             .get(role)
@@ -476,11 +506,15 @@ async fn the_pages_work_in_a_real_browser() {
         screenshots: screenshots_folder(),
         taken: 0,
     };
-    browse(&mut browser, &token).await;
+    browse(&mut browser, &token, &secretariat_account).await;
     browser.quit().await;
 }
 
-async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
+async fn browse(
+    browser: &mut Browser,
+    token: &dyn Fn(&str) -> String,
+    secretariat_account: &(String, String),
+) {
     // A supervisor signs in and filters the overdue board; the filter is in the address, so it
     // survives a reload.
     browser.goto("/overdue").await;
@@ -609,9 +643,11 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
     browser.window(1280, 800).await;
     browser.sign_out_from("/todo").await;
 
-    // A secretariat fires an allowed action on one of its committee's projects.
+    // A secretariat signs in with a name and password and fires an allowed action on one of its
+    // committee's projects.
+    let (account, password) = secretariat_account;
+    browser.sign_in_as(account, password, "secretariat").await;
     // Everyone but auditors lands on their to-do list; the project list is a link away.
-    browser.sign_in(&token("secretariat"), "secretariat").await;
     assert!(
         browser.url().await.ends_with("/todo"),
         "{}",

@@ -605,3 +605,111 @@ conformance!(
         );
     }
 );
+
+conformance!(
+    a_comment_table_is_previewed_then_recorded_whole_from_the_page,
+    |kind| async move {
+        let Some(site) = site(kind).await else {
+            return;
+        };
+        let project = format!("/projects/{}", site.own_project);
+        let cookie = session(&site.secretariat);
+        let csrf = csrf_token_for(&site.secretariat);
+        let before = head(&site.store, site.own_project).await;
+        let page = send(&site.app, get(&project, &cookie)).await;
+        assert!(
+            page.body.contains("id=\"form-comment-table\""),
+            "{}",
+            page.body
+        );
+
+        // A row not accepted without a reason: the preview shows it, 422, nothing recorded.
+        let bad = "提出单位,章条,意见内容,处理意见,理由\n上海市计量协会,5.2,补充示例,采纳,\n华东计量测试中心,6.1,删除附录,不采纳,\n";
+        let preview = send(
+            &site.app,
+            upload(
+                &format!("{project}/forms/comment-table"),
+                &cookie,
+                &[("csrf", &csrf)],
+                Some(("意见汇总处理表.csv", bad.as_bytes())),
+            ),
+        )
+        .await;
+        assert_eq!(
+            preview.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            preview.body
+        );
+        assert!(
+            preview.body.contains("id=\"comment-table-preview\""),
+            "{}",
+            preview.body
+        );
+        assert!(
+            preview.body.contains("class=\"row-problem\""),
+            "{}",
+            preview.body
+        );
+        assert!(
+            !preview.body.contains("id=\"record-comment-table\""),
+            "{}",
+            preview.body
+        );
+        assert_eq!(head(&site.store, site.own_project).await, before);
+
+        // Fixed: every row fine, the preview offers to record them all, which records both.
+        let fixed = "提出单位,章条,意见内容,处理意见,理由\n上海市计量协会,5.2,补充示例,采纳,\n华东计量测试中心,6.1,删除附录,不采纳,附录为规范性内容\n";
+        let preview = send(
+            &site.app,
+            upload(
+                &format!("{project}/forms/comment-table"),
+                &cookie,
+                &[("csrf", &csrf)],
+                Some(("意见汇总处理表.csv", fixed.as_bytes())),
+            ),
+        )
+        .await;
+        assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+        assert!(
+            preview.body.contains("id=\"record-comment-table\""),
+            "{}",
+            preview.body
+        );
+        assert_eq!(head(&site.store, site.own_project).await, before);
+        let recorded = send(
+            &site.app,
+            post(
+                &format!("{project}/forms/comment-table"),
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("command_id", &preview.field("command_id")),
+                    ("file_name", "意见汇总处理表.csv"),
+                    ("table", &preview.field("table")),
+                    ("confirmed", "yes"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
+        assert_eq!(
+            recorded.header("location"),
+            format!("{project}?saved=comment-table")
+        );
+        let state = site
+            .store
+            .project(site.own_project)
+            .await
+            .unwrap()
+            .unwrap()
+            .state;
+        assert_eq!(state.comments.len(), 2);
+        assert!(
+            state
+                .comments
+                .iter()
+                .all(|entry| entry.disposition.is_some())
+        );
+    }
+);

@@ -271,6 +271,8 @@ pub(super) struct Desk<'page> {
     pub opened: Option<(FormKind, &'page Values)>,
     /// A refused form to show again.
     pub retry: Option<&'page Retry>,
+    /// Whether the page was opened for the comment table's import (`?form=comment-table`).
+    pub table_opened: bool,
     /// The reader's language.
     pub words: Words,
 }
@@ -353,6 +355,13 @@ pub(super) fn work_section(desk: &Desk<'_>) -> Markup {
                     details.work-form id=(format!("form-{}", form.slug())) open[desk.is_open(form)] {
                         summary { (form.title(words)) }
                         (form_body(form, desk))
+                    }
+                    // Many comments at once, from the table drafting groups keep, beside the one.
+                    @if form == FormKind::Comment {
+                        details.work-form #form-comment-table open[desk.table_opened] {
+                            summary { (words.pick("导入意见汇总处理表", "Import the comment disposition table")) }
+                            (super::comment_table::upload_form(&format!("{}/forms/comment-table", desk.base), desk.csrf, words))
+                        }
                     }
                 }
             }

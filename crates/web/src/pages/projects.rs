@@ -452,6 +452,16 @@ async fn project_body(
                 .map(|form| form.title(words).to_string())
         })
         .or_else(|| {
+            (query.saved.as_deref() == Some("comment-table")).then(|| {
+                words
+                    .pick(
+                        "导入意见汇总处理表",
+                        "Imported the comment disposition table",
+                    )
+                    .to_string()
+            })
+        })
+        .or_else(|| {
             given(query.created.clone())
                 .map(|_| words.pick("创建项目", "Created the project").to_string())
         });
@@ -472,6 +482,7 @@ async fn project_body(
         rolls: &rolls,
         opened: opened.as_ref().map(|(form, presets)| (*form, presets)),
         retry,
+        table_opened: query.form.as_deref() == Some("comment-table"),
         words,
     };
     let body = html! {
