@@ -237,13 +237,23 @@ impl Browser {
             .await;
     }
 
+    /// Lays the page out at `width` × `height` CSS pixels. Chromium will not make a window
+    /// narrower than 500 pixels, so a phone's width is emulated through the DevTools protocol;
+    /// without this a "390-pixel" screenshot is a crop of a 500-pixel layout.
     async fn window(&self, width: u32, height: u32) {
         self.call(
             reqwest::Method::POST,
             "/window/rect",
-            Some(json!({"width": width, "height": height})),
+            Some(json!({"width": width.max(500), "height": height})),
         )
         .await;
+        let metrics = if width < 500 {
+            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": true}})
+        } else {
+            json!({"cmd": "Emulation.clearDeviceMetricsOverride", "params": {}})
+        };
+        self.call(reqwest::Method::POST, "/goog/cdp/execute", Some(metrics))
+            .await;
     }
 
     /// Saves the page as `NN-name.png`.
