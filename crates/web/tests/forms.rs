@@ -716,6 +716,9 @@ conformance!(
     }
 );
 
+/// A principal of the table test: name, role, committee, project, and whether it sees the project.
+type Principal<'a> = (&'a str, Role, Option<&'a str>, Option<&'a str>, bool);
+
 /// The slugs of the work forms and the kind of command whose roles the definition sets for each.
 const FORMS: [(&str, CommandKind); 15] = [
     ("attach", CommandKind::AttachArtifact),
@@ -749,7 +752,8 @@ conformance!(
         // A session for each kind of principal, each with where it stands to the project.
         let own = site.own_project.to_string();
         let other = site.other_project.to_string();
-        let principals: Vec<(&str, Role, Option<&str>, Option<&str>, bool)> = vec![
+        // Name, role, committee, project, and whether it may see the project at all.
+        let principals: Vec<Principal<'_>> = vec![
             ("t-admin", Role::Admin, None, None, true),
             ("t-supervisor", Role::Supervisor, None, None, true),
             (
