@@ -651,7 +651,35 @@ fn render_consulted(desk: &Desk<'_>) -> Markup {
 fn render_sign_off(desk: &Desk<'_>) -> Markup {
     let form = FormKind::SignOff;
     let words = desk.words;
-    let subjects = named_options(&desk.definition.sign_offs, words.0);
+    // Each subject with the officer whose signature the definition's guards ask for, so nobody
+    // signs what another must.
+    let subjects: Vec<(String, String)> = desk
+        .definition
+        .sign_offs
+        .iter()
+        .map(|item| {
+            let mut signers: Vec<String> = Vec::new();
+            for transition in &desk.definition.transitions {
+                collect_signers(&transition.guards, &item.code, &mut signers);
+            }
+            let names: Vec<String> = signers
+                .iter()
+                .map(|role| desk.definition.role_name(role).get(words.0).to_string())
+                .collect();
+            let label = if names.is_empty() {
+                item.name.get(words.0).to_string()
+            } else {
+                format!(
+                    "{}{}{}{}",
+                    item.name.get(words.0),
+                    words.pick("（由", " (by the "),
+                    names.join(words.pick("、", ", ")),
+                    words.pick("签署）", ")")
+                )
+            };
+            (item.code.clone(), label)
+        })
+        .collect();
     form_frame(
         form,
         desk,
@@ -661,6 +689,30 @@ fn render_sign_off(desk: &Desk<'_>) -> Markup {
             p.muted { (words.pick("签署以您的身份记入审计记录。", "The sign-off is recorded in your name in the audit log.")) }
         },
     )
+}
+
+/// The roles the guards (nested ones too) ask to sign off `subject`, each once.
+fn collect_signers(
+    guards: &[specflow_engine::definition::Guard],
+    subject: &str,
+    signers: &mut Vec<String>,
+) {
+    use specflow_engine::definition::GuardRule;
+    for guard in guards {
+        match &guard.rule {
+            GuardRule::SignedOff {
+                subject: signed,
+                by_role,
+            } if signed == subject && !signers.contains(by_role) => signers.push(by_role.clone()),
+            GuardRule::All(inner) | GuardRule::Any(inner) => {
+                collect_signers(inner, subject, signers);
+            }
+            GuardRule::Not(inner) => {
+                collect_signers(std::slice::from_ref(inner.as_ref()), subject, signers);
+            }
+            _ => {}
+        }
+    }
 }
 
 fn meeting_form_options(words: Words) -> Vec<(String, String)> {
