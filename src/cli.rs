@@ -63,7 +63,8 @@ pub enum TopCommand {
         scheduler: SchedulerArgs,
     },
     /// Make a demo database of realistic projects (through the real write path, with the
-    /// scheduler firing their deadlines), print a token for every role, and serve it.
+    /// scheduler firing their deadlines), print a token and an account for every role, and
+    /// serve it.
     Demo {
         /// The demo database.
         #[arg(long = "database", default_value = "sqlite://specflow-demo.db")]
@@ -176,6 +177,10 @@ pub enum TopCommand {
     /// Bearer tokens for the HTTP API: create (shown once), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Accounts people sign in to the pages with (a name and a password): create, list,
+    /// disable, reset-password.
+    #[command(subcommand)]
+    User(UserCommand),
     /// List the projects whose next deadline falls due soon (or has already passed unnoticed).
     Deadlines {
         /// How far ahead to look, such as 30d or 12h.
@@ -1098,6 +1103,66 @@ pub enum TokenCommand {
         /// The token's name or id.
         #[arg(value_name = "NAME")]
         name: String,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// `specflow user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account: asks for the password twice on a terminal (or reads it from standard
+    /// input with --password-stdin); specflow keeps only its Argon2id hash.
+    Create {
+        /// The person's name: the subject recorded in every audit record they cause, such as
+        /// wang.li (never reused, even after the account is disabled, nor shared with a token).
+        #[arg(long)]
+        name: String,
+        /// What they may do: admin, supervisor, secretariat, chair, member, drafter or auditor.
+        #[arg(long)]
+        role: specflow_store::Role,
+        /// The committee, exactly as its projects name it (secretariat, chair and member only).
+        #[arg(long)]
+        committee: Option<String>,
+        /// The project, by code or id (drafter only).
+        #[arg(long)]
+        project: Option<String>,
+        /// Read the password from standard input (its first line) instead of asking for it.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List every account, disabled ones too (never a password or its hash).
+    List {
+        /// Print JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Disable an account and end its sessions on every node at once. Its name is not given
+    /// out again.
+    Disable {
+        /// The account's name.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Set a new password for an account (asked twice, or read with --password-stdin) and end
+    /// its sessions; its failed sign-ins are forgotten.
+    ResetPassword {
+        /// The account's name.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Read the password from standard input (its first line) instead of asking for it.
+        #[arg(long)]
+        password_stdin: bool,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,

@@ -21,6 +21,22 @@ use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+/// The demo's accounts, by role (name and password), from what `specflow demo` printed.
+fn accounts(printed: &str) -> std::collections::HashMap<String, (String, String)> {
+    printed
+        .lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                [role, "name", name, "password", password, ..] => {
+                    Some((role.to_string(), (name.to_string(), password.to_string())))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 /// The demo's tokens, by role, from what `specflow demo` printed.
 fn tokens(printed: &str) -> std::collections::HashMap<String, String> {
     printed
@@ -55,6 +71,11 @@ async fn the_pages_work_in_a_real_browser() {
         String::from_utf8_lossy(&demo.stderr)
     );
     let tokens = tokens(&String::from_utf8_lossy(&demo.stdout));
+    let accounts = accounts(&String::from_utf8_lossy(&demo.stdout));
+    let secretariat_account = accounts
+        .get("secretariat")
+        .cloned()
+        .unwrap_or_else(|| panic!("no secretariat account in the demo's output: {accounts:?}"));
     let token = |role: &str| {
         tokens
             .get(role)
@@ -83,11 +104,15 @@ async fn the_pages_work_in_a_real_browser() {
         .to_string();
 
     let (_driver, mut browser) = open_browser(&programs, &site, "", &[server_port]).await;
-    browse(&mut browser, &token).await;
+    browse(&mut browser, &token, &secretariat_account).await;
     browser.quit().await;
 }
 
-async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
+async fn browse(
+    browser: &mut Browser,
+    token: &dyn Fn(&str) -> String,
+    secretariat_account: &(String, String),
+) {
     // A supervisor signs in and filters the overdue board; the filter is in the address, so it
     // survives a reload.
     browser.goto("/overdue").await;
@@ -216,9 +241,11 @@ async fn browse(browser: &mut Browser, token: &dyn Fn(&str) -> String) {
     browser.window(1280, 800).await;
     browser.sign_out_from("/todo").await;
 
-    // A secretariat fires an allowed action on one of its committee's projects.
+    // A secretariat signs in with a name and password and fires an allowed action on one of its
+    // committee's projects.
+    let (account, password) = secretariat_account;
+    browser.sign_in_as(account, password, "secretariat").await;
     // Everyone but auditors lands on their to-do list; the project list is a link away.
-    browser.sign_in(&token("secretariat"), "secretariat").await;
     assert!(
         browser.url().await.ends_with("/todo"),
         "{}",

@@ -113,26 +113,33 @@ impl Life<'_> {
         .unwrap();
     }
 
-    /// Signs in as `role` (signing out whoever was signed in); lands on the to-do list.
-    async fn as_role(&mut self, role: &'static str) {
-        if self.signed_in == Some(role) {
-            return;
+    /// Moves the server's clock to `local` and starts there as `role` would, on the to-do list:
+    /// signing in when the session ended (a session idle for hours ends, and the clock moves by
+    /// days) or someone else was signed in.
+    async fn on(&mut self, local: &str, role: &'static str) {
+        self.at(local);
+        self.browser.goto("/todo").await;
+        if self.browser.url().await.contains("/signin") {
+            self.signed_in = None;
         }
-        if self.signed_in.is_some() {
-            self.browser.goto("/todo").await;
-            self.browser.sign_out().await;
+        if self.signed_in != Some(role) {
+            if self.signed_in.is_some() {
+                self.browser.sign_out().await;
+            }
+            self.browser.goto("/signin").await;
+            self.browser.visit(&format!("signin-{role}")).await;
+            let token = self.tokens[role].clone();
+            // A token is accepted as the password, without a name.
+            self.browser.type_into("#password", &token).await;
+            self.browser
+                .click_through("form[action='/signin'] button[type=submit]")
+                .await;
+            self.signed_in = Some(role);
         }
-        self.browser.goto("/signin").await;
-        self.browser.visit(&format!("signin-{role}")).await;
-        let token = self.tokens[role].clone();
-        self.browser.type_into("#token", &token).await;
-        self.browser
-            .click_through("form[action='/signin'] button[type=submit]")
-            .await;
         let landed = self.browser.url().await;
-        assert!(landed.ends_with("/todo"), "{role} signed in to {landed}");
-        self.browser.visit(&format!("todo-{role}")).await;
-        self.signed_in = Some(role);
+        assert!(landed.ends_with("/todo"), "{role} is on {landed}");
+        let day = local.split('T').next().unwrap_or_default();
+        self.browser.visit(&format!("todo-{role}-{day}")).await;
     }
 
     /// Opens the project's page with one work form open (`?form=slug`).
@@ -465,8 +472,7 @@ async fn the_lifecycle_runs_entirely_through_the_pages() {
 /// Pre-research: the project created from the form, the proposal uploaded from the link beside
 /// the unmet guard, the evaluation meeting scheduled and recorded with its vote, proposed.
 async fn pre_research(life: &mut Life<'_>) {
-    life.at("2026-01-05T09:00");
-    life.as_role("secretariat").await;
+    life.on("2026-01-05T09:00", "secretariat").await;
     life.browser.goto("/projects/new").await;
     life.browser.visit("new-project-form").await;
     life.browser
@@ -526,7 +532,7 @@ async fn pre_research(life: &mut Life<'_>) {
 
     // The missing proposal is a link beside the blocked action, to the upload form with its
     // kind chosen.
-    life.at("2026-01-06T10:00");
+    life.on("2026-01-06T10:00", "secretariat").await;
     life.browser.goto(&life.project.clone()).await;
     life.browser
         .click_through("#action-propose a.clear[href*='form=attach']")
@@ -542,13 +548,13 @@ async fn pre_research(life: &mut Life<'_>) {
     life.upload("project_proposal", "项目建议书.pdf", "uploaded-proposal")
         .await;
 
-    life.at("2026-01-06T10:30");
+    life.on("2026-01-06T10:30", "secretariat").await;
     life.schedule("proposal_evaluation", "2026-01-20", "2026-01-06")
         .await;
-    life.at("2026-01-20T16:00");
+    life.on("2026-01-20T16:00", "secretariat").await;
     life.record_meeting(9, None, "evaluation").await;
 
-    life.at("2026-01-21T09:00");
+    life.on("2026-01-21T09:00", "secretariat").await;
     life.fire("propose", "立项").await;
 }
 
@@ -556,12 +562,11 @@ async fn pre_research(life: &mut Life<'_>) {
 /// the bureau; an extension requested by the drafting group and granted; the drafts uploaded,
 /// the completeness signed off and the consultation opened.
 async fn proposal_and_drafting(life: &mut Life<'_>) {
-    life.at("2026-01-22T09:00");
+    life.on("2026-01-22T09:00", "secretariat").await;
     life.attach("project_application", "项目申报书.pdf").await;
     life.attach("task_statement", "计划任务书.pdf").await;
 
-    life.at("2026-01-30T09:00");
-    life.as_role("supervisor").await;
+    life.on("2026-01-30T09:00", "supervisor").await;
     life.open_form("fix-plan", "fix-plan-form").await;
     for (deadline, day) in [
         ("overall", "2027-06-30"),
@@ -576,12 +581,11 @@ async fn proposal_and_drafting(life: &mut Life<'_>) {
             .await;
     }
     life.send_form("fix-plan", "plan-fixed").await;
-    life.at("2026-02-02T09:00");
+    life.on("2026-02-02T09:00", "supervisor").await;
     life.fire("approve_project", "起草").await;
 
     // The drafting group asks for a month more; the bureau grants it.
-    life.at("2026-04-25T10:00");
-    life.as_role("drafter").await;
+    life.on("2026-04-25T10:00", "drafter").await;
     life.open_form("request-extension", "extension-request-form")
         .await;
     let form = "details#form-request-extension";
@@ -599,8 +603,7 @@ async fn proposal_and_drafting(life: &mut Life<'_>) {
         .await;
     life.send_form("request-extension", "extension-requested")
         .await;
-    life.at("2026-04-28T10:00");
-    life.as_role("supervisor").await;
+    life.on("2026-04-28T10:00", "supervisor").await;
     life.open_form("decide-extension", "extension-decision-form")
         .await;
     let form = "details#form-decide-extension";
@@ -628,8 +631,7 @@ async fn proposal_and_drafting(life: &mut Life<'_>) {
         "the drafting deadline is not moved"
     );
 
-    life.at("2026-05-28T10:00");
-    life.as_role("drafter").await;
+    life.on("2026-05-28T10:00", "drafter").await;
     for (kind, name) in [
         ("consultation_draft", "征求意见稿.docx"),
         ("explanatory_note", "编制说明.docx"),
@@ -638,17 +640,16 @@ async fn proposal_and_drafting(life: &mut Life<'_>) {
     ] {
         life.attach(kind, name).await;
     }
-    life.at("2026-06-01T08:30");
-    life.as_role("secretariat").await;
+    life.on("2026-06-01T08:30", "secretariat").await;
     life.sign_off("completeness_check").await;
-    life.at("2026-06-01T09:00");
+    life.on("2026-06-01T09:00", "secretariat").await;
     life.fire("open_consultation", "征求意见").await;
 }
 
 /// Consultation: the organisations reached, a first comment recorded, the consultation closed
 /// after its thirty days.
 async fn consultation(life: &mut Life<'_>) {
-    life.at("2026-06-10T10:00");
+    life.on("2026-06-10T10:00", "secretariat").await;
     life.open_form("consulted", "consulted-form").await;
     life.browser
         .type_into(
@@ -657,7 +658,7 @@ async fn consultation(life: &mut Life<'_>) {
         )
         .await;
     life.send_form("consulted", "consulted").await;
-    life.at("2026-06-20T10:00");
+    life.on("2026-06-20T10:00", "secretariat").await;
     life.open_form("comment", "comment-form").await;
     let form = "details#form-comment";
     life.browser
@@ -679,7 +680,7 @@ async fn consultation(life: &mut Life<'_>) {
         )
         .await;
     life.send_form("comment", "comment-recorded").await;
-    life.at("2026-07-06T09:00");
+    life.on("2026-07-06T09:00", "secretariat").await;
     life.fire("close_consultation", "意见处理").await;
 }
 
@@ -687,8 +688,7 @@ async fn consultation(life: &mut Life<'_>) {
 /// fixed), the first comment disposed of, the review draft released by the chair, the review
 /// meeting scheduled thirty days ahead.
 async fn resolution(life: &mut Life<'_>) {
-    life.at("2026-07-10T10:00");
-    life.as_role("drafter").await;
+    life.on("2026-07-10T10:00", "drafter").await;
     import_the_comment_table(life).await;
     life.open_form("dispose", "dispose-form").await;
     let form = "details#form-dispose";
@@ -700,68 +700,76 @@ async fn resolution(life: &mut Life<'_>) {
         .await;
     life.send_form("dispose", "comment-disposed").await;
 
-    life.at("2026-07-15T10:00");
+    life.on("2026-07-15T10:00", "drafter").await;
     life.attach("disposition_table", "意见汇总处理表.csv").await;
     life.attach("review_draft", "送审稿.docx").await;
 
-    life.at("2026-08-05T15:00");
-    life.as_role("chair").await;
+    life.on("2026-08-05T15:00", "chair").await;
     life.sign_off("review_draft_release").await;
 
-    life.at("2026-08-10T09:00");
-    life.as_role("secretariat").await;
+    life.on("2026-08-10T09:00", "secretariat").await;
     life.schedule("review", "2026-09-15", "2026-08-10").await;
-    life.at("2026-08-12T09:00");
+    life.on("2026-08-12T09:00", "secretariat").await;
     life.fire("submit_for_review", "审定").await;
 }
 
 /// The drafting group's comment disposition table: the first version's bad row is shown in the
-/// preview and nothing can be recorded; the fixed table is recorded whole.
+/// preview (422) and nothing can be recorded; the fixed table, sent again from the preview's own
+/// upload form, is recorded whole.
 async fn import_the_comment_table(life: &mut Life<'_>) {
-    let form = "details#form-comment-table";
-    for (table, file_name, bad_rows) in [
-        (BAD_TABLE, "意见汇总处理表-初稿.csv", 1),
-        (GOOD_TABLE, "意见汇总处理表.csv", 0),
-    ] {
-        life.open_form("comment-table", &format!("comment-table-form-{bad_rows}"))
-            .await;
-        let path = life.file(file_name, table);
+    life.open_form("comment-table", "comment-table-form").await;
+    let bad = life.file("意见汇总处理表-初稿.csv", BAD_TABLE);
+    life.browser
+        .choose_file(
+            "details#form-comment-table input[type=file][name=file]",
+            &bad,
+        )
+        .await;
+    life.browser
+        .click_through("details#form-comment-table form button[type=submit]")
+        .await;
+    life.browser
+        .visit_with("comment-table-refused", &[422])
+        .await;
+    let problems = life
+        .browser
+        .find_all("#comment-table-preview tr.row-problem")
+        .await;
+    assert_eq!(problems.len(), 1, "{}", life.browser.source().await);
+    let problem = life.browser.element_text(&problems[0]).await;
+    assert!(problem.contains("7.1"), "{problem}");
+    assert!(
         life.browser
-            .choose_file(&format!("{form} input[type=file][name=file]"), &path)
-            .await;
+            .find_all("#record-comment-table")
+            .await
+            .is_empty(),
+        "a table with a bad row can be recorded"
+    );
+    life.browser.window(390, 844).await;
+    life.browser.screenshot("comment-table-refused-phone").await;
+    life.browser.window(1280, 800).await;
+
+    // Fixed, the table is sent again from the preview; every row is fine, and recorded at once.
+    let good = life.file("意见汇总处理表.csv", GOOD_TABLE);
+    life.browser
+        .choose_file("#comment-table-preview input[type=file][name=file]", &good)
+        .await;
+    life.browser
+        .click_to_new_page("#comment-table-preview form button[type=submit]")
+        .await;
+    life.browser.visit("comment-table-ready").await;
+    assert!(
         life.browser
-            .click_through(&format!("{form} form button[type=submit]"))
-            .await;
-        assert!(
-            !life
-                .browser
-                .find_all("#comment-table-preview")
-                .await
-                .is_empty(),
-            "no preview: {}",
-            life.browser.source().await
-        );
-        // A preview with problems may be a refusal (422) as much as a page.
-        life.browser
-            .visit_with(&format!("comment-table-preview-{bad_rows}"), &[200, 422])
-            .await;
-        let problems = life.browser.find_all(".row-problem").await;
-        assert_eq!(problems.len(), bad_rows, "{}", life.browser.source().await);
-        let record = life.browser.find_all("#record-comment-table").await;
-        if bad_rows > 0 {
-            assert!(record.is_empty(), "a table with a bad row can be recorded");
-            let problem = life.browser.element_text(&problems[0]).await;
-            assert!(problem.contains("7.1"), "{problem}");
-            life.browser.window(390, 844).await;
-            life.browser.screenshot("comment-table-refused-phone").await;
-            life.browser.window(1280, 800).await;
-        } else {
-            life.browser.click_through("#record-comment-table").await;
-            let url = life.browser.url().await;
-            assert!(url.contains("saved=comment-table"), "{url}");
-            life.browser.visit("comment-table-recorded").await;
-        }
-    }
+            .find_all("#comment-table-preview tr.row-problem")
+            .await
+            .is_empty(),
+        "{}",
+        life.browser.source().await
+    );
+    life.browser.click_through("#record-comment-table").await;
+    let url = life.browser.url().await;
+    assert!(url.contains("saved=comment-table"), "{url}");
+    life.browser.visit("comment-table-recorded").await;
     let comments = life.browser.source().await;
     for clause in ["5.2", "6.3.1", "7.1", "8.2"] {
         assert!(comments.contains(clause), "comment on {clause} missing");
@@ -772,23 +780,22 @@ async fn import_the_comment_table(life: &mut Life<'_>) {
 /// minutes, the transition arrangement recorded, the review passed; the approval draft, the
 /// publication recorded and published by the bureau.
 async fn review_and_approval(life: &mut Life<'_>) {
-    life.at("2026-09-15T17:00");
+    life.on("2026-09-15T17:00", "secretariat").await;
     let minutes = life.attach("minutes", "审定会议纪要.pdf").await;
-    life.at("2026-09-15T17:30");
+    life.on("2026-09-15T17:30", "secretariat").await;
     life.record_meeting(10, Some(&minutes), "review").await;
-    life.at("2026-09-16T09:00");
+    life.on("2026-09-16T09:00", "secretariat").await;
     life.record_field(
         "implementation_transition_arrangement",
         "自实施之日起，在用电子汽车衡按新规程进行后续检定。",
     )
     .await;
-    life.at("2026-09-16T09:30");
+    life.on("2026-09-16T09:30", "secretariat").await;
     life.fire("pass_review", "报批").await;
 
-    life.at("2026-11-05T10:00");
+    life.on("2026-11-05T10:00", "secretariat").await;
     life.attach("approval_draft", "报批稿.pdf").await;
-    life.at("2026-11-20T09:00");
-    life.as_role("supervisor").await;
+    life.on("2026-11-20T09:00", "supervisor").await;
     life.open_form("publication", "publication-form").await;
     let form = "details#form-publication";
     life.browser
@@ -807,20 +814,18 @@ async fn review_and_approval(life: &mut Life<'_>) {
         .set_value(&format!("{form} input[name=effective_date]"), "2027-03-01")
         .await;
     life.send_form("publication", "publication-recorded").await;
-    life.at("2026-11-20T09:30");
+    life.on("2026-11-20T09:30", "supervisor").await;
     life.fire("publish", "宣贯").await;
 }
 
 /// Promotion and entry into force on the effective date; the project's page shows it in force.
 async fn promotion_to_in_force(life: &mut Life<'_>) {
-    life.at("2027-01-15T16:00");
-    life.as_role("drafter").await;
+    life.on("2027-01-15T16:00", "drafter").await;
     life.attach("promotion_record", "宣贯培训记录.pdf").await;
-    life.at("2027-01-15T16:05");
+    life.on("2027-01-15T16:05", "drafter").await;
     life.record_field("promotion_completed_on", "2027-01-15")
         .await;
-    life.at("2027-03-01T09:00");
-    life.as_role("secretariat").await;
+    life.on("2027-03-01T09:00", "secretariat").await;
     life.fire("enter_into_force", "实施").await;
     assert_eq!(
         life.browser

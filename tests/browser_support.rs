@@ -310,6 +310,22 @@ impl Browser {
         }
     }
 
+    /// Clicks something that loads a page, perhaps at the same address (a form that posts to
+    /// where it was shown), and waits until the new page is there: its document is another.
+    pub(crate) async fn click_to_new_page(&self, css: &str) {
+        let before = self.find("html").await;
+        self.click(css).await;
+        let started = Instant::now();
+        while self.find_all("html").await.first() == Some(&before) {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "clicking {css} on {} loaded no page",
+                self.url().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let element = self.find(css).await;
         self.call(
@@ -390,13 +406,23 @@ impl Browser {
             .await;
     }
 
+    /// Lays the page out at `width` × `height` CSS pixels. Chromium will not make a window
+    /// narrower than 500 pixels, so a phone's width is emulated through the DevTools protocol;
+    /// without this a "390-pixel" screenshot is a crop of a 500-pixel layout.
     pub(crate) async fn window(&self, width: u32, height: u32) {
         self.call(
             reqwest::Method::POST,
             "/window/rect",
-            Some(json!({"width": width, "height": height})),
+            Some(json!({"width": width.max(500), "height": height})),
         )
         .await;
+        let metrics = if width < 500 {
+            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": true}})
+        } else {
+            json!({"cmd": "Emulation.clearDeviceMetricsOverride", "params": {}})
+        };
+        self.call(reqwest::Method::POST, "/goog/cdp/execute", Some(metrics))
+            .await;
     }
 
     fn next_screenshot_path(&mut self, name: &str) -> PathBuf {
@@ -505,10 +531,19 @@ impl Browser {
     /// Signs in on the sign-in page, the one the browser is on (with where it was going) or a
     /// fresh one.
     pub(crate) async fn sign_in(&mut self, token: &str, name: &str) {
+        self.sign_in_as("", token, name).await;
+    }
+
+    /// Signs in with an account's name and password (or, with no name, a token as the
+    /// password), as `sign_in` does.
+    pub(crate) async fn sign_in_as(&mut self, account: &str, password: &str, name: &str) {
         if !self.url().await.contains("/signin") {
             self.goto("/signin").await;
         }
-        self.type_into("#token", token).await;
+        if !account.is_empty() {
+            self.type_into("#name", account).await;
+        }
+        self.type_into("#password", password).await;
         self.screenshot(&format!("signin-{name}")).await;
         self.click_through("form[action='/signin'] button[type=submit]")
             .await;

@@ -13,4 +13,5 @@ mod schedule_cli;
 mod serve_cli;
 mod todo_cli;
 mod token_cli;
+mod user_cli;
 mod work_cli;

@@ -1,4 +1,5 @@
-//! `specflow demo`: a database full of realistic projects, tokens for every role, and the service.
+//! `specflow demo`: a database full of realistic projects, tokens and accounts for every role,
+//! and the service.
 //!
 //! The sample data is written through the store's real write path, never as hand-made rows: the
 //! step sequences of the bundled scenarios (`workflows/scenarios/`) are moved back in time, given
@@ -565,6 +566,7 @@ async fn fill(url: &str, workflows: &Path, now: DateTime<Utc>) -> anyhow::Result
     // The committees' term warnings fall due apart from any project deadline.
     scheduler.run_due(None).await?;
     create_tokens_and_report(&store).await?;
+    create_accounts_and_report(&store).await?;
     store.close().await;
     Ok(filled)
 }
@@ -820,9 +822,19 @@ async fn form_demo_committees(store: &Store, now: DateTime<Utc>) -> anyhow::Resu
     Ok(())
 }
 
-/// One token per role, printed with what it reaches.
-async fn create_tokens_and_report(store: &Store) -> anyhow::Result<()> {
-    // The drafter's project is one still being drafted, so that its token has work to do.
+/// Who the demo's tokens and accounts are, one per role: the token's name, the account's name,
+/// the role and its scope (a committee or a project code).
+type DemoGrant = (
+    &'static str,
+    &'static str,
+    Role,
+    Option<&'static str>,
+    Option<String>,
+);
+
+/// One grant per role; the drafter's project is one still being drafted, so that the drafter has
+/// work to do.
+async fn demo_grants(store: &Store) -> anyhow::Result<[DemoGrant; 7]> {
     let filter = ProjectFilter {
         committee: Some(LENGTH_COMMITTEE.to_string()),
         stage: Some("drafting".to_string()),
@@ -837,36 +849,87 @@ async fn create_tokens_and_report(store: &Store) -> anyhow::Result<()> {
         .next()
         .map(|project| project.code)
         .context("the demo made no project")?;
-    let tokens: [(&str, Role, Option<&str>, Option<&str>); 7] = [
-        ("demo-admin", Role::Admin, None, None),
-        ("demo-supervisor", Role::Supervisor, None, None),
+    Ok([
+        ("demo-admin", "zhou.admin", Role::Admin, None, None),
+        ("demo-supervisor", "li.bureau", Role::Supervisor, None, None),
         (
             "demo-secretariat",
+            "wang.secretariat",
             Role::Secretariat,
             Some(LENGTH_COMMITTEE),
             None,
         ),
-        ("demo-chair", Role::Chair, Some(LENGTH_COMMITTEE), None),
-        ("demo-member", Role::Member, Some(LENGTH_COMMITTEE), None),
+        (
+            "demo-chair",
+            "chen.chair",
+            Role::Chair,
+            Some(LENGTH_COMMITTEE),
+            None,
+        ),
+        (
+            "demo-member",
+            "zhang.member",
+            Role::Member,
+            Some(LENGTH_COMMITTEE),
+            None,
+        ),
         (
             "demo-drafter",
+            "zhao.drafter",
             Role::Drafter,
             None,
-            Some(drafter_project.as_str()),
+            Some(drafter_project),
         ),
-        ("demo-auditor", Role::Auditor, None, None),
-    ];
+        ("demo-auditor", "sun.auditor", Role::Auditor, None, None),
+    ])
+}
+
+/// What a grant reaches, in words.
+fn grant_scope(committee: Option<&str>, project: Option<&str>) -> String {
+    match (committee, project) {
+        (Some(committee), _) => committee.to_string(),
+        (None, Some(project)) => format!("project {project}"),
+        (None, None) => "every project".to_string(),
+    }
+}
+
+/// One token per role, printed with what it reaches.
+async fn create_tokens_and_report(store: &Store) -> anyhow::Result<()> {
     println!("tokens (shown once; specflow keeps only their SHA-256):");
-    for (name, role, committee, project) in tokens {
+    for (name, _, role, committee, project) in demo_grants(store).await? {
         let (created, _) = store
-            .create_token(name, role, committee, project, None)
+            .create_token(name, role, committee, project.as_deref(), None)
             .await?;
-        let scope = match (committee, project) {
-            (Some(committee), _) => committee.to_string(),
-            (None, Some(project)) => format!("project {project}"),
-            (None, None) => "every project".to_string(),
-        };
+        let scope = grant_scope(committee, project.as_deref());
         println!("  {:<12} {}  ({scope})", role.to_string(), created.bearer());
+    }
+    Ok(())
+}
+
+/// One account per role for the pages, each with a random password printed once.
+async fn create_accounts_and_report(store: &Store) -> anyhow::Result<()> {
+    println!(
+        "accounts for the pages (passwords shown once; specflow keeps only their Argon2id hash):"
+    );
+    for (_, name, role, committee, project) in demo_grants(store).await? {
+        // 64 random bits as four groups of four hexadecimal digits: enough for a demo, and easy
+        // to type.
+        let random = Uuid::new_v4().simple().to_string();
+        let password = format!(
+            "{}-{}-{}-{}",
+            &random[0..4],
+            &random[4..8],
+            &random[8..12],
+            &random[12..16]
+        );
+        store
+            .create_account(name, role, committee, project.as_deref(), &password)
+            .await?;
+        let scope = grant_scope(committee, project.as_deref());
+        println!(
+            "  {:<12} name {name:<17} password {password}  ({scope})",
+            role.to_string()
+        );
     }
     Ok(())
 }
@@ -964,6 +1027,9 @@ pub fn run(
         format!("http://{listen}")
     };
     if fresh {
+        println!(
+            "sign in at {address}/signin with a name and password above (or paste a token as the password)"
+        );
         println!("try: specflow project list --server {address} --token <a token above>");
         println!("or:  curl -H 'Authorization: Bearer <a token above>' {address}/api/v1/projects");
     }

@@ -12,6 +12,7 @@ mod serve;
 mod simulate;
 mod todo;
 mod token;
+mod user;
 mod work;
 mod workflow;
 
@@ -68,6 +69,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         TopCommand::Outbox(command) => outbox::run_outbox(command),
         TopCommand::Webhook(command) => outbox::run_webhook(command),
         TopCommand::Token(command) => token::run(command),
+        TopCommand::User(command) => user::run(command),
         TopCommand::Scheduler {
             database,
             scheduler,

@@ -53,7 +53,11 @@ pub fn run(
             store: store.clone(),
             metrics,
         });
-        axum::serve(listener, app)
+        // The peer's address is what failed sign-ins are counted against (pages/session.rs).
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
             .with_graceful_shutdown(stop_requested())
             .await?;
         tracing::info!("stopping: in-flight requests are done; the scheduler finishes its batch");

@@ -132,13 +132,14 @@ impl FromStr for Role {
     }
 }
 
-/// The authenticated caller of a request: a token, its subject, its role and its scope.
+/// The authenticated caller of a request: a token or an account (through a session of the
+/// pages), its subject, its role and its scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Principal {
-    /// The token's id.
+    /// The token's id, or the account's.
     pub token_id: Uuid,
-    /// The token's name: the actor id written into every audit record the request causes, and
-    /// the subject of every refusal logged.
+    /// The token's or the account's name: the actor id written into every audit record the
+    /// request causes, and the subject of every refusal logged.
     pub subject: String,
     /// What the token may do.
     pub role: Role,

@@ -29,6 +29,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod auth;
 pub mod clock;
 pub mod error;
@@ -44,6 +45,7 @@ mod page;
 mod read;
 mod reports;
 mod schedule;
+pub mod sessions;
 mod signals;
 mod sql;
 mod tokens;
@@ -75,9 +77,11 @@ pub use tokens::{
 };
 pub use write::{BatchOutcome, CommandOutcome, CommandRequest, MAX_BATCH_COMMANDS};
 
+pub use accounts::{AccountSummary, SigninError, SigninThrottle};
 pub use auth::{Access, AuthError, Principal, Role};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::StoreError;
+pub use sessions::{SessionError, StartedSession};
 
 use crate::error::redact_url;
 use specflow_engine::WorkflowDefinition;
@@ -138,6 +142,11 @@ pub struct StoreOptions {
     /// (setting the webhook brings it back at once). The writer inserts such notifications
     /// already waiting, and the deliverer moves aside any that come due without a webhook.
     pub unaddressed_notification_recheck: Duration,
+    /// How long a session of the pages lasts without being used (12 hours by default: a working
+    /// day; each use starts it again).
+    pub session_idle: Duration,
+    /// How failed sign-ins to the pages are limited.
+    pub signin_throttle: SigninThrottle,
 }
 
 impl Default for StoreOptions {
@@ -152,6 +161,8 @@ impl Default for StoreOptions {
             state_cache_capacity: 4096,
             deadline_announce_horizon: Duration::from_secs(60),
             unaddressed_notification_recheck: Duration::from_secs(10 * 60),
+            session_idle: Duration::from_secs(12 * 60 * 60),
+            signin_throttle: SigninThrottle::default(),
         }
     }
 }

@@ -183,58 +183,73 @@ impl std::fmt::Debug for CreatedToken {
 
 const TOKEN_COLUMNS: &str = "SELECT token_id, name, role, committee, project_id, created_at, expires_at, revoked_at, last_used_at FROM api_tokens";
 
-/// The stored form of a token's text: SHA-256, lowercase hex.
-fn secret_sha256(bearer: &str) -> String {
+/// The stored form of a token's (or a session id's) text: SHA-256, lowercase hex.
+pub(crate) fn secret_sha256(bearer: &str) -> String {
     hex::encode(Sha256::digest(bearer.as_bytes()))
 }
 
 /// A new token's text, from 32 bytes of the operating system's CSPRNG.
 fn new_bearer() -> Result<String, StoreError> {
-    let mut secret = [0u8; TOKEN_SECRET_HEX_DIGITS / 2];
+    Ok(format!(
+        "{TOKEN_PREFIX}{}",
+        random_hex::<{ TOKEN_SECRET_HEX_DIGITS / 2 }>()?
+    ))
+}
+
+/// `N` bytes of the operating system's CSPRNG, in lowercase hex.
+pub(crate) fn random_hex<const N: usize>() -> Result<String, StoreError> {
+    let mut secret = [0u8; N];
     getrandom::fill(&mut secret).map_err(|error| StoreError::Randomness(error.to_string()))?;
-    Ok(format!("{TOKEN_PREFIX}{}", hex::encode(secret)))
+    Ok(hex::encode(secret))
 }
 
 /// Checks a token name: the subject of audit records and log lines, typed on command lines and
 /// passed to `revoke`, so plain ASCII, never ambiguous with a token id, a token, or specflow.
 fn check_token_name(name: &str) -> Result<(), StoreError> {
+    check_subject_name("token", name)
+}
+
+/// Checks the name of a token or an account (`kind`): the subject of audit records and log
+/// lines, typed on command lines, so plain ASCII, never ambiguous with an id, a token, or
+/// specflow.
+pub(crate) fn check_subject_name(kind: &str, name: &str) -> Result<(), StoreError> {
     let refuse = |why: String| Err(StoreError::InvalidRequest(why));
     if name.is_empty() {
-        return refuse(
-            "the token name must not be empty: it is the subject recorded in every audit record the token causes, such as sec-wang".to_string(),
-        );
+        return refuse(format!(
+            "the {kind} name must not be empty: it is the subject recorded in every audit record the {kind} causes, such as sec-wang"
+        ));
     }
     if name.chars().count() > MAX_TOKEN_NAME_CHARS {
         return refuse(format!(
-            "the token name `{name}` is longer than {MAX_TOKEN_NAME_CHARS} characters"
+            "the {kind} name `{name}` is longer than {MAX_TOKEN_NAME_CHARS} characters"
         ));
     }
     if let Some(bad) = name.chars().find(|character| {
         !(character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '-' | '@'))
     }) {
         return refuse(format!(
-            "the token name `{name}` contains `{}`: use only letters a-z and A-Z, digits, `.`, `_`, `-` and `@`",
+            "the {kind} name `{name}` contains `{}`: use only letters a-z and A-Z, digits, `.`, `_`, `-` and `@`",
             bad.escape_debug()
         ));
     }
     if !name.starts_with(|first: char| first.is_ascii_alphanumeric()) {
         return refuse(format!(
-            "the token name `{name}` must start with a letter or a digit"
+            "the {kind} name `{name}` must start with a letter or a digit"
         ));
     }
     if Uuid::parse_str(name).is_ok() {
         return refuse(format!(
-            "the token name `{name}` is a UUID, which `revoke` would take for a token id: choose a name such as sec-wang"
+            "the {kind} name `{name}` is a UUID, which `revoke` would take for a token id: choose a name such as sec-wang"
         ));
     }
     if name.starts_with(TOKEN_PREFIX) {
         return refuse(format!(
-            "the token name `{name}` starts with `{TOKEN_PREFIX}` like a token itself: choose a name such as sec-wang"
+            "the {kind} name `{name}` starts with `{TOKEN_PREFIX}` like a token itself: choose a name such as sec-wang"
         ));
     }
     if name == RESERVED_NAME {
         return refuse(format!(
-            "the token name `{RESERVED_NAME}` is reserved: it is the actor id of specflow's own scheduler"
+            "the {kind} name `{RESERVED_NAME}` is reserved: it is the actor id of specflow's own scheduler"
         ));
     }
     Ok(())
@@ -290,6 +305,66 @@ fn status_at(
 }
 
 impl Store {
+    /// The committee or project a new token or account (`kind`) of `role` is scoped to, checked
+    /// as its role requires: a committee for secretariat, chair and member, an existing project
+    /// (by code or id) for a drafter, neither for the others.
+    pub(crate) async fn resolve_scope(
+        &self,
+        kind: &str,
+        role: Role,
+        committee: Option<&str>,
+        project: Option<&str>,
+    ) -> Result<(Option<String>, Option<Uuid>), StoreError> {
+        let refuse = |why: String| Err(StoreError::InvalidRequest(why));
+        let scope = match (role.scope(), committee, project) {
+            (RoleScope::Committee, Some(committee), None) => {
+                check_committee(committee)?;
+                (Some(committee.to_string()), None)
+            }
+            (RoleScope::Committee, None, _) => {
+                return refuse(format!(
+                    "a {role} {kind} needs a committee: its holder sees only that committee's projects"
+                ));
+            }
+            (RoleScope::Committee, Some(_), Some(project)) => {
+                return refuse(format!(
+                    "a {role} {kind} is scoped to a committee, not to a project: drop the project `{project}`"
+                ));
+            }
+            (RoleScope::Project, None, Some(project)) => {
+                let project_id = self.resolve_project(project).await.map_err(|error| match error {
+                    StoreError::ProjectNotFound(_) => StoreError::InvalidRequest(format!(
+                        "the drafter's project `{project}` does not exist: name an existing project by its code or id"
+                    )),
+                    other => other,
+                })?;
+                (None, Some(project_id))
+            }
+            (RoleScope::Project, _, None) => {
+                return refuse(format!(
+                    "a drafter {kind} needs a project (its code or id): its holder sees only that project"
+                ));
+            }
+            (RoleScope::Project, Some(committee), Some(_)) => {
+                return refuse(format!(
+                    "a drafter {kind} is scoped to its project, not to a committee: drop the committee `{committee}`"
+                ));
+            }
+            (RoleScope::Everything, None, None) => (None, None),
+            (RoleScope::Everything, Some(committee), _) => {
+                return refuse(format!(
+                    "a {role} {kind} sees every project and takes no committee: drop the committee `{committee}`"
+                ));
+            }
+            (RoleScope::Everything, None, Some(project)) => {
+                return refuse(format!(
+                    "a {role} {kind} sees every project and takes no project: drop the project `{project}`"
+                ));
+            }
+        };
+        Ok(scope)
+    }
+
     /// Creates a token named `name` with `role` and its scope, valid until `expires_at` (or until
     /// revoked). Returns the bearer text, which exists only in the returned [`CreatedToken`], and
     /// the token as it will be listed.
@@ -309,52 +384,14 @@ impl Store {
     ) -> Result<(CreatedToken, TokenSummary), StoreError> {
         check_token_name(name)?;
         let refuse = |why: String| Err(StoreError::InvalidRequest(why));
-        let (committee, project_id) = match (role.scope(), committee, project) {
-            (RoleScope::Committee, Some(committee), None) => {
-                check_committee(committee)?;
-                (Some(committee.to_string()), None)
-            }
-            (RoleScope::Committee, None, _) => {
-                return refuse(format!(
-                    "a {role} token needs a committee: its holder sees only that committee's projects"
-                ));
-            }
-            (RoleScope::Committee, Some(_), Some(project)) => {
-                return refuse(format!(
-                    "a {role} token is scoped to a committee, not to a project: drop the project `{project}`"
-                ));
-            }
-            (RoleScope::Project, None, Some(project)) => {
-                let project_id = self.resolve_project(project).await.map_err(|error| match error {
-                    StoreError::ProjectNotFound(_) => StoreError::InvalidRequest(format!(
-                        "the drafter's project `{project}` does not exist: name an existing project by its code or id"
-                    )),
-                    other => other,
-                })?;
-                (None, Some(project_id))
-            }
-            (RoleScope::Project, _, None) => {
-                return refuse(
-                    "a drafter token needs a project (its code or id): its holder sees only that project".to_string(),
-                );
-            }
-            (RoleScope::Project, Some(committee), Some(_)) => {
-                return refuse(format!(
-                    "a drafter token is scoped to its project, not to a committee: drop the committee `{committee}`"
-                ));
-            }
-            (RoleScope::Everything, None, None) => (None, None),
-            (RoleScope::Everything, Some(committee), _) => {
-                return refuse(format!(
-                    "a {role} token sees every project and takes no committee: drop the committee `{committee}`"
-                ));
-            }
-            (RoleScope::Everything, None, Some(project)) => {
-                return refuse(format!(
-                    "a {role} token sees every project and takes no project: drop the project `{project}`"
-                ));
-            }
-        };
+        let (committee, project_id) = self
+            .resolve_scope("token", role, committee, project)
+            .await?;
+        if self.account_exists(name).await? {
+            return refuse(format!(
+                "an account is named `{name}`: a token and an account never share a name, so that each audit record's subject names one of them; choose another name, such as {name}-api"
+            ));
+        }
         let now = self.clock().now();
         if let Some(expires_at) = expires_at
             && expires_at <= now

@@ -7,6 +7,7 @@
 
 #[macro_use]
 mod support;
+mod accounts;
 mod batch;
 mod conformance;
 mod crash;

@@ -124,7 +124,7 @@ conformance!(
     }
 );
 
-fn clock_now(clock: &specflow_store::ManualClock) -> chrono::DateTime<chrono::Utc> {
+pub(crate) fn clock_now(clock: &specflow_store::ManualClock) -> chrono::DateTime<chrono::Utc> {
     use specflow_store::Clock;
     clock.now()
 }

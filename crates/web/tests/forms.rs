@@ -7,6 +7,8 @@ use crate::pages::{Page, get, post, send, session, site};
 use crate::support::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use specflow_engine::definition::CommandKind;
+use specflow_store::auth::Role;
 use specflow_web::pages::csrf_token_for;
 
 const BOUNDARY: &str = "specflow-test-boundary";
@@ -603,5 +605,246 @@ conformance!(
             "{}",
             page.body
         );
+    }
+);
+
+conformance!(
+    a_comment_table_is_previewed_then_recorded_whole_from_the_page,
+    |kind| async move {
+        let Some(site) = site(kind).await else {
+            return;
+        };
+        let project = format!("/projects/{}", site.own_project);
+        let cookie = session(&site.secretariat);
+        let csrf = csrf_token_for(&site.secretariat);
+        let before = head(&site.store, site.own_project).await;
+        let page = send(&site.app, get(&project, &cookie)).await;
+        assert!(
+            page.body.contains("id=\"form-comment-table\""),
+            "{}",
+            page.body
+        );
+
+        // A row not accepted without a reason: the preview shows it, 422, nothing recorded.
+        let bad = "提出单位,章条,意见内容,处理意见,理由\n上海市计量协会,5.2,补充示例,采纳,\n华东计量测试中心,6.1,删除附录,不采纳,\n";
+        let preview = send(
+            &site.app,
+            upload(
+                &format!("{project}/forms/comment-table"),
+                &cookie,
+                &[("csrf", &csrf)],
+                Some(("意见汇总处理表.csv", bad.as_bytes())),
+            ),
+        )
+        .await;
+        assert_eq!(
+            preview.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            preview.body
+        );
+        assert!(
+            preview.body.contains("id=\"comment-table-preview\""),
+            "{}",
+            preview.body
+        );
+        assert!(
+            preview.body.contains("class=\"row-problem\""),
+            "{}",
+            preview.body
+        );
+        assert!(
+            !preview.body.contains("id=\"record-comment-table\""),
+            "{}",
+            preview.body
+        );
+        assert_eq!(head(&site.store, site.own_project).await, before);
+
+        // Fixed: every row fine, the preview offers to record them all, which records both.
+        let fixed = "提出单位,章条,意见内容,处理意见,理由\n上海市计量协会,5.2,补充示例,采纳,\n华东计量测试中心,6.1,删除附录,不采纳,附录为规范性内容\n";
+        let preview = send(
+            &site.app,
+            upload(
+                &format!("{project}/forms/comment-table"),
+                &cookie,
+                &[("csrf", &csrf)],
+                Some(("意见汇总处理表.csv", fixed.as_bytes())),
+            ),
+        )
+        .await;
+        assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+        assert!(
+            preview.body.contains("id=\"record-comment-table\""),
+            "{}",
+            preview.body
+        );
+        assert_eq!(head(&site.store, site.own_project).await, before);
+        let recorded = send(
+            &site.app,
+            post(
+                &format!("{project}/forms/comment-table"),
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("command_id", &preview.field("command_id")),
+                    ("file_name", "意见汇总处理表.csv"),
+                    ("table", &preview.field("table")),
+                    ("confirmed", "yes"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
+        assert_eq!(
+            recorded.header("location"),
+            format!("{project}?saved=comment-table")
+        );
+        let state = site
+            .store
+            .project(site.own_project)
+            .await
+            .unwrap()
+            .unwrap()
+            .state;
+        assert_eq!(state.comments.len(), 2);
+        assert!(
+            state
+                .comments
+                .iter()
+                .all(|entry| entry.disposition.is_some())
+        );
+    }
+);
+
+/// A principal of the table test: name, role, committee, project, and whether it sees the project.
+type Principal<'a> = (&'a str, Role, Option<&'a str>, Option<&'a str>, bool);
+
+/// The slugs of the work forms and the kind of command whose roles the definition sets for each.
+const FORMS: [(&str, CommandKind); 15] = [
+    ("attach", CommandKind::AttachArtifact),
+    ("comment", CommandKind::RecordComment),
+    ("dispose", CommandKind::DisposeComment),
+    ("consulted", CommandKind::RecordOrganisationsConsulted),
+    ("sign-off", CommandKind::SignOff),
+    ("schedule-meeting", CommandKind::ScheduleMeeting),
+    ("record-meeting", CommandKind::RecordMeeting),
+    ("request-extension", CommandKind::RequestExtension),
+    ("decide-extension", CommandKind::DecideExtension),
+    ("lift-freeze", CommandKind::LiftFreeze),
+    ("record-field", CommandKind::RecordField),
+    ("publication", CommandKind::RecordPublication),
+    ("fix-plan", CommandKind::FixPlan),
+    ("waiver", CommandKind::RecordWaiver),
+    ("migrate", CommandKind::MigrateDefinition),
+];
+
+conformance!(
+    every_form_is_allowed_and_refused_by_role_and_scope,
+    |kind| async move {
+        let Some(site) = site(kind).await else {
+            return;
+        };
+        let definition = site
+            .store
+            .latest_definition("metrology-spec")
+            .await
+            .unwrap();
+        // A session for each kind of principal, each with where it stands to the project.
+        let own = site.own_project.to_string();
+        let other = site.other_project.to_string();
+        // Name, role, committee, project, and whether it may see the project at all.
+        let principals: Vec<Principal<'_>> = vec![
+            ("t-admin", Role::Admin, None, None, true),
+            ("t-supervisor", Role::Supervisor, None, None, true),
+            (
+                "t-secretariat",
+                Role::Secretariat,
+                Some("SH-TC-01"),
+                None,
+                true,
+            ),
+            (
+                "t-secretariat-2",
+                Role::Secretariat,
+                Some("SH-TC-02"),
+                None,
+                false,
+            ),
+            ("t-chair", Role::Chair, Some("SH-TC-01"), None, true),
+            ("t-member", Role::Member, Some("SH-TC-01"), None, true),
+            ("t-drafter", Role::Drafter, None, Some(own.as_str()), true),
+            (
+                "t-drafter-2",
+                Role::Drafter,
+                None,
+                Some(other.as_str()),
+                false,
+            ),
+            ("t-auditor", Role::Auditor, None, None, true),
+        ];
+        let project = format!("/projects/{}", site.own_project);
+        for (name, role, committee, scope_project, sees) in principals {
+            let (created, _) = site
+                .store
+                .create_token(name, role, committee, scope_project, None)
+                .await
+                .unwrap();
+            let session_id = site
+                .store
+                .sign_in_with_token(created.bearer(), "127.0.0.1")
+                .await
+                .unwrap()
+                .session_id()
+                .to_string();
+            let cookie = session(&session_id);
+            let csrf = csrf_token_for(&session_id);
+            for (slug, command_kind) in FORMS {
+                let before = head(&site.store, site.own_project).await;
+                // An empty form: whoever may use it is told what is missing (422); nobody else
+                // learns that much.
+                let answer = send(
+                    &site.app,
+                    post(
+                        &format!("{project}/forms/{slug}"),
+                        &cookie,
+                        &[("csrf", &csrf)],
+                    ),
+                )
+                .await;
+                let may = definition
+                    .roles_for(command_kind)
+                    .iter()
+                    .any(|allowed| allowed == role.workflow_role());
+                let expected = if !sees {
+                    StatusCode::NOT_FOUND
+                } else if role == Role::Auditor || !may {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                assert_eq!(answer.status, expected, "{name} on {slug}: {}", answer.body);
+                assert_eq!(
+                    head(&site.store, site.own_project).await,
+                    before,
+                    "{name} on {slug}"
+                );
+            }
+            // The same forms without the CSRF token: refused before anything else.
+            let forged = send(
+                &site.app,
+                post(
+                    &format!("{project}/forms/comment"),
+                    &cookie,
+                    &[("csrf", "forged")],
+                ),
+            )
+            .await;
+            assert_eq!(
+                forged.status,
+                StatusCode::FORBIDDEN,
+                "{name}: {}",
+                forged.body
+            );
+        }
     }
 );

@@ -84,20 +84,25 @@ pub(super) fn post(path: &str, cookies: &str, form: &[(&str, &str)]) -> Request<
     builder.body(Body::from(body)).unwrap()
 }
 
-/// A store, its router, a project of SH-TC-01 and one of SH-TC-02, and a token per role.
+/// A store, its router, a project of SH-TC-01 and one of SH-TC-02, and a token per role with a
+/// session of the pages signed in with it (`supervisor` is the session's cookie value,
+/// `supervisor_token` the token).
 pub(super) struct Site {
     pub(super) app: Router,
     pub(super) store: specflow_store::Store,
+    pub(super) clock: std::sync::Arc<specflow_store::ManualClock>,
+    pub(super) url: String,
     pub(super) own_project: Uuid,
     pub(super) other_project: Uuid,
     pub(super) supervisor: String,
+    pub(super) supervisor_token: String,
     pub(super) secretariat: String,
     pub(super) drafter: String,
     _keep: Keep,
 }
 
 pub(super) async fn site(kind: Kind) -> Option<Site> {
-    let (store, _clock, keep, _url) = store(kind).await?;
+    let (store, clock, keep, url) = store(kind).await?;
     let own_project = created_project(&store, 1, "SH-TC-01").await;
     let other_project = created_project(&store, 2, "SH-TC-02").await;
     let token = |name: &'static str,
@@ -122,27 +127,57 @@ pub(super) async fn site(kind: Kind) -> Option<Site> {
         Some(own_project.to_string()),
     )
     .await;
+    let session = |token: String| {
+        let store = store.clone();
+        async move {
+            store
+                .sign_in_with_token(&token, "127.0.0.1")
+                .await
+                .unwrap()
+                .session_id()
+                .to_string()
+        }
+    };
     Some(Site {
         app: router(AppState {
             store: store.clone(),
             metrics: Metrics::shared(),
         }),
+        supervisor: session(supervisor.clone()).await,
+        supervisor_token: supervisor,
+        secretariat: session(secretariat).await,
+        drafter: session(drafter).await,
         store,
+        clock,
+        url,
         own_project,
         other_project,
-        supervisor,
-        secretariat,
-        drafter,
         _keep: keep,
     })
 }
 
-pub(super) fn session(token: &str) -> String {
-    format!("{SESSION_COOKIE}={token}")
+pub(super) fn session(session_id: &str) -> String {
+    format!("{SESSION_COOKIE}={session_id}")
+}
+
+/// Another node: a router on a second store over the same database.
+async fn second_node(site: &Site) -> (Router, specflow_store::Store) {
+    let options = specflow_store::StoreOptions {
+        migrate: false,
+        ..specflow_store::StoreOptions::default()
+    };
+    let store = specflow_store::Store::open_with_clock(&site.url, options, site.clock.clone())
+        .await
+        .unwrap();
+    let app = router(AppState {
+        store: store.clone(),
+        metrics: Metrics::shared(),
+    });
+    (app, store)
 }
 
 conformance!(
-    pages_sign_in_keeps_the_token_in_a_strict_http_only_cookie,
+    pages_sign_in_with_a_token_keeps_a_session_id_in_a_strict_http_only_cookie,
     |kind| async move {
         let Some(site) = site(kind).await else {
             return;
@@ -158,7 +193,12 @@ conformance!(
         let form = send(&site.app, get("/signin?next=/overdue", "")).await;
         assert_eq!(form.status, StatusCode::OK);
         assert!(form.header("content-type").starts_with("text/html"));
-        assert!(form.body.contains("<label for=\"token\">"), "{}", form.body);
+        assert!(form.body.contains("<label for=\"name\">"), "{}", form.body);
+        assert!(
+            form.body.contains("<label for=\"password\">"),
+            "{}",
+            form.body
+        );
         let key_cookie = form
             .cookies()
             .into_iter()
@@ -174,7 +214,11 @@ conformance!(
             post(
                 "/signin",
                 &key,
-                &[("token", "sft_nope"), ("csrf", &csrf), ("next", "/overdue")],
+                &[
+                    ("password", "sft_nope"),
+                    ("csrf", &csrf),
+                    ("next", "/overdue"),
+                ],
             ),
         )
         .await;
@@ -187,7 +231,7 @@ conformance!(
             post(
                 "/signin",
                 &key,
-                &[("token", &site.supervisor), ("next", "/")],
+                &[("password", &site.supervisor_token), ("next", "/")],
             ),
         )
         .await;
@@ -200,7 +244,7 @@ conformance!(
                 "/signin",
                 &key,
                 &[
-                    ("token", &site.supervisor),
+                    ("password", &site.supervisor_token),
                     ("csrf", &csrf),
                     ("next", "/overdue"),
                 ],
@@ -225,12 +269,25 @@ conformance!(
             "{session_cookie}"
         );
         assert!(!session_cookie.contains("Secure"), "{session_cookie}");
+        // The cookie holds a session id, never the token.
+        assert!(
+            session_cookie.starts_with(&format!("{SESSION_COOKIE}=sfs_")),
+            "{session_cookie}"
+        );
+        assert!(
+            !session_cookie.contains(&site.supervisor_token[4..]),
+            "{session_cookie}"
+        );
 
         // Behind a proxy serving https, the cookie is Secure too.
         let mut behind_https = post(
             "/signin",
             &key,
-            &[("token", &site.supervisor), ("csrf", &csrf), ("next", "/")],
+            &[
+                ("password", &site.supervisor_token),
+                ("csrf", &csrf),
+                ("next", "/"),
+            ],
         );
         behind_https.headers_mut().insert(
             "x-forwarded-proto",
@@ -270,12 +327,244 @@ conformance!(
         .await;
         assert_eq!(out.status, StatusCode::SEE_OTHER);
         assert!(out.header("set-cookie").contains("Max-Age=0"));
-
-        // A revoked token ends the session at the next page.
-        site.store.revoke_token("bureau-li").await.unwrap();
-        let ended = send(&site.app, get("/", &cookie)).await;
+        // The session ended in the database: the cookie kept elsewhere opens nothing.
+        let ended = send(&site.app, get("/projects", &cookie)).await;
         assert_eq!(ended.status, StatusCode::SEE_OTHER);
         assert!(ended.header("set-cookie").contains("Max-Age=0"));
+
+        // A revoked token ends the sessions signed in with it at the next page.
+        let cookie = session(&site.secretariat);
+        assert_eq!(
+            send(&site.app, get("/projects", &cookie)).await.status,
+            StatusCode::OK
+        );
+        site.store.revoke_token("sec-wang").await.unwrap();
+        let ended = send(&site.app, get("/projects", &cookie)).await;
+        assert_eq!(ended.status, StatusCode::SEE_OTHER);
+        assert!(ended.header("set-cookie").contains("Max-Age=0"));
+        let again = send(&site.app, get(&ended.header("location"), &cookie)).await;
+        assert!(again.body.contains("会话已结束"), "{}", again.body);
+    }
+);
+
+/// The sign-in form's CSRF cookie and token, as a browser gets them.
+async fn signin_form(app: &Router, cookies: &str) -> (String, String) {
+    let form = send(app, get("/signin", cookies)).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let key = form
+        .cookies()
+        .into_iter()
+        .find(|cookie| cookie.starts_with(SIGNIN_COOKIE))
+        .unwrap();
+    let key = key.split(';').next().unwrap().to_string();
+    (key, form.field("csrf"))
+}
+
+/// Posts the sign-in form with a name and a password, from `address`.
+async fn sign_in(app: &Router, cookies: &str, name: &str, password: &str, address: &str) -> Page {
+    let (key, csrf) = signin_form(app, cookies).await;
+    let cookies = if cookies.is_empty() {
+        key
+    } else {
+        format!("{key}; {cookies}")
+    };
+    let mut request = post(
+        "/signin",
+        &cookies,
+        &[
+            ("name", name),
+            ("password", password),
+            ("csrf", &csrf),
+            ("next", "/"),
+        ],
+    );
+    request.headers_mut().insert(
+        "x-forwarded-for",
+        axum::http::HeaderValue::from_str(address).unwrap(),
+    );
+    send(app, request).await
+}
+
+fn session_of(page: &Page) -> String {
+    let cookie = page
+        .cookies()
+        .into_iter()
+        .find(|cookie| cookie.starts_with(SESSION_COOKIE))
+        .unwrap_or_else(|| panic!("no session cookie: {:?} {}", page.cookies(), page.body));
+    cookie.split(';').next().unwrap().to_string()
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+conformance!(
+    pages_sign_in_with_a_name_and_a_password,
+    |kind| async move {
+        let Some(site) = site(kind).await else {
+            return;
+        };
+        site.store
+            .create_account("wang", Role::Supervisor, None, None, PASSWORD)
+            .await
+            .unwrap();
+
+        // A wrong password: the form again, the name still typed, saying why (without saying
+        // whether the name exists).
+        let wrong = sign_in(&site.app, "", "wang", "wrong password", "10.0.0.1").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(wrong.body.contains("用户名或密码不正确"), "{}", wrong.body);
+        assert!(wrong.body.contains("value=\"wang\""), "{}", wrong.body);
+        assert!(!wrong.header("set-cookie").contains(SESSION_COOKIE));
+        let english = sign_in(
+            &site.app,
+            &format!("{LANGUAGE_COOKIE}=en"),
+            "nobody",
+            "wrong password",
+            "10.0.0.1",
+        )
+        .await;
+        assert!(
+            english.body.contains("The name or the password is wrong."),
+            "{}",
+            english.body
+        );
+        let no_name = sign_in(&site.app, "", "", PASSWORD, "10.0.0.1").await;
+        assert_eq!(no_name.status, StatusCode::BAD_REQUEST);
+        assert!(no_name.body.contains("请填写用户名"), "{}", no_name.body);
+
+        // The form without its CSRF token is refused, even with the right password.
+        let (key, _csrf) = signin_form(&site.app, "").await;
+        let forged = send(
+            &site.app,
+            post(
+                "/signin",
+                &key,
+                &[("name", "wang"), ("password", PASSWORD), ("next", "/")],
+            ),
+        )
+        .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(forged.header("set-cookie").is_empty());
+
+        // The right password: a session whose pages name the person.
+        let signed_in = sign_in(&site.app, "", "wang", PASSWORD, "10.0.0.1").await;
+        assert_eq!(
+            signed_in.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            signed_in.body
+        );
+        let cookie = session_of(&signed_in);
+        assert!(
+            cookie.starts_with(&format!("{SESSION_COOKIE}=sfs_")),
+            "{cookie}"
+        );
+        let home = send(&site.app, get("/projects", &cookie)).await;
+        assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+        assert!(home.body.contains("wang"), "{}", home.body);
+
+        // Signing out on this node ends the session on another node too.
+        let (other_node, other_store) = second_node(&site).await;
+        assert_eq!(
+            send(&other_node, get("/projects", &cookie)).await.status,
+            StatusCode::OK
+        );
+        let session_id = cookie.split_once('=').unwrap().1.to_string();
+        let out = send(
+            &site.app,
+            post(
+                "/signout",
+                &cookie,
+                &[("csrf", &csrf_token_for(&session_id))],
+            ),
+        )
+        .await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        let ended = send(&other_node, get("/projects", &cookie)).await;
+        assert_eq!(ended.status, StatusCode::SEE_OTHER);
+        assert!(ended.header("location").starts_with("/signin"));
+
+        // Disabling the account (on the other node) ends its sessions here at the next page, and
+        // the right password then says the account is disabled.
+        let cookie = session_of(&sign_in(&site.app, "", "wang", PASSWORD, "10.0.0.1").await);
+        assert_eq!(
+            send(&site.app, get("/projects", &cookie)).await.status,
+            StatusCode::OK
+        );
+        assert!(other_store.disable_account("wang").await.unwrap());
+        let ended = send(&site.app, get("/projects", &cookie)).await;
+        assert_eq!(ended.status, StatusCode::SEE_OTHER);
+        assert!(ended.header("set-cookie").contains("Max-Age=0"));
+        let disabled = sign_in(&site.app, "", "wang", PASSWORD, "10.0.0.1").await;
+        assert_eq!(disabled.status, StatusCode::UNAUTHORIZED);
+        assert!(disabled.body.contains("此账户已停用"), "{}", disabled.body);
+        other_store.close().await;
+    }
+);
+
+conformance!(
+    pages_say_when_to_try_again_after_too_many_failures,
+    |kind| async move {
+        let Some(site) = site(kind).await else {
+            return;
+        };
+        site.store
+            .create_account("wang", Role::Auditor, None, None, PASSWORD)
+            .await
+            .unwrap();
+        for _ in 0..5 {
+            let wrong = sign_in(&site.app, "", "wang", "wrong password", "10.0.0.1").await;
+            assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        }
+        // Locked out: the right password is not even tried, and the page says until when
+        // (15 minutes after 2026-01-05 09:00 in Beijing).
+        let locked = sign_in(&site.app, "", "wang", PASSWORD, "10.0.0.2").await;
+        assert_eq!(
+            locked.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            locked.body
+        );
+        assert!(
+            locked
+                .body
+                .contains("登录失败次数过多，请于 2026-01-05 09:15（北京时间）之后再试。"),
+            "{}",
+            locked.body
+        );
+        assert_eq!(locked.header("retry-after"), "900");
+        assert!(
+            locked.header("set-cookie").is_empty()
+                || !locked.header("set-cookie").contains(SESSION_COOKIE)
+        );
+        // A name nobody has gets the same answer once locked out, so nothing tells them apart.
+        for _ in 0..5 {
+            let _ = sign_in(&site.app, "", "nobody", "wrong password", "10.0.0.3").await;
+        }
+        let english = sign_in(
+            &site.app,
+            &format!("{LANGUAGE_COOKIE}=en"),
+            "nobody",
+            PASSWORD,
+            "10.0.0.4",
+        )
+        .await;
+        assert_eq!(english.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            english.body.contains(
+                "Too many failed sign-ins: try again after 2026-01-05 09:15 (Beijing time)."
+            ),
+            "{}",
+            english.body
+        );
+        // After the lockout, the right password signs in.
+        site.clock.advance(chrono::Duration::minutes(15));
+        let signed_in = sign_in(&site.app, "", "wang", PASSWORD, "10.0.0.2").await;
+        assert_eq!(
+            signed_in.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            signed_in.body
+        );
     }
 );
 

@@ -67,13 +67,21 @@ async fn api(app: &Router, token: &str) -> Value {
     answer.json()
 }
 
-async fn page(app: &Router, path: &str, token: &str, language: &str) -> Answer {
+/// A page read in a session signed in with `token` (the pages keep a session id, not the token).
+async fn page(site: &Site, path: &str, token: &str, language: &str) -> Answer {
+    let session = site
+        .store
+        .sign_in_with_token(token, "127.0.0.1")
+        .await
+        .unwrap()
+        .session_id()
+        .to_string();
     send(
-        app,
+        &site.app,
         Request::get(path)
             .header(
                 "cookie",
-                format!("{SESSION_COOKIE}={token}; {LANGUAGE_COOKIE}={language}"),
+                format!("{SESSION_COOKIE}={session}; {LANGUAGE_COOKIE}={language}"),
             )
             .body(Body::empty())
             .unwrap(),
@@ -107,6 +115,7 @@ fn codes(items: &Value) -> Vec<String> {
 /// for an extension; T-3 (SH-TC-02) missed its deadline and is frozen.
 struct Site {
     app: Router,
+    store: specflow_store::Store,
     supervisor: String,
     secretariat: String,
     drafter: String,
@@ -193,6 +202,7 @@ async fn site(kind: Kind) -> Option<Site> {
             store: store.clone(),
             metrics: Metrics::shared(),
         }),
+        store: store.clone(),
         _keep: keep,
     })
 }
@@ -295,14 +305,13 @@ conformance!(
         let Some(site) = site(kind).await else {
             return;
         };
-        let app = &site.app;
 
         // A drafter lands on the to-do page, which shows their project and no other, with the count
         // in the navigation (one deadline) and the way to the project list.
-        let home = page(app, "/", &site.drafter, "zh").await;
+        let home = page(&site, "/", &site.drafter, "zh").await;
         assert_eq!(home.status, StatusCode::SEE_OTHER);
         assert_eq!(home.location, "/todo");
-        let todo = page(app, "/todo", &site.drafter, "zh").await;
+        let todo = page(&site, "/todo", &site.drafter, "zh").await;
         assert_eq!(todo.status, StatusCode::OK, "{}", todo.body);
         assert!(todo.body.contains("我的待办"), "{}", todo.body);
         assert!(
@@ -325,7 +334,7 @@ conformance!(
         );
         assert!(todo.body.contains("已逾期 4 天"), "{}", todo.body);
         // The count follows the reader to every page.
-        let projects = page(app, "/projects", &site.drafter, "zh").await;
+        let projects = page(&site, "/projects", &site.drafter, "zh").await;
         assert_eq!(projects.status, StatusCode::OK, "{}", projects.body);
         assert!(projects.body.contains("我的项目"), "{}", projects.body);
         assert!(
@@ -336,12 +345,12 @@ conformance!(
             projects.body
         );
         // An old address of the list with filters goes to the list.
-        let filtered = page(app, "/?stage=open", &site.drafter, "zh").await;
+        let filtered = page(&site, "/?stage=open", &site.drafter, "zh").await;
         assert_eq!(filtered.status, StatusCode::SEE_OTHER);
         assert_eq!(filtered.location, "/projects?stage=open");
 
         // A secretariat's page: its committee's projects, `check` ready on T-2.
-        let secretariat = page(app, "/todo", &site.secretariat, "zh").await;
+        let secretariat = page(&site, "/todo", &site.secretariat, "zh").await;
         assert!(secretariat.body.contains("T-2") && !secretariat.body.contains("T-3"));
         assert!(
             secretariat.body.contains("现在可以做"),
@@ -351,7 +360,7 @@ conformance!(
 
         // A supervisor's page leads with the overdue count and the board's link, then the
         // extension request and the frozen project; in English by the switch.
-        let supervisor = page(app, "/todo", &site.supervisor, "zh").await;
+        let supervisor = page(&site, "/todo", &site.supervisor, "zh").await;
         assert_eq!(supervisor.status, StatusCode::OK, "{}", supervisor.body);
         let lead = supervisor.body.find("逾期项目 1 个").unwrap();
         let board = supervisor
@@ -361,7 +370,7 @@ conformance!(
         let extensions = supervisor.body.find("待决定的延期申请").unwrap();
         assert!(lead < board && board < extensions, "{}", supervisor.body);
         assert!(supervisor.body.contains("ext-1") && supervisor.body.contains("已冻结的项目"));
-        let english = page(app, "/todo", &site.supervisor, "en").await;
+        let english = page(&site, "/todo", &site.supervisor, "en").await;
         assert!(
             english.body.contains("1 overdue project(s)"),
             "{}",
@@ -374,7 +383,7 @@ conformance!(
         );
 
         // An auditor keeps the project list as home, with no to-do entry in the navigation.
-        let auditor = page(app, "/", &site.auditor, "zh").await;
+        let auditor = page(&site, "/", &site.auditor, "zh").await;
         assert_eq!(auditor.status, StatusCode::OK, "{}", auditor.body);
         assert!(auditor.body.contains("我的项目"), "{}", auditor.body);
         assert!(auditor.body.contains("T-3"), "{}", auditor.body);

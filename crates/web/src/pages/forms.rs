@@ -271,6 +271,8 @@ pub(super) struct Desk<'page> {
     pub opened: Option<(FormKind, &'page Values)>,
     /// A refused form to show again.
     pub retry: Option<&'page Retry>,
+    /// Whether the page was opened for the comment table's import (`?form=comment-table`).
+    pub table_opened: bool,
     /// The reader's language.
     pub words: Words,
 }
@@ -353,6 +355,13 @@ pub(super) fn work_section(desk: &Desk<'_>) -> Markup {
                     details.work-form id=(format!("form-{}", form.slug())) open[desk.is_open(form)] {
                         summary { (form.title(words)) }
                         (form_body(form, desk))
+                    }
+                    // Many comments at once, from the table drafting groups keep, beside the one.
+                    @if form == FormKind::Comment {
+                        details.work-form #form-comment-table open[desk.table_opened] {
+                            summary { (words.pick("导入意见汇总处理表", "Import the comment disposition table")) }
+                            (super::comment_table::upload_form(&format!("{}/forms/comment-table", desk.base), desk.csrf, words))
+                        }
                     }
                 }
             }
@@ -645,7 +654,35 @@ fn render_consulted(desk: &Desk<'_>) -> Markup {
 fn render_sign_off(desk: &Desk<'_>) -> Markup {
     let form = FormKind::SignOff;
     let words = desk.words;
-    let subjects = named_options(&desk.definition.sign_offs, words.0);
+    // Each subject with the officer whose signature the definition's guards ask for, so nobody
+    // signs what another must.
+    let subjects: Vec<(String, String)> = desk
+        .definition
+        .sign_offs
+        .iter()
+        .map(|item| {
+            let mut signers: Vec<String> = Vec::new();
+            for transition in &desk.definition.transitions {
+                collect_signers(&transition.guards, &item.code, &mut signers);
+            }
+            let names: Vec<String> = signers
+                .iter()
+                .map(|role| desk.definition.role_name(role).get(words.0).to_string())
+                .collect();
+            let label = if names.is_empty() {
+                item.name.get(words.0).to_string()
+            } else {
+                format!(
+                    "{}{}{}{}",
+                    item.name.get(words.0),
+                    words.pick("（由", " (by the "),
+                    names.join(words.pick("、", ", ")),
+                    words.pick("签署）", ")")
+                )
+            };
+            (item.code.clone(), label)
+        })
+        .collect();
     form_frame(
         form,
         desk,
@@ -655,6 +692,30 @@ fn render_sign_off(desk: &Desk<'_>) -> Markup {
             p.muted { (words.pick("签署以您的身份记入审计记录。", "The sign-off is recorded in your name in the audit log.")) }
         },
     )
+}
+
+/// The roles the guards (nested ones too) ask to sign off `subject`, each once.
+fn collect_signers(
+    guards: &[specflow_engine::definition::Guard],
+    subject: &str,
+    signers: &mut Vec<String>,
+) {
+    use specflow_engine::definition::GuardRule;
+    for guard in guards {
+        match &guard.rule {
+            GuardRule::SignedOff {
+                subject: signed,
+                by_role,
+            } if signed == subject && !signers.contains(by_role) => signers.push(by_role.clone()),
+            GuardRule::All(inner) | GuardRule::Any(inner) => {
+                collect_signers(inner, subject, signers);
+            }
+            GuardRule::Not(inner) => {
+                collect_signers(std::slice::from_ref(inner.as_ref()), subject, signers);
+            }
+            _ => {}
+        }
+    }
 }
 
 fn meeting_form_options(words: Words) -> Vec<(String, String)> {
@@ -1394,4 +1455,59 @@ fn parse_migrate(values: &Values, problems: &mut Vec<FieldProblem>) -> Option<Co
             None
         }
     }
+}
+
+/// The form that clears an unmet guard, by the reason's code and figures, with the value to
+/// choose in it (the missing document's kind, the subject to sign off…). `meeting_waiting` says
+/// whether a scheduled meeting waits to be recorded (a vote not held is then recorded, else
+/// scheduled first).
+pub(super) fn clearing_form(
+    code: &str,
+    figures: &BTreeMap<String, serde_json::Value>,
+    meeting_waiting: bool,
+) -> Option<(FormKind, Option<(&'static str, String)>)> {
+    let figure = |name: &str| -> Option<String> {
+        match figures.get(name)? {
+            serde_json::Value::String(text) => Some(text.clone()),
+            serde_json::Value::Array(items) => items.first()?.as_str().map(str::to_string),
+            _ => None,
+        }
+    };
+    let motion = || figure("motion").map(|motion| ("motion", motion));
+    Some(match code {
+        "artifacts_missing" => (
+            FormKind::Attach,
+            figure("missing").map(|kind| ("kind", kind)),
+        ),
+        "comments_without_disposition" => (FormKind::Dispose, None),
+        "sign_off_missing" => (
+            FormKind::SignOff,
+            figure("subject").map(|subject| ("subject", subject)),
+        ),
+        "field_missing" => (
+            FormKind::RecordField,
+            figure("field").map(|field| ("field", field)),
+        ),
+        "meeting_not_scheduled" | "notice_too_short" | "wrong_meeting_form" => {
+            (FormKind::ScheduleMeeting, motion())
+        }
+        "vote_not_held" if meeting_waiting => (FormKind::RecordMeeting, None),
+        "vote_not_held" => (FormKind::ScheduleMeeting, motion()),
+        "count_too_low" => match figure("counter").as_deref() {
+            Some("organisations_consulted") => (FormKind::Consulted, None),
+            Some("comments_recorded") => (FormKind::Comment, None),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// The project page's address opened at a form, with a value chosen in it.
+pub(super) fn form_address(base: &str, form: FormKind, preset: Option<&(&str, String)>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("form", form.slug());
+    if let Some((name, value)) = preset {
+        query.append_pair(name, value);
+    }
+    format!("{base}?{}#form-{}", query.finish(), form.slug())
 }

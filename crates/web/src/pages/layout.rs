@@ -249,7 +249,7 @@ h2 { font-size: 1.15rem; margin: 1.75rem 0 .5rem; border-bottom: 1px solid var(-
 section.card > h2:first-child { margin-top: 0; }
 section.card, .signin { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem; margin-bottom: 1rem; }
 .signin { max-width: 32rem; margin: 2rem auto; }
-.signin input[type=password] { width: 100%; }
+.signin input[type=password], .signin input[type=text] { width: 100%; }
 .table-wrap { overflow-x: auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; }
 table { border-collapse: collapse; width: 100%; font-size: .95rem; }
 th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }

@@ -20,6 +20,7 @@
 //! one line there and one route here.
 
 mod board;
+mod comment_table;
 mod committees;
 mod creation;
 mod forms;
@@ -62,6 +63,11 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
         .route(
             "/projects/{project}/actions/{action}",
             post(projects::fire_action),
+        )
+        .route(
+            "/projects/{project}/forms/comment-table",
+            post(comment_table::import_table)
+                .layer(DefaultBodyLimit::max(4 * 1024 * 1024 + 64 * 1024)),
         )
         .route(
             "/projects/{project}/forms/{form}",

@@ -7,7 +7,7 @@
 //! the page shows, and `carry_out` for a fired action, so the engine decides and the store
 //! writes exactly as for `POST /api/v1/projects/{project}/actions/{action}`.
 
-use super::forms::{Desk, FormKind, Retry, Values, work_section};
+use super::forms::{Desk, FormKind, Retry, Values, clearing_form, form_address, work_section};
 use super::layout::{self, Words, local_date, local_time, shanghai};
 use super::session::{CSRF_FIELD, SignedIn, read_form};
 use crate::app::AppState;
@@ -452,6 +452,16 @@ async fn project_body(
                 .map(|form| form.title(words).to_string())
         })
         .or_else(|| {
+            (query.saved.as_deref() == Some("comment-table")).then(|| {
+                words
+                    .pick(
+                        "导入意见汇总处理表",
+                        "Imported the comment disposition table",
+                    )
+                    .to_string()
+            })
+        })
+        .or_else(|| {
             given(query.created.clone())
                 .map(|_| words.pick("创建项目", "Created the project").to_string())
         });
@@ -472,6 +482,7 @@ async fn project_body(
         rolls: &rolls,
         opened: opened.as_ref().map(|(form, presets)| (*form, presets)),
         retry,
+        table_opened: query.form.as_deref() == Some("comment-table"),
         words,
     };
     let body = html! {
@@ -636,69 +647,18 @@ fn actions_block(actions: &[ActionView], desk: &Desk<'_>) -> Markup {
 /// The address of the form that clears an unmet guard, with what it needs chosen, when the
 /// reader may use that form.
 fn clearing_link(reason: &crate::app::projects::UnmetView, desk: &Desk<'_>) -> Option<String> {
-    let figure = |name: &str| -> Option<String> {
-        match reason.figures.get(name)? {
-            serde_json::Value::String(text) => Some(text.clone()),
-            serde_json::Value::Array(items) => items.first()?.as_str().map(str::to_string),
-            _ => None,
-        }
-    };
-    let (form, preset) = match reason.code.as_str() {
-        "artifacts_missing" => (
-            FormKind::Attach,
-            figure("missing").map(|kind| ("kind", kind)),
-        ),
-        "comments_without_disposition" => (FormKind::Dispose, None),
-        "sign_off_missing" => (
-            FormKind::SignOff,
-            figure("subject").map(|subject| ("subject", subject)),
-        ),
-        "field_missing" => (
-            FormKind::RecordField,
-            figure("field").map(|field| ("field", field)),
-        ),
-        "meeting_not_scheduled" | "notice_too_short" | "wrong_meeting_form" => (
-            FormKind::ScheduleMeeting,
-            figure("motion").map(|motion| ("motion", motion)),
-        ),
-        "vote_not_held" => {
-            let scheduled = desk.project.scheduled_meetings.iter().any(|meeting| {
-                !desk
-                    .project
-                    .meetings
-                    .iter()
-                    .any(|held| held.record.meeting_id == meeting.schedule.meeting_id)
-            });
-            if scheduled {
-                (FormKind::RecordMeeting, None)
-            } else {
-                (
-                    FormKind::ScheduleMeeting,
-                    figure("motion").map(|motion| ("motion", motion)),
-                )
-            }
-        }
-        "count_too_low" => match figure("counter").as_deref() {
-            Some("organisations_consulted") => (FormKind::Consulted, None),
-            Some("comments_recorded") => (FormKind::Comment, None),
-            _ => return None,
-        },
-        _ => return None,
-    };
+    let unheld = desk.project.scheduled_meetings.iter().any(|meeting| {
+        !desk
+            .project
+            .meetings
+            .iter()
+            .any(|held| held.record.meeting_id == meeting.schedule.meeting_id)
+    });
+    let (form, preset) = clearing_form(&reason.code, &reason.figures, unheld)?;
     if !form.allowed(desk.definition, desk.summary, desk.principal) {
         return None;
     }
-    let preset = preset
-        .as_ref()
-        .map(|(name, value)| (*name, Some(value.as_str())));
-    let mut pairs = vec![("form", Some(form.slug()))];
-    pairs.extend(preset);
-    Some(format!(
-        "{}?{}#form-{}",
-        desk.base,
-        query_string(&pairs),
-        form.slug()
-    ))
+    Some(form_address(desk.base, form, preset.as_ref()))
 }
 
 /// Where an instant falls on the timeline's axis, in SVG units.

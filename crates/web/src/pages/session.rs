@@ -1,15 +1,23 @@
 //! Sessions, CSRF and the language: who reads a page, in which language, and whether a form
 //! really came from one of specflow's own pages.
 //!
-//! Signing in stores the API's bearer token (`store/tokens.rs`) in the `specflow_session`
-//! cookie: HttpOnly (no script can read it), SameSite=Strict (no other site's page sends it) and
-//! Secure when the request came over https. Each request authenticates it again with
-//! `Store::authenticate`, so a revoked or expired token ends the session at once.
+//! A person signs in with their account's name and password (`store/accounts.rs`), or with an
+//! API token pasted into the password field (`store/tokens.rs`). Either starts a server-side
+//! session (`store/sessions.rs`), and the `specflow_session` cookie holds its random id, never a
+//! password or a token: HttpOnly (no script can read it), SameSite=Strict (no other site's page
+//! sends it) and Secure when the request came over https. Each request reads the session again
+//! with `Store::session`, so signing out, disabling the account or revoking the token ends it on
+//! every node at the next page.
 //!
-//! Every form that changes something carries a CSRF token: HMAC-SHA256 keyed by the session's
-//! token over a fixed label. Only a page that knows the cookie can compute it, it is the same on
-//! every node (no server secret to share), and it reveals nothing of the token. The sign-in form
-//! itself, before any session, is protected the same way by a random `specflow_signin` cookie.
+//! Failed sign-ins are throttled by the store per typed name and per client address (the
+//! connection's, or the last hop of `X-Forwarded-For` when the connection comes from a proxy on
+//! this machine); a throttled attempt is told when to try again, in the same words whether or
+//! not the name exists.
+//!
+//! Every form that changes something carries a CSRF token: HMAC-SHA256 keyed by the session id
+//! over a fixed label. Only a page that knows the cookie can compute it, it is the same on every
+//! node (no server secret to share), and it reveals nothing of the id. The sign-in form itself,
+//! before any session, is protected the same way by a random `specflow_signin` cookie.
 //! A POST whose token is missing or wrong is refused with a page that says so.
 //!
 //! The language is Chinese unless the `specflow_language` cookie says English; the switch is a
@@ -28,9 +36,10 @@ use maud::html;
 use serde::Deserialize;
 use sha2::Sha256;
 use specflow_engine::Language;
-use specflow_store::auth::Principal;
+use specflow_store::SigninError;
+use specflow_store::auth::{AuthError, Principal, TOKEN_PREFIX};
 
-/// The cookie holding the session's bearer token.
+/// The cookie holding the session id.
 pub const SESSION_COOKIE: &str = "specflow_session";
 
 /// The cookie remembering the reader's language (`zh` or `en`).
@@ -48,10 +57,10 @@ const SESSION_CSRF_LABEL: &[u8] = b"specflow-pages-csrf-v1";
 /// What the sign-in form's CSRF token signs.
 const SIGNIN_CSRF_LABEL: &[u8] = b"specflow-pages-signin-v1";
 
-/// The CSRF token of the session whose cookie holds `session_token`: what each form of its pages
+/// The CSRF token of the session whose cookie holds `session_id`: what each form of its pages
 /// carries, and what a test computes to post a form.
-pub fn csrf_token_for(session_token: &str) -> String {
-    hmac_hex(session_token.as_bytes(), SESSION_CSRF_LABEL)
+pub fn csrf_token_for(session_id: &str) -> String {
+    hmac_hex(session_id.as_bytes(), SESSION_CSRF_LABEL)
 }
 
 fn hmac_hex(key: &[u8], label: &[u8]) -> String {
@@ -113,8 +122,8 @@ fn set_cookie(name: &str, value: Option<&str>, secure: bool, http_only: bool) ->
     if secure {
         text.push_str("; Secure");
     }
-    // The language is remembered for a year; the session lasts as long as the browser (and the
-    // token) does.
+    // The language is remembered for a year; the cookie of a session lasts as long as the
+    // browser does (the session itself ends earlier when it is idle, signed out or revoked).
     if value.is_some() && name == LANGUAGE_COOKIE {
         text.push_str("; Max-Age=31536000");
     }
@@ -148,7 +157,7 @@ pub(super) fn local_path(next: Option<&str>) -> String {
 pub struct Viewer {
     /// The reader's language.
     pub language: Language,
-    /// The signed-in principal, if the session cookie holds a valid token.
+    /// The signed-in principal, if the session cookie holds a live session.
     pub principal: Option<Principal>,
     /// The CSRF token of the session, for its forms.
     pub csrf: Option<String>,
@@ -156,7 +165,8 @@ pub struct Viewer {
     pub here: String,
     /// The request's id, shown on error pages so that the log can be searched for it.
     pub request_id: Option<String>,
-    /// Whether the session cookie held a token that is no longer valid (revoked, expired).
+    /// Whether the session cookie held a session that has ended (signed out elsewhere, idle,
+    /// its account disabled or its token revoked).
     pub session_ended: bool,
 }
 
@@ -202,7 +212,7 @@ impl Viewer {
                 @if let Some(request_id) = &self.request_id {
                     p.muted { (words.pick("请求编号：", "Request id: ")) code { (request_id) } }
                 }
-                p { a href="/" { (words.pick("返回项目列表", "Back to the projects")) } }
+                p { a href="/projects" { (words.pick("返回项目列表", "Back to the projects")) } }
             }
         };
         let mut response = layout::page_response(self, title, body);
@@ -257,17 +267,17 @@ impl FromRequestParts<AppState> for Viewer {
             request_id,
             session_ended: false,
         };
-        if let Some(token) =
-            cookie(&parts.headers, SESSION_COOKIE).filter(|token| !token.is_empty())
+        if let Some(session_id) =
+            cookie(&parts.headers, SESSION_COOKIE).filter(|session_id| !session_id.is_empty())
         {
-            match state.store.authenticate(token).await {
+            match state.store.session(session_id).await {
                 Ok(principal) => {
-                    viewer.csrf = Some(csrf_token_for(token));
+                    viewer.csrf = Some(csrf_token_for(session_id));
                     viewer.principal = Some(principal);
                 }
                 Err(error) => {
                     // Logged like the API's refusals; the reader is asked to sign in again.
-                    tracing::warn!(subject = error.subject().unwrap_or("-"), reason = %error, "pages: the session's token is not accepted");
+                    tracing::warn!(subject = error.subject().unwrap_or("-"), reason = %error, "pages: the session is not accepted");
                     viewer.session_ended = true;
                 }
             }
@@ -368,14 +378,21 @@ pub async fn signin_form(
     headers: HeaderMap,
     Query(query): Query<SigninQuery>,
 ) -> Response {
-    signin_page(&viewer, &headers, query.next.as_deref(), None)
+    signin_page(&viewer, &headers, query.next.as_deref(), "", None)
+}
+
+/// Why the sign-in form is shown again, and what status it answers with.
+struct Failure<'text> {
+    status: StatusCode,
+    message: &'text str,
 }
 
 fn signin_page(
     viewer: &Viewer,
     headers: &HeaderMap,
     next: Option<&str>,
-    failure: Option<&str>,
+    name: &str,
+    failure: Option<Failure<'_>>,
 ) -> Response {
     let words = viewer.words();
     let (key, new_key) = match cookie(headers, SIGNIN_COOKIE).filter(|key| key.len() == 64) {
@@ -397,29 +414,31 @@ fn signin_page(
     let body = html! {
         section.signin {
             h1 { (words.pick("登录", "Sign in")) }
-            @if let Some(failure) = failure {
-                p.error role="alert" id="signin-error" { (failure) }
+            @if let Some(failure) = &failure {
+                p.error role="alert" id="signin-error" { (failure.message) }
             }
             @if viewer.session_ended {
-                p.notice role="status" { (words.pick("会话已结束（令牌已吊销或过期），请重新登录。", "Your session ended (the token was revoked or expired): sign in again.")) }
+                p.notice role="status" { (words.pick("会话已结束（已在别处退出、长时间未使用、账户已停用或令牌已吊销），请重新登录。", "Your session ended (signed out elsewhere, unused for too long, the account disabled or the token revoked): sign in again.")) }
             }
             form method="post" action="/signin" {
                 input type="hidden" name=(CSRF_FIELD) value=(csrf);
                 input type="hidden" name="next" value=(next);
                 p {
-                    label for="token" { (words.pick("访问令牌", "Access token")) }
-                    input #token type="password" name="token" required autocomplete="off" spellcheck="false" placeholder="sft_…" aria-describedby="token-help";
+                    label for="name" { (words.pick("用户名", "Name")) }
+                    input #name type="text" name="name" value=(name) autocomplete="username" spellcheck="false" autocapitalize="none";
                 }
-                p.muted #token-help { (words.pick("令牌由管理员用 specflow token create 发放，形如 sft_ 加 64 位十六进制数字。", "Tokens are issued by an administrator with specflow token create: sft_ and 64 hexadecimal digits.")) }
+                p {
+                    label for="password" { (words.pick("密码", "Password")) }
+                    input #password type="password" name="password" required autocomplete="current-password" aria-describedby="password-help";
+                }
+                p.muted #password-help { (words.pick("账户由管理员用 specflow user create 开设。也可以不填用户名，在密码框粘贴 API 令牌（sft_ 加 64 位十六进制数字）。", "Accounts are opened by an administrator with specflow user create. You may also leave the name empty and paste an API token (sft_ and 64 hexadecimal digits) as the password.")) }
                 p { button type="submit" { (words.pick("登录", "Sign in")) } }
             }
         }
     };
-    let status = if failure.is_some() {
-        StatusCode::UNAUTHORIZED
-    } else {
-        StatusCode::OK
-    };
+    let status = failure
+        .as_ref()
+        .map_or(StatusCode::OK, |failure| failure.status);
     let mut response = layout::page_response(viewer, words.pick("登录", "Sign in"), body);
     *response.status_mut() = status;
     if new_key {
@@ -432,19 +451,60 @@ fn signin_page(
     response
 }
 
-/// The sign-in form as posted.
+/// The sign-in form as posted: a name and a password, or an API token as the password.
 #[derive(Debug, Deserialize)]
 struct SigninForm {
-    token: String,
+    #[serde(default)]
+    name: String,
+    password: String,
     csrf: Option<String>,
     next: Option<String>,
 }
 
-/// `POST /signin`: checks the form's CSRF token and the token, then keeps the token in the
-/// session cookie and goes where the reader was going.
+/// The address failed sign-ins are counted against: the connection's peer, or, when the
+/// connection comes from this machine (a reverse proxy in front of specflow) or is not known
+/// (a test calling the router), the last address of `X-Forwarded-For`, which the nearest proxy
+/// wrote. Earlier entries are the client's own word and are ignored.
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<ClientAddress, std::convert::Infallible> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .rfind(|entry| !entry.is_empty())
+            .map(str::to_string);
+        let address = match (peer, forwarded) {
+            (Some(peer), Some(forwarded)) if peer.is_loopback() => forwarded,
+            (Some(peer), _) => peer.to_string(),
+            (None, Some(forwarded)) => forwarded,
+            (None, None) => "unknown".to_string(),
+        };
+        Ok(ClientAddress(address))
+    }
+}
+
+/// `POST /signin`: checks the form's CSRF token, then the name and password (or the token given
+/// as the password) through the store's throttled sign-in, then keeps the new session's id in
+/// the session cookie and goes where the reader was going.
 pub async fn signin(
     State(state): State<AppState>,
     viewer: Viewer,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -468,37 +528,106 @@ pub async fn signin(
         );
         return viewer.error_page(&csrf_problem());
     }
-    let token = form.token.trim();
-    match state.store.authenticate(token).await {
-        Ok(principal) => {
-            tracing::info!(subject = %principal.subject, role = %principal.role, "pages: signed in");
+    let name = form.name.trim();
+    // A token pasted as the password signs in as the token, whatever the name says: passwords
+    // never start with `sft_` (the store refuses them).
+    let is_token = form.password.trim().starts_with(TOKEN_PREFIX);
+    if name.is_empty() && !is_token {
+        return signin_page(
+            &viewer,
+            &headers,
+            form.next.as_deref(),
+            name,
+            Some(Failure {
+                status: StatusCode::BAD_REQUEST,
+                message: words.pick(
+                    "请填写用户名（只有粘贴 API 令牌时才可以不填）。",
+                    "Enter your name (it may be left empty only when an API token is pasted as the password).",
+                ),
+            }),
+        );
+    }
+    let signed_in = if is_token {
+        state
+            .store
+            .sign_in_with_token(&form.password, &address)
+            .await
+    } else {
+        state.store.sign_in(name, &form.password, &address).await
+    };
+    match signed_in {
+        Ok(session) => {
+            tracing::info!(subject = %session.principal().subject, role = %session.principal().role, address = %address, "pages: signed in");
             let secure = is_https(&headers);
             let response = Redirect::to(&local_path(form.next.as_deref())).into_response();
             let response = with_cookie(
                 response,
-                &set_cookie(SESSION_COOKIE, Some(token), secure, true),
+                &set_cookie(SESSION_COOKIE, Some(session.session_id()), secure, true),
             );
             with_cookie(response, &set_cookie(SIGNIN_COOKIE, None, secure, true))
         }
-        Err(specflow_store::auth::AuthError::Store(error)) => {
-            viewer.error_page(&Problem::from(error))
-        }
+        Err(SigninError::Store(error)) => viewer.error_page(&Problem::from(error)),
         Err(error) => {
-            tracing::warn!(subject = error.subject().unwrap_or("-"), reason = %error, status = 401, "pages: sign-in refused");
-            let failure = match error {
-                specflow_store::auth::AuthError::Malformed => words.pick(
-                    "令牌格式不正确：应为 sft_ 加 64 位十六进制数字。",
-                    "That is not a specflow token: sft_ and 64 hexadecimal digits.",
+            tracing::warn!(subject = error.subject().unwrap_or(name), reason = %error, address = %address, status = 401, "pages: sign-in refused");
+            let throttled_message;
+            let (status, message) = match &error {
+                SigninError::Throttled { until } => {
+                    let until = layout::local_time(*until, layout::shanghai());
+                    throttled_message = words
+                        .pick(
+                            &format!("登录失败次数过多，请于 {until}（北京时间）之后再试。"),
+                            &format!(
+                                "Too many failed sign-ins: try again after {until} (Beijing time)."
+                            ),
+                        )
+                        .to_string();
+                    (StatusCode::TOO_MANY_REQUESTS, throttled_message.as_str())
+                }
+                SigninError::Disabled { .. } => (
+                    StatusCode::UNAUTHORIZED,
+                    words.pick(
+                        "此账户已停用，请联系管理员。",
+                        "This account is disabled: ask an administrator.",
+                    ),
                 ),
-                specflow_store::auth::AuthError::Revoked { .. } => {
-                    words.pick("此令牌已被吊销。", "This token was revoked.")
-                }
-                specflow_store::auth::AuthError::Expired { .. } => {
-                    words.pick("此令牌已过期。", "This token has expired.")
-                }
-                _ => words.pick("令牌无效。", "This token is not known."),
+                SigninError::Token(AuthError::Malformed) => (
+                    StatusCode::UNAUTHORIZED,
+                    words.pick(
+                        "令牌格式不正确：应为 sft_ 加 64 位十六进制数字。",
+                        "That is not a specflow token: sft_ and 64 hexadecimal digits.",
+                    ),
+                ),
+                SigninError::Token(AuthError::Revoked { .. }) => (
+                    StatusCode::UNAUTHORIZED,
+                    words.pick("此令牌已被吊销。", "This token was revoked."),
+                ),
+                SigninError::Token(AuthError::Expired { .. }) => (
+                    StatusCode::UNAUTHORIZED,
+                    words.pick("此令牌已过期。", "This token has expired."),
+                ),
+                SigninError::Token(_) => (
+                    StatusCode::UNAUTHORIZED,
+                    words.pick("令牌无效。", "This token is not known."),
+                ),
+                SigninError::WrongCredentials | SigninError::Store(_) => (
+                    StatusCode::UNAUTHORIZED,
+                    words.pick("用户名或密码不正确。", "The name or the password is wrong."),
+                ),
             };
-            signin_page(&viewer, &headers, form.next.as_deref(), Some(failure))
+            let mut response = signin_page(
+                &viewer,
+                &headers,
+                form.next.as_deref(),
+                name,
+                Some(Failure { status, message }),
+            );
+            if let SigninError::Throttled { until } = &error {
+                let seconds = (*until - state.store.clock().now()).num_seconds().max(1);
+                if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+            }
+            response
         }
     }
 }
@@ -509,15 +638,25 @@ struct SignoutForm {
     csrf: Option<String>,
 }
 
-/// `POST /signout`: forgets the session cookie (the token itself stays valid: revoking it is
-/// `specflow token revoke`).
-pub async fn signout(signed_in: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
+/// `POST /signout`: ends the session in the database, so that its id is refused on every node,
+/// and forgets the cookie. A token used to sign in stays valid: revoking it is
+/// `specflow token revoke`.
+pub async fn signout(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let form: SignoutForm = match read_form(&body) {
         Ok(form) => form,
         Err(problem) => return signed_in.viewer.error_page(&problem),
     };
     if let Err(problem) = signed_in.check_csrf(form.csrf.as_deref()) {
         return signed_in.viewer.error_page(&problem);
+    }
+    let session_id = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    if let Err(error) = state.store.end_session(session_id).await {
+        return signed_in.viewer.error_page(&Problem::from(error));
     }
     tracing::info!(subject = %signed_in.principal.subject, "pages: signed out");
     let secure = is_https(&headers);

@@ -358,7 +358,11 @@ fn blocked_section(blocked: &[BlockedAction], words: Words) -> Markup {
                             ul.unmet {
                                 @for guard in &item.guards {
                                     li data-guard-kind=[guard.kind.as_deref()] data-guard=[guard.guard.as_deref()] {
-                                        (guard.message) " " code { (guard.code) }
+                                        (guard.message)
+                                        // The project page shows the form only to those who may use it.
+                                        @if let Some((form, preset)) = super::forms::clearing_form(&guard.code, &guard.figures, false) {
+                                            " " a.clear href=(super::forms::form_address(&format!("/projects/{}", item.project.project_id), form, preset.as_ref())) { (words.pick("去办理", "Do it")) }
+                                        }
                                     }
                                 }
                             }

@@ -1,0 +1,181 @@
+//! `specflow user create|list|disable|reset-password`: the accounts people sign in to the pages
+//! with.
+//!
+//! A password is asked for twice on a terminal, without echo, or read from standard input with
+//! `--password-stdin` (its first line, so `echo … |` and a file both work); it is checked before
+//! the database is opened, and the store keeps only its Argon2id hash.
+
+use super::database::{open, runtime};
+use crate::cli::UserCommand;
+use anyhow::{Context, bail};
+use chrono::{DateTime, SecondsFormat, Utc};
+use specflow_engine::render::write_table;
+use specflow_store::accounts::check_password;
+use specflow_store::{AccountSummary, Store, StoreOptions};
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+fn without_migrating() -> StoreOptions {
+    StoreOptions {
+        migrate: false,
+        ..StoreOptions::default()
+    }
+}
+
+fn shown(instant: DateTime<Utc>) -> String {
+    instant.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// What an account may reach, in words: `every project`, `committee …`, `project CODE`.
+async fn scope(store: &Store, account: &AccountSummary) -> anyhow::Result<String> {
+    Ok(match (&account.committee, account.project_id) {
+        (Some(committee), _) => format!("committee {committee}"),
+        (None, Some(project_id)) => match store.project_summary(project_id).await? {
+            Some(project) => format!("project {}", project.code),
+            None => format!("project {project_id}"),
+        },
+        (None, None) => "every project".to_string(),
+    })
+}
+
+/// The new password of `name`: the first line of standard input with `--password-stdin`, or
+/// typed twice on the terminal; refused when it is too short (or otherwise unfit).
+fn read_password(name: &str, from_stdin: bool) -> anyhow::Result<String> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        line.trim_end_matches(['\n', '\r']).to_string()
+    } else if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("password for {name}: "))
+            .context("reading the password from the terminal")?;
+        check_password(&first)?;
+        let again = rpassword::prompt_password("the same password again: ")
+            .context("reading the password from the terminal")?;
+        if first != again {
+            bail!("the two passwords differ: nothing was changed");
+        }
+        first
+    } else {
+        bail!(
+            "standard input is not a terminal, so the password cannot be asked for: pass --password-stdin to read it from standard input"
+        );
+    };
+    check_password(&password)?;
+    Ok(password)
+}
+
+/// `specflow user ...`
+pub fn run(command: UserCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        UserCommand::Create {
+            name,
+            role,
+            committee,
+            project,
+            password_stdin,
+            database,
+        } => {
+            let password = read_password(&name, password_stdin)?;
+            runtime()?.block_on(async {
+                let store = open(&database, without_migrating()).await?;
+                let account = store
+                    .create_account(
+                        &name,
+                        role,
+                        committee.as_deref(),
+                        project.as_deref(),
+                        &password,
+                    )
+                    .await?;
+                println!(
+                    "created account {} ({}, {}), id {}",
+                    account.name,
+                    account.role,
+                    scope(&store, &account).await?,
+                    account.account_id
+                );
+                store.close().await;
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        UserCommand::List { json, database } => runtime()?.block_on(async {
+            let store = open(&database, without_migrating()).await?;
+            let accounts = store.accounts().await?;
+            if json {
+                for account in &accounts {
+                    println!("{}", serde_json::to_string(account)?);
+                }
+            } else {
+                let mut rows: Vec<[String; 6]> = Vec::with_capacity(accounts.len());
+                for account in &accounts {
+                    rows.push([
+                        account.name.clone(),
+                        account.role.to_string(),
+                        scope(&store, account).await?,
+                        account.disabled_at.map_or_else(
+                            || "active".to_string(),
+                            |at| format!("disabled {}", shown(at)),
+                        ),
+                        shown(account.created_at),
+                        shown(account.password_changed_at),
+                    ]);
+                }
+                let mut out = String::new();
+                write_table(
+                    &mut out,
+                    &["name", "role", "scope", "status", "created", "password set"],
+                    &rows,
+                );
+                print!("{out}");
+            }
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }),
+        UserCommand::Disable { name, database } => runtime()?.block_on(async {
+            let store = open(&database, without_migrating()).await?;
+            let code = if store.disable_account(&name).await? {
+                println!("{name}: disabled; its sessions are ended");
+                ExitCode::SUCCESS
+            } else {
+                match store.account(&name).await? {
+                    // Disabling twice is not an error: the account is disabled, as asked.
+                    Some(AccountSummary {
+                        disabled_at: Some(disabled_at),
+                        ..
+                    }) => {
+                        println!("{name}: already disabled at {}", shown(disabled_at));
+                        ExitCode::SUCCESS
+                    }
+                    _ => {
+                        eprintln!("{name}: no account has this name");
+                        ExitCode::FAILURE
+                    }
+                }
+            };
+            store.close().await;
+            Ok(code)
+        }),
+        UserCommand::ResetPassword {
+            name,
+            password_stdin,
+            database,
+        } => {
+            let password = read_password(&name, password_stdin)?;
+            runtime()?.block_on(async {
+                let store = open(&database, without_migrating()).await?;
+                let code = if store.reset_password(&name, &password).await? {
+                    println!("{name}: password reset; its sessions are ended");
+                    ExitCode::SUCCESS
+                } else {
+                    eprintln!("{name}: no account has this name");
+                    ExitCode::FAILURE
+                };
+                store.close().await;
+                Ok(code)
+            })
+        }
+    }
+}

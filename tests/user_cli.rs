@@ -1,0 +1,140 @@
+//! `specflow user create|list|disable|reset-password`, run as an operator would against an SQLite
+//! database: the password read from standard input and accepted by the store's sign-in, a short
+//! one refused with a message that says so, listings without hashes, and disabling.
+
+use crate::schedule_cli::database_with_a_project;
+use specflow_store::{SigninError, Store, StoreOptions};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// Runs specflow with `arguments`, `input` on its standard input.
+fn specflow(arguments: &[&str], database: &str, input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_specflow"))
+        .args(arguments)
+        .env("SPECFLOW_DATABASE_URL", database)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the specflow binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn sign_in(database: &str, name: &str, password: &str) -> Result<String, SigninError> {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = Store::open(database, StoreOptions::default())
+            .await
+            .unwrap();
+        let signed_in = store.sign_in(name, password, "127.0.0.1").await;
+        store.close().await;
+        signed_in.map(|session| session.principal().subject.clone())
+    })
+}
+
+#[test]
+fn an_account_is_created_from_standard_input_listed_and_disabled() {
+    let folder = tempfile::tempdir().unwrap();
+    let (database, _project_id) = database_with_a_project(folder.path(), chrono::Utc::now());
+    let create = [
+        "user",
+        "create",
+        "--name",
+        "wang.secretariat",
+        "--role",
+        "secretariat",
+        "--committee",
+        "SH-TC-01",
+        "--password-stdin",
+    ];
+
+    // Too short: refused before anything is written, saying how long it must be.
+    let short = specflow(&create, &database, "short\n");
+    assert_eq!(short.status.code(), Some(1), "{}", text(&short.stderr));
+    assert!(
+        text(&short.stderr).contains("it needs at least 10"),
+        "{}",
+        text(&short.stderr)
+    );
+
+    let created = specflow(&create, &database, "correct horse battery\n");
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(
+        text(&created.stdout)
+            .contains("created account wang.secretariat (secretariat, committee SH-TC-01)"),
+        "{}",
+        text(&created.stdout)
+    );
+    // The line ending is not part of the password.
+    assert_eq!(
+        sign_in(&database, "wang.secretariat", "correct horse battery").unwrap(),
+        "wang.secretariat"
+    );
+
+    // Without --password-stdin and without a terminal, it says what to do.
+    let no_terminal = specflow(
+        &["user", "create", "--name", "li", "--role", "auditor"],
+        &database,
+        "correct horse battery\n",
+    );
+    assert_eq!(no_terminal.status.code(), Some(1));
+    assert!(
+        text(&no_terminal.stderr).contains("pass --password-stdin"),
+        "{}",
+        text(&no_terminal.stderr)
+    );
+
+    let list = specflow(&["user", "list"], &database, "");
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    let listed = text(&list.stdout);
+    assert!(listed.contains("wang.secretariat"), "{listed}");
+    assert!(listed.contains("committee SH-TC-01"), "{listed}");
+    assert!(listed.contains("active"), "{listed}");
+    let json = specflow(&["user", "list", "--json"], &database, "");
+    assert!(
+        !text(&json.stdout).contains("argon2"),
+        "{}",
+        text(&json.stdout)
+    );
+
+    let reset = specflow(
+        &[
+            "user",
+            "reset-password",
+            "wang.secretariat",
+            "--password-stdin",
+        ],
+        &database,
+        "a new long password\n",
+    );
+    assert!(reset.status.success(), "{}", text(&reset.stderr));
+    assert!(matches!(
+        sign_in(&database, "wang.secretariat", "correct horse battery"),
+        Err(SigninError::WrongCredentials)
+    ));
+
+    let disabled = specflow(&["user", "disable", "wang.secretariat"], &database, "");
+    assert!(disabled.status.success(), "{}", text(&disabled.stderr));
+    assert!(text(&disabled.stdout).contains("wang.secretariat: disabled"));
+    let again = specflow(&["user", "disable", "wang.secretariat"], &database, "");
+    assert!(again.status.success());
+    assert!(text(&again.stdout).contains("already disabled at"));
+    let unknown = specflow(&["user", "disable", "nobody"], &database, "");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(text(&unknown.stderr).contains("no account has this name"));
+    assert!(matches!(
+        sign_in(&database, "wang.secretariat", "a new long password"),
+        Err(SigninError::Disabled { .. })
+    ));
+    let listed = text(&specflow(&["user", "list"], &database, "").stdout);
+    assert!(listed.contains("disabled 20"), "{listed}");
+}
