@@ -242,7 +242,7 @@ fn preview(
                                 td { (row.reason.as_deref().unwrap_or("")) }
                                 td.late {
                                     @for problem in &row.problems {
-                                        div { (problem.column.as_deref().map(|column| format!("{column}: ")).unwrap_or_default()) (problem.message) }
+                                        div { (problem.column.as_deref().map(|column| format!("{}：", column_name(column, words))).unwrap_or_default()) (problem.message) }
                                     }
                                 }
                             }
@@ -289,5 +289,17 @@ pub(super) fn upload_form(action: &str, csrf: &str, words: Words) -> Markup {
             }
             p { button type="submit" { (words.pick("预览", "Preview")) } }
         }
+    }
+}
+
+/// A column's name in the reader's language, as the table's header says it.
+fn column_name(column: &str, words: Words) -> &str {
+    match column {
+        "organisation" => words.pick("提出单位", "organisation"),
+        "clause" => words.pick("章条", "clause"),
+        "comment" => words.pick("意见内容", "comment"),
+        "disposition" => words.pick("处理意见", "disposition"),
+        "reason" => words.pick("理由", "reason"),
+        other => other,
     }
 }

@@ -694,6 +694,27 @@ fn render_sign_off(desk: &Desk<'_>) -> Markup {
     )
 }
 
+/// The motions the guards (nested ones too) vote on or give notice of, each once.
+fn collect_motions(guards: &[specflow_engine::definition::Guard], motions: &mut Vec<String>) {
+    use specflow_engine::definition::GuardRule;
+    for guard in guards {
+        match &guard.rule {
+            GuardRule::VoteHeld { motion, .. }
+            | GuardRule::VotePasses { motion, .. }
+            | GuardRule::NoticeBeforeMeeting { motion, .. }
+                if !motions.contains(motion) =>
+            {
+                motions.push(motion.clone());
+            }
+            GuardRule::All(inner) | GuardRule::Any(inner) => collect_motions(inner, motions),
+            GuardRule::Not(inner) => {
+                collect_motions(std::slice::from_ref(inner.as_ref()), motions);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The roles the guards (nested ones too) ask to sign off `subject`, each once.
 fn collect_signers(
     guards: &[specflow_engine::definition::Guard],
@@ -741,13 +762,21 @@ fn render_schedule(desk: &Desk<'_>) -> Markup {
             .iter()
             .map(|scheduled| scheduled.schedule.meeting_id.as_str()),
     );
+    // The motions the current stage's guards vote on come first, so the list starts at the one
+    // the stage needs.
+    let mut motions = named_options(&desk.definition.motions, words.0);
+    let mut wanted = Vec::new();
+    for transition in desk.definition.outgoing(desk.project.stage()) {
+        collect_motions(&transition.guards, &mut wanted);
+    }
+    motions.sort_by_key(|(code, _)| !wanted.contains(code));
     form_frame(
         form,
         desk,
         false,
         html! {
             input type="hidden" name="meeting_id" value=(desk.shown(form, "meeting_id", &next));
-            (select(desk, form, "motion", words.pick("表决事项", "Motion"), &named_options(&desk.definition.motions, words.0)))
+            (select(desk, form, "motion", words.pick("表决事项", "Motion"), &motions))
             (select(desk, form, "form", words.pick("形式", "Form"), &meeting_form_options(words)))
             (date_input(desk, form, "meeting_on", words.pick("会议（或函审截止）日期", "Meeting (or letter vote closing) date"), ""))
             (date_input(desk, form, "documents_sent_on", words.pick("文件送达日期", "Documents sent on"), ""))
@@ -806,7 +835,7 @@ fn render_record_meeting(desk: &Desk<'_>) -> Markup {
             (date_input(desk, form, "held_on", words.pick("召开（或函审截止）日期", "Held (or letter vote closed) on"), &meeting.meeting_on.format("%Y-%m-%d").to_string()))
             @match roll {
                 Some(roll) if !roll.is_empty() => {
-                    table.roll {
+                    div.table-wrap { table.roll {
                         caption { (words.pick("表决委员名册（取自技术委员会在会议当日的记录）", "Voting members (from the committee's record on the meeting's day)")) }
                         thead { tr {
                             th scope="col" { (words.pick("委员", "Member")) }
@@ -832,7 +861,7 @@ fn render_record_meeting(desk: &Desk<'_>) -> Markup {
                                 }
                             }
                         }
-                    }
+                    } }
                     (desk.problems(form, "roll"))
                     (desk.problems(form, "present"))
                     (desk.problems(form, "votes"))
@@ -908,6 +937,10 @@ fn render_decide_extension(desk: &Desk<'_>) -> Markup {
         })
         .collect();
     let decisions = vec![
+        (
+            String::new(),
+            words.pick("（请选择）", "(choose)").to_string(),
+        ),
         ("grant".to_string(), words.pick("批准", "grant").to_string()),
         (
             "refuse".to_string(),

@@ -179,7 +179,7 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
                             button.link type="submit" lang=(if other == "en" { "en" } else { "zh-CN" }) id="language-switch" { (other_name) }
                         }
                         @if let Some(principal) = &viewer.principal {
-                            span.who { (principal.subject) " (" (principal.role) ")" }
+                            span.who { (principal.subject) " (" (role_name(principal.role, words)) ")" }
                             form.inline method="post" action="/signout" {
                                 input type="hidden" name=(CSRF_FIELD) value=(viewer.csrf.as_deref().unwrap_or_default());
                                 button.link type="submit" id="signout" { (words.pick("退出", "Sign out")) }
@@ -287,6 +287,8 @@ form.work textarea { min-height: 4rem; }
 .form-errors { border-left: 4px solid var(--late); background: #fff5f4; padding: .5rem 1rem; margin: .5rem 0; }
 .form-errors ul { margin: .25rem 0; padding-left: 1.2rem; }
 table.roll { max-width: 40rem; }
+table.roll select { min-width: 6.5rem; }
+table.roll td:nth-child(2) { font-size: .85rem; }
 table.roll caption { text-align: left; font-size: .9rem; color: var(--muted); padding: .25rem 0; }
 figure { margin: 0 0 1rem; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .5rem; overflow-x: auto; }
 figcaption { font-size: .9rem; color: var(--muted); }
@@ -305,3 +307,17 @@ dl.facts dd { margin: 0; }
   header.top .tools { margin-left: 0; }
 }
 "#;
+
+/// A role's name in the reader's language, as the navigation shows who is signed in.
+pub fn role_name(role: specflow_store::auth::Role, words: Words) -> &'static str {
+    use specflow_store::auth::Role;
+    match role {
+        Role::Admin => words.pick("系统管理员", "administrator"),
+        Role::Supervisor => words.pick("市场监管局", "supervisor"),
+        Role::Secretariat => words.pick("秘书处", "secretariat"),
+        Role::Chair => words.pick("主任委员", "chair"),
+        Role::Member => words.pick("委员", "member"),
+        Role::Drafter => words.pick("起草组", "drafter"),
+        Role::Auditor => words.pick("审计", "auditor"),
+    }
+}
