@@ -307,7 +307,8 @@ conformance!(
         };
 
         // A drafter lands on the to-do page, which shows their project and no other, with the count
-        // in the navigation (one deadline) and the way to the project list.
+        // in the navigation (one deadline, and the report they must upload) and the way to the
+        // project list.
         let home = page(&site, "/", &site.drafter, "zh").await;
         assert_eq!(home.status, StatusCode::SEE_OTHER);
         assert_eq!(home.location, "/todo");
@@ -321,8 +322,16 @@ conformance!(
         );
         assert!(
             todo.body.contains(
-                "<a href=\"/todo\" aria-current=\"page\">待办 <span class=\"count\">1</span></a>"
+                "<a href=\"/todo\" aria-current=\"page\">待办 <span class=\"count\">2</span></a>"
             ),
+            "{}",
+            todo.body
+        );
+        // The missing report is the drafter's to upload: listed as their work, linked to the form.
+        assert!(todo.body.contains("id=\"work\""), "{}", todo.body);
+        assert!(
+            todo.body
+                .contains("?form=attach&amp;kind=report#form-attach"),
             "{}",
             todo.body
         );
@@ -340,7 +349,7 @@ conformance!(
         assert!(
             projects
                 .body
-                .contains("待办 <span class=\"count\">1</span>"),
+                .contains("待办 <span class=\"count\">2</span>"),
             "{}",
             projects.body
         );

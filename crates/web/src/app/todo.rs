@@ -91,6 +91,11 @@ pub struct BlockingGuard {
     pub figures: BTreeMap<String, Value>,
     /// The reason in the request's language.
     pub message: String,
+    /// The kind of command that clears it (`attach_artifact`, `sign_off`…), when one does.
+    pub cleared_by: Option<String>,
+    /// Whether clearing it is this person's work: their role may give the command that clears
+    /// it (and, for a sign-off, is the officer the definition names).
+    pub yours: bool,
 }
 
 /// An action of a project's stage that some guard holds back.
@@ -211,10 +216,20 @@ pub struct TodoList {
 }
 
 impl TodoList {
+    /// How many reasons blocking an action are this person's to clear.
+    pub fn work_count(&self) -> usize {
+        self.blocked
+            .iter()
+            .flat_map(|action| &action.guards)
+            .filter(|guard| guard.yours)
+            .count()
+    }
+
     /// How many things wait for the person: actions they can fire, deadlines coming, and for
     /// the bureau extension requests and frozen projects. The navigation shows it.
     pub fn count(&self) -> usize {
         self.ready.len()
+            + self.work_count()
             + self.deadlines.len()
             + self.supervision.as_ref().map_or(0, |supervision| {
                 supervision.extension_requests.len() + supervision.frozen.len()
@@ -456,7 +471,32 @@ impl Examined<'_> {
             || Value::Object(serde_json::Map::new()),
             |guard| guard_parameters(&guard.rule),
         );
+        let meeting_waiting = self.view.state.scheduled_meetings.iter().any(|meeting| {
+            !self
+                .view
+                .state
+                .meetings
+                .iter()
+                .any(|held| held.record.meeting_id == meeting.schedule.meeting_id)
+        });
+        let writable = specflow_store::auth::can_write_project(
+            self.principal,
+            &self.view.summary.committee,
+            self.view.summary.project_id,
+        )
+        .is_allowed();
+        let clearing = crate::app::clearing::clearing(&unmet.code, &unmet.figures, meeting_waiting);
+        let yours = writable
+            && clearing.as_ref().is_some_and(|clearing| {
+                crate::app::clearing::may_clear(
+                    clearing,
+                    self.definition(),
+                    self.principal.role.workflow_role(),
+                )
+            });
         BlockingGuard {
+            cleared_by: clearing.map(|clearing| clearing.command.code().to_string()),
+            yours,
             code: unmet.code,
             kind: guard.map(|guard| guard.rule.kind_code().to_string()),
             guard: unmet.guard,

@@ -1490,49 +1490,19 @@ fn parse_migrate(values: &Values, problems: &mut Vec<FieldProblem>) -> Option<Co
     }
 }
 
-/// The form that clears an unmet guard, by the reason's code and figures, with the value to
-/// choose in it (the missing document's kind, the subject to sign off…). `meeting_waiting` says
-/// whether a scheduled meeting waits to be recorded (a vote not held is then recorded, else
-/// scheduled first).
+/// The form that clears an unmet guard, by the reason's code and figures (`app::clearing`),
+/// with the value to choose in it. `meeting_waiting` says whether a scheduled meeting waits to
+/// be recorded.
 pub(super) fn clearing_form(
     code: &str,
     figures: &BTreeMap<String, serde_json::Value>,
     meeting_waiting: bool,
 ) -> Option<(FormKind, Option<(&'static str, String)>)> {
-    let figure = |name: &str| -> Option<String> {
-        match figures.get(name)? {
-            serde_json::Value::String(text) => Some(text.clone()),
-            serde_json::Value::Array(items) => items.first()?.as_str().map(str::to_string),
-            _ => None,
-        }
-    };
-    let motion = || figure("motion").map(|motion| ("motion", motion));
-    Some(match code {
-        "artifacts_missing" => (
-            FormKind::Attach,
-            figure("missing").map(|kind| ("kind", kind)),
-        ),
-        "comments_without_disposition" => (FormKind::Dispose, None),
-        "sign_off_missing" => (
-            FormKind::SignOff,
-            figure("subject").map(|subject| ("subject", subject)),
-        ),
-        "field_missing" => (
-            FormKind::RecordField,
-            figure("field").map(|field| ("field", field)),
-        ),
-        "meeting_not_scheduled" | "notice_too_short" | "wrong_meeting_form" => {
-            (FormKind::ScheduleMeeting, motion())
-        }
-        "vote_not_held" if meeting_waiting => (FormKind::RecordMeeting, None),
-        "vote_not_held" => (FormKind::ScheduleMeeting, motion()),
-        "count_too_low" => match figure("counter").as_deref() {
-            Some("organisations_consulted") => (FormKind::Consulted, None),
-            Some("comments_recorded") => (FormKind::Comment, None),
-            _ => return None,
-        },
-        _ => return None,
-    })
+    let clearing = crate::app::clearing::clearing(code, figures, meeting_waiting)?;
+    let form = FormKind::ALL
+        .into_iter()
+        .find(|form| form.permission() == clearing.command)?;
+    Some((form, clearing.preset))
 }
 
 /// The project page's address opened at a form, with a value chosen in it.

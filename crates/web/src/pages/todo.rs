@@ -139,6 +139,7 @@ fn todo_body(list: &TodoList, words: Words) -> Markup {
             a href="/projects" { (words.pick("查看全部项目", "All projects")) }
         }
         (ready_section(list, words))
+        (work_section(list, words))
         (deadlines_section(list, words))
         @if let Some(supervision) = &list.supervision {
             (extensions_section(supervision, words))
@@ -164,6 +165,43 @@ fn supervision_lead(supervision: &Supervision, words: Words) -> Markup {
                 }
                 " · "
                 a href="/overdue" { (words.pick("查看逾期看板", "Open the overdue board")) }
+            }
+        }
+    }
+}
+
+/// The reasons holding actions back that are this person's to clear, each with its form.
+fn work_section(list: &TodoList, words: Words) -> Markup {
+    let work: Vec<(
+        &crate::app::todo::BlockedAction,
+        &crate::app::todo::BlockingGuard,
+    )> = list
+        .blocked
+        .iter()
+        .flat_map(|action| action.guards.iter().map(move |guard| (action, guard)))
+        .filter(|(_, guard)| guard.yours)
+        .collect();
+    html! {
+        section.card #work {
+            h2 { (words.pick("等您办理", "Work waiting for you")) " " span.badge.ok { (work.len()) } }
+            @if work.is_empty() {
+                p.muted { (words.pick("没有等您办理的事项。", "Nothing waits for your work.")) }
+            } @else {
+                ul {
+                    @for (action, guard) in &work {
+                        li {
+                            (project_cell(&action.project)) " · "
+                            (guard.message)
+                            (words.pick("（", " ("))
+                            (words.pick("才能", "before "))
+                            (action.name)
+                            (words.pick("）", ")"))
+                            @if let Some((form, preset)) = super::forms::clearing_form(&guard.code, &guard.figures, guard.cleared_by.as_deref() == Some("record_meeting")) {
+                                " " a.clear href=(super::forms::form_address(&format!("/projects/{}", action.project.project_id), form, preset.as_ref())) { (words.pick("去办理", "Do it")) }
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -360,7 +398,7 @@ fn blocked_section(blocked: &[BlockedAction], words: Words) -> Markup {
                                     li data-guard-kind=[guard.kind.as_deref()] data-guard=[guard.guard.as_deref()] {
                                         (guard.message)
                                         // The project page shows the form only to those who may use it.
-                                        @if let Some((form, preset)) = super::forms::clearing_form(&guard.code, &guard.figures, false) {
+                                        @if let Some((form, preset)) = super::forms::clearing_form(&guard.code, &guard.figures, guard.cleared_by.as_deref() == Some("record_meeting")) {
                                             " " a.clear href=(super::forms::form_address(&format!("/projects/{}", item.project.project_id), form, preset.as_ref())) { (words.pick("去办理", "Do it")) }
                                         }
                                     }
