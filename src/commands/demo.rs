@@ -545,8 +545,38 @@ async fn fill(url: &str, workflows: &Path, now: DateTime<Utc>) -> anyhow::Result
         accepted: 0,
         rejected: 0,
     };
-    for step in steps {
+    // The scenario's digest of each document attached, by project, and the stored one's.
+    let mut digests: BTreeMap<(Uuid, String), String> = BTreeMap::new();
+    for mut step in steps {
         advance_to(&store, &clock, &scheduler, step.at).await?;
+        // A document is stored for real, so every download of the demo answers with a file;
+        // minutes recorded later name the stored document's digest instead of the scenario's.
+        match &mut step.command {
+            Command::AttachArtifact(artifact) => {
+                let content = demo_document(
+                    &artifact.kind,
+                    &artifact.file_name,
+                    step.project_id,
+                    step.at,
+                );
+                let stored = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&content));
+                digests.insert(
+                    (step.project_id, std::mem::take(&mut artifact.sha256)),
+                    stored.clone(),
+                );
+                artifact.sha256 = stored;
+                artifact.size_bytes = content.len() as u64;
+                store.put_artifact(&content).await?;
+            }
+            Command::RecordMeeting(record) => {
+                if let Some(minutes) = record.minutes_sha256.as_mut()
+                    && let Some(stored) = digests.get(&(step.project_id, minutes.clone()))
+                {
+                    minutes.clone_from(stored);
+                }
+            }
+            _ => {}
+        }
         let outcome = store
             .execute(CommandRequest {
                 project_id: step.project_id,
@@ -569,6 +599,52 @@ async fn fill(url: &str, workflows: &Path, now: DateTime<Utc>) -> anyhow::Result
     create_accounts_and_report(&store).await?;
     store.close().await;
     Ok(filled)
+}
+
+/// A small document standing for an attached one: a one-page PDF naming its kind, project and
+/// day when the name ends in `.pdf`, plain text otherwise. Its digest and size replace the
+/// scenario's.
+fn demo_document(kind: &str, file_name: &str, project_id: Uuid, at: DateTime<Utc>) -> Vec<u8> {
+    // The project and the instant make each document its own, as two real files would be.
+    let line = format!(
+        "specflow demo document: {kind}, project {project_id}, {}",
+        at.format("%Y-%m-%d %H:%M")
+    );
+    if !file_name.to_ascii_lowercase().ends_with(".pdf") {
+        return format!("{line}\n{file_name}\n").into_bytes();
+    }
+    // PDF text strings escape backslashes and parentheses; the kind codes have neither.
+    let text = line
+        .replace('\\', "\\\\")
+        .replace('(', "\\(")
+        .replace(')', "\\)");
+    let stream = format!("BT /F1 14 Tf 72 770 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut pdf = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (index, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.push_str(&format!("{} 0 obj\n{object}\nendobj\n", index + 1));
+    }
+    let xref = pdf.len();
+    pdf.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
+    for offset in offsets {
+        pdf.push_str(&format!("{offset:010} 00000 n \n"));
+    }
+    pdf.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    pdf.into_bytes()
 }
 
 /// One member of a demo committee: person, organisation, title level, administrative staff,
@@ -1102,6 +1178,27 @@ mod tests {
         runtime().unwrap().block_on(async {
             fill(&url, &workflows, now).await.unwrap();
             let store = Store::open(&url, StoreOptions::default()).await.unwrap();
+            // Every document the demo lists can be downloaded: its bytes are stored.
+            let page = store
+                .list_projects(&ProjectFilter::default(), None, 1000)
+                .await
+                .unwrap();
+            let mut documents = 0;
+            for summary in &page.items {
+                let view = store.project(summary.project_id).await.unwrap().unwrap();
+                for attached in &view.state.artifacts {
+                    let content = store.artifact(&attached.artifact.sha256).await.unwrap();
+                    let content = content.unwrap_or_else(|| {
+                        panic!(
+                            "{}: {} not stored",
+                            summary.code, attached.artifact.file_name
+                        )
+                    });
+                    assert_eq!(content.len() as u64, attached.artifact.size_bytes);
+                    documents += 1;
+                }
+            }
+            assert!(documents > 20, "{documents} documents");
             let year = |kind, committee: Option<&str>| ReportRequest {
                 kind,
                 committee: committee.map(str::to_string),

@@ -10,6 +10,7 @@ use axum::http::{Request, StatusCode};
 use specflow_engine::definition::CommandKind;
 use specflow_store::auth::Role;
 use specflow_web::pages::csrf_token_for;
+use tower::ServiceExt;
 
 const BOUNDARY: &str = "specflow-test-boundary";
 
@@ -241,6 +242,36 @@ conformance!(
             "{}",
             shown.body
         );
+
+        // Downloaded from the project's page under its own name, as a PDF.
+        let digest = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(b"%PDF-1.4 proposal"))
+        };
+        let link = format!("{project}/artifacts/{digest}");
+        assert!(shown.body.contains(&link), "{}", shown.body);
+        let download = site.app.clone().oneshot(get(&link, &cookie)).await.unwrap();
+        assert_eq!(download.status(), StatusCode::OK);
+        let headers = download.headers().clone();
+        assert_eq!(headers["content-type"], "application/pdf");
+        assert_eq!(
+            headers["content-disposition"],
+            "attachment; filename=\"___.pdf\"; filename*=UTF-8''%E5%BB%BA%E8%AE%AE%E4%B9%A6.pdf"
+        );
+        let bytes = axum::body::to_bytes(download.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(&bytes[..], b"%PDF-1.4 proposal");
+        // Another project's page does not serve it.
+        let elsewhere = send(
+            &site.app,
+            get(
+                &format!("/projects/{}/artifacts/{digest}", site.other_project),
+                &cookie,
+            ),
+        )
+        .await;
+        assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
     }
 );
 

@@ -427,21 +427,7 @@ pub async fn artifact_download(
         return Err(not_found());
     }
     let content = state.store.artifact(&sha256).await?.ok_or_else(not_found)?;
-    let mut response = content.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    // The bytes are served as they were uploaded; no browser should guess and run them.
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{sha256}\"")) {
-        headers.insert(header::ETAG, etag);
-    }
-    Ok(response)
+    Ok(download_response(content, &sha256, None))
 }
 
 /// A file to attach to a project: what the API's upload and the upload form both send.
@@ -738,4 +724,111 @@ pub async fn proposed_code(
         }
     }
     Ok(None)
+}
+
+/// A document attached to a project, as a download named as it was uploaded: the project's
+/// page links to it. The reader must be able to read the project; the digest must be one the
+/// project attached (its latest name for those bytes is the one given).
+pub async fn project_artifact_download(
+    state: &AppState,
+    principal: &Principal,
+    id_or_code: &str,
+    sha256: &str,
+) -> Result<Response, Problem> {
+    let project_id = readable_project(state, principal, id_or_code).await?;
+    let sha256 = sha256.to_ascii_lowercase();
+    let not_found = || {
+        Problem::new(
+            ProblemKind::NotFound,
+            format!("项目没有摘要为 {sha256} 的文件"),
+            format!("The project has no artifact {sha256}"),
+        )
+    };
+    let view = state
+        .store
+        .project(project_id)
+        .await?
+        .ok_or_else(|| Problem::project_not_found(id_or_code))?;
+    let file_name = view
+        .state
+        .artifacts
+        .iter()
+        .rev()
+        .find(|attached| attached.artifact.sha256 == sha256)
+        .map(|attached| attached.artifact.file_name.clone())
+        .ok_or_else(not_found)?;
+    let content = state.store.artifact(&sha256).await?.ok_or_else(not_found)?;
+    Ok(download_response(content, &sha256, Some(&file_name)))
+}
+
+/// The answer of a download: the bytes, their media type (from the file's name when known),
+/// `Content-Disposition` with the original name (RFC 6266: an ASCII `filename` and the exact
+/// UTF-8 name as `filename*`, RFC 8187), `nosniff` and the digest as the `ETag`.
+pub fn download_response(content: Vec<u8>, sha256: &str, file_name: Option<&str>) -> Response {
+    let mut response = content.into_response();
+    let headers = response.headers_mut();
+    let media_type = file_name
+        .and_then(|name| mime_guess::from_path(name).first_raw())
+        .unwrap_or("application/octet-stream");
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    if let Some(name) = file_name
+        && let Ok(value) = HeaderValue::from_str(&content_disposition(name))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    // The bytes are served as they were uploaded; no browser should guess and run them.
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{sha256}\"")) {
+        headers.insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…`: the plain name for old clients (non-ASCII
+/// characters, quotes, backslashes and controls as `_`), and every byte of the real name
+/// percent-encoded but RFC 8187's attr-chars.
+pub fn content_disposition(file_name: &str) -> String {
+    let fallback: String = file_name
+        .chars()
+        .map(|character| {
+            if character.is_ascii()
+                && !character.is_ascii_control()
+                && !matches!(character, '"' | '\\')
+            {
+                character
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for byte in file_name.bytes() {
+        let keep = byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte);
+        if keep {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod download_tests {
+    use super::content_disposition;
+
+    #[test]
+    fn a_chinese_name_is_sent_exactly_with_an_ascii_fallback() {
+        assert_eq!(
+            content_disposition("项目建议书 v2.pdf"),
+            "attachment; filename=\"_____ v2.pdf\"; filename*=UTF-8''%E9%A1%B9%E7%9B%AE%E5%BB%BA%E8%AE%AE%E4%B9%A6%20v2.pdf"
+        );
+        assert_eq!(
+            content_disposition("a\"b.csv"),
+            "attachment; filename=\"a_b.csv\"; filename*=UTF-8''a%22b.csv"
+        );
+    }
 }

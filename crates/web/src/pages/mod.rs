@@ -73,6 +73,10 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
             "/projects/{project}/forms/{form}",
             post(submit::submit_form).layer(DefaultBodyLimit::max(upload_limit)),
         )
+        .route(
+            "/projects/{project}/artifacts/{sha256}",
+            get(projects::download_project_artifact),
+        )
         .route("/projects/{project}/history", get(history::history_page))
         .route("/projects/{project}/verify", post(history::verify))
         .route("/artifacts/{sha256}", get(projects::download_artifact))

@@ -545,7 +545,7 @@ async fn project_body(
         h2 { (words.pick("期限", "Deadlines")) }
         (deadlines_table(&deadlines, offset, words))
         h2 { (words.pick("文件", "Artifacts")) }
-        (artifacts_table(&definition, &project, offset, words))
+        (artifacts_table(&base, &definition, &project, offset, words))
         h2 { (words.pick("意见与处理", "Comments and dispositions")) }
         (comments_table(&project, offset, words))
         h2 { (words.pick("会议与表决", "Meetings and votes")) }
@@ -818,6 +818,7 @@ fn deadlines_table(deadlines: &[DeadlineView], offset: FixedOffset, words: Words
 }
 
 fn artifacts_table(
+    base: &str,
     definition: &WorkflowDefinition,
     project: &ProjectState,
     offset: FixedOffset,
@@ -839,7 +840,7 @@ fn artifacts_table(
                     @for attached in &project.artifacts {
                         tr {
                             td { (definition.artifact_kind_name(&attached.artifact.kind).get(words.0)) }
-                            td { a href=(format!("/artifacts/{}", attached.artifact.sha256)) download=(attached.artifact.file_name) { (attached.artifact.file_name) } }
+                            td { a href=(format!("{base}/artifacts/{}", attached.artifact.sha256)) download=(attached.artifact.file_name) { (attached.artifact.file_name) } }
                             td.number { (attached.artifact.size_bytes) }
                             td { code.hash title=(attached.artifact.sha256) { (attached.artifact.sha256.get(..12).unwrap_or(&attached.artifact.sha256)) "…" } }
                             td { (local_time(attached.attached_at, offset)) " · " (attached.attached_by.id) }
@@ -1151,6 +1152,26 @@ fn confirmation(
         }
     };
     Fired::Confirm(title, body)
+}
+
+/// `GET /projects/{project}/artifacts/{sha256}`: a document of the project, downloaded under the
+/// name it was uploaded with.
+pub async fn download_project_artifact(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((id_or_code, sha256)): Path<(String, String)>,
+) -> Response {
+    match crate::app::projects::project_artifact_download(
+        &state,
+        &signed_in.principal,
+        &id_or_code,
+        &sha256,
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(problem) => signed_in.viewer.error_page(&problem),
+    }
 }
 
 /// `GET /artifacts/{sha256}`: an artifact's content, for a reader who may read a project it is
