@@ -15,6 +15,7 @@ use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    end_quietly_on_a_closed_pipe();
     let command = cli::Cli::command();
     let arguments: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let config_path = config::locate(&arguments);
@@ -43,9 +44,46 @@ fn main() -> ExitCode {
     }
     match commands::run(cli) {
         Ok(code) => code,
+        // A writer that reports the closed pipe as an error ends as quietly as `print!` does.
+        Err(error) if is_broken_pipe(&error) => ExitCode::from(BROKEN_PIPE_STATUS as u8),
         Err(error) => {
             eprintln!("specflow: {error:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The exit status of a process that wrote to a closed pipe: 128 + SIGPIPE (13), as the shell
+/// reports it for `yes | head`.
+const BROKEN_PIPE_STATUS: i32 = 128 + 13;
+
+/// Ends the program quietly when its output goes to a pipe that closed (`specflow … | head`).
+///
+/// Rust ignores SIGPIPE, so `print!` into a closed pipe panics with "failed printing to stdout".
+/// Restoring the signal's default needs `unsafe` (which this crate forbids), so the panic hook
+/// recognises that one panic and exits with the broken pipe's status and no message; every other
+/// panic is reported as before.
+fn end_quietly_on_a_closed_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(BROKEN_PIPE_STATUS);
+        }
+        report(info);
+    }));
+}
+
+/// Whether an error comes from writing into a pipe whose reader has gone.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

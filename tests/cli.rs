@@ -406,3 +406,28 @@ fn audit_verify_names_a_record_edited_behind_the_triggers() {
         "{stderr}"
     );
 }
+
+/// Output into a pipe whose reader has gone (`specflow … | head`) ends the program quietly with
+/// the broken pipe's status, never a panic message.
+#[test]
+fn writing_into_a_closed_pipe_ends_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_specflow"))
+        .args([
+            "simulate",
+            "workflows/metrology-spec.toml",
+            "workflows/scenarios/to-in-force.toml",
+            "--jsonl",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the specflow binary runs");
+    // The reader closes the pipe before reading a byte, as `head -c0` would.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("the specflow binary ends");
+    let stderr = text(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(output.status.code(), Some(141), "{stderr}");
+}
