@@ -221,6 +221,10 @@ pub enum TopCommand {
         /// Print the audit records as JSON Lines instead of the report.
         #[arg(long)]
         jsonl: bool,
+        /// Exit 0 even when the engine rejected a step (a scenario that shows a refusal on
+        /// purpose); without it a rejected step makes the exit status 1.
+        #[arg(long)]
+        allow_rejections: bool,
     },
 }
 

@@ -164,7 +164,21 @@ fn simulate_prints_the_log_rejections_deadlines_and_final_state() {
         "--language",
         "en",
     ]);
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    // A rejected step makes the status 1, so scripts can rely on it…
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("step(s) were rejected"),
+        "{}",
+        text(&output.stderr)
+    );
+    // …unless the scenario shows its refusals on purpose.
+    let allowed = specflow(&[
+        "simulate",
+        "workflows/metrology-spec.toml",
+        "workflows/scenarios/consultation-too-short.toml",
+        "--allow-rejections",
+    ]);
+    assert!(allowed.status.success(), "{}", text(&allowed.stderr));
     let stdout = text(&output.stdout);
     assert!(
         stdout.contains("REJECTED fire_action close_consultation"),

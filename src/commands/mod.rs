@@ -95,12 +95,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             calendars,
             language,
             jsonl,
+            allow_rejections,
         } => simulate::run(
             &workflow,
             &scenario,
             calendars.as_deref(),
             language.into(),
-            jsonl,
+            simulate::Output {
+                jsonl,
+                allow_rejections,
+            },
         ),
     }
 }

@@ -8,13 +8,23 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-/// Runs the simulation and prints its report; exit 1 when a file is invalid.
+/// How the simulation reports.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    /// The audit records as JSON Lines instead of the report.
+    pub jsonl: bool,
+    /// Exit 0 even when a step was rejected.
+    pub allow_rejections: bool,
+}
+
+/// Runs the simulation and prints its report; exit 1 when a file is invalid, and when the engine
+/// rejected a step unless rejections are allowed (so a script or CI can rely on the status).
 pub fn run(
     workflow: &Path,
     scenario_path: &Path,
     calendars: Option<&Path>,
     language: Language,
-    jsonl: bool,
+    output: Output,
 ) -> anyhow::Result<ExitCode> {
     let definition = match load_definition(workflow, calendars) {
         Ok(definition) => definition,
@@ -39,7 +49,7 @@ pub fn run(
     let report = simulate(&definition, &scenario)?;
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
-    if jsonl {
+    if output.jsonl {
         for record in &report.records {
             serde_json::to_writer(&mut stdout, record)?;
             writeln!(stdout)?;
@@ -56,8 +66,13 @@ pub fn run(
         .iter()
         .filter(|outcome| matches!(outcome, StepOutcome::Rejected { .. }))
         .count();
-    if rejected > 0 {
-        eprintln!("{rejected} step(s) were rejected; see the report for the reasons");
+    if rejected == 0 {
+        return Ok(ExitCode::SUCCESS);
     }
-    Ok(ExitCode::SUCCESS)
+    eprintln!("{rejected} step(s) were rejected; see the report for the reasons");
+    Ok(if output.allow_rejections {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
