@@ -345,7 +345,10 @@ fn html_is_self_contained_escapes_what_the_records_say_and_draws_its_charts() {
             !html.contains("http://") || html.matches("http://").count() == 2,
             "only the SVG namespaces"
         );
-        assert!(html.contains("/api/v1/projects/"));
+        // Links go to the pages a browser can open, never to the API.
+        assert!(html.contains("href=\"/projects/"), "{html}");
+        assert!(html.contains("?sequence="), "{html}");
+        assert!(!html.contains("href=\"/api/"), "{html}");
     }
     let markdown = to_markdown(&report, Language::En);
     assert!(!markdown.contains("<b>"), "{markdown}");

@@ -74,8 +74,9 @@ fn render(document: &Document, report: &Report, language: Language) -> String {
     out
 }
 
-fn history(project_id: &uuid::Uuid) -> String {
-    format!("/api/v1/projects/{project_id}/history")
+/// A project's page: the HTML report is read in a browser, where the API would answer JSON 401.
+fn project_page(project_id: &uuid::Uuid) -> String {
+    format!("/projects/{project_id}")
 }
 
 fn cell(value: &Cell) -> String {
@@ -88,7 +89,7 @@ fn cell(value: &Cell) -> String {
             .join("<br>"),
         Cell::Project { project_id, code } => format!(
             "<a href=\"{}\">{}</a>",
-            escape(&history(project_id)),
+            escape(&project_page(project_id)),
             escape(code)
         ),
         Cell::Records {
@@ -97,11 +98,8 @@ fn cell(value: &Cell) -> String {
         } => sequences
             .iter()
             .map(|sequence| {
-                let href = format!(
-                    "{}?after={}&limit=1",
-                    history(project_id),
-                    sequence.saturating_sub(1)
-                );
+                // The project as it stood right after the record.
+                let href = format!("{}?sequence={sequence}", project_page(project_id));
                 format!("<a href=\"{}\">#{sequence}</a>", escape(&href))
             })
             .collect::<Vec<_>>()
