@@ -183,8 +183,9 @@ pub enum TopCommand {
     User(UserCommand),
     /// List the projects whose next deadline falls due soon (or has already passed unnoticed).
     Deadlines {
-        /// How far ahead to look, such as 30d or 12h.
-        #[arg(long, default_value = "30d", value_parser = humantime::parse_duration)]
+        /// How far ahead to look, in days, weeks or months as people write them: 30d, 2w, 1mo
+        /// (a month counts 30 days).
+        #[arg(long, default_value = "30d", value_parser = parse_horizon)]
         due_within: std::time::Duration,
         /// Only this committee's projects.
         #[arg(long)]
@@ -1256,6 +1257,55 @@ impl From<LanguageArg> for specflow_engine::Language {
         match language {
             LanguageArg::Zh => specflow_engine::Language::Zh,
             LanguageArg::En => specflow_engine::Language::En,
+        }
+    }
+}
+
+/// A horizon of deadlines in days, weeks or months (`30d`, `2w`, `1mo`; a month counts 30
+/// days). Deadlines fall on local days, so hours, minutes and a bare number are refused with
+/// what to write instead.
+pub fn parse_horizon(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let digits = text.chars().take_while(char::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let hint = "write days, weeks or months, such as 30d, 2w or 1mo";
+    let count: u64 = number
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a horizon: {hint}"))?;
+    let days_per_unit = match unit.trim() {
+        "d" | "day" | "days" | "天" => 1,
+        "w" | "week" | "weeks" | "周" => 7,
+        "mo" | "month" | "months" | "个月" | "月" => 30,
+        "" => return Err(format!("\"{text}\" has no unit: {hint}")),
+        other => {
+            return Err(format!(
+                "\"{other}\" is not a unit of a deadline horizon: {hint}"
+            ));
+        }
+    };
+    let days = count
+        .checked_mul(days_per_unit)
+        .filter(|days| *days <= 36_500)
+        .ok_or_else(|| format!("\"{text}\" is too far ahead: at most 100 years"))?;
+    Ok(std::time::Duration::from_secs(days * 86_400))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod horizon_tests {
+    use super::parse_horizon;
+
+    #[test]
+    fn horizons_are_days_weeks_or_months() {
+        let days = |text| parse_horizon(text).map(|duration| duration.as_secs() / 86_400);
+        assert_eq!(days("30d"), Ok(30));
+        assert_eq!(days("2w"), Ok(14));
+        assert_eq!(days("1mo"), Ok(30));
+        assert_eq!(days("3 months"), Ok(90));
+        assert_eq!(days("10天"), Ok(10));
+        for refused in ["30", "90m", "12h", "soon", "", "d"] {
+            let error = parse_horizon(refused).unwrap_err();
+            assert!(error.contains("30d, 2w or 1mo"), "{refused}: {error}");
         }
     }
 }

@@ -93,6 +93,20 @@ fn deadlines_lists_what_falls_due_within_the_window() {
     );
     let nonsense = specflow(&["deadlines", "--due-within", "soon"], &database);
     assert_eq!(nonsense.status.code(), Some(2));
+    // Minutes and bare numbers are refused, saying what to write; weeks and months are read.
+    for refused in ["90m", "30"] {
+        let answer = specflow(&["deadlines", "--due-within", refused], &database);
+        assert_eq!(answer.status.code(), Some(2));
+        assert!(
+            text(&answer.stderr).contains("30d, 2w or 1mo"),
+            "{}",
+            text(&answer.stderr)
+        );
+    }
+    for accepted in ["2w", "1mo"] {
+        let answer = specflow(&["deadlines", "--due-within", accepted], &database);
+        assert!(answer.status.success(), "{}", text(&answer.stderr));
+    }
 }
 
 #[test]
