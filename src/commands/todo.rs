@@ -8,7 +8,7 @@ use super::database::runtime;
 use crate::cli::ClientArgs;
 use specflow_engine::Language;
 use specflow_engine::render::write_table;
-use specflow_web::app::todo::{TodoDeadline, TodoList};
+use specflow_web::app::todo::{Supervision, TodoDeadline, TodoList};
 use std::process::ExitCode;
 
 /// `specflow todo`.
@@ -57,13 +57,6 @@ fn days_text(deadline: &TodoDeadline, language: Language) -> String {
 /// The list as tables for people, one section after another.
 fn tables(list: &TodoList, language: Language) -> String {
     let mut out = String::new();
-    let heading = |out: &mut String, zh: String, en: String| {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(&language.pick(zh, en));
-        out.push('\n');
-    };
     if let Some(supervision) = &list.supervision {
         out.push_str(&language.pick(
             format!(
@@ -76,8 +69,41 @@ fn tables(list: &TodoList, language: Language) -> String {
             ),
         ));
     }
+    ready_table(&mut out, list, language);
+    deadlines_table(&mut out, list, language);
+    if let Some(supervision) = &list.supervision {
+        supervision_tables(&mut out, supervision, language);
+    }
+    blocked_lines(&mut out, list, language);
+    if list.truncated {
+        out.push('\n');
+        out.push_str(&language.pick(
+            format!(
+                "项目太多：只检查了前 {} 个未结束的项目。\n",
+                list.projects_examined
+            ),
+            format!(
+                "Too many projects: only the first {} open projects were examined.\n",
+                list.projects_examined
+            ),
+        ));
+    }
+    out
+}
+
+/// A section's title, a blank line before every one but the first.
+fn heading(out: &mut String, language: Language, zh: String, en: String) {
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&language.pick(zh, en));
+    out.push('\n');
+}
+
+fn ready_table(out: &mut String, list: &TodoList, language: Language) {
     heading(
-        &mut out,
+        out,
+        language,
         format!("现在可以做（{}）", list.ready.len()),
         format!("Ready for you now ({})", list.ready.len()),
     );
@@ -98,10 +124,14 @@ fn tables(list: &TodoList, language: Language) -> String {
             ["项目", "阶段", "操作代码", "操作"],
             ["project", "stage", "action", "name"],
         );
-        write_table(&mut out, &headers, &rows);
+        write_table(out, &headers, &rows);
     }
+}
+
+fn deadlines_table(out: &mut String, list: &TodoList, language: Language) {
     heading(
-        &mut out,
+        out,
+        language,
         format!("{} 天内到期（{}）", list.horizon_days, list.deadlines.len()),
         format!(
             "Due within {} days ({})",
@@ -126,66 +156,73 @@ fn tables(list: &TodoList, language: Language) -> String {
             ["到期日", "剩余", "期限", "项目"],
             ["due on", "left", "deadline", "project"],
         );
-        write_table(&mut out, &headers, &rows);
+        write_table(out, &headers, &rows);
     }
-    if let Some(supervision) = &list.supervision {
-        heading(
-            &mut out,
-            format!(
-                "待决定的延期申请（{}）",
-                supervision.extension_requests.len()
-            ),
-            format!(
-                "Extension requests waiting ({})",
-                supervision.extension_requests.len()
-            ),
+}
+
+fn supervision_tables(out: &mut String, supervision: &Supervision, language: Language) {
+    heading(
+        out,
+        language,
+        format!(
+            "待决定的延期申请（{}）",
+            supervision.extension_requests.len()
+        ),
+        format!(
+            "Extension requests waiting ({})",
+            supervision.extension_requests.len()
+        ),
+    );
+    if !supervision.extension_requests.is_empty() {
+        let rows: Vec<[String; 5]> = supervision
+            .extension_requests
+            .iter()
+            .map(|request| {
+                [
+                    request.project.code.clone(),
+                    request.deadline_name.clone(),
+                    request.current_due_on.to_string(),
+                    request.requested_due_on.to_string(),
+                    request.request_id.clone(),
+                ]
+            })
+            .collect();
+        let headers = language.pick(
+            ["项目", "期限", "原到期日", "申请延至", "申请编号"],
+            ["project", "deadline", "due on", "asked for", "request"],
         );
-        if !supervision.extension_requests.is_empty() {
-            let rows: Vec<[String; 5]> = supervision
-                .extension_requests
-                .iter()
-                .map(|request| {
-                    [
-                        request.project.code.clone(),
-                        request.deadline_name.clone(),
-                        request.current_due_on.to_string(),
-                        request.requested_due_on.to_string(),
-                        request.request_id.clone(),
-                    ]
-                })
-                .collect();
-            let headers = language.pick(
-                ["项目", "期限", "原到期日", "申请延至", "申请编号"],
-                ["project", "deadline", "due on", "asked for", "request"],
-            );
-            write_table(&mut out, &headers, &rows);
-        }
-        heading(
-            &mut out,
-            format!("已冻结的项目（{}）", supervision.frozen.len()),
-            format!("Frozen projects ({})", supervision.frozen.len()),
-        );
-        if !supervision.frozen.is_empty() {
-            let rows: Vec<[String; 3]> = supervision
-                .frozen
-                .iter()
-                .map(|frozen| {
-                    [
-                        frozen.project.code.clone(),
-                        frozen.deadline_name.clone(),
-                        shanghai_date(frozen.since),
-                    ]
-                })
-                .collect();
-            let headers = language.pick(
-                ["项目", "冻结原因（期限）", "冻结日期"],
-                ["project", "frozen by", "frozen on"],
-            );
-            write_table(&mut out, &headers, &rows);
-        }
+        write_table(out, &headers, &rows);
     }
     heading(
-        &mut out,
+        out,
+        language,
+        format!("已冻结的项目（{}）", supervision.frozen.len()),
+        format!("Frozen projects ({})", supervision.frozen.len()),
+    );
+    if !supervision.frozen.is_empty() {
+        let rows: Vec<[String; 3]> = supervision
+            .frozen
+            .iter()
+            .map(|frozen| {
+                [
+                    frozen.project.code.clone(),
+                    frozen.deadline_name.clone(),
+                    shanghai_date(frozen.since),
+                ]
+            })
+            .collect();
+        let headers = language.pick(
+            ["项目", "冻结原因（期限）", "冻结日期"],
+            ["project", "frozen by", "frozen on"],
+        );
+        write_table(out, &headers, &rows);
+    }
+}
+
+fn blocked_lines(out: &mut String, list: &TodoList, language: Language) {
+    heading(
+        out,
+        language,
         format!("受阻的操作（{}）", list.blocked.len()),
         format!("Blocked actions ({})", list.blocked.len()),
     );
@@ -206,18 +243,4 @@ fn tables(list: &TodoList, language: Language) -> String {
             out.push_str(&format!("  - {} [{}]\n", guard.message, guard.code));
         }
     }
-    if list.truncated {
-        out.push('\n');
-        out.push_str(&language.pick(
-            format!(
-                "项目太多：只检查了前 {} 个未结束的项目。\n",
-                list.projects_examined
-            ),
-            format!(
-                "Too many projects: only the first {} open projects were examined.\n",
-                list.projects_examined
-            ),
-        ));
-    }
-    out
 }

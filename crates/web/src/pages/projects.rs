@@ -444,27 +444,7 @@ async fn project_body(
         Moment::Record(sequence) => sequence.to_string(),
         _ => String::new(),
     };
-    let done = given(query.done.clone())
-        .map(|action| definition.action_name(&action).get(words.0).to_string())
-        .or_else(|| {
-            given(query.saved.clone())
-                .and_then(|slug| FormKind::from_slug(&slug))
-                .map(|form| form.title(words).to_string())
-        })
-        .or_else(|| {
-            (query.saved.as_deref() == Some("comment-table")).then(|| {
-                words
-                    .pick(
-                        "导入意见汇总处理表",
-                        "Imported the comment disposition table",
-                    )
-                    .to_string()
-            })
-        })
-        .or_else(|| {
-            given(query.created.clone())
-                .map(|_| words.pick("创建项目", "Created the project").to_string())
-        });
+    let done = done_message(&query, &definition, words);
     let rolls = if present && !read_only {
         meeting_rolls(state, &project, &summary.committee).await?
     } else {
@@ -490,25 +470,7 @@ async fn project_body(
         @if let Some(done) = &done {
             p.success role="status" { (words.pick("已执行：", "Done: ")) (done) }
         }
-        @match &moment {
-            Moment::Present => {},
-            Moment::EndOfDay(day, _) => {
-                p.notice role="status" #as-of-banner {
-                    (words.pick("历史视图：项目在 ", "History view: the project as it stood at the end of "))
-                    strong { (day.format("%Y-%m-%d")) }
-                    (words.pick(" 结束时的状态（只读）。", " (read only)."))
-                    " " a href=(base) { (words.pick("回到现在", "Back to the present")) }
-                }
-            },
-            Moment::Record(sequence) => {
-                p.notice role="status" #as-of-banner {
-                    (words.pick("历史视图：项目在第 ", "History view: the project right after record "))
-                    strong { (sequence) }
-                    (words.pick(" 号记录之后的状态（只读）。", " (read only)."))
-                    " " a href=(base) { (words.pick("回到现在", "Back to the present")) }
-                }
-            },
-        }
+        (as_of_banner(&moment, &base, words))
         section.card aria-labelledby="facts-heading" {
             h2 #facts-heading { (words.pick("概况", "Overview")) }
             dl.facts {
@@ -567,6 +529,57 @@ async fn project_body(
         }
     };
     Ok((title, body))
+}
+
+/// What the page confirms was just done: an action fired, a form carried out, a comment table
+/// imported, the project created.
+fn done_message(
+    query: &ProjectQuery,
+    definition: &WorkflowDefinition,
+    words: Words,
+) -> Option<String> {
+    if let Some(action) = given(query.done.clone()) {
+        return Some(definition.action_name(&action).get(words.0).to_string());
+    }
+    if let Some(form) = given(query.saved.clone()).and_then(|slug| FormKind::from_slug(&slug)) {
+        return Some(form.title(words).to_string());
+    }
+    if query.saved.as_deref() == Some("comment-table") {
+        return Some(
+            words
+                .pick(
+                    "导入意见汇总处理表",
+                    "Imported the comment disposition table",
+                )
+                .to_string(),
+        );
+    }
+    given(query.created.clone()).map(|_| words.pick("创建项目", "Created the project").to_string())
+}
+
+/// The banner of a page that shows the project as it stood, with the way back to the present.
+fn as_of_banner(moment: &Moment, base: &str, words: Words) -> Markup {
+    html! {
+    @match &moment {
+        Moment::Present => {},
+        Moment::EndOfDay(day, _) => {
+            p.notice role="status" #as-of-banner {
+                (words.pick("历史视图：项目在 ", "History view: the project as it stood at the end of "))
+                strong { (day.format("%Y-%m-%d")) }
+                (words.pick(" 结束时的状态（只读）。", " (read only)."))
+                " " a href=(base) { (words.pick("回到现在", "Back to the present")) }
+            }
+        },
+        Moment::Record(sequence) => {
+            p.notice role="status" #as-of-banner {
+                (words.pick("历史视图：项目在第 ", "History view: the project right after record "))
+                strong { (sequence) }
+                (words.pick(" 号记录之后的状态（只读）。", " (read only)."))
+                " " a href=(base) { (words.pick("回到现在", "Back to the present")) }
+            }
+        },
+    }
+    }
 }
 
 /// The lifecycle as a progress line: every stage of the definition in its order, the visited
