@@ -144,8 +144,9 @@ pub enum TopCommand {
     History {
         /// The project's code or id.
         code: String,
-        /// The state as of this instant (RFC 3339, such as 2026-03-01T00:00:00+08:00).
-        #[arg(long, value_name = "INSTANT", conflicts_with = "sequence")]
+        /// The state as of this date (its end, in the project's zone: 2026-03-01) or instant
+        /// (RFC 3339: 2026-03-01T09:00:00+08:00).
+        #[arg(long, value_name = "DATE|INSTANT", conflicts_with = "sequence")]
         as_of: Option<String>,
         /// The state as of this record.
         #[arg(long, value_name = "N")]

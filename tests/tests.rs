@@ -9,6 +9,7 @@ mod browser_support;
 mod cli;
 mod client_cli;
 mod config_cli;
+mod crawl;
 mod schedule_cli;
 mod serve_cli;
 mod todo_cli;

@@ -268,6 +268,19 @@ fn pending(state: &ProjectState) -> Vec<Deadline> {
     due
 }
 
+/// The next date something is due on: the earliest due date (a local date in the definition's
+/// zone) of the running deadlines not yet missed and of a re-examination not yet fallen due.
+///
+/// This is the date people are shown as "next deadline"; [`next_deadline`] may be a warning's
+/// or an escalation's instant, which is when the scheduler must wake, not when anything is due.
+pub fn next_due_on(state: &ProjectState) -> Option<NaiveDate> {
+    pending(state)
+        .into_iter()
+        .filter(|due| matches!(due.kind, DueKind::Due | DueKind::Reexamination))
+        .map(|due| due.due_on)
+        .min()
+}
+
 /// The next instant at which `tick` will emit something, if any.
 pub fn next_deadline(state: &ProjectState) -> Option<Deadline> {
     fn consider<'a>(

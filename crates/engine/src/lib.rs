@@ -37,7 +37,7 @@ pub mod text;
 pub use audit::{AuditRecord, Digest256, verify};
 pub use calendar::{CalendarError, WorkingCalendar};
 pub use command::{Actor, Command};
-pub use deadline::{Deadline, next_deadline};
+pub use deadline::{Deadline, next_deadline, next_due_on};
 pub use decide::{AvailableAction, TickOutcome, available_actions, decide, decide_tick, tick};
 pub use definition::{DefinitionError, WorkflowDefinition};
 pub use event::{Event, EventBody};

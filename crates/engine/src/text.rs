@@ -67,3 +67,35 @@ impl std::fmt::Display for LocalizedText {
         write!(formatter, "{} / {}", self.zh, self.en)
     }
 }
+
+/// A code as people type it, made the one way it is stored: Unicode NFKC (full-width brackets,
+/// digits and letters become their ASCII forms, as a Chinese input method types them), no space
+/// at either end, and one space for any run of spaces inside.
+///
+/// Codes are normalised before they are looked up and before a new one is checked and recorded,
+/// so `JJG（沪）-2026-004 ` and `JJG(沪)-2026-004` are the same project.
+pub fn normalise_code(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    let folded: String = text.nfkc().collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::normalise_code;
+
+    #[test]
+    fn codes_typed_with_a_chinese_input_method_are_the_stored_ones() {
+        // A Chinese input method types full-width brackets and sometimes digits and spaces.
+        assert_eq!(normalise_code("JJG（沪）-2026-004"), "JJG(沪)-2026-004");
+        assert_eq!(
+            normalise_code(" JJF(沪)-２０２６-０１２　"),
+            "JJF(沪)-2026-012"
+        );
+        assert_eq!(
+            normalise_code("SH-TC-03   上海市力学"),
+            "SH-TC-03 上海市力学"
+        );
+        assert_eq!(normalise_code("JJG(沪)-2026-004"), "JJG(沪)-2026-004");
+    }
+}

@@ -932,8 +932,9 @@ fn a_scheduled_meeting_is_recorded_as_scheduled_and_not_in_the_future() {
         .then_accepted();
 }
 
-/// The format of project codes is data in the definition: a code without it is refused, naming
-/// the format and an example.
+/// The format of project codes is data in the definition: a code without it is refused with an
+/// example built from the format (never the template with its placeholders); a code typed with
+/// full-width brackets and stray spaces, as a Chinese input method types it, is recorded folded.
 #[test]
 fn a_project_code_must_have_the_definitions_format() {
     let definition = metrology();
@@ -959,16 +960,30 @@ fn a_project_code_must_have_the_definitions_format() {
             json!("code"),
             "{bad}"
         );
+        let message = &rejection.reasons[0].message;
+        assert!(message.en.contains("look like JJG(沪)-2026-007"), "{bad}");
+        assert!(message.zh.contains("应形如 JJG(沪)-2026-007"), "{bad}");
         assert!(
-            rejection.reasons[0]
-                .message
-                .en
-                .contains("for example JJG(沪)-2026-007"),
-            "{bad}"
+            !message.zh.contains('{') && !message.en.contains('{'),
+            "{message:?}"
         );
     }
     project.code = "JJG(沪)-2026-1234".to_string();
     given(definition, &[])
+        .when(
+            &secretary(),
+            Command::CreateProject(project.clone()),
+            "2025-03-01",
+        )
+        .then_accepted();
+    project.code = " JJG（沪）-２０２６-0099 ".to_string();
+    let events = given(definition, &[])
         .when(&secretary(), Command::CreateProject(project), "2025-03-01")
         .then_accepted();
+    match &events[0].body {
+        specflow_engine::event::EventBody::ProjectCreated { project, .. } => {
+            assert_eq!(project.code, "JJG(沪)-2026-0099");
+        }
+        other => panic!("not a creation: {other:?}"),
+    }
 }

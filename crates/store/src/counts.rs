@@ -98,6 +98,7 @@ impl Store {
         let mut values: Vec<String> = Vec::new();
         for (column, value) in [
             ("committee", &filter.committee),
+            ("definition_id", &filter.definition),
             ("stage", &filter.stage),
             ("drafting_unit", &filter.drafting_unit),
         ] {

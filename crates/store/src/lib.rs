@@ -65,8 +65,8 @@ pub use outbox::{
     OutboxFilter, OutboxPage, OutboxStatus, RetrySelection, Webhook,
 };
 pub use read::{
-    HistoryPage, OverdueFilter, OverdueSort, ProjectFilter, ProjectListPage, ProjectSummary,
-    ProjectView,
+    CommentText, HistoryPage, OverdueFilter, OverdueSort, ProjectFacet, ProjectFilter,
+    ProjectListPage, ProjectSummary, ProjectView,
 };
 pub use reports::ReportRequest;
 pub use schedule::{ClaimedProject, UpcomingDeadline};
@@ -400,10 +400,46 @@ impl Store {
                 },
             })?;
         let after = self.applied_migrations().await?;
-        Ok(after
+        let applied: Vec<i64> = after
             .into_iter()
             .filter(|version| !before.contains(version))
-            .collect())
+            .collect();
+        if applied.contains(&7) {
+            self.fill_next_due_dates().await?;
+        }
+        Ok(applied)
+    }
+
+    /// Fills `projects.next_due_on` for rows written before migration 7 added it, by replaying
+    /// each project that has something still to come; rows written since fill it themselves.
+    async fn fill_next_due_dates(&self) -> Result<(), StoreError> {
+        use sqlx::Row as _;
+        let rows = sqlx::query(
+            "SELECT project_id FROM projects WHERE next_due_on IS NULL AND next_deadline_at IS NOT NULL",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(|error| self.database_error(error))?;
+        for row in rows {
+            let text: String = row
+                .try_get("project_id")
+                .map_err(|error| self.database_error(error))?;
+            let project_id = Uuid::parse_str(&text)
+                .map_err(|_| StoreError::Corrupt(format!("project id {text}")))?;
+            let state = self
+                .state_as_of(project_id, specflow_engine::audit::AsOf::Sequence(u64::MAX))
+                .await?;
+            let Some(due_on) = specflow_engine::next_due_on(&state) else {
+                continue;
+            };
+            sqlx::query("UPDATE projects SET next_due_on = $1 WHERE project_id = $2")
+                .bind(due_on.to_string())
+                .bind(text)
+                .execute(self.pool())
+                .await
+                .map_err(|error| self.database_error(error))?;
+        }
+        Ok(())
     }
 
     /// The migrations applied to the database.

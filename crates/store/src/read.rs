@@ -12,6 +12,7 @@ use serde::Serialize;
 use specflow_engine::audit::{
     AsOf, AuditRecord, ChainFault, ChainVerifier, Digest256, Head, VerifiedChain, VerifyFailure,
 };
+use specflow_engine::event::EventBody;
 use specflow_engine::{ProjectState, WorkflowDefinition, next_deadline};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -22,7 +23,7 @@ use uuid::Uuid;
 /// The columns of a record, in the order `record_from_row` reads them.
 pub(crate) const RECORD_COLUMNS: &str = "SELECT project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash FROM audit_records";
 
-const PROJECT_COLUMNS: &str = "SELECT project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at FROM projects";
+const PROJECT_COLUMNS: &str = "SELECT project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, next_due_on, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at FROM projects";
 
 /// How many records a page of a long read holds.
 const PAGE: i64 = 1000;
@@ -54,8 +55,12 @@ pub struct ProjectSummary {
     pub stage_since: chrono::DateTime<chrono::Utc>,
     /// Whether the stage ends the lifecycle.
     pub terminal: bool,
-    /// The next instant something falls due, if any.
+    /// The next instant the scheduler has something to do (a warning, a deadline, an
+    /// escalation), if any.
     pub next_deadline_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The next date something is due on, in the definition's zone: what people are shown as
+    /// the next deadline ([`specflow_engine::next_due_on`]).
+    pub next_due_on: Option<chrono::NaiveDate>,
     /// Since when it is overdue (the earliest missed deadline still running), if it is.
     pub overdue_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Whether an overdue deadline was escalated to the bureau.
@@ -117,6 +122,7 @@ impl ProjectSummary {
             stage_since: state.stage_entered_at().unwrap_or(epoch),
             terminal: definition.stage(stage).is_some_and(|stage| stage.terminal),
             next_deadline_at: next_deadline(state).map(|deadline| deadline.at),
+            next_due_on: specflow_engine::next_due_on(state),
             overdue_since: state
                 .deadlines
                 .iter()
@@ -151,6 +157,9 @@ pub struct ProjectView {
 pub struct ProjectFilter {
     /// Only this committee's.
     pub committee: Option<String>,
+    /// Only those following this definition: stage codes are a definition's own, and two
+    /// definitions may use one code for different stages.
+    pub definition: Option<String>,
     /// Only those in this stage.
     pub stage: Option<String>,
     /// Only this drafting unit's.
@@ -164,6 +173,9 @@ pub struct ProjectFilter {
 pub struct OverdueFilter {
     /// Only this committee's.
     pub committee: Option<String>,
+    /// Only those following this definition: stage codes are a definition's own, and two
+    /// definitions may use one code for different stages.
+    pub definition: Option<String>,
     /// Only those in this stage.
     pub stage: Option<String>,
     /// Only this drafting unit's.
@@ -221,6 +233,35 @@ pub struct ProjectListPage {
     pub next_after: Option<String>,
 }
 
+/// A column of the projects that filters name a value of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectFacet {
+    /// The committee a project belongs to.
+    Committee,
+    /// The unit drafting a project.
+    DraftingUnit,
+}
+
+impl ProjectFacet {
+    fn column(self) -> &'static str {
+        match self {
+            ProjectFacet::Committee => "committee",
+            ProjectFacet::DraftingUnit => "drafting_unit",
+        }
+    }
+}
+
+/// A comment's words: what it says and why its latest disposition was decided so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommentText {
+    /// The comment's id within the project.
+    pub comment_id: String,
+    /// What it says.
+    pub text: String,
+    /// The reason given with its latest disposition, if any.
+    pub reason: Option<String>,
+}
+
 /// A page of a project's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HistoryPage {
@@ -272,7 +313,7 @@ impl OverdueCursor {
 }
 
 /// Appends ` AND column = value` for each filter that is set.
-fn push_equal_filters(statement: &mut Statement, filters: [(&str, &Option<String>); 3]) {
+fn push_equal_filters(statement: &mut Statement, filters: [(&str, &Option<String>); 4]) {
     for (column, value) in filters {
         if let Some(value) = value {
             statement
@@ -320,6 +361,15 @@ impl Store {
         let get = |error: sqlx::Error| self.database_error(error);
         let project: String = row.try_get("project_id").map_err(get)?;
         let optional_instant = |value: Option<i64>| value.map(instant).transpose();
+        let optional_date = |value: Option<String>| {
+            value
+                .map(|text| {
+                    text.parse::<chrono::NaiveDate>().map_err(|_| {
+                        StoreError::Corrupt(format!("project {project}: next due date {text}"))
+                    })
+                })
+                .transpose()
+        };
         Ok(ProjectSummary {
             project_id: Uuid::parse_str(&project)
                 .map_err(|_| StoreError::Corrupt(format!("project id {project}")))?,
@@ -338,6 +388,7 @@ impl Store {
             stage_since: instant(row.try_get("stage_since").map_err(get)?)?,
             terminal: flag(row.try_get("terminal").map_err(get)?),
             next_deadline_at: optional_instant(row.try_get("next_deadline_at").map_err(get)?)?,
+            next_due_on: optional_date(row.try_get("next_due_on").map_err(get)?)?,
             overdue_since: optional_instant(row.try_get("overdue_since").map_err(get)?)?,
             escalated: flag(row.try_get("escalated").map_err(get)?),
             frozen: flag(row.try_get("frozen").map_err(get)?),
@@ -361,11 +412,12 @@ impl Store {
         row.map(|row| self.summary_from_row(&row)).transpose()
     }
 
-    /// The id of the project with this human code.
+    /// The id of the project with this human code, typed as people type it (full-width
+    /// brackets, stray spaces: [`specflow_engine::text::normalise_code`]).
     pub async fn project_id_by_code(&self, code: &str) -> Result<Option<Uuid>, StoreError> {
         let id: Option<String> =
             sqlx::query_scalar("SELECT project_id FROM projects WHERE code = $1")
-                .bind(code)
+                .bind(specflow_engine::text::normalise_code(code))
                 .fetch_optional(self.pool())
                 .await
                 .map_err(|error| self.database_error(error))?;
@@ -392,7 +444,7 @@ impl Store {
             return Ok(summary);
         }
         let row = sqlx::query(&format!("{PROJECT_COLUMNS} WHERE code = $1"))
-            .bind(id_or_code)
+            .bind(specflow_engine::text::normalise_code(id_or_code))
             .fetch_optional(self.pool())
             .await
             .map_err(|error| self.database_error(error))?;
@@ -463,6 +515,7 @@ impl Store {
             &mut statement,
             [
                 ("committee", &filter.committee),
+                ("definition_id", &filter.definition),
                 ("stage", &filter.stage),
                 ("drafting_unit", &filter.drafting_unit),
             ],
@@ -551,6 +604,7 @@ impl Store {
             &mut statement,
             [
                 ("committee", &filter.committee),
+                ("definition_id", &filter.definition),
                 ("stage", &filter.stage),
                 ("drafting_unit", &filter.drafting_unit),
             ],
@@ -606,6 +660,96 @@ impl Store {
             records,
             next_after_sequence,
         })
+    }
+
+    /// Whether some project has `value` in `facet`: one lookup in the facet's index.
+    pub async fn project_facet_has(
+        &self,
+        facet: ProjectFacet,
+        value: &str,
+    ) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT 1 FROM projects WHERE {} = $1 LIMIT 1",
+            facet.column()
+        ))
+        .bind(value)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(|error| self.database_error(error))?;
+        Ok(found.is_some())
+    }
+
+    /// The values projects have in `facet`, in order, at most `limit`: what an error about an
+    /// unknown filter value lists, so it is read only then.
+    pub async fn project_facet_values(
+        &self,
+        facet: ProjectFacet,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(&format!(
+            "SELECT DISTINCT {column} FROM projects ORDER BY {column} LIMIT {limit}",
+            column = facet.column()
+        ))
+        .fetch_all(self.pool())
+        .await
+        .map_err(|error| self.database_error(error))
+    }
+
+    /// The project's comments as recorded, each with its text and its latest disposition's
+    /// reason, as of a record or an instant: the project state keeps ids,
+    /// organisations and clauses compactly, and the texts stay in the log, read here a page of
+    /// comment records at a time.
+    pub async fn comment_texts(
+        &self,
+        project_id: Uuid,
+        as_of: AsOf,
+    ) -> Result<Vec<CommentText>, StoreError> {
+        let mut comments: Vec<CommentText> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut after = 0i64;
+        let (bound, last) = match as_of {
+            AsOf::Sequence(sequence) => ("sequence", i64::try_from(sequence).unwrap_or(i64::MAX)),
+            AsOf::Instant(instant) => ("recorded_at", micros(instant)),
+        };
+        loop {
+            let rows = sqlx::query(&format!(
+                "{RECORD_COLUMNS} WHERE project_id = $1 AND sequence > $2 AND {bound} <= $3 AND event_type IN ('comment_recorded', 'comment_disposed') ORDER BY sequence LIMIT {PAGE}"
+            ))
+            .bind(project_id.to_string())
+            .bind(after)
+            .bind(last)
+            .fetch_all(self.pool())
+            .await
+            .map_err(|error| self.database_error(error))?;
+            for row in &rows {
+                let record = self.record_from_row(row)?;
+                after = i64::try_from(record.sequence).unwrap_or(i64::MAX);
+                let event = record.to_event().map_err(|error| {
+                    StoreError::Corrupt(format!("record {}: {error}", record.sequence))
+                })?;
+                match event.body {
+                    EventBody::CommentRecorded(comment) => {
+                        index.insert(comment.comment_id.clone(), comments.len());
+                        comments.push(CommentText {
+                            comment_id: comment.comment_id,
+                            text: comment.text,
+                            reason: None,
+                        });
+                    }
+                    EventBody::CommentDisposed {
+                        comment_id, reason, ..
+                    } => {
+                        if let Some(&position) = index.get(&comment_id) {
+                            comments[position].reason = reason;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if (rows.len() as i64) < PAGE {
+                return Ok(comments);
+            }
+        }
     }
 
     /// Hands a project's records to `visit` in order, read a page at a time so a long log is

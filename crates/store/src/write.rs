@@ -1003,13 +1003,13 @@ impl Store {
                 // in SET makes SQLite rewrite its index entries even when the value is the same.
                 // A write releases the scheduler's claim on the project: its next deadline is new,
                 // and the scheduler need not release the claim in a statement of its own.
-                statement.push("INSERT INTO projects (project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at) VALUES ");
+                statement.push("INSERT INTO projects (project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, next_due_on, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at) VALUES ");
                 statement.push_values(projections, |row, projection| {
                     push_projection(row, projection);
                 });
                 statement.push(
                     " ON CONFLICT (project_id) DO UPDATE SET definition_version = excluded.definition_version, stage = excluded.stage, \
-                     stage_since = excluded.stage_since, terminal = excluded.terminal, next_deadline_at = excluded.next_deadline_at, \
+                     stage_since = excluded.stage_since, terminal = excluded.terminal, next_deadline_at = excluded.next_deadline_at, next_due_on = excluded.next_due_on, \
                      overdue_since = excluded.overdue_since, escalated = excluded.escalated, frozen = excluded.frozen, \
                      head_sequence = excluded.head_sequence, head_hash = excluded.head_hash, updated_at = excluded.updated_at, \
                      scheduler_lease_until = NULL",
@@ -1198,6 +1198,7 @@ fn push_projection(row: &mut Tuple<'_>, projection: &ProjectSummary) {
         .push_bind(micros(projection.stage_since))
         .push_bind(i64::from(projection.terminal))
         .push_bind(projection.next_deadline_at.map(micros))
+        .push_bind(projection.next_due_on.map(|day| day.to_string()))
         .push_bind(projection.overdue_since.map(micros))
         .push_bind(i64::from(projection.escalated))
         .push_bind(i64::from(projection.frozen))

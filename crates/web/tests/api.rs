@@ -491,14 +491,65 @@ conformance!(
         assert_eq!(items[0]["escalated"], true);
         let days = items[0]["days_overdue"].as_i64().unwrap();
         assert!(days > 30 && days < 500, "{days}");
-        let filtered = call(
+        // A committee no project has is an error naming it and listing those there are, never
+        // an empty board that reads as "nothing overdue".
+        let unknown = call(
             Method::GET,
             "/api/v1/overdue?committee=SH-TC-02",
             Some(&supervisor),
         )
         .empty(app)
         .await;
-        assert_eq!(filtered.json()["items"].as_array().unwrap().len(), 0);
+        assert_eq!(
+            unknown.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            unknown.text()
+        );
+        assert!(
+            unknown.text().contains("SH-TC-02") && unknown.text().contains("SH-TC-01"),
+            "{}",
+            unknown.text()
+        );
+        // The list's next due date is the drafting deadline's due date, a local date; the
+        // scheduler's next instant (a warning or an escalation) is another matter.
+        let listed = call(
+            Method::GET,
+            "/api/v1/projects?committee=SH-TC-01",
+            Some(&supervisor),
+        )
+        .empty(app)
+        .await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.text());
+        let shown = call(
+            Method::GET,
+            &format!("/api/v1/projects/{project}"),
+            Some(&supervisor),
+        )
+        .empty(app)
+        .await;
+        let shown_json = shown.json();
+        let running: Vec<&str> = shown_json["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|deadline| deadline["open"] == true && deadline["missed"] == false)
+            .filter_map(|deadline| deadline["due_on"].as_str())
+            .collect();
+        let listed_due = listed.json()["items"][0]["next_due_on"].clone();
+        match running.iter().min() {
+            Some(earliest) => assert_eq!(listed_due, json!(earliest), "{}", shown.text()),
+            None => assert_eq!(listed_due, Value::Null, "{}", shown.text()),
+        }
+        let stage = call(
+            Method::GET,
+            "/api/v1/overdue?stage=metrology-spec/drafting",
+            Some(&supervisor),
+        )
+        .empty(app)
+        .await;
+        assert_eq!(stage.status, StatusCode::OK, "{}", stage.text());
+        assert_eq!(stage.json()["items"].as_array().unwrap().len(), 1);
         let csv = call(Method::GET, "/api/v1/overdue?format=csv", Some(&supervisor))
             .empty(app)
             .await;
@@ -576,7 +627,27 @@ conformance!(
         )
         .empty(app)
         .await;
-        assert_eq!(state.json()["stage"], "");
+        // Before the project existed: an error, not an empty project as if it had existed.
+        assert_eq!(state.status, StatusCode::BAD_REQUEST, "{}", state.text());
+        assert!(state.text().contains("2026-01-05"), "{}", state.text());
+        // A local date is the end of that day in the definition's zone, as on the pages.
+        let state = call(
+            Method::GET,
+            &format!("/api/v1/projects/{project}/state?as_of=2026-01-05"),
+            Some(&auditor),
+        )
+        .empty(app)
+        .await;
+        assert_eq!(state.status, StatusCode::OK, "{}", state.text());
+        assert_eq!(state.json()["stage"], "drafting");
+        let past = call(
+            Method::GET,
+            &format!("/api/v1/projects/{project}/state?sequence=9999"),
+            Some(&auditor),
+        )
+        .empty(app)
+        .await;
+        assert_eq!(past.status, StatusCode::BAD_REQUEST, "{}", past.text());
 
         // Verification of the project and of everything.
         let verified = call(

@@ -456,6 +456,35 @@ conformance!(
             "{}",
             no_reason.body
         );
+        let disposed = send(
+            &site.app,
+            post(
+                &format!("{project}/forms/dispose"),
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("comment", "1"),
+                    ("disposition", "not_accepted"),
+                    ("reason", "示例见附录B，不再重复"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(disposed.status, StatusCode::SEE_OTHER, "{}", disposed.body);
+        // The comment's words and the disposition's reason are on the project's page, not
+        // only in its audit log.
+        let page = send(&site.app, get(&project, &cookie)).await;
+        for expected in [
+            "建议补充不确定度评定示例",
+            "示例见附录B，不再重复",
+            "上海市计量协会",
+        ] {
+            assert!(page.body.contains(expected), "{expected}: {}", page.body);
+        }
+        assert!(
+            !page.body.contains("comments_page="),
+            "one page needs no pager"
+        );
     }
 );
 

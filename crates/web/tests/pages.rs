@@ -809,7 +809,14 @@ conformance!(pages_obey_the_apis_authorization, |kind| async move {
     .await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.header("content-type").starts_with("text/csv"));
-    assert!(csv.body.starts_with("code,title_zh"));
+    // People read a spreadsheet: the missed deadline's due date is a local date, not an instant.
+    assert!(
+        csv.body.starts_with(
+            "code,title_zh,title_en,committee,drafting_unit,stage,due_on,days_overdue,"
+        ),
+        "{}",
+        csv.body
+    );
 });
 
 conformance!(pages_switch_language_and_remember_it, |kind| async move {
@@ -892,6 +899,40 @@ conformance!(
                 format!("{project}?as_of=2026-01-01&sequence=1"),
                 StatusCode::BAD_REQUEST,
             ),
+            // Past the last record, record 0, and a time before the project existed: errors,
+            // not silently the latest state or an empty project.
+            (format!("{project}?sequence=999"), StatusCode::BAD_REQUEST),
+            (format!("{project}?sequence=0"), StatusCode::BAD_REQUEST),
+            (
+                format!("{project}?as_of=2025-01-01"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                format!("{project}?as_of=2025-01-01T00:00:00Z"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                format!("{project}?comments_page=7"),
+                StatusCode::BAD_REQUEST,
+            ),
+            // A filter value that names nothing is an error listing what exists, never
+            // "no project".
+            (
+                "/overdue?committee=SH-TC-99".to_string(),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/overdue?stage=nowhere".to_string(),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/overdue?drafting_unit=Nobody".to_string(),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/projects?stage=nowhere".to_string(),
+                StatusCode::BAD_REQUEST,
+            ),
             (
                 format!("{project}/history?after=x"),
                 StatusCode::BAD_REQUEST,
@@ -927,6 +968,58 @@ conformance!(
                 page.body
             );
         }
+        let unknown = send(&site.app, get("/overdue?committee=SH-TC-99", &cookie)).await;
+        assert!(
+            unknown.body.contains("SH-TC-99") && unknown.body.contains("SH-TC-01"),
+            "{}",
+            unknown.body
+        );
+        let past = send(&site.app, get(&format!("{project}?sequence=999"), &cookie)).await;
+        assert!(past.body.contains("999"), "{}", past.body);
+        // The code alone, and an instant as the command line's --as-of takes it.
+        let by_code = send(&site.app, get("/overdue?committee=SH-TC-01", &cookie)).await;
+        assert_eq!(by_code.status, StatusCode::OK, "{}", by_code.body);
+        let instant = send(
+            &site.app,
+            get(
+                &format!("{project}?as_of=2026-01-05T23:00:00%2B08:00"),
+                &cookie,
+            ),
+        )
+        .await;
+        assert_eq!(instant.status, StatusCode::OK, "{}", instant.body);
+        assert!(
+            instant.body.contains("2026-01-05 23:00"),
+            "{}",
+            instant.body
+        );
+
+        // A code typed with a Chinese input method's full-width brackets and a stray space finds
+        // the project (`JJF（沪）-2026-001 `, percent-encoded as a browser sends it).
+        let typed = send(
+            &site.app,
+            get(
+                "/projects/JJF%EF%BC%88%E6%B2%AA%EF%BC%89-2026-001%20",
+                &cookie,
+            ),
+        )
+        .await;
+        assert_eq!(typed.status, StatusCode::OK, "{}", typed.body);
+        assert!(typed.body.contains("JJF(沪)-2026-001"), "{}", typed.body);
+        // The list's next deadline is a due date, the day of the drafting deadline, not the
+        // scheduler's next instant (a warning days before).
+        let list = send(&site.app, get("/projects", &cookie)).await;
+        assert!(list.body.contains("下一到期日"), "{}", list.body);
+        let summary = site
+            .store
+            .project_summary(site.own_project)
+            .await
+            .unwrap()
+            .unwrap();
+        if let Some(due_on) = summary.next_due_on {
+            assert!(list.body.contains(&due_on.to_string()), "{}", list.body);
+        }
+
         // As of the day it was created, and right after its first record.
         let then = send(
             &site.app,
@@ -1112,8 +1205,9 @@ conformance!(
         }
         assert!(!page.body.contains("<script"), "{}", page.body);
 
-        // The reports, as the report renderer's HTML, with a policy that allows its inline styles
-        // and still no script.
+        // The reports, as the report renderer's HTML in the site's frame: its navigation, the
+        // pages' policy (no inline style, no script), and no link into the API, which answers a
+        // browser with JSON 401.
         let annual = send(
             &site.app,
             get("/committees/SH-TC-01/reports/annual?year=2026", &supervisor),
@@ -1125,9 +1219,13 @@ conformance!(
         assert!(annual.body.contains("张伟"), "{}", annual.body);
         let policy = annual.header("content-security-policy");
         assert!(
-            policy.contains("style-src 'unsafe-inline'") && policy.contains("default-src 'none'"),
+            policy.contains("style-src 'self'") && !policy.contains("unsafe-inline"),
             "{policy}"
         );
+        assert!(annual.body.contains("<nav"), "{}", annual.body);
+        assert!(annual.body.contains("href=\"/overdue\""), "{}", annual.body);
+        assert!(!annual.body.contains("<style"), "{}", annual.body);
+        assert!(!annual.body.contains("/api/"), "{}", annual.body);
         let term = send(
             &site.app,
             get("/committees/SH-TC-01/reports/term?term=1", &supervisor),

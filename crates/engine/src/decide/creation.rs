@@ -27,6 +27,11 @@ pub(super) fn decide_create(
             "The project already exists".to_string(),
         ));
     }
+    // The code is recorded as looked up: folded as a Chinese input method may have typed it.
+    let project = &NewProject {
+        code: crate::text::normalise_code(&project.code),
+        ..project.clone()
+    };
     let mut reasons = Vec::new();
     check_permission(definition, actor, CommandKind::CreateProject, &mut reasons);
     check_definition_named(definition, project, &mut reasons);
@@ -147,19 +152,21 @@ fn check_code_format(
     if blank(&project.code) || definition.code_matches(&project.specification_kind, &project.code) {
         return;
     }
-    let format = definition.code_format.clone().unwrap_or_default();
+    // The example is a code built from the format, not the template with its placeholders,
+    // which reads as code to the people who type project codes.
     let example = definition
         .format_code(&project.specification_kind, 2026, 7)
         .unwrap_or_default();
+    let kind = definition.specification_kind_name(&project.specification_kind);
     reasons.push(invalid(
         "code",
         format!(
-            "项目编号「{}」不符合格式 {format}（例如 {example}）",
-            project.code
+            "项目编号「{}」不符合{}的编号格式，应形如 {example}",
+            project.code, kind.zh
         ),
         format!(
-            "The code '{}' does not have the format {format} (for example {example})",
-            project.code
+            "The code '{}' does not have the format of a {}: it should look like {example}",
+            project.code, kind.en
         ),
     ));
 }

@@ -1,8 +1,9 @@
 //! The report as one self-contained HTML page: styles inline, charts drawn as inline SVG (stage
 //! durations against deadlines, projects overdue per month), nothing fetched from elsewhere.
-//! Every piece of text from the records goes through [`escape`].
+//! Every piece of text from the records goes through [`escape`]. The web pages take the same
+//! body as a fragment ([`to_html_fragment`]) and frame it with the site's navigation.
 
-use super::document::{Cell, Chart, Document, layout};
+use super::document::{Cell, Chart, Document, Table, layout};
 use super::{Report, StageDurationSummary};
 use crate::text::Language;
 use std::fmt::Write as _;
@@ -17,18 +18,26 @@ svg text{font-size:12px;fill:#222}";
 /// The report as a self-contained HTML page in `language`.
 pub fn to_html(report: &Report, language: Language) -> String {
     let document = layout(report, language);
-    render(&document, report, language)
+    let lang = language.pick("zh-CN", "en");
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
+        escape(&document.title),
+        body(&document, report, language)
+    )
 }
 
-fn render(document: &Document, report: &Report, language: Language) -> String {
+/// The report as a fragment for a page that has its own frame and stylesheet (the web pages,
+/// which carry the site's navigation and forbid inline styles): its title, and the HTML of its
+/// heading, paragraphs, charts and tables.
+pub fn to_html_fragment(report: &Report, language: Language) -> (String, String) {
+    let document = layout(report, language);
+    let fragment = body(&document, report, language);
+    (document.title, fragment)
+}
+
+fn body(document: &Document, report: &Report, language: Language) -> String {
     let mut out = String::new();
-    let lang = language.pick("zh-CN", "en");
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
-        escape(&document.title),
-        escape(&document.title)
-    );
+    let _ = writeln!(out, "<h1>{}</h1>", escape(&document.title));
     for (index, paragraph) in document.intro.iter().enumerate() {
         let class = if index + 1 == document.intro.len() {
             " class=\"provenance\""
@@ -50,28 +59,31 @@ fn render(document: &Document, report: &Report, language: Language) -> String {
             None => {}
         }
         for table in &section.tables {
-            out.push_str("<table>\n");
-            if let Some(caption) = &table.caption {
-                let _ = writeln!(out, "<caption>{}</caption>", escape(caption));
-            }
-            out.push_str("<thead><tr>");
-            for header in &table.headers {
-                let _ = write!(out, "<th>{}</th>", escape(header));
-            }
-            out.push_str("</tr></thead>\n<tbody>\n");
-            for row in &table.rows {
-                out.push_str("<tr>");
-                for value in row {
-                    let _ = write!(out, "<td>{}</td>", cell(value));
-                }
-                out.push_str("</tr>\n");
-            }
-            out.push_str("</tbody>\n</table>\n");
+            write_table(&mut out, table);
         }
         out.push_str("</section>\n");
     }
-    out.push_str("</body>\n</html>\n");
     out
+}
+
+fn write_table(out: &mut String, table: &Table) {
+    out.push_str("<table>\n");
+    if let Some(caption) = &table.caption {
+        let _ = writeln!(out, "<caption>{}</caption>", escape(caption));
+    }
+    out.push_str("<thead><tr>");
+    for header in &table.headers {
+        let _ = write!(out, "<th>{}</th>", escape(header));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in &table.rows {
+        out.push_str("<tr>");
+        for value in row {
+            let _ = write!(out, "<td>{}</td>", cell(value));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
 }
 
 /// A project's page: the HTML report is read in a browser, where the API would answer JSON 401.

@@ -23,7 +23,7 @@ mod markdown;
 mod words;
 
 pub use build::{ReportBuilder, definition_as_of};
-pub use html::to_html;
+pub use html::{to_html, to_html_fragment};
 pub use markdown::to_markdown;
 
 /// The report as pretty-printed JSON: every field, both languages of every name.

@@ -39,13 +39,14 @@ pub(super) fn period(report: &Report, language: Language) -> String {
 
 /// How the report was computed, and how to trace a figure.
 pub(super) fn provenance(report: &Report, language: Language) -> String {
-    let end = crate::audit::canonical_instant(report.period.end);
+    // The period's end as people read it: the end of its last local day, not the instant.
+    let last = report.period.last_day;
     language.pick(
         format!(
-            "本报告由审计记录重放至报告期末（{end} 之前的记录）计算得出，之后追加的记录不影响本报告。每项数字均列出所计项目及审计记录序号（#序号），可在 /api/v1/projects/{{id}}/history 查验。"
+            "本报告由审计记录重放至报告期末（{last} 当日结束前的记录）计算得出，之后追加的记录不影响本报告。每项数字均列出所计项目及审计记录序号（#序号），可在该项目的审计记录中逐条查验。"
         ),
         format!(
-            "Computed by replaying the audit records up to the period's end (records before {end}); records appended later do not change it. Every figure lists the projects and audit record sequences (#sequence) it counts, to check at /api/v1/projects/{{id}}/history."
+            "Computed by replaying the audit records up to the period's end (records before the end of {last}); records appended later do not change it. Every figure lists the projects and audit record sequences (#sequence) it counts, to check one by one in the project's audit log."
         ),
     )
 }

@@ -12,6 +12,7 @@ use super::input::QueryParams;
 use super::wire::ProjectVerificationAnswer;
 use crate::app::AppState;
 use crate::app::audit::verify_one;
+use crate::app::moments::Moment;
 use crate::app::problem::{Problem, require};
 use crate::app::projects::{page_limit, readable_project};
 use axum::Json;
@@ -97,10 +98,12 @@ fn sequence_param(name: &str, value: Option<u64>) -> Result<Option<u64>, Problem
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StateQuery {
-    /// An RFC 3339 instant.
+    /// A local date in the project's definition's zone, meaning the end of that day
+    /// (`2026-03-01`), or an RFC 3339 instant (`2026-03-01T09:00:00+08:00`); before the project
+    /// was created is a 400.
     #[param(example = "2026-03-01T00:00:00+08:00")]
     as_of: Option<String>,
-    /// A sequence of the project's log.
+    /// A sequence of the project's log, from 1 to its last record; past it is a 400.
     sequence: Option<u64>,
 }
 
@@ -135,30 +138,33 @@ pub async fn state_as_of(
     Path(id_or_code): Path<String>,
     QueryParams(query): QueryParams<StateQuery>,
 ) -> Result<Json<StateAnswer>, Problem> {
-    let as_of = match (&query.as_of, sequence_param("sequence", query.sequence)?) {
-        (Some(text), None) => AsOf::Instant(
-            chrono::DateTime::parse_from_rfc3339(text)
-                .map_err(|error| {
-                    Problem::invalid(
-                        "as_of",
-                        format!("as_of 应为 RFC 3339 时刻，如 2026-03-01T00:00:00+08:00：{error}"),
-                        format!(
-                            "as_of must be an RFC 3339 instant such as 2026-03-01T00:00:00+08:00: {error}"
-                        ),
-                    )
-                })?
-                .to_utc(),
-        ),
-        (None, Some(sequence)) => AsOf::Sequence(sequence),
-        _ => {
-            return Err(Problem::invalid(
-                "as_of",
-                "请给出 as_of 或 sequence 之一",
-                "Give exactly one of as_of and sequence",
-            ));
-        }
-    };
+    let sequence = sequence_param("sequence", query.sequence)?.map(|sequence| sequence.to_string());
+    if query.as_of.is_none() && sequence.is_none() {
+        return Err(Problem::invalid(
+            "as_of",
+            "请给出 as_of 或 sequence 之一",
+            "Give exactly one of as_of and sequence",
+        ));
+    }
     let project_id = readable_project(&state, &principal, &id_or_code).await?;
+    let view = state
+        .store
+        .project(project_id)
+        .await?
+        .ok_or_else(|| Problem::project_not_found(&id_or_code))?;
+    let offset = view.definition.local_utc_offset;
+    let moment = Moment::read(query.as_of.as_deref(), sequence.as_deref(), offset)?.check(
+        view.summary.head_sequence,
+        view.state.visits.first().map(|visit| visit.entered_at),
+        offset,
+    )?;
+    let Some(as_of) = moment.as_of() else {
+        return Err(Problem::invalid(
+            "as_of",
+            "请给出 as_of 或 sequence 之一",
+            "Give exactly one of as_of and sequence",
+        ));
+    };
     let replayed = state.store.state_as_of(project_id, as_of).await?;
     let (as_of, sequence) = match as_of {
         AsOf::Instant(instant) => (Some(instant), None),

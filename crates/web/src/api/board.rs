@@ -10,6 +10,7 @@ use super::auth::Caller;
 use super::input::{JsonBody, QueryParams};
 use crate::app::AppState;
 use crate::app::board::{OverdueItem, overdue_csv};
+use crate::app::filters::{self, GivenFilters, non_empty};
 use crate::app::problem::{Problem, require};
 use crate::app::projects::page_limit;
 use axum::Json;
@@ -27,11 +28,14 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct OverdueQuery {
-    /// Only this committee's projects.
+    /// Only this committee's projects: its code (`SH-TC-01`) or its name; an unknown one is a
+    /// 400 listing the committees there are.
     committee: Option<String>,
-    /// Only those in this stage.
+    /// Only those in this stage: `definition/stage` (`metrology-spec/review`), or a stage's code
+    /// or name when one workflow alone has it; an unknown or ambiguous one is a 400 listing the
+    /// stages there are.
     stage: Option<String>,
-    /// Only this drafting unit's.
+    /// Only this drafting unit's; an unknown one is a 400 listing the units there are.
     drafting_unit: Option<String>,
     /// Only escalated ones (or only those not escalated yet).
     escalated: Option<bool>,
@@ -90,10 +94,20 @@ pub async fn overdue(
             )
         })?,
     };
+    let resolved = filters::resolve(
+        &state,
+        GivenFilters {
+            committee: non_empty(query.committee),
+            stage: non_empty(query.stage),
+            drafting_unit: non_empty(query.drafting_unit),
+        },
+    )
+    .await?;
     let filter = OverdueFilter {
-        committee: query.committee,
-        stage: query.stage,
-        drafting_unit: query.drafting_unit,
+        committee: resolved.committee,
+        definition: resolved.definition,
+        stage: resolved.stage,
+        drafting_unit: resolved.drafting_unit,
         escalated: query.escalated,
         sort,
     };
@@ -105,11 +119,7 @@ pub async fn overdue(
                 .await?;
             let now = state.store.clock().now();
             Ok(Json(OverduePage {
-                items: page
-                    .items
-                    .into_iter()
-                    .filter_map(|summary| OverdueItem::of(summary, now))
-                    .collect(),
+                items: OverdueItem::read_all(&state.store, page.items, now).await?,
                 next_after: page.next_after,
             })
             .into_response())

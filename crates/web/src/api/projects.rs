@@ -13,6 +13,7 @@ use super::input::{
     has_idempotency_key,
 };
 use crate::app::AppState;
+use crate::app::filters::{self, GivenFilters, non_empty};
 use crate::app::problem::{Problem, require};
 use crate::app::projects::{
     ActionView, Creation, DeadlineView, Upload, WriteAnswer, action_views, artifact_download,
@@ -36,12 +37,15 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Only this committee's projects.
+    /// Only this committee's projects: its code (`SH-TC-01`) or its name; an unknown one is a
+    /// 400 listing the committees there are.
     #[param(example = "SH-TC-01")]
     committee: Option<String>,
-    /// Only those in this stage.
+    /// Only those in this stage: `definition/stage` (`metrology-spec/review`), or a stage's code
+    /// or name when one workflow alone has it; an unknown or ambiguous one is a 400 listing the
+    /// stages there are.
     stage: Option<String>,
-    /// Only this drafting unit's.
+    /// Only this drafting unit's; an unknown one is a 400 listing the units there are.
     drafting_unit: Option<String>,
     /// Only overdue ones (or only those not overdue).
     overdue: Option<bool>,
@@ -67,10 +71,20 @@ pub async fn list_projects(
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<super::wire::ProjectListPage>, Problem> {
     let limit = page_limit(query.limit)?;
+    let resolved = filters::resolve(
+        &state,
+        GivenFilters {
+            committee: non_empty(query.committee),
+            stage: non_empty(query.stage),
+            drafting_unit: non_empty(query.drafting_unit),
+        },
+    )
+    .await?;
     let filter = ProjectFilter {
-        committee: query.committee,
-        stage: query.stage,
-        drafting_unit: query.drafting_unit,
+        committee: resolved.committee,
+        definition: resolved.definition,
+        stage: resolved.stage,
+        drafting_unit: resolved.drafting_unit,
         overdue: query.overdue,
     };
     Ok(Json(

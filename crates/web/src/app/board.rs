@@ -6,7 +6,7 @@ use crate::app::problem::Problem;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use specflow_store::{OverdueFilter, ProjectSummary, Store};
 use utoipa::ToSchema;
@@ -32,23 +32,60 @@ pub struct OverdueItem {
     pub drafting_unit: String,
     /// Its stage.
     pub stage: String,
-    /// When its missed deadline fell due.
+    /// When its missed deadline fell due: the end of its due date in the definition's zone.
     pub overdue_since: DateTime<Utc>,
-    /// Whole days past the missed due date, counting a day begun as one.
+    /// The missed deadline's due date, a local date in the definition's zone: the date people
+    /// are shown.
+    #[schema(value_type = String, format = Date, example = "2026-06-30")]
+    pub due_on: NaiveDate,
+    /// Whole days from the due date to today, both local dates in the definition's zone: 1 on
+    /// the day after the due date.
     pub days_overdue: i64,
     /// Whether it was escalated to the bureau.
     pub escalated: bool,
     /// Whether it is frozen.
     pub frozen: bool,
-    /// Its next deadline, if any.
+    /// The next instant the scheduler has something to do for it, if any.
     pub next_deadline_at: Option<DateTime<Utc>>,
 }
 
 impl OverdueItem {
-    /// The board's line for a project, `None` when it is not overdue.
-    pub fn of(summary: ProjectSummary, now: DateTime<Utc>) -> Option<OverdueItem> {
+    /// The board's line for a project, with its definition's zone read from the store (which
+    /// keeps the definitions in memory once read).
+    pub async fn read(
+        store: &Store,
+        summary: ProjectSummary,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OverdueItem>, specflow_store::StoreError> {
+        let definition = store
+            .definition(&summary.definition_id, summary.definition_version)
+            .await?;
+        Ok(OverdueItem::of(summary, now, definition.local_utc_offset))
+    }
+
+    /// The board's lines for a page of projects, those overdue.
+    pub async fn read_all(
+        store: &Store,
+        summaries: Vec<ProjectSummary>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OverdueItem>, specflow_store::StoreError> {
+        let mut items = Vec::with_capacity(summaries.len());
+        for summary in summaries {
+            items.extend(OverdueItem::read(store, summary, now).await?);
+        }
+        Ok(items)
+    }
+
+    /// The board's line for a project, `None` when it is not overdue; dates are local to
+    /// `offset`, its definition's zone.
+    pub fn of(
+        summary: ProjectSummary,
+        now: DateTime<Utc>,
+        offset: FixedOffset,
+    ) -> Option<OverdueItem> {
         let overdue_since = summary.overdue_since?;
-        let seconds = (now - overdue_since).num_seconds().max(0);
+        let due_on = overdue_since.with_timezone(&offset).date_naive();
+        let today = now.with_timezone(&offset).date_naive();
         Some(OverdueItem {
             project_id: summary.project_id,
             code: summary.code,
@@ -58,7 +95,8 @@ impl OverdueItem {
             drafting_unit: summary.drafting_unit,
             stage: summary.stage,
             overdue_since,
-            days_overdue: (seconds + 86_399) / 86_400,
+            due_on,
+            days_overdue: (today - due_on).num_days().max(0),
             escalated: summary.escalated,
             frozen: summary.frozen,
             next_deadline_at: summary.next_deadline_at,
@@ -83,7 +121,9 @@ pub async fn overdue_csv(
 }
 
 /// The CSV header row.
-const CSV_HEADER: &str = "code,title_zh,title_en,committee,drafting_unit,stage,overdue_since,days_overdue,escalated,frozen,project_id\r\n";
+/// Dates are local dates in the definition's zone, as people read them (a spreadsheet is read by
+/// people); the JSON carries the instant as well.
+const CSV_HEADER: &str = "code,title_zh,title_en,committee,drafting_unit,stage,due_on,days_overdue,escalated,frozen,project_id\r\n";
 
 /// One CSV field: quoted when it holds a separator, a quote or a line break; a text that a
 /// spreadsheet would run as a formula (`=`, `+`, `-`, `@`) gets a leading `'`.
@@ -100,12 +140,13 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn csv_rows(items: Vec<ProjectSummary>, now: DateTime<Utc>) -> Bytes {
+async fn csv_rows(
+    store: &Store,
+    items: Vec<ProjectSummary>,
+    now: DateTime<Utc>,
+) -> Result<Bytes, specflow_store::StoreError> {
     let mut text = String::new();
-    for item in items
-        .into_iter()
-        .filter_map(|summary| OverdueItem::of(summary, now))
-    {
+    for item in OverdueItem::read_all(store, items, now).await? {
         let fields = [
             csv_field(&item.code),
             csv_field(&item.title_zh),
@@ -113,7 +154,7 @@ fn csv_rows(items: Vec<ProjectSummary>, now: DateTime<Utc>) -> Bytes {
             csv_field(&item.committee),
             csv_field(&item.drafting_unit),
             csv_field(&item.stage),
-            item.overdue_since.to_rfc3339(),
+            item.due_on.to_string(),
             item.days_overdue.to_string(),
             item.escalated.to_string(),
             item.frozen.to_string(),
@@ -122,7 +163,31 @@ fn csv_rows(items: Vec<ProjectSummary>, now: DateTime<Utc>) -> Bytes {
         text.push_str(&fields.join(","));
         text.push_str("\r\n");
     }
-    Bytes::from(text)
+    Ok(Bytes::from(text))
+}
+
+/// One page of the CSV stream and where the stream goes next.
+async fn csv_page(
+    page: specflow_store::ProjectListPage,
+    store: Store,
+    filter: OverdueFilter,
+) -> (
+    Result<Bytes, std::io::Error>,
+    (CsvCursor, Store, OverdueFilter),
+) {
+    let now = store.clock().now();
+    let next = page.next_after.map_or(CsvCursor::Done, CsvCursor::Next);
+    match csv_rows(&store, page.items, now).await {
+        Ok(rows) => (Ok(rows), (next, store, filter)),
+        Err(error) => {
+            // The status is already sent: cutting the stream tells the client.
+            tracing::error!(%error, "the overdue CSV export stopped");
+            (
+                Err(std::io::Error::other(error.to_string())),
+                (CsvCursor::Done, store, filter),
+            )
+        }
+    }
 }
 
 /// Where the CSV stream is.
@@ -146,21 +211,13 @@ fn csv_response(
                     Ok::<Bytes, std::io::Error>(Bytes::from_static(CSV_HEADER.as_bytes())),
                     (CsvCursor::Page(first), store, filter),
                 )),
-                CsvCursor::Page(page) => {
-                    let now = store.clock().now();
-                    let next = page.next_after.map_or(CsvCursor::Done, CsvCursor::Next);
-                    Some((Ok(csv_rows(page.items, now)), (next, store, filter)))
-                }
+                CsvCursor::Page(page) => Some(csv_page(page, store, filter).await),
                 CsvCursor::Next(after) => {
                     match store
                         .list_overdue_matching(&filter, Some(&after), CSV_PAGE)
                         .await
                     {
-                        Ok(page) => {
-                            let now = store.clock().now();
-                            let next = page.next_after.map_or(CsvCursor::Done, CsvCursor::Next);
-                            Some((Ok(csv_rows(page.items, now)), (next, store, filter)))
-                        }
+                        Ok(page) => Some(csv_page(page, store, filter).await),
                         Err(error) => {
                             // The status is already sent: cutting the stream tells the client.
                             tracing::error!(%error, "the overdue CSV export stopped");

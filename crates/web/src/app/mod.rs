@@ -13,6 +13,8 @@ pub mod clearing;
 pub mod comment_import;
 pub mod comment_table;
 pub mod committees;
+pub mod filters;
+pub mod moments;
 pub mod problem;
 pub mod projects;
 pub mod reports;

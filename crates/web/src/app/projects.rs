@@ -268,6 +268,8 @@ pub struct DeadlineView {
     pub due_on: Option<NaiveDate>,
     /// The instant it falls due.
     pub due_at: Option<DateTime<Utc>>,
+    /// The local date its warning is given, when the definition warns before it.
+    pub warns_on: Option<NaiveDate>,
     /// Local days from today to the due date; negative once it is past.
     pub days_left: Option<i64>,
     /// Whether it still runs.
@@ -344,6 +346,10 @@ pub fn deadline_views(
             planned_due_on: entry.planned_due_on,
             due_on: entry.times.map(|times| times.due_on),
             due_at: entry.times.map(|times| times.due_at),
+            warns_on: entry
+                .times
+                .and_then(|times| times.warn_at)
+                .map(|at| at.with_timezone(&definition.local_utc_offset).date_naive()),
             days_left: entry
                 .times
                 .filter(|_| entry.is_open())

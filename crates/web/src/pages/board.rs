@@ -7,11 +7,12 @@
 //! Only supervisors and administrators see it (`can_supervise`, as for `GET /api/v1/overdue`);
 //! the rows are the API's `OverdueItem`s and the CSV is the API's own export.
 
-use super::layout::{self, Words, local_time, shanghai};
+use super::layout::{self, Words, shanghai};
 use super::projects::{given, parse_query, query_string};
 use super::session::SignedIn;
 use crate::app::AppState;
 use crate::app::board::{OverdueItem, overdue_csv};
+use crate::app::filters::{self, GivenFilters};
 use crate::app::problem::{Problem, require};
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
@@ -74,14 +75,37 @@ impl Selection {
             })?,
         };
         Ok(Selection {
+            // The values as given; `resolved` turns them into what the store reads.
             filter: OverdueFilter {
                 committee: given(query.committee),
+                definition: None,
                 stage: given(query.stage),
                 drafting_unit: given(query.drafting_unit),
                 escalated,
                 sort,
             },
             after: given(query.after),
+        })
+    }
+
+    /// The filters as the store reads them: committee, stage and drafting unit resolved, or
+    /// refused with what exists.
+    async fn resolved(&self, state: &AppState) -> Result<OverdueFilter, Problem> {
+        let resolved = filters::resolve(
+            state,
+            GivenFilters {
+                committee: self.filter.committee.clone(),
+                stage: self.filter.stage.clone(),
+                drafting_unit: self.filter.drafting_unit.clone(),
+            },
+        )
+        .await?;
+        Ok(OverdueFilter {
+            committee: resolved.committee,
+            definition: resolved.definition,
+            stage: resolved.stage,
+            drafting_unit: resolved.drafting_unit,
+            ..self.filter.clone()
         })
     }
 
@@ -134,7 +158,8 @@ pub async fn board_csv(
             "overdue",
         )?;
         let selection = Selection::of(parse_query(raw)?)?;
-        overdue_csv(&state, selection.filter, selection.after.as_deref()).await
+        let filter = selection.resolved(&state).await?;
+        overdue_csv(&state, filter, selection.after.as_deref()).await
     };
     match answer.await {
         Ok(response) => response,
@@ -188,9 +213,10 @@ async fn board_body(
         "overdue",
     )?;
     let selection = Selection::of(parse_query(raw)?)?;
+    let filter = selection.resolved(state).await?;
     let page = state
         .store
-        .list_overdue_matching(&selection.filter, selection.after.as_deref(), BOARD_PAGE)
+        .list_overdue_matching(&filter, selection.after.as_deref(), BOARD_PAGE)
         .await?;
     let now = state.store.clock().now();
     let mut rows = Vec::with_capacity(page.items.len());
@@ -203,7 +229,7 @@ async fn board_body(
             .stage_name(&summary.stage)
             .get(words.0)
             .to_string();
-        if let Some(item) = OverdueItem::of(summary, now) {
+        if let Some(item) = OverdueItem::of(summary, now, definition.local_utc_offset) {
             rows.push((item, stage));
         }
     }
@@ -215,7 +241,7 @@ async fn board_body(
         .map_or(now, |last| month_start(next_month(*last)));
     let chart = state
         .store
-        .overdue_by_month(&selection.filter, &month_starts, until)
+        .overdue_by_month(&filter, &month_starts, until)
         .await?;
     let pairs = selection.pairs();
     let filters_query = query_string(&pairs);
@@ -246,7 +272,9 @@ async fn board_body(
 /// every registered workflow (named by its newest version).
 struct FilterChoices {
     committees: BTreeSet<String>,
-    stages: Vec<(String, String)>,
+    /// Each workflow's title and its stages as `(definition/stage, name)`: a stage code is a
+    /// workflow's own, and two workflows may give one code to different stages.
+    stages: Vec<(String, Vec<(String, String)>)>,
 }
 
 impl FilterChoices {
@@ -267,15 +295,7 @@ impl FilterChoices {
         if let Some(chosen) = &selection.filter.committee {
             committees.insert(chosen.clone());
         }
-        let mut stages: Vec<(String, String)> = Vec::new();
-        for id in state.store.definition_ids().await? {
-            let definition = state.store.latest_definition(&id).await?;
-            for stage in &definition.stages {
-                if !stages.iter().any(|(code, _)| *code == stage.code) {
-                    stages.push((stage.code.clone(), stage.name.get(words.0).to_string()));
-                }
-            }
-        }
+        let stages = filters::stage_choices(state, words.0).await?;
         Ok(FilterChoices { committees, stages })
     }
 }
@@ -297,8 +317,12 @@ fn filters_form(filter: &OverdueFilter, choices: &FilterChoices, words: Words) -
                 label for="board-stage" { (words.pick("阶段", "Stage")) }
                 select #board-stage name="stage" {
                     option value="" { (words.pick("全部", "Any")) }
-                    @for (code, name) in &choices.stages {
-                        option value=(code) selected[filter.stage.as_deref() == Some(code.as_str())] { (name) }
+                    @for (workflow, stages) in &choices.stages {
+                        optgroup label=(workflow) {
+                            @for (value, name) in stages {
+                                option value=(value) selected[filter.stage.as_deref() == Some(value.as_str())] { (name) }
+                            }
+                        }
                     }
                 }
             }
@@ -341,7 +365,7 @@ fn board_table(rows: &[(OverdueItem, String)], words: Words) -> Markup {
                     th scope="col" { (words.pick("技术委员会", "Committee")) }
                     th scope="col" { (words.pick("起草单位", "Drafting unit")) }
                     th scope="col" { (words.pick("阶段", "Stage")) }
-                    th scope="col" { (words.pick("错过的期限", "Deadline missed")) }
+                    th scope="col" { (words.pick("到期日", "Due on")) }
                     th scope="col" class="number" { (words.pick("逾期天数", "Days overdue")) }
                     th scope="col" { (words.pick("上报", "Escalated")) }
                     th scope="col" { (words.pick("冻结", "Frozen")) }
@@ -354,7 +378,7 @@ fn board_table(rows: &[(OverdueItem, String)], words: Words) -> Markup {
                             td { (item.committee) }
                             td { (item.drafting_unit) }
                             td { (stage) }
-                            td { (local_time(item.overdue_since, shanghai())) }
+                            td { (item.due_on) }
                             td.number.late { (item.days_overdue) }
                             td { @if item.escalated { span.badge.warn { (words.yes_no(true)) } } @else { (words.yes_no(false)) } }
                             td { @if item.frozen { span.badge.frozen { (words.yes_no(true)) } } @else { (words.yes_no(false)) } }

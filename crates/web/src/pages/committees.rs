@@ -1,12 +1,12 @@
 //! The committees a reader may see, and one committee's page: its members with their roles,
 //! organisations and terms; the composition check of today with every breach and every waiver;
-//! its terms; and links to its annual and end-of-term reports, served as the report renderer's
-//! own HTML.
+//! its terms; and links to its annual and end-of-term reports, served as pages: the report
+//! renderer's HTML body in the site's frame and stylesheet.
 //!
 //! Everything is read as the API reads it: `visible_committees` for the list (the filter of
 //! `GET /api/v1/committees`), `readable_committee` for a committee (`can_read_committee`, a hidden
 //! committee the API's 404), `Store::composition_as_of` for the check, and for the reports the
-//! report routes' own `readable_committee` (`can_read_committee_reports`) and `answer`, so a page
+//! report routes' own `readable_committee` (`can_read_committee_reports`), so a page
 //! shows nothing the API would refuse.
 
 use super::layout::{self, Words, local_date, local_time, shanghai};
@@ -15,22 +15,16 @@ use super::session::SignedIn;
 use crate::app::AppState;
 use crate::app::committees::{readable_committee, visible_committees};
 use crate::app::problem::{Problem, ProblemKind};
-use crate::app::reports::{self, ReportFormat};
+use crate::app::reports;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use chrono::Datelike;
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 use specflow_engine::committee::{CommitteePolicy, CommitteeState, CompositionCheck, rule_name};
-use specflow_engine::report::ReportKind;
+use specflow_engine::report::{Report, ReportKind, to_html_fragment};
 use specflow_store::ReportRequest;
 use specflow_store::auth::can_read_committee_reports;
-
-/// The Content-Security-Policy of a report served as a page: the report's HTML is one
-/// self-contained document whose styles are in its own `<style>` element, so inline styles are
-/// allowed there; still no script, no framing, no form and nothing fetched from elsewhere.
-const REPORT_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 /// `GET /committees`: the committees the reader may see, by code.
 pub async fn committees_page(State(state): State<AppState>, signed_in: SignedIn) -> Response {
@@ -376,15 +370,9 @@ pub async fn annual_report_page(
             first_day,
             last_day,
         };
-        reports::answer(
-            &state,
-            &request,
-            ReportFormat::Html,
-            signed_in.viewer.language,
-        )
-        .await
+        Ok(state.store.report(&request).await?)
     };
-    report_response(&signed_in, answer.await)
+    report_response(&signed_in, &code, answer.await)
 }
 
 /// `GET /committees/{committee}/reports/term?term=2`: the end-of-term report of one of the
@@ -427,26 +415,24 @@ pub async fn term_report_page(
             first_day: term.starts_on,
             last_day: term.last_day(),
         };
-        reports::answer(
-            &state,
-            &request,
-            ReportFormat::Html,
-            signed_in.viewer.language,
-        )
-        .await
+        Ok(state.store.report(&request).await?)
     };
-    report_response(&signed_in, answer.await)
+    report_response(&signed_in, &code, answer.await)
 }
 
-/// A report's HTML with its own Content-Security-Policy, or the problem as a friendly page.
-fn report_response(signed_in: &SignedIn, answer: Result<Response, Problem>) -> Response {
+/// A report framed as every other page, with the site's navigation and a way back to its
+/// committee, or the problem as a friendly page.
+fn report_response(signed_in: &SignedIn, code: &str, answer: Result<Report, Problem>) -> Response {
+    let words = signed_in.viewer.words();
     match answer {
-        Ok(mut response) => {
-            response.headers_mut().insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(REPORT_CONTENT_SECURITY_POLICY),
-            );
-            response
+        Ok(report) => {
+            let (title, fragment) = to_html_fragment(&report, signed_in.viewer.language);
+            let body = html! {
+                p.muted { a href=(format!("/committees/{}", encode(code))) { "← " (code) } }
+                article.report { (PreEscaped(fragment)) }
+                p.muted { (words.pick("每个数字都可追溯到其审计记录：点击项目编号或记录号查看该项目当时的状态。", "Every figure is traced to its audit records: a project's code or a record's number opens the project as it stood then.")) }
+            };
+            layout::page_response(&signed_in.viewer, &title, body)
         }
         Err(problem) => signed_in.viewer.error_page(&problem),
     }

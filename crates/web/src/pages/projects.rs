@@ -8,9 +8,11 @@
 //! writes exactly as for `POST /api/v1/projects/{project}/actions/{action}`.
 
 use super::forms::{Desk, FormKind, Retry, Values, clearing_form, form_address, work_section};
-use super::layout::{self, Words, local_date, local_time, shanghai};
+use super::layout::{self, Words, local_date, local_time};
 use super::session::{CSRF_FIELD, SignedIn, read_form};
 use crate::app::AppState;
+use crate::app::filters::{self, GivenFilters};
+use crate::app::moments::Moment;
 use crate::app::problem::{Problem, ProblemKind};
 use crate::app::projects::{
     ActionView, DeadlineView, action_views, artifact_download, carry_out, deadline_views,
@@ -33,9 +35,9 @@ use uuid::Uuid;
 /// How many projects the home page lists at a time.
 const HOME_PAGE: u32 = 50;
 
-/// How many comments a project's page lists: a long project receives thousands, and the page
-/// must stay quick to send and to read; the counts above the table cover them all.
-const COMMENTS_SHOWN: usize = 500;
+/// How many comments a page of a project's comments table lists: a long project receives
+/// thousands, and the page must stay quick to send and to read; the pager reaches the rest.
+const COMMENTS_PER_PAGE: usize = 100;
 
 /// A query string read into `T`, or a 400 page naming the mistake.
 pub(super) fn parse_query<T: serde::de::DeserializeOwned + Default>(
@@ -122,8 +124,17 @@ async fn home_body(
         }
     };
     let after = given(query.after);
+    let resolved = filters::resolve(
+        state,
+        GivenFilters {
+            stage: stage.clone(),
+            ..GivenFilters::default()
+        },
+    )
+    .await?;
     let filter = ProjectFilter {
-        stage: stage.clone(),
+        definition: resolved.definition,
+        stage: resolved.stage,
         overdue,
         ..ProjectFilter::default()
     };
@@ -136,19 +147,12 @@ async fn home_body(
     )
     .await?;
     let mut rows = Vec::with_capacity(page.items.len());
-    let mut stages: Vec<(String, String)> = Vec::new();
+    let stages = filters::stage_choices(state, words.0).await?;
     for summary in page.items {
         let definition = state
             .store
             .definition(&summary.definition_id, summary.definition_version)
             .await?;
-        if stages.is_empty() {
-            stages = definition
-                .stages
-                .iter()
-                .map(|stage| (stage.code.clone(), stage.name.get(words.0).to_string()))
-                .collect();
-        }
         let name = stage_name(&definition, &summary.stage, words);
         rows.push((summary, name));
     }
@@ -169,14 +173,14 @@ async fn home_body(
         }
         form.filters method="get" action="/projects" aria-label=(words.pick("筛选项目", "Filter the projects")) {
             p {
-                label for="filter-stage" { (words.pick("阶段代码", "Stage code")) }
-                @if stages.is_empty() {
-                    input #filter-stage type="text" name="stage" value=(stage.as_deref().unwrap_or_default());
-                } @else {
-                    select #filter-stage name="stage" {
-                        option value="" { (words.pick("全部", "Any")) }
-                        @for (code, name) in &stages {
-                            option value=(code) selected[stage.as_deref() == Some(code.as_str())] { (name) }
+                label for="filter-stage" { (words.pick("阶段", "Stage")) }
+                select #filter-stage name="stage" {
+                    option value="" { (words.pick("全部", "Any")) }
+                    @for (workflow, choices) in &stages {
+                        optgroup label=(workflow) {
+                            @for (value, name) in choices {
+                                option value=(value) selected[stage.as_deref() == Some(value.as_str())] { (name) }
+                            }
                         }
                     }
                 }
@@ -202,7 +206,7 @@ async fn home_body(
                         th scope="col" { (words.pick("名称", "Title")) }
                         th scope="col" { (words.pick("技术委员会", "Committee")) }
                         th scope="col" { (words.pick("阶段", "Stage")) }
-                        th scope="col" { (words.pick("下一期限", "Next deadline")) }
+                        th scope="col" { (words.pick("下一到期日", "Next due on")) }
                         th scope="col" { (words.pick("状态", "State")) }
                     } }
                     tbody {
@@ -212,7 +216,7 @@ async fn home_body(
                                 td { (title_of(summary, words)) }
                                 td { (summary.committee) }
                                 td { (name) }
-                                td { @if let Some(at) = summary.next_deadline_at { (local_date(at, shanghai())) } @else { "—" } }
+                                td { @if let Some(day) = summary.next_due_on { (day) } @else { "—" } }
                                 td { (badges(summary, words)) }
                             }
                         }
@@ -288,6 +292,8 @@ struct ProjectQuery {
     field: Option<String>,
     /// The motion to preset in the meeting form.
     motion: Option<String>,
+    /// The page of the comments table, from 1.
+    comments_page: Option<String>,
 }
 
 impl ProjectQuery {
@@ -306,61 +312,6 @@ impl ProjectQuery {
             }
         }
         Some((form, presets))
-    }
-}
-
-/// Which moment a project's page shows.
-enum Moment {
-    /// Now.
-    Present,
-    /// The end of a local day.
-    EndOfDay(NaiveDate, DateTime<Utc>),
-    /// Right after a record.
-    Record(u64),
-}
-
-fn moment_of(query: &ProjectQuery, offset: FixedOffset) -> Result<Moment, Problem> {
-    match (given(query.as_of.clone()), given(query.sequence.clone())) {
-        (None, None) => Ok(Moment::Present),
-        (Some(date), None) => {
-            let day = NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| {
-                Problem::invalid(
-                    "as_of",
-                    format!("日期应形如 2026-03-01，收到 {date}"),
-                    format!("The date must look like 2026-03-01, not {date}"),
-                )
-            })?;
-            let next_day = day
-                .succ_opt()
-                .and_then(|next| next.and_hms_opt(0, 0, 0))
-                .and_then(|midnight| offset.from_local_datetime(&midnight).single())
-                .ok_or_else(|| {
-                    Problem::invalid("as_of", "日期超出范围", "The date is out of range")
-                })?;
-            Ok(Moment::EndOfDay(
-                day,
-                next_day.with_timezone(&Utc) - Duration::microseconds(1),
-            ))
-        }
-        (None, Some(sequence)) => {
-            let sequence = sequence
-                .parse::<u64>()
-                .ok()
-                .filter(|sequence| i64::try_from(*sequence).is_ok())
-                .ok_or_else(|| {
-                    Problem::invalid(
-                        "sequence",
-                        format!("记录序号应为正整数，收到 {sequence}"),
-                        format!("The record's sequence must be a whole number, not {sequence}"),
-                    )
-                })?;
-            Ok(Moment::Record(sequence))
-        }
-        (Some(_), Some(_)) => Err(Problem::invalid(
-            "as_of",
-            "请只给出日期或记录序号之一",
-            "Give either a date or a record's sequence, not both",
-        )),
     }
 }
 
@@ -405,11 +356,20 @@ async fn project_body(
         .ok_or_else(|| Problem::project_not_found(id_or_code))?;
     let definition = view.definition.clone();
     let offset = definition.local_utc_offset;
-    let moment = moment_of(&query, offset)?;
+    let moment = Moment::read(
+        given(query.as_of.clone()).as_deref(),
+        given(query.sequence.clone()).as_deref(),
+        offset,
+    )?
+    .check(
+        view.summary.head_sequence,
+        view.state.visits.first().map(|visit| visit.entered_at),
+        offset,
+    )?;
     let now = state.store.clock().now();
     let (project, seen_at) = match moment {
         Moment::Present => (view.state.clone(), now),
-        Moment::EndOfDay(_, instant) => (
+        Moment::EndOfDay(_, instant) | Moment::Instant(instant) => (
             state
                 .store
                 .state_as_of(project_id, AsOf::Instant(instant))
@@ -436,8 +396,30 @@ async fn project_body(
     };
     let read_only = specflow_store::auth::is_read_only(&signed_in.principal);
     let base = format!("/projects/{project_id}");
+    let (shown_address, comments_as_of) = match &moment {
+        Moment::Present => (base.clone(), AsOf::Sequence(summary.head_sequence)),
+        Moment::EndOfDay(day, instant) => (format!("{base}?as_of={day}"), AsOf::Instant(*instant)),
+        Moment::Instant(instant) => (
+            format!("{base}?as_of={}", instant.to_rfc3339().replace('+', "%2B")),
+            AsOf::Instant(*instant),
+        ),
+        Moment::Record(sequence) => (
+            format!("{base}?sequence={sequence}"),
+            AsOf::Sequence(*sequence),
+        ),
+    };
+    let comments = comments_shown(
+        state,
+        project_id,
+        &project,
+        comments_as_of,
+        query.comments_page.as_deref(),
+        &shown_address,
+    )
+    .await?;
     let as_of_value = match &moment {
         Moment::EndOfDay(day, _) => day.format("%Y-%m-%d").to_string(),
+        Moment::Instant(instant) => local_date(*instant, offset),
         _ => String::new(),
     };
     let sequence_value = match &moment {
@@ -470,7 +452,7 @@ async fn project_body(
         @if let Some(done) = &done {
             p.success role="status" { (words.pick("已执行：", "Done: ")) (done) }
         }
-        (as_of_banner(&moment, &base, words))
+        (as_of_banner(&moment, &base, offset, words))
         section.card aria-labelledby="facts-heading" {
             h2 #facts-heading { (words.pick("概况", "Overview")) }
             dl.facts {
@@ -484,6 +466,22 @@ async fn project_body(
                 dd { (definition.specification_kind_name(&summary.specification_kind).get(words.0)) }
                 dt { (words.pick("工作流", "Workflow")) }
                 dd { (definition.title.get(words.0)) " v" (summary.definition_version) }
+                @if let Some(publication) = &project.publication {
+                    dt { (words.pick("规范编号", "Specification number")) }
+                    dd #specification-number { (publication.specification_number) }
+                    dt { (words.pick("发布日期", "Published on")) }
+                    dd { (publication.publication_date) }
+                    dt { (words.pick("实施日期", "Effective on")) }
+                    dd { (publication.effective_date) }
+                }
+                @if let Some(reexamination) = &project.reexamination {
+                    dt { (words.pick("下次复审到期日", "Next re-examination due on")) }
+                    dd #next-reexamination {
+                        (reexamination.times.due_on)
+                        span.muted { (words.pick("（自 ", " (counted from ")) (reexamination.counted_from) (words.pick(" 起算）", ")")) }
+                        @if reexamination.fell_due && !reexamination.settled { " " span.badge.late { (words.pick("已到期", "due")) } }
+                    }
+                }
                 dt { (words.pick("状态", "State")) }
                 dd {
                     @if present { (badges(summary, words)) }
@@ -508,8 +506,8 @@ async fn project_body(
         (deadlines_table(&deadlines, offset, words))
         h2 { (words.pick("文件", "Artifacts")) }
         (artifacts_table(&base, &definition, &project, offset, words))
-        h2 { (words.pick("意见与处理", "Comments and dispositions")) }
-        (comments_table(&project, offset, words))
+        h2 #comments-heading { (words.pick("意见与处理", "Comments and dispositions")) }
+        (comments_table(&project, &comments, offset, words))
         h2 { (words.pick("会议与表决", "Meetings and votes")) }
         (meetings_block(&definition, &project, words))
         h2 { (words.pick("查看历史状态", "See the project as it stood")) }
@@ -558,7 +556,7 @@ fn done_message(
 }
 
 /// The banner of a page that shows the project as it stood, with the way back to the present.
-fn as_of_banner(moment: &Moment, base: &str, words: Words) -> Markup {
+fn as_of_banner(moment: &Moment, base: &str, offset: FixedOffset, words: Words) -> Markup {
     html! {
     @match &moment {
         Moment::Present => {},
@@ -567,6 +565,14 @@ fn as_of_banner(moment: &Moment, base: &str, words: Words) -> Markup {
                 (words.pick("历史视图：项目在 ", "History view: the project as it stood at the end of "))
                 strong { (day.format("%Y-%m-%d")) }
                 (words.pick(" 结束时的状态（只读）。", " (read only)."))
+                " " a href=(base) { (words.pick("回到现在", "Back to the present")) }
+            }
+        },
+        Moment::Instant(instant) => {
+            p.notice role="status" #as-of-banner {
+                (words.pick("历史视图：项目在 ", "History view: the project as it stood at "))
+                strong { (local_time(*instant, offset)) }
+                (words.pick(" 时的状态（只读）。", " (read only)."))
                 " " a href=(base) { (words.pick("回到现在", "Back to the present")) }
             }
         },
@@ -750,9 +756,10 @@ fn timeline(
         figure {
             svg viewBox=(format!("0 0 800 {height}")) width="100%" role="img" aria-labelledby="timeline-title" {
                 title #timeline-title { (label) }
-                @for tick in &ticks {
+                @for (index, tick) in ticks.iter().enumerate() {
                     line x1=(axis.x(*tick)) x2=(axis.x(*tick)) y1="14" y2=(height) stroke="#d5dbe0" {}
-                    text x=(axis.x(*tick)) y="10" text-anchor="middle" { (local_date(*tick, offset)) }
+                    // The last date ends at its tick, so the picture's right edge does not cut it.
+                    text x=(axis.x(*tick)) y="10" text-anchor=(if index + 1 == ticks.len() { "end" } else { "middle" }) { (local_date(*tick, offset)) }
                 }
                 line x1=(axis.x(seen_at)) x2=(axis.x(seen_at)) y1="14" y2=(height) stroke="#f5a623" stroke-width="2" {}
                 @for (index, visit) in project.visits.iter().enumerate() {
@@ -797,9 +804,10 @@ fn deadlines_table(deadlines: &[DeadlineView], offset: FixedOffset, words: Words
             div.table-wrap { table #deadlines {
                 thead { tr {
                     th scope="col" { (words.pick("期限", "Deadline")) }
-                    th scope="col" { (words.pick("开始", "Started")) }
-                    th scope="col" { (words.pick("计划", "Planned")) }
-                    th scope="col" { (words.pick("到期", "Due")) }
+                    th scope="col" { (words.pick("开始日", "Started on")) }
+                    th scope="col" { (words.pick("计划到期日", "Planned due on")) }
+                    th scope="col" { (words.pick("提醒日", "Warns on")) }
+                    th scope="col" { (words.pick("到期日", "Due on")) }
                     th scope="col" class="number" { (words.pick("剩余天数", "Days left")) }
                     th scope="col" { (words.pick("情况", "Status")) }
                 } }
@@ -809,6 +817,7 @@ fn deadlines_table(deadlines: &[DeadlineView], offset: FixedOffset, words: Words
                             th scope="row" { (deadline.name) }
                             td { (deadline.started_on) }
                             td { (deadline.planned_due_on.or(deadline.original_due_on).map(|day| day.to_string()).unwrap_or_else(|| "—".to_string())) }
+                            td { (deadline.warns_on.map(|day| day.to_string()).unwrap_or_else(|| "—".to_string())) }
                             td { (deadline.due_on.map(|day| day.to_string()).unwrap_or_else(|| "—".to_string())) }
                             td class=(if deadline.days_left.is_some_and(|days| days < 0) { "number late" } else { "number" }) {
                                 @match deadline.days_left { Some(days) => (days), None => "—" }
@@ -865,44 +874,115 @@ fn artifacts_table(
     }
 }
 
-fn comments_table(project: &ProjectState, offset: FixedOffset, words: Words) -> Markup {
+/// The comments of one page of the table, in the order recorded, each with its words: what it
+/// says and the reason of its disposition, read from the log.
+struct CommentsShown<'page> {
+    /// Which page (from 1) and how many pages there are.
+    page: usize,
+    pages: usize,
+    /// Each comment's text and reason, by id.
+    texts: BTreeMap<String, specflow_store::CommentText>,
+    /// The address of the project's page as shown (as of a moment or now), for the pager.
+    base: &'page str,
+}
+
+/// Reads the words of the comments on the asked page of the table.
+async fn comments_shown<'page>(
+    state: &AppState,
+    project_id: uuid::Uuid,
+    project: &ProjectState,
+    as_of: AsOf,
+    asked: Option<&str>,
+    base: &'page str,
+) -> Result<CommentsShown<'page>, Problem> {
+    let pages = project.comments.len().div_ceil(COMMENTS_PER_PAGE).max(1);
+    let page = match given(asked.map(str::to_string)) {
+        None => 1,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|page| (1..=pages).contains(page))
+            .ok_or_else(|| {
+                Problem::invalid(
+                    "comments_page",
+                    format!("意见表共 {pages} 页，没有第 {text} 页"),
+                    format!("The comments have {pages} pages; there is no page {text}"),
+                )
+            })?,
+    };
+    let texts = if project.comments.is_empty() {
+        BTreeMap::new()
+    } else {
+        state
+            .store
+            .comment_texts(project_id, as_of)
+            .await?
+            .into_iter()
+            .map(|text| (text.comment_id.clone(), text))
+            .collect()
+    };
+    Ok(CommentsShown {
+        page,
+        pages,
+        texts,
+        base,
+    })
+}
+
+fn comments_table(
+    project: &ProjectState,
+    shown: &CommentsShown<'_>,
+    offset: FixedOffset,
+    words: Words,
+) -> Markup {
     let disposed = project
         .comments
         .iter()
         .filter(|comment| comment.disposition.is_some())
         .count();
+    let first = (shown.page - 1) * COMMENTS_PER_PAGE;
+    let separator = if shown.base.contains('?') { '&' } else { '?' };
+    let page_link = |page: usize| format!("{}{separator}comments_page={page}#comments", shown.base);
     html! {
         @if project.comments.is_empty() {
             p.muted { (words.pick("尚无意见。", "No comment yet.")) }
         } @else {
             p { (words.pick("意见 ", "Comments: ")) (project.comments.len()) (words.pick(" 条，已处理 ", ", disposed of: ")) (disposed) (words.pick(" 条；征求意见单位 ", "; organisations consulted: ")) (project.organisations_consulted.len()) }
-            div.table-wrap { table {
+            div.table-wrap { table #comments {
                 thead { tr {
                     th scope="col" { (words.pick("编号", "Id")) }
                     th scope="col" { (words.pick("单位", "Organisation")) }
                     th scope="col" { (words.pick("条款", "Clause")) }
-                    th scope="col" { (words.pick("收到", "Received")) }
+                    th scope="col" { (words.pick("意见", "Comment")) }
+                    th scope="col" { (words.pick("收到日", "Received on")) }
                     th scope="col" { (words.pick("处理", "Disposition")) }
+                    th scope="col" { (words.pick("理由", "Reason")) }
                 } }
                 tbody {
-                    @for comment in project.comments.iter().take(COMMENTS_SHOWN) {
+                    @for comment in project.comments.iter().skip(first).take(COMMENTS_PER_PAGE) {
+                        @let words_of = shown.texts.get(comment.comment_id);
                         tr {
                             td { (comment.comment_id) }
                             td { (comment.organisation) }
                             td { (comment.clause.unwrap_or("—")) }
+                            td.comment-text { (words_of.map_or("—", |text| text.text.as_str())) }
                             td { (local_date(comment.recorded_at, offset)) }
                             td { @match &comment.disposition {
                                 Some(disposition) => { (disposition.disposition.name().get(words.0)) " · " (local_date(disposition.recorded_at, offset)) },
                                 None => span.late { (words.pick("待处理", "pending")) },
                             } }
+                            td { (words_of.and_then(|text| text.reason.as_deref()).unwrap_or("—")) }
                         }
                     }
                 }
             } }
-            @if project.comments.len() > COMMENTS_SHOWN {
-                p.notice { (words.pick("仅列出前 ", "Only the first ")) (COMMENTS_SHOWN) (words.pick(" 条；其余见审计记录。", " are listed; the rest are in the audit log.")) }
+            @if shown.pages > 1 {
+                nav.pager aria-label=(words.pick("意见分页", "Pages of comments")) {
+                    span { (words.0.pick(format!("第 {} 页，共 {} 页", shown.page, shown.pages), format!("Page {} of {}", shown.page, shown.pages))) }
+                    @if shown.page > 1 { a href=(page_link(shown.page - 1)) rel="prev" { (words.pick("上一页", "Previous")) } }
+                    @if shown.page < shown.pages { a href=(page_link(shown.page + 1)) rel="next" { (words.pick("下一页", "Next")) } }
+                }
             }
-            p.muted { (words.pick("意见原文与处理理由见审计记录。", "The comments' text and the reasons of their dispositions are in the audit log.")) }
         }
     }
 }

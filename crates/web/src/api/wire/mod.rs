@@ -39,7 +39,8 @@ use uuid::Uuid;
     "stage": "preresearch",
     "stage_since": "2026-03-02T01:30:00Z",
     "terminal": false,
-    "next_deadline_at": "2026-06-30T15:59:59Z",
+    "next_deadline_at": "2026-06-23T15:59:59Z",
+    "next_due_on": "2026-06-30",
     "overdue_since": null,
     "escalated": false,
     "frozen": false,
@@ -72,8 +73,13 @@ pub struct ProjectSummary {
     pub stage_since: chrono::DateTime<chrono::Utc>,
     /// Whether the stage ends the lifecycle.
     pub terminal: bool,
-    /// The next instant something falls due, if any.
+    /// The next instant the scheduler has something to do for it (a warning, a deadline, an
+    /// escalation), if any.
     pub next_deadline_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The next date something is due on, a local date in its definition's zone: what people
+    /// are shown as its next deadline.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub next_due_on: Option<chrono::NaiveDate>,
     /// Since when it is overdue (the earliest missed deadline still running), if it is.
     pub overdue_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Whether an overdue deadline was escalated to the bureau.
@@ -104,6 +110,7 @@ impl From<store::ProjectSummary> for ProjectSummary {
             stage_since: from.stage_since,
             terminal: from.terminal,
             next_deadline_at: from.next_deadline_at,
+            next_due_on: from.next_due_on,
             overdue_since: from.overdue_since,
             escalated: from.escalated,
             frozen: from.frozen,
