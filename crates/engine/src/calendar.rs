@@ -348,7 +348,7 @@ mod tests {
     // to show it in Chinese, so every error must survive the round trip.
     #[test]
     fn every_calendar_error_is_read_back_from_the_text_a_deadline_event_records() {
-        let date = NaiveDate::from_ymd_opt(2031, 1, 2).unwrap();
+        let date = NaiveDate::from_ymd_opt(2031, 1, 2).unwrap_or_else(|| panic!("a real date"));
         for error in [
             CalendarError::YearNotOnFile { date, year: 2031 },
             CalendarError::NoCalendar,
