@@ -181,7 +181,7 @@ fn simulate_prints_the_log_rejections_deadlines_and_final_state() {
     assert!(allowed.status.success(), "{}", text(&allowed.stderr));
     let stdout = text(&output.stdout);
     assert!(
-        stdout.contains("REJECTED fire_action close_consultation"),
+        stdout.contains("REJECTED close the consultation"),
         "{stdout}"
     );
     assert!(stdout.contains("time_in_stage_too_short: The public consultation lasted 21 days; at least 30 days are required"), "{stdout}");
@@ -190,7 +190,7 @@ fn simulate_prints_the_log_rejections_deadlines_and_final_state() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("close_consultation: public consultation -> comment resolution"),
+        stdout.contains("close the consultation: public consultation -> comment resolution"),
         "{stdout}"
     );
     assert!(stdout.contains("Deadlines"), "{stdout}");

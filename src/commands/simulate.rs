@@ -69,7 +69,13 @@ pub fn run(
     if rejected == 0 {
         return Ok(ExitCode::SUCCESS);
     }
-    eprintln!("{rejected} step(s) were rejected; see the report for the reasons");
+    eprintln!(
+        "{}",
+        language.pick(
+            format!("{rejected} 个步骤被驳回，原因见报告"),
+            format!("{rejected} step(s) were rejected; see the report for the reasons"),
+        )
+    );
     Ok(if output.allow_rejections {
         ExitCode::SUCCESS
     } else {

@@ -330,10 +330,10 @@ async fn attach(
     }
     let number = |name: &str| answer[name].as_u64().unwrap_or_default();
     let sha256 = answer["sha256"].as_str().unwrap_or_default();
-    let size = number("size_bytes");
+    let size = specflow_engine::human_size(number("size_bytes"));
     let said = (
-        format!("已附上 {file_name}（{kind}，{size} 字节，SHA-256 {sha256}）"),
-        format!("{file_name} attached as {kind} ({size} bytes, SHA-256 {sha256})"),
+        format!("已附上 {file_name}（{kind}，{size}，SHA-256 {sha256}）"),
+        format!("{file_name} attached as {kind} ({size}, SHA-256 {sha256})"),
     );
     println!(
         "{}",

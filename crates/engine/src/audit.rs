@@ -10,6 +10,7 @@
 use crate::command::Actor;
 use crate::event::{EVENT_SCHEMA_VERSION, Event, EventBody};
 use crate::state::ProjectState;
+use crate::text::LocalizedText;
 use chrono::{DateTime, Datelike, SecondsFormat, SubsecRound, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -636,6 +637,59 @@ pub struct VerifyFailure {
     pub sequence: u64,
     /// What is wrong.
     pub fault: ChainFault,
+}
+
+impl ChainFault {
+    /// What is wrong, in both languages. The detail of an unreadable or inapplicable event is
+    /// the reader's or the fold's own text, given as it is.
+    pub fn message(&self) -> LocalizedText {
+        match self {
+            ChainFault::HashMismatch { computed, stored } => LocalizedText::new(
+                format!("哈希不符：记录各字段的哈希为 {computed}，记录所载为 {stored}"),
+                self.to_string(),
+            ),
+            ChainFault::BrokenLink { expected, found } => LocalizedText::new(
+                format!(
+                    "链接断裂：所载前一条记录的哈希为 {found}，而前一条记录的哈希为 {expected}"
+                ),
+                self.to_string(),
+            ),
+            ChainFault::Gap { expected, found } => LocalizedText::new(
+                format!("序号不连续：应为 {expected}，实为 {found}"),
+                self.to_string(),
+            ),
+            ChainFault::WrongProject { expected, found } => LocalizedText::new(
+                format!("该记录属于项目 {found}，而非 {expected}"),
+                self.to_string(),
+            ),
+            ChainFault::WrongCommittee { expected, found } => LocalizedText::new(
+                format!("该记录属于技术委员会 {found}，而非 {expected}"),
+                self.to_string(),
+            ),
+            ChainFault::TimeOutOfOrder { previous, this } => LocalizedText::new(
+                format!("时间倒序：记录时间 {this} 早于前一条记录的 {previous}"),
+                self.to_string(),
+            ),
+            ChainFault::UnreadableEvent { message } => {
+                LocalizedText::new(format!("事件无法读取：{message}"), self.to_string())
+            }
+            ChainFault::InvalidForState { message } => LocalizedText::new(
+                format!("事件与其之前的状态不符：{message}"),
+                self.to_string(),
+            ),
+        }
+    }
+}
+
+impl VerifyFailure {
+    /// The first bad record and what is wrong with it, in both languages.
+    pub fn message(&self) -> LocalizedText {
+        let (sequence, fault) = (self.sequence, self.fault.message());
+        LocalizedText::new(
+            format!("第 {sequence} 条记录：{}", fault.zh),
+            format!("record {sequence}: {}", fault.en),
+        )
+    }
 }
 
 /// A verified chain: how many records, and its head.

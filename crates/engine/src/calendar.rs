@@ -36,6 +36,45 @@ pub enum CalendarError {
     },
 }
 
+impl CalendarError {
+    /// Why the count cannot be made, in both languages.
+    pub fn message(&self) -> LocalizedText {
+        match self {
+            CalendarError::YearNotOnFile { date, year } => LocalizedText::new(
+                format!("{date} 属于 {year} 年，该年的工作日历尚未登记，期限无法计算"),
+                self.to_string(),
+            ),
+            CalendarError::NoCalendar => {
+                LocalizedText::new("规则按工作日计算，但未附工作日历", self.to_string())
+            }
+            CalendarError::OutOfRange { date } => LocalizedText::new(
+                format!("自 {date} 起的日期计算超出可表示的范围"),
+                self.to_string(),
+            ),
+        }
+    }
+
+    /// The error a `deadline_set` event recorded as text (its English message), read back so the
+    /// log can show it in Chinese too; `None` for a text no calendar error writes.
+    pub fn from_recorded(text: &str) -> Option<CalendarError> {
+        if text == CalendarError::NoCalendar.to_string() {
+            return Some(CalendarError::NoCalendar);
+        }
+        if let Some(rest) = text.strip_prefix("date arithmetic from ") {
+            let date = rest.strip_suffix(" left the representable range")?;
+            let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+            return Some(CalendarError::OutOfRange { date });
+        }
+        let (date, rest) = text.split_once(" falls in ")?;
+        let (year, _) = rest.split_once(", for which no working-day calendar is on file")?;
+        let error = CalendarError::YearNotOnFile {
+            date: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?,
+            year: year.parse().ok()?,
+        };
+        (error.to_string() == text).then_some(error)
+    }
+}
+
 /// One year's days off and worked weekend days.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CalendarYear {
@@ -297,5 +336,34 @@ impl WorkingCalendar {
             }
         }
         Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CalendarError;
+    use chrono::NaiveDate;
+
+    // A deadline_set event records its calendar problem as English text; the log reads it back
+    // to show it in Chinese, so every error must survive the round trip.
+    #[test]
+    fn every_calendar_error_is_read_back_from_the_text_a_deadline_event_records() {
+        let date = NaiveDate::from_ymd_opt(2031, 1, 2).unwrap_or_else(|| panic!("a real date"));
+        for error in [
+            CalendarError::YearNotOnFile { date, year: 2031 },
+            CalendarError::NoCalendar,
+            CalendarError::OutOfRange { date },
+        ] {
+            assert_eq!(
+                CalendarError::from_recorded(&error.to_string()),
+                Some(error.clone())
+            );
+            assert!(
+                !error.message().zh.contains("calendar"),
+                "{}",
+                error.message().zh
+            );
+        }
+        assert_eq!(CalendarError::from_recorded("something else"), None);
     }
 }

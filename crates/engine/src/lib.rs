@@ -44,4 +44,4 @@ pub use event::{Event, EventBody};
 pub use location::Problem;
 pub use rejection::{Rejection, Unmet};
 pub use state::ProjectState;
-pub use text::{Language, LocalizedText};
+pub use text::{Language, LocalizedText, human_size};

@@ -97,5 +97,47 @@ mod code_tests {
             "SH-TC-03 上海市力学"
         );
         assert_eq!(normalise_code("JJG(沪)-2026-004"), "JJG(沪)-2026-004");
+/// A size in bytes as people read it: `512 B`, `117.2 KB`, `1.8 MB`, `2.0 GB`.
+///
+/// Units are powers of 1024, as file managers show them, with one decimal above bytes; the same
+/// in both languages, so pages, the command line and the audit log's sentences all agree.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut divisor: u128 = 1;
+    let mut shown = (0, UNITS[0]);
+    for unit in UNITS {
+        divisor *= 1024;
+        // Tenths of the unit, rounded half up; a value that rounds to 1024.0 moves on to the next
+        // unit, so no size reads "1024.0 KB".
+        shown = ((u128::from(bytes) * 10 + divisor / 2) / divisor, unit);
+        if shown.0 < 10 * 1024 {
+            break;
+        }
+    }
+    let (tenths, unit) = shown;
+    format!("{}.{} {unit}", tenths / 10, tenths % 10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_size;
+
+    #[test]
+    fn sizes_read_in_bytes_then_kilobytes_megabytes_and_gigabytes_with_one_decimal() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1024), "1.0 KB");
+        assert_eq!(human_size(120_000), "117.2 KB");
+        assert_eq!(human_size(1_900_000), "1.8 MB");
+        assert_eq!(human_size(5 * 1024 * 1024 * 1024), "5.0 GB");
+    }
+
+    #[test]
+    fn a_size_just_under_the_next_unit_reads_in_that_unit_not_as_1024_point_0() {
+        assert_eq!(human_size(1024 * 1024 - 1), "1.0 MB");
+        assert_eq!(human_size(1024 * 1024 - 60), "1023.9 KB");
     }
 }

@@ -46,6 +46,17 @@ scenario_snapshot!(reexamined_revised, "reexamined-revised.toml");
 scenario_snapshot!(reexamined_withdrawn, "reexamined-withdrawn.toml");
 scenario_snapshot!(cancelled, "cancelled.toml");
 
+// The Chinese report of the scenario with the most kinds of events (extensions, escalation,
+// freeze, rejected steps), so a change in its sentences shows as a readable diff too.
+#[test]
+fn overdue_with_extension_in_chinese() {
+    let report = run(
+        "overdue-with-extension.toml",
+        include_str!("../../../workflows/scenarios/overdue-with-extension.toml"),
+    );
+    insta::assert_snapshot!(simulation_report(&report, &metrology(), Language::Zh));
+}
+
 #[test]
 fn the_report_reads_in_chinese_too() {
     let report = run(

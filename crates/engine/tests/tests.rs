@@ -16,6 +16,7 @@ mod guards;
 mod lifecycle;
 mod notifications;
 mod properties;
+mod rendering;
 mod reports;
 mod roles;
 mod scenarios;

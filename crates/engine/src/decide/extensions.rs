@@ -196,7 +196,7 @@ fn granted_times(
         reasons.push(Unmet::new(
             "deadline_not_computable",
             LocalizedText::new(
-                format!("无法计算新的期限：{error}"),
+                format!("无法计算新的期限：{}", error.message().zh),
                 format!("The new deadline cannot be computed: {error}"),
             ),
         ));
@@ -343,7 +343,7 @@ fn not_computable(error: &crate::calendar::CalendarError) -> Unmet {
     Unmet::new(
         "deadline_not_computable",
         LocalizedText::new(
-            format!("无法计算期限：{error}"),
+            format!("无法计算期限：{}", error.message().zh),
             format!("The deadline cannot be computed: {error}"),
         ),
     )

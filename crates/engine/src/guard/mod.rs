@@ -313,7 +313,7 @@ fn not_computable(error: &crate::calendar::CalendarError) -> Unmet {
     Unmet::new(
         "deadline_not_computable",
         LocalizedText::new(
-            format!("无法计算日期：{error}"),
+            format!("无法计算日期：{}", error.message().zh),
             format!("The date cannot be computed: {error}"),
         ),
     )

@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use specflow_engine::{Language, LocalizedText, Rejection, Unmet};
+use specflow_engine::{Language, LocalizedText, Rejection, Unmet, human_size};
 use specflow_store::auth::{Access, AuthError, Principal};
 use specflow_store::error::StoreError;
 
@@ -322,12 +322,15 @@ impl From<StoreError> for Problem {
                 format!("工作流定义无效：{error}"),
                 format!("The workflow definition is invalid: {error}"),
             ),
-            StoreError::ArtifactTooLarge { size, limit } => Problem::new(
-                ProblemKind::PayloadTooLarge,
-                format!("文件大小为 {size} 字节，上限为 {limit} 字节"),
-                format!("The file is {size} bytes; the limit is {limit} bytes"),
-            )
-            .with("limit_bytes", *limit),
+            StoreError::ArtifactTooLarge { size, limit } => {
+                let (size_words, limit_words) = too_large_sizes(*size, *limit);
+                Problem::new(
+                    ProblemKind::PayloadTooLarge,
+                    format!("文件大小为 {}，上限为 {}", size_words.zh, limit_words.zh),
+                    format!("The file is {}; the limit is {}", size_words.en, limit_words.en),
+                )
+                .with("limit_bytes", *limit)
+            }
             StoreError::Unavailable { .. }
             | StoreError::Database { .. }
             | StoreError::NewerSchema { .. }
@@ -518,6 +521,21 @@ pub async fn render_problems(request: Request, next: Next) -> Response {
     response
 }
 
+/// A file's size and the limit it passed, in human units, or in bytes when the units would show
+/// them equal (a 1025-byte file against a limit of 1024 bytes: both "1.0 KB").
+fn too_large_sizes(size: u64, limit: u64) -> (LocalizedText, LocalizedText) {
+    let (size_shown, limit_shown) = (human_size(size), human_size(limit));
+    if size_shown != limit_shown {
+        return (
+            LocalizedText::new(size_shown.clone(), size_shown),
+            LocalizedText::new(limit_shown.clone(), limit_shown),
+        );
+    }
+    let in_bytes =
+        |bytes: u64| LocalizedText::new(format!("{bytes} 字节"), format!("{bytes} bytes"));
+    (in_bytes(size), in_bytes(limit))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,6 +546,17 @@ mod tests {
             headers.insert(header::ACCEPT_LANGUAGE, value);
         }
         headers
+    }
+
+    #[test]
+    fn a_file_too_large_reads_in_human_units_or_in_bytes_when_they_would_look_equal() {
+        let (size, limit) = too_large_sizes(3 * 1024 * 1024, 2 * 1024 * 1024);
+        assert_eq!((size.zh.as_str(), limit.en.as_str()), ("3.0 MB", "2.0 MB"));
+        let (size, limit) = too_large_sizes(1025, 1024);
+        assert_eq!(
+            (size.zh.as_str(), limit.en.as_str()),
+            ("1025 字节", "1024 bytes")
+        );
     }
 
     #[test]

@@ -194,7 +194,7 @@ fn verification_result(
                 strong { (words.pick("校验失败：", "The chain is broken: ")) }
                 @if let Some(failure) = &verification.failure {
                     (words.pick("第一处错误在第 ", "the first fault is at record "))
-                    (failure.sequence) (words.pick(" 号记录：", ": ")) (failure.to_string())
+                    (failure.sequence) (words.pick(" 号记录：", ": ")) (failure.fault.message().get(words.0))
                 }
                 " " code { (project_id) }
             }

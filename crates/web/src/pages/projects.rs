@@ -26,7 +26,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use specflow_engine::audit::AsOf;
 use specflow_engine::definition::MeetingForm;
-use specflow_engine::{Command, ProjectState, WorkflowDefinition};
+use specflow_engine::{Command, ProjectState, WorkflowDefinition, human_size};
 use specflow_store::auth::Principal;
 use specflow_store::{ProjectFilter, ProjectSummary};
 use std::collections::BTreeMap;
@@ -854,7 +854,7 @@ fn artifacts_table(
                 thead { tr {
                     th scope="col" { (words.pick("类型", "Kind")) }
                     th scope="col" { (words.pick("文件", "File")) }
-                    th scope="col" class="number" { (words.pick("大小（字节）", "Size (bytes)")) }
+                    th scope="col" class="number" { (words.pick("大小", "Size")) }
                     th scope="col" { "SHA-256" }
                     th scope="col" { (words.pick("上传", "Attached")) }
                 } }
@@ -863,7 +863,7 @@ fn artifacts_table(
                         tr {
                             td { (definition.artifact_kind_name(&attached.artifact.kind).get(words.0)) }
                             td { a href=(format!("{base}/artifacts/{}", attached.artifact.sha256)) download=(attached.artifact.file_name) { (attached.artifact.file_name) } }
-                            td.number { (attached.artifact.size_bytes) }
+                            td.number title=(format!("{} {}", attached.artifact.size_bytes, words.pick("字节", "bytes"))) { (human_size(attached.artifact.size_bytes)) }
                             td { code.hash title=(attached.artifact.sha256) { (attached.artifact.sha256.get(..12).unwrap_or(&attached.artifact.sha256)) "…" } }
                             td { (local_time(attached.attached_at, offset)) " · " (attached.attached_by.id) }
                         }
