@@ -97,6 +97,9 @@ mod code_tests {
             "SH-TC-03 上海市力学"
         );
         assert_eq!(normalise_code("JJG(沪)-2026-004"), "JJG(沪)-2026-004");
+    }
+}
+
 /// A size in bytes as people read it: `512 B`, `117.2 KB`, `1.8 MB`, `2.0 GB`.
 ///
 /// Units are powers of 1024, as file managers show them, with one decimal above bytes; the same
