@@ -379,6 +379,7 @@ fn audit_verify_names_a_record_edited_behind_the_triggers() {
             drafting_unit: "上海市计量测试技术研究院".to_string(),
             definition_id: "metrology-spec".to_string(),
             definition_version: 1,
+            flags: Default::default(),
         });
         for command in [
             create,

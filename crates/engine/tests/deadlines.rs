@@ -685,6 +685,7 @@ pub mod deadline_fixtures {
             drafting_unit: "上海市计量测试技术研究院".to_string(),
             definition_id: definition.id.clone(),
             definition_version: definition.version,
+            flags: Default::default(),
         });
         run(
             &mut state,

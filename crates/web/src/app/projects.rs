@@ -692,6 +692,7 @@ pub async fn create(
         drafting_unit: request.drafting_unit,
         definition_id: request.definition_id,
         definition_version,
+        flags: Default::default(),
     });
     carry_out(
         state,
