@@ -855,6 +855,10 @@ pub enum CommitteeCommand {
         /// The person or organisation it covers; the whole committee when absent.
         #[arg(long)]
         subject: Option<String>,
+        /// How far it relaxes a rule that sets a most: the count it allows, such as 22 members
+        /// where the rule allows 20 (required for such rules; a breach beyond needs a further waiver).
+        #[arg(long, value_name = "COUNT")]
+        up_to: Option<u32>,
         /// The reason given, in words, as the log records it.
         #[arg(long)]
         reason: String,
