@@ -699,6 +699,9 @@ pub enum ProjectCommand {
         /// Only overdue projects.
         #[arg(long)]
         overdue: bool,
+        /// Only projects given this flag at creation, such as legal_or_livelihood_metrology.
+        #[arg(long)]
+        flag: Option<String>,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,
@@ -735,6 +738,11 @@ pub enum ProjectCommand {
         /// The workflow definition.
         #[arg(long, default_value = "metrology-spec")]
         definition: String,
+        /// A flag the project is given, one of the definition's project flags (repeatable), such
+        /// as legal_or_livelihood_metrology: tied to legal or livelihood metrology, so it must
+        /// finish promotion before its effective date whatever its kind.
+        #[arg(long = "flag", value_name = "FLAG")]
+        flags: Vec<String>,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,
