@@ -12,12 +12,14 @@ use std::fmt::Write;
 pub fn short_summary(guard: &Guard, definition: &WorkflowDefinition, language: Language) -> String {
     let text = short_label(&guard.rule, definition);
     let text = text.get(language).to_string();
-    if guard.applies_to.is_empty() {
+    // A guard that applies to some kinds, or to projects carrying a flag, does not bind every
+    // project: the edge says so.
+    if guard.applies_to.is_empty() && guard.applies_to_flagged.is_empty() {
         text
     } else {
         match language {
-            Language::Zh => format!("{text}（部分类型）"),
-            Language::En => format!("{text} (some kinds)"),
+            Language::Zh => format!("{text}（部分项目）"),
+            Language::En => format!("{text} (some projects)"),
         }
     }
 }

@@ -1637,6 +1637,13 @@ fn the_promotion_guards_say_they_apply_to_projects_marked_as_tied_to_legal_metro
         "{}",
         text.en
     );
+    // The diagram's edge says the guard does not bind every project.
+    let edge = specflow_engine::render::short_summary(
+        guard,
+        metrology(),
+        specflow_engine::text::Language::En,
+    );
+    assert!(edge.ends_with(" (some projects)"), "{edge}");
 }
 
 #[test]
