@@ -185,6 +185,7 @@ async fn seed_project(store: &Store, number: usize, committee: &str) -> Uuid {
         drafting_unit: "上海市计量测试技术研究院".to_string(),
         definition_id: "metrology-spec".to_string(),
         definition_version: 1,
+        flags: Default::default(),
     });
     for command in [
         create,

@@ -700,6 +700,9 @@ pub enum ProjectCommand {
         /// Only overdue projects.
         #[arg(long)]
         overdue: bool,
+        /// Only projects given this flag at creation, such as legal_or_livelihood_metrology.
+        #[arg(long)]
+        flag: Option<String>,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,
@@ -736,6 +739,11 @@ pub enum ProjectCommand {
         /// The workflow definition.
         #[arg(long, default_value = "metrology-spec")]
         definition: String,
+        /// A flag the project is given, one of the definition's project flags (repeatable), such
+        /// as legal_or_livelihood_metrology: tied to legal or livelihood metrology, so it must
+        /// finish promotion before its effective date whatever its kind.
+        #[arg(long = "flag", value_name = "FLAG")]
+        flags: Vec<String>,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,
@@ -856,6 +864,10 @@ pub enum CommitteeCommand {
         /// The person or organisation it covers; the whole committee when absent.
         #[arg(long)]
         subject: Option<String>,
+        /// How far it relaxes a rule that sets a most: the count it allows, such as 22 members
+        /// where the rule allows 20 (required for such rules; a breach beyond needs a further waiver).
+        #[arg(long, value_name = "COUNT")]
+        up_to: Option<u32>,
         /// The reason given, in words, as the log records it.
         #[arg(long)]
         reason: String,

@@ -114,8 +114,14 @@ fn show_prints_stages_transitions_roles_and_guards_in_words() {
         stdout.contains("close_consultation: consultation -> resolution"),
         "{stdout}"
     );
+    // The consultation's minimums have no exception (lifecycle-rules.md §4): nothing says waivable.
     assert!(
-        stdout.contains("at least 20 organisations consulted  [waivable by supervisor]"),
+        stdout.contains("at least 20 organisations consulted\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("[waivable by"), "{stdout}");
+    assert!(
+        stdout.contains("legal_or_livelihood_metrology: 涉及法制计量或民生计量 / tied to legal or livelihood metrology"),
         "{stdout}"
     );
     assert!(stdout.contains("征求意见单位不少于20家"), "{stdout}");
@@ -282,7 +288,7 @@ fn migrate_then_verify_and_export_an_empty_database() {
     let first = specflow_with_database(&["migrate"], &database);
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(
-        text(&first.stdout).contains("applied migrations [1, 2, 3, 4, 5, 6, 7]"),
+        text(&first.stdout).contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8]"),
         "{}",
         text(&first.stdout)
     );
@@ -379,6 +385,7 @@ fn audit_verify_names_a_record_edited_behind_the_triggers() {
             drafting_unit: "上海市计量测试技术研究院".to_string(),
             definition_id: "metrology-spec".to_string(),
             definition_version: 1,
+            flags: Default::default(),
         });
         for command in [
             create,

@@ -57,6 +57,7 @@ pub(crate) fn database_with_a_project(
                     drafting_unit: "上海市计量测试技术研究院".to_string(),
                     definition_id: "timer-test".to_string(),
                     definition_version: 1,
+                    flags: Default::default(),
                 }),
             })
             .await

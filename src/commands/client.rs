@@ -288,8 +288,9 @@ pub fn project(command: ProjectCommand) -> anyhow::Result<ExitCode> {
                 committee,
                 stage,
                 overdue,
+                flag,
                 client,
-            } => list(&client, committee, stage, overdue).await,
+            } => list(&client, committee, stage, overdue, flag).await,
             ProjectCommand::Show { code, client } => show(&client, &code).await,
             ProjectCommand::Create {
                 code,
@@ -299,9 +300,11 @@ pub fn project(command: ProjectCommand) -> anyhow::Result<ExitCode> {
                 committee,
                 drafting_unit,
                 definition,
+                flags,
                 client,
             } => {
                 let body = json!({
+                    "flags": flags,
                     "code": code,
                     "title": { "zh": title_zh, "en": title_en },
                     "specification_kind": kind,
@@ -320,9 +323,13 @@ async fn list(
     committee: Option<String>,
     stage: Option<String>,
     overdue: bool,
+    flag: Option<String>,
 ) -> Result<(), Failure> {
     let client = Client::new(args)?;
     let mut query = Vec::new();
+    if let Some(flag) = flag {
+        query.push(("flag", flag));
+    }
     if let Some(committee) = committee {
         query.push(("committee", committee));
     }
@@ -399,6 +406,9 @@ async fn show(args: &ClientArgs, code: &str) -> Result<(), Failure> {
     );
     println!("committee:  {}", summary.committee);
     println!("drafting:   {}", summary.drafting_unit);
+    if !summary.flags.is_empty() {
+        println!("flags:      {}", summary.flags.join(", "));
+    }
     println!("sequence:   {}", summary.head_sequence);
     if let Some(overdue_since) = summary.overdue_since {
         println!("overdue since {}", day(overdue_since));

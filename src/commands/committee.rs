@@ -69,11 +69,12 @@ pub fn run(command: CommitteeCommand) -> anyhow::Result<ExitCode> {
                 committee,
                 rule,
                 subject,
+                up_to,
                 reason,
                 authority,
                 client,
             } => {
-                let body = json!({"rule": rule, "subject": subject, "reason": reason, "authority": authority});
+                let body = json!({"rule": rule, "subject": subject, "up_to": up_to, "reason": reason, "authority": authority});
                 post(&client, &["committees", &committee, "waivers"], body).await
             }
             CommitteeCommand::Secretariat {
@@ -301,8 +302,15 @@ async fn check(
         );
     }
     for waiver in &check.waivers {
+        let bound = waiver
+            .up_to
+            .map(|up_to| {
+                let (zh, en) = (format!(" 至多{up_to}人"), format!(" up to {up_to}"));
+                in_language(args, &zh, &en).to_string()
+            })
+            .unwrap_or_default();
         println!(
-            "  waiver: {} {} by {}: {}",
+            "  waiver: {} {}{bound} by {}: {}",
             waiver.rule,
             waiver.subject.as_deref().unwrap_or("-"),
             waiver.authority,

@@ -825,6 +825,8 @@ async fn form_demo_committees(store: &Store, now: DateTime<Utc>) -> anyhow::Resu
                 subject: Some(SIMT.to_string()),
                 reason: "上海市计量测试技术研究院承担本市长度计量基准和大部分社会公用计量标准 / SIMT keeps the city's length standards".to_string(),
                 authority: "沪市监计量〔2023〕101号".to_string(),
+                // The four SIMT members; a fifth would need a further waiver.
+                up_to: Some(4),
             },
         ),
         (
@@ -839,6 +841,7 @@ async fn form_demo_committees(store: &Store, now: DateTime<Utc>) -> anyhow::Resu
                 subject: Some("邓凯".to_string()),
                 reason: "称重传感器领域的青年专家，具有同等资历 / a young expert in load cells of equivalent standing".to_string(),
                 authority: "沪市监计量〔2025〕37号".to_string(),
+                up_to: None,
             },
         ),
     ];

@@ -8,6 +8,7 @@
 use crate::text::LocalizedText;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// How a meeting is held.
@@ -196,12 +197,24 @@ impl Tally {
 impl MeetingRecord {
     /// Counts the roll, the voting members present and the votes; non-voting participants never count.
     pub fn tally(&self) -> Tally {
+        self.tally_leaving_out(&[])
+    }
+
+    /// Counts as [`MeetingRecord::tally`] does, leaving the members flagged as from the drafting
+    /// unit off the roll, out of those present and out of the votes: how a vote is judged when the
+    /// members who must abstain (回避) are excluded from the count.
+    pub fn tally_without_drafting_unit_members(&self) -> Tally {
+        self.tally_leaving_out(&self.drafting_unit_members)
+    }
+
+    fn tally_leaving_out(&self, left_out: &[String]) -> Tally {
+        let counts = |member: &&String| !left_out.contains(member);
         let mut tally = Tally {
-            roll: self.roll.len() as u64,
-            present: self.present.len() as u64,
+            roll: self.roll.iter().filter(counts).count() as u64,
+            present: self.present.iter().filter(counts).count() as u64,
             ..Tally::default()
         };
-        for vote in &self.votes {
+        for vote in self.votes.iter().filter(|vote| counts(&&vote.member)) {
             match vote.choice {
                 VoteChoice::InFavour => tally.in_favour += 1,
                 VoteChoice::Against => tally.against += 1,
@@ -267,4 +280,9 @@ pub struct NewProject {
     pub definition_id: String,
     /// The version of that definition.
     pub definition_version: u32,
+    /// The flags it is given, each one of the definition's `[[project_flags]]` (such as being tied
+    /// to legal or livelihood metrology); left out of the record when there are none, so records
+    /// written before flags existed read and hash as they always did.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub flags: BTreeSet<String>,
 }

@@ -12,12 +12,14 @@ use std::fmt::Write;
 pub fn short_summary(guard: &Guard, definition: &WorkflowDefinition, language: Language) -> String {
     let text = short_label(&guard.rule, definition);
     let text = text.get(language).to_string();
-    if guard.applies_to.is_empty() {
+    // A guard that applies to some kinds, or to projects carrying a flag, does not bind every
+    // project: the edge says so.
+    if guard.applies_to.is_empty() && guard.applies_to_flagged.is_empty() {
         text
     } else {
         match language {
-            Language::Zh => format!("{text}（部分类型）"),
-            Language::En => format!("{text} (some kinds)"),
+            Language::Zh => format!("{text}（部分项目）"),
+            Language::En => format!("{text} (some projects)"),
         }
     }
 }
@@ -63,6 +65,7 @@ pub fn outline(definition: &WorkflowDefinition) -> String {
         })
         .collect();
     write_table(&mut out, &["code", "中文", "English", "notes"], &rows);
+    write_project_flags(&mut out, definition);
     let _ = writeln!(out);
     let _ = writeln!(out, "Transitions / 流转");
     for transition in &definition.transitions {
@@ -91,7 +94,52 @@ pub fn outline(definition: &WorkflowDefinition) -> String {
             write_guard(&mut out, guard, definition, 6);
         }
     }
+    write_votes(&mut out, definition);
     out
+}
+
+/// The flags a project may be given at creation, each with its source.
+fn write_project_flags(out: &mut String, definition: &WorkflowDefinition) {
+    if definition.project_flags.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Project flags, given at creation / 项目标记（创建时给出）"
+    );
+    for flag in &definition.project_flags {
+        let _ = writeln!(out, "  {}: {} / {}", flag.code, flag.name.zh, flag.name.en);
+        if let Some(source) = &flag.source {
+            let _ = writeln!(out, "      source: {source}");
+        }
+    }
+}
+
+/// What drafting-unit members do in votes and how those who must abstain are counted.
+fn write_votes(out: &mut String, definition: &WorkflowDefinition) {
+    use crate::definition::{DraftingUnitMembers, RecusedMembers};
+    if definition.drafting_unit_members != DraftingUnitMembers::Abstain {
+        return;
+    }
+    let counted = match definition.recused_members {
+        RecusedMembers::CountedAsPresent => (
+            "计入应到与出席人数，按弃权计",
+            "counted on the roll and as present, abstaining",
+        ),
+        RecusedMembers::Excluded => (
+            "不计入应到与出席人数",
+            "left out of the roll and of those present",
+        ),
+    };
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Votes / 表决");
+    let _ = writeln!(out, "  起草单位委员回避表决，{}", counted.0);
+    let _ = writeln!(
+        out,
+        "  drafting-unit members must abstain (回避), {}",
+        counted.1
+    );
 }
 
 fn write_guard(out: &mut String, guard: &Guard, definition: &WorkflowDefinition, indent: usize) {

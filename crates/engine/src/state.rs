@@ -544,6 +544,13 @@ impl ProjectState {
             .map_or("", |project| project.specification_kind.as_str())
     }
 
+    /// Whether the project was given the flag `flag` at its creation.
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.project
+            .as_ref()
+            .is_some_and(|project| project.flags.contains(flag))
+    }
+
     /// Whether an artifact of `kind` is attached.
     pub fn has_artifact(&self, kind: &str) -> bool {
         self.artifacts

@@ -2,6 +2,7 @@
 //! breaking, with and without the bureau's waiver; terms across reappointment; the roll of a
 //! meeting; the term's warning and end, each once; bad input; and the committee's hash chain.
 
+use crate::support::figure;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use specflow_engine::Actor;
 use specflow_engine::audit::{AsOf, ChainFault};
@@ -126,12 +127,13 @@ fn appoint(member: MemberProfile, on: &str) -> CommitteeCommand {
     }
 }
 
-fn waive(rule: &str, subject: Option<&str>) -> CommitteeCommand {
+fn waive(rule: &str, subject: Option<&str>, up_to: Option<u32>) -> CommitteeCommand {
     CommitteeCommand::Waive(CommitteeWaiver {
         rule: rule.into(),
         subject: subject.map(Into::into),
         reason: "the field has few experts".into(),
         authority: "沪市监计量〔2026〕9号".into(),
+        up_to,
     })
 }
 
@@ -220,7 +222,7 @@ fn twenty_members_pass_and_the_twenty_first_is_refused_unless_waived() {
             "2026-01-07",
         ),
     );
-    committee.ok("2026-01-07", waive("max_members", None));
+    committee.ok("2026-01-07", waive("max_members", None, Some(22)));
     let events = committee.ok(
         "2026-01-07",
         appoint(
@@ -238,6 +240,124 @@ fn twenty_members_pass_and_the_twenty_first_is_refused_unless_waived() {
     assert!(breach.waived_by.is_some());
 }
 
+// Regression: one committee-wide waiver lifted the 20-member limit without bound. A waiver now
+// names how far it relaxes the rule, and a breach beyond it needs a further waiver.
+#[test]
+fn a_waiver_of_the_member_limit_relaxes_it_up_to_its_bound_and_no_further() {
+    let mut committee = Committee::formed(false);
+    fill(&mut committee, 20);
+    let rejection = committee.refused("2026-01-07", waive("max_members", None, None));
+    assert_eq!(rejection.codes(), ["invalid_input"]);
+    assert_eq!(figure(&rejection.reasons[0], "field"), "up_to");
+    assert!(
+        rejection.reasons[0]
+            .message
+            .zh
+            .contains("须注明放宽到多少人（规则上限为20人，例如至多22人）"),
+        "{rejection}"
+    );
+    assert!(
+        rejection.reasons[0].message.en.contains(
+            "must say how far it relaxes the rule (up_to: the rule allows 20, for example up to 22)"
+        ),
+        "{rejection}"
+    );
+    let rejection = committee.refused("2026-01-07", waive("max_members", None, Some(20)));
+    assert!(
+        rejection.reasons[0]
+            .message
+            .en
+            .contains("must allow more than the rule's limit of 20; up_to is 20"),
+        "{rejection}"
+    );
+    committee.ok("2026-01-07", waive("max_members", None, Some(22)));
+    for person in ["member-20", "member-21"] {
+        committee.ok(
+            "2026-01-07",
+            appoint(member(person, person, "member"), "2026-01-07"),
+        );
+    }
+    let rejection = committee.refused(
+        "2026-01-07",
+        appoint(member("member-22", "member-22", "member"), "2026-01-07"),
+    );
+    assert!(breaking(&rejection, "max_members"), "{rejection}");
+    assert!(
+        rejection.reasons[0]
+            .message
+            .zh
+            .contains("豁免（沪市监计量〔2026〕9号）只放宽到22人，聘任后为23人，须另行豁免"),
+        "{rejection}"
+    );
+    assert!(
+        rejection.reasons[0].message.en.contains(
+            "relaxes it up to 22, and the appointment makes 23: a further waiver is needed"
+        ),
+        "{rejection}"
+    );
+    committee.ok("2026-01-07", waive("max_members", None, Some(23)));
+    committee.ok(
+        "2026-01-07",
+        appoint(member("member-22", "member-22", "member"), "2026-01-07"),
+    );
+    let check = check_composition(&committee.state, &POLICY, day("2026-01-08"));
+    let breach = check
+        .breaches
+        .iter()
+        .find(|breach| breach.rule == "max_members")
+        .unwrap();
+    assert_eq!(
+        breach
+            .waived_by
+            .as_ref()
+            .and_then(|recorded| recorded.waiver.up_to),
+        Some(23)
+    );
+}
+
+#[test]
+fn a_waiver_names_a_bound_only_for_a_rule_that_sets_a_most_and_a_person_for_a_title() {
+    let mut committee = Committee::formed(false);
+    let rejection = committee.refused("2026-01-06", waive("one_secretary_general", None, Some(2)));
+    assert_eq!(figure(&rejection.reasons[0], "field"), "up_to");
+    assert!(
+        rejection.reasons[0]
+            .message
+            .en
+            .contains("sets no most: its waiver takes no up_to (got 2)"),
+        "{rejection}"
+    );
+    let rejection = committee.refused("2026-01-06", waive("professional_title", None, None));
+    assert_eq!(figure(&rejection.reasons[0], "field"), "subject");
+    assert!(
+        rejection.reasons[0]
+            .message
+            .zh
+            .contains("须注明所豁免的人员"),
+        "{rejection}"
+    );
+}
+
+// Regression: the title rule counted corresponding members (通讯委员), whom the guidance does
+// not count as 委员 (沪市监计量〔2023〕252号（八）binds "担任委员的计量技术专业人员").
+#[test]
+fn a_corresponding_member_is_not_judged_by_the_title_rule() {
+    let mut committee = Committee::formed(false);
+    let corresponding = MemberProfile {
+        title_level: "intermediate".into(),
+        ..member("young-corresponding", "org-a", "corresponding_member")
+    };
+    let events = committee.ok("2026-01-06", appoint(corresponding, "2026-01-06"));
+    assert!(waived_rules(&events).is_empty());
+    let check = check_composition(&committee.state, &POLICY, day("2026-01-06"));
+    assert!(
+        check
+            .breaches
+            .iter()
+            .all(|breach| breach.rule != "professional_title")
+    );
+}
+
 #[test]
 fn one_chair_at_most_and_a_second_chair_only_under_a_waiver() {
     let mut committee = Committee::formed(false);
@@ -250,7 +370,7 @@ fn one_chair_at_most_and_a_second_chair_only_under_a_waiver() {
         appoint(member("chair-b", "org-b", "chair"), "2026-01-06"),
     );
     assert!(breaking(&rejection, "one_chair_at_most"), "{rejection}");
-    committee.ok("2026-01-06", waive("one_chair_at_most", None));
+    committee.ok("2026-01-06", waive("one_chair_at_most", None, Some(2)));
     let events = committee.ok(
         "2026-01-06",
         appoint(member("chair-b", "org-b", "chair"), "2026-01-06"),
@@ -274,7 +394,7 @@ fn vice_chairs_are_one_or_two() {
         appoint(member("vice-c", "org-c", "vice_chair"), "2026-01-06"),
     );
     assert!(breaking(&rejection, "vice_chairs_at_most"), "{rejection}");
-    committee.ok("2026-01-06", waive("vice_chairs_at_most", None));
+    committee.ok("2026-01-06", waive("vice_chairs_at_most", None, Some(3)));
     committee.ok(
         "2026-01-06",
         appoint(member("vice-c", "org-c", "vice_chair"), "2026-01-06"),
@@ -296,7 +416,10 @@ fn one_secretary_general_at_most() {
         breaking(&rejection, "one_secretary_general_at_most"),
         "{rejection}"
     );
-    committee.ok("2026-01-06", waive("one_secretary_general_at_most", None));
+    committee.ok(
+        "2026-01-06",
+        waive("one_secretary_general_at_most", None, Some(2)),
+    );
     committee.ok(
         "2026-01-06",
         appoint(member("sg-b", "org-b", "secretary_general"), "2026-01-06"),
@@ -330,7 +453,7 @@ fn the_officers_a_committee_lacks_are_reported_by_the_check_never_refused_on_app
         "2026-01-06",
         appoint(member("vice", "org-c", "vice_chair"), "2026-01-06"),
     );
-    committee.ok("2026-01-06", waive("one_secretary_general", None));
+    committee.ok("2026-01-06", waive("one_secretary_general", None, None));
     let check = check_composition(&committee.state, &POLICY, day("2026-01-06"));
     assert_eq!(check.breaches.len(), 1);
     assert!(check.breaches[0].waived_by.is_some());
@@ -362,14 +485,17 @@ fn three_members_from_one_organisation_pass_and_a_fourth_needs_a_waiver_for_that
     // A waiver for another organisation does not cover this one.
     committee.ok(
         "2026-01-06",
-        waive("max_per_organisation", Some("another institute")),
+        waive("max_per_organisation", Some("another institute"), Some(4)),
     );
     let rejection = committee.refused(
         "2026-01-06",
         appoint(member("d", "SIMT", "member"), "2026-01-06"),
     );
     assert!(breaking(&rejection, "max_per_organisation"), "{rejection}");
-    committee.ok("2026-01-06", waive("max_per_organisation", Some("SIMT")));
+    committee.ok(
+        "2026-01-06",
+        waive("max_per_organisation", Some("SIMT"), Some(4)),
+    );
     let events = committee.ok(
         "2026-01-06",
         appoint(member("d", "SIMT", "member"), "2026-01-06"),
@@ -407,7 +533,7 @@ fn metrology_professionals_hold_an_associate_senior_title_unless_waived_for_them
     committee.ok("2026-01-06", appoint(representative, "2026-01-06"));
     committee.ok(
         "2026-01-06",
-        waive("professional_title", Some("young-expert")),
+        waive("professional_title", Some("young-expert"), None),
     );
     let events = committee.ok("2026-01-06", appoint(intermediate, "2026-01-06"));
     assert_eq!(waived_rules(&events), ["professional_title"]);
@@ -434,7 +560,7 @@ fn two_administrative_staff_at_most_except_in_the_legal_metrology_committee() {
         appoint(administrative("admin-c", "bureau-c"), "2026-01-06"),
     );
     assert!(breaking(&rejection, "max_administrative"), "{rejection}");
-    committee.ok("2026-01-06", waive("max_administrative", None));
+    committee.ok("2026-01-06", waive("max_administrative", None, Some(3)));
     committee.ok(
         "2026-01-06",
         appoint(administrative("admin-c", "bureau-c"), "2026-01-06"),
@@ -466,6 +592,7 @@ fn a_waiver_names_a_known_waivable_rule_a_reason_and_an_authority() {
             subject: None,
             reason: " ".into(),
             authority: String::new(),
+            up_to: None,
         }),
     );
     assert_eq!(
@@ -734,7 +861,7 @@ fn changes_within_a_period_list_appointments_resignations_terms_and_waivers() {
         "2027-03-01",
         appoint(member("wang", "org-b", "member"), "2027-03-01"),
     );
-    committee.ok("2027-04-01", waive("one_secretary_general", None));
+    committee.ok("2027-04-01", waive("one_secretary_general", None, None));
     let changes = committee.state.changes_within(
         day("2027-01-01"),
         day("2027-12-31"),
@@ -846,6 +973,7 @@ proptest::proptest! {
                     subject: subject.map(|subject| format!("o{}", subject % 6)),
                     reason: "r".into(),
                     authority: "a".into(),
+                    up_to: subject.map(|subject| u32::from(subject % 30)),
                 }),
                 Step::StartTerm(starts, ends) => CommitteeCommand::StartTerm {
                     starts_on: on(starts),

@@ -547,6 +547,34 @@ fn migrating_needs_a_newer_version_with_the_current_stage_and_running_deadlines(
             .en
             .contains("deadline 'drafting'")
     );
+    // A project marked as tied to legal or livelihood metrology cannot move to a version that
+    // does not declare the mark, which would silently stop binding it.
+    let mut marked = state.clone();
+    if let Some(project) = marked.project.as_mut() {
+        project
+            .flags
+            .insert("legal_or_livelihood_metrology".to_string());
+    }
+    let without_flag = text
+        .replacen("version = 1", "version = 4", 1)
+        .replace("legal_or_livelihood_metrology", "legal_metrology");
+    let version_four = WorkflowDefinition::from_toml("v4.toml", &without_flag).unwrap();
+    let rejection = decide(
+        &marked,
+        &version_four,
+        &Command::MigrateDefinition { to_version: 4 },
+        &bureau(),
+        now,
+    )
+    .unwrap_err();
+    assert_eq!(rejection.codes(), ["migration_incompatible"]);
+    assert!(
+        rejection.reasons[0]
+            .message
+            .en
+            .contains("project flag 'legal_or_livelihood_metrology'"),
+        "{rejection}"
+    );
     // After migrating, the project follows version 2 and commands against version 1 are refused.
     let mut migrated = state.clone();
     for event in &events {
@@ -685,6 +713,7 @@ pub mod deadline_fixtures {
             drafting_unit: "上海市计量测试技术研究院".to_string(),
             definition_id: definition.id.clone(),
             definition_version: definition.version,
+            flags: Default::default(),
         });
         run(
             &mut state,

@@ -600,13 +600,23 @@ fn the_shipped_definitions_say_what_the_domain_rules_say() {
         "at least 30 days in this stage",
         "at least 20 organisations consulted",
         "the vote on technical review passes: present at least 2/3 of the voting roll, in favour at least 3/4 of the voting members present",
-        "[waivable by supervisor]",
+        "projects marked tied to legal or livelihood metrology",
+        "drafting-unit members must abstain (回避), left out of the roll and of those present",
     ] {
         assert!(
             outline.contains(words),
             "the outline says '{words}':\n{outline}"
         );
     }
+    // The consultation's 30 days and 20 organisations have no exception in the rules
+    // (lifecycle-rules.md §4): no guard of the closing may be waived.
+    assert!(
+        close
+            .guards
+            .iter()
+            .all(|guard| guard.waivable_by.is_empty()),
+        "{outline}"
+    );
     assert_eq!(close.roles, ["secretariat"]);
     let iso_outline = specflow_engine::render::outline(iso());
     assert!(
@@ -760,4 +770,57 @@ fn what_drafting_unit_members_do_in_votes_is_the_definitions_and_checked() {
     );
     let text = format!("{LAB_HEAD}\n[votes]\ndrafting_unit_members = \"recuse\"\n");
     refused_at(&text, "\"recuse\"", &["neither 'vote' nor 'abstain'"]);
+
+    // How those who must abstain are counted: counted as present unless the definition says.
+    assert_eq!(
+        lab.recused_members,
+        specflow_engine::definition::RecusedMembers::CountedAsPresent
+    );
+    let text = format!(
+        "{LAB_HEAD}\n[votes]\ndrafting_unit_members = \"abstain\"\nrecused_members = \"absent\"\n"
+    );
+    refused_at(
+        &text,
+        "\"absent\"",
+        &["votes.recused_members: 'absent' is neither 'counted_as_present' nor 'excluded'"],
+    );
+    let text = format!(
+        "{LAB_HEAD}\n[votes]\ndrafting_unit_members = \"vote\"\nrecused_members = \"excluded\"\n"
+    );
+    refused_at(
+        &text,
+        "\"excluded\"",
+        &["drafting_unit_members is not 'abstain'"],
+    );
+}
+
+#[test]
+fn project_flags_are_declared_and_guards_name_only_declared_ones() {
+    assert_eq!(
+        metrology()
+            .project_flags
+            .iter()
+            .map(|flag| flag.code.as_str())
+            .collect::<Vec<_>>(),
+        ["legal_or_livelihood_metrology"]
+    );
+    assert!(metrology().project_flags[0].source.is_some());
+    let text = format!(
+        "{LAB_HEAD}[[transitions.guards]]\nguard = \"comments_all_disposed\"\napplies_to_flagged = [\"urgent\"]\n"
+    );
+    refused_at(
+        &text,
+        "\"urgent\"",
+        &[
+            "unknown project flag 'urgent' in applies_to_flagged; the definition declares no [[project_flags]]",
+        ],
+    );
+    let text = format!(
+        "{LAB_HEAD}[[transitions.guards]]\nguard = \"comments_all_disposed\"\n\n[[project_flags]]\ncode = \"urgent\"\nname = {{ zh = \"紧急\", en = \"an urgent project\" }}\nsource = \" \"\n"
+    );
+    refused_at(
+        &text,
+        "\"urgent\"",
+        &["project flag 'urgent': source is empty"],
+    );
 }

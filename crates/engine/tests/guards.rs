@@ -641,6 +641,93 @@ fn a_quorate_meeting_with_three_quarters_in_favour_passes_the_review() {
     .then_moves_to("approval");
 }
 
+/// A review meeting of 15 on the roll and 12 present, where 8 vote in favour and the last 4
+/// present, who belong to the drafting unit, abstain (回避).
+fn review_with_four_recused() -> Vec<Event> {
+    let mut record = meeting_record(
+        "review-1",
+        "review",
+        MeetingForm::Meeting,
+        "2025-05-20",
+        Ballot {
+            roll: 15,
+            present: 12,
+            in_favour: 8,
+            abstain: 4,
+            ..Ballot::default()
+        },
+    );
+    record.drafting_unit_members = (9..=12).map(|number| format!("委员{number:02}")).collect();
+    review_with(
+        VERIFICATION,
+        vec![EventBody::MeetingRecorded(Box::new(record))],
+    )
+}
+
+// Regression: members who must abstain were counted as present, so under "3/4 of those present"
+// their recusal weighed like four votes against. The shipped definition leaves them out.
+#[test]
+fn members_who_must_abstain_are_left_out_of_the_count_by_the_shipped_definition() {
+    assert_eq!(
+        metrology().recused_members,
+        specflow_engine::definition::RecusedMembers::Excluded
+    );
+    // Counted: 11 on the roll, 8 present, 8 in favour; quorum 8 of 11 and all 8 in favour.
+    given(metrology(), &review_with_four_recused())
+        .when(&secretary(), fire("pass_review"), "2025-05-21")
+        .then_moves_to("approval");
+}
+
+#[test]
+fn members_who_must_abstain_weigh_against_when_the_definition_counts_them_as_present() {
+    let text = METROLOGY_TOML.replace(
+        "recused_members = \"excluded\"",
+        "recused_members = \"counted_as_present\"",
+    );
+    let counted = load("metrology-spec.toml", &text).with_calendar(cn_calendar());
+    let rejection = given(&counted, &review_with_four_recused())
+        .when(&secretary(), fire("pass_review"), "2025-05-21")
+        .then_rejected_with(&["approval_not_reached"]);
+    let approval = &rejection.reasons[0];
+    assert_eq!(figure(approval, "count"), 8);
+    assert_eq!(figure(approval, "base"), 12);
+    assert_eq!(figure(approval, "recused_left_out"), 0);
+    // Under the shipped definition, three of the eight others voting against fail the vote
+    // (5 of 8 is under three quarters), and the message says who was left out of the count.
+    let mut history = review_with_four_recused();
+    if let Some(EventBody::MeetingRecorded(record)) =
+        history.last_mut().map(|event| &mut event.body)
+    {
+        for vote in record.votes.iter_mut().take(3) {
+            vote.choice = specflow_engine::command::VoteChoice::Against;
+        }
+    }
+    let rejection = given(metrology(), &history)
+        .when(&secretary(), fire("pass_review"), "2025-05-21")
+        .then_rejected_with(&["approval_not_reached"]);
+    let approval = &rejection.reasons[0];
+    assert_eq!(figure(approval, "count"), 5);
+    assert_eq!(figure(approval, "base"), 8);
+    assert_eq!(figure(approval, "roll"), 11);
+    assert_eq!(figure(approval, "recused_left_out"), 4);
+    assert!(
+        approval
+            .message
+            .zh
+            .ends_with("（应回避的起草单位委员4人不计入）"),
+        "{}",
+        approval.message.zh
+    );
+    assert!(
+        approval
+            .message
+            .en
+            .ends_with(" (4 drafting-unit members who must abstain are not counted)"),
+        "{}",
+        approval.message.en
+    );
+}
+
 #[test]
 fn nine_of_fifteen_present_is_no_quorum() {
     let rejection = pass_review(
@@ -1482,6 +1569,114 @@ fn a_calibration_specification_needs_no_promotion_before_entering_into_force() {
         .then_moves_to("in_force");
 }
 
+/// The history of `promotion_stage`, with the project created carrying `flag`.
+fn flagged(mut history: Vec<Event>, flag: &str) -> Vec<Event> {
+    if let EventBody::ProjectCreated { project, .. } = &mut history[0].body {
+        project.flags.insert(flag.to_string());
+    }
+    history
+}
+
+const LEGAL_OR_LIVELIHOOD: &str = "legal_or_livelihood_metrology";
+
+// Regression: only the kinds tied to legal metrology had to finish promotion before the effective
+// date, while lifecycle-rules.md §4 asks it of any specification tied to legal or livelihood
+// metrology, which a calibration specification may be.
+#[test]
+fn a_calibration_specification_marked_as_tied_to_livelihood_metrology_cannot_skip_promotion() {
+    let history = flagged(
+        promotion_stage(CALIBRATION, Vec::new()),
+        LEGAL_OR_LIVELIHOOD,
+    );
+    let rejection = given(metrology(), &history)
+        .when(&secretary(), fire("enter_into_force"), "2025-09-01")
+        .then_rejected_with(&["artifacts_missing", "date_missing"]);
+    assert_eq!(
+        guards_named(&rejection),
+        ["promotion_recorded", "promotion_before_effective_date"]
+    );
+    let promoted = flagged(
+        promotion_stage(
+            CALIBRATION,
+            vec![
+                event("2025-08-20", &secretary(), attached("promotion_record")),
+                event(
+                    "2025-08-20",
+                    &secretary(),
+                    date_recorded("promotion_completed_on", "2025-08-20"),
+                ),
+            ],
+        ),
+        LEGAL_OR_LIVELIHOOD,
+    );
+    given(metrology(), &promoted)
+        .when(&secretary(), fire("enter_into_force"), "2025-09-01")
+        .then_moves_to("in_force");
+}
+
+#[test]
+fn the_promotion_guards_say_they_apply_to_projects_marked_as_tied_to_legal_metrology() {
+    let transition = metrology()
+        .transition_from("promotion", "enter_into_force")
+        .unwrap_or_else(|| panic!("enter_into_force exists"));
+    let guard = transition
+        .guards
+        .iter()
+        .find(|guard| guard.id == "promotion_recorded")
+        .unwrap_or_else(|| panic!("promotion_recorded exists"));
+    let text = specflow_engine::guard::describe(guard, metrology());
+    assert!(
+        text.zh
+            .contains("仅适用于计量检定规程、型式评价大纲、计量器具检定系统表，以及标记为涉及法制计量或民生计量的项目"),
+        "{}",
+        text.zh
+    );
+    assert!(
+        text.en
+            .contains("and projects marked tied to legal or livelihood metrology"),
+        "{}",
+        text.en
+    );
+    // The diagram's edge says the guard does not bind every project.
+    let edge = specflow_engine::render::short_summary(
+        guard,
+        metrology(),
+        specflow_engine::text::Language::En,
+    );
+    assert!(edge.ends_with(" (some projects)"), "{edge}");
+}
+
+#[test]
+fn a_project_cannot_be_created_with_a_flag_the_definition_does_not_declare() {
+    let mut project = new_project(metrology(), CALIBRATION);
+    project.flags.insert("livelihood".to_string());
+    let rejection = given(metrology(), &[])
+        .when(
+            &secretary(),
+            specflow_engine::Command::CreateProject(project),
+            "2025-03-01",
+        )
+        .then_rejected_with(&["invalid_input"]);
+    assert_eq!(figure(&rejection.reasons[0], "field"), "flags");
+    assert_eq!(
+        rejection.reasons[0].message.en,
+        "Unknown project flag 'livelihood'; flags are: legal_or_livelihood_metrology"
+    );
+    assert_eq!(
+        rejection.reasons[0].message.zh,
+        "未知的项目标记「livelihood」；可用：legal_or_livelihood_metrology"
+    );
+    let mut project = new_project(metrology(), CALIBRATION);
+    project.flags.insert(LEGAL_OR_LIVELIHOOD.to_string());
+    given(metrology(), &[])
+        .when(
+            &secretary(),
+            specflow_engine::Command::CreateProject(project),
+            "2025-03-01",
+        )
+        .then_accepted();
+}
+
 #[test]
 fn a_date_can_be_compared_with_the_day_a_stage_began() {
     let definition = lab(
@@ -1718,7 +1913,10 @@ fn a_guard_applies_only_to_the_kinds_it_names() {
 
 #[test]
 fn a_supervisor_may_record_a_waiver_of_the_consultation_period() {
-    let project = given(metrology(), &consultation_opened("2025-03-03", 25));
+    let project = given(
+        metrology_with_consultation_waivers(),
+        &consultation_opened("2025-03-03", 25),
+    );
     project
         .when(
             &supervisor(),
@@ -1738,7 +1936,7 @@ fn a_recorded_waiver_lets_a_short_consultation_close_and_the_event_says_what_was
             waived("close_consultation", "consultation_period"),
         )],
     );
-    given(metrology(), &history)
+    given(metrology_with_consultation_waivers(), &history)
         .when(&secretary(), fire("close_consultation"), "2025-03-24")
         .then_fires(&EventBody::ActionFired {
             action: "close_consultation".to_string(),
@@ -1759,7 +1957,7 @@ fn a_waiver_covers_only_the_guard_it_names() {
             waived("close_consultation", "consultation_period"),
         )],
     );
-    given(metrology(), &history)
+    given(metrology_with_consultation_waivers(), &history)
         .when(&secretary(), fire("close_consultation"), "2025-03-24")
         .then_rejected_with(&["count_too_low"]);
 }
@@ -1774,14 +1972,17 @@ fn a_waiver_of_a_guard_that_holds_is_not_listed_as_used() {
             waived("close_consultation", "consultation_period"),
         )],
     );
-    given(metrology(), &history)
+    given(metrology_with_consultation_waivers(), &history)
         .when(&secretary(), fire("close_consultation"), "2025-04-02")
         .then_moves_to("resolution");
 }
 
 #[test]
 fn a_waiver_by_a_role_that_may_not_waive_is_refused() {
-    let given_consultation = given(metrology(), &consultation_opened("2025-03-03", 25));
+    let given_consultation = given(
+        metrology_with_consultation_waivers(),
+        &consultation_opened("2025-03-03", 25),
+    );
     let rejection = given_consultation
         .when(
             &chair(),
@@ -1825,6 +2026,23 @@ fn a_waiver_by_a_role_that_may_not_waive_is_refused() {
     ));
 }
 
+// Regression: the bureau could waive the consultation's 30 days and 20 organisations, which the
+// rules give as plain minimums with no exception (lifecycle-rules.md §4).
+#[test]
+fn the_shipped_definition_lets_nobody_waive_the_consultation_minimums() {
+    let project = given(metrology(), &consultation_opened("2025-03-03", 12));
+    for guard in ["consultation_period", "organisations_consulted"] {
+        let rejection = project
+            .when(
+                &supervisor(),
+                record_waiver("close_consultation", guard),
+                "2025-03-20",
+            )
+            .then_rejected_with(&["role_not_permitted"]);
+        assert_eq!(figure(&rejection.reasons[0], "allowed_roles"), &json!([]));
+    }
+}
+
 #[test]
 fn a_guard_that_nobody_may_waive_cannot_be_waived() {
     let history = review_with(VERIFICATION, Vec::new());
@@ -1844,7 +2062,10 @@ fn a_guard_that_nobody_may_waive_cannot_be_waived() {
 
 #[test]
 fn a_waiver_must_name_a_guard_of_an_action_open_now() {
-    let project = given(metrology(), &consultation_opened("2025-03-03", 25));
+    let project = given(
+        metrology_with_consultation_waivers(),
+        &consultation_opened("2025-03-03", 25),
+    );
     let rejection = project
         .when(
             &supervisor(),

@@ -306,6 +306,7 @@ fn materialise(
                     drafting_unit: "Unit".to_string(),
                     definition_id: definition.id.clone(),
                     definition_version: definition.version,
+                    flags: Default::default(),
                 }),
                 roles(CommandKind::CreateProject),
             )

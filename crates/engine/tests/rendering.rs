@@ -119,6 +119,7 @@ fn every_event() -> Vec<EventBody> {
                 drafting_unit: "上海市计量测试技术研究院".to_string(),
                 definition_id: "metrology-spec".to_string(),
                 definition_version: 1,
+                flags: Default::default(),
             }),
             stage: "preresearch".to_string(),
         },

@@ -65,6 +65,27 @@ pub fn metrology() -> &'static WorkflowDefinition {
     &METROLOGY
 }
 
+static METROLOGY_WITH_CONSULTATION_WAIVERS: LazyLock<WorkflowDefinition> = LazyLock::new(|| {
+    let text = METROLOGY_TOML
+        .replace(
+            "minimum = \"30 days\"\n",
+            "minimum = \"30 days\"\nwaivable_by = [\"supervisor\"]\n",
+        )
+        .replace(
+            "minimum = 20\n",
+            "minimum = 20\nwaivable_by = [\"supervisor\"]\n",
+        );
+    load("metrology-spec.toml", &text).with_calendar(cn_calendar())
+});
+
+/// `workflows/metrology-spec.toml` as it was before the consultation's guards lost their waiver:
+/// the bureau may waive the 30 days and the 20 organisations. No guard of the shipped file may be
+/// waived any more (the rules state no exception), so the waiver mechanism is tried on this, as
+/// projects that started on that earlier version still are.
+pub fn metrology_with_consultation_waivers() -> &'static WorkflowDefinition {
+    &METROLOGY_WITH_CONSULTATION_WAIVERS
+}
+
 /// `workflows/iso-standard.toml`.
 pub fn iso() -> &'static WorkflowDefinition {
     &ISO
@@ -263,6 +284,7 @@ pub fn new_project(definition: &WorkflowDefinition, kind: &str) -> NewProject {
         drafting_unit: "上海市计量测试技术研究院".to_string(),
         definition_id: definition.id.clone(),
         definition_version: definition.version,
+        flags: Default::default(),
     }
 }
 

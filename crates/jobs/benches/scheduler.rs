@@ -117,6 +117,7 @@ fn create_command(project_id: Uuid, number: usize) -> Command {
         drafting_unit: "上海市计量测试技术研究院".to_string(),
         definition_id: "timer-test".to_string(),
         definition_version: 1,
+        flags: Default::default(),
     })
 }
 

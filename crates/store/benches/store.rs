@@ -113,6 +113,7 @@ fn create(project_id: Uuid, number: usize) -> Command {
         drafting_unit: "上海市计量测试技术研究院".to_string(),
         definition_id: "metrology-spec".to_string(),
         definition_version: 1,
+        flags: Default::default(),
     })
 }
 

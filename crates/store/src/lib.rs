@@ -404,13 +404,13 @@ impl Store {
             .into_iter()
             .filter(|version| !before.contains(version))
             .collect();
-        if applied.contains(&7) {
+        if applied.contains(&8) {
             self.fill_next_due_dates().await?;
         }
         Ok(applied)
     }
 
-    /// Fills `projects.next_due_on` for rows written before migration 7 added it, by replaying
+    /// Fills `projects.next_due_on` for rows written before migration 8 added it, by replaying
     /// each project that has something still to come; rows written since fill it themselves.
     async fn fill_next_due_dates(&self) -> Result<(), StoreError> {
         use sqlx::Row as _;

@@ -23,7 +23,7 @@ use uuid::Uuid;
 /// The columns of a record, in the order `record_from_row` reads them.
 pub(crate) const RECORD_COLUMNS: &str = "SELECT project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash FROM audit_records";
 
-const PROJECT_COLUMNS: &str = "SELECT project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, next_due_on, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at FROM projects";
+const PROJECT_COLUMNS: &str = "SELECT project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, next_due_on, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at, flags FROM projects";
 
 /// How many records a page of a long read holds.
 const PAGE: i64 = 1000;
@@ -41,6 +41,8 @@ pub struct ProjectSummary {
     pub title_en: String,
     /// Its kind of specification.
     pub specification_kind: String,
+    /// The flags it was given at creation, in order (such as `legal_or_livelihood_metrology`).
+    pub flags: Vec<String>,
     /// Its committee.
     pub committee: String,
     /// Its drafting unit.
@@ -114,6 +116,7 @@ impl ProjectSummary {
             title_zh: project.title.zh.clone(),
             title_en: project.title.en.clone(),
             specification_kind: project.specification_kind.clone(),
+            flags: project.flags.iter().cloned().collect(),
             committee: project.committee.clone(),
             drafting_unit: project.drafting_unit.clone(),
             definition_id: project.definition_id.clone(),
@@ -166,6 +169,8 @@ pub struct ProjectFilter {
     pub drafting_unit: Option<String>,
     /// Only overdue ones (or only those not overdue).
     pub overdue: Option<bool>,
+    /// Only those given this flag at creation.
+    pub flag: Option<String>,
 }
 
 /// Which overdue projects the overdue board shows.
@@ -377,6 +382,7 @@ impl Store {
             title_zh: row.try_get("title_zh").map_err(get)?,
             title_en: row.try_get("title_en").map_err(get)?,
             specification_kind: row.try_get("specification_kind").map_err(get)?,
+            flags: flags_of_column(&row.try_get::<String, _>("flags").map_err(get)?),
             committee: row.try_get("committee").map_err(get)?,
             drafting_unit: row.try_get("drafting_unit").map_err(get)?,
             definition_id: row.try_get("definition_id").map_err(get)?,
@@ -525,6 +531,11 @@ impl Store {
             Some(false) => statement.push(" AND overdue_since IS NULL"),
             None => &mut statement,
         };
+        if let Some(flag) = &filter.flag {
+            statement.push(" AND flags LIKE ");
+            statement.push_bind(flag_pattern(flag));
+            statement.push(" ESCAPE '!'");
+        }
         statement.push(&format!(" ORDER BY code LIMIT {}", size.rows_to_read()));
         let rows = statement
             .fetch_all(self.pool())
@@ -902,4 +913,37 @@ impl Store {
         }
         Ok(written)
     }
+}
+
+/// The `flags` column's text for a project's flags: each code between commas (`,a,b,`), or empty
+/// when there are none, so that one flag is found with `LIKE '%,code,%'`.
+pub(crate) fn flags_column(flags: &[String]) -> String {
+    if flags.is_empty() {
+        String::new()
+    } else {
+        format!(",{},", flags.join(","))
+    }
+}
+
+/// The flags written in a `flags` column (`flags_column`).
+fn flags_of_column(column: &str) -> Vec<String> {
+    column
+        .split(',')
+        .filter(|flag| !flag.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `LIKE` pattern (with `!` as the escape) that finds one flag in a `flags` column: the
+/// code's own `_`, `%` and `!` are escaped, so `a_b` never matches `axb`.
+fn flag_pattern(flag: &str) -> String {
+    let mut pattern = String::from("%,");
+    for character in flag.chars() {
+        if matches!(character, '_' | '%' | '!') {
+            pattern.push('!');
+        }
+        pattern.push(character);
+    }
+    pattern.push_str(",%");
+    pattern
 }

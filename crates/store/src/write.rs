@@ -1003,7 +1003,7 @@ impl Store {
                 // in SET makes SQLite rewrite its index entries even when the value is the same.
                 // A write releases the scheduler's claim on the project: its next deadline is new,
                 // and the scheduler need not release the claim in a statement of its own.
-                statement.push("INSERT INTO projects (project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, next_due_on, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at) VALUES ");
+                statement.push("INSERT INTO projects (project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, next_due_on, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at, flags) VALUES ");
                 statement.push_values(projections, |row, projection| {
                     push_projection(row, projection);
                 });
@@ -1204,7 +1204,8 @@ fn push_projection(row: &mut Tuple<'_>, projection: &ProjectSummary) {
         .push_bind(i64::from(projection.frozen))
         .push_bind(i64_of(projection.head_sequence))
         .push_bind(projection.head_hash.clone())
-        .push_bind(micros(projection.updated_at));
+        .push_bind(micros(projection.updated_at))
+        .push_bind(crate::read::flags_column(&projection.flags));
 }
 
 struct Job {

@@ -177,6 +177,7 @@ pub fn create(project_id: Uuid, number: usize, committee: &str) -> Command {
         drafting_unit: "上海市计量测试技术研究院".to_string(),
         definition_id: "metrology-spec".to_string(),
         definition_version: 1,
+        flags: Default::default(),
     })
 }
 
@@ -244,5 +245,6 @@ pub fn create_timer_project(project_id: Uuid, number: usize) -> Command {
         drafting_unit: "上海市计量测试技术研究院".to_string(),
         definition_id: "timer-test".to_string(),
         definition_version: 1,
+        flags: Default::default(),
     })
 }

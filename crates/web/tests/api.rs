@@ -196,6 +196,105 @@ pub(crate) fn codes(problem: &Value) -> Vec<String> {
         .collect()
 }
 
+// Regression: a specification tied to legal or livelihood metrology had no way to be marked,
+// so the promotion rule could not reach it (lifecycle-rules.md §4).
+conformance!(
+    a_project_is_marked_at_creation_and_the_list_filters_by_the_mark,
+    |kind| async move {
+        let Some(api) = api(kind).await else {
+            return;
+        };
+        let app = &api.app;
+        let secretariat = token(
+            &api.store,
+            "sec-wang",
+            Role::Secretariat,
+            Some("SH-TC-01"),
+            None,
+        )
+        .await;
+        let mut marked = new_project(1, "SH-TC-01");
+        marked["flags"] = json!(["legal_or_livelihood_metrology"]);
+        let created = call(Method::POST, "/api/v1/projects", Some(&secretariat))
+            .json(app, &marked)
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+        let plain = call(Method::POST, "/api/v1/projects", Some(&secretariat))
+            .json(app, &new_project(2, "SH-TC-01"))
+            .await;
+        assert_eq!(plain.status, StatusCode::CREATED, "{}", plain.text());
+
+        let read = call(
+            Method::GET,
+            "/api/v1/projects/JJF(%E6%B2%AA)-2026-001",
+            Some(&secretariat),
+        )
+        .empty(app)
+        .await;
+        let detail = read.json();
+        assert_eq!(detail["flags"], json!(["legal_or_livelihood_metrology"]));
+        assert_eq!(
+            detail["state"]["project"]["flags"],
+            json!(["legal_or_livelihood_metrology"])
+        );
+
+        let list = call(
+            Method::GET,
+            "/api/v1/projects?flag=legal_or_livelihood_metrology",
+            Some(&secretariat),
+        )
+        .empty(app)
+        .await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.text());
+        let page = list.json();
+        let codes: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, ["JJF(沪)-2026-001"]);
+
+        // A flag nobody declares is an error naming it and the flags there are.
+        let unknown = call(
+            Method::GET,
+            "/api/v1/projects?flag=livelihood",
+            Some(&secretariat),
+        )
+        .empty(app)
+        .await;
+        assert_eq!(
+            unknown.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            unknown.text()
+        );
+        assert!(
+            unknown
+                .text()
+                .contains("没有项目标记「livelihood」；可用：legal_or_livelihood_metrology"),
+            "{}",
+            unknown.text()
+        );
+        let mut wrong = new_project(3, "SH-TC-01");
+        wrong["flags"] = json!(["livelihood"]);
+        let refused = call(Method::POST, "/api/v1/projects", Some(&secretariat))
+            .json(app, &wrong)
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.text()
+        );
+        assert!(
+            refused.text().contains("未知的项目标记「livelihood」"),
+            "{}",
+            refused.text()
+        );
+    }
+);
+
 conformance!(
     a_secretariat_creates_reads_and_moves_a_project,
     |kind| async move {

@@ -122,6 +122,7 @@ conformance!(
                 subject: None,
                 reason: "the secretariat is being chosen".into(),
                 authority: "沪市监计量〔2026〕9号".into(),
+                up_to: None,
             }),
         )
         .await;
@@ -793,6 +794,7 @@ conformance!(
                 subject: None,
                 reason: "the secretariat is being chosen".into(),
                 authority: "沪市监计量〔2026〕9号".into(),
+                up_to: None,
             }),
         )
         .await;
@@ -856,6 +858,7 @@ conformance!(
                 subject: None,
                 reason: "a second vice chair is being chosen".into(),
                 authority: "沪市监计量〔2027〕2号".into(),
+                up_to: None,
             }),
         )
         .await;

@@ -665,6 +665,48 @@ conformance!(
             "{}",
             page.body
         );
+        assert!(!page.body.contains("id=\"project-flags\""), "{}", page.body);
+
+        // The form offers the workflow's flags; a ticked one is shown on the project's page and
+        // filters the list.
+        assert!(
+            form.body
+                .contains("name=\"flag\" value=\"metrology-spec/legal_or_livelihood_metrology\""),
+            "{}",
+            form.body
+        );
+        assert!(
+            form.body.contains("涉及法制计量或民生计量"),
+            "{}",
+            form.body
+        );
+        let mut marked = pairs(&fields("出租汽车计价器校准规范", "SH-TC-01"));
+        marked.push((
+            "flag".to_string(),
+            "metrology-spec/legal_or_livelihood_metrology".to_string(),
+        ));
+        let created = send_form(marked).await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+        let page = send(&site.app, get(&created.header("location"), &cookie)).await;
+        assert!(
+            page.body
+                .contains("id=\"project-flags\">涉及法制计量或民生计量<"),
+            "{}",
+            page.body
+        );
+        let list = send(
+            &site.app,
+            get("/projects?flag=legal_or_livelihood_metrology", &cookie),
+        )
+        .await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+        assert!(
+            list.body.contains("出租汽车计价器校准规范"),
+            "{}",
+            list.body
+        );
+        assert!(!list.body.contains("扭矩扳手校准规范"), "{}", list.body);
+        assert!(list.body.contains("id=\"filter-flag\""), "{}", list.body);
     }
 );
 

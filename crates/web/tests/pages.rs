@@ -1118,6 +1118,7 @@ async fn committee_of_record(store: &specflow_store::Store, code: &str) {
             subject: Some("SIMT".into()),
             reason: "SIMT keeps the city's length standards".into(),
             authority: "沪市监计量〔2026〕15号".into(),
+            up_to: Some(4),
         }),
     )
     .await;

@@ -148,6 +148,7 @@ async fn site(kind: Kind) -> Option<Site> {
                 drafting_unit: "上海市计量测试技术研究院".to_string(),
                 definition_id: "todo-test".to_string(),
                 definition_version: 1,
+                flags: Default::default(),
             }),
         )
         .await;

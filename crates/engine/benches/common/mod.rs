@@ -242,6 +242,7 @@ impl<'a> Builder<'a> {
             drafting_unit: "上海市计量测试技术研究院".to_string(),
             definition_id: "metrology-spec".to_string(),
             definition_version: 1,
+            flags: Default::default(),
         };
         self.run(self.secretariat.clone(), Command::CreateProject(project));
         self.attach(

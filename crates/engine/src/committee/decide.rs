@@ -384,16 +384,26 @@ fn administrative_breach(
     }
 }
 
-/// The waiver that covers a breach: the same rule, for the breach's subject or for nobody in
-/// particular; the latest one recorded.
+/// Whether a waiver is of the breach's rule, for the breach's subject or for nobody in
+/// particular, whatever its bound.
+fn names_breach(recorded: &RecordedWaiver, found: &Breach) -> bool {
+    recorded.waiver.rule == found.rule
+        && recorded
+            .waiver
+            .subject
+            .as_ref()
+            .is_none_or(|subject| Some(subject) == found.subject.as_ref())
+}
+
+/// The waiver that covers a breach: the latest one recorded that names it (`names_breach`) and
+/// whose bound, if it has one, allows the count the breach found (the persons counted).
 fn covering<'a>(waivers: &'a [RecordedWaiver], found: &Breach) -> Option<&'a RecordedWaiver> {
     waivers.iter().rev().find(|recorded| {
-        recorded.waiver.rule == found.rule
+        names_breach(recorded, found)
             && recorded
                 .waiver
-                .subject
-                .as_ref()
-                .is_none_or(|subject| Some(subject) == found.subject.as_ref())
+                .up_to
+                .is_none_or(|up_to| found.persons.len() <= up_to as usize)
     })
 }
 
@@ -748,7 +758,7 @@ fn decide_waiver(policy: &CommitteePolicy, waiver: &CommitteeWaiver, reasons: &m
             )
             .with("rule", rule.code.clone()),
         ),
-        Some(_) => {}
+        Some(rule) => check_waiver_bound(rule, waiver, reasons),
     }
     if blank(&waiver.reason) {
         reasons.push(invalid(
@@ -770,6 +780,78 @@ fn decide_waiver(policy: &CommitteePolicy, waiver: &CommitteeWaiver, reasons: &m
             "豁免对象为空".into(),
             "The waiver's subject is empty".into(),
         ));
+    }
+}
+
+/// A waiver of a rule that sets a most names how far it relaxes it, beyond the rule's limit; a
+/// waiver of a title names the person it covers (a title of "equivalent standing" is judged
+/// person by person); other waivers take no bound.
+fn check_waiver_bound(rule: &CompositionRule, waiver: &CommitteeWaiver, reasons: &mut Vec<Unmet>) {
+    match (rule.kind.upper_limit(), waiver.up_to) {
+        (Some(limit), None) => reasons.push(
+            invalid(
+                "up_to",
+                format!(
+                    "豁免「{}」须注明放宽到多少人（规则上限为{limit}人，例如至多{}人）；超出该人数须另行豁免",
+                    rule.name.zh,
+                    limit + 2
+                ),
+                format!(
+                    "A waiver of '{}' must say how far it relaxes the rule (up_to: the rule allows {limit}, for example up to {}); a breach beyond it needs a further waiver",
+                    rule.name.en,
+                    limit + 2
+                ),
+            )
+            .with("rule", rule.code.clone())
+            .with("limit", limit),
+        ),
+        (Some(limit), Some(up_to)) if up_to <= limit => reasons.push(
+            invalid(
+                "up_to",
+                format!(
+                    "豁免「{}」放宽到的人数（{up_to}）须大于规则上限{limit}人",
+                    rule.name.zh
+                ),
+                format!(
+                    "A waiver of '{}' must allow more than the rule's limit of {limit}; up_to is {up_to}",
+                    rule.name.en
+                ),
+            )
+            .with("rule", rule.code.clone())
+            .with("limit", limit)
+            .with("up_to", up_to),
+        ),
+        (None, Some(up_to)) => reasons.push(
+            invalid(
+                "up_to",
+                format!(
+                    "规则「{}」不是人数上限，豁免不注明人数（收到 up_to = {up_to}）",
+                    rule.name.zh
+                ),
+                format!(
+                    "The rule '{}' sets no most: its waiver takes no up_to (got {up_to})",
+                    rule.name.en
+                ),
+            )
+            .with("rule", rule.code.clone()),
+        ),
+        _ => {}
+    }
+    if matches!(rule.kind, RuleKind::MinimumTitle { .. }) && waiver.subject.is_none() {
+        reasons.push(
+            invalid(
+                "subject",
+                format!(
+                    "豁免「{}」须注明所豁免的人员（同等资历须逐人认定）",
+                    rule.name.zh
+                ),
+                format!(
+                    "A waiver of '{}' must name the person it covers (equivalent standing is judged person by person)",
+                    rule.name.en
+                ),
+            )
+            .with("rule", rule.code.clone()),
+        );
     }
 }
 
@@ -1170,19 +1252,49 @@ fn check_composition_with(
                     waived_rules.push(found.rule.clone());
                 }
             }
-            None => reasons.push(rule_broken_by_appointment(policy, person, &found)),
+            None => {
+                let outgrown = state
+                    .waivers
+                    .iter()
+                    .rev()
+                    .find(|recorded| names_breach(recorded, &found));
+                reasons.push(rule_broken_by_appointment(policy, person, &found, outgrown));
+            }
         }
     }
     waived_rules
 }
 
-/// The reason an appointment is refused for breaking a rule no waiver covers.
-fn rule_broken_by_appointment(policy: &CommitteePolicy, person: &str, found: &Breach) -> Unmet {
+/// The reason an appointment is refused for breaking a rule no waiver covers; `outgrown` is the
+/// latest waiver of the rule whose bound the appointment would pass, if there is one.
+fn rule_broken_by_appointment(
+    policy: &CommitteePolicy,
+    person: &str,
+    found: &Breach,
+    outgrown: Option<&RecordedWaiver>,
+) -> Unmet {
     let waivable = policy.rule(&found.rule).is_some_and(|rule| rule.waivable);
-    let (zh, en) = if waivable {
-        ("；市场监管局可记录豁免", "; the bureau may record a waiver")
-    } else {
-        ("", "")
+    let (zh, en) = match (
+        waivable,
+        outgrown.and_then(|recorded| Some((recorded, recorded.waiver.up_to?))),
+    ) {
+        (true, Some((recorded, up_to))) => (
+            format!(
+                "；豁免（{}）只放宽到{up_to}人，聘任后为{}人，须另行豁免",
+                recorded.waiver.authority,
+                found.persons.len()
+            ),
+            format!(
+                "; the waiver ({}) relaxes it up to {up_to}, and the appointment makes {}: a further waiver is needed",
+                recorded.waiver.authority,
+                found.persons.len()
+            ),
+        ),
+        (true, None) => (
+            "；市场监管局可记录豁免".to_string(),
+            "; the bureau may record a waiver".to_string(),
+        ),
+        (false, _) => (String::new(), String::new()),
     };
     let mut unmet = Unmet::new(
         "composition_rule_broken",

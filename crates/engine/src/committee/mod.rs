@@ -154,6 +154,13 @@ pub struct CommitteeWaiver {
     pub reason: String,
     /// Who grants it, in words (the bureau's decision and its number).
     pub authority: String,
+    /// How far it relaxes a rule that sets a most (members, holders of a role, members from one
+    /// organisation, administrative staff): the count it allows, such as 22 members where the
+    /// rule allows 20. A breach beyond it needs a further waiver. Required for such rules and
+    /// refused for others; absent only from waivers recorded before bounds existed, which keep
+    /// the meaning they had (they cover the rule whatever the count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up_to: Option<u32>,
 }
 
 /// One thing that happened to a committee.

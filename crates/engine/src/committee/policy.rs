@@ -103,6 +103,20 @@ pub enum RuleKind {
     },
 }
 
+impl RuleKind {
+    /// The most the rule allows, for the rules that set one: a waiver of such a rule names how far
+    /// it relaxes it (`up_to`).
+    pub fn upper_limit(&self) -> Option<u32> {
+        match self {
+            RuleKind::MaxMembers { limit, .. }
+            | RuleKind::RoleAtMost { limit, .. }
+            | RuleKind::MaxPerOrganisation { limit, .. }
+            | RuleKind::MaxAdministrative { limit, .. } => Some(*limit),
+            RuleKind::RoleAtLeast { .. } | RuleKind::MinimumTitle { .. } => None,
+        }
+    }
+}
+
 /// One composition rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CompositionRule {

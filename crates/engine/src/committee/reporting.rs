@@ -270,6 +270,7 @@ mod tests {
                     subject: None,
                     reason: "being recruited".to_string(),
                     authority: "沪市监计量〔2026〕9号".to_string(),
+                    up_to: None,
                 }),
             ),
         ]

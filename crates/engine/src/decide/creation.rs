@@ -36,6 +36,7 @@ pub(super) fn decide_create(
     check_permission(definition, actor, CommandKind::CreateProject, &mut reasons);
     check_definition_named(definition, project, &mut reasons);
     check_specification_kind(definition, project, &mut reasons);
+    check_flags(definition, project, &mut reasons);
     check_texts_given(project, &mut reasons);
     check_code_format(definition, project, &mut reasons);
     if !reasons.is_empty() {
@@ -118,6 +119,39 @@ fn check_specification_kind(
             known.join(", ")
         ),
     ));
+}
+
+/// Every flag given must be one the definition declares.
+fn check_flags(definition: &WorkflowDefinition, project: &NewProject, reasons: &mut Vec<Unmet>) {
+    let known: Vec<&str> = definition
+        .project_flags
+        .iter()
+        .map(|flag| flag.code.as_str())
+        .collect();
+    for flag in &project.flags {
+        if definition.project_flag(flag).is_some() {
+            continue;
+        }
+        let (zh, en) = if known.is_empty() {
+            (
+                "该流程定义没有项目标记".to_string(),
+                "this definition declares no project flags".to_string(),
+            )
+        } else {
+            (
+                format!("可用：{}", known.join("、")),
+                format!("flags are: {}", known.join(", ")),
+            )
+        };
+        reasons.push(
+            invalid(
+                "flags",
+                format!("未知的项目标记「{flag}」；{zh}"),
+                format!("Unknown project flag '{flag}'; {en}"),
+            )
+            .with("flag", flag.clone()),
+        );
+    }
 }
 
 /// The code, the Chinese title, the committee and the drafting unit must each say something.

@@ -1,8 +1,9 @@
 //! Migrating a project to a newer version of its definition.
 //!
 //! A project stays on the definition version it started with; moving on is this explicit,
-//! recorded command, refused when the current stage or a running obligation (a deadline, a
-//! scheduled meeting's motion, a waiver for the current visit) does not exist in the new version,
+//! recorded command, refused when the current stage, a flag the project carries or a running
+//! obligation (a deadline, a scheduled meeting's motion, a waiver for the current visit) does not
+//! exist in the new version,
 //! since the project would then be somewhere the new rules cannot reach.
 
 use super::reasons::{check_permission, event, invalid, project_not_created};
@@ -107,6 +108,17 @@ fn missing_in_new_version(
             .any(|motion| motion.code == meeting.schedule.motion)
         {
             missing.push(format!("motion '{}'", meeting.schedule.motion));
+        }
+    }
+    // A flag the new version does not declare would silently stop binding the project (the
+    // promotion rule for legal or livelihood metrology, say).
+    for flag in state
+        .project
+        .iter()
+        .flat_map(|project| project.flags.iter())
+    {
+        if new_definition.project_flag(flag).is_none() {
+            missing.push(format!("project flag '{flag}'"));
         }
     }
     let visit = state.current_visit();

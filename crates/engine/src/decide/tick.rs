@@ -113,6 +113,7 @@ mod tests {
             drafting_unit: "Unit".to_string(),
             definition_id: definition.id.clone(),
             definition_version: definition.version,
+            flags: Default::default(),
         };
         let bodies = [
             EventBody::ProjectCreated {

@@ -9,6 +9,7 @@ pub(crate) struct Known {
     pub(crate) stages: HashSet<String>,
     pub(crate) roles: HashSet<String>,
     pub(crate) specification_kinds: HashSet<String>,
+    pub(crate) project_flags: HashSet<String>,
     pub(crate) artifact_kinds: HashSet<String>,
     pub(crate) fields: HashMap<String, FieldType>,
     pub(crate) motions: HashSet<String>,

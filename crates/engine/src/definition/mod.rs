@@ -46,6 +46,20 @@ pub struct NamedItem {
     pub name: LocalizedText,
 }
 
+/// A mark a project is given when it is created, which decides whether some guards apply to it
+/// beside its specification kind: for example that it is tied to legal or livelihood metrology
+/// (lifecycle-rules.md §4), which asks for promotion before the effective date whatever its kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectFlag {
+    /// Its code, as creation commands and guards' `applies_to_flagged` name it.
+    pub code: String,
+    /// Its name for people.
+    pub name: LocalizedText,
+    /// Where the rule that asks for it comes from, if the definition says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
 /// The type of value a recorded field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -264,8 +278,13 @@ impl GuardRule {
 pub struct Guard {
     /// Its id, unique within the transition; waivers name it.
     pub id: String,
-    /// The specification kinds it applies to; empty means every kind.
+    /// The specification kinds it applies to; empty (with `applies_to_flagged` empty too)
+    /// means every project.
     pub applies_to: Vec<String>,
+    /// The project flags that make it apply whatever the project's kind: it applies to a project
+    /// of a kind in `applies_to` or carrying one of these flags.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub applies_to_flagged: Vec<String>,
     /// The roles that may record a waiver of it; empty means it cannot be waived.
     pub waivable_by: Vec<String>,
     /// What it checks.
@@ -509,6 +528,8 @@ pub struct WorkflowDefinition {
     pub roles: Vec<NamedItem>,
     /// The kinds of specification.
     pub specification_kinds: Vec<NamedItem>,
+    /// The flags a project may be given at its creation.
+    pub project_flags: Vec<ProjectFlag>,
     /// The kinds of artifact.
     pub artifact_kinds: Vec<NamedItem>,
     /// The fields a project may record.
@@ -535,6 +556,8 @@ pub struct WorkflowDefinition {
     pub notifications: Vec<NotificationRule>,
     /// What members from the project's drafting unit may do in a committee vote.
     pub drafting_unit_members: DraftingUnitMembers,
+    /// How members who must abstain (回避) are counted in a vote's quorum and result.
+    pub recused_members: RecusedMembers,
     #[serde(skip)]
     pub(crate) outgoing: HashMap<String, Vec<usize>>,
     #[serde(skip)]
@@ -552,6 +575,21 @@ pub enum DraftingUnitMembers {
     Vote,
     /// They must abstain (回避): a vote for or against from them is refused.
     Abstain,
+}
+
+/// How the members who must abstain (回避, `drafting_unit_members = "abstain"`) are counted
+/// when a vote's quorum and result are judged (`[votes] recused_members` in the definition).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecusedMembers {
+    /// They count on the roll and as present, abstaining: under "3/4 of those present" their
+    /// abstention weighs like a vote against. The default when the definition says nothing, which
+    /// is how definitions written before the setting existed were judged.
+    #[default]
+    CountedAsPresent,
+    /// They are left out of the count: neither on the roll nor present for the vote on the
+    /// project, so the quorum and the result are judged among the members who may vote on it.
+    Excluded,
 }
 
 fn serialize_offset<S: serde::Serializer>(
@@ -693,6 +731,18 @@ impl WorkflowDefinition {
     /// The name of a specification kind.
     pub fn specification_kind_name(&self, code: &str) -> LocalizedText {
         Self::named(&self.specification_kinds, code)
+    }
+
+    /// The flag with code `code`.
+    pub fn project_flag(&self, code: &str) -> Option<&ProjectFlag> {
+        self.project_flags.iter().find(|flag| flag.code == code)
+    }
+
+    /// The name of a project flag, or its code when the definition does not know it.
+    pub fn project_flag_name(&self, code: &str) -> LocalizedText {
+        self.project_flag(code)
+            .map(|flag| flag.name.clone())
+            .unwrap_or_else(|| LocalizedText::new(code, code))
     }
 
     /// The name of a motion.

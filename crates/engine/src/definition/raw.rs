@@ -25,6 +25,8 @@ pub(crate) struct RawDefinition {
     #[serde(default)]
     pub specification_kinds: Vec<Spanned<RawKind>>,
     #[serde(default)]
+    pub project_flags: Vec<Spanned<RawFlag>>,
+    #[serde(default)]
     pub artifact_kinds: Vec<Spanned<RawNamed>>,
     #[serde(default)]
     pub motions: Vec<Spanned<RawNamed>>,
@@ -52,6 +54,7 @@ pub(crate) struct RawDefinition {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawVotes {
     pub drafting_unit_members: Spanned<String>,
+    pub recused_members: Option<Spanned<String>>,
     pub source: Option<String>,
 }
 
@@ -114,6 +117,14 @@ pub(crate) struct RawNamed {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(crate) struct RawFlag {
+    pub code: Spanned<String>,
+    pub name: LocalizedText,
+    pub source: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RawKind {
     pub code: Spanned<String>,
     pub name: LocalizedText,
@@ -161,6 +172,7 @@ pub(crate) struct RawGuard {
     pub guard: Spanned<String>,
     pub id: Option<Spanned<String>>,
     pub applies_to: Option<Vec<Spanned<String>>>,
+    pub applies_to_flagged: Option<Vec<Spanned<String>>>,
     pub waivable_by: Option<Vec<Spanned<String>>>,
     pub artifact_kinds: Option<Spanned<Vec<Spanned<String>>>>,
     pub minimum: Option<Spanned<toml::Value>>,

@@ -6,7 +6,8 @@ use super::GuardReader;
 use super::{GuardKind, Situation, not_computable, plural_days};
 use crate::definition::raw::{RawGuard, RawThreshold};
 use crate::definition::{
-    Comparison, GuardRule, MeetingForm, Threshold, VoteBase, WorkflowDefinition,
+    Comparison, DraftingUnitMembers, GuardRule, MeetingForm, RecusedMembers, Threshold, VoteBase,
+    WorkflowDefinition,
 };
 use crate::duration::DurationSpec;
 use crate::fraction::Fraction;
@@ -348,7 +349,29 @@ pub(super) fn check_vote_passes(
         unmet.push(vote_not_held(motion, &motion_name));
         return;
     };
-    let tally = meeting.record.tally();
+    // Members who must abstain (回避) are left out of the count when the definition says so;
+    // otherwise they count as present, abstaining.
+    let leave_out_recused = situation.definition.drafting_unit_members
+        == DraftingUnitMembers::Abstain
+        && situation.definition.recused_members == RecusedMembers::Excluded;
+    let tally = if leave_out_recused {
+        meeting.record.tally_without_drafting_unit_members()
+    } else {
+        meeting.record.tally()
+    };
+    let recused_left_out = if leave_out_recused {
+        meeting.record.drafting_unit_members.len()
+    } else {
+        0
+    };
+    let recused_note = if recused_left_out > 0 {
+        LocalizedText::new(
+            format!("（应回避的起草单位委员{recused_left_out}人不计入）"),
+            format!(" ({recused_left_out} drafting-unit members who must abstain are not counted)"),
+        )
+    } else {
+        LocalizedText::default()
+    };
     let base_of = |base: VoteBase| match base {
         VoteBase::Roll => tally.roll,
         VoteBase::Present => tally.present,
@@ -379,12 +402,12 @@ pub(super) fn check_vote_passes(
                 code,
                 LocalizedText::new(
                     format!(
-                        "{}表决：{}{count}人，{}为{base}，要求{}",
-                        motion_name.zh, what.zh, base_words.zh, required.zh
+                        "{}表决：{}{count}人，{}为{base}，要求{}{}",
+                        motion_name.zh, what.zh, base_words.zh, required.zh, recused_note.zh
                     ),
                     format!(
-                        "The vote on {}: {count} {}, out of {base} ({}); required: {}",
-                        motion_name.en, what.en, base_words.en, required.en
+                        "The vote on {}: {count} {}, out of {base} ({}); required: {}{}",
+                        motion_name.en, what.en, base_words.en, required.en, recused_note.en
                     ),
                 ),
             )
@@ -395,7 +418,8 @@ pub(super) fn check_vote_passes(
             .with("present", tally.present)
             .with("in_favour", tally.in_favour)
             .with("against", tally.against)
-            .with("abstain", tally.abstain),
+            .with("abstain", tally.abstain)
+            .with("recused_left_out", recused_left_out),
         );
     }
 }

@@ -88,13 +88,18 @@ pub const GUARD_KINDS: [&str; KINDS.len()] = {
     codes
 };
 
-/// Whether the guard applies to the project's specification kind.
+/// Whether the guard applies to the project: to every project when it names neither kinds nor
+/// flags, else to a project of a kind it names or carrying a flag it names.
 pub(crate) fn applies(guard: &Guard, state: &ProjectState) -> bool {
-    guard.applies_to.is_empty()
+    (guard.applies_to.is_empty() && guard.applies_to_flagged.is_empty())
         || guard
             .applies_to
             .iter()
             .any(|kind| kind == state.specification_kind())
+        || guard
+            .applies_to_flagged
+            .iter()
+            .any(|flag| state.has_flag(flag))
 }
 
 /// Checks a guard and pushes every reason it is not met onto `unmet`.
@@ -267,7 +272,7 @@ pub fn short_label(rule: &GuardRule, definition: &WorkflowDefinition) -> Localiz
 }
 
 fn applies_note(guard: &Guard, definition: &WorkflowDefinition) -> LocalizedText {
-    if guard.applies_to.is_empty() {
+    if guard.applies_to.is_empty() && guard.applies_to_flagged.is_empty() {
         return LocalizedText::default();
     }
     let kinds = join_names(
@@ -276,10 +281,24 @@ fn applies_note(guard: &Guard, definition: &WorkflowDefinition) -> LocalizedText
             .iter()
             .map(|kind| definition.specification_kind_name(kind)),
     );
-    LocalizedText::new(
-        format!("（仅适用于{}）", kinds.zh),
-        format!(" (only for: {})", kinds.en),
-    )
+    let flags = join_names(
+        guard
+            .applies_to_flagged
+            .iter()
+            .map(|flag| definition.project_flag_name(flag)),
+    );
+    let (zh, en) = match (kinds.zh.is_empty(), flags.zh.is_empty()) {
+        (false, true) => (kinds.zh, kinds.en),
+        (true, false) => (
+            format!("标记为{}的项目", flags.zh),
+            format!("projects marked {}", flags.en),
+        ),
+        _ => (
+            format!("{}，以及标记为{}的项目", kinds.zh, flags.zh),
+            format!("{}, and projects marked {}", kinds.en, flags.en),
+        ),
+    };
+    LocalizedText::new(format!("（仅适用于{zh}）"), format!(" (only for: {en})"))
 }
 
 /// Names joined into one list in each language: `甲、乙` and `A, B`.

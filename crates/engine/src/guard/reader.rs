@@ -131,6 +131,7 @@ pub(crate) fn convert_guard(
     let context = format!("action '{action}', guard '{kind_code}'");
     let id = checked_id(validator, action, raw, span.clone(), ids);
     let applies_to = checked_applies_to(validator, known, &context, raw);
+    let applies_to_flagged = checked_applies_to_flagged(validator, known, &context, raw);
     let waivable_by = checked_roles(
         validator,
         &known.roles,
@@ -168,6 +169,7 @@ pub(crate) fn convert_guard(
     Some(Guard {
         id,
         applies_to,
+        applies_to_flagged,
         waivable_by,
         rule,
         description: None,
@@ -221,4 +223,32 @@ fn checked_applies_to(
         applies_to.push(kind_code.get_ref().clone());
     }
     applies_to
+}
+
+/// The project flags that make the guard apply, each one the definition declares.
+fn checked_applies_to_flagged(
+    validator: &mut Validator<'_>,
+    known: &Known,
+    context: &str,
+    raw: &RawGuard,
+) -> Vec<String> {
+    let mut flags = Vec::new();
+    for flag in raw.applies_to_flagged.iter().flatten() {
+        if !known.project_flags.contains(flag.get_ref()) {
+            let declared = if known.project_flags.is_empty() {
+                "the definition declares no [[project_flags]]".to_string()
+            } else {
+                format!("flags are: {}", list(&known.project_flags))
+            };
+            validator.error(
+                flag.span(),
+                format!(
+                    "{context}: unknown project flag '{}' in applies_to_flagged; {declared}",
+                    flag.get_ref()
+                ),
+            );
+        }
+        flags.push(flag.get_ref().clone());
+    }
+    flags
 }

@@ -97,6 +97,7 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
             roles: raw.roles,
             specification_kinds: raw.specification_kinds,
             code_format: raw.code_format,
+            project_flags: raw.project_flags,
             artifact_kinds: raw.artifact_kinds,
             motions: raw.motions,
             sign_offs: raw.sign_offs,
@@ -134,7 +135,7 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
         initial_stage: &initial_stage,
     };
     stages::check_graph(validator, &graph);
-    let drafting_unit_members = permissions::convert_votes(validator, raw.votes);
+    let (drafting_unit_members, recused_members) = permissions::convert_votes(validator, raw.votes);
     WorkflowDefinition {
         id,
         version,
@@ -146,6 +147,7 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
         initial_stage,
         roles: vocabulary.roles,
         specification_kinds: vocabulary.specification_kinds,
+        project_flags: vocabulary.project_flags,
         artifact_kinds: vocabulary.artifact_kinds,
         fields: vocabulary.fields,
         motions: vocabulary.motions,
@@ -159,6 +161,7 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
         milestones,
         notifications,
         drafting_unit_members,
+        recused_members,
         outgoing,
         working_calendar: None,
     }

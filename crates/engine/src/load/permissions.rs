@@ -4,7 +4,7 @@
 use crate::definition::Known;
 use crate::definition::raw::RawVotes;
 use crate::definition::validator::{Validator, checked_roles};
-use crate::definition::{CommandKind, DraftingUnitMembers};
+use crate::definition::{CommandKind, DraftingUnitMembers, RecusedMembers};
 use std::collections::BTreeMap;
 use toml::Spanned;
 
@@ -37,15 +37,16 @@ pub(super) fn convert_permissions(
     permissions
 }
 
-/// What drafting-unit members do in votes; they vote when the definition says nothing.
+/// What drafting-unit members do in votes, and how those who must abstain are counted; they vote
+/// when the definition says nothing, and abstainers count as present unless it says otherwise.
 pub(super) fn convert_votes(
     validator: &mut Validator<'_>,
     raw: Option<Spanned<RawVotes>>,
-) -> DraftingUnitMembers {
+) -> (DraftingUnitMembers, RecusedMembers) {
     let Some(votes) = raw.map(Spanned::into_inner) else {
-        return DraftingUnitMembers::Vote;
+        return (DraftingUnitMembers::Vote, RecusedMembers::default());
     };
-    match votes.drafting_unit_members.get_ref().as_str() {
+    let drafting_unit_members = match votes.drafting_unit_members.get_ref().as_str() {
         _ if votes
             .source
             .as_deref()
@@ -66,5 +67,29 @@ pub(super) fn convert_votes(
             );
             DraftingUnitMembers::Vote
         }
-    }
+    };
+    let recused_members = match &votes.recused_members {
+        None => RecusedMembers::default(),
+        Some(value) if drafting_unit_members != DraftingUnitMembers::Abstain => {
+            validator.error(
+                value.span(),
+                "votes.recused_members says how members who must abstain are counted, but drafting_unit_members is not 'abstain': no member must abstain",
+            );
+            RecusedMembers::default()
+        }
+        Some(value) => match value.get_ref().as_str() {
+            "counted_as_present" => RecusedMembers::CountedAsPresent,
+            "excluded" => RecusedMembers::Excluded,
+            other => {
+                validator.error(
+                    value.span(),
+                    format!(
+                        "votes.recused_members: '{other}' is neither 'counted_as_present' nor 'excluded'"
+                    ),
+                );
+                RecusedMembers::default()
+            }
+        },
+    };
+    (drafting_unit_members, recused_members)
 }

@@ -2,9 +2,9 @@
 //! kinds (with their code prefixes and the format of project codes), artifact kinds, motions,
 //! sign-offs and fields.
 
-use crate::definition::raw::{RawField, RawKind, RawNamed, RawTransition};
+use crate::definition::raw::{RawField, RawFlag, RawKind, RawNamed, RawTransition};
 use crate::definition::validator::Validator;
-use crate::definition::{FieldDefinition, FieldType, Known, NamedItem, Stage};
+use crate::definition::{FieldDefinition, FieldType, Known, NamedItem, ProjectFlag, Stage};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use toml::Spanned;
 
@@ -13,6 +13,7 @@ pub(super) struct RawVocabulary {
     pub(super) roles: Vec<Spanned<RawNamed>>,
     pub(super) specification_kinds: Vec<Spanned<RawKind>>,
     pub(super) code_format: Option<Spanned<String>>,
+    pub(super) project_flags: Vec<Spanned<RawFlag>>,
     pub(super) artifact_kinds: Vec<Spanned<RawNamed>>,
     pub(super) motions: Vec<Spanned<RawNamed>>,
     pub(super) sign_offs: Vec<Spanned<RawNamed>>,
@@ -25,6 +26,7 @@ pub(super) struct Vocabulary {
     pub(super) specification_kinds: Vec<NamedItem>,
     pub(super) code_prefixes: BTreeMap<String, String>,
     pub(super) code_format: Option<String>,
+    pub(super) project_flags: Vec<ProjectFlag>,
     pub(super) artifact_kinds: Vec<NamedItem>,
     pub(super) motions: Vec<NamedItem>,
     pub(super) sign_offs: Vec<NamedItem>,
@@ -40,6 +42,11 @@ impl Vocabulary {
             stages: stages.iter().map(|stage| stage.code.clone()).collect(),
             roles: codes(&self.roles),
             specification_kinds: codes(&self.specification_kinds),
+            project_flags: self
+                .project_flags
+                .iter()
+                .map(|flag| flag.code.clone())
+                .collect(),
             artifact_kinds: codes(&self.artifact_kinds),
             fields: self.field_types.clone(),
             motions: codes(&self.motions),
@@ -102,6 +109,7 @@ pub(super) fn convert_vocabulary(validator: &mut Validator<'_>, raw: RawVocabula
     let code_format = raw
         .code_format
         .map(|format| checked_code_format(validator, format, &specification_kinds, &code_prefixes));
+    let project_flags = project_flags(validator, raw.project_flags);
     let artifact_kinds = named_items(validator, "artifact kind", raw.artifact_kinds);
     let motions = named_items(validator, "motion", raw.motions);
     let sign_offs = named_items(validator, "sign-off", raw.sign_offs);
@@ -111,12 +119,53 @@ pub(super) fn convert_vocabulary(validator: &mut Validator<'_>, raw: RawVocabula
         specification_kinds,
         code_prefixes,
         code_format,
+        project_flags,
         artifact_kinds,
         motions,
         sign_offs,
         fields,
         field_types,
     }
+}
+
+/// The flags a project may be given at creation, each code well formed and unique, each source
+/// (when given) saying something.
+fn project_flags(validator: &mut Validator<'_>, raw: Vec<Spanned<RawFlag>>) -> Vec<ProjectFlag> {
+    let mut sources = HashMap::new();
+    let as_named: Vec<Spanned<RawNamed>> = raw
+        .into_iter()
+        .map(|flag| {
+            let span = flag.span();
+            let flag = flag.into_inner();
+            if let Some(source) = flag.source {
+                if source.trim().is_empty() {
+                    validator.error(
+                        flag.code.span(),
+                        format!(
+                            "project flag '{}': source is empty: cite where the rule comes from, or leave it out",
+                            flag.code.get_ref()
+                        ),
+                    );
+                }
+                sources.insert(flag.code.get_ref().clone(), source);
+            }
+            Spanned::new(
+                span,
+                RawNamed {
+                    code: flag.code,
+                    name: flag.name,
+                },
+            )
+        })
+        .collect();
+    named_items(validator, "project flag", as_named)
+        .into_iter()
+        .map(|item| ProjectFlag {
+            source: sources.remove(&item.code),
+            code: item.code,
+            name: item.name,
+        })
+        .collect()
 }
 
 /// The format of project codes: only known placeholders, `{number}` always, and `{prefix}` only

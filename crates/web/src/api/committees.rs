@@ -132,7 +132,7 @@ pub struct ResignationBody {
 /// The body of `POST …/waivers`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"rule": "max_per_organisation", "subject": "上海市计量测试技术研究院", "reason": "The institute holds most of the field's standards", "authority": "沪市监计量〔2026〕15号"}))]
+#[schema(example = json!({"rule": "max_per_organisation", "subject": "上海市计量测试技术研究院", "up_to": 4, "reason": "The institute holds most of the field's standards", "authority": "沪市监计量〔2026〕15号"}))]
 pub struct WaiverBody {
     /// The rule's code, as the policy names it.
     rule: String,
@@ -143,6 +143,11 @@ pub struct WaiverBody {
     reason: String,
     /// Who grants it: the bureau's decision and its number.
     authority: String,
+    /// How far it relaxes a rule that sets a most (members, holders of a role, members from one
+    /// organisation, administrative staff): the count it allows, above the rule's limit.
+    /// Required for such rules, refused for others; a breach beyond it needs a further waiver.
+    #[serde(default)]
+    up_to: Option<u32>,
 }
 
 /// The body of `POST …/secretariat`.
@@ -516,6 +521,7 @@ static COMMITTEE_WRITES: [CommitteeWriteRoute; 7] = [
                 subject: body.subject,
                 reason: body.reason,
                 authority: body.authority,
+                up_to: body.up_to,
             }))
         },
     },

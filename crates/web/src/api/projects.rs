@@ -49,6 +49,9 @@ pub struct ListQuery {
     drafting_unit: Option<String>,
     /// Only overdue ones (or only those not overdue).
     overdue: Option<bool>,
+    /// Only those given this flag at creation, one a registered definition declares.
+    #[param(example = "legal_or_livelihood_metrology")]
+    flag: Option<String>,
     /// The `next_after` of the previous page.
     after: Option<String>,
     /// How many projects a page holds: 1 to 1000, 50 when absent.
@@ -86,6 +89,7 @@ pub async fn list_projects(
         stage: resolved.stage,
         drafting_unit: resolved.drafting_unit,
         overdue: query.overdue,
+        flag: query.flag,
     };
     Ok(Json(
         visible_projects(&state, &principal, filter, query.after.as_deref(), limit)
@@ -104,7 +108,8 @@ pub async fn list_projects(
     "specification_kind": "calibration_specification",
     "committee": "SH-TC-01",
     "drafting_unit": "Shanghai Institute of Measurement",
-    "definition_id": "metrology-spec"
+    "definition_id": "metrology-spec",
+    "flags": ["legal_or_livelihood_metrology"]
 }))]
 pub struct NewProjectBody {
     /// The project's human code, unique.
@@ -123,6 +128,11 @@ pub struct NewProjectBody {
     /// That definition's version; its newest when absent.
     #[serde(default)]
     definition_version: Option<u32>,
+    /// The flags it is given, each one of the definition's project flags (for the metrology
+    /// workflow, `legal_or_livelihood_metrology`: tied to legal or livelihood metrology, which
+    /// asks for promotion before the effective date whatever the kind); none when absent.
+    #[serde(default)]
+    flags: std::collections::BTreeSet<String>,
 }
 
 /// A short text in Chinese and English (the engine's `LocalizedText`).
@@ -184,6 +194,7 @@ pub async fn create_project(
         drafting_unit: body.drafting_unit,
         definition_id: body.definition_id,
         definition_version: body.definition_version,
+        flags: body.flags,
     };
     let is_retry = has_idempotency_key(&headers);
     let answer = create(&state, &principal, request, command_id, expected, is_retry).await?;

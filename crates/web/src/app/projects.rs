@@ -84,6 +84,55 @@ pub async fn writable_project(
         .ok_or_else(|| Problem::project_not_found(id_or_code))
 }
 
+/// The project flags of every registered definition (the newest version of each), in order,
+/// each once: what the project list may be filtered by.
+pub async fn known_project_flags(
+    state: &AppState,
+) -> Result<Vec<specflow_engine::definition::ProjectFlag>, Problem> {
+    let mut flags: Vec<specflow_engine::definition::ProjectFlag> = Vec::new();
+    for id in state.store.definition_ids().await? {
+        let definition = state.store.latest_definition(&id).await?;
+        for flag in &definition.project_flags {
+            if !flags.iter().any(|known| known.code == flag.code) {
+                flags.push(flag.clone());
+            }
+        }
+    }
+    Ok(flags)
+}
+
+/// A filter by a flag no registered definition declares is an error that lists those that exist,
+/// never an empty list.
+async fn check_flag_known(state: &AppState, flag: &str) -> Result<(), Problem> {
+    let known = known_project_flags(state).await?;
+    if known.iter().any(|candidate| candidate.code == flag) {
+        return Ok(());
+    }
+    let codes: Vec<&str> = known
+        .iter()
+        .map(|candidate| candidate.code.as_str())
+        .collect();
+    Err(Problem::invalid(
+        "flag",
+        format!(
+            "筛选条件 flag：没有项目标记「{flag}」；可用：{}",
+            if codes.is_empty() {
+                "（无）".to_string()
+            } else {
+                codes.join("、")
+            }
+        ),
+        format!(
+            "Filter flag: there is no project flag '{flag}'; flags are: {}",
+            if codes.is_empty() {
+                "(none)".to_string()
+            } else {
+                codes.join(", ")
+            }
+        ),
+    ))
+}
+
 /// A page of the projects matching `filter` that `principal` may see, by code after `after`:
 /// the API's list and the web pages' home page.
 pub async fn visible_projects(
@@ -97,6 +146,9 @@ pub async fn visible_projects(
         items: Vec::new(),
         next_after: None,
     };
+    if let Some(flag) = &filter.flag {
+        check_flag_known(state, flag).await?;
+    }
     match principal.visibility() {
         Visibility::Everything => {}
         Visibility::Committee(own) => {
@@ -127,6 +179,10 @@ pub async fn visible_projects(
                 && filter
                     .overdue
                     .is_none_or(|overdue| overdue == summary.overdue_since.is_some())
+                && filter
+                    .flag
+                    .as_ref()
+                    .is_none_or(|flag| summary.flags.contains(flag))
                 && after.is_none_or(|after| summary.code.as_str() > after);
             let items = if matches { vec![summary] } else { Vec::new() };
             return Ok(ProjectListPage {
@@ -628,6 +684,9 @@ pub struct Creation {
     pub definition_id: String,
     /// That definition's version; its newest when absent.
     pub definition_version: Option<u32>,
+    /// The flags it is given, each one of the definition's `[[project_flags]]` (such as being
+    /// tied to legal or livelihood metrology); the engine refuses one it does not declare.
+    pub flags: std::collections::BTreeSet<String>,
 }
 
 /// Creates a project in the principal's scope: refused (403) outside it, 409 when the code is
@@ -698,6 +757,7 @@ pub async fn create(
         drafting_unit: request.drafting_unit,
         definition_id: request.definition_id,
         definition_version,
+        flags: request.flags,
     });
     carry_out(
         state,

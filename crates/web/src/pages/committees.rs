@@ -255,6 +255,7 @@ fn composition(check: &CompositionCheck, policy: &CommitteePolicy, words: Words)
                 thead { tr {
                     th scope="col" { (words.pick("规则", "Rule")) }
                     th scope="col" { (words.pick("适用于", "Covers")) }
+                    th scope="col" { (words.pick("放宽至", "Relaxed to")) }
                     th scope="col" { (words.pick("理由", "Reason")) }
                     th scope="col" { (words.pick("批准机关", "Authority")) }
                     th scope="col" { (words.pick("记录日期", "Recorded on")) }
@@ -265,6 +266,7 @@ fn composition(check: &CompositionCheck, policy: &CommitteePolicy, words: Words)
                         tr {
                             td { (rule_name(policy, &recorded.waiver.rule).get(words.0)) }
                             td { @if let Some(subject) = &recorded.waiver.subject { (subject) } @else { (words.pick("整个委员会", "the whole committee")) } }
+                            td { @if let Some(up_to) = recorded.waiver.up_to { (words.pick(&format!("至多{up_to}人"), &format!("up to {up_to}"))) } @else { "—" } }
                             td { (recorded.waiver.reason) }
                             td { (recorded.waiver.authority) }
                             td { (local_date(recorded.recorded_at, policy.local_utc_offset)) }

@@ -158,6 +158,25 @@ fn form_markup(
                     }
                     (beside("kind"))
                 }
+                @for definition in &choices.definitions {
+                    @for flag in &definition.project_flags {
+                        @let code = format!("{}/{}", definition.id, flag.code);
+                        @let id = format!("new-flag-{}-{}", definition.id, flag.code);
+                        p {
+                            input #(id) type="checkbox" name="flag" value=(code) checked[flag_chosen(values, &code)];
+                            " "
+                            label for=(id) { (flag.name.get(words.0)) }
+                            @if choices.definitions.len() > 1 {
+                                span.muted { " (" (definition.title.get(words.0)) ")" }
+                            }
+                            @if let Some(source) = &flag.source {
+                                br;
+                                span.muted { (source) }
+                            }
+                        }
+                    }
+                }
+                (beside("flags"))
                 p {
                     label for="new-title-zh" { (words.pick("中文名称", "Title in Chinese")) }
                     input #new-title-zh type="text" name="title_zh" value=(shown("title_zh")) required;
@@ -185,6 +204,13 @@ fn form_markup(
             }
         }
     }
+}
+
+/// Whether the form's checkbox for a flag (`definition/flag`) was ticked.
+fn flag_chosen(values: &Values, code: &str) -> bool {
+    values
+        .get("flag")
+        .is_some_and(|ticked| ticked.iter().any(|value| value == code))
 }
 
 /// `POST /projects/new`.
@@ -288,6 +314,15 @@ async fn create_project(
     let command_id = value(values, "command_id")
         .and_then(|text| Uuid::parse_str(text).ok())
         .unwrap_or_else(Uuid::new_v4);
+    // Only the flags of the chosen kind's workflow count; the others' boxes belong to other kinds.
+    let flags = values
+        .get("flag")
+        .into_iter()
+        .flatten()
+        .filter_map(|ticked| ticked.split_once('/'))
+        .filter(|(id, _)| *id == definition.id)
+        .map(|(_, flag)| flag.to_string())
+        .collect();
     let request = Creation {
         code,
         title: LocalizedText::new(title_zh, title_en),
@@ -296,6 +331,7 @@ async fn create_project(
         drafting_unit,
         definition_id: definition.id.clone(),
         definition_version: Some(definition.version),
+        flags,
     };
     // The form's command id makes a resent form (a double click) the same creation.
     match create(state, &signed_in.principal, request, command_id, None, true).await {

@@ -83,6 +83,7 @@ fn stage_name(definition: &WorkflowDefinition, stage: &str, words: Words) -> Str
 struct HomeQuery {
     stage: Option<String>,
     overdue: Option<String>,
+    flag: Option<String>,
     after: Option<String>,
 }
 
@@ -132,12 +133,15 @@ async fn home_body(
         },
     )
     .await?;
+    let flag = given(query.flag);
     let filter = ProjectFilter {
         definition: resolved.definition,
         stage: resolved.stage,
         overdue,
+        flag: flag.clone(),
         ..ProjectFilter::default()
     };
+    let flags = crate::app::projects::known_project_flags(state).await?;
     let page = visible_projects(
         state,
         &signed_in.principal,
@@ -161,6 +165,7 @@ async fn home_body(
         query_string(&[
             ("stage", stage.as_deref()),
             ("overdue", overdue_text),
+            ("flag", flag.as_deref()),
             ("after", Some(next_after)),
         ])
     });
@@ -191,6 +196,17 @@ async fn home_body(
                     option value="" { (words.pick("全部", "Any")) }
                     option value="yes" selected[overdue == Some(true)] { (words.pick("逾期", "Overdue")) }
                     option value="no" selected[overdue == Some(false)] { (words.pick("未逾期", "Not overdue")) }
+                }
+            }
+            @if !flags.is_empty() {
+                p {
+                    label for="filter-flag" { (words.pick("项目标记", "Marked")) }
+                    select #filter-flag name="flag" {
+                        option value="" { (words.pick("全部", "Any")) }
+                        @for known in &flags {
+                            option value=(known.code) selected[flag.as_deref() == Some(known.code.as_str())] { (known.name.get(words.0)) }
+                        }
+                    }
                 }
             }
             p { button type="submit" { (words.pick("筛选", "Filter")) } }
@@ -464,6 +480,15 @@ async fn project_body(
                 dd { (summary.drafting_unit) }
                 dt { (words.pick("规范类型", "Kind")) }
                 dd { (definition.specification_kind_name(&summary.specification_kind).get(words.0)) }
+                @if let Some(created) = &project.project && !created.flags.is_empty() {
+                    dt { (words.pick("项目标记", "Marked")) }
+                    dd #project-flags {
+                        @for (index, flag) in created.flags.iter().enumerate() {
+                            @if index > 0 { (words.pick("、", ", ")) }
+                            (definition.project_flag_name(flag).get(words.0))
+                        }
+                    }
+                }
                 dt { (words.pick("工作流", "Workflow")) }
                 dd { (definition.title.get(words.0)) " v" (summary.definition_version) }
                 @if let Some(publication) = &project.publication {

@@ -181,6 +181,10 @@ pub struct RecordedWaiverView {
     pub reason: String,
     /// Who grants it (the bureau's decision and its number).
     pub authority: String,
+    /// How far it relaxes a rule that sets a most: the count it allows. Absent for rules without
+    /// a most, and for waivers recorded before bounds existed (which cover any count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up_to: Option<u32>,
     /// When it was recorded.
     pub recorded_at: DateTime<Utc>,
     /// Who recorded it.
@@ -196,6 +200,7 @@ impl From<RecordedWaiver> for RecordedWaiverView {
             subject: from.waiver.subject,
             reason: from.waiver.reason,
             authority: from.waiver.authority,
+            up_to: from.waiver.up_to,
             recorded_at: from.recorded_at,
             recorded_by: from.recorded_by.into(),
             recorded_sequence: from.recorded_sequence,
@@ -427,6 +432,7 @@ mod tests {
                     subject: Some("org-a".into()),
                     reason: "the field has few experts".into(),
                     authority: "沪市监计量〔2026〕9号".into(),
+                    up_to: Some(4),
                 }),
             ),
         ];

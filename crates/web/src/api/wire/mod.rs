@@ -59,6 +59,10 @@ pub struct ProjectSummary {
     pub title_en: String,
     /// Its kind of specification.
     pub specification_kind: String,
+    /// The flags it was given at creation (such as `legal_or_livelihood_metrology`); absent when
+    /// none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
     /// Its committee.
     pub committee: String,
     /// Its drafting unit.
@@ -102,6 +106,7 @@ impl From<store::ProjectSummary> for ProjectSummary {
             title_zh: from.title_zh,
             title_en: from.title_en,
             specification_kind: from.specification_kind,
+            flags: from.flags,
             committee: from.committee,
             drafting_unit: from.drafting_unit,
             definition_id: from.definition_id,
@@ -369,6 +374,9 @@ pub struct ProjectIdentityView {
     pub definition_id: String,
     /// The version of that definition.
     pub definition_version: u32,
+    /// The flags it was given at creation (such as `legal_or_livelihood_metrology`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
 }
 
 impl From<records::NewProject> for ProjectIdentityView {
@@ -382,6 +390,7 @@ impl From<records::NewProject> for ProjectIdentityView {
             drafting_unit: from.drafting_unit,
             definition_id: from.definition_id,
             definition_version: from.definition_version,
+            flags: from.flags.into_iter().collect(),
         }
     }
 }
