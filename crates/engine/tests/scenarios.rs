@@ -86,3 +86,33 @@ fn the_state_as_of_an_instant_is_the_fold_of_the_records_up_to_it() {
     assert_eq!(by_sequence.stage(), "proposal");
     assert_eq!(by_sequence.events_applied, 4);
 }
+
+/// A command with a date that does not exist was refused as "the command is not valid: input is
+/// out of range" at its step's header: now the field and the line of the date are named.
+#[test]
+fn an_impossible_date_in_a_command_names_its_field_and_its_line() {
+    let text = r#"
+[[step]]
+at = "2026-01-05T09:00:00+08:00"
+actor = { id = "bureau-li", role = "supervisor" }
+command = "fix_plan"
+
+[step.due_dates]
+overall = "2027-06-30"
+drafting = "2026-02-30"
+"#;
+    let problems = specflow_engine::scenario::parse_scenario("plan.toml", text).unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let problem = &problems[0];
+    assert_eq!(problem.line, Some(9), "{problem}");
+    assert!(
+        problem.message.contains("'due_dates.drafting'")
+            && problem.message.contains("2026-02-30")
+            && problem.message.contains("2026-02 has 28 days"),
+        "{problem}"
+    );
+    assert!(
+        problem.to_string().starts_with("plan.toml:9:"),
+        "{problem}"
+    );
+}
