@@ -64,6 +64,7 @@ pub struct ListQuery {
 pub async fn list_projects(
     State(state): State<AppState>,
     Caller(principal): Caller,
+    headers: HeaderMap,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<super::wire::ProjectListPage>, Problem> {
     let limit = page_limit(query.limit)?;
@@ -73,11 +74,24 @@ pub async fn list_projects(
         drafting_unit: query.drafting_unit,
         overdue: query.overdue,
     };
-    Ok(Json(
+    let language = crate::app::problem::language_of(&headers);
+    let mut page: super::wire::ProjectListPage =
         visible_projects(&state, &principal, filter, query.after.as_deref(), limit)
             .await?
-            .into(),
-    ))
+            .into();
+    for item in &mut page.items {
+        item.stage_name = Some(
+            crate::app::projects::stage_name(
+                &state,
+                &item.definition_id,
+                item.definition_version,
+                &item.stage,
+                language,
+            )
+            .await,
+        );
+    }
+    Ok(Json(page))
 }
 
 /// The body of `POST /api/v1/projects`: the engine's `NewProject` without the id, which the

@@ -32,6 +32,10 @@ pub struct OverdueItem {
     pub drafting_unit: String,
     /// Its stage.
     pub stage: String,
+    /// The stage's name from the project's definition, in the request's language (the API's
+    /// board fills it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_name: Option<String>,
     /// When its missed deadline fell due.
     pub overdue_since: DateTime<Utc>,
     /// Whole days past the missed due date, counting a day begun as one.
@@ -57,6 +61,7 @@ impl OverdueItem {
             committee: summary.committee,
             drafting_unit: summary.drafting_unit,
             stage: summary.stage,
+            stage_name: None,
             overdue_since,
             days_overdue: (seconds + 86_399) / 86_400,
             escalated: summary.escalated,
