@@ -181,6 +181,15 @@ pub fn parse_scenario(file_name: &str, text: &str) -> Result<Scenario, Vec<Probl
         let at = match table.remove("at") {
             Some(toml::Value::String(text)) => match parse_instant(&text) {
                 Some(at) => at,
+                None if why_not_a_date(&text).is_some() => {
+                    let why = why_not_a_date(&text).unwrap_or_default();
+                    let offset = value_offset(source.text, span.start, &text).unwrap_or(span.start);
+                    problems.push(source.problem_at(
+                        offset..offset,
+                        format!("step: 'at' = \"{text}\" is not a date: {why}"),
+                    ));
+                    continue;
+                }
                 None => {
                     problems.push(place(format!(
                         "step: 'at' = '{text}' is not an RFC 3339 instant such as 2026-03-01T09:00:00+08:00"
@@ -222,7 +231,8 @@ pub fn parse_scenario(file_name: &str, text: &str) -> Result<Scenario, Vec<Probl
             // line; the deserializer alone would only say "input is out of range".
             Err(_) if !impossible_dates.is_empty() => {
                 for (field, value, why) in impossible_dates {
-                    let offset = value_offset(text, span.start, &value).unwrap_or(span.start);
+                    let offset =
+                        value_offset(source.text, span.start, &value).unwrap_or(span.start);
                     problems.push(source.problem_at(
                         offset..offset,
                         format!("step: '{field}' = \"{value}\" is not a date: {why}"),

@@ -111,8 +111,19 @@ drafting = "2026-02-30"
             && problem.message.contains("2026-02 has 28 days"),
         "{problem}"
     );
+    assert!(problem.to_string().starts_with("plan.toml:9:"), "{problem}");
+}
+
+/// The instant of a step on a day that does not exist is named with its line too.
+#[test]
+fn an_impossible_day_in_a_steps_instant_names_its_line() {
+    let text = "\n[[step]]\nactor = { id = \"sec-wang\", role = \"secretariat\" }\nat = \"2026-02-30T09:00:00+08:00\"\ncommand = \"sign_off\"\nsubject = \"x\"\n";
+    let problems = specflow_engine::scenario::parse_scenario("late.toml", text).unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].line, Some(4), "{}", problems[0]);
     assert!(
-        problem.to_string().starts_with("plan.toml:9:"),
-        "{problem}"
+        problems[0].message.contains("'at'") && problems[0].message.contains("no day 30"),
+        "{}",
+        problems[0]
     );
 }
