@@ -225,10 +225,7 @@ impl WorkflowSource {
     /// Which workflows these are, in a sentence for the person who started specflow.
     pub fn describe(&self) -> String {
         match self {
-            WorkflowSource::Folder(folder) => format!(
-                "workflows: the folder {}",
-                folder.display()
-            ),
+            WorkflowSource::Folder(folder) => format!("workflows: the folder {}", folder.display()),
             WorkflowSource::Embedded => format!(
                 "workflows: the ones built into specflow {} (no ./workflows here; --workflows names another folder)",
                 env!("CARGO_PKG_VERSION")
@@ -287,7 +284,10 @@ mod tests {
                 let path = entry.unwrap().path();
                 if path.is_dir() {
                     folders.push(path);
-                } else if path.extension().is_some_and(|extension| extension == "toml") {
+                } else if path
+                    .extension()
+                    .is_some_and(|extension| extension == "toml")
+                {
                     let relative = path.strip_prefix(&root).unwrap().to_string_lossy();
                     on_disk.push(relative.replace('\\', "/"));
                 }

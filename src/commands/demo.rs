@@ -515,11 +515,7 @@ struct Filled {
 }
 
 /// Runs the plan through a store whose clock is moved by hand, ending at `now`.
-async fn fill(
-    url: &str,
-    workflows: &WorkflowSource,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Filled> {
+async fn fill(url: &str, workflows: &WorkflowSource, now: DateTime<Utc>) -> anyhow::Result<Filled> {
     let (steps, projects) = plan(now)?;
     let start = steps.first().map_or(now, |step| step.at);
     let clock = Arc::new(ManualClock::new(start));

@@ -33,7 +33,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_scheduler,
             database,
             scheduler,
-        } => serve::run(listen, workflows.as_deref(), !no_scheduler, &database, &scheduler),
+        } => serve::run(
+            listen,
+            workflows.as_deref(),
+            !no_scheduler,
+            &database,
+            &scheduler,
+        ),
         TopCommand::Demo {
             database,
             listen,

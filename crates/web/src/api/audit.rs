@@ -88,10 +88,7 @@ pub async fn history(
         .iter()
         .map(|record| super::wire::ReadableRecord {
             sequence: record.sequence,
-            recorded_at_local: specflow_engine::render::local_time(
-                record.recorded_at,
-                &definition,
-            ),
+            recorded_at_local: specflow_engine::render::local_time(record.recorded_at, &definition),
             actor_role_name: definition
                 .role_name(&record.actor_role)
                 .get(language)

@@ -32,7 +32,11 @@ pub async fn stage_name(
     stage: &str,
     language: Language,
 ) -> String {
-    match state.store.definition(definition_id, definition_version).await {
+    match state
+        .store
+        .definition(definition_id, definition_version)
+        .await
+    {
         Ok(definition) => definition.stage_name(stage).get(language).to_string(),
         Err(_) => stage.to_string(),
     }
