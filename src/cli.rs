@@ -49,9 +49,11 @@ pub enum TopCommand {
         /// The address to listen on.
         #[arg(long, env = "SPECFLOW_LISTEN", default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
-        /// The folder of workflow definitions (and `calendars/`) to register on start.
-        #[arg(long, env = "SPECFLOW_WORKFLOWS", default_value = "workflows")]
-        workflows: PathBuf,
+        /// The folder of workflow definitions (and `calendars/`, `committees/policy.toml`) to
+        /// register on start; without it, `./workflows` when there is one, else the workflows
+        /// built into specflow.
+        #[arg(long, env = "SPECFLOW_WORKFLOWS")]
+        workflows: Option<PathBuf>,
         /// Serve without the deadline scheduler (another node runs it).
         #[arg(long)]
         no_scheduler: bool,
@@ -64,18 +66,24 @@ pub enum TopCommand {
     },
     /// Make a demo database of realistic projects (through the real write path, with the
     /// scheduler firing their deadlines), print a token and an account for every role, and
-    /// serve it.
+    /// serve it. It is the default database every other command reads (sqlite://specflow.db),
+    /// and a database with projects the demo did not make is never touched without --reset.
     Demo {
-        /// The demo database.
-        #[arg(long = "database", default_value = "sqlite://specflow-demo.db")]
-        database: String,
+        /// The demo database (the shared default, so `deadlines`, `audit verify`, `token list`
+        /// and the rest read it without --database).
+        #[command(flatten)]
+        database: DatabaseArgs,
         /// The address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
-        /// The folder of workflow definitions (and `calendars/`) to register.
-        #[arg(long, default_value = "workflows")]
-        workflows: PathBuf,
-        /// Rebuild the demo database without asking when it already holds projects.
+        /// The folder of workflow definitions (and `calendars/`, `committees/policy.toml`) to
+        /// register; without it, `./workflows` when there is one, else the workflows built into
+        /// specflow.
+        #[arg(long, env = "SPECFLOW_WORKFLOWS")]
+        workflows: Option<PathBuf>,
+        /// Rebuild the database without asking when it already holds projects: a demo database
+        /// is made again, and a database the demo did not make is deleted and replaced by the
+        /// demo (SQLite files only).
         #[arg(long)]
         reset: bool,
         /// Make the database and the tokens, then stop instead of serving.

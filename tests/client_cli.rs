@@ -259,7 +259,8 @@ fn a_project_goes_through_its_first_stages_with_the_client(database: &str) {
 
     let shown = server.client(&secretariat, &["project", "show", CODE]);
     let shown = text(&shown.stdout);
-    assert!(shown.contains("(drafting)"), "{shown}");
+    // The stage by its name in the definition, not its code.
+    assert!(shown.contains("stage:      drafting since"), "{shown}");
     assert!(shown.contains("drafting deadline"), "{shown}");
 
     let listed = server.client(
@@ -272,8 +273,13 @@ fn a_project_goes_through_its_first_stages_with_the_client(database: &str) {
 
     let history = server.client(&secretariat, &["history", CODE]);
     let history = text(&history.stdout);
-    assert!(history.contains("project_created"), "{history}");
-    assert!(history.contains("action_fired"), "{history}");
+    // Each record in words, not its raw event type.
+    assert!(history.contains(&format!("created {CODE}")), "{history}");
+    assert!(
+        history.contains("propose: pre-research -> project approval"),
+        "{history}"
+    );
+    assert!(!history.contains("project_created"), "{history}");
     let first = server.client(&secretariat, &["history", CODE, "--sequence", "1"]);
     assert!(
         text(&first.stdout).contains("stage preresearch"),
@@ -779,7 +785,9 @@ fn the_example_lifecycle_runs_through_the_client(database: &str) {
     let supervisor = &tokens["supervisor"];
     let shown = server.client(supervisor, &["project", "show", &code]);
     let shown = text(&shown.stdout);
-    assert!(shown.contains("(in_force)"), "{shown}");
+    assert!(shown.contains("stage:      in force since"), "{shown}");
+    assert!(shown.contains("specification "), "{shown}");
+    assert!(shown.contains("next re-examination due on"), "{shown}");
     // The history the server kept is the scenario's, step for step, and its chain verifies.
     let history = server.client(supervisor, &["history", &code, "--json"]);
     assert!(history.status.success(), "{}", text(&history.stderr));

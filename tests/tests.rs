@@ -6,6 +6,7 @@ mod architecture;
 mod browser;
 mod browser_lifecycle;
 mod browser_support;
+mod chinese_cli;
 mod cli;
 mod client_cli;
 mod config_cli;

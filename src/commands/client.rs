@@ -12,7 +12,7 @@ use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use specflow_engine::audit::canonical_instant;
+use specflow_engine::Language;
 use specflow_engine::render::write_table;
 use specflow_web::api::audit::StateAnswer;
 use specflow_web::api::board::OverduePage;
@@ -60,6 +60,11 @@ impl Client {
                 crate::cli::LanguageArg::En => "en",
             },
         })
+    }
+
+    /// The language the user chose, for words printed here.
+    pub(super) fn words(&self) -> Language {
+        Language::from_tag(self.language)
     }
 
     /// The URL of `/api/v1/` and then each segment, escaped as a path segment (codes hold
@@ -212,26 +217,48 @@ pub(super) fn or_dash<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_string(), |value| value.to_string())
 }
 
-/// A flag as a mark.
+/// A flag as a mark, the same in every language.
 pub(super) fn mark(flag: bool) -> String {
     if flag {
-        "yes".to_string()
+        "✓".to_string()
     } else {
         String::new()
     }
 }
 
-/// The day of an instant, for tables: its UTC date, as the API writes it.
-fn day(instant: DateTime<Utc>) -> String {
-    instant.format("%Y-%m-%d").to_string()
+/// The offset of the local days people read: Asia/Shanghai, the zone of the shipped definitions,
+/// which keeps UTC+8 all year. The API writes instants in UTC; a person reads the local date.
+pub(super) fn local_offset() -> chrono::FixedOffset {
+    use chrono::Offset;
+    chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
 }
 
-/// An instant as the API writes it.
-fn instant_text(instant: DateTime<Utc>) -> String {
-    serde_json::to_value(instant)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_string))
-        .unwrap_or_else(|| instant.to_rfc3339())
+/// The local date of an instant, for tables (`2026-03-01`).
+pub(super) fn day(instant: DateTime<Utc>) -> String {
+    instant
+        .with_timezone(&local_offset())
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The day a deadline was due on, from the instant it fell due: a deadline falls due at the
+/// start of the local day after its due day (`deadline.rs`), so the due day is the local date just
+/// before that instant, the date the to-do list and the pages show as "due on".
+pub(super) fn due_day(fell_due_at: DateTime<Utc>) -> String {
+    day(fell_due_at - chrono::Duration::microseconds(1))
+}
+
+/// An instant as a local time without seconds (`2026-03-01 09:00`).
+pub(super) fn local_time(instant: DateTime<Utc>) -> String {
+    instant
+        .with_timezone(&local_offset())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// A stage's name when the server gave one, else its code.
+fn stage_label(name: Option<&String>, code: &str) -> String {
+    name.cloned().unwrap_or_else(|| code.to_string())
 }
 
 /// An answer as one line of JSON, its keys in sorted order as scripts have always seen them
@@ -268,22 +295,47 @@ fn print_problem(problem: &ProblemDocument) {
     }
 }
 
-/// Turns the outcome of a client command into an exit code, printing any failure.
-pub(super) fn finish(outcome: Result<(), Failure>) -> anyhow::Result<ExitCode> {
+/// Turns the outcome of a client command into an exit code, printing any failure: in words on
+/// standard error, or with `--json` as a JSON document on standard output (the API's problem
+/// document, every unmet guard in `unmet`; `{"error": …}` when the server could not answer), so
+/// that a script reading JSON gets JSON either way. A failure exits 1.
+pub(super) fn finish(outcome: Result<(), Failure>, json: bool) -> anyhow::Result<ExitCode> {
     match outcome {
         Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(Failure::Problem(problem)) if json => {
+            println!("{}", json_line(&problem)?);
+            Ok(ExitCode::FAILURE)
+        }
         Err(Failure::Problem(problem)) => {
             print_problem(&problem);
+            Ok(ExitCode::FAILURE)
+        }
+        Err(Failure::Other(error)) if json && !is_closed_pipe(&error) => {
+            println!("{}", json!({ "error": format!("{error:#}") }));
             Ok(ExitCode::FAILURE)
         }
         Err(Failure::Other(error)) => Err(error),
     }
 }
 
+/// Whether an error comes from writing into a closed pipe, which `main` ends quietly.
+fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// `specflow project ...`
 pub fn project(command: ProjectCommand) -> anyhow::Result<ExitCode> {
+    let json = match &command {
+        ProjectCommand::List { client, .. }
+        | ProjectCommand::Show { client, .. }
+        | ProjectCommand::Create { client, .. } => client.json,
+    };
     runtime()?.block_on(async {
-        finish(match command {
+        let outcome = match command {
             ProjectCommand::List {
                 committee,
                 stage,
@@ -314,7 +366,8 @@ pub fn project(command: ProjectCommand) -> anyhow::Result<ExitCode> {
                 });
                 create(&client, body).await
             }
-        })
+        };
+        finish(outcome, json)
     })
 }
 
@@ -346,19 +399,16 @@ async fn list(
         print_json_lines(&items)?;
         return Ok(());
     }
+    let language = client.words();
     let rows: Vec<[String; 7]> = items
         .iter()
         .map(|item| {
             [
                 item.code.clone(),
-                if client.language == "en" {
-                    item.title_en.clone()
-                } else {
-                    item.title_zh.clone()
-                },
-                item.stage.clone(),
+                language.pick(&item.title_zh, &item.title_en).clone(),
+                stage_label(item.stage_name.as_ref(), &item.stage),
                 day(item.stage_since),
-                or_dash(item.overdue_since.map(day)),
+                or_dash(item.overdue_since.map(due_day)),
                 mark(item.frozen),
                 item.committee.clone(),
             ]
@@ -367,19 +417,36 @@ async fn list(
     let mut out = String::new();
     write_table(
         &mut out,
-        &[
-            "code",
-            "title",
-            "stage",
-            "since",
-            "overdue since",
-            "frozen",
-            "committee",
-        ],
+        &language.pick(
+            [
+                "编号",
+                "名称",
+                "阶段",
+                "进入阶段",
+                "逾期（到期日）",
+                "冻结",
+                "技术委员会",
+            ],
+            [
+                "code",
+                "title",
+                "stage",
+                "since",
+                "overdue (due on)",
+                "frozen",
+                "committee",
+            ],
+        ),
         &rows,
     );
     print!("{out}");
-    println!("{} project(s)", items.len());
+    println!(
+        "{}",
+        language.pick(
+            format!("共 {} 个项目", items.len()),
+            format!("{} project(s)", items.len())
+        )
+    );
     Ok(())
 }
 
@@ -395,27 +462,135 @@ async fn show(args: &ClientArgs, code: &str) -> Result<(), Failure> {
         );
         return Ok(());
     }
+    print!("{}", project_text(&project, client.words()));
+    Ok(())
+}
+
+/// `project show` for people: the project's facts, its deadlines and its actions, in `language`.
+fn project_text(project: &ProjectDetail, language: Language) -> String {
+    use std::fmt::Write as _;
     let summary = &project.summary;
-    println!("{}  {}", summary.code, summary.title_zh);
-    println!("  {}", summary.title_en);
-    println!(
-        "stage:      {} ({}) since {}",
-        project.stage_name,
-        summary.stage,
-        day(summary.stage_since)
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        summary.code,
+        language.pick(&summary.title_zh, &summary.title_en)
     );
-    println!("committee:  {}", summary.committee);
-    println!("drafting:   {}", summary.drafting_unit);
-    if !summary.flags.is_empty() {
-        println!("flags:      {}", summary.flags.join(", "));
+    // The Chinese title is the specification's own; English readers get it beside theirs.
+    if language == Language::En {
+        let _ = writeln!(out, "  {}", summary.title_zh);
     }
-    println!("sequence:   {}", summary.head_sequence);
+    let label = |zh: &'static str, en: &'static str| language.pick(zh, en);
+    let _ = writeln!(
+        out,
+        "{}{}{}",
+        label("阶段：    ", "stage:      "),
+        project.stage_name,
+        language.pick(
+            format!("（{} 起）", day(summary.stage_since)),
+            format!(" since {}", day(summary.stage_since))
+        )
+    );
+    let _ = writeln!(
+        out,
+        "{}{}",
+        label("技术委员会：", "committee:  "),
+        summary.committee
+    );
+    let _ = writeln!(
+        out,
+        "{}{}",
+        label("起草单位：", "drafting:   "),
+        summary.drafting_unit
+    );
+    let _ = writeln!(
+        out,
+        "{}{}",
+        label("记录序号：", "sequence:   "),
+        summary.head_sequence
+    );
+    if !summary.flags.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}{}",
+            label("项目标记：", "flags:      "),
+            summary.flags.join(", ")
+        );
+    }
     if let Some(overdue_since) = summary.overdue_since {
-        println!("overdue since {}", day(overdue_since));
+        let _ = writeln!(
+            out,
+            "{}",
+            language.pick(
+                format!("已逾期（到期日 {}）", due_day(overdue_since)),
+                format!("overdue (due on {})", due_day(overdue_since))
+            )
+        );
     }
     if summary.frozen {
-        println!(
-            "frozen: only an extension or a cancellation is possible until the freeze is lifted"
+        let _ = writeln!(
+            out,
+            "{}",
+            label(
+                "已冻结：解除冻结前只能申请延期或撤销项目",
+                "frozen: only an extension or a cancellation is possible until the freeze is lifted"
+            )
+        );
+    }
+    let state = &project.state;
+    if let Some(publication) = &state.publication {
+        let _ = writeln!(
+            out,
+            "{}",
+            language.pick(
+                format!(
+                    "规范编号：{}，{} 发布，{} 实施",
+                    publication.specification_number,
+                    publication.publication_date,
+                    publication.effective_date
+                ),
+                format!(
+                    "specification {}, published {}, effective {}",
+                    publication.specification_number,
+                    publication.publication_date,
+                    publication.effective_date
+                )
+            )
+        );
+    }
+    if let Some(reexamination) = state.reexamination.as_ref().filter(|entry| !entry.settled) {
+        let _ = writeln!(
+            out,
+            "{}",
+            language.pick(
+                format!("下次复审：{}", reexamination.times.due_on),
+                format!("next re-examination due on {}", reexamination.times.due_on)
+            )
+        );
+    }
+    if !state.artifacts.is_empty() {
+        let artifacts: Vec<[String; 5]> = state
+            .artifacts
+            .iter()
+            .map(|artifact| {
+                [
+                    artifact.kind.clone(),
+                    artifact.file_name.clone(),
+                    specflow_engine::human_size(artifact.size_bytes),
+                    day(artifact.attached_at),
+                    artifact.sha256.chars().take(12).collect(),
+                ]
+            })
+            .collect();
+        out.push('\n');
+        write_table(
+            &mut out,
+            &language.pick(
+                ["文件类别", "文件名", "大小", "附上日期", "SHA-256"],
+                ["kind", "file", "size", "attached on", "SHA-256"],
+            ),
+            &artifacts,
         );
     }
     let deadlines: Vec<[String; 5]> = project
@@ -426,36 +601,47 @@ async fn show(args: &ClientArgs, code: &str) -> Result<(), Failure> {
                 deadline.name.clone(),
                 or_dash(deadline.due_on),
                 or_dash(deadline.days_left),
-                if deadline.open { "open" } else { "closed" }.to_string(),
+                if deadline.open {
+                    label("进行中", "open")
+                } else {
+                    label("已结束", "closed")
+                }
+                .to_string(),
                 mark(deadline.missed),
             ]
         })
         .collect();
     if !deadlines.is_empty() {
-        let mut out = String::new();
+        out.push('\n');
         write_table(
             &mut out,
-            &["deadline", "due", "days left", "", "missed"],
+            &language.pick(
+                ["期限", "到期日", "剩余天数", "状态", "已错过"],
+                ["deadline", "due on", "days left", "", "missed"],
+            ),
             &deadlines,
         );
-        println!();
-        print!("{out}");
     }
-    println!();
-    println!("actions:");
+    out.push('\n');
+    let _ = writeln!(out, "{}", label("可执行的操作：", "actions:"));
     for action in &project.available_actions {
-        println!(
-            "  {} {} ({}) -> {}",
-            if action.ready { "ready  " } else { "blocked" },
+        let _ = writeln!(
+            out,
+            "  {} {} ({}) → {}",
+            if action.ready {
+                label("可执行", "ready  ")
+            } else {
+                label("受阻  ", "blocked")
+            },
             action.action,
             action.name,
             action.to_name
         );
         for reason in &action.unmet {
-            println!("            - {}", reason.message);
+            let _ = writeln!(out, "            - {}", reason.message);
         }
     }
-    Ok(())
+    out
 }
 
 async fn create(args: &ClientArgs, body: Value) -> Result<(), Failure> {
@@ -472,8 +658,17 @@ async fn create(args: &ClientArgs, body: Value) -> Result<(), Failure> {
         println!("{}", json_line(&answer)?);
     } else {
         println!(
-            "created project {} (sequence {})",
-            answer.project_id, answer.last_sequence
+            "{}",
+            client.words().pick(
+                format!(
+                    "已创建项目 {}（记录 {}）",
+                    answer.project_id, answer.last_sequence
+                ),
+                format!(
+                    "created project {} (sequence {})",
+                    answer.project_id, answer.last_sequence
+                )
+            )
         );
     }
     Ok(())
@@ -503,13 +698,23 @@ pub fn advance(
                     println!("{}", json_line(&answer)?);
                 } else {
                     println!(
-                        "{code}: {action} done (records {} to {})",
-                        answer.first_sequence, answer.last_sequence
+                        "{}",
+                        client.words().pick(
+                            format!(
+                                "{code}：已执行 {action}（记录 {}–{}）",
+                                answer.first_sequence, answer.last_sequence
+                            ),
+                            format!(
+                                "{code}: {action} done (records {} to {})",
+                                answer.first_sequence, answer.last_sequence
+                            )
+                        )
                     );
                 }
                 Ok(())
             }
             .await,
+            args.json,
         )
     })
 }
@@ -546,14 +751,15 @@ pub fn overdue(
                     print_json_lines(&items)?;
                     return Ok(());
                 }
+                let language = client.words();
                 let rows: Vec<[String; 7]> = items
                     .iter()
                     .map(|item| {
                         [
                             item.code.clone(),
-                            item.title_zh.clone(),
-                            item.stage.clone(),
-                            day(item.overdue_since),
+                            language.pick(&item.title_zh, &item.title_en).clone(),
+                            stage_label(item.stage_name.as_ref(), &item.stage),
+                            due_day(item.overdue_since),
                             item.days_overdue.to_string(),
                             mark(item.escalated),
                             mark(item.frozen),
@@ -563,22 +769,40 @@ pub fn overdue(
                 let mut out = String::new();
                 write_table(
                     &mut out,
-                    &[
-                        "code",
-                        "title",
-                        "stage",
-                        "overdue since",
-                        "days",
-                        "escalated",
-                        "frozen",
-                    ],
+                    &language.pick(
+                        [
+                            "编号",
+                            "名称",
+                            "阶段",
+                            "到期日",
+                            "逾期天数",
+                            "已上报",
+                            "冻结",
+                        ],
+                        [
+                            "code",
+                            "title",
+                            "stage",
+                            "due on",
+                            "days",
+                            "escalated",
+                            "frozen",
+                        ],
+                    ),
                     &rows,
                 );
                 print!("{out}");
-                println!("{} overdue project(s)", items.len());
+                println!(
+                    "{}",
+                    language.pick(
+                        format!("共 {} 个逾期项目", items.len()),
+                        format!("{} overdue project(s)", items.len())
+                    )
+                );
                 Ok(())
             }
             .await,
+            args.json && !csv,
         )
     })
 }
@@ -607,24 +831,31 @@ pub fn history(
                     if args.json {
                         println!("{}", json_line(&state)?);
                     } else {
+                        let language = client.words();
+                        let point = match (state.sequence, state.as_of) {
+                            (Some(sequence), _) => language
+                                .pick(format!("记录 {sequence}"), format!("record {sequence}")),
+                            (None, as_of) => or_dash(as_of.map(local_time)),
+                        };
                         println!(
-                            "{code} at {}: stage {}",
-                            match (state.sequence, state.as_of) {
-                                (None, as_of) => or_dash(as_of.map(instant_text)),
-                                (Some(sequence), _) => format!("sequence {sequence}"),
-                            },
-                            state.stage
+                            "{}",
+                            language.pick(
+                                format!("{code} 截至 {point}：阶段 {}", state.stage),
+                                format!("{code} as of {point}: stage {}", state.stage)
+                            )
                         );
                     }
                     return Ok(());
                 }
                 let mut records = Vec::new();
+                let mut readable = std::collections::BTreeMap::new();
                 let mut after = 0u64;
                 loop {
                     let query = [("after", after.to_string()), ("limit", PAGE.to_string())];
                     let url = client.url(&["projects", code, "history"], &query)?;
                     let page: HistoryPage = client.get(url).await?;
                     records.extend(page.records);
+                    readable.extend(page.readable.into_iter().map(|line| (line.sequence, line)));
                     match page.next_after_sequence {
                         Some(next) => after = next,
                         None => break,
@@ -634,23 +865,39 @@ pub fn history(
                     print_json_lines(&records)?;
                     return Ok(());
                 }
+                // The server's words for each record; an older server gives none, and the
+                // record's own fields stand in.
                 let rows: Vec<[String; 4]> = records
                     .iter()
-                    .map(|record| {
-                        [
+                    .map(|record| match readable.get(&record.sequence) {
+                        Some(line) => [
                             record.sequence.to_string(),
-                            canonical_instant(record.recorded_at),
+                            line.recorded_at_local.clone(),
+                            format!("{} ({})", record.actor_id, line.actor_role_name),
+                            line.summary.clone(),
+                        ],
+                        None => [
+                            record.sequence.to_string(),
+                            local_time(record.recorded_at),
                             format!("{} ({})", record.actor_id, record.actor_role),
                             record.event_type.clone(),
-                        ]
+                        ],
                     })
                     .collect();
                 let mut out = String::new();
-                write_table(&mut out, &["seq", "recorded at", "by", "event"], &rows);
+                write_table(
+                    &mut out,
+                    &client.words().pick(
+                        ["序号", "时间", "执行者", "事件"],
+                        ["seq", "recorded at", "by", "event"],
+                    ),
+                    &rows,
+                );
                 print!("{out}");
                 Ok(())
             }
             .await,
+            args.json,
         )
     })
 }

@@ -5,12 +5,15 @@
 //! the policy's source) and exits 1. `check` prints every breach, and the waiver covering it if
 //! the bureau recorded one, and exits 1 when a breach is not waived.
 
-use super::client::{Client, Failure, finish, json_line, mark, or_dash, print_json_lines};
+use super::client::{
+    Client, Failure, finish, json_line, local_time, mark, or_dash, print_json_lines,
+};
 use super::database::runtime;
 use crate::cli::{ClientArgs, CommitteeCommand, MemberArgs};
 use reqwest::Method;
 use serde_json::{Value, json};
-use specflow_engine::audit::canonical_instant;
+use specflow_engine::Language;
+use specflow_engine::committee::CommitteePolicy;
 use specflow_engine::render::write_table;
 use specflow_web::api::committees::{
     CommitteeHistory, CommitteeStateAnswer, CommitteeVerification, CommitteeWriteAnswer,
@@ -18,9 +21,11 @@ use specflow_web::api::committees::{
 };
 use specflow_web::api::wire::CommitteeSummary;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 /// `specflow committee ...`
 pub fn run(command: CommitteeCommand) -> anyhow::Result<ExitCode> {
+    let json = client_of(&command).json;
     runtime()?.block_on(async {
         let mut exit = ExitCode::SUCCESS;
         let outcome = match command {
@@ -126,8 +131,28 @@ pub fn run(command: CommitteeCommand) -> anyhow::Result<ExitCode> {
                 verify(&client, &committee, &mut exit).await
             }
         };
-        finish(outcome).map(|code| if code == ExitCode::SUCCESS { exit } else { code })
+        finish(outcome, json).map(|code| if code == ExitCode::SUCCESS { exit } else { code })
     })
+}
+
+/// The server, token and output flags a committee command was given.
+fn client_of(command: &CommitteeCommand) -> &ClientArgs {
+    match command {
+        CommitteeCommand::List { client }
+        | CommitteeCommand::Form { client, .. }
+        | CommitteeCommand::Appoint { client, .. }
+        | CommitteeCommand::Reappoint { client, .. }
+        | CommitteeCommand::Resign { client, .. }
+        | CommitteeCommand::Waive { client, .. }
+        | CommitteeCommand::Secretariat { client, .. }
+        | CommitteeCommand::StartTerm { client, .. }
+        | CommitteeCommand::EndTerm { client, .. }
+        | CommitteeCommand::Check { client, .. }
+        | CommitteeCommand::Show { client, .. }
+        | CommitteeCommand::Roll { client, .. }
+        | CommitteeCommand::History { client, .. }
+        | CommitteeCommand::Verify { client, .. } => client,
+    }
 }
 
 fn member_body(member: &MemberArgs) -> Value {
@@ -151,11 +176,59 @@ async fn post(args: &ClientArgs, segments: &[&str], body: Value) -> Result<(), F
         println!("{}", json_line(&answer)?);
     } else {
         println!(
-            "{}: records {} to {}, head {}",
-            answer.code, answer.first_sequence, answer.last_sequence, answer.head_hash
+            "{}",
+            client.words().pick(
+                format!(
+                    "{}：已记录 {}–{}，链头哈希 {}",
+                    answer.code, answer.first_sequence, answer.last_sequence, answer.head_hash
+                ),
+                format!(
+                    "{}: records {} to {}, head {}",
+                    answer.code, answer.first_sequence, answer.last_sequence, answer.head_hash
+                )
+            )
         );
     }
     Ok(())
+}
+
+/// The shipped composition policy, for the names of roles and title levels: the API answers
+/// with their codes, and a server runs the shipped policy unless its workflow folder has another
+/// (a role the shipped policy does not know is printed as its code).
+fn policy() -> Option<&'static CommitteePolicy> {
+    static POLICY: OnceLock<Option<CommitteePolicy>> = OnceLock::new();
+    POLICY
+        .get_or_init(|| {
+            let text = crate::workflow_files::embedded("committees/policy.toml")?;
+            CommitteePolicy::from_toml("committees/policy.toml", text).ok()
+        })
+        .as_ref()
+}
+
+/// A member role's name in `language`.
+fn role_name(code: &str, language: Language) -> String {
+    policy().map_or_else(
+        || code.to_string(),
+        |policy| policy.role_name(code).get(language).to_string(),
+    )
+}
+
+/// A committee record's kind of event in words.
+fn event_words(event_type: &str, language: Language) -> String {
+    let (zh, en) = match event_type {
+        "committee_formed" => ("组建技术委员会", "committee formed"),
+        "secretariat_assigned" => ("指定秘书处", "secretariat assigned"),
+        "term_started" => ("换届（新一届开始）", "term started"),
+        "member_appointed" => ("聘任委员", "member appointed"),
+        "member_reappointed" => ("续聘委员", "member reappointed"),
+        "member_resigned" => ("委员辞任", "member resigned"),
+        "waiver_recorded" => ("记录组成规则豁免", "waiver recorded"),
+        "term_ending_warned" => ("任期即将届满提醒", "term ending soon"),
+        "term_ended" => ("任期届满", "term ended"),
+        "end_of_term_report_due" => ("届末工作报告到期", "end-of-term report due"),
+        other => return other.to_string(),
+    };
+    language.pick(zh, en).to_string()
 }
 
 async fn show(args: &ClientArgs, committee: &str, as_of: Option<String>) -> Result<(), Failure> {
@@ -168,23 +241,44 @@ async fn show(args: &ClientArgs, committee: &str, as_of: Option<String>) -> Resu
         println!("{}", json_line(&answer)?);
         return Ok(());
     }
+    let language = client.words();
     let state = &answer.state;
+    let as_of = local_time(answer.as_of);
     match &state.profile {
         Some(profile) => println!(
-            "{} {} ({}), formed {}, {} record(s), as of {}",
-            profile.code,
-            in_language(args, &profile.name.zh, &profile.name.en),
-            profile.field,
-            profile.formed_on,
-            state.sequence,
-            canonical_instant(answer.as_of)
+            "{}",
+            language.pick(
+                format!(
+                    "{} {}（{}），{} 组建，{} 条记录，截至 {as_of}",
+                    profile.code, profile.name.zh, profile.field, profile.formed_on, state.sequence
+                ),
+                format!(
+                    "{} {} ({}), formed {}, {} record(s), as of {as_of}",
+                    profile.code, profile.name.en, profile.field, profile.formed_on, state.sequence
+                )
+            )
         ),
-        None => println!("not formed as of {}", canonical_instant(answer.as_of)),
+        None => println!(
+            "{}",
+            language.pick(
+                format!("截至 {as_of} 尚未组建"),
+                format!("not formed as of {as_of}")
+            )
+        ),
     }
     if let Some(secretariat) = &state.secretariat {
         println!(
-            "secretariat: {} since {}",
-            secretariat.organisation, secretariat.since
+            "{}",
+            language.pick(
+                format!(
+                    "秘书处：{}（{} 起）",
+                    secretariat.organisation, secretariat.since
+                ),
+                format!(
+                    "secretariat: {} since {}",
+                    secretariat.organisation, secretariat.since
+                )
+            )
         );
     }
     let terms: Vec<[String; 4]> = state
@@ -200,7 +294,14 @@ async fn show(args: &ClientArgs, committee: &str, as_of: Option<String>) -> Resu
         })
         .collect();
     let mut out = String::new();
-    write_table(&mut out, &["term", "starts", "ends", "ended"], &terms);
+    write_table(
+        &mut out,
+        &language.pick(
+            ["届次", "开始", "届满", "提前结束"],
+            ["term", "starts", "ends", "ended"],
+        ),
+        &terms,
+    );
     let appointments: Vec<[String; 5]> = state
         .appointments
         .iter()
@@ -208,7 +309,7 @@ async fn show(args: &ClientArgs, committee: &str, as_of: Option<String>) -> Resu
             [
                 appointment.person.clone(),
                 appointment.organisation.clone(),
-                appointment.role.clone(),
+                role_name(&appointment.role, language),
                 appointment.term.to_string(),
                 or_dash(appointment.resigned_on),
             ]
@@ -217,7 +318,10 @@ async fn show(args: &ClientArgs, committee: &str, as_of: Option<String>) -> Resu
     out.push('\n');
     write_table(
         &mut out,
-        &["person", "organisation", "role", "term", "resigned"],
+        &language.pick(
+            ["姓名", "单位", "职务", "届次", "辞任日期"],
+            ["person", "organisation", "role", "term", "resigned"],
+        ),
         &appointments,
     );
     print!("{out}");
@@ -257,10 +361,24 @@ async fn list(args: &ClientArgs) -> Result<(), Failure> {
             ]
         })
         .collect();
+    let language = client.words();
     let mut out = String::new();
-    write_table(&mut out, &["code", "name", "field", "legal", "term"], &rows);
+    write_table(
+        &mut out,
+        &language.pick(
+            ["编号", "名称", "专业领域", "法制计量", "届次"],
+            ["code", "name", "field", "legal", "term"],
+        ),
+        &rows,
+    );
     print!("{out}");
-    println!("{} committee(s)", items.len());
+    println!(
+        "{}",
+        language.pick(
+            format!("共 {} 个技术委员会", items.len()),
+            format!("{} committee(s)", items.len())
+        )
+    );
     Ok(())
 }
 
@@ -283,17 +401,33 @@ async fn check(
         println!("{}", json_line(&answer)?);
         return Ok(());
     }
+    let language = client.words();
     println!(
-        "{} on {} (term {}): {} member(s)",
-        check.committee,
-        check.on,
-        or_dash(check.term),
-        check.members.len()
+        "{}",
+        language.pick(
+            format!(
+                "{} {}（第 {} 届）：{} 名委员",
+                check.committee,
+                check.on,
+                or_dash(check.term),
+                check.members.len()
+            ),
+            format!(
+                "{} on {} (term {}): {} member(s)",
+                check.committee,
+                check.on,
+                or_dash(check.term),
+                check.members.len()
+            )
+        )
     );
     for breach in &check.breaches {
         let status = match &breach.waived_by {
-            None => "BREACH".to_string(),
-            Some(waiver) => format!("waived by {} ({})", waiver.authority, waiver.reason),
+            None => language.pick("未豁免", "BREACH").to_string(),
+            Some(waiver) => language.pick(
+                format!("已由 {} 豁免（{}）", waiver.authority, waiver.reason),
+                format!("waived by {} ({})", waiver.authority, waiver.reason),
+            ),
         };
         println!(
             "  - [{}] {} — {status}",
@@ -310,15 +444,30 @@ async fn check(
             })
             .unwrap_or_default();
         println!(
-            "  waiver: {} {}{bound} by {}: {}",
-            waiver.rule,
-            waiver.subject.as_deref().unwrap_or("-"),
-            waiver.authority,
-            waiver.reason
+            "{}",
+            language.pick(
+                format!(
+                    "  豁免：{} {}{bound}，依据 {}：{}",
+                    waiver.rule,
+                    waiver.subject.as_deref().unwrap_or("-"),
+                    waiver.authority,
+                    waiver.reason
+                ),
+                format!(
+                    "  waiver: {} {}{bound} by {}: {}",
+                    waiver.rule,
+                    waiver.subject.as_deref().unwrap_or("-"),
+                    waiver.authority,
+                    waiver.reason
+                )
+            )
         );
     }
     if check.breaches.is_empty() {
-        println!("  every rule holds");
+        println!(
+            "{}",
+            language.pick("  每条规则都满足", "  every rule holds")
+        );
     }
     Ok(())
 }
@@ -333,6 +482,7 @@ async fn roll(args: &ClientArgs, committee: &str, on: Option<String>) -> Result<
         println!("{}", json_line(&answer)?);
         return Ok(());
     }
+    let language = client.words();
     let rows: Vec<[String; 4]> = answer
         .roll
         .iter()
@@ -340,7 +490,7 @@ async fn roll(args: &ClientArgs, committee: &str, on: Option<String>) -> Result<
             [
                 entry.person.clone(),
                 entry.organisation.clone(),
-                entry.role.clone(),
+                role_name(&entry.role, language),
                 mark(entry.votes),
             ]
         })
@@ -348,7 +498,10 @@ async fn roll(args: &ClientArgs, committee: &str, on: Option<String>) -> Result<
     let mut out = String::new();
     write_table(
         &mut out,
-        &["person", "organisation", "role", "votes"],
+        &language.pick(
+            ["姓名", "单位", "职务", "有表决权"],
+            ["person", "organisation", "role", "votes"],
+        ),
         &rows,
     );
     print!("{out}");
@@ -365,14 +518,15 @@ async fn history(args: &ClientArgs, committee: &str) -> Result<(), Failure> {
         print_json_lines(&records)?;
         return Ok(());
     }
+    let language = client.words();
     let rows: Vec<[String; 5]> = records
         .iter()
         .map(|record| {
             [
                 record.sequence.to_string(),
-                canonical_instant(record.recorded_at),
+                local_time(record.recorded_at),
                 record.actor_id.clone(),
-                record.event_type.clone(),
+                event_words(&record.event_type, language),
                 record.hash.to_hex().chars().take(12).collect(),
             ]
         })
@@ -380,7 +534,10 @@ async fn history(args: &ClientArgs, committee: &str) -> Result<(), Failure> {
     let mut out = String::new();
     write_table(
         &mut out,
-        &["seq", "recorded at", "actor", "event", "hash"],
+        &language.pick(
+            ["序号", "时间", "执行者", "事件", "哈希"],
+            ["seq", "recorded at", "actor", "event", "hash"],
+        ),
         &rows,
     );
     print!("{out}");
@@ -394,19 +551,38 @@ async fn verify(args: &ClientArgs, committee: &str, exit: &mut ExitCode) -> Resu
     if !answer.valid {
         *exit = ExitCode::FAILURE;
     }
+    let language = client.words();
     if args.json {
         println!("{}", json_line(&answer)?);
     } else if answer.valid {
         println!(
-            "verified: {} record(s), head {}",
-            or_dash(answer.records),
-            answer.head_hash.as_deref().unwrap_or("-")
+            "{}",
+            language.pick(
+                format!(
+                    "校验通过：{} 条记录，链头哈希 {}",
+                    or_dash(answer.records),
+                    answer.head_hash.as_deref().unwrap_or("-")
+                ),
+                format!(
+                    "verified: {} record(s), head {}",
+                    or_dash(answer.records),
+                    answer.head_hash.as_deref().unwrap_or("-")
+                )
+            )
         );
     } else {
-        match &answer.failure {
-            Some(failure) => println!("NOT VERIFIED: {failure}"),
-            None => println!("NOT VERIFIED"),
-        }
+        let failure = answer
+            .failure
+            .as_ref()
+            .map(|failure| format!(": {failure}"))
+            .unwrap_or_default();
+        println!(
+            "{}",
+            language.pick(
+                format!("校验未通过{failure}"),
+                format!("NOT VERIFIED{failure}")
+            )
+        );
     }
     Ok(())
 }

@@ -11,6 +11,7 @@
 use super::database::runtime;
 use super::serve;
 use crate::cli::{DatabaseArgs, SchedulerArgs};
+use crate::workflow_files::WorkflowSource;
 use anyhow::Context;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use specflow_engine::scenario::{Scenario, parse_scenario};
@@ -28,7 +29,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// The bundled scenarios, compiled in so that the demo does not depend on the working directory
-/// for them (the workflow definitions still come from `--workflows`).
+/// for them (the definitions come from `--workflows`, `./workflows` or the binary).
 const TO_IN_FORCE: &str = include_str!("../../workflows/scenarios/to-in-force.toml");
 const OVERDUE: &str = include_str!("../../workflows/scenarios/overdue-with-extension.toml");
 const CANCELLED: &str = include_str!("../../workflows/scenarios/cancelled.toml");
@@ -514,7 +515,7 @@ struct Filled {
 }
 
 /// Runs the plan through a store whose clock is moved by hand, ending at `now`.
-async fn fill(url: &str, workflows: &Path, now: DateTime<Utc>) -> anyhow::Result<Filled> {
+async fn fill(url: &str, workflows: &WorkflowSource, now: DateTime<Utc>) -> anyhow::Result<Filled> {
     let (steps, projects) = plan(now)?;
     let start = steps.first().map_or(now, |step| step.at);
     let clock = Arc::new(ManualClock::new(start));
@@ -524,14 +525,8 @@ async fn fill(url: &str, workflows: &Path, now: DateTime<Utc>) -> anyhow::Result
         ..StoreOptions::default()
     };
     let store = Store::open_with_clock(url, options, clock.clone()).await?;
-    if !workflows.is_dir() {
-        anyhow::bail!(
-            "no workflow folder at {}: run the demo from the repository's root or pass --workflows",
-            workflows.display()
-        );
-    }
-    store.register_workflow_folder(workflows).await?;
-    if let Some(policy) = crate::workflow_files::load_committee_policy(workflows)? {
+    workflows.register(&store).await?;
+    if let Some(policy) = workflows.committee_policy()? {
         store.set_committee_policy(policy);
     }
     let scheduler = Scheduler::new(
@@ -1022,12 +1017,29 @@ fn sqlite_file(url: &str) -> Option<&str> {
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
 
-/// Whether the database already holds projects.
-async fn has_projects(url: &str) -> anyhow::Result<bool> {
+/// What a database holds before the demo runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Existing {
+    /// No projects (a new file, or a database only migrated).
+    Empty,
+    /// Projects the demo made: it has the demo's administrator token.
+    Demo,
+    /// Projects the demo did not make: someone's work, never touched without `--reset`.
+    Other,
+}
+
+/// The database every command reads unless told otherwise (`DatabaseArgs`).
+const DEFAULT_DATABASE: &str = "sqlite://specflow.db";
+
+/// The token every demo database has, which marks it as the demo's.
+const DEMO_MARK_TOKEN: &str = "demo-admin";
+
+/// What the database already holds.
+async fn existing(url: &str) -> anyhow::Result<Existing> {
     if let Some(file) = sqlite_file(url)
         && !Path::new(file).exists()
     {
-        return Ok(false);
+        return Ok(Existing::Empty);
     }
     let store = Store::open(url, StoreOptions::default()).await?;
     let any = !store
@@ -1035,8 +1047,17 @@ async fn has_projects(url: &str) -> anyhow::Result<bool> {
         .await?
         .items
         .is_empty();
+    let demo = store
+        .tokens()
+        .await?
+        .iter()
+        .any(|token| token.name == DEMO_MARK_TOKEN);
     store.close().await;
-    Ok(any)
+    Ok(match (any, demo) {
+        (false, _) => Existing::Empty,
+        (true, true) => Existing::Demo,
+        (true, false) => Existing::Other,
+    })
 }
 
 /// Asks on a terminal whether to reset; anything but yes is no.
@@ -1071,26 +1092,38 @@ fn reset(url: &str) -> anyhow::Result<()> {
 pub fn run(
     url: &str,
     listen: SocketAddr,
-    workflows: &Path,
+    workflows: Option<&Path>,
     reset_asked: bool,
     no_serve: bool,
 ) -> anyhow::Result<ExitCode> {
+    let workflows = WorkflowSource::choose(workflows)?;
+    eprintln!("{}", workflows.describe());
     let fresh = runtime()?.block_on(async {
-        let existing = has_projects(url).await?;
-        let reset_now = existing
-            && (reset_asked || (std::io::stdin().is_terminal() && ask_to_reset()?));
-        if existing && !reset_now {
+        let existing = existing(url).await?;
+        if existing == Existing::Other && !reset_asked {
+            anyhow::bail!(
+                "{url} holds projects the demo did not make, so the demo leaves it alone: pass --database for another database, or --reset to delete this one and build the demo in its place"
+            );
+        }
+        let reset_now = match existing {
+            Existing::Empty => false,
+            Existing::Other => true,
+            Existing::Demo => {
+                reset_asked || (std::io::stdin().is_terminal() && ask_to_reset()?)
+            }
+        };
+        if existing == Existing::Demo && !reset_now {
             eprintln!(
-                "{url} already holds projects: kept as it is, its tokens were shown when it was made (pass --reset to rebuild the demo)"
+                "{url} already holds the demo: kept as it is, its tokens were shown when it was made (pass --reset to rebuild the demo)"
             );
             return Ok::<bool, anyhow::Error>(false);
         }
-        if existing {
+        if reset_now {
             reset(url)?;
         }
         let started = std::time::Instant::now();
         let now = specflow_store::SystemClock.now();
-        let filled = fill(url, workflows, now).await?;
+        let filled = fill(url, &workflows, now).await?;
         eprintln!(
             "demo database {url}: {} projects, {} commands accepted and {} refused as their scenarios intend, in {:.1}s",
             filled.projects,
@@ -1111,6 +1144,15 @@ pub fn run(
         );
         println!("try: specflow project list --server {address} --token <a token above>");
         println!("or:  curl -H 'Authorization: Bearer <a token above>' {address}/api/v1/projects");
+        if url == DEFAULT_DATABASE {
+            println!(
+                "the demo is the default database ({url}): specflow deadlines, audit verify, token list and outbox list read it as they are"
+            );
+        } else {
+            println!(
+                "the commands that read the database need --database {url} (or SPECFLOW_DATABASE_URL)"
+            );
+        }
     }
     std::io::stdout().flush()?;
     if no_serve {
@@ -1125,7 +1167,11 @@ pub fn run(
     let database = DatabaseArgs {
         url: url.to_string(),
     };
-    serve::run(listen, workflows, true, &database, &scheduler)
+    let folder = match &workflows {
+        WorkflowSource::Folder(folder) => Some(folder.as_path()),
+        WorkflowSource::Embedded => None,
+    };
+    serve::run(listen, folder, true, &database, &scheduler)
 }
 
 #[cfg(test)]
@@ -1179,7 +1225,9 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         runtime().unwrap().block_on(async {
-            fill(&url, &workflows, now).await.unwrap();
+            fill(&url, &WorkflowSource::Folder(workflows), now)
+                .await
+                .unwrap();
             let store = Store::open(&url, StoreOptions::default()).await.unwrap();
             // Every document the demo lists can be downloaded: its bytes are stored.
             let page = store

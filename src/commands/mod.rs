@@ -33,14 +33,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_scheduler,
             database,
             scheduler,
-        } => serve::run(listen, &workflows, !no_scheduler, &database, &scheduler),
+        } => serve::run(
+            listen,
+            workflows.as_deref(),
+            !no_scheduler,
+            &database,
+            &scheduler,
+        ),
         TopCommand::Demo {
             database,
             listen,
             workflows,
             reset,
             no_serve,
-        } => demo::run(&database, listen, &workflows, reset, no_serve),
+        } => demo::run(&database.url, listen, workflows.as_deref(), reset, no_serve),
         TopCommand::Project(command) => client::project(command),
         TopCommand::Committee(command) => committee::run(command),
         TopCommand::Advance {

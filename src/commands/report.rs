@@ -67,7 +67,8 @@ pub fn run(command: ReportCommand) -> anyhow::Result<ExitCode> {
         }
         .to_string(),
     ));
-    runtime()?.block_on(async { finish(fetch(&args, &segments, &query).await) })
+    let json = args.json || format == ReportFormatArg::Json;
+    runtime()?.block_on(async { finish(fetch(&args, &segments, &query).await, json) })
 }
 
 async fn fetch(

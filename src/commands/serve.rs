@@ -4,6 +4,7 @@ use super::database::{open, runtime};
 use super::outbox::spawn_deliverer;
 use super::schedule::{init_logging, scheduler_options, stop_requested};
 use crate::cli::{DatabaseArgs, SchedulerArgs};
+use crate::workflow_files::WorkflowSource;
 use specflow_jobs::scheduler::Scheduler;
 use specflow_store::StoreOptions;
 use specflow_store::metrics::Metrics;
@@ -16,22 +17,20 @@ use std::process::ExitCode;
 /// transactions and the deliverer between attempts, and closes the database.
 pub fn run(
     listen: SocketAddr,
-    workflows: &Path,
+    workflows: Option<&Path>,
     with_scheduler: bool,
     database: &DatabaseArgs,
     scheduler: &SchedulerArgs,
 ) -> anyhow::Result<ExitCode> {
     init_logging();
     runtime()?.block_on(async {
+        let source = WorkflowSource::choose(workflows)?;
+        eprintln!("{}", source.describe());
         let store = open(database, StoreOptions::default()).await?;
-        if workflows.is_dir() {
-            let registered = store.register_workflow_folder(workflows).await?;
-            tracing::info!(folder = %workflows.display(), definitions = registered.len(), "workflows registered");
-        } else {
-            tracing::warn!(folder = %workflows.display(), "no workflow folder: only definitions already in the database are served");
-        }
+        let registered = source.register(&store).await?;
+        tracing::info!(workflows = ?source, definitions = registered, "workflows registered");
         // The committee policy of the folder, else the one built in (the shipped file).
-        if let Some(policy) = crate::workflow_files::load_committee_policy(workflows)? {
+        if let Some(policy) = source.committee_policy()? {
             tracing::info!(policy = %policy.id, version = policy.version, "committee policy loaded");
             store.set_committee_policy(policy);
         }

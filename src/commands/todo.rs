@@ -3,7 +3,7 @@
 //! bureau the overdue count, the extension requests waiting for a decision and the frozen
 //! projects. People get tables; `--json` prints the API's document on one line.
 
-use super::client::{Client, finish, json_line};
+use super::client::{Client, day, finish, json_line};
 use super::database::runtime;
 use crate::cli::ClientArgs;
 use specflow_engine::Language;
@@ -31,15 +31,9 @@ pub fn run(args: &ClientArgs) -> anyhow::Result<ExitCode> {
                 Ok(())
             }
             .await,
+            args.json,
         )
     })
-}
-
-/// An instant's local date in Asia/Shanghai, which keeps UTC+8 all year.
-fn shanghai_date(instant: chrono::DateTime<chrono::Utc>) -> String {
-    (instant.naive_utc() + chrono::Duration::hours(8))
-        .format("%Y-%m-%d")
-        .to_string()
 }
 
 /// Days left in words: `还有 3 天`, `已逾期 2 天`.
@@ -60,7 +54,7 @@ fn tables(list: &TodoList, language: Language) -> String {
     if let Some(supervision) = &list.supervision {
         out.push_str(&language.pick(
             format!(
-                "逾期项目 {} 个（冻结 {} 个）；逾期看板：specflow overdue\n",
+                "逾期项目 {} 个（冻结 {} 个）；逾期看板：`specflow overdue`\n",
                 supervision.overdue, supervision.frozen_total
             ),
             format!(
@@ -207,7 +201,7 @@ fn supervision_tables(out: &mut String, supervision: &Supervision, language: Lan
                 [
                     frozen.project.code.clone(),
                     frozen.deadline_name.clone(),
-                    shanghai_date(frozen.since),
+                    day(frozen.since),
                 ]
             })
             .collect();
@@ -232,7 +226,11 @@ fn blocked_lines(out: &mut String, list: &TodoList, language: Language) {
             item.project.code,
             item.name,
             item.to_name,
-            item.roles.join(", "),
+            if item.role_names.is_empty() {
+                item.roles.join(", ")
+            } else {
+                item.role_names.join(language.pick("、", ", "))
+            },
             if item.yours {
                 language.pick("，您可执行", ", yours")
             } else {

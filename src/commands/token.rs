@@ -6,7 +6,7 @@
 use super::database::{open, runtime};
 use crate::cli::TokenCommand;
 use anyhow::Context;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use specflow_engine::render::write_table;
 use specflow_store::{ProjectFilter, TokenSummary};
 use specflow_store::{Store, StoreOptions};
@@ -20,7 +20,8 @@ fn without_migrating() -> StoreOptions {
 }
 
 fn shown(instant: DateTime<Utc>) -> String {
-    instant.to_rfc3339_opts(SecondsFormat::Secs, true)
+    // A local time to the minute in Asia/Shanghai, as every table people read shows instants.
+    super::client::local_time(instant)
 }
 
 /// What a token may reach, in words: `every project`, `committee …`, `project CODE`.

@@ -8,7 +8,7 @@
 use super::database::{open, runtime};
 use crate::cli::UserCommand;
 use anyhow::{Context, bail};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use specflow_engine::render::write_table;
 use specflow_store::accounts::check_password;
 use specflow_store::{AccountSummary, Store, StoreOptions};
@@ -23,7 +23,8 @@ fn without_migrating() -> StoreOptions {
 }
 
 fn shown(instant: DateTime<Utc>) -> String {
-    instant.to_rfc3339_opts(SecondsFormat::Secs, true)
+    // A local time to the minute in Asia/Shanghai, as every table people read shows instants.
+    super::client::local_time(instant)
 }
 
 /// What an account may reach, in words: `every project`, `committee …`, `project CODE`.

@@ -11,7 +11,7 @@
 //! cancellation) asks for confirmation on a terminal and, without one, is refused unless `--yes`
 //! is given.
 
-use super::client::{Client, Failure, finish, json_line, or_dash};
+use super::client::{Client, Failure, day, finish, json_line, or_dash};
 use super::database::runtime;
 use crate::cli::{
     ClientArgs, CommentCommand, ExtensionCommand, FieldCommand, FreezeCommand, MeetingCommand,
@@ -36,7 +36,36 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 /// `specflow attach|comment|consulted|sign-off|meeting|extension|freeze|publication|plan|field|
 /// cancel`.
 pub fn run(command: WorkCommand) -> anyhow::Result<ExitCode> {
-    runtime()?.block_on(async { finish(dispatch(command).await) })
+    let json = client_of(&command).json;
+    runtime()?.block_on(async { finish(dispatch(command).await, json) })
+}
+
+/// The server, token and output flags a work command was given.
+fn client_of(command: &WorkCommand) -> &ClientArgs {
+    match command {
+        WorkCommand::Attach { write, .. }
+        | WorkCommand::Consulted { write, .. }
+        | WorkCommand::SignOff { write, .. }
+        | WorkCommand::Cancel { write, .. }
+        | WorkCommand::Freeze(FreezeCommand::Lift { write, .. })
+        | WorkCommand::Publication(PublicationCommand::Record { write, .. })
+        | WorkCommand::Plan(PlanCommand::Fix { write, .. })
+        | WorkCommand::Field(FieldCommand::Record { write, .. })
+        | WorkCommand::Comment(
+            CommentCommand::Add { write, .. }
+            | CommentCommand::Dispose { write, .. }
+            | CommentCommand::Import { write, .. },
+        )
+        | WorkCommand::Meeting(
+            MeetingCommand::Schedule { write, .. } | MeetingCommand::Record { write, .. },
+        )
+        | WorkCommand::Extension(
+            ExtensionCommand::Request { write, .. }
+            | ExtensionCommand::Grant { write, .. }
+            | ExtensionCommand::Refuse { write, .. },
+        ) => &write.client,
+        WorkCommand::Comment(CommentCommand::List { client, .. }) => client,
+    }
 }
 
 async fn dispatch(command: WorkCommand) -> Result<(), Failure> {
@@ -582,7 +611,7 @@ async fn list_comments(args: &ClientArgs, code: &str, undisposed: bool) -> Resul
                     };
                     language.pick(zh, en).to_string()
                 })),
-                comment.recorded_at.format("%Y-%m-%d").to_string(),
+                day(comment.recorded_at),
             ]
         })
         .collect();

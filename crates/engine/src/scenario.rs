@@ -63,6 +63,86 @@ fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
         .map(|instant| instant.with_timezone(&Utc))
 }
 
+/// Every string of a command's fields shaped like a date (`YYYY-MM-DD`, alone or starting an
+/// instant) that names no day of the calendar: its field's path, its text, and why.
+fn impossible_dates(table: &toml::Table, prefix: &str) -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    for (key, value) in table {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::String(text) => {
+                if let Some(why) = why_not_a_date(text) {
+                    found.push((path, text.clone(), why));
+                }
+            }
+            toml::Value::Table(inner) => found.extend(impossible_dates(inner, &path)),
+            toml::Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    let path = format!("{path}[{index}]");
+                    match item {
+                        toml::Value::Table(inner) => found.extend(impossible_dates(inner, &path)),
+                        toml::Value::String(text) => {
+                            if let Some(why) = why_not_a_date(text) {
+                                found.push((path, text.clone(), why));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Why text shaped like a date is not one (`None` when it is one, or is not shaped like one).
+fn why_not_a_date(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let shaped = bytes.len() >= 10
+        && bytes[..10].iter().enumerate().all(|(index, byte)| {
+            if index == 4 || index == 7 {
+                *byte == b'-'
+            } else {
+                byte.is_ascii_digit()
+            }
+        })
+        && (bytes.len() == 10 || matches!(bytes[10], b'T' | b't' | b' '));
+    if !shaped {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<u32>().ok();
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let year_number = i32::try_from(year).ok()?;
+    if chrono::NaiveDate::from_ymd_opt(year_number, month, day).is_some() {
+        return None;
+    }
+    if !(1..=12).contains(&month) {
+        return Some(format!("there is no month {month}; write YYYY-MM-DD"));
+    }
+    let days_in_month = (28..=31)
+        .rev()
+        .find(|last| chrono::NaiveDate::from_ymd_opt(year_number, month, *last).is_some())
+        .unwrap_or(28);
+    Some(format!(
+        "{year}-{month:02} has {days_in_month} days, so there is no day {day}"
+    ))
+}
+
+/// Where a string value's quoted text first appears at or after `from`, to point at its line.
+fn value_offset(text: &str, from: usize, value: &str) -> Option<usize> {
+    let rest = text.get(from..)?;
+    ["\"", "'"]
+        .iter()
+        .filter_map(|quote| rest.find(&format!("{quote}{value}{quote}")))
+        .min()
+        .map(|found| from + found)
+}
+
 /// Parses a scenario, reporting every problem with its line; times that go backwards are refused.
 pub fn parse_scenario(file_name: &str, text: &str) -> Result<Scenario, Vec<Problem>> {
     let source = SourceText::new(file_name, text);
@@ -101,6 +181,15 @@ pub fn parse_scenario(file_name: &str, text: &str) -> Result<Scenario, Vec<Probl
         let at = match table.remove("at") {
             Some(toml::Value::String(text)) => match parse_instant(&text) {
                 Some(at) => at,
+                None if why_not_a_date(&text).is_some() => {
+                    let why = why_not_a_date(&text).unwrap_or_default();
+                    let offset = value_offset(source.text, span.start, &text).unwrap_or(span.start);
+                    problems.push(source.problem_at(
+                        offset..offset,
+                        format!("step: 'at' = \"{text}\" is not a date: {why}"),
+                    ));
+                    continue;
+                }
                 None => {
                     problems.push(place(format!(
                         "step: 'at' = '{text}' is not an RFC 3339 instant such as 2026-03-01T09:00:00+08:00"
@@ -135,8 +224,22 @@ pub fn parse_scenario(file_name: &str, text: &str) -> Result<Scenario, Vec<Probl
                 continue;
             }
         };
+        let impossible_dates = impossible_dates(&table, "");
         let command = match toml::Value::Table(table).try_into::<Command>() {
             Ok(command) => command,
+            // A date that does not exist (2026-02-30) is reported with its field and its own
+            // line; the deserializer alone would only say "input is out of range".
+            Err(_) if !impossible_dates.is_empty() => {
+                for (field, value, why) in impossible_dates {
+                    let offset =
+                        value_offset(source.text, span.start, &value).unwrap_or(span.start);
+                    problems.push(source.problem_at(
+                        offset..offset,
+                        format!("step: '{field}' = \"{value}\" is not a date: {why}"),
+                    ));
+                }
+                continue;
+            }
             Err(error) => {
                 problems.push(place(format!(
                     "step: the command is not valid: {}",

@@ -97,3 +97,44 @@ fn the_state_as_of_an_instant_is_the_fold_of_the_records_up_to_it() {
     assert_eq!(by_sequence.stage(), "proposal");
     assert_eq!(by_sequence.events_applied, 4);
 }
+
+/// A command with a date that does not exist was refused as "the command is not valid: input is
+/// out of range" at its step's header: now the field and the line of the date are named.
+#[test]
+fn an_impossible_date_in_a_command_names_its_field_and_its_line() {
+    let text = r#"
+[[step]]
+at = "2026-01-05T09:00:00+08:00"
+actor = { id = "bureau-li", role = "supervisor" }
+command = "fix_plan"
+
+[step.due_dates]
+overall = "2027-06-30"
+drafting = "2026-02-30"
+"#;
+    let problems = specflow_engine::scenario::parse_scenario("plan.toml", text).unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let problem = &problems[0];
+    assert_eq!(problem.line, Some(9), "{problem}");
+    assert!(
+        problem.message.contains("'due_dates.drafting'")
+            && problem.message.contains("2026-02-30")
+            && problem.message.contains("2026-02 has 28 days"),
+        "{problem}"
+    );
+    assert!(problem.to_string().starts_with("plan.toml:9:"), "{problem}");
+}
+
+/// The instant of a step on a day that does not exist is named with its line too.
+#[test]
+fn an_impossible_day_in_a_steps_instant_names_its_line() {
+    let text = "\n[[step]]\nactor = { id = \"sec-wang\", role = \"secretariat\" }\nat = \"2026-02-30T09:00:00+08:00\"\ncommand = \"sign_off\"\nsubject = \"x\"\n";
+    let problems = specflow_engine::scenario::parse_scenario("late.toml", text).unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].line, Some(4), "{}", problems[0]);
+    assert!(
+        problems[0].message.contains("'at'") && problems[0].message.contains("no day 30"),
+        "{}",
+        problems[0]
+    );
+}

@@ -26,6 +26,16 @@ pub struct RegisteredDefinition {
     pub newly_registered: bool,
 }
 
+/// Workflow files as text, each with the name problems are reported under: the definitions and
+/// the calendar years (`NAME-YYYY.toml`) of a workflow folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkflowFiles {
+    /// The definitions: file name and text.
+    pub definitions: Vec<(String, String)>,
+    /// The calendar years: file name (`cn-2026.toml`, any folder before it) and text.
+    pub calendar_years: Vec<(String, String)>,
+}
+
 fn sha256_hex(text: &[u8]) -> String {
     hex::encode(Sha256::digest(text))
 }
@@ -219,26 +229,44 @@ impl Store {
                 )],
             })
         };
+        let mut files = WorkflowFiles::default();
         let calendars = folder.join("calendars");
         if calendars.is_dir() {
             for file in read_folder(&calendars)? {
-                let stem = file
-                    .file_stem()
-                    .and_then(|stem| stem.to_str())
-                    .unwrap_or_default();
-                let Some((name, _year)) = stem.rsplit_once('-') else {
-                    continue;
-                };
-                self.register_calendar_year(name, &file.display().to_string(), &read(&file)?)
-                    .await?;
+                files
+                    .calendar_years
+                    .push((file.display().to_string(), read(&file)?));
             }
         }
-        let mut registered = Vec::new();
         for file in read_folder(folder)? {
-            registered.push(
-                self.register_definition(&file.display().to_string(), &read(&file)?)
-                    .await?,
-            );
+            files
+                .definitions
+                .push((file.display().to_string(), read(&file)?));
+        }
+        self.register_workflow_files(&files).await
+    }
+
+    /// Registers definitions and calendar years given as text (a folder read from disk, or the
+    /// one compiled into the binary), calendars first, then loads every definition into the
+    /// cache.
+    pub async fn register_workflow_files(
+        &self,
+        files: &WorkflowFiles,
+    ) -> Result<Vec<RegisteredDefinition>, StoreError> {
+        for (file_name, text) in &files.calendar_years {
+            // `cn-2026.toml` is a year of the calendar `cn`.
+            let stem = Path::new(file_name)
+                .file_stem()
+                .and_then(|stem| stem.to_str())
+                .unwrap_or_default();
+            let Some((name, _year)) = stem.rsplit_once('-') else {
+                continue;
+            };
+            self.register_calendar_year(name, file_name, text).await?;
+        }
+        let mut registered = Vec::new();
+        for (file_name, text) in &files.definitions {
+            registered.push(self.register_definition(file_name, text).await?);
         }
         self.warm_definitions().await;
         Ok(registered)

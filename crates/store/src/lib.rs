@@ -57,7 +57,7 @@ pub use committees::{
     SHIPPED_COMMITTEE_POLICY, committee_id_of,
 };
 pub use counts::{OverdueByMonth, StageCount};
-pub use definitions::RegisteredDefinition;
+pub use definitions::{RegisteredDefinition, WorkflowFiles};
 #[doc(hidden)]
 pub use outbox::TestNotification;
 pub use outbox::{

@@ -58,22 +58,51 @@ pub struct HistoryQuery {
 pub async fn history(
     State(state): State<AppState>,
     Caller(principal): Caller,
+    headers: axum::http::HeaderMap,
     Path(id_or_code): Path<String>,
     QueryParams(query): QueryParams<HistoryQuery>,
 ) -> Result<Json<super::wire::HistoryPage>, Problem> {
     let limit = page_limit(query.limit)?;
     let project_id = readable_project(&state, &principal, &id_or_code).await?;
-    Ok(Json(
-        state
-            .store
-            .history(
-                project_id,
-                sequence_param("after", query.after)?.unwrap_or(0),
-                limit,
-            )
-            .await?
-            .into(),
-    ))
+    let mut page: super::wire::HistoryPage = state
+        .store
+        .history(
+            project_id,
+            sequence_param("after", query.after)?.unwrap_or(0),
+            limit,
+        )
+        .await?
+        .into();
+    // The records in words, with the names of the definition the project follows.
+    let summary = state
+        .store
+        .project_summary(project_id)
+        .await?
+        .ok_or_else(|| Problem::project_not_found(&id_or_code))?;
+    let definition = state
+        .store
+        .definition(&summary.definition_id, summary.definition_version)
+        .await?;
+    let language = crate::app::problem::language_of(&headers);
+    page.readable = page
+        .records
+        .iter()
+        .map(|record| super::wire::ReadableRecord {
+            sequence: record.sequence,
+            recorded_at_local: specflow_engine::render::local_time(record.recorded_at, &definition),
+            actor_role_name: definition
+                .role_name(&record.actor_role)
+                .get(language)
+                .to_string(),
+            summary: match record.to_event() {
+                Ok(event) => {
+                    specflow_engine::render::event_summary(&event.body, &definition, language)
+                }
+                Err(_) => record.event_type.clone(),
+            },
+        })
+        .collect();
+    Ok(Json(page))
 }
 
 /// Checks a sequence parameter. The log keeps sequences as 64-bit signed integers, so a larger

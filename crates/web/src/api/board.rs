@@ -79,6 +79,7 @@ pub struct OverduePage {
 pub async fn overdue(
     State(state): State<AppState>,
     Caller(principal): Caller,
+    headers: axum::http::HeaderMap,
     QueryParams(query): QueryParams<OverdueQuery>,
 ) -> Result<Response, Problem> {
     require(&principal, can_supervise(&principal), "overdue")?;
@@ -118,8 +119,24 @@ pub async fn overdue(
                 .list_overdue_matching(&filter, query.after.as_deref(), limit)
                 .await?;
             let now = state.store.clock().now();
+            let language = crate::app::problem::language_of(&headers);
+            let mut items = Vec::with_capacity(page.items.len());
+            for summary in page.items {
+                let name = crate::app::projects::stage_name(
+                    &state,
+                    &summary.definition_id,
+                    summary.definition_version,
+                    &summary.stage,
+                    language,
+                )
+                .await;
+                if let Some(mut item) = OverdueItem::read(&state.store, summary, now).await? {
+                    item.stage_name = Some(name);
+                    items.push(item);
+                }
+            }
             Ok(Json(OverduePage {
-                items: OverdueItem::read_all(&state.store, page.items, now).await?,
+                items,
                 next_after: page.next_after,
             })
             .into_response())

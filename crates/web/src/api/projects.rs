@@ -71,6 +71,7 @@ pub struct ListQuery {
 pub async fn list_projects(
     State(state): State<AppState>,
     Caller(principal): Caller,
+    headers: HeaderMap,
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<super::wire::ProjectListPage>, Problem> {
     let limit = page_limit(query.limit)?;
@@ -91,11 +92,24 @@ pub async fn list_projects(
         overdue: query.overdue,
         flag: query.flag,
     };
-    Ok(Json(
+    let language = crate::app::problem::language_of(&headers);
+    let mut page: super::wire::ProjectListPage =
         visible_projects(&state, &principal, filter, query.after.as_deref(), limit)
             .await?
-            .into(),
-    ))
+            .into();
+    for item in &mut page.items {
+        item.stage_name = Some(
+            crate::app::projects::stage_name(
+                &state,
+                &item.definition_id,
+                item.definition_version,
+                &item.stage,
+                language,
+            )
+            .await,
+        );
+    }
+    Ok(Json(page))
 }
 
 /// The body of `POST /api/v1/projects`: the engine's `NewProject` without the id, which the

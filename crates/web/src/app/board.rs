@@ -32,6 +32,10 @@ pub struct OverdueItem {
     pub drafting_unit: String,
     /// Its stage.
     pub stage: String,
+    /// The stage's name from the project's definition, in the request's language (the API's
+    /// board fills it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_name: Option<String>,
     /// When its missed deadline fell due: the end of its due date in the definition's zone.
     pub overdue_since: DateTime<Utc>,
     /// The missed deadline's due date, a local date in the definition's zone: the date people
@@ -94,6 +98,7 @@ impl OverdueItem {
             committee: summary.committee,
             drafting_unit: summary.drafting_unit,
             stage: summary.stage,
+            stage_name: None,
             overdue_since,
             due_on,
             days_overdue: (today - due_on).num_days().max(0),

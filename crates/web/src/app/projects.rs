@@ -23,6 +23,25 @@ use uuid::Uuid;
 /// How many projects a page holds when the caller does not say.
 const DEFAULT_PAGE: u32 = 50;
 
+/// A stage's name from a definition in `language`, for lists that carry only the code; the code
+/// itself when the definition cannot be loaded (a list is still worth showing).
+pub async fn stage_name(
+    state: &AppState,
+    definition_id: &str,
+    definition_version: u32,
+    stage: &str,
+    language: Language,
+) -> String {
+    match state
+        .store
+        .definition(definition_id, definition_version)
+        .await
+    {
+        Ok(definition) => definition.stage_name(stage).get(language).to_string(),
+        Err(_) => stage.to_string(),
+    }
+}
+
 /// Checks a page size: 1 to 1000, [`DEFAULT_PAGE`] when absent.
 pub fn page_limit(limit: Option<u32>) -> Result<u32, Problem> {
     match limit {

@@ -113,6 +113,9 @@ pub struct BlockedAction {
     pub to_name: String,
     /// The roles that may fire it once its guards hold.
     pub roles: Vec<String>,
+    /// Those roles' names from the definition, in the list's language.
+    #[serde(default)]
+    pub role_names: Vec<String>,
     /// Whether the person's role is one of them.
     pub yours: bool,
     /// Every guard that does not hold, each with what would clear it.
@@ -419,6 +422,16 @@ impl Examined<'_> {
                 name: action.name,
                 to: action.to,
                 to_name: action.to_name,
+                role_names: action
+                    .roles
+                    .iter()
+                    .map(|role| {
+                        self.definition()
+                            .role_name(role)
+                            .get(self.language)
+                            .to_string()
+                    })
+                    .collect(),
                 roles: action.roles,
                 guards,
             });

@@ -73,6 +73,9 @@ pub struct ProjectSummary {
     pub definition_version: u32,
     /// Its current stage.
     pub stage: String,
+    /// The stage's name from the definition, in the request's language (lists only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_name: Option<String>,
     /// Since when.
     pub stage_since: chrono::DateTime<chrono::Utc>,
     /// Whether the stage ends the lifecycle.
@@ -112,6 +115,7 @@ impl From<store::ProjectSummary> for ProjectSummary {
             definition_id: from.definition_id,
             definition_version: from.definition_version,
             stage: from.stage,
+            stage_name: None,
             stage_since: from.stage_since,
             terminal: from.terminal,
             next_deadline_at: from.next_deadline_at,
@@ -152,6 +156,23 @@ pub struct HistoryPage {
     pub records: Vec<AuditRecord>,
     /// Pass this as `after_sequence` for the next page; `None` on the last page.
     pub next_after_sequence: Option<u64>,
+    /// Each record in words for people, in the request's language, in the records' order: what
+    /// happened, the actor's role and the local time, with names from the project's definition.
+    #[serde(default)]
+    pub readable: Vec<ReadableRecord>,
+}
+
+/// One audit record as people read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReadableRecord {
+    /// The record's sequence.
+    pub sequence: u64,
+    /// When it was recorded, as a local time in the definition's zone (`2026-03-01 09:00`).
+    pub recorded_at_local: String,
+    /// The actor's role, by its name in the definition.
+    pub actor_role_name: String,
+    /// What happened, in a sentence.
+    pub summary: String,
 }
 
 impl From<store::HistoryPage> for HistoryPage {
@@ -159,6 +180,7 @@ impl From<store::HistoryPage> for HistoryPage {
         HistoryPage {
             records: from.records,
             next_after_sequence: from.next_after_sequence,
+            readable: Vec::new(),
         }
     }
 }
