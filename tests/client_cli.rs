@@ -276,7 +276,7 @@ fn a_project_goes_through_its_first_stages_with_the_client(database: &str) {
     // Each record in words, not its raw event type.
     assert!(history.contains(&format!("created {CODE}")), "{history}");
     assert!(
-        history.contains("propose: pre-research -> project approval"),
+        history.contains("propose the project: pre-research -> project approval"),
         "{history}"
     );
     assert!(!history.contains("project_created"), "{history}");
