@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 const CODE: &str = "JJG(沪)-2026-001";
-const COMMITTEE: &str = "SH-TC-01 上海市长度计量技术委员会";
+const COMMITTEE: &str = "SH-TC-01";
 const DRAFTING_UNIT: &str = "上海市计量测试技术研究院";
 
 /// The committee's voting members (person, organisation, role), none from the drafting unit, so

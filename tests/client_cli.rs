@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-const COMMITTEE: &str = "SH-TC-01 上海市长度计量技术委员会";
+const COMMITTEE: &str = "SH-TC-01";
 const CODE: &str = "JJF(沪)-2026-900";
 const TO_IN_FORCE: &str = include_str!("../workflows/scenarios/to-in-force.toml");
 

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
-const COMMITTEE: &str = "SH-TC-01 上海市长度计量技术委员会";
+const COMMITTEE: &str = "SH-TC-01";
 const CODE: &str = "JJF(沪)-2026-950";
 
 fn text(bytes: &[u8]) -> String {

@@ -15,7 +15,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 const CODE: &str = "JJG(沪)-2026-001";
-const COMMITTEE: &str = "SH-TC-01 上海市长度计量技术委员会";
+const COMMITTEE: &str = "SH-TC-01";
 
 /// The comment disposition table as the drafting group first sent it: row 4 is not accepted
 /// without a reason, and row 5's disposition is not one.

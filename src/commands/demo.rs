@@ -37,8 +37,8 @@ const REVIEW_FAILS: &str = include_str!("../../workflows/scenarios/review-fails-
 const REEXAMINED: &str = include_str!("../../workflows/scenarios/reexamined-confirmed.toml");
 
 /// The two committees of the demo.
-const LENGTH_COMMITTEE: &str = "SH-TC-01 上海市长度计量技术委员会";
-const MECHANICS_COMMITTEE: &str = "SH-TC-03 上海市力学计量技术委员会";
+const LENGTH_COMMITTEE: &str = "SH-TC-01";
+const MECHANICS_COMMITTEE: &str = "SH-TC-03";
 
 /// How one demo project is made: which scenario, moved how far back, cut where.
 struct DemoProject {

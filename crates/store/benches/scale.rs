@@ -70,9 +70,9 @@ const RECORD_ROWS: usize = 2000;
 const PROJECT_ROWS: usize = 1000;
 
 const COMMITTEES: [&str; 20] = [
-    "SH-TC-01 上海市长度计量技术委员会",
+    "SH-TC-01",
     "SH-TC-02 上海市热工计量技术委员会",
-    "SH-TC-03 上海市力学计量技术委员会",
+    "SH-TC-03",
     "SH-TC-04 上海市电磁计量技术委员会",
     "SH-TC-05 上海市无线电计量技术委员会",
     "SH-TC-06 上海市时间频率计量技术委员会",

@@ -191,7 +191,16 @@ impl Store {
             }
             after = Some(last);
         }
-        Ok(builder.finish(composition))
+        let mut report = builder.finish(composition);
+        if let Some(code) = &request.committee {
+            report.committee_name = self
+                .list_committees()
+                .await?
+                .into_iter()
+                .find(|committee| &committee.code == code)
+                .map(|committee| committee.name);
+        }
+        Ok(report)
     }
 
     /// The composition section of a committee's report over `period`, from the committee's own

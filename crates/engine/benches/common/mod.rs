@@ -238,7 +238,7 @@ impl<'a> Builder<'a> {
                 "Verification regulation for electronic truck scales",
             ),
             specification_kind: "verification_regulation".to_string(),
-            committee: "SH-TC-01 上海市长度计量技术委员会".to_string(),
+            committee: "SH-TC-01".to_string(),
             drafting_unit: "上海市计量测试技术研究院".to_string(),
             definition_id: "metrology-spec".to_string(),
             definition_version: 1,

@@ -119,6 +119,7 @@ impl ReportBuilder {
             .collect();
         ReportBuilder {
             report: Report {
+                committee_name: None,
                 kind,
                 committee,
                 period,

@@ -529,6 +529,9 @@ pub struct Report {
     /// The committee; `None` for the bureau-wide report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub committee: Option<String>,
+    /// The committee's name from its own record, shown beside its code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committee_name: Option<crate::text::LocalizedText>,
     /// The period.
     pub period: ReportPeriod,
     /// The committees whose projects it covers.

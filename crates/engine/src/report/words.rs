@@ -10,7 +10,13 @@ use crate::text::Language;
 /// The report's title.
 pub(super) fn title(report: &Report, language: Language) -> String {
     let year = report.period.first_day.format("%Y");
-    let committee = report.committee.as_deref().unwrap_or_default();
+    let code = report.committee.as_deref().unwrap_or_default();
+    let committee = match &report.committee_name {
+        Some(name) if !name.get(language).is_empty() && !code.contains(name.get(language)) => {
+            format!("{code} {}", name.get(language))
+        }
+        _ => code.to_string(),
+    };
     match report.kind {
         ReportKind::Annual => language.pick(
             format!("{committee} {year} 年度工作报告"),

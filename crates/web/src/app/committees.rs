@@ -64,3 +64,30 @@ pub async fn visible_committees(
         .filter(|committee| can_read_committee(principal, &committee.code).is_allowed())
         .collect())
 }
+
+/// Every committee's name by its code, for showing a code with its name (`SH-TC-01
+/// 上海市长度计量技术委员会`) where projects carry only the code; committees are few, so one
+/// read serves a whole page.
+pub async fn committee_names(
+    state: &AppState,
+) -> Result<std::collections::BTreeMap<String, specflow_engine::LocalizedText>, Problem> {
+    Ok(state
+        .store
+        .list_committees()
+        .await?
+        .into_iter()
+        .map(|committee| (committee.code, committee.name))
+        .collect())
+}
+
+/// A committee's code followed by its name in `language` when its record has one.
+pub fn committee_label(
+    names: &std::collections::BTreeMap<String, specflow_engine::LocalizedText>,
+    code: &str,
+    language: specflow_engine::Language,
+) -> String {
+    match names.get(code).map(|name| name.get(language)) {
+        Some(name) if !name.is_empty() && !code.contains(name) => format!("{code} {name}"),
+        _ => code.to_string(),
+    }
+}

@@ -272,6 +272,8 @@ async fn board_body(
 /// every registered workflow (named by its newest version).
 struct FilterChoices {
     committees: BTreeSet<String>,
+    /// The committees' names, shown beside their codes.
+    committee_names: std::collections::BTreeMap<String, specflow_engine::LocalizedText>,
     /// Each workflow's title and its stages as `(definition/stage, name)`: a stage code is a
     /// workflow's own, and two workflows may give one code to different stages.
     stages: Vec<(String, Vec<(String, String)>)>,
@@ -296,7 +298,12 @@ impl FilterChoices {
             committees.insert(chosen.clone());
         }
         let stages = filters::stage_choices(state, words.0).await?;
-        Ok(FilterChoices { committees, stages })
+        let committee_names = crate::app::committees::committee_names(state).await?;
+        Ok(FilterChoices {
+            committees,
+            committee_names,
+            stages,
+        })
     }
 }
 
@@ -309,7 +316,7 @@ fn filters_form(filter: &OverdueFilter, choices: &FilterChoices, words: Words) -
                 select #board-committee name="committee" {
                     option value="" { (words.pick("全部", "Any")) }
                     @for committee in &choices.committees {
-                        option value=(committee) selected[filter.committee.as_deref() == Some(committee.as_str())] { (committee) }
+                        option value=(committee) selected[filter.committee.as_deref() == Some(committee.as_str())] { (crate::app::committees::committee_label(&choices.committee_names, committee, words.0)) }
                     }
                 }
             }

@@ -105,11 +105,12 @@ async fn committee_body(
         .as_ref()
         .map(|profile| profile.name.get(words.0).to_string())
         .unwrap_or_default();
-    // The demo's codes already carry the name (`SH-TC-01 上海市长度计量技术委员会`): say it once.
+    // A code that already carries the name (committees recorded before codes were short) says
+    // it once.
     let title = if name.is_empty() || code.contains(&name) {
         code.clone()
     } else {
-        format!("{name} ({code})")
+        format!("{code} {name}")
     };
     let reports_readable = can_read_committee_reports(&signed_in.principal, &code).is_allowed();
     let this_year = check.on.year();
@@ -317,7 +318,7 @@ fn term_ordinal(term: u32, words: Words) -> String {
 }
 
 /// A committee's code as one segment of an address: every byte but the unreserved ones
-/// percent-encoded, so a code with a space or Chinese (the demo's `SH-TC-01 上海市…`) survives.
+/// percent-encoded, so a code with a space or Chinese survives.
 /// Not `form_urlencoded`, whose `+` for a space means a plus sign in a path.
 fn encode(code: &str) -> String {
     let mut encoded = String::with_capacity(code.len());

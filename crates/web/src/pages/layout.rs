@@ -297,7 +297,7 @@ svg text { font-size: 11px; fill: var(--ink); }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 1rem; }
 .pager { display: flex; gap: 1rem; margin: .75rem 0; }
 td.comment-text { min-width: 16rem; white-space: pre-wrap; }
-article.report table { display: block; overflow-x: auto; margin: .5rem 0 1.5rem; background: #fff; }
+article.report table { display: block; overflow-x: auto; width: auto; max-width: 100%; margin: .5rem 0 1.5rem; background: #fff; }
 article.report caption { text-align: left; font-weight: 600; padding: .25rem 0; }
 article.report .provenance { color: var(--muted); font-size: .9rem; }
 article.report svg { display: block; max-width: 100%; height: auto; margin: .5rem 0 1rem; }

@@ -11,6 +11,7 @@ use super::forms::{Desk, FormKind, Retry, Values, clearing_form, form_address, w
 use super::layout::{self, Words, local_date, local_time};
 use super::session::{CSRF_FIELD, SignedIn, read_form};
 use crate::app::AppState;
+use crate::app::committees::{committee_label, committee_names};
 use crate::app::filters::{self, GivenFilters};
 use crate::app::moments::Moment;
 use crate::app::problem::{Problem, ProblemKind};
@@ -463,6 +464,8 @@ async fn project_body(
         table_opened: query.form.as_deref() == Some("comment-table"),
         words,
     };
+    let committee_text =
+        committee_label(&committee_names(state).await?, &summary.committee, words.0);
     let body = html! {
         h1 { (summary.code) " " (title_of(summary, words)) }
         @if let Some(done) = &done {
@@ -475,7 +478,7 @@ async fn project_body(
                 dt { (words.pick("当前阶段", "Stage")) }
                 dd #current-stage { (stage_name(&definition, project.stage(), words)) }
                 dt { (words.pick("技术委员会", "Committee")) }
-                dd { (summary.committee) }
+                dd { (committee_text) }
                 dt { (words.pick("起草单位", "Drafting unit")) }
                 dd { (summary.drafting_unit) }
                 dt { (words.pick("规范类型", "Kind")) }
