@@ -569,6 +569,18 @@ fn project_text(project: &ProjectDetail, language: Language) -> String {
             )
         );
     }
+    write_artifacts(&mut out, state, language);
+    write_deadlines(&mut out, project, language);
+    write_actions(&mut out, project, language);
+    out
+}
+
+/// The attached documents as a table, when there are any.
+fn write_artifacts(
+    out: &mut String,
+    state: &specflow_web::api::wire::ProjectStateView,
+    language: Language,
+) {
     if !state.artifacts.is_empty() {
         let artifacts: Vec<[String; 5]> = state
             .artifacts
@@ -585,7 +597,7 @@ fn project_text(project: &ProjectDetail, language: Language) -> String {
             .collect();
         out.push('\n');
         write_table(
-            &mut out,
+            out,
             &language.pick(
                 ["文件类别", "文件名", "大小", "附上日期", "SHA-256"],
                 ["kind", "file", "size", "attached on", "SHA-256"],
@@ -593,6 +605,11 @@ fn project_text(project: &ProjectDetail, language: Language) -> String {
             &artifacts,
         );
     }
+}
+
+/// The deadlines as a table, when there are any.
+fn write_deadlines(out: &mut String, project: &ProjectDetail, language: Language) {
+    let label = |zh: &'static str, en: &'static str| language.pick(zh, en);
     let deadlines: Vec<[String; 5]> = project
         .deadlines
         .iter()
@@ -614,7 +631,7 @@ fn project_text(project: &ProjectDetail, language: Language) -> String {
     if !deadlines.is_empty() {
         out.push('\n');
         write_table(
-            &mut out,
+            out,
             &language.pick(
                 ["期限", "到期日", "剩余天数", "状态", "已错过"],
                 ["deadline", "due on", "days left", "", "missed"],
@@ -622,6 +639,12 @@ fn project_text(project: &ProjectDetail, language: Language) -> String {
             &deadlines,
         );
     }
+}
+
+/// The available actions, each blocked one with its unmet guards.
+fn write_actions(out: &mut String, project: &ProjectDetail, language: Language) {
+    use std::fmt::Write as _;
+    let label = |zh: &'static str, en: &'static str| language.pick(zh, en);
     out.push('\n');
     let _ = writeln!(out, "{}", label("可执行的操作：", "actions:"));
     for action in &project.available_actions {
@@ -641,7 +664,6 @@ fn project_text(project: &ProjectDetail, language: Language) -> String {
             let _ = writeln!(out, "            - {}", reason.message);
         }
     }
-    out
 }
 
 async fn create(args: &ClientArgs, body: Value) -> Result<(), Failure> {

@@ -472,54 +472,7 @@ async fn project_body(
             p.success role="status" { (words.pick("已执行：", "Done: ")) (done) }
         }
         (as_of_banner(&moment, &base, offset, words))
-        section.card aria-labelledby="facts-heading" {
-            h2 #facts-heading { (words.pick("概况", "Overview")) }
-            dl.facts {
-                dt { (words.pick("当前阶段", "Stage")) }
-                dd #current-stage { (stage_name(&definition, project.stage(), words)) }
-                dt { (words.pick("技术委员会", "Committee")) }
-                dd { (committee_text) }
-                dt { (words.pick("起草单位", "Drafting unit")) }
-                dd { (summary.drafting_unit) }
-                dt { (words.pick("规范类型", "Kind")) }
-                dd { (definition.specification_kind_name(&summary.specification_kind).get(words.0)) }
-                @if let Some(created) = &project.project && !created.flags.is_empty() {
-                    dt { (words.pick("项目标记", "Marked")) }
-                    dd #project-flags {
-                        @for (index, flag) in created.flags.iter().enumerate() {
-                            @if index > 0 { (words.pick("、", ", ")) }
-                            (definition.project_flag_name(flag).get(words.0))
-                        }
-                    }
-                }
-                dt { (words.pick("工作流", "Workflow")) }
-                dd { (definition.title.get(words.0)) " v" (summary.definition_version) }
-                @if let Some(publication) = &project.publication {
-                    dt { (words.pick("规范编号", "Specification number")) }
-                    dd #specification-number { (publication.specification_number) }
-                    dt { (words.pick("发布日期", "Published on")) }
-                    dd { (publication.publication_date) }
-                    dt { (words.pick("实施日期", "Effective on")) }
-                    dd { (publication.effective_date) }
-                }
-                @if let Some(reexamination) = &project.reexamination {
-                    dt { (words.pick("下次复审到期日", "Next re-examination due on")) }
-                    dd #next-reexamination {
-                        (reexamination.times.due_on)
-                        span.muted { (words.pick("（自 ", " (counted from ")) (reexamination.counted_from) (words.pick(" 起算）", ")")) }
-                        @if reexamination.fell_due && !reexamination.settled { " " span.badge.late { (words.pick("已到期", "due")) } }
-                    }
-                }
-                dt { (words.pick("状态", "State")) }
-                dd {
-                    @if present { (badges(summary, words)) }
-                    @if project.frozen.is_some() && !present { span.badge.frozen { (words.pick("已冻结", "frozen")) } }
-                    @if present && !summary.frozen && summary.overdue_since.is_none() && !summary.terminal { span.badge.ok { (words.pick("正常", "on track")) } }
-                }
-                dt { (words.pick("记录数", "Records")) }
-                dd { (project.events_applied) " · " a href=(format!("{base}/history")) { (words.pick("审计记录与校验", "Audit log and verification")) } }
-            }
-        }
+        (overview(&definition, &project, summary, &committee_text, present, &base, words))
         h2 { (words.pick("生命周期", "Lifecycle")) }
         (lifecycle(&definition, &project, words))
         @if present && !read_only {
@@ -539,22 +492,92 @@ async fn project_body(
         h2 { (words.pick("会议与表决", "Meetings and votes")) }
         (meetings_block(&definition, &project, words))
         h2 { (words.pick("查看历史状态", "See the project as it stood")) }
-        form.filters method="get" action=(base) aria-label=(words.pick("按日期查看历史状态", "As of a date")) {
-            p {
-                label for="as-of-date" { (words.pick("日期（当日结束时）", "Date (end of day)")) }
-                input #as-of-date type="date" name="as_of" value=(as_of_value) required;
-            }
-            p { button type="submit" #as-of-submit { (words.pick("按日期查看", "Show as of that date")) } }
-        }
-        form.filters method="get" action=(base) aria-label=(words.pick("按记录查看历史状态", "As of a record")) {
-            p {
-                label for="as-of-sequence" { (words.pick("记录序号", "Record sequence")) }
-                input #as-of-sequence type="number" min="1" name="sequence" value=(sequence_value) required;
-            }
-            p { button type="submit" { (words.pick("按记录查看", "Show as of that record")) } }
-        }
+        (as_of_forms(&base, &as_of_value, &sequence_value, words))
     };
     Ok((title, body))
+}
+
+/// The overview card: stage, committee with its name, drafting unit, kind, marks, workflow, the
+/// publication and next re-examination once published, the state's badges and the records.
+fn overview(
+    definition: &WorkflowDefinition,
+    project: &ProjectState,
+    summary: &ProjectSummary,
+    committee_text: &str,
+    present: bool,
+    base: &str,
+    words: Words,
+) -> Markup {
+    html! {
+    section.card aria-labelledby="facts-heading" {
+        h2 #facts-heading { (words.pick("概况", "Overview")) }
+        dl.facts {
+            dt { (words.pick("当前阶段", "Stage")) }
+            dd #current-stage { (stage_name(definition, project.stage(), words)) }
+            dt { (words.pick("技术委员会", "Committee")) }
+            dd { (committee_text) }
+            dt { (words.pick("起草单位", "Drafting unit")) }
+            dd { (summary.drafting_unit) }
+            dt { (words.pick("规范类型", "Kind")) }
+            dd { (definition.specification_kind_name(&summary.specification_kind).get(words.0)) }
+            @if let Some(created) = &project.project && !created.flags.is_empty() {
+                dt { (words.pick("项目标记", "Marked")) }
+                dd #project-flags {
+                    @for (index, flag) in created.flags.iter().enumerate() {
+                        @if index > 0 { (words.pick("、", ", ")) }
+                        (definition.project_flag_name(flag).get(words.0))
+                    }
+                }
+            }
+            dt { (words.pick("工作流", "Workflow")) }
+            dd { (definition.title.get(words.0)) " v" (summary.definition_version) }
+            @if let Some(publication) = &project.publication {
+                dt { (words.pick("规范编号", "Specification number")) }
+                dd #specification-number { (publication.specification_number) }
+                dt { (words.pick("发布日期", "Published on")) }
+                dd { (publication.publication_date) }
+                dt { (words.pick("实施日期", "Effective on")) }
+                dd { (publication.effective_date) }
+            }
+            @if let Some(reexamination) = &project.reexamination {
+                dt { (words.pick("下次复审到期日", "Next re-examination due on")) }
+                dd #next-reexamination {
+                    (reexamination.times.due_on)
+                    span.muted { (words.pick("（自 ", " (counted from ")) (reexamination.counted_from) (words.pick(" 起算）", ")")) }
+                    @if reexamination.fell_due && !reexamination.settled { " " span.badge.late { (words.pick("已到期", "due")) } }
+                }
+            }
+            dt { (words.pick("状态", "State")) }
+            dd {
+                @if present { (badges(summary, words)) }
+                @if project.frozen.is_some() && !present { span.badge.frozen { (words.pick("已冻结", "frozen")) } }
+                @if present && !summary.frozen && summary.overdue_since.is_none() && !summary.terminal { span.badge.ok { (words.pick("正常", "on track")) } }
+            }
+            dt { (words.pick("记录数", "Records")) }
+            dd { (project.events_applied) " · " a href=(format!("{base}/history")) { (words.pick("审计记录与校验", "Audit log and verification")) } }
+        }
+    }
+    }
+}
+
+/// The two forms that show the project as it stood: at the end of a date, or after a record.
+fn as_of_forms(base: &str, as_of_value: &str, sequence_value: &str, words: Words) -> Markup {
+    html! {
+    form.filters method="get" action=(base) aria-label=(words.pick("按日期查看历史状态", "As of a date")) {
+        p {
+            label for="as-of-date" { (words.pick("日期（当日结束时）", "Date (end of day)")) }
+            input #as-of-date type="date" name="as_of" value=(as_of_value) required;
+        }
+        p { button type="submit" #as-of-submit { (words.pick("按日期查看", "Show as of that date")) } }
+    }
+    form.filters method="get" action=(base) aria-label=(words.pick("按记录查看历史状态", "As of a record")) {
+        p {
+            label for="as-of-sequence" { (words.pick("记录序号", "Record sequence")) }
+            input #as-of-sequence type="number" min="1" name="sequence" value=(sequence_value) required;
+        }
+        p { button type="submit" { (words.pick("按记录查看", "Show as of that record")) } }
+    }
+    }
 }
 
 /// What the page confirms was just done: an action fired, a form carried out, a comment table
