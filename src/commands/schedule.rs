@@ -4,7 +4,7 @@
 use super::database::{open, runtime};
 use crate::cli::{DatabaseArgs, SchedulerArgs};
 use specflow_engine::deadline::DueKind;
-use specflow_engine::render::{local_time, write_table};
+use specflow_engine::render::write_table;
 use specflow_engine::{Language, next_deadline};
 use specflow_jobs::scheduler::{Scheduler, SchedulerOptions};
 use specflow_store::StoreOptions;
@@ -119,7 +119,6 @@ pub fn deadlines(
                 |rule| rule.name.get(language).to_string(),
             );
             let what = due_kind(deadline.kind, language);
-            let days_left = (deadline.at - now).num_days();
             if json {
                 let line = serde_json::json!({
                     "project_id": item.project_id,
@@ -134,15 +133,30 @@ pub fn deadlines(
                 });
                 println!("{line}");
             } else {
+                // The day it happens, as people write it: a deadline is due on its date (its
+                // instant is the start of the next day); a warning or an escalation on the day
+                // of its instant.
+                let on = match deadline.kind {
+                    DueKind::Due | DueKind::Reexamination => deadline.due_on,
+                    _ => deadline
+                        .at
+                        .with_timezone(&definition.local_utc_offset)
+                        .date_naive(),
+                };
+                let today = now.with_timezone(&definition.local_utc_offset).date_naive();
+                let days_left = (on - today).num_days();
                 rows.push([
                     item.code.clone(),
                     definition.stage_name(&item.stage).get(language).to_string(),
                     format!("{name}: {what}"),
-                    local_time(deadline.at, definition),
+                    on.to_string(),
+                    deadline.due_on.to_string(),
                     if deadline.at <= now {
                         language
                             .pick("已到期，待处理", "passed, not yet fired")
                             .to_string()
+                    } else if days_left == 0 {
+                        language.pick("今天", "today").to_string()
                     } else {
                         language.pick(format!("{days_left} 天后"), format!("in {days_left} days"))
                     },
@@ -159,12 +173,21 @@ pub fn deadlines(
             } else {
                 let mut out = String::new();
                 let headers = language.pick(
-                    ["项目", "阶段", "期限", "到期时间", "剩余", "技术委员会"],
+                    [
+                        "项目",
+                        "阶段",
+                        "期限",
+                        "日期",
+                        "到期日",
+                        "剩余",
+                        "技术委员会",
+                    ],
                     [
                         "project",
                         "stage",
                         "deadline",
-                        "falls due",
+                        "on",
+                        "due on",
                         "left",
                         "committee",
                     ],

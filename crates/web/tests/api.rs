@@ -588,6 +588,28 @@ conformance!(
         assert_eq!(items[0]["stage"], "drafting");
         assert_eq!(items[0]["committee"], "SH-TC-01");
         assert_eq!(items[0]["escalated"], true);
+        // The board's due date is the missed deadline's own due date (its instant is the start
+        // of the next day): the same day the project's deadlines say.
+        let detail = call(
+            Method::GET,
+            &format!("/api/v1/projects/{project}"),
+            Some(&supervisor),
+        )
+        .empty(app)
+        .await
+        .json();
+        let missed: Vec<Value> = detail["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|deadline| deadline["missed"] == true)
+            .map(|deadline| deadline["due_on"].clone())
+            .collect();
+        assert!(
+            missed.contains(&items[0]["due_on"]),
+            "{missed:?} {}",
+            items[0]
+        );
         let days = items[0]["days_overdue"].as_i64().unwrap();
         assert!(days > 30 && days < 500, "{days}");
         // A committee no project has is an error naming it and listing those there are, never

@@ -36,7 +36,8 @@ pub struct OverdueItem {
     /// board fills it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage_name: Option<String>,
-    /// When its missed deadline fell due: the end of its due date in the definition's zone.
+    /// When its missed deadline fell due: the start of the day after its due date, in the
+    /// definition's zone.
     pub overdue_since: DateTime<Utc>,
     /// The missed deadline's due date, a local date in the definition's zone: the date people
     /// are shown.
@@ -88,7 +89,11 @@ impl OverdueItem {
         offset: FixedOffset,
     ) -> Option<OverdueItem> {
         let overdue_since = summary.overdue_since?;
-        let due_on = overdue_since.with_timezone(&offset).date_naive();
+        // A deadline falls due at the start of the day after its due date: the last instant
+        // before it is on the due date.
+        let due_on = (overdue_since - chrono::Duration::microseconds(1))
+            .with_timezone(&offset)
+            .date_naive();
         let today = now.with_timezone(&offset).date_naive();
         Some(OverdueItem {
             project_id: summary.project_id,
