@@ -282,7 +282,7 @@ fn a_project_goes_through_its_first_stages_with_the_client(database: &str) {
     assert!(!history.contains("project_created"), "{history}");
     let first = server.client(&secretariat, &["history", CODE, "--sequence", "1"]);
     assert!(
-        text(&first.stdout).contains("stage preresearch"),
+        text(&first.stdout).contains("stage pre-research"),
         "{}",
         text(&first.stdout)
     );

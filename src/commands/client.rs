@@ -862,8 +862,20 @@ pub fn history(
                         println!(
                             "{}",
                             language.pick(
-                                format!("{code} 截至 {point}：阶段 {}", state.stage),
-                                format!("{code} as of {point}: stage {}", state.stage)
+                                format!(
+                                    "{code} 截至 {point}：阶段 {}",
+                                    stage_label(
+                                        Some(&state.stage_name).filter(|name| !name.is_empty()),
+                                        &state.stage
+                                    )
+                                ),
+                                format!(
+                                    "{code} as of {point}: stage {}",
+                                    stage_label(
+                                        Some(&state.stage_name).filter(|name| !name.is_empty()),
+                                        &state.stage
+                                    )
+                                )
                             )
                         );
                     }

@@ -147,6 +147,9 @@ pub struct StateAnswer {
     pub sequence: Option<u64>,
     /// The stage the project was in at that point.
     pub stage: String,
+    /// That stage's name from the project's definition, in the request's language.
+    #[serde(default)]
+    pub stage_name: String,
     /// The project's state at that point.
     pub state: super::wire::ProjectStateView,
 }
@@ -164,6 +167,7 @@ pub struct StateAnswer {
 pub async fn state_as_of(
     State(state): State<AppState>,
     Caller(principal): Caller,
+    headers: axum::http::HeaderMap,
     Path(id_or_code): Path<String>,
     QueryParams(query): QueryParams<StateQuery>,
 ) -> Result<Json<StateAnswer>, Problem> {
@@ -204,6 +208,11 @@ pub async fn state_as_of(
         as_of,
         sequence,
         stage: replayed.stage().to_string(),
+        stage_name: view
+            .definition
+            .stage_name(replayed.stage())
+            .get(crate::app::problem::language_of(&headers))
+            .to_string(),
         state: replayed.into(),
     }))
 }
