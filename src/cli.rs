@@ -1120,6 +1120,9 @@ pub enum TokenCommand {
         /// Print JSON Lines instead of a table.
         #[arg(long)]
         json: bool,
+        /// The language of the table.
+        #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+        language: LanguageArg,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,
@@ -1166,6 +1169,9 @@ pub enum UserCommand {
         /// Print JSON Lines instead of a table.
         #[arg(long)]
         json: bool,
+        /// The language of the table.
+        #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+        language: LanguageArg,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,

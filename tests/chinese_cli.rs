@@ -296,6 +296,16 @@ fn the_demo_runs_from_an_empty_folder_and_every_command_speaks_chinese() {
     );
     let tokens = text(&specflow(here, &["token", "list"]).output().unwrap().stdout);
     assert!(tokens.contains("demo-supervisor"), "{tokens}");
+    // The tokens and accounts, in the default language: roles, scopes and statuses in words.
+    for arguments in [&["token", "list"][..], &["user", "list"]] {
+        let output = specflow(here, arguments).output().unwrap();
+        assert_chinese(&arguments.join(" "), &output, &[]);
+        assert!(
+            text(&output.stdout).contains("市场监管局"),
+            "{}",
+            text(&output.stdout)
+        );
+    }
 
     // Run again: the demo's database is kept, and nothing is printed twice.
     let again = specflow(here, &["demo", "--no-serve"]).output().unwrap();

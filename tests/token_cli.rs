@@ -100,7 +100,7 @@ fn a_created_token_is_printed_once_listed_without_secrets_and_revoked() {
         &database,
     );
 
-    let list = specflow(&["token", "list"], &database);
+    let list = specflow(&["token", "list", "--language", "en"], &database);
     assert!(list.status.success(), "{}", text(&list.stderr));
     let table = text(&list.stdout);
     for expected in [
@@ -144,7 +144,7 @@ fn a_created_token_is_printed_once_listed_without_secrets_and_revoked() {
         "{}",
         text(&again.stdout)
     );
-    let table = text(&specflow(&["token", "list"], &database).stdout);
+    let table = text(&specflow(&["token", "list", "--language", "en"], &database).stdout);
     assert!(table.contains("revoked"), "{table}");
 }
 

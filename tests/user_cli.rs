@@ -93,7 +93,7 @@ fn an_account_is_created_from_standard_input_listed_and_disabled() {
         text(&no_terminal.stderr)
     );
 
-    let list = specflow(&["user", "list"], &database, "");
+    let list = specflow(&["user", "list", "--language", "en"], &database, "");
     assert!(list.status.success(), "{}", text(&list.stderr));
     let listed = text(&list.stdout);
     assert!(listed.contains("wang.secretariat"), "{listed}");
@@ -135,6 +135,6 @@ fn an_account_is_created_from_standard_input_listed_and_disabled() {
         sign_in(&database, "wang.secretariat", "a new long password"),
         Err(SigninError::Disabled { .. })
     ));
-    let listed = text(&specflow(&["user", "list"], &database, "").stdout);
+    let listed = text(&specflow(&["user", "list", "--language", "en"], &database, "").stdout);
     assert!(listed.contains("disabled 20"), "{listed}");
 }

@@ -6,6 +6,7 @@ mod committee;
 mod database;
 mod demo;
 mod outbox;
+mod principals;
 mod report;
 mod schedule;
 mod serve;

@@ -4,9 +4,11 @@
 //! standard error what it is for and that it is never shown again: the store keeps its hash only.
 
 use super::database::{open, runtime};
+use super::principals::{role_name, scope_text};
 use crate::cli::TokenCommand;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use specflow_engine::Language;
 use specflow_engine::render::write_table;
 use specflow_store::{ProjectFilter, TokenSummary};
 use specflow_store::{Store, StoreOptions};
@@ -34,6 +36,16 @@ async fn scope(store: &Store, token: &TokenSummary) -> anyhow::Result<String> {
         },
         (None, None) => "every project".to_string(),
     })
+}
+
+/// A token's status in words.
+fn status_text(status: specflow_store::TokenStatus, language: Language) -> &'static str {
+    use specflow_store::TokenStatus;
+    match status {
+        TokenStatus::Active => language.pick("有效", "active"),
+        TokenStatus::Expired => language.pick("已过期", "expired"),
+        TokenStatus::Revoked => language.pick("已撤销", "revoked"),
+    }
 }
 
 /// `specflow token ...`
@@ -96,7 +108,12 @@ pub fn run(command: TokenCommand) -> anyhow::Result<ExitCode> {
                 store.close().await;
                 Ok(ExitCode::SUCCESS)
             }
-            TokenCommand::List { json, database } => {
+            TokenCommand::List {
+                json,
+                language,
+                database,
+            } => {
+                let language = Language::from(language);
                 let store = open(&database, without_migrating()).await?;
                 let tokens = store.tokens().await?;
                 if json {
@@ -106,20 +123,30 @@ pub fn run(command: TokenCommand) -> anyhow::Result<ExitCode> {
                 } else {
                     let mut rows: Vec<[String; 7]> = Vec::with_capacity(tokens.len());
                     for token in &tokens {
+                        let never = || language.pick("从不", "never").to_string();
                         rows.push([
                             token.name.clone(),
-                            token.role.to_string(),
-                            scope(&store, token).await?,
-                            token.status.to_string(),
+                            role_name(token.role, language).to_string(),
+                            scope_text(
+                                &store,
+                                token.committee.as_deref(),
+                                token.project_id,
+                                language,
+                            )
+                            .await?,
+                            status_text(token.status, language).to_string(),
                             shown(token.created_at),
-                            token.expires_at.map(shown).unwrap_or_else(|| "never".to_string()),
-                            token.last_used_at.map(shown).unwrap_or_else(|| "never".to_string()),
+                            token.expires_at.map(shown).unwrap_or_else(never),
+                            token.last_used_at.map(shown).unwrap_or_else(never),
                         ]);
                     }
                     let mut out = String::new();
                     write_table(
                         &mut out,
-                        &["name", "role", "scope", "status", "created", "expires", "last used"],
+                        &language.pick(
+                            ["名称", "角色", "范围", "状态", "创建", "到期", "最近使用"],
+                            ["name", "role", "scope", "status", "created", "expires", "last used"],
+                        ),
                         &rows,
                     );
                     print!("{out}");

@@ -6,9 +6,11 @@
 //! the database is opened, and the store keeps only its Argon2id hash.
 
 use super::database::{open, runtime};
+use super::principals::{role_name, scope_text};
 use crate::cli::UserCommand;
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
+use specflow_engine::Language;
 use specflow_engine::render::write_table;
 use specflow_store::accounts::check_password;
 use specflow_store::{AccountSummary, Store, StoreOptions};
@@ -102,7 +104,12 @@ pub fn run(command: UserCommand) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             })
         }
-        UserCommand::List { json, database } => runtime()?.block_on(async {
+        UserCommand::List {
+            json,
+            language,
+            database,
+        } => runtime()?.block_on(async {
+            let language = Language::from(language);
             let store = open(&database, without_migrating()).await?;
             let accounts = store.accounts().await?;
             if json {
@@ -114,11 +121,22 @@ pub fn run(command: UserCommand) -> anyhow::Result<ExitCode> {
                 for account in &accounts {
                     rows.push([
                         account.name.clone(),
-                        account.role.to_string(),
-                        scope(&store, account).await?,
+                        role_name(account.role, language).to_string(),
+                        scope_text(
+                            &store,
+                            account.committee.as_deref(),
+                            account.project_id,
+                            language,
+                        )
+                        .await?,
                         account.disabled_at.map_or_else(
-                            || "active".to_string(),
-                            |at| format!("disabled {}", shown(at)),
+                            || language.pick("有效", "active").to_string(),
+                            |at| {
+                                language.pick(
+                                    format!("{} 停用", shown(at)),
+                                    format!("disabled {}", shown(at)),
+                                )
+                            },
                         ),
                         shown(account.created_at),
                         shown(account.password_changed_at),
@@ -127,7 +145,10 @@ pub fn run(command: UserCommand) -> anyhow::Result<ExitCode> {
                 let mut out = String::new();
                 write_table(
                     &mut out,
-                    &["name", "role", "scope", "status", "created", "password set"],
+                    &language.pick(
+                        ["名称", "角色", "范围", "状态", "创建", "设置密码"],
+                        ["name", "role", "scope", "status", "created", "password set"],
+                    ),
                     &rows,
                 );
                 print!("{out}");
