@@ -14,7 +14,7 @@
 use crate::error::StoreError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use specflow_engine::Actor;
+use specflow_engine::{Actor, LocalizedText};
 use std::str::FromStr;
 use uuid::Uuid;
 
@@ -200,8 +200,9 @@ impl Principal {
 pub enum Access {
     /// Go ahead.
     Allowed,
-    /// Refused, and the caller may know the thing exists: answer 403 with the reason.
-    Forbidden(String),
+    /// Refused, and the caller may know the thing exists: answer 403 with the reason, in both
+    /// languages (the answer is in the reader's).
+    Forbidden(LocalizedText),
     /// Refused, and the caller must not learn the thing exists: answer 404 as for a project that
     /// does not exist. The reason is for the log only, never for the response.
     Hidden(String),
@@ -217,7 +218,8 @@ impl Access {
     pub fn reason(&self) -> Option<&str> {
         match self {
             Access::Allowed => None,
-            Access::Forbidden(reason) | Access::Hidden(reason) => Some(reason),
+            Access::Forbidden(reason) => Some(&reason.en),
+            Access::Hidden(reason) => Some(reason),
         }
     }
 }
@@ -256,9 +258,12 @@ pub fn can_read_project(principal: &Principal, committee: &str, project_id: Uuid
 /// a committee role may create projects of its own committee only.
 pub fn can_write_project(principal: &Principal, committee: &str, project_id: Uuid) -> Access {
     match can_read_project(principal, committee, project_id) {
-        Access::Allowed if is_read_only(principal) => Access::Forbidden(format!(
-            "{} reads every project and changes none",
-            principal.describe()
+        Access::Allowed if is_read_only(principal) => Access::Forbidden(LocalizedText::new(
+            format!("{}只能查看，不能更改任何项目", principal.describe()),
+            format!(
+                "{} reads every project and changes none",
+                principal.describe()
+            ),
         )),
         other => other,
     }
@@ -278,9 +283,15 @@ pub fn can_read_committee_reports(principal: &Principal, committee: &str) -> Acc
             "{} may not see committee {committee}'s reports",
             principal.describe()
         )),
-        Visibility::Project(_) => Access::Forbidden(format!(
-            "{} sees one project: a committee's report spans its other projects",
-            principal.describe()
+        Visibility::Project(_) => Access::Forbidden(LocalizedText::new(
+            format!(
+                "{}只能查看一个项目，而技术委员会的报告涵盖其其他项目",
+                principal.describe()
+            ),
+            format!(
+                "{} sees one project: a committee's report spans its other projects",
+                principal.describe()
+            ),
         )),
         Visibility::Nothing => Access::Hidden(format!(
             "{} may see no committee: the token names no {}",
@@ -296,9 +307,15 @@ pub fn can_read_everything(principal: &Principal) -> Access {
     match principal.role {
         Role::Admin | Role::Supervisor | Role::Auditor => Access::Allowed,
         Role::Secretariat | Role::Chair | Role::Member | Role::Drafter => {
-            Access::Forbidden(format!(
-                "{} sees only its own scope: only admin, supervisor and auditor tokens read every project",
-                principal.describe()
+            Access::Forbidden(LocalizedText::new(
+                format!(
+                    "{}只能查看自己范围内的项目：只有系统管理员、市场监管局和审计令牌可查看全部项目",
+                    principal.describe()
+                ),
+                format!(
+                    "{} sees only its own scope: only admin, supervisor and auditor tokens read every project",
+                    principal.describe()
+                ),
             ))
         }
     }
@@ -310,9 +327,15 @@ pub fn can_supervise(principal: &Principal) -> Access {
     match principal.role {
         Role::Admin | Role::Supervisor => Access::Allowed,
         Role::Secretariat | Role::Chair | Role::Member | Role::Drafter | Role::Auditor => {
-            Access::Forbidden(format!(
-                "{} may not supervise: only supervisor and admin tokens see the overdue board and decide extensions, freezes and cancellations",
-                principal.describe()
+            Access::Forbidden(LocalizedText::new(
+                format!(
+                    "{}不能监督：只有市场监管局和系统管理员令牌可查看逾期看板、决定延期、冻结和撤销",
+                    principal.describe()
+                ),
+                format!(
+                    "{} may not supervise: only supervisor and admin tokens see the overdue board and decide extensions, freezes and cancellations",
+                    principal.describe()
+                ),
             ))
         }
     }
@@ -363,13 +386,25 @@ pub fn can_write_committee(
         (Role::Admin | Role::Supervisor, _) | (Role::Secretariat, CommitteeWrite::Term) => {
             Access::Allowed
         }
-        (_, CommitteeWrite::Composition) => Access::Forbidden(format!(
-            "{} may not change a committee's composition: only the bureau (supervisor and admin tokens) forms committees, appoints members and grants waivers",
-            principal.describe()
+        (_, CommitteeWrite::Composition) => Access::Forbidden(LocalizedText::new(
+            format!(
+                "{}不能更改技术委员会的组成：只有市场监管局（市场监管局和系统管理员令牌）组建技术委员会、任命委员和批准豁免",
+                principal.describe()
+            ),
+            format!(
+                "{} may not change a committee's composition: only the bureau (supervisor and admin tokens) forms committees, appoints members and grants waivers",
+                principal.describe()
+            ),
         )),
-        (_, CommitteeWrite::Term) => Access::Forbidden(format!(
-            "{} may not record terms: only the bureau and the committee's secretariat do",
-            principal.describe()
+        (_, CommitteeWrite::Term) => Access::Forbidden(LocalizedText::new(
+            format!(
+                "{}不能记录换届：只有市场监管局和该技术委员会的秘书处可以",
+                principal.describe()
+            ),
+            format!(
+                "{} may not record terms: only the bureau and the committee's secretariat do",
+                principal.describe()
+            ),
         )),
     }
 }
@@ -632,7 +667,8 @@ mod tests {
             let allowed = matches!(role, Role::Admin | Role::Supervisor);
             assert_eq!(access.is_allowed(), allowed, "{role}: {access:?}");
             if let Access::Forbidden(reason) = &access {
-                assert!(reason.contains("may not supervise"), "{reason}");
+                assert!(reason.en.contains("may not supervise"), "{reason:?}");
+                assert!(reason.zh.contains("不能监督"), "{reason:?}");
             }
         }
     }

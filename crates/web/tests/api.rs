@@ -570,6 +570,15 @@ conformance!(
             .await
             .problem(403, "forbidden");
         assert!(codes(&problem).contains(&"role_not_permitted".to_string()));
+        // An auditor's write is refused in the reader's language, reason included: Chinese by
+        // default, no English sentence inside it.
+        let refused = call(Method::POST, &commands, Some(&auditor))
+            .json(app, &grant)
+            .await
+            .problem(403, "forbidden");
+        let detail = refused["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("只能查看"), "{refused}");
+        assert!(!detail.contains("changes none"), "{refused}");
         let granted = call(Method::POST, &commands, Some(&supervisor))
             .json(app, &grant)
             .await;

@@ -395,8 +395,15 @@ pub async fn form_committee(
     match can_write_committee(&principal, &code, CommitteeWrite::Composition) {
         Access::Allowed => {}
         // Nothing exists yet that could be hidden: refusing to form is plainly forbidden.
-        Access::Hidden(reason) | Access::Forbidden(reason) => {
+        Access::Forbidden(reason) => {
             return Err(refusal(&principal, Access::Forbidden(reason), &code));
+        }
+        Access::Hidden(reason) => {
+            return Err(refusal(
+                &principal,
+                Access::Forbidden(crate::app::problem::outside_scope(&reason)),
+                &code,
+            ));
         }
     }
     if code.is_empty() {

@@ -373,14 +373,23 @@ pub fn refusal(principal: &Principal, access: Access, what: &str) -> Problem {
             Problem::project_not_found(what)
         }
         Access::Forbidden(reason) => {
-            tracing::warn!(subject = %principal.subject, role = %principal.role, %reason, status = 403, "refused: forbidden");
+            tracing::warn!(subject = %principal.subject, role = %principal.role, reason = %reason.en, status = 403, "refused: forbidden");
             Problem::new(
                 ProblemKind::Forbidden,
-                format!("此令牌无权执行该操作：{reason}"),
-                format!("This token may not do that: {reason}"),
+                format!("此令牌无权执行该操作：{}", reason.zh),
+                format!("This token may not do that: {}", reason.en),
             )
         }
     }
+}
+
+/// The reason to refuse creating something outside the caller's scope, where nothing exists yet
+/// that could be hidden: `reason` is the scope check's own (English) words.
+pub fn outside_scope(reason: &str) -> specflow_engine::LocalizedText {
+    specflow_engine::LocalizedText::new(
+        "要创建的技术委员会或项目不在此令牌的范围内".to_string(),
+        reason.to_string(),
+    )
 }
 
 /// Goes ahead when `access` allows, else answers the refusal (logged).

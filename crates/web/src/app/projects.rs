@@ -727,11 +727,19 @@ pub async fn create(
     match can_write_project(principal, &request.committee, project_id) {
         specflow_store::auth::Access::Allowed => {}
         // Nothing exists yet that could be hidden: refusing to create is plainly forbidden.
-        specflow_store::auth::Access::Hidden(reason)
-        | specflow_store::auth::Access::Forbidden(reason) => {
+        specflow_store::auth::Access::Forbidden(reason) => {
             return Err(crate::app::problem::refusal(
                 principal,
                 specflow_store::auth::Access::Forbidden(reason),
+                &request.code,
+            ));
+        }
+        specflow_store::auth::Access::Hidden(reason) => {
+            return Err(crate::app::problem::refusal(
+                principal,
+                specflow_store::auth::Access::Forbidden(crate::app::problem::outside_scope(
+                    &reason,
+                )),
                 &request.code,
             ));
         }
