@@ -1030,6 +1030,9 @@ pub enum OutboxCommand {
         /// Print JSON Lines instead of a table.
         #[arg(long)]
         json: bool,
+        /// The language of the table.
+        #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+        language: LanguageArg,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,

@@ -297,7 +297,11 @@ fn the_demo_runs_from_an_empty_folder_and_every_command_speaks_chinese() {
     let tokens = text(&specflow(here, &["token", "list"]).output().unwrap().stdout);
     assert!(tokens.contains("demo-supervisor"), "{tokens}");
     // The tokens and accounts, in the default language: roles, scopes and statuses in words.
-    for arguments in [&["token", "list"][..], &["user", "list"]] {
+    for arguments in [
+        &["token", "list"][..],
+        &["user", "list"],
+        &["outbox", "list"],
+    ] {
         let output = specflow(here, arguments).output().unwrap();
         assert_chinese(&arguments.join(" "), &output, &[]);
         assert!(

@@ -231,7 +231,7 @@ fn webhooks_are_checked_when_set_and_listed_without_their_secret() {
             .status
             .success()
     );
-    let outbox = specflow(&["outbox", "list"], &database);
+    let outbox = specflow(&["outbox", "list", "--language", "en"], &database);
     assert!(outbox.status.success(), "{}", text(&outbox.stderr));
     assert!(text(&outbox.stderr).contains("0 pending, 0 delivered, 0 dead"));
     let retry = specflow(&["outbox", "retry"], &database);

@@ -10,6 +10,38 @@ use specflow_store::{Store, StoreOptions};
 use std::process::ExitCode;
 use tokio::sync::watch;
 
+/// An audience by its role's name when it is a role (a webhook's audience may be any name).
+fn audience_text(audience: &str, language: specflow_engine::Language) -> String {
+    match audience.parse::<specflow_store::auth::Role>() {
+        Ok(role) => super::principals::role_name(role, language).to_string(),
+        Err(_) => audience.to_string(),
+    }
+}
+
+/// The last delivery error: specflow's own waiting reason in the reader's language; a
+/// receiver's or the network's answer as it came.
+fn error_text(error: Option<&str>, language: specflow_engine::Language) -> String {
+    match error {
+        Some(specflow_store::outbox::NO_WEBHOOK_ERROR) => language
+            .pick(
+                "该接收方尚未配置 webhook",
+                specflow_store::outbox::NO_WEBHOOK_ERROR,
+            )
+            .to_string(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+/// A notification's status in words.
+fn status_text(status: OutboxStatus, language: specflow_engine::Language) -> &'static str {
+    match status {
+        OutboxStatus::Pending => language.pick("待发送", "pending"),
+        OutboxStatus::Delivered => language.pick("已送达", "delivered"),
+        OutboxStatus::Dead => language.pick("已放弃", "dead"),
+    }
+}
+
 /// Starts the webhook deliverer on its own task; it stops when `shutdown` turns true.
 pub fn spawn_deliverer(
     store: &Store,
@@ -46,8 +78,10 @@ pub fn run_outbox(command: OutboxCommand) -> anyhow::Result<ExitCode> {
                 after,
                 limit,
                 json,
+                language,
                 database,
             } => {
+                let language = specflow_engine::Language::from(language);
                 let store = open(&database, read_only()).await?;
                 let project_id = match project {
                     Some(project) => Some(store.resolve_project(&project).await?),
@@ -74,37 +108,63 @@ pub fn run_outbox(command: OutboxCommand) -> anyhow::Result<ExitCode> {
                             [
                                 item.notification_id.clone(),
                                 format!("{}#{}", item.project_id, item.sequence),
-                                item.audience.clone(),
+                                audience_text(&item.audience, language),
                                 item.event_type.clone(),
-                                format!("{:?}", item.status).to_lowercase(),
+                                status_text(item.status, language).to_string(),
                                 item.attempts.to_string(),
-                                item.last_error.clone().unwrap_or_default(),
+                                error_text(item.last_error.as_deref(), language),
                             ]
                         })
                         .collect();
                     let mut out = String::new();
                     write_table(
                         &mut out,
-                        &[
-                            "id",
-                            "record",
-                            "audience",
-                            "event",
-                            "status",
-                            "attempts",
-                            "last error",
-                        ],
+                        &language.pick(
+                            [
+                                "编号",
+                                "记录",
+                                "接收方",
+                                "事件",
+                                "状态",
+                                "尝试次数",
+                                "最近错误",
+                            ],
+                            [
+                                "id",
+                                "record",
+                                "audience",
+                                "event",
+                                "status",
+                                "attempts",
+                                "last error",
+                            ],
+                        ),
                         &rows,
                     );
                     print!("{out}");
                     if let Some(next) = &page.next_after {
-                        println!("more: --after {next}");
+                        println!(
+                            "{}",
+                            language.pick(
+                                format!("下一页：--after {next}"),
+                                format!("more: --after {next}")
+                            )
+                        );
                     }
                 }
                 let backlog = store.outbox_backlog().await?;
                 eprintln!(
-                    "outbox: {} pending, {} delivered, {} dead",
-                    backlog.pending, backlog.delivered, backlog.dead
+                    "{}",
+                    language.pick(
+                        format!(
+                            "发件箱：待发送 {}，已送达 {}，已放弃 {}",
+                            backlog.pending, backlog.delivered, backlog.dead
+                        ),
+                        format!(
+                            "outbox: {} pending, {} delivered, {} dead",
+                            backlog.pending, backlog.delivered, backlog.dead
+                        )
+                    )
                 );
                 store.close().await;
                 Ok(ExitCode::SUCCESS)

@@ -38,7 +38,7 @@ pub const MAX_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 const MAX_AUDIENCE_CHARS: usize = 64;
 
 /// The error a notification waits with while its audience has no webhook.
-pub(crate) const NO_WEBHOOK_ERROR: &str = "no webhook is configured for this audience";
+pub const NO_WEBHOOK_ERROR: &str = "no webhook is configured for this audience";
 
 /// How many ids one statement names at most (PostgreSQL and SQLite both take far more; this keeps
 /// statements small).
