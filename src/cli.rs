@@ -1078,6 +1078,9 @@ pub enum WebhookCommand {
         /// Print JSON Lines instead of a table.
         #[arg(long)]
         json: bool,
+        /// The language of the table.
+        #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+        language: LanguageArg,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,

@@ -40,6 +40,15 @@ const REEXAMINED: &str = include_str!("../../workflows/scenarios/reexamined-conf
 const LENGTH_COMMITTEE: &str = "SH-TC-01";
 const MECHANICS_COMMITTEE: &str = "SH-TC-03";
 
+/// The demo's specifications tied to legal or livelihood metrology (trade settlement and
+/// charging: truck scales, taxi meters, shop scales), created with the definition's
+/// `legal_or_livelihood_metrology` mark, so the pages and filters show one.
+const LEGAL_OR_LIVELIHOOD: &[&str] = &[
+    "电子汽车衡检定规程",
+    "出租汽车计价器检定规程",
+    "固定式电子秤检定规程",
+];
+
 /// How one demo project is made: which scenario, moved how far back, cut where.
 struct DemoProject {
     scenario: &'static str,
@@ -442,6 +451,10 @@ fn plan(now: DateTime<Utc>) -> anyhow::Result<(Vec<PlannedStep>, usize)> {
                 new.title.zh = demo.title_zh.to_string();
                 new.title.en = demo.title_en.to_string();
                 new.committee = demo.committee.to_string();
+                if LEGAL_OR_LIVELIHOOD.contains(&demo.title_zh) {
+                    new.flags
+                        .insert("legal_or_livelihood_metrology".to_string());
+                }
             }
             last_at = Some(at);
             steps.push(PlannedStep {

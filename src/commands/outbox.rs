@@ -214,7 +214,12 @@ pub fn run_webhook(command: WebhookCommand) -> anyhow::Result<ExitCode> {
                 store.close().await;
                 Ok(ExitCode::SUCCESS)
             }
-            WebhookCommand::List { json, database } => {
+            WebhookCommand::List {
+                json,
+                language,
+                database,
+            } => {
+                let language = specflow_engine::Language::from(language);
                 let store = open(&database, read_only()).await?;
                 let webhooks = store.webhooks().await?;
                 if json {
@@ -226,7 +231,7 @@ pub fn run_webhook(command: WebhookCommand) -> anyhow::Result<ExitCode> {
                         .iter()
                         .map(|webhook| {
                             [
-                                webhook.audience.clone(),
+                                audience_text(&webhook.audience, language),
                                 webhook.url.clone(),
                                 webhook.secret.to_string(),
                                 webhook.max_attempts.to_string(),
@@ -237,7 +242,10 @@ pub fn run_webhook(command: WebhookCommand) -> anyhow::Result<ExitCode> {
                     let mut out = String::new();
                     write_table(
                         &mut out,
-                        &["audience", "url", "secret", "attempts", "timeout"],
+                        &language.pick(
+                            ["接收方", "地址", "密钥", "尝试次数", "超时"],
+                            ["audience", "url", "secret", "attempts", "timeout"],
+                        ),
                         &rows,
                     );
                     print!("{out}");
