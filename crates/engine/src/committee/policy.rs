@@ -491,32 +491,7 @@ impl Checker<'_> {
             },
             None => None,
         };
-        let mut roles = Vec::new();
-        for role in rule.roles.iter().flatten() {
-            if !role_codes.contains(role.get_ref()) {
-                self.error(
-                    role.span(),
-                    format!("{context}: unknown role '{}'", role.get_ref()),
-                );
-            }
-            roles.push(role.get_ref().clone());
-        }
-        if let Some(role) = &rule.role
-            && !role_codes.contains(role.get_ref())
-        {
-            self.error(
-                role.span(),
-                format!("{context}: unknown role '{}'", role.get_ref()),
-            );
-        }
-        if let Some(level) = &rule.title_level
-            && !title_codes.contains(level.get_ref())
-        {
-            self.error(
-                level.span(),
-                format!("{context}: unknown title level '{}'", level.get_ref()),
-            );
-        }
+        let roles = self.referenced_roles(&rule, &context, role_codes, title_codes);
         let kind_name = rule.kind.get_ref().as_str();
         // Which fields each kind takes: (limit, role, roles, title_level, except_legal_metrology).
         let takes: (bool, bool, bool, bool, bool) = match kind_name {
@@ -601,5 +576,43 @@ impl Checker<'_> {
             checked,
             source: rule.source.into_inner(),
         })
+    }
+
+    /// The roles a rule names, each checked against the policy's roles; its single role and its
+    /// title level are checked too.
+    fn referenced_roles(
+        &mut self,
+        rule: &RawRule,
+        context: &str,
+        role_codes: &HashSet<String>,
+        title_codes: &HashSet<String>,
+    ) -> Vec<String> {
+        let mut roles = Vec::new();
+        for role in rule.roles.iter().flatten() {
+            if !role_codes.contains(role.get_ref()) {
+                self.error(
+                    role.span(),
+                    format!("{context}: unknown role '{}'", role.get_ref()),
+                );
+            }
+            roles.push(role.get_ref().clone());
+        }
+        if let Some(role) = &rule.role
+            && !role_codes.contains(role.get_ref())
+        {
+            self.error(
+                role.span(),
+                format!("{context}: unknown role '{}'", role.get_ref()),
+            );
+        }
+        if let Some(level) = &rule.title_level
+            && !title_codes.contains(level.get_ref())
+        {
+            self.error(
+                level.span(),
+                format!("{context}: unknown title level '{}'", level.get_ref()),
+            );
+        }
+        roles
     }
 }
