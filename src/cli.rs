@@ -1219,6 +1219,9 @@ pub enum AuditCommand {
         /// Verify an exported JSON Lines file instead of the database.
         #[arg(long, conflicts_with = "project")]
         file: Option<PathBuf>,
+        /// The language of the verdicts.
+        #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+        language: LanguageArg,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,
@@ -1228,6 +1231,9 @@ pub enum AuditCommand {
         /// One project, by code or id (default: every project).
         #[arg(long)]
         project: Option<String>,
+        /// The language of the count printed on standard error.
+        #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+        language: LanguageArg,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,
@@ -1253,6 +1259,9 @@ pub enum WorkflowCommand {
         /// Where the working-day calendars are (default: `calendars/` beside the definition).
         #[arg(long)]
         calendars: Option<PathBuf>,
+        /// The language of names, labels and guards.
+        #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+        language: LanguageArg,
     },
     /// Draw a definition as a state diagram.
     Diagram {

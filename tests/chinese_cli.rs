@@ -288,11 +288,18 @@ fn the_demo_runs_from_an_empty_folder_and_every_command_speaks_chinese() {
             text(&output.stderr)
         );
     }
-    // The deadlines, in the default language.
+    // The deadlines and the chains' verdicts, in the default language.
     assert_chinese(
         "deadlines",
         &specflow(here, &["deadlines"]).output().unwrap(),
         &[],
+    );
+    let verified = specflow(here, &["audit", "verify"]).output().unwrap();
+    assert_chinese("audit verify", &verified, &[]);
+    assert!(
+        text(&verified.stdout).contains("个断裂"),
+        "{}",
+        text(&verified.stdout)
     );
     let tokens = text(&specflow(here, &["token", "list"]).output().unwrap().stdout);
     assert!(tokens.contains("demo-supervisor"), "{tokens}");

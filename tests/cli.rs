@@ -103,11 +103,17 @@ fn validate_reports_a_missing_file_without_panicking() {
 
 #[test]
 fn show_prints_stages_transitions_roles_and_guards_in_words() {
-    let output = specflow(&["workflow", "show", "workflows/metrology-spec.toml"]);
+    let output = specflow(&[
+        "workflow",
+        "show",
+        "workflows/metrology-spec.toml",
+        "--language",
+        "en",
+    ]);
     assert!(output.status.success());
     let stdout = text(&output.stdout);
     assert!(
-        stdout.contains("consultation   征求意见  public consultation"),
+        stdout.contains("consultation   public consultation"),
         "{stdout}"
     );
     assert!(
@@ -121,10 +127,33 @@ fn show_prints_stages_transitions_roles_and_guards_in_words() {
     );
     assert!(!stdout.contains("[waivable by"), "{stdout}");
     assert!(
-        stdout.contains("legal_or_livelihood_metrology: 涉及法制计量或民生计量 / tied to legal or livelihood metrology"),
+        stdout.contains("legal_or_livelihood_metrology: tied to legal or livelihood metrology"),
         "{stdout}"
     );
-    assert!(stdout.contains("征求意见单位不少于20家"), "{stdout}");
+    assert!(stdout.contains("roles: secretariat"), "{stdout}");
+}
+
+/// The outline in the default language, Chinese: labels, names and guards, with the codes a
+/// definition file uses kept as written.
+#[test]
+fn show_speaks_chinese_by_default() {
+    let output = specflow(&["workflow", "show", "workflows/metrology-spec.toml"]);
+    assert!(output.status.success());
+    let stdout = text(&output.stdout);
+    for words in [
+        "阶段",
+        "流转",
+        "consultation   征求意见",
+        "征求意见单位不少于20家",
+        "legal_or_livelihood_metrology: 涉及法制计量或民生计量",
+        "角色：secretariat",
+        "起草单位委员回避表决",
+    ] {
+        assert!(stdout.contains(words), "'{words}' in:\n{stdout}");
+    }
+    for english in ["roles:", "Stages", "at least", "source:", "needs a reason"] {
+        assert!(!stdout.contains(english), "'{english}' in:\n{stdout}");
+    }
 }
 
 #[test]
@@ -300,7 +329,11 @@ fn migrate_then_verify_and_export_an_empty_database() {
     );
     let verify = specflow_with_database(&["audit", "verify"], &database);
     assert!(verify.status.success());
-    assert!(text(&verify.stdout).contains("verified 0 project(s), 0 broken"));
+    assert!(
+        text(&verify.stdout).contains("共核验 0 个项目，0 个断裂"),
+        "{}",
+        text(&verify.stdout)
+    );
     let export = specflow_with_database(&["audit", "export"], &database);
     assert!(export.status.success());
     assert!(export.stdout.is_empty());
@@ -346,7 +379,7 @@ fn audit_verify_file_checks_an_export_offline_and_names_the_first_bad_record() {
     let output = specflow(&["audit", "verify", "--file", good.to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(
-        text(&output.stdout).contains("51 records"),
+        text(&output.stdout).contains("51 条记录，链头 "),
         "{}",
         text(&output.stdout)
     );
@@ -357,6 +390,20 @@ fn audit_verify_file_checks_an_export_offline_and_names_the_first_bad_record() {
         .collect();
     let bad = temporary_file("bad.jsonl", &tampered);
     let output = specflow(&["audit", "verify", "--file", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("第 11 行，第 11 条记录：哈希不符"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = specflow(&[
+        "audit",
+        "verify",
+        "--file",
+        bad.to_str().unwrap(),
+        "--language",
+        "en",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
         text(&output.stderr).contains("line 11: record 11: hash mismatch"),
@@ -423,7 +470,27 @@ fn audit_verify_names_a_record_edited_behind_the_triggers() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert!(
-        stderr.contains(&format!("BROKEN {project}: record 2: hash mismatch")),
+        stderr.contains(&format!(
+            "断裂 JJF(沪)-2026-900 ({project})：第 2 条记录：哈希不符"
+        )),
+        "{stderr}"
+    );
+    let output = specflow_with_database(
+        &[
+            "audit",
+            "verify",
+            "--project",
+            "JJF(沪)-2026-900",
+            "--language",
+            "en",
+        ],
+        &database,
+    );
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "BROKEN JJF(沪)-2026-900 ({project}): record 2: hash mismatch"
+        )),
         "{stderr}"
     );
 }

@@ -40,15 +40,17 @@ pub fn run(command: WorkflowCommand) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        WorkflowCommand::Show { file, calendars } => {
-            match load_definition(&file, calendars.as_deref()) {
-                Ok(definition) => {
-                    print!("{}", render::outline(&definition));
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(problems) => report(problems),
+        WorkflowCommand::Show {
+            file,
+            calendars,
+            language,
+        } => match load_definition(&file, calendars.as_deref()) {
+            Ok(definition) => {
+                print!("{}", render::outline(&definition, language.into()));
+                Ok(ExitCode::SUCCESS)
             }
-        }
+            Err(problems) => report(problems),
+        },
         WorkflowCommand::Diagram {
             file,
             format,

@@ -24,100 +24,132 @@ pub fn short_summary(guard: &Guard, definition: &WorkflowDefinition, language: L
     }
 }
 
-/// The definition as a readable outline: stages, then transitions with roles and guards in words.
-pub fn outline(definition: &WorkflowDefinition) -> String {
+/// The definition as a readable outline in `language`: stages, then transitions with roles and
+/// guards in words. Codes stay as written, since they are what a definition file and the
+/// command line use; every label and name is in the reader's language.
+pub fn outline(definition: &WorkflowDefinition, language: Language) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} v{}: {} / {}",
-        definition.id, definition.version, definition.title.zh, definition.title.en
+        "{} v{}: {}",
+        definition.id,
+        definition.version,
+        definition.title.get(language)
     );
+    let calendar = definition
+        .calendar
+        .clone()
+        .unwrap_or_else(|| language.pick("无", "none").to_string());
     let _ = writeln!(
         out,
-        "Local day: UTC{}; working-day calendar: {}",
-        definition.local_utc_offset,
-        definition.calendar.as_deref().unwrap_or("none")
+        "{}",
+        language.pick(
+            format!(
+                "本地日：UTC{}；工作日日历：{calendar}",
+                definition.local_utc_offset
+            ),
+            format!(
+                "Local day: UTC{}; working-day calendar: {calendar}",
+                definition.local_utc_offset
+            ),
+        )
     );
     let _ = writeln!(out);
-    let _ = writeln!(out, "Stages / 阶段");
-    let rows: Vec<[String; 4]> = definition
-        .stages
-        .iter()
-        .map(|stage| {
-            [
-                stage.code.clone(),
-                stage.name.zh.clone(),
-                stage.name.en.clone(),
-                format!(
-                    "{}{}",
-                    stage
-                        .iso_code
-                        .as_deref()
-                        .map(|code| format!("ISO {code}"))
-                        .unwrap_or_default(),
-                    if stage.terminal {
-                        "  (terminal / 终止)"
-                    } else {
-                        ""
-                    }
-                ),
-            ]
-        })
-        .collect();
-    write_table(&mut out, &["code", "中文", "English", "notes"], &rows);
-    write_project_flags(&mut out, definition);
+    let _ = writeln!(out, "{}", language.pick("阶段", "Stages"));
+    write_stages(&mut out, definition, language);
+    write_project_flags(&mut out, definition, language);
     let _ = writeln!(out);
-    let _ = writeln!(out, "Transitions / 流转");
+    let _ = writeln!(out, "{}", language.pick("流转", "Transitions"));
     for transition in &definition.transitions {
-        let _ = writeln!(
-            out,
-            "  {}: {} -> {}    {} / {}",
-            transition.action,
-            transition.from.join(", "),
-            transition.to,
-            transition.name.zh,
-            transition.name.en
-        );
-        let roles: Vec<String> = transition
-            .roles
-            .iter()
-            .map(|role| {
-                let name = definition.role_name(role);
-                format!("{role} ({} / {})", name.zh, name.en)
-            })
-            .collect();
-        let _ = writeln!(out, "      roles: {}", roles.join(", "));
-        if transition.requires_reason {
-            let _ = writeln!(out, "      needs a reason / 须说明理由");
-        }
-        for guard in &transition.guards {
-            write_guard(&mut out, guard, definition, 6);
-        }
+        write_transition(&mut out, transition, definition, language);
     }
-    write_votes(&mut out, definition);
+    write_votes(&mut out, definition, language);
     out
 }
 
+/// The stages as a table: code, name, ISO code and whether the stage ends a project.
+fn write_stages(out: &mut String, definition: &WorkflowDefinition, language: Language) {
+    let rows: Vec<[String; 3]> = definition
+        .stages
+        .iter()
+        .map(|stage| {
+            let mut notes = Vec::new();
+            if let Some(code) = &stage.iso_code {
+                notes.push(format!("ISO {code}"));
+            }
+            if stage.terminal {
+                notes.push(language.pick("终止", "terminal").to_string());
+            }
+            [
+                stage.code.clone(),
+                stage.name.get(language).to_string(),
+                notes.join(language.pick("，", ", ")),
+            ]
+        })
+        .collect();
+    let headers = language.pick(["代码", "名称", "备注"], ["code", "name", "notes"]);
+    write_table(out, &headers, &rows);
+}
+
+/// One transition: action, stages, name, roles, whether it needs a reason, and its guards.
+fn write_transition(
+    out: &mut String,
+    transition: &crate::definition::Transition,
+    definition: &WorkflowDefinition,
+    language: Language,
+) {
+    let _ = writeln!(
+        out,
+        "  {}: {} -> {}    {}",
+        transition.action,
+        transition.from.join(", "),
+        transition.to,
+        transition.name.get(language)
+    );
+    let roles: Vec<String> = transition
+        .roles
+        .iter()
+        .map(|role| format!("{role} ({})", definition.role_name(role).get(language)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "      {}{}",
+        language.pick("角色：", "roles: "),
+        roles.join(", ")
+    );
+    if transition.requires_reason {
+        let _ = writeln!(
+            out,
+            "      {}",
+            language.pick("须说明理由", "needs a reason")
+        );
+    }
+    for guard in &transition.guards {
+        write_guard(out, guard, definition, language, 6);
+    }
+}
+
 /// The flags a project may be given at creation, each with its source.
-fn write_project_flags(out: &mut String, definition: &WorkflowDefinition) {
+fn write_project_flags(out: &mut String, definition: &WorkflowDefinition, language: Language) {
     if definition.project_flags.is_empty() {
         return;
     }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "Project flags, given at creation / 项目标记（创建时给出）"
+        "{}",
+        language.pick("项目标记（创建时给出）", "Project flags, given at creation")
     );
     for flag in &definition.project_flags {
-        let _ = writeln!(out, "  {}: {} / {}", flag.code, flag.name.zh, flag.name.en);
+        let _ = writeln!(out, "  {}: {}", flag.code, flag.name.get(language));
         if let Some(source) = &flag.source {
-            let _ = writeln!(out, "      source: {source}");
+            let _ = writeln!(out, "      {}{source}", language.pick("依据：", "source: "));
         }
     }
 }
 
 /// What drafting-unit members do in votes and how those who must abstain are counted.
-fn write_votes(out: &mut String, definition: &WorkflowDefinition) {
+fn write_votes(out: &mut String, definition: &WorkflowDefinition, language: Language) {
     use crate::definition::{DraftingUnitMembers, RecusedMembers};
     if definition.drafting_unit_members != DraftingUnitMembers::Abstain {
         return;
@@ -133,24 +165,42 @@ fn write_votes(out: &mut String, definition: &WorkflowDefinition) {
         ),
     };
     let _ = writeln!(out);
-    let _ = writeln!(out, "Votes / 表决");
-    let _ = writeln!(out, "  起草单位委员回避表决，{}", counted.0);
-    let _ = writeln!(
-        out,
-        "  drafting-unit members must abstain (回避), {}",
-        counted.1
+    let _ = writeln!(out, "{}", language.pick("表决", "Votes"));
+    let sentence = language.pick(
+        format!("  起草单位委员回避表决，{}", counted.0),
+        format!("  drafting-unit members must abstain (回避), {}", counted.1),
     );
+    let _ = writeln!(out, "{sentence}");
 }
 
-fn write_guard(out: &mut String, guard: &Guard, definition: &WorkflowDefinition, indent: usize) {
+fn write_guard(
+    out: &mut String,
+    guard: &Guard,
+    definition: &WorkflowDefinition,
+    language: Language,
+    indent: usize,
+) {
     let text = describe(guard, definition);
     let waiver = if guard.waivable_by.is_empty() {
         String::new()
     } else {
-        format!("  [waivable by {}]", guard.waivable_by.join(", "))
+        let roles: Vec<String> = guard
+            .waivable_by
+            .iter()
+            .map(|role| definition.role_name(role).get(language).to_string())
+            .collect();
+        language.pick(
+            format!("  [可由{}豁免]", roles.join("、")),
+            format!("  [waivable by {}]", roles.join(", ")),
+        )
     };
-    let _ = writeln!(out, "{:indent$}- [{}] {}", "", guard.id, text.zh);
-    let _ = writeln!(out, "{:indent$}  {}{waiver}", "", text.en);
+    let _ = writeln!(
+        out,
+        "{:indent$}- [{}] {}{waiver}",
+        "",
+        guard.id,
+        text.get(language)
+    );
 }
 
 fn display_width(text: &str) -> usize {

@@ -595,7 +595,7 @@ fn the_shipped_definitions_say_what_the_domain_rules_say() {
     let close = definition
         .transition_from("consultation", "close_consultation")
         .unwrap_or_else(|| panic!("close_consultation exists"));
-    let outline = specflow_engine::render::outline(definition);
+    let outline = specflow_engine::render::outline(definition, specflow_engine::Language::En);
     for words in [
         "at least 30 days in this stage",
         "at least 20 organisations consulted",
@@ -618,7 +618,7 @@ fn the_shipped_definitions_say_what_the_domain_rules_say() {
         "{outline}"
     );
     assert_eq!(close.roles, ["secretariat"]);
-    let iso_outline = specflow_engine::render::outline(iso());
+    let iso_outline = specflow_engine::render::outline(iso(), specflow_engine::Language::En);
     assert!(
         iso_outline.contains(
             "in favour at least 2/3 of the votes cast (abstentions excluded), against at most 1/4 of the votes cast (abstentions excluded)"
