@@ -13,7 +13,7 @@ use tokio::sync::watch;
 /// An audience by its role's name when it is a role (a webhook's audience may be any name).
 fn audience_text(audience: &str, language: specflow_engine::Language) -> String {
     match audience.parse::<specflow_store::auth::Role>() {
-        Ok(role) => super::principals::role_name(role, language).to_string(),
+        Ok(role) => role.name(language).to_string(),
         Err(_) => audience.to_string(),
     }
 }

@@ -3,21 +3,7 @@
 
 use specflow_engine::Language;
 use specflow_store::Store;
-use specflow_store::auth::Role;
 use uuid::Uuid;
-
-/// A role's name, as the pages' navigation shows who is signed in.
-pub(super) fn role_name(role: Role, language: Language) -> &'static str {
-    match role {
-        Role::Admin => language.pick("系统管理员", "administrator"),
-        Role::Supervisor => language.pick("市场监管局", "supervisor"),
-        Role::Secretariat => language.pick("秘书处", "secretariat"),
-        Role::Chair => language.pick("主任委员", "chair"),
-        Role::Member => language.pick("委员", "member"),
-        Role::Drafter => language.pick("起草组", "drafter"),
-        Role::Auditor => language.pick("审计", "auditor"),
-    }
-}
 
 /// What a principal may reach, in words: every project, a committee's, or one project's.
 pub(super) async fn scope_text(

@@ -4,7 +4,7 @@
 //! standard error what it is for and that it is never shown again: the store keeps its hash only.
 
 use super::database::{open, runtime};
-use super::principals::{role_name, scope_text};
+use super::principals::scope_text;
 use crate::cli::TokenCommand;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -126,7 +126,7 @@ pub fn run(command: TokenCommand) -> anyhow::Result<ExitCode> {
                         let never = || language.pick("从不", "never").to_string();
                         rows.push([
                             token.name.clone(),
-                            role_name(token.role, language).to_string(),
+                            token.role.name(language).to_string(),
                             scope_text(
                                 &store,
                                 token.committee.as_deref(),

@@ -6,7 +6,7 @@
 //! the database is opened, and the store keeps only its Argon2id hash.
 
 use super::database::{open, runtime};
-use super::principals::{role_name, scope_text};
+use super::principals::scope_text;
 use crate::cli::UserCommand;
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
@@ -121,7 +121,7 @@ pub fn run(command: UserCommand) -> anyhow::Result<ExitCode> {
                 for account in &accounts {
                     rows.push([
                         account.name.clone(),
-                        role_name(account.role, language).to_string(),
+                        account.role.name(language).to_string(),
                         scope_text(
                             &store,
                             account.committee.as_deref(),

@@ -14,7 +14,7 @@
 use crate::error::StoreError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use specflow_engine::{Actor, LocalizedText};
+use specflow_engine::{Actor, Language, LocalizedText};
 use std::str::FromStr;
 use uuid::Uuid;
 
@@ -68,6 +68,20 @@ impl Role {
         Role::Drafter,
         Role::Auditor,
     ];
+
+    /// The role's name for people, as the pages' navigation and the command line's tables show
+    /// who someone is.
+    pub fn name(self, language: Language) -> &'static str {
+        match self {
+            Role::Admin => language.pick("系统管理员", "administrator"),
+            Role::Supervisor => language.pick("市场监管局", "supervisor"),
+            Role::Secretariat => language.pick("秘书处", "secretariat"),
+            Role::Chair => language.pick("主任委员", "chair"),
+            Role::Member => language.pick("委员", "member"),
+            Role::Drafter => language.pick("起草组", "drafter"),
+            Role::Auditor => language.pick("审计", "auditor"),
+        }
+    }
 
     /// The stored (and typed) name: `admin`, `supervisor`, `secretariat`, `chair`, `member`,
     /// `drafter` or `auditor`.
@@ -179,18 +193,30 @@ impl Principal {
         }
     }
 
-    /// The role and scope in words, for refusals: `drafter of project …`, `secretariat of
-    /// committee …`, `auditor`.
-    pub fn describe(&self) -> String {
+    /// The role and scope in words, in both languages, for refusals a person reads:
+    /// `sec-wang（委员会 SH-TC-01 的秘书处）`, `sec-wang (secretariat of committee SH-TC-01)`.
+    pub fn describe(&self) -> LocalizedText {
+        let (subject, zh, en) = (
+            &self.subject,
+            self.role.name(Language::Zh),
+            self.role.name(Language::En),
+        );
         match self.visibility() {
-            Visibility::Everything => format!("{} ({})", self.subject, self.role),
-            Visibility::Committee(committee) => {
-                format!("{} ({} of committee {committee})", self.subject, self.role)
+            Visibility::Everything => {
+                LocalizedText::new(format!("{subject}（{zh}）"), format!("{subject} ({en})"))
             }
-            Visibility::Project(project_id) => {
-                format!("{} ({} of project {project_id})", self.subject, self.role)
-            }
-            Visibility::Nothing => format!("{} ({} with no scope)", self.subject, self.role),
+            Visibility::Committee(committee) => LocalizedText::new(
+                format!("{subject}（技术委员会 {committee} 的{zh}）"),
+                format!("{subject} ({en} of committee {committee})"),
+            ),
+            Visibility::Project(project_id) => LocalizedText::new(
+                format!("{subject}（项目 {project_id} 的{zh}）"),
+                format!("{subject} ({en} of project {project_id})"),
+            ),
+            Visibility::Nothing => LocalizedText::new(
+                format!("{subject}（{zh}，未限定范围）"),
+                format!("{subject} ({en} with no scope)"),
+            ),
         }
     }
 }
@@ -236,15 +262,15 @@ pub fn can_read_project(principal: &Principal, committee: &str, project_id: Uuid
         Visibility::Project(own) if own == project_id => Access::Allowed,
         Visibility::Committee(_) => Access::Hidden(format!(
             "{} may not see project {project_id}, which belongs to committee {committee}",
-            principal.describe()
+            principal.describe().en
         )),
         Visibility::Project(_) => Access::Hidden(format!(
             "{} may not see project {project_id}, which is not its project",
-            principal.describe()
+            principal.describe().en
         )),
         Visibility::Nothing => Access::Hidden(format!(
             "{} may see no project: the token names no {}",
-            principal.describe(),
+            principal.describe().en,
             missing_scope(principal.role)
         )),
     }
@@ -259,10 +285,10 @@ pub fn can_read_project(principal: &Principal, committee: &str, project_id: Uuid
 pub fn can_write_project(principal: &Principal, committee: &str, project_id: Uuid) -> Access {
     match can_read_project(principal, committee, project_id) {
         Access::Allowed if is_read_only(principal) => Access::Forbidden(LocalizedText::new(
-            format!("{}只能查看，不能更改任何项目", principal.describe()),
+            format!("{}只能查看，不能更改任何项目", principal.describe().zh),
             format!(
                 "{} reads every project and changes none",
-                principal.describe()
+                principal.describe().en
             ),
         )),
         other => other,
@@ -281,21 +307,21 @@ pub fn can_read_committee_reports(principal: &Principal, committee: &str) -> Acc
         Visibility::Committee(own) if own == committee => Access::Allowed,
         Visibility::Committee(_) => Access::Hidden(format!(
             "{} may not see committee {committee}'s reports",
-            principal.describe()
+            principal.describe().en
         )),
         Visibility::Project(_) => Access::Forbidden(LocalizedText::new(
             format!(
                 "{}只能查看一个项目，而技术委员会的报告涵盖其其他项目",
-                principal.describe()
+                principal.describe().zh
             ),
             format!(
                 "{} sees one project: a committee's report spans its other projects",
-                principal.describe()
+                principal.describe().en
             ),
         )),
         Visibility::Nothing => Access::Hidden(format!(
             "{} may see no committee: the token names no {}",
-            principal.describe(),
+            principal.describe().en,
             missing_scope(principal.role)
         )),
     }
@@ -310,11 +336,11 @@ pub fn can_read_everything(principal: &Principal) -> Access {
             Access::Forbidden(LocalizedText::new(
                 format!(
                     "{}只能查看自己范围内的项目：只有系统管理员、市场监管局和审计令牌可查看全部项目",
-                    principal.describe()
+                    principal.describe().zh
                 ),
                 format!(
                     "{} sees only its own scope: only admin, supervisor and auditor tokens read every project",
-                    principal.describe()
+                    principal.describe().en
                 ),
             ))
         }
@@ -330,11 +356,11 @@ pub fn can_supervise(principal: &Principal) -> Access {
             Access::Forbidden(LocalizedText::new(
                 format!(
                     "{}不能监督：只有市场监管局和系统管理员令牌可查看逾期看板、决定延期、冻结和撤销",
-                    principal.describe()
+                    principal.describe().zh
                 ),
                 format!(
                     "{} may not supervise: only supervisor and admin tokens see the overdue board and decide extensions, freezes and cancellations",
-                    principal.describe()
+                    principal.describe().en
                 ),
             ))
         }
@@ -363,7 +389,7 @@ pub fn can_read_committee(principal: &Principal, committee: &str) -> Access {
         Visibility::Committee(own) if own == committee => Access::Allowed,
         _ => Access::Hidden(format!(
             "{} may not see committee {committee}",
-            principal.describe()
+            principal.describe().en
         )),
     }
 }
@@ -389,21 +415,21 @@ pub fn can_write_committee(
         (_, CommitteeWrite::Composition) => Access::Forbidden(LocalizedText::new(
             format!(
                 "{}不能更改技术委员会的组成：只有市场监管局（市场监管局和系统管理员令牌）组建技术委员会、任命委员和批准豁免",
-                principal.describe()
+                principal.describe().zh
             ),
             format!(
                 "{} may not change a committee's composition: only the bureau (supervisor and admin tokens) forms committees, appoints members and grants waivers",
-                principal.describe()
+                principal.describe().en
             ),
         )),
         (_, CommitteeWrite::Term) => Access::Forbidden(LocalizedText::new(
             format!(
                 "{}不能记录换届：只有市场监管局和该技术委员会的秘书处可以",
-                principal.describe()
+                principal.describe().zh
             ),
             format!(
                 "{} may not record terms: only the bureau and the committee's secretariat do",
-                principal.describe()
+                principal.describe().en
             ),
         )),
     }

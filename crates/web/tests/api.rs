@@ -578,7 +578,10 @@ conformance!(
             .problem(403, "forbidden");
         let detail = refused["detail"].as_str().unwrap_or_default();
         assert!(detail.contains("只能查看"), "{refused}");
+        // Who was refused is named in Chinese too: the role's name, not its code.
+        assert!(detail.contains("（审计）"), "{refused}");
         assert!(!detail.contains("changes none"), "{refused}");
+        assert!(!detail.contains("(auditor)"), "{refused}");
         let granted = call(Method::POST, &commands, Some(&supervisor))
             .json(app, &grant)
             .await;

@@ -504,7 +504,7 @@ pub async fn artifact_download(
             .artifact_attached_within(&sha256, principal.visibility())
             .await?
     {
-        tracing::warn!(subject = %principal.subject, role = %principal.role, reason = %format!("{} may read no project with the artifact {sha256}", principal.describe()), status = 404, "refused: hidden");
+        tracing::warn!(subject = %principal.subject, role = %principal.role, reason = %format!("{} may read no project with the artifact {sha256}", principal.describe().en), status = 404, "refused: hidden");
         return Err(not_found());
     }
     let content = state.store.artifact(&sha256).await?.ok_or_else(not_found)?;

@@ -179,7 +179,7 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
                             button.link type="submit" lang=(if other == "en" { "en" } else { "zh-CN" }) id="language-switch" { (other_name) }
                         }
                         @if let Some(principal) = &viewer.principal {
-                            span.who { (principal.subject) " (" (role_name(principal.role, words)) ")" }
+                            span.who { (principal.subject) " (" (principal.role.name(words.0)) ")" }
                             form.inline method="post" action="/signout" {
                                 input type="hidden" name=(CSRF_FIELD) value=(viewer.csrf.as_deref().unwrap_or_default());
                                 button.link type="submit" id="signout" { (words.pick("退出", "Sign out")) }
@@ -312,17 +312,3 @@ dl.facts dd { margin: 0; }
   header.top .tools { margin-left: 0; }
 }
 "#;
-
-/// A role's name in the reader's language, as the navigation shows who is signed in.
-pub fn role_name(role: specflow_store::auth::Role, words: Words) -> &'static str {
-    use specflow_store::auth::Role;
-    match role {
-        Role::Admin => words.pick("系统管理员", "administrator"),
-        Role::Supervisor => words.pick("市场监管局", "supervisor"),
-        Role::Secretariat => words.pick("秘书处", "secretariat"),
-        Role::Chair => words.pick("主任委员", "chair"),
-        Role::Member => words.pick("委员", "member"),
-        Role::Drafter => words.pick("起草组", "drafter"),
-        Role::Auditor => words.pick("审计", "auditor"),
-    }
-}
