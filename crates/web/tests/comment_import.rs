@@ -104,7 +104,9 @@ conformance!(
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[0]["row"], 3);
         assert!(rows[0]["problems"].as_array().unwrap().is_empty());
-        assert!(rows[0]["comment_id"].as_str().unwrap().starts_with("C-"));
+        // The table's own numbers (序号) are the comments' ids.
+        assert_eq!(rows[0]["comment_id"], "1");
+        assert_eq!(rows[2]["comment_id"], "3");
         assert_eq!(rows[1]["problems"][0]["code"], "reason_missing");
         assert_eq!(rows[1]["problems"][0]["column"], "reason");
         assert_eq!(
@@ -185,6 +187,91 @@ conformance!(
         assert_eq!(again["last_sequence"], 8);
         assert_eq!(api.store.head_sequence(project).await.unwrap(), 8);
         assert_eq!(again["rows"], recorded["rows"]);
+        let ids: Vec<&str> = view
+            .state
+            .comments
+            .iter()
+            .map(|comment| comment.comment_id)
+            .collect();
+        assert_eq!(ids, ["1", "2", "3", "4"]);
+        // The same table sent again as a new request names the numbers already recorded, in
+        // the number column, and records nothing.
+        let (status, problem) = import(
+            app,
+            &secretariat,
+            &id,
+            "",
+            CSV,
+            GOOD_TABLE.as_bytes().to_vec(),
+            Some("import-2"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert!(
+            problem["unmet"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Row 3, number: A comment with id '1' is already recorded"),
+            "{problem}"
+        );
+        assert_eq!(api.store.head_sequence(project).await.unwrap(), 8);
+    }
+);
+
+conformance!(
+    a_table_without_numbers_gets_fresh_ids_and_a_repeated_number_is_refused,
+    |kind| async move {
+        let Some(api) = api(kind).await else {
+            return;
+        };
+        let app = &api.app;
+        let project = created_project(&api.store, 1, "SH-TC-01").await;
+        let id = project.to_string();
+        let secretariat = token(
+            &api.store,
+            "sec-wang",
+            Role::Secretariat,
+            Some("SH-TC-01"),
+            None,
+        )
+        .await;
+        let unnumbered = "提出单位,意见内容\n中国计量科学研究院,应与OIML R76一致\n";
+        let (status, preview) = import(
+            app,
+            &secretariat,
+            &id,
+            "?dry_run=true",
+            CSV,
+            unnumbered.as_bytes().to_vec(),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{preview}");
+        assert!(
+            preview["rows"][0]["comment_id"]
+                .as_str()
+                .unwrap()
+                .starts_with("C-"),
+            "{preview}"
+        );
+        let repeated = "序号,提出单位,意见内容\n1,中国计量科学研究院,一\n１,同济大学,二\n";
+        let (status, problem) = import(
+            app,
+            &secretariat,
+            &id,
+            "",
+            CSV,
+            repeated.as_bytes().to_vec(),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(codes(&problem), ["number_repeated"]);
+        assert_eq!(
+            problem["unmet"][0]["message"],
+            "Row 3, number: The number \"1\" is already given to row 2"
+        );
+        assert_eq!(api.store.head_sequence(project).await.unwrap(), 1);
     }
 );
 

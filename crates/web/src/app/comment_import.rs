@@ -1,8 +1,9 @@
 //! Importing a comment disposition table (意见汇总处理表): a preview with every row's problem,
 //! then all rows recorded in one batch or none.
 //!
-//! The table is read by [`super::comment_table`]; each clean row becomes a `record_comment` with a
-//! fresh comment id, and a `dispose_comment` when the row has a disposition. The preview also
+//! The table is read by [`super::comment_table`]; each clean row becomes a `record_comment` under
+//! the table's own number (序号) as its id, or a fresh id when the table numbers nothing, and a
+//! `dispose_comment` when the row has a disposition. The preview also
 //! decides those commands against the project's state in memory, so a row the engine would refuse
 //! (a role that may not record comments, a duplicate id) shows its reasons before anything is sent.
 //! The import refuses a table with any problem of its own, listing every one; a clean table is
@@ -249,7 +250,7 @@ pub async fn import_comments(
     }
 }
 
-/// Gives each row a fresh comment id and, given the project's state and definition, decides its
+/// Gives each row its comment id (its number, or a fresh one) and, given the project's state and definition, decides its
 /// commands in memory, one row after the other, on the state the rows before it would produce.
 /// Rows with problems of their own are not decided (the engine would only repeat them).
 fn plan<'a>(
@@ -265,10 +266,18 @@ fn plan<'a>(
         let now = project.last_event_at.map_or(now, |last| last.max(now));
         (project.clone(), definition, now)
     });
-    let mut taken = std::collections::HashSet::new();
+    // The table's own numbers are taken first, so no fresh id can be one of them.
+    let mut taken: std::collections::HashSet<String> = table
+        .rows
+        .iter()
+        .filter_map(|row| row.number.clone())
+        .collect();
     let mut planned = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
-        let comment_id = fresh_comment_id(command_id, row.row, &mut taken);
+        let comment_id = match &row.number {
+            Some(number) => number.clone(),
+            None => fresh_comment_id(command_id, row.row, &mut taken),
+        };
         let mut refused = Vec::new();
         if let Some((project, definition, now)) = decided.as_mut()
             && row.problems.is_empty()
@@ -331,6 +340,7 @@ fn derived(command_id: Uuid, name: &str) -> Uuid {
 /// reason's `field` where it names one.
 fn engine_problem(row: usize, reason: &Unmet) -> TableProblem {
     let column = match reason.figures.get("field").and_then(|field| field.as_str()) {
+        Some("comment_id") => Some(Column::Number),
         Some("organisation") => Some(Column::Organisation),
         Some("clause") => Some(Column::Clause),
         Some("text") => Some(Column::Comment),

@@ -7,10 +7,12 @@
 //! preview can show every problem at once before anything is recorded. The API's import and the
 //! web pages' form both read tables through here.
 //!
-//! Headers are recognised in Chinese or English (`机构`/`单位` or `organisation`, `条款`/`章条` or
-//! `clause`, `意见` or `comment`, `处理意见`/`处理结果` or `disposition`, `理由` or `reason`,
-//! and a few spellings seen in real tables); other columns (such as `序号`) are ignored, and rows
-//! above the header (a title) are skipped. Row numbers are the spreadsheet's, counted from 1.
+//! Headers are recognised in Chinese or English (`序号` or `no.`, `机构`/`单位` or
+//! `organisation`, `条款`/`章条` or `clause`, `意见` or `comment`, `处理意见`/`处理结果` or
+//! `disposition`, `理由` or `reason`, and a few spellings seen in real tables); other columns are
+//! ignored, and rows above the header (a title) are skipped. Row numbers are the spreadsheet's,
+//! counted from 1. A table's own numbers (`序号`) become the comments' ids, so the project page,
+//! the log and a disposition typed later name a comment as the paper table does.
 
 use specflow_engine::command::{Comment, Disposition};
 use specflow_engine::{Command, LocalizedText};
@@ -25,6 +27,8 @@ const HEADER_SEARCH_ROWS: usize = 10;
 /// A column of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
+    /// The table's own number for the comment (序号, optional): the comment's id when given.
+    Number,
     /// The organisation that sent the comment (required).
     Organisation,
     /// The clause it is about (optional).
@@ -39,7 +43,8 @@ pub enum Column {
 
 impl Column {
     /// Every column, in the table's usual order.
-    pub const ALL: [Column; 5] = [
+    pub const ALL: [Column; 6] = [
+        Column::Number,
         Column::Organisation,
         Column::Clause,
         Column::Comment,
@@ -50,6 +55,7 @@ impl Column {
     /// Its stable code, as answers name it.
     pub fn code(self) -> &'static str {
         match self {
+            Column::Number => "number",
             Column::Organisation => "organisation",
             Column::Clause => "clause",
             Column::Comment => "comment",
@@ -61,6 +67,7 @@ impl Column {
     /// Its name for people.
     pub fn name(self) -> LocalizedText {
         match self {
+            Column::Number => LocalizedText::new("序号", "number"),
             Column::Organisation => LocalizedText::new("提出单位", "organisation"),
             Column::Clause => LocalizedText::new("章条", "clause"),
             Column::Comment => LocalizedText::new("意见内容", "comment"),
@@ -77,6 +84,7 @@ impl Column {
     /// The headers that name it, written as [`normalise`] leaves them.
     fn headers(self) -> &'static [&'static str] {
         match self {
+            Column::Number => &["序号", "编号", "意见编号", "no", "no.", "number", "#"],
             Column::Organisation => &[
                 "机构",
                 "单位",
@@ -153,6 +161,41 @@ fn disposition_of(cell: &str) -> Option<Disposition> {
     }
 }
 
+/// A comment's number as an id: NFKC (a full-width `１２` is `12`) and trimmed, and a whole
+/// number read from a spreadsheet's number cell written without its fraction (`3`, not `3.0`).
+fn number_of(cell: &str) -> String {
+    let number = specflow_engine::text::normalise_code(cell);
+    match number.strip_suffix(".0") {
+        Some(whole) if !whole.is_empty() && whole.bytes().all(|byte| byte.is_ascii_digit()) => {
+            whole.to_string()
+        }
+        _ => number,
+    }
+}
+
+/// A number given to two rows would record the second comment under the first one's id: each
+/// repeat is a problem of its row, naming the row that has the number first.
+fn refuse_repeated_numbers(rows: &mut [CommentRow]) {
+    let mut first_rows: std::collections::HashMap<String, usize> = Default::default();
+    for row in rows {
+        let Some(number) = row.number.clone() else {
+            continue;
+        };
+        match first_rows.get(&number) {
+            Some(first) => row.problems.push(TableProblem::new(
+                row.row,
+                Some(Column::Number),
+                "number_repeated",
+                format!("序号「{number}」与第 {first} 行重复"),
+                format!("The number \"{number}\" is already given to row {first}"),
+            )),
+            None => {
+                first_rows.insert(number, row.row);
+            }
+        }
+    }
+}
+
 /// A problem of the table: where, and what is wrong, in both languages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableProblem {
@@ -161,7 +204,7 @@ pub struct TableProblem {
     /// The column, when one cell is wrong.
     pub column: Option<Column>,
     /// A stable code: `file_unreadable`, `header_missing`, `column_missing`, `column_repeated`,
-    /// `table_empty`, `too_many_rows`, `organisation_empty`, `comment_empty`,
+    /// `table_empty`, `too_many_rows`, `number_repeated`, `organisation_empty`, `comment_empty`,
     /// `disposition_unknown`, `reason_missing`, `reason_without_disposition`, or an engine
     /// reason's code when the engine would refuse the row.
     pub code: String,
@@ -202,6 +245,8 @@ impl TableProblem {
 pub struct CommentRow {
     /// The spreadsheet's row, from 1.
     pub row: usize,
+    /// The table's own number for the comment (序号), when the table has one: its id.
+    pub number: Option<String>,
     /// The organisation that sent it.
     pub organisation: String,
     /// The clause, when given.
@@ -389,16 +434,18 @@ impl CommentTable {
             if row.iter().all(|text| text.trim().is_empty()) {
                 continue;
             }
-            let number = first_row + index;
-            table.rows.push(CommentRow::read(
-                number,
+            let mut read = CommentRow::read(
+                first_row + index,
                 cell(row, Column::Organisation),
                 cell(row, Column::Clause),
                 cell(row, Column::Comment),
                 cell(row, Column::Disposition),
                 cell(row, Column::Reason),
-            ));
+            );
+            read.number = cell(row, Column::Number).map(|number| number_of(&number));
+            table.rows.push(read);
         }
+        refuse_repeated_numbers(&mut table.rows);
         if table.rows.is_empty() {
             table.problems.push(TableProblem::new(
                 0,
@@ -499,6 +546,7 @@ impl CommentRow {
         }
         CommentRow {
             row,
+            number: None,
             organisation: organisation.unwrap_or_default(),
             clause,
             comment: comment.unwrap_or_default(),
