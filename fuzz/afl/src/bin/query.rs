@@ -1,0 +1,7 @@
+//! The `query` fuzz target: see [`specflow_fuzz::query`].
+
+fn main() {
+    afl::fuzz!(|data: &[u8]| {
+        specflow_fuzz::query(data);
+    });
+}
