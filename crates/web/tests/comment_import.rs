@@ -339,6 +339,27 @@ conformance!(
         )
         .await;
         assert_eq!(status, StatusCode::OK);
+        // A cell a billion rows down, or one whose reference overflows the reader's arithmetic
+        // (found by fuzzing), is an unreadable file: no allocation of every row above it, no
+        // panic. Each answers the preview with the file's problem.
+        for first_row in [1_000_000_000, 9_999_999_999] {
+            let (status, preview) = import(
+                app,
+                &secretariat,
+                &id,
+                "?dry_run=true",
+                XLSX,
+                xlsx(&[&["提出单位", "意见内容"]], first_row),
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{preview}");
+            assert_eq!(
+                preview["problems"][0]["code"], "file_unreadable",
+                "{preview}"
+            );
+            assert_eq!(preview["ready"], false);
+        }
         let fixed = xlsx(
             &[
                 &["提出单位", "意见内容", "处理意见", "理由"],

@@ -323,38 +323,23 @@ impl CommentTable {
         CommentTable::from_cells(cells, 1)
     }
 
-    /// Reads the first worksheet of an XLSX file.
+    /// Reads the first worksheet of an XLSX file, cell by cell.
+    ///
+    /// The cells are streamed rather than read as one dense range: a file naming a cell a
+    /// billion rows down would otherwise make the reader allocate every row above it. Rows and
+    /// columns past what a comment table can hold are refused. calamine parses untrusted
+    /// bytes, and fuzzing found cell references that overflow its arithmetic (a panic in a
+    /// debug build): a panic inside it is an unreadable file, never a failed request.
     pub fn from_xlsx(bytes: &[u8]) -> CommentTable {
-        use calamine::{Reader, Xlsx};
-        let unreadable = |error: &dyn std::fmt::Display| {
-            CommentTable::unreadable(
-                format!("XLSX 文件无法读取：{error}"),
-                format!("The XLSX file cannot be read: {error}"),
-            )
-        };
-        let mut workbook: Xlsx<_> =
-            match calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)) {
-                Ok(workbook) => workbook,
-                Err(error) => return unreadable(&error),
-            };
-        let range = match workbook.worksheet_range_at(0) {
-            Some(Ok(range)) => range,
-            Some(Err(error)) => return unreadable(&error),
-            None => {
-                return CommentTable::unreadable(
-                    "XLSX 文件没有工作表".to_string(),
-                    "The XLSX file has no worksheet".to_string(),
-                );
-            }
-        };
-        // The range starts at its first non-empty cell; rows are numbered as the sheet shows them.
-        // Every row of the range starts in the same column, so positions agree across rows.
-        let first_row = range.start().map_or(0, |(row, _)| row as usize) + 1;
-        let cells = range
-            .rows()
-            .map(|row| row.iter().map(|cell| cell.to_string()).collect())
-            .collect();
-        CommentTable::from_cells(cells, first_row)
+        let reading = std::panic::catch_unwind(|| xlsx_cells(bytes));
+        match reading {
+            Ok(Ok((cells, first_row))) => CommentTable::from_cells(cells, first_row),
+            Ok(Err(table)) => table,
+            Err(_) => CommentTable::unreadable(
+                "XLSX 文件无法读取：文件结构有误".to_string(),
+                "The XLSX file cannot be read: its structure is malformed".to_string(),
+            ),
+        }
     }
 
     /// A table that could not be read at all.
@@ -483,6 +468,81 @@ impl CommentTable {
     pub fn is_clean(&self) -> bool {
         self.all_problems().next().is_none()
     }
+}
+
+/// The most rows from the top of a worksheet a comment table may reach: the most comments, a
+/// title and header above them, and room for blank rows between.
+const MAX_XLSX_ROWS: u32 = (MAX_ROWS as u32) * 2 + 100;
+
+/// The most columns a comment table may use; real ones have fewer than a dozen.
+const MAX_XLSX_COLUMNS: u32 = 100;
+
+/// The first worksheet's cells as rows of text, and the sheet's number of the first row (from
+/// 1); rows start at the leftmost used column, so positions agree across rows.
+fn xlsx_cells(bytes: &[u8]) -> Result<(Vec<Vec<String>>, usize), CommentTable> {
+    use calamine::{Reader, Xlsx};
+    let unreadable = |error: &dyn std::fmt::Display| {
+        CommentTable::unreadable(
+            format!("XLSX 文件无法读取：{error}"),
+            format!("The XLSX file cannot be read: {error}"),
+        )
+    };
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|error| unreadable(&error))?;
+    let Some(sheet) = workbook.sheet_names().first().cloned() else {
+        return Err(CommentTable::unreadable(
+            "XLSX 文件没有工作表".to_string(),
+            "The XLSX file has no worksheet".to_string(),
+        ));
+    };
+    let mut reader = workbook
+        .worksheet_cells_reader(&sheet)
+        .map_err(|error| unreadable(&error))?;
+    let mut found: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
+    while let Some(cell) = reader.next_cell().map_err(|error| unreadable(&error))? {
+        let (row, column) = cell.get_position();
+        if row >= MAX_XLSX_ROWS || column >= MAX_XLSX_COLUMNS {
+            return Err(CommentTable::unreadable(
+                format!(
+                    "工作表过大：意见表最多 {MAX_XLSX_ROWS} 行、{MAX_XLSX_COLUMNS} 列，而第 {} 行第 {} 列有内容",
+                    row + 1,
+                    column + 1
+                ),
+                format!(
+                    "The worksheet is too large: a comment table has at most {MAX_XLSX_ROWS} rows and {MAX_XLSX_COLUMNS} columns, but row {}, column {} has content",
+                    row + 1,
+                    column + 1
+                ),
+            ));
+        }
+        let text = calamine::Data::from(cell.get_value().clone()).to_string();
+        if !text.is_empty() {
+            found.entry(row).or_default().push((column, text));
+        }
+    }
+    let (Some(&first), Some(&last)) = (found.keys().next(), found.keys().next_back()) else {
+        return Ok((Vec::new(), 1));
+    };
+    let left = found
+        .values()
+        .flatten()
+        .map(|(column, _)| *column)
+        .min()
+        .unwrap_or(0);
+    let rows = (first..=last)
+        .map(|row| {
+            let mut cells = Vec::new();
+            for (column, text) in found.remove(&row).unwrap_or_default() {
+                let position = (column - left) as usize;
+                if cells.len() <= position {
+                    cells.resize(position + 1, String::new());
+                }
+                cells[position] = text;
+            }
+            cells
+        })
+        .collect();
+    Ok((rows, first as usize + 1))
 }
 
 impl CommentRow {
