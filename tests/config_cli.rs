@@ -66,6 +66,24 @@ fn config_show_tells_each_setting_and_where_it_came_from() {
         "{from_file}"
     );
     assert!(!from_file.contains("hunter2"), "{from_file}");
+    // A password given as a query parameter was shown as it was (issue 17).
+    let in_query = text(
+        &specflow_in(
+            folder.path(),
+            &["config", "show"],
+            &[(
+                "SPECFLOW_DATABASE_URL",
+                "postgres://alice@db/specflow?password=hunter3&sslmode=require",
+            )],
+        )
+        .stdout,
+    );
+    assert!(
+        line_of(&in_query, "database")
+            .contains("postgres://alice@db/specflow?password=***&sslmode=require"),
+        "{in_query}"
+    );
+    assert!(!in_query.contains("hunter3"), "{in_query}");
     // The environment beats the file.
     let environment = text(
         &specflow_in(
