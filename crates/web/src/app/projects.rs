@@ -6,6 +6,7 @@
 
 use crate::app::AppState;
 use crate::app::problem::{Problem, ProblemKind, require};
+use crate::app::text_fields::check_serialized;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -247,6 +248,9 @@ pub async fn carry_out(
     expected_sequence: Option<u64>,
     command: Command,
 ) -> Result<WriteAnswer, Problem> {
+    // Both faces come through here: a control character or an overlong text is refused before
+    // the store sees it (PostgreSQL would refuse a NUL with an error, SQLite keep it).
+    check_serialized(&command)?;
     let kind = command.kind_name();
     let action = match &command {
         Command::FireAction { action, .. } => action.clone(),
@@ -565,6 +569,8 @@ pub async fn attach_upload(
         size_bytes,
         sha256: sha256.clone(),
     });
+    // The file's name and kind are checked before its content is stored.
+    check_serialized(&command)?;
     let project_id = view.summary.project_id;
     let now = state.store.clock().now();
     let actor = principal.actor();
