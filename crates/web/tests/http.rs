@@ -66,9 +66,13 @@ conformance!(health_readiness_and_metrics, |kind| async move {
     let (status, body, _) = get(&metrics_app, "/metrics", None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        body.contains("specflow_projects{committee=\"SH-TC-01\",stage=\"preresearch\"} 1"),
+        body.contains("specflow_projects{stage=\"preresearch\"} 1"),
         "{body}"
     );
+    // Served without a token, the gauges name no committee (issue 17): per-committee counts
+    // are `/api/v1/counts`'s, for those who may read everything.
+    assert!(!body.contains("SH-TC-01"), "{body}");
+    assert!(body.contains("specflow_overdue_projects 0"), "{body}");
     assert!(
         body.contains("specflow_outbox_notifications{status=\"dead\"} 0"),
         "{body}"
