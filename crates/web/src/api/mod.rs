@@ -1,4 +1,5 @@
-//! The JSON face: health, readiness, metrics, and the API under `/api/v1`.
+//! The JSON face: health, readiness, and the API under `/api/v1` (and the `/metrics` handler,
+//! which `crate::metrics_router` serves apart).
 //!
 //! Every route is declared once, by its handler's annotation ([`routes`] registers both the route
 //! and its operation in the OpenAPI document). The API authenticates every request with a bearer token (`auth.rs`), scopes it
@@ -36,7 +37,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 /// The service's routes and the OpenAPI document they make: the service's own (health,
-/// readiness, metrics, the document) and the API's under `/api/v1`.
+/// readiness, the document) and the API's under `/api/v1`.
 ///
 /// Each route is declared once, by its handler's `#[utoipa::path]` (or, for the committee
 /// writes, by a line of their table): `routes!` registers the handler with the router and its

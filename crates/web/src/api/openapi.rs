@@ -168,7 +168,7 @@ impl Modify for ApiConventions {
     ),
     components(schemas(ProblemDocument, UnmetReason, crate::app::reports::ReportFormat)),
     tags(
-        (name = "service", description = "Health, readiness, metrics and this document"),
+        (name = "service", description = "Health, readiness and this document (metrics are served on a listener of their own)"),
         (name = "projects", description = "Drafting groups and secretariats: projects, commands, artifacts"),
         (name = "audit", description = "Auditors: history, state as of a point, verification, export"),
         (name = "board", description = "The bureau: the overdue board, counts and the outbox"),
