@@ -39,24 +39,35 @@ fn serve_answers_health_readiness_and_metrics_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The first line says where it listens (port 0 picks a free one), the second where the
-    // metrics are.
-    let mut lines = BufReader::new(server.stdout.take().unwrap());
+    // The first line says where it listens (port 0 picks a free one), and the log where the
+    // metrics are; the log is read as it comes and kept for the end.
     let mut first_line = String::new();
-    lines.read_line(&mut first_line).unwrap();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
     let address = first_line
         .trim()
         .strip_prefix("specflow is serving on http://")
         .unwrap_or_else(|| panic!("unexpected first line: {first_line}"))
         .to_string();
-    let mut second_line = String::new();
-    lines.read_line(&mut second_line).unwrap();
-    let metrics_address = second_line
-        .trim()
-        .strip_prefix("specflow metrics on http://")
-        .and_then(|rest| rest.strip_suffix("/metrics"))
-        .unwrap_or_else(|| panic!("unexpected second line: {second_line}"))
-        .to_string();
+    let (lines_sender, log_lines) = std::sync::mpsc::channel::<String>();
+    let stderr = server.stderr.take().unwrap();
+    let log_reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_sender.send(line);
+        }
+    });
+    let mut log = String::new();
+    let metrics_address = loop {
+        let line = log_lines
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no metrics line in: {log}"));
+        log.push_str(&line);
+        log.push('\n');
+        if let Some(rest) = line.strip_prefix("specflow metrics on http://") {
+            break rest.trim_end_matches("/metrics").to_string();
+        }
+    };
     let health = get(&address, "/healthz");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(
@@ -84,9 +95,10 @@ fn serve_answers_health_readiness_and_metrics_and_stops_on_sigterm() {
         .status()
         .unwrap();
     assert!(stopped.success());
-    let output = server.wait_with_output().unwrap();
-    let log = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{log}");
+    let status = server.wait().unwrap();
+    log_reader.join().unwrap();
+    log.extend(log_lines.try_iter().map(|line| line + "\n"));
+    assert!(status.success(), "{log}");
     assert!(log.contains("workflows registered"), "{log}");
     assert!(log.contains("scheduler stopped"), "{log}");
 }

@@ -65,7 +65,9 @@ pub fn run(
             Some(metrics_listener) => {
                 let address = metrics_listener.local_addr()?;
                 tracing::info!(%address, "metrics are served");
-                println!("specflow metrics on http://{address}/metrics");
+                // On standard error: a caller that read the first line of standard output and
+                // closed it must not make a second line fail with a broken pipe.
+                eprintln!("specflow metrics on http://{address}/metrics");
                 let app = metrics_router(state.clone());
                 let shutdown = shutdown.clone();
                 Some(tokio::spawn(serve(
