@@ -1002,10 +1002,14 @@ pub struct SchedulerArgs {
 /// What one client may hold of `specflow serve`, and where its metrics are served.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerArgs {
-    /// How long a request's line and headers may take to arrive; an idle keep-alive connection
-    /// is closed after as long (e.g. 10s).
+    /// How long a request's line and headers may take to arrive, counted from when the
+    /// connection waits for them (e.g. 10s).
     #[arg(long, env = "SPECFLOW_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub header_read_timeout: std::time::Duration,
+    /// How long a kept-alive connection may stay open with no request in flight and nothing
+    /// sent either way (e.g. 5s); the header-read timeout closes it no later in any case.
+    #[arg(long, env = "SPECFLOW_KEEP_ALIVE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub keep_alive_timeout: std::time::Duration,
     /// How long a request's body may go without a byte arriving (e.g. 30s).
     #[arg(long, env = "SPECFLOW_BODY_READ_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub body_read_timeout: std::time::Duration,
@@ -1025,6 +1029,7 @@ impl Default for ServerArgs {
     fn default() -> ServerArgs {
         ServerArgs {
             header_read_timeout: std::time::Duration::from_secs(10),
+            keep_alive_timeout: std::time::Duration::from_secs(5),
             body_read_timeout: std::time::Duration::from_secs(30),
             request_timeout: std::time::Duration::from_secs(60),
             max_connections: 1024,

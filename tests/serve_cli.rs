@@ -199,13 +199,37 @@ fn timed_health(address: &str) -> Duration {
 fn slow_and_idle_connections_are_closed_and_health_stays_fast() {
     let served = serve_with(&[
         "--header-read-timeout",
-        "2s",
+        "4s",
+        "--keep-alive-timeout",
+        "1s",
         "--body-read-timeout",
         "2s",
         "--max-connections",
         "8",
     ]);
     let address = served.address.as_str();
+    // A kept-alive connection left idle after its answer is closed after the keep-alive
+    // timeout, well before the header-read timeout would.
+    let mut kept_alive = TcpStream::connect(address).unwrap();
+    write!(
+        kept_alive,
+        "GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n"
+    )
+    .unwrap();
+    let mut answered = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !answered.ends_with(b"ok\n") {
+        let read = kept_alive.read(&mut buffer).unwrap();
+        assert!(read > 0, "{}", String::from_utf8_lossy(&answered));
+        answered.extend_from_slice(&buffer[..read]);
+    }
+    let (idle_for, rest) = closed_within(&mut kept_alive, Duration::from_secs(8))
+        .expect("an idle connection is closed");
+    assert!(rest.is_empty(), "{rest}");
+    assert!(
+        idle_for > Duration::from_millis(500) && idle_for < Duration::from_millis(3500),
+        "{idle_for:?}"
+    );
     // Headers that never end, a body that stops, and a kept-alive connection left idle.
     let mut trickling_headers = TcpStream::connect(address).unwrap();
     write!(
@@ -229,7 +253,7 @@ fn slow_and_idle_connections_are_closed_and_health_stays_fast() {
     let patience = Duration::from_secs(8);
     let (waited, answer) = closed_within(&mut trickling_headers, patience)
         .expect("a connection trickling its headers is closed");
-    assert!(waited < Duration::from_secs(6), "{waited:?} {answer}");
+    assert!(waited < Duration::from_secs(7), "{waited:?} {answer}");
     let (_, answer) = closed_within(&mut stalled_body, patience)
         .expect("a connection whose body stopped is closed");
     // The stalled body is answered with a problem document before the connection closes.

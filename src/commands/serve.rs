@@ -57,6 +57,7 @@ pub fn run(
         };
         let limits = ConnectionLimits {
             header_read_timeout: server.header_read_timeout,
+            keep_alive_timeout: server.keep_alive_timeout,
             body_read_timeout: server.body_read_timeout,
             max_connections: usize::try_from(server.max_connections).unwrap_or(usize::MAX),
             shutdown_grace: server.request_timeout,
