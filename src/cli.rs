@@ -63,6 +63,9 @@ pub enum TopCommand {
         /// How the scheduler runs.
         #[command(flatten)]
         scheduler: SchedulerArgs,
+        /// What a client may hold of the server, and where metrics are served.
+        #[command(flatten)]
+        server: ServerArgs,
     },
     /// Make a demo database of realistic projects (through the real write path, with the
     /// scheduler firing their deadlines), print a token and an account for every role, and
@@ -994,6 +997,63 @@ pub struct SchedulerArgs {
     /// This node's name in logs (default: the host name and process id).
     #[arg(long, env = "SPECFLOW_NODE_NAME")]
     pub node_name: Option<String>,
+}
+
+/// What one client may hold of `specflow serve`, and where its metrics are served.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerArgs {
+    /// How long a request's line and headers may take to arrive, counted from when the
+    /// connection waits for them (e.g. 10s).
+    #[arg(long, env = "SPECFLOW_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_read_timeout: std::time::Duration,
+    /// How long a kept-alive connection may stay open with no request in flight and nothing
+    /// sent either way (e.g. 5s); the header-read timeout closes it no later in any case.
+    #[arg(long, env = "SPECFLOW_KEEP_ALIVE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub keep_alive_timeout: std::time::Duration,
+    /// How long a request's body may go without a byte arriving (e.g. 30s).
+    #[arg(long, env = "SPECFLOW_BODY_READ_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub body_read_timeout: std::time::Duration,
+    /// How long a request may take in all before it is answered 503 (e.g. 60s).
+    #[arg(long, env = "SPECFLOW_REQUEST_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub request_timeout: std::time::Duration,
+    /// How many connections are served at once; more wait to be accepted.
+    #[arg(long, env = "SPECFLOW_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Where `/metrics` is served, apart from the API [default: 127.0.0.1:9464, skipped with a
+    /// warning when taken]; `off` serves no metrics.
+    #[arg(long, env = "SPECFLOW_METRICS_LISTEN", value_parser = parse_metrics_listen)]
+    pub metrics_listen: Option<MetricsListen>,
+}
+
+impl Default for ServerArgs {
+    fn default() -> ServerArgs {
+        ServerArgs {
+            header_read_timeout: std::time::Duration::from_secs(10),
+            keep_alive_timeout: std::time::Duration::from_secs(5),
+            body_read_timeout: std::time::Duration::from_secs(30),
+            request_timeout: std::time::Duration::from_secs(60),
+            max_connections: 1024,
+            metrics_listen: None,
+        }
+    }
+}
+
+/// Where `/metrics` is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsListen {
+    /// On this address.
+    On(std::net::SocketAddr),
+    /// Nowhere.
+    Off,
+}
+
+fn parse_metrics_listen(text: &str) -> Result<MetricsListen, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(MetricsListen::Off);
+    }
+    text.parse()
+        .map(MetricsListen::On)
+        .map_err(|error| format!("{error}: an address such as 127.0.0.1:9464, or off"))
 }
 
 /// `specflow config ...`

@@ -44,7 +44,7 @@ fn config_show_tells_each_setting_and_where_it_came_from() {
     assert!(line_of(&table, "listen").ends_with("default"), "{table}");
     std::fs::write(
         folder.path().join("specflow.toml"),
-        "database = \"postgres://alice:hunter2@db/specflow\"\n[serve]\nlisten = \"0.0.0.0:9090\"\nscheduler_rescan = \"30s\"\n",
+        "database = \"postgres://alice:hunter2@db/specflow\"\n[serve]\nlisten = \"0.0.0.0:9090\"\nscheduler_rescan = \"30s\"\nheader_read_timeout = \"5s\"\nmax_connections = 64\nmetrics_listen = \"off\"\n",
     )
     .unwrap();
     let from_file = text(&specflow_in(folder.path(), &["config", "show"], &[]).stdout);
@@ -60,12 +60,44 @@ fn config_show_tells_each_setting_and_where_it_came_from() {
         line_of(&from_file, "scheduler_rescan").contains("30s"),
         "{from_file}"
     );
+    // The server's limits and the metrics listener are settings like any other (issue 17).
+    for (setting, value) in [
+        ("header_read_timeout", "5s"),
+        ("max_connections", "64"),
+        ("metrics_listen", "off"),
+    ] {
+        let line = line_of(&from_file, setting);
+        assert!(line.contains(value), "{from_file}");
+        assert!(line.ends_with("configuration file"), "{from_file}");
+    }
+    assert!(
+        line_of(&from_file, "request_timeout").ends_with("default"),
+        "{from_file}"
+    );
     // The password is masked.
     assert!(
         line_of(&from_file, "database").contains("postgres://alice:***@db/specflow"),
         "{from_file}"
     );
     assert!(!from_file.contains("hunter2"), "{from_file}");
+    // A password given as a query parameter was shown as it was (issue 17).
+    let in_query = text(
+        &specflow_in(
+            folder.path(),
+            &["config", "show"],
+            &[(
+                "SPECFLOW_DATABASE_URL",
+                "postgres://alice@db/specflow?password=hunter3&sslmode=require",
+            )],
+        )
+        .stdout,
+    );
+    assert!(
+        line_of(&in_query, "database")
+            .contains("postgres://alice@db/specflow?password=***&sslmode=require"),
+        "{in_query}"
+    );
+    assert!(!in_query.contains("hunter3"), "{in_query}");
     // The environment beats the file.
     let environment = text(
         &specflow_in(

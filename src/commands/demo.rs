@@ -1184,7 +1184,14 @@ pub fn run(
         WorkflowSource::Folder(folder) => Some(folder.as_path()),
         WorkflowSource::Embedded => None,
     };
-    serve::run(listen, folder, true, &database, &scheduler)
+    serve::run(
+        listen,
+        folder,
+        true,
+        &database,
+        &scheduler,
+        &crate::cli::ServerArgs::default(),
+    )
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod client;
 mod committee;
 mod database;
 mod demo;
+mod listener;
 mod outbox;
 mod principals;
 mod report;
@@ -34,12 +35,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_scheduler,
             database,
             scheduler,
+            server,
         } => serve::run(
             listen,
             workflows.as_deref(),
             !no_scheduler,
             &database,
             &scheduler,
+            &server,
         ),
         TopCommand::Demo {
             database,

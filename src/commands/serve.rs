@@ -1,14 +1,16 @@
-//! `specflow serve`: the HTTP service with the scheduler and the deliverer, in one process.
+//! `specflow serve`: the HTTP service with the scheduler and the deliverer, in one process, and
+//! `/metrics` on a listener of its own (loopback by default).
 
 use super::database::{open, runtime};
+use super::listener::{ConnectionLimits, serve};
 use super::outbox::spawn_deliverer;
 use super::schedule::{init_logging, scheduler_options, stop_requested};
-use crate::cli::{DatabaseArgs, SchedulerArgs};
+use crate::cli::{DatabaseArgs, MetricsListen, SchedulerArgs, ServerArgs};
 use crate::workflow_files::WorkflowSource;
 use specflow_jobs::scheduler::Scheduler;
 use specflow_store::StoreOptions;
 use specflow_store::metrics::Metrics;
-use specflow_web::{AppState, router};
+use specflow_web::{AppState, metrics_router, router_with_timeout};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
@@ -21,6 +23,7 @@ pub fn run(
     with_scheduler: bool,
     database: &DatabaseArgs,
     scheduler: &SchedulerArgs,
+    server: &ServerArgs,
 ) -> anyhow::Result<ExitCode> {
     init_logging();
     runtime()?.block_on(async {
@@ -48,19 +51,41 @@ pub fn run(
         let address = listener.local_addr()?;
         tracing::info!(%address, database = %store.database(), "specflow is serving");
         println!("specflow is serving on http://{address}");
-        let app = router(AppState {
+        let state = AppState {
             store: store.clone(),
             metrics,
-        });
-        // The peer's address is what failed sign-ins are counted against (pages/session.rs).
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-            .with_graceful_shutdown(stop_requested())
-            .await?;
-        tracing::info!("stopping: in-flight requests are done; the scheduler finishes its batch");
+        };
+        let limits = ConnectionLimits {
+            header_read_timeout: server.header_read_timeout,
+            keep_alive_timeout: server.keep_alive_timeout,
+            body_read_timeout: server.body_read_timeout,
+            max_connections: usize::try_from(server.max_connections).unwrap_or(usize::MAX),
+            shutdown_grace: server.request_timeout,
+        };
+        let metrics_serving = match metrics_listener(server.metrics_listen).await? {
+            Some(metrics_listener) => {
+                let address = metrics_listener.local_addr()?;
+                tracing::info!(%address, "metrics are served");
+                // On standard error: a caller that read the first line of standard output and
+                // closed it must not make a second line fail with a broken pipe.
+                eprintln!("specflow metrics on http://{address}/metrics");
+                let app = metrics_router(state.clone());
+                let shutdown = shutdown.clone();
+                Some(tokio::spawn(serve(
+                    metrics_listener,
+                    app,
+                    limits,
+                    stopped(shutdown),
+                )))
+            }
+            None => None,
+        };
+        let app = router_with_timeout(state, server.request_timeout);
+        serve(listener, app, limits, stop_requested()).await;        tracing::info!("stopping: in-flight requests are done; the scheduler finishes its batch");
         let _ = stop.send(true);
+        if let Some(metrics_serving) = metrics_serving {
+            let _ = metrics_serving.await;
+        }
         if let Some(scheduling) = scheduling {
             let _ = scheduling.await;
         }
@@ -69,4 +94,38 @@ pub fn run(
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The metrics listener: the address asked for (a failure to bind it stops `serve`), none when
+/// `off`, and by default the loopback port 9464, or none with a warning when another process (a
+/// second node on the same host) holds it.
+async fn metrics_listener(
+    asked: Option<MetricsListen>,
+) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    match asked {
+        Some(MetricsListen::Off) => Ok(None),
+        Some(MetricsListen::On(address)) => tokio::net::TcpListener::bind(address)
+            .await
+            .map(Some)
+            .map_err(|error| anyhow::anyhow!("cannot serve metrics on {address}: {error}")),
+        None => {
+            let address = SocketAddr::from(([127, 0, 0, 1], 9464));
+            match tokio::net::TcpListener::bind(address).await {
+                Ok(listener) => Ok(Some(listener)),
+                Err(error) => {
+                    tracing::warn!(%address, %error, "metrics are not served: the default address is taken (set --metrics-listen)");
+                    Ok(None)
+                }
+            }
+        }
+    }
+}
+
+/// Completes when the stop signal is sent.
+async fn stopped(mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    while !*shutdown.borrow_and_update() {
+        if shutdown.changed().await.is_err() {
+            return;
+        }
+    }
 }

@@ -120,18 +120,53 @@ impl StoreError {
     }
 }
 
-/// Masks the password of a database URL, so that no message or log line shows it.
+/// Masks the password of a database URL, so that no message or log line shows it: the one after
+/// the user name (`postgres://app:***@db/specflow`) and any query parameter that carries one
+/// (`?password=***`, `&sslpassword=***`), since libpq-style URLs accept both.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let Some((credentials, host)) = rest.split_once('@') else {
-        return url.to_string();
+    let (location, query) = match rest.split_once('?') {
+        Some((location, query)) => (location, Some(query)),
+        None => (rest, None),
+    };
+    let mut redacted = format!("{scheme}://{}", redact_credentials(location));
+    if let Some(query) = query {
+        redacted.push('?');
+        redacted.push_str(&redact_query(query));
+    }
+    redacted
+}
+
+/// `user:password@host/path` with the password masked; the authority ends at the first `/`, and
+/// its last `@` ends the credentials (a password may itself hold `@`).
+fn redact_credentials(location: &str) -> String {
+    let (authority, path) = match location.find('/') {
+        Some(slash) => location.split_at(slash),
+        None => (location, ""),
+    };
+    let Some((credentials, host)) = authority.rsplit_once('@') else {
+        return location.to_string();
     };
     match credentials.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
+        Some((user, _password)) => format!("{user}:***@{host}{path}"),
+        None => location.to_string(),
     }
+}
+
+/// A query string with the value of every parameter whose name holds `password` masked.
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|parameter| match parameter.split_once('=') {
+            Some((name, _value)) if name.to_ascii_lowercase().contains("password") => {
+                format!("{name}=***")
+            }
+            _ => parameter.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 #[cfg(test)]
@@ -149,5 +184,26 @@ mod tests {
             "postgres://postgres@127.0.0.1/test"
         );
         assert_eq!(redact_url("sqlite://specflow.db"), "sqlite://specflow.db");
+    }
+
+    // A password given as a query parameter was shown as it was, in errors and `config show`.
+    #[test]
+    fn passwords_in_query_parameters_are_masked_too() {
+        assert_eq!(
+            redact_url("postgres://app@db/specflow?password=s3cret&sslmode=require"),
+            "postgres://app@db/specflow?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://db/specflow?sslmode=require&PassWord=s3cret&sslpassword=k3y"),
+            "postgres://db/specflow?sslmode=require&PassWord=***&sslpassword=***"
+        );
+        assert_eq!(
+            redact_url("postgres://app:p@ss@db:5432/specflow?application_name=x"),
+            "postgres://app:***@db:5432/specflow?application_name=x"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/a@b?x=1"),
+            "postgres://app@db/a@b?x=1"
+        );
     }
 }

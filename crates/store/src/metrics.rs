@@ -114,9 +114,13 @@ impl Metrics {
     }
 }
 
-/// What the database knows better than the process, read at scrape time: projects per committee
-/// and stage, those overdue, escalated and frozen per committee, and the outbox by status.
+/// What the database knows better than the process, read at scrape time: projects per stage,
+/// those overdue, escalated and frozen in all, and the outbox by status.
 /// Built as prometheus-client gauges, so names, labels and escaping follow its encoder.
+///
+/// No gauge is labelled by committee: metrics are served without a token (on the operator's own
+/// listener), and how many projects each committee has, and how many are late, is what
+/// `/api/v1/counts` shows only to those who may read everything.
 #[derive(Debug)]
 pub struct DatabaseGauges {
     registry: Registry,
@@ -127,48 +131,30 @@ impl DatabaseGauges {
     pub fn new(counts: &[StageCount], backlog: &OutboxBacklog) -> DatabaseGauges {
         let mut registry = Registry::default();
         let projects = Family::<MetricLabels, Gauge>::default();
-        let overdue = Family::<MetricLabels, Gauge>::default();
-        let escalated = Family::<MetricLabels, Gauge>::default();
-        let frozen = Family::<MetricLabels, Gauge>::default();
+        let overdue = Gauge::<i64>::default();
+        let escalated = Gauge::<i64>::default();
+        let frozen = Gauge::<i64>::default();
+        // The counts come per committee and stage; they are summed over committees here.
         for count in counts {
-            let by_stage = vec![
-                ("committee".to_string(), count.committee.clone()),
-                ("stage".to_string(), count.stage.clone()),
-            ];
             projects
-                .get_or_create(&by_stage)
-                .set(gauge_value(count.projects));
-            let by_committee = label("committee", &count.committee);
-            overdue
-                .get_or_create(&by_committee)
-                .inc_by(gauge_value(count.overdue));
-            escalated
-                .get_or_create(&by_committee)
-                .inc_by(gauge_value(count.escalated));
-            frozen
-                .get_or_create(&by_committee)
-                .inc_by(gauge_value(count.frozen));
+                .get_or_create(&label("stage", &count.stage))
+                .inc_by(gauge_value(count.projects));
+            overdue.inc_by(gauge_value(count.overdue));
+            escalated.inc_by(gauge_value(count.escalated));
+            frozen.inc_by(gauge_value(count.frozen));
         }
-        registry.register(
-            "specflow_projects",
-            "Projects, by committee and stage",
-            projects,
-        );
+        registry.register("specflow_projects", "Projects, by stage", projects);
         registry.register(
             "specflow_overdue_projects",
-            "Projects past a deadline, by committee",
+            "Projects past a deadline",
             overdue,
         );
         registry.register(
             "specflow_escalated_projects",
-            "Overdue projects escalated to the bureau, by committee",
+            "Overdue projects escalated to the bureau",
             escalated,
         );
-        registry.register(
-            "specflow_frozen_projects",
-            "Frozen projects, by committee",
-            frozen,
-        );
+        registry.register("specflow_frozen_projects", "Frozen projects", frozen);
         let outbox = Family::<MetricLabels, Gauge>::default();
         for (status, value) in [
             ("pending", backlog.pending),

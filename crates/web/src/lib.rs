@@ -4,9 +4,14 @@
 //! Every request gets a request id (the caller's `X-Request-Id` if it sent a sane one, else a new
 //! one, by tower-http's request-id layers), echoed in the response and carried by the request's
 //! log lines, and is counted and timed per route for `/metrics`.
+//!
+//! Before routing, [`address`] refuses a path or query specflow cannot read; every handler runs
+//! within a time limit, and an error answered without a body is made a problem document.
+//! `/metrics` is not among these routes: [`metrics_router`] serves it on a listener of its own.
 
 #![forbid(unsafe_code)]
 
+pub mod address;
 pub mod api;
 pub mod app;
 pub mod pages;
@@ -18,28 +23,53 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tower::ServiceBuilder;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
-/// The service's routes: the service's own, the API under `/api/v1` and the pages at `/`.
+/// How long a handler may take before it is answered 503 by default (`specflow serve
+/// --request-timeout`).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The service's routes: the service's own, the API under `/api/v1` and the pages at `/`, with
+/// handlers given [`DEFAULT_REQUEST_TIMEOUT`].
 pub fn router(state: AppState) -> Router {
+    router_with_timeout(state, DEFAULT_REQUEST_TIMEOUT)
+}
+
+/// [`router`] with handlers given `request_timeout`: one taking longer is dropped and answered
+/// 503 with a problem document, so that a stuck database or a trickled body holds no task for ever.
+pub fn router_with_timeout(state: AppState, request_timeout: Duration) -> Router {
     // Uploads may be as large as the store accepts; everything else is JSON of at most 1 MiB.
     let artifact_limit =
         usize::try_from(state.store.options().max_artifact_bytes).unwrap_or(usize::MAX);
     let (api, _document) = api::routes(artifact_limit);
-    Router::new()
+    let routes = Router::new()
         .merge(api)
         // The web pages at `/`: HTML, not API, so not in the OpenAPI document.
         // A work form may carry a file as large as the store accepts, with its fields beside it.
         .merge(pages::router(
             &state,
             artifact_limit.saturating_add(64 * 1024),
-        ))
+        ));
+    with_service_layers(routes, state, request_timeout)
+}
+
+/// The layers every route of the service runs in: route tagging for metrics, request ids,
+/// `nosniff`, logging and metrics, problem documents for bare errors, the address check and the
+/// handler's time limit. Public so that a test can run a route of its own (a handler that never
+/// finishes) inside exactly these layers.
+pub fn with_service_layers(
+    routes: Router<AppState>,
+    state: AppState,
+    request_timeout: Duration,
+) -> Router {
+    routes
         .route_layer(middleware::from_fn(tag_route))
         .layer(
             ServiceBuilder::new()
@@ -53,8 +83,23 @@ pub fn router(state: AppState) -> Router {
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
                 ))
-                .layer(middleware::from_fn_with_state(state.clone(), observe)),
+                .layer(middleware::from_fn_with_state(state.clone(), observe))
+                .layer(middleware::from_fn(address::render_bare_errors))
+                .layer(middleware::from_fn(address::refuse_unreadable_addresses))
+                .layer(TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    request_timeout,
+                )),
         )
+        .with_state(state)
+}
+
+/// `/metrics` alone, for the listener `specflow serve --metrics-listen` opens (loopback by
+/// default): the process's counters and the database's gauges are the operator's, not the API
+/// callers', so they are not served beside the API.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(api::metrics))
         .with_state(state)
 }
 

@@ -20,18 +20,21 @@ pub(crate) struct Api {
     pub(crate) app: Router,
     pub(crate) store: Store,
     pub(crate) clock: Arc<ManualClock>,
+    pub(crate) metrics: Arc<Metrics>,
     _keep: Keep,
 }
 
 pub(crate) async fn api(kind: Kind) -> Option<Api> {
     let (store, clock, keep, _url) = store(kind).await?;
+    let metrics = Metrics::shared();
     Some(Api {
         app: router(AppState {
             store: store.clone(),
-            metrics: Metrics::shared(),
+            metrics: metrics.clone(),
         }),
         store,
         clock,
+        metrics,
         _keep: keep,
     })
 }
@@ -59,7 +62,7 @@ impl Answer {
         String::from_utf8_lossy(&self.body).to_string()
     }
 
-    fn header(&self, name: &str) -> String {
+    pub(crate) fn header(&self, name: &str) -> String {
         self.headers
             .get(name)
             .map(|value| value.to_str().unwrap().to_string())
@@ -135,7 +138,7 @@ impl Call {
             .await
     }
 
-    async fn bytes(self, app: &Router, content: Vec<u8>) -> Answer {
+    pub(crate) async fn bytes(self, app: &Router, content: Vec<u8>) -> Answer {
         self.header("content-type", "application/octet-stream")
             .send(app, Body::from(content))
             .await
@@ -487,7 +490,14 @@ conformance!(
         assert_eq!(list.json()["items"].as_array().unwrap().len(), 1);
 
         // Each route is counted under its declared path, refusals included.
-        let metrics = call(Method::GET, "/metrics", None).empty(app).await.text();
+        let metrics_app = specflow_web::metrics_router(AppState {
+            store: api.store.clone(),
+            metrics: api.metrics.clone(),
+        });
+        let metrics = call(Method::GET, "/metrics", None)
+            .empty(&metrics_app)
+            .await
+            .text();
         for series in [
             "specflow_http_requests_total{route=\"/api/v1/projects\",status=\"201\"} 2",
             "specflow_http_requests_total{route=\"/api/v1/projects/{project}/actions/{action}\",status=\"422\"} 1",

@@ -514,3 +514,68 @@ fn xlsx(rows: &[&[&str]], first_row: usize) -> Vec<u8> {
     }
     archive.finish().unwrap().into_inner()
 }
+
+// Regression (issue 17): a cell's text went into the log unchecked; a NUL in it was a 503 on
+// PostgreSQL. A control character or an overlong text is its row's problem, in its column.
+conformance!(
+    a_cell_with_a_control_character_or_too_long_a_text_is_its_rows_problem,
+    |kind| async move {
+        let Some(api) = api(kind).await else {
+            return;
+        };
+        let app = &api.app;
+        let project = created_project(&api.store, 1, "SH-TC-01").await;
+        let id = project.to_string();
+        let secretariat = token(
+            &api.store,
+            "sec-wang",
+            Role::Secretariat,
+            Some("SH-TC-01"),
+            None,
+        )
+        .await;
+        let long_comment = "长".repeat(10_001);
+        let table = format!(
+            "序号,章条编号,意见内容,提出单位,处理意见,理由\n\
+             1,5.2,表述应统一。,中国计量\u{0}科学研究院,采纳,\n\
+             2,7.1,{long_comment},同济大学,采纳,\n\
+             3,6.1,术语应统一。,上海大和衡器,采纳,\n"
+        );
+        let (status, preview) = import(
+            app,
+            &secretariat,
+            &id,
+            "?dry_run=true",
+            CSV,
+            table.as_bytes().to_vec(),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{preview}");
+        assert_eq!(preview["ready"], false, "{preview}");
+        let rows = preview["rows"].as_array().unwrap();
+        assert_eq!(rows[0]["problems"][0]["code"], "text_refused", "{preview}");
+        assert_eq!(
+            rows[0]["problems"][0]["column"], "organisation",
+            "{preview}"
+        );
+        assert_eq!(rows[1]["problems"][0]["code"], "text_refused", "{preview}");
+        assert_eq!(rows[1]["problems"][0]["column"], "comment", "{preview}");
+        assert!(
+            rows[2]["problems"].as_array().unwrap().is_empty(),
+            "{preview}"
+        );
+        let (status, problem) = import(
+            app,
+            &secretariat,
+            &id,
+            "",
+            CSV,
+            table.as_bytes().to_vec(),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(comments(&api, project).await, 0);
+    }
+);

@@ -38,9 +38,10 @@ conformance!(health_readiness_and_metrics, |kind| async move {
         return;
     };
     created_project(&store, 1, "SH-TC-01").await;
+    let metrics = Metrics::shared();
     let app = router(AppState {
         store: store.clone(),
-        metrics: Metrics::shared(),
+        metrics: metrics.clone(),
     });
     let (status, body, id) = get(&app, "/healthz", Some("trace-42")).await;
     assert_eq!(
@@ -55,12 +56,23 @@ conformance!(health_readiness_and_metrics, |kind| async move {
     assert_eq!(id.len(), 36);
     let (status, body, _) = get(&app, "/readyz", None).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ready\n"));
-    let (status, body, _) = get(&app, "/metrics", None).await;
+    // `/metrics` is served on a listener of its own (`metrics_router`), not beside the API.
+    let (status, _, _) = get(&app, "/metrics", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let metrics_app = specflow_web::metrics_router(AppState {
+        store: store.clone(),
+        metrics,
+    });
+    let (status, body, _) = get(&metrics_app, "/metrics", None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        body.contains("specflow_projects{committee=\"SH-TC-01\",stage=\"preresearch\"} 1"),
+        body.contains("specflow_projects{stage=\"preresearch\"} 1"),
         "{body}"
     );
+    // Served without a token, the gauges name no committee (issue 17): per-committee counts
+    // are `/api/v1/counts`'s, for those who may read everything.
+    assert!(!body.contains("SH-TC-01"), "{body}");
+    assert!(body.contains("specflow_overdue_projects 0"), "{body}");
     assert!(
         body.contains("specflow_outbox_notifications{status=\"dead\"} 0"),
         "{body}"
@@ -70,7 +82,7 @@ conformance!(health_readiness_and_metrics, |kind| async move {
         "{body}"
     );
     assert!(
-        body.contains("specflow_http_requests_total{route=\"unmatched\",status=\"404\"} 1"),
+        body.contains("specflow_http_requests_total{route=\"unmatched\",status=\"404\"} 2"),
         "{body}"
     );
     assert!(body.ends_with("# EOF\n"));

@@ -1361,3 +1361,28 @@ conformance!(
         }
     }
 );
+
+// Regression (issue 17): a NUL typed as a sign-in name reached the database, which on PostgreSQL
+// refuses it (503); it is refused as bad input, the same on both backends, and nothing is counted.
+conformance!(
+    a_control_character_in_a_form_is_refused_before_the_database,
+    |kind| async move {
+        let Some(site) = site(kind).await else {
+            return;
+        };
+        site.store
+            .create_account("wang", Role::Auditor, None, None, PASSWORD)
+            .await
+            .unwrap();
+        let refused = sign_in(&site.app, "", "wang\u{0}", PASSWORD, "10.0.0.1").await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert!(refused.body.contains("U+0000"), "{}", refused.body);
+        let signed_in = sign_in(&site.app, "", "wang", PASSWORD, "10.0.0.1").await;
+        assert_eq!(
+            signed_in.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            signed_in.body
+        );
+    }
+);

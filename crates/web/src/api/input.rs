@@ -6,6 +6,7 @@
 //! fit the route's type names the field path where it went wrong (`title.en`, `votes[2].choice`).
 
 use crate::app::problem::{Problem, ProblemKind};
+use crate::app::text_fields::check_json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -104,6 +105,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             format!("There is more after the JSON value: {error}"),
         )
     })?;
+    // Read again as plain JSON to check every text it carries, whatever the route's type keeps
+    // of it: a control character or an overlong field is refused before it reaches the engine.
+    let texts: serde_json::Value = serde_json::from_slice(bytes).map_err(|error| {
+        Problem::invalid(
+            "(body)",
+            format!("请求体不是有效的 JSON：{error}"),
+            format!("The body is not valid JSON: {error}"),
+        )
+    })?;
+    check_json(&texts)?;
     Ok(value)
 }
 

@@ -1,4 +1,5 @@
-//! The JSON face: health, readiness, metrics, and the API under `/api/v1`.
+//! The JSON face: health, readiness, and the API under `/api/v1` (and the `/metrics` handler,
+//! which `crate::metrics_router` serves apart).
 //!
 //! Every route is declared once, by its handler's annotation ([`routes`] registers both the route
 //! and its operation in the OpenAPI document). The API authenticates every request with a bearer token (`auth.rs`), scopes it
@@ -26,16 +27,17 @@ use crate::app::AppState;
 use crate::app::problem;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
+use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as Document;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 /// The service's routes and the OpenAPI document they make: the service's own (health,
-/// readiness, metrics, the document) and the API's under `/api/v1`.
+/// readiness, the document) and the API's under `/api/v1`.
 ///
 /// Each route is declared once, by its handler's `#[utoipa::path]` (or, for the committee
 /// writes, by a line of their table): `routes!` registers the handler with the router and its
@@ -77,11 +79,17 @@ pub fn routes(artifact_limit: usize) -> (Router<AppState>, Document) {
         .routes(routes!(todo::todo))
         .fallback(api_route_not_found)
         .layer(DefaultBodyLimit::max(input::JSON_BODY_LIMIT_BYTES))
-        .layer(middleware::from_fn(problem::render_problems));
+        .layer(middleware::from_fn(problem::render_problems))
+        // An API answer is one caller's view at one moment (its scope, the project's sequence):
+        // no cache between the caller and specflow may keep it, as the pages say too. A
+        // download that sets its own policy keeps it.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
     let (router, mut document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
-        .routes(routes!(metrics))
         .routes(routes!(openapi::openapi_json))
         .nest("/api/v1", api)
         .split_for_parts();
@@ -117,7 +125,7 @@ async fn healthz() -> &'static str {
     tag = "service",
     responses(
         (status = 200, description = "The database answers with the expected schema", content_type = "text/plain", body = String, example = "ready\n"),
-        (status = 503, description = "The database does not answer, or its schema is not this build's", content_type = "text/plain", body = String),
+        (status = 503, description = "The database does not answer, or its schema is not this build's (the detail says which)", content_type = "application/problem+json", body = openapi::ProblemDocument),
     )
 )]
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -136,13 +144,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 /// The Prometheus text exposition: the process's own metrics, then gauges read from the
 /// database at scrape time (projects per stage, overdue, outbox backlog).
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    tag = "service",
-    responses((status = 200, description = "The metrics, in the OpenMetrics text format", content_type = "application/openmetrics-text", body = String))
-)]
-async fn metrics(State(state): State<AppState>) -> Response {
+///
+/// Served by [`crate::metrics_router`] on the operator's own listener, not beside the API, and
+/// so not in the OpenAPI document: the gauges count projects per committee, which the API shows
+/// only to whoever may read everything.
+pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut text = state.metrics.encode();
     // The OpenMetrics text ends with `# EOF`; the database gauges go before it, with their own.
     if let Some(stripped) = text.strip_suffix("# EOF\n") {

@@ -7,9 +7,11 @@
 //! route cannot forget one. The engine's types are described as plain objects where they appear,
 //! because the engine must not depend on utoipa.
 
+use crate::app::text_fields::rule_for;
 use axum::Json;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use utoipa::openapi::path::Operation;
@@ -59,10 +61,14 @@ pub struct UnmetReason {
 }
 
 /// The error statuses an API route may answer, with what each means.
-const API_PROBLEMS: [(StatusCode, &str); 10] = [
+const API_PROBLEMS: [(StatusCode, &str); 11] = [
     (
         StatusCode::BAD_REQUEST,
-        "A parameter, header or body is malformed",
+        "A parameter, header or body is malformed, holds a control character or is longer than its field's `maxLength`",
+    ),
+    (
+        StatusCode::URI_TOO_LONG,
+        "The path and query are longer than specflow reads",
     ),
     (StatusCode::UNAUTHORIZED, "No valid bearer token"),
     (StatusCode::FORBIDDEN, "The token may not do this"),
@@ -162,7 +168,7 @@ impl Modify for ApiConventions {
     ),
     components(schemas(ProblemDocument, UnmetReason, crate::app::reports::ReportFormat)),
     tags(
-        (name = "service", description = "Health, readiness, metrics and this document"),
+        (name = "service", description = "Health, readiness and this document (metrics are served on a listener of their own)"),
         (name = "projects", description = "Drafting groups and secretariats: projects, commands, artifacts"),
         (name = "audit", description = "Auditors: history, state as of a point, verification, export"),
         (name = "board", description = "The bureau: the overdue board, counts and the outbox"),
@@ -177,6 +183,125 @@ pub struct ApiDoc;
 pub fn add_conventions(document: &mut Document) {
     document.info.version = env!("CARGO_PKG_VERSION").to_string();
     ApiConventions.modify(document);
+    add_text_limits(document);
+}
+
+/// States the limits `app::text_fields` enforces as `maxLength`: on every string parameter (a
+/// path segment's own limit for path parameters) and every string property of the schemas that
+/// request bodies name, and the schemas those name in turn. Answers are left as they are: a
+/// record sealed before the limits existed may hold a longer text.
+///
+/// The document is edited as JSON, where a string property is one shape, rather than through
+/// utoipa's many schema variants (an optional string is a `oneOf` or a type list there).
+fn add_text_limits(document: &mut Document) {
+    let Ok(mut value) = serde_json::to_value(&*document) else {
+        return;
+    };
+    let mut pending = Vec::new();
+    if let Some(paths) = value.get_mut("paths").and_then(Value::as_object_mut) {
+        for operation in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|item| item.values_mut())
+        {
+            limit_parameters(operation);
+            if let Some(body) = operation.get("requestBody") {
+                collect_references(body, &mut pending);
+            }
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let Some(schema) = value.pointer_mut(&format!("/components/schemas/{name}")) else {
+            continue;
+        };
+        collect_references(schema, &mut pending);
+        limit_properties(schema);
+    }
+    if let Ok(limited) = serde_json::from_value(value) {
+        *document = limited;
+    }
+}
+
+/// The `maxLength` of an operation's string parameters.
+fn limit_parameters(operation: &mut Value) {
+    let Some(parameters) = operation
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for parameter in parameters {
+        let name = parameter["name"].as_str().unwrap_or_default().to_string();
+        let limit = if parameter["in"] == "path" {
+            crate::address::MAX_PATH_SEGMENT_CHARS
+        } else {
+            rule_for(&name).max_chars
+        };
+        if let Some(schema) = parameter.get_mut("schema") {
+            limit_string(schema, limit);
+        }
+    }
+}
+
+/// The `maxLength` of a schema's string properties, by their names, in its `allOf`/`oneOf` parts
+/// too.
+fn limit_properties(schema: &mut Value) {
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for (name, property) in properties.iter_mut() {
+            limit_string(property, rule_for(name).max_chars);
+        }
+    }
+    for combination in ["allOf", "oneOf", "anyOf"] {
+        if let Some(parts) = schema.get_mut(combination).and_then(Value::as_array_mut) {
+            parts.iter_mut().for_each(limit_properties);
+        }
+    }
+}
+
+/// Sets `maxLength` on a string schema, an optional one and the items of an array of them.
+fn limit_string(schema: &mut Value, limit: usize) {
+    let is_string = match &schema["type"] {
+        Value::String(kind) => kind == "string",
+        Value::Array(kinds) => kinds.iter().any(|kind| kind == "string"),
+        _ => false,
+    };
+    if is_string && let Some(object) = schema.as_object_mut() {
+        object.insert("maxLength".to_string(), json!(limit));
+    }
+    if let Some(items) = schema.get_mut("items") {
+        limit_string(items, limit);
+    }
+    for combination in ["oneOf", "anyOf"] {
+        if let Some(parts) = schema.get_mut(combination).and_then(Value::as_array_mut) {
+            parts.iter_mut().for_each(|part| limit_string(part, limit));
+        }
+    }
+}
+
+/// The component names a part of the document refers to (`#/components/schemas/NAME`).
+fn collect_references(value: &Value, names: &mut Vec<String>) {
+    match value {
+        Value::Object(members) => {
+            if let Some(name) = members
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|reference| reference.strip_prefix("#/components/schemas/"))
+            {
+                names.push(name.to_string());
+            }
+            members
+                .values()
+                .for_each(|member| collect_references(member, names));
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|item| collect_references(item, names)),
+        _ => {}
+    }
 }
 
 /// The document, built once from the same declarations as the router.

@@ -14,6 +14,7 @@ use super::AppState;
 use super::comment_table::{Column, CommentRow, CommentTable, TableProblem};
 use super::problem::{Problem, ProblemKind};
 use super::projects::writable_project;
+use super::text_fields::check_serialized;
 use serde::{Deserialize, Serialize};
 use specflow_engine::{Language, ProjectState, Unmet, decide};
 use specflow_store::auth::Principal;
@@ -278,8 +279,17 @@ fn plan<'a>(
             Some(number) => number.clone(),
             None => fresh_comment_id(command_id, row.row, &mut taken),
         };
-        let mut refused = Vec::new();
+        // A cell's text the API would refuse in a body (a control character, too long) is the
+        // row's problem, shown in the preview, and nothing of the row is decided.
+        let mut refused: Vec<TableProblem> = row
+            .commands(&comment_id)
+            .iter()
+            .filter_map(|command| check_serialized(command).err())
+            .map(|problem| text_problem(row.row, &problem))
+            .take(1)
+            .collect();
         if let Some((project, definition, now)) = decided.as_mut()
+            && refused.is_empty()
             && row.problems.is_empty()
             && table.problems.is_empty()
         {
@@ -353,6 +363,29 @@ fn engine_problem(row: usize, reason: &Unmet) -> TableProblem {
         column,
         code: reason.code.clone(),
         message: reason.message.clone(),
+    }
+}
+
+/// A text refused by [`check_serialized`] as a problem of its row, in the column it came from.
+fn text_problem(row: usize, problem: &Problem) -> TableProblem {
+    let field = problem
+        .extensions
+        .get("field")
+        .and_then(|field| field.as_str())
+        .unwrap_or_default();
+    let column = match field {
+        "comment_id" => Some(Column::Number),
+        "organisation" => Some(Column::Organisation),
+        "clause" => Some(Column::Clause),
+        "text" => Some(Column::Comment),
+        "reason" => Some(Column::Reason),
+        _ => None,
+    };
+    TableProblem {
+        row,
+        column,
+        code: "text_refused".to_string(),
+        message: problem.detail.clone(),
     }
 }
 

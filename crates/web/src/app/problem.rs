@@ -48,6 +48,8 @@ pub enum ProblemKind {
     PayloadTooLarge,
     /// The body is not of the media type the route reads (415).
     UnsupportedMediaType,
+    /// The address (path and query) is longer than specflow reads (414).
+    UriTooLong,
     /// The database cannot answer now (503).
     Unavailable,
     /// A fault of specflow's (500).
@@ -67,6 +69,7 @@ impl ProblemKind {
             ProblemKind::GuardRejected => "guard-rejected",
             ProblemKind::PayloadTooLarge => "payload-too-large",
             ProblemKind::UnsupportedMediaType => "unsupported-media-type",
+            ProblemKind::UriTooLong => "uri-too-long",
             ProblemKind::Unavailable => "unavailable",
             ProblemKind::Internal => "internal",
         }
@@ -89,6 +92,7 @@ impl ProblemKind {
             ProblemKind::GuardRejected => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemKind::UriTooLong => StatusCode::URI_TOO_LONG,
             ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -106,6 +110,7 @@ impl ProblemKind {
             ProblemKind::GuardRejected => ("条件未满足", "Guards not met"),
             ProblemKind::PayloadTooLarge => ("请求体过大", "Payload too large"),
             ProblemKind::UnsupportedMediaType => ("不支持的媒体类型", "Unsupported media type"),
+            ProblemKind::UriTooLong => ("请求地址过长", "URI too long"),
             ProblemKind::Unavailable => ("服务暂不可用", "Service unavailable"),
             ProblemKind::Internal => ("内部错误", "Internal error"),
         };
@@ -113,7 +118,7 @@ impl ProblemKind {
     }
 
     /// The kind a bare status answered by axum itself stands for.
-    fn of_status(status: StatusCode) -> ProblemKind {
+    pub fn of_status(status: StatusCode) -> ProblemKind {
         match status {
             StatusCode::UNAUTHORIZED => ProblemKind::Unauthenticated,
             StatusCode::FORBIDDEN => ProblemKind::Forbidden,
@@ -122,6 +127,7 @@ impl ProblemKind {
             StatusCode::CONFLICT => ProblemKind::Conflict,
             StatusCode::PAYLOAD_TOO_LARGE => ProblemKind::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ProblemKind::UnsupportedMediaType,
+            StatusCode::URI_TOO_LONG => ProblemKind::UriTooLong,
             StatusCode::UNPROCESSABLE_ENTITY => ProblemKind::GuardRejected,
             StatusCode::SERVICE_UNAVAILABLE => ProblemKind::Unavailable,
             status if status.is_client_error() => ProblemKind::InvalidRequest,
@@ -252,7 +258,18 @@ impl Problem {
         Value::Object(body)
     }
 
-    fn response(&self, language: Language, request_id: Option<&str>) -> Response {
+    /// The problem of a status answered without words of its own.
+    pub fn bare(status: StatusCode) -> Problem {
+        Problem::new(
+            ProblemKind::of_status(status),
+            format!("请求失败（HTTP {}）", status.as_u16()),
+            format!("The request failed (HTTP {})", status.as_u16()),
+        )
+    }
+
+    /// The response in `language`, with the request id as `instance`: for layers outside
+    /// [`render_problems`], which know the request.
+    pub fn response_in(&self, language: Language, request_id: Option<&str>) -> Response {
         let body = self.body(language, request_id);
         let mut response = (
             self.kind.status(),
@@ -282,7 +299,7 @@ struct Rendered(Problem);
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let mut response = self.response(Language::default(), None);
+        let mut response = self.response_in(Language::default(), None);
         response.extensions_mut().insert(Rendered(self));
         response
     }
@@ -485,7 +502,7 @@ pub async fn render_problems(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let response = next.run(request).await;
     if let Some(Rendered(problem)) = response.extensions().get::<Rendered>().cloned() {
-        let mut rendered = problem.response(language, request_id.as_deref());
+        let mut rendered = problem.response_in(language, request_id.as_deref());
         // Keep what the handler set besides the body (an `Allow`, a `Location`…).
         for (name, value) in response.headers() {
             if name != header::CONTENT_TYPE
@@ -521,7 +538,7 @@ pub async fn render_problems(request: Request, next: Next) -> Response {
                 format!("The request failed (HTTP {})", status.as_u16()),
             ),
         };
-        let mut rendered = problem.response(language, request_id.as_deref());
+        let mut rendered = problem.response_in(language, request_id.as_deref());
         if let Some(allow) = response.headers().get(header::ALLOW) {
             rendered.headers_mut().insert(header::ALLOW, allow.clone());
         }

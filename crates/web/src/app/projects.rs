@@ -6,6 +6,7 @@
 
 use crate::app::AppState;
 use crate::app::problem::{Problem, ProblemKind, require};
+use crate::app::text_fields::{check_serialized, check_text};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -247,6 +248,9 @@ pub async fn carry_out(
     expected_sequence: Option<u64>,
     command: Command,
 ) -> Result<WriteAnswer, Problem> {
+    // Both faces come through here: a control character or an overlong text is refused before
+    // the store sees it (PostgreSQL would refuse a NUL with an error, SQLite keep it).
+    check_serialized(&command)?;
     let kind = command.kind_name();
     let action = match &command {
         Command::FireAction { action, .. } => action.clone(),
@@ -565,6 +569,8 @@ pub async fn attach_upload(
         size_bytes,
         sha256: sha256.clone(),
     });
+    // The file's name and kind are checked before its content is stored.
+    check_serialized(&command)?;
     let project_id = view.summary.project_id;
     let now = state.store.clock().now();
     let actor = principal.actor();
@@ -719,6 +725,8 @@ pub async fn create(
     expected_sequence: Option<u64>,
     is_retry: bool,
 ) -> Result<WriteAnswer, Problem> {
+    // The code is looked up before the command is carried out, so its texts are checked first.
+    check_creation_texts(&request)?;
     let project_id = if is_retry {
         Uuid::new_v5(&PROJECT_ID_NAMESPACE, command_id.as_bytes())
     } else {
@@ -795,6 +803,25 @@ pub async fn create(
         command,
     )
     .await
+}
+
+/// The texts of a creation held to their rules (`app::text_fields`), as the API's body is.
+fn check_creation_texts(request: &Creation) -> Result<(), Problem> {
+    check_text("code", "code", &request.code)?;
+    check_text("title.zh", "zh", &request.title.zh)?;
+    check_text("title.en", "en", &request.title.en)?;
+    check_text(
+        "specification_kind",
+        "specification_kind",
+        &request.specification_kind,
+    )?;
+    check_text("committee", "committee", &request.committee)?;
+    check_text("drafting_unit", "drafting_unit", &request.drafting_unit)?;
+    check_text("definition_id", "definition_id", &request.definition_id)?;
+    request
+        .flags
+        .iter()
+        .try_for_each(|flag| check_text("flags", "flags", flag))
 }
 
 /// The first code of the definition's format not yet taken for a kind in a year (`None` when the

@@ -354,8 +354,12 @@ pub(super) fn csrf_problem() -> Problem {
     )
 }
 
-/// Reads a form body.
+/// Reads a form body; every field's text is held to its rule first (no control characters,
+/// its most characters), so that a NUL typed as a sign-in name never reaches the database.
 pub(super) fn read_form<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Problem> {
+    for (name, value) in form_urlencoded::parse(body) {
+        crate::app::text_fields::check_text(&name, &name, &value)?;
+    }
     serde_urlencoded::from_bytes(body).map_err(|error| {
         Problem::new(
             ProblemKind::InvalidRequest,
