@@ -79,6 +79,14 @@ pub enum StoreError {
     /// The request does not fit together (a project id that differs from the command's).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A command id (an `Idempotency-Key`) was first used for a different request: a different
+    /// project, command or content. Answering with the first request's outcome would report a
+    /// write that did not happen, so the request is refused.
+    #[error("command id {command_id} was already used for a different request")]
+    CommandIdReused {
+        /// The command id.
+        command_id: Uuid,
+    },
     /// An artifact is larger than the limit.
     #[error("the artifact is {size} bytes; the limit is {limit} bytes")]
     ArtifactTooLarge {

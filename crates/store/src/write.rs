@@ -190,9 +190,25 @@ impl Writes {
 struct CommandRow {
     command_id: Uuid,
     project_id: Uuid,
+    /// The request's fingerprint ([`request_fingerprint`]).
+    request_sha256: String,
     sequences: Option<(u64, u64)>,
     outcome: String,
     decided_at: i64,
+}
+
+/// The fingerprint of a request: SHA-256 over its project and its command as JSON, hex.
+///
+/// Stored with the command id, so that the id sent again with another request (another project,
+/// another body, other uploaded bytes, whose digest the command names) is refused rather than
+/// answered with the first request's outcome. The expected sequence is left out: it is a
+/// precondition of the request, not what it asks for. The command's JSON is deterministic: its
+/// maps are ordered (`BTreeMap`, `BTreeSet`) and its fields are written in declaration order.
+pub(crate) fn request_fingerprint(request: &CommandRequest) -> Result<String, StoreError> {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_vec(&(&request.project_id, &request.command))
+        .map_err(|error| StoreError::Corrupt(format!("a command cannot be encoded: {error}")))?;
+    Ok(hex::encode(Sha256::digest(text)))
 }
 
 fn u64_of(value: i64, what: &str) -> Result<u64, StoreError> {
@@ -303,27 +319,32 @@ impl Store {
         u64_of(head.unwrap_or(0), "head_sequence")
     }
 
+    /// The stored outcome of a request's command id, if the id was used; an error when it was
+    /// used for a different request ([`StoreError::CommandIdReused`]).
     async fn stored_outcome_in<'e, E>(
         &self,
         executor: E,
-        command_id: Uuid,
+        request: &CommandRequest,
     ) -> Result<Option<CommandOutcome>, StoreError>
     where
         E: sqlx::Executor<'e, Database = sqlx::Any>,
     {
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT outcome FROM commands WHERE command_id = $1")
-                .bind(command_id.to_string())
-                .fetch_optional(executor)
-                .await
-                .map_err(|error| self.database_error(error))?;
-        stored
-            .map(|text| {
-                serde_json::from_str(&text).map_err(|error| {
-                    StoreError::Corrupt(format!("stored outcome of {command_id}: {error}"))
-                })
-            })
-            .transpose()
+        let command_id = request.command_id;
+        let row = sqlx::query("SELECT outcome, request_sha256 FROM commands WHERE command_id = $1")
+            .bind(command_id.to_string())
+            .fetch_optional(executor)
+            .await
+            .map_err(|error| self.database_error(error))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let get = |error: sqlx::Error| self.database_error(error);
+        let text: String = row.try_get("outcome").map_err(get)?;
+        let fingerprint: Option<String> = row.try_get("request_sha256").map_err(get)?;
+        same_request(request, fingerprint.as_deref())?;
+        serde_json::from_str(&text).map(Some).map_err(|error| {
+            StoreError::Corrupt(format!("stored outcome of {command_id}: {error}"))
+        })
     }
 
     /// The stored outcomes of a batch's commands: all of them (the batch was carried out before),
@@ -339,8 +360,9 @@ impl Store {
         let Some(first) = requests.first() else {
             return Ok(None);
         };
-        let mut statement =
-            Statement::new("SELECT command_id, outcome FROM commands WHERE command_id IN (");
+        let mut statement = Statement::new(
+            "SELECT command_id, outcome, request_sha256 FROM commands WHERE command_id IN (",
+        );
         statement.push_list(
             requests
                 .iter()
@@ -354,30 +376,36 @@ impl Store {
         if rows.is_empty() {
             return Ok(None);
         }
+        // Some ids used and others not: the batch is not the one sent before (a table with
+        // more or fewer rows under the same key).
         if rows.len() != requests.len() {
-            return Err(StoreError::InvalidRequest(format!(
-                "{} of the batch's {} command ids were used before: send a batch with new ids",
-                rows.len(),
-                requests.len()
-            )));
+            return Err(StoreError::CommandIdReused {
+                command_id: first.command_id,
+            });
         }
         let mut stored = HashMap::new();
         for row in rows {
             let get = |error: sqlx::Error| self.database_error(error);
             let id: String = row.try_get("command_id").map_err(get)?;
             let text: String = row.try_get("outcome").map_err(get)?;
-            let outcome: CommandOutcome = serde_json::from_str(&text)
-                .map_err(|error| StoreError::Corrupt(format!("stored outcome of {id}: {error}")))?;
-            stored.insert(id, outcome);
+            let fingerprint: Option<String> = row.try_get("request_sha256").map_err(get)?;
+            stored.insert(id, (text, fingerprint));
         }
         let outcomes = requests
             .iter()
             .map(|request| {
-                stored
+                let (text, fingerprint) = stored
                     .remove(&request.command_id.to_string())
                     .ok_or_else(|| {
                         StoreError::Corrupt(format!("no outcome of {}", request.command_id))
-                    })
+                    })?;
+                same_request(request, fingerprint.as_deref())?;
+                serde_json::from_str::<CommandOutcome>(&text).map_err(|error| {
+                    StoreError::Corrupt(format!(
+                        "stored outcome of {}: {error}",
+                        request.command_id
+                    ))
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(BatchOutcome::Accepted {
@@ -703,10 +731,7 @@ impl Store {
             && expected != head.sequence
         {
             // A retry of a command already carried out is answered, not refused.
-            if let Some(outcome) = self
-                .stored_outcome_in(&mut *connection, request.command_id)
-                .await?
-            {
+            if let Some(outcome) = self.stored_outcome_in(&mut *connection, request).await? {
                 return Ok(unchanged(Done::Command(outcome), state));
             }
             return Err(WriteFailure::Store(StoreError::Conflict {
@@ -728,10 +753,7 @@ impl Store {
                     .await?
             }
             (_, None) => {
-                if let Some(outcome) = self
-                    .stored_outcome_in(&mut *connection, request.command_id)
-                    .await?
-                {
+                if let Some(outcome) = self.stored_outcome_in(&mut *connection, request).await? {
                     return Ok(unchanged(Done::Command(outcome), state));
                 }
                 return Err(WriteFailure::Store(StoreError::ProjectNotFound(
@@ -844,6 +866,7 @@ impl Store {
         Ok(CommandRow {
             command_id: request.command_id,
             project_id: request.project_id,
+            request_sha256: request_fingerprint(request)?,
             sequences,
             outcome: serde_json::to_string(outcome)
                 .map_err(|error| StoreError::Corrupt(error.to_string()))?,
@@ -1016,14 +1039,15 @@ impl Store {
                 );
             }
             Part::Commands(commands) => {
-                statement.push("INSERT INTO commands (command_id, project_id, first_sequence, last_sequence, outcome, decided_at) VALUES ");
+                statement.push("INSERT INTO commands (command_id, project_id, first_sequence, last_sequence, outcome, decided_at, request_sha256) VALUES ");
                 statement.push_values(commands, |row, command| {
                     row.push_bind(command.command_id.to_string())
                         .push_bind(command.project_id.to_string())
                         .push_bind(command.sequences.map(|(first, _)| i64_of(first)))
                         .push_bind(command.sequences.map(|(_, last)| i64_of(last)))
                         .push_bind(command.outcome.clone())
-                        .push_bind(command.decided_at);
+                        .push_bind(command.decided_at)
+                        .push_bind(command.request_sha256.clone());
                 });
             }
             Part::Notifications(notifications) => {
@@ -1105,10 +1129,7 @@ impl Store {
             }
             let first = match work {
                 Work::Command(request) => {
-                    if let Some(outcome) = self
-                        .stored_outcome_in(self.pool(), request.command_id)
-                        .await?
-                    {
+                    if let Some(outcome) = self.stored_outcome_in(self.pool(), request).await? {
                         return Ok(Done::Command(outcome));
                     }
                     Some(&**request)
@@ -1139,6 +1160,19 @@ impl Store {
             reason: format!("the write lost {ATTEMPTS} races in a row; try again"),
             source: None,
         })
+    }
+}
+
+/// Refuses a request whose command id was stored with another request's fingerprint; an id
+/// stored before fingerprints were kept (`None`) answers as it always did.
+fn same_request(request: &CommandRequest, stored: Option<&str>) -> Result<(), StoreError> {
+    match stored {
+        Some(fingerprint) if fingerprint != request_fingerprint(request)? => {
+            Err(StoreError::CommandIdReused {
+                command_id: request.command_id,
+            })
+        }
+        _ => Ok(()),
     }
 }
 
@@ -1546,7 +1580,7 @@ where
     match (failure, work) {
         (WriteFailure::Store(error), _) => Answer::Now(Err(error)),
         (WriteFailure::LostRace, Work::Command(request)) => {
-            match store.stored_outcome_in(executor, request.command_id).await {
+            match store.stored_outcome_in(executor, request).await {
                 Ok(Some(outcome)) => Answer::Now(Ok(Done::Command(outcome))),
                 Ok(None) => {
                     store.forget(request.project_id);

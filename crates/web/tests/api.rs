@@ -59,7 +59,7 @@ impl Answer {
         String::from_utf8_lossy(&self.body).to_string()
     }
 
-    fn header(&self, name: &str) -> String {
+    pub(crate) fn header(&self, name: &str) -> String {
         self.headers
             .get(name)
             .map(|value| value.to_str().unwrap().to_string())
@@ -135,7 +135,7 @@ impl Call {
             .await
     }
 
-    async fn bytes(self, app: &Router, content: Vec<u8>) -> Answer {
+    pub(crate) async fn bytes(self, app: &Router, content: Vec<u8>) -> Answer {
         self.header("content-type", "application/octet-stream")
             .send(app, Body::from(content))
             .await
@@ -157,7 +157,7 @@ pub(crate) async fn token(
 }
 
 /// The body that creates project `number` of `committee`.
-fn new_project(number: usize, committee: &str) -> Value {
+pub(crate) fn new_project(number: usize, committee: &str) -> Value {
     json!({
         "code": format!("JJF(沪)-2026-{number:03}"),
         "title": {"zh": format!("测试规范{number}"), "en": format!("test specification {number}")},

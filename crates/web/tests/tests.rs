@@ -15,6 +15,7 @@ mod comment_import;
 mod committees;
 mod forms;
 mod http;
+mod idempotency;
 mod openapi;
 mod pages;
 mod reports;

@@ -14,6 +14,7 @@ use super::input::{
 };
 use crate::app::AppState;
 use crate::app::filters::{self, GivenFilters, non_empty};
+use crate::app::idempotency::WriteRoute;
 use crate::app::problem::{Problem, require};
 use crate::app::projects::{
     ActionView, Creation, DeadlineView, Upload, WriteAnswer, action_views, artifact_download,
@@ -198,7 +199,7 @@ pub async fn create_project(
     headers: HeaderMap,
     JsonBody(body): JsonBody<NewProjectBody>,
 ) -> Result<Response, Problem> {
-    let command_id = command_id(&headers)?;
+    let command_id = command_id(&headers, &principal, WriteRoute::CreateProject)?;
     let expected = expected_sequence(&headers)?;
     let request = Creation {
         code: body.code,
@@ -312,7 +313,7 @@ pub async fn send_command(
             "Create projects with POST /api/v1/projects",
         ));
     }
-    let command_id = command_id(&headers)?;
+    let command_id = command_id(&headers, &principal, WriteRoute::Command)?;
     let expected = expected_sequence(&headers)?;
     let summary = writable_summary(&state, &principal, &id_or_code).await?;
     let command = match command {
@@ -412,7 +413,7 @@ pub async fn fire_action(
     headers: HeaderMap,
     OptionalJsonBody(body): OptionalJsonBody<FireBody>,
 ) -> Result<Response, Problem> {
-    let command_id = command_id(&headers)?;
+    let command_id = command_id(&headers, &principal, WriteRoute::FireAction)?;
     let expected = expected_sequence(&headers)?;
     let summary = writable_summary(&state, &principal, &id_or_code).await?;
     let command = Command::FireAction {
@@ -480,7 +481,7 @@ pub async fn upload_artifact(
     request: Request,
 ) -> Result<Response, Problem> {
     let headers = request.headers().clone();
-    let command_id = command_id(&headers)?;
+    let command_id = command_id(&headers, &principal, WriteRoute::Upload)?;
     let expected = expected_sequence(&headers)?;
     let view = writable_project(&state, &principal, &id_or_code).await?;
     let content = body_bytes(request, &state).await?;

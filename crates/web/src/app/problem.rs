@@ -44,10 +44,15 @@ pub enum ProblemKind {
     InvalidRequest,
     /// The engine refused the command: every unmet guard is listed (422).
     GuardRejected,
+    /// The `Idempotency-Key` was already used by this caller on this route for a different
+    /// request (another target, body or file): 422, as the IETF idempotency-key draft says.
+    IdempotencyKeyReused,
     /// The body is larger than the route accepts (413).
     PayloadTooLarge,
     /// The body is not of the media type the route reads (415).
     UnsupportedMediaType,
+    /// Too many requests of this kind are running: try again after `Retry-After` (429).
+    TooManyRequests,
     /// The database cannot answer now (503).
     Unavailable,
     /// A fault of specflow's (500).
@@ -65,8 +70,10 @@ impl ProblemKind {
             ProblemKind::Conflict => "conflict",
             ProblemKind::InvalidRequest => "invalid-request",
             ProblemKind::GuardRejected => "guard-rejected",
+            ProblemKind::IdempotencyKeyReused => "idempotency-key-reused",
             ProblemKind::PayloadTooLarge => "payload-too-large",
             ProblemKind::UnsupportedMediaType => "unsupported-media-type",
+            ProblemKind::TooManyRequests => "too-many-requests",
             ProblemKind::Unavailable => "unavailable",
             ProblemKind::Internal => "internal",
         }
@@ -87,8 +94,10 @@ impl ProblemKind {
             ProblemKind::Conflict => StatusCode::CONFLICT,
             ProblemKind::InvalidRequest => StatusCode::BAD_REQUEST,
             ProblemKind::GuardRejected => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -104,8 +113,13 @@ impl ProblemKind {
             ProblemKind::Conflict => ("冲突", "Conflict"),
             ProblemKind::InvalidRequest => ("请求无效", "Invalid request"),
             ProblemKind::GuardRejected => ("条件未满足", "Guards not met"),
+            ProblemKind::IdempotencyKeyReused => (
+                "幂等键已用于另一请求",
+                "Idempotency key used for another request",
+            ),
             ProblemKind::PayloadTooLarge => ("请求体过大", "Payload too large"),
             ProblemKind::UnsupportedMediaType => ("不支持的媒体类型", "Unsupported media type"),
+            ProblemKind::TooManyRequests => ("请求过多", "Too many requests"),
             ProblemKind::Unavailable => ("服务暂不可用", "Service unavailable"),
             ProblemKind::Internal => ("内部错误", "Internal error"),
         };
@@ -123,6 +137,7 @@ impl ProblemKind {
             StatusCode::PAYLOAD_TOO_LARGE => ProblemKind::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ProblemKind::UnsupportedMediaType,
             StatusCode::UNPROCESSABLE_ENTITY => ProblemKind::GuardRejected,
+            StatusCode::TOO_MANY_REQUESTS => ProblemKind::TooManyRequests,
             StatusCode::SERVICE_UNAVAILABLE => ProblemKind::Unavailable,
             status if status.is_client_error() => ProblemKind::InvalidRequest,
             _ => ProblemKind::Internal,
@@ -322,6 +337,14 @@ impl From<StoreError> for Problem {
                 format!("工作流定义无效：{error}"),
                 format!("The workflow definition is invalid: {error}"),
             ),
+            StoreError::CommandIdReused { command_id } => {
+                tracing::warn!(%command_id, reason = "Idempotency-Key reused for a different request", status = 422, "refused");
+                Problem::new(
+                    ProblemKind::IdempotencyKeyReused,
+                    "此 Idempotency-Key 已用于另一个请求（目标、内容或文件不同）：同一请求重发时才可使用同一键，新的请求请使用新的键",
+                    "This Idempotency-Key was already used for a different request (another target, body or file): send the same key only with the same request, and a new key with a new one",
+                )
+            }
             StoreError::ArtifactTooLarge { size, limit } => {
                 let (size_words, limit_words) = too_large_sizes(*size, *limit);
                 Problem::new(

@@ -226,7 +226,8 @@ pub async fn visible_projects(
 pub struct WriteAnswer {
     /// The project.
     pub project_id: Uuid,
-    /// The command's id (the `Idempotency-Key`'s, when one was sent).
+    /// The command's id (derived from the caller, the route and the `Idempotency-Key`, when one
+    /// was sent).
     pub command_id: Uuid,
     /// The first record appended.
     pub first_sequence: u64,

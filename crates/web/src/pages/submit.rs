@@ -11,6 +11,7 @@ use super::forms::{self, FieldProblem, FormKind, Retry, Values, value, values_of
 use super::projects::render_project;
 use super::session::{CSRF_FIELD, SignedIn};
 use crate::app::AppState;
+use crate::app::idempotency::{WriteRoute, scoped_command_id};
 use crate::app::problem::{Problem, ProblemKind};
 use crate::app::projects::{
     Upload, attach_upload, carry_out, roll_from_committee, writable_project,
@@ -193,6 +194,13 @@ async fn carry_out_form(
         })?,
         None => Uuid::new_v4(),
     };
+    // Scoped to the person, as the API scopes its keys.
+    let route = if matches!(form, FormKind::Attach) {
+        WriteRoute::Upload
+    } else {
+        WriteRoute::Command
+    };
+    let command_id = scoped_command_id(principal, route, &command_id.to_string());
     let expected = value(values, "sequence")
         .map(|text| {
             text.parse::<u64>().map_err(|_| {
