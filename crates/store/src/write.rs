@@ -13,6 +13,7 @@
 use super::notifications::{NotificationRow, rows_for};
 use super::outbox::NO_WEBHOOK_ERROR;
 use super::sql::{Statement, Tuple};
+use super::uploads::SpooledArtifact;
 use super::{Backend, ProjectSummary, Store, instant, is_unique_violation, micros};
 use crate::error::StoreError;
 use serde::{Deserialize, Serialize};
@@ -20,7 +21,7 @@ use specflow_engine::audit::{AuditRecord, Digest256, Head, seal_all};
 use specflow_engine::{Actor, Command, Event, ProjectState, Rejection, decide, decide_tick};
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -92,7 +93,9 @@ pub const MAX_BATCH_COMMANDS: usize = 1000;
 /// Work for a writer.
 #[derive(Debug, Clone)]
 pub(crate) enum Work {
-    Command(Box<CommandRequest>),
+    /// A command, with the uploaded content it attaches, if any: stored in the same transaction
+    /// as the command's records, or not at all.
+    Command(Box<CommandRequest>, Option<Arc<SpooledArtifact>>),
     /// Commands for one project, carried out all or none.
     Batch(Vec<CommandRequest>),
     Tick(Uuid),
@@ -101,13 +104,18 @@ pub(crate) enum Work {
 impl Work {
     fn project_id(&self) -> Uuid {
         match self {
-            Work::Command(request) => request.project_id,
+            Work::Command(request, _) => request.project_id,
             // `execute_all` refuses an empty batch before it becomes work.
             Work::Batch(requests) => requests
                 .first()
                 .map_or(Uuid::nil(), |request| request.project_id),
             Work::Tick(project_id) => *project_id,
         }
+    }
+
+    /// Whether the work stores uploaded content, which must be copied inside a transaction.
+    fn carries_content(&self) -> bool {
+        matches!(self, Work::Command(_, Some(_)))
     }
 }
 
@@ -165,6 +173,8 @@ struct Writes {
     /// One row per command decided (several for a batch).
     commands: Vec<CommandRow>,
     notifications: Vec<NotificationRow>,
+    /// Uploaded content the records attach, copied in the same transaction.
+    content: Option<Arc<SpooledArtifact>>,
 }
 
 impl Writes {
@@ -173,6 +183,7 @@ impl Writes {
             && self.projection.is_none()
             && self.commands.is_empty()
             && self.notifications.is_empty()
+            && self.content.is_none()
     }
 
     /// Adds a later job's rows for the same project: its projection replaces this one's.
@@ -183,6 +194,9 @@ impl Writes {
         }
         self.commands.extend(later.commands);
         self.notifications.extend(later.notifications);
+        if later.content.is_some() {
+            self.content = later.content;
+        }
     }
 }
 
@@ -230,7 +244,41 @@ impl Store {
                 request.project_id, project.project_id
             )));
         }
-        match self.submit(Work::Command(Box::new(request))).await? {
+        self.execute_with(request, None).await
+    }
+
+    /// Carries out an `attach_artifact` command with its uploaded content: the content is
+    /// copied into the database in the transaction that records the attachment, so a refused
+    /// or conflicting command, or a failure anywhere, stores none of it. The command must name
+    /// the content's digest and size.
+    pub async fn execute_attaching(
+        &self,
+        request: CommandRequest,
+        content: SpooledArtifact,
+    ) -> Result<CommandOutcome, StoreError> {
+        let Command::AttachArtifact(artifact) = &request.command else {
+            return Err(StoreError::InvalidRequest(
+                "only an attach_artifact command carries content".to_string(),
+            ));
+        };
+        if artifact.sha256 != content.sha256 || artifact.size_bytes != content.size_bytes {
+            return Err(StoreError::InvalidRequest(format!(
+                "the command attaches {} ({} bytes) but the content is {} ({} bytes)",
+                artifact.sha256, artifact.size_bytes, content.sha256, content.size_bytes
+            )));
+        }
+        self.execute_with(request, Some(Arc::new(content))).await
+    }
+
+    async fn execute_with(
+        &self,
+        request: CommandRequest,
+        content: Option<Arc<SpooledArtifact>>,
+    ) -> Result<CommandOutcome, StoreError> {
+        match self
+            .submit(Work::Command(Box::new(request), content))
+            .await?
+        {
             Done::Command(outcome) => Ok(outcome),
             Done::Batch(_) | Done::Tick(_) => Err(StoreError::Corrupt(
                 "the writer answered a command with something else".to_string(),
@@ -645,7 +693,17 @@ impl Store {
             }
         };
         match work {
-            Work::Command(request) => self.prepare_command(connection, request, loaded).await,
+            Work::Command(request, content) => {
+                let mut prepared = self.prepare_command(connection, request, loaded).await?;
+                // The content goes with the records only: a refusal writes none of it.
+                if matches!(
+                    prepared.done,
+                    Done::Command(CommandOutcome::Accepted { .. })
+                ) {
+                    prepared.writes.content = content.clone();
+                }
+                Ok(prepared)
+            }
             Work::Batch(requests) => self.prepare_batch(connection, requests, loaded).await,
             Work::Tick(project_id) => self.prepare_tick(*project_id, loaded).await,
         }
@@ -798,6 +856,7 @@ impl Store {
                 projection: Some(projection),
                 commands: vec![command],
                 notifications,
+                content: None,
             },
         })
     }
@@ -848,6 +907,7 @@ impl Store {
                 projection: Some(projection),
                 commands: Vec::new(),
                 notifications,
+                content: None,
             },
         })
     }
@@ -954,6 +1014,23 @@ impl Store {
         // SQLite the statements joined by `;` (its driver numbers across them), within
         // `BEGIN IMMEDIATE; …; COMMIT` when the job runs in a transaction of its own.
         let sqlite_transaction = own_transaction && self.inner.backend == Backend::Sqlite;
+        let contents: Vec<&Arc<SpooledArtifact>> = writes
+            .iter()
+            .filter_map(|writes| writes.content.as_ref())
+            .collect();
+        if !contents.is_empty() {
+            // Content is copied a chunk at a time on this connection, so the caller must have
+            // opened the transaction: the SQLite fast path and PostgreSQL's one statement
+            // send such work elsewhere.
+            if own_transaction {
+                return Err(WriteFailure::Store(StoreError::Corrupt(
+                    "uploaded content reached a write without a transaction".to_string(),
+                )));
+            }
+            for content in contents {
+                self.copy_content(&mut *connection, content).await?;
+            }
+        }
         if parts.is_empty() && !sqlite_transaction {
             return Ok(());
         }
@@ -1128,7 +1205,7 @@ impl Store {
                 }
             }
             let first = match work {
-                Work::Command(request) => {
+                Work::Command(request, _) => {
                     if let Some(outcome) = self.stored_outcome_in(self.pool(), request).await? {
                         return Ok(Done::Command(outcome));
                     }
@@ -1382,6 +1459,7 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
     };
     if let [job] = batch.as_slice()
         && !fresh
+        && !job.work.carries_content()
         && let Some(head) = store.cached_head(job.work.project_id())
     {
         let answer = sqlite_cached_job(&store, &mut connection, job, head).await;
@@ -1579,7 +1657,7 @@ where
 {
     match (failure, work) {
         (WriteFailure::Store(error), _) => Answer::Now(Err(error)),
-        (WriteFailure::LostRace, Work::Command(request)) => {
+        (WriteFailure::LostRace, Work::Command(request, _)) => {
             match store.stored_outcome_in(executor, request).await {
                 Ok(Some(outcome)) => Answer::Now(Ok(Done::Command(outcome))),
                 Ok(None) => {
@@ -1627,8 +1705,7 @@ async fn commit_in_one_statement(pool: &AnyPool, batch: Vec<Job>) {
     // Heads come from the cache where it has the project: if another node wrote since, the key
     // (project_id, sequence) refuses this batch's write and the job is redone alone. Only
     // projects not cached, or whose command names the sequence it expects, are read first.
-    let expects =
-        |work: &Work| matches!(work, Work::Command(request) if request.expected_sequence.is_some());
+    let expects = |work: &Work| matches!(work, Work::Command(request, _) if request.expected_sequence.is_some());
     let heads = match store
         .batch_heads(&mut connection, &batch, |work| !expects(work))
         .await
@@ -1640,6 +1717,13 @@ async fn commit_in_one_statement(pool: &AnyPool, batch: Vec<Job>) {
     let mut prepared: Vec<Result<Prepared, StoreError>> = Vec::with_capacity(batch.len());
     let mut redo_alone = vec![false; batch.len()];
     for (index, job) in batch.iter().enumerate() {
+        if job.work.carries_content() {
+            // Its content is copied chunk by chunk inside a transaction: done alone, after the
+            // batch, with its project's row locked.
+            redo_alone[index] = true;
+            prepared.push(Err(StoreError::ShuttingDown));
+            continue;
+        }
         match store
             .prepare(&mut connection, &job.work, &mut overlay, &heads)
             .await
@@ -1670,7 +1754,7 @@ async fn commit_in_one_statement(pool: &AnyPool, batch: Vec<Job>) {
         if failed_projects.contains(&project_id) && prepared[index].is_ok() {
             redo_alone[index] = true;
         }
-        if prepared[index].is_err() {
+        if prepared[index].is_err() && !job.work.carries_content() {
             failed_projects.insert(project_id);
         }
     }

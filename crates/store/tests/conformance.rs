@@ -397,52 +397,6 @@ conformance!(
     }
 );
 
-conformance!(
-    artifacts_are_content_addressed_deduplicated_and_size_limited,
-    |kind| async move {
-        let Some((store, _clock, _keep, url)) = store(kind).await else {
-            return;
-        };
-        let stored = store.put_artifact(b"the consultation draft").await.unwrap();
-        assert_eq!(stored.sha256.len(), 64);
-        assert!(stored.newly_stored);
-        assert!(
-            !store
-                .put_artifact(b"the consultation draft")
-                .await
-                .unwrap()
-                .newly_stored
-        );
-        assert_eq!(
-            store.artifact(&stored.sha256).await.unwrap().unwrap(),
-            b"the consultation draft"
-        );
-        assert_eq!(store.artifact(&"0".repeat(64)).await.unwrap(), None);
-        store.close().await;
-        let options = specflow_store::StoreOptions {
-            max_artifact_bytes: 10,
-            ..Default::default()
-        };
-        let small = specflow_store::Store::open(&url, options).await.unwrap();
-        let error = small
-            .put_artifact(b"more than ten bytes")
-            .await
-            .unwrap_err();
-        assert!(matches!(
-            error,
-            StoreError::ArtifactTooLarge {
-                size: 19,
-                limit: 10
-            }
-        ));
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM artifacts")
-            .fetch_one(&sqlx::AnyPool::connect(&url).await.unwrap())
-            .await
-            .unwrap();
-        assert_eq!(count, 1, "nothing was written for the refused artifact");
-    }
-);
-
 conformance!(lists_page_by_keyset_and_filter, |kind| async move {
     let Some((store, _clock, _keep, _url)) = store(kind).await else {
         return;

@@ -20,11 +20,12 @@ pub(crate) struct Api {
     pub(crate) app: Router,
     pub(crate) store: Store,
     pub(crate) clock: Arc<ManualClock>,
+    pub(crate) url: String,
     _keep: Keep,
 }
 
 pub(crate) async fn api(kind: Kind) -> Option<Api> {
-    let (store, clock, keep, _url) = store(kind).await?;
+    let (store, clock, keep, url) = store(kind).await?;
     Some(Api {
         app: router(AppState {
             store: store.clone(),
@@ -32,6 +33,7 @@ pub(crate) async fn api(kind: Kind) -> Option<Api> {
         }),
         store,
         clock,
+        url,
         _keep: keep,
     })
 }
@@ -1337,13 +1339,16 @@ conformance!(
         let other_project = created_project(store, 2, "SH-TC-02").await;
         // An artifact of the project, to download.
         let content = b"the proposal".to_vec();
-        let digest = store.put_artifact(&content).await.unwrap().sha256;
+        let digest = hex::encode(sha2::Sha256::digest(&content));
         store
-            .execute(request(
-                project,
-                secretariat(),
-                attach("project_proposal", "the proposal"),
-            ))
+            .execute_attaching(
+                request(
+                    project,
+                    secretariat(),
+                    attach("project_proposal", "the proposal"),
+                ),
+                store.spool_artifact("sec", &content).await.unwrap(),
+            )
             .await
             .unwrap();
         // The committee SH-TC-01 as an audited record, formed by the bureau.

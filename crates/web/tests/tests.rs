@@ -20,3 +20,4 @@ mod openapi;
 mod pages;
 mod reports;
 mod todo;
+mod uploads;

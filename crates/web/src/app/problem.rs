@@ -24,6 +24,10 @@ use specflow_store::error::StoreError;
 /// The media type of a problem document.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// How long a caller refused for too many uploads is asked to wait (`Retry-After`): long enough
+/// for a running upload of a few megabytes to finish, short enough that a person barely waits.
+pub const UPLOAD_RETRY_AFTER_SECONDS: u64 = 10;
+
 /// Where the problem types live; each type is this and a stable slug.
 pub const PROBLEM_TYPE_BASE: &str = "https://specflow.dev/problems/";
 
@@ -281,6 +285,11 @@ impl Problem {
                 HeaderValue::from_static("Bearer realm=\"specflow\""),
             );
         }
+        if let Some(Value::Number(seconds)) = self.extensions.get("retry_after_seconds")
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         if let Some(Value::Number(current)) = self.extensions.get("current_sequence")
             && let Ok(value) = HeaderValue::from_str(&format!("\"{current}\""))
         {
@@ -345,6 +354,21 @@ impl From<StoreError> for Problem {
                     "This Idempotency-Key was already used for a different request (another target, body or file): send the same key only with the same request, and a new key with a new one",
                 )
             }
+            StoreError::TooManyUploads { limit, per_caller } => {
+                let (zh, en) = if *per_caller {
+                    (
+                        format!("您已有 {limit} 个上传正在进行：请等这些完成后再上传"),
+                        format!("You already have {limit} uploads running: wait for them to finish and try again"),
+                    )
+                } else {
+                    (
+                        format!("服务器正在处理 {limit} 个上传，已达上限：请稍后再试"),
+                        format!("The server is taking {limit} uploads, its limit: try again shortly"),
+                    )
+                };
+                Problem::new(ProblemKind::TooManyRequests, zh, en)
+                    .with("retry_after_seconds", UPLOAD_RETRY_AFTER_SECONDS)
+            }
             StoreError::ArtifactTooLarge { size, limit } => {
                 let (size_words, limit_words) = too_large_sizes(*size, *limit);
                 Problem::new(
@@ -355,6 +379,7 @@ impl From<StoreError> for Problem {
                 .with("limit_bytes", *limit)
             }
             StoreError::Unavailable { .. }
+            | StoreError::Spool { .. }
             | StoreError::Database { .. }
             | StoreError::NewerSchema { .. }
             | StoreError::Migration { .. }
