@@ -1188,7 +1188,11 @@ pub fn run(
         WorkflowSource::Folder(folder) => Some(folder.as_path()),
         WorkflowSource::Embedded => None,
     };
-    serve::run(listen, folder, true, &database, &scheduler)
+    let uploads = crate::cli::UploadArgs {
+        max_concurrent_uploads: 4,
+        max_concurrent_uploads_per_caller: 2,
+    };
+    serve::run(listen, folder, true, &database, &scheduler, &uploads)
 }
 
 #[cfg(test)]

@@ -34,12 +34,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_scheduler,
             database,
             scheduler,
+            uploads,
         } => serve::run(
             listen,
             workflows.as_deref(),
             !no_scheduler,
             &database,
             &scheduler,
+            &uploads,
         ),
         TopCommand::Demo {
             database,

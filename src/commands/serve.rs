@@ -3,7 +3,7 @@
 use super::database::{open, runtime};
 use super::outbox::spawn_deliverer;
 use super::schedule::{init_logging, scheduler_options, stop_requested};
-use crate::cli::{DatabaseArgs, SchedulerArgs};
+use crate::cli::{DatabaseArgs, SchedulerArgs, UploadArgs};
 use crate::workflow_files::WorkflowSource;
 use specflow_jobs::scheduler::Scheduler;
 use specflow_store::StoreOptions;
@@ -21,12 +21,18 @@ pub fn run(
     with_scheduler: bool,
     database: &DatabaseArgs,
     scheduler: &SchedulerArgs,
+    uploads: &UploadArgs,
 ) -> anyhow::Result<ExitCode> {
     init_logging();
     runtime()?.block_on(async {
         let source = WorkflowSource::choose(workflows)?;
         eprintln!("{}", source.describe());
-        let store = open(database, StoreOptions::default()).await?;
+        let options = StoreOptions {
+            max_concurrent_uploads: usize::from(uploads.max_concurrent_uploads),
+            max_concurrent_uploads_per_caller: usize::from(uploads.max_concurrent_uploads_per_caller),
+            ..StoreOptions::default()
+        };
+        let store = open(database, options).await?;
         let registered = source.register(&store).await?;
         tracing::info!(workflows = ?source, definitions = registered, "workflows registered");
         // The committee policy of the folder, else the one built in (the shipped file).
