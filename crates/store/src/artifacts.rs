@@ -13,6 +13,25 @@ use crate::error::StoreError;
 use sqlx::{AnyConnection, Row};
 use tokio::io::AsyncReadExt;
 
+/// An artifact's content as its chunks, read one at a time.
+pub struct ArtifactStream {
+    /// The content's size in bytes.
+    pub size_bytes: u64,
+    /// The chunks, in order.
+    pub pieces: std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<Vec<u8>, StoreError>> + Send + 'static>,
+    >,
+}
+
+impl std::fmt::Debug for ArtifactStream {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ArtifactStream")
+            .field("size_bytes", &self.size_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Store {
     /// Copies an upload's content into the database, a chunk at a time, on a connection inside
     /// the transaction that writes its attachment: a content row never stands without it.
@@ -63,7 +82,61 @@ impl Store {
         Ok(())
     }
 
-    /// An artifact's content by its SHA-256.
+    /// An artifact's content by its SHA-256, as a stream of its chunks read one at a time (each
+    /// its own query), so a download holds one chunk in memory however large the file; with
+    /// the content's size. `None` when no such content is stored.
+    pub async fn artifact_stream(
+        &self,
+        sha256: &str,
+    ) -> Result<Option<ArtifactStream>, StoreError> {
+        let row = sqlx::query("SELECT size_bytes, chunk_count FROM artifacts WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|error| self.database_error(error))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let get = |error: sqlx::Error| self.database_error(error);
+        let size_bytes: i64 = row.try_get("size_bytes").map_err(get)?;
+        let chunk_count: i64 = row.try_get("chunk_count").map_err(get)?;
+        if chunk_count == 0 {
+            // Stored before chunks: one piece, as it was kept.
+            let content = self.artifact(sha256).await?.unwrap_or_default();
+            let pieces = futures_util::stream::iter([Ok(content)]);
+            return Ok(Some(ArtifactStream {
+                size_bytes: u64::try_from(size_bytes).unwrap_or(0),
+                pieces: Box::pin(pieces),
+            }));
+        }
+        let store = self.clone();
+        let sha256 = sha256.to_string();
+        let pieces = futures_util::stream::try_unfold(0_i64, move |index| {
+            let store = store.clone();
+            let sha256 = sha256.clone();
+            async move {
+                if index >= chunk_count {
+                    return Ok(None);
+                }
+                let chunk: Vec<u8> = sqlx::query_scalar(
+                    "SELECT content FROM artifact_chunks WHERE sha256 = $1 AND chunk_index = $2",
+                )
+                .bind(&sha256)
+                .bind(index)
+                .fetch_one(store.pool())
+                .await
+                .map_err(|error| store.database_error(error))?;
+                Ok(Some((chunk, index + 1)))
+            }
+        });
+        Ok(Some(ArtifactStream {
+            size_bytes: u64::try_from(size_bytes).unwrap_or(0),
+            pieces: Box::pin(pieces),
+        }))
+    }
+
+    /// An artifact's content by its SHA-256, read whole (the demo and tests; downloads use
+    /// [`Store::artifact_stream`]).
     pub async fn artifact(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let row = sqlx::query("SELECT content, chunk_count FROM artifacts WHERE sha256 = $1")
             .bind(sha256)

@@ -52,6 +52,7 @@ mod tokens;
 mod uploads;
 mod write;
 
+pub use artifacts::ArtifactStream;
 pub use committees::{
     COMMITTEE_ID_NAMESPACE, CommitteeCommandRequest, CommitteeOutcome, CommitteeSummary,
     SHIPPED_COMMITTEE_POLICY, committee_id_of,

@@ -57,6 +57,10 @@ impl Answer {
         })
     }
 
+    pub(crate) fn body(&self) -> &[u8] {
+        &self.body
+    }
+
     pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).to_string()
     }

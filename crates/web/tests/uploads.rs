@@ -155,3 +155,47 @@ conformance!(
         assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
     }
 );
+
+conformance!(
+    a_file_of_several_chunks_downloads_byte_for_byte,
+    |kind| async move {
+        let Some(api) = api(kind).await else {
+            return;
+        };
+        let app = &api.app;
+        let project = created_project(&api.store, 1, "SH-TC-01").await;
+        let secretariat = token(
+            &api.store,
+            "sec-one",
+            Role::Secretariat,
+            Some("SH-TC-01"),
+            None,
+        )
+        .await;
+        let content: Vec<u8> = (0..specflow_store::ARTIFACT_CHUNK_BYTES * 2 + 777)
+            .map(|index| (index % 253) as u8)
+            .collect();
+        let uploaded = call(
+            Method::POST,
+            &format!("/api/v1/projects/{project}/artifacts?kind=project_proposal&file_name=p.pdf"),
+            Some(&secretariat),
+        )
+        .bytes(app, content.clone())
+        .await;
+        assert_eq!(uploaded.status, StatusCode::OK, "{}", uploaded.text());
+        let digest = uploaded.json()["sha256"].as_str().unwrap().to_string();
+        let downloaded = call(
+            Method::GET,
+            &format!("/api/v1/artifacts/{digest}"),
+            Some(&secretariat),
+        )
+        .empty(app)
+        .await;
+        assert_eq!(downloaded.status, StatusCode::OK);
+        assert_eq!(
+            downloaded.header("content-length"),
+            content.len().to_string()
+        );
+        assert!(downloaded.body() == content.as_slice(), "the bytes differ");
+    }
+);

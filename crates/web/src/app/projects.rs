@@ -9,6 +9,7 @@ use crate::app::problem::{Problem, ProblemKind, require};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use specflow_engine::{Command, Language, ProjectState, available_actions};
@@ -522,7 +523,11 @@ pub async fn artifact_download(
         tracing::warn!(subject = %principal.subject, role = %principal.role, reason = %format!("{} may read no project with the artifact {sha256}", principal.describe().en), status = 404, "refused: hidden");
         return Err(not_found());
     }
-    let content = state.store.artifact(&sha256).await?.ok_or_else(not_found)?;
+    let content = state
+        .store
+        .artifact_stream(&sha256)
+        .await?
+        .ok_or_else(not_found)?;
     Ok(download_response(content, &sha256, None))
 }
 
@@ -827,16 +832,33 @@ pub async fn project_artifact_download(
         .find(|attached| attached.artifact.sha256 == sha256)
         .map(|attached| attached.artifact.file_name.clone())
         .ok_or_else(not_found)?;
-    let content = state.store.artifact(&sha256).await?.ok_or_else(not_found)?;
+    let content = state
+        .store
+        .artifact_stream(&sha256)
+        .await?
+        .ok_or_else(not_found)?;
     Ok(download_response(content, &sha256, Some(&file_name)))
 }
 
 /// The answer of a download: the bytes, their media type (from the file's name when known),
 /// `Content-Disposition` with the original name (RFC 6266: an ASCII `filename` and the exact
 /// UTF-8 name as `filename*`, RFC 8187), `nosniff` and the digest as the `ETag`.
-pub fn download_response(content: Vec<u8>, sha256: &str, file_name: Option<&str>) -> Response {
-    let mut response = content.into_response();
+///
+/// The content is streamed a chunk at a time, with its length announced; a database failure in
+/// the middle ends the body early, which the client sees as a short download against the
+/// announced length.
+pub fn download_response(
+    content: specflow_store::ArtifactStream,
+    sha256: &str,
+    file_name: Option<&str>,
+) -> Response {
+    let size_bytes = content.size_bytes;
+    let pieces = content.pieces.inspect_err(|error| {
+        tracing::error!(%error, "a download broke off: the database failed mid-stream");
+    });
+    let mut response = axum::body::Body::from_stream(pieces).into_response();
     let headers = response.headers_mut();
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size_bytes));
     let media_type = file_name
         .and_then(|name| mime_guess::from_path(name).first_raw())
         .unwrap_or("application/octet-stream");
