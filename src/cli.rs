@@ -66,6 +66,9 @@ pub enum TopCommand {
         /// What a client may hold of the server, and where metrics are served.
         #[command(flatten)]
         server: ServerArgs,
+        /// How many uploads may run at once.
+        #[command(flatten)]
+        uploads: UploadArgs,
     },
     /// Make a demo database of realistic projects (through the real write path, with the
     /// scheduler firing their deadlines), print a token and an account for every role, and
@@ -1056,6 +1059,19 @@ fn parse_metrics_listen(text: &str) -> Result<MetricsListen, String> {
         .map_err(|error| format!("{error}: an address such as 127.0.0.1:9464, or off"))
 }
 
+/// How many uploads the server takes at once; beyond either limit an upload is answered 429
+/// with `Retry-After` before its body is read. Each running upload spools to a temporary file
+/// and, while its content is copied, holds the database's writer.
+#[derive(Debug, Clone, clap::Args)]
+pub struct UploadArgs {
+    /// Uploads running at once, everyone's together.
+    #[arg(long, env = "SPECFLOW_MAX_CONCURRENT_UPLOADS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_uploads: u16,
+    /// Uploads running at once for one caller (a token or an account).
+    #[arg(long, env = "SPECFLOW_MAX_CONCURRENT_UPLOADS_PER_CALLER", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_uploads_per_caller: u16,
+}
+
 /// `specflow config ...`
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -1390,6 +1406,46 @@ pub fn parse_horizon(text: &str) -> Result<std::time::Duration, String> {
         .filter(|days| *days <= 36_500)
         .ok_or_else(|| format!("\"{text}\" is too far ahead: at most 100 years"))?;
     Ok(std::time::Duration::from_secs(days * 86_400))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod upload_limit_tests {
+    use super::Cli;
+    use clap::Parser;
+
+    #[test]
+    fn upload_limits_default_sensibly_and_refuse_zero() {
+        let parsed = Cli::try_parse_from(["specflow", "serve"]).unwrap();
+        let crate::cli::TopCommand::Serve { uploads, .. } = parsed.command else {
+            panic!("not serve");
+        };
+        assert_eq!(
+            (
+                uploads.max_concurrent_uploads,
+                uploads.max_concurrent_uploads_per_caller
+            ),
+            (4, 2)
+        );
+        let parsed = Cli::try_parse_from([
+            "specflow",
+            "serve",
+            "--max-concurrent-uploads=16",
+            "--max-concurrent-uploads-per-caller=3",
+        ])
+        .unwrap();
+        let crate::cli::TopCommand::Serve { uploads, .. } = parsed.command else {
+            panic!("not serve");
+        };
+        assert_eq!(
+            (
+                uploads.max_concurrent_uploads,
+                uploads.max_concurrent_uploads_per_caller
+            ),
+            (16, 3)
+        );
+        assert!(Cli::try_parse_from(["specflow", "serve", "--max-concurrent-uploads=0"]).is_err());
+    }
 }
 
 #[cfg(test)]

@@ -559,22 +559,24 @@ async fn fill(url: &str, workflows: &WorkflowSource, now: DateTime<Utc>) -> anyh
         advance_to(&store, &clock, &scheduler, step.at).await?;
         // A document is stored for real, so every download of the demo answers with a file;
         // minutes recorded later name the stored document's digest instead of the scenario's.
+        let mut content = None;
         match &mut step.command {
             Command::AttachArtifact(artifact) => {
-                let content = demo_document(
+                let document = demo_document(
                     &artifact.kind,
                     &artifact.file_name,
                     step.project_id,
                     step.at,
                 );
-                let stored = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&content));
+                let stored = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&document));
                 digests.insert(
                     (step.project_id, std::mem::take(&mut artifact.sha256)),
                     stored.clone(),
                 );
                 artifact.sha256 = stored;
-                artifact.size_bytes = content.len() as u64;
-                store.put_artifact(&content).await?;
+                artifact.size_bytes = document.len() as u64;
+                // Stored with its attachment, as an upload is.
+                content = Some(store.spool_artifact("demo", &document).await?);
             }
             Command::RecordMeeting(record) => {
                 if let Some(minutes) = record.minutes_sha256.as_mut()
@@ -585,15 +587,17 @@ async fn fill(url: &str, workflows: &WorkflowSource, now: DateTime<Utc>) -> anyh
             }
             _ => {}
         }
-        let outcome = store
-            .execute(CommandRequest {
-                project_id: step.project_id,
-                command_id: Uuid::new_v4(),
-                expected_sequence: None,
-                actor: step.actor,
-                command: step.command,
-            })
-            .await?;
+        let request = CommandRequest {
+            project_id: step.project_id,
+            command_id: Uuid::new_v4(),
+            expected_sequence: None,
+            actor: step.actor,
+            command: step.command,
+        };
+        let outcome = match content {
+            Some(content) => store.execute_attaching(request, content).await?,
+            None => store.execute(request).await?,
+        };
         // Some scenarios are refused on purpose (a vote that fails); the rest are counted.
         match outcome {
             CommandOutcome::Accepted { .. } => filled.accepted += 1,
@@ -1184,6 +1188,10 @@ pub fn run(
         WorkflowSource::Folder(folder) => Some(folder.as_path()),
         WorkflowSource::Embedded => None,
     };
+    let uploads = crate::cli::UploadArgs {
+        max_concurrent_uploads: 4,
+        max_concurrent_uploads_per_caller: 2,
+    };
     serve::run(
         listen,
         folder,
@@ -1191,6 +1199,7 @@ pub fn run(
         &database,
         &scheduler,
         &crate::cli::ServerArgs::default(),
+        &uploads,
     )
 }
 

@@ -36,6 +36,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database,
             scheduler,
             server,
+            uploads,
         } => serve::run(
             listen,
             workflows.as_deref(),
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &database,
             &scheduler,
             &server,
+            &uploads,
         ),
         TopCommand::Demo {
             database,

@@ -5,7 +5,7 @@ use super::database::{open, runtime};
 use super::listener::{ConnectionLimits, serve};
 use super::outbox::spawn_deliverer;
 use super::schedule::{init_logging, scheduler_options, stop_requested};
-use crate::cli::{DatabaseArgs, MetricsListen, SchedulerArgs, ServerArgs};
+use crate::cli::{DatabaseArgs, MetricsListen, SchedulerArgs, ServerArgs, UploadArgs};
 use crate::workflow_files::WorkflowSource;
 use specflow_jobs::scheduler::Scheduler;
 use specflow_store::StoreOptions;
@@ -24,12 +24,18 @@ pub fn run(
     database: &DatabaseArgs,
     scheduler: &SchedulerArgs,
     server: &ServerArgs,
+    uploads: &UploadArgs,
 ) -> anyhow::Result<ExitCode> {
     init_logging();
     runtime()?.block_on(async {
         let source = WorkflowSource::choose(workflows)?;
         eprintln!("{}", source.describe());
-        let store = open(database, StoreOptions::default()).await?;
+        let options = StoreOptions {
+            max_concurrent_uploads: usize::from(uploads.max_concurrent_uploads),
+            max_concurrent_uploads_per_caller: usize::from(uploads.max_concurrent_uploads_per_caller),
+            ..StoreOptions::default()
+        };
+        let store = open(database, options).await?;
         let registered = source.register(&store).await?;
         tracing::info!(workflows = ?source, definitions = registered, "workflows registered");
         // The committee policy of the folder, else the one built in (the shipped file).

@@ -79,6 +79,31 @@ pub enum StoreError {
     /// The request does not fit together (a project id that differs from the command's).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A command id (an `Idempotency-Key`) was first used for a different request: a different
+    /// project, command or content. Answering with the first request's outcome would report a
+    /// write that did not happen, so the request is refused.
+    #[error("command id {command_id} was already used for a different request")]
+    CommandIdReused {
+        /// The command id.
+        command_id: Uuid,
+    },
+    /// As many uploads as allowed are running, for this caller or for everyone: try again soon.
+    #[error("{limit} uploads are running{}; try again shortly", if *per_caller { " for this caller" } else { "" })]
+    TooManyUploads {
+        /// The limit that was reached.
+        limit: usize,
+        /// Whether it is the caller's own limit (otherwise everyone's together).
+        per_caller: bool,
+    },
+    /// An upload could not be spooled to its temporary file (a full or failing disk).
+    #[error("an upload could not be spooled to a temporary file: {reason}")]
+    Spool {
+        /// What went wrong, in words.
+        reason: String,
+        /// The operating system's error.
+        #[source]
+        source: Option<Arc<std::io::Error>>,
+    },
     /// An artifact is larger than the limit.
     #[error("the artifact is {size} bytes; the limit is {limit} bytes")]
     ArtifactTooLarge {

@@ -49,9 +49,10 @@ pub mod sessions;
 mod signals;
 mod sql;
 mod tokens;
+mod uploads;
 mod write;
 
-pub use artifacts::StoredArtifact;
+pub use artifacts::ArtifactStream;
 pub use committees::{
     COMMITTEE_ID_NAMESPACE, CommitteeCommandRequest, CommitteeOutcome, CommitteeSummary,
     SHIPPED_COMMITTEE_POLICY, committee_id_of,
@@ -75,6 +76,7 @@ pub use tokens::{
     CreatedToken, LAST_USED_RESOLUTION_SECONDS, MAX_TOKEN_NAME_CHARS, TOKEN_CACHE_SECONDS,
     TokenStatus, TokenSummary,
 };
+pub use uploads::{ARTIFACT_CHUNK_BYTES, ArtifactSpool, SpooledArtifact};
 pub use write::{BatchOutcome, CommandOutcome, CommandRequest, MAX_BATCH_COMMANDS};
 
 pub use accounts::{AccountSummary, SigninError, SigninThrottle};
@@ -126,6 +128,11 @@ pub struct StoreOptions {
     pub skip_schema_check: bool,
     /// The largest artifact accepted, in bytes (50 MiB by default).
     pub max_artifact_bytes: u64,
+    /// How many uploads may run at once, everyone's together (4 by default): each spools to a
+    /// temporary file and holds a database connection while its content is written.
+    pub max_concurrent_uploads: usize,
+    /// How many uploads one caller (a token or an account) may run at once (2 by default).
+    pub max_concurrent_uploads_per_caller: usize,
     /// SQLite durability.
     pub sqlite_synchronous: SqliteSynchronous,
     /// Connections in the pool (readers on SQLite, everything on PostgreSQL).
@@ -155,6 +162,8 @@ impl Default for StoreOptions {
             migrate: true,
             skip_schema_check: false,
             max_artifact_bytes: 50 * 1024 * 1024,
+            max_concurrent_uploads: 4,
+            max_concurrent_uploads_per_caller: 2,
             sqlite_synchronous: SqliteSynchronous::Full,
             max_connections: 8,
             group_commit_limit: 64,
@@ -192,6 +201,8 @@ struct Inner {
     tokens: tokens::TokenCache,
     /// The composition policy committees are decided against (the shipped file by default).
     committee_policy: RwLock<Arc<specflow_engine::committee::CommitteePolicy>>,
+    /// The uploads running now.
+    uploads: Arc<uploads::UploadGate>,
 }
 
 /// A database URL that may hold a password: never printed.
@@ -317,6 +328,10 @@ impl Store {
             }
             Backend::Postgres => write::Writer::postgres(pool.clone(), options.group_commit_limit),
         };
+        let uploads = Arc::new(uploads::UploadGate::new(
+            options.max_concurrent_uploads,
+            options.max_concurrent_uploads_per_caller,
+        ));
         let store = Store {
             inner: Arc::new(Inner {
                 backend,
@@ -331,6 +346,7 @@ impl Store {
                 states: Mutex::new(HashMap::new()),
                 tokens: tokens::TokenCache::default(),
                 committee_policy: RwLock::new(committee_policy),
+                uploads,
             }),
         };
         if store.inner.options.migrate {

@@ -13,6 +13,7 @@
 use super::notifications::{NotificationRow, rows_for};
 use super::outbox::NO_WEBHOOK_ERROR;
 use super::sql::{Statement, Tuple};
+use super::uploads::SpooledArtifact;
 use super::{Backend, ProjectSummary, Store, instant, is_unique_violation, micros};
 use crate::error::StoreError;
 use serde::{Deserialize, Serialize};
@@ -20,7 +21,7 @@ use specflow_engine::audit::{AuditRecord, Digest256, Head, seal_all};
 use specflow_engine::{Actor, Command, Event, ProjectState, Rejection, decide, decide_tick};
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -92,7 +93,9 @@ pub const MAX_BATCH_COMMANDS: usize = 1000;
 /// Work for a writer.
 #[derive(Debug, Clone)]
 pub(crate) enum Work {
-    Command(Box<CommandRequest>),
+    /// A command, with the uploaded content it attaches, if any: stored in the same transaction
+    /// as the command's records, or not at all.
+    Command(Box<CommandRequest>, Option<Arc<SpooledArtifact>>),
     /// Commands for one project, carried out all or none.
     Batch(Vec<CommandRequest>),
     Tick(Uuid),
@@ -101,13 +104,18 @@ pub(crate) enum Work {
 impl Work {
     fn project_id(&self) -> Uuid {
         match self {
-            Work::Command(request) => request.project_id,
+            Work::Command(request, _) => request.project_id,
             // `execute_all` refuses an empty batch before it becomes work.
             Work::Batch(requests) => requests
                 .first()
                 .map_or(Uuid::nil(), |request| request.project_id),
             Work::Tick(project_id) => *project_id,
         }
+    }
+
+    /// Whether the work stores uploaded content, which must be copied inside a transaction.
+    fn carries_content(&self) -> bool {
+        matches!(self, Work::Command(_, Some(_)))
     }
 }
 
@@ -165,6 +173,8 @@ struct Writes {
     /// One row per command decided (several for a batch).
     commands: Vec<CommandRow>,
     notifications: Vec<NotificationRow>,
+    /// Uploaded content the records attach, copied in the same transaction.
+    content: Option<Arc<SpooledArtifact>>,
 }
 
 impl Writes {
@@ -173,6 +183,7 @@ impl Writes {
             && self.projection.is_none()
             && self.commands.is_empty()
             && self.notifications.is_empty()
+            && self.content.is_none()
     }
 
     /// Adds a later job's rows for the same project: its projection replaces this one's.
@@ -183,6 +194,9 @@ impl Writes {
         }
         self.commands.extend(later.commands);
         self.notifications.extend(later.notifications);
+        if later.content.is_some() {
+            self.content = later.content;
+        }
     }
 }
 
@@ -190,9 +204,25 @@ impl Writes {
 struct CommandRow {
     command_id: Uuid,
     project_id: Uuid,
+    /// The request's fingerprint ([`request_fingerprint`]).
+    request_sha256: String,
     sequences: Option<(u64, u64)>,
     outcome: String,
     decided_at: i64,
+}
+
+/// The fingerprint of a request: SHA-256 over its project and its command as JSON, hex.
+///
+/// Stored with the command id, so that the id sent again with another request (another project,
+/// another body, other uploaded bytes, whose digest the command names) is refused rather than
+/// answered with the first request's outcome. The expected sequence is left out: it is a
+/// precondition of the request, not what it asks for. The command's JSON is deterministic: its
+/// maps are ordered (`BTreeMap`, `BTreeSet`) and its fields are written in declaration order.
+pub(crate) fn request_fingerprint(request: &CommandRequest) -> Result<String, StoreError> {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_vec(&(&request.project_id, &request.command))
+        .map_err(|error| StoreError::Corrupt(format!("a command cannot be encoded: {error}")))?;
+    Ok(hex::encode(Sha256::digest(text)))
 }
 
 fn u64_of(value: i64, what: &str) -> Result<u64, StoreError> {
@@ -214,7 +244,41 @@ impl Store {
                 request.project_id, project.project_id
             )));
         }
-        match self.submit(Work::Command(Box::new(request))).await? {
+        self.execute_with(request, None).await
+    }
+
+    /// Carries out an `attach_artifact` command with its uploaded content: the content is
+    /// copied into the database in the transaction that records the attachment, so a refused
+    /// or conflicting command, or a failure anywhere, stores none of it. The command must name
+    /// the content's digest and size.
+    pub async fn execute_attaching(
+        &self,
+        request: CommandRequest,
+        content: SpooledArtifact,
+    ) -> Result<CommandOutcome, StoreError> {
+        let Command::AttachArtifact(artifact) = &request.command else {
+            return Err(StoreError::InvalidRequest(
+                "only an attach_artifact command carries content".to_string(),
+            ));
+        };
+        if artifact.sha256 != content.sha256 || artifact.size_bytes != content.size_bytes {
+            return Err(StoreError::InvalidRequest(format!(
+                "the command attaches {} ({} bytes) but the content is {} ({} bytes)",
+                artifact.sha256, artifact.size_bytes, content.sha256, content.size_bytes
+            )));
+        }
+        self.execute_with(request, Some(Arc::new(content))).await
+    }
+
+    async fn execute_with(
+        &self,
+        request: CommandRequest,
+        content: Option<Arc<SpooledArtifact>>,
+    ) -> Result<CommandOutcome, StoreError> {
+        match self
+            .submit(Work::Command(Box::new(request), content))
+            .await?
+        {
             Done::Command(outcome) => Ok(outcome),
             Done::Batch(_) | Done::Tick(_) => Err(StoreError::Corrupt(
                 "the writer answered a command with something else".to_string(),
@@ -303,27 +367,32 @@ impl Store {
         u64_of(head.unwrap_or(0), "head_sequence")
     }
 
+    /// The stored outcome of a request's command id, if the id was used; an error when it was
+    /// used for a different request ([`StoreError::CommandIdReused`]).
     async fn stored_outcome_in<'e, E>(
         &self,
         executor: E,
-        command_id: Uuid,
+        request: &CommandRequest,
     ) -> Result<Option<CommandOutcome>, StoreError>
     where
         E: sqlx::Executor<'e, Database = sqlx::Any>,
     {
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT outcome FROM commands WHERE command_id = $1")
-                .bind(command_id.to_string())
-                .fetch_optional(executor)
-                .await
-                .map_err(|error| self.database_error(error))?;
-        stored
-            .map(|text| {
-                serde_json::from_str(&text).map_err(|error| {
-                    StoreError::Corrupt(format!("stored outcome of {command_id}: {error}"))
-                })
-            })
-            .transpose()
+        let command_id = request.command_id;
+        let row = sqlx::query("SELECT outcome, request_sha256 FROM commands WHERE command_id = $1")
+            .bind(command_id.to_string())
+            .fetch_optional(executor)
+            .await
+            .map_err(|error| self.database_error(error))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let get = |error: sqlx::Error| self.database_error(error);
+        let text: String = row.try_get("outcome").map_err(get)?;
+        let fingerprint: Option<String> = row.try_get("request_sha256").map_err(get)?;
+        same_request(request, fingerprint.as_deref())?;
+        serde_json::from_str(&text).map(Some).map_err(|error| {
+            StoreError::Corrupt(format!("stored outcome of {command_id}: {error}"))
+        })
     }
 
     /// The stored outcomes of a batch's commands: all of them (the batch was carried out before),
@@ -339,8 +408,9 @@ impl Store {
         let Some(first) = requests.first() else {
             return Ok(None);
         };
-        let mut statement =
-            Statement::new("SELECT command_id, outcome FROM commands WHERE command_id IN (");
+        let mut statement = Statement::new(
+            "SELECT command_id, outcome, request_sha256 FROM commands WHERE command_id IN (",
+        );
         statement.push_list(
             requests
                 .iter()
@@ -354,30 +424,36 @@ impl Store {
         if rows.is_empty() {
             return Ok(None);
         }
+        // Some ids used and others not: the batch is not the one sent before (a table with
+        // more or fewer rows under the same key).
         if rows.len() != requests.len() {
-            return Err(StoreError::InvalidRequest(format!(
-                "{} of the batch's {} command ids were used before: send a batch with new ids",
-                rows.len(),
-                requests.len()
-            )));
+            return Err(StoreError::CommandIdReused {
+                command_id: first.command_id,
+            });
         }
         let mut stored = HashMap::new();
         for row in rows {
             let get = |error: sqlx::Error| self.database_error(error);
             let id: String = row.try_get("command_id").map_err(get)?;
             let text: String = row.try_get("outcome").map_err(get)?;
-            let outcome: CommandOutcome = serde_json::from_str(&text)
-                .map_err(|error| StoreError::Corrupt(format!("stored outcome of {id}: {error}")))?;
-            stored.insert(id, outcome);
+            let fingerprint: Option<String> = row.try_get("request_sha256").map_err(get)?;
+            stored.insert(id, (text, fingerprint));
         }
         let outcomes = requests
             .iter()
             .map(|request| {
-                stored
+                let (text, fingerprint) = stored
                     .remove(&request.command_id.to_string())
                     .ok_or_else(|| {
                         StoreError::Corrupt(format!("no outcome of {}", request.command_id))
-                    })
+                    })?;
+                same_request(request, fingerprint.as_deref())?;
+                serde_json::from_str::<CommandOutcome>(&text).map_err(|error| {
+                    StoreError::Corrupt(format!(
+                        "stored outcome of {}: {error}",
+                        request.command_id
+                    ))
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(BatchOutcome::Accepted {
@@ -617,7 +693,17 @@ impl Store {
             }
         };
         match work {
-            Work::Command(request) => self.prepare_command(connection, request, loaded).await,
+            Work::Command(request, content) => {
+                let mut prepared = self.prepare_command(connection, request, loaded).await?;
+                // The content goes with the records only: a refusal writes none of it.
+                if matches!(
+                    prepared.done,
+                    Done::Command(CommandOutcome::Accepted { .. })
+                ) {
+                    prepared.writes.content = content.clone();
+                }
+                Ok(prepared)
+            }
             Work::Batch(requests) => self.prepare_batch(connection, requests, loaded).await,
             Work::Tick(project_id) => self.prepare_tick(*project_id, loaded).await,
         }
@@ -703,10 +789,7 @@ impl Store {
             && expected != head.sequence
         {
             // A retry of a command already carried out is answered, not refused.
-            if let Some(outcome) = self
-                .stored_outcome_in(&mut *connection, request.command_id)
-                .await?
-            {
+            if let Some(outcome) = self.stored_outcome_in(&mut *connection, request).await? {
                 return Ok(unchanged(Done::Command(outcome), state));
             }
             return Err(WriteFailure::Store(StoreError::Conflict {
@@ -728,10 +811,7 @@ impl Store {
                     .await?
             }
             (_, None) => {
-                if let Some(outcome) = self
-                    .stored_outcome_in(&mut *connection, request.command_id)
-                    .await?
-                {
+                if let Some(outcome) = self.stored_outcome_in(&mut *connection, request).await? {
                     return Ok(unchanged(Done::Command(outcome), state));
                 }
                 return Err(WriteFailure::Store(StoreError::ProjectNotFound(
@@ -776,6 +856,7 @@ impl Store {
                 projection: Some(projection),
                 commands: vec![command],
                 notifications,
+                content: None,
             },
         })
     }
@@ -826,6 +907,7 @@ impl Store {
                 projection: Some(projection),
                 commands: Vec::new(),
                 notifications,
+                content: None,
             },
         })
     }
@@ -844,6 +926,7 @@ impl Store {
         Ok(CommandRow {
             command_id: request.command_id,
             project_id: request.project_id,
+            request_sha256: request_fingerprint(request)?,
             sequences,
             outcome: serde_json::to_string(outcome)
                 .map_err(|error| StoreError::Corrupt(error.to_string()))?,
@@ -931,6 +1014,23 @@ impl Store {
         // SQLite the statements joined by `;` (its driver numbers across them), within
         // `BEGIN IMMEDIATE; …; COMMIT` when the job runs in a transaction of its own.
         let sqlite_transaction = own_transaction && self.inner.backend == Backend::Sqlite;
+        let contents: Vec<&Arc<SpooledArtifact>> = writes
+            .iter()
+            .filter_map(|writes| writes.content.as_ref())
+            .collect();
+        if !contents.is_empty() {
+            // Content is copied a chunk at a time on this connection, so the caller must have
+            // opened the transaction: the SQLite fast path and PostgreSQL's one statement
+            // send such work elsewhere.
+            if own_transaction {
+                return Err(WriteFailure::Store(StoreError::Corrupt(
+                    "uploaded content reached a write without a transaction".to_string(),
+                )));
+            }
+            for content in contents {
+                self.copy_content(&mut *connection, content).await?;
+            }
+        }
         if parts.is_empty() && !sqlite_transaction {
             return Ok(());
         }
@@ -1016,14 +1116,15 @@ impl Store {
                 );
             }
             Part::Commands(commands) => {
-                statement.push("INSERT INTO commands (command_id, project_id, first_sequence, last_sequence, outcome, decided_at) VALUES ");
+                statement.push("INSERT INTO commands (command_id, project_id, first_sequence, last_sequence, outcome, decided_at, request_sha256) VALUES ");
                 statement.push_values(commands, |row, command| {
                     row.push_bind(command.command_id.to_string())
                         .push_bind(command.project_id.to_string())
                         .push_bind(command.sequences.map(|(first, _)| i64_of(first)))
                         .push_bind(command.sequences.map(|(_, last)| i64_of(last)))
                         .push_bind(command.outcome.clone())
-                        .push_bind(command.decided_at);
+                        .push_bind(command.decided_at)
+                        .push_bind(command.request_sha256.clone());
                 });
             }
             Part::Notifications(notifications) => {
@@ -1104,11 +1205,8 @@ impl Store {
                 }
             }
             let first = match work {
-                Work::Command(request) => {
-                    if let Some(outcome) = self
-                        .stored_outcome_in(self.pool(), request.command_id)
-                        .await?
-                    {
+                Work::Command(request, _) => {
+                    if let Some(outcome) = self.stored_outcome_in(self.pool(), request).await? {
                         return Ok(Done::Command(outcome));
                     }
                     Some(&**request)
@@ -1139,6 +1237,19 @@ impl Store {
             reason: format!("the write lost {ATTEMPTS} races in a row; try again"),
             source: None,
         })
+    }
+}
+
+/// Refuses a request whose command id was stored with another request's fingerprint; an id
+/// stored before fingerprints were kept (`None`) answers as it always did.
+fn same_request(request: &CommandRequest, stored: Option<&str>) -> Result<(), StoreError> {
+    match stored {
+        Some(fingerprint) if fingerprint != request_fingerprint(request)? => {
+            Err(StoreError::CommandIdReused {
+                command_id: request.command_id,
+            })
+        }
+        _ => Ok(()),
     }
 }
 
@@ -1348,6 +1459,7 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
     };
     if let [job] = batch.as_slice()
         && !fresh
+        && !job.work.carries_content()
         && let Some(head) = store.cached_head(job.work.project_id())
     {
         let answer = sqlite_cached_job(&store, &mut connection, job, head).await;
@@ -1545,8 +1657,8 @@ where
 {
     match (failure, work) {
         (WriteFailure::Store(error), _) => Answer::Now(Err(error)),
-        (WriteFailure::LostRace, Work::Command(request)) => {
-            match store.stored_outcome_in(executor, request.command_id).await {
+        (WriteFailure::LostRace, Work::Command(request, _)) => {
+            match store.stored_outcome_in(executor, request).await {
                 Ok(Some(outcome)) => Answer::Now(Ok(Done::Command(outcome))),
                 Ok(None) => {
                     store.forget(request.project_id);
@@ -1593,8 +1705,7 @@ async fn commit_in_one_statement(pool: &AnyPool, batch: Vec<Job>) {
     // Heads come from the cache where it has the project: if another node wrote since, the key
     // (project_id, sequence) refuses this batch's write and the job is redone alone. Only
     // projects not cached, or whose command names the sequence it expects, are read first.
-    let expects =
-        |work: &Work| matches!(work, Work::Command(request) if request.expected_sequence.is_some());
+    let expects = |work: &Work| matches!(work, Work::Command(request, _) if request.expected_sequence.is_some());
     let heads = match store
         .batch_heads(&mut connection, &batch, |work| !expects(work))
         .await
@@ -1606,6 +1717,13 @@ async fn commit_in_one_statement(pool: &AnyPool, batch: Vec<Job>) {
     let mut prepared: Vec<Result<Prepared, StoreError>> = Vec::with_capacity(batch.len());
     let mut redo_alone = vec![false; batch.len()];
     for (index, job) in batch.iter().enumerate() {
+        if job.work.carries_content() {
+            // Its content is copied chunk by chunk inside a transaction: done alone, after the
+            // batch, with its project's row locked.
+            redo_alone[index] = true;
+            prepared.push(Err(StoreError::ShuttingDown));
+            continue;
+        }
         match store
             .prepare(&mut connection, &job.work, &mut overlay, &heads)
             .await
@@ -1636,7 +1754,7 @@ async fn commit_in_one_statement(pool: &AnyPool, batch: Vec<Job>) {
         if failed_projects.contains(&project_id) && prepared[index].is_ok() {
             redo_alone[index] = true;
         }
-        if prepared[index].is_err() {
+        if prepared[index].is_err() && !job.work.carries_content() {
             failed_projects.insert(project_id);
         }
     }

@@ -131,12 +131,19 @@ conformance!(
         // Sent again, it is answered with the same outcomes and nothing is repeated.
         assert_eq!(store.execute_all(requests.clone()).await.unwrap(), outcome);
         assert_eq!(store.head_sequence(project).await.unwrap(), 41);
-        // A batch reusing some of those ids and not others is refused as a mistake.
+        // A batch reusing some of those ids and not others is not the batch sent before.
         let mut mixed = batch(project, vec![comment("C90")]);
         mixed.push(requests[0].clone());
         assert!(matches!(
             store.execute_all(mixed).await,
-            Err(StoreError::InvalidRequest(_))
+            Err(StoreError::CommandIdReused { .. })
+        ));
+        // Nor is one with the same ids and another command under one of them.
+        let mut changed = requests.clone();
+        changed[0].command = comment("C91");
+        assert!(matches!(
+            store.execute_all(changed).await,
+            Err(StoreError::CommandIdReused { .. })
         ));
         let records = store.history(project, 0, 100).await.unwrap().records;
         assert_eq!(records.len(), 41);

@@ -41,7 +41,7 @@ conformance!(
         };
         assert_eq!(
             store.applied_migrations().await.unwrap(),
-            vec![1, 2, 3, 4, 5, 6, 7, 8]
+            vec![1, 2, 3, 4, 5, 6, 7, 8, 10]
         );
         assert!(
             store.migrate().await.unwrap().is_empty(),
@@ -394,52 +394,6 @@ conformance!(
         .unwrap();
         let failure = store.verify_project(project).await.unwrap().unwrap_err();
         assert_eq!(failure.sequence, 4, "{failure}");
-    }
-);
-
-conformance!(
-    artifacts_are_content_addressed_deduplicated_and_size_limited,
-    |kind| async move {
-        let Some((store, _clock, _keep, url)) = store(kind).await else {
-            return;
-        };
-        let stored = store.put_artifact(b"the consultation draft").await.unwrap();
-        assert_eq!(stored.sha256.len(), 64);
-        assert!(stored.newly_stored);
-        assert!(
-            !store
-                .put_artifact(b"the consultation draft")
-                .await
-                .unwrap()
-                .newly_stored
-        );
-        assert_eq!(
-            store.artifact(&stored.sha256).await.unwrap().unwrap(),
-            b"the consultation draft"
-        );
-        assert_eq!(store.artifact(&"0".repeat(64)).await.unwrap(), None);
-        store.close().await;
-        let options = specflow_store::StoreOptions {
-            max_artifact_bytes: 10,
-            ..Default::default()
-        };
-        let small = specflow_store::Store::open(&url, options).await.unwrap();
-        let error = small
-            .put_artifact(b"more than ten bytes")
-            .await
-            .unwrap_err();
-        assert!(matches!(
-            error,
-            StoreError::ArtifactTooLarge {
-                size: 19,
-                limit: 10
-            }
-        ));
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM artifacts")
-            .fetch_one(&sqlx::AnyPool::connect(&url).await.unwrap())
-            .await
-            .unwrap();
-        assert_eq!(count, 1, "nothing was written for the refused artifact");
     }
 );
 

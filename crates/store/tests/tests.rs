@@ -12,3 +12,4 @@ mod batch;
 mod conformance;
 mod crash;
 mod tokens;
+mod uploads;

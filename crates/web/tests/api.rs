@@ -21,11 +21,12 @@ pub(crate) struct Api {
     pub(crate) store: Store,
     pub(crate) clock: Arc<ManualClock>,
     pub(crate) metrics: Arc<Metrics>,
+    pub(crate) url: String,
     _keep: Keep,
 }
 
 pub(crate) async fn api(kind: Kind) -> Option<Api> {
-    let (store, clock, keep, _url) = store(kind).await?;
+    let (store, clock, keep, url) = store(kind).await?;
     let metrics = Metrics::shared();
     Some(Api {
         app: router(AppState {
@@ -35,6 +36,7 @@ pub(crate) async fn api(kind: Kind) -> Option<Api> {
         store,
         clock,
         metrics,
+        url,
         _keep: keep,
     })
 }
@@ -56,6 +58,10 @@ impl Answer {
                 String::from_utf8_lossy(&self.body)
             )
         })
+    }
+
+    pub(crate) fn body(&self) -> &[u8] {
+        &self.body
     }
 
     pub(crate) fn text(&self) -> String {
@@ -160,7 +166,7 @@ pub(crate) async fn token(
 }
 
 /// The body that creates project `number` of `committee`.
-fn new_project(number: usize, committee: &str) -> Value {
+pub(crate) fn new_project(number: usize, committee: &str) -> Value {
     json!({
         "code": format!("JJF(沪)-2026-{number:03}"),
         "title": {"zh": format!("测试规范{number}"), "en": format!("test specification {number}")},
@@ -1347,13 +1353,16 @@ conformance!(
         let other_project = created_project(store, 2, "SH-TC-02").await;
         // An artifact of the project, to download.
         let content = b"the proposal".to_vec();
-        let digest = store.put_artifact(&content).await.unwrap().sha256;
+        let digest = hex::encode(sha2::Sha256::digest(&content));
         store
-            .execute(request(
-                project,
-                secretariat(),
-                attach("project_proposal", "the proposal"),
-            ))
+            .execute_attaching(
+                request(
+                    project,
+                    secretariat(),
+                    attach("project_proposal", "the proposal"),
+                ),
+                store.spool_artifact("sec", &content).await.unwrap(),
+            )
             .await
             .unwrap();
         // The committee SH-TC-01 as an audited record, formed by the bureau.

@@ -167,6 +167,55 @@ conformance!(
 );
 
 conformance!(
+    an_upload_form_beyond_the_callers_limit_is_429_with_retry_after,
+    |kind| async move {
+        let Some(site) = site(kind).await else {
+            return;
+        };
+        let project = format!("/projects/{}", site.own_project);
+        let cookie = session(&site.drafter);
+        let csrf = csrf_token_for(&site.drafter);
+        let before = head(&site.store, site.own_project).await;
+        // The drafter's two uploads in flight (the default per caller), held here.
+        let held = (
+            site.store.begin_upload("drafter-zhao").unwrap(),
+            site.store.begin_upload("drafter-zhao").unwrap(),
+        );
+        let refused = send(
+            &site.app,
+            upload(
+                &format!("{project}/forms/attach"),
+                &cookie,
+                &[("csrf", &csrf), ("kind", "project_proposal")],
+                Some(("建议书.pdf", b"%PDF-1.4 proposal")),
+            ),
+        )
+        .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            refused.body
+        );
+        assert_eq!(refused.header("retry-after"), "10");
+        assert!(refused.body.contains("个上传正在进行"), "{}", refused.body);
+        assert_eq!(head(&site.store, site.own_project).await, before);
+        drop(held);
+        let done = send(
+            &site.app,
+            upload(
+                &format!("{project}/forms/attach"),
+                &cookie,
+                &[("csrf", &csrf), ("kind", "project_proposal")],
+                Some(("建议书.pdf", b"%PDF-1.4 proposal")),
+            ),
+        )
+        .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    }
+);
+
+conformance!(
     an_upload_is_stored_and_attached_and_a_bad_one_writes_nothing,
     |kind| async move {
         let Some(site) = site(kind).await else {

@@ -6,6 +6,7 @@ use super::auth::Caller;
 use super::input::{QueryParams, body_bytes, command_id, expected_sequence};
 use crate::app::AppState;
 use crate::app::comment_import::{ImportAnswer, ImportRequest, import_comments};
+use crate::app::idempotency::WriteRoute;
 use crate::app::problem::{Problem, ProblemKind, language_of};
 use axum::Json;
 use axum::extract::{Path, Request, State};
@@ -62,7 +63,7 @@ pub async fn import_comment_table(
 ) -> Result<Response, Problem> {
     let headers = request.headers().clone();
     let language = language_of(&headers);
-    let command_id = command_id(&headers)?;
+    let command_id = command_id(&headers, &principal, WriteRoute::CommentImport)?;
     let expected_sequence = expected_sequence(&headers)?;
     if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
         let media_type = content_type

@@ -16,6 +16,7 @@ use crate::app::AppState;
 use crate::app::committees::{
     committee_code, readable_committee, require_committee, visible_committees,
 };
+use crate::app::idempotency::WriteRoute;
 use crate::app::problem::{Problem, ProblemKind, refusal};
 use axum::Json;
 use axum::extract::{Path, Request, State};
@@ -285,7 +286,7 @@ async fn carry_out(
     headers: &HeaderMap,
     command: CommitteeCommand,
 ) -> Result<CommitteeWriteAnswer, Problem> {
-    let command_id = command_id(headers)?;
+    let command_id = command_id(headers, principal, WriteRoute::CommitteeCommand)?;
     let expected = expected_sequence(headers)?;
     let kind = command.kind_name();
     let outcome = state

@@ -5,6 +5,7 @@
 //! A JSON body must say `Content-Type: application/json` (415 otherwise), and a body that does not
 //! fit the route's type names the field path where it went wrong (`title.en`, `votes[2].choice`).
 
+use crate::app::idempotency::{WriteRoute, scoped_command_id};
 use crate::app::problem::{Problem, ProblemKind};
 use crate::app::text_fields::check_json;
 use axum::body::Bytes;
@@ -12,13 +13,11 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
+use specflow_store::auth::Principal;
 use uuid::Uuid;
 
 /// The body limit of routes that read JSON.
 pub const JSON_BODY_LIMIT_BYTES: usize = 1024 * 1024;
-
-/// The namespace of command ids derived from `Idempotency-Key` texts that are not UUIDs.
-const IDEMPOTENCY_NAMESPACE: Uuid = Uuid::from_u128(0x5f0c_9a3e_2b7d_4e61_9c1a_7d3b_e8f4_2a60);
 
 /// The longest `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
@@ -195,10 +194,14 @@ where
     }
 }
 
-/// The command id a write is carried out under: from `Idempotency-Key` (a UUID as it is, any
-/// other text through UUID v5), so that a retried request is answered with the first answer;
-/// a fresh id without the header.
-pub fn command_id(headers: &HeaderMap) -> Result<Uuid, Problem> {
+/// The command id a write is carried out under: from `Idempotency-Key`, scoped to the caller and
+/// the route ([`scoped_command_id`]), so that a retried request is answered with the first
+/// answer and nobody else's key can name the same command; a fresh id without the header.
+pub fn command_id(
+    headers: &HeaderMap,
+    principal: &Principal,
+    route: WriteRoute,
+) -> Result<Uuid, Problem> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(Uuid::new_v4());
     };
@@ -216,8 +219,7 @@ pub fn command_id(headers: &HeaderMap) -> Result<Uuid, Problem> {
                 ),
             )
         })?;
-    Ok(Uuid::parse_str(key)
-        .unwrap_or_else(|_| Uuid::new_v5(&IDEMPOTENCY_NAMESPACE, key.as_bytes())))
+    Ok(scoped_command_id(principal, route, key))
 }
 
 /// Whether the request names an `Idempotency-Key`.
@@ -288,17 +290,32 @@ mod tests {
 
     #[test]
     fn idempotency_keys_and_if_match_are_read_strictly() {
+        let principal = Principal {
+            token_id: Uuid::nil(),
+            subject: "secretariat-tc1".to_string(),
+            role: specflow_store::auth::Role::Secretariat,
+            committee: Some("TC1".to_string()),
+            project_id: None,
+        };
+        let route = WriteRoute::Command;
         let mut headers = HeaderMap::new();
-        let uuid = Uuid::from_u128(7);
         headers.insert(
             "idempotency-key",
             HeaderValue::from_static("00000000-0000-0000-0000-000000000007"),
         );
-        assert_eq!(command_id(&headers).ok(), Some(uuid));
+        let from_uuid = command_id(&headers, &principal, route).ok();
+        assert_eq!(from_uuid, command_id(&headers, &principal, route).ok());
+        assert_ne!(
+            from_uuid,
+            Some(Uuid::from_u128(7)),
+            "a UUID key is scoped too"
+        );
         headers.insert("idempotency-key", HeaderValue::from_static("order-17"));
-        let derived = command_id(&headers).ok();
-        assert_eq!(derived, command_id(&headers).ok());
-        assert_ne!(derived, Some(uuid));
+        let derived = command_id(&headers, &principal, route).ok();
+        assert_eq!(derived, command_id(&headers, &principal, route).ok());
+        assert_ne!(derived, from_uuid);
+        headers.insert("idempotency-key", HeaderValue::from_static(""));
+        assert!(command_id(&headers, &principal, route).is_err());
         headers.insert(header::IF_MATCH, HeaderValue::from_static("\"12\""));
         assert_eq!(expected_sequence(&headers).ok(), Some(Some(12)));
         headers.insert(header::IF_MATCH, HeaderValue::from_static("W/\"3\""));

@@ -61,7 +61,7 @@ pub struct UnmetReason {
 }
 
 /// The error statuses an API route may answer, with what each means.
-const API_PROBLEMS: [(StatusCode, &str); 11] = [
+const API_PROBLEMS: [(StatusCode, &str); 12] = [
     (
         StatusCode::BAD_REQUEST,
         "A parameter, header or body is malformed, holds a control character or is longer than its field's `maxLength`",
@@ -87,7 +87,11 @@ const API_PROBLEMS: [(StatusCode, &str); 11] = [
     (StatusCode::UNSUPPORTED_MEDIA_TYPE, "The body is not JSON"),
     (
         StatusCode::UNPROCESSABLE_ENTITY,
-        "The engine refused the command: every unmet guard is listed",
+        "The engine refused the command (every unmet guard is listed), or the Idempotency-Key was used for a different request",
+    ),
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many uploads are running, the caller's or everyone's: try again after Retry-After",
     ),
     (StatusCode::INTERNAL_SERVER_ERROR, "A fault of specflow's"),
     (
@@ -97,13 +101,14 @@ const API_PROBLEMS: [(StatusCode, &str); 11] = [
 ];
 
 /// The statuses only a route that takes a body can answer: a body too large or not JSON, a stale
-/// `If-Match` or a taken code, a command the engine refuses. Reads and the bodiless verifications
-/// never answer them, so their operations do not list them.
-const BODY_PROBLEMS: [StatusCode; 4] = [
+/// `If-Match` or a taken code, a command the engine refuses, too many uploads at once. Reads and
+/// the bodiless verifications never answer them, so their operations do not list them.
+const BODY_PROBLEMS: [StatusCode; 5] = [
     StatusCode::CONFLICT,
     StatusCode::PAYLOAD_TOO_LARGE,
     StatusCode::UNSUPPORTED_MEDIA_TYPE,
     StatusCode::UNPROCESSABLE_ENTITY,
+    StatusCode::TOO_MANY_REQUESTS,
 ];
 
 /// Adds the bearer scheme and the problem answers of every API route.

@@ -31,7 +31,9 @@ pub struct CommitteePath {
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Header)]
 pub struct WriteHeaders {
-    /// The command's id: a retry with the same key gets the first answer.
+    /// The caller's key for this request, scoped to the caller and the route: the same request
+    /// sent again with the same key gets the first answer; a different request (another target,
+    /// body or file) with the same key is refused with 422 `idempotency-key-reused`.
     #[param(rename = "Idempotency-Key")]
     pub idempotency_key: Option<String>,
     /// The sequence the caller saw, such as `"12"`: a stale one is 409.
@@ -44,7 +46,9 @@ pub struct WriteHeaders {
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Header)]
 pub struct CreationHeaders {
-    /// The command's id: a retry with the same key gets the first answer.
+    /// The caller's key for this request, scoped to the caller and the route: the same request
+    /// sent again with the same key gets the first answer; a different request (another target,
+    /// body or file) with the same key is refused with 422 `idempotency-key-reused`.
     #[param(rename = "Idempotency-Key")]
     pub idempotency_key: Option<String>,
 }

@@ -4,17 +4,17 @@
 //!
 //! Scoping is asked of [`specflow_store::auth`] before anything is read or written; which role may do what
 //! is the workflow definition's, checked by the engine against the caller's actor. Writes take an
-//! `Idempotency-Key` (the command id, so a retry gets the first answer) and an `If-Match` with the
+//! `Idempotency-Key` (the caller's key for the request, so a retry gets the first answer) and an `If-Match` with the
 //! sequence the caller saw (a stale one is 409 with the current sequence).
 
 use super::auth::Caller;
 use super::input::{
-    JsonBody, OptionalJsonBody, QueryParams, body_bytes, command_id, expected_sequence,
-    has_idempotency_key,
+    JsonBody, OptionalJsonBody, QueryParams, command_id, expected_sequence, has_idempotency_key,
 };
 use crate::app::AppState;
 use crate::app::filters::{self, GivenFilters, non_empty};
-use crate::app::problem::{Problem, require};
+use crate::app::idempotency::WriteRoute;
+use crate::app::problem::{Problem, ProblemKind, require};
 use crate::app::projects::{
     ActionView, Creation, DeadlineView, Upload, WriteAnswer, action_views, artifact_download,
     attach_upload, carry_out, create, deadline_views, page_limit, roll_from_committee,
@@ -24,11 +24,13 @@ use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use specflow_engine::command::NewProject;
 use specflow_engine::{Command, LocalizedText};
 use specflow_store::ProjectFilter;
+use specflow_store::auth::Principal;
 use specflow_store::auth::can_read_project;
 use utoipa::{IntoParams, ToSchema};
 
@@ -198,7 +200,7 @@ pub async fn create_project(
     headers: HeaderMap,
     JsonBody(body): JsonBody<NewProjectBody>,
 ) -> Result<Response, Problem> {
-    let command_id = command_id(&headers)?;
+    let command_id = command_id(&headers, &principal, WriteRoute::CreateProject)?;
     let expected = expected_sequence(&headers)?;
     let request = Creation {
         code: body.code,
@@ -312,7 +314,7 @@ pub async fn send_command(
             "Create projects with POST /api/v1/projects",
         ));
     }
-    let command_id = command_id(&headers)?;
+    let command_id = command_id(&headers, &principal, WriteRoute::Command)?;
     let expected = expected_sequence(&headers)?;
     let summary = writable_summary(&state, &principal, &id_or_code).await?;
     let command = match command {
@@ -412,7 +414,7 @@ pub async fn fire_action(
     headers: HeaderMap,
     OptionalJsonBody(body): OptionalJsonBody<FireBody>,
 ) -> Result<Response, Problem> {
-    let command_id = command_id(&headers)?;
+    let command_id = command_id(&headers, &principal, WriteRoute::FireAction)?;
     let expected = expected_sequence(&headers)?;
     let summary = writable_summary(&state, &principal, &id_or_code).await?;
     let command = Command::FireAction {
@@ -456,8 +458,9 @@ pub struct UploadAnswer {
 /// `POST /api/v1/projects/{project}/artifacts?kind=…&file_name=…`: the body is the file itself.
 /// It is stored content-addressed and attached with the `attach_artifact` command.
 ///
-/// The command is decided once before the content is stored, so that a caller the engine would
-/// refuse (a role that may not attach, a frozen project) cannot fill the database with files.
+/// The body is hashed and spooled to a temporary file as it arrives, then stored in the
+/// transaction that records the attachment: a refused or conflicting upload stores nothing.
+/// Uploads running at once are bounded per caller and in all (429 with `Retry-After` beyond).
 #[utoipa::path(
     post,
     path = "/projects/{project}/artifacts",
@@ -480,25 +483,44 @@ pub async fn upload_artifact(
     request: Request,
 ) -> Result<Response, Problem> {
     let headers = request.headers().clone();
-    let command_id = command_id(&headers)?;
+    let command_id = command_id(&headers, &principal, WriteRoute::Upload)?;
     let expected = expected_sequence(&headers)?;
     let view = writable_project(&state, &principal, &id_or_code).await?;
-    let content = body_bytes(request, &state).await?;
+    let content = spool_body(&state, &principal, request).await?;
     let upload = Upload {
         kind: query.kind,
         file_name: query.file_name,
         content,
     };
-    let is_retry = has_idempotency_key(&headers);
-    let attached = attach_upload(
-        &state, &principal, &view, upload, command_id, expected, is_retry,
-    )
-    .await?;
+    let attached = attach_upload(&state, &principal, &view, upload, command_id, expected).await?;
     Ok(upload_answer(
         attached.write,
         attached.sha256,
         attached.size_bytes,
     ))
+}
+
+/// Reads an upload's body as it arrives, hashing each piece and spooling it to a temporary file,
+/// so that memory does not grow with the file; refused (429) before reading when the caller or
+/// the server already runs as many uploads as allowed, and (413) as soon as it passes the limit.
+async fn spool_body(
+    state: &AppState,
+    principal: &Principal,
+    request: Request,
+) -> Result<specflow_store::SpooledArtifact, Problem> {
+    let mut spool = state.store.begin_upload(&principal.subject)?;
+    let mut body = request.into_body().into_data_stream();
+    while let Some(piece) = body.next().await {
+        let piece = piece.map_err(|error| {
+            Problem::new(
+                ProblemKind::InvalidRequest,
+                format!("上传中断，文件未保存：{error}"),
+                format!("The upload broke off and nothing was stored: {error}"),
+            )
+        })?;
+        spool.write(&piece).await?;
+    }
+    Ok(spool.finish().await?)
 }
 
 fn upload_answer(write: WriteAnswer, sha256: String, size_bytes: u64) -> Response {

@@ -14,6 +14,7 @@ pub mod comment_import;
 pub mod comment_table;
 pub mod committees;
 pub mod filters;
+pub mod idempotency;
 pub mod moments;
 pub mod problem;
 pub mod projects;

@@ -24,6 +24,10 @@ use specflow_store::error::StoreError;
 /// The media type of a problem document.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// How long a caller refused for too many uploads is asked to wait (`Retry-After`): long enough
+/// for a running upload of a few megabytes to finish, short enough that a person barely waits.
+pub const UPLOAD_RETRY_AFTER_SECONDS: u64 = 10;
+
 /// Where the problem types live; each type is this and a stable slug.
 pub const PROBLEM_TYPE_BASE: &str = "https://specflow.dev/problems/";
 
@@ -44,12 +48,17 @@ pub enum ProblemKind {
     InvalidRequest,
     /// The engine refused the command: every unmet guard is listed (422).
     GuardRejected,
+    /// The `Idempotency-Key` was already used by this caller on this route for a different
+    /// request (another target, body or file): 422, as the IETF idempotency-key draft says.
+    IdempotencyKeyReused,
     /// The body is larger than the route accepts (413).
     PayloadTooLarge,
     /// The body is not of the media type the route reads (415).
     UnsupportedMediaType,
     /// The address (path and query) is longer than specflow reads (414).
     UriTooLong,
+    /// Too many requests of this kind are running: try again after `Retry-After` (429).
+    TooManyRequests,
     /// The database cannot answer now (503).
     Unavailable,
     /// A fault of specflow's (500).
@@ -67,9 +76,11 @@ impl ProblemKind {
             ProblemKind::Conflict => "conflict",
             ProblemKind::InvalidRequest => "invalid-request",
             ProblemKind::GuardRejected => "guard-rejected",
+            ProblemKind::IdempotencyKeyReused => "idempotency-key-reused",
             ProblemKind::PayloadTooLarge => "payload-too-large",
             ProblemKind::UnsupportedMediaType => "unsupported-media-type",
             ProblemKind::UriTooLong => "uri-too-long",
+            ProblemKind::TooManyRequests => "too-many-requests",
             ProblemKind::Unavailable => "unavailable",
             ProblemKind::Internal => "internal",
         }
@@ -90,9 +101,11 @@ impl ProblemKind {
             ProblemKind::Conflict => StatusCode::CONFLICT,
             ProblemKind::InvalidRequest => StatusCode::BAD_REQUEST,
             ProblemKind::GuardRejected => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ProblemKind::UriTooLong => StatusCode::URI_TOO_LONG,
+            ProblemKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -108,9 +121,14 @@ impl ProblemKind {
             ProblemKind::Conflict => ("冲突", "Conflict"),
             ProblemKind::InvalidRequest => ("请求无效", "Invalid request"),
             ProblemKind::GuardRejected => ("条件未满足", "Guards not met"),
+            ProblemKind::IdempotencyKeyReused => (
+                "幂等键已用于另一请求",
+                "Idempotency key used for another request",
+            ),
             ProblemKind::PayloadTooLarge => ("请求体过大", "Payload too large"),
             ProblemKind::UnsupportedMediaType => ("不支持的媒体类型", "Unsupported media type"),
             ProblemKind::UriTooLong => ("请求地址过长", "URI too long"),
+            ProblemKind::TooManyRequests => ("请求过多", "Too many requests"),
             ProblemKind::Unavailable => ("服务暂不可用", "Service unavailable"),
             ProblemKind::Internal => ("内部错误", "Internal error"),
         };
@@ -129,6 +147,7 @@ impl ProblemKind {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ProblemKind::UnsupportedMediaType,
             StatusCode::URI_TOO_LONG => ProblemKind::UriTooLong,
             StatusCode::UNPROCESSABLE_ENTITY => ProblemKind::GuardRejected,
+            StatusCode::TOO_MANY_REQUESTS => ProblemKind::TooManyRequests,
             StatusCode::SERVICE_UNAVAILABLE => ProblemKind::Unavailable,
             status if status.is_client_error() => ProblemKind::InvalidRequest,
             _ => ProblemKind::Internal,
@@ -283,6 +302,11 @@ impl Problem {
                 HeaderValue::from_static("Bearer realm=\"specflow\""),
             );
         }
+        if let Some(Value::Number(seconds)) = self.extensions.get("retry_after_seconds")
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         if let Some(Value::Number(current)) = self.extensions.get("current_sequence")
             && let Ok(value) = HeaderValue::from_str(&format!("\"{current}\""))
         {
@@ -339,6 +363,29 @@ impl From<StoreError> for Problem {
                 format!("工作流定义无效：{error}"),
                 format!("The workflow definition is invalid: {error}"),
             ),
+            StoreError::CommandIdReused { command_id } => {
+                tracing::warn!(%command_id, reason = "Idempotency-Key reused for a different request", status = 422, "refused");
+                Problem::new(
+                    ProblemKind::IdempotencyKeyReused,
+                    "此 Idempotency-Key 已用于另一个请求（目标、内容或文件不同）：同一请求重发时才可使用同一键，新的请求请使用新的键",
+                    "This Idempotency-Key was already used for a different request (another target, body or file): send the same key only with the same request, and a new key with a new one",
+                )
+            }
+            StoreError::TooManyUploads { limit, per_caller } => {
+                let (zh, en) = if *per_caller {
+                    (
+                        format!("您已有 {limit} 个上传正在进行：请等这些完成后再上传"),
+                        format!("You already have {limit} uploads running: wait for them to finish and try again"),
+                    )
+                } else {
+                    (
+                        format!("服务器正在处理 {limit} 个上传，已达上限：请稍后再试"),
+                        format!("The server is taking {limit} uploads, its limit: try again shortly"),
+                    )
+                };
+                Problem::new(ProblemKind::TooManyRequests, zh, en)
+                    .with("retry_after_seconds", UPLOAD_RETRY_AFTER_SECONDS)
+            }
             StoreError::ArtifactTooLarge { size, limit } => {
                 let (size_words, limit_words) = too_large_sizes(*size, *limit);
                 Problem::new(
@@ -349,6 +396,7 @@ impl From<StoreError> for Problem {
                 .with("limit_bytes", *limit)
             }
             StoreError::Unavailable { .. }
+            | StoreError::Spool { .. }
             | StoreError::Database { .. }
             | StoreError::NewerSchema { .. }
             | StoreError::Migration { .. }

@@ -10,6 +10,7 @@ use crate::app::text_fields::{check_serialized, check_text};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use specflow_engine::{Command, Language, ProjectState, available_actions};
@@ -227,7 +228,8 @@ pub async fn visible_projects(
 pub struct WriteAnswer {
     /// The project.
     pub project_id: Uuid,
-    /// The command's id (the `Idempotency-Key`'s, when one was sent).
+    /// The command's id (derived from the caller, the route and the `Idempotency-Key`, when one
+    /// was sent).
     pub command_id: Uuid,
     /// The first record appended.
     pub first_sequence: u64,
@@ -248,24 +250,39 @@ pub async fn carry_out(
     expected_sequence: Option<u64>,
     command: Command,
 ) -> Result<WriteAnswer, Problem> {
-    // Both faces come through here: a control character or an overlong text is refused before
-    // the store sees it (PostgreSQL would refuse a NUL with an error, SQLite keep it).
-    check_serialized(&command)?;
-    let kind = command.kind_name();
-    let action = match &command {
+    let request = CommandRequest {
+        project_id,
+        command_id,
+        expected_sequence,
+        actor: principal.actor(),
+        command,
+    };
+    carry_out_with(state, principal, request, None).await
+}
+
+/// [`carry_out`], with the uploaded content an `attach_artifact` command attaches: the store
+/// keeps the content only if the attachment is recorded, in the same transaction.
+async fn carry_out_with(
+    state: &AppState,
+    principal: &Principal,
+    request: CommandRequest,
+    content: Option<specflow_store::SpooledArtifact>,
+) -> Result<WriteAnswer, Problem> {
+    // Both faces and uploads come through here: a control character or an overlong text is
+    // refused before the store sees it (PostgreSQL would refuse a NUL with an error, SQLite keep
+    // it), and an upload's content is then never stored.
+    check_serialized(&request.command)?;
+    let project_id = request.project_id;
+    let command_id = request.command_id;
+    let kind = request.command.kind_name();
+    let action = match &request.command {
         Command::FireAction { action, .. } => action.clone(),
         _ => String::new(),
     };
-    let outcome = state
-        .store
-        .execute(CommandRequest {
-            project_id,
-            command_id,
-            expected_sequence,
-            actor: principal.actor(),
-            command,
-        })
-        .await?;
+    let outcome = match content {
+        Some(content) => state.store.execute_attaching(request, content).await?,
+        None => state.store.execute(request).await?,
+    };
     match outcome {
         CommandOutcome::Accepted {
             project_id: answered,
@@ -511,19 +528,24 @@ pub async fn artifact_download(
         tracing::warn!(subject = %principal.subject, role = %principal.role, reason = %format!("{} may read no project with the artifact {sha256}", principal.describe().en), status = 404, "refused: hidden");
         return Err(not_found());
     }
-    let content = state.store.artifact(&sha256).await?.ok_or_else(not_found)?;
+    let content = state
+        .store
+        .artifact_stream(&sha256)
+        .await?
+        .ok_or_else(not_found)?;
     Ok(download_response(content, &sha256, None))
 }
 
-/// A file to attach to a project: what the API's upload and the upload form both send.
+/// An upload to attach: its kind, its file's name, and its content, spooled as it was read
+/// ([`specflow_store::Store::begin_upload`]).
 #[derive(Debug)]
 pub struct Upload {
     /// The artifact kind, one of the definition's.
     pub kind: String,
-    /// The file's original name, kept for downloads.
+    /// The file's name.
     pub file_name: String,
-    /// The file itself.
-    pub content: axum::body::Bytes,
+    /// The content, hashed and in a temporary file.
+    pub content: specflow_store::SpooledArtifact,
 }
 
 /// An upload's outcome: the records appended and the content's digest and size.
@@ -537,13 +559,14 @@ pub struct Attached {
     pub size_bytes: u64,
 }
 
-/// Stores a file and attaches it with the `attach_artifact` command; the API's upload and the
+/// Attaches an uploaded file with the `attach_artifact` command; the API's upload and the
 /// upload form both call it.
 ///
-/// The size limit is checked, and the command decided, before the content is stored, so that a
-/// caller the engine would refuse (a role that may not attach, a frozen project) cannot fill the
-/// database with files. `is_retry` says the caller sent an idempotency key: a retry whose
-/// command the engine would now refuse is answered by the store from its first outcome.
+/// The content is stored by the writer in the transaction that records the attachment, so a
+/// refused command (a role that may not attach, a frozen project), a stale `If-Match` or any
+/// failure stores nothing: no content is ever kept without a record naming it. A retry under
+/// the same key with the same file is answered from the first outcome; with another file it is
+/// refused (422), since the command names the file's digest.
 pub async fn attach_upload(
     state: &AppState,
     principal: &Principal,
@@ -551,64 +574,22 @@ pub async fn attach_upload(
     upload: Upload,
     command_id: Uuid,
     expected_sequence: Option<u64>,
-    is_retry: bool,
 ) -> Result<Attached, Problem> {
-    let limit = state.store.options().max_artifact_bytes;
-    let size_bytes = upload.content.len() as u64;
-    if size_bytes > limit {
-        return Err(specflow_store::StoreError::ArtifactTooLarge {
-            size: size_bytes,
-            limit,
-        }
-        .into());
-    }
-    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&upload.content));
-    let command = Command::AttachArtifact(specflow_engine::command::Artifact {
-        kind: upload.kind,
-        file_name: upload.file_name,
-        size_bytes,
-        sha256: sha256.clone(),
-    });
-    // The file's name and kind are checked before its content is stored.
-    check_serialized(&command)?;
-    let project_id = view.summary.project_id;
-    let now = state.store.clock().now();
-    let actor = principal.actor();
-    let refused_now =
-        specflow_engine::decide(&view.state, &view.definition, &command, &actor, now).err();
-    if let Some(rejection) = refused_now {
-        // Without a key this cannot be a retry: the refusal stands and nothing is stored.
-        if !is_retry {
-            return Err(Problem::rejected(&rejection).with("command_id", command_id.to_string()));
-        }
-        // A retry is answered by the store; the content goes in only if the attachment stands.
-        let write = carry_out(
-            state,
-            principal,
-            project_id,
-            command_id,
-            expected_sequence,
-            command,
-        )
-        .await?;
-        state.store.put_artifact(&upload.content).await?;
-        return Ok(Attached {
-            write,
-            sha256,
-            size_bytes,
-        });
-    }
-    // The content goes first: an attachment must never name content that is not there.
-    state.store.put_artifact(&upload.content).await?;
-    let write = carry_out(
-        state,
-        principal,
-        project_id,
+    let sha256 = upload.content.sha256.clone();
+    let size_bytes = upload.content.size_bytes;
+    let request = CommandRequest {
+        project_id: view.summary.project_id,
         command_id,
         expected_sequence,
-        command,
-    )
-    .await?;
+        actor: principal.actor(),
+        command: Command::AttachArtifact(specflow_engine::command::Artifact {
+            kind: upload.kind,
+            file_name: upload.file_name,
+            size_bytes,
+            sha256: sha256.clone(),
+        }),
+    };
+    let write = carry_out_with(state, principal, request, Some(upload.content)).await?;
     Ok(Attached {
         write,
         sha256,
@@ -877,16 +858,33 @@ pub async fn project_artifact_download(
         .find(|attached| attached.artifact.sha256 == sha256)
         .map(|attached| attached.artifact.file_name.clone())
         .ok_or_else(not_found)?;
-    let content = state.store.artifact(&sha256).await?.ok_or_else(not_found)?;
+    let content = state
+        .store
+        .artifact_stream(&sha256)
+        .await?
+        .ok_or_else(not_found)?;
     Ok(download_response(content, &sha256, Some(&file_name)))
 }
 
 /// The answer of a download: the bytes, their media type (from the file's name when known),
 /// `Content-Disposition` with the original name (RFC 6266: an ASCII `filename` and the exact
 /// UTF-8 name as `filename*`, RFC 8187), `nosniff` and the digest as the `ETag`.
-pub fn download_response(content: Vec<u8>, sha256: &str, file_name: Option<&str>) -> Response {
-    let mut response = content.into_response();
+///
+/// The content is streamed a chunk at a time, with its length announced; a database failure in
+/// the middle ends the body early, which the client sees as a short download against the
+/// announced length.
+pub fn download_response(
+    content: specflow_store::ArtifactStream,
+    sha256: &str,
+    file_name: Option<&str>,
+) -> Response {
+    let size_bytes = content.size_bytes;
+    let pieces = content.pieces.inspect_err(|error| {
+        tracing::error!(%error, "a download broke off: the database failed mid-stream");
+    });
+    let mut response = axum::body::Body::from_stream(pieces).into_response();
     let headers = response.headers_mut();
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size_bytes));
     let media_type = file_name
         .and_then(|name| mime_guess::from_path(name).first_raw())
         .unwrap_or("application/octet-stream");

@@ -13,6 +13,7 @@ use super::layout::{self, Words};
 use super::session::{CSRF_FIELD, SignedIn};
 use crate::app::AppState;
 use crate::app::comment_import::{ImportAnswer, ImportRequest, import_comments};
+use crate::app::idempotency::{WriteRoute, scoped_command_id};
 use crate::app::problem::{Problem, ProblemKind};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
@@ -76,9 +77,15 @@ async fn import(
         .unwrap_or_else(Uuid::new_v4);
     let expected_sequence = value(&sent.values, "sequence").and_then(|text| text.parse().ok());
     let record = value(&sent.values, "confirmed") == Some("yes");
+    // The preview carries the form's own id; what is carried out is scoped to the person, as
+    // the API scopes its keys.
     let request = ImportRequest {
         dry_run: !record,
-        command_id,
+        command_id: scoped_command_id(
+            &signed_in.principal,
+            WriteRoute::CommentImport,
+            &command_id.to_string(),
+        ),
         expected_sequence,
     };
     match import_comments(

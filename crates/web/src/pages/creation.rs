@@ -11,6 +11,7 @@ use super::forms::{FieldProblem, Values, value, values_of};
 use super::layout::{self, Words};
 use super::session::{CSRF_FIELD, SignedIn};
 use crate::app::AppState;
+use crate::app::idempotency::{WriteRoute, scoped_command_id};
 use crate::app::problem::{Problem, ProblemKind};
 use crate::app::projects::{Creation, create, proposed_code};
 use axum::body::Bytes;
@@ -334,6 +335,12 @@ async fn create_project(
         flags,
     };
     // The form's command id makes a resent form (a double click) the same creation.
+    // Scoped to the person, as the API scopes its keys: another's form id names another project.
+    let command_id = scoped_command_id(
+        &signed_in.principal,
+        WriteRoute::CreateProject,
+        &command_id.to_string(),
+    );
     match create(state, &signed_in.principal, request, command_id, None, true).await {
         Ok(answer) => Ok(answer.project_id),
         Err(problem)

@@ -13,6 +13,7 @@ use super::session::{CSRF_FIELD, SignedIn, read_form};
 use crate::app::AppState;
 use crate::app::committees::{committee_label, committee_names};
 use crate::app::filters::{self, GivenFilters};
+use crate::app::idempotency::{WriteRoute, scoped_command_id};
 use crate::app::moments::Moment;
 use crate::app::problem::{Problem, ProblemKind};
 use crate::app::projects::{
@@ -1184,7 +1185,12 @@ async fn fire(
         state,
         &signed_in.principal,
         project_id,
-        command_id,
+        // The form's id, scoped to the person, as the API scopes its keys.
+        scoped_command_id(
+            &signed_in.principal,
+            WriteRoute::FireAction,
+            &command_id.to_string(),
+        ),
         expected,
         Command::FireAction {
             action,

@@ -217,6 +217,15 @@ impl Viewer {
         };
         let mut response = layout::page_response(self, title, body);
         *response.status_mut() = problem.kind.status();
+        // Too many uploads at once: say when to try again, as the API does.
+        if let Some(serde_json::Value::Number(seconds)) =
+            problem.extensions.get("retry_after_seconds")
+            && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
         response
     }
 }

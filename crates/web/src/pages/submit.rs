@@ -11,6 +11,7 @@ use super::forms::{self, FieldProblem, FormKind, Retry, Values, value, values_of
 use super::projects::render_project;
 use super::session::{CSRF_FIELD, SignedIn};
 use crate::app::AppState;
+use crate::app::idempotency::{WriteRoute, scoped_command_id};
 use crate::app::problem::{Problem, ProblemKind};
 use crate::app::projects::{
     Upload, attach_upload, carry_out, roll_from_committee, writable_project,
@@ -21,12 +22,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use specflow_engine::Command;
 use specflow_engine::definition::FieldType;
+use specflow_store::{SpooledArtifact, StoreError};
 use uuid::Uuid;
 
 /// What a form sent: its fields, and the file of an upload.
 struct Submission {
     values: Values,
-    file: Option<(String, Bytes)>,
+    /// The file of an upload form, with its name: spooled as it was read, never held whole.
+    file: Option<(String, SpooledArtifact)>,
 }
 
 /// Why a form was not carried out.
@@ -63,7 +66,7 @@ pub async fn submit_form(
             format!("There is no form {slug}"),
         ));
     };
-    let submission = match read_submission(request, &state).await {
+    let submission = match read_submission(request, &state, &signed_in.principal.subject).await {
         Ok(submission) => submission,
         Err(problem) => return signed_in.viewer.error_page(&problem),
     };
@@ -93,7 +96,11 @@ pub async fn submit_form(
 }
 
 /// Reads the body: multipart for an upload, URL-encoded for everything else.
-async fn read_submission(request: Request, state: &AppState) -> Result<Submission, Problem> {
+async fn read_submission(
+    request: Request,
+    state: &AppState,
+    caller: &str,
+) -> Result<Submission, Problem> {
     let is_multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -122,20 +129,43 @@ async fn read_submission(request: Request, state: &AppState) -> Result<Submissio
     {
         let name = field.name().unwrap_or_default().to_string();
         let file_name = field.file_name().map(str::to_string);
+        if let Some(file_name) = file_name.filter(|_| name == "file") {
+            let content = spool_field(state, caller, field).await?;
+            submission.file = Some((file_name, content));
+            continue;
+        }
         let content = field
             .bytes()
             .await
             .map_err(|error| too_large_or_unreadable(&error))?;
-        match file_name {
-            Some(file_name) if name == "file" => submission.file = Some((file_name, content)),
-            _ => submission
-                .values
-                .entry(name)
-                .or_default()
-                .push(String::from_utf8_lossy(&content).into_owned()),
-        }
+        submission
+            .values
+            .entry(name)
+            .or_default()
+            .push(String::from_utf8_lossy(&content).into_owned());
     }
     Ok(submission)
+}
+
+/// Reads a form's file as it arrives, hashing and spooling each piece, so that memory does not
+/// grow with the file; refused when too many uploads run (429) or the file passes the limit.
+async fn spool_field(
+    state: &AppState,
+    caller: &str,
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Result<SpooledArtifact, Problem> {
+    let mut spool = state.store.begin_upload(caller)?;
+    while let Some(piece) = field
+        .chunk()
+        .await
+        .map_err(|error| too_large_or_unreadable(&error))?
+    {
+        spool.write(&piece).await.map_err(|error| match error {
+            StoreError::ArtifactTooLarge { .. } => file_too_large(),
+            other => Problem::from(other),
+        })?;
+    }
+    Ok(spool.finish().await?)
 }
 
 fn unreadable(why: &str) -> Problem {
@@ -146,14 +176,18 @@ fn unreadable(why: &str) -> Problem {
     )
 }
 
+fn file_too_large() -> Problem {
+    Problem::invalid(
+        "file",
+        "文件超过大小上限，未保存",
+        "The file is larger than the limit and was not stored",
+    )
+    .with("status", 413)
+}
+
 fn too_large_or_unreadable(error: &axum::extract::multipart::MultipartError) -> Problem {
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        Problem::invalid(
-            "file",
-            "文件超过大小上限，未保存",
-            "The file is larger than the limit and was not stored",
-        )
-        .with("status", 413)
+        file_too_large()
     } else {
         unreadable(&error.body_text())
     }
@@ -193,6 +227,13 @@ async fn carry_out_form(
         })?,
         None => Uuid::new_v4(),
     };
+    // Scoped to the person, as the API scopes its keys.
+    let route = if matches!(form, FormKind::Attach) {
+        WriteRoute::Upload
+    } else {
+        WriteRoute::Command
+    };
+    let command_id = scoped_command_id(principal, route, &command_id.to_string());
     let expected = value(values, "sequence")
         .map(|text| {
             text.parse::<u64>().map_err(|_| {
@@ -211,8 +252,9 @@ async fn carry_out_form(
         forms::command_of(form, &values, &view.state, &view.definition).map_err(Refusal::Form)?;
     match command {
         Command::AttachArtifact(artifact) => {
-            let Some((file_name, content)) =
-                submission.file.filter(|(_, content)| !content.is_empty())
+            let Some((file_name, content)) = submission
+                .file
+                .filter(|(_, content)| content.size_bytes > 0)
             else {
                 return Err(Refusal::Form(vec![FieldProblem {
                     field: Some("file".to_string()),
@@ -227,7 +269,7 @@ async fn carry_out_form(
                 file_name,
                 content,
             };
-            attach_upload(state, principal, &view, upload, command_id, expected, false).await?;
+            attach_upload(state, principal, &view, upload, command_id, expected).await?;
         }
         Command::RecordMeeting(record) => {
             let record = roll_from_committee(state, &view.summary, record).await?;
