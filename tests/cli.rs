@@ -317,7 +317,7 @@ fn migrate_then_verify_and_export_an_empty_database() {
     let first = specflow_with_database(&["migrate"], &database);
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(
-        text(&first.stdout).contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8]"),
+        text(&first.stdout).contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9]"),
         "{}",
         text(&first.stdout)
     );
@@ -330,7 +330,7 @@ fn migrate_then_verify_and_export_an_empty_database() {
     let verify = specflow_with_database(&["audit", "verify"], &database);
     assert!(verify.status.success());
     assert!(
-        text(&verify.stdout).contains("共核验 0 个项目，0 个断裂"),
+        text(&verify.stdout).contains("共核验 0 个项目、0 个技术委员会，0 个断裂"),
         "{}",
         text(&verify.stdout)
     );
@@ -471,7 +471,7 @@ fn audit_verify_names_a_record_edited_behind_the_triggers() {
     let stderr = text(&output.stderr);
     assert!(
         stderr.contains(&format!(
-            "断裂 JJF(沪)-2026-900 ({project})：第 2 条记录：哈希不符"
+            "断裂 项目 JJF(沪)-2026-900 ({project})：第 2 条记录：哈希不符"
         )),
         "{stderr}"
     );
@@ -489,7 +489,7 @@ fn audit_verify_names_a_record_edited_behind_the_triggers() {
     let stderr = text(&output.stderr);
     assert!(
         stderr.contains(&format!(
-            "BROKEN JJF(沪)-2026-900 ({project}): record 2: hash mismatch"
+            "BROKEN project JJF(沪)-2026-900 ({project}): record 2: hash mismatch"
         )),
         "{stderr}"
     );

@@ -32,6 +32,7 @@ pub mod render;
 pub mod report;
 pub mod scenario;
 pub mod state;
+pub mod stored_record;
 pub mod text;
 
 pub use audit::{AuditRecord, Digest256, verify};

@@ -49,6 +49,7 @@ pub mod sessions;
 mod signals;
 mod sql;
 mod tokens;
+mod verify;
 mod write;
 
 pub use artifacts::StoredArtifact;
