@@ -360,18 +360,18 @@ pub struct ChainHead {
 /// fields read in their canonical form, then the checks of its kind's verifier.
 #[derive(Debug)]
 pub enum StoredChainVerifier {
-    /// A project's chain.
-    Project(ChainVerifier),
+    /// A project's chain (each verifier boxed: their replayed states differ much in size).
+    Project(Box<ChainVerifier>),
     /// A committee's chain.
-    Committee(CommitteeChainVerifier),
+    Committee(Box<CommitteeChainVerifier>),
 }
 
 impl StoredChainVerifier {
     /// A verifier of a chain of `kind`, expecting record 1.
     pub fn new(kind: RecordKind) -> StoredChainVerifier {
         match kind {
-            RecordKind::Project => StoredChainVerifier::Project(ChainVerifier::new()),
-            RecordKind::Committee => StoredChainVerifier::Committee(CommitteeChainVerifier::new()),
+            RecordKind::Project => StoredChainVerifier::Project(Box::default()),
+            RecordKind::Committee => StoredChainVerifier::Committee(Box::default()),
         }
     }
 

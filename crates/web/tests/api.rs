@@ -20,12 +20,15 @@ pub(crate) struct Api {
     pub(crate) app: Router,
     pub(crate) store: Store,
     pub(crate) clock: Arc<ManualClock>,
+    /// The database's URL, for tests that tamper with it as an insider would.
+    pub(crate) url: String,
     _keep: Keep,
 }
 
 pub(crate) async fn api(kind: Kind) -> Option<Api> {
-    let (store, clock, keep, _url) = store(kind).await?;
+    let (store, clock, keep, url) = store(kind).await?;
     Some(Api {
+        url,
         app: router(AppState {
             store: store.clone(),
             metrics: Metrics::shared(),
