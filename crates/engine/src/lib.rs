@@ -20,6 +20,7 @@ pub mod decide;
 pub mod definition;
 pub mod duration;
 pub mod event;
+pub mod event_schema;
 pub mod fraction;
 pub mod guard;
 pub mod load;
