@@ -4,8 +4,9 @@
 //! `docs/audit-format.md`): each field as a 4-byte big-endian length and its UTF-8 bytes, in a
 //! fixed order, no floating point anywhere. The event itself is hashed as the exact JSON text
 //! stored with the record, so a verifier in another language hashes bytes and never has to
-//! re-serialise JSON. Changing any byte of any record, deleting one or reordering them makes
-//! [`verify`] fail at that record or earlier.
+//! re-serialise JSON. A record edited, removed from the middle or moved makes [`verify`] fail at
+//! that record or the next; what a chain cannot show alone (an edit re-hashed to the end, a cut
+//! tail) needs a head kept elsewhere, as the format document says.
 
 use crate::command::Actor;
 use crate::event::{EVENT_SCHEMA_VERSION, Event, EventBody};

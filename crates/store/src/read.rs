@@ -1,8 +1,7 @@
-//! Reading: projects by id or code, lists with keyset pagination, history in pages, the state as
-//! of an instant, a streamed verification and a streamed export.
+//! Reading: projects by id or code, lists with keyset pagination, history in pages and the state
+//! as of an instant (verification and export are `verify.rs`'s).
 //!
-//! Long reads go page by page so that verifying or exporting the whole database never holds the
-//! whole log in memory.
+//! Long reads go page by page so that replaying a long log never holds it all in memory.
 
 use super::page::{PageSize, cursor_fields, cursor_text};
 use super::sql::Statement;
