@@ -1286,10 +1286,11 @@ pub enum UserCommand {
 /// `specflow audit ...`
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Prove the hash chains: of one project, of the whole database, or of an exported file
-    /// (offline, no database). Exit 1 and name the first bad record when a chain is broken.
+    /// Prove the hash chains: of one project, of every project and committee in the database,
+    /// or of an exported file (offline, no database). Each broken chain is named at its first bad
+    /// record and the others are still proved; exit 1 when any chain is broken.
     Verify {
-        /// One project, by code or id (default: every project).
+        /// One project, by code or id (default: every project and every committee).
         #[arg(long)]
         project: Option<String>,
         /// Verify an exported JSON Lines file instead of the database.
@@ -1302,9 +1303,10 @@ pub enum AuditCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
-    /// Write the audit log as JSON Lines (docs/audit-format.md) to standard output.
+    /// Write the audit log as JSON Lines (docs/audit-format.md) to standard output: every
+    /// project's and committee's record, exactly as stored.
     Export {
-        /// One project, by code or id (default: every project).
+        /// One project, by code or id (default: every project and every committee).
         #[arg(long)]
         project: Option<String>,
         /// The language of the count printed on standard error.

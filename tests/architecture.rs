@@ -388,6 +388,8 @@ const ENGINE_LAYERS: &[(&str, &[&str])] = &[
         "audit, scenarios, text for people, reports and committees",
         &[
             "audit",
+            "stored_record",
+            "event_schema",
             "scenario",
             "render",
             "notify",

@@ -317,7 +317,7 @@ fn migrate_then_verify_and_export_an_empty_database() {
     let first = specflow_with_database(&["migrate"], &database);
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert!(
-        text(&first.stdout).contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 10]"),
+        text(&first.stdout).contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"),
         "{}",
         text(&first.stdout)
     );
@@ -330,7 +330,7 @@ fn migrate_then_verify_and_export_an_empty_database() {
     let verify = specflow_with_database(&["audit", "verify"], &database);
     assert!(verify.status.success());
     assert!(
-        text(&verify.stdout).contains("共核验 0 个项目，0 个断裂"),
+        text(&verify.stdout).contains("共核验 0 个项目、0 个技术委员会，0 个断裂"),
         "{}",
         text(&verify.stdout)
     );
@@ -471,7 +471,7 @@ fn audit_verify_names_a_record_edited_behind_the_triggers() {
     let stderr = text(&output.stderr);
     assert!(
         stderr.contains(&format!(
-            "断裂 JJF(沪)-2026-900 ({project})：第 2 条记录：哈希不符"
+            "断裂 项目 JJF(沪)-2026-900 ({project})：第 2 条记录：哈希不符"
         )),
         "{stderr}"
     );
@@ -489,7 +489,7 @@ fn audit_verify_names_a_record_edited_behind_the_triggers() {
     let stderr = text(&output.stderr);
     assert!(
         stderr.contains(&format!(
-            "BROKEN JJF(沪)-2026-900 ({project}): record 2: hash mismatch"
+            "BROKEN project JJF(沪)-2026-900 ({project}): record 2: hash mismatch"
         )),
         "{stderr}"
     );
@@ -518,4 +518,272 @@ fn writing_into_a_closed_pipe_ends_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
     assert_eq!(output.status.code(), Some(141), "{stderr}");
+}
+
+/// Makes a database of two projects (`JJF(沪)-2026-900` and `-901`, two records each) and two
+/// committees (`SH-TC-01` and `SH-TC-02`, formed and their terms started), through the store.
+fn database_of_projects_and_committees(database: &str) -> (Vec<uuid::Uuid>, Vec<uuid::Uuid>) {
+    use specflow_engine::committee::CommitteeCommand;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = specflow_store::Store::open(database, specflow_store::StoreOptions::default())
+            .await
+            .unwrap();
+        store
+            .register_workflow_folder(&PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/workflows"
+            )))
+            .await
+            .unwrap();
+        let mut projects = Vec::new();
+        for number in [900, 901] {
+            let project = uuid::Uuid::new_v4();
+            let create =
+                specflow_engine::Command::CreateProject(specflow_engine::command::NewProject {
+                    project_id: project,
+                    code: format!("JJF(沪)-2026-{number}"),
+                    title: specflow_engine::LocalizedText::new("核验测试", "verification test"),
+                    specification_kind: "calibration_specification".to_string(),
+                    committee: "SH-TC-01".to_string(),
+                    drafting_unit: "上海市计量测试技术研究院".to_string(),
+                    definition_id: "metrology-spec".to_string(),
+                    definition_version: 1,
+                    flags: Default::default(),
+                });
+            let sign_off = specflow_engine::Command::SignOff {
+                subject: "completeness_check".to_string(),
+            };
+            for command in [create, sign_off] {
+                store
+                    .execute(specflow_store::CommandRequest {
+                        project_id: project,
+                        command_id: uuid::Uuid::new_v4(),
+                        expected_sequence: None,
+                        actor: specflow_engine::Actor::new("sec-wang", "secretariat"),
+                        command,
+                    })
+                    .await
+                    .unwrap();
+            }
+            projects.push(project);
+        }
+        let mut committees = Vec::new();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        for code in ["SH-TC-01", "SH-TC-02"] {
+            let committee = specflow_store::committee_id_of(code);
+            let form = CommitteeCommand::Form {
+                committee_id: committee,
+                code: code.to_string(),
+                name: specflow_engine::LocalizedText::new(
+                    "上海市长度计量技术委员会",
+                    "Shanghai Length Committee",
+                ),
+                field: "length".into(),
+                legal_metrology: false,
+                composition_plan: "沪市监计量〔2026〕1号".into(),
+                formed_on: day,
+            };
+            let term = CommitteeCommand::StartTerm {
+                starts_on: day,
+                ends_on: None,
+            };
+            for command in [form, term] {
+                store
+                    .execute_committee(specflow_store::CommitteeCommandRequest {
+                        committee_id: committee,
+                        command_id: uuid::Uuid::new_v4(),
+                        expected_sequence: None,
+                        actor: specflow_engine::Actor::new("bureau-li", "supervisor"),
+                        command,
+                    })
+                    .await
+                    .unwrap();
+            }
+            committees.push(committee);
+        }
+        store.close().await;
+        (projects, committees)
+    })
+}
+
+/// Runs the independent verifier on `contents`; `None` when python3 is missing (CI requires it).
+fn independent_verifier(contents: &str) -> Option<Output> {
+    use std::io::Write;
+    let mut python = Command::new("python3")
+        .args(["tools/verify-audit.py", "-"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    python
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(contents.as_bytes())
+        .unwrap();
+    Some(python.wait_with_output().unwrap())
+}
+
+// `audit export` held no committee records and `audit verify --file` refused them ("missing field
+// `project_id`"); both now take and give every kind, and the independent verifier agrees.
+#[test]
+fn audit_export_and_verify_file_cover_project_and_committee_chains() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("specflow.db").display());
+    let (projects, committees) = database_of_projects_and_committees(&database);
+    let export = specflow_with_database(&["audit", "export"], &database);
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    let exported = text(&export.stdout);
+    assert_eq!(exported.lines().count(), 8, "{exported}");
+    assert_eq!(
+        exported.matches("\"committee_id\"").count(),
+        4,
+        "{exported}"
+    );
+    let file = folder.path().join("export.jsonl");
+    std::fs::write(&file, &exported).unwrap();
+    let verified = specflow(&["audit", "verify", "--file", file.to_str().unwrap()]);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    let stdout = text(&verified.stdout);
+    assert!(
+        stdout.contains(&format!("完好 项目 {}：2 条记录", projects[0])),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("完好 技术委员会 {}：2 条记录", committees[1])),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("共核验 2 个项目、2 个技术委员会，0 个断裂"),
+        "{stdout}"
+    );
+    if let Some(python) = independent_verifier(&exported) {
+        assert!(python.status.success(), "{}", text(&python.stderr));
+        assert!(
+            text(&python.stdout).contains("verified 8 records in 4 chain(s)"),
+            "{}",
+            text(&python.stdout)
+        );
+    }
+
+    // One canonical form: an upper-case hash, an instant at +08:00, an extra field are refused by
+    // name (the verifier used to re-format them), by both verifiers, and the other chains go on.
+    let mut lines: Vec<String> = exported.lines().map(str::to_string).collect();
+    let hash = serde_json::from_str::<serde_json::Value>(&lines[1]).unwrap()["hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    lines[1] = lines[1].replace(&hash, &hash.to_uppercase());
+    lines[4] = lines[4].replacen("{", "{\"note\":\"x\",", 1);
+    let non_canonical = lines.join("\n") + "\n";
+    std::fs::write(&file, &non_canonical).unwrap();
+    let refused = specflow(&[
+        "audit",
+        "verify",
+        "--file",
+        file.to_str().unwrap(),
+        "--language",
+        "en",
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("line 2: record 2: the field hash is not in its canonical form"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("line 5: record 1: not a canonical audit record, holds fields outside the documented set: note"), "{stderr}");
+    assert!(
+        text(&refused.stdout).contains("verified 2 project(s) and 2 committee(s), 2 broken"),
+        "{}",
+        text(&refused.stdout)
+    );
+    if let Some(python) = independent_verifier(&non_canonical) {
+        assert_eq!(python.status.code(), Some(1), "{}", text(&python.stdout));
+        let stderr = text(&python.stderr);
+        assert!(
+            stderr.contains("record 2: hash is not canonical"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("fields outside the documented set: note"),
+            "{stderr}"
+        );
+    }
+}
+
+// `audit verify` skipped committee chains, and a malformed stored hash aborted the whole run;
+// now every chain is proved, each broken one named by kind, and the run goes on.
+#[test]
+fn audit_verify_proves_every_chain_and_goes_on_past_a_broken_one() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("specflow.db").display());
+    let (projects, committees) = database_of_projects_and_committees(&database);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        sqlx::any::install_default_drivers();
+        let raw = sqlx::AnyPool::connect(&database).await.unwrap();
+        for statement in [
+            "DROP TRIGGER audit_records_refuse_update",
+            "DROP TRIGGER committee_records_refuse_update",
+            "UPDATE audit_records SET hash = 'not-a-hash' WHERE sequence = 2 AND project_id = (SELECT project_id FROM projects WHERE code = 'JJF(沪)-2026-900')",
+            "UPDATE committee_records SET event = '{\"type\":\"committee_dissolved_by_magic\"}' WHERE sequence = 2 AND committee_id = (SELECT committee_id FROM committees WHERE code = 'SH-TC-01')",
+        ] {
+            sqlx::query(statement).execute(&raw).await.unwrap();
+        }
+        raw.close().await;
+    });
+    let output = specflow_with_database(&["audit", "verify", "--language", "en"], &database);
+    assert_eq!(output.status.code(), Some(1));
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(
+        stderr.contains(&format!("BROKEN project JJF(沪)-2026-900 ({}): record 2: the field hash is not in its canonical form: not-a-hash", projects[0])),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "BROKEN committee SH-TC-01 ({}): record 2: hash mismatch",
+            committees[0]
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "ok project JJF(沪)-2026-901 ({}): 2 records",
+            projects[1]
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "ok committee SH-TC-02 ({}): 2 records",
+            committees[1]
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("verified 2 project(s) and 2 committee(s), 2 broken"),
+        "{stdout}"
+    );
+    let chinese = specflow_with_database(&["audit", "verify"], &database);
+    assert!(
+        text(&chinese.stderr).contains(&format!(
+            "断裂 技术委员会 SH-TC-01 ({})：第 2 条记录：哈希不符",
+            committees[0]
+        )),
+        "{}",
+        text(&chinese.stderr)
+    );
+    // The export gives every record as stored, the broken ones too, for an auditor to look at.
+    let export = specflow_with_database(&["audit", "export"], &database);
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    let exported = text(&export.stdout);
+    assert_eq!(exported.lines().count(), 8, "{exported}");
+    assert!(exported.contains("\"hash\":\"not-a-hash\""), "{exported}");
+    assert!(
+        exported.contains("committee_dissolved_by_magic"),
+        "{exported}"
+    );
 }

@@ -1,19 +1,22 @@
 //! `specflow audit verify|export`: proving the log, and handing it to an auditor.
 //!
-//! Verdicts are printed in the reader's language (Chinese by default), one line a chain:
-//! a chain that holds on standard output, a broken one on standard error with its first bad
-//! record, and the tally last; the exit status is 1 when any chain is broken, so scripts need
-//! not read the words.
+//! Verdicts are printed in the reader's language (Chinese by default), one line a chain, each
+//! naming its kind (a project's or a committee's log): a chain that holds on standard output, a
+//! broken one on standard error with its first bad record, and the tally last. A broken chain
+//! never stops the run: every other chain is still proved. The exit status is 1 when any chain
+//! is broken, so scripts need not read the words.
 
 use super::database::{open, runtime};
 use crate::cli::AuditCommand;
-use specflow_engine::audit::{AuditRecord, ChainVerifier, VerifiedChain};
+use specflow_engine::audit::VerifyFailure;
+use specflow_engine::stored_record::{
+    ChainHead, RecordKind, StoredChainVerifier, StoredRecord, UnreadableLine,
+};
 use specflow_engine::text::{Language, LocalizedText};
 use specflow_store::StoreOptions;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
-use uuid::Uuid;
 
 /// Runs an `audit` subcommand.
 pub fn run(command: AuditCommand) -> anyhow::Result<ExitCode> {
@@ -57,69 +60,157 @@ pub fn run(command: AuditCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Verifies one project's chain, or every project's, in the database.
+/// How many chains of each kind were verified, and how many are broken.
+#[derive(Debug, Default)]
+struct Tally {
+    projects: usize,
+    committees: usize,
+    broken: usize,
+}
+
+impl Tally {
+    fn count(&mut self, kind: RecordKind, holds: bool) {
+        match kind {
+            RecordKind::Project => self.projects += 1,
+            RecordKind::Committee => self.committees += 1,
+        }
+        if !holds {
+            self.broken += 1;
+        }
+    }
+
+    /// The last line: how many chains of each kind were verified and how many are broken.
+    fn line(&self, language: Language) -> String {
+        let Tally {
+            projects,
+            committees,
+            broken,
+        } = self;
+        language.pick(
+            format!("共核验 {projects} 个项目、{committees} 个技术委员会，{broken} 个断裂"),
+            format!(
+                "verified {projects} project(s) and {committees} committee(s), {broken} broken"
+            ),
+        )
+    }
+}
+
+/// Verifies one project's chain, or every chain in the database: every project's log, then
+/// every committee's, each starting from the log (a log whose projection row is gone is still
+/// a chain, and reported).
 async fn verify_database(
     database: &crate::cli::DatabaseArgs,
     project: Option<String>,
     language: Language,
 ) -> anyhow::Result<ExitCode> {
     let store = open(database, read_only()).await?;
-    let projects = match project {
-        Some(project) => vec![store.resolve_project(&project).await?],
-        None => all_projects(&store).await?,
-    };
-    let mut broken = 0usize;
-    for project_id in &projects {
-        let name = project_name(&store, *project_id).await?;
-        match store.verify_project(*project_id).await? {
-            Ok(chain) => println!("{}", holds(&name, &chain, language)),
-            Err(failure) => {
-                broken += 1;
-                eprintln!("{}", is_broken(&name, &failure.message(), language));
+    let mut tally = Tally::default();
+    match project {
+        Some(project) => {
+            let project_id = store.resolve_project(&project).await?;
+            verify_one(
+                &store,
+                RecordKind::Project,
+                &project_id.to_string(),
+                language,
+                &mut tally,
+            )
+            .await?;
+        }
+        None => {
+            for kind in [RecordKind::Project, RecordKind::Committee] {
+                let mut after: Option<String> = None;
+                loop {
+                    let subjects = store
+                        .chains_with_records(kind, after.as_deref(), 1000)
+                        .await?;
+                    let Some(last) = subjects.last().cloned() else {
+                        break;
+                    };
+                    for subject in &subjects {
+                        verify_one(&store, kind, subject, language, &mut tally).await?;
+                    }
+                    after = Some(last);
+                }
             }
         }
     }
-    println!("{}", tally(projects.len(), broken, language));
+    println!("{}", tally.line(language));
     store.close().await;
-    Ok(exit_status(broken == 0))
+    Ok(exit_status(tally.broken == 0))
 }
 
-/// A project as a person names it: its code, then its id (the id alone when the projection row
-/// is gone, which is itself worth seeing next to a verdict).
-async fn project_name(store: &specflow_store::Store, project_id: Uuid) -> anyhow::Result<String> {
-    Ok(match store.project_summary(project_id).await? {
-        Some(summary) => format!("{} ({project_id})", summary.code),
-        None => project_id.to_string(),
+/// Verifies one chain in the database and prints its verdict.
+async fn verify_one(
+    store: &specflow_store::Store,
+    kind: RecordKind,
+    subject: &str,
+    language: Language,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
+    let name = chain_name(store, kind, subject).await?;
+    let verdict = store.verify_chain(kind, subject).await?;
+    tally.count(kind, verdict.is_ok());
+    print_verdict(
+        &name,
+        &verdict.map_err(|failure| failure.message()),
+        language,
+    );
+    Ok(())
+}
+
+/// A chain as a person names it: its kind, its code, then its id (the id alone when the
+/// projection row is gone, which is itself worth seeing next to a verdict).
+async fn chain_name(
+    store: &specflow_store::Store,
+    kind: RecordKind,
+    subject: &str,
+) -> anyhow::Result<LocalizedText> {
+    let words = kind.name();
+    Ok(match store.chain_code(kind, subject).await? {
+        Some(code) => LocalizedText::new(
+            format!("{} {code} ({subject})", words.zh),
+            format!("{} {code} ({subject})", words.en),
+        ),
+        None => LocalizedText::new(
+            format!("{} {subject}", words.zh),
+            format!("{} {subject}", words.en),
+        ),
     })
 }
 
+/// Prints a chain's verdict: a chain that holds on standard output, a broken one on standard
+/// error.
+fn print_verdict(
+    name: &LocalizedText,
+    verdict: &Result<ChainHead, LocalizedText>,
+    language: Language,
+) {
+    match verdict {
+        Ok(chain) => println!("{}", holds(name, chain, language)),
+        Err(reason) => eprintln!("{}", is_broken(name, reason, language)),
+    }
+}
+
 /// The line for a chain that holds.
-fn holds(name: &str, chain: &VerifiedChain, language: Language) -> String {
+fn holds(name: &LocalizedText, chain: &ChainHead, language: Language) -> String {
     language.pick(
         format!(
-            "完好 {name}：{} 条记录，链头 {}",
-            chain.records, chain.head_hash
+            "完好 {}：{} 条记录，链头 {}",
+            name.zh, chain.records, chain.head_hash
         ),
         format!(
-            "ok {name}: {} records, head {}",
-            chain.records, chain.head_hash
+            "ok {}: {} records, head {}",
+            name.en, chain.records, chain.head_hash
         ),
     )
 }
 
 /// The line for a broken chain: the first bad record and what is wrong with it.
-fn is_broken(name: &str, reason: &LocalizedText, language: Language) -> String {
+fn is_broken(name: &LocalizedText, reason: &LocalizedText, language: Language) -> String {
     language.pick(
-        format!("断裂 {name}：{}", reason.zh),
-        format!("BROKEN {name}: {}", reason.en),
-    )
-}
-
-/// The last line: how many chains were verified and how many are broken.
-fn tally(verified: usize, broken: usize, language: Language) -> String {
-    language.pick(
-        format!("共核验 {verified} 个项目，{broken} 个断裂"),
-        format!("verified {verified} project(s), {broken} broken"),
+        format!("断裂 {}：{}", name.zh, reason.zh),
+        format!("BROKEN {}: {}", name.en, reason.en),
     )
 }
 
@@ -138,21 +229,16 @@ fn read_only() -> StoreOptions {
     }
 }
 
-async fn all_projects(store: &specflow_store::Store) -> anyhow::Result<Vec<Uuid>> {
-    let mut projects = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store.project_ids_with_records(after, 1000).await?;
-        let Some(last) = page.last().copied() else {
-            break;
-        };
-        projects.extend(page);
-        after = Some(last);
-    }
-    Ok(projects)
+/// One chain of an export file as it is read: its verifier, or why it broke.
+enum FileChain {
+    Reading(StoredChainVerifier),
+    Broken(LocalizedText),
 }
 
-/// Verifies an exported file offline, one chain per project, streaming line by line.
+/// Verifies an exported file offline, streaming line by line: every chain, project's and
+/// committee's, in the order its records appear in the file (a chain's records must come in
+/// sequence order; chains may interleave). A line that is no record is reported and the run
+/// goes on.
 fn verify_file(path: &std::path::Path, language: Language) -> anyhow::Result<ExitCode> {
     let file = std::fs::File::open(path).map_err(|error| {
         anyhow::anyhow!(
@@ -163,47 +249,92 @@ fn verify_file(path: &std::path::Path, language: Language) -> anyhow::Result<Exi
             )
         )
     })?;
-    let mut verifiers: BTreeMap<Uuid, ChainVerifier> = BTreeMap::new();
-    let mut broken: BTreeMap<Uuid, LocalizedText> = BTreeMap::new();
+    let mut chains: BTreeMap<(RecordKind, String), FileChain> = BTreeMap::new();
+    let mut tally = Tally::default();
     for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        let place = format!("{}:{}", path.display(), index + 1);
-        let record: AuditRecord = match serde_json::from_str(&line) {
-            Ok(record) => record,
-            Err(error) => {
-                let reason = LocalizedText::new(
-                    format!("不是审计记录：{error}"),
-                    format!("not an audit record: {error}"),
-                );
-                eprintln!("{}", is_broken(&place, &reason, language));
-                return Ok(ExitCode::FAILURE);
+        let line_number = index + 1;
+        match StoredRecord::from_json_line(&line) {
+            Ok(stored) => {
+                let (kind, subject) = stored.chain();
+                let chain = chains
+                    .entry((kind, subject.to_string()))
+                    .or_insert_with(|| FileChain::Reading(StoredChainVerifier::new(kind)));
+                if let FileChain::Reading(verifier) = chain
+                    && let Err(failure) = verifier.push(&stored)
+                {
+                    *chain = FileChain::Broken(at_line(line_number, &failure));
+                }
             }
+            Err(unreadable) => {
+                let reason = unreadable_line(line_number, &unreadable);
+                match unreadable.chain {
+                    Some(key) => {
+                        let chain = chains
+                            .entry(key)
+                            .or_insert_with(|| FileChain::Broken(reason.clone()));
+                        if let FileChain::Reading(_) = chain {
+                            *chain = FileChain::Broken(reason);
+                        }
+                    }
+                    None => {
+                        tally.broken += 1;
+                        let place = format!("{}:{line_number}", path.display());
+                        eprintln!(
+                            "{}",
+                            is_broken(&LocalizedText::new(place.clone(), place), &reason, language)
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for ((kind, subject), chain) in chains {
+        let name = kind.name();
+        let name = LocalizedText::new(
+            format!("{} {subject}", name.zh),
+            format!("{} {subject}", name.en),
+        );
+        let verdict = match chain {
+            FileChain::Reading(verifier) => Ok(verifier.finish()),
+            FileChain::Broken(reason) => Err(reason),
         };
-        if broken.contains_key(&record.project_id) {
-            continue;
-        }
-        let verifier = verifiers.entry(record.project_id).or_default();
-        if let Err(failure) = verifier.push(&record) {
-            let message = failure.message();
-            let line = index + 1;
-            broken.insert(
-                record.project_id,
-                LocalizedText::new(
-                    format!("第 {line} 行，{}", message.zh),
-                    format!("line {line}: {}", message.en),
-                ),
-            );
-        }
+        tally.count(kind, verdict.is_ok());
+        print_verdict(&name, &verdict, language);
     }
-    for (project_id, verifier) in verifiers {
-        let name = project_id.to_string();
-        match broken.get(&project_id) {
-            Some(reason) => eprintln!("{}", is_broken(&name, reason, language)),
-            None => println!("{}", holds(&name, &verifier.finish(), language)),
-        }
+    println!("{}", tally.line(language));
+    Ok(exit_status(tally.broken == 0))
+}
+
+/// A chain's first bad record, with the line of the file it is on.
+fn at_line(line: usize, failure: &VerifyFailure) -> LocalizedText {
+    let message = failure.message();
+    LocalizedText::new(
+        format!("第 {line} 行，{}", message.zh),
+        format!("line {line}: {}", message.en),
+    )
+}
+
+/// A line that is not a record, with its line and the record it names, if any.
+fn unreadable_line(line: usize, unreadable: &UnreadableLine) -> LocalizedText {
+    let reason = &unreadable.reason;
+    match unreadable.sequence {
+        Some(sequence) => LocalizedText::new(
+            format!(
+                "第 {line} 行，第 {sequence} 条记录：不是规范的审计记录，{}",
+                reason.zh
+            ),
+            format!(
+                "line {line}: record {sequence}: not a canonical audit record, {}",
+                reason.en
+            ),
+        ),
+        None => LocalizedText::new(
+            format!("第 {line} 行：不是审计记录，{}", reason.zh),
+            format!("line {line}: not an audit record, {}", reason.en),
+        ),
     }
-    Ok(exit_status(broken.is_empty()))
 }

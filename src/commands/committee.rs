@@ -524,10 +524,13 @@ async fn history(args: &ClientArgs, committee: &str) -> Result<(), Failure> {
         .map(|record| {
             [
                 record.sequence.to_string(),
-                local_time(record.recorded_at),
+                // A record that no longer reads is shown as stored.
+                chrono::DateTime::parse_from_rfc3339(&record.recorded_at)
+                    .map(|instant| local_time(instant.with_timezone(&chrono::Utc)))
+                    .unwrap_or_else(|_| record.recorded_at.clone()),
                 record.actor_id.clone(),
                 event_words(&record.event_type, language),
-                record.hash.to_hex().chars().take(12).collect(),
+                record.hash.chars().take(12).collect(),
             ]
         })
         .collect();

@@ -4,8 +4,9 @@
 //! `docs/audit-format.md`): each field as a 4-byte big-endian length and its UTF-8 bytes, in a
 //! fixed order, no floating point anywhere. The event itself is hashed as the exact JSON text
 //! stored with the record, so a verifier in another language hashes bytes and never has to
-//! re-serialise JSON. Changing any byte of any record, deleting one or reordering them makes
-//! [`verify`] fail at that record or earlier.
+//! re-serialise JSON. A record edited, removed from the middle or moved makes [`verify`] fail at
+//! that record or the next; what a chain cannot show alone (an edit re-hashed to the end, a cut
+//! tail) needs a head kept elsewhere, as the format document says.
 
 use crate::command::Actor;
 use crate::event::{EVENT_SCHEMA_VERSION, Event, EventBody};
@@ -627,6 +628,49 @@ pub enum ChainFault {
         /// The reason given, in words, as the log records it.
         message: String,
     },
+    /// A field is not written in its one canonical form (`docs/audit-format.md`): a hash that
+    /// is not 64 lowercase hexadecimal digits, an upper-case UUID, an instant with an offset or
+    /// more than six fractional digits, a negative number, or a field outside the documented set.
+    #[error("the field {field} is not in its canonical form: {found}")]
+    Malformed {
+        /// The field's name.
+        field: String,
+        /// What the record holds there.
+        found: String,
+    },
+    /// The record lies past the head the projection names: no write of specflow put it there,
+    /// since a write moves the projection and the log together.
+    #[error("the record lies past the projection's head, record {head_sequence}")]
+    BeyondProjection {
+        /// The last sequence the projection names.
+        head_sequence: u64,
+    },
+    /// The record at the projection's head does not hash to what the projection says it does:
+    /// the log was rewritten from here or earlier and re-hashed.
+    #[error("the projection's head is {projection}, but this record hashes to {found}")]
+    HeadMismatch {
+        /// The head hash the projection holds.
+        projection: String,
+        /// This record's hash.
+        found: String,
+    },
+    /// The log ends before the head the projection names: records were taken from its end.
+    #[error(
+        "missing records: the log ends at record {last}, but the projection's head is record {head_sequence}"
+    )]
+    MissingRecords {
+        /// The last record the log holds (0 when none).
+        last: u64,
+        /// The last sequence the projection names.
+        head_sequence: u64,
+    },
+    /// The log has records but no projection row: the project or committee has vanished from
+    /// every list and page.
+    #[error("the log has {records} records but no projection row")]
+    NoProjection {
+        /// How many records the log holds.
+        records: u64,
+    },
 }
 
 /// The first bad record of a chain and what is wrong with it.
@@ -675,6 +719,29 @@ impl ChainFault {
             }
             ChainFault::InvalidForState { message } => LocalizedText::new(
                 format!("事件与其之前的状态不符：{message}"),
+                self.to_string(),
+            ),
+            ChainFault::Malformed { field, found } => LocalizedText::new(
+                format!("字段 {field} 不是规范写法：{found}"),
+                self.to_string(),
+            ),
+            ChainFault::BeyondProjection { head_sequence } => LocalizedText::new(
+                format!("该记录在投影的链头（第 {head_sequence} 条）之后"),
+                self.to_string(),
+            ),
+            ChainFault::HeadMismatch { projection, found } => LocalizedText::new(
+                format!("投影所载链头哈希为 {projection}，而该记录的哈希为 {found}"),
+                self.to_string(),
+            ),
+            ChainFault::MissingRecords {
+                last,
+                head_sequence,
+            } => LocalizedText::new(
+                format!("记录缺失：日志止于第 {last} 条，而投影的链头为第 {head_sequence} 条"),
+                self.to_string(),
+            ),
+            ChainFault::NoProjection { records } => LocalizedText::new(
+                format!("日志有 {records} 条记录，却没有投影行"),
                 self.to_string(),
             ),
         }

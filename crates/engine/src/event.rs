@@ -28,7 +28,7 @@ pub struct Event {
 }
 
 /// What happened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventBody {
     /// The project was created in the given stage.
@@ -240,7 +240,7 @@ pub enum EventBody {
 }
 
 /// How a running deadline ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineOutcome {
     /// The project reached the stage that meets it.
@@ -253,7 +253,7 @@ pub enum DeadlineOutcome {
 ///
 /// A deadline "on" a local day ends at the end of that day, so `due_at` is the start of the next
 /// local day; a warning goes out at the start of its day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DeadlineTimes {
     /// The local due date.
     pub due_on: NaiveDate,

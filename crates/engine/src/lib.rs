@@ -20,6 +20,7 @@ pub mod decide;
 pub mod definition;
 pub mod duration;
 pub mod event;
+pub mod event_schema;
 pub mod fraction;
 pub mod guard;
 pub mod load;
@@ -32,6 +33,7 @@ pub mod render;
 pub mod report;
 pub mod scenario;
 pub mod state;
+pub mod stored_record;
 pub mod text;
 
 pub use audit::{AuditRecord, Digest256, verify};

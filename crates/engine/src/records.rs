@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// How a meeting is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingForm {
     /// Members meet (in person or on line) and vote there.
@@ -46,7 +46,7 @@ impl Actor {
 }
 
 /// A file attached to a project. The engine sees only its description, never its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Artifact {
     /// Its kind, one of the definition's artifact kinds.
     pub kind: String,
@@ -59,7 +59,7 @@ pub struct Artifact {
 }
 
 /// A comment received during consultation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Comment {
     /// An id unique within the project, such as the row number in the comment table.
     pub comment_id: String,
@@ -73,7 +73,7 @@ pub struct Comment {
 }
 
 /// What the drafting group decided about a comment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Disposition {
     /// Accepted (采纳).
@@ -96,7 +96,7 @@ impl Disposition {
 }
 
 /// A meeting planned, with the day its documents went out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MeetingSchedule {
     /// An id unique within the project.
     pub meeting_id: String,
@@ -111,7 +111,7 @@ pub struct MeetingSchedule {
 }
 
 /// How a member voted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VoteChoice {
     /// In favour.
@@ -123,7 +123,7 @@ pub enum VoteChoice {
 }
 
 /// One member's vote.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Vote {
     /// The member, as on the roll.
     pub member: String,
@@ -132,7 +132,7 @@ pub struct Vote {
 }
 
 /// Someone present who does not vote: a corresponding member or an invited representative.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NonVotingParticipant {
     /// The person.
     pub person: String,
@@ -144,7 +144,7 @@ pub struct NonVotingParticipant {
 ///
 /// The record carries the roll itself, so the engine needs no committee lookup: the service
 /// fills it from the committee as of the meeting date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MeetingRecord {
     /// An id unique within the project; the same id as its schedule, if it was scheduled.
     pub meeting_id: String,
@@ -226,7 +226,7 @@ impl MeetingRecord {
 }
 
 /// The value of a recorded field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldValue {
     /// Free text.
@@ -238,7 +238,7 @@ pub enum FieldValue {
 }
 
 /// The bureau's publication of a specification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Publication {
     /// The number given, such as `JJF(沪) 1100-2026`.
     pub specification_number: String,
@@ -249,7 +249,7 @@ pub struct Publication {
 }
 
 /// A recorded exception to one guard of one action, granted by an authority with a reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Waiver {
     /// The action whose guard is waived.
     pub action: String,
@@ -262,7 +262,7 @@ pub struct Waiver {
 }
 
 /// Everything needed to create a project.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewProject {
     /// Its id, chosen by the caller (the engine generates nothing).
     pub project_id: Uuid,

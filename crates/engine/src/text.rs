@@ -39,7 +39,9 @@ impl Language {
 }
 
 /// A short text in Chinese and English.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 pub struct LocalizedText {
     /// The Chinese text.
     pub zh: String,

@@ -12,6 +12,7 @@ mod calendar;
 mod committees;
 mod deadlines;
 mod definitions;
+mod event_schemas;
 mod guards;
 mod lifecycle;
 mod notifications;

@@ -15,10 +15,8 @@ use super::{Backend, Store, instant, is_unique_violation, micros};
 use crate::error::StoreError;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use specflow_engine::audit::{AsOf, Digest256, VerifyFailure};
-use specflow_engine::committee::audit::{
-    CommitteeRecord, VerifiedCommitteeChain, replay_as_of, seal_all, verify,
-};
+use specflow_engine::audit::{AsOf, Digest256};
+use specflow_engine::committee::audit::{CommitteeRecord, replay_as_of, seal_all};
 use specflow_engine::committee::notify::committee_notices_for;
 use specflow_engine::committee::{
     CommitteeCommand, CommitteeEvent, CommitteePolicy, CommitteeState, CompositionChanges,
@@ -228,15 +226,6 @@ impl Store {
         let as_of = as_of.unwrap_or(AsOf::Sequence(u64::MAX));
         replay_as_of(&records, as_of)
             .map_err(|failure| StoreError::Corrupt(format!("committee {committee_id}: {failure}")))
-    }
-
-    /// Verifies a committee's chain.
-    pub async fn verify_committee(
-        &self,
-        committee_id: Uuid,
-    ) -> Result<Result<VerifiedCommitteeChain, VerifyFailure>, StoreError> {
-        let records = self.committee_records(committee_id).await?;
-        Ok(verify(&records))
     }
 
     /// The composition of the committee with this code as the log stood at `as_of`, judged on

@@ -50,6 +50,7 @@ mod signals;
 mod sql;
 mod tokens;
 mod uploads;
+mod verify;
 mod write;
 
 pub use artifacts::ArtifactStream;

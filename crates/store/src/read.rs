@@ -1,17 +1,14 @@
-//! Reading: projects by id or code, lists with keyset pagination, history in pages, the state as
-//! of an instant, a streamed verification and a streamed export.
+//! Reading: projects by id or code, lists with keyset pagination, history in pages and the state
+//! as of an instant (verification and export are `verify.rs`'s).
 //!
-//! Long reads go page by page so that verifying or exporting the whole database never holds the
-//! whole log in memory.
+//! Long reads go page by page so that replaying a long log never holds it all in memory.
 
 use super::page::{PageSize, cursor_fields, cursor_text};
 use super::sql::Statement;
 use super::{Store, instant, micros};
 use crate::error::StoreError;
 use serde::Serialize;
-use specflow_engine::audit::{
-    AsOf, AuditRecord, ChainFault, ChainVerifier, Digest256, Head, VerifiedChain, VerifyFailure,
-};
+use specflow_engine::audit::{AsOf, AuditRecord, Digest256, Head};
 use specflow_engine::event::EventBody;
 use specflow_engine::{ProjectState, WorkflowDefinition, next_deadline};
 use sqlx::Row;
@@ -810,43 +807,6 @@ impl Store {
         Ok(state)
     }
 
-    /// Verifies a project's chain page by page, and that the log ends where the projection says.
-    pub async fn verify_project(
-        &self,
-        project_id: Uuid,
-    ) -> Result<Result<VerifiedChain, VerifyFailure>, StoreError> {
-        let mut verifier = ChainVerifier::new();
-        let mut failure = None;
-        self.each_record(project_id, |record| match verifier.push(record) {
-            Ok(()) => Ok(ControlFlow::Continue(())),
-            Err(found) => {
-                failure = Some(found);
-                Ok(ControlFlow::Break(()))
-            }
-        })
-        .await?;
-        if let Some(failure) = failure {
-            return Ok(Err(failure));
-        }
-        let chain = verifier.finish();
-        if let Some(summary) = self.project_summary(project_id).await? {
-            // Records deleted from the end leave a chain that verifies on its own; the projection,
-            // written in the same transactions, still knows where the log ended.
-            if summary.head_sequence != chain.records
-                || summary.head_hash != chain.head_hash.to_hex()
-            {
-                return Ok(Err(VerifyFailure {
-                    sequence: chain.records + 1,
-                    fault: ChainFault::Gap {
-                        expected: summary.head_sequence,
-                        found: chain.records,
-                    },
-                }));
-            }
-        }
-        Ok(Ok(chain))
-    }
-
     /// Every project id that has records, `limit` at a time after `after`.
     pub async fn project_ids_with_records(
         &self,
@@ -866,52 +826,6 @@ impl Store {
                 Uuid::parse_str(id).map_err(|_| StoreError::Corrupt(format!("project id {id}")))
             })
             .collect()
-    }
-
-    /// Writes the records of one project, or of all, as JSON Lines; returns how many.
-    pub async fn export_jsonl(
-        &self,
-        project: Option<Uuid>,
-        out: &mut (dyn std::io::Write + Send),
-    ) -> Result<u64, StoreError> {
-        let projects = match project {
-            Some(project) => vec![project],
-            None => Vec::new(),
-        };
-        let mut written = 0;
-        let export_one = async |project_id: Uuid,
-                                out: &mut (dyn std::io::Write + Send)|
-               -> Result<u64, StoreError> {
-            let mut count = 0;
-            self.each_record(project_id, |record| {
-                let line = serde_json::to_string(record)
-                    .map_err(|error| StoreError::Corrupt(error.to_string()))?;
-                writeln!(out, "{line}")
-                    .map_err(|error| StoreError::Corrupt(format!("writing the export: {error}")))?;
-                count += 1;
-                Ok(ControlFlow::Continue(()))
-            })
-            .await?;
-            Ok(count)
-        };
-        if projects.is_empty() {
-            let mut after = None;
-            loop {
-                let ids = self.project_ids_with_records(after, 500).await?;
-                let Some(last) = ids.last().copied() else {
-                    break;
-                };
-                for id in ids {
-                    written += export_one(id, out).await?;
-                }
-                after = Some(last);
-            }
-        } else {
-            for id in projects {
-                written += export_one(id, out).await?;
-            }
-        }
-        Ok(written)
     }
 }
 

@@ -9,6 +9,7 @@
 mod support;
 mod accounts;
 mod batch;
+mod chains;
 mod conformance;
 mod crash;
 mod tokens;

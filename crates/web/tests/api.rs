@@ -21,6 +21,7 @@ pub(crate) struct Api {
     pub(crate) store: Store,
     pub(crate) clock: Arc<ManualClock>,
     pub(crate) metrics: Arc<Metrics>,
+    /// The database's URL, for tests that tamper with it as an insider would.
     pub(crate) url: String,
     _keep: Keep,
 }

@@ -885,3 +885,108 @@ conformance!(
         );
     }
 );
+
+/// Rewrites a committee's record as an insider would, with the update trigger dropped: the
+/// event replaced and the hash re-computed, or the stored hash replaced by `hash`.
+async fn tamper_committee_record(
+    api: &crate::api::Api,
+    kind: Kind,
+    committee_id: Uuid,
+    sequence: u64,
+    event: Option<&str>,
+    hash: Option<&str>,
+) {
+    let raw = sqlx::AnyPool::connect(&api.url).await.unwrap();
+    let drop = match kind {
+        Kind::Sqlite => "DROP TRIGGER IF EXISTS committee_records_refuse_update",
+        Kind::Postgres => {
+            "DROP TRIGGER IF EXISTS committee_records_refuse_update ON committee_records"
+        }
+    };
+    sqlx::query(drop).execute(&raw).await.unwrap();
+    let records = api.store.committee_records(committee_id).await.unwrap();
+    let mut record = records[sequence as usize - 1].clone();
+    if let Some(event) = event {
+        record.event = event.to_string();
+    }
+    let hash = match hash {
+        Some(hash) => hash.to_string(),
+        None => record.compute_hash().to_hex(),
+    };
+    sqlx::query(
+        "UPDATE committee_records SET event = $1, hash = $2 WHERE committee_id = $3 AND sequence = $4",
+    )
+    .bind(record.event.clone())
+    .bind(hash)
+    .bind(committee_id.to_string())
+    .bind(sequence as i64)
+    .execute(&raw)
+    .await
+    .unwrap();
+    raw.close().await;
+}
+
+conformance!(
+    a_committee_record_that_no_longer_reads_is_shown_and_named_not_a_server_error,
+    |kind| async move {
+        let Some(api) = api(kind).await else {
+            return;
+        };
+        let app = &api.app;
+        formed(&api.store, "SH-TC-01").await;
+        formed(&api.store, "SH-TC-02").await;
+        let bureau = token(&api.store, "t-bureau", Role::Supervisor, None, None).await;
+        let bureau = Some(bureau.as_str());
+        // The history and verify used to answer 500 when a stored event no longer parsed.
+        let unparseable = r#"{"type":"committee_dissolved_by_magic"}"#;
+        tamper_committee_record(
+            &api,
+            kind,
+            committee_id_of("SH-TC-01"),
+            2,
+            Some(unparseable),
+            None,
+        )
+        .await;
+        let c = "/api/v1/committees/SH-TC-01";
+        let history = call(Method::GET, &format!("{c}/history"), bureau)
+            .empty(app)
+            .await;
+        assert_eq!(history.status.as_u16(), 200, "{}", history.text());
+        assert_eq!(history.json()["records"][1]["event"], unparseable);
+        let verified = call(Method::POST, &format!("{c}/verify"), bureau)
+            .empty(app)
+            .await;
+        assert_eq!(verified.status.as_u16(), 200, "{}", verified.text());
+        let verified = verified.json();
+        assert_eq!(verified["valid"], false);
+        assert_eq!(verified["failure"]["sequence"], 2);
+        assert_eq!(verified["failure"]["fault"]["kind"], "unreadable_event");
+
+        // A stored hash no specflow write produces is shown as stored and named by its field.
+        let upper = "F".repeat(64);
+        tamper_committee_record(
+            &api,
+            kind,
+            committee_id_of("SH-TC-02"),
+            1,
+            None,
+            Some(&upper),
+        )
+        .await;
+        let c = "/api/v1/committees/SH-TC-02";
+        let history = call(Method::GET, &format!("{c}/history"), bureau)
+            .empty(app)
+            .await;
+        assert_eq!(history.status.as_u16(), 200, "{}", history.text());
+        assert_eq!(history.json()["records"][0]["hash"], upper.as_str());
+        let verified = call(Method::POST, &format!("{c}/verify"), bureau)
+            .empty(app)
+            .await
+            .json();
+        assert_eq!(verified["valid"], false);
+        assert_eq!(verified["failure"]["sequence"], 1);
+        assert_eq!(verified["failure"]["fault"]["kind"], "malformed");
+        assert_eq!(verified["failure"]["fault"]["field"], "hash");
+    }
+);

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// What a committee member is, as recorded when appointed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MemberProfile {
     /// The person, as named on rolls and votes (a stable id or their name).
     pub person: String,
@@ -142,7 +142,7 @@ impl CommitteeCommand {
 }
 
 /// The bureau's exception to one composition rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CommitteeWaiver {
     /// The rule's code, one of the policy's waivable rules.
     pub rule: String,
@@ -175,7 +175,7 @@ pub struct CommitteeEvent {
 }
 
 /// What happened to a committee. Variants are never changed in place (the log is kept for decades).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CommitteeEventBody {
     /// The committee was formed.

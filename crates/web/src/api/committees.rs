@@ -27,10 +27,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use specflow_engine::LocalizedText;
 use specflow_engine::audit::AsOf;
-use specflow_engine::committee::audit::CommitteeRecord;
 use specflow_engine::committee::{
     CommitteeCommand, CommitteeWaiver, MemberProfile, check_composition, roll_on,
 };
+use specflow_engine::stored_record::StoredRecord;
 use specflow_store::auth::{Access, CommitteeWrite, Principal, can_write_committee};
 use specflow_store::error::StoreError;
 use specflow_store::{CommitteeCommandRequest, CommitteeOutcome, committee_id_of};
@@ -240,9 +240,10 @@ pub struct RollAnswer {
 pub struct CommitteeHistory {
     /// The committee.
     pub committee_id: Uuid,
-    /// Every record, with its hashes.
+    /// Every record, with its hashes, exactly as stored: a record that no longer reads is
+    /// still shown, so an auditor can look at it.
     #[schema(value_type = Vec<Object>)]
-    pub records: Vec<CommitteeRecord>,
+    pub records: Vec<StoredRecord>,
 }
 
 /// What verifying a committee's log found.
@@ -792,7 +793,10 @@ pub async fn history(
     let (committee_id, _) = readable_committee(&state, &principal, &id_or_code).await?;
     Ok(Json(CommitteeHistory {
         committee_id,
-        records: state.store.committee_records(committee_id).await?,
+        records: state
+            .store
+            .committee_records_as_stored(committee_id)
+            .await?,
     }))
 }
 

@@ -3,6 +3,7 @@
 
 use crate::app::AppState;
 use crate::app::problem::{Problem, refusal};
+use specflow_engine::stored_record::RecordKind;
 use specflow_store::CommitteeSummary;
 use specflow_store::auth::{Access, Principal, can_read_committee};
 use uuid::Uuid;
@@ -36,19 +37,18 @@ pub async fn readable_committee(
     Ok((committee_id, code))
 }
 
-/// The committee's code as its current record says; a committee without a profile is missing.
+/// The committee's code as its projection row holds it (written with its records by the same
+/// transaction). It is not replayed from the log, so that a record that no longer reads leaves
+/// the committee's history and verification answering, and naming that record.
 pub async fn committee_code(
     state: &AppState,
     committee_id: Uuid,
     id_or_code: &str,
 ) -> Result<String, Problem> {
-    let current = state
+    state
         .store
-        .committee_state_as_of(committee_id, None)
-        .await?;
-    current
-        .profile
-        .map(|profile| profile.code)
+        .chain_code(RecordKind::Committee, &committee_id.to_string())
+        .await?
         .ok_or_else(|| Problem::committee_not_found(id_or_code))
 }
 

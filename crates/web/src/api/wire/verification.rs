@@ -65,6 +65,37 @@ pub enum ChainFaultView {
         /// The reason given.
         message: String,
     },
+    /// A field is not written in its one canonical form.
+    Malformed {
+        /// The field's name.
+        field: String,
+        /// What the record holds there.
+        found: String,
+    },
+    /// The record lies past the head the projection names.
+    BeyondProjection {
+        /// The last sequence the projection names.
+        head_sequence: u64,
+    },
+    /// The record at the projection's head does not hash to what the projection says.
+    HeadMismatch {
+        /// The head hash the projection holds.
+        projection: String,
+        /// This record's hash.
+        found: String,
+    },
+    /// The log ends before the head the projection names.
+    MissingRecords {
+        /// The last record the log holds (0 when none).
+        last: u64,
+        /// The last sequence the projection names.
+        head_sequence: u64,
+    },
+    /// The log has records but no projection row.
+    NoProjection {
+        /// How many records the log holds.
+        records: u64,
+    },
 }
 
 impl From<ChainFault> for ChainFaultView {
@@ -88,6 +119,21 @@ impl From<ChainFault> for ChainFaultView {
             }
             ChainFault::UnreadableEvent { message } => ChainFaultView::UnreadableEvent { message },
             ChainFault::InvalidForState { message } => ChainFaultView::InvalidForState { message },
+            ChainFault::Malformed { field, found } => ChainFaultView::Malformed { field, found },
+            ChainFault::BeyondProjection { head_sequence } => {
+                ChainFaultView::BeyondProjection { head_sequence }
+            }
+            ChainFault::HeadMismatch { projection, found } => {
+                ChainFaultView::HeadMismatch { projection, found }
+            }
+            ChainFault::MissingRecords {
+                last,
+                head_sequence,
+            } => ChainFaultView::MissingRecords {
+                last,
+                head_sequence,
+            },
+            ChainFault::NoProjection { records } => ChainFaultView::NoProjection { records },
         }
     }
 }
@@ -188,6 +234,20 @@ mod tests {
             ChainFault::InvalidForState {
                 message: "bad".into(),
             },
+            ChainFault::Malformed {
+                field: "hash".into(),
+                found: "XYZ".into(),
+            },
+            ChainFault::BeyondProjection { head_sequence: 3 },
+            ChainFault::HeadMismatch {
+                projection: "aa".into(),
+                found: "bb".into(),
+            },
+            ChainFault::MissingRecords {
+                last: 3,
+                head_sequence: 5,
+            },
+            ChainFault::NoProjection { records: 3 },
         ];
         for fault in faults {
             let failure = VerifyFailure { sequence: 4, fault };
