@@ -13,7 +13,6 @@
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
 use chrono::{DateTime, Utc};
-use specflow_engine::audit::{AuditRecord, ChainVerifier};
 use specflow_engine::committee::policy::CommitteePolicy;
 use specflow_engine::{Actor, Command, ProjectState, WorkflowDefinition, WorkingCalendar};
 use std::sync::{Arc, LazyLock};
@@ -145,23 +144,38 @@ pub fn command(data: &[u8]) {
     }
 }
 
-/// An exported audit log, as an auditor is handed it: each line read as a record, written back
-/// and read again to the same record, its event read, and the records verified as one chain.
+/// An exported audit log, as an auditor is handed it and `specflow audit verify --file` reads
+/// it: each line read as a stored record; a project record in its canonical form is read as an
+/// audit record, whose JSON reads back as the same stored record (the canonical form is the
+/// only one, so a round trip changes nothing), and whose event is read; every chain of the
+/// file, project's or committee's, is verified in file order.
 pub fn audit_jsonl(data: &[u8]) {
+    use specflow_engine::stored_record::{RecordKind, StoredChainVerifier, StoredRecord};
     let Some(text) = text(data) else { return };
-    let mut verifier = ChainVerifier::new();
+    let mut chains: std::collections::BTreeMap<(RecordKind, String), StoredChainVerifier> =
+        Default::default();
     for line in text.lines() {
-        let Ok(record) = serde_json::from_str::<AuditRecord>(line) else {
+        let Ok(stored) = StoredRecord::from_json_line(line) else {
             continue;
         };
-        let written = serde_json::to_string(&record).expect("a record writes as JSON");
-        let again: AuditRecord =
-            serde_json::from_str(&written).expect("a written record reads back");
-        assert_eq!(again, record, "the record's JSON round trip");
-        let _ = record.to_event();
-        let _ = verifier.push(&record);
+        let (kind, subject) = stored.chain();
+        if kind == RecordKind::Project
+            && let Ok(record) = stored.to_project_record()
+        {
+            let written = serde_json::to_string(&record).expect("a record writes as JSON");
+            let again = StoredRecord::from_json_line(&written).expect("a written record reads");
+            assert_eq!(again, stored, "the record's JSON round trip");
+            let _ = record.to_event();
+        }
+        let key = (kind, subject.to_string());
+        let verifier = chains
+            .entry(key)
+            .or_insert_with(|| StoredChainVerifier::new(kind));
+        let _ = verifier.push(&stored);
     }
-    let _ = verifier.finish();
+    for verifier in chains.into_values() {
+        let _ = verifier.finish();
+    }
 }
 
 /// A query string, as every list, board, history and report route reads it: through the API's
