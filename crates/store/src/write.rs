@@ -520,6 +520,20 @@ impl Store {
         Ok(heads)
     }
 
+    /// Whether `head` is the project's head as the database has it now (on this connection, so
+    /// inside the writer's transaction on SQLite, and never through the pool).
+    async fn head_is_current(
+        &self,
+        connection: &mut AnyConnection,
+        project_id: Uuid,
+        head: Head,
+    ) -> Result<bool, StoreError> {
+        let heads = self.read_heads(connection, &[project_id], false).await?;
+        // A project with no row yet (a creation refused) has the empty head.
+        let current = heads.get(&project_id).copied().unwrap_or(Head::EMPTY);
+        Ok(current == head)
+    }
+
     /// The heads of a batch's projects: from the state cache for the jobs `use_cache` allows,
     /// the others read in one query.
     async fn batch_heads(
@@ -692,7 +706,8 @@ impl Store {
                 .await?
             }
         };
-        match work {
+        let decided_at = loaded.head;
+        let prepared = match work {
             Work::Command(request, content) => {
                 let mut prepared = self.prepare_command(connection, request, loaded).await?;
                 // The content goes with the records only: a refusal writes none of it.
@@ -702,11 +717,29 @@ impl Store {
                 ) {
                     prepared.writes.content = content.clone();
                 }
-                Ok(prepared)
+                prepared
             }
-            Work::Batch(requests) => self.prepare_batch(connection, requests, loaded).await,
-            Work::Tick(project_id) => self.prepare_tick(*project_id, loaded).await,
+            Work::Batch(requests) => self.prepare_batch(connection, requests, loaded).await?,
+            Work::Tick(project_id) => self.prepare_tick(*project_id, loaded).await?,
+        };
+        // A refusal writes no record, so the key (project_id, sequence) cannot reveal that the
+        // state it was decided on is stale (another node wrote since this one cached it, or an
+        // earlier job of this batch has not been written yet): the head is checked instead, and
+        // a stale state is decided again from the log, as after a lost race.
+        let refused = matches!(
+            prepared.done,
+            Done::Command(CommandOutcome::Rejected { .. })
+                | Done::Batch(BatchOutcome::Rejected { .. })
+        );
+        if refused
+            && !self
+                .head_is_current(connection, project_id, decided_at)
+                .await?
+        {
+            self.forget(project_id);
+            return Err(WriteFailure::LostRace);
         }
+        Ok(prepared)
     }
 
     /// Decides a batch's commands one after the other, each on the state the ones before it

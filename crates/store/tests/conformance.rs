@@ -1047,6 +1047,88 @@ conformance!(
 );
 
 conformance!(
+    a_refusal_is_never_decided_on_a_state_another_node_has_moved_past,
+    |kind| async move {
+        let Some((first, clock, _keep, url)) = store(kind).await else {
+            return;
+        };
+        // The soak bench found this: node a kept a project's state in its cache, node b fired
+        // `propose` (acknowledged), and node a then refused `approve_project` because "the
+        // project is in preresearch", from its stale copy; a refusal writes no record, so the
+        // key (project_id, sequence) that catches a stale state for accepted commands never did.
+        let second = specflow_store::Store::open_with_clock(
+            &url,
+            specflow_store::StoreOptions::default(),
+            clock.clone(),
+        )
+        .await
+        .unwrap();
+        // Created on the first node, which keeps the state it wrote.
+        let project = created_project(&first, 1, "SH-TC-01").await;
+        let members: Vec<String> = (1..=9).map(|member| format!("member-{member}")).collect();
+        let meeting = specflow_engine::command::MeetingRecord {
+            meeting_id: "M1".to_string(),
+            motion: "proposal_evaluation".to_string(),
+            form: specflow_engine::definition::MeetingForm::Meeting,
+            held_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            roll: members.clone(),
+            present: members.clone(),
+            non_voting_present: Vec::new(),
+            votes: members
+                .iter()
+                .map(|member| specflow_engine::command::Vote {
+                    member: member.clone(),
+                    choice: specflow_engine::command::VoteChoice::InFavour,
+                })
+                .collect(),
+            minutes_sha256: None,
+            drafting_unit_members: Vec::new(),
+        };
+        let fire = |action: &str| Command::FireAction {
+            action: action.to_string(),
+            reason: None,
+        };
+        // The second node brings it to where the bureau may approve it.
+        for command in [
+            attach("project_proposal", "p"),
+            Command::RecordMeeting(meeting),
+            fire("propose"),
+            attach("project_application", "a"),
+            attach("task_statement", "t"),
+        ] {
+            accepted(
+                &second
+                    .execute(request(project, secretariat(), command))
+                    .await
+                    .unwrap(),
+            );
+        }
+        // The first node's copy still says preresearch; the approval must be decided on the log.
+        let outcome = first
+            .execute(request(project, bureau(), fire("approve_project")))
+            .await
+            .unwrap();
+        assert_eq!(accepted(&outcome), (7, 9), "{outcome:?}");
+        // A refusal decided on the current state is still a refusal, and is answered as one.
+        let outcome = first
+            .execute(request(project, bureau(), fire("approve_project")))
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, CommandOutcome::Rejected { .. }),
+            "{outcome:?}"
+        );
+        let summary = second.project_summary(project).await.unwrap().unwrap();
+        assert_eq!(
+            (summary.stage.as_str(), summary.head_sequence),
+            ("drafting", 9)
+        );
+        second.close().await;
+        first.close().await;
+    }
+);
+
+conformance!(
     a_node_reading_what_another_node_writes_sees_every_new_head,
     |kind| async move {
         let Some((store, _clock, _keep, url)) = store(kind).await else {
