@@ -20,7 +20,7 @@ use uuid::Uuid;
 pub const JSON_BODY_LIMIT_BYTES: usize = 1024 * 1024;
 
 /// The longest `Idempotency-Key` accepted.
-const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
 
 /// A JSON body of type `T`.
 #[derive(Debug, Clone)]

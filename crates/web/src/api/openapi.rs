@@ -241,10 +241,15 @@ fn limit_parameters(operation: &mut Value) {
     };
     for parameter in parameters {
         let name = parameter["name"].as_str().unwrap_or_default().to_string();
-        let limit = if parameter["in"] == "path" {
-            crate::address::MAX_PATH_SEGMENT_CHARS
-        } else {
-            rule_for(&name).max_chars
+        // Headers are not text fields: only the idempotency key's own limit is enforced, so only
+        // it is stated (a stated limit the server does not enforce misleads a client).
+        let limit = match parameter["in"].as_str() {
+            Some("path") => crate::address::MAX_PATH_SEGMENT_CHARS,
+            Some("header") if name.eq_ignore_ascii_case("idempotency-key") => {
+                crate::api::input::MAX_IDEMPOTENCY_KEY_CHARS
+            }
+            Some("header") => continue,
+            _ => rule_for(&name).max_chars,
         };
         if let Some(schema) = parameter.get_mut("schema") {
             limit_string(schema, limit);
