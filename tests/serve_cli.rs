@@ -120,6 +120,16 @@ impl Drop for Served {
 fn serve_with(arguments: &[&str]) -> Served {
     let folder = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", folder.path().join("specflow.db").display());
+    serve_on(&database, folder, arguments, &[])
+}
+
+/// Serves `database` with `arguments` and environment `variables`, keeping `folder` while it runs.
+fn serve_on(
+    database: &str,
+    folder: tempfile::TempDir,
+    arguments: &[&str],
+    variables: &[(&str, &std::path::Path)],
+) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_specflow"))
         .args([
             "serve",
@@ -129,7 +139,8 @@ fn serve_with(arguments: &[&str]) -> Served {
             "off",
         ])
         .args(arguments)
-        .env("SPECFLOW_DATABASE_URL", &database)
+        .env("SPECFLOW_DATABASE_URL", database)
+        .envs(variables.iter().copied())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -273,4 +284,76 @@ fn slow_and_idle_connections_are_closed_and_health_stays_fast() {
     assert!(waited > Duration::from_millis(500), "{waited:?}");
     drop(held);
     assert!(timed_health(address) < Duration::from_secs(1));
+}
+
+// Regression (issue 17): an upload spooled to a named `specflow-upload-*` file in the temporary
+// folder, and a server killed mid-upload left it there for good. The spool is now an anonymous
+// file the kernel frees with the process: the folder stays empty during the upload and after.
+#[test]
+fn a_server_killed_mid_upload_leaves_no_spooled_file() {
+    let folder = tempfile::tempdir().unwrap();
+    let spool = tempfile::tempdir().unwrap();
+    let (database, project_id) =
+        crate::schedule_cli::database_with_a_project(folder.path(), chrono::Utc::now());
+    let created = Command::new(env!("CARGO_BIN_EXE_specflow"))
+        .args([
+            "token",
+            "create",
+            "--name",
+            "sec-wang",
+            "--role",
+            "secretariat",
+        ])
+        .args(["--committee", "SH-TC-01"])
+        .env("SPECFLOW_DATABASE_URL", &database)
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let token = String::from_utf8(created.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let mut served = serve_on(&database, folder, &[], &[("TMPDIR", spool.path())]);
+    let address = served.address.clone();
+    let mut upload = TcpStream::connect(&address).unwrap();
+    let total = 16 * 1024 * 1024;
+    write!(
+        upload,
+        "POST /api/v1/projects/{project_id}/artifacts?kind=project_proposal&file_name=p.pdf HTTP/1.1\r\n\
+         Host: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: {total}\r\n\r\n"
+    )
+    .unwrap();
+    let piece = vec![b'x'; 1024 * 1024];
+    for _ in 0..4 {
+        upload.write_all(&piece).unwrap();
+    }
+    upload.flush().unwrap();
+    // The server is reading the body now: it holds the spool open (an anonymous file in the
+    // folder, which Linux shows as deleted), and a named spool would be in the folder.
+    let pid = served.child.id();
+    let spool_open = || {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+            .any(|target| target.starts_with(spool.path()))
+    };
+    let started = Instant::now();
+    while !spool_open() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server never began spooling the upload"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let during: Vec<_> = std::fs::read_dir(spool.path()).unwrap().collect();
+    assert!(during.is_empty(), "a named spool file: {during:?}");
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    let after: Vec<_> = std::fs::read_dir(spool.path()).unwrap().collect();
+    assert!(after.is_empty(), "left after the kill: {after:?}");
 }

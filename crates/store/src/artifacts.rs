@@ -61,9 +61,7 @@ impl Store {
             reason: error.to_string(),
             source: Some(std::sync::Arc::new(error)),
         };
-        let mut file = tokio::fs::File::open(content.path())
-            .await
-            .map_err(spool_error)?;
+        let mut file = content.reader().await?;
         let mut chunk = vec![0_u8; ARTIFACT_CHUNK_BYTES];
         for index in 0..chunk_count {
             let filled = read_up_to(&mut file, &mut chunk)

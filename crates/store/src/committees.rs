@@ -95,6 +95,40 @@ pub struct CommitteeSummary {
     pub head_sequence: u64,
 }
 
+/// A committee command's id with the fingerprint of the request it was sent with.
+struct CommandKey {
+    command_id: Uuid,
+    request_sha256: String,
+}
+
+/// The fingerprint of a committee request: SHA-256 over its committee and its command as JSON,
+/// hex. The expected sequence and the actor are left out: the id is already the caller's own
+/// ([`crate::auth`] scopes keys), and a precondition is not what the request asks for.
+fn committee_request_fingerprint(request: &CommitteeCommandRequest) -> Result<String, StoreError> {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_vec(&(&request.committee_id, &request.command)).map_err(|error| {
+        StoreError::Corrupt(format!("a committee command cannot be encoded: {error}"))
+    })?;
+    Ok(hex::encode(Sha256::digest(text)))
+}
+
+/// Records which request a committee command id was used for, in the write's transaction.
+async fn insert_committee_command(
+    connection: &mut AnyConnection,
+    committee_id: Uuid,
+    command: &CommandKey,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO committee_commands (command_id, committee_id, request_sha256) VALUES ($1, $2, $3)",
+    )
+    .bind(command.command_id.to_string())
+    .bind(committee_id.to_string())
+    .bind(command.request_sha256.clone())
+    .execute(&mut *connection)
+    .await
+    .map(|_| ())
+}
+
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("a committee record's {what}"))
 }
@@ -291,8 +325,9 @@ impl Store {
         &self,
         request: CommitteeCommandRequest,
     ) -> Result<CommitteeOutcome, StoreError> {
+        let fingerprint = committee_request_fingerprint(&request)?;
         if let Some(outcome) = self
-            .stored_committee_outcome(request.committee_id, request.command_id)
+            .stored_committee_outcome(request.committee_id, request.command_id, &fingerprint)
             .await?
         {
             return Ok(outcome);
@@ -303,7 +338,10 @@ impl Store {
         let committee_id = request.committee_id;
         self.write_committee(
             request.committee_id,
-            Some(request.command_id),
+            Some(CommandKey {
+                command_id: request.command_id,
+                request_sha256: fingerprint,
+            }),
             move |state, policy, now| {
                 if let Some(expected) = expected
                     && expected != state.sequence
@@ -335,10 +373,13 @@ impl Store {
         Ok(records)
     }
 
+    /// The outcome of a command id already recorded: the same request is answered as it was the
+    /// first time; another request under the id is refused.
     async fn stored_committee_outcome(
         &self,
         committee_id: Uuid,
         command_id: Uuid,
+        fingerprint: &str,
     ) -> Result<Option<CommitteeOutcome>, StoreError> {
         let rows = sqlx::query(&format!(
             "{RECORD_COLUMNS} WHERE command_id = $1 ORDER BY sequence"
@@ -356,6 +397,17 @@ impl Store {
                 "this command id was already used for another committee: use a new key for each request".to_string(),
             ));
         }
+        let stored: Option<String> = sqlx::query_scalar(
+            "SELECT request_sha256 FROM committee_commands WHERE command_id = $1",
+        )
+        .bind(command_id.to_string())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(|error| self.database_error(error))?;
+        // Commands recorded before fingerprints were kept have none, and answer as before.
+        if stored.is_some_and(|stored| stored != fingerprint) {
+            return Err(StoreError::CommandIdReused { command_id });
+        }
         Ok(Some(CommitteeOutcome::Accepted {
             committee_id,
             first_sequence: first.sequence,
@@ -369,7 +421,7 @@ impl Store {
     async fn write_committee<F>(
         &self,
         committee_id: Uuid,
-        command_id: Option<Uuid>,
+        command: Option<CommandKey>,
         decide_events: F,
     ) -> Result<(CommitteeOutcome, Vec<CommitteeRecord>), StoreError>
     where
@@ -382,11 +434,24 @@ impl Store {
         const ATTEMPTS: usize = 8;
         for _ in 0..ATTEMPTS {
             match self
-                .attempt_committee_write(committee_id, command_id, &decide_events)
+                .attempt_committee_write(committee_id, command.as_ref(), &decide_events)
                 .await?
             {
                 Attempt::Done(outcome, records) => return Ok((outcome, records)),
-                Attempt::LostRace => continue,
+                Attempt::LostRace => {}
+            }
+            // The race may have been lost to the same command sent twice at once: the winner's
+            // outcome is the answer, not a second decision.
+            if let Some(command) = &command
+                && let Some(outcome) = self
+                    .stored_committee_outcome(
+                        committee_id,
+                        command.command_id,
+                        &command.request_sha256,
+                    )
+                    .await?
+            {
+                return Ok((outcome, Vec::new()));
             }
         }
         Err(StoreError::Database {
@@ -399,7 +464,7 @@ impl Store {
     async fn attempt_committee_write<F>(
         &self,
         committee_id: Uuid,
-        command_id: Option<Uuid>,
+        command: Option<&CommandKey>,
         decide_events: &F,
     ) -> Result<Attempt, StoreError>
     where
@@ -470,7 +535,12 @@ impl Store {
             ));
         }
         let head = existing.last().map(CommitteeRecord::head);
-        let records = seal_all(committee_id, head, command_id, &events)?;
+        let records = seal_all(
+            committee_id,
+            head,
+            command.map(|command| command.command_id),
+            &events,
+        )?;
         let mut notifications = Vec::new();
         for (event, record) in events.iter().zip(&records) {
             state.apply(event);
@@ -487,6 +557,12 @@ impl Store {
                 &notifications,
             )
             .await;
+        let inserted = match (inserted, command) {
+            (Ok(()), Some(command)) => {
+                insert_committee_command(&mut transaction, committee_id, command).await
+            }
+            (inserted, _) => inserted,
+        };
         let committed = match inserted {
             Ok(()) => transaction.commit().await,
             Err(error) => {

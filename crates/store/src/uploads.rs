@@ -3,9 +3,10 @@
 //! attachment.
 //!
 //! A file is never held in memory whole. The body is read in the pieces the connection delivers,
-//! each hashed and appended to a temporary file (`tempfile`: created exclusively with an
-//! unguessable name, removed when dropped, so a refused, failed or abandoned upload leaves no
-//! file behind). The writer then copies the file into `artifact_chunks` a chunk at a time
+//! each hashed and appended to an anonymous temporary file (`tempfile::tempfile`: `O_TMPFILE` on
+//! Linux, elsewhere unlinked as soon as it is created). It has no name in any directory, so the
+//! operating system frees it when the last handle closes: a refused, failed or abandoned upload,
+//! and a server killed in the middle of one, leave no file behind and need no sweep at start. The writer then copies the file into `artifact_chunks` a chunk at a time
 //! ([`ARTIFACT_CHUNK_BYTES`]) inside the transaction that writes the `artifact_attached` record:
 //! a refused command, a stale `If-Match` or a crash stores nothing, so no content row is ever
 //! without a record naming it.
@@ -20,7 +21,6 @@ use crate::error::StoreError;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tempfile::TempPath;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -73,15 +73,14 @@ impl Drop for UploadPermit {
 #[derive(Debug)]
 pub struct ArtifactSpool {
     file: tokio::fs::File,
-    path: TempPath,
     hasher: Sha256,
     size_bytes: u64,
     limit: u64,
     permit: UploadPermit,
 }
 
-/// An upload read whole: its digest and size, and its content in a temporary file that is
-/// removed when this is dropped. Given to [`Store::execute_attaching`], which stores the content
+/// An upload read whole: its digest and size, and its content in an anonymous temporary file
+/// that the operating system frees when this is dropped. Given to [`Store::execute_attaching`], which stores the content
 /// with the attachment or not at all.
 #[derive(Debug)]
 pub struct SpooledArtifact {
@@ -89,14 +88,20 @@ pub struct SpooledArtifact {
     pub sha256: String,
     /// Its size in bytes.
     pub size_bytes: u64,
-    path: TempPath,
+    file: std::fs::File,
     _permit: UploadPermit,
 }
 
 impl SpooledArtifact {
-    /// Where the content waits (read by the writer, a chunk at a time).
-    pub(crate) fn path(&self) -> &std::path::Path {
-        &self.path
+    /// The content from its start, for the writer to read a chunk at a time (again, if the write
+    /// is redone after a lost race).
+    pub(crate) async fn reader(&self) -> Result<tokio::fs::File, StoreError> {
+        use tokio::io::AsyncSeekExt;
+        let mut file = tokio::fs::File::from_std(self.file.try_clone().map_err(spool_error)?);
+        file.seek(std::io::SeekFrom::Start(0))
+            .await
+            .map_err(spool_error)?;
+        Ok(file)
     }
 }
 
@@ -131,7 +136,7 @@ impl ArtifactSpool {
         Ok(SpooledArtifact {
             sha256: hex::encode(self.hasher.finalize()),
             size_bytes: self.size_bytes,
-            path: self.path,
+            file: self.file.into_std().await,
             _permit: self.permit,
         })
     }
@@ -170,14 +175,9 @@ impl Store {
             gate: gate.clone(),
             caller: caller.to_string(),
         };
-        let (file, path) = tempfile::Builder::new()
-            .prefix("specflow-upload-")
-            .tempfile()
-            .map_err(spool_error)?
-            .into_parts();
+        let file = tempfile::tempfile().map_err(spool_error)?;
         Ok(ArtifactSpool {
             file: tokio::fs::File::from_std(file),
-            path,
             hasher: Sha256::new(),
             size_bytes: 0,
             limit: self.inner.options.max_artifact_bytes,

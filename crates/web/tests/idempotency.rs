@@ -201,3 +201,70 @@ conformance!(
         assert_eq!(again.json(), first.json());
     }
 );
+
+conformance!(
+    a_committee_key_reused_with_another_command_is_refused,
+    |kind| async move {
+        // Regression: committee commands were deduplicated by command id alone, so the same key
+        // with another appointment answered the first appointment's outcome and dropped the second.
+        let Some(api) = api(kind).await else {
+            return;
+        };
+        let app = &api.app;
+        let bureau = token(&api.store, "t-bureau", Role::Supervisor, None, None).await;
+        let bureau = Some(bureau.as_str());
+        let formed = call(Method::POST, "/api/v1/committees", bureau)
+            .json(
+                app,
+                &json!({
+                    "code": "SH-TC-01",
+                    "name": {"zh": "上海市长度计量技术委员会", "en": "Shanghai Length Metrology Committee"},
+                    "field": "length",
+                    "composition_plan": "沪市监计量〔2026〕1号",
+                    "formed_on": "2026-01-05"
+                }),
+            )
+            .await;
+        assert_eq!(formed.status, StatusCode::CREATED, "{}", formed.text());
+        let c = "/api/v1/committees/SH-TC-01";
+        let started = call(Method::POST, &format!("{c}/terms"), bureau)
+            .json(app, &json!({"starts_on": "2026-01-05"}))
+            .await;
+        assert_eq!(started.status, StatusCode::OK, "{}", started.text());
+        let appoint = |person: &str| {
+            json!({
+                "person": person, "organisation": "上海市计量测试技术研究院", "title_level": "senior",
+                "metrology_professional": true, "role": "member", "effective_on": "2026-01-05"
+            })
+        };
+        let first = call(Method::POST, &format!("{c}/appointments"), bureau)
+            .header("idempotency-key", "appoint-1")
+            .json(app, &appoint("张伟"))
+            .await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+        let problem = call(Method::POST, &format!("{c}/appointments"), bureau)
+            .header("idempotency-key", "appoint-1")
+            .json(app, &appoint("李强"))
+            .await
+            .problem(422, "idempotency-key-reused");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Idempotency-Key"),
+            "{problem}"
+        );
+        // The same appointment under the same key is answered as the first time, once.
+        let again = call(Method::POST, &format!("{c}/appointments"), bureau)
+            .header("idempotency-key", "appoint-1")
+            .json(app, &appoint("张伟"))
+            .await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.text());
+        assert_eq!(again.json(), first.json());
+        let committee = call(Method::GET, c, bureau).empty(app).await;
+        assert_eq!(committee.status, StatusCode::OK, "{}", committee.text());
+        let members = committee.text();
+        assert!(members.contains("张伟"), "{members}");
+        assert!(!members.contains("李强"), "{members}");
+    }
+);
