@@ -109,6 +109,28 @@ impl Store {
         })
     }
 
+    /// Up to `limit` of a chain's records as stored, in sequence order, after sequence `after`:
+    /// a page of an export that streams.
+    pub async fn stored_records_page(
+        &self,
+        kind: RecordKind,
+        subject: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut page = Vec::new();
+        self.each_stored_record(kind, subject, after, |stored| {
+            page.push(stored.clone());
+            Ok(if page.len() >= limit.max(1) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })
+        .await?;
+        Ok(page)
+    }
+
     /// Visits a chain's records as stored, in sequence order, after `after`, page by page.
     async fn each_stored_record(
         &self,

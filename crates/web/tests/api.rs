@@ -797,7 +797,8 @@ conformance!(
         )
         .empty(app)
         .await;
-        assert_eq!(past.status, StatusCode::BAD_REQUEST, "{}", past.text());
+        assert_eq!(past.status, StatusCode::NOT_FOUND, "{}", past.text());
+        assert_eq!(past.json()["field"], "sequence");
 
         // Verification of the project and of everything.
         let verified = call(

@@ -988,5 +988,52 @@ conformance!(
         assert_eq!(verified["failure"]["sequence"], 1);
         assert_eq!(verified["failure"]["fault"]["kind"], "malformed");
         assert_eq!(verified["failure"]["fault"]["field"], "hash");
+
+        // Verifying everything covers committee chains too, and names both broken ones.
+        let everything = call(Method::POST, "/api/v1/verify", bureau)
+            .empty(app)
+            .await;
+        assert_eq!(everything.status.as_u16(), 200, "{}", everything.text());
+        let everything = everything.json();
+        assert_eq!(everything["valid"], false, "{everything}");
+        assert_eq!(everything["committees"], 2, "{everything}");
+        let broken: Vec<(String, u64)> = everything["committee_failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|failure| {
+                (
+                    failure["committee_id"].as_str().unwrap().to_string(),
+                    failure["failure"]["sequence"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let mut expected = vec![
+            (committee_id_of("SH-TC-01").to_string(), 2),
+            (committee_id_of("SH-TC-02").to_string(), 1),
+        ];
+        expected.sort();
+        let mut broken = broken;
+        broken.sort();
+        assert_eq!(broken, expected);
+        // The export holds every committee record as stored, the unreadable one included.
+        let export = call(Method::GET, "/api/v1/export", bureau).empty(app).await;
+        assert_eq!(export.status.as_u16(), 200, "{}", export.text());
+        let lines: Vec<Value> = export
+            .text()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let committee_lines: Vec<&Value> = lines
+            .iter()
+            .filter(|line| line.get("committee_id").is_some())
+            .collect();
+        assert_eq!(committee_lines.len(), 4, "{lines:?}");
+        assert!(
+            committee_lines
+                .iter()
+                .any(|line| line["event"] == unparseable && line["sequence"] == 2),
+            "{committee_lines:?}"
+        );
     }
 );

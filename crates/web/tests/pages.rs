@@ -901,7 +901,7 @@ conformance!(
             ),
             // Past the last record, record 0, and a time before the project existed: errors,
             // not silently the latest state or an empty project.
-            (format!("{project}?sequence=999"), StatusCode::BAD_REQUEST),
+            (format!("{project}?sequence=999"), StatusCode::NOT_FOUND),
             (format!("{project}?sequence=0"), StatusCode::BAD_REQUEST),
             (
                 format!("{project}?as_of=2025-01-01"),

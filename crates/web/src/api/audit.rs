@@ -9,7 +9,7 @@
 
 use super::auth::Caller;
 use super::input::QueryParams;
-use super::wire::ProjectVerificationAnswer;
+use super::wire::{ProjectVerificationAnswer, VerifyFailureView};
 use crate::app::AppState;
 use crate::app::audit::verify_one;
 use crate::app::moments::Moment;
@@ -22,6 +22,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use specflow_engine::audit::AsOf;
+use specflow_engine::stored_record::RecordKind;
 use specflow_store::Store;
 use specflow_store::auth::{can_read_everything, can_read_project};
 use std::collections::VecDeque;
@@ -239,23 +240,37 @@ pub async fn verify_project(
 /// What verifying everything found.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StoreVerification {
-    /// Whether every project's chain holds.
+    /// Whether every project's and every committee's chain holds.
     pub valid: bool,
     /// Projects checked.
     pub projects: u64,
-    /// Records checked.
+    /// Committees checked.
+    pub committees: u64,
+    /// Records checked, of projects and committees.
     pub records: u64,
     /// Every project whose chain broke.
     pub failures: Vec<ProjectVerificationAnswer>,
+    /// Every committee whose chain broke.
+    pub committee_failures: Vec<CommitteeChainFailure>,
 }
 
-/// `POST /api/v1/verify`: verifies every project's log, reading project ids a page at a time.
+/// A committee's chain that does not hold.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CommitteeChainFailure {
+    /// The committee's id as its records store it (a malformed one included).
+    pub committee_id: String,
+    /// Where and why the chain broke.
+    pub failure: VerifyFailureView,
+}
+
+/// `POST /api/v1/verify`: verifies every project's log and every committee's, reading ids a page
+/// at a time.
 #[utoipa::path(
     post,
     path = "/verify",
     tag = "audit",
     security(("bearer" = [])),
-    responses((status = 200, description = "What verifying every project's log found", body = StoreVerification))
+    responses((status = 200, description = "What verifying every project's and committee's log found", body = StoreVerification))
 )]
 pub async fn verify_everything(
     State(state): State<AppState>,
@@ -265,8 +280,10 @@ pub async fn verify_everything(
     let mut answer = StoreVerification {
         valid: true,
         projects: 0,
+        committees: 0,
         records: 0,
         failures: Vec::new(),
+        committee_failures: Vec::new(),
     };
     let mut after = None;
     loop {
@@ -288,7 +305,43 @@ pub async fn verify_everything(
         }
         after = Some(last);
     }
+    verify_committee_chains(&state.store, &mut answer).await?;
     Ok(Json(answer))
+}
+
+/// Verifies every committee's chain into `answer`, reading committee ids (as stored) a page at a
+/// time.
+async fn verify_committee_chains(
+    store: &Store,
+    answer: &mut StoreVerification,
+) -> Result<(), Problem> {
+    let mut after: Option<String> = None;
+    loop {
+        let subjects = store
+            .chains_with_records(RecordKind::Committee, after.as_deref(), IDS_PAGE)
+            .await?;
+        let Some(last) = subjects.last().cloned() else {
+            return Ok(());
+        };
+        for committee_id in subjects {
+            answer.committees += 1;
+            match store
+                .verify_chain(RecordKind::Committee, &committee_id)
+                .await?
+            {
+                Ok(head) => answer.records += head.records,
+                Err(failure) => {
+                    tracing::error!(%committee_id, %failure, "a committee's audit log does not verify");
+                    answer.valid = false;
+                    answer.committee_failures.push(CommitteeChainFailure {
+                        committee_id,
+                        failure: failure.into(),
+                    });
+                }
+            }
+        }
+        after = Some(last);
+    }
 }
 
 /// The query of `GET /export`.
@@ -300,16 +353,19 @@ pub struct ExportQuery {
     project: Option<String>,
 }
 
-/// Where an export stream is.
+/// Where an export stream is: the chains of each kind in turn (projects, then committees), each
+/// read as stored a page at a time, so a record that no longer parses is exported as it is.
 struct ExportCursor {
     store: Store,
-    /// Project ids still to export.
-    queue: VecDeque<Uuid>,
-    /// The project being exported and the last sequence sent.
-    current: Option<(Uuid, u64)>,
-    /// Where the next page of project ids starts; `None` once every id was listed (or for one
-    /// project).
-    next_ids_after: Option<Option<Uuid>>,
+    /// The kinds still to list, in order.
+    kinds: VecDeque<RecordKind>,
+    /// The kind being listed and where its next page of subjects starts; `None` when only the
+    /// queued chains are exported (one project).
+    listing: Option<(RecordKind, Option<String>)>,
+    /// Chains still to export.
+    queue: VecDeque<(RecordKind, String)>,
+    /// The chain being exported and the last sequence sent.
+    current: Option<(RecordKind, String, i64)>,
     failed: bool,
 }
 
@@ -320,14 +376,21 @@ impl ExportCursor {
             return None;
         }
         loop {
-            if let Some((project_id, after)) = self.current {
-                let page = match self.store.history(project_id, after, RECORDS_PAGE).await {
+            if let Some((kind, subject, after)) = self.current.take() {
+                let page = match self
+                    .store
+                    .stored_records_page(kind, &subject, after, RECORDS_PAGE as usize)
+                    .await
+                {
                     Ok(page) => page,
                     Err(error) => return Some(self.fail(&error)),
                 };
-                self.current = page.next_after_sequence.map(|next| (project_id, next));
+                let Some(last) = page.last().map(|record| record.sequence) else {
+                    continue;
+                };
+                self.current = Some((kind, subject, last));
                 let mut text = String::new();
-                for record in &page.records {
+                for record in &page {
                     match serde_json::to_string(record) {
                         Ok(line) => {
                             text.push_str(&line);
@@ -340,20 +403,27 @@ impl ExportCursor {
                         }
                     }
                 }
-                if !text.is_empty() {
-                    return Some(Ok(Bytes::from(text)));
-                }
+                return Some(Ok(Bytes::from(text)));
+            }
+            if let Some((kind, subject)) = self.queue.pop_front() {
+                self.current = Some((kind, subject, 0));
                 continue;
             }
-            if let Some(project_id) = self.queue.pop_front() {
-                self.current = Some((project_id, 0));
-                continue;
-            }
-            let after = self.next_ids_after?;
-            match self.store.project_ids_with_records(after, IDS_PAGE).await {
-                Ok(ids) => {
-                    self.next_ids_after = ids.last().map(|last| Some(*last));
-                    self.queue.extend(ids);
+            let (kind, after) = match self.listing.take() {
+                Some(listing) => listing,
+                None => (self.kinds.pop_front()?, None),
+            };
+            match self
+                .store
+                .chains_with_records(kind, after.as_deref(), IDS_PAGE)
+                .await
+            {
+                Ok(subjects) => {
+                    if let Some(last) = subjects.last() {
+                        self.listing = Some((kind, Some(last.clone())));
+                    }
+                    self.queue
+                        .extend(subjects.into_iter().map(|subject| (kind, subject)));
                 }
                 Err(error) => return Some(self.fail(&error)),
             }
@@ -368,8 +438,9 @@ impl ExportCursor {
     }
 }
 
-/// `GET /api/v1/export`: every record (or one project's, with `project`) as JSON Lines, in the
-/// form `docs/audit-format.md` describes, streamed page by page.
+/// `GET /api/v1/export`: every record, projects' then committees' (or one project's, with
+/// `project`), as stored, as JSON Lines in the form `docs/audit-format.md` describes, streamed
+/// page by page.
 #[utoipa::path(
     get,
     path = "/export",
@@ -397,17 +468,19 @@ pub async fn export(
             }
             ExportCursor {
                 store: state.store.clone(),
-                queue: VecDeque::from([project_id]),
+                kinds: VecDeque::new(),
+                listing: None,
+                queue: VecDeque::from([(RecordKind::Project, project_id.to_string())]),
                 current: None,
-                next_ids_after: None,
                 failed: false,
             }
         }
         None => ExportCursor {
             store: state.store.clone(),
+            kinds: VecDeque::from([RecordKind::Project, RecordKind::Committee]),
+            listing: None,
             queue: VecDeque::new(),
             current: None,
-            next_ids_after: Some(None),
             failed: false,
         },
     };

@@ -2,7 +2,7 @@
 //! the definition's zone, as people write dates), an RFC 3339 instant (as scripts write them),
 //! or a record's sequence; and refused when the project's log cannot show it.
 
-use crate::app::problem::Problem;
+use crate::app::problem::{Problem, ProblemKind};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use specflow_engine::audit::AsOf;
 
@@ -58,14 +58,21 @@ impl Moment {
     ) -> Result<Moment, Problem> {
         let instant = match self {
             Moment::Present => return Ok(self),
+            // A record past the head does not exist (404); 0 is no record number at all (400).
             Moment::Record(sequence) if sequence == 0 || sequence > head_sequence => {
-                return Err(Problem::invalid(
-                    "sequence",
+                let kind = if sequence == 0 {
+                    ProblemKind::InvalidRequest
+                } else {
+                    ProblemKind::NotFound
+                };
+                return Err(Problem::new(
+                    kind,
                     format!("该项目的记录序号为 1 至 {head_sequence}，没有第 {sequence} 号记录"),
                     format!(
                         "The project's records are numbered 1 to {head_sequence}; there is no record {sequence}"
                     ),
-                ));
+                )
+                .with("field", "sequence"));
             }
             Moment::Record(_) => return Ok(self),
             Moment::EndOfDay(_, instant) | Moment::Instant(instant) => instant,
