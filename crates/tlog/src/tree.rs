@@ -150,7 +150,11 @@ impl HashReader for BTreeMap<u64, Hash> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, TreeError> {
         indexes
             .iter()
-            .map(|index| self.get(index).copied().ok_or(TreeError::MissingHash(*index)))
+            .map(|index| {
+                self.get(index)
+                    .copied()
+                    .ok_or(TreeError::MissingHash(*index))
+            })
             .collect()
     }
 }
@@ -161,7 +165,11 @@ impl<S: std::hash::BuildHasher> HashReader for HashMap<u64, Hash, S> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, TreeError> {
         indexes
             .iter()
-            .map(|index| self.get(index).copied().ok_or(TreeError::MissingHash(*index)))
+            .map(|index| {
+                self.get(index)
+                    .copied()
+                    .ok_or(TreeError::MissingHash(*index))
+            })
             .collect()
     }
 }
@@ -809,8 +817,8 @@ impl MemoryTree {
     /// [`TreeError::SizeTooLarge`] past [`MAX_TREE_SIZE`] leaves.
     pub fn append_leaf_hash(&mut self, leaf: Hash) -> Result<u64, TreeError> {
         let n = self.size;
-        let new = stored_hashes_for_record_hash(n, leaf, self.hashes.as_slice())
-            .map_err(flatten)?;
+        let new =
+            stored_hashes_for_record_hash(n, leaf, self.hashes.as_slice()).map_err(flatten)?;
         self.hashes.extend(new);
         self.size = n + 1;
         Ok(n)
@@ -821,7 +829,8 @@ impl MemoryTree {
     pub fn root(&self) -> Hash {
         // Every hash below the stored count is present, so this cannot fail; the empty hash
         // would only stand in for a bug the tests would see as a wrong root.
-        self.root_at(self.size).unwrap_or_else(|_| empty_tree_hash())
+        self.root_at(self.size)
+            .unwrap_or_else(|_| empty_tree_hash())
     }
 
     /// The root of the tree as it was at `size` leaves.

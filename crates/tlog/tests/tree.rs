@@ -5,8 +5,7 @@ use proptest::prelude::*;
 use specflow_tlog::tree::{
     self, MemoryTree, ProofError, TreeError, check_record, check_tree, indexes_for_record_proof,
     indexes_for_stored_hashes, indexes_for_tree_hash, indexes_for_tree_proof, record_proof_from,
-    split_stored_hash_index, stored_hash_count, stored_hash_index, tree_hash_from,
-    tree_proof_from,
+    split_stored_hash_index, stored_hash_count, stored_hash_index, tree_hash_from, tree_proof_from,
 };
 use specflow_tlog::{Hash, empty_tree_hash, leaf_hash, node_hash};
 use std::collections::BTreeMap;
@@ -54,7 +53,11 @@ fn path(m: usize, leaves: &[Vec<u8>]) -> Vec<Hash> {
 fn subproof(m: usize, leaves: &[Vec<u8>], complete: bool) -> Vec<Hash> {
     let n = leaves.len();
     if m == n {
-        return if complete { Vec::new() } else { vec![mth(leaves)] };
+        return if complete {
+            Vec::new()
+        } else {
+            vec![mth(leaves)]
+        };
     }
     let k = k_of(n);
     if m <= k {
@@ -69,7 +72,9 @@ fn subproof(m: usize, leaves: &[Vec<u8>], complete: bool) -> Vec<Hash> {
 }
 
 fn leaves(count: usize) -> Vec<Vec<u8>> {
-    (0..count).map(|i| format!("leaf {i}").into_bytes()).collect()
+    (0..count)
+        .map(|i| format!("leaf {i}").into_bytes())
+        .collect()
 }
 
 fn tree_of(leaves: &[Vec<u8>]) -> MemoryTree {
@@ -91,7 +96,11 @@ fn every_root_inclusion_and_consistency_proof_up_to_70_leaves_matches_the_rfc() 
         }
         for old in 1..=size {
             let proof = tree.prove_tree(t, old as u64).unwrap();
-            assert_eq!(proof, subproof(old, &data[..size], true), "proof {old} to {size}");
+            assert_eq!(
+                proof,
+                subproof(old, &data[..size], true),
+                "proof {old} to {size}"
+            );
             let old_root = mth(&data[..old]);
             check_tree(&proof, t, &root, old as u64, &old_root).unwrap();
         }
@@ -175,7 +184,11 @@ fn roots_match_the_transparency_dev_vectors() {
     let data: Vec<Vec<u8>> = CT_LEAVES.iter().map(|h| hex::decode(h).unwrap()).collect();
     let tree = tree_of(&data);
     for (size, root) in CT_ROOTS.iter().enumerate() {
-        assert_eq!(tree.root_at(size as u64).unwrap().to_hex(), *root, "size {size}");
+        assert_eq!(
+            tree.root_at(size as u64).unwrap().to_hex(),
+            *root,
+            "size {size}"
+        );
     }
 }
 
@@ -210,8 +223,7 @@ fn the_two_shaped_api_agrees_with_the_reader_api_through_a_map() {
         .collect();
     let mut longer = tree.clone();
     longer.append(b"leaf 37").unwrap();
-    let appended =
-        tree::stored_hashes_for_record_hash(37, leaf_hash(b"leaf 37"), &needed).unwrap();
+    let appended = tree::stored_hashes_for_record_hash(37, leaf_hash(b"leaf 37"), &needed).unwrap();
     assert_eq!(appended, longer.stored_hashes()[all.len()..]);
 }
 
