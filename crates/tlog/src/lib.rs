@@ -13,12 +13,16 @@
 
 #![forbid(unsafe_code)]
 
+pub mod checkpoint;
+pub mod cosignature;
 pub mod hash;
 pub mod keys;
 pub mod note;
 
 pub mod tree;
 
+pub use checkpoint::{Checkpoint, CheckpointError};
+pub use cosignature::{CosignatureError, CosignatureSigner, CosignatureVerifier};
 pub use hash::{Hash, HashParseError, empty_tree_hash, leaf_hash, node_hash};
 pub use keys::{KeyError, is_valid_key_name, key_id};
 pub use note::{
