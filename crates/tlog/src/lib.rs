@@ -19,6 +19,7 @@ pub mod hash;
 pub mod keys;
 pub mod note;
 
+pub mod tiles;
 pub mod tree;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
@@ -30,6 +31,7 @@ pub use note::{
     open_note, sign_note,
 };
 
+pub use tiles::{Tile, TileError, TileLevel};
 pub use tree::{
     HashReader, MemoryTree, ProofError, ReaderError, RecordProof, TreeError, TreeProof,
 };

@@ -6,4 +6,5 @@
 
 mod checkpoint;
 mod note;
+mod tiles;
 mod tree;
