@@ -76,7 +76,7 @@ impl Hash {
     /// [`HashParseError`] when the text is not hex or not 32 bytes long.
     pub fn from_hex(text: &str) -> Result<Self, HashParseError> {
         let digits = text.as_bytes();
-        if digits.len() % 2 != 0 {
+        if !digits.len().is_multiple_of(2) {
             return Err(HashParseError::NotHex);
         }
         let mut bytes = Vec::with_capacity(digits.len() / 2);

@@ -18,9 +18,9 @@ pub mod cosignature;
 pub mod hash;
 pub mod keys;
 pub mod note;
-
 pub mod tiles;
 pub mod tree;
+pub mod witness;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use cosignature::{CosignatureError, CosignatureSigner, CosignatureVerifier};
@@ -30,8 +30,11 @@ pub use note::{
     Note, NoteError, NoteSignature, NoteSigner, NoteVerifier, SignatureVerifier, VerifiedNote,
     open_note, sign_note,
 };
-
 pub use tiles::{Tile, TileError, TileLevel};
 pub use tree::{
     HashReader, MemoryTree, ProofError, ReaderError, RecordProof, TreeError, TreeProof,
+};
+pub use witness::{
+    AddCheckpointOutcome, AddCheckpointRequest, RequestError, WitnessedCheckpoint,
+    decide_add_checkpoint,
 };

@@ -35,7 +35,8 @@ fn the_specification_example_parses_and_writes_back() {
 #[test]
 fn malformed_checkpoints_are_refused() {
     let root = "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=";
-    let cases: Vec<(String, fn(&CheckpointError) -> bool)> = vec![
+    type Expectation = fn(&CheckpointError) -> bool;
+    let cases: Vec<(String, Expectation)> = vec![
         (format!("o\n1\n{root}"), |e| {
             matches!(e, CheckpointError::Note(_))
         }),
@@ -178,7 +179,7 @@ fn a_client_opens_a_cosigned_checkpoint_with_log_and_witness_keys() {
     let opened = open_note(&cosigned, &[&log_key, &witness_key]).unwrap();
     assert_eq!(opened.verified.len(), 2);
     let by_log_only = open_note(&cosigned, &[&log_key]).unwrap();
-    assert_eq!(by_log_only.unverified, [cosignature.clone()]);
+    assert_eq!(by_log_only.unverified, std::slice::from_ref(&cosignature));
     // A cosigning key read as a note key does not verify the cosignature (another type, ID).
     assert!(!SignatureVerifier::verify(
         &witness_key,

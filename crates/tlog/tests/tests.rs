@@ -8,3 +8,4 @@ mod checkpoint;
 mod note;
 mod tiles;
 mod tree;
+mod witness;
