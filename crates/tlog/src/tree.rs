@@ -36,6 +36,14 @@ pub enum TreeError {
         /// The size asked for.
         size: u64,
     },
+    /// A size above the number of leaves a [`MemoryTree`] holds.
+    #[error("the tree holds {tree_size} leaves, not {size}")]
+    BeyondTree {
+        /// The size asked for.
+        size: u64,
+        /// The number of leaves the tree holds.
+        tree_size: u64,
+    },
     /// The record is not in the tree: its index is not below the tree's size.
     #[error("record {index} is not in a tree of {size} leaves")]
     RecordOutOfRange {
@@ -837,7 +845,7 @@ impl MemoryTree {
     ///
     /// # Errors
     ///
-    /// [`TreeError::SizeTooLarge`] when `size` is above the tree's size.
+    /// [`TreeError::BeyondTree`] when `size` is above the tree's size.
     pub fn root_at(&self, size: u64) -> Result<Hash, TreeError> {
         self.check_within(size)?;
         tree_hash(size, self.hashes.as_slice()).map_err(flatten)
@@ -865,7 +873,10 @@ impl MemoryTree {
 
     fn check_within(&self, size: u64) -> Result<(), TreeError> {
         if size > self.size {
-            return Err(TreeError::SizeTooLarge { size });
+            return Err(TreeError::BeyondTree {
+                size,
+                tree_size: self.size,
+            });
         }
         Ok(())
     }

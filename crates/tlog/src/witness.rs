@@ -76,18 +76,18 @@ pub enum RequestError {
 }
 
 /// An `add-checkpoint` request, parsed.
+///
+/// The signed checkpoint and what was read from it are private, so they cannot disagree; the
+/// decision still reads the checkpoint again from the text whose signature it verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddCheckpointRequest {
     /// The size of the checkpoint the log believes the witness last cosigned (0 at first).
     pub old_size: u64,
     /// The consistency proof from `old_size` to the checkpoint's size.
     pub proof: Vec<Hash>,
-    /// The signed checkpoint, as sent.
-    pub signed_checkpoint: String,
-    /// The signed note, its signatures not yet checked.
-    pub note: Note,
-    /// The checkpoint the note's text states.
-    pub checkpoint: Checkpoint,
+    signed_checkpoint: String,
+    note: Note,
+    checkpoint: Checkpoint,
 }
 
 impl AddCheckpointRequest {
@@ -164,6 +164,24 @@ impl AddCheckpointRequest {
     #[must_use]
     pub fn origin(&self) -> &str {
         &self.checkpoint.origin
+    }
+
+    /// The signed checkpoint, as sent.
+    #[must_use]
+    pub fn signed_checkpoint(&self) -> &str {
+        &self.signed_checkpoint
+    }
+
+    /// The signed note, its signatures not yet checked.
+    #[must_use]
+    pub fn note(&self) -> &Note {
+        &self.note
+    }
+
+    /// The checkpoint the note states, its signatures not yet checked.
+    #[must_use]
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
     }
 }
 
@@ -275,11 +293,14 @@ pub fn decide_add_checkpoint(
     let Some(log_keys) = log_keys else {
         return Ok(AddCheckpointOutcome::UnknownOrigin);
     };
-    if let Err(refusal) = check_consistency(request, log_keys, stored) {
+    let (text, checkpoint) = match verified_checkpoint(request, log_keys) {
+        Ok(verified) => verified,
+        Err(refusal) => return Ok(refusal),
+    };
+    if let Err(refusal) = check_consistency(request, &checkpoint, stored) {
         return Ok(refusal);
     }
-    let checkpoint = &request.checkpoint;
-    let cosignature = witness.cosign(&request.note.text, timestamp)?;
+    let cosignature = witness.cosign(&text, timestamp)?;
     Ok(AddCheckpointOutcome::Cosigned {
         new_state: WitnessedCheckpoint {
             size: checkpoint.size,
@@ -289,18 +310,30 @@ pub fn decide_add_checkpoint(
     })
 }
 
-/// Every check before cosigning, each refusal as the answer it calls for.
-fn check_consistency(
+/// The text whose signature by a known key of the log verified, and the checkpoint read from it.
+fn verified_checkpoint(
     request: &AddCheckpointRequest,
     log_keys: &[NoteVerifier],
-    stored: Option<WitnessedCheckpoint>,
-) -> Result<(), AddCheckpointOutcome> {
+) -> Result<(String, Checkpoint), AddCheckpointOutcome> {
     let keys: Vec<&dyn SignatureVerifier> = log_keys
         .iter()
         .map(|key| key as &dyn SignatureVerifier)
         .collect();
-    open_note(&request.signed_checkpoint, &keys).map_err(AddCheckpointOutcome::Forbidden)?;
-    let checkpoint = &request.checkpoint;
+    let opened =
+        open_note(&request.signed_checkpoint, &keys).map_err(AddCheckpointOutcome::Forbidden)?;
+    // Read again from the verified text, so that what is checked and cosigned is exactly what
+    // the log signed.
+    let checkpoint = Checkpoint::parse(&opened.text)
+        .map_err(|error| AddCheckpointOutcome::BadRequest(RequestError::Checkpoint(error)))?;
+    Ok((opened.text, checkpoint))
+}
+
+/// Every check of sizes, roots and the proof before cosigning, each refusal as its answer.
+fn check_consistency(
+    request: &AddCheckpointRequest,
+    checkpoint: &Checkpoint,
+    stored: Option<WitnessedCheckpoint>,
+) -> Result<(), AddCheckpointOutcome> {
     let old = request.old_size;
     if old > checkpoint.size {
         return Err(AddCheckpointOutcome::BadRequest(

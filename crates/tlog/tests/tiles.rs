@@ -202,3 +202,13 @@ proptest! {
         let _ = parse_entry_bundle(&bytes);
     }
 }
+
+proptest! {
+    #[test]
+    fn decoding_arbitrary_tile_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..600), width in 1u16..=256) {
+        let tile = Tile { level: TileLevel::Hashes(0), index: 0, width };
+        if let Ok(hashes) = tile.decode(&bytes) {
+            prop_assert_eq!(tile.encode(&hashes).unwrap(), bytes);
+        }
+    }
+}

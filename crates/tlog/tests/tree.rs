@@ -243,8 +243,15 @@ fn wrong_counts_missing_hashes_and_impossible_sizes_are_errors() {
     ));
     assert!(matches!(
         tree.prove_tree(4, 5),
-        Err(TreeError::SizeTooLarge { .. }) | Err(TreeError::SizesOutOfOrder { .. })
+        Err(TreeError::SizesOutOfOrder { old: 5, new: 4 })
     ));
+    assert_eq!(
+        tree.root_at(6),
+        Err(TreeError::BeyondTree {
+            size: 6,
+            tree_size: 5
+        })
+    );
     assert!(matches!(
         tree::tree_hash(6, &BTreeMap::new()),
         Err(tree::ReaderError::Read(TreeError::MissingHash(_)))
@@ -328,5 +335,21 @@ proptest! {
         let _ = indexes_for_record_proof(size, n);
         let _ = indexes_for_tree_proof(size, n);
         let _ = tree_hash_from(size, &proof);
+    }
+}
+
+proptest! {
+    #[test]
+    fn reading_arbitrary_hash_texts_never_panics(text in ".{0,80}") {
+        let _ = Hash::from_base64(&text);
+        let _ = Hash::from_hex(&text);
+    }
+
+    #[test]
+    fn hashes_round_trip_through_their_texts(bytes in any::<[u8; 32]>()) {
+        let hash = Hash(bytes);
+        prop_assert_eq!(Hash::from_base64(&hash.to_base64()), Ok(hash));
+        prop_assert_eq!(Hash::from_hex(&hash.to_hex()), Ok(hash));
+        prop_assert_eq!(Hash::from_hex(&hash.to_hex().to_uppercase()), Ok(hash));
     }
 }

@@ -241,8 +241,8 @@ fn the_specification_example_request_parses_and_writes_back() {
     assert_eq!(request.old_size, 20852014);
     assert_eq!(request.proof.len(), 4);
     assert_eq!(request.origin(), "example.com/behind-the-sofa");
-    assert_eq!(request.checkpoint.size, 20852163);
-    assert_eq!(request.note.signatures.len(), 2);
+    assert_eq!(request.checkpoint().size, 20852163);
+    assert_eq!(request.note().signatures.len(), 2);
     assert_eq!(request.to_body(), SPEC_BODY);
 }
 
@@ -370,5 +370,35 @@ proptest! {
         prop_assume!(old <= size);
         let request = f.request(old, size);
         prop_assert_eq!(AddCheckpointRequest::parse(request.to_body().as_bytes()).unwrap(), request);
+    }
+}
+
+proptest! {
+    /// A valid request with bytes changed, inserted or removed is refused or, if still valid,
+    /// cosigned only when it extends what the witness stored: never a panic, never a cosignature
+    /// of a checkpoint the log did not sign.
+    #[test]
+    fn mangled_requests_never_panic_or_cosign_what_was_not_signed(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..4),
+    ) {
+        let f = Fixture::new();
+        let mut body = f.request(5, 13).to_body().into_bytes();
+        for (at, byte, kind) in edits {
+            match kind {
+                0 if !body.is_empty() => { let i = at.index(body.len()); body[i] = byte; }
+                1 => { let i = at.index(body.len() + 1); body.insert(i, byte); }
+                _ if !body.is_empty() => { let i = at.index(body.len()); body.remove(i); }
+                _ => {}
+            }
+        }
+        let Ok(request) = AddCheckpointRequest::parse(&body) else { return Ok(()); };
+        let outcome = f.decide(&request, f.state(5));
+        if let AddCheckpointOutcome::Cosigned { new_state, cosignatures } = outcome {
+            prop_assert!(new_state.size >= 5);
+            prop_assert_eq!(new_state.root, f.tree.root_at(new_state.size).unwrap());
+            let witness_key = f.witness.verifier();
+            prop_assert!(witness_key.verify_cosignature(&request.note().text, &cosignatures[0]).is_ok());
+            prop_assert!(open_note(request.signed_checkpoint(), &[&f.keys[0]]).is_ok());
+        }
     }
 }
