@@ -237,3 +237,35 @@ proptest! {
         let _ = witness.cosign(SPEC_CHECKPOINT, time);
     }
 }
+
+#[test]
+fn every_mangling_of_a_witness_key_string_is_refused() {
+    let witness = CosignatureSigner::from_seed("witness.example/w1", &[6; 32]).unwrap();
+    let vkey = witness.verifier().to_string();
+    let skey = witness.private_key_string();
+    for key in [&vkey, &skey] {
+        let bytes = key.as_bytes();
+        for i in 0..bytes.len() {
+            for j in i + 1..=bytes.len() {
+                if (i, j) == (0, bytes.len()) {
+                    continue;
+                }
+                let part = std::str::from_utf8(&bytes[i..j]).unwrap();
+                assert!(CosignatureVerifier::parse(part).is_err(), "accepted {part}");
+                assert!(
+                    CosignatureSigner::from_private_key(part).is_err(),
+                    "accepted {part}"
+                );
+            }
+            let mut changed = bytes.to_vec();
+            changed[i] = changed[i].wrapping_add(1);
+            if let Ok(text) = std::str::from_utf8(&changed) {
+                assert!(CosignatureVerifier::parse(text).is_err(), "accepted {text}");
+                assert!(
+                    CosignatureSigner::from_private_key(text).is_err(),
+                    "accepted {text}"
+                );
+            }
+        }
+    }
+}

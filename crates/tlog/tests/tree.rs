@@ -353,3 +353,38 @@ proptest! {
         prop_assert_eq!(Hash::from_hex(&hash.to_hex().to_uppercase()), Ok(hash));
     }
 }
+
+#[test]
+fn hostile_hash_texts_are_refused() {
+    use specflow_tlog::HashParseError;
+    let good = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+    assert_eq!(Hash::from_base64(good), Ok(empty_tree_hash()));
+    assert_eq!(Hash::from_base64(""), Err(HashParseError::WrongLength(0)));
+    for bad in [
+        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU",
+        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV=",
+        "47DEQpj8HBSa-_TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+        " 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU==",
+    ] {
+        assert_eq!(
+            Hash::from_base64(bad),
+            Err(HashParseError::NotBase64),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        Hash::from_base64("AAAA"),
+        Err(HashParseError::WrongLength(3))
+    );
+    assert_eq!(
+        Hash::from_base64(&format!("{}AAAA", &good[..40])),
+        Err(HashParseError::WrongLength(33))
+    );
+    assert_eq!(Hash::from_hex("0"), Err(HashParseError::NotHex));
+    assert_eq!(Hash::from_hex("zz"), Err(HashParseError::NotHex));
+    assert_eq!(Hash::from_hex("+0"), Err(HashParseError::NotHex));
+    assert_eq!(Hash::from_hex("00"), Err(HashParseError::WrongLength(1)));
+    assert_eq!(Hash::from_hex(&"é".repeat(32)), Err(HashParseError::NotHex));
+}
