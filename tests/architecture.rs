@@ -254,6 +254,20 @@ fn the_crates_depend_only_along_the_documented_arrows() {
         &["specflow-jobs", "reqwest"],
         "the web faces read and write through the store; jobs are the binary's to start",
     );
+    graph.assert_never_reaches(
+        "specflow-tlog",
+        &[
+            "tokio",
+            "sqlx",
+            "getrandom",
+            "rand",
+            "specflow-engine",
+            "specflow-store",
+            "specflow-jobs",
+            "specflow-web",
+        ],
+        "the transparency-log core is pure: no I/O, no clock, no randomness (callers pass seeds)",
+    );
 }
 
 /// Inside the web crate neither face imports the other: the API and the pages both stand on

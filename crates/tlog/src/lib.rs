@@ -1,0 +1,40 @@
+//! The pure core of specflow's transparency log (issue 18).
+//!
+//! Every audit record becomes a leaf of one append-only Merkle tree (RFC 9162 section 2.1).
+//! The log publishes the tree's head as a checkpoint (C2SP tlog-checkpoint), a signed note
+//! (C2SP signed-note) with an Ed25519 signature; independent witnesses check that each new
+//! checkpoint extends the last one they saw and cosign it (C2SP tlog-cosignature, tlog-witness).
+//!
+//! This crate does no I/O: it never reads the clock (timestamps are passed in), the network or a
+//! database. The store keeps the tree's hashes in a table keyed by one integer
+//! ([`tree::stored_hash_index`]) and asks this crate which indexes it needs and what to compute
+//! from them; the witness server parses a request and asks [`witness::decide_add_checkpoint`]
+//! what to answer. The encodings are described, with a worked example, in `docs/transparency.md`.
+
+#![forbid(unsafe_code)]
+
+pub mod checkpoint;
+pub mod cosignature;
+pub mod hash;
+pub mod keys;
+pub mod note;
+pub mod tiles;
+pub mod tree;
+pub mod witness;
+
+pub use checkpoint::{Checkpoint, CheckpointError};
+pub use cosignature::{CosignatureError, CosignatureSigner, CosignatureVerifier};
+pub use hash::{Hash, HashParseError, empty_tree_hash, leaf_hash, node_hash};
+pub use keys::{KeyError, is_valid_key_name, key_id};
+pub use note::{
+    Note, NoteError, NoteSignature, NoteSigner, NoteVerifier, SignatureVerifier, VerifiedNote,
+    open_note, sign_note,
+};
+pub use tiles::{Tile, TileError, TileLevel};
+pub use tree::{
+    HashReader, MemoryTree, ProofError, ReaderError, RecordProof, TreeError, TreeProof,
+};
+pub use witness::{
+    AddCheckpointOutcome, AddCheckpointRequest, RequestError, WitnessedCheckpoint,
+    decide_add_checkpoint,
+};
