@@ -13,7 +13,7 @@
 //! [`HashReader`]. Proofs are checked by the verification algorithms of RFC 9162 sections
 //! 2.1.3.2 and 2.1.4.2, which need no stored hashes at all.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::hash::{Hash, empty_tree_hash, leaf_hash, node_hash};
 
@@ -402,6 +402,83 @@ pub fn stored_hashes_for_record_hash<R: HashReader + ?Sized>(
     let indexes = indexes_for_stored_hashes(n)?;
     let hashes = fetch(reader, &indexes)?;
     Ok(stored_hashes_from(n, leaf, &hashes)?)
+}
+
+/// The stored indexes [`stored_hashes_for_appending`] needs to append `count` records to a tree
+/// of `size`: the already-stored left siblings the new records complete subtrees with (those
+/// written by the batch itself are taken from the batch), in increasing order.
+///
+/// # Errors
+///
+/// [`TreeError::SizeTooLarge`] when the tree would grow past [`MAX_TREE_SIZE`].
+pub fn indexes_for_appending(size: u64, count: u64) -> Result<Vec<u64>, TreeError> {
+    let end = size
+        .checked_add(count)
+        .ok_or(TreeError::SizeTooLarge { size: u64::MAX })?;
+    check_size(end)?;
+    let existing = stored_hash_count(size)?;
+    let mut need = BTreeSet::new();
+    for n in size..end {
+        need.extend(
+            indexes_for_stored_hashes(n)?
+                .into_iter()
+                .filter(|index| *index < existing),
+        );
+    }
+    Ok(need.into_iter().collect())
+}
+
+/// The hashes to store, starting at index `stored_hash_count(size)`, when the records whose leaf
+/// hashes are `leaves` are appended in order to a tree of `size` leaves: what a sequencer writes
+/// for one batch, from `hashes`, the stored hashes at [`indexes_for_appending`].
+///
+/// # Errors
+///
+/// [`TreeError`] when the tree would grow too large or `hashes` are not those asked for.
+pub fn stored_hashes_for_appending(
+    size: u64,
+    leaves: &[Hash],
+    hashes: &[Hash],
+) -> Result<Vec<Hash>, TreeError> {
+    let count = u64::try_from(leaves.len()).map_err(|_| TreeError::SizeTooLarge { size })?;
+    let indexes = indexes_for_appending(size, count)?;
+    let known = Supplied::new(hashes, indexes.len())?.take(indexes.len())?;
+    let known: BTreeMap<u64, Hash> = indexes.into_iter().zip(known.iter().copied()).collect();
+    let existing = stored_hash_count(size)?;
+    let mut written: Vec<Hash> = Vec::new();
+    for (n, leaf) in (size..).zip(leaves) {
+        let siblings = indexes_for_stored_hashes(n)?
+            .into_iter()
+            .map(|index| {
+                let in_batch = index
+                    .checked_sub(existing)
+                    .and_then(|offset| usize::try_from(offset).ok())
+                    .and_then(|offset| written.get(offset));
+                in_batch
+                    .or_else(|| known.get(&index))
+                    .copied()
+                    .ok_or(TreeError::MissingHash(index))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        written.extend(stored_hashes_from(n, *leaf, &siblings)?);
+    }
+    Ok(written)
+}
+
+/// [`stored_hashes_for_appending`], reading the hashes it needs through `reader` in one call.
+///
+/// # Errors
+///
+/// [`ReaderError`] when the tree would grow too large or the reader fails.
+pub fn append_leaf_hashes<R: HashReader + ?Sized>(
+    size: u64,
+    leaves: &[Hash],
+    reader: &R,
+) -> Result<Vec<Hash>, ReaderError<R::Error>> {
+    let count = u64::try_from(leaves.len()).map_err(|_| TreeError::SizeTooLarge { size })?;
+    let indexes = indexes_for_appending(size, count)?;
+    let hashes = fetch(reader, &indexes)?;
+    Ok(stored_hashes_for_appending(size, leaves, &hashes)?)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -388,3 +388,37 @@ fn hostile_hash_texts_are_refused() {
     assert_eq!(Hash::from_hex("00"), Err(HashParseError::WrongLength(1)));
     assert_eq!(Hash::from_hex(&"é".repeat(32)), Err(HashParseError::NotHex));
 }
+
+proptest! {
+    /// A sequencer's batch gives the same stored hashes as appending its records one by one.
+    #[test]
+    fn a_batch_appends_what_single_appends_would(size in 0usize..300, count in 0usize..80) {
+        let data = leaves(size + count);
+        let before = tree_of(&data[..size]);
+        let after = tree_of(&data);
+        let new_leaves: Vec<Hash> = data[size..].iter().map(|d| leaf_hash(d)).collect();
+        let appended = tree::append_leaf_hashes(size as u64, &new_leaves, &before).unwrap();
+        prop_assert_eq!(&appended[..], &after.stored_hashes()[before.stored_hashes().len()..]);
+        // Only hashes stored before the batch are read, and few of them.
+        let indexes = tree::indexes_for_appending(size as u64, count as u64).unwrap();
+        prop_assert!(indexes.iter().all(|i| (*i as usize) < before.stored_hashes().len()));
+        prop_assert!(indexes.len() <= 64);
+    }
+}
+
+#[test]
+fn a_batch_refuses_the_wrong_hashes_and_too_large_trees() {
+    assert_eq!(
+        tree::stored_hashes_for_appending(3, &[Hash::default()], &[]),
+        Err(TreeError::WrongHashCount {
+            expected: 2,
+            got: 0
+        })
+    );
+    assert!(tree::indexes_for_appending(u64::MAX, 1).is_err());
+    assert!(tree::indexes_for_appending(tree::MAX_TREE_SIZE, 1).is_err());
+    assert_eq!(
+        tree::indexes_for_appending(5, 0).unwrap(),
+        Vec::<u64>::new()
+    );
+}
