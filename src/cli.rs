@@ -69,6 +69,9 @@ pub enum TopCommand {
         /// How many uploads may run at once.
         #[command(flatten)]
         uploads: UploadArgs,
+        /// The transparency log's key.
+        #[command(flatten)]
+        log: LogArgs,
     },
     /// Make a demo database of realistic projects (through the real write path, with the
     /// scheduler firing their deadlines), print a token and an account for every role, and
@@ -182,7 +185,13 @@ pub enum TopCommand {
         /// How the scheduler runs.
         #[command(flatten)]
         scheduler: SchedulerArgs,
+        /// The transparency log's key.
+        #[command(flatten)]
+        log: LogArgs,
     },
+    /// The transparency log: its signing key and its latest checkpoint (docs/transparency.md).
+    #[command(subcommand)]
+    Log(LogCommand),
     /// The notification outbox: what was sent to whom, and what failed.
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -1000,6 +1009,45 @@ pub struct SchedulerArgs {
     /// This node's name in logs (default: the host name and process id).
     #[arg(long, env = "SPECFLOW_NODE_NAME")]
     pub node_name: Option<String>,
+}
+
+/// The transparency log's signing key, for the processes that write records and sequence them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LogArgs {
+    /// The log's private key file (`specflow log key generate` writes one). With it, every
+    /// record written is authenticated and checkpoints are signed; without it, none are.
+    #[arg(long, env = "SPECFLOW_LOG_KEY", value_name = "FILE")]
+    pub log_key: Option<PathBuf>,
+}
+
+/// `specflow log ...`
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// The log's signing key.
+    #[command(subcommand)]
+    Key(LogKeyCommand),
+    /// Print the latest checkpoint, signed by the log and cosigned by the witnesses that
+    /// answered, as a signed note (keep a copy outside the database to check it against later).
+    Checkpoint {
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// `specflow log key ...`
+#[derive(Debug, Subcommand)]
+pub enum LogKeyCommand {
+    /// Make a new Ed25519 key: the private key goes to FILE (mode 0600, never overwritten),
+    /// the verifier key (safe to publish) to standard output.
+    Generate {
+        /// The log's name, its checkpoints' origin line, such as specflow.sh-metrology/log.
+        #[arg(long)]
+        name: String,
+        /// Where to write the private key.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 /// What one client may hold of `specflow serve`, and where its metrics are served.

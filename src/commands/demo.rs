@@ -1192,15 +1192,16 @@ pub fn run(
         max_concurrent_uploads: 4,
         max_concurrent_uploads_per_caller: 2,
     };
-    serve::run(
+    serve::run(serve::Serving {
         listen,
-        folder,
-        true,
-        &database,
-        &scheduler,
-        &crate::cli::ServerArgs::default(),
-        &uploads,
-    )
+        workflows: folder,
+        with_scheduler: true,
+        database: &database,
+        scheduler: &scheduler,
+        server: &crate::cli::ServerArgs::default(),
+        uploads: &uploads,
+        log: &crate::cli::LogArgs::default(),
+    })
 }
 
 #[cfg(test)]

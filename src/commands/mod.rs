@@ -6,6 +6,7 @@ mod committee;
 mod database;
 mod demo;
 mod listener;
+mod log;
 mod outbox;
 mod principals;
 mod report;
@@ -37,15 +38,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             scheduler,
             server,
             uploads,
-        } => serve::run(
+            log,
+        } => serve::run(serve::Serving {
             listen,
-            workflows.as_deref(),
-            !no_scheduler,
-            &database,
-            &scheduler,
-            &server,
-            &uploads,
-        ),
+            workflows: workflows.as_deref(),
+            with_scheduler: !no_scheduler,
+            database: &database,
+            scheduler: &scheduler,
+            server: &server,
+            uploads: &uploads,
+            log: &log,
+        }),
         TopCommand::Demo {
             database,
             listen,
@@ -85,7 +88,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         TopCommand::Scheduler {
             database,
             scheduler,
-        } => schedule::run_scheduler(&database, &scheduler),
+            log,
+        } => schedule::run_scheduler(&database, &scheduler, &log),
+        TopCommand::Log(command) => log::run(command),
         TopCommand::Deadlines {
             due_within,
             committee,

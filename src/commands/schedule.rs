@@ -2,7 +2,7 @@
 //! `specflow deadlines` (what falls due soon).
 
 use super::database::{open, runtime};
-use crate::cli::{DatabaseArgs, SchedulerArgs};
+use crate::cli::{DatabaseArgs, LogArgs, SchedulerArgs};
 use specflow_engine::deadline::DueKind;
 use specflow_engine::render::write_table;
 use specflow_engine::{Language, next_deadline};
@@ -62,10 +62,19 @@ pub async fn stop_requested() {
 }
 
 /// `specflow scheduler`: runs until asked to stop, then stops between transactions.
-pub fn run_scheduler(database: &DatabaseArgs, args: &SchedulerArgs) -> anyhow::Result<ExitCode> {
+pub fn run_scheduler(
+    database: &DatabaseArgs,
+    args: &SchedulerArgs,
+    log: &LogArgs,
+) -> anyhow::Result<ExitCode> {
     init_logging();
     runtime()?.block_on(async {
-        let store = open(database, StoreOptions::default()).await?;
+        let log_key = crate::commands::log::load_key(log)?;
+        let options = StoreOptions {
+            log_key: log_key.clone(),
+            ..StoreOptions::default()
+        };
+        let store = open(database, options).await?;
         let metrics = Metrics::shared();
         let (stop, shutdown) = tokio::sync::watch::channel(false);
         let scheduler = Scheduler::new(store.clone(), scheduler_options(args), metrics.clone());
@@ -73,12 +82,21 @@ pub fn run_scheduler(database: &DatabaseArgs, args: &SchedulerArgs) -> anyhow::R
             let shutdown = shutdown.clone();
             async move { scheduler.run(shutdown).await }
         });
+        let sequencing = crate::commands::log::spawn_sequencer(
+            &store,
+            log_key,
+            scheduler_options(args).node,
+            shutdown.clone(),
+        );
         let delivering = crate::commands::outbox::spawn_deliverer(&store, shutdown);
         stop_requested().await;
         tracing::info!("stopping: the current batch finishes first");
         let _ = stop.send(true);
         let _ = scheduling.await;
         let _ = delivering.await;
+        if let Some(sequencing) = sequencing {
+            let _ = sequencing.await;
+        }
         store.close().await;
         Ok(ExitCode::SUCCESS)
     })

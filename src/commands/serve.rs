@@ -3,9 +3,10 @@
 
 use super::database::{open, runtime};
 use super::listener::{ConnectionLimits, serve};
+use super::log::{load_key, spawn_sequencer};
 use super::outbox::spawn_deliverer;
 use super::schedule::{init_logging, scheduler_options, stop_requested};
-use crate::cli::{DatabaseArgs, MetricsListen, SchedulerArgs, ServerArgs, UploadArgs};
+use crate::cli::{DatabaseArgs, LogArgs, MetricsListen, SchedulerArgs, ServerArgs, UploadArgs};
 use crate::workflow_files::WorkflowSource;
 use specflow_jobs::scheduler::Scheduler;
 use specflow_store::StoreOptions;
@@ -15,24 +16,48 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
+/// What `specflow serve` was asked for.
+pub struct Serving<'a> {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// The workflows folder, if given.
+    pub workflows: Option<&'a Path>,
+    /// Whether this node runs the deadline scheduler.
+    pub with_scheduler: bool,
+    /// The database.
+    pub database: &'a DatabaseArgs,
+    /// How the scheduler runs.
+    pub scheduler: &'a SchedulerArgs,
+    /// Connection limits and the metrics listener.
+    pub server: &'a ServerArgs,
+    /// Upload limits.
+    pub uploads: &'a UploadArgs,
+    /// The transparency log's key.
+    pub log: &'a LogArgs,
+}
+
 /// Serves until asked to stop; then lets in-flight requests finish, stops the scheduler between
 /// transactions and the deliverer between attempts, and closes the database.
-pub fn run(
-    listen: SocketAddr,
-    workflows: Option<&Path>,
-    with_scheduler: bool,
-    database: &DatabaseArgs,
-    scheduler: &SchedulerArgs,
-    server: &ServerArgs,
-    uploads: &UploadArgs,
-) -> anyhow::Result<ExitCode> {
+pub fn run(serving: Serving<'_>) -> anyhow::Result<ExitCode> {
+    let Serving {
+        listen,
+        workflows,
+        with_scheduler,
+        database,
+        scheduler,
+        server,
+        uploads,
+        log,
+    } = serving;
     init_logging();
     runtime()?.block_on(async {
         let source = WorkflowSource::choose(workflows)?;
         eprintln!("{}", source.describe());
+        let log_key = load_key(log)?;
         let options = StoreOptions {
             max_concurrent_uploads: usize::from(uploads.max_concurrent_uploads),
             max_concurrent_uploads_per_caller: usize::from(uploads.max_concurrent_uploads_per_caller),
+            log_key: log_key.clone(),
             ..StoreOptions::default()
         };
         let store = open(database, options).await?;
@@ -51,6 +76,12 @@ pub fn run(
             tokio::spawn(async move { scheduler.run(shutdown).await })
         });
         let delivering = spawn_deliverer(&store, shutdown.clone());
+        let sequencing = spawn_sequencer(
+            &store,
+            log_key,
+            scheduler_options(scheduler).node,
+            shutdown.clone(),
+        );
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|error| anyhow::anyhow!("cannot listen on {listen}: {error}"))?;
@@ -94,6 +125,9 @@ pub fn run(
         }
         if let Some(scheduling) = scheduling {
             let _ = scheduling.await;
+        }
+        if let Some(sequencing) = sequencing {
+            let _ = sequencing.await;
         }
         let _ = delivering.await;
         store.close().await;

@@ -5,14 +5,19 @@
 //! The [`delivery::Deliverer`] posts the notification outbox to each audience's webhook, signed
 //! ([`delivery::signature`]), retried with backoff and dead-lettered.
 //!
-//! Both stand on `specflow-store` alone: nothing here knows HTTP routes or HTML pages, and the
+//! The [`sequencer::Sequencer`] integrates committed audit records into the transparency log's
+//! Merkle tree and signs its checkpoints, one node at a time by a lease.
+//!
+//! All stand on `specflow-store` alone: nothing here knows HTTP routes or HTML pages, and the
 //! binary starts them beside the web faces.
 
 #![forbid(unsafe_code)]
 
 pub mod delivery;
 pub mod scheduler;
+pub mod sequencer;
 
 pub use delivery::signature::{SignatureError, verify_signature};
 pub use delivery::{Deliverer, DeliveryError, DeliveryOptions, DeliveryRound};
 pub use scheduler::{Scheduler, SchedulerOptions};
+pub use sequencer::{Sequencer, SequencerOptions, SequencerRound};

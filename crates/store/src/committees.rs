@@ -23,6 +23,7 @@ use specflow_engine::committee::{
     CompositionCheck, RollEntry, check_composition, decide, next_deadline, roll_on, tick,
 };
 use specflow_engine::notify::Notice;
+use specflow_engine::stored_record::RecordKind;
 use specflow_engine::{Actor, LocalizedText, Rejection};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Connection, Row};
@@ -642,6 +643,24 @@ impl Store {
                 .bind(record.hash.to_hex())
                 .execute(&mut *connection)
                 .await?;
+        }
+        if let Some(key) = self.log_key() {
+            for record in records {
+                let signature = key
+                    .authenticate(
+                        RecordKind::Committee,
+                        &record.committee_id.to_string(),
+                        record.sequence,
+                        &record.hash.to_hex(),
+                    )
+                    .map_err(|error| sqlx::Error::Protocol(error.to_string()))?;
+                sqlx::query("INSERT INTO log_authenticators (record_kind, subject_id, sequence, signature) VALUES ('committee', $1, $2, $3)")
+                    .bind(record.committee_id.to_string())
+                    .bind(i64_of(record.sequence))
+                    .bind(signature)
+                    .execute(&mut *connection)
+                    .await?;
+            }
         }
         let profile = state.profile.clone();
         if let (Some(profile), Some(last)) = (profile, records.last()) {

@@ -49,6 +49,7 @@ pub mod sessions;
 mod signals;
 mod sql;
 mod tokens;
+pub mod transparency;
 mod uploads;
 mod verify;
 mod write;
@@ -155,6 +156,9 @@ pub struct StoreOptions {
     pub session_idle: Duration,
     /// How failed sign-ins to the pages are limited.
     pub signin_throttle: SigninThrottle,
+    /// The transparency log's key: with it, every record written is authenticated for the
+    /// sequencer ([`transparency`]); without it, none is, and no checkpoint is signed.
+    pub log_key: Option<Arc<transparency::LogKey>>,
 }
 
 impl Default for StoreOptions {
@@ -173,6 +177,7 @@ impl Default for StoreOptions {
             unaddressed_notification_recheck: Duration::from_secs(10 * 60),
             session_idle: Duration::from_secs(12 * 60 * 60),
             signin_throttle: SigninThrottle::default(),
+            log_key: None,
         }
     }
 }

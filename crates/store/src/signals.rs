@@ -27,6 +27,8 @@ pub(crate) struct Signals {
     /// The earliest next deadline written since the scheduler last took it.
     earliest_written: AtomicI64,
     deadline_wake: Arc<Notify>,
+    /// Notified after every commit that wrote records: the transparency log's sequencer wakes.
+    records_wake: Arc<Notify>,
 }
 
 impl Default for Signals {
@@ -37,6 +39,7 @@ impl Default for Signals {
             planned_wake: AtomicI64::new(i64::MAX),
             earliest_written: AtomicI64::new(i64::MAX),
             deadline_wake: Arc::new(Notify::new()),
+            records_wake: Arc::new(Notify::new()),
         }
     }
 }
@@ -59,11 +62,17 @@ impl Signals {
         }
     }
 
-    /// A commit happened: wake the deliverer if it wrote notifications.
+    /// A commit of records happened: wake the sequencer, and the deliverer if it wrote
+    /// notifications.
     pub(crate) fn after_commit(&self) {
+        self.records_wake.notify_one();
         if self.outbox_written.swap(false, Ordering::AcqRel) {
             self.outbox_wake.notify_one();
         }
+    }
+
+    pub(crate) fn records_wake(&self) -> Arc<Notify> {
+        self.records_wake.clone()
     }
 
     pub(crate) fn outbox_wake(&self) -> Arc<Notify> {

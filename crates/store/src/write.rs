@@ -994,6 +994,30 @@ impl Store {
         result
     }
 
+    /// The transparency log's authenticator of each record, when the store holds the log's key
+    /// (none without it).
+    fn authenticators_of<'a>(
+        &self,
+        records: &[&'a AuditRecord],
+    ) -> Result<Vec<(&'a AuditRecord, String)>, WriteFailure> {
+        let Some(key) = self.log_key() else {
+            return Ok(Vec::new());
+        };
+        records
+            .iter()
+            .map(|record| {
+                key.authenticate(
+                    specflow_engine::stored_record::RecordKind::Project,
+                    &record.project_id.to_string(),
+                    record.sequence,
+                    &record.hash.to_hex(),
+                )
+                .map(|signature| (*record, signature))
+                .map_err(WriteFailure::Store)
+            })
+            .collect()
+    }
+
     async fn persist_with(
         &self,
         connection: &mut AnyConnection,
@@ -1024,9 +1048,13 @@ impl Store {
             .flat_map(|writes| &writes.notifications)
             .collect();
         notifications.sort_by_key(|row| row.notification_id);
+        let authenticators = self.authenticators_of(&records)?;
         let mut parts = Vec::new();
         if !records.is_empty() {
             parts.push(Part::Records(&records));
+        }
+        if !authenticators.is_empty() {
+            parts.push(Part::Authenticators(&authenticators));
         }
         if !projections.is_empty() {
             parts.push(Part::Projections(&projections));
@@ -1128,6 +1156,17 @@ impl Store {
                         .push_bind(record.event.clone())
                         .push_bind(record.previous_hash.to_hex())
                         .push_bind(record.hash.to_hex());
+                });
+            }
+            Part::Authenticators(authenticators) => {
+                statement.push(
+                    "INSERT INTO log_authenticators (record_kind, subject_id, sequence, signature) VALUES ",
+                );
+                statement.push_values(authenticators, |row, (record, signature)| {
+                    row.push_bind("project")
+                        .push_bind(record.project_id.to_string())
+                        .push_bind(i64_of(record.sequence))
+                        .push_bind(signature.clone());
                 });
             }
             Part::Projections(projections) => {
@@ -1300,6 +1339,8 @@ fn is_retryable(error: &sqlx::Error) -> bool {
 /// One table's rows of a batch's writes, in the order they are written.
 enum Part<'a> {
     Records(&'a [&'a AuditRecord]),
+    /// Each record's authenticator for the transparency log, when the store holds its key.
+    Authenticators(&'a [(&'a AuditRecord, String)]),
     Projections(&'a [&'a ProjectSummary]),
     Commands(&'a [&'a CommandRow]),
     Notifications(&'a [&'a NotificationRow]),

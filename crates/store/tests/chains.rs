@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Forms committee `code` (one record) and starts its first term (a second).
-async fn formed_committee(store: &Store, code: &str) -> Uuid {
+pub(crate) async fn formed_committee(store: &Store, code: &str) -> Uuid {
     let committee_id = committee_id_of(code);
     let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
     for command in [
@@ -94,7 +94,7 @@ async fn execute(raw: &sqlx::AnyPool, statement: &str, subject: Uuid) {
 
 /// Seals a record past the project's head exactly as specflow would, and inserts it behind the
 /// projection's back.
-async fn forge_record_past_the_head(store: &Store, raw: &sqlx::AnyPool, project: Uuid) {
+pub(crate) async fn forge_record_past_the_head(store: &Store, raw: &sqlx::AnyPool, project: Uuid) {
     let summary = store.project_summary(project).await.unwrap().unwrap();
     let head = specflow_engine::audit::Head {
         sequence: summary.head_sequence,

@@ -13,4 +13,5 @@ mod chains;
 mod conformance;
 mod crash;
 mod tokens;
+mod transparency;
 mod uploads;

@@ -1,0 +1,128 @@
+//! `specflow log key generate` and `specflow log checkpoint`, and reading the log's key file for
+//! the processes that write records (`--log-key`).
+
+use super::database::{open, runtime};
+use crate::cli::{LogArgs, LogCommand, LogKeyCommand};
+use anyhow::Context;
+use specflow_store::StoreOptions;
+use specflow_store::transparency::LogKey;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Runs a `specflow log` subcommand.
+pub fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        LogCommand::Key(LogKeyCommand::Generate { name, out }) => generate(&name, &out),
+        LogCommand::Checkpoint { database } => runtime()?.block_on(async {
+            let store = open(
+                &database,
+                StoreOptions {
+                    migrate: false,
+                    ..StoreOptions::default()
+                },
+            )
+            .await?;
+            let checkpoint = store.latest_checkpoint().await?;
+            store.close().await;
+            match checkpoint {
+                Some(checkpoint) => {
+                    print!("{}", checkpoint.cosigned_note());
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!(
+                        "尚无签名检查点：以 --log-key 运行 specflow serve 或 specflow scheduler 后才会签发。\n\
+                         No checkpoint has been signed yet: run specflow serve or specflow scheduler with --log-key."
+                    );
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }),
+    }
+}
+
+/// Makes a key from the operating system's randomness and writes its private half to `out`,
+/// readable by its owner only and never over an existing file.
+fn generate(name: &str, out: &Path) -> anyhow::Result<ExitCode> {
+    let mut seed = [0_u8; 32];
+    getrandom::fill(&mut seed).map_err(|error| anyhow::anyhow!("no randomness: {error}"))?;
+    let key = LogKey::from_seed(name, &seed).map_err(|error| {
+        anyhow::anyhow!(
+            "日志名称 {name:?} 不可用作密钥名称（不能为空，不能含空格或 +）：{error}\n\
+             {name:?} cannot name a key (it must be non-empty, without spaces or +): {error}"
+        )
+    })?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(out).with_context(|| {
+        format!(
+            "无法写入 {}（已存在的文件不会被覆盖）/ cannot write {} (an existing file is never overwritten)",
+            out.display(),
+            out.display()
+        )
+    })?;
+    writeln!(file, "{}", key.private_key_string())?;
+    file.sync_all()?;
+    println!("{}", key.verifier());
+    eprintln!(
+        "私钥已写入 {}（仅所有者可读）；上面一行是验证密钥，可公开给见证方和审计方。\n\
+         The private key is in {} (owner-only); the line above is the verifier key, for witnesses and auditors.",
+        out.display(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The log's key from `--log-key FILE`, if given: a clear error when the file is missing,
+/// unreadable or not a key.
+pub fn load_key(args: &LogArgs) -> anyhow::Result<Option<Arc<LogKey>>> {
+    let Some(path) = &args.log_key else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "无法读取日志密钥 / cannot read the log key {}",
+            path.display()
+        )
+    })?;
+    let key = LogKey::from_private_key(&text).map_err(|error| {
+        anyhow::anyhow!(
+            "{} 不是日志私钥（应由 specflow log key generate 生成）/ is not a log private key (specflow log key generate writes one): {error}",
+            path.display()
+        )
+    })?;
+    Ok(Some(Arc::new(key)))
+}
+
+/// Starts the transparency log's sequencer when the process holds the log's key, and says on
+/// start when it does not (no record is authenticated and no checkpoint signed).
+pub fn spawn_sequencer(
+    store: &specflow_store::Store,
+    key: Option<Arc<LogKey>>,
+    node: String,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let Some(key) = key else {
+        tracing::warn!(
+            "no transparency log key (--log-key): records are not authenticated and no checkpoint is signed"
+        );
+        eprintln!(
+            "未配置透明日志密钥（--log-key）：不签发检查点。No transparency log key (--log-key): no checkpoints are signed."
+        );
+        return None;
+    };
+    tracing::info!(origin = %key.origin(), verifier = %key.verifier(), "transparency log key loaded");
+    let options = specflow_jobs::SequencerOptions {
+        node,
+        ..specflow_jobs::SequencerOptions::default()
+    };
+    let sequencer = specflow_jobs::Sequencer::new(store.clone(), key, options);
+    Some(tokio::spawn(async move { sequencer.run(shutdown).await }))
+}
