@@ -15,6 +15,7 @@
 
 pub mod checkpoint;
 pub mod cosignature;
+pub mod frontier;
 pub mod hash;
 pub mod keys;
 pub mod note;
@@ -24,6 +25,7 @@ pub mod witness;
 
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use cosignature::{CosignatureError, CosignatureSigner, CosignatureVerifier};
+pub use frontier::Frontier;
 pub use hash::{Hash, HashParseError, empty_tree_hash, leaf_hash, node_hash};
 pub use keys::{KeyError, is_valid_key_name, key_id};
 pub use note::{
