@@ -22,11 +22,11 @@
 //! Records still waiting to be integrated are counted, not faulted: the next checkpoint covers
 //! them.
 
-use crate::error::StoreError;
 use crate::Store;
+use crate::error::StoreError;
 use crate::transparency::kind_name;
-use specflow_engine::stored_record::RecordKind;
 use specflow_engine::LocalizedText;
+use specflow_engine::stored_record::RecordKind;
 use specflow_tlog::checkpoint::Checkpoint;
 use specflow_tlog::frontier::Frontier;
 use specflow_tlog::hash::{Hash, leaf_hash};
@@ -141,8 +141,12 @@ impl LogFault {
                 tree_size,
                 checkpoint_size,
             } => LocalizedText::new(
-                format!("数据库中的树只有 {tree_size} 个叶子，检查点有 {checkpoint_size} 个：日志被截断或数据库被回滚；第一个缺失的叶子为 {tree_size}"),
-                format!("the database's tree has {tree_size} leaves, the checkpoint {checkpoint_size}: the log was truncated or the database rolled back; the first leaf missing is {tree_size}"),
+                format!(
+                    "数据库中的树只有 {tree_size} 个叶子，检查点有 {checkpoint_size} 个：日志被截断或数据库被回滚；第一个缺失的叶子为 {tree_size}"
+                ),
+                format!(
+                    "the database's tree has {tree_size} leaves, the checkpoint {checkpoint_size}: the log was truncated or the database rolled back; the first leaf missing is {tree_size}"
+                ),
             ),
             LogFault::LeafMissing { leaf_index } => LocalizedText::new(
                 format!("叶子 {leaf_index} 不在数据库中"),
@@ -163,8 +167,14 @@ impl LogFault {
             } => {
                 let record = record.describe();
                 LocalizedText::new(
-                    format!("叶子 {leaf_index}：{} 被改写（并入时哈希 {integrated}，现为 {stored}）", record.zh),
-                    format!("leaf {leaf_index}: {} was rewritten (hash {integrated} when integrated, {stored} now)", record.en),
+                    format!(
+                        "叶子 {leaf_index}：{} 被改写（并入时哈希 {integrated}，现为 {stored}）",
+                        record.zh
+                    ),
+                    format!(
+                        "leaf {leaf_index}: {} was rewritten (hash {integrated} when integrated, {stored} now)",
+                        record.en
+                    ),
                 )
             }
             LogFault::Duplicate { leaf_index, record } => {
@@ -181,8 +191,14 @@ impl LogFault {
             } => {
                 let record = record.describe();
                 LocalizedText::new(
-                    format!("叶子 {leaf_index}：{} 顺序不对，该链此处应为第 {expected} 条", record.zh),
-                    format!("leaf {leaf_index}: {} is out of order; its chain's next record should be {expected}", record.en),
+                    format!(
+                        "叶子 {leaf_index}：{} 顺序不对，该链此处应为第 {expected} 条",
+                        record.zh
+                    ),
+                    format!(
+                        "leaf {leaf_index}: {} is out of order; its chain's next record should be {expected}",
+                        record.en
+                    ),
                 )
             }
             LogFault::RootDiffers {
@@ -190,30 +206,51 @@ impl LogFault {
                 first_leaf,
             } => match first_leaf {
                 Some(leaf) => LocalizedText::new(
-                    format!("前 {checkpoint_size} 个叶子重算的根与检查点不符；第一个不同的叶子为 {leaf}"),
-                    format!("the root rebuilt from the first {checkpoint_size} leaves is not the checkpoint's; the first leaf that differs is {leaf}"),
+                    format!(
+                        "前 {checkpoint_size} 个叶子重算的根与检查点不符；第一个不同的叶子为 {leaf}"
+                    ),
+                    format!(
+                        "the root rebuilt from the first {checkpoint_size} leaves is not the checkpoint's; the first leaf that differs is {leaf}"
+                    ),
                 ),
                 None => LocalizedText::new(
-                    format!("前 {checkpoint_size} 个叶子重算的根与检查点不符；树的存储哈希也被改写，无法仅凭此检查点定位"),
-                    format!("the root rebuilt from the first {checkpoint_size} leaves is not the checkpoint's; the tree's stored hashes were rewritten too, so this checkpoint alone cannot locate the change"),
+                    format!(
+                        "前 {checkpoint_size} 个叶子重算的根与检查点不符；树的存储哈希也被改写，无法仅凭此检查点定位"
+                    ),
+                    format!(
+                        "the root rebuilt from the first {checkpoint_size} leaves is not the checkpoint's; the tree's stored hashes were rewritten too, so this checkpoint alone cannot locate the change"
+                    ),
                 ),
             },
             LogFault::LaterCheckpointDiffers { tree_size } => LocalizedText::new(
-                format!("日志在之后签发的大小为 {tree_size} 的检查点与重算的根不符：检查点之后的历史被改写"),
-                format!("the checkpoint the log signed later at size {tree_size} does not match the rebuilt root: history after the checkpoint was rewritten"),
+                format!(
+                    "日志在之后签发的大小为 {tree_size} 的检查点与重算的根不符：检查点之后的历史被改写"
+                ),
+                format!(
+                    "the checkpoint the log signed later at size {tree_size} does not match the rebuilt root: history after the checkpoint was rewritten"
+                ),
             ),
             LogFault::Refused { record, reason } => {
                 let record = record.describe();
                 LocalizedText::new(
                     format!("{} 未用日志密钥写入，排序器拒绝并入（{reason}）", record.zh),
-                    format!("{} was not written with the log's key; the sequencer refused it ({reason})", record.en),
+                    format!(
+                        "{} was not written with the log's key; the sequencer refused it ({reason})",
+                        record.en
+                    ),
                 )
             }
             LogFault::NeverQueued { record } => {
                 let record = record.describe();
                 LocalizedText::new(
-                    format!("{} 在日志中，但既不在树中，也未排队或被拒绝：绕过触发器写入", record.zh),
-                    format!("{} is in the log but neither in the tree, nor queued, nor refused: written around the triggers", record.en),
+                    format!(
+                        "{} 在日志中，但既不在树中，也未排队或被拒绝：绕过触发器写入",
+                        record.zh
+                    ),
+                    format!(
+                        "{} is in the log but neither in the tree, nor queued, nor refused: written around the triggers",
+                        record.en
+                    ),
                 )
             }
         }
@@ -266,7 +303,11 @@ pub fn open_checkpoint(
     witnesses: &[specflow_tlog::cosignature::CosignatureVerifier],
 ) -> Result<Checkpoint, LocalizedText> {
     let mut verifiers: Vec<&dyn SignatureVerifier> = vec![log];
-    verifiers.extend(witnesses.iter().map(|witness| witness as &dyn SignatureVerifier));
+    verifiers.extend(
+        witnesses
+            .iter()
+            .map(|witness| witness as &dyn SignatureVerifier),
+    );
     let opened = open_note(note, &verifiers).map_err(|error| {
         LocalizedText::new(
             format!("检查点的签名不成立：{error}"),
@@ -274,10 +315,9 @@ pub fn open_checkpoint(
         )
     })?;
     let signed_by = |verifier: &dyn SignatureVerifier| {
-        opened
-            .verified
-            .iter()
-            .any(|signature| signature.name == verifier.name() && signature.key_id == verifier.key_id())
+        opened.verified.iter().any(|signature| {
+            signature.name == verifier.name() && signature.key_id == verifier.key_id()
+        })
     };
     if !signed_by(log) {
         return Err(LocalizedText::new(
@@ -289,7 +329,10 @@ pub fn open_checkpoint(
         if !signed_by(witness) {
             return Err(LocalizedText::new(
                 format!("检查点缺少见证方 {} 的联署", witness.name()),
-                format!("the checkpoint lacks the cosignature of witness {}", witness.name()),
+                format!(
+                    "the checkpoint lacks the cosignature of witness {}",
+                    witness.name()
+                ),
             ));
         }
     }
@@ -367,11 +410,13 @@ impl Store {
         size: u64,
         log: &NoteVerifier,
     ) -> Result<Vec<(u64, Hash)>, StoreError> {
-        let rows = sqlx::query("SELECT tree_size, note FROM log_checkpoints WHERE tree_size > $1 ORDER BY tree_size")
-            .bind(i64::try_from(size).unwrap_or(i64::MAX))
-            .fetch_all(self.pool())
-            .await
-            .map_err(|error| self.database_error(error))?;
+        let rows = sqlx::query(
+            "SELECT tree_size, note FROM log_checkpoints WHERE tree_size > $1 ORDER BY tree_size",
+        )
+        .bind(i64::try_from(size).unwrap_or(i64::MAX))
+        .fetch_all(self.pool())
+        .await
+        .map_err(|error| self.database_error(error))?;
         let get = |error: sqlx::Error| self.database_error(error);
         let mut later = Vec::new();
         for row in rows {

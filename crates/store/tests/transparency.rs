@@ -355,12 +355,20 @@ conformance!(
         };
         // Later writes, integrated and waiting, extend it.
         store
-            .execute(request(first, secretariat(), attach("project_proposal", "e")))
+            .execute(request(
+                first,
+                secretariat(),
+                attach("project_proposal", "e"),
+            ))
             .await
             .unwrap();
         store.integrate_pending(&key(), 1000).await.unwrap();
         store
-            .execute(request(first, secretariat(), attach("project_proposal", "f")))
+            .execute(request(
+                first,
+                secretariat(),
+                attach("project_proposal", "f"),
+            ))
             .await
             .unwrap();
         let verification = store
@@ -407,7 +415,10 @@ conformance!(
             matches!(&found[0], LogFault::RecordGone { leaf_index, record } if *leaf_index == leaf && record.sequence == 2),
             "{found:?}"
         );
-        assert!(found[0].describe().zh.contains("已从日志中删除"), "{found:?}");
+        assert!(
+            found[0].describe().zh.contains("已从日志中删除"),
+            "{found:?}"
+        );
         raw.close().await;
     }
 );
