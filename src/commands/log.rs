@@ -46,6 +46,20 @@ pub fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
 /// Makes a key from the operating system's randomness and writes its private half to `out`,
 /// readable by its owner only and never over an existing file.
 fn generate(name: &str, out: &Path) -> anyhow::Result<ExitCode> {
+    let key = write_new_key(name, out)?;
+    println!("{}", key.verifier());
+    eprintln!(
+        "私钥已写入 {}（仅所有者可读）；上面一行是验证密钥，可公开给见证方和审计方。\n\
+         The private key is in {} (owner-only); the line above is the verifier key, for witnesses and auditors.",
+        out.display(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A new key named `name`, its private key string written to `out` (mode 0600, never over an
+/// existing file, synced).
+pub fn write_new_key(name: &str, out: &Path) -> anyhow::Result<LogKey> {
     let mut seed = [0_u8; 32];
     getrandom::fill(&mut seed).map_err(|error| anyhow::anyhow!("no randomness: {error}"))?;
     let key = LogKey::from_seed(name, &seed).map_err(|error| {
@@ -70,14 +84,7 @@ fn generate(name: &str, out: &Path) -> anyhow::Result<ExitCode> {
     })?;
     writeln!(file, "{}", key.private_key_string())?;
     file.sync_all()?;
-    println!("{}", key.verifier());
-    eprintln!(
-        "私钥已写入 {}（仅所有者可读）；上面一行是验证密钥，可公开给见证方和审计方。\n\
-         The private key is in {} (owner-only); the line above is the verifier key, for witnesses and auditors.",
-        out.display(),
-        out.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(key)
 }
 
 /// The log's key from `--log-key FILE`, if given: a clear error when the file is missing,
