@@ -182,7 +182,7 @@ fn read_checkpoint(
     witness_keys: &[String],
     language: Language,
 ) -> anyhow::Result<AgainstCheckpoint> {
-    let refuse = |text: LocalizedText| anyhow::anyhow!("{}", text.get(language).to_string());
+    let refuse = |text: LocalizedText| anyhow::anyhow!("{}", text.get(language));
     let log = specflow_tlog::note::NoteVerifier::parse(&key_text(log_verifier.unwrap_or_default()))
         .map_err(|error| {
             refuse(LocalizedText::new(
