@@ -13,3 +13,4 @@ mod support;
 mod nodes;
 mod outbox;
 mod scheduler;
+mod witnesses;
