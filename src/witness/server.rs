@@ -55,7 +55,11 @@ impl Witness {
         let mut keys_by_origin: HashMap<String, Vec<NoteVerifier>> = HashMap::new();
         for key in log_keys {
             let origin = specflow_tlog::note::SignatureVerifier::name(&key).to_string();
-            keys_by_origin.entry(origin).or_default().push(key);
+            let keys = keys_by_origin.entry(origin).or_default();
+            // A key given twice would make every signature ambiguous, so every request 403.
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
         }
         let mut logs = HashMap::new();
         for (origin, keys) in keys_by_origin {
