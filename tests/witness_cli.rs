@@ -280,6 +280,16 @@ fn a_real_witness_cosigns_extensions_refuses_forks_and_rollbacks_and_keeps_its_s
     assert_eq!(forgotten.body, "7\n");
     let third = add_checkpoint(&address, &request(&tree, 12, 7, &signer));
     assert_cosigned(&third, &tree, 12, &witness_verifier);
+
+    // SIGTERM stops it cleanly.
+    let mut witness = witness;
+    let stopped = Command::new("kill")
+        .args(["-TERM", &witness.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let status = witness.child.wait().unwrap();
+    assert!(status.success(), "{status:?}\n{}", witness.log());
 }
 
 #[test]
