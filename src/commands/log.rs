@@ -1,5 +1,6 @@
 //! `specflow log key generate` and `specflow log checkpoint`, and reading the log's key file for
-//! the processes that write records (`--log-key`).
+//! the processes that write records (`--log-key`) and the witnesses they send checkpoints to
+//! (`--witness`).
 
 use super::database::{open, runtime};
 use crate::cli::{LogArgs, LogCommand, LogKeyCommand};

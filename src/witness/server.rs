@@ -143,14 +143,15 @@ impl Witness {
     /// Writes a log's state durably, off the async threads.
     async fn store(&self, origin: &str, state: &LogState) -> Result<(), StateError> {
         let directory = self.directory.clone();
+        let path = directory.file_for(origin);
         let origin = origin.to_string();
         let state = state.clone();
         tokio::task::spawn_blocking(move || directory.store(&origin, &state))
             .await
             .unwrap_or_else(|error| {
                 Err(StateError::Write {
-                    path: std::path::PathBuf::from(format!("(a writer task failed: {error})")),
-                    source: std::io::Error::other("the writer task failed"),
+                    path,
+                    source: std::io::Error::other(error),
                 })
             })
     }
