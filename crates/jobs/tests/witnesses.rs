@@ -1,7 +1,8 @@
 //! The log's witness client against a witness on a loopback port that decides with the tlog
 //! crate's own `decide_add_checkpoint`, on SQLite and on PostgreSQL: it believes a witness's
-//! size once and proves from it, stores only cosignatures that verify, and reports a fork, a
-//! stranger's cosignature and a witness that is down without storing anything.
+//! size once and proves from it, stores only cosignatures that verify, reports a fork, a
+//! stranger's cosignature and a witness that is down without storing anything, retries a witness
+//! that was down, and sends each new checkpoint on the sequencer's signal.
 
 use crate::support::*;
 use axum::Router;
@@ -32,10 +33,20 @@ struct TestWitness {
     log: NoteVerifier,
     state: Mutex<Option<WitnessedCheckpoint>>,
     requests: AtomicUsize,
+    /// How many requests are still answered 503, as by a witness that is down.
+    outages: AtomicUsize,
 }
 
 async fn add_checkpoint(State(witness): State<Arc<TestWitness>>, body: Bytes) -> Response {
     witness.requests.fetch_add(1, Ordering::SeqCst);
+    let down = witness
+        .outages
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+            left.checked_sub(1)
+        });
+    if down.is_ok() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let outcome = match AddCheckpointRequest::parse(&body) {
         Ok(request) => {
             let mut state = witness.state.lock().unwrap();
@@ -72,6 +83,7 @@ async fn start_witness(
         log: log_key().verifier(),
         state: Mutex::new(state),
         requests: AtomicUsize::new(0),
+        outages: AtomicUsize::new(0),
     });
     let app = Router::new()
         .route("/add-checkpoint", post(add_checkpoint))
@@ -206,6 +218,67 @@ conformance!(
         assert!(matches!(error, SubmissionError::Unreachable(_)), "{error}");
         assert!(!error.is_alarm());
         assert!(latest(&store).await.cosignatures.is_empty());
+    }
+);
+
+/// Waits up to 5 s for the latest checkpoint to be cosigned at `size` or above.
+async fn cosigned_at_least(store: &Store, size: u64) -> StoredCheckpoint {
+    let started = std::time::Instant::now();
+    loop {
+        let checkpoint = latest(store).await;
+        if checkpoint.tree_size >= size && !checkpoint.cosignatures.is_empty() {
+            return checkpoint;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "not cosigned: {checkpoint:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+conformance!(
+    a_witness_that_was_down_is_retried_and_each_new_checkpoint_is_sent_on_the_signal,
+    |kind| async move {
+        let Some((store, _keep, sequencer)) = store_with_a_checkpoint(kind).await else {
+            return;
+        };
+        let (witness, address) = start_witness(1, None).await;
+        witness.outages.store(2, Ordering::SeqCst);
+        let verifier = witness.signer.verifier();
+        let endpoint = WitnessEndpoint::parse(&format!("http://{address}={verifier}")).unwrap();
+        // Retries come quickly here; polling never does, so only the signal can bring the
+        // second checkpoint.
+        let options = WitnessOptions {
+            first_retry: std::time::Duration::from_millis(20),
+            poll_interval: std::time::Duration::from_secs(600),
+            ..WitnessOptions::default()
+        };
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let running = specflow_jobs::spawn_witnesses(
+            &store,
+            vec![endpoint],
+            &options,
+            &sequencer.signed_checkpoints(),
+            &shutdown,
+        )
+        .unwrap();
+        let first = latest(&store).await;
+        cosigned_at_least(&store, first.tree_size).await;
+        assert_eq!(witness.requests.load(Ordering::SeqCst), 3);
+        created_project(&store, 2, "SH-TC-01").await;
+        sequencer.run_once().await.unwrap();
+        let second = latest(&store).await;
+        assert!(second.tree_size > first.tree_size);
+        cosigned_at_least(&store, second.tree_size).await;
+        assert_eq!(witness.requests.load(Ordering::SeqCst), 4);
+        stop.send(true).unwrap();
+        for task in running {
+            tokio::time::timeout(std::time::Duration::from_secs(5), task)
+                .await
+                .unwrap()
+                .unwrap();
+        }
     }
 );
 
