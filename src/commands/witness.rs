@@ -106,15 +106,12 @@ fn serve_witness(
     let signer = load_signer(key)?;
     let log_keys = parse_log_keys(logs)?;
     let directory = StateDirectory::open(state).map_err(|error| {
-        anyhow::anyhow!(
-            "见证方状态目录不可用 / the witness state directory cannot be used: {error}"
-        )
+        // The error names the directory and the reason in English already.
+        anyhow::anyhow!("见证方状态目录不可用：{error}")
     })?;
     let verifier = signer.verifier();
-    let witness =
-        Witness::load(signer, log_keys, directory, Box::new(system_seconds)).map_err(|error| {
-            anyhow::anyhow!("见证方状态无法读取 / the witness state cannot be read: {error}")
-        })?;
+    let witness = Witness::load(signer, log_keys, directory, Box::new(system_seconds))
+        .map_err(|error| anyhow::anyhow!("见证方状态无法读取：{error}"))?;
     runtime()?.block_on(async {
         for (origin, size) in witness.sizes().await {
             tracing::info!(%origin, size, "witnessing a log");
