@@ -192,6 +192,9 @@ pub enum TopCommand {
     /// The transparency log: its signing key and its latest checkpoint (docs/transparency.md).
     #[command(subcommand)]
     Log(LogCommand),
+    /// An independent witness of a specflow log (C2SP tlog-witness): its key, and its server.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// The notification outbox: what was sent to whom, and what failed.
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -1018,6 +1021,15 @@ pub struct LogArgs {
     /// record written is authenticated and checkpoints are signed; without it, none are.
     #[arg(long, env = "SPECFLOW_LOG_KEY", value_name = "FILE")]
     pub log_key: Option<PathBuf>,
+    /// A witness each checkpoint is sent to, as URL=VERIFIER_KEY (the witness's address and the
+    /// key `specflow witness key generate` printed); repeat for several.
+    #[arg(
+        long = "witness",
+        env = "SPECFLOW_WITNESSES",
+        value_name = "URL=VERIFIER_KEY",
+        value_delimiter = ','
+    )]
+    pub witnesses: Vec<String>,
 }
 
 /// `specflow log ...`
@@ -1042,6 +1054,50 @@ pub enum LogKeyCommand {
     /// the verifier key (safe to publish) to standard output.
     Generate {
         /// The log's name, its checkpoints' origin line, such as specflow.sh-metrology/log.
+        #[arg(long)]
+        name: String,
+        /// Where to write the private key.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+/// `specflow witness ...`
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// The witness's cosigning key.
+    #[command(subcommand)]
+    Key(WitnessKeyCommand),
+    /// Serve POST /add-checkpoint: cosign each checkpoint of a known log that extends the last
+    /// one cosigned (proved by its consistency proof), and refuse rollbacks and forks.
+    Serve {
+        /// The witness's private key file (`specflow witness key generate` writes one).
+        #[arg(long, env = "SPECFLOW_WITNESS_KEY", value_name = "FILE")]
+        key: PathBuf,
+        /// The verifier key of a log to witness (`specflow log key generate` printed it); its
+        /// name is the log's origin. Repeat for several logs, or several keys of one log.
+        #[arg(long = "log", value_name = "VERIFIER_KEY", required = true)]
+        logs: Vec<String>,
+        /// The directory of the witness's state, one file per log (made when missing).
+        #[arg(long, env = "SPECFLOW_WITNESS_STATE", value_name = "DIR")]
+        state: PathBuf,
+        /// The address to listen on.
+        #[arg(
+            long,
+            env = "SPECFLOW_WITNESS_LISTEN",
+            default_value = "127.0.0.1:7380"
+        )]
+        listen: std::net::SocketAddr,
+    },
+}
+
+/// `specflow witness key ...`
+#[derive(Debug, Subcommand)]
+pub enum WitnessKeyCommand {
+    /// Make a new Ed25519 cosigning key: the private key goes to FILE (mode 0600, never
+    /// overwritten), the verifier key (to give to the logs' operators) to standard output.
+    Generate {
+        /// The witness's name, such as witness.nim.example/w1.
         #[arg(long)]
         name: String,
         /// Where to write the private key.

@@ -9,6 +9,7 @@
 mod cli;
 mod commands;
 mod config;
+mod witness;
 mod workflow_files;
 
 use clap::{CommandFactory, Parser};

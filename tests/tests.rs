@@ -17,4 +17,5 @@ mod serve_cli;
 mod todo_cli;
 mod token_cli;
 mod user_cli;
+mod witness_cli;
 mod work_cli;

@@ -1123,6 +1123,7 @@ fn demo_log_key(url: &str) -> anyhow::Result<Option<std::path::PathBuf>> {
 async fn first_checkpoint(url: &str, key: &std::path::Path) -> anyhow::Result<()> {
     let args = crate::cli::LogArgs {
         log_key: Some(key.to_path_buf()),
+        ..crate::cli::LogArgs::default()
     };
     let Some(key) = crate::commands::log::load_key(&args)? else {
         return Ok(());
@@ -1239,6 +1240,7 @@ pub fn run(
         uploads: &uploads,
         log: &crate::cli::LogArgs {
             log_key: demo_log_key(url)?,
+            ..crate::cli::LogArgs::default()
         },
     })
 }

@@ -1,9 +1,11 @@
 //! `specflow log key generate` and `specflow log checkpoint`, and reading the log's key file for
-//! the processes that write records (`--log-key`).
+//! the processes that write records (`--log-key`) and the witnesses they send checkpoints to
+//! (`--witness`).
 
 use super::database::{open, runtime};
 use crate::cli::{LogArgs, LogCommand, LogKeyCommand};
 use anyhow::Context;
+use specflow_jobs::WitnessEndpoint;
 use specflow_store::StoreOptions;
 use specflow_store::transparency::LogKey;
 use std::io::Write;
@@ -60,14 +62,26 @@ fn generate(name: &str, out: &Path) -> anyhow::Result<ExitCode> {
 /// A new key named `name`, its private key string written to `out` (mode 0600, never over an
 /// existing file, synced).
 pub fn write_new_key(name: &str, out: &Path) -> anyhow::Result<LogKey> {
-    let mut seed = [0_u8; 32];
-    getrandom::fill(&mut seed).map_err(|error| anyhow::anyhow!("no randomness: {error}"))?;
-    let key = LogKey::from_seed(name, &seed).map_err(|error| {
+    let key = LogKey::from_seed(name, &random_seed()?).map_err(|error| {
         anyhow::anyhow!(
             "日志名称 {name:?} 不可用作密钥名称（不能为空，不能含空格或 +）：{error}\n\
              {name:?} cannot name a key (it must be non-empty, without spaces or +): {error}"
         )
     })?;
+    write_private_key(out, &key.private_key_string())?;
+    Ok(key)
+}
+
+/// 32 bytes from the operating system's randomness, a new key's seed.
+pub fn random_seed() -> anyhow::Result<[u8; 32]> {
+    let mut seed = [0_u8; 32];
+    getrandom::fill(&mut seed).map_err(|error| anyhow::anyhow!("no randomness: {error}"))?;
+    Ok(seed)
+}
+
+/// Writes a private key string to `out`, readable by its owner only, never over an existing
+/// file, and synced before it is announced.
+pub fn write_private_key(out: &Path, private_key: &str) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -82,9 +96,9 @@ pub fn write_new_key(name: &str, out: &Path) -> anyhow::Result<LogKey> {
             out.display()
         )
     })?;
-    writeln!(file, "{}", key.private_key_string())?;
+    writeln!(file, "{private_key}")?;
     file.sync_all()?;
-    Ok(key)
+    Ok(())
 }
 
 /// The log's key from `--log-key FILE`, if given: a clear error when the file is missing,
@@ -108,22 +122,50 @@ pub fn load_key(args: &LogArgs) -> anyhow::Result<Option<Arc<LogKey>>> {
     Ok(Some(Arc::new(key)))
 }
 
-/// Starts the transparency log's sequencer when the process holds the log's key, and says on
-/// start when it does not (no record is authenticated and no checkpoint signed).
+/// The witnesses of `--witness URL=VERIFIER_KEY`, each named by its key: a clear error for a
+/// malformed one or two of the same name.
+pub fn load_witnesses(args: &LogArgs) -> anyhow::Result<Vec<WitnessEndpoint>> {
+    let mut witnesses: Vec<WitnessEndpoint> = Vec::new();
+    for setting in &args.witnesses {
+        let witness = WitnessEndpoint::parse(setting).map_err(|error| {
+            anyhow::anyhow!(
+                "见证方设置 {setting:?} 无效（应为 URL=验证密钥）/ the witness {setting:?} is not URL=VERIFIER_KEY: {error}"
+            )
+        })?;
+        if witnesses.iter().any(|known| known.name() == witness.name()) {
+            anyhow::bail!(
+                "两个见证方同名 {0} / two witnesses are named {0}",
+                witness.name()
+            );
+        }
+        witnesses.push(witness);
+    }
+    Ok(witnesses)
+}
+
+/// Starts the transparency log's sequencer when the process holds the log's key, with a task
+/// per witness sending it each checkpoint, and says on start when it does not (no record is
+/// authenticated and no checkpoint signed).
 pub fn spawn_sequencer(
     store: &specflow_store::Store,
     key: Option<Arc<LogKey>>,
+    witnesses: Vec<WitnessEndpoint>,
     node: String,
     shutdown: tokio::sync::watch::Receiver<bool>,
-) -> Option<tokio::task::JoinHandle<()>> {
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
     let Some(key) = key else {
+        if !witnesses.is_empty() {
+            tracing::warn!(
+                "witnesses are configured but no log key: there is nothing for them to cosign"
+            );
+        }
         tracing::warn!(
             "no transparency log key (--log-key): records are not authenticated and no checkpoint is signed"
         );
         eprintln!(
             "未配置透明日志密钥（--log-key）：不签发检查点。No transparency log key (--log-key): no checkpoints are signed."
         );
-        return None;
+        return Ok(None);
     };
     tracing::info!(origin = %key.origin(), verifier = %key.verifier(), "transparency log key loaded");
     let options = specflow_jobs::SequencerOptions {
@@ -131,5 +173,17 @@ pub fn spawn_sequencer(
         ..specflow_jobs::SequencerOptions::default()
     };
     let sequencer = specflow_jobs::Sequencer::new(store.clone(), key, options);
-    Some(tokio::spawn(async move { sequencer.run(shutdown).await }))
+    let witnessing = specflow_jobs::spawn_witnesses(
+        store,
+        witnesses,
+        &specflow_jobs::WitnessOptions::default(),
+        &sequencer.signed_checkpoints(),
+        &shutdown,
+    )?;
+    Ok(Some(tokio::spawn(async move {
+        sequencer.run(shutdown).await;
+        for witness in witnessing {
+            let _ = witness.await;
+        }
+    })))
 }

@@ -16,6 +16,7 @@ mod simulate;
 mod todo;
 mod token;
 mod user;
+mod witness;
 mod work;
 mod workflow;
 
@@ -91,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             log,
         } => schedule::run_scheduler(&database, &scheduler, &log),
         TopCommand::Log(command) => log::run(command),
+        TopCommand::Witness(command) => witness::run(command),
         TopCommand::Deadlines {
             due_within,
             committee,

@@ -70,6 +70,7 @@ pub fn run_scheduler(
     init_logging();
     runtime()?.block_on(async {
         let log_key = crate::commands::log::load_key(log)?;
+        let witnesses = crate::commands::log::load_witnesses(log)?;
         let options = StoreOptions {
             log_key: log_key.clone(),
             ..StoreOptions::default()
@@ -85,9 +86,10 @@ pub fn run_scheduler(
         let sequencing = crate::commands::log::spawn_sequencer(
             &store,
             log_key,
+            witnesses,
             scheduler_options(args).node,
             shutdown.clone(),
-        );
+        )?;
         let delivering = crate::commands::outbox::spawn_deliverer(&store, shutdown);
         stop_requested().await;
         tracing::info!("stopping: the current batch finishes first");

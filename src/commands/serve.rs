@@ -3,7 +3,7 @@
 
 use super::database::{open, runtime};
 use super::listener::{ConnectionLimits, serve};
-use super::log::{load_key, spawn_sequencer};
+use super::log::{load_key, load_witnesses, spawn_sequencer};
 use super::outbox::spawn_deliverer;
 use super::schedule::{init_logging, scheduler_options, stop_requested};
 use crate::cli::{DatabaseArgs, LogArgs, MetricsListen, SchedulerArgs, ServerArgs, UploadArgs};
@@ -54,6 +54,7 @@ pub fn run(serving: Serving<'_>) -> anyhow::Result<ExitCode> {
         let source = WorkflowSource::choose(workflows)?;
         eprintln!("{}", source.describe());
         let log_key = load_key(log)?;
+        let witnesses = load_witnesses(log)?;
         let options = StoreOptions {
             max_concurrent_uploads: usize::from(uploads.max_concurrent_uploads),
             max_concurrent_uploads_per_caller: usize::from(uploads.max_concurrent_uploads_per_caller),
@@ -79,9 +80,10 @@ pub fn run(serving: Serving<'_>) -> anyhow::Result<ExitCode> {
         let sequencing = spawn_sequencer(
             &store,
             log_key,
+            witnesses,
             scheduler_options(scheduler).node,
             shutdown.clone(),
-        );
+        )?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|error| anyhow::anyhow!("cannot listen on {listen}: {error}"))?;

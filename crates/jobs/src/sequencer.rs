@@ -9,6 +9,10 @@
 //! The sequencer wakes after each commit on its own node, and polls for records written on other
 //! nodes. Having woken, it waits a moment so that the commits of a busy second share a batch and
 //! a checkpoint rather than one each.
+//!
+//! Each round that signs a checkpoint announces its size on a watch channel
+//! ([`Sequencer::signed_checkpoints`]), which the witness clients wait on; the sequencer never
+//! waits for them.
 
 use specflow_store::Store;
 use specflow_store::error::StoreError;
@@ -51,6 +55,8 @@ pub struct Sequencer {
     store: Store,
     key: Arc<LogKey>,
     options: SequencerOptions,
+    /// The size of the last checkpoint signed here, for whoever waits on new checkpoints.
+    signed: Arc<watch::Sender<u64>>,
 }
 
 /// What one round did: records integrated and refused, and the last checkpoint signed.
@@ -73,7 +79,14 @@ impl Sequencer {
             store,
             key,
             options,
+            signed: Arc::new(watch::channel(0).0),
         }
+    }
+
+    /// Changes to the size of each checkpoint this sequencer signs (the witness clients wait on
+    /// it).
+    pub fn signed_checkpoints(&self) -> watch::Receiver<u64> {
+        self.signed.subscribe()
     }
 
     /// Takes the lease if it is free or ours, then integrates batch after batch until the queue
@@ -104,6 +117,9 @@ impl Sequencer {
                 round.checkpoint_size = Some(checkpoint.tree_size);
             }
             if taken < u64::from(self.options.batch_limit) {
+                if let Some(size) = round.checkpoint_size {
+                    self.signed.send_replace(size);
+                }
                 return Ok(round);
             }
         }

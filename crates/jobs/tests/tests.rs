@@ -1,5 +1,6 @@
 //! The jobs' one integration-test binary: the scheduler, several scheduler nodes on one database,
-//! and the outbox's delivery to real webhook receivers on loopback.
+//! the outbox's delivery to real webhook receivers on loopback, and the log's witness client
+//! against a witness on loopback.
 //!
 //! Like the store's, these run against SQLite always and against PostgreSQL when
 //! `SPECFLOW_TEST_POSTGRES_URL` is set; they share the store tests' fixtures and helpers.
@@ -13,3 +14,4 @@ mod support;
 mod nodes;
 mod outbox;
 mod scheduler;
+mod witnesses;
