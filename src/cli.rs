@@ -1060,6 +1060,12 @@ pub enum LogKeyCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Print the verifier key of a private key file (to give witnesses and auditors again).
+    Verifier {
+        /// The private key file.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
 }
 
 /// `specflow witness ...`

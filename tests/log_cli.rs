@@ -58,6 +58,8 @@ fn a_checkpoint_kept_outside_the_database_catches_a_deleted_record() {
         let mode = std::fs::metadata(&key).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
+    let shown = specflow(&["log", "key", "verifier", "--key", key_path], &database);
+    assert_eq!(text(&shown.stdout).trim(), verifier);
     let again = specflow(
         &[
             "log",

@@ -17,6 +17,16 @@ use std::sync::Arc;
 pub fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
     match command {
         LogCommand::Key(LogKeyCommand::Generate { name, out }) => generate(&name, &out),
+        LogCommand::Key(LogKeyCommand::Verifier { key }) => {
+            let args = LogArgs {
+                log_key: Some(key),
+                ..LogArgs::default()
+            };
+            if let Some(key) = load_key(&args)? {
+                println!("{}", key.verifier());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         LogCommand::Checkpoint { database } => runtime()?.block_on(async {
             let store = open(
                 &database,

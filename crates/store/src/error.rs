@@ -112,6 +112,17 @@ pub enum StoreError {
         /// The limit.
         limit: u64,
     },
+    /// The log's key names another log than the one whose checkpoints the database holds: a
+    /// node started with the wrong key file (a key cannot be swapped under a running log).
+    #[error(
+        "the transparency log's checkpoints are signed as {log}, but this node's key is {key}: start it with the log's own key"
+    )]
+    LogKeyMismatch {
+        /// The origin of the checkpoints already signed.
+        log: String,
+        /// The origin of the key given.
+        key: String,
+    },
     /// The stored data is not what specflow wrote (for example an unreadable record).
     #[error("the stored data is inconsistent: {0}")]
     Corrupt(String),

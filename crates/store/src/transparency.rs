@@ -363,6 +363,10 @@ impl Store {
             let _ = transaction.rollback().await;
             return Ok(Integration::default());
         }
+        if let Err(mismatch) = same_log(&mut transaction, key).await {
+            let _ = transaction.rollback().await;
+            return Err(mismatch);
+        }
         let verifier = key.verifier();
         let (accepted, refused) = judge_pending(&pending, &verifier, size == 0)?;
         let now = micros(self.clock().now());
@@ -640,6 +644,27 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Refuses a key whose origin is not the one the log's checkpoints were signed as: a second
+/// origin would split one tree between two names, and witnesses would refuse it.
+async fn same_log(connection: &mut AnyConnection, key: &LogKey) -> Result<(), StoreError> {
+    let note: Option<String> =
+        sqlx::query_scalar("SELECT note FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1")
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(|error| StoreError::Corrupt(format!("the log's checkpoints: {error}")))?;
+    let Some(note) = note else {
+        return Ok(());
+    };
+    let origin = note.lines().next().unwrap_or_default();
+    if origin == key.origin() {
+        return Ok(());
+    }
+    Err(StoreError::LogKeyMismatch {
+        log: origin.to_string(),
+        key: key.origin().to_string(),
+    })
 }
 
 /// The queue's first records, with their authenticators: all of them while the tree is empty

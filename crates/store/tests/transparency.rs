@@ -550,3 +550,32 @@ conformance!(
         raw.close().await;
     }
 );
+
+conformance!(
+    a_key_of_another_log_is_refused_rather_than_split_the_tree,
+    |kind| async move {
+        let Some((store, _keep, _url)) = keyed_store(kind).await else {
+            return;
+        };
+        created_project(&store, 1, "SH-TC-01").await;
+        store.integrate_pending(&key(), 100).await.unwrap();
+        created_project(&store, 2, "SH-TC-01").await;
+        let other = LogKey::from_seed("other.test/log", &[8; 32]).unwrap();
+        let refused = store.integrate_pending(&other, 100).await.unwrap_err();
+        assert!(
+            refused.to_string().contains("other.test/log")
+                && refused.to_string().contains("specflow.test/log"),
+            "{refused}"
+        );
+        // Nothing was taken from the queue: the right key integrates it.
+        assert_eq!(store.log_pending_count().await.unwrap(), 1);
+        assert_eq!(
+            store
+                .integrate_pending(&key(), 100)
+                .await
+                .unwrap()
+                .integrated,
+            1
+        );
+    }
+);

@@ -412,6 +412,7 @@ impl From<StoreError> for Problem {
             }
             StoreError::Corrupt(_)
             | StoreError::Randomness(_)
+            | StoreError::LogKeyMismatch { .. }
             | StoreError::EventNotEncodable(_) => {
                 tracing::error!(%error, "a request failed on specflow's side");
                 Problem::new(
