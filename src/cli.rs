@@ -1400,6 +1400,19 @@ pub enum AuditCommand {
         /// Verify an exported JSON Lines file instead of the database.
         #[arg(long, conflicts_with = "project")]
         file: Option<PathBuf>,
+        /// Also check the database against a checkpoint kept outside it (`specflow log
+        /// checkpoint` printed it, or `GET /log/checkpoint` served it): its signatures, that the
+        /// records rebuild its tree, and that what came after extends it.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["project", "file"], requires = "log_verifier")]
+        checkpoint: Option<PathBuf>,
+        /// The log's verifier key (as `specflow log key generate` printed it), or a file holding
+        /// it: the key the checkpoint must be signed with.
+        #[arg(long, env = "SPECFLOW_LOG_VERIFIER", value_name = "KEY")]
+        log_verifier: Option<String>,
+        /// A witness's verifier key, or a file holding it, whose cosignature the checkpoint must
+        /// carry (repeat for several witnesses).
+        #[arg(long = "witness-key", value_name = "KEY", requires = "checkpoint")]
+        witness_keys: Vec<String>,
         /// The language of the verdicts.
         #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
         language: LanguageArg,

@@ -29,9 +29,24 @@ pub fn run(command: AuditCommand) -> anyhow::Result<ExitCode> {
         AuditCommand::Verify {
             project,
             file: None,
+            checkpoint,
+            log_verifier,
+            witness_keys,
             language,
             database,
-        } => runtime()?.block_on(verify_database(&database, project, language.into())),
+        } => {
+            let language: Language = language.into();
+            let against = match checkpoint {
+                Some(path) => Some(read_checkpoint(
+                    &path,
+                    log_verifier.as_deref(),
+                    &witness_keys,
+                    language,
+                )?),
+                None => None,
+            };
+            runtime()?.block_on(verify_database(&database, project, against, language))
+        }
         AuditCommand::Export {
             project,
             language,
@@ -101,6 +116,7 @@ impl Tally {
 async fn verify_database(
     database: &crate::cli::DatabaseArgs,
     project: Option<String>,
+    against: Option<AgainstCheckpoint>,
     language: Language,
 ) -> anyhow::Result<ExitCode> {
     let store = open(database, read_only()).await?;
@@ -136,8 +152,104 @@ async fn verify_database(
         }
     }
     println!("{}", tally.line(language));
+    let tree_holds = match &against {
+        Some(against) => verify_tree(&store, against, language).await?,
+        None => true,
+    };
     store.close().await;
-    Ok(exit_status(tally.broken == 0))
+    Ok(exit_status(tally.broken == 0 && tree_holds))
+}
+
+/// A checkpoint whose signatures held, with the log's key that signed it.
+struct AgainstCheckpoint {
+    checkpoint: specflow_tlog::checkpoint::Checkpoint,
+    log: specflow_tlog::note::NoteVerifier,
+}
+
+/// A key given on the command line, or the first line of the file it names.
+fn key_text(given: &str) -> String {
+    match std::fs::read_to_string(given) {
+        Ok(text) => text.lines().next().unwrap_or_default().trim().to_string(),
+        Err(_) => given.trim().to_string(),
+    }
+}
+
+/// Reads the checkpoint file and checks its signatures: the log's, and each witness's
+/// cosignature asked for.
+fn read_checkpoint(
+    path: &std::path::Path,
+    log_verifier: Option<&str>,
+    witness_keys: &[String],
+    language: Language,
+) -> anyhow::Result<AgainstCheckpoint> {
+    let refuse = |text: LocalizedText| anyhow::anyhow!("{}", text.get(language));
+    let log = specflow_tlog::note::NoteVerifier::parse(&key_text(log_verifier.unwrap_or_default()))
+        .map_err(|error| {
+            refuse(LocalizedText::new(
+                format!("--log-verifier 不是日志的验证密钥：{error}"),
+                format!("--log-verifier is not a log verifier key: {error}"),
+            ))
+        })?;
+    let witnesses = witness_keys
+        .iter()
+        .map(|key| {
+            specflow_tlog::cosignature::CosignatureVerifier::parse(&key_text(key)).map_err(
+                |error| {
+                    refuse(LocalizedText::new(
+                        format!("--witness-key {key} 不是见证方的验证密钥：{error}"),
+                        format!("--witness-key {key} is not a witness verifier key: {error}"),
+                    ))
+                },
+            )
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let note = std::fs::read_to_string(path).map_err(|error| {
+        refuse(LocalizedText::new(
+            format!("无法读取检查点 {}：{error}", path.display()),
+            format!("cannot read the checkpoint {}: {error}", path.display()),
+        ))
+    })?;
+    let checkpoint =
+        specflow_store::log_verify::open_checkpoint(&note, &log, &witnesses).map_err(|reason| {
+            refuse(LocalizedText::new(
+                format!("{}：{}", path.display(), reason.zh),
+                format!("{}: {}", path.display(), reason.en),
+            ))
+        })?;
+    Ok(AgainstCheckpoint { checkpoint, log })
+}
+
+/// Checks the database's tree against the checkpoint and prints what it found; whether it holds.
+async fn verify_tree(
+    store: &specflow_store::Store,
+    against: &AgainstCheckpoint,
+    language: Language,
+) -> anyhow::Result<bool> {
+    let verification = store
+        .verify_against_checkpoint(&against.checkpoint, &against.log)
+        .await?;
+    let origin = &against.checkpoint.origin;
+    let size = verification.checkpoint_size;
+    for fault in &verification.faults {
+        eprintln!(
+            "{}",
+            language.pick(
+                format!("断裂 透明日志：{}", fault.describe().zh),
+                format!("BROKEN transparency log: {}", fault.describe().en),
+            )
+        );
+    }
+    let (tree, pending) = (verification.tree_size, verification.pending);
+    if verification.holds() {
+        println!(
+            "{}",
+            language.pick(
+                format!("完好 透明日志 {origin}：数据库与大小为 {size} 的检查点相符，树现有 {tree} 条记录，{pending} 条待并入"),
+                format!("ok transparency log {origin}: the database agrees with the checkpoint of size {size}; the tree holds {tree} records, {pending} waiting"),
+            )
+        );
+    }
+    Ok(verification.holds())
 }
 
 /// Verifies one chain in the database and prints its verdict.

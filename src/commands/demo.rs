@@ -1105,6 +1105,41 @@ fn reset(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The demo's transparency-log key, beside its SQLite file (`specflow.db.log-key`), made the
+/// first time; `None` for a database that is not a file (the operator brings a key there).
+fn demo_log_key(url: &str) -> anyhow::Result<Option<std::path::PathBuf>> {
+    let Some(file) = sqlite_file(url) else {
+        return Ok(None);
+    };
+    let path = std::path::PathBuf::from(format!("{file}.log-key"));
+    if !path.exists() {
+        crate::commands::log::write_new_key("specflow.demo/log", &path)?;
+    }
+    Ok(Some(path))
+}
+
+/// Integrates the demo's records (all written before the log, so adopted) and signs the first
+/// checkpoint, so that `specflow log checkpoint` and the public pages have one at once.
+async fn first_checkpoint(url: &str, key: &std::path::Path) -> anyhow::Result<()> {
+    let args = crate::cli::LogArgs {
+        log_key: Some(key.to_path_buf()),
+        ..crate::cli::LogArgs::default()
+    };
+    let Some(key) = crate::commands::log::load_key(&args)? else {
+        return Ok(());
+    };
+    let store = Store::open(url, StoreOptions::default()).await?;
+    let integration = store.integrate_pending(&key, 10_000).await?;
+    store.close().await;
+    eprintln!(
+        "transparency log {}: {} records in its first checkpoint; verifier key {}",
+        key.origin(),
+        integration.integrated,
+        key.verifier()
+    );
+    Ok(())
+}
+
 /// `specflow demo`.
 pub fn run(
     url: &str,
@@ -1141,6 +1176,9 @@ pub fn run(
         let started = std::time::Instant::now();
         let now = specflow_store::SystemClock.now();
         let filled = fill(url, &workflows, now).await?;
+        if let Some(key) = demo_log_key(url)? {
+            first_checkpoint(url, &key).await?;
+        }
         eprintln!(
             "demo database {url}: {} projects, {} commands accepted and {} refused as their scenarios intend, in {:.1}s",
             filled.projects,
@@ -1200,7 +1238,10 @@ pub fn run(
         scheduler: &scheduler,
         server: &crate::cli::ServerArgs::default(),
         uploads: &uploads,
-        log: &crate::cli::LogArgs::default(),
+        log: &crate::cli::LogArgs {
+            log_key: demo_log_key(url)?,
+            ..crate::cli::LogArgs::default()
+        },
     })
 }
 

@@ -48,13 +48,7 @@ pub fn run(command: LogCommand) -> anyhow::Result<ExitCode> {
 /// Makes a key from the operating system's randomness and writes its private half to `out`,
 /// readable by its owner only and never over an existing file.
 fn generate(name: &str, out: &Path) -> anyhow::Result<ExitCode> {
-    let key = LogKey::from_seed(name, &random_seed()?).map_err(|error| {
-        anyhow::anyhow!(
-            "日志名称 {name:?} 不可用作密钥名称（不能为空，不能含空格或 +）：{error}\n\
-             {name:?} cannot name a key (it must be non-empty, without spaces or +): {error}"
-        )
-    })?;
-    write_private_key(out, &key.private_key_string())?;
+    let key = write_new_key(name, out)?;
     println!("{}", key.verifier());
     eprintln!(
         "私钥已写入 {}（仅所有者可读）；上面一行是验证密钥，可公开给见证方和审计方。\n\
@@ -63,6 +57,19 @@ fn generate(name: &str, out: &Path) -> anyhow::Result<ExitCode> {
         out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A new key named `name`, its private key string written to `out` (mode 0600, never over an
+/// existing file, synced).
+pub fn write_new_key(name: &str, out: &Path) -> anyhow::Result<LogKey> {
+    let key = LogKey::from_seed(name, &random_seed()?).map_err(|error| {
+        anyhow::anyhow!(
+            "日志名称 {name:?} 不可用作密钥名称（不能为空，不能含空格或 +）：{error}\n\
+             {name:?} cannot name a key (it must be non-empty, without spaces or +): {error}"
+        )
+    })?;
+    write_private_key(out, &key.private_key_string())?;
+    Ok(key)
 }
 
 /// 32 bytes from the operating system's randomness, a new key's seed.

@@ -30,7 +30,8 @@ impl Store {
     pub async fn database_gauges(&self) -> Result<crate::metrics::DatabaseGauges, StoreError> {
         let counts = self.stage_counts().await?;
         let backlog = self.outbox_backlog().await?;
-        Ok(crate::metrics::DatabaseGauges::new(&counts, &backlog))
+        let log = self.log_counts().await?;
+        Ok(crate::metrics::DatabaseGauges::new(&counts, &backlog, &log))
     }
 
     /// Projects per committee and stage, in committee and stage order.

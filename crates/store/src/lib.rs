@@ -39,6 +39,7 @@ mod artifacts;
 mod committees;
 mod counts;
 mod definitions;
+pub mod log_verify;
 mod notifications;
 pub mod outbox;
 mod page;

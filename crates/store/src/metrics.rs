@@ -127,8 +127,12 @@ pub struct DatabaseGauges {
 }
 
 impl DatabaseGauges {
-    /// The gauges of `counts` and `backlog`, as just read from the database.
-    pub fn new(counts: &[StageCount], backlog: &OutboxBacklog) -> DatabaseGauges {
+    /// The gauges of `counts`, `backlog` and the transparency log, as just read from the database.
+    pub fn new(
+        counts: &[StageCount],
+        backlog: &OutboxBacklog,
+        log: &crate::transparency::LogCounts,
+    ) -> DatabaseGauges {
         let mut registry = Registry::default();
         let projects = Family::<MetricLabels, Gauge>::default();
         let overdue = Gauge::<i64>::default();
@@ -170,6 +174,27 @@ impl DatabaseGauges {
             "Notifications in the outbox, by status",
             outbox,
         );
+        for (name, help, value) in [
+            (
+                "specflow_log_tree_size",
+                "Records in the transparency log's tree",
+                log.tree_size,
+            ),
+            (
+                "specflow_log_pending_records",
+                "Records committed and waiting to be integrated into the transparency log",
+                log.pending,
+            ),
+            (
+                "specflow_log_refused_records",
+                "Records the transparency log's sequencer refused (not written with the log's key)",
+                log.refused,
+            ),
+        ] {
+            let gauge = Gauge::<i64>::default();
+            gauge.set(gauge_value(value));
+            registry.register(name, help, gauge);
+        }
         DatabaseGauges { registry }
     }
 

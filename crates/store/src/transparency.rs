@@ -207,6 +207,17 @@ pub struct Integration {
     pub checkpoint: Option<StoredCheckpoint>,
 }
 
+/// The transparency log's size, queue and refusals, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LogCounts {
+    /// Leaves in the tree.
+    pub tree_size: u64,
+    /// Records waiting to be integrated.
+    pub pending: u64,
+    /// Records refused.
+    pub refused: u64,
+}
+
 /// Where a record is in the tree, with its inclusion proof against a tree size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InclusionProof {
@@ -293,6 +304,22 @@ impl Store {
         .await
         .map_err(|error| self.database_error(error))?;
         Ok(())
+    }
+
+    /// The tree's size, the queue's length and the refusals, read now.
+    pub async fn log_counts(&self) -> Result<LogCounts, StoreError> {
+        let count = |sql: &'static str| async move {
+            let value: i64 = sqlx::query_scalar(sql)
+                .fetch_one(self.pool())
+                .await
+                .map_err(|error| self.database_error(error))?;
+            u64_of(value, "a count")
+        };
+        Ok(LogCounts {
+            tree_size: count("SELECT tree_size FROM log_sequencer WHERE singleton = 1").await?,
+            pending: count("SELECT COUNT(*) FROM log_pending").await?,
+            refused: count("SELECT COUNT(*) FROM log_refusals").await?,
+        })
     }
 
     /// How many records wait to be integrated.

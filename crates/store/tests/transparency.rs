@@ -6,6 +6,7 @@
 use crate::chains::{forge_record_past_the_head, formed_committee};
 use crate::support::*;
 use specflow_engine::stored_record::RecordKind;
+use specflow_store::log_verify::LogFault;
 use specflow_store::transparency::{LogKey, StoredCheckpoint};
 use specflow_store::{Store, StoreOptions};
 use specflow_tlog::checkpoint::Checkpoint;
@@ -268,6 +269,284 @@ conformance!(
         assert_eq!(leaves.len(), 12);
         let checkpoint = opened(&store.latest_checkpoint().await.unwrap().unwrap());
         assert_eq!(checkpoint.root, memory_tree(&leaves).root());
+        raw.close().await;
+    }
+);
+
+/// Drops every guard an insider with the database's password can drop: the logs', the
+/// projection's and the tree's.
+async fn drop_every_guard(raw: &sqlx::AnyPool, kind: Kind) {
+    let triggers: &[(&str, &str)] = match kind {
+        Kind::Sqlite => &[
+            ("audit_records_refuse_update", "audit_records"),
+            ("audit_records_refuse_delete", "audit_records"),
+            ("projects_refuse_delete", "projects"),
+            ("log_leaves_refuse_update", "log_leaves"),
+            ("log_leaves_refuse_delete", "log_leaves"),
+            ("log_hashes_refuse_update", "log_hashes"),
+            ("log_hashes_refuse_delete", "log_hashes"),
+        ],
+        Kind::Postgres => &[
+            ("audit_records_refuse_update", "audit_records"),
+            ("audit_records_refuse_delete", "audit_records"),
+            ("projects_refuse_delete", "projects"),
+            ("log_leaves_refuse_change", "log_leaves"),
+            ("log_hashes_refuse_change", "log_hashes"),
+        ],
+    };
+    for (trigger, table) in triggers {
+        let statement = match kind {
+            Kind::Sqlite => format!("DROP TRIGGER {trigger}"),
+            Kind::Postgres => format!("DROP TRIGGER {trigger} ON {table}"),
+        };
+        sqlx::query(&statement).execute(raw).await.unwrap();
+    }
+}
+
+/// A keyed store with two projects of three records each and a committee of two, all in a
+/// signed checkpoint; the checkpoint as an auditor keeps it, and the first project.
+async fn checkpointed(kind: Kind) -> Option<(Store, Keep, String, Checkpoint, uuid::Uuid)> {
+    let (store, keep, url) = keyed_store(kind).await?;
+    let first = created_project(&store, 1, "SH-TC-01").await;
+    let second = created_project(&store, 2, "SH-TC-01").await;
+    for (project, content) in [(first, "a"), (second, "b"), (first, "c"), (second, "d")] {
+        store
+            .execute(request(
+                project,
+                secretariat(),
+                attach("project_proposal", content),
+            ))
+            .await
+            .unwrap();
+    }
+    formed_committee(&store, "SH-TC-01").await;
+    store.integrate_pending(&key(), 1000).await.unwrap();
+    let checkpoint = opened(&store.latest_checkpoint().await.unwrap().unwrap());
+    assert_eq!(checkpoint.size, 8);
+    Some((store, keep, url, checkpoint, first))
+}
+
+async fn faults(store: &Store, checkpoint: &Checkpoint) -> Vec<LogFault> {
+    store
+        .verify_against_checkpoint(checkpoint, &key().verifier())
+        .await
+        .unwrap()
+        .faults
+}
+
+/// The leaf index of a project's record.
+async fn leaf_of(raw: &sqlx::AnyPool, project: uuid::Uuid, sequence: i64) -> u64 {
+    let index: i64 = sqlx::query_scalar(
+        "SELECT leaf_index FROM log_leaves WHERE record_kind = 'project' AND subject_id = $1 AND sequence = $2",
+    )
+    .bind(project.to_string())
+    .bind(sequence)
+    .fetch_one(raw)
+    .await
+    .unwrap();
+    index as u64
+}
+
+conformance!(
+    an_untouched_database_holds_against_its_checkpoint,
+    |kind| async move {
+        let Some((store, _keep, _url, checkpoint, first)) = checkpointed(kind).await else {
+            return;
+        };
+        // Later writes, integrated and waiting, extend it.
+        store
+            .execute(request(
+                first,
+                secretariat(),
+                attach("project_proposal", "e"),
+            ))
+            .await
+            .unwrap();
+        store.integrate_pending(&key(), 1000).await.unwrap();
+        store
+            .execute(request(
+                first,
+                secretariat(),
+                attach("project_proposal", "f"),
+            ))
+            .await
+            .unwrap();
+        let verification = store
+            .verify_against_checkpoint(&checkpoint, &key().verifier())
+            .await
+            .unwrap();
+        assert!(verification.holds(), "{verification:?}");
+        assert_eq!(verification.tree_size, 9);
+        assert_eq!(verification.pending, 1);
+    }
+);
+
+conformance!(
+    deleting_a_projects_last_records_and_moving_its_projection_back_is_named,
+    |kind| async move {
+        let Some((store, _keep, url, checkpoint, first)) = checkpointed(kind).await else {
+            return;
+        };
+        let raw = sqlx::AnyPool::connect(&url).await.unwrap();
+        drop_every_guard(&raw, kind).await;
+        sqlx::query("DELETE FROM audit_records WHERE project_id = $1 AND sequence >= 2")
+            .bind(first.to_string())
+            .execute(&raw)
+            .await
+            .unwrap();
+        let head: String = sqlx::query_scalar(
+            "SELECT hash FROM audit_records WHERE project_id = $1 AND sequence = 1",
+        )
+        .bind(first.to_string())
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+        sqlx::query("UPDATE projects SET head_sequence = 1, head_hash = $2 WHERE project_id = $1")
+            .bind(first.to_string())
+            .bind(head)
+            .execute(&raw)
+            .await
+            .unwrap();
+        // The chain alone holds now; the checkpoint does not.
+        assert!(store.verify_project(first).await.unwrap().is_ok());
+        let found = faults(&store, &checkpoint).await;
+        let leaf = leaf_of(&raw, first, 2).await;
+        assert!(
+            matches!(&found[0], LogFault::RecordGone { leaf_index, record } if *leaf_index == leaf && record.sequence == 2),
+            "{found:?}"
+        );
+        assert!(
+            found[0].describe().zh.contains("已从日志中删除"),
+            "{found:?}"
+        );
+        raw.close().await;
+    }
+);
+
+conformance!(
+    an_edited_record_with_its_chain_rehashed_is_named_at_its_leaf,
+    |kind| async move {
+        let Some((store, _keep, url, checkpoint, first)) = checkpointed(kind).await else {
+            return;
+        };
+        let raw = sqlx::AnyPool::connect(&url).await.unwrap();
+        drop_every_guard(&raw, kind).await;
+        // The insider rewrites record 2 and re-hashes it, record 3 and the head, and even
+        // makes the tree's leaves say the new hashes: only the stored tree hashes remain.
+        let records = store.history(first, 0, 100).await.unwrap().records;
+        let mut previous = records[0].hash;
+        for (index, record) in records.iter().enumerate().skip(1) {
+            let mut record = record.clone();
+            if index == 1 {
+                record.event = record.event.replace("project_proposal.pdf", "forged.pdf");
+            }
+            record.previous_hash = previous;
+            record.hash = record.compute_hash();
+            previous = record.hash;
+            for statement in [
+                "UPDATE audit_records SET event = $3, previous_hash = $4, hash = $5 WHERE project_id = $1 AND sequence = $2",
+                "UPDATE log_leaves SET record_hash = $5 WHERE record_kind = 'project' AND subject_id = $1 AND sequence = $2 AND $3 <> $4",
+            ] {
+                sqlx::query(statement)
+                    .bind(first.to_string())
+                    .bind(record.sequence as i64)
+                    .bind(record.event.clone())
+                    .bind(record.previous_hash.to_hex())
+                    .bind(record.hash.to_hex())
+                    .execute(&raw)
+                    .await
+                    .unwrap();
+            }
+        }
+        sqlx::query("UPDATE projects SET head_hash = $2 WHERE project_id = $1")
+            .bind(first.to_string())
+            .bind(previous.to_hex())
+            .execute(&raw)
+            .await
+            .unwrap();
+        assert!(store.verify_project(first).await.unwrap().is_ok());
+        let found = faults(&store, &checkpoint).await;
+        let leaf = leaf_of(&raw, first, 2).await;
+        assert_eq!(
+            found,
+            vec![LogFault::RootDiffers {
+                checkpoint_size: 8,
+                first_leaf: Some(leaf)
+            }]
+        );
+        raw.close().await;
+    }
+);
+
+conformance!(
+    a_forged_record_a_swap_a_truncation_and_a_rollback_are_each_named,
+    |kind| async move {
+        let Some((store, _keep, url, checkpoint, first)) = checkpointed(kind).await else {
+            return;
+        };
+        let raw = sqlx::AnyPool::connect(&url).await.unwrap();
+        // A record appended with a valid hash: the sequencer refuses it, verify names it.
+        forge_record_past_the_head(&store, &raw, first).await;
+        store.integrate_pending(&key(), 1000).await.unwrap();
+        let found = faults(&store, &checkpoint).await;
+        assert!(
+            matches!(&found[..], [LogFault::Refused { record, reason }] if record.sequence == 4 && reason == "no_authenticator"),
+            "{found:?}"
+        );
+
+        // Two leaves of one chain swapped.
+        drop_every_guard(&raw, kind).await;
+        let (one, two) = (leaf_of(&raw, first, 1).await, leaf_of(&raw, first, 2).await);
+        for (leaf, sequence) in [(one, -2_i64), (two, 1), (one, 2)] {
+            let target = if sequence == -2 { one } else { leaf };
+            sqlx::query("UPDATE log_leaves SET sequence = $2 WHERE leaf_index = $1")
+                .bind(target as i64)
+                .bind(sequence)
+                .execute(&raw)
+                .await
+                .unwrap();
+        }
+        // (the hashes swap with the sequences, as a swap of the rows would)
+        let hash_of = |sequence: i64| {
+            let raw = raw.clone();
+            async move {
+                sqlx::query_scalar::<_, String>(
+                    "SELECT hash FROM audit_records WHERE project_id = $1 AND sequence = $2",
+                )
+                .bind(first.to_string())
+                .bind(sequence)
+                .fetch_one(&raw)
+                .await
+                .unwrap()
+            }
+        };
+        for (leaf, sequence) in [(one, 2_i64), (two, 1)] {
+            sqlx::query("UPDATE log_leaves SET record_hash = $2 WHERE leaf_index = $1")
+                .bind(leaf as i64)
+                .bind(hash_of(sequence).await)
+                .execute(&raw)
+                .await
+                .unwrap();
+        }
+        let found = faults(&store, &checkpoint).await;
+        assert!(
+            matches!(&found[0], LogFault::OutOfOrder { leaf_index, expected: 1, .. } if *leaf_index == one),
+            "{found:?}"
+        );
+
+        // The whole log truncated, or rolled back to a backup from before the checkpoint.
+        sqlx::query("DELETE FROM log_leaves WHERE leaf_index >= 5")
+            .execute(&raw)
+            .await
+            .unwrap();
+        let found = faults(&store, &checkpoint).await;
+        assert!(
+            found.contains(&LogFault::TreeShorter {
+                tree_size: 5,
+                checkpoint_size: 8
+            }),
+            "{found:?}"
+        );
         raw.close().await;
     }
 );

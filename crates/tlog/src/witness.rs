@@ -15,8 +15,8 @@
 //! | 422 | the consistency proof does not prove the old tree a prefix of the new one |
 //! | 200 | cosignature lines; the caller persists the new state **before** answering |
 //!
-//! A rollback (a checkpoint smaller than the one cosigned) is caught by the first two rules: its
-//! old size must be the stored size, which is then above the checkpoint's size.
+//! A rollback (a checkpoint smaller than the one cosigned) is caught by the 400 and the first 409
+//! together: its old size must be the stored size, which is then above the checkpoint's size.
 //! The server must compare the stored state and write the new one atomically (a compare-and-set
 //! on the stored size), or two concurrent requests could roll the witness back.
 

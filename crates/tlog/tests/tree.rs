@@ -422,3 +422,93 @@ fn a_batch_refuses_the_wrong_hashes_and_too_large_trees() {
         Vec::<u64>::new()
     );
 }
+
+/// A store whose reads fail, or answer the wrong number of hashes.
+struct BrokenStore {
+    answer: Option<usize>,
+}
+
+impl tree::HashReader for BrokenStore {
+    type Error = String;
+
+    fn read_hashes(&self, _indexes: &[u64]) -> Result<Vec<Hash>, String> {
+        match self.answer {
+            Some(count) => Ok(vec![Hash::default(); count]),
+            None => Err("database is down".to_owned()),
+        }
+    }
+}
+
+#[test]
+fn a_failing_or_miscounting_reader_is_an_error_not_a_wrong_answer() {
+    let down = BrokenStore { answer: None };
+    let error = tree::tree_hash(5, &down).unwrap_err();
+    assert!(matches!(&error, tree::ReaderError::Read(message) if message == "database is down"));
+    assert_eq!(
+        error.to_string(),
+        "reading stored hashes failed: database is down"
+    );
+    let short = BrokenStore { answer: Some(1) };
+    assert!(matches!(
+        tree::prove_record(5, 2, &short),
+        Err(tree::ReaderError::Tree(TreeError::WrongHashCount {
+            expected: 3,
+            got: 1
+        }))
+    ));
+    assert!(matches!(
+        tree::prove_tree(5, 3, &short),
+        Err(tree::ReaderError::Tree(TreeError::WrongHashCount {
+            expected: 4,
+            got: 1
+        }))
+    ));
+    assert!(matches!(
+        tree::stored_hashes_for_record_hash(3, Hash::default(), &short),
+        Err(tree::ReaderError::Tree(TreeError::WrongHashCount {
+            expected: 2,
+            got: 1
+        }))
+    ));
+    // Nothing to read, nothing asked: the empty tree and a first record need no reader at all.
+    assert_eq!(tree::tree_hash(0, &down).unwrap(), empty_tree_hash());
+    assert_eq!(
+        tree::stored_hashes_for_record_hash(0, leaf_hash(b"a"), &down).unwrap(),
+        [leaf_hash(b"a")]
+    );
+}
+
+proptest! {
+    /// Any one bit changed in a valid proof, or a proof checked against a neighbouring size or
+    /// record, is refused.
+    #[test]
+    fn a_proof_altered_in_any_bit_is_refused(size in 2usize..120, a in any::<prop::sample::Index>(), b in any::<prop::sample::Index>(), bit in any::<prop::sample::Index>()) {
+        let data = leaves(size);
+        let tree = tree_of(&data);
+        let root = tree.root();
+        let t = size as u64;
+        let n = a.index(size);
+        let leaf = leaf_hash(&data[n]);
+        let mut proof = tree.prove_record(t, n as u64).unwrap();
+        if !proof.is_empty() {
+            let position = bit.index(proof.len() * 256);
+            proof[position / 256].0[(position % 256) / 8] ^= 1 << (position % 8);
+            prop_assert!(check_record(&proof, t, &root, n as u64, &leaf).is_err());
+        }
+        let proof = tree.prove_record(t, n as u64).unwrap();
+        let other = (n + 1) % size;
+        prop_assert!(check_record(&proof, t, &root, other as u64, &leaf).is_err());
+
+        let old = b.index(size - 1) + 1;
+        let old_root = tree.root_at(old as u64).unwrap();
+        let mut consistency = tree.prove_tree(t, old as u64).unwrap();
+        if !consistency.is_empty() {
+            let position = bit.index(consistency.len() * 256);
+            consistency[position / 256].0[(position % 256) / 8] ^= 1 << (position % 8);
+            prop_assert!(check_tree(&consistency, t, &root, old as u64, &old_root).is_err());
+        }
+        let consistency = tree.prove_tree(t, old as u64).unwrap();
+        let neighbour = tree.root_at(old as u64 - 1).unwrap();
+        prop_assert!(check_tree(&consistency, t, &root, old as u64, &neighbour).is_err());
+    }
+}

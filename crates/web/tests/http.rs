@@ -77,6 +77,9 @@ conformance!(health_readiness_and_metrics, |kind| async move {
         body.contains("specflow_outbox_notifications{status=\"dead\"} 0"),
         "{body}"
     );
+    // The transparency log's queue: no log key here, so nothing is integrated.
+    assert!(body.contains("specflow_log_tree_size 0"), "{body}");
+    assert!(body.contains("specflow_log_refused_records 0"), "{body}");
     assert!(
         body.contains("specflow_http_requests_total{route=\"/healthz\",status=\"200\"} 2"),
         "{body}"

@@ -21,4 +21,5 @@ mod openapi;
 mod pages;
 mod reports;
 mod todo;
+mod transparency;
 mod uploads;

@@ -16,6 +16,7 @@ pub mod board;
 pub mod comments;
 pub mod committees;
 pub mod input;
+pub mod log;
 pub mod openapi;
 pub mod params;
 pub mod projects;
@@ -76,6 +77,8 @@ pub fn routes(artifact_limit: usize) -> (Router<AppState>, Document) {
         .routes(routes!(committees::roll))
         .routes(routes!(committees::history))
         .routes(routes!(committees::verify))
+        .routes(routes!(log::inclusion_proof))
+        .routes(routes!(log::consistency_proof))
         .routes(routes!(todo::todo))
         .fallback(api_route_not_found)
         .layer(DefaultBodyLimit::max(input::JSON_BODY_LIMIT_BYTES))
@@ -87,7 +90,12 @@ pub fn routes(artifact_limit: usize) -> (Router<AppState>, Document) {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ));
+    // The transparency log's public face: no token, nothing of any record's contents.
+    let public_log = OpenApiRouter::new()
+        .routes(routes!(log::checkpoint))
+        .layer(middleware::from_fn(problem::render_problems));
     let (router, mut document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(public_log)
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(openapi::openapi_json))

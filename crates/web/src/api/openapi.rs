@@ -179,6 +179,7 @@ impl Modify for ApiConventions {
         (name = "board", description = "The bureau: the overdue board, counts and the outbox"),
         (name = "reports", description = "Committees' annual and end-of-term reports, and the bureau's report across committees"),
         (name = "committees", description = "Committees as audited records: composition, waivers, terms, rolls"),
+        (name = "transparency", description = "The transparency log: the cosigned checkpoint (public), inclusion and consistency proofs (docs/transparency.md)"),
     )
 )]
 pub struct ApiDoc;
