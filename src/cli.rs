@@ -1344,10 +1344,15 @@ pub enum AuditCommand {
         /// Verify an exported JSON Lines file instead of the database.
         #[arg(long, conflicts_with = "project")]
         file: Option<PathBuf>,
-        /// Also check the database against a checkpoint kept outside it (`specflow log
-        /// checkpoint` printed it, or `GET /log/checkpoint` served it): its signatures, that the
-        /// records rebuild its tree, and that what came after extends it.
-        #[arg(long, value_name = "FILE", conflicts_with_all = ["project", "file"], requires = "log_verifier")]
+        /// Also check the database, or the exported file, against a checkpoint kept outside it
+        /// (`specflow log checkpoint` printed it, or `GET /log/checkpoint` served it): its
+        /// signatures, that the records rebuild its tree, and that what came after extends it.
+        #[arg(
+            long,
+            value_name = "FILE",
+            conflicts_with = "project",
+            requires = "log_verifier"
+        )]
         checkpoint: Option<PathBuf>,
         /// The log's verifier key (as `specflow log key generate` printed it), or a file holding
         /// it: the key the checkpoint must be signed with.
