@@ -49,7 +49,7 @@ pub enum LogFault {
         /// The checkpoint's size.
         checkpoint_size: u64,
     },
-    /// A leaf index is missing from the stored leaves.
+    /// A leaf index is missing from the stored or exported leaves.
     LeafMissing {
         /// The index.
         leaf_index: u64,
@@ -135,8 +135,8 @@ impl LogFault {
                 ),
             ),
             LogFault::LeafMissing { leaf_index } => LocalizedText::new(
-                format!("叶子 {leaf_index} 不在数据库中"),
-                format!("leaf {leaf_index} is missing from the database"),
+                format!("叶子 {leaf_index} 缺失（其后的叶子序号不是 {leaf_index}）"),
+                format!("leaf {leaf_index} is missing (the leaf after it has another index)"),
             ),
             LogFault::RecordGone { leaf_index, record } => {
                 let record = record.describe();
@@ -361,6 +361,8 @@ pub struct Walk {
     frontier: Frontier,
     /// The tree as the leaves' own hashes make it.
     integrated: Frontier,
+    /// The index of the leaf before.
+    last_index: Option<u64>,
     next_sequence: HashMap<(RecordKind, String), u64>,
     seen: HashSet<(RecordKind, String, u64)>,
     root_at_checkpoint: Option<Hash>,
@@ -382,6 +384,7 @@ impl Walk {
             checkpoint_root: checkpoint.root,
             frontier: Frontier::new(),
             integrated: Frontier::new(),
+            last_index: None,
             next_sequence: HashMap::new(),
             seen: HashSet::new(),
             root_at_checkpoint: empty,
@@ -407,12 +410,14 @@ impl Walk {
     /// One leaf: its place, its record, its order in its chain; then the tree grows by it.
     pub fn step(&mut self, leaf: &WalkedLeaf) {
         let index = leaf.leaf_index;
-        if index != self.frontier.size() {
-            // A gap: the leaves from here on are not where they should be.
+        let expected = self.last_index.map_or(0, |last| last.saturating_add(1));
+        if index != expected {
+            // A gap, named once: the leaves after it follow on from this one.
             self.faults.push(LogFault::LeafMissing {
-                leaf_index: self.frontier.size(),
+                leaf_index: expected,
             });
         }
+        self.last_index = Some(index);
         self.check_record(leaf);
         self.check_order(leaf);
         // The tree is rebuilt from the records as they are now: an edited record changes it.
