@@ -1341,7 +1341,8 @@ pub enum AuditCommand {
         /// One project, by code or id (default: every project and every committee).
         #[arg(long)]
         project: Option<String>,
-        /// Verify an exported JSON Lines file instead of the database.
+        /// Verify an exported JSON Lines file instead of the database (offline; with
+        /// --checkpoint, its transparency log lines are checked against the checkpoint too).
         #[arg(long, conflicts_with = "project")]
         file: Option<PathBuf>,
         /// Also check the database, or the exported file, against a checkpoint kept outside it
@@ -1370,7 +1371,8 @@ pub enum AuditCommand {
         database: DatabaseArgs,
     },
     /// Write the audit log as JSON Lines (docs/audit-format.md) to standard output: every
-    /// project's and committee's record, exactly as stored.
+    /// project's and committee's record, exactly as stored, then the transparency log's leaves
+    /// and signed checkpoints (not with --project).
     Export {
         /// One project, by code or id (default: every project and every committee).
         #[arg(long)]

@@ -5,6 +5,10 @@
 //! broken one on standard error with its first bad record, and the tally last. A broken chain
 //! never stops the run: every other chain is still proved. The exit status is 1 when any chain
 //! is broken, so scripts need not read the words.
+//!
+//! With `--checkpoint`, the database's tree, or an export's transparency log lines (`--file`),
+//! are checked against a checkpoint kept outside the database by one shared walk
+//! (`specflow_store::tree_walk`), each fault printed as a broken line of its own.
 
 use super::database::{open, runtime};
 use crate::cli::AuditCommand;
