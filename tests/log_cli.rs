@@ -219,6 +219,21 @@ fn a_checkpoint_kept_outside_the_database_catches_a_deleted_record() {
         text(&offline.stdout)
     );
     assert!(python.status.success(), "{}", text(&python.stderr));
+    // Without a checkpoint the log lines are read, and said to be there.
+    let chains_only = specflow(
+        &["audit", "verify", "--file", export.to_str().unwrap()],
+        &database,
+    );
+    assert!(
+        chains_only.status.success(),
+        "{}",
+        text(&chains_only.stderr)
+    );
+    assert!(
+        text(&chains_only.stdout).contains("文件带有透明日志"),
+        "{}",
+        text(&chains_only.stdout)
+    );
 
     // An insider deletes the project's record, triggers and all: the chain is gone, the
     // checkpoint still names it.

@@ -615,7 +615,8 @@ def verify_file(path, against):
             unreadable += 1
             report(f"line {line_number}: not a JSON object")
             continue
-        note_record(log, record)
+        if against is not None:
+            note_record(log, record)
         try:
             check_canonical(record)
         except NotCanonical as error:
