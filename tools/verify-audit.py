@@ -657,8 +657,8 @@ def verify_file(path, against):
                   f"the tree holds {tree_size} records, {waiting} waiting")
         tree_holds = not faults
     elif log.leaves or log.checkpoints:
-        print(f"the file carries the transparency log: {len(log.leaves)} leaves, "
-              f"{len(log.checkpoints)} checkpoints (give --checkpoint and --log-verifier to check them)")
+        print(f"the file carries the transparency log: {len(log.leaves)} leaf(s), "
+              f"{len(log.checkpoints)} checkpoint(s) (give --checkpoint and --log-verifier to check them)")
     return 1 if broken or unreadable or not tree_holds else 0
 
 

@@ -513,7 +513,7 @@ fn verify_file(
                     "{}",
                     language.pick(
                         format!("文件带有透明日志：{leaves} 个叶子、{checkpoints} 个检查点（给出 --checkpoint 和 --log-verifier 即可核验）"),
-                        format!("the file carries the transparency log: {leaves} leaves, {checkpoints} checkpoints (give --checkpoint and --log-verifier to check them)"),
+                        format!("the file carries the transparency log: {leaves} leaf(s), {checkpoints} checkpoint(s) (give --checkpoint and --log-verifier to check them)"),
                     )
                 );
             }

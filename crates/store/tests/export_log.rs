@@ -155,6 +155,53 @@ conformance!(
 );
 
 conformance!(
+    a_record_integrated_after_its_chain_was_exported_ends_the_exports_tree,
+    |kind| async move {
+        let Some((store, _keep, _url, checkpoint, first)) = checkpointed(kind).await else {
+            return;
+        };
+        // The export's steps, as export_jsonl takes them, with a write and its integration
+        // landing between the records and the log's lines.
+        let mut out = Vec::new();
+        let mut log = store.begin_log_export().await.unwrap();
+        for chain_kind in [RecordKind::Project, RecordKind::Committee] {
+            for subject in store
+                .chains_with_records(chain_kind, None, 100)
+                .await
+                .unwrap()
+            {
+                let count = store
+                    .export_chain_jsonl(chain_kind, &subject, &mut out)
+                    .await
+                    .unwrap();
+                log.exported(chain_kind, &subject, count);
+            }
+        }
+        for content in ["late", "later"] {
+            store
+                .execute(request(
+                    first,
+                    secretariat(),
+                    attach("project_proposal", content),
+                ))
+                .await
+                .unwrap();
+            store.integrate_pending(&key(), 1000).await.unwrap();
+        }
+        while let Some(lines) = store.log_export_page(&mut log).await.unwrap() {
+            out.extend_from_slice(lines.as_bytes());
+        }
+        let text = String::from_utf8(out).unwrap();
+        // The tree stops before the records the file does not hold, and so do its checkpoints.
+        let verification = verify_text(&text, &checkpoint);
+        assert!(verification.holds(), "{verification:?}");
+        assert_eq!((verification.tree_size, verification.pending), (8, 0));
+        assert_eq!(text.matches("{\"log_checkpoint\"").count(), 1, "{text}");
+        store.close().await;
+    }
+);
+
+conformance!(
     a_database_whose_log_never_signed_exports_no_log_lines,
     |kind| async move {
         let Some((url, _keep)) = fresh_database(kind).await else {
