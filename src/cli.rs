@@ -1403,13 +1403,19 @@ pub enum AuditCommand {
         /// One project, by code or id (default: every project and every committee).
         #[arg(long)]
         project: Option<String>,
-        /// Verify an exported JSON Lines file instead of the database.
+        /// Verify an exported JSON Lines file instead of the database (offline; with
+        /// --checkpoint, its transparency log lines are checked against the checkpoint too).
         #[arg(long, conflicts_with = "project")]
         file: Option<PathBuf>,
-        /// Also check the database against a checkpoint kept outside it (`specflow log
-        /// checkpoint` printed it, or `GET /log/checkpoint` served it): its signatures, that the
-        /// records rebuild its tree, and that what came after extends it.
-        #[arg(long, value_name = "FILE", conflicts_with_all = ["project", "file"], requires = "log_verifier")]
+        /// Also check the database, or the exported file, against a checkpoint kept outside it
+        /// (`specflow log checkpoint` printed it, or `GET /log/checkpoint` served it): its
+        /// signatures, that the records rebuild its tree, and that what came after extends it.
+        #[arg(
+            long,
+            value_name = "FILE",
+            conflicts_with = "project",
+            requires = "log_verifier"
+        )]
         checkpoint: Option<PathBuf>,
         /// The log's verifier key (as `specflow log key generate` printed it), or a file holding
         /// it: the key the checkpoint must be signed with.
@@ -1427,7 +1433,8 @@ pub enum AuditCommand {
         database: DatabaseArgs,
     },
     /// Write the audit log as JSON Lines (docs/audit-format.md) to standard output: every
-    /// project's and committee's record, exactly as stored.
+    /// project's and committee's record, exactly as stored, then the transparency log's leaves
+    /// and signed checkpoints (not with --project).
     Export {
         /// One project, by code or id (default: every project and every committee).
         #[arg(long)]

@@ -148,16 +148,28 @@ pub fn command(data: &[u8]) {
 /// it: each line read as a stored record; a project record in its canonical form is read as an
 /// audit record, whose JSON reads back as the same stored record (the canonical form is the
 /// only one, so a round trip changes nothing), and whose event is read; every chain of the
-/// file, project's or committee's, is verified in file order.
+/// file, project's or committee's, is verified in file order. A transparency log line is read
+/// only in its canonical text (so it writes back as itself), and the file's tree is walked
+/// against a checkpoint of as many leaves, as `--checkpoint` would.
 pub fn audit_jsonl(data: &[u8]) {
     use specflow_engine::stored_record::{RecordKind, StoredChainVerifier, StoredRecord};
+    use specflow_store::log_lines::{ExportedLog, LogLine};
     let Some(text) = text(data) else { return };
     let mut chains: std::collections::BTreeMap<(RecordKind, String), StoredChainVerifier> =
         Default::default();
+    let mut log = ExportedLog::default();
     for line in text.lines() {
+        if LogLine::is_log_line(line) {
+            if let Ok(log_line) = LogLine::from_json_line(line) {
+                assert_eq!(log_line.to_json_line(), line, "a log line's round trip");
+                log.log_line(log_line);
+            }
+            continue;
+        }
         let Ok(stored) = StoredRecord::from_json_line(line) else {
             continue;
         };
+        log.record(&stored);
         let (kind, subject) = stored.chain();
         if kind == RecordKind::Project
             && let Ok(record) = stored.to_project_record()
@@ -175,6 +187,12 @@ pub fn audit_jsonl(data: &[u8]) {
     }
     for verifier in chains.into_values() {
         let _ = verifier.finish();
+    }
+    let (leaves, _) = log.size();
+    let root = specflow_tlog::hash::empty_tree_hash();
+    let checkpoint = specflow_tlog::checkpoint::Checkpoint::new("fuzz.example/log", leaves, root);
+    if let Ok(signer) = specflow_tlog::note::NoteSigner::from_seed("fuzz.example/log", &[1; 32]) {
+        let _ = log.verify(&checkpoint, &signer.verifier());
     }
 }
 

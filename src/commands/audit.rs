@@ -5,6 +5,10 @@
 //! broken one on standard error with its first bad record, and the tally last. A broken chain
 //! never stops the run: every other chain is still proved. The exit status is 1 when any chain
 //! is broken, so scripts need not read the words.
+//!
+//! With `--checkpoint`, the database's tree, or an export's transparency log lines (`--file`),
+//! are checked against a checkpoint kept outside the database by one shared walk
+//! (`specflow_store::tree_walk`), each fault printed as a broken line of its own.
 
 use super::database::{open, runtime};
 use crate::cli::AuditCommand;
@@ -14,6 +18,8 @@ use specflow_engine::stored_record::{
 };
 use specflow_engine::text::{Language, LocalizedText};
 use specflow_store::StoreOptions;
+use specflow_store::log_lines::{ExportedLog, LogLine};
+use specflow_store::log_verify::CheckpointVerification;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -22,13 +28,8 @@ use std::process::ExitCode;
 pub fn run(command: AuditCommand) -> anyhow::Result<ExitCode> {
     match command {
         AuditCommand::Verify {
-            file: Some(file),
-            language,
-            ..
-        } => verify_file(&file, language.into()),
-        AuditCommand::Verify {
             project,
-            file: None,
+            file,
             checkpoint,
             log_verifier,
             witness_keys,
@@ -45,7 +46,10 @@ pub fn run(command: AuditCommand) -> anyhow::Result<ExitCode> {
                 )?),
                 None => None,
             };
-            runtime()?.block_on(verify_database(&database, project, against, language))
+            match file {
+                Some(file) => verify_file(&file, against.as_ref(), language),
+                None => runtime()?.block_on(verify_database(&database, project, against, language)),
+            }
         }
         AuditCommand::Export {
             project,
@@ -228,6 +232,22 @@ async fn verify_tree(
     let verification = store
         .verify_against_checkpoint(&against.checkpoint, &against.log)
         .await?;
+    let checked = LocalizedText::new("数据库", "the database");
+    Ok(print_tree_verdict(
+        &verification,
+        against,
+        &checked,
+        language,
+    ))
+}
+
+/// Prints each fault the tree's check found, or that it holds; whether it holds.
+fn print_tree_verdict(
+    verification: &CheckpointVerification,
+    against: &AgainstCheckpoint,
+    checked: &LocalizedText,
+    language: Language,
+) -> bool {
     let origin = &against.checkpoint.origin;
     let size = verification.checkpoint_size;
     for fault in &verification.faults {
@@ -244,12 +264,12 @@ async fn verify_tree(
         println!(
             "{}",
             language.pick(
-                format!("完好 透明日志 {origin}：数据库与大小为 {size} 的检查点相符，树现有 {tree} 条记录，{pending} 条待并入"),
-                format!("ok transparency log {origin}: the database agrees with the checkpoint of size {size}; the tree holds {tree} records, {pending} waiting"),
+                format!("完好 透明日志 {origin}：{}与大小为 {size} 的检查点相符，树现有 {tree} 条记录，{pending} 条待并入", checked.zh),
+                format!("ok transparency log {origin}: {} agrees with the checkpoint of size {size}; the tree holds {tree} records, {pending} waiting", checked.en),
             )
         );
     }
-    Ok(verification.holds())
+    verification.holds()
 }
 
 /// Verifies one chain in the database and prints its verdict.
@@ -347,32 +367,46 @@ enum FileChain {
     Broken(LocalizedText),
 }
 
-/// Verifies an exported file offline, streaming line by line: every chain, project's and
-/// committee's, in the order its records appear in the file (a chain's records must come in
-/// sequence order; chains may interleave). A line that is no record is reported and the run
-/// goes on.
-fn verify_file(path: &std::path::Path, language: Language) -> anyhow::Result<ExitCode> {
-    let file = std::fs::File::open(path).map_err(|error| {
-        anyhow::anyhow!(
-            "{}",
-            language.pick(
-                format!("无法读取 {}：{error}", path.display()),
-                format!("cannot read {}: {error}", path.display())
-            )
-        )
-    })?;
-    let mut chains: BTreeMap<(RecordKind, String), FileChain> = BTreeMap::new();
-    let mut tally = Tally::default();
-    for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
+/// An export file as it is read: each chain, the lines that are no record, and the
+/// transparency log's lines.
+#[derive(Default)]
+struct FileReading {
+    chains: BTreeMap<(RecordKind, String), FileChain>,
+    tally: Tally,
+    /// What the tree's check needs, kept only when there is a checkpoint to check against, so
+    /// that verifying the chains alone still streams.
+    log: Option<ExportedLog>,
+    leaves: u64,
+    checkpoints: u64,
+}
+
+impl FileReading {
+    /// Reads one non-empty line; a line that is neither a record nor a log line is reported.
+    fn line(&mut self, place: &str, line_number: usize, line: &str, language: Language) {
+        if LogLine::is_log_line(line) {
+            match LogLine::from_json_line(line) {
+                Ok(log_line) => {
+                    match &log_line {
+                        LogLine::LogLeaf(_) => self.leaves += 1,
+                        LogLine::LogCheckpoint(_) => self.checkpoints += 1,
+                        LogLine::LogPending(_) => {}
+                    }
+                    if let Some(log) = &mut self.log {
+                        log.log_line(log_line);
+                    }
+                }
+                Err(reason) => self.not_a_record(place, line_number, &reason, language),
+            }
+            return;
         }
-        let line_number = index + 1;
-        match StoredRecord::from_json_line(&line) {
+        match StoredRecord::from_json_line(line) {
             Ok(stored) => {
+                if let Some(log) = &mut self.log {
+                    log.record(&stored);
+                }
                 let (kind, subject) = stored.chain();
-                let chain = chains
+                let chain = self
+                    .chains
                     .entry((kind, subject.to_string()))
                     .or_insert_with(|| FileChain::Reading(StoredChainVerifier::new(kind)));
                 if let FileChain::Reading(verifier) = chain
@@ -385,40 +419,108 @@ fn verify_file(path: &std::path::Path, language: Language) -> anyhow::Result<Exi
                 let reason = unreadable_line(line_number, &unreadable);
                 match unreadable.chain {
                     Some(key) => {
-                        let chain = chains
+                        let chain = self
+                            .chains
                             .entry(key)
                             .or_insert_with(|| FileChain::Broken(reason.clone()));
                         if let FileChain::Reading(_) = chain {
                             *chain = FileChain::Broken(reason);
                         }
                     }
-                    None => {
-                        tally.broken += 1;
-                        let place = format!("{}:{line_number}", path.display());
-                        eprintln!(
-                            "{}",
-                            is_broken(&LocalizedText::new(place.clone(), place), &reason, language)
-                        );
-                    }
+                    None => self.not_a_record(place, line_number, &reason, language),
                 }
             }
         }
     }
-    for ((kind, subject), chain) in chains {
-        let name = kind.name();
-        let name = LocalizedText::new(
-            format!("{} {subject}", name.zh),
-            format!("{} {subject}", name.en),
+
+    /// A line that belongs to no chain: reported at once, and counted broken.
+    fn not_a_record(
+        &mut self,
+        place: &str,
+        line_number: usize,
+        reason: &LocalizedText,
+        language: Language,
+    ) {
+        self.tally.broken += 1;
+        let place = format!("{place}:{line_number}");
+        eprintln!(
+            "{}",
+            is_broken(&LocalizedText::new(place.clone(), place), reason, language)
         );
-        let verdict = match chain {
-            FileChain::Reading(verifier) => Ok(verifier.finish()),
-            FileChain::Broken(reason) => Err(reason),
-        };
-        tally.count(kind, verdict.is_ok());
-        print_verdict(&name, &verdict, language);
     }
-    println!("{}", tally.line(language));
-    Ok(exit_status(tally.broken == 0))
+
+    /// Prints every chain's verdict and the tally.
+    fn print_chains(&mut self, language: Language) {
+        for ((kind, subject), chain) in std::mem::take(&mut self.chains) {
+            let name = kind.name();
+            let name = LocalizedText::new(
+                format!("{} {subject}", name.zh),
+                format!("{} {subject}", name.en),
+            );
+            let verdict = match chain {
+                FileChain::Reading(verifier) => Ok(verifier.finish()),
+                FileChain::Broken(reason) => Err(reason),
+            };
+            self.tally.count(kind, verdict.is_ok());
+            print_verdict(&name, &verdict, language);
+        }
+        println!("{}", self.tally.line(language));
+    }
+}
+
+/// Verifies an exported file offline, streaming line by line: every chain, project's and
+/// committee's, in the order its records appear in the file (a chain's records must come in
+/// sequence order; chains may interleave). A line that is no record is reported and the run
+/// goes on. With a checkpoint, the file's transparency log lines are checked against it as the
+/// database's tree would be.
+fn verify_file(
+    path: &std::path::Path,
+    against: Option<&AgainstCheckpoint>,
+    language: Language,
+) -> anyhow::Result<ExitCode> {
+    let file = std::fs::File::open(path).map_err(|error| {
+        anyhow::anyhow!(
+            "{}",
+            language.pick(
+                format!("无法读取 {}：{error}", path.display()),
+                format!("cannot read {}: {error}", path.display())
+            )
+        )
+    })?;
+    let place = path.display().to_string();
+    let mut reading = FileReading {
+        log: against.map(|_| ExportedLog::default()),
+        ..FileReading::default()
+    };
+    for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        reading.line(&place, index + 1, &line, language);
+    }
+    reading.print_chains(language);
+    let tree_holds = match (against, &reading.log) {
+        (Some(against), Some(log)) => {
+            let verification = log.verify(&against.checkpoint, &against.log);
+            let checked = LocalizedText::new("导出文件", "the export");
+            print_tree_verdict(&verification, against, &checked, language)
+        }
+        _ => {
+            let (leaves, checkpoints) = (reading.leaves, reading.checkpoints);
+            if leaves + checkpoints > 0 {
+                println!(
+                    "{}",
+                    language.pick(
+                        format!("文件带有透明日志：{leaves} 个叶子、{checkpoints} 个检查点（给出 --checkpoint 和 --log-verifier 即可核验）"),
+                        format!("the file carries the transparency log: {leaves} leaf(s), {checkpoints} checkpoint(s) (give --checkpoint and --log-verifier to check them)"),
+                    )
+                );
+            }
+            true
+        }
+    };
+    Ok(exit_status(reading.tally.broken == 0 && tree_holds))
 }
 
 /// A chain's first bad record, with the line of the file it is on.

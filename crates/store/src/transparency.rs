@@ -123,7 +123,8 @@ pub fn kind_name(kind: RecordKind) -> &'static str {
     }
 }
 
-fn kind_of(name: &str) -> Result<RecordKind, StoreError> {
+/// The kind a name in the log's tables stands for.
+pub(crate) fn kind_of(name: &str) -> Result<RecordKind, StoreError> {
     match name {
         "project" => Ok(RecordKind::Project),
         "committee" => Ok(RecordKind::Committee),
@@ -503,7 +504,7 @@ impl Store {
         }
     }
 
-    async fn checkpoint_of(&self, row: &AnyRow) -> Result<StoredCheckpoint, StoreError> {
+    pub(crate) async fn checkpoint_of(&self, row: &AnyRow) -> Result<StoredCheckpoint, StoreError> {
         let get = |error: sqlx::Error| self.database_error(error);
         let tree_size: i64 = row.try_get("tree_size").map_err(get)?;
         let root_hash: String = row.try_get("root_hash").map_err(get)?;

@@ -330,31 +330,45 @@ impl Store {
         subject: &str,
         out: &mut (dyn std::io::Write + Send),
     ) -> Result<u64, StoreError> {
+        Ok(self.export_chain(kind, subject, out).await?.0)
+    }
+
+    /// Writes one chain's records as stored; how many, and the last sequence written.
+    async fn export_chain(
+        &self,
+        kind: RecordKind,
+        subject: &str,
+        out: &mut (dyn std::io::Write + Send),
+    ) -> Result<(u64, u64), StoreError> {
         let mut count = 0;
+        let mut last = 0;
         self.each_stored_record(kind, subject, 0, |stored| {
             let line = serde_json::to_string(stored)
                 .map_err(|error| StoreError::Corrupt(error.to_string()))?;
-            writeln!(out, "{line}")
-                .map_err(|error| StoreError::Corrupt(format!("writing the export: {error}")))?;
+            writeln!(out, "{line}").map_err(export_failed)?;
             count += 1;
+            last = stored.position();
             Ok(ControlFlow::Continue(()))
         })
         .await?;
-        Ok(count)
+        Ok((count, last))
     }
 
-    /// Writes the records of one project, or of every project and then every committee, as
-    /// stored, as JSON Lines; returns how many.
+    /// Writes the records of one project, or of every project and then every committee followed
+    /// by the transparency log's lines (`log_lines.rs`), as stored, as JSON Lines; returns how
+    /// many records.
     pub async fn export_jsonl(
         &self,
         project: Option<Uuid>,
         out: &mut (dyn std::io::Write + Send),
     ) -> Result<u64, StoreError> {
         if let Some(project) = project {
+            // One project's leaves could not rebuild any root: its export carries no log lines.
             return self
                 .export_chain_jsonl(RecordKind::Project, &project.to_string(), out)
                 .await;
         }
+        let mut log = self.begin_log_export().await?;
         let mut written = 0;
         for kind in [RecordKind::Project, RecordKind::Committee] {
             let mut after: Option<String> = None;
@@ -366,13 +380,22 @@ impl Store {
                     break;
                 };
                 for subject in &subjects {
-                    written += self.export_chain_jsonl(kind, subject, out).await?;
+                    let (count, last_sequence) = self.export_chain(kind, subject, out).await?;
+                    written += count;
+                    log.exported(kind, subject, last_sequence);
                 }
                 after = Some(last);
             }
         }
+        while let Some(lines) = self.log_export_page(&mut log).await? {
+            out.write_all(lines.as_bytes()).map_err(export_failed)?;
+        }
         Ok(written)
     }
+}
+
+fn export_failed(error: std::io::Error) -> StoreError {
+    StoreError::Corrupt(format!("writing the export: {error}"))
 }
 
 /// What the projection says of a chain that held record by record.

@@ -12,6 +12,7 @@ mod batch;
 mod chains;
 mod conformance;
 mod crash;
+mod export_log;
 mod tokens;
 mod transparency;
 mod uploads;

@@ -15,7 +15,7 @@ use specflow_tlog::note::{SignatureVerifier, open_note};
 use specflow_tlog::tree::{MemoryTree, check_record, check_tree};
 use std::sync::Arc;
 
-fn key() -> Arc<LogKey> {
+pub(crate) fn key() -> Arc<LogKey> {
     Arc::new(LogKey::from_seed("specflow.test/log", &[7; 32]).unwrap())
 }
 
@@ -305,7 +305,9 @@ async fn drop_every_guard(raw: &sqlx::AnyPool, kind: Kind) {
 
 /// A keyed store with two projects of three records each and a committee of two, all in a
 /// signed checkpoint; the checkpoint as an auditor keeps it, and the first project.
-async fn checkpointed(kind: Kind) -> Option<(Store, Keep, String, Checkpoint, uuid::Uuid)> {
+pub(crate) async fn checkpointed(
+    kind: Kind,
+) -> Option<(Store, Keep, String, Checkpoint, uuid::Uuid)> {
     let (store, keep, url) = keyed_store(kind).await?;
     let first = created_project(&store, 1, "SH-TC-01").await;
     let second = created_project(&store, 2, "SH-TC-01").await;

@@ -161,6 +161,69 @@ conformance!(
     }
 );
 
+conformance!(
+    the_export_streams_the_log_after_the_records_and_holds_against_the_checkpoint,
+    |kind| async move {
+        use specflow_engine::stored_record::StoredRecord;
+        use specflow_store::log_lines::{ExportedLog, LogLine};
+        let Some(api) = api(kind).await else {
+            return;
+        };
+        let app = &api.app;
+        let secretariat = token(
+            &api.store,
+            "sec-one",
+            Role::Secretariat,
+            Some("SH-TC-01"),
+            None,
+        )
+        .await;
+        let auditor = token(&api.store, "audit-one", Role::Auditor, None, None).await;
+        // Before the log signs anything, an export is records alone, as it always was.
+        call(Method::POST, "/api/v1/projects", Some(&secretariat))
+            .json(app, &new_project(1, "SH-TC-01"))
+            .await;
+        let before = call(Method::GET, "/api/v1/export", Some(&auditor))
+            .empty(app)
+            .await;
+        assert!(!before.text().contains("{\"log_"), "{}", before.text());
+        api.store.integrate_pending(&key(), 100).await.unwrap();
+        let checkpoint = call(Method::GET, "/log/checkpoint", None).empty(app).await;
+        let checkpoint = opened(&checkpoint.text());
+        // A record written since is listed as waiting.
+        call(Method::POST, "/api/v1/projects", Some(&secretariat))
+            .json(app, &new_project(2, "SH-TC-01"))
+            .await;
+        let export = call(Method::GET, "/api/v1/export", Some(&auditor))
+            .empty(app)
+            .await;
+        assert_eq!(export.status, StatusCode::OK, "{}", export.text());
+        let text = export.text();
+        let mut log = ExportedLog::default();
+        for line in text.lines() {
+            if LogLine::is_log_line(line) {
+                log.log_line(LogLine::from_json_line(line).unwrap());
+            } else {
+                log.record(&StoredRecord::from_json_line(line).unwrap());
+            }
+        }
+        assert_eq!(log.size(), (1, 1), "{text}");
+        let verification = log.verify(&checkpoint, &key().verifier());
+        assert!(verification.holds(), "{verification:?}");
+        assert_eq!((verification.tree_size, verification.pending), (1, 1));
+        // One project's export has no log lines.
+        let one = call(
+            Method::GET,
+            "/api/v1/export?project=JJF%28%E6%B2%AA%29-2026-001",
+            Some(&auditor),
+        )
+        .empty(app)
+        .await;
+        assert_eq!(one.status, StatusCode::OK, "{}", one.text());
+        assert!(!one.text().contains("{\"log_"), "{}", one.text());
+    }
+);
+
 /// Stores the key's authenticator for every queued record, as a writer holding it would have.
 async fn sign_pending(url: &str) {
     use specflow_engine::stored_record::RecordKind;

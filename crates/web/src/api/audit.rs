@@ -366,6 +366,8 @@ struct ExportCursor {
     queue: VecDeque<(RecordKind, String)>,
     /// The chain being exported and the last sequence sent.
     current: Option<(RecordKind, String, i64)>,
+    /// The transparency log's lines, written after every record (whole exports only).
+    log: Option<specflow_store::log_export::LogExport>,
     failed: bool,
 }
 
@@ -388,6 +390,9 @@ impl ExportCursor {
                 let Some(last) = page.last().map(|record| record.sequence) else {
                     continue;
                 };
+                if let Some(log) = &mut self.log {
+                    log.exported(kind, &subject, u64::try_from(last).unwrap_or(0));
+                }
                 self.current = Some((kind, subject, last));
                 let mut text = String::new();
                 for record in &page {
@@ -411,7 +416,10 @@ impl ExportCursor {
             }
             let (kind, after) = match self.listing.take() {
                 Some(listing) => listing,
-                None => (self.kinds.pop_front()?, None),
+                None => match self.kinds.pop_front() {
+                    Some(kind) => (kind, None),
+                    None => return self.next_log_chunk().await,
+                },
             };
             match self
                 .store
@@ -430,6 +438,16 @@ impl ExportCursor {
         }
     }
 
+    /// The next chunk of the transparency log's lines, once every record is sent.
+    async fn next_log_chunk(&mut self) -> Option<Result<Bytes, std::io::Error>> {
+        let log = self.log.as_mut()?;
+        match self.store.log_export_page(log).await {
+            Ok(Some(lines)) => Some(Ok(Bytes::from(lines))),
+            Ok(None) => None,
+            Err(error) => Some(self.fail(&error)),
+        }
+    }
+
     fn fail(&mut self, error: &specflow_store::StoreError) -> Result<Bytes, std::io::Error> {
         // The status is already sent: cutting the stream short tells the client.
         tracing::error!(%error, "the export stopped");
@@ -438,9 +456,9 @@ impl ExportCursor {
     }
 }
 
-/// `GET /api/v1/export`: every record, projects' then committees' (or one project's, with
-/// `project`), as stored, as JSON Lines in the form `docs/audit-format.md` describes, streamed
-/// page by page.
+/// `GET /api/v1/export`: every record, projects' then committees', then the transparency log's
+/// leaves and checkpoints (or one project's records alone, with `project`), as stored, as JSON
+/// Lines in the form `docs/audit-format.md` describes, streamed page by page.
 #[utoipa::path(
     get,
     path = "/export",
@@ -472,6 +490,8 @@ pub async fn export(
                 listing: None,
                 queue: VecDeque::from([(RecordKind::Project, project_id.to_string())]),
                 current: None,
+                // One project's leaves could not rebuild any root: no log lines.
+                log: None,
                 failed: false,
             }
         }
@@ -481,6 +501,7 @@ pub async fn export(
             listing: None,
             queue: VecDeque::new(),
             current: None,
+            log: Some(state.store.begin_log_export().await?),
             failed: false,
         },
     };
