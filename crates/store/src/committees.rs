@@ -556,14 +556,9 @@ impl Store {
                 &state,
                 &records,
                 &notifications,
+                command,
             )
             .await;
-        let inserted = match (inserted, command) {
-            (Ok(()), Some(command)) => {
-                insert_committee_command(&mut transaction, committee_id, command).await
-            }
-            (inserted, _) => inserted,
-        };
         let committed = match inserted {
             Ok(()) => transaction.commit().await,
             Err(error) => {
@@ -618,8 +613,8 @@ impl Store {
         ))
     }
 
-    /// Inserts a committee write's records, its projection row (when the committee is formed)
-    /// and its notifications, within the caller's transaction.
+    /// Inserts a committee write's records, its projection row (when the committee is formed),
+    /// its notifications and its command's fingerprint, within the caller's transaction.
     async fn insert_committee_writes(
         &self,
         connection: &mut AnyConnection,
@@ -627,6 +622,7 @@ impl Store {
         state: &CommitteeState,
         records: &[CommitteeRecord],
         notifications: &[(&CommitteeRecord, Notice)],
+        command: Option<&CommandKey>,
     ) -> Result<(), sqlx::Error> {
         for record in records {
             sqlx::query("INSERT INTO committee_records (committee_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
@@ -712,6 +708,9 @@ impl Store {
                 .bind(micros(record.recorded_at))
                 .execute(&mut *connection)
                 .await?;
+        }
+        if let Some(command) = command {
+            insert_committee_command(&mut *connection, committee_id, command).await?;
         }
         Ok(())
     }
