@@ -27,6 +27,7 @@ pub mod load;
 pub mod local_day;
 pub mod location;
 pub mod notify;
+pub mod public;
 pub mod records;
 pub mod rejection;
 pub mod render;

@@ -737,7 +737,7 @@ fn milestones_name_stages_of_the_definition() {
             "stages are: end, start",
         ],
     );
-    let text = format!("{LAB_HEAD}\n[milestones]\napproved = \"end\"\nin_force = \"end\"\n");
+    let text = format!("{LAB_HEAD}\n[milestones]\napproved = \"end\"\nwithdrawn = \"end\"\n");
     assert!(
         !problems_of(&text).is_empty(),
         "an unknown milestone is refused"

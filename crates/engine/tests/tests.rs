@@ -17,6 +17,7 @@ mod guards;
 mod lifecycle;
 mod notifications;
 mod properties;
+mod public;
 mod rendering;
 mod reports;
 mod roles;

@@ -346,6 +346,23 @@ impl Store {
         .map_err(|error| self.database_error(error))
     }
 
+    /// Every registered definition version, as `(id, version)`, in order.
+    pub async fn definition_versions(&self) -> Result<Vec<(String, u32)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT definition_id, version FROM workflow_definitions ORDER BY definition_id, version",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(|error| self.database_error(error))?;
+        rows.into_iter()
+            .map(|(id, version)| {
+                let version = u32::try_from(version)
+                    .map_err(|_| StoreError::Corrupt(format!("definition version {version}")))?;
+                Ok((id, version))
+            })
+            .collect()
+    }
+
     /// Loads every registered definition into the cache, so that the SQLite writer, which decides
     /// inside `BEGIN IMMEDIATE`, never waits for a pooled connection while it holds the write
     /// lock: under load every pooled connection can be waiting for that lock (each request

@@ -72,8 +72,8 @@ pub use outbox::{
     OutboxFilter, OutboxPage, OutboxStatus, RetrySelection, Webhook,
 };
 pub use read::{
-    CommentText, HistoryPage, OverdueFilter, OverdueSort, ProjectFacet, ProjectFilter,
-    ProjectListPage, ProjectSummary, ProjectView,
+    CommentText, DefinitionStages, HistoryPage, OverdueFilter, OverdueSort, ProjectFacet,
+    ProjectFilter, ProjectListPage, ProjectSummary, ProjectView,
 };
 pub use reports::ReportRequest;
 pub use schedule::{ClaimedProject, UpcomingDeadline};

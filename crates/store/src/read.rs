@@ -170,6 +170,17 @@ pub struct ProjectFilter {
     pub flag: Option<String>,
 }
 
+/// Some stages of one registered definition version, for [`Store::list_projects_in_stages`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefinitionStages {
+    /// The definition's id.
+    pub definition_id: String,
+    /// Its version.
+    pub version: u32,
+    /// The stages.
+    pub stages: Vec<String>,
+}
+
 /// Which overdue projects the overdue board shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OverdueFilter {
@@ -534,6 +545,59 @@ impl Store {
             statement.push(" ESCAPE '!'");
         }
         statement.push(&format!(" ORDER BY code LIMIT {}", size.rows_to_read()));
+        let rows = statement
+            .fetch_all(self.pool())
+            .await
+            .map_err(|error| self.database_error(error))?;
+        let mut items = rows
+            .iter()
+            .map(|row| self.summary_from_row(row))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_after = size.cut(&mut items, |item| item.code.clone());
+        Ok(ProjectListPage { items, next_after })
+    }
+
+    /// Projects standing in one of the stages given per definition version, ordered by code,
+    /// `limit` at a time after the code `after`: the candidates of the public list, whose stages
+    /// are those a project can be in once it became public (its caller confirms each).
+    pub async fn list_projects_in_stages(
+        &self,
+        stages: &[DefinitionStages],
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<ProjectListPage, StoreError> {
+        let size = PageSize::new(limit);
+        let stages: Vec<&DefinitionStages> = stages
+            .iter()
+            .filter(|entry| !entry.stages.is_empty())
+            .collect();
+        if stages.is_empty() {
+            return Ok(ProjectListPage {
+                items: Vec::new(),
+                next_after: None,
+            });
+        }
+        let mut statement = Statement::new(format!("{PROJECT_COLUMNS} WHERE code > "));
+        statement.push_bind(after.unwrap_or("").to_string());
+        statement.push(" AND (");
+        for (index, entry) in stages.iter().enumerate() {
+            statement.push(if index == 0 { "(" } else { " OR (" });
+            statement
+                .push("definition_id = ")
+                .push_bind(entry.definition_id.clone());
+            statement
+                .push(" AND definition_version = ")
+                .push_bind(i64::from(entry.version));
+            statement.push(" AND stage IN (");
+            for (position, stage) in entry.stages.iter().enumerate() {
+                if position > 0 {
+                    statement.push(", ");
+                }
+                statement.push_bind(stage.clone());
+            }
+            statement.push("))");
+        }
+        statement.push(&format!(") ORDER BY code LIMIT {}", size.rows_to_read()));
         let rows = statement
             .fetch_all(self.pool())
             .await

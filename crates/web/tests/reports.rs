@@ -40,7 +40,7 @@ const SCENARIOS: [(&str, &str); 3] = [
 ];
 
 /// Lets the scheduler fire everything due up to `until`, moving the clock as it goes.
-async fn run_clock_to(
+pub(crate) async fn run_clock_to(
     store: &Store,
     clock: &ManualClock,
     scheduler: &Scheduler,
@@ -66,7 +66,7 @@ async fn run_clock_to(
 
 /// Runs the scenarios' steps after `after` and up to `until` through the store, interleaved in
 /// time, each as a project of its own; returns the project ids.
-async fn scenario_projects(
+pub(crate) async fn scenario_projects(
     store: &Store,
     clock: &ManualClock,
     after: Option<DateTime<Utc>>,

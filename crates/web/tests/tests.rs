@@ -19,6 +19,7 @@ mod idempotency;
 mod limits;
 mod openapi;
 mod pages;
+mod public;
 mod reports;
 mod todo;
 mod transparency;

@@ -468,19 +468,35 @@ pub struct ReexaminationRule {
     pub warning_before: Option<DurationSpec>,
 }
 
-/// The milestones committees report on: the stage whose entry marks each one.
+/// The milestones committees report on and the public pages show: the stage whose entry marks
+/// each one.
 ///
 /// A report counts a project as proposed, approved or published in a period when it entered the
 /// stage named here within the period; a milestone the definition does not name is not counted.
 /// Cancellations need no entry: the transitions that cancel say so themselves (`cancels`).
+/// The public page of a specification lists every entry of every milestone's stage
+/// ([`crate::public`]), from the day the project entered `public_from`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Milestones {
     /// The stage a project enters when it is proposed (立项申请), such as `proposal`.
     pub proposed: Option<String>,
     /// The stage a project enters when the bureau approves it (立项批准), such as `drafting`.
     pub approved: Option<String>,
+    /// The stage a project enters when its draft goes out for comments (征求意见), such as
+    /// `consultation`.
+    pub consulted: Option<String>,
+    /// The stage a project enters when the committee's review passes (审定), such as `approval`.
+    pub reviewed: Option<String>,
     /// The stage a project enters when its specification is published, such as `promotion`.
     pub published: Option<String>,
+    /// The stage a project enters when its specification takes effect (实施), such as `in_force`.
+    pub in_force: Option<String>,
+    /// The stage a project enters when it is re-examined (复查), such as `reexamination`.
+    pub re_examined: Option<String>,
+    /// The stage from whose first entry a project is public (社会监督): its public page shows its
+    /// milestones. The `published` stage when the definition names none; no project is public
+    /// when it names neither.
+    pub public_from: Option<String>,
 }
 
 /// Who must hear of an event: the service writes one notification per audience.

@@ -105,7 +105,12 @@ pub(crate) struct RawReexamination {
 pub(crate) struct RawMilestones {
     pub proposed: Option<Spanned<String>>,
     pub approved: Option<Spanned<String>>,
+    pub consulted: Option<Spanned<String>>,
+    pub reviewed: Option<Spanned<String>>,
     pub published: Option<Spanned<String>>,
+    pub in_force: Option<Spanned<String>>,
+    pub re_examined: Option<Spanned<String>>,
+    pub public_from: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

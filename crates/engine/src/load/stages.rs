@@ -80,10 +80,19 @@ pub(super) fn convert_milestones(
         }
         Some(stage.into_inner())
     };
+    let published = checked("published", raw.published);
+    // Public from publication unless the definition says otherwise (lifecycle-rules.md §1: the
+    // seed asks for public oversight; a published specification is public by its nature).
+    let public_from = checked("public_from", raw.public_from).or_else(|| published.clone());
     Milestones {
         proposed: checked("proposed", raw.proposed),
         approved: checked("approved", raw.approved),
-        published: checked("published", raw.published),
+        consulted: checked("consulted", raw.consulted),
+        reviewed: checked("reviewed", raw.reviewed),
+        published,
+        in_force: checked("in_force", raw.in_force),
+        re_examined: checked("re_examined", raw.re_examined),
+        public_from,
     }
 }
 

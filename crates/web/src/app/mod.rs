@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod moments;
 pub mod problem;
 pub mod projects;
+pub mod public;
 pub mod reports;
 pub mod text_fields;
 pub mod todo;

@@ -133,6 +133,12 @@ const NAVIGATION: &[NavigationEntry] = &[
         en: "Committees",
         shown_to: committee_readers,
     },
+    NavigationEntry {
+        path: "/public",
+        zh: "公开规范",
+        en: "Public",
+        shown_to: everyone,
+    },
 ];
 
 /// A whole page: the frame around `body`, titled `title`.
@@ -169,6 +175,14 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
                                         }
                                     }
                                 }
+                            }
+                        }
+                    } @else {
+                        // Without a session: what anyone may read, and the way in.
+                        nav aria-label=(words.pick("主导航", "Main")) {
+                            ul {
+                                li { a href="/public" aria-current=[(current_path.starts_with("/public")).then_some("page")] { (words.pick("公开规范", "Public specifications")) } }
+                                li { a href="/signin" aria-current=[(current_path == "/signin").then_some("page")] { (words.pick("登录", "Sign in")) } }
                             }
                         }
                     }
@@ -256,6 +270,9 @@ th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(-
 th { background: #eef1f4; font-weight: 600; white-space: nowrap; }
 td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
 code, .hash { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: .85rem; }
+.hash.full { word-break: break-all; }
+pre { white-space: pre-wrap; word-break: break-all; background: #f1f3f5; padding: .5rem; border-radius: 4px; font-size: .85rem; }
+table#milestones td:nth-child(4) { min-width: 12rem; }
 .muted { color: var(--muted); }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 999px; font-size: .8rem; border: 1px solid currentColor; margin-right: .25rem; }
 .badge.late { color: var(--late); } .badge.warn { color: var(--warn); } .badge.ok { color: var(--ok); } .badge.frozen { color: #3b4aa0; }

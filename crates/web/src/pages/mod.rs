@@ -16,7 +16,8 @@
 //! lifecycle, timeline, actions and records, as it stands or as of a date or record
 //! (`projects.rs`), its audit log and verification (`history.rs`), the bureau's overdue board
 //! with its chart and CSV (`board.rs`), and the committees with their members, composition check
-//! and reports (`committees.rs`). Navigation is a table in `layout.rs`, so a page is added with
+//! and reports (`committees.rs`), and the public specifications with their milestones and
+//! inclusion proofs, for anyone without signing in (`public.rs`). Navigation is a table in `layout.rs`, so a page is added with
 //! one line there and one route here.
 
 mod board;
@@ -27,6 +28,7 @@ mod forms;
 mod history;
 mod layout;
 mod projects;
+mod public;
 mod session;
 mod submit;
 mod todo;
@@ -80,6 +82,12 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
         .route("/projects/{project}/history", get(history::history_page))
         .route("/projects/{project}/verify", post(history::verify))
         .route("/artifacts/{sha256}", get(projects::download_artifact))
+        .route("/public", get(public::list_page))
+        .route("/public/{code}", get(public::specification_page))
+        .route(
+            "/public/{code}/proofs/{sequence}",
+            get(public::proof_download),
+        )
         .route("/overdue", get(board::board_page))
         .route("/overdue.csv", get(board::board_csv))
         .route("/committees", get(committees::committees_page))

@@ -212,7 +212,12 @@ impl Viewer {
                 @if let Some(request_id) = &self.request_id {
                     p.muted { (words.pick("请求编号：", "Request id: ")) code { (request_id) } }
                 }
-                p { a href="/projects" { (words.pick("返回项目列表", "Back to the projects")) } }
+                @if self.principal.is_some() {
+                    p { a href="/projects" { (words.pick("返回项目列表", "Back to the projects")) } }
+                } @else {
+                    // A reader without a session can go only where no sign-in is needed.
+                    p { a href="/public" { (words.pick("返回公开的规范", "Back to the public specifications")) } }
+                }
             }
         };
         let mut response = layout::page_response(self, title, body);
