@@ -292,6 +292,70 @@ fn a_real_witness_cosigns_extensions_refuses_forks_and_rollbacks_and_keeps_its_s
     assert!(status.success(), "{status:?}\n{}", witness.log());
 }
 
+/// Runs `specflow <arguments>` expecting it to stop by itself within 20 s; its output.
+fn run_to_the_end(arguments: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_specflow"))
+        .args(arguments)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "specflow {arguments:?} still runs after 20 s: {}",
+                text(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_second_witness_on_the_same_state_directory_is_refused_until_the_first_is_gone() {
+    let folder = tempfile::tempdir().unwrap();
+    let (key, _) = witness_key(folder.path(), "witness.test/w1");
+    let log_key = log_signer().verifier().to_string();
+    let state = folder.path().join("state");
+    let first = start_witness(
+        &key,
+        std::slice::from_ref(&log_key),
+        &state,
+        folder.path().join("witness-1.log"),
+    );
+    let second = run_to_the_end(&[
+        "witness",
+        "serve",
+        "--key",
+        key.to_str().unwrap(),
+        "--log",
+        &log_key,
+        "--state",
+        state.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let error = text(&second.stderr);
+    assert!(!second.status.success(), "{error}");
+    assert!(
+        error.contains(state.to_str().unwrap()) && error.contains("in use by another witness"),
+        "{error}"
+    );
+    // Killed, the first lets the directory go, and a witness starts on it again.
+    first.kill();
+    let again = start_witness(
+        &key,
+        std::slice::from_ref(&log_key),
+        &state,
+        folder.path().join("witness-2.log"),
+    );
+    again.kill();
+}
+
 #[test]
 fn a_witness_key_is_owner_only_never_overwritten_and_a_wrong_key_file_is_named() {
     let folder = tempfile::tempdir().unwrap();

@@ -5,7 +5,12 @@
 //! file and never an answer the disk does not remember.
 //!
 //! A file holds the checkpoint as the log signed it, followed by the witness's cosignature line:
-//! a signed note anyone can read and check. One process uses a directory at a time.
+//! a signed note anyone can read and check.
+//!
+//! One process uses a directory at a time: two witnesses each checking and writing the same
+//! file would lose each other's cosignatures and could cosign a fork, so opening the directory
+//! takes an exclusive lock on its `.lock` file, held until the process ends (the operating system
+//! lets it go even when the process is killed), and a second process is refused.
 
 use specflow_tlog::checkpoint::Checkpoint;
 use specflow_tlog::note::Note;
@@ -13,9 +18,14 @@ use specflow_tlog::witness::WitnessedCheckpoint;
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The file name's suffix.
 const STATE_SUFFIX: &str = ".checkpoint";
+
+/// The file a witness process holds locked while it uses the directory; no state file's name
+/// starts with a `.` (an origin's leading `.` is written `%2E`), so it cannot be one.
+const LOCK_FILE: &str = ".lock";
 
 /// Why the state directory or a state file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +37,16 @@ pub enum StateError {
         path: PathBuf,
         /// The operating system's reason.
         source: io::Error,
+    },
+    /// Another process holds the directory's lock: it is another witness's state.
+    #[error(
+        "the witness state directory {path} is in use by another witness process (it holds {lock} locked); stop that one or give this one a directory of its own"
+    )]
+    InUse {
+        /// The directory.
+        path: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
     },
     /// A state file could not be read.
     #[error("cannot read the witness state {path}: {source}")]
@@ -87,11 +107,14 @@ impl LogState {
 #[derive(Debug, Clone)]
 pub struct StateDirectory {
     path: PathBuf,
+    /// The directory's lock file, locked while any clone of this lives.
+    _lock: Arc<fs::File>,
 }
 
 impl StateDirectory {
-    /// The directory at `path`, made (owner-only) when missing, and checked writable now rather
-    /// than at the first checkpoint.
+    /// The directory at `path`, made (owner-only) when missing, checked writable now rather than
+    /// at the first checkpoint, and locked for this process ([`StateError::InUse`] when another
+    /// holds it).
     pub fn open(path: &Path) -> Result<StateDirectory, StateError> {
         let directory_error = |source| StateError::Directory {
             path: path.to_path_buf(),
@@ -109,8 +132,10 @@ impl StateDirectory {
         let probe = path.join(format!(".probe-{}", std::process::id()));
         fs::write(&probe, b"").map_err(directory_error)?;
         fs::remove_file(&probe).map_err(directory_error)?;
+        let lock = lock_directory(path)?;
         Ok(StateDirectory {
             path: path.to_path_buf(),
+            _lock: Arc::new(lock),
         })
     }
 
@@ -182,6 +207,32 @@ fn sync_directory(_path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Opens the directory's lock file and locks it, without waiting: a witness already running
+/// there is an operator's mistake to report, not something to wait for.
+fn lock_directory(path: &Path) -> Result<fs::File, StateError> {
+    let lock = path.join(LOCK_FILE);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|source| StateError::Directory {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(StateError::InUse {
+            path: path.to_path_buf(),
+            lock,
+        }),
+        Err(fs::TryLockError::Error(source)) => Err(StateError::Directory {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -215,11 +266,12 @@ mod tests {
             .unwrap();
         let loaded = directory.load("example.org/log").unwrap().unwrap();
         assert_eq!(loaded, state_of("example.org/log", 5));
-        let names: Vec<String> = fs::read_dir(folder.path().join("state"))
+        let mut names: Vec<String> = fs::read_dir(folder.path().join("state"))
             .unwrap()
             .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, ["example.org%2Flog.checkpoint"]);
+        names.sort();
+        assert_eq!(names, [".lock", "example.org%2Flog.checkpoint"]);
     }
 
     #[test]
@@ -243,14 +295,32 @@ mod tests {
 
     #[test]
     fn every_origin_names_its_own_plain_file() {
-        let directory = StateDirectory {
-            path: PathBuf::from("/state"),
-        };
+        let folder = tempfile::tempdir().unwrap();
+        let directory = StateDirectory::open(folder.path()).unwrap();
         assert_eq!(
             directory.file_for("../x y"),
-            PathBuf::from("/state/%2E.%2Fx%20y.checkpoint")
+            folder.path().join("%2E.%2Fx%20y.checkpoint")
         );
         assert_ne!(directory.file_for("a/b"), directory.file_for("a%2Fb"));
+    }
+
+    #[test]
+    fn a_directory_in_use_is_refused_until_its_holder_lets_it_go() {
+        let folder = tempfile::tempdir().unwrap();
+        let first = StateDirectory::open(folder.path()).unwrap();
+        let held = first.clone();
+        drop(first);
+        // Any clone keeps the lock while it lives.
+        let error = StateDirectory::open(folder.path()).unwrap_err();
+        assert!(matches!(error, StateError::InUse { .. }), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains(&folder.path().display().to_string()),
+            "{error}"
+        );
+        drop(held);
+        StateDirectory::open(folder.path()).unwrap();
     }
 
     #[test]

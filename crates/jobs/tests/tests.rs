@@ -1,6 +1,6 @@
 //! The jobs' one integration-test binary: the scheduler, several scheduler nodes on one database,
-//! the outbox's delivery to real webhook receivers on loopback, and the log's witness client
-//! against a witness on loopback.
+//! two sequencer nodes on one database, the outbox's delivery to real webhook receivers on
+//! loopback, and the log's witness client against a witness on loopback.
 //!
 //! Like the store's, these run against SQLite always and against PostgreSQL when
 //! `SPECFLOW_TEST_POSTGRES_URL` is set; they share the store tests' fixtures and helpers.
@@ -14,4 +14,5 @@ mod support;
 mod nodes;
 mod outbox;
 mod scheduler;
+mod sequencer_nodes;
 mod witnesses;

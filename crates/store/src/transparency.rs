@@ -406,10 +406,7 @@ impl Store {
         record_refusals(&mut transaction, &integration.refused, now)
             .await
             .map_err(database)?;
-        let last = pending.last().map_or(0, |record| record.pending_id);
-        sqlx::query("DELETE FROM log_pending WHERE pending_id <= $1")
-            .bind(last)
-            .execute(&mut *transaction)
+        remove_from_queue(&mut transaction, &pending)
             .await
             .map_err(database)?;
         transaction.commit().await.map_err(database)?;
@@ -756,6 +753,41 @@ fn refusal_of(
         ))
         .then_some(RefusalReason::BadAuthenticator),
     }
+}
+
+/// Takes exactly the records read off the queue. Not "everything up to the last one read": on
+/// PostgreSQL a writer's transaction takes its place in the queue when it inserts and becomes
+/// visible when it commits, so a record placed before the last one read can commit after the
+/// queue was read, and would be taken off it without ever being integrated.
+async fn remove_from_queue(
+    connection: &mut AnyConnection,
+    pending: &[Pending],
+) -> Result<(), sqlx::Error> {
+    let ranges = consecutive_ranges(pending.iter().map(|record| record.pending_id));
+    for chunk in ranges.chunks(500) {
+        let condition = chunk
+            .iter()
+            .map(|(first, last)| format!("pending_id BETWEEN {first} AND {last}"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        // Numbers the database gave, never input.
+        sqlx::query(&format!("DELETE FROM log_pending WHERE {condition}"))
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Increasing ids as runs of consecutive ones, `(first, last)`: usually one run per batch.
+fn consecutive_ranges(ids: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
+    let mut ranges: Vec<(i64, i64)> = Vec::new();
+    for id in ids {
+        match ranges.last_mut() {
+            Some((_, last)) if *last + 1 == id => *last = id,
+            _ => ranges.push((id, id)),
+        }
+    }
+    ranges
 }
 
 async fn record_refusals(

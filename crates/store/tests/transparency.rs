@@ -581,3 +581,81 @@ conformance!(
         );
     }
 );
+
+/// A record whose transaction took its place in the queue early but commits while the sequencer
+/// is in the middle of a batch (after the sequencer read the queue) must stay queued: removing
+/// the queue "up to the last record read" would drop it, never to be integrated. Only PostgreSQL
+/// lets a commit in there; on SQLite the sequencer holds the write lock throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_committed_during_an_integration_is_integrated_by_the_next() {
+    let Some((store, _keep, url)) = keyed_store(Kind::Postgres).await else {
+        return;
+    };
+    created_project(&store, 1, "SH-TC-01").await;
+    store.integrate_pending(&key(), 100).await.unwrap();
+    let raw = sqlx::AnyPool::connect(&url).await.unwrap();
+    // The late record takes its place in the queue, uncommitted, with a valid authenticator.
+    let late_hash = "ab".repeat(32);
+    let mut late = raw.begin().await.unwrap();
+    sqlx::query("INSERT INTO log_pending (record_kind, subject_id, sequence, record_hash) VALUES ('project', 'late', 1, $1)")
+        .bind(late_hash.clone())
+        .execute(&mut *late)
+        .await
+        .unwrap();
+    let signature = key()
+        .authenticate(RecordKind::Project, "late", 1, &late_hash)
+        .unwrap();
+    sqlx::query("INSERT INTO log_authenticators (record_kind, subject_id, sequence, signature) VALUES ('project', 'late', 1, $1)")
+        .bind(signature)
+        .execute(&mut *late)
+        .await
+        .unwrap();
+    // A record queued after it commits first.
+    created_project(&store, 2, "SH-TC-01").await;
+    // The sequencer reads the queue (the second record only), then waits to write its leaves.
+    let mut blocker = raw.begin().await.unwrap();
+    sqlx::query("LOCK TABLE log_leaves IN SHARE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let sequencing = {
+        let store = store.clone();
+        tokio::spawn(async move { store.integrate_pending(&key(), 100).await })
+    };
+    wait_for_a_lock_wait(&raw).await;
+    // The late record commits now, and then the sequencer goes on.
+    late.commit().await.unwrap();
+    blocker.commit().await.unwrap();
+    let integration = sequencing.await.unwrap().unwrap();
+    assert_eq!(integration.integrated, 1, "{integration:?}");
+    assert_eq!(
+        store.log_pending_count().await.unwrap(),
+        1,
+        "the late record was taken off the queue without being integrated"
+    );
+    let next = store.integrate_pending(&key(), 100).await.unwrap();
+    assert_eq!(next.integrated, 1, "{next:?}");
+    raw.close().await;
+}
+
+/// Waits until a session of this database waits for a lock.
+async fn wait_for_a_lock_wait(raw: &sqlx::AnyPool) {
+    let started = std::time::Instant::now();
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
+             WHERE NOT l.granted AND d.datname = current_database()",
+        )
+        .fetch_one(raw)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the sequencer never waited for the lock"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
