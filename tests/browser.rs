@@ -241,6 +241,38 @@ async fn browse(
     browser.window(1280, 800).await;
     browser.sign_out_from("/todo").await;
 
+    // Anyone, signed out: the public specifications from the navigation, one specification's
+    // milestones with their proofs, readable on a phone without scrolling sideways.
+    browser.goto("/public").await;
+    browser
+        .click_through("#public-specifications tbody tr td a")
+        .await;
+    assert!(browser.url().await.contains("/public/"));
+    let milestones = browser.find_all("#milestones li.milestone").await;
+    assert!(milestones.len() >= 4, "{}", browser.source().await);
+    assert_eq!(
+        browser.find_all("#milestones a.proof").await.len(),
+        milestones.len(),
+        "a milestone without its proof: {}",
+        browser.source().await
+    );
+    browser.screenshot("public-specification").await;
+    browser.window(390, 844).await;
+    let overflow = browser
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "return document.documentElement.scrollWidth - document.documentElement.clientWidth;", "args": []})),
+        )
+        .await;
+    assert_eq!(
+        overflow.as_i64(),
+        Some(0),
+        "the public page scrolls sideways on a phone"
+    );
+    browser.screenshot("public-specification-phone").await;
+    browser.window(1280, 800).await;
+
     // A secretariat signs in with a name and password and fires an allowed action on one of its
     // committee's projects.
     let (account, password) = secretariat_account;

@@ -96,7 +96,7 @@ conformance!(
             assert!(!text.contains(private), "{private} shown: {text}");
         }
         let records = record_hashes(&api, IN_FORCE).await;
-        let milestone_rows = text.matches("<tr class=\"milestone\"").count();
+        let milestone_rows = text.matches("<li class=\"milestone\"").count();
         assert_eq!(milestone_rows, 5, "{text}");
         // Each milestone's hash is its record's as the store holds it.
         for (_, hash) in records
@@ -148,6 +148,15 @@ conformance!(
             proved += 1;
         }
         assert_eq!(proved, 5);
+        // The verifier the page points to is served as shipped.
+        let script = call(Method::GET, "/public/verify-audit.py", None)
+            .empty(app)
+            .await;
+        assert_eq!(script.status, StatusCode::OK);
+        assert_eq!(
+            script.body(),
+            include_bytes!("../../../tools/verify-audit.py").as_slice()
+        );
     }
 );
 

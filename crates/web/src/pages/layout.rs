@@ -260,7 +260,7 @@ label { display: block; font-size: .9rem; color: var(--muted); }
 main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.5rem; margin: .5rem 0 1rem; }
 h2 { font-size: 1.15rem; margin: 1.75rem 0 .5rem; border-bottom: 1px solid var(--line); padding-bottom: .25rem; }
-section.card > h2:first-child { margin-top: 0; }
+section.card > h2:first-child, section.card > p:first-child { margin-top: 0; }
 section.card, .signin { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem; margin-bottom: 1rem; }
 .signin { max-width: 32rem; margin: 2rem auto; }
 .signin input[type=password], .signin input[type=text] { width: 100%; }
@@ -272,7 +272,11 @@ td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
 code, .hash { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: .85rem; }
 .hash.full { word-break: break-all; }
 pre { white-space: pre-wrap; word-break: break-all; background: #f1f3f5; padding: .5rem; border-radius: 4px; font-size: .85rem; }
-table#milestones td:nth-child(4) { min-width: 12rem; }
+ol.milestones { list-style: none; padding: 0; margin: 0 0 1rem; display: grid; gap: .5rem; }
+ol.milestones li { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .6rem .8rem; }
+ol.milestones h3 { font-size: 1rem; margin: 0 0 .25rem; }
+ol.milestones h3 time { font-weight: 400; color: var(--muted); margin-left: .5rem; }
+ol.milestones p { margin: .25rem 0; }
 .muted { color: var(--muted); }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 999px; font-size: .8rem; border: 1px solid currentColor; margin-right: .25rem; }
 .badge.late { color: var(--late); } .badge.warn { color: var(--warn); } .badge.ok { color: var(--ok); } .badge.frozen { color: #3b4aa0; }

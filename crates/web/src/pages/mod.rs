@@ -83,6 +83,7 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
         .route("/projects/{project}/verify", post(history::verify))
         .route("/artifacts/{sha256}", get(projects::download_artifact))
         .route("/public", get(public::list_page))
+        .route("/public/verify-audit.py", get(public::verifier_script))
         .route("/public/{code}", get(public::specification_page))
         .route(
             "/public/{code}/proofs/{sequence}",

@@ -150,27 +150,18 @@ fn specification_body(specification: &PublicSpecification, title: &str, words: W
             }
         }
         h2 { (words.pick("里程碑", "Milestones")) }
-        div.table-wrap {
-            table #milestones {
-                thead { tr {
-                    th { (words.pick("里程碑", "Milestone")) }
-                    th { (words.pick("日期", "Date")) }
-                    th.number { (words.pick("记录", "Record")) }
-                    th { (words.pick("记录哈希", "Record hash")) }
-                    th { (words.pick("透明日志", "Transparency log")) }
-                } }
-                tbody {
-                    @for milestone in &specification.milestones {
-                        (milestone_row(summary.code.as_str(), milestone, offset, words))
-                    }
-                }
+        // One card per milestone rather than a table row: a phone shows the proof's link
+        // without scrolling sideways past a 64-digit hash.
+        ol.milestones #milestones {
+            @for milestone in &specification.milestones {
+                (milestone_item(summary.code.as_str(), milestone, offset, words))
             }
         }
         (check_yourself(specification, words))
     }
 }
 
-fn milestone_row(
+fn milestone_item(
     code: &str,
     milestone: &PublicMilestoneProof,
     offset: chrono::FixedOffset,
@@ -179,16 +170,14 @@ fn milestone_row(
     let reached = &milestone.reached;
     let (zh, en) = reached.milestone.names();
     html! {
-        tr.milestone data-milestone=(reached.milestone.code()) {
-            td { (words.pick(zh, en)) }
-            td { time datetime=(reached.recorded_at.to_rfc3339()) title=(local_time(reached.recorded_at, offset)) { (local_date(reached.recorded_at, offset)) } }
-            td.number { (reached.sequence) }
-            td { code.hash.full { (reached.record_hash) } }
-            td {
+        li.milestone data-milestone=(reached.milestone.code()) {
+            h3 { (words.pick(zh, en)) " " time datetime=(reached.recorded_at.to_rfc3339()) title=(local_time(reached.recorded_at, offset)) { (local_date(reached.recorded_at, offset)) } }
+            p { (words.pick("记录 ", "Record ")) (reached.sequence) (words.pick("，哈希 ", ", hash ")) code.hash.full { (reached.record_hash) } }
+            p {
                 @match &milestone.standing {
                     LogStanding::Included(proof) => {
                         span.badge.ok { (words.pick("已入日志", "in the log")) }
-                        " " (words.pick("叶 ", "leaf ")) (proof.leaf_index) " / " (proof.tree_size) " "
+                        " " (words.pick("叶 ", "leaf ")) (proof.leaf_index) (words.pick("，树的大小 ", " of a tree of ")) (proof.tree_size) " · "
                         a.proof href=(format!("{}/proofs/{}", public_path(code), reached.sequence)) download=(format!("{}-{}-inclusion.json", code, reached.sequence)) { (words.pick("下载包含证明", "Download the inclusion proof")) }
                     }
                     LogStanding::Pending => {
@@ -210,14 +199,18 @@ fn check_yourself(specification: &PublicSpecification, words: Words) -> Markup {
         h2 { (words.pick("自行核验", "Check it yourself")) }
         section.card #check {
             p { (words.pick(
-                "每个记录哈希都是透明日志（RFC 9162 默克尔树）的一片叶子。日志由其私钥签名检查点，并由独立见证方联署；数据库管理员无法改写已签名的历史而不被发现。下载某个里程碑的包含证明，用日志的验证密钥运行：",
-                "Each record hash is a leaf of the transparency log (an RFC 9162 Merkle tree). The log signs its checkpoints with a key kept outside the database, and independent witnesses cosign them, so not even the database's administrator can rewrite signed history unnoticed. Download a milestone's inclusion proof and run, with the log's verifier key:",
+                "每个记录哈希都是透明日志（RFC 9162 默克尔树）的一片叶子。日志用数据库之外保存的私钥签名检查点，独立见证方核对后联署；数据库管理员无法改写已签名的历史而不被发现。下载某个里程碑的包含证明，用日志的验证密钥运行：",
+                "Each record hash is a leaf of the transparency log (an RFC 9162 Merkle tree). The log signs its checkpoints with a key kept outside the database, and independent witnesses cosign them once they have checked them, so not even the database's administrator can rewrite signed history unnoticed. Download a milestone's inclusion proof and run, with the log's verifier key:",
             )) }
             pre { code { "python3 tools/verify-audit.py --inclusion PROOF.json --log-verifier KEY" } }
-            p.muted { (words.pick(
-                "该脚本只用 Python 标准库，见 docs/transparency.md；它核对检查点的签名、证明的哈希路径与树根。",
-                "The script needs only Python's standard library (docs/transparency.md); it checks the checkpoint's signature and the proof's path up to the root.",
-            )) }
+            p.muted {
+                (words.pick(
+                    "该脚本只用 Python 标准库，核对检查点的签名、证明的哈希路径与树根（格式见 specflow 的 docs/transparency.md）。可从 specflow 的源码取得，或在此",
+                    "The script needs only Python's standard library; it checks the checkpoint's signature and the proof's path up to the root (the formats are in specflow's docs/transparency.md). Take it from specflow's source, or ",
+                ))
+                a href="/public/verify-audit.py" download="verify-audit.py" { (words.pick("下载", "download it here")) }
+                (words.pick("。", "."))
+            }
             @if let Some(verifier) = &specification.log_verifier {
                 p { (words.pick("日志的验证密钥：", "The log's verifier key: ")) code.hash.full #log-verifier { (verifier) } }
             }
@@ -225,6 +218,17 @@ fn check_yourself(specification: &PublicSpecification, words: Words) -> Markup {
                 Some(checkpoint) => {
                     p { (words.pick("最新的检查点（树的大小 ", "The latest checkpoint (tree size ")) (checkpoint.tree_size) (words.pick("，见 /log/checkpoint）：", ", at /log/checkpoint):")) }
                     pre #checkpoint { (checkpoint.cosigned_note()) }
+                    @if checkpoint.cosignatures.is_empty() {
+                        p.muted #witnesses { (words.pick("这个检查点尚无见证方联署。", "No witness has cosigned this checkpoint yet.")) }
+                    } @else {
+                        p #witnesses {
+                            (words.pick("联署的见证方：", "Cosigned by the witnesses: "))
+                            @for (index, (witness, _)) in checkpoint.cosignatures.iter().enumerate() {
+                                @if index > 0 { (words.pick("、", ", ")) }
+                                code { (witness) }
+                            }
+                        }
+                    }
                 }
                 None => {
                     p.notice { (words.pick("透明日志尚未签发检查点：里程碑待入日志。", "The transparency log has not signed a checkpoint yet: the milestones are pending.")) }
@@ -276,5 +280,29 @@ fn cached_briefly(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// The independent verifier, as shipped in `tools/`: one file, Python's standard library only.
+const VERIFIER_SCRIPT: &str = include_str!("../../../../tools/verify-audit.py");
+
+/// `GET /public/verify-audit.py`: the independent verifier, for readers without specflow's
+/// source. A sceptic should rather take it from the source than from the server it checks;
+/// the page says both.
+pub async fn verifier_script() -> Response {
+    let mut response = VERIFIER_SCRIPT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/x-python; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"verify-audit.py\""),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     response
 }
