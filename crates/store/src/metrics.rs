@@ -195,6 +195,7 @@ impl DatabaseGauges {
             gauge.set(gauge_value(value));
             registry.register(name, help, gauge);
         }
+        register_log_freshness(&mut registry, log);
         DatabaseGauges { registry }
     }
 
@@ -205,6 +206,50 @@ impl DatabaseGauges {
         let _ = encode(&mut text, &self.registry);
         text
     }
+}
+
+/// How fresh the log's checkpoint and each witness's cosignature are: an operator alerts on
+/// `time() - specflow_log_checkpoint_signed_timestamp_seconds` while records wait, and on a
+/// witness whose cosigned size stays below the checkpoint's (one label per configured witness, a
+/// handful, never per committee).
+fn register_log_freshness(registry: &mut Registry, log: &crate::transparency::LogCounts) {
+    if let Some((size, signed_at)) = log.latest_checkpoint {
+        let checkpoint_size = Gauge::<i64>::default();
+        checkpoint_size.set(gauge_value(size));
+        registry.register(
+            "specflow_log_checkpoint_size",
+            "The tree size of the latest signed checkpoint",
+            checkpoint_size,
+        );
+        let signed = Gauge::<i64>::default();
+        signed.set(signed_at.timestamp());
+        registry.register(
+            "specflow_log_checkpoint_signed_timestamp_seconds",
+            "When the latest checkpoint was signed, in seconds since the Unix epoch",
+            signed,
+        );
+    }
+    let cosigned = Family::<MetricLabels, Gauge>::default();
+    let received = Family::<MetricLabels, Gauge>::default();
+    for witness in &log.witnesses {
+        let labels = label("witness", &witness.witness);
+        cosigned
+            .get_or_create(&labels)
+            .set(gauge_value(witness.cosigned_size));
+        received
+            .get_or_create(&labels)
+            .set(witness.last_received_at.timestamp());
+    }
+    registry.register(
+        "specflow_log_witness_cosigned_size",
+        "The largest tree size each witness cosigned",
+        cosigned,
+    );
+    registry.register(
+        "specflow_log_witness_last_cosignature_timestamp_seconds",
+        "When each witness's last cosignature was received, in seconds since the Unix epoch",
+        received,
+    );
 }
 
 /// A count as a gauge's value; no count of rows comes near `i64::MAX`.

@@ -16,7 +16,8 @@
 //! first checkpoint is what vouches for them.
 
 use crate::error::StoreError;
-use crate::{Backend, Store, micros};
+use crate::{Backend, Store, instant, micros};
+use chrono::{DateTime, Utc};
 use specflow_engine::stored_record::RecordKind;
 use specflow_tlog::checkpoint::Checkpoint;
 use specflow_tlog::hash::{Hash, leaf_hash};
@@ -208,8 +209,8 @@ pub struct Integration {
     pub checkpoint: Option<StoredCheckpoint>,
 }
 
-/// The transparency log's size, queue and refusals, for `/metrics`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The transparency log's size, queue, refusals and freshness, for `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogCounts {
     /// Leaves in the tree.
     pub tree_size: u64,
@@ -217,6 +218,21 @@ pub struct LogCounts {
     pub pending: u64,
     /// Records refused.
     pub refused: u64,
+    /// The latest checkpoint's size and when it was signed, if one was.
+    pub latest_checkpoint: Option<(u64, DateTime<Utc>)>,
+    /// Each witness that ever cosigned: the largest size it cosigned and when that came.
+    pub witnesses: Vec<WitnessFreshness>,
+}
+
+/// How far a witness has cosigned: an operator alerts when it falls behind the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessFreshness {
+    /// The witness's name (its key's name).
+    pub witness: String,
+    /// The largest tree size it cosigned.
+    pub cosigned_size: u64,
+    /// When the last of its cosignatures was received.
+    pub last_received_at: DateTime<Utc>,
 }
 
 /// Where a record is in the tree, with its inclusion proof against a tree size.
@@ -320,7 +336,40 @@ impl Store {
             tree_size: count("SELECT tree_size FROM log_sequencer WHERE singleton = 1").await?,
             pending: count("SELECT COUNT(*) FROM log_pending").await?,
             refused: count("SELECT COUNT(*) FROM log_refusals").await?,
+            latest_checkpoint: self.latest_checkpoint_signed().await?,
+            witnesses: self.witness_freshness().await?,
         })
+    }
+
+    /// The latest checkpoint's size and when it was signed.
+    async fn latest_checkpoint_signed(&self) -> Result<Option<(u64, DateTime<Utc>)>, StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT tree_size, signed_at FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1",
+        )
+        .fetch_optional(self.pool())
+        .await
+        .map_err(|error| self.database_error(error))?;
+        row.map(|(size, signed_at)| Ok((u64_of(size, "a tree size")?, instant(signed_at)?)))
+            .transpose()
+    }
+
+    /// Each witness's largest cosigned size and its last cosignature's arrival.
+    async fn witness_freshness(&self) -> Result<Vec<WitnessFreshness>, StoreError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT witness, MAX(tree_size), MAX(received_at) FROM log_cosignatures GROUP BY witness ORDER BY witness",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(|error| self.database_error(error))?;
+        rows.into_iter()
+            .map(|(witness, size, received_at)| {
+                Ok(WitnessFreshness {
+                    witness,
+                    cosigned_size: u64_of(size, "a tree size")?,
+                    last_received_at: instant(received_at)?,
+                })
+            })
+            .collect()
     }
 
     /// How many records wait to be integrated.

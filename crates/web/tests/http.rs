@@ -80,6 +80,35 @@ conformance!(health_readiness_and_metrics, |kind| async move {
     // The transparency log's queue: no log key here, so nothing is integrated.
     assert!(body.contains("specflow_log_tree_size 0"), "{body}");
     assert!(body.contains("specflow_log_refused_records 0"), "{body}");
+    assert!(!body.contains("specflow_log_checkpoint_size"), "{body}");
+    // Once a checkpoint is signed and a witness cosigned it: how fresh each is.
+    let key =
+        specflow_store::transparency::LogKey::from_seed("specflow.test/log", &[9; 32]).unwrap();
+    store.integrate_pending(&key, 100).await.unwrap();
+    store
+        .add_cosignature(1, "witness.example/one", "— witness.example/one AAAA\n")
+        .await
+        .unwrap();
+    let (_, body, _) = get(&metrics_app, "/metrics", None).await;
+    assert!(body.contains("specflow_log_checkpoint_size 1"), "{body}");
+    assert!(
+        body.contains(&format!(
+            "specflow_log_checkpoint_signed_timestamp_seconds {}",
+            start().timestamp()
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains("specflow_log_witness_cosigned_size{witness=\"witness.example/one\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "specflow_log_witness_last_cosignature_timestamp_seconds{{witness=\"witness.example/one\"}} {}",
+            start().timestamp()
+        )),
+        "{body}"
+    );
     assert!(
         body.contains("specflow_http_requests_total{route=\"/healthz\",status=\"200\"} 2"),
         "{body}"
