@@ -407,10 +407,7 @@ impl Store {
         record_refusals(&mut transaction, &integration.refused, now)
             .await
             .map_err(database)?;
-        let last = pending.last().map_or(0, |record| record.pending_id);
-        sqlx::query("DELETE FROM log_pending WHERE pending_id <= $1")
-            .bind(last)
-            .execute(&mut *transaction)
+        dequeue(&mut transaction, &pending)
             .await
             .map_err(database)?;
         transaction.commit().await.map_err(database)?;
@@ -760,6 +757,19 @@ async fn record_refusals(
         .bind(now)
         .execute(&mut *connection)
         .await?;
+    }
+    Ok(())
+}
+
+/// Removes exactly the records read from the queue. Not `pending_id <= last`: on PostgreSQL a
+/// writer's transaction may take a smaller `pending_id` and commit after the queue was read, and
+/// a DELETE by range (a new snapshot under READ COMMITTED) would remove that record unintegrated.
+async fn dequeue(connection: &mut AnyConnection, pending: &[Pending]) -> Result<(), sqlx::Error> {
+    for rows in pending.chunks(TREE_ROWS) {
+        let mut statement = Statement::new("DELETE FROM log_pending WHERE pending_id IN (");
+        statement.push_list(rows.iter().map(|record| record.pending_id));
+        statement.push(")");
+        statement.execute(&mut *connection).await?;
     }
     Ok(())
 }
