@@ -588,10 +588,16 @@ impl CheckpointWatch {
         self.task.await.unwrap()
     }
 
-    /// Without the log: stops polling (the answers were all 404).
-    async fn stop(self) {
-        self.stop.store(true, Ordering::Relaxed);
-        self.task.await.unwrap();
+    /// With the log, reports the integration lag of the records written since `since` (µs);
+    /// without it, only stops polling (the answers were all 404).
+    async fn conclude(self, url: &str, since: i64, log_on: bool) {
+        if log_on {
+            let sightings = self.finish(url).await;
+            report_lag(url, since, &sightings).await;
+        } else {
+            self.stop.store(true, Ordering::Relaxed);
+            self.task.await.unwrap();
+        }
     }
 }
 
@@ -676,7 +682,8 @@ async fn report_lag(url: &str, since: i64, sightings: &[(i64, u64)]) {
 
 /// The database checked against its latest checkpoint, as `specflow audit verify --checkpoint`
 /// does after the chains, in records (leaves) a second.
-async fn report_verification(store: &Store, key: &LogKey) {
+async fn report_verification(url: &str, key: &LogKey) {
+    let store = Store::open(url, StoreOptions::default()).await.unwrap();
     let checkpoint = store.latest_checkpoint().await.unwrap().unwrap();
     let verifier = key.verifier();
     let opened = specflow_store::log_verify::open_checkpoint(&checkpoint.note, &verifier, &[])
@@ -693,6 +700,7 @@ async fn report_verification(store: &Store, key: &LogKey) {
         checkpoint.tree_size,
         checkpoint.tree_size as f64 / elapsed
     );
+    store.close().await;
 }
 
 async fn token(store: &Store, name: &str, role: Role, committee: Option<&str>) -> String {
@@ -702,6 +710,32 @@ async fn token(store: &Store, name: &str, role: Role, committee: Option<&str>) -
         .await
         .unwrap();
     created.bearer().to_string()
+}
+
+/// `projects` projects seeded through the store, 64 at a time, each with its committee's number.
+async fn seed_all(store: &Store, projects: usize) -> Vec<(Uuid, usize)> {
+    use futures_util::StreamExt;
+    let started = Instant::now();
+    let seeded: Vec<(Uuid, usize)> = futures_util::stream::iter(0..projects)
+        .map(|number| {
+            let store = store.clone();
+            async move {
+                let committee = number % COMMITTEES.len();
+                (
+                    seed_project(&store, number, COMMITTEES[committee]).await,
+                    committee,
+                )
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    println!(
+        "seeded {} projects (5 commands each) through the store in {:.1} s",
+        seeded.len(),
+        started.elapsed().as_secs_f64()
+    );
+    seeded
 }
 
 #[tokio::main]
@@ -742,30 +776,11 @@ async fn main() {
             .await,
         );
     }
-    let mut seeded: Vec<(Uuid, usize)> = Vec::new();
-    if parts.contains(&"fire") || parts.contains(&"read") {
-        let started = Instant::now();
-        use futures_util::StreamExt;
-        seeded = futures_util::stream::iter(0..projects)
-            .map(|number| {
-                let store = store.clone();
-                async move {
-                    let committee = number % COMMITTEES.len();
-                    (
-                        seed_project(&store, number, COMMITTEES[committee]).await,
-                        committee,
-                    )
-                }
-            })
-            .buffer_unordered(64)
-            .collect()
-            .await;
-        println!(
-            "seeded {} projects (5 commands each) through the store in {:.1} s",
-            seeded.len(),
-            started.elapsed().as_secs_f64()
-        );
-    }
+    let seeded = if parts.contains(&"fire") || parts.contains(&"read") {
+        seed_all(&store, projects).await
+    } else {
+        Vec::new()
+    };
     let overdue_present = store
         .list_overdue(None, None, 1)
         .await
@@ -815,12 +830,7 @@ async fn main() {
             elapsed,
             "target on PostgreSQL: at least 3,000 per second, p99 under 50 ms",
         );
-        if log.is_some() {
-            let sightings = watch.finish(&url).await;
-            report_lag(&url, since, &sightings).await;
-        } else {
-            watch.stop().await;
-        }
+        watch.conclude(&url, since, log.is_some()).await;
     }
     if parts.contains(&"read") {
         let paths: Vec<String> = seeded
@@ -896,9 +906,7 @@ async fn main() {
     );
     drop(server);
     if let Some(log) = &log {
-        let store = Store::open(&url, StoreOptions::default()).await.unwrap();
-        report_verification(&store, &log.key).await;
-        store.close().await;
+        report_verification(&url, &log.key).await;
     }
     database.drop_database().await;
 }
