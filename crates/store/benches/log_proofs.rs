@@ -354,7 +354,10 @@ async fn place(options: &Options) -> (String, Place) {
     if let Some(url) = &options.database {
         return (url.clone(), Place::Given);
     }
-    let name = format!("specflow_log_{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let name = format!(
+        "specflow_bench_log_{}",
+        &Uuid::new_v4().simple().to_string()[..8]
+    );
     match options.backend {
         Backend::Sqlite => {
             let path = std::env::temp_dir().join(format!("{name}.db"));
