@@ -1,7 +1,7 @@
 //! The HTTP API under load: the real `specflow serve` binary on loopback, driven by 32 clients.
 //!
 //! `cargo bench --bench api_load -- --backend sqlite|postgres [--part fire,read,board]
-//! [--clients 32] [--seconds 10] [--projects 12000] [--database URL]`
+//! [--clients 32] [--seconds 10] [--projects 12000] [--database URL] [--log-key FILE]`
 //!
 //! Targets (issue 6), on PostgreSQL with 32 concurrent clients: firing actions at least 3,000 per
 //! second with p99 under 50 ms (also run on SQLite, reported); reading a project p99 under 5 ms;
@@ -29,7 +29,23 @@
 //!    (`cargo bench -p specflow-store --bench scale -- --backend … --keep`, a million projects of
 //!    which a tenth are overdue); a supervisor token is added to it, and the clients read the
 //!    overdue board's first page (`GET /api/v1/overdue?limit=50`) for `--seconds`.
-//! 6. Throughout, the server's resident size is sampled every 50 ms from `/proc/PID/status`; its
+//! 6. With `--log-key FILE` (a key made by `specflow log key generate`), the transparency log
+//!    (issue 18) is on: the seeding store holds the key, so each seeded record gets its
+//!    authenticator, the seeded records are integrated before the server starts (so the timed
+//!    part does not pay for them), and the server runs with `--log-key FILE` and its sequencer.
+//!    Issue 18's targets: at most 10 % fewer fires a second than without the log, and an
+//!    integration lag (commit to inclusion in a signed checkpoint) with p99 under 1 s.
+//!    With or without the log, a watcher polls the public `GET /log/checkpoint` every 20 ms
+//!    during `fire` (without the log it answers 404 after the same query, so both runs carry the
+//!    same extra load), noting when each tree size was first seen. After `fire`, once every
+//!    record is in a checkpoint the watcher saw, each record written during the run is matched
+//!    to its leaf: its lag runs from the instant the writer sealed it (`recorded_at`, before its
+//!    transaction commits, so never late) to the first sighting of a checkpoint covering its
+//!    leaf (so never early), and, on the server's side, to the covering checkpoint's `signed_at`.
+//!    Then the database is verified against the latest checkpoint
+//!    (`Store::verify_against_checkpoint`, what `specflow audit verify --checkpoint` runs after
+//!    the chains), timed, in records per second.
+//! 7. Throughout, the server's resident size is sampled every 50 ms from `/proc/PID/status`; its
 //!    peak (`VmHWM`) is read before it is stopped with SIGTERM.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -39,8 +55,10 @@ use specflow_engine::command::{Artifact, MeetingRecord, NewProject, Vote, VoteCh
 use specflow_engine::definition::MeetingForm;
 use specflow_engine::{Actor, Command, LocalizedText};
 use specflow_store::auth::Role;
+use specflow_store::transparency::LogKey;
 use specflow_store::{CommandOutcome, CommandRequest, ProjectFilter};
 use specflow_store::{Store, StoreOptions};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -245,15 +263,20 @@ struct Server {
 }
 
 impl Server {
-    async fn start(database_url: &str) -> Server {
+    async fn start(database_url: &str, log_key: Option<&Path>) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let child = Process::new(env!("CARGO_BIN_EXE_specflow"))
+        let mut command = Process::new(env!("CARGO_BIN_EXE_specflow"));
+        command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--database", database_url, "--workflows", "workflows"])
+            .args(["--database", database_url, "--workflows", "workflows"]);
+        if let Some(key) = log_key {
+            command.arg("--log-key").arg(key);
+        }
+        let child = command
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -461,6 +484,225 @@ async fn read_for(
     (tally, started.elapsed())
 }
 
+/// The transparency log's side of a run: the key file given with `--log-key` and its key.
+struct LogSetup {
+    path: PathBuf,
+    key: Arc<LogKey>,
+}
+
+fn log_setup() -> Option<LogSetup> {
+    let path = PathBuf::from(argument("--log-key")?);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let key = LogKey::from_private_key(&text).expect("--log-key names a log's private key");
+    Some(LogSetup {
+        path,
+        key: Arc::new(key),
+    })
+}
+
+/// Integrates every queued record (the seeding's) before the server starts, so that the timed
+/// part pays only for its own records.
+async fn integrate_all(store: &Store, key: &LogKey) {
+    let started = Instant::now();
+    let mut integrated = 0;
+    loop {
+        let integration = store.integrate_pending(key, 5_000).await.unwrap();
+        assert!(
+            integration.refused.is_empty(),
+            "the log refused seeded records: {:?}",
+            integration.refused
+        );
+        if integration.integrated == 0 {
+            break;
+        }
+        integrated += integration.integrated;
+    }
+    println!(
+        "integrated the {integrated} seeded records into the log in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// The tree sizes `GET /log/checkpoint` answered, each with the wall-clock instant (µs) it was
+/// first read, polled every 20 ms until told to stop.
+struct CheckpointWatch {
+    stop: Arc<AtomicBool>,
+    largest: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<Vec<(i64, u64)>>,
+}
+
+impl CheckpointWatch {
+    fn start(base: &str) -> CheckpointWatch {
+        let stop = Arc::new(AtomicBool::new(false));
+        let largest = Arc::new(AtomicU64::new(0));
+        let url = format!("{base}/log/checkpoint");
+        let task = tokio::spawn(Self::poll(url, stop.clone(), largest.clone()));
+        CheckpointWatch {
+            stop,
+            largest,
+            task,
+        }
+    }
+
+    async fn poll(url: String, stop: Arc<AtomicBool>, largest: Arc<AtomicU64>) -> Vec<(i64, u64)> {
+        let http = reqwest::Client::new();
+        let mut sightings = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok(answer) = http.get(&url).send().await {
+                let success = answer.status().is_success();
+                let text = answer.text().await.unwrap_or_default();
+                // Read after the whole answer arrived: a sighting is never early.
+                let at = chrono::Utc::now().timestamp_micros();
+                let size = text
+                    .lines()
+                    .nth(1)
+                    .and_then(|line| line.parse::<u64>().ok());
+                if let Some(size) =
+                    size.filter(|size| success && *size > largest.load(Ordering::Relaxed))
+                {
+                    largest.store(size, Ordering::Relaxed);
+                    sightings.push((at, size));
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        sightings
+    }
+
+    /// Waits until a checkpoint covering every record of the database was seen (up to 60 s),
+    /// then stops polling.
+    async fn finish(self, url: &str) -> Vec<(i64, u64)> {
+        let started = Instant::now();
+        loop {
+            let records = records_in(url).await;
+            if self.largest.load(Ordering::Relaxed) >= records {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no checkpoint covered all {records} records within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.unwrap()
+    }
+
+    /// With the log, reports the integration lag of the records written since `since` (µs);
+    /// without it, only stops polling (the answers were all 404).
+    async fn conclude(self, url: &str, since: i64, log_on: bool) {
+        if log_on {
+            let sightings = self.finish(url).await;
+            report_lag(url, since, &sightings).await;
+        } else {
+            self.stop.store(true, Ordering::Relaxed);
+            self.task.await.unwrap();
+        }
+    }
+}
+
+async fn records_in(url: &str) -> u64 {
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let count: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM audit_records) + (SELECT COUNT(*) FROM committee_records)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    u64::try_from(count).unwrap()
+}
+
+/// Quantiles of lags in microseconds, as milliseconds.
+fn lag_line(mut lags: Vec<i64>) -> String {
+    lags.sort_unstable();
+    let count = lags.len();
+    let quantile = |q: f64| {
+        let index = ((count as f64 * q).ceil() as usize).clamp(1, count.max(1)) - 1;
+        lags.get(index).copied().unwrap_or(0) as f64 / 1000.0
+    };
+    format!(
+        "{count} records: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        quantile(0.50),
+        quantile(0.90),
+        quantile(0.99),
+        quantile(1.0)
+    )
+}
+
+/// The first instant in `covering` (instant, tree size; sizes increasing) whose tree holds
+/// leaf `index`.
+fn covered_at(covering: &[(i64, u64)], index: u64) -> Option<i64> {
+    let position = covering.partition_point(|(_, size)| *size <= index);
+    covering.get(position).map(|(at, _)| *at)
+}
+
+/// Each record written since `since` (µs): from its sealing to the first sighting of a
+/// checkpoint covering its leaf, and to the covering checkpoint's signing on the server.
+async fn report_lag(url: &str, since: i64, sightings: &[(i64, u64)]) {
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let leaves: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT l.leaf_index, a.recorded_at FROM log_leaves l JOIN audit_records a \
+         ON l.record_kind = 'project' AND a.project_id = l.subject_id AND a.sequence = l.sequence \
+         WHERE a.recorded_at >= $1",
+    )
+    .bind(since)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let signed: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT signed_at, tree_size FROM log_checkpoints ORDER BY tree_size")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    let signed: Vec<(i64, u64)> = signed
+        .into_iter()
+        .map(|(at, size)| (at, u64::try_from(size).unwrap()))
+        .collect();
+    let lag = |covering: &[(i64, u64)]| -> Vec<i64> {
+        leaves
+            .iter()
+            .map(|(leaf, recorded)| {
+                let covered = covered_at(covering, u64::try_from(*leaf).unwrap());
+                covered.expect("a record without a covering checkpoint") - recorded
+            })
+            .collect()
+    };
+    println!(
+        "integration lag, sealed to a covering checkpoint seen at GET /log/checkpoint: {} (target: p99 under 1 s)",
+        lag_line(lag(sightings))
+    );
+    println!(
+        "integration lag, sealed to the covering checkpoint's signed_at on the server: {}; {} checkpoints signed during the run",
+        lag_line(lag(&signed)),
+        signed.iter().filter(|(at, _)| *at >= since).count()
+    );
+}
+
+/// The database checked against its latest checkpoint, as `specflow audit verify --checkpoint`
+/// does after the chains, in records (leaves) a second.
+async fn report_verification(url: &str, key: &LogKey) {
+    let store = Store::open(url, StoreOptions::default()).await.unwrap();
+    let checkpoint = store.latest_checkpoint().await.unwrap().unwrap();
+    let verifier = key.verifier();
+    let opened = specflow_store::log_verify::open_checkpoint(&checkpoint.note, &verifier, &[])
+        .expect("the latest checkpoint opens with the log's key");
+    let started = Instant::now();
+    let verification = store
+        .verify_against_checkpoint(&opened, &verifier)
+        .await
+        .unwrap();
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!(verification.holds(), "{:?}", verification.faults);
+    println!(
+        "verified the database against its checkpoint of {} leaves in {elapsed:.2} s = {:.0} records per second",
+        checkpoint.tree_size,
+        checkpoint.tree_size as f64 / elapsed
+    );
+    store.close().await;
+}
+
 async fn token(store: &Store, name: &str, role: Role, committee: Option<&str>) -> String {
     let name = format!("{name}-{}", Uuid::new_v4().simple());
     let (created, _) = store
@@ -468,6 +710,32 @@ async fn token(store: &Store, name: &str, role: Role, committee: Option<&str>) -
         .await
         .unwrap();
     created.bearer().to_string()
+}
+
+/// `projects` projects seeded through the store, 64 at a time, each with its committee's number.
+async fn seed_all(store: &Store, projects: usize) -> Vec<(Uuid, usize)> {
+    use futures_util::StreamExt;
+    let started = Instant::now();
+    let seeded: Vec<(Uuid, usize)> = futures_util::stream::iter(0..projects)
+        .map(|number| {
+            let store = store.clone();
+            async move {
+                let committee = number % COMMITTEES.len();
+                (
+                    seed_project(&store, number, COMMITTEES[committee]).await,
+                    committee,
+                )
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    println!(
+        "seeded {} projects (5 commands each) through the store in {:.1} s",
+        seeded.len(),
+        started.elapsed().as_secs_f64()
+    );
+    seeded
 }
 
 #[tokio::main]
@@ -478,11 +746,19 @@ async fn main() {
     let clients = number_argument("--clients", 32);
     let seconds = number_argument("--seconds", 10) as u64;
     let projects = number_argument("--projects", 12_000);
+    let log = log_setup();
     let database = Database::create(&backend).await;
     let url = database.url().to_string();
-    println!("backend {backend}, {clients} clients, parts {parts:?}");
+    println!(
+        "backend {backend}, {clients} clients, parts {parts:?}, transparency log {}",
+        if log.is_some() { "on" } else { "off" }
+    );
 
-    let store = Store::open(&url, StoreOptions::default()).await.unwrap();
+    let options = StoreOptions {
+        log_key: log.as_ref().map(|log| log.key.clone()),
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&url, options).await.unwrap();
     store
         .register_workflow_folder(std::path::Path::new("workflows"))
         .await
@@ -500,30 +776,11 @@ async fn main() {
             .await,
         );
     }
-    let mut seeded: Vec<(Uuid, usize)> = Vec::new();
-    if parts.contains(&"fire") || parts.contains(&"read") {
-        let started = Instant::now();
-        use futures_util::StreamExt;
-        seeded = futures_util::stream::iter(0..projects)
-            .map(|number| {
-                let store = store.clone();
-                async move {
-                    let committee = number % COMMITTEES.len();
-                    (
-                        seed_project(&store, number, COMMITTEES[committee]).await,
-                        committee,
-                    )
-                }
-            })
-            .buffer_unordered(64)
-            .collect()
-            .await;
-        println!(
-            "seeded {} projects (5 commands each) through the store in {:.1} s",
-            seeded.len(),
-            started.elapsed().as_secs_f64()
-        );
-    }
+    let seeded = if parts.contains(&"fire") || parts.contains(&"read") {
+        seed_all(&store, projects).await
+    } else {
+        Vec::new()
+    };
     let overdue_present = store
         .list_overdue(None, None, 1)
         .await
@@ -542,9 +799,12 @@ async fn main() {
         .await
         .map(|page| page.items.len())
         .unwrap_or(0);
+    if let Some(log) = &log {
+        integrate_all(&store, &log.key).await;
+    }
     store.close().await;
 
-    let server = Server::start(&url).await;
+    let server = Server::start(&url, log.as_ref().map(|log| log.path.as_path())).await;
     let stop_watch = Arc::new(AtomicBool::new(false));
     let watcher = watch_memory(server.pid(), stop_watch.clone());
     println!(
@@ -554,6 +814,8 @@ async fn main() {
     );
 
     if parts.contains(&"fire") {
+        let since = chrono::Utc::now().timestamp_micros();
+        let watch = CheckpointWatch::start(&server.base);
         let (tally, elapsed) = fire(
             &server.base,
             &seeded,
@@ -568,6 +830,7 @@ async fn main() {
             elapsed,
             "target on PostgreSQL: at least 3,000 per second, p99 under 50 ms",
         );
+        watch.conclude(&url, since, log.is_some()).await;
     }
     if parts.contains(&"read") {
         let paths: Vec<String> = seeded
@@ -642,5 +905,8 @@ async fn main() {
         current as f64 / 1024.0
     );
     drop(server);
+    if let Some(log) = &log {
+        report_verification(&url, &log.key).await;
+    }
     database.drop_database().await;
 }
