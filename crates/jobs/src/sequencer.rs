@@ -14,6 +14,7 @@
 //! ([`Sequencer::signed_checkpoints`]), which the witness clients wait on; the sequencer never
 //! waits for them.
 
+use chrono::{DateTime, Utc};
 use specflow_store::Store;
 use specflow_store::error::StoreError;
 use specflow_store::transparency::{Integration, LogKey, kind_name};
@@ -57,6 +58,9 @@ pub struct Sequencer {
     options: SequencerOptions,
     /// The size of the last checkpoint signed here, for whoever waits on new checkpoints.
     signed: Arc<watch::Sender<u64>>,
+    /// Until when this node last took the lease: renewed only once half of it has passed, so a
+    /// busy sequencer does not commit (and on SQLite take the write lock) twice a round.
+    held_until: Arc<std::sync::Mutex<Option<DateTime<Utc>>>>,
 }
 
 /// What one round did: records integrated and refused, and the last checkpoint signed.
@@ -80,6 +84,7 @@ impl Sequencer {
             key,
             options,
             signed: Arc::new(watch::channel(0).0),
+            held_until: Arc::new(std::sync::Mutex::new(None)),
         }
     }
 
@@ -92,15 +97,8 @@ impl Sequencer {
     /// Takes the lease if it is free or ours, then integrates batch after batch until the queue
     /// is empty.
     pub async fn run_once(&self) -> Result<SequencerRound, StoreError> {
-        let until = self.store.clock().now()
-            + chrono::Duration::from_std(self.options.lease)
-                .unwrap_or(chrono::Duration::seconds(10));
         let mut round = SequencerRound::default();
-        if !self
-            .store
-            .claim_sequencer(&self.options.node, until)
-            .await?
-        {
+        if !self.hold_lease().await? {
             return Ok(round);
         }
         round.leading = true;
@@ -123,6 +121,32 @@ impl Sequencer {
                 return Ok(round);
             }
         }
+    }
+
+    /// Whether this node holds the lease: taken or renewed when it is not held, or when half of
+    /// it has passed. Skipping a renewal is safe: no other node takes a lease before it runs out,
+    /// and exactly-once integration rests on `integrate_pending`'s transaction, not on the lease.
+    async fn hold_lease(&self) -> Result<bool, StoreError> {
+        let now = self.store.clock().now();
+        let lease =
+            chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::seconds(10));
+        let held_until = *self
+            .held_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if held_until.is_some_and(|until| until - now > lease / 2) {
+            return Ok(true);
+        }
+        let until = now + lease;
+        let held = self
+            .store
+            .claim_sequencer(&self.options.node, until)
+            .await?;
+        *self
+            .held_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = held.then_some(until);
+        Ok(held)
     }
 
     fn report(&self, integration: &Integration) {
@@ -165,6 +189,10 @@ impl Sequencer {
                 _ = shutdown.changed() => {}
             }
         }
+        *self
+            .held_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         if let Err(error) = self.store.release_sequencer(&self.options.node).await {
             tracing::warn!(node = %self.options.node, %error, "the sequencer's lease was not given back; it runs out by itself");
         }
