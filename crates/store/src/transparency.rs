@@ -846,9 +846,11 @@ async fn record_refusals(
 }
 
 /// Rows per multi-row INSERT of the tree's tables: one statement per row made a batch of a few
-/// hundred records hold SQLite's write lock for tens of milliseconds (issue 18's API load bench),
-/// and 2,000 rows of 6 values stay under SQLite's 32,766 bound values.
-const TREE_ROWS: usize = 2_000;
+/// hundred records hold SQLite's write lock for tens of milliseconds (issue 18's API load bench).
+/// Not many more: binding a statement's values costs time growing with the square of their
+/// number in sqlx's SQLite driver (each `$N` is looked up among the statement's parameter
+/// names), which at 2,000 rows of 6 values took a fifth of the server's time under that bench.
+const TREE_ROWS: usize = 100;
 
 /// Inserts the tree's new stored hashes from `first_index` on.
 async fn insert_hashes(
