@@ -303,6 +303,8 @@ mod tests {
         }
         assert_eq!(winners.len(), 1, "{winners:?}");
         assert_eq!(witness.sizes().await, [(ORIGIN.to_string(), winners[0])]);
+        // The witness holds its directory's lock until it is gone.
+        drop(witness);
         let on_disk = StateDirectory::open(folder.path())
             .unwrap()
             .load(ORIGIN)
