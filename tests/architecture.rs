@@ -399,7 +399,7 @@ const ENGINE_LAYERS: &[(&str, &[&str])] = &[
     ("the loader", &["load"]),
     ("decide", &["decide"]),
     (
-        "audit, scenarios, text for people, reports and committees",
+        "audit, scenarios, text for people, reports, public oversight and committees",
         &[
             "audit",
             "stored_record",
@@ -408,6 +408,7 @@ const ENGINE_LAYERS: &[(&str, &[&str])] = &[
             "render",
             "notify",
             "report",
+            "public",
             "committee",
         ],
     ),
