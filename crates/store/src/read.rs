@@ -544,17 +544,7 @@ impl Store {
             statement.push_bind(flag_pattern(flag));
             statement.push(" ESCAPE '!'");
         }
-        statement.push(&format!(" ORDER BY code LIMIT {}", size.rows_to_read()));
-        let rows = statement
-            .fetch_all(self.pool())
-            .await
-            .map_err(|error| self.database_error(error))?;
-        let mut items = rows
-            .iter()
-            .map(|row| self.summary_from_row(row))
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_after = size.cut(&mut items, |item| item.code.clone());
-        Ok(ProjectListPage { items, next_after })
+        self.page_by_code(statement, size).await
     }
 
     /// Projects standing in one of the stages given per definition version, ordered by code,
@@ -588,16 +578,22 @@ impl Store {
             statement
                 .push(" AND definition_version = ")
                 .push_bind(i64::from(entry.version));
-            statement.push(" AND stage IN (");
-            for (position, stage) in entry.stages.iter().enumerate() {
-                if position > 0 {
-                    statement.push(", ");
-                }
-                statement.push_bind(stage.clone());
-            }
-            statement.push("))");
+            statement
+                .push(" AND stage IN (")
+                .push_list(entry.stages.iter().cloned())
+                .push("))");
         }
-        statement.push(&format!(") ORDER BY code LIMIT {}", size.rows_to_read()));
+        statement.push(")");
+        self.page_by_code(statement, size).await
+    }
+
+    /// Runs a `PROJECT_COLUMNS` query ordered by code, and cuts it to a page with its cursor.
+    async fn page_by_code(
+        &self,
+        mut statement: Statement,
+        size: PageSize,
+    ) -> Result<ProjectListPage, StoreError> {
+        statement.push(&format!(" ORDER BY code LIMIT {}", size.rows_to_read()));
         let rows = statement
             .fetch_all(self.pool())
             .await
