@@ -32,7 +32,9 @@ pub struct SequencerOptions {
     pub lease: Duration,
     /// How often it looks for records written on other nodes.
     pub poll_interval: Duration,
-    /// How long it waits after a wake-up before integrating, so that near commits share a batch.
+    /// How long it waits after a wake-up before integrating, so that near commits share a batch:
+    /// each integration is a transaction with its own commit, which on SQLite holds the one
+    /// write lock the API's writer needs (issue 18's bench: 12 % of the fires at 50 ms).
     pub gather: Duration,
     /// The most records one transaction integrates.
     pub batch_limit: u32,
@@ -44,7 +46,7 @@ impl Default for SequencerOptions {
             node: "specflow".to_string(),
             lease: Duration::from_secs(10),
             poll_interval: Duration::from_millis(250),
-            gather: Duration::from_millis(50),
+            gather: Duration::from_millis(250),
             batch_limit: 5_000,
         }
     }

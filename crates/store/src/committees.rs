@@ -625,7 +625,16 @@ impl Store {
         command: Option<&CommandKey>,
     ) -> Result<(), sqlx::Error> {
         for record in records {
-            sqlx::query("INSERT INTO committee_records (committee_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+            // The record's transparency-log authenticator travels in its row to the queue.
+            let authenticator = self.log_key().map(|key| {
+                key.authenticate(
+                    RecordKind::Committee,
+                    &record.committee_id.to_string(),
+                    record.sequence,
+                    &record.hash.to_hex(),
+                )
+            });
+            sqlx::query("INSERT INTO committee_records (committee_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash, log_authenticator) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
                 .bind(record.committee_id.to_string())
                 .bind(i64_of(record.sequence))
                 .bind(micros(record.recorded_at))
@@ -637,26 +646,9 @@ impl Store {
                 .bind(record.event.clone())
                 .bind(record.previous_hash.to_hex())
                 .bind(record.hash.to_hex())
+                .bind(authenticator)
                 .execute(&mut *connection)
                 .await?;
-        }
-        if let Some(key) = self.log_key() {
-            for record in records {
-                let signature = key
-                    .authenticate(
-                        RecordKind::Committee,
-                        &record.committee_id.to_string(),
-                        record.sequence,
-                        &record.hash.to_hex(),
-                    )
-                    .map_err(|error| sqlx::Error::Protocol(error.to_string()))?;
-                sqlx::query("INSERT INTO log_authenticators (record_kind, subject_id, sequence, signature) VALUES ('committee', $1, $2, $3)")
-                    .bind(record.committee_id.to_string())
-                    .bind(i64_of(record.sequence))
-                    .bind(signature)
-                    .execute(&mut *connection)
-                    .await?;
-            }
         }
         let profile = state.profile.clone();
         if let (Some(profile), Some(last)) = (profile, records.last()) {

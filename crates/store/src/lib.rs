@@ -213,6 +213,10 @@ struct Inner {
     committee_policy: RwLock<Arc<specflow_engine::committee::CommitteePolicy>>,
     /// The uploads running now.
     uploads: Arc<uploads::UploadGate>,
+    /// SQLite's one write lock, taken in turn by this process's writers: the writer task and the
+    /// log's sequencer queue here, first come first served, rather than retrying `BEGIN
+    /// IMMEDIATE` in SQLite's busy handler, whose growing sleeps a busy writer always wins.
+    write_turn: tokio::sync::Mutex<()>,
 }
 
 /// A database URL that may hold a password: never printed.
@@ -357,6 +361,7 @@ impl Store {
                 tokens: tokens::TokenCache::default(),
                 committee_policy: RwLock::new(committee_policy),
                 uploads,
+                write_turn: tokio::sync::Mutex::new(()),
             }),
         };
         if store.inner.options.migrate {
@@ -399,6 +404,15 @@ impl Store {
     /// The pool, for queries of the service's own (scheduler, reports).
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.inner.pool
+    }
+
+    /// Waits for this process's turn at SQLite's write lock (tokio's mutex is fair: turns go in
+    /// the order they were asked for); on PostgreSQL, which locks rows, no turn is needed.
+    pub(crate) async fn sqlite_write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.inner.backend {
+            Backend::Sqlite => Some(self.inner.write_turn.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     fn migrator(&self) -> &'static Migrator {

@@ -3,9 +3,10 @@
 //! proofs read from them (docs/transparency.md).
 //!
 //! Every audit record, of projects and of committees, is queued by a database trigger as it is
-//! inserted (migration 0012), whoever inserts it. A writer holding the log's key also stores an
-//! authenticator beside each record it writes, in the record's own transaction: its Ed25519
-//! signature over the record's kind, subject, sequence and hash. The sequencer
+//! inserted (migrations 0012 and 0013), whoever inserts it. A writer holding the log's key also
+//! writes an authenticator in each record's row, which the trigger queues with it: an HMAC,
+//! keyed with a secret derived from the log's key, over the record's kind, subject, sequence and
+//! hash. The sequencer
 //! ([`Store::integrate_pending`]) takes queued records in the order they were queued, refuses
 //! any without a valid authenticator (naming it in `log_refusals`), appends the rest to the tree,
 //! and signs a checkpoint, all in one transaction under the tree's row lock: each record is
@@ -16,7 +17,6 @@
 //! first checkpoint is what vouches for them.
 
 use crate::error::StoreError;
-use crate::sql::Statement;
 use crate::{Backend, Store, instant, micros};
 use chrono::{DateTime, Utc};
 use specflow_engine::stored_record::RecordKind;
@@ -35,18 +35,33 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct LogKey {
     signer: NoteSigner,
+    /// The secret record authenticators are keyed with, derived from the private key.
+    authenticator_secret: [u8; 32],
 }
 
+/// What the authenticator secret is derived for (docs/transparency.md, "Authenticators").
+const AUTHENTICATOR_PURPOSE: &str = "specflow-record-authenticator/v2 key";
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
 impl LogKey {
+    fn of(signer: NoteSigner) -> LogKey {
+        let authenticator_secret = signer.derived_secret(AUTHENTICATOR_PURPOSE);
+        LogKey {
+            signer,
+            authenticator_secret,
+        }
+    }
+
     /// The key from its private key string (`PRIVATE+KEY+<name>+<id>+<key>`, as
     /// `specflow log key generate` writes it).
     pub fn from_private_key(text: &str) -> Result<LogKey, KeyError> {
-        NoteSigner::from_private_key(text.trim()).map(|signer| LogKey { signer })
+        NoteSigner::from_private_key(text.trim()).map(LogKey::of)
     }
 
     /// The key from a 32-byte seed (the key generator's, and tests').
     pub fn from_seed(origin: &str, seed: &[u8; 32]) -> Result<LogKey, KeyError> {
-        NoteSigner::from_seed(origin, seed).map(|signer| LogKey { signer })
+        NoteSigner::from_seed(origin, seed).map(LogKey::of)
     }
 
     /// The log's origin line (the key's name).
@@ -65,26 +80,58 @@ impl LogKey {
         self.signer.verifier()
     }
 
-    /// The authenticator of one record: the key's signature over its kind, subject, sequence and
-    /// hash, base64.
+    fn authenticator_mac(&self) -> HmacSha256 {
+        use hmac::Mac;
+        // HMAC takes a key of any length; 32 bytes cannot fail.
+        HmacSha256::new_from_slice(&self.authenticator_secret)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts a 32-byte key"))
+    }
+
+    /// The authenticator of one record, base64: HMAC-SHA256, keyed with a secret derived from
+    /// the log's private key, over the record's kind, subject, sequence and hash. Only a holder
+    /// of the key can make one, and only the sequencer, which holds it, checks them: a MAC costs
+    /// a microsecond where an Ed25519 signature cost a writer tens and the sequencer more.
     pub fn authenticate(
         &self,
         kind: RecordKind,
         subject: &str,
         sequence: u64,
         record_hash: &str,
-    ) -> Result<String, StoreError> {
+    ) -> String {
         use base64::Engine;
-        let message = authenticator_message(kind, subject, sequence, record_hash);
-        let signature = self
-            .signer
-            .sign(&message)
-            .map_err(|error| StoreError::Corrupt(format!("a record cannot be signed: {error}")))?;
-        Ok(base64::engine::general_purpose::STANDARD.encode(signature.signature))
+        use hmac::Mac;
+        let mut mac = self.authenticator_mac();
+        mac.update(authenticator_message(kind, subject, sequence, record_hash).as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `authenticator` (base64) was made with this key for the record: a version 2
+    /// authenticator (HMAC), or a version 1 one (the key's Ed25519 signature, which nodes wrote
+    /// before version 2 and may still wait in the queue after an upgrade).
+    pub fn authenticator_holds(
+        &self,
+        kind: RecordKind,
+        subject: &str,
+        sequence: u64,
+        record_hash: &str,
+        authenticator: &str,
+    ) -> bool {
+        use base64::Engine;
+        use hmac::Mac;
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(authenticator) else {
+            return false;
+        };
+        if bytes.len() == 64 {
+            let message = authenticator_message_v1(kind, subject, sequence, record_hash);
+            return self.verifier().verify(&message, &bytes);
+        }
+        let mut mac = self.authenticator_mac();
+        mac.update(authenticator_message(kind, subject, sequence, record_hash).as_bytes());
+        mac.verify_slice(&bytes).is_ok()
     }
 }
 
-/// What a record's authenticator signs: a line naming the scheme, then the record's kind,
+/// What an authenticator authenticates: a line naming the scheme, then the record's kind,
 /// subject, sequence and hash, each on its own line (docs/transparency.md, "Authenticators").
 pub fn authenticator_message(
     kind: RecordKind,
@@ -93,27 +140,21 @@ pub fn authenticator_message(
     record_hash: &str,
 ) -> String {
     format!(
-        "specflow-record-authenticator/v1\n{}\n{subject}\n{sequence}\n{record_hash}\n",
+        "specflow-record-authenticator/v2\n{}\n{subject}\n{sequence}\n{record_hash}\n",
         kind_name(kind)
     )
 }
 
-/// Whether `authenticator` (base64) is the log key's signature of the record.
-pub fn authenticator_holds(
-    verifier: &NoteVerifier,
+/// What a version 1 authenticator (an Ed25519 signature) signed.
+fn authenticator_message_v1(
     kind: RecordKind,
     subject: &str,
     sequence: u64,
     record_hash: &str,
-    authenticator: &str,
-) -> bool {
-    use base64::Engine;
-    let Ok(signature) = base64::engine::general_purpose::STANDARD.decode(authenticator) else {
-        return false;
-    };
-    verifier.verify(
-        &authenticator_message(kind, subject, sequence, record_hash),
-        &signature,
+) -> String {
+    format!(
+        "specflow-record-authenticator/v1\n{}\n{subject}\n{sequence}\n{record_hash}\n",
+        kind_name(kind)
     )
 }
 
@@ -299,6 +340,7 @@ impl Store {
         until: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StoreError> {
         let now = micros(self.clock().now());
+        let _turn = self.sqlite_write_turn().await;
         let claimed = sqlx::query(
             "UPDATE log_sequencer SET lease_owner = $1, lease_until = $2 \
              WHERE singleton = 1 AND (lease_owner = $1 OR lease_until IS NULL OR lease_until <= $3)",
@@ -314,6 +356,7 @@ impl Store {
 
     /// Gives the sequencer's lease back (a node stopping), so another takes over at once.
     pub async fn release_sequencer(&self, node: &str) -> Result<(), StoreError> {
+        let _turn = self.sqlite_write_turn().await;
         sqlx::query(
             "UPDATE log_sequencer SET lease_owner = NULL, lease_until = NULL WHERE singleton = 1 AND lease_owner = $1",
         )
@@ -390,6 +433,7 @@ impl Store {
         limit: u32,
     ) -> Result<Integration, StoreError> {
         let database = |error: sqlx::Error| self.database_error(error);
+        let _turn = self.sqlite_write_turn().await;
         let mut connection = self.pool().acquire().await.map_err(database)?;
         let mut transaction = match self.backend() {
             Backend::Sqlite => connection.begin_with("BEGIN IMMEDIATE").await,
@@ -418,8 +462,7 @@ impl Store {
             let _ = transaction.rollback().await;
             return Err(mismatch);
         }
-        let verifier = key.verifier();
-        let (accepted, refused) = judge_pending(&pending, &verifier, size == 0)?;
+        let (accepted, refused) = judge_pending(&pending, key, size == 0)?;
         let now = micros(self.clock().now());
         let mut integration = Integration {
             integrated: accepted.len() as u64,
@@ -490,7 +533,7 @@ impl Store {
         let new_hashes =
             tree::stored_hashes_for_appending(size, &leaves, &known).map_err(tree_error)?;
         let first_index = tree::stored_hash_count(size).map_err(tree_error)?;
-        insert_hashes(&mut *connection, first_index, &new_hashes)
+        insert_hashes(&mut *connection, self.backend(), first_index, &new_hashes)
             .await
             .map_err(database)?;
         insert_leaves(&mut *connection, size, accepted, now)
@@ -568,6 +611,7 @@ impl Store {
         witness: &str,
         line: &str,
     ) -> Result<(), StoreError> {
+        let _turn = self.sqlite_write_turn().await;
         sqlx::query(
             "INSERT INTO log_cosignatures (tree_size, witness, line, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT (tree_size, witness) DO NOTHING",
         )
@@ -712,10 +756,8 @@ async fn read_pending(
         format!(" LIMIT {}", limit.max(1))
     };
     let rows = sqlx::query(&format!(
-        "SELECT p.pending_id, p.record_kind, p.subject_id, p.sequence, p.record_hash, a.signature \
-         FROM log_pending p LEFT JOIN log_authenticators a \
-         ON a.record_kind = p.record_kind AND a.subject_id = p.subject_id AND a.sequence = p.sequence \
-         ORDER BY p.pending_id{limit}"
+        "SELECT pending_id, record_kind, subject_id, sequence, record_hash, authenticator \
+         FROM log_pending ORDER BY pending_id{limit}"
     ))
     .fetch_all(&mut *connection)
     .await?;
@@ -727,7 +769,7 @@ async fn read_pending(
                 subject: row.try_get("subject_id")?,
                 sequence: row.try_get("sequence")?,
                 record_hash: row.try_get("record_hash")?,
-                authenticator: row.try_get("signature")?,
+                authenticator: row.try_get("authenticator")?,
             })
         })
         .collect()
@@ -736,7 +778,7 @@ async fn read_pending(
 /// Splits the queued records into those the tree takes and those it refuses, with why.
 fn judge_pending<'a>(
     pending: &'a [Pending],
-    verifier: &NoteVerifier,
+    key: &LogKey,
     adopting: bool,
 ) -> Result<(Vec<&'a Pending>, Vec<LogRefusal>), StoreError> {
     let mut accepted = Vec::new();
@@ -744,7 +786,7 @@ fn judge_pending<'a>(
     for record in pending {
         let kind = kind_of(&record.kind)?;
         let sequence = u64_of(record.sequence, "a queued record's sequence")?;
-        let reason = refusal_of(record, kind, sequence, verifier, adopting);
+        let reason = refusal_of(record, kind, sequence, key, adopting);
         match reason {
             None => accepted.push(record),
             Some(reason) => refused.push(LogRefusal {
@@ -763,7 +805,7 @@ fn refusal_of(
     record: &Pending,
     kind: RecordKind,
     sequence: u64,
-    verifier: &NoteVerifier,
+    key: &LogKey,
     adopting: bool,
 ) -> Option<RefusalReason> {
     let canonical = record.record_hash.len() == 64
@@ -777,8 +819,7 @@ fn refusal_of(
     match &record.authenticator {
         None if adopting => None,
         None => Some(RefusalReason::NoAuthenticator),
-        Some(authenticator) => (!authenticator_holds(
-            verifier,
+        Some(authenticator) => (!key.authenticator_holds(
             kind,
             &record.subject,
             sequence,
@@ -799,15 +840,13 @@ async fn remove_from_queue(
 ) -> Result<(), sqlx::Error> {
     let ranges = consecutive_ranges(pending.iter().map(|record| record.pending_id));
     for chunk in ranges.chunks(500) {
-        let condition = chunk
-            .iter()
-            .map(|(first, last)| format!("pending_id BETWEEN {first} AND {last}"))
-            .collect::<Vec<_>>()
-            .join(" OR ");
         // Numbers the database gave, never input.
-        sqlx::query(&format!("DELETE FROM log_pending WHERE {condition}"))
-            .execute(&mut *connection)
-            .await?;
+        sqlx::query(&format!(
+            "DELETE FROM log_pending WHERE {}",
+            ranges_condition(chunk)
+        ))
+        .execute(&mut *connection)
+        .await?;
     }
     Ok(())
 }
@@ -845,54 +884,91 @@ async fn record_refusals(
     Ok(())
 }
 
-/// Rows per multi-row INSERT of the tree's tables: one statement per row made a batch of a few
-/// hundred records hold SQLite's write lock for tens of milliseconds (issue 18's API load bench).
-/// Not many more: binding a statement's values costs time growing with the square of their
-/// number in sqlx's SQLite driver (each `$N` is looked up among the statement's parameter
-/// names), which at 2,000 rows of 6 values took a fifth of the server's time under that bench.
-const TREE_ROWS: usize = 100;
-
-/// Inserts the tree's new stored hashes from `first_index` on.
+/// Inserts the tree's new node hashes, whose stored-hash indexes run on from `first_index`, in
+/// one statement: the hashes go as one blob of 32-byte slices, which the database cuts up. Bound
+/// a row at a time they cost two parameters each, and sqlx's SQLite driver binds a statement's
+/// parameters in time growing with the square of their number.
 async fn insert_hashes(
     connection: &mut AnyConnection,
+    backend: Backend,
     first_index: u64,
     hashes: &[Hash],
 ) -> Result<(), sqlx::Error> {
-    for (chunk, rows) in hashes.chunks(TREE_ROWS).enumerate() {
-        let first = first_index + (chunk * TREE_ROWS) as u64;
-        let mut statement = Statement::new("INSERT INTO log_hashes (hash_index, hash) VALUES ");
-        statement.push_values(rows.iter().enumerate(), |row, (offset, hash)| {
-            row.push_bind(i64_of(first + offset as u64))
-                .push_bind(hash.as_bytes().to_vec());
-        });
-        statement.execute(&mut *connection).await?;
+    if hashes.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let blob: Vec<u8> = hashes.iter().flat_map(|hash| *hash.as_bytes()).collect();
+    let sql = match backend {
+        Backend::Sqlite => {
+            "WITH RECURSIVE slice(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM slice WHERE i + 1 < $3) \
+             INSERT INTO log_hashes (hash_index, hash) SELECT $1 + i, substr($2, i * 32 + 1, 32) FROM slice"
+        }
+        Backend::Postgres => {
+            "INSERT INTO log_hashes (hash_index, hash) \
+             SELECT $1 + i, substring($2 FROM (i * 32 + 1)::integer FOR 32) FROM generate_series(0, $3 - 1) AS i"
+        }
+    };
+    let inserted = sqlx::query(sql)
+        .bind(i64_of(first_index))
+        .bind(blob)
+        .bind(i64_of(hashes.len() as u64))
+        .execute(&mut *connection)
+        .await?;
+    expect_rows(inserted.rows_affected(), hashes.len(), "node hashes")
 }
 
-/// Inserts the leaves of `records` from leaf `size` on.
+/// Appends the accepted records as leaves from leaf `size` on, copied from their rows in the
+/// queue in queue order (no value is bound per leaf, for the reason [`insert_hashes`] gives).
+/// The accepted ids go as runs of consecutive ids, so a record that committed after the queue
+/// was read (PostgreSQL) cannot fall inside one.
 async fn insert_leaves(
     connection: &mut AnyConnection,
     size: u64,
     records: &[&Pending],
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    for (chunk, rows) in records.chunks(TREE_ROWS).enumerate() {
-        let first = size + (chunk * TREE_ROWS) as u64;
-        let mut statement = Statement::new(
-            "INSERT INTO log_leaves (leaf_index, record_kind, subject_id, sequence, record_hash, integrated_at) VALUES ",
-        );
-        statement.push_values(rows.iter().enumerate(), |row, (offset, record)| {
-            row.push_bind(i64_of(first + offset as u64))
-                .push_bind(record.kind.clone())
-                .push_bind(record.subject.clone())
-                .push_bind(record.sequence)
-                .push_bind(record.record_hash.clone())
-                .push_bind(now);
-        });
-        statement.execute(&mut *connection).await?;
+    let ranges = consecutive_ranges(records.iter().map(|record| record.pending_id));
+    let mut next_leaf = size;
+    for chunk in ranges.chunks(500) {
+        let count: u64 = chunk
+            .iter()
+            .map(|(first, last)| u64::try_from(last - first + 1).unwrap_or(0))
+            .sum();
+        // Numbers the database gave, never input.
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO log_leaves (leaf_index, record_kind, subject_id, sequence, record_hash, integrated_at) \
+             SELECT $1 + (ROW_NUMBER() OVER (ORDER BY pending_id)) - 1, record_kind, subject_id, sequence, record_hash, $2 \
+             FROM log_pending WHERE {}",
+            ranges_condition(chunk)
+        ))
+        .bind(i64_of(next_leaf))
+        .bind(now)
+        .execute(&mut *connection)
+        .await?;
+        expect_rows(inserted.rows_affected(), count as usize, "leaves")?;
+        next_leaf += count;
     }
     Ok(())
+}
+
+/// `pending_id BETWEEN … OR …` for runs of ids.
+fn ranges_condition(ranges: &[(i64, i64)]) -> String {
+    ranges
+        .iter()
+        .map(|(first, last)| format!("pending_id BETWEEN {first} AND {last}"))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+/// Fails the integration (rolling it back) when a statement wrote other than the rows meant.
+fn expect_rows(written: u64, meant: usize, what: &str) -> Result<(), sqlx::Error> {
+    if written == meant as u64 {
+        Ok(())
+    } else {
+        Err(sqlx::Error::Protocol(format!(
+            "the transparency log's {what}: {written} rows written where {meant} were meant"
+        )))
+    }
 }
 
 /// The stored hashes at `indexes`, in that order; a missing one is a corrupt tree.

@@ -994,26 +994,25 @@ impl Store {
         result
     }
 
-    /// The transparency log's authenticator of each record, when the store holds the log's key
-    /// (none without it).
-    fn authenticators_of<'a>(
+    /// Each record with its transparency-log authenticator, which travels in the record's row to
+    /// the queue: none without the log's key.
+    fn authenticated<'a>(
         &self,
         records: &[&'a AuditRecord],
-    ) -> Result<Vec<(&'a AuditRecord, String)>, WriteFailure> {
-        let Some(key) = self.log_key() else {
-            return Ok(Vec::new());
-        };
+    ) -> Vec<(&'a AuditRecord, Option<String>)> {
+        let key = self.log_key();
         records
             .iter()
             .map(|record| {
-                key.authenticate(
-                    specflow_engine::stored_record::RecordKind::Project,
-                    &record.project_id.to_string(),
-                    record.sequence,
-                    &record.hash.to_hex(),
-                )
-                .map(|signature| (*record, signature))
-                .map_err(WriteFailure::Store)
+                let authenticator = key.map(|key| {
+                    key.authenticate(
+                        specflow_engine::stored_record::RecordKind::Project,
+                        &record.project_id.to_string(),
+                        record.sequence,
+                        &record.hash.to_hex(),
+                    )
+                });
+                (*record, authenticator)
             })
             .collect()
     }
@@ -1048,13 +1047,10 @@ impl Store {
             .flat_map(|writes| &writes.notifications)
             .collect();
         notifications.sort_by_key(|row| row.notification_id);
-        let authenticators = self.authenticators_of(&records)?;
+        let records = self.authenticated(&records);
         let mut parts = Vec::new();
         if !records.is_empty() {
             parts.push(Part::Records(&records));
-        }
-        if !authenticators.is_empty() {
-            parts.push(Part::Authenticators(&authenticators));
         }
         if !projections.is_empty() {
             parts.push(Part::Projections(&projections));
@@ -1143,8 +1139,8 @@ impl Store {
     fn push_part(&self, statement: &mut Statement, part: Part<'_>) {
         match part {
             Part::Records(records) => {
-                statement.push("INSERT INTO audit_records (project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash) VALUES ");
-                statement.push_values(records, |row, record| {
+                statement.push("INSERT INTO audit_records (project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash, log_authenticator) VALUES ");
+                statement.push_values(records, |row, (record, authenticator)| {
                     row.push_bind(record.project_id.to_string())
                         .push_bind(i64_of(record.sequence))
                         .push_bind(micros(record.recorded_at))
@@ -1155,18 +1151,8 @@ impl Store {
                         .push_bind(i64::from(record.event_version))
                         .push_bind(record.event.clone())
                         .push_bind(record.previous_hash.to_hex())
-                        .push_bind(record.hash.to_hex());
-                });
-            }
-            Part::Authenticators(authenticators) => {
-                statement.push(
-                    "INSERT INTO log_authenticators (record_kind, subject_id, sequence, signature) VALUES ",
-                );
-                statement.push_values(authenticators, |row, (record, signature)| {
-                    row.push_bind("project")
-                        .push_bind(record.project_id.to_string())
-                        .push_bind(i64_of(record.sequence))
-                        .push_bind(signature.clone());
+                        .push_bind(record.hash.to_hex())
+                        .push_bind(authenticator.clone());
                 });
             }
             Part::Projections(projections) => {
@@ -1338,9 +1324,8 @@ fn is_retryable(error: &sqlx::Error) -> bool {
 
 /// One table's rows of a batch's writes, in the order they are written.
 enum Part<'a> {
-    Records(&'a [&'a AuditRecord]),
-    /// Each record's authenticator for the transparency log, when the store holds its key.
-    Authenticators(&'a [(&'a AuditRecord, String)]),
+    /// Each record with its transparency-log authenticator, when the store holds the log's key.
+    Records(&'a [(&'a AuditRecord, Option<String>)]),
     Projections(&'a [&'a ProjectSummary]),
     Commands(&'a [&'a CommandRow]),
     Notifications(&'a [&'a NotificationRow]),
@@ -1524,6 +1509,7 @@ async fn sqlite_batch(pool: &AnyPool, batch: Vec<Job>, fresh: bool) -> Vec<Job> 
     let Some(store) = batch.first().map(|job| job.store.clone()) else {
         return Vec::new();
     };
+    let _turn = store.sqlite_write_turn().await;
     let mut connection = match pool.acquire().await {
         Ok(connection) => connection,
         Err(error) => {

@@ -199,12 +199,7 @@ conformance!(
             1
         );
         // A forged authenticator is refused too.
-        sqlx::query("INSERT INTO log_authenticators (record_kind, subject_id, sequence, signature) VALUES ('project', $1, 3, 'AAAA')")
-            .bind(project.to_string())
-            .execute(&raw)
-            .await
-            .unwrap();
-        sqlx::query("INSERT INTO log_pending (record_kind, subject_id, sequence, record_hash) VALUES ('project', $1, 3, $2)")
+        sqlx::query("INSERT INTO log_pending (record_kind, subject_id, sequence, record_hash, authenticator) VALUES ('project', $1, 3, $2, 'AAAA')")
             .bind(project.to_string())
             .bind("ab".repeat(32))
             .execute(&raw)
@@ -212,6 +207,139 @@ conformance!(
             .unwrap();
         let integration = store.integrate_pending(&key(), 1000).await.unwrap();
         assert_eq!(integration.refused[0].reason, "bad_authenticator");
+        raw.close().await;
+    }
+);
+
+conformance!(
+    authenticators_of_the_previous_version_still_hold_and_another_keys_do_not,
+    |kind| async move {
+        use base64::Engine;
+        let Some((store, _keep, url)) = keyed_store(kind).await else {
+            return;
+        };
+        created_project(&store, 1, "SH-TC-01").await;
+        store.integrate_pending(&key(), 100).await.unwrap();
+        let raw = sqlx::AnyPool::connect(&url).await.unwrap();
+        let hash = "cd".repeat(32);
+        // A record a node of the previous version queued just before an upgrade: its
+        // authenticator is the log key's Ed25519 signature (docs/transparency.md).
+        let signer =
+            specflow_tlog::note::NoteSigner::from_seed("specflow.test/log", &[7; 32]).unwrap();
+        let message = format!("specflow-record-authenticator/v1\nproject\nupgraded\n1\n{hash}\n");
+        let version_1 = base64::engine::general_purpose::STANDARD
+            .encode(signer.sign(&message).unwrap().signature);
+        // A record authenticated with another log's key.
+        let other_key = LogKey::from_seed("specflow.test/log", &[8; 32]).unwrap();
+        let forged = other_key.authenticate(RecordKind::Project, "forged", 1, &hash);
+        for (subject, authenticator) in [("upgraded", version_1), ("forged", forged)] {
+            sqlx::query("INSERT INTO log_pending (record_kind, subject_id, sequence, record_hash, authenticator) VALUES ('project', $1, 1, $2, $3)")
+                .bind(subject)
+                .bind(hash.clone())
+                .bind(authenticator)
+                .execute(&raw)
+                .await
+                .unwrap();
+        }
+        let integration = store.integrate_pending(&key(), 100).await.unwrap();
+        assert_eq!(integration.integrated, 1, "{integration:?}");
+        assert_eq!(integration.refused.len(), 1, "{integration:?}");
+        assert_eq!(integration.refused[0].subject, "forged");
+        assert_eq!(integration.refused[0].reason, "bad_authenticator");
+        raw.close().await;
+    }
+);
+
+conformance!(
+    an_upgrade_keeps_the_queue_with_its_authenticators_and_queues_what_comes_after,
+    |kind| async move {
+        let Some((url, _keep)) = fresh_database(kind).await else {
+            return;
+        };
+        // A database as the previous version left it: migrated to 0012, a record queued with
+        // its authenticator in a row of its own, another without one.
+        let raw_url = match kind {
+            Kind::Sqlite => format!("{url}?mode=rwc"),
+            Kind::Postgres => url.clone(),
+        };
+        let raw = sqlx::AnyPool::connect(&raw_url).await.unwrap();
+        let folder = match kind {
+            Kind::Sqlite => "migrations/sqlite",
+            Kind::Postgres => "migrations/postgres",
+        };
+        let mut migrator = sqlx::migrate::Migrator::new(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder),
+        )
+        .await
+        .unwrap();
+        migrator.migrations = migrator
+            .migrations
+            .iter()
+            .filter(|migration| migration.version <= 12)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        migrator.run(&raw).await.unwrap();
+        for (subject, hash) in [("signed", "ab".repeat(32)), ("unsigned", "cd".repeat(32))] {
+            sqlx::query("INSERT INTO log_pending (record_kind, subject_id, sequence, record_hash) VALUES ('project', $1, 1, $2)")
+                .bind(subject)
+                .bind(hash)
+                .execute(&raw)
+                .await
+                .unwrap();
+        }
+        sqlx::query("INSERT INTO log_authenticators (record_kind, subject_id, sequence, signature) VALUES ('project', 'signed', 1, 'c2lnbmF0dXJl')")
+            .execute(&raw)
+            .await
+            .unwrap();
+        // The new version migrates it.
+        let options = StoreOptions {
+            log_key: Some(key()),
+            ..StoreOptions::default()
+        };
+        let store = Store::open(&url, options).await.unwrap();
+        store
+            .register_workflow_folder(&workflows_folder())
+            .await
+            .unwrap();
+        let queued: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT subject_id, authenticator FROM log_pending ORDER BY pending_id")
+                .fetch_all(&raw)
+                .await
+                .unwrap();
+        assert_eq!(
+            queued,
+            vec![
+                ("signed".to_string(), Some("c2lnbmF0dXJl".to_string())),
+                ("unsigned".to_string(), None),
+            ]
+        );
+        // A record written now is queued after them, with its authenticator from its row.
+        let project = created_project(&store, 1, "SH-TC-01").await;
+        let queued: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT sequence, record_hash, authenticator FROM log_pending WHERE subject_id = $1 ORDER BY pending_id",
+        )
+        .bind(project.to_string())
+        .fetch_all(&raw)
+        .await
+        .unwrap();
+        assert!(!queued.is_empty());
+        for (index, (sequence, hash, authenticator)) in queued.iter().enumerate() {
+            assert_eq!(*sequence, index as i64 + 1, "{queued:?}");
+            assert_eq!(
+                authenticator.as_deref(),
+                Some(
+                    key()
+                        .authenticate(
+                            RecordKind::Project,
+                            &project.to_string(),
+                            *sequence as u64,
+                            hash
+                        )
+                        .as_str()
+                )
+            );
+        }
         raw.close().await;
     }
 );
@@ -597,16 +725,10 @@ async fn a_record_committed_during_an_integration_is_integrated_by_the_next() {
     // The late record takes its place in the queue, uncommitted, with a valid authenticator.
     let late_hash = "ab".repeat(32);
     let mut late = raw.begin().await.unwrap();
-    sqlx::query("INSERT INTO log_pending (record_kind, subject_id, sequence, record_hash) VALUES ('project', 'late', 1, $1)")
+    let authenticator = key().authenticate(RecordKind::Project, "late", 1, &late_hash);
+    sqlx::query("INSERT INTO log_pending (record_kind, subject_id, sequence, record_hash, authenticator) VALUES ('project', 'late', 1, $1, $2)")
         .bind(late_hash.clone())
-        .execute(&mut *late)
-        .await
-        .unwrap();
-    let signature = key()
-        .authenticate(RecordKind::Project, "late", 1, &late_hash)
-        .unwrap();
-    sqlx::query("INSERT INTO log_authenticators (record_kind, subject_id, sequence, signature) VALUES ('project', 'late', 1, $1)")
-        .bind(signature)
+        .bind(authenticator)
         .execute(&mut *late)
         .await
         .unwrap();

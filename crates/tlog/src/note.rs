@@ -267,6 +267,19 @@ impl NoteSigner {
         self.key.key_id
     }
 
+    /// A 32-byte secret for one purpose, derived from the private key: SHA-256 over `purpose`,
+    /// a zero byte and the key's 32-byte seed. Whoever holds the key can derive it again; the
+    /// secret does not reveal the key, and secrets for different purposes are unrelated.
+    #[must_use]
+    pub fn derived_secret(&self, purpose: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(purpose.as_bytes());
+        hasher.update([0u8]);
+        hasher.update(self.key.key.to_bytes());
+        hasher.finalize().into()
+    }
+
     /// The verifier of this signer's signatures.
     #[must_use]
     pub fn verifier(&self) -> NoteVerifier {

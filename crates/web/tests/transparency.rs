@@ -229,11 +229,12 @@ async fn sign_pending(url: &str) {
     use specflow_engine::stored_record::RecordKind;
     use sqlx::Row;
     let raw = sqlx::AnyPool::connect(url).await.unwrap();
-    let rows =
-        sqlx::query("SELECT record_kind, subject_id, sequence, record_hash FROM log_pending")
-            .fetch_all(&raw)
-            .await
-            .unwrap();
+    let rows = sqlx::query(
+        "SELECT pending_id, record_kind, subject_id, sequence, record_hash FROM log_pending",
+    )
+    .fetch_all(&raw)
+    .await
+    .unwrap();
     for row in rows {
         let kind: String = row.get("record_kind");
         let subject: String = row.get("subject_id");
@@ -244,14 +245,11 @@ async fn sign_pending(url: &str) {
         } else {
             RecordKind::Committee
         };
-        let signature = key()
-            .authenticate(record_kind, &subject, sequence as u64, &hash)
-            .unwrap();
-        sqlx::query("INSERT INTO log_authenticators (record_kind, subject_id, sequence, signature) VALUES ($1, $2, $3, $4)")
-            .bind(kind)
-            .bind(subject)
-            .bind(sequence)
-            .bind(signature)
+        let pending_id: i64 = row.get("pending_id");
+        let authenticator = key().authenticate(record_kind, &subject, sequence as u64, &hash);
+        sqlx::query("UPDATE log_pending SET authenticator = $1 WHERE pending_id = $2")
+            .bind(authenticator)
+            .bind(pending_id)
             .execute(&raw)
             .await
             .unwrap();
