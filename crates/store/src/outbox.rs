@@ -640,6 +640,7 @@ impl Store {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
+        let _turn = self.sqlite_write_turn().await;
         let parked = sqlx::query(
             "UPDATE outbox SET next_attempt_at = $1, last_error = $2 \
              WHERE status = 'pending' AND next_attempt_at <= $3 \
@@ -686,6 +687,7 @@ impl Store {
         );
         let lease_base = now
             + chrono::Duration::from_std(lease_margin).unwrap_or_else(|_| chrono::Duration::zero());
+        let _turn = self.sqlite_write_turn().await;
         let rows = sqlx::query(&sql)
             .bind(micros(lease_base))
             .bind(micros(now))
@@ -717,6 +719,7 @@ impl Store {
         claimed: &ClaimedNotification,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let _turn = self.sqlite_write_turn().await;
         sqlx::query("UPDATE outbox SET attempts = attempts - 1, next_attempt_at = $1 WHERE notification_id = $2 AND status = 'pending' AND attempts = $3")
             .bind(micros(now))
             .bind(&claimed.notification_id)
@@ -734,6 +737,7 @@ impl Store {
         notification_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let _turn = self.sqlite_write_turn().await;
         sqlx::query("UPDATE outbox SET status = 'delivered', delivered_at = $1 WHERE notification_id = $2 AND status <> 'delivered'")
             .bind(micros(now))
             .bind(notification_id)
@@ -758,6 +762,7 @@ impl Store {
         } else {
             OutboxStatus::Pending
         };
+        let _turn = self.sqlite_write_turn().await;
         let recorded = sqlx::query("UPDATE outbox SET status = $1, next_attempt_at = $2, last_error = $3 WHERE notification_id = $4 AND status = 'pending' AND attempts = $5")
             .bind(status.as_str())
             .bind(micros(next_attempt_at))

@@ -168,6 +168,7 @@ impl Store {
                ORDER BY next_deadline_at LIMIT $3{skip_locked}) \
              RETURNING {id}, next_deadline_at"
         );
+        let _turn = self.sqlite_write_turn().await;
         let rows = sqlx::query(&sql)
             .bind(micros(lease_until))
             .bind(micros(now))
@@ -190,6 +191,7 @@ impl Store {
     /// Releases claims, so that a project's next deadline is not held back by an old lease.
     pub async fn release_claims(&self, project_ids: &[Uuid]) -> Result<(), StoreError> {
         for chunk in project_ids.chunks(500) {
+            let _turn = self.sqlite_write_turn().await;
             let mut statement = Statement::new(
                 "UPDATE projects SET scheduler_lease_until = NULL WHERE project_id IN (",
             );

@@ -173,6 +173,7 @@ impl Store {
             SessionOwner::Token(token_id) => (None, Some(token_id.to_string())),
         };
         let database = |error| self.database_error(error);
+        let _turn = self.sqlite_write_turn().await;
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
             .bind(micros(now) - ENDED_SESSIONS_KEPT_DAYS * 86_400 * 1_000_000)
             .execute(self.pool())
@@ -263,6 +264,7 @@ impl Store {
         if last_seen_at <= stale {
             // The conditions are repeated so that concurrent requests on several nodes write once,
             // and a session revoked meanwhile is not brought back.
+            let _turn = self.sqlite_write_turn().await;
             let touched = sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE session_sha256 = $3 AND revoked_at IS NULL AND last_seen_at <= $4")
                 .bind(micros(now))
                 .bind(micros(now) + duration_micros(self.options().session_idle))
@@ -283,6 +285,7 @@ impl Store {
         if !is_session_shaped(session_id) {
             return Ok(false);
         }
+        let _turn = self.sqlite_write_turn().await;
         let ended = sqlx::query(
             "UPDATE sessions SET revoked_at = $1 WHERE session_sha256 = $2 AND revoked_at IS NULL",
         )

@@ -497,6 +497,7 @@ impl Store {
         {
             // The condition is repeated in the statement so that concurrent requests on several
             // nodes write it once, not once each.
+            let _turn = self.sqlite_write_turn().await;
             let recorded = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)")
                 .bind(micros(now))
                 .bind(token.token_id.to_string())
