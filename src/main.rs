@@ -15,6 +15,12 @@ mod workflow_files;
 use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's malloc: a request builds and drops many small strings (a
+/// project's state, its JSON), and glibc's allocator took 15 % of the server's time reading
+/// projects under the API load bench (docs/performance.md, issue 19).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     end_quietly_on_a_closed_pipe();
     let command = cli::Cli::command();
