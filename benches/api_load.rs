@@ -1,6 +1,6 @@
 //! The HTTP API under load: the real `specflow serve` binary on loopback, driven by 32 clients.
 //!
-//! `cargo bench --bench api_load -- --backend sqlite|postgres [--part fire,read,board]
+//! `cargo bench --bench api_load -- --backend sqlite|postgres [--part fire,read,board,floor]
 //! [--clients 32] [--seconds 10] [--projects 12000] [--database URL] [--log-key FILE]
 //! [--compare-raw]`
 //!
@@ -46,9 +46,11 @@
 //!    Then the database is verified against the latest checkpoint
 //!    (`Store::verify_against_checkpoint`, what `specflow audit verify --checkpoint` runs after
 //!    the chains), timed, in records per second.
-//! 7. Throughout, the server's resident size is sampled every 50 ms from `/proc/PID/status`; its
+//! 7. `floor`: each client sends `GET /healthz` (no database, no work) for `--seconds`: what the
+//!    HTTP stack and specflow's middleware cost alone, to set a read's figures against.
+//! 8. Throughout, the server's resident size is sampled every 50 ms from `/proc/PID/status`; its
 //!    peak (`VmHWM`) is read before it is stopped with SIGTERM.
-//! 8. With `--compare-raw` (issue 19), before specflow's server starts, the same parts run
+//! 9. With `--compare-raw` (issue 19), before specflow's server starts, the same parts run
 //!    against the least a JSON-over-HTTP service could do on the same database (`api_load/raw.rs`:
 //!    one INSERT and COMMIT per fire, one SELECT by key per read, one keyset SELECT of 50 rows
 //!    by the board's index per board page), in a process of its own, with the same clients for
@@ -376,6 +378,7 @@ struct PartFigures {
     fire: Option<Summary>,
     read: Option<Summary>,
     board: Option<Summary>,
+    floor: Option<Summary>,
 }
 
 /// Runs the raw baseline's version of each part asked for, on the same database, with the same
@@ -416,6 +419,11 @@ async fn raw_parts(
         let (tally, elapsed) =
             read_for(&server.base, "", clients, seconds, subject_paths("read")).await;
         figures.read = Some(tally.report("raw read (one SELECT by key)", elapsed, "baseline"));
+    }
+    if parts.contains(&"floor") {
+        let paths = Arc::new(vec!["/raw/healthz".to_string()]);
+        let (tally, elapsed) = read_for(&server.base, "", clients, seconds, paths).await;
+        figures.floor = Some(tally.report("raw floor (no work)", elapsed, "baseline"));
     }
     if parts.contains(&"board") {
         let paths = Arc::new(vec!["/raw/board".to_string()]);
@@ -1016,6 +1024,16 @@ async fn main() {
             "target (issue 19): at least 0.5 of raw's rate, p99 at most twice raw's",
         ));
     }
+    if parts.contains(&"floor") {
+        let paths = Arc::new(vec!["/healthz".to_string()]);
+        let (tally, elapsed) =
+            read_for(&server.base, &supervisor_token, clients, seconds, paths).await;
+        figures.floor = Some(tally.report(
+            &format!("floor: GET /healthz through the whole stack ({backend})"),
+            elapsed,
+            "no target: how much of a read is the HTTP stack and its middleware",
+        ));
+    }
     if parts.contains(&"board") {
         assert!(
             overdue_present && total_projects > 0,
@@ -1078,6 +1096,7 @@ async fn main() {
             ("fire", figures.fire, raw.fire),
             ("read", figures.read, raw.read),
             ("board", figures.board, raw.board),
+            ("floor", figures.floor, raw.floor),
         ] {
             if let (Some(specflow), Some(raw)) = (specflow, raw) {
                 println!("{}", ratio_line(part, specflow, raw));

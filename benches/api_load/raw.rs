@@ -9,7 +9,9 @@
 //!   small JSON document;
 //! - `GET /raw/read/{subject}`: one `SELECT` of such a row by its key, answered as JSON;
 //! - `GET /raw/board`: one keyset `SELECT` of the first 50 overdue rows of specflow's own
-//!   `projects` table by its board index (`projects_overdue`), answered as JSON.
+//!   `projects` table by its board index (`projects_overdue`), answered as JSON;
+//! - `GET /raw/healthz`: nothing but `ok`, the floor of the HTTP stack, against specflow's
+//!   `/healthz` through its whole middleware (`--part floor`).
 //!
 //! It uses sqlx's native drivers (no `Any` layer), the same pool size as `specflow serve` (8),
 //! and on SQLite the same file settings (WAL, `synchronous = FULL`, a busy timeout); writes go
@@ -240,6 +242,7 @@ pub async fn serve(url: &str, subjects_file: Option<&str>) {
         .route("/raw/fire/{subject}", post(fire))
         .route("/raw/read/{subject}", get(read))
         .route("/raw/board", get(board))
+        .route("/raw/healthz", get(|| async { "ok\n" }))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("listening {}", listener.local_addr().unwrap().port());
