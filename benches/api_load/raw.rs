@@ -50,6 +50,20 @@ struct RawState {
     next_sequence: Arc<AtomicI64>,
 }
 
+/// Runs the same sqlx code on whichever native pool the raw server has (the SQLite pool named):
+/// the drivers' types differ, the code does not.
+macro_rules! with_pool {
+    ($raw:expr, $sqlite_pool:ident, |$pool:ident| $body:expr) => {
+        match $raw {
+            Raw::Sqlite {
+                $sqlite_pool: $pool,
+                ..
+            } => $body,
+            Raw::Postgres($pool) => $body,
+        }
+    };
+}
+
 /// The row a fire writes: padded to about the size of one audit record.
 fn record_body(subject: &str, sequence: i64) -> String {
     let head = format!(
@@ -103,36 +117,20 @@ impl Raw {
 
     /// One row per subject at sequence 0, for the reads (in one transaction, before serving).
     async fn seed(&self, subjects: &[String]) {
-        match self {
-            Raw::Sqlite { writer, .. } => {
-                let mut transaction = writer.begin().await.unwrap();
-                for subject in subjects {
-                    sqlx::query(INSERT_RECORD)
-                        .bind(subject)
-                        .bind(0i64)
-                        .bind(now_micros())
-                        .bind(record_body(subject, 0))
-                        .execute(&mut *transaction)
-                        .await
-                        .unwrap();
-                }
-                transaction.commit().await.unwrap();
+        with_pool!(self, writer, |pool| {
+            let mut transaction = pool.begin().await.unwrap();
+            for subject in subjects {
+                sqlx::query(INSERT_RECORD)
+                    .bind(subject)
+                    .bind(0i64)
+                    .bind(now_micros())
+                    .bind(record_body(subject, 0))
+                    .execute(&mut *transaction)
+                    .await
+                    .unwrap();
             }
-            Raw::Postgres(pool) => {
-                let mut transaction = pool.begin().await.unwrap();
-                for subject in subjects {
-                    sqlx::query(INSERT_RECORD)
-                        .bind(subject)
-                        .bind(0i64)
-                        .bind(now_micros())
-                        .bind(record_body(subject, 0))
-                        .execute(&mut *transaction)
-                        .await
-                        .unwrap();
-                }
-                transaction.commit().await.unwrap();
-            }
-        }
+            transaction.commit().await.unwrap();
+        })
     }
 }
 
@@ -142,24 +140,14 @@ async fn fire(
 ) -> Result<Json<Value>, StatusCode> {
     let sequence = state.next_sequence.fetch_add(1, Ordering::Relaxed);
     let body = record_body(&subject, sequence);
-    let written = match &state.raw {
-        Raw::Sqlite { writer, .. } => sqlx::query(INSERT_RECORD)
-            .bind(&subject)
-            .bind(sequence)
-            .bind(now_micros())
-            .bind(body)
-            .execute(writer)
-            .await
-            .map(|_| ()),
-        Raw::Postgres(pool) => sqlx::query(INSERT_RECORD)
-            .bind(&subject)
-            .bind(sequence)
-            .bind(now_micros())
-            .bind(body)
-            .execute(pool)
-            .await
-            .map(|_| ()),
-    };
+    let written = with_pool!(&state.raw, writer, |pool| sqlx::query(INSERT_RECORD)
+        .bind(&subject)
+        .bind(sequence)
+        .bind(now_micros())
+        .bind(body)
+        .execute(pool)
+        .await
+        .map(|_| ()));
     written.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     Ok(Json(
         json!({"subject": subject, "sequence": sequence, "outcome": "applied"}),
@@ -170,18 +158,12 @@ async fn read(
     State(state): State<RawState>,
     Path(subject): Path<String>,
 ) -> Result<Json<Value>, StatusCode> {
-    let row: Option<(String, i64, i64, String)> = match &state.raw {
-        Raw::Sqlite { readers, .. } => sqlx::query_as(SELECT_RECORD)
-            .bind(&subject)
-            .fetch_optional(readers)
-            .await
-            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?,
-        Raw::Postgres(pool) => sqlx::query_as(SELECT_RECORD)
+    let row: Option<(String, i64, i64, String)> =
+        with_pool!(&state.raw, readers, |pool| sqlx::query_as(SELECT_RECORD)
             .bind(&subject)
             .fetch_optional(pool)
             .await
-            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?,
-    };
+            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?);
     let (subject, sequence, recorded_at, body) = row.ok_or(StatusCode::NOT_FOUND)?;
     Ok(Json(
         json!({"subject": subject, "sequence": sequence, "recorded_at": recorded_at, "body": body}),
@@ -200,16 +182,10 @@ type BoardRow = (
 );
 
 async fn board(State(state): State<RawState>) -> Result<Json<Value>, StatusCode> {
-    let rows: Vec<BoardRow> = match &state.raw {
-        Raw::Sqlite { readers, .. } => sqlx::query_as(SELECT_BOARD)
-            .fetch_all(readers)
-            .await
-            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?,
-        Raw::Postgres(pool) => sqlx::query_as(SELECT_BOARD)
-            .fetch_all(pool)
-            .await
-            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?,
-    };
+    let rows: Vec<BoardRow> = with_pool!(&state.raw, readers, |pool| sqlx::query_as(SELECT_BOARD)
+        .fetch_all(pool)
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?);
     let items: Vec<Value> = rows
         .into_iter()
         .map(

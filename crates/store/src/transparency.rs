@@ -80,11 +80,20 @@ impl LogKey {
         self.signer.verifier()
     }
 
-    fn authenticator_mac(&self) -> HmacSha256 {
+    /// The HMAC of a record's version 2 authenticator message, ready to finish or compare.
+    fn authenticator_mac(
+        &self,
+        kind: RecordKind,
+        subject: &str,
+        sequence: u64,
+        record_hash: &str,
+    ) -> HmacSha256 {
         use hmac::Mac;
         // HMAC takes a key of any length; 32 bytes cannot fail.
-        HmacSha256::new_from_slice(&self.authenticator_secret)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts a 32-byte key"))
+        let mut mac = HmacSha256::new_from_slice(&self.authenticator_secret)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts a 32-byte key"));
+        mac.update(authenticator_message(kind, subject, sequence, record_hash).as_bytes());
+        mac
     }
 
     /// The authenticator of one record, base64: HMAC-SHA256, keyed with a secret derived from
@@ -100,8 +109,7 @@ impl LogKey {
     ) -> String {
         use base64::Engine;
         use hmac::Mac;
-        let mut mac = self.authenticator_mac();
-        mac.update(authenticator_message(kind, subject, sequence, record_hash).as_bytes());
+        let mac = self.authenticator_mac(kind, subject, sequence, record_hash);
         base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
     }
 
@@ -122,12 +130,12 @@ impl LogKey {
             return false;
         };
         if bytes.len() == 64 {
-            let message = authenticator_message_v1(kind, subject, sequence, record_hash);
+            let message = message_of_version(1, kind, subject, sequence, record_hash);
             return self.verifier().verify(&message, &bytes);
         }
-        let mut mac = self.authenticator_mac();
-        mac.update(authenticator_message(kind, subject, sequence, record_hash).as_bytes());
-        mac.verify_slice(&bytes).is_ok()
+        self.authenticator_mac(kind, subject, sequence, record_hash)
+            .verify_slice(&bytes)
+            .is_ok()
     }
 }
 
@@ -139,21 +147,19 @@ pub fn authenticator_message(
     sequence: u64,
     record_hash: &str,
 ) -> String {
-    format!(
-        "specflow-record-authenticator/v2\n{}\n{subject}\n{sequence}\n{record_hash}\n",
-        kind_name(kind)
-    )
+    message_of_version(2, kind, subject, sequence, record_hash)
 }
 
-/// What a version 1 authenticator (an Ed25519 signature) signed.
-fn authenticator_message_v1(
+/// The authenticator message of a version: 1 (an Ed25519 signature, until migration 0013) or 2.
+fn message_of_version(
+    version: u8,
     kind: RecordKind,
     subject: &str,
     sequence: u64,
     record_hash: &str,
 ) -> String {
     format!(
-        "specflow-record-authenticator/v1\n{}\n{subject}\n{sequence}\n{record_hash}\n",
+        "specflow-record-authenticator/v{version}\n{}\n{subject}\n{sequence}\n{record_hash}\n",
         kind_name(kind)
     )
 }
