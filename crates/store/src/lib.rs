@@ -51,6 +51,7 @@ mod schedule;
 pub mod sessions;
 mod signals;
 mod sql;
+mod state_cache;
 mod tokens;
 pub mod transparency;
 pub mod tree_walk;
@@ -145,8 +146,10 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// How many commands a writer commits together at most.
     pub group_commit_limit: usize,
-    /// How many project states to keep in memory between commands.
-    pub state_cache_capacity: usize,
+    /// About how much memory the project states kept between commands and reads may take
+    /// (16 MiB by default, some 6,500 states of six events): the rest are replayed from the log
+    /// when needed, the least used first.
+    pub state_cache_bytes: u64,
     /// A write that sets a deadline this close to now announces it to the schedulers of other
     /// nodes (PostgreSQL `NOTIFY`); later deadlines are found by their re-scan, which must run at
     /// least this often (`SchedulerOptions::rescan_interval`).
@@ -176,7 +179,7 @@ impl Default for StoreOptions {
             sqlite_synchronous: SqliteSynchronous::Full,
             max_connections: 8,
             group_commit_limit: 64,
-            state_cache_capacity: 4096,
+            state_cache_bytes: 16 * 1024 * 1024,
             deadline_announce_horizon: Duration::from_secs(60),
             unaddressed_notification_recheck: Duration::from_secs(10 * 60),
             session_idle: Duration::from_secs(12 * 60 * 60),
@@ -206,7 +209,7 @@ struct Inner {
     /// Wake-ups for the scheduler and the deliverer after commits.
     signals: signals::Signals,
     /// Project states between commands, with the head (sequence and hash) they are at.
-    states: Mutex<HashMap<Uuid, write::Folded>>,
+    states: Mutex<state_cache::StateCache>,
     /// Tokens recently authenticated, so that a busy client's requests do not each read them.
     tokens: tokens::TokenCache,
     /// The composition policy committees are decided against (the shipped file by default).
@@ -346,6 +349,7 @@ impl Store {
             options.max_concurrent_uploads,
             options.max_concurrent_uploads_per_caller,
         ));
+        let states = state_cache::StateCache::new(options.state_cache_bytes);
         let store = Store {
             inner: Arc::new(Inner {
                 backend,
@@ -357,7 +361,7 @@ impl Store {
                 options,
                 definitions: RwLock::new(HashMap::new()),
                 signals: signals::Signals::default(),
-                states: Mutex::new(HashMap::new()),
+                states: Mutex::new(states),
                 tokens: tokens::TokenCache::default(),
                 committee_policy: RwLock::new(committee_policy),
                 uploads,

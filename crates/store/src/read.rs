@@ -5,6 +5,7 @@
 
 use super::page::{PageSize, cursor_fields, cursor_text};
 use super::sql::Statement;
+use super::write::fold_log_tail;
 use super::{Store, instant, micros};
 use crate::error::StoreError;
 use serde::Serialize;
@@ -20,7 +21,14 @@ use uuid::Uuid;
 /// The columns of a record, in the order `record_from_row` reads them.
 pub(crate) const RECORD_COLUMNS: &str = "SELECT project_id, sequence, recorded_at, actor_id, actor_role, command_id, event_type, event_version, event, previous_hash, hash FROM audit_records";
 
-const PROJECT_COLUMNS: &str = "SELECT project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, next_due_on, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at, flags FROM projects";
+/// The projection's columns, as [`Store::summary_from_row`] reads them.
+macro_rules! project_columns {
+    () => {
+        "SELECT project_id, code, title_zh, title_en, specification_kind, committee, drafting_unit, definition_id, definition_version, stage, stage_since, terminal, next_deadline_at, next_due_on, overdue_since, escalated, frozen, head_sequence, head_hash, updated_at, flags"
+    };
+}
+
+const PROJECT_COLUMNS: &str = concat!(project_columns!(), " FROM projects");
 
 /// How many records a page of a long read holds.
 const PAGE: i64 = 1000;
@@ -469,10 +477,73 @@ impl Store {
 
     /// A project's projection, current state and definition.
     pub async fn project(&self, project_id: Uuid) -> Result<Option<ProjectView>, StoreError> {
-        match self.project_summary(project_id).await? {
-            Some(summary) => Ok(Some(self.project_view_of(summary).await?)),
-            None => Ok(None),
+        let cached = self.cached_state(project_id);
+        let after = cached.as_ref().map_or(0, |cached| cached.head.sequence);
+        let sql = format!(
+            concat!(
+                project_columns!(),
+                // The tail is looked up only when there is one: a cached state at the head needs
+                // no probe of the log's index.
+                ", CASE WHEN head_sequence > $2 THEN ({}) END AS log_tail FROM projects WHERE project_id = $1"
+            ),
+            self.log_tail_sql("projects.project_id", "projects.head_sequence")
+        );
+        let row = sqlx::query(&sql)
+            .bind(project_id.to_string())
+            .bind(i64::try_from(after).unwrap_or(i64::MAX))
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|error| self.database_error(error))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let summary = self.summary_from_row(&row)?;
+        let tail: Option<String> = row
+            .try_get("log_tail")
+            .map_err(|error| self.database_error(error))?;
+        let head = summary.head()?;
+        let state = match cached {
+            // The cached state is the one the projection names, or one before it that the tail
+            // read runs on from; one ahead of it (a commit since the read) is not used.
+            Some(cached) if cached.head.sequence <= head.sequence => fold_log_tail(
+                project_id,
+                cached.state,
+                cached.head.sequence,
+                head.sequence,
+                tail.as_deref(),
+            )?,
+            Some(_) => return self.project_view_of(summary).await.map(Some),
+            None => fold_log_tail(
+                project_id,
+                ProjectState::new(),
+                0,
+                head.sequence,
+                tail.as_deref(),
+            )?,
+        };
+        if after < head.sequence {
+            self.remember_read(project_id, &state, head);
         }
+        let definition = self
+            .definition(&summary.definition_id, summary.definition_version)
+            .await?;
+        Ok(Some(ProjectView {
+            summary,
+            state,
+            definition,
+        }))
+    }
+
+    /// A project named by id (a UUID) or by its human code, with its state and definition: by id,
+    /// the projection and the log's records since the cached state come in one query.
+    pub async fn resolve_project_view(&self, id_or_code: &str) -> Result<ProjectView, StoreError> {
+        if let Ok(id) = Uuid::parse_str(id_or_code)
+            && let Some(view) = self.project(id).await?
+        {
+            return Ok(view);
+        }
+        let summary = self.resolve_project_summary(id_or_code).await?;
+        self.project_view_of(summary).await
     }
 
     /// The state and definition of a project whose projection the caller has just read: the

@@ -141,6 +141,11 @@ impl From<StoreError> for WriteFailure {
     }
 }
 
+/// One record of [`Store::log_tail_sql`]'s array: sequence, instant in microseconds, actor id,
+/// actor role, and the event as stored.
+#[derive(Deserialize)]
+struct TailRecord(i64, i64, String, String, String);
+
 /// A project's state and the head of the log it was folded to: what the state cache keeps, and
 /// what a batch carries from one job to the next.
 #[derive(Debug, Clone)]
@@ -223,6 +228,46 @@ pub(crate) fn request_fingerprint(request: &CommandRequest) -> Result<String, St
     let text = serde_json::to_vec(&(&request.project_id, &request.command))
         .map_err(|error| StoreError::Corrupt(format!("a command cannot be encoded: {error}")))?;
     Ok(hex::encode(Sha256::digest(text)))
+}
+
+/// Applies to `state`, folded up to `sequence`, the records of [`Store::log_tail_sql`]'s JSON,
+/// which must run on from it without a gap and end at `head_sequence`.
+pub(crate) fn fold_log_tail(
+    project_id: Uuid,
+    mut state: ProjectState,
+    mut sequence: u64,
+    head_sequence: u64,
+    tail: Option<&str>,
+) -> Result<ProjectState, StoreError> {
+    let records: Vec<TailRecord> = serde_json::from_str(tail.unwrap_or("[]")).map_err(|error| {
+        StoreError::Corrupt(format!(
+            "the records of project {project_id} after {sequence} cannot be read: {error}"
+        ))
+    })?;
+    for TailRecord(record_sequence, recorded_at, actor_id, actor_role, event) in records {
+        if record_sequence != i64_of(sequence + 1) {
+            return Err(StoreError::Corrupt(format!(
+                "project {project_id}: record {record_sequence} follows record {sequence} in the log"
+            )));
+        }
+        let event = Event {
+            occurred_at: instant(recorded_at)?,
+            actor: Actor::new(actor_id, actor_role),
+            body: serde_json::from_str(&event).map_err(|error| {
+                StoreError::Corrupt(format!(
+                    "record {record_sequence} of project {project_id} cannot be read: {error}"
+                ))
+            })?,
+        };
+        state.apply_owned(event);
+        sequence += 1;
+    }
+    if sequence != head_sequence {
+        return Err(StoreError::Corrupt(format!(
+            "project {project_id}: the projection's head is {head_sequence} but the log ends at {sequence}"
+        )));
+    }
+    Ok(state)
 }
 
 fn u64_of(value: i64, what: &str) -> Result<u64, StoreError> {
@@ -465,20 +510,9 @@ impl Store {
     fn remember(&self, project_id: Uuid, folded: Loaded) {
         self.inner.signals.deadline_written(&folded.state);
         if let Ok(mut cache) = self.inner.states.lock() {
-            self.cache_state(&mut cache, project_id, folded);
+            cache.put(project_id, folded);
         }
         self.inner.signals.after_commit();
-    }
-
-    /// Puts a state in the cache, within its capacity.
-    fn cache_state(&self, cache: &mut HashMap<Uuid, Folded>, project_id: Uuid, entry: Folded) {
-        if cache.len() >= self.inner.options.state_cache_capacity
-            && !cache.contains_key(&project_id)
-        {
-            // A crude bound: forget everything rather than track recency; a miss costs one replay.
-            cache.clear();
-        }
-        cache.insert(project_id, entry);
     }
 
     /// The heads of several projects, as the projection records them, in one query.
@@ -576,7 +610,7 @@ impl Store {
     ) -> Result<Loaded, StoreError> {
         let cached = self.inner.states.lock().ok().and_then(|mut cache| {
             if take {
-                cache.remove(&project_id)
+                cache.take(&project_id)
             } else {
                 cache.get(&project_id).cloned()
             }
@@ -588,7 +622,7 @@ impl Store {
             });
         };
         let head_sequence = head.sequence;
-        let (mut state, mut sequence) = match cached {
+        let (state, sequence) = match cached {
             // A cached state ahead of the database comes from work that did not commit.
             Some(cached) if cached.head.sequence <= head_sequence => {
                 (cached.state, cached.head.sequence)
@@ -598,39 +632,14 @@ impl Store {
         if sequence == head_sequence {
             return Ok(Folded { head, state });
         }
-        let rows = sqlx::query(
-            "SELECT sequence, recorded_at, actor_id, actor_role, event FROM audit_records WHERE project_id = $1 AND sequence > $2 AND sequence <= $3 ORDER BY sequence",
-        )
-        .bind(project_id.to_string())
-        .bind(i64_of(sequence))
-        .bind(i64_of(head_sequence))
-        .fetch_all(&mut *connection)
-        .await
-        .map_err(|error| self.database_error(error))?;
-        for row in rows {
-            let get = |error: sqlx::Error| self.database_error(error);
-            let record_sequence: i64 = row.try_get("sequence").map_err(get)?;
-            let event = Event {
-                occurred_at: instant(row.try_get("recorded_at").map_err(get)?)?,
-                actor: Actor::new(
-                    row.try_get::<String, _>("actor_id").map_err(get)?,
-                    row.try_get::<String, _>("actor_role").map_err(get)?,
-                ),
-                body: serde_json::from_str(&row.try_get::<String, _>("event").map_err(get)?)
-                    .map_err(|error| {
-                        StoreError::Corrupt(format!(
-                            "record {record_sequence} of project {project_id} cannot be read: {error}"
-                        ))
-                    })?,
-            };
-            state.apply_owned(event);
-            sequence = u64_of(record_sequence, "sequence")?;
-        }
-        if sequence != head_sequence {
-            return Err(StoreError::Corrupt(format!(
-                "project {project_id}: the projection's head is {head_sequence} but the log ends at {sequence}"
-            )));
-        }
+        let tail: Option<String> = sqlx::query_scalar(&self.log_tail_sql("$1", "$3"))
+            .bind(project_id.to_string())
+            .bind(i64_of(sequence))
+            .bind(i64_of(head_sequence))
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(|error| self.database_error(error))?;
+        let state = fold_log_tail(project_id, state, sequence, head_sequence, tail.as_deref())?;
         if !take {
             // A reader keeps what it replayed, so that the next read of the project does not
             // replay it again; the writer keeps its own states when it commits.
@@ -639,17 +648,43 @@ impl Store {
         Ok(Folded { head, state })
     }
 
+    /// A scalar subquery giving, as one JSON text, the records of the project `project` (an SQL
+    /// expression) after the sequence bound as `$2` up to `upto` (an SQL expression): an array of
+    /// `[sequence, recorded_at, actor_id, actor_role, event]` in order, the event as its stored
+    /// text, or NULL or `[]` when there are none ([`fold_log_tail`] reads it).
+    ///
+    /// One row rather than one per record because SQLite's driver hands each row from its worker
+    /// thread to the task that asked, a wake-up per row.
+    pub(crate) fn log_tail_sql(&self, project: &str, upto: &str) -> String {
+        let aggregate = match self.backend() {
+            Backend::Sqlite => {
+                "json_group_array(json_array(r.sequence, r.recorded_at, r.actor_id, r.actor_role, r.event) ORDER BY r.sequence)"
+            }
+            Backend::Postgres => {
+                "json_agg(json_build_array(r.sequence, r.recorded_at, r.actor_id, r.actor_role, r.event) ORDER BY r.sequence)::text"
+            }
+        };
+        format!(
+            "SELECT {aggregate} FROM audit_records r WHERE r.project_id = {project} AND r.sequence > $2 AND r.sequence <= {upto}"
+        )
+    }
+
     /// Keeps a state a reader replayed up to a committed head, unless the cache holds the
     /// project at that head or later (a writer's commit may have overtaken the read).
-    fn remember_read(&self, project_id: Uuid, state: &ProjectState, head: Head) {
+    pub(crate) fn remember_read(&self, project_id: Uuid, state: &ProjectState, head: Head) {
         if let Ok(mut cache) = self.inner.states.lock()
             && cache
                 .get(&project_id)
                 .is_none_or(|cached| cached.head.sequence < head.sequence)
         {
             let state = state.clone();
-            self.cache_state(&mut cache, project_id, Folded { head, state });
+            cache.put(project_id, Folded { head, state });
         }
+    }
+
+    /// A copy of a project's cached state and its head, if it is cached.
+    pub(crate) fn cached_state(&self, project_id: Uuid) -> Option<Folded> {
+        self.inner.states.lock().ok()?.get(&project_id).cloned()
     }
 
     /// A project's cached state if it is at exactly this head: a read that needs no connection.
@@ -672,7 +707,7 @@ impl Store {
     /// Drops a project's cached state (it was found stale).
     fn forget(&self, project_id: Uuid) {
         if let Ok(mut cache) = self.inner.states.lock() {
-            cache.remove(&project_id);
+            cache.forget(&project_id);
         }
     }
 

@@ -1165,7 +1165,35 @@ conformance!(
             let again = reader.project(project).await.unwrap().expect("it exists");
             assert_eq!(again.state, view.state);
             assert_eq!(again.summary.head_sequence, view.summary.head_sequence);
+            // By code, as people type it (the projection first, then the state): the same.
+            let by_code = reader
+                .resolve_project_view(&view.summary.code)
+                .await
+                .unwrap();
+            assert_eq!(by_code.state, view.state);
+            // A third node that caches nothing replays the whole log in the same one query.
+            let fresh = specflow_store::Store::open(
+                &url,
+                specflow_store::StoreOptions {
+                    state_cache_bytes: 0,
+                    ..specflow_store::StoreOptions::default()
+                },
+            )
+            .await
+            .unwrap();
+            let replayed = fresh
+                .resolve_project_view(&project.to_string())
+                .await
+                .unwrap();
+            assert_eq!(replayed.state, view.state);
+            fresh.close().await;
         }
+        assert!(matches!(
+            reader
+                .resolve_project_view(&Uuid::new_v4().to_string())
+                .await,
+            Err(StoreError::ProjectNotFound(_))
+        ));
         reader.close().await;
         store.close().await;
     }

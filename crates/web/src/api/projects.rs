@@ -14,7 +14,7 @@ use super::input::{
 use crate::app::AppState;
 use crate::app::filters::{self, GivenFilters, non_empty};
 use crate::app::idempotency::WriteRoute;
-use crate::app::problem::{Problem, ProblemKind, require};
+use crate::app::problem::{Problem, ProblemKind};
 use crate::app::projects::{
     ActionView, Creation, DeadlineView, Upload, WriteAnswer, action_views, artifact_download,
     attach_upload, carry_out, create, deadline_views, page_limit, roll_from_committee,
@@ -31,7 +31,6 @@ use specflow_engine::command::NewProject;
 use specflow_engine::{Command, LocalizedText};
 use specflow_store::ProjectFilter;
 use specflow_store::auth::Principal;
-use specflow_store::auth::can_read_project;
 use utoipa::{IntoParams, ToSchema};
 
 /// The query of `GET /projects`.
@@ -254,13 +253,7 @@ pub async fn read_project(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let language = crate::app::problem::language_of(&headers);
-    let summary = state.store.resolve_project_summary(&id_or_code).await?;
-    require(
-        &principal,
-        can_read_project(&principal, &summary.committee, summary.project_id),
-        &id_or_code,
-    )?;
-    let view = state.store.project_view_of(summary).await?;
+    let view = crate::app::projects::readable_project_view(&state, &principal, &id_or_code).await?;
     let now = state.store.clock().now();
     let deadlines = deadline_views(&view.state, &view.definition, language, now);
     let actions = action_views(&view.state, &view.definition, &principal, language, now);

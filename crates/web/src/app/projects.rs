@@ -97,12 +97,28 @@ pub async fn writable_project(
     principal: &Principal,
     id_or_code: &str,
 ) -> Result<ProjectView, Problem> {
-    let summary = writable_summary(state, principal, id_or_code).await?;
-    state
-        .store
-        .project(summary.project_id)
-        .await?
-        .ok_or_else(|| Problem::project_not_found(id_or_code))
+    let view = state.store.resolve_project_view(id_or_code).await?;
+    require(
+        principal,
+        can_write_project(principal, &view.summary.committee, view.summary.project_id),
+        id_or_code,
+    )?;
+    Ok(view)
+}
+
+/// As `readable_project`, with the project's state and definition (by id, one query).
+pub async fn readable_project_view(
+    state: &AppState,
+    principal: &Principal,
+    id_or_code: &str,
+) -> Result<ProjectView, Problem> {
+    let view = state.store.resolve_project_view(id_or_code).await?;
+    require(
+        principal,
+        can_read_project(principal, &view.summary.committee, view.summary.project_id),
+        id_or_code,
+    )?;
+    Ok(view)
 }
 
 /// The project flags of every registered definition (the newest version of each), in order,
