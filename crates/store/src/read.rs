@@ -479,6 +479,93 @@ impl Store {
     pub async fn project(&self, project_id: Uuid) -> Result<Option<ProjectView>, StoreError> {
         let cached = self.cached_state(project_id);
         let after = cached.as_ref().map_or(0, |cached| cached.head.sequence);
+        let Some((summary, tail)) = self.projection_and_tail(project_id, after).await? else {
+            return Ok(None);
+        };
+        let head = summary.head()?;
+        let state = match cached {
+            // The cached state is the one the projection names, or one before it that the tail
+            // read runs on from; one ahead of it (a commit since the read) is not used.
+            Some(cached) if cached.head.sequence <= head.sequence => fold_log_tail(
+                project_id,
+                cached.state,
+                cached.head.sequence,
+                head.sequence,
+                tail.as_deref(),
+            )?,
+            Some(_) => return self.project_view_of(summary).await.map(Some),
+            None => fold_log_tail(
+                project_id,
+                ProjectState::new(),
+                0,
+                head.sequence,
+                tail.as_deref(),
+            )?,
+        };
+        if after < head.sequence {
+            self.remember_read(project_id, state.clone(), head);
+        }
+        let definition = self
+            .definition(&summary.definition_id, summary.definition_version)
+            .await?;
+        Ok(Some(ProjectView {
+            summary,
+            state,
+            definition,
+        }))
+    }
+
+    /// A project's projection by id, read for a write: the log's records since the cached state
+    /// come with it in the same query, and the state they lead to is cached, so that the writer
+    /// (which holds SQLite's write lock while it works, and decides a PostgreSQL batch alone)
+    /// finds the state there instead of reading it itself. This read runs on the readers' pool,
+    /// beside the writer.
+    pub async fn project_summary_for_write(
+        &self,
+        project_id: Uuid,
+    ) -> Result<Option<ProjectSummary>, StoreError> {
+        let after = self.cached_head(project_id).map_or(0, |head| head.sequence);
+        let Some((summary, tail)) = self.projection_and_tail(project_id, after).await? else {
+            return Ok(None);
+        };
+        let head = summary.head()?;
+        if head.sequence > after {
+            let base = match self.cached_state(project_id) {
+                Some(cached) if cached.head.sequence == after => Some(cached.state),
+                None if after == 0 => Some(ProjectState::new()),
+                // The cache moved on since its head was read: the writer reads what it needs.
+                _ => None,
+            };
+            if let Some(base) = base {
+                let state = fold_log_tail(project_id, base, after, head.sequence, tail.as_deref())?;
+                self.remember_read(project_id, state, head);
+            }
+        }
+        Ok(Some(summary))
+    }
+
+    /// As [`Store::resolve_project_summary`], for a write ([`Store::project_summary_for_write`]
+    /// when the name is an id).
+    pub async fn resolve_project_summary_for_write(
+        &self,
+        id_or_code: &str,
+    ) -> Result<ProjectSummary, StoreError> {
+        if let Ok(id) = Uuid::parse_str(id_or_code)
+            && let Some(summary) = self.project_summary_for_write(id).await?
+        {
+            return Ok(summary);
+        }
+        self.resolve_project_summary(id_or_code).await
+    }
+
+    /// A project's projection, and as one JSON text the log's records after `after` up to the
+    /// head the projection names (`None` when there are none, [`fold_log_tail`] reads it): one
+    /// query.
+    async fn projection_and_tail(
+        &self,
+        project_id: Uuid,
+        after: u64,
+    ) -> Result<Option<(ProjectSummary, Option<String>)>, StoreError> {
         let sql = format!(
             concat!(
                 project_columns!(),
@@ -501,37 +588,7 @@ impl Store {
         let tail: Option<String> = row
             .try_get("log_tail")
             .map_err(|error| self.database_error(error))?;
-        let head = summary.head()?;
-        let state = match cached {
-            // The cached state is the one the projection names, or one before it that the tail
-            // read runs on from; one ahead of it (a commit since the read) is not used.
-            Some(cached) if cached.head.sequence <= head.sequence => fold_log_tail(
-                project_id,
-                cached.state,
-                cached.head.sequence,
-                head.sequence,
-                tail.as_deref(),
-            )?,
-            Some(_) => return self.project_view_of(summary).await.map(Some),
-            None => fold_log_tail(
-                project_id,
-                ProjectState::new(),
-                0,
-                head.sequence,
-                tail.as_deref(),
-            )?,
-        };
-        if after < head.sequence {
-            self.remember_read(project_id, &state, head);
-        }
-        let definition = self
-            .definition(&summary.definition_id, summary.definition_version)
-            .await?;
-        Ok(Some(ProjectView {
-            summary,
-            state,
-            definition,
-        }))
+        Ok(Some((summary, tail)))
     }
 
     /// A project named by id (a UUID) or by its human code, with its state and definition: by id,

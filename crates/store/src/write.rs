@@ -643,7 +643,7 @@ impl Store {
         if !take {
             // A reader keeps what it replayed, so that the next read of the project does not
             // replay it again; the writer keeps its own states when it commits.
-            self.remember_read(project_id, &state, head);
+            self.remember_read(project_id, state.clone(), head);
         }
         Ok(Folded { head, state })
     }
@@ -671,13 +671,12 @@ impl Store {
 
     /// Keeps a state a reader replayed up to a committed head, unless the cache holds the
     /// project at that head or later (a writer's commit may have overtaken the read).
-    pub(crate) fn remember_read(&self, project_id: Uuid, state: &ProjectState, head: Head) {
+    pub(crate) fn remember_read(&self, project_id: Uuid, state: ProjectState, head: Head) {
         if let Ok(mut cache) = self.inner.states.lock()
             && cache
                 .get(&project_id)
                 .is_none_or(|cached| cached.head.sequence < head.sequence)
         {
-            let state = state.clone();
             cache.put(project_id, Folded { head, state });
         }
     }
@@ -712,7 +711,7 @@ impl Store {
     }
 
     /// The head of a project's cached state, if it is cached.
-    fn cached_head(&self, project_id: Uuid) -> Option<Head> {
+    pub(crate) fn cached_head(&self, project_id: Uuid) -> Option<Head> {
         self.inner
             .states
             .lock()

@@ -1129,6 +1129,63 @@ conformance!(
 );
 
 conformance!(
+    a_state_brought_in_for_a_write_is_written_on_even_when_another_node_wrote_since,
+    |kind| async move {
+        let Some((store, _clock, _keep, url)) = store(kind).await else {
+            return;
+        };
+        let second = specflow_store::Store::open(&url, specflow_store::StoreOptions::default())
+            .await
+            .unwrap();
+        let project = created_project(&store, 1, "SH-TC-01").await;
+        let comment = |index: usize| {
+            Command::RecordComment(specflow_engine::command::Comment {
+                comment_id: format!("C{index}"),
+                organisation: "上海市计量测试技术研究院".to_string(),
+                clause: None,
+                text: "a comment".to_string(),
+            })
+        };
+        store
+            .execute(request(project, secretariat(), comment(0)))
+            .await
+            .unwrap();
+        let summary = second
+            .project_summary_for_write(project)
+            .await
+            .unwrap()
+            .expect("it exists");
+        let head = store.project_summary(project).await.unwrap().unwrap();
+        assert_eq!(summary.head_sequence, head.head_sequence);
+        // The first node writes after the second brought the state in: the second's copy is
+        // stale, and its write must still land after the first's.
+        store
+            .execute(request(project, secretariat(), comment(1)))
+            .await
+            .unwrap();
+        let outcome = second
+            .execute(request(project, secretariat(), comment(2)))
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, CommandOutcome::Accepted { .. }),
+            "{outcome:?}"
+        );
+        let view = store.project(project).await.unwrap().expect("it exists");
+        assert_eq!(view.state.comments.len(), 3);
+        assert_eq!(view.summary.head_sequence, head.head_sequence + 2);
+        assert!(matches!(
+            second
+                .resolve_project_summary_for_write(&Uuid::new_v4().to_string())
+                .await,
+            Err(StoreError::ProjectNotFound(_))
+        ));
+        second.close().await;
+        store.close().await;
+    }
+);
+
+conformance!(
     a_node_reading_what_another_node_writes_sees_every_new_head,
     |kind| async move {
         let Some((store, _clock, _keep, url)) = store(kind).await else {

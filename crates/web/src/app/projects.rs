@@ -74,14 +74,18 @@ pub async fn readable_project(
 }
 
 /// Finds a project by id or code and checks the caller may change it: hidden is 404, an
-/// auditor's attempt 403. Only the projection is read: the store's writer loads the state.
+/// auditor's attempt 403. By id, the state is brought into the store's cache with the projection
+/// in the same query, for the writer to find ([`specflow_store::Store::project_summary_for_write`]).
 /// The web pages' forms are checked by it too.
 pub async fn writable_summary(
     state: &AppState,
     principal: &Principal,
     id_or_code: &str,
 ) -> Result<specflow_store::ProjectSummary, Problem> {
-    let summary = state.store.resolve_project_summary(id_or_code).await?;
+    let summary = state
+        .store
+        .resolve_project_summary_for_write(id_or_code)
+        .await?;
     require(
         principal,
         can_write_project(principal, &summary.committee, summary.project_id),
