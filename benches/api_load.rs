@@ -291,8 +291,12 @@ impl Server {
         if let Some(key) = log_key {
             command.arg("--log-key").arg(key);
         }
+        // `SPECFLOW_BENCH_SERVER_LOG` sets the server's `RUST_LOG` (`sqlx::query=debug` lists
+        // every statement with its time, to find what a part spends its time on).
+        let server_log =
+            std::env::var("SPECFLOW_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".to_string());
         let child = command
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", server_log)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
