@@ -465,14 +465,20 @@ impl Store {
         {
             return Ok(summary);
         }
+        self.project_summary_by_code(id_or_code).await
+    }
+
+    /// The projection of the project with this human code, typed as people type it; not found
+    /// otherwise. What the `resolve_*` reads fall back to once the name is not a known id.
+    async fn project_summary_by_code(&self, code: &str) -> Result<ProjectSummary, StoreError> {
         let row = sqlx::query(&format!("{PROJECT_COLUMNS} WHERE code = $1"))
-            .bind(specflow_engine::text::normalise_code(id_or_code))
+            .bind(specflow_engine::text::normalise_code(code))
             .fetch_optional(self.pool())
             .await
             .map_err(|error| self.database_error(error))?;
         row.map(|row| self.summary_from_row(&row))
             .transpose()?
-            .ok_or_else(|| StoreError::ProjectNotFound(id_or_code.to_string()))
+            .ok_or_else(|| StoreError::ProjectNotFound(code.to_string()))
     }
 
     /// A project's projection, current state and definition.
@@ -555,7 +561,7 @@ impl Store {
         {
             return Ok(summary);
         }
-        self.resolve_project_summary(id_or_code).await
+        self.project_summary_by_code(id_or_code).await
     }
 
     /// A project's projection, and as one JSON text the log's records after `after` up to the
@@ -599,7 +605,7 @@ impl Store {
         {
             return Ok(view);
         }
-        let summary = self.resolve_project_summary(id_or_code).await?;
+        let summary = self.project_summary_by_code(id_or_code).await?;
         self.project_view_of(summary).await
     }
 

@@ -101,13 +101,7 @@ pub async fn writable_project(
     principal: &Principal,
     id_or_code: &str,
 ) -> Result<ProjectView, Problem> {
-    let view = state.store.resolve_project_view(id_or_code).await?;
-    require(
-        principal,
-        can_write_project(principal, &view.summary.committee, view.summary.project_id),
-        id_or_code,
-    )?;
-    Ok(view)
+    project_view_if(state, principal, id_or_code, can_write_project).await
 }
 
 /// As `readable_project`, with the project's state and definition (by id, one query).
@@ -116,10 +110,20 @@ pub async fn readable_project_view(
     principal: &Principal,
     id_or_code: &str,
 ) -> Result<ProjectView, Problem> {
+    project_view_if(state, principal, id_or_code, can_read_project).await
+}
+
+/// A project with its state and definition, if `access` lets the principal at it.
+async fn project_view_if(
+    state: &AppState,
+    principal: &Principal,
+    id_or_code: &str,
+    access: fn(&Principal, &str, Uuid) -> specflow_store::auth::Access,
+) -> Result<ProjectView, Problem> {
     let view = state.store.resolve_project_view(id_or_code).await?;
     require(
         principal,
-        can_read_project(principal, &view.summary.committee, view.summary.project_id),
+        access(principal, &view.summary.committee, view.summary.project_id),
         id_or_code,
     )?;
     Ok(view)
