@@ -59,6 +59,10 @@
 //!    Issue 19's targets: fires at least 0.7 of raw's rate with p99 at most twice raw's and the
 //!    maximum at most five times specflow's p99; reads at least 0.5 of raw's rate with p99 at
 //!    most twice raw's; the board's first page at 1,000,000 projects at least 0.5 of raw's.
+//! 10. Each part's processor time is read from `/proc/PID/stat` (`utime` + `stime`, every thread)
+//!    before and after it, for the server (specflow's or raw's), every process named `postgres`
+//!    and the bench itself, and printed per request (`processor time per request: server N µs,
+//!    PostgreSQL N µs, load generator N µs`); issue 19's target is PostgreSQL's per fire.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -407,7 +411,9 @@ async fn raw_parts(
                 .collect(),
         )
     };
+    let raw_pid = server.child.id();
     if parts.contains(&"fire") {
+        let meter = CpuMeter::start(raw_pid);
         let (tally, elapsed) = requests_for(
             &server.base,
             "",
@@ -417,28 +423,141 @@ async fn raw_parts(
             reqwest::Method::POST,
         )
         .await;
-        figures.fire = Some(tally.report("raw fire (one INSERT and COMMIT)", elapsed, "baseline"));
+        figures.fire = Some(
+            tally
+                .report("raw fire (one INSERT and COMMIT)", elapsed, "baseline")
+                .with_cpu(meter),
+        );
     }
     if parts.contains(&"read") {
+        let meter = CpuMeter::start(raw_pid);
         let (tally, elapsed) =
             read_for(&server.base, "", clients, seconds, subject_paths("read")).await;
-        figures.read = Some(tally.report("raw read (one SELECT by key)", elapsed, "baseline"));
+        figures.read = Some(
+            tally
+                .report("raw read (one SELECT by key)", elapsed, "baseline")
+                .with_cpu(meter),
+        );
     }
     if parts.contains(&"floor") {
         let paths = Arc::new(vec!["/raw/healthz".to_string()]);
+        let meter = CpuMeter::start(raw_pid);
         let (tally, elapsed) = read_for(&server.base, "", clients, seconds, paths).await;
-        figures.floor = Some(tally.report("raw floor (no work)", elapsed, "baseline"));
+        figures.floor = Some(
+            tally
+                .report("raw floor (no work)", elapsed, "baseline")
+                .with_cpu(meter),
+        );
     }
     if parts.contains(&"board") {
         let paths = Arc::new(vec!["/raw/board".to_string()]);
+        let meter = CpuMeter::start(raw_pid);
         let (tally, elapsed) = read_for(&server.base, "", clients, seconds, paths).await;
-        figures.board = Some(tally.report(
-            "raw board (one keyset SELECT of 50 rows)",
-            elapsed,
-            "baseline",
-        ));
+        figures.board = Some(
+            tally
+                .report(
+                    "raw board (one keyset SELECT of 50 rows)",
+                    elapsed,
+                    "baseline",
+                )
+                .with_cpu(meter),
+        );
     }
     figures
+}
+
+/// Processor time in microseconds of one process (every thread), from `/proc/PID/stat`'s
+/// `utime` and `stime`.
+fn cpu_micros(pid: u32, ticks_per_second: u64) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name, in parentheses, may hold spaces: fields are counted after it.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // After the name, `utime` and `stime` are the 12th and 13th fields (14 and 15 in proc(5)).
+    let ticks = |index: usize| -> u64 {
+        fields
+            .get(index)
+            .and_then(|field| field.parse().ok())
+            .unwrap_or(0)
+    };
+    (ticks(11) + ticks(12)) * 1_000_000 / ticks_per_second.max(1)
+}
+
+/// Processor time in microseconds of every process named `postgres` (the server's backends
+/// and its background writers alike).
+fn postgres_cpu_micros(ticks_per_second: u64) -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim() == "postgres")
+        })
+        .map(|pid| cpu_micros(pid, ticks_per_second))
+        .sum()
+}
+
+/// The processor time a part took, per request: the server's (specflow's or raw's), the
+/// database server's (PostgreSQL; SQLite runs inside the server) and this load generator's.
+#[derive(Clone, Copy, Default)]
+struct CpuPerRequest {
+    server_micros: f64,
+    postgres_micros: f64,
+    client_micros: f64,
+}
+
+/// Processor times at the start of a part.
+struct CpuMeter {
+    server_pid: u32,
+    ticks_per_second: u64,
+    server: u64,
+    postgres: u64,
+    client: u64,
+}
+
+impl CpuMeter {
+    fn start(server_pid: u32) -> CpuMeter {
+        let ticks_per_second = Process::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|output| String::from_utf8(output.stdout).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(100);
+        CpuMeter {
+            server_pid,
+            ticks_per_second,
+            server: cpu_micros(server_pid, ticks_per_second),
+            postgres: postgres_cpu_micros(ticks_per_second),
+            client: cpu_micros(std::process::id(), ticks_per_second),
+        }
+    }
+
+    /// The time since `start`, per request, printed as one line.
+    fn finish(self, requests: usize) -> CpuPerRequest {
+        let per_request =
+            |now: u64, then: u64| now.saturating_sub(then) as f64 / requests.max(1) as f64;
+        let cpu = CpuPerRequest {
+            server_micros: per_request(
+                cpu_micros(self.server_pid, self.ticks_per_second),
+                self.server,
+            ),
+            postgres_micros: per_request(postgres_cpu_micros(self.ticks_per_second), self.postgres),
+            client_micros: per_request(
+                cpu_micros(std::process::id(), self.ticks_per_second),
+                self.client,
+            ),
+        };
+        println!(
+            "  processor time per request: server {:.0} µs, PostgreSQL {:.0} µs, load generator {:.0} µs",
+            cpu.server_micros, cpu.postgres_micros, cpu.client_micros
+        );
+        cpu
+    }
 }
 
 /// Samples the server's resident size until told to stop; returns the largest current size seen.
@@ -492,6 +611,8 @@ impl Tally {
             per_second: count as f64 / elapsed.as_secs_f64(),
             p99_ms: quantile(0.99),
             max_ms: quantile(1.0),
+            requests: count,
+            cpu: CpuPerRequest::default(),
         }
     }
 }
@@ -502,12 +623,22 @@ struct Summary {
     per_second: f64,
     p99_ms: f64,
     max_ms: f64,
+    requests: usize,
+    cpu: CpuPerRequest,
+}
+
+impl Summary {
+    /// With the processor time the part took since `meter` started, per request.
+    fn with_cpu(mut self, meter: CpuMeter) -> Summary {
+        self.cpu = meter.finish(self.requests);
+        self
+    }
 }
 
 /// `fire ratio to raw: 0.NN (specflow N/s, p99 N ms; raw N/s, p99 N ms)`.
 fn ratio_line(part: &str, specflow: Summary, raw: Summary) -> String {
     format!(
-        "{part} ratio to raw: {:.2} (specflow {:.0}/s, p99 {:.1} ms, max {:.1} ms; raw {:.0}/s, p99 {:.1} ms, max {:.1} ms; p99 {:.2} times raw's)",
+        "{part} ratio to raw: {:.2} (specflow {:.0}/s, p99 {:.1} ms, max {:.1} ms; raw {:.0}/s, p99 {:.1} ms, max {:.1} ms; p99 {:.2} times raw's; processor per request: specflow {:.0} µs + PostgreSQL {:.0} µs, raw {:.0} µs + PostgreSQL {:.0} µs)",
         specflow.per_second / raw.per_second,
         specflow.per_second,
         specflow.p99_ms,
@@ -516,6 +647,10 @@ fn ratio_line(part: &str, specflow: Summary, raw: Summary) -> String {
         raw.p99_ms,
         raw.max_ms,
         specflow.p99_ms / raw.p99_ms,
+        specflow.cpu.server_micros,
+        specflow.cpu.postgres_micros,
+        raw.cpu.server_micros,
+        raw.cpu.postgres_micros,
     )
 }
 
@@ -989,6 +1124,7 @@ async fn main() {
         let since = chrono::Utc::now().timestamp_micros();
         // Without a log key no checkpoint is signed: polling for one would only add load.
         let watch = log.is_some().then(|| CheckpointWatch::start(&server.base));
+        let meter = CpuMeter::start(server.pid());
         let (tally, elapsed) = fire(
             &server.base,
             &seeded,
@@ -1002,7 +1138,7 @@ async fn main() {
             &format!("fire actions ({backend})"),
             elapsed,
             "target (issue 19): at least 0.7 of raw's rate, p99 at most twice raw's, max at most five times p99",
-        ));
+        ).with_cpu(meter));
         if let Some(watch) = watch {
             watch.conclude(&url, since).await;
         }
@@ -1012,6 +1148,7 @@ async fn main() {
             .iter()
             .map(|(project_id, _)| format!("/api/v1/projects/{project_id}"))
             .collect();
+        let meter = CpuMeter::start(server.pid());
         let (tally, elapsed) = read_for(
             &server.base,
             &supervisor_token,
@@ -1020,21 +1157,30 @@ async fn main() {
             Arc::new(paths),
         )
         .await;
-        figures.read = Some(tally.report(
-            &format!("read a project ({backend})"),
-            elapsed,
-            "target (issue 19): at least 0.5 of raw's rate, p99 at most twice raw's",
-        ));
+        figures.read = Some(
+            tally
+                .report(
+                    &format!("read a project ({backend})"),
+                    elapsed,
+                    "target (issue 19): at least 0.5 of raw's rate, p99 at most twice raw's",
+                )
+                .with_cpu(meter),
+        );
     }
     if parts.contains(&"floor") {
         let paths = Arc::new(vec!["/healthz".to_string()]);
+        let meter = CpuMeter::start(server.pid());
         let (tally, elapsed) =
             read_for(&server.base, &supervisor_token, clients, seconds, paths).await;
-        figures.floor = Some(tally.report(
-            &format!("floor: GET /healthz through the whole stack ({backend})"),
-            elapsed,
-            "no target: how much of a read is the HTTP stack and its middleware",
-        ));
+        figures.floor = Some(
+            tally
+                .report(
+                    &format!("floor: GET /healthz through the whole stack ({backend})"),
+                    elapsed,
+                    "no target: how much of a read is the HTTP stack and its middleware",
+                )
+                .with_cpu(meter),
+        );
     }
     if parts.contains(&"board") {
         assert!(
@@ -1042,6 +1188,7 @@ async fn main() {
             "--part board needs --database naming a database loaded by the scale bench"
         );
         let paths = vec!["/api/v1/overdue?limit=50".to_string()];
+        let meter = CpuMeter::start(server.pid());
         let (tally, elapsed) = read_for(
             &server.base,
             &supervisor_token,
@@ -1050,11 +1197,15 @@ async fn main() {
             Arc::new(paths),
         )
         .await;
-        figures.board = Some(tally.report(
-            &format!("overdue board, first page of 50 ({backend})"),
-            elapsed,
-            "target (issue 19) with 1,000,000 projects: at least 0.5 of raw's rate",
-        ));
+        figures.board = Some(
+            tally
+                .report(
+                    &format!("overdue board, first page of 50 ({backend})"),
+                    elapsed,
+                    "target (issue 19) with 1,000,000 projects: at least 0.5 of raw's rate",
+                )
+                .with_cpu(meter),
+        );
         let paths: Vec<String> = board_committees
             .iter()
             .map(|committee| {
