@@ -74,7 +74,7 @@ pub use outbox::{
 };
 pub use read::{
     CommentText, DefinitionStages, HistoryPage, OverdueFilter, OverdueSort, ProjectFacet,
-    ProjectFilter, ProjectListPage, ProjectSummary, ProjectView,
+    ProjectFilter, ProjectListPage, ProjectSummary, ProjectView, WriteTarget,
 };
 pub use reports::ReportRequest;
 pub use schedule::{ClaimedProject, UpcomingDeadline};

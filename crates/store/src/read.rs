@@ -149,6 +149,20 @@ impl ProjectSummary {
     }
 }
 
+/// The project a write is for, with the facts fixed at its creation that decide who may write
+/// to it ([`Store::resolve_write_target`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteTarget {
+    /// The project's id.
+    pub project_id: Uuid,
+    /// Its code.
+    pub code: String,
+    /// The committee responsible for it.
+    pub committee: String,
+    /// The unit drafting it.
+    pub drafting_unit: String,
+}
+
 /// A project with its full state and definition.
 #[derive(Debug, Clone)]
 pub struct ProjectView {
@@ -548,6 +562,29 @@ impl Store {
             }
         }
         Ok(Some(summary))
+    }
+
+    /// The project a write names, by id or code, with the facts its access check needs.
+    ///
+    /// They are fixed at creation (no event changes a project's code, committee or drafting unit), so a state
+    /// in the cache answers them without a query, however far behind another node's writes it
+    /// is: the writer finds that out itself, by the log's key. Otherwise the projection is read
+    /// as [`Store::resolve_project_summary_for_write`] reads it, bringing the state into the
+    /// cache for the writer.
+    pub async fn resolve_write_target(&self, id_or_code: &str) -> Result<WriteTarget, StoreError> {
+        if let Ok(id) = Uuid::parse_str(id_or_code)
+            && let Some(target) = self.cached_write_target(id)
+        {
+            return Ok(target);
+        }
+        self.resolve_project_summary_for_write(id_or_code)
+            .await
+            .map(|summary| WriteTarget {
+                project_id: summary.project_id,
+                code: summary.code,
+                committee: summary.committee,
+                drafting_unit: summary.drafting_unit,
+            })
     }
 
     /// As [`Store::resolve_project_summary`], for a write ([`Store::project_summary_for_write`]

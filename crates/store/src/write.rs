@@ -686,6 +686,18 @@ impl Store {
         self.inner.states.lock().ok()?.get(&project_id).cloned()
     }
 
+    /// The facts fixed at a project's creation, if its state is cached: no copy of the state.
+    pub(crate) fn cached_write_target(&self, project_id: Uuid) -> Option<crate::WriteTarget> {
+        let cache = self.inner.states.lock().ok()?;
+        let project = cache.get(&project_id)?.state.project.as_ref()?;
+        Some(crate::WriteTarget {
+            project_id,
+            code: project.code.clone(),
+            committee: project.committee.clone(),
+            drafting_unit: project.drafting_unit.clone(),
+        })
+    }
+
     /// A project's cached state if it is at exactly this head: a read that needs no connection.
     pub(crate) fn cached_state_at(&self, project_id: Uuid, head: Head) -> Option<ProjectState> {
         let cache = self.inner.states.lock().ok()?;

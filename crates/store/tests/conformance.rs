@@ -1163,6 +1163,23 @@ conformance!(
             .execute(request(project, secretariat(), comment(1)))
             .await
             .unwrap();
+        // Its stale copy still names the project's fixed facts, by id (from the cache) and by
+        // code (from the projection) alike.
+        let by_id = second
+            .resolve_write_target(&project.to_string())
+            .await
+            .unwrap();
+        let by_code = second.resolve_write_target(&head.code).await.unwrap();
+        assert_eq!(by_id, by_code);
+        assert_eq!(
+            (
+                by_id.project_id,
+                by_id.committee.as_str(),
+                by_id.code.as_str()
+            ),
+            (project, head.committee.as_str(), head.code.as_str())
+        );
+        assert_eq!(by_id.drafting_unit, head.drafting_unit);
         let outcome = second
             .execute(request(project, secretariat(), comment(2)))
             .await
@@ -1173,6 +1190,12 @@ conformance!(
         );
         let view = store.project(project).await.unwrap().expect("it exists");
         assert_eq!(view.state.comments.len(), 3);
+        assert!(matches!(
+            second
+                .resolve_write_target(&Uuid::new_v4().to_string())
+                .await,
+            Err(StoreError::ProjectNotFound(_))
+        ));
         assert_eq!(view.summary.head_sequence, head.head_sequence + 2);
         assert!(matches!(
             second

@@ -18,7 +18,7 @@ use crate::app::problem::{Problem, ProblemKind};
 use crate::app::projects::{
     ActionView, Creation, DeadlineView, Upload, WriteAnswer, action_views, artifact_download,
     attach_upload, carry_out, create, deadline_views, page_limit, roll_from_committee,
-    visible_projects, writable_project, writable_summary,
+    visible_projects, writable_project, writable_target,
 };
 use axum::Json;
 use axum::extract::{Path, Request, State};
@@ -309,17 +309,17 @@ pub async fn send_command(
     }
     let command_id = command_id(&headers, &principal, WriteRoute::Command)?;
     let expected = expected_sequence(&headers)?;
-    let summary = writable_summary(&state, &principal, &id_or_code).await?;
+    let target = writable_target(&state, &principal, &id_or_code).await?;
     let command = match command {
-        Command::RecordMeeting(record) => {
-            Command::RecordMeeting(roll_from_committee(&state, &summary, record).await?)
-        }
+        Command::RecordMeeting(record) => Command::RecordMeeting(
+            roll_from_committee(&state, &target.committee, &target.drafting_unit, record).await?,
+        ),
         other => other,
     };
     let answer = carry_out(
         &state,
         &principal,
-        summary.project_id,
+        target.project_id,
         command_id,
         expected,
         command,
@@ -409,7 +409,7 @@ pub async fn fire_action(
 ) -> Result<Response, Problem> {
     let command_id = command_id(&headers, &principal, WriteRoute::FireAction)?;
     let expected = expected_sequence(&headers)?;
-    let summary = writable_summary(&state, &principal, &id_or_code).await?;
+    let target = writable_target(&state, &principal, &id_or_code).await?;
     let command = Command::FireAction {
         action,
         reason: body.reason,
@@ -417,7 +417,7 @@ pub async fn fire_action(
     let answer = carry_out(
         &state,
         &principal,
-        summary.project_id,
+        target.project_id,
         command_id,
         expected,
         command,

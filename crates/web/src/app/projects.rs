@@ -74,27 +74,25 @@ pub async fn readable_project(
 }
 
 /// Finds a project by id or code and checks the caller may change it: hidden is 404, an
-/// auditor's attempt 403. By id, the state is brought into the store's cache with the projection
-/// in the same query, for the writer to find ([`specflow_store::Store::project_summary_for_write`]).
+/// auditor's attempt 403. The facts it checks are fixed at creation, so a project whose state the
+/// store has cached needs no query; otherwise the state is brought into the cache with the
+/// projection in one query, for the writer to find ([`specflow_store::Store::resolve_write_target`]).
 /// The web pages' forms are checked by it too.
-pub async fn writable_summary(
+pub async fn writable_target(
     state: &AppState,
     principal: &Principal,
     id_or_code: &str,
-) -> Result<specflow_store::ProjectSummary, Problem> {
-    let summary = state
-        .store
-        .resolve_project_summary_for_write(id_or_code)
-        .await?;
+) -> Result<specflow_store::WriteTarget, Problem> {
+    let target = state.store.resolve_write_target(id_or_code).await?;
     require(
         principal,
-        can_write_project(principal, &summary.committee, summary.project_id),
+        can_write_project(principal, &target.committee, target.project_id),
         id_or_code,
     )?;
-    Ok(summary)
+    Ok(target)
 }
 
-/// As `writable_summary`, with the project's state and definition, for a handler that decides
+/// As `writable_target`, with the project's state and definition, for a handler that decides
 /// before it writes.
 pub async fn writable_project(
     state: &AppState,
@@ -630,10 +628,10 @@ pub async fn attach_upload(
 /// the roll its caller sends, as before.
 pub async fn roll_from_committee(
     state: &AppState,
-    summary: &specflow_store::ProjectSummary,
+    committee: &str,
+    drafting_unit: &str,
     mut record: specflow_engine::command::MeetingRecord,
 ) -> Result<specflow_engine::command::MeetingRecord, Problem> {
-    let committee = &summary.committee;
     let Some(roll) = state
         .store
         .committee_roll(committee, record.held_on)
@@ -686,7 +684,7 @@ pub async fn roll_from_committee(
     }
     record.drafting_unit_members = roll
         .iter()
-        .filter(|entry| entry.votes && entry.organisation == summary.drafting_unit)
+        .filter(|entry| entry.votes && entry.organisation == drafting_unit)
         .map(|entry| entry.person.clone())
         .collect();
     record.roll = voting;

@@ -18,7 +18,7 @@ use crate::app::moments::Moment;
 use crate::app::problem::{Problem, ProblemKind};
 use crate::app::projects::{
     ActionView, DeadlineView, action_views, artifact_download, carry_out, deadline_views,
-    readable_project, visible_projects, writable_project, writable_summary,
+    readable_project, visible_projects, writable_project, writable_target,
 };
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -1177,7 +1177,7 @@ async fn fire(
             state, signed_in, &view, &action, &form, command_id,
         ));
     }
-    let project_id = writable_summary(state, &signed_in.principal, id_or_code)
+    let project_id = writable_target(state, &signed_in.principal, id_or_code)
         .await?
         .project_id;
     let query = query_string(&[("done", Some(action.as_str()))]);

@@ -272,7 +272,13 @@ async fn carry_out_form(
             attach_upload(state, principal, &view, upload, command_id, expected).await?;
         }
         Command::RecordMeeting(record) => {
-            let record = roll_from_committee(state, &view.summary, record).await?;
+            let record = roll_from_committee(
+                state,
+                &view.summary.committee,
+                &view.summary.drafting_unit,
+                record,
+            )
+            .await?;
             carry_out(
                 state,
                 principal,
