@@ -205,7 +205,7 @@ pub enum TopCommand {
     #[command(subcommand)]
     Token(TokenCommand),
     /// Accounts people sign in to the pages with (a name and a password): create, list,
-    /// disable, reset-password.
+    /// disable, reset-password, and each one's calendar feed (calendar).
     #[command(subcommand)]
     User(UserCommand),
     /// List the projects whose next deadline falls due soon (or has already passed unnoticed).
@@ -1374,6 +1374,22 @@ pub enum UserCommand {
         /// The account's name.
         #[arg(value_name = "NAME")]
         name: String,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Make a new address for an account's calendar feed (printed once; the old address stops
+    /// working), or stop the feed with --stop.
+    Calendar {
+        /// The account's name.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Stop the feed instead: its address stops working.
+        #[arg(long)]
+        stop: bool,
+        /// The address people reach specflow at, which the feed's address starts with.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,

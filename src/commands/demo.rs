@@ -528,7 +528,12 @@ struct Filled {
 }
 
 /// Runs the plan through a store whose clock is moved by hand, ending at `now`.
-async fn fill(url: &str, workflows: &WorkflowSource, now: DateTime<Utc>) -> anyhow::Result<Filled> {
+async fn fill(
+    url: &str,
+    workflows: &WorkflowSource,
+    now: DateTime<Utc>,
+    address: &str,
+) -> anyhow::Result<Filled> {
     let (steps, projects) = plan(now)?;
     let start = steps.first().map_or(now, |step| step.at);
     let clock = Arc::new(ManualClock::new(start));
@@ -608,7 +613,7 @@ async fn fill(url: &str, workflows: &WorkflowSource, now: DateTime<Utc>) -> anyh
     // The committees' term warnings fall due apart from any project deadline.
     scheduler.run_due(None).await?;
     create_tokens_and_report(&store).await?;
-    create_accounts_and_report(&store).await?;
+    create_accounts_and_report(&store, address).await?;
     store.close().await;
     Ok(filled)
 }
@@ -998,7 +1003,9 @@ async fn create_tokens_and_report(store: &Store) -> anyhow::Result<()> {
 }
 
 /// One account per role for the pages, each with a random password printed once.
-async fn create_accounts_and_report(store: &Store) -> anyhow::Result<()> {
+/// Each demo account with its password and its calendar feed's address under `address` (both
+/// shown once: specflow keeps only their hashes).
+async fn create_accounts_and_report(store: &Store, address: &str) -> anyhow::Result<()> {
     println!(
         "accounts for the pages (passwords shown once; specflow keeps only their Argon2id hash):"
     );
@@ -1021,6 +1028,13 @@ async fn create_accounts_and_report(store: &Store) -> anyhow::Result<()> {
             "  {:<12} name {name:<17} password {password}  ({scope})",
             role.to_string()
         );
+        if let Some(secret) = store.renew_calendar_feed(name).await? {
+            println!(
+                "  {:<12} calendar feed {}",
+                "",
+                specflow_web::app::calendar::feed_url(address, &secret)
+            );
+        }
     }
     Ok(())
 }
@@ -1150,6 +1164,17 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let workflows = WorkflowSource::choose(workflows)?;
     eprintln!("{}", workflows.describe());
+    let address = if listen.port() == 0 {
+        "the address printed below".to_string()
+    } else {
+        format!("http://{listen}")
+    };
+    // With a port the system picks, feeds are printed as paths under the address printed later.
+    let feed_base = if listen.port() == 0 {
+        String::new()
+    } else {
+        address.clone()
+    };
     let fresh = runtime()?.block_on(async {
         let existing = existing(url).await?;
         if existing == Existing::Other && !reset_asked {
@@ -1175,7 +1200,7 @@ pub fn run(
         }
         let started = std::time::Instant::now();
         let now = specflow_store::SystemClock.now();
-        let filled = fill(url, &workflows, now).await?;
+        let filled = fill(url, &workflows, now, &feed_base).await?;
         if let Some(key) = demo_log_key(url)? {
             first_checkpoint(url, &key).await?;
         }
@@ -1188,11 +1213,6 @@ pub fn run(
         );
         Ok(true)
     })?;
-    let address = if listen.port() == 0 {
-        "the address printed below".to_string()
-    } else {
-        format!("http://{listen}")
-    };
     if fresh {
         println!(
             "sign in at {address}/signin with a name and password above (or paste a token as the password)"

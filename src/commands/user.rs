@@ -1,5 +1,5 @@
-//! `specflow user create|list|disable|reset-password`: the accounts people sign in to the pages
-//! with.
+//! `specflow user create|list|disable|reset-password|calendar`: the accounts people sign in to the
+//! pages with, and their calendar feeds.
 //!
 //! A password is asked for twice on a terminal, without echo, or read from standard input with
 //! `--password-stdin` (its first line, so `echo … |` and a file both work); it is checked before
@@ -173,6 +173,47 @@ pub fn run(command: UserCommand) -> anyhow::Result<ExitCode> {
                     }
                     _ => {
                         eprintln!("{name}: no account has this name");
+                        ExitCode::FAILURE
+                    }
+                }
+            };
+            store.close().await;
+            Ok(code)
+        }),
+        UserCommand::Calendar {
+            name,
+            stop,
+            base_url,
+            database,
+        } => runtime()?.block_on(async {
+            let store = open(&database, without_migrating()).await?;
+            let code = if stop {
+                if store.revoke_calendar_feed(&name).await? {
+                    println!("{name}: calendar feed stopped; its address no longer works");
+                    ExitCode::SUCCESS
+                } else if store.account(&name).await?.is_some() {
+                    println!("{name}: had no calendar feed");
+                    ExitCode::SUCCESS
+                } else {
+                    eprintln!("{name}: no account has this name");
+                    ExitCode::FAILURE
+                }
+            } else {
+                match store.renew_calendar_feed(&name).await? {
+                    Some(secret) => {
+                        let base = base_url.trim_end_matches('/');
+                        println!(
+                            "{name}: calendar feed (shown once; any earlier address stops working):"
+                        );
+                        println!("  {}", specflow_web::app::calendar::feed_url(base, &secret));
+                        println!(
+                            "  {}?lang=en",
+                            specflow_web::app::calendar::feed_url(base, &secret)
+                        );
+                        ExitCode::SUCCESS
+                    }
+                    None => {
+                        eprintln!("{name}: no account has this name, or it is disabled");
                         ExitCode::FAILURE
                     }
                 }

@@ -261,7 +261,7 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
-const ACCOUNT_COLUMNS: &str = "SELECT account_id, name, role, committee, project_id, created_at, password_changed_at, disabled_at FROM accounts";
+pub(crate) const ACCOUNT_COLUMNS: &str = "SELECT account_id, name, role, committee, project_id, created_at, password_changed_at, disabled_at FROM accounts";
 
 impl Store {
     /// Creates an account named `name` with `role` and its scope, and `password`, of which only
@@ -584,7 +584,7 @@ impl Store {
         Ok(())
     }
 
-    fn account_from_row(&self, row: &AnyRow) -> Result<AccountSummary, StoreError> {
+    pub(crate) fn account_from_row(&self, row: &AnyRow) -> Result<AccountSummary, StoreError> {
         let get = |error: sqlx::Error| self.database_error(error);
         let account_id: String = row.try_get("account_id").map_err(get)?;
         let corrupt = |what: &str| StoreError::Corrupt(format!("account {account_id}: {what}"));

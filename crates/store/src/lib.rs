@@ -31,6 +31,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod calendar_feeds;
 pub mod clock;
 pub mod error;
 pub mod metrics;

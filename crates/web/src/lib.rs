@@ -53,6 +53,8 @@ pub fn router_with_timeout(state: AppState, request_timeout: Duration) -> Router
         .merge(api)
         // The transparency log's tiles: file paths of C2SP tlog-tiles, not API operations.
         .merge(api::log::tile_routes())
+        // Calendar feeds: files calendar applications subscribe to, not API operations.
+        .merge(api::calendar::calendar_routes())
         // The web pages at `/`: HTML, not API, so not in the OpenAPI document.
         // A work form may carry a file as large as the store accepts, with its fields beside it.
         .merge(pages::router(

@@ -520,7 +520,7 @@ conformance!(
 
 /// Walks project `number` of SH-TC-01 to drafting through the store, as the secretariat and the
 /// bureau would.
-async fn project_in_drafting(store: &Store, number: usize) -> uuid::Uuid {
+pub(crate) async fn project_in_drafting(store: &Store, number: usize) -> uuid::Uuid {
     use specflow_engine::Command;
     let project = created_project(store, number, "SH-TC-01").await;
     let meeting: specflow_engine::command::MeetingRecord = serde_json::from_value({

@@ -11,6 +11,7 @@
 #[allow(dead_code)]
 mod support;
 mod api;
+mod calendar;
 mod comment_import;
 mod committees;
 mod forms;

@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod auth;
 pub mod board;
+pub mod calendar;
 pub mod comments;
 pub mod committees;
 pub mod input;

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod board;
+pub mod calendar;
 pub mod clearing;
 pub mod comment_import;
 pub mod comment_table;

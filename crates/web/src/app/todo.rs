@@ -277,49 +277,25 @@ pub async fn todo_list(
             supervision.frozen_total += count.frozen;
         }
     }
-    let mut after: Option<String> = None;
-    let mut scanned: u32 = 0;
-    'pages: loop {
-        let page = visible_projects(
-            state,
+    let limits = ScanLimits {
+        projects: MAX_PROJECTS_EXAMINED,
+        rows: MAX_ROWS_SCANNED,
+    };
+    let scan = for_each_open_project(state, principal, limits, |view| {
+        let project = Examined {
+            view,
             principal,
-            specflow_store::ProjectFilter::default(),
-            after.as_deref(),
-            SCAN_PAGE,
-        )
-        .await?;
-        for summary in page.items {
-            scanned += 1;
-            // The projection says which projects have ended: nothing of theirs is to do.
-            if summary.terminal {
-                continue;
-            }
-            if list.projects_examined == MAX_PROJECTS_EXAMINED {
-                list.truncated = true;
-                break 'pages;
-            }
-            list.projects_examined += 1;
-            let view = state.store.project_view_of(summary).await?;
-            let project = Examined {
-                view: &view,
-                principal,
-                language,
-                now,
-            };
-            project.gather(&mut list);
-            if supervises {
-                project.gather_supervision(&mut supervision);
-            }
+            language,
+            now,
+        };
+        project.gather(&mut list);
+        if supervises {
+            project.gather_supervision(&mut supervision);
         }
-        match page.next_after {
-            None => break,
-            Some(_) if scanned >= MAX_ROWS_SCANNED => {
-                list.truncated = true;
-                break;
-            }
-            Some(next) => after = Some(next),
-        }
-    }
+    })
+    .await?;
+    list.projects_examined = scan.examined;
+    list.truncated = scan.truncated;
     list.deadlines.sort_by(|a, b| {
         (a.due_on, a.due_at, &a.project.code).cmp(&(b.due_on, b.due_at, &b.project.code))
     });
@@ -335,8 +311,72 @@ pub async fn todo_list(
     Ok(list)
 }
 
+/// How much of the projection one scan of a person's projects may read.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanLimits {
+    /// Open projects examined at most.
+    pub projects: u32,
+    /// Projection rows read at most, terminal ones included.
+    pub rows: u32,
+}
+
+/// How a scan ended.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScanOutcome {
+    /// The open projects examined.
+    pub examined: u32,
+    /// Whether it stopped at a limit before the last project.
+    pub truncated: bool,
+}
+
+/// Visits each open project `principal` may see, in the order of their codes: read from the
+/// projection a page at a time, terminal ones skipped there, each other one's state through the
+/// store's cache at its head. Stops at `limits`, saying so.
+pub async fn for_each_open_project(
+    state: &AppState,
+    principal: &Principal,
+    limits: ScanLimits,
+    mut visit: impl FnMut(&ProjectView),
+) -> Result<ScanOutcome, Problem> {
+    let mut outcome = ScanOutcome::default();
+    let mut after: Option<String> = None;
+    let mut scanned: u32 = 0;
+    loop {
+        let page = visible_projects(
+            state,
+            principal,
+            specflow_store::ProjectFilter::default(),
+            after.as_deref(),
+            SCAN_PAGE,
+        )
+        .await?;
+        for summary in page.items {
+            scanned += 1;
+            // The projection says which projects have ended: nothing of theirs is to do.
+            if summary.terminal {
+                continue;
+            }
+            if outcome.examined == limits.projects {
+                outcome.truncated = true;
+                return Ok(outcome);
+            }
+            outcome.examined += 1;
+            let view = state.store.project_view_of(summary).await?;
+            visit(&view);
+        }
+        match page.next_after {
+            None => return Ok(outcome),
+            Some(_) if scanned >= limits.rows => {
+                outcome.truncated = true;
+                return Ok(outcome);
+            }
+            Some(next) => after = Some(next),
+        }
+    }
+}
+
 /// Where pages and lists that span projects take "today": Asia/Shanghai, UTC+8 all year.
-fn shanghai() -> chrono::FixedOffset {
+pub(crate) fn shanghai() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
 }
 

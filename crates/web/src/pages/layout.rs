@@ -139,6 +139,12 @@ const NAVIGATION: &[NavigationEntry] = &[
         en: "Public",
         shown_to: everyone,
     },
+    NavigationEntry {
+        path: "/calendar",
+        zh: "日历订阅",
+        en: "Calendar",
+        shown_to: everyone,
+    },
 ];
 
 /// A whole page: the frame around `body`, titled `title`.

@@ -21,6 +21,7 @@
 //! one line there and one route here.
 
 mod board;
+mod calendar;
 mod comment_table;
 mod committees;
 mod creation;
@@ -91,6 +92,10 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
         )
         .route("/overdue", get(board::board_page))
         .route("/overdue.csv", get(board::board_csv))
+        .route(
+            "/calendar",
+            get(calendar::calendar_page).post(calendar::calendar_action),
+        )
         .route("/committees", get(committees::committees_page))
         .route("/committees/{committee}", get(committees::committee_page))
         .route(
