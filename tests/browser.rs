@@ -284,6 +284,32 @@ async fn browse(
         browser.url().await
     );
     browser.screenshot("todo-secretariat").await;
+    // Their calendar feed, from the navigation: an address made (shown once) and served as
+    // iCalendar, the page readable on a phone without scrolling sideways.
+    browser.goto("/calendar").await;
+    browser.screenshot("calendar").await;
+    browser.click_to_new_page("#renew-feed").await;
+    let feed_field = browser.find("#feed-url").await;
+    let feed_url = browser.attribute(&feed_field, "value").await;
+    assert!(feed_url.contains("/calendar/sfc_"), "{feed_url}");
+    let feed = reqwest::get(&feed_url).await.unwrap();
+    assert_eq!(feed.status(), reqwest::StatusCode::OK);
+    assert!(feed.text().await.unwrap().contains("BEGIN:VEVENT"));
+    browser.window(390, 844).await;
+    let overflow = browser
+        .call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "return document.documentElement.scrollWidth - document.documentElement.clientWidth;", "args": []})),
+        )
+        .await;
+    assert_eq!(
+        overflow.as_i64(),
+        Some(0),
+        "the calendar page scrolls sideways on a phone"
+    );
+    browser.screenshot("calendar-phone").await;
+    browser.window(1280, 800).await;
     browser.goto("/projects").await;
     browser.screenshot("projects-secretariat").await;
     let links: Vec<String> = {

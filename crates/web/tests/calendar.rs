@@ -110,7 +110,7 @@ conformance!(
             format!("http://specflow.example.org/projects/{project}")
         );
         // The proposal's vote, held in an earlier stage of the same project.
-        let meeting = event_with_uid(&listed, ".meeting.", ".M1@specflow");
+        let meeting = event_with_uid(&listed, ".meeting.M1.", ".0@specflow");
         assert!(
             property(meeting, "SUMMARY").unwrap().contains("已举行"),
             "{meeting:?}"

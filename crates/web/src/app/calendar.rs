@@ -8,7 +8,7 @@
 //! move them to the day before.
 //!
 //! Every event's `UID` is made of what identifies it and never of its date: the project, the
-//! deadline and the day it started running (or the stage visit and the meeting's id). So when an
+//! deadline and the day it started running (or the meeting's id and its occurrence). So when an
 //! extension moves a due date, calendar applications move the event rather than add a second
 //! one; `SEQUENCE` counts the extensions granted, as RFC 5545 asks of a revised event.
 //!
@@ -49,8 +49,11 @@ pub async fn calendar_feed(
 ) -> Result<String, Problem> {
     let principal = account.principal();
     let now = state.store.clock().now();
-    let mut calendar = Calendar::new();
+    // `Calendar::new` would add the crate's own PRODID, and RFC 5545 allows one.
+    let mut calendar = Calendar::empty();
+    calendar.append_property(Property::new("VERSION", "2.0"));
     calendar.append_property(Property::new("PRODID", "-//specflow//calendar feed//ZH"));
+    calendar.append_property(Property::new("CALSCALE", "GREGORIAN"));
     calendar.name(&format!(
         "specflow · {}",
         language.pick("截止日期与会议", "deadlines and meetings")
@@ -250,28 +253,40 @@ impl FeedProject<'_> {
     }
 
     /// Each meeting or vote by letter, scheduled or held, once: a held one on the day it was held.
+    ///
+    /// A meeting is scheduled in one stage visit and held in a later one, and an id may come
+    /// back (a second review meeting after a failed one), so occurrences are counted per id: the
+    /// `k`-th meeting held under an id is `meeting.{id}.{k}`, and a schedule not yet held is the
+    /// next one, so that holding it keeps its `UID`.
     fn meeting_events(&self, events: &mut Vec<Event>) {
         let state = &self.view.state;
+        let mut held_per_id: std::collections::BTreeMap<&str, usize> = Default::default();
         for held in &state.meetings {
             let record = &held.record;
+            let occurrence = held_per_id.entry(record.meeting_id.as_str()).or_default();
             events.push(self.meeting_event(
-                held.visit,
                 &record.meeting_id,
+                *occurrence,
                 &record.motion,
                 record.form,
                 record.held_on,
                 true,
             ));
+            *occurrence += 1;
         }
         for scheduled in &state.scheduled_meetings {
             let schedule = &scheduled.schedule;
             let held = state.meetings.iter().any(|held| {
-                held.visit == scheduled.visit && held.record.meeting_id == schedule.meeting_id
+                held.visit >= scheduled.visit && held.record.meeting_id == schedule.meeting_id
             });
             if !held {
+                let occurrence = held_per_id
+                    .get(schedule.meeting_id.as_str())
+                    .copied()
+                    .unwrap_or(0);
                 events.push(self.meeting_event(
-                    scheduled.visit,
                     &schedule.meeting_id,
+                    occurrence,
                     &schedule.motion,
                     schedule.form,
                     schedule.meeting_on,
@@ -283,8 +298,8 @@ impl FeedProject<'_> {
 
     fn meeting_event(
         &self,
-        visit: usize,
         meeting_id: &str,
+        occurrence: usize,
         motion: &str,
         form: MeetingForm,
         date: NaiveDate,
@@ -303,7 +318,7 @@ impl FeedProject<'_> {
         };
         let line = format!("{kind} {meeting_id}：{motion_name}{status}");
         let mut event = self.all_day(
-            &self.uid(&["meeting", &visit.to_string(), meeting_id]),
+            &self.uid(&["meeting", meeting_id, &occurrence.to_string()]),
             date,
             &format!("{} {kind}：{motion_name}{status}", self.view.summary.code),
             &self.description(&line),

@@ -156,11 +156,11 @@ async fn render(
                     p { (words.pick("此地址只显示这一次，请现在复制到日历应用中。", "This address is shown only this once: copy it into your calendar application now.")) }
                     p {
                         label for="feed-url" { (words.pick("中文日历", "In Chinese")) }
-                        input #feed-url type="text" readonly value=(url) size="60";
+                        input.address #feed-url type="text" readonly value=(url);
                     }
                     p {
                         label for="feed-url-en" { (words.pick("英文日历", "In English")) }
-                        input #feed-url-en type="text" readonly value=(format!("{url}?lang=en")) size="60";
+                        input.address #feed-url-en type="text" readonly value=(format!("{url}?lang=en"));
                     }
                 }
             } @else if let Some(since) = since {
@@ -180,7 +180,7 @@ async fn render(
                 form.inline method="post" action="/calendar" {
                     input type="hidden" name=(CSRF_FIELD) value=(csrf);
                     input type="hidden" name="do" value="stop";
-                    button type="submit" #stop-feed { (words.pick("停止订阅", "Stop the feed")) }
+                    button.stop type="submit" #stop-feed { (words.pick("停止订阅", "Stop the feed")) }
                 }
             }
         }

@@ -260,6 +260,8 @@ form.inline { display: inline; margin: 0; }
 button, input, select, textarea { font: inherit; }
 button { cursor: pointer; padding: .4rem .9rem; border: 1px solid var(--accent); background: var(--accent); color: #fff; border-radius: 4px; }
 button.link { background: none; border: none; color: var(--accent); text-decoration: underline; padding: 0; }
+button.stop { background: #fff; color: var(--late); border-color: var(--late); }
+input.address { width: 100%; font-family: ui-monospace, monospace; font-size: .9rem; }
 button:disabled { background: #e4e7ea; border-color: #c3c9ce; color: var(--muted); cursor: not-allowed; }
 input, select, textarea { padding: .35rem .5rem; border: 1px solid #9aa4ad; border-radius: 4px; background: #fff; max-width: 100%; }
 label { display: block; font-size: .9rem; color: var(--muted); }
