@@ -59,10 +59,11 @@
 //!    Issue 19's targets: fires at least 0.7 of raw's rate with p99 at most twice raw's and the
 //!    maximum at most five times specflow's p99; reads at least 0.5 of raw's rate with p99 at
 //!    most twice raw's; the board's first page at 1,000,000 projects at least 0.5 of raw's.
-//! 10. Each part's processor time is read from `/proc/PID/stat` (`utime` + `stime`, every thread)
-//!    before and after it, for the server (specflow's or raw's), every process named `postgres`
-//!    and the bench itself, and printed per request (`processor time per request: server N µs,
-//!    PostgreSQL N µs, load generator N µs`); issue 19's target is PostgreSQL's per fire.
+//! 10. Each part's processor time is read from `/proc/PID/stat` (`utime` + `stime`, every
+//!     thread) before and after it, for the server (specflow's or raw's), every process named
+//!     `postgres` and the bench itself, and printed per request (`processor time per request:
+//!     server N µs, PostgreSQL N µs, load generator N µs`); issue 19's target is PostgreSQL's
+//!     per fire.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -72,6 +72,9 @@ pub enum TopCommand {
         /// The transparency log's key.
         #[command(flatten)]
         log: LogArgs,
+        /// Where e-mail notifications go out.
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Make a demo database of realistic projects (through the real write path, with the
     /// scheduler firing their deadlines), print a token and an account for every role, and
@@ -188,6 +191,9 @@ pub enum TopCommand {
         /// The transparency log's key.
         #[command(flatten)]
         log: LogArgs,
+        /// Where e-mail notifications go out.
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// The transparency log: its signing key and its latest checkpoint (docs/transparency.md).
     #[command(subcommand)]
@@ -201,6 +207,10 @@ pub enum TopCommand {
     /// Where each audience's notifications are delivered (signed HTTP webhooks).
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Each audience's channel: e-mail or a signed webhook; set, list, remove, and test (a test
+    /// message sent now, with the receiver's answer).
+    #[command(subcommand)]
+    Channel(ChannelCommand),
     /// Bearer tokens for the HTTP API: create (shown once), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -1279,6 +1289,127 @@ pub enum WebhookCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+}
+
+/// How an audience's notifications are sent.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChannelKindArg {
+    /// A signed HTTP POST of the notification's JSON (docs/webhooks.md).
+    Webhook,
+    /// An e-mail to each address, through the server's SMTP settings (--smtp-url).
+    Email,
+}
+
+impl From<ChannelKindArg> for specflow_store::outbox::ChannelKind {
+    fn from(kind: ChannelKindArg) -> Self {
+        match kind {
+            ChannelKindArg::Webhook => specflow_store::outbox::ChannelKind::Webhook,
+            ChannelKindArg::Email => specflow_store::outbox::ChannelKind::Email,
+        }
+    }
+}
+
+/// `specflow channel ...`
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Send an audience's notifications by e-mail or to a signed webhook (replaces any earlier
+    /// channel of the audience).
+    Set {
+        /// The audience: a role of the workflow definitions, such as supervisor or secretariat.
+        audience: String,
+        /// How they are sent.
+        #[arg(long, value_enum)]
+        kind: ChannelKindArg,
+        /// For e-mail, the addresses, separated by commas; for a webhook, its http or https URL.
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+        /// A webhook's signing secret (see docs/webhooks.md); e-mail takes none.
+        #[arg(
+            long,
+            env = "SPECFLOW_WEBHOOK_SECRET",
+            hide_env_values = true,
+            default_value = ""
+        )]
+        secret: String,
+        /// The language of the words sent.
+        #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+        language: LanguageArg,
+        /// Attempts before a notification is dead-lettered.
+        #[arg(long, default_value_t = 8)]
+        max_attempts: u32,
+        /// How long one attempt may take, such as 10s.
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List the channels (secrets masked).
+    List {
+        /// Print JSON Lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The language of the table.
+        #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+        language: LanguageArg,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Stop delivering an audience's notifications (they wait in the outbox).
+    Remove {
+        /// The audience.
+        audience: String,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Send a test message to an audience's channel now and report the receiver's answer; exit
+    /// 1 when it was not accepted. Nothing is written to the outbox.
+    Test {
+        /// The audience.
+        audience: String,
+        /// Where e-mail goes out (as `specflow serve` would send it).
+        #[command(flatten)]
+        mail: MailArgs,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// Where e-mail notifications go out, for the processes that deliver them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct MailArgs {
+    /// The SMTP server, as a URL: smtps://user:password@host:465 (implicit TLS),
+    /// smtp://user:password@host:587?tls=required (STARTTLS) or smtp://host:25 (a local relay,
+    /// unencrypted). Without it, e-mail channels' notifications wait, failing, until it is set.
+    #[arg(long, env = "SPECFLOW_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail notifications.
+    #[arg(
+        long,
+        env = "SPECFLOW_MAIL_FROM",
+        default_value = "specflow <specflow@localhost>"
+    )]
+    pub mail_from: String,
+    /// The address people reach the pages at, such as https://specflow.example.org: links in
+    /// e-mail lead there.
+    #[arg(long, env = "SPECFLOW_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl MailArgs {
+    /// The deliverer's e-mail settings, when an SMTP server is named.
+    pub fn settings(&self) -> Option<specflow_jobs::delivery::email::EmailSettings> {
+        self.smtp_url
+            .as_ref()
+            .map(|smtp_url| specflow_jobs::delivery::email::EmailSettings {
+                smtp_url: smtp_url.clone(),
+                from: self.mail_from.clone(),
+                public_url: self.public_url.clone(),
+            })
+    }
 }
 
 /// `specflow token ...`

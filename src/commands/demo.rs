@@ -1262,6 +1262,8 @@ pub fn run(
             log_key: demo_log_key(url)?,
             ..crate::cli::LogArgs::default()
         },
+        // The demo sends no e-mail: its channels are for `specflow channel set` to add.
+        mail: &crate::cli::MailArgs::default(),
     })
 }
 
@@ -1316,7 +1318,7 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         runtime().unwrap().block_on(async {
-            fill(&url, &WorkflowSource::Folder(workflows), now)
+            fill(&url, &WorkflowSource::Folder(workflows), now, "")
                 .await
                 .unwrap();
             let store = Store::open(&url, StoreOptions::default()).await.unwrap();

@@ -40,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             server,
             uploads,
             log,
+            mail,
         } => serve::run(serve::Serving {
             listen,
             workflows: workflows.as_deref(),
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             server: &server,
             uploads: &uploads,
             log: &log,
+            mail: &mail,
         }),
         TopCommand::Demo {
             database,
@@ -84,13 +86,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         TopCommand::Todo { client } => todo::run(&client),
         TopCommand::Outbox(command) => outbox::run_outbox(command),
         TopCommand::Webhook(command) => outbox::run_webhook(command),
+        TopCommand::Channel(command) => outbox::run_channel(command),
         TopCommand::Token(command) => token::run(command),
         TopCommand::User(command) => user::run(command),
         TopCommand::Scheduler {
             database,
             scheduler,
             log,
-        } => schedule::run_scheduler(&database, &scheduler, &log),
+            mail,
+        } => schedule::run_scheduler(&database, &scheduler, &log, &mail),
         TopCommand::Log(command) => log::run(command),
         TopCommand::Witness(command) => witness::run(command),
         TopCommand::Deadlines {

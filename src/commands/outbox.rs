@@ -2,9 +2,10 @@
 //! and where it is delivered; and the deliverer that `specflow scheduler` and `serve` run.
 
 use super::database::{open, runtime};
-use crate::cli::{OutboxCommand, WebhookCommand};
+use crate::cli::{ChannelCommand, MailArgs, OutboxCommand, WebhookCommand};
 use specflow_engine::render::write_table;
-use specflow_jobs::{Deliverer, DeliveryOptions};
+use specflow_jobs::{Deliverer, DeliveryError, DeliveryOptions};
+use specflow_store::outbox::ChannelSettings;
 use specflow_store::{OutboxFilter, OutboxStatus, RetrySelection};
 use specflow_store::{Store, StoreOptions};
 use std::process::ExitCode;
@@ -42,19 +43,30 @@ fn status_text(status: OutboxStatus, language: specflow_engine::Language) -> &'s
     }
 }
 
-/// Starts the webhook deliverer on its own task; it stops when `shutdown` turns true.
+/// A deliverer for `store`, sending e-mail through `mail`'s SMTP server when one is named.
+fn deliverer(store: &Store, mail: &MailArgs) -> Result<Deliverer, DeliveryError> {
+    let deliverer = Deliverer::new(store.clone(), DeliveryOptions::default())?;
+    match mail.settings() {
+        Some(settings) => deliverer.with_email(&settings),
+        None => Ok(deliverer),
+    }
+}
+
+/// Starts the notification deliverer on its own task; it stops when `shutdown` turns true.
 pub fn spawn_deliverer(
     store: &Store,
+    mail: &MailArgs,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let store = store.clone();
+    let mail = mail.clone();
     tokio::spawn(async move {
-        match Deliverer::new(store.clone(), DeliveryOptions::default()) {
+        match deliverer(&store, &mail) {
             Ok(deliverer) => {
                 deliverer.run(store.outbox_wake(), shutdown).await;
             }
             Err(error) => {
-                tracing::error!(%error, "the webhook deliverer could not start; notifications stay in the outbox");
+                tracing::error!(%error, "the notification deliverer could not start; notifications stay in the outbox");
             }
         }
     })
@@ -263,6 +275,143 @@ pub fn run_webhook(command: WebhookCommand) -> anyhow::Result<ExitCode> {
                 } else {
                     eprintln!("{audience}: no webhook is configured for this audience");
                     Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    })
+}
+
+/// `specflow channel ...`
+pub fn run_channel(command: ChannelCommand) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        match command {
+            ChannelCommand::Set {
+                audience,
+                kind,
+                address,
+                secret,
+                language,
+                max_attempts,
+                timeout,
+                database,
+            } => {
+                let store = open(&database, read_only()).await?;
+                let channel = store
+                    .set_channel(
+                        &audience,
+                        &ChannelSettings {
+                            kind: kind.into(),
+                            address: &address,
+                            secret: &secret,
+                            language: language.into(),
+                            max_attempts,
+                            timeout,
+                        },
+                    )
+                    .await?;
+                println!(
+                    "{}: {} {} (up to {} attempts, {} ms timeout)",
+                    channel.audience,
+                    channel.kind,
+                    channel.url,
+                    channel.max_attempts,
+                    channel.timeout_millis
+                );
+                store.close().await;
+                Ok(ExitCode::SUCCESS)
+            }
+            ChannelCommand::List {
+                json,
+                language,
+                database,
+            } => {
+                let language = specflow_engine::Language::from(language);
+                let store = open(&database, read_only()).await?;
+                let channels = store.webhooks().await?;
+                if json {
+                    for channel in &channels {
+                        println!("{}", serde_json::to_string(channel)?);
+                    }
+                } else {
+                    let rows: Vec<[String; 6]> = channels
+                        .iter()
+                        .map(|channel| {
+                            [
+                                audience_text(&channel.audience, language),
+                                channel.kind.to_string(),
+                                channel.url.clone(),
+                                match channel.language {
+                                    specflow_engine::Language::Zh => {
+                                        language.pick("中文", "Chinese")
+                                    }
+                                    specflow_engine::Language::En => {
+                                        language.pick("英文", "English")
+                                    }
+                                }
+                                .to_string(),
+                                channel.max_attempts.to_string(),
+                                format!("{} ms", channel.timeout_millis),
+                            ]
+                        })
+                        .collect();
+                    let mut out = String::new();
+                    write_table(
+                        &mut out,
+                        &language.pick(
+                            ["接收方", "方式", "地址", "语言", "尝试次数", "超时"],
+                            [
+                                "audience", "kind", "address", "language", "attempts", "timeout",
+                            ],
+                        ),
+                        &rows,
+                    );
+                    print!("{out}");
+                }
+                store.close().await;
+                Ok(ExitCode::SUCCESS)
+            }
+            ChannelCommand::Remove { audience, database } => {
+                let store = open(&database, read_only()).await?;
+                let removed = store.remove_webhook(&audience).await?;
+                store.close().await;
+                if removed {
+                    println!("{audience}: removed");
+                    Ok(ExitCode::SUCCESS)
+                } else {
+                    eprintln!("{audience}: no channel is configured for this audience");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+            ChannelCommand::Test {
+                audience,
+                mail,
+                database,
+            } => {
+                let store = open(&database, read_only()).await?;
+                let targets = store.webhook_targets().await?;
+                let Some(target) = targets.get(&audience) else {
+                    store.close().await;
+                    eprintln!("{audience}: no channel is configured for this audience");
+                    return Ok(ExitCode::FAILURE);
+                };
+                let deliverer = deliverer(&store, &mail)?;
+                let answer = deliverer.send_test(&audience, target).await;
+                store.close().await;
+                match answer {
+                    Ok(()) => {
+                        println!(
+                            "{audience}: the {} channel accepted the test message",
+                            target.kind
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(error) => {
+                        eprintln!(
+                            "{audience}: the {} channel did not accept the test message: {error}",
+                            target.kind
+                        );
+                        Ok(ExitCode::FAILURE)
+                    }
                 }
             }
         }

@@ -66,6 +66,7 @@ pub fn run_scheduler(
     database: &DatabaseArgs,
     args: &SchedulerArgs,
     log: &LogArgs,
+    mail: &crate::cli::MailArgs,
 ) -> anyhow::Result<ExitCode> {
     init_logging();
     runtime()?.block_on(async {
@@ -90,7 +91,7 @@ pub fn run_scheduler(
             scheduler_options(args).node,
             shutdown.clone(),
         )?;
-        let delivering = crate::commands::outbox::spawn_deliverer(&store, shutdown);
+        let delivering = crate::commands::outbox::spawn_deliverer(&store, mail, shutdown);
         stop_requested().await;
         tracing::info!("stopping: the current batch finishes first");
         let _ = stop.send(true);

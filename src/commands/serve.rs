@@ -6,7 +6,9 @@ use super::listener::{ConnectionLimits, serve};
 use super::log::{load_key, load_witnesses, spawn_sequencer};
 use super::outbox::spawn_deliverer;
 use super::schedule::{init_logging, scheduler_options, stop_requested};
-use crate::cli::{DatabaseArgs, LogArgs, MetricsListen, SchedulerArgs, ServerArgs, UploadArgs};
+use crate::cli::{
+    DatabaseArgs, LogArgs, MailArgs, MetricsListen, SchedulerArgs, ServerArgs, UploadArgs,
+};
 use crate::workflow_files::WorkflowSource;
 use specflow_jobs::scheduler::Scheduler;
 use specflow_store::StoreOptions;
@@ -34,6 +36,8 @@ pub struct Serving<'a> {
     pub uploads: &'a UploadArgs,
     /// The transparency log's key.
     pub log: &'a LogArgs,
+    /// Where e-mail notifications go out.
+    pub mail: &'a MailArgs,
 }
 
 /// Serves until asked to stop; then lets in-flight requests finish, stops the scheduler between
@@ -48,6 +52,7 @@ pub fn run(serving: Serving<'_>) -> anyhow::Result<ExitCode> {
         server,
         uploads,
         log,
+        mail,
     } = serving;
     init_logging();
     runtime()?.block_on(async {
@@ -76,7 +81,7 @@ pub fn run(serving: Serving<'_>) -> anyhow::Result<ExitCode> {
             let shutdown = shutdown.clone();
             tokio::spawn(async move { scheduler.run(shutdown).await })
         });
-        let delivering = spawn_deliverer(&store, shutdown.clone());
+        let delivering = spawn_deliverer(&store, mail, shutdown.clone());
         let sequencing = spawn_sequencer(
             &store,
             log_key,

@@ -11,6 +11,7 @@
 #[path = "../../store/tests/support.rs"]
 #[allow(dead_code)]
 mod support;
+mod email;
 mod nodes;
 mod outbox;
 mod scheduler;

@@ -17,6 +17,7 @@ use super::{Backend, Store, instant, micros};
 use crate::error::{StoreError, redact_url};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use specflow_engine::Language;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
@@ -49,7 +50,12 @@ const IDS_PER_STATEMENT: usize = 500;
 pub struct Webhook {
     /// The audience (a role of the workflow definitions, such as `secretariat`).
     pub audience: String,
-    /// The URL notifications are posted to, with any password in it masked.
+    /// How notifications are sent there.
+    pub kind: ChannelKind,
+    /// The language of the words sent.
+    pub language: Language,
+    /// The URL notifications are posted to, with any password in it masked; for e-mail, the
+    /// `mailto:` URI of its addresses.
     pub url: String,
     /// Always [`MASKED_SECRET`]: the secret is set, never shown.
     pub secret: &'static str,
@@ -64,7 +70,11 @@ pub struct Webhook {
 /// A webhook with its secret, for the deliverer alone.
 #[derive(Debug, Clone)]
 pub struct WebhookTarget {
-    /// Where notifications are posted.
+    /// How notifications are sent.
+    pub kind: ChannelKind,
+    /// The language of the words sent.
+    pub language: Language,
+    /// Where notifications are posted (for e-mail, the `mailto:` URI of the addresses).
     pub url: String,
     /// The key of the HMAC signature.
     pub secret: String,
@@ -72,6 +82,150 @@ pub struct WebhookTarget {
     pub max_attempts: u32,
     /// How long one attempt may take.
     pub timeout: Duration,
+}
+
+/// How an audience's notifications are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelKind {
+    /// An HTTP POST of the notification's JSON, signed with the channel's secret
+    /// (docs/webhooks.md).
+    Webhook,
+    /// An e-mail to each address of a `mailto:` URI, through the server's SMTP settings.
+    Email,
+}
+
+impl ChannelKind {
+    /// The stored (and typed) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Webhook => "webhook",
+            ChannelKind::Email => "email",
+        }
+    }
+}
+
+impl std::fmt::Display for ChannelKind {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ChannelKind {
+    type Err = StoreError;
+
+    fn from_str(text: &str) -> Result<ChannelKind, StoreError> {
+        match text {
+            "webhook" => Ok(ChannelKind::Webhook),
+            "email" => Ok(ChannelKind::Email),
+            other => Err(StoreError::InvalidRequest(format!(
+                "the channel kind `{other}` is not one specflow sends to: use webhook or email"
+            ))),
+        }
+    }
+}
+
+/// What a channel is set to: [`Store::set_channel`].
+#[derive(Debug, Clone)]
+pub struct ChannelSettings<'a> {
+    /// How notifications are sent.
+    pub kind: ChannelKind,
+    /// An http(s) URL for a webhook; for e-mail, addresses separated by commas (or a `mailto:`
+    /// URI of them).
+    pub address: &'a str,
+    /// A webhook's signing secret; empty for e-mail.
+    pub secret: &'a str,
+    /// The language of the words sent.
+    pub language: Language,
+    /// Attempts before a notification is dead.
+    pub max_attempts: u32,
+    /// How long one attempt may take.
+    pub timeout: Duration,
+}
+
+/// The longest e-mail address (RFC 5321 allows 254 characters in a path).
+const MAX_EMAIL_ADDRESS_CHARS: usize = 254;
+
+/// Checks one e-mail address as people type it: a local part, one `@`, a domain with a dot,
+/// nothing that would need quoting.
+fn check_email_address(address: &str) -> Result<(), StoreError> {
+    let refuse = |why: &str| {
+        Err(StoreError::InvalidRequest(format!(
+            "the e-mail address `{address}` {why}"
+        )))
+    };
+    if address.chars().count() > MAX_EMAIL_ADDRESS_CHARS {
+        return refuse("is longer than 254 characters");
+    }
+    let Some((local, domain)) = address.split_once('@') else {
+        return refuse("has no `@`");
+    };
+    if local.is_empty() || domain.is_empty() {
+        return refuse("needs a name before the `@` and a domain after it");
+    }
+    if domain.contains('@') {
+        return refuse("has more than one `@`");
+    }
+    if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+        return refuse("has no domain such as example.org after the `@`");
+    }
+    if let Some(bad) = address.chars().find(|character| {
+        character.is_whitespace() || character.is_control() || "<>()[]\\,;:\"".contains(*character)
+    }) {
+        return refuse(&format!("contains `{bad}`"));
+    }
+    Ok(())
+}
+
+/// Checks an e-mail channel's addresses (`a@example.org, b@example.org`, or a `mailto:` URI of
+/// them) and returns them as one `mailto:` URI.
+pub fn check_email_addresses(text: &str) -> Result<String, StoreError> {
+    let list = text.trim();
+    let list = list.strip_prefix("mailto:").unwrap_or(list);
+    let addresses: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|address| !address.is_empty())
+        .collect();
+    if addresses.is_empty() {
+        return Err(StoreError::InvalidRequest(
+            "an e-mail channel needs at least one address, such as secretariat@example.org"
+                .to_string(),
+        ));
+    }
+    for address in &addresses {
+        check_email_address(address)?;
+    }
+    Ok(format!("mailto:{}", addresses.join(",")))
+}
+
+/// The addresses of a `mailto:` URI as [`check_email_addresses`] wrote it.
+pub fn email_addresses(mailto: &str) -> Vec<String> {
+    mailto
+        .strip_prefix("mailto:")
+        .unwrap_or(mailto)
+        .split(',')
+        .map(str::trim)
+        .filter(|address| !address.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn language_code(language: Language) -> &'static str {
+    match language {
+        Language::Zh => "zh",
+        Language::En => "en",
+    }
+}
+
+fn language_of_code(code: &str) -> Result<Language, StoreError> {
+    match code {
+        "zh" => Ok(Language::Zh),
+        "en" => Ok(Language::En),
+        other => Err(StoreError::Corrupt(format!(
+            "a channel's language is {other}"
+        ))),
+    }
 }
 
 /// Where a notification is in its delivery.
@@ -312,14 +466,50 @@ impl Store {
         max_attempts: u32,
         timeout: Duration,
     ) -> Result<Webhook, StoreError> {
+        self.set_channel(
+            audience,
+            &ChannelSettings {
+                kind: ChannelKind::Webhook,
+                address: url,
+                secret,
+                language: Language::Zh,
+                max_attempts,
+                timeout,
+            },
+        )
+        .await
+    }
+
+    /// Sets the channel of `audience` (replacing any), after checking every value, as
+    /// [`Store::set_webhook`] does for a webhook; an e-mail channel needs at least one address,
+    /// each checked, and no secret.
+    pub async fn set_channel(
+        &self,
+        audience: &str,
+        settings: &ChannelSettings<'_>,
+    ) -> Result<Webhook, StoreError> {
         check_audience(audience)?;
-        let url = check_webhook_url(url)?;
-        if secret.is_empty() {
-            return Err(StoreError::InvalidRequest(
-                "the webhook secret must not be empty: every delivery is signed with it"
-                    .to_string(),
-            ));
-        }
+        let (url, secret) = match settings.kind {
+            ChannelKind::Webhook => {
+                if settings.secret.is_empty() {
+                    return Err(StoreError::InvalidRequest(
+                        "the webhook secret must not be empty: every delivery is signed with it"
+                            .to_string(),
+                    ));
+                }
+                (check_webhook_url(settings.address)?, settings.secret)
+            }
+            ChannelKind::Email => {
+                if !settings.secret.is_empty() {
+                    return Err(StoreError::InvalidRequest(
+                        "an e-mail channel takes no secret: the SMTP server's login is the server's setting (--smtp-url)"
+                            .to_string(),
+                    ));
+                }
+                (check_email_addresses(settings.address)?, "")
+            }
+        };
+        let (max_attempts, timeout) = (settings.max_attempts, settings.timeout);
         if max_attempts == 0 {
             return Err(StoreError::InvalidRequest(
                 "max_attempts must be at least 1".to_string(),
@@ -331,8 +521,8 @@ impl Store {
         let database = |error: sqlx::Error| self.database_error(error);
         let mut transaction = self.pool().begin().await.map_err(database)?;
         sqlx::query(
-            "INSERT INTO webhooks (audience, url, secret, max_attempts, timeout_millis, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (audience) DO UPDATE SET url = excluded.url, secret = excluded.secret, max_attempts = excluded.max_attempts, timeout_millis = excluded.timeout_millis, updated_at = excluded.updated_at",
+            "INSERT INTO webhooks (audience, url, secret, max_attempts, timeout_millis, updated_at, kind, language) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (audience) DO UPDATE SET url = excluded.url, secret = excluded.secret, max_attempts = excluded.max_attempts, timeout_millis = excluded.timeout_millis, updated_at = excluded.updated_at, kind = excluded.kind, language = excluded.language",
         )
         .bind(audience)
         .bind(&url)
@@ -340,6 +530,8 @@ impl Store {
         .bind(i64::from(max_attempts))
         .bind(i64::try_from(timeout_millis).unwrap_or(i64::MAX))
         .bind(micros(now))
+        .bind(settings.kind.as_str())
+        .bind(language_code(settings.language))
         .execute(&mut *transaction)
         .await
         .map_err(database)?;
@@ -356,6 +548,8 @@ impl Store {
         transaction.commit().await.map_err(database)?;
         Ok(Webhook {
             audience: audience.to_string(),
+            kind: settings.kind,
+            language: settings.language,
             url: redact_url(&url),
             secret: MASKED_SECRET,
             max_attempts,
@@ -377,7 +571,7 @@ impl Store {
 
     /// Every webhook, by audience, secrets masked.
     pub async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
-        let rows = sqlx::query("SELECT audience, url, max_attempts, timeout_millis, updated_at FROM webhooks ORDER BY audience")
+        let rows = sqlx::query("SELECT audience, kind, language, url, max_attempts, timeout_millis, updated_at FROM webhooks ORDER BY audience")
             .fetch_all(self.pool())
             .await
             .map_err(|error| self.database_error(error))?;
@@ -386,7 +580,7 @@ impl Store {
 
     /// The webhook of `audience`, secret masked.
     pub async fn webhook(&self, audience: &str) -> Result<Option<Webhook>, StoreError> {
-        let row = sqlx::query("SELECT audience, url, max_attempts, timeout_millis, updated_at FROM webhooks WHERE audience = $1")
+        let row = sqlx::query("SELECT audience, kind, language, url, max_attempts, timeout_millis, updated_at FROM webhooks WHERE audience = $1")
             .bind(audience)
             .fetch_optional(self.pool())
             .await
@@ -399,7 +593,11 @@ impl Store {
         let audience: String = row.try_get("audience").map_err(get)?;
         let url: String = row.try_get("url").map_err(get)?;
         let corrupt = |what: &str| StoreError::Corrupt(format!("webhook {audience}: {what}"));
+        let kind: String = row.try_get("kind").map_err(get)?;
+        let language: String = row.try_get("language").map_err(get)?;
         Ok(Webhook {
+            kind: ChannelKind::from_str(&kind).map_err(|_| corrupt("kind"))?,
+            language: language_of_code(&language)?,
             url: redact_url(&url),
             secret: MASKED_SECRET,
             max_attempts: u32::try_from(row.try_get::<i64, _>("max_attempts").map_err(get)?)
@@ -414,7 +612,7 @@ impl Store {
     /// Every webhook with its secret, by audience, for the deliverer.
     pub async fn webhook_targets(&self) -> Result<HashMap<String, WebhookTarget>, StoreError> {
         let rows =
-            sqlx::query("SELECT audience, url, secret, max_attempts, timeout_millis FROM webhooks")
+            sqlx::query("SELECT audience, kind, language, url, secret, max_attempts, timeout_millis FROM webhooks")
                 .fetch_all(self.pool())
                 .await
                 .map_err(|error| self.database_error(error))?;
@@ -423,7 +621,11 @@ impl Store {
         for row in &rows {
             let audience: String = row.try_get("audience").map_err(get)?;
             let corrupt = |what: &str| StoreError::Corrupt(format!("webhook {audience}: {what}"));
+            let kind: String = row.try_get("kind").map_err(get)?;
+            let language: String = row.try_get("language").map_err(get)?;
             let target = WebhookTarget {
+                kind: ChannelKind::from_str(&kind).map_err(|_| corrupt("kind"))?,
+                language: language_of_code(&language)?,
                 url: row.try_get("url").map_err(get)?,
                 secret: row.try_get("secret").map_err(get)?,
                 max_attempts: u32::try_from(row.try_get::<i64, _>("max_attempts").map_err(get)?)

@@ -10,15 +10,17 @@
 //! Time comes from the store's clock; a test moves a `ManualClock` past a backoff and calls
 //! [`Deliverer::deliver_due`] instead of waiting.
 
+pub mod email;
 pub mod signature;
 
 use chrono::{DateTime, Utc};
+use email::{EmailSettings, Mailer};
 use serde::Serialize;
 use signature::{NOTIFICATION_ID_HEADER, SIGNATURE_HEADER, sign};
 use specflow_store::Store;
 use specflow_store::clock::Clock;
 use specflow_store::error::StoreError;
-use specflow_store::outbox::{ClaimedNotification, WebhookTarget};
+use specflow_store::outbox::{ChannelKind, ClaimedNotification, WebhookTarget, email_addresses};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -191,6 +193,8 @@ pub struct Deliverer {
     store: Store,
     client: reqwest::Client,
     options: DeliveryOptions,
+    /// The SMTP transport for e-mail channels, when the server has one.
+    mailer: Option<Mailer>,
 }
 
 /// An error, with its causes, on one line and short: what `last_error` keeps.
@@ -218,6 +222,11 @@ fn shorten(text: &str) -> String {
     }
 }
 
+/// Why an e-mail channel cannot be sent to: the server has no SMTP settings.
+fn no_smtp() -> String {
+    "no SMTP server is configured: start specflow with --smtp-url and --mail-from".to_string()
+}
+
 fn chrono_duration(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }
@@ -237,7 +246,44 @@ impl Deliverer {
             store,
             client,
             options,
+            mailer: None,
         })
+    }
+
+    /// The same deliverer, sending e-mail channels' notifications through `settings`' SMTP
+    /// server. Without it, an e-mail channel's notifications fail, saying so, and are retried.
+    pub fn with_email(mut self, settings: &EmailSettings) -> Result<Deliverer, DeliveryError> {
+        self.mailer = Some(Mailer::new(settings)?);
+        Ok(self)
+    }
+
+    /// Sends a test message to `target` now and says how it went: what `specflow channel test`
+    /// reports. A webhook gets a signed test notification; an e-mail channel's SMTP server is
+    /// connected to, then each address is sent the test message.
+    pub async fn send_test(&self, audience: &str, target: &WebhookTarget) -> Result<(), String> {
+        if target.kind == ChannelKind::Email {
+            let mailer = self.mailer.as_ref().ok_or_else(no_smtp)?;
+            mailer.check_connection(target.timeout).await?;
+        }
+        let now = self.clock().now();
+        let notification_id = format!("test-{}", uuid::Uuid::new_v4());
+        let body = serde_json::json!({
+            "notification_id": notification_id,
+            "audience": audience,
+            "event_type": "channel_test",
+            "committee": {"code": "specflow", "name": "specflow"},
+            "recorded_at": now,
+            "what_happened": {"zh": "这是 specflow 的测试通知：此渠道可以收到通知。", "en": "This is a test notification from specflow: this channel receives notifications."},
+            "what_next": {"zh": "无需处理。", "en": "Nothing to do."},
+        })
+        .to_string();
+        let claimed = ClaimedNotification {
+            notification_id,
+            audience: audience.to_string(),
+            body,
+            attempt: 1,
+        };
+        self.send(&claimed, target).await
     }
 
     /// The options it runs with.
@@ -304,7 +350,7 @@ impl Deliverer {
                 .await?;
             return Ok(self.report(claimed, DeliveryOutcome::NoWebhook));
         };
-        let failure = self.post(&claimed, &target).await.err();
+        let failure = self.send(&claimed, &target).await.err();
         let now = self.clock().now();
         let outcome = match failure {
             None => {
@@ -341,7 +387,30 @@ impl Deliverer {
         half + (ceiling - half).mul_f64(fastrand::f64())
     }
 
-    /// Posts the notification; `Err` says why it was not accepted.
+    /// Sends the notification by its channel's kind; `Err` says why it was not accepted.
+    async fn send(
+        &self,
+        claimed: &ClaimedNotification,
+        target: &WebhookTarget,
+    ) -> Result<(), String> {
+        match target.kind {
+            ChannelKind::Webhook => self.post(claimed, target).await,
+            ChannelKind::Email => {
+                let mailer = self.mailer.as_ref().ok_or_else(no_smtp)?;
+                mailer
+                    .send(
+                        &claimed.notification_id,
+                        &claimed.body,
+                        &email_addresses(&target.url),
+                        target.language,
+                        target.timeout,
+                    )
+                    .await
+            }
+        }
+    }
+
+    /// Posts the notification to a webhook; `Err` says why it was not accepted.
     async fn post(
         &self,
         claimed: &ClaimedNotification,
