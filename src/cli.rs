@@ -1298,6 +1298,12 @@ pub enum ChannelKindArg {
     Webhook,
     /// An e-mail to each address, through the server's SMTP settings (--smtp-url).
     Email,
+    /// A WeCom group robot (企业微信群机器人): its webhook URL, with its key.
+    Wecom,
+    /// A DingTalk custom robot (钉钉自定义机器人): its webhook URL, and its SEC… secret if signed.
+    Dingtalk,
+    /// A Feishu custom robot (飞书自定义机器人): its webhook URL, and its secret if signed.
+    Feishu,
 }
 
 impl From<ChannelKindArg> for specflow_store::outbox::ChannelKind {
@@ -1305,6 +1311,9 @@ impl From<ChannelKindArg> for specflow_store::outbox::ChannelKind {
         match kind {
             ChannelKindArg::Webhook => specflow_store::outbox::ChannelKind::Webhook,
             ChannelKindArg::Email => specflow_store::outbox::ChannelKind::Email,
+            ChannelKindArg::Wecom => specflow_store::outbox::ChannelKind::Wecom,
+            ChannelKindArg::Dingtalk => specflow_store::outbox::ChannelKind::Dingtalk,
+            ChannelKindArg::Feishu => specflow_store::outbox::ChannelKind::Feishu,
         }
     }
 }
@@ -1320,10 +1329,12 @@ pub enum ChannelCommand {
         /// How they are sent.
         #[arg(long, value_enum)]
         kind: ChannelKindArg,
-        /// For e-mail, the addresses, separated by commas; for a webhook, its http or https URL.
+        /// For e-mail, the addresses, separated by commas; for a webhook or a robot, its http or
+        /// https URL.
         #[arg(value_name = "ADDRESS")]
         address: String,
-        /// A webhook's signing secret (see docs/webhooks.md); e-mail takes none.
+        /// A webhook's signing secret (see docs/webhooks.md), or a DingTalk or Feishu robot's;
+        /// e-mail and WeCom take none.
         #[arg(
             long,
             env = "SPECFLOW_WEBHOOK_SECRET",

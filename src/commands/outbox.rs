@@ -45,7 +45,8 @@ fn status_text(status: OutboxStatus, language: specflow_engine::Language) -> &'s
 
 /// A deliverer for `store`, sending e-mail through `mail`'s SMTP server when one is named.
 fn deliverer(store: &Store, mail: &MailArgs) -> Result<Deliverer, DeliveryError> {
-    let deliverer = Deliverer::new(store.clone(), DeliveryOptions::default())?;
+    let deliverer = Deliverer::new(store.clone(), DeliveryOptions::default())?
+        .with_public_url(mail.public_url.clone());
     match mail.settings() {
         Some(settings) => deliverer.with_email(&settings),
         None => Ok(deliverer),

@@ -14,6 +14,7 @@ mod support;
 mod email;
 mod nodes;
 mod outbox;
+mod robots;
 mod scheduler;
 mod sequencer_nodes;
 mod witnesses;

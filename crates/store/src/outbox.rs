@@ -93,6 +93,12 @@ pub enum ChannelKind {
     Webhook,
     /// An e-mail to each address of a `mailto:` URI, through the server's SMTP settings.
     Email,
+    /// A WeCom group robot (企业微信群机器人): its webhook URL holds its key; no signature.
+    Wecom,
+    /// A DingTalk custom robot (钉钉自定义机器人), signed with its `SEC…` secret when it has one.
+    Dingtalk,
+    /// A Feishu custom robot (飞书自定义机器人), signed with its secret when it has one.
+    Feishu,
 }
 
 impl ChannelKind {
@@ -101,7 +107,19 @@ impl ChannelKind {
         match self {
             ChannelKind::Webhook => "webhook",
             ChannelKind::Email => "email",
+            ChannelKind::Wecom => "wecom",
+            ChannelKind::Dingtalk => "dingtalk",
+            ChannelKind::Feishu => "feishu",
         }
+    }
+
+    /// Whether it is one of the group robots, which read Markdown and answer errors in their
+    /// JSON.
+    pub fn is_robot(self) -> bool {
+        matches!(
+            self,
+            ChannelKind::Wecom | ChannelKind::Dingtalk | ChannelKind::Feishu
+        )
     }
 }
 
@@ -118,8 +136,11 @@ impl FromStr for ChannelKind {
         match text {
             "webhook" => Ok(ChannelKind::Webhook),
             "email" => Ok(ChannelKind::Email),
+            "wecom" => Ok(ChannelKind::Wecom),
+            "dingtalk" => Ok(ChannelKind::Dingtalk),
+            "feishu" => Ok(ChannelKind::Feishu),
             other => Err(StoreError::InvalidRequest(format!(
-                "the channel kind `{other}` is not one specflow sends to: use webhook or email"
+                "the channel kind `{other}` is not one specflow sends to: use webhook, email, wecom, dingtalk or feishu"
             ))),
         }
     }
@@ -507,6 +528,19 @@ impl Store {
                     ));
                 }
                 (check_email_addresses(settings.address)?, "")
+            }
+            ChannelKind::Wecom => {
+                if !settings.secret.is_empty() {
+                    return Err(StoreError::InvalidRequest(
+                        "a WeCom robot takes no secret: its key is in its webhook URL (…/cgi-bin/webhook/send?key=…)"
+                            .to_string(),
+                    ));
+                }
+                (check_webhook_url(settings.address)?, "")
+            }
+            // A robot secured by keywords or addresses instead of a signature has no secret.
+            ChannelKind::Dingtalk | ChannelKind::Feishu => {
+                (check_webhook_url(settings.address)?, settings.secret)
             }
         };
         let (max_attempts, timeout) = (settings.max_attempts, settings.timeout);
@@ -902,14 +936,27 @@ impl Store {
             Backend::Sqlite => "+next_attempt_at",
         };
         let index = self.outbox_due_index_hint();
+        let picked = format!(
+            "SELECT o.notification_id FROM outbox o{index} \
+             WHERE o.status = 'pending' AND o.next_attempt_at <= $2 \
+             AND EXISTS (SELECT 1 FROM webhooks w WHERE w.audience = o.audience) \
+             ORDER BY o.next_attempt_at, o.notification_id LIMIT {limit} {skip_locked}"
+        );
+        // On PostgreSQL the rows are picked once, in a materialized CTE: as a sub-SELECT of `IN`
+        // the planner may run the pick again for each row it updates, and with SKIP LOCKED each
+        // run skips the rows the runs before locked, so a claim of one took every due row
+        // (found by the robots' rate-limit test).
+        let (with, from) = match self.backend() {
+            Backend::Postgres => (
+                format!("WITH picked AS MATERIALIZED ({picked}) "),
+                "SELECT notification_id FROM picked".to_string(),
+            ),
+            Backend::Sqlite => (String::new(), picked),
+        };
         let sql = format!(
-            "UPDATE outbox SET attempts = attempts + 1, \
+            "{with}UPDATE outbox SET attempts = attempts + 1, \
              next_attempt_at = $1 + 1000 * COALESCE((SELECT w.timeout_millis FROM webhooks w WHERE w.audience = outbox.audience), 0) \
-             WHERE notification_id IN ( \
-                 SELECT o.notification_id FROM outbox o{index} \
-                 WHERE o.status = 'pending' AND o.next_attempt_at <= $2 \
-                 AND EXISTS (SELECT 1 FROM webhooks w WHERE w.audience = o.audience) \
-                 ORDER BY o.next_attempt_at, o.notification_id LIMIT {limit} {skip_locked}) \
+             WHERE notification_id IN ({from}) \
              AND {pending} = 'pending' AND {due} <= $2 \
              RETURNING notification_id, audience, body, attempts"
         );

@@ -11,6 +11,7 @@
 //! [`Deliverer::deliver_due`] instead of waiting.
 
 pub mod email;
+pub mod robot;
 pub mod signature;
 
 use chrono::{DateTime, Utc};
@@ -136,6 +137,12 @@ pub enum DeliveryOutcome {
     /// The audience's webhook was removed between the claim and the attempt: nothing was sent,
     /// and the notification waits for a webhook.
     NoWebhook,
+    /// The audience's robot had sent its minute's messages: nothing was sent, the attempt is not
+    /// counted, and the notification is due again at `next_attempt_at`.
+    RateLimited {
+        /// When the robot takes messages again.
+        next_attempt_at: DateTime<Utc>,
+    },
 }
 
 /// One attempt of a round.
@@ -195,6 +202,10 @@ pub struct Deliverer {
     options: DeliveryOptions,
     /// The SMTP transport for e-mail channels, when the server has one.
     mailer: Option<Mailer>,
+    /// The address people reach the pages at, for links in robots' messages.
+    public_url: Option<String>,
+    /// When each robot (by URL) was last sent messages, for its rate limit.
+    robot_sends: Arc<std::sync::Mutex<HashMap<String, std::collections::VecDeque<DateTime<Utc>>>>>,
 }
 
 /// An error, with its causes, on one line and short: what `last_error` keeps.
@@ -222,6 +233,36 @@ fn shorten(text: &str) -> String {
     }
 }
 
+/// A round's claimed notifications as batches to send: a robot's together (at most
+/// [`robot::MAX_BATCH`] a message, in the order claimed), everything else one by one.
+fn batches(
+    claimed: Vec<ClaimedNotification>,
+    targets: &HashMap<String, WebhookTarget>,
+) -> Vec<(Vec<ClaimedNotification>, Option<WebhookTarget>)> {
+    let mut batches: Vec<(Vec<ClaimedNotification>, Option<WebhookTarget>)> = Vec::new();
+    let mut open_robot_batch: HashMap<String, usize> = HashMap::new();
+    for claimed in claimed {
+        let target = targets.get(&claimed.audience).cloned();
+        match target.as_ref().filter(|target| target.kind.is_robot()) {
+            Some(robot) => {
+                let open = open_robot_batch
+                    .get(&robot.url)
+                    .copied()
+                    .filter(|index| batches[*index].0.len() < robot::MAX_BATCH);
+                match open {
+                    Some(index) => batches[index].0.push(claimed),
+                    None => {
+                        open_robot_batch.insert(robot.url.clone(), batches.len());
+                        batches.push((vec![claimed], target));
+                    }
+                }
+            }
+            None => batches.push((vec![claimed], target)),
+        }
+    }
+    batches
+}
+
 /// Why an e-mail channel cannot be sent to: the server has no SMTP settings.
 fn no_smtp() -> String {
     "no SMTP server is configured: start specflow with --smtp-url and --mail-from".to_string()
@@ -247,6 +288,8 @@ impl Deliverer {
             client,
             options,
             mailer: None,
+            public_url: None,
+            robot_sends: Arc::default(),
         })
     }
 
@@ -255,6 +298,13 @@ impl Deliverer {
     pub fn with_email(mut self, settings: &EmailSettings) -> Result<Deliverer, DeliveryError> {
         self.mailer = Some(Mailer::new(settings)?);
         Ok(self)
+    }
+
+    /// The same deliverer, linking robots' messages to the pages under `public_url`
+    /// (`https://specflow.example.org`).
+    pub fn with_public_url(mut self, public_url: Option<String>) -> Deliverer {
+        self.public_url = public_url.map(|url| url.trim_end_matches('/').to_string());
+        self
     }
 
     /// Sends a test message to `target` now and says how it went: what `specflow channel test`
@@ -326,16 +376,149 @@ impl Deliverer {
     /// claimed notifications are retried when their lease runs out.
     pub async fn deliver_due(&self) -> Result<DeliveryRound, StoreError> {
         let (claimed, targets) = self.claim(self.options.concurrency).await?;
-        let attempts = futures_util::future::join_all(claimed.into_iter().map(|claimed| {
-            let target = targets.get(&claimed.audience).cloned();
-            self.attempt(claimed, target)
-        }))
+        let batches = futures_util::future::join_all(
+            batches(claimed, &targets)
+                .into_iter()
+                .map(|(claimed, target)| self.attempt_batch(claimed, target)),
+        )
         .await;
         let mut round = DeliveryRound::default();
-        for attempt in attempts {
-            round.attempts.push(attempt?);
+        for attempts in batches {
+            round.attempts.extend(attempts?);
         }
         Ok(round)
+    }
+
+    /// Sends one batch ([`batches`]): a robot's notifications as one message, anything else one
+    /// by one; records what became of each.
+    async fn attempt_batch(
+        &self,
+        claimed: Vec<ClaimedNotification>,
+        target: Option<WebhookTarget>,
+    ) -> Result<Vec<DeliveryAttempt>, StoreError> {
+        let Some(robot) = target.as_ref().filter(|target| target.kind.is_robot()) else {
+            let mut attempts = Vec::with_capacity(claimed.len());
+            for claimed in claimed {
+                attempts.push(self.attempt(claimed, target.clone()).await?);
+            }
+            return Ok(attempts);
+        };
+        if let Some(free_at) = self.robot_is_full(robot) {
+            let mut attempts = Vec::with_capacity(claimed.len());
+            for claimed in claimed {
+                self.store.release_claim(&claimed, free_at).await?;
+                attempts.push(self.report(
+                    claimed,
+                    DeliveryOutcome::RateLimited {
+                        next_attempt_at: free_at,
+                    },
+                ));
+            }
+            return Ok(attempts);
+        }
+        let failure = self.post_robot(&claimed, robot).await.err();
+        let mut attempts = Vec::with_capacity(claimed.len());
+        for claimed in claimed {
+            let outcome = self.record(&claimed, robot, failure.clone()).await?;
+            attempts.push(self.report(claimed, outcome));
+        }
+        Ok(attempts)
+    }
+
+    /// When a robot that has sent its minute's messages takes one again; `None` when it may
+    /// send now (and the send is counted).
+    fn robot_is_full(&self, robot: &WebhookTarget) -> Option<DateTime<Utc>> {
+        let now = self.clock().now();
+        let minute = chrono::Duration::minutes(1);
+        let Ok(mut sends) = self.robot_sends.lock() else {
+            return None;
+        };
+        let sent = sends.entry(robot.url.clone()).or_default();
+        while sent.front().is_some_and(|at| *at + minute <= now) {
+            sent.pop_front();
+        }
+        if sent.len() >= robot::messages_per_minute(robot.kind) {
+            return sent.front().map(|oldest| *oldest + minute);
+        }
+        sent.push_back(now);
+        None
+    }
+
+    /// Posts notifications to a robot as one message; `Err` says why it was not accepted.
+    async fn post_robot(
+        &self,
+        claimed: &[ClaimedNotification],
+        robot: &WebhookTarget,
+    ) -> Result<(), String> {
+        let bodies: Vec<&str> = claimed
+            .iter()
+            .map(|claimed| claimed.body.as_str())
+            .collect();
+        let public_url = self.public_url.as_deref();
+        let (url, body) = robot::robot_request(
+            robot.kind,
+            &robot.url,
+            &robot.secret,
+            &bodies,
+            robot.language,
+            public_url,
+            self.clock().now().timestamp_millis(),
+        )?;
+        let response = self
+            .client
+            .post(&url)
+            .timeout(robot.timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+            .send()
+            .await;
+        match response {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let answer = response.text().await.unwrap_or_default();
+                robot::robot_accepted(robot.kind, status, &answer)
+            }
+            Err(error) if error.is_timeout() => Err(format!(
+                "no answer within the timeout of {} ms",
+                robot.timeout.as_millis()
+            )),
+            // The URL is left out: it holds the robot's key.
+            Err(error) => Err(describe_error(&error.without_url())),
+        }
+    }
+
+    /// Records what became of one attempt at `target`: delivered, retried later or dead.
+    async fn record(
+        &self,
+        claimed: &ClaimedNotification,
+        target: &WebhookTarget,
+        failure: Option<String>,
+    ) -> Result<DeliveryOutcome, StoreError> {
+        let now = self.clock().now();
+        Ok(match failure {
+            None => {
+                self.store
+                    .record_delivered(&claimed.notification_id, now)
+                    .await?;
+                DeliveryOutcome::Delivered
+            }
+            Some(error) if claimed.attempt >= target.max_attempts => {
+                self.store
+                    .record_failure(claimed, &error, true, now)
+                    .await?;
+                DeliveryOutcome::DeadLettered { error }
+            }
+            Some(error) => {
+                let next_attempt_at = now + chrono_duration(self.retry_delay(claimed.attempt));
+                self.store
+                    .record_failure(claimed, &error, false, next_attempt_at)
+                    .await?;
+                DeliveryOutcome::WillRetry {
+                    error,
+                    next_attempt_at,
+                }
+            }
+        })
     }
 
     /// Posts one claimed notification and records what became of it.
@@ -351,31 +534,7 @@ impl Deliverer {
             return Ok(self.report(claimed, DeliveryOutcome::NoWebhook));
         };
         let failure = self.send(&claimed, &target).await.err();
-        let now = self.clock().now();
-        let outcome = match failure {
-            None => {
-                self.store
-                    .record_delivered(&claimed.notification_id, now)
-                    .await?;
-                DeliveryOutcome::Delivered
-            }
-            Some(error) if claimed.attempt >= target.max_attempts => {
-                self.store
-                    .record_failure(&claimed, &error, true, now)
-                    .await?;
-                DeliveryOutcome::DeadLettered { error }
-            }
-            Some(error) => {
-                let next_attempt_at = now + chrono_duration(self.retry_delay(claimed.attempt));
-                self.store
-                    .record_failure(&claimed, &error, false, next_attempt_at)
-                    .await?;
-                DeliveryOutcome::WillRetry {
-                    error,
-                    next_attempt_at,
-                }
-            }
-        };
+        let outcome = self.record(&claimed, &target, failure).await?;
         Ok(self.report(claimed, outcome))
     }
 
@@ -395,6 +554,9 @@ impl Deliverer {
     ) -> Result<(), String> {
         match target.kind {
             ChannelKind::Webhook => self.post(claimed, target).await,
+            ChannelKind::Wecom | ChannelKind::Dingtalk | ChannelKind::Feishu => {
+                self.post_robot(std::slice::from_ref(claimed), target).await
+            }
             ChannelKind::Email => {
                 let mailer = self.mailer.as_ref().ok_or_else(no_smtp)?;
                 mailer
@@ -465,6 +627,9 @@ impl Deliverer {
             DeliveryOutcome::NoWebhook => {
                 tracing::info!(notification = %id, audience = %audience, "webhook removed before the attempt; notification left pending");
             }
+            DeliveryOutcome::RateLimited { next_attempt_at } => {
+                tracing::info!(notification = %id, audience = %audience, %next_attempt_at, "the robot has sent its minute's messages; notification waits");
+            }
         }
         DeliveryAttempt {
             notification_id: claimed.notification_id,
@@ -521,11 +686,10 @@ impl Deliverer {
                 match self.claim(free).await {
                     Ok((claimed, targets)) => {
                         let all_slots_filled = claimed.len() == free;
-                        for claimed in claimed {
+                        for (claimed, target) in batches(claimed, &targets) {
                             let deliverer = self.clone();
-                            let target = targets.get(&claimed.audience).cloned();
                             in_flight.spawn(async move {
-                                if let Err(error) = deliverer.attempt(claimed, target).await {
+                                if let Err(error) = deliverer.attempt_batch(claimed, target).await {
                                     tracing::warn!(%error, "cannot record a delivery attempt; it is retried when its lease runs out");
                                 }
                             });
