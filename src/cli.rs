@@ -1408,6 +1408,10 @@ pub struct MailArgs {
     /// e-mail lead there.
     #[arg(long, env = "SPECFLOW_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// A certificate authority (a PEM file) to trust for the SMTP server's certificate besides
+    /// the system's, such as an organisation's own.
+    #[arg(long, env = "SPECFLOW_SMTP_CA", value_name = "FILE")]
+    pub smtp_ca: Option<PathBuf>,
 }
 
 impl MailArgs {
@@ -1419,6 +1423,7 @@ impl MailArgs {
                 smtp_url: smtp_url.clone(),
                 from: self.mail_from.clone(),
                 public_url: self.public_url.clone(),
+                ca_file: self.smtp_ca.clone(),
             })
     }
 }

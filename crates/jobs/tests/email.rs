@@ -6,6 +6,8 @@
 //! the link to the page, both addresses, and a `Message-ID` made of the notification's id. An
 //! unreachable server and a server not configured fail the attempt, saying why, and keep the
 //! notification pending; `send_test` reports the same; a malformed address is refused when set.
+//! STARTTLS and implicit TLS are tried against `aiosmtpd` with a certificate signed by an
+//! authority the test makes (`rcgen`): refused until that authority is given (`ca_file`).
 //!
 //! The Python with `aiosmtpd` is `SPECFLOW_TEST_SMTP_PYTHON` (`.ci/run` makes a virtualenv for it),
 //! else `python3`; without it the test is skipped, unless `SPECFLOW_REQUIRE_SMTP=1` (set by CI).
@@ -67,10 +69,16 @@ struct SmtpServer {
 
 impl SmtpServer {
     async fn start(python: &Path) -> SmtpServer {
+        SmtpServer::start_with(python, &[]).await
+    }
+
+    /// With more of `aiosmtpd`'s options (its TLS certificate and key).
+    async fn start_with(python: &Path, options: &[&std::ffi::OsStr]) -> SmtpServer {
         let maildir = tempfile::tempdir().unwrap();
         let port = free_port();
         let child = Command::new(python)
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(options)
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             // A folder that does not exist yet: Python's `Maildir` makes it with its
             // `tmp`, `new` and `cur` (an existing empty folder is taken as made).
@@ -194,6 +202,7 @@ fn settings(port: u16) -> EmailSettings {
         smtp_url: format!("smtp://127.0.0.1:{port}"),
         from: "specflow <specflow@example.org>".to_string(),
         public_url: Some("https://specflow.example.org/".to_string()),
+        ca_file: None,
     }
 }
 
@@ -299,6 +308,18 @@ conformance!(
             }
             other => panic!("{other:?}"),
         }
+        // This node's view of the channel, for `/readyz`: failing, with the reason.
+        let health = store.channel_health();
+        assert_eq!(health.len(), 1, "{health:?}");
+        assert_eq!(health[0].audience, "bureau");
+        assert!(health[0].failing_since.is_some());
+        assert!(
+            health[0]
+                .last_error
+                .as_deref()
+                .is_some_and(|error| error.contains("no SMTP server")),
+            "{health:?}"
+        );
         // A server that is not there: the attempt fails, and `send_test` says the same.
         let closed = free_port();
         let unreachable = Deliverer::new(store.clone(), DeliveryOptions::default())
@@ -341,5 +362,112 @@ conformance!(
                 ..settings(server.port)
             });
         assert!(bad.is_err());
+    }
+);
+
+/// A certificate authority, and a certificate for `localhost` it signed with its key, as PEM
+/// files in `folder`: (the authority, the certificate, its key).
+fn certificates(folder: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let authority_key = rcgen::KeyPair::generate().unwrap();
+    let mut authority = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    authority.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    authority
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "specflow test mail authority");
+    let authority = authority.self_signed(&authority_key).unwrap();
+    let server_key = rcgen::KeyPair::generate().unwrap();
+    let server = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&server_key, &authority, &authority_key)
+        .unwrap();
+    let paths = (
+        folder.join("authority.pem"),
+        folder.join("server.pem"),
+        folder.join("server.key"),
+    );
+    std::fs::write(&paths.0, authority.pem()).unwrap();
+    std::fs::write(&paths.1, server.pem()).unwrap();
+    std::fs::write(&paths.2, server_key.serialize_pem()).unwrap();
+    paths
+}
+
+conformance!(
+    starttls_and_implicit_tls_reach_a_server_whose_certificate_a_given_authority_signed,
+    |kind| async move {
+        let Some(python) = smtp_python() else {
+            return;
+        };
+        let Some((store, _clock, _keep, _url)) = store(kind).await else {
+            return;
+        };
+        let folder = tempfile::tempdir().unwrap();
+        let (authority, certificate, key) = certificates(folder.path());
+        let starttls = SmtpServer::start_with(
+            &python,
+            &[
+                "--tlscert".as_ref(),
+                certificate.as_os_str(),
+                "--tlskey".as_ref(),
+                key.as_os_str(),
+            ],
+        )
+        .await;
+        let implicit = SmtpServer::start_with(
+            &python,
+            &[
+                "--smtpscert".as_ref(),
+                certificate.as_os_str(),
+                "--smtpskey".as_ref(),
+                key.as_os_str(),
+            ],
+        )
+        .await;
+        store
+            .set_channel("bureau", &email_channel("bureau@example.org", Language::Zh))
+            .await
+            .unwrap();
+        let targets = store.webhook_targets().await.unwrap();
+        let over = |url: String, ca_file: Option<PathBuf>| EmailSettings {
+            smtp_url: url,
+            ca_file,
+            ..settings(0)
+        };
+        // The system does not trust the test authority: refused, saying why.
+        let untrusted = Deliverer::new(store.clone(), DeliveryOptions::default())
+            .unwrap()
+            .with_email(&over(
+                format!("smtp://localhost:{}?tls=required", starttls.port),
+                None,
+            ))
+            .unwrap();
+        let refused = untrusted.send_test("bureau", &targets["bureau"]).await;
+        assert!(refused.is_err(), "{refused:?}");
+        assert!(starttls.messages().is_empty());
+        // Trusting it: STARTTLS, then implicit TLS, each deliver.
+        for (url, server) in [
+            (
+                format!("smtp://localhost:{}?tls=required", starttls.port),
+                &starttls,
+            ),
+            (format!("smtps://localhost:{}", implicit.port), &implicit),
+        ] {
+            let trusting = Deliverer::new(store.clone(), DeliveryOptions::default())
+                .unwrap()
+                .with_email(&over(url.clone(), Some(authority.clone())))
+                .unwrap();
+            trusting
+                .send_test("bureau", &targets["bureau"])
+                .await
+                .unwrap_or_else(|error| panic!("{url}: {error}"));
+            assert_eq!(server.messages().len(), 1, "{url}");
+        }
+        // An authority for an unencrypted connection is a mistake, refused before sending.
+        let plain = Deliverer::new(store.clone(), DeliveryOptions::default())
+            .unwrap()
+            .with_email(&over(
+                format!("smtp://localhost:{}", starttls.port),
+                Some(authority),
+            ));
+        assert!(plain.is_err());
     }
 );

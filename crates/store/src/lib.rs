@@ -32,6 +32,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod calendar_feeds;
+pub mod channel_health;
 pub mod clock;
 pub mod error;
 pub mod metrics;
@@ -209,6 +210,8 @@ struct Inner {
     definitions: RwLock<HashMap<(String, u32), Arc<WorkflowDefinition>>>,
     /// Wake-ups for the scheduler and the deliverer after commits.
     signals: signals::Signals,
+    /// What the deliverer last saw of each channel, for `/readyz`.
+    channel_health: channel_health::ChannelHealthBoard,
     /// Project states between commands, with the head (sequence and hash) they are at.
     states: Mutex<state_cache::StateCache>,
     /// Tokens recently authenticated, so that a busy client's requests do not each read them.
@@ -362,6 +365,7 @@ impl Store {
                 options,
                 definitions: RwLock::new(HashMap::new()),
                 signals: signals::Signals::default(),
+                channel_health: channel_health::ChannelHealthBoard::default(),
                 states: Mutex::new(states),
                 tokens: tokens::TokenCache::default(),
                 committee_policy: RwLock::new(committee_policy),

@@ -56,6 +56,28 @@ conformance!(health_readiness_and_metrics, |kind| async move {
     assert_eq!(id.len(), 36);
     let (status, body, _) = get(&app, "/readyz", None).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ready\n"));
+    // A channel the deliverer found failing is in the details; the node stays ready.
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-04T08:30:00Z")
+        .unwrap()
+        .to_utc();
+    store.note_channel_attempt(
+        "secretariat",
+        specflow_store::outbox::ChannelKind::Dingtalk,
+        at,
+        Some("the robot refused the message: code 310000, sign not match"),
+    );
+    store.note_channel_attempt(
+        "supervisor",
+        specflow_store::outbox::ChannelKind::Email,
+        at,
+        None,
+    );
+    let (status, body, _) = get(&app, "/readyz", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        "ready\nchannel secretariat (dingtalk): failing since 2026-12-04T08:30:00Z, last tried 2026-12-04T08:30:00Z: the robot refused the message: code 310000, sign not match\nchannel supervisor (email): delivering, last at 2026-12-04T08:30:00Z\n"
+    );
     // `/metrics` is served on a listener of its own (`metrics_router`), not beside the API.
     let (status, _, _) = get(&app, "/metrics", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

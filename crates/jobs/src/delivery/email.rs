@@ -13,6 +13,7 @@
 
 use super::{DeliveryError, describe_error, shorten};
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
 use specflow_engine::Language;
@@ -27,6 +28,9 @@ pub struct EmailSettings {
     pub from: String,
     /// The address people reach the pages at (`https://specflow.example.org`), for links.
     pub public_url: Option<String>,
+    /// A certificate authority (PEM) to trust for the SMTP server's certificate besides the
+    /// system's: an organisation's own, as internal mail servers often have.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// An SMTP transport with the sender and the pages' address.
@@ -51,14 +55,17 @@ impl std::fmt::Debug for Mailer {
 impl Mailer {
     /// Checks the settings and builds the transport (no connection is made yet).
     pub(crate) fn new(settings: &EmailSettings) -> Result<Mailer, DeliveryError> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.smtp_url)
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.smtp_url)
             .map_err(|error| {
                 DeliveryError::InvalidOptions(format!(
                     "the SMTP URL is not one specflow can use (smtps://user:password@host:465, smtp://user:password@host:587?tls=required or smtp://host:25): {}",
                     describe_error(&error)
                 ))
-            })?
-            .build();
+            })?;
+        if let Some(ca_file) = &settings.ca_file {
+            builder = builder.tls(tls_trusting(&settings.smtp_url, ca_file)?);
+        }
+        let transport = builder.build();
         let from: Mailbox = settings.from.parse().map_err(|error| {
             DeliveryError::InvalidOptions(format!(
                 "the sender `{}` is not an e-mail address (such as \"specflow <specflow@example.org>\"): {error}",
@@ -121,6 +128,47 @@ impl Mailer {
                 timeout.as_millis()
             )),
         }
+    }
+}
+
+/// The TLS of `smtp_url`'s connection (implicit or STARTTLS, as its scheme and `tls=` say),
+/// trusting the certificate authority in `ca_file` besides the system's.
+fn tls_trusting(smtp_url: &str, ca_file: &std::path::Path) -> Result<Tls, DeliveryError> {
+    let invalid = |what: String| DeliveryError::InvalidOptions(what);
+    let pem = std::fs::read(ca_file).map_err(|error| {
+        invalid(format!(
+            "cannot read the SMTP server's certificate authority {}: {error}",
+            ca_file.display()
+        ))
+    })?;
+    let certificate = Certificate::from_pem(&pem).map_err(|error| {
+        invalid(format!(
+            "{} is not a PEM certificate: {}",
+            ca_file.display(),
+            describe_error(&error)
+        ))
+    })?;
+    let url = url::Url::parse(smtp_url)
+        .map_err(|error| invalid(format!("the SMTP URL is malformed: {error}")))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| invalid("the SMTP URL names no host".to_string()))?
+        .to_string();
+    let tls_query = url
+        .query_pairs()
+        .find(|(key, _)| key == "tls")
+        .map(|(_, value)| value.to_string());
+    let parameters = TlsParameters::builder(host)
+        .add_root_certificate(certificate)
+        .build()
+        .map_err(|error| invalid(format!("the SMTP TLS settings: {}", describe_error(&error))))?;
+    match (url.scheme(), tls_query.as_deref()) {
+        ("smtps", _) => Ok(Tls::Wrapper(parameters)),
+        ("smtp", Some("required")) => Ok(Tls::Required(parameters)),
+        ("smtp", Some("opportunistic")) => Ok(Tls::Opportunistic(parameters)),
+        _ => Err(invalid(
+            "a certificate authority for the SMTP server needs an encrypted connection: smtps://… or smtp://…?tls=required".to_string(),
+        )),
     }
 }
 

@@ -495,6 +495,8 @@ impl Deliverer {
         failure: Option<String>,
     ) -> Result<DeliveryOutcome, StoreError> {
         let now = self.clock().now();
+        self.store
+            .note_channel_attempt(&claimed.audience, target.kind, now, failure.as_deref());
         Ok(match failure {
             None => {
                 self.store

@@ -133,13 +133,13 @@ async fn healthz() -> &'static str {
     path = "/readyz",
     tag = "service",
     responses(
-        (status = 200, description = "The database answers with the expected schema", content_type = "text/plain", body = String, example = "ready\n"),
+        (status = 200, description = "The database answers with the expected schema; then one line per notification channel this node has tried since it started, failing or delivering", content_type = "text/plain", body = String, example = "ready\nchannel secretariat (email): failing since 2026-12-04T08:30:00Z, last tried 2026-12-04T08:31:02Z: no SMTP server is configured: start specflow with --smtp-url and --mail-from\n"),
         (status = 503, description = "The database does not answer, or its schema is not this build's (the detail says which)", content_type = "application/problem+json", body = openapi::ProblemDocument),
     )
 )]
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.check_schema().await {
-        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Ok(()) => (StatusCode::OK, readiness_details(&state)).into_response(),
         Err(error) => {
             tracing::warn!(%error, "not ready");
             (
@@ -149,6 +149,36 @@ async fn readyz(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
+}
+
+/// `ready`, then one line per notification channel this node has tried since it started: a
+/// failing channel does not make the node unready (it serves everything else), but an operator
+/// looking at `/readyz` sees it, with the reason.
+fn readiness_details(state: &AppState) -> String {
+    let mut text = "ready\n".to_string();
+    for channel in state.store.channel_health() {
+        let line = match (&channel.failing_since, &channel.last_error) {
+            (Some(since), Some(error)) => format!(
+                "channel {} ({}): failing since {}, last tried {}: {error}\n",
+                channel.audience,
+                channel.kind,
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                channel
+                    .last_attempt_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            _ => format!(
+                "channel {} ({}): delivering, last at {}\n",
+                channel.audience,
+                channel.kind,
+                channel
+                    .last_attempt_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        };
+        text.push_str(&line);
+    }
+    text
 }
 
 /// The Prometheus text exposition: the process's own metrics, then gauges read from the

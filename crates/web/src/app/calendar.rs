@@ -77,9 +77,10 @@ pub async fn calendar_feed(
         project.meeting_events(&mut events);
     })
     .await?;
+    let separator = language.pick("：", ": ");
     let description = if scan.truncated {
         format!(
-            "{}：{}",
+            "{}{separator}{}",
             account.name,
             language.pick(
                 &format!("只含前 {} 个进行中的项目（按编号）", scan.examined),
@@ -88,7 +89,7 @@ pub async fn calendar_feed(
         )
     } else {
         format!(
-            "{}：{}",
+            "{}{separator}{}",
             account.name,
             language.pick(
                 &format!("{} 个进行中的项目", scan.examined),
@@ -121,6 +122,11 @@ impl FeedProject<'_> {
         self.language.pick(zh, en)
     }
 
+    /// The colon between a label and its value: full-width in Chinese.
+    fn colon(&self) -> &'static str {
+        self.language.pick("：", ": ")
+    }
+
     /// The project's page.
     fn link(&self) -> String {
         format!(
@@ -141,8 +147,9 @@ impl FeedProject<'_> {
     /// The project's title, stage and page, as an event's description.
     fn description(&self, first_line: &str) -> String {
         let summary = &self.view.summary;
+        let colon = self.colon();
         format!(
-            "{first_line}\n{}：{}\n{}：{}\n{}",
+            "{first_line}\n{}{colon}{}\n{}{colon}{}\n{}",
             self.pick("项目", "Project"),
             self.language.pick(&summary.title_zh, &summary.title_en),
             self.pick("阶段", "Stage"),
@@ -197,8 +204,9 @@ impl FeedProject<'_> {
                 ""
             };
             let due_line = format!(
-                "{}：{}{overdue}",
+                "{}{}{}{overdue}",
                 self.pick("截止日期", "Due on"),
+                self.colon(),
                 times.due_on
             );
             let mut due = self.all_day(
@@ -235,8 +243,9 @@ impl FeedProject<'_> {
             return;
         }
         let due_line = format!(
-            "{}：{}",
+            "{}{}{}",
             self.pick("复审到期", "Re-examination due on"),
+            self.colon(),
             entry.times.due_on
         );
         let event = self.all_day(
@@ -316,11 +325,15 @@ impl FeedProject<'_> {
         } else {
             ""
         };
-        let line = format!("{kind} {meeting_id}：{motion_name}{status}");
+        let colon = self.colon();
+        let line = format!("{kind} {meeting_id}{colon}{motion_name}{status}");
         let mut event = self.all_day(
             &self.uid(&["meeting", meeting_id, &occurrence.to_string()]),
             date,
-            &format!("{} {kind}：{motion_name}{status}", self.view.summary.code),
+            &format!(
+                "{} {kind}{colon}{motion_name}{status}",
+                self.view.summary.code
+            ),
             &self.description(&line),
         );
         event.status(EventStatus::Confirmed);
