@@ -47,15 +47,12 @@ impl Store {
             return;
         };
         let earlier = channels.get(audience);
-        let failing_since = match error {
-            None => None,
-            Some(_) => Some(
-                earlier
-                    .filter(|earlier| earlier.kind == kind)
-                    .and_then(|earlier| earlier.failing_since)
-                    .unwrap_or(at),
-            ),
-        };
+        let failing_since = error.map(|_| {
+            earlier
+                .filter(|earlier| earlier.kind == kind)
+                .and_then(|earlier| earlier.failing_since)
+                .unwrap_or(at)
+        });
         channels.insert(
             audience.to_string(),
             ChannelHealth {
