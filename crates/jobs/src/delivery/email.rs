@@ -172,6 +172,9 @@ fn tls_trusting(smtp_url: &str, ca_file: &std::path::Path) -> Result<Tls, Delive
     }
 }
 
+/// The event type of `specflow channel test`'s message.
+pub const TEST_EVENT_TYPE: &str = "channel_test";
+
 /// A notification's message, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Letter {
@@ -248,6 +251,9 @@ pub fn compose(body: &str, language: Language, public_url: Option<&str>) -> Resu
         )];
         let link = public_url.map(|base| format!("{base}/committees/{code}"));
         (format!("[{code}]"), facts, link)
+    } else if text_of(&notification, "event_type") == TEST_EVENT_TYPE {
+        // `specflow channel test`'s message: about the channel, so no project and no link.
+        ("[specflow]".to_string(), Vec::new(), None)
     } else {
         return Err("the notification names neither a project nor a committee".to_string());
     };

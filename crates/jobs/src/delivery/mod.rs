@@ -320,8 +320,7 @@ impl Deliverer {
         let body = serde_json::json!({
             "notification_id": notification_id,
             "audience": audience,
-            "event_type": "channel_test",
-            "committee": {"code": "specflow", "name": "specflow"},
+            "event_type": email::TEST_EVENT_TYPE,
             "recorded_at": now,
             "what_happened": {"zh": "这是 specflow 的测试通知：此渠道可以收到通知。", "en": "This is a test notification from specflow: this channel receives notifications."},
             "what_next": {"zh": "无需处理。", "en": "Nothing to do."},
