@@ -1,6 +1,8 @@
-//! `specflow user create|list|disable|reset-password`, run as an operator would against an SQLite
-//! database: the password read from standard input and accepted by the store's sign-in, a short
-//! one refused with a message that says so, listings without hashes, and disabling.
+//! `specflow user create|list|disable|reset-password|calendar` and `specflow channel`, run as an
+//! operator would against an SQLite database: the password read from standard input and accepted
+//! by the store's sign-in, a short one refused with a message that says so, listings without
+//! hashes, disabling, a calendar feed made and stopped, and a channel set, listed, tested and
+//! removed.
 
 use crate::schedule_cli::database_with_a_project;
 use specflow_store::{SigninError, Store, StoreOptions};
@@ -137,4 +139,100 @@ fn an_account_is_created_from_standard_input_listed_and_disabled() {
     ));
     let listed = text(&specflow(&["user", "list", "--language", "en"], &database, "").stdout);
     assert!(listed.contains("disabled 20"), "{listed}");
+}
+
+#[test]
+fn channels_are_set_listed_tested_and_removed_and_a_calendar_feed_is_made_and_stopped() {
+    let folder = tempfile::tempdir().unwrap();
+    let (database, _project_id) = database_with_a_project(folder.path(), chrono::Utc::now());
+    // A malformed address is refused, naming it; nothing is written.
+    let refused = specflow(
+        &[
+            "channel",
+            "set",
+            "secretariat",
+            "--kind",
+            "email",
+            "sec@example.org, sec@example",
+        ],
+        &database,
+        "",
+    );
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("`sec@example`"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let set = specflow(
+        &[
+            "channel",
+            "set",
+            "secretariat",
+            "--kind",
+            "email",
+            "sec@example.org",
+            "--language",
+            "en",
+        ],
+        &database,
+        "",
+    );
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    assert!(text(&set.stdout).contains("secretariat: email mailto:sec@example.org"));
+    let listed = specflow(&["channel", "list", "--language", "en"], &database, "");
+    let listed = text(&listed.stdout);
+    assert!(
+        listed.contains("email") && listed.contains("English"),
+        "{listed}"
+    );
+    // Without an SMTP server the test message is not accepted, and the command says why.
+    let tested = specflow(&["channel", "test", "secretariat"], &database, "");
+    assert!(!tested.status.success());
+    assert!(
+        text(&tested.stderr).contains("no SMTP server is configured"),
+        "{}",
+        text(&tested.stderr)
+    );
+    let removed = specflow(&["channel", "remove", "secretariat"], &database, "");
+    assert!(removed.status.success());
+    let untested = specflow(&["channel", "test", "secretariat"], &database, "");
+    assert!(text(&untested.stderr).contains("no channel is configured"));
+
+    // A calendar feed: printed once, stopped, and an unknown account refused.
+    let created = specflow(
+        &[
+            "user",
+            "create",
+            "--name",
+            "li.bureau",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+        ],
+        &database,
+        "correct horse battery\n",
+    );
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let feed = specflow(
+        &[
+            "user",
+            "calendar",
+            "li.bureau",
+            "--base-url",
+            "https://specflow.example.org/",
+        ],
+        &database,
+        "",
+    );
+    assert!(feed.status.success());
+    assert!(
+        text(&feed.stdout).contains("https://specflow.example.org/calendar/sfc_"),
+        "{}",
+        text(&feed.stdout)
+    );
+    let stopped = specflow(&["user", "calendar", "li.bureau", "--stop"], &database, "");
+    assert!(text(&stopped.stdout).contains("stopped"));
+    let unknown = specflow(&["user", "calendar", "nobody"], &database, "");
+    assert!(!unknown.status.success());
 }

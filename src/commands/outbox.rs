@@ -296,81 +296,21 @@ pub fn run_channel(command: ChannelCommand) -> anyhow::Result<ExitCode> {
                 timeout,
                 database,
             } => {
-                let store = open(&database, read_only()).await?;
-                let channel = store
-                    .set_channel(
-                        &audience,
-                        &ChannelSettings {
-                            kind: kind.into(),
-                            address: &address,
-                            secret: &secret,
-                            language: language.into(),
-                            max_attempts,
-                            timeout,
-                        },
-                    )
-                    .await?;
-                println!(
-                    "{}: {} {} (up to {} attempts, {} ms timeout)",
-                    channel.audience,
-                    channel.kind,
-                    channel.url,
-                    channel.max_attempts,
-                    channel.timeout_millis
-                );
-                store.close().await;
-                Ok(ExitCode::SUCCESS)
+                let settings = ChannelSettings {
+                    kind: kind.into(),
+                    address: &address,
+                    secret: &secret,
+                    language: language.into(),
+                    max_attempts,
+                    timeout,
+                };
+                set_channel(&database, &audience, &settings).await
             }
             ChannelCommand::List {
                 json,
                 language,
                 database,
-            } => {
-                let language = specflow_engine::Language::from(language);
-                let store = open(&database, read_only()).await?;
-                let channels = store.webhooks().await?;
-                if json {
-                    for channel in &channels {
-                        println!("{}", serde_json::to_string(channel)?);
-                    }
-                } else {
-                    let rows: Vec<[String; 6]> = channels
-                        .iter()
-                        .map(|channel| {
-                            [
-                                audience_text(&channel.audience, language),
-                                channel.kind.to_string(),
-                                channel.url.clone(),
-                                match channel.language {
-                                    specflow_engine::Language::Zh => {
-                                        language.pick("中文", "Chinese")
-                                    }
-                                    specflow_engine::Language::En => {
-                                        language.pick("英文", "English")
-                                    }
-                                }
-                                .to_string(),
-                                channel.max_attempts.to_string(),
-                                format!("{} ms", channel.timeout_millis),
-                            ]
-                        })
-                        .collect();
-                    let mut out = String::new();
-                    write_table(
-                        &mut out,
-                        &language.pick(
-                            ["接收方", "方式", "地址", "语言", "尝试次数", "超时"],
-                            [
-                                "audience", "kind", "address", "language", "attempts", "timeout",
-                            ],
-                        ),
-                        &rows,
-                    );
-                    print!("{out}");
-                }
-                store.close().await;
-                Ok(ExitCode::SUCCESS)
-            }
+            } => list_channels(&database, json, language.into()).await,
             ChannelCommand::Remove { audience, database } => {
                 let store = open(&database, read_only()).await?;
                 let removed = store.remove_webhook(&audience).await?;
@@ -387,34 +327,115 @@ pub fn run_channel(command: ChannelCommand) -> anyhow::Result<ExitCode> {
                 audience,
                 mail,
                 database,
-            } => {
-                let store = open(&database, read_only()).await?;
-                let targets = store.webhook_targets().await?;
-                let Some(target) = targets.get(&audience) else {
-                    store.close().await;
-                    eprintln!("{audience}: no channel is configured for this audience");
-                    return Ok(ExitCode::FAILURE);
-                };
-                let deliverer = deliverer(&store, &mail)?;
-                let answer = deliverer.send_test(&audience, target).await;
-                store.close().await;
-                match answer {
-                    Ok(()) => {
-                        println!(
-                            "{audience}: the {} channel accepted the test message",
-                            target.kind
-                        );
-                        Ok(ExitCode::SUCCESS)
-                    }
-                    Err(error) => {
-                        eprintln!(
-                            "{audience}: the {} channel did not accept the test message: {error}",
-                            target.kind
-                        );
-                        Ok(ExitCode::FAILURE)
-                    }
+            } => test_channel(&database, &audience, &mail).await,
+        }
+    })
+}
+
+/// `specflow channel set`.
+async fn set_channel(
+    database: &crate::cli::DatabaseArgs,
+    audience: &str,
+    settings: &ChannelSettings<'_>,
+) -> anyhow::Result<ExitCode> {
+    let store = open(database, read_only()).await?;
+    let channel = store.set_channel(audience, settings).await;
+    store.close().await;
+    let channel = channel?;
+    println!(
+        "{}: {} {} (up to {} attempts, {} ms timeout)",
+        channel.audience, channel.kind, channel.url, channel.max_attempts, channel.timeout_millis
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `specflow channel list`: a table in `language`, or JSON Lines.
+async fn list_channels(
+    database: &crate::cli::DatabaseArgs,
+    json: bool,
+    language: specflow_engine::Language,
+) -> anyhow::Result<ExitCode> {
+    let store = open(database, read_only()).await?;
+    let channels = store.webhooks().await;
+    store.close().await;
+    let channels = channels?;
+    if json {
+        for channel in &channels {
+            println!("{}", serde_json::to_string(channel)?);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<[String; 6]> = channels
+        .iter()
+        .map(|channel| {
+            [
+                audience_text(&channel.audience, language),
+                channel.kind.to_string(),
+                channel.url.clone(),
+                match channel.language {
+                    specflow_engine::Language::Zh => language.pick("中文", "Chinese"),
+                    specflow_engine::Language::En => language.pick("英文", "English"),
                 }
-            }
+                .to_string(),
+                channel.max_attempts.to_string(),
+                format!("{} ms", channel.timeout_millis),
+            ]
+        })
+        .collect();
+    let mut out = String::new();
+    write_table(
+        &mut out,
+        &language.pick(
+            ["接收方", "方式", "地址", "语言", "尝试次数", "超时"],
+            [
+                "audience", "kind", "address", "language", "attempts", "timeout",
+            ],
+        ),
+        &rows,
+    );
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `specflow channel test`: a test message sent now, and the receiver's answer.
+async fn test_channel(
+    database: &crate::cli::DatabaseArgs,
+    audience: &str,
+    mail: &MailArgs,
+) -> anyhow::Result<ExitCode> {
+    let store = open(database, read_only()).await?;
+    let targets = store.webhook_targets().await;
+    let target = match targets {
+        Ok(mut targets) => targets.remove(audience),
+        Err(error) => {
+            store.close().await;
+            return Err(error.into());
+        }
+    };
+    let Some(target) = target else {
+        store.close().await;
+        eprintln!("{audience}: no channel is configured for this audience");
+        return Ok(ExitCode::FAILURE);
+    };
+    let answer = match deliverer(&store, mail) {
+        Ok(deliverer) => deliverer.send_test(audience, &target).await,
+        Err(error) => Err(error.to_string()),
+    };
+    store.close().await;
+    Ok(match answer {
+        Ok(()) => {
+            println!(
+                "{audience}: the {} channel accepted the test message",
+                target.kind
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!(
+                "{audience}: the {} channel did not accept the test message: {error}",
+                target.kind
+            );
+            ExitCode::FAILURE
         }
     })
 }

@@ -188,35 +188,9 @@ pub fn run(command: UserCommand) -> anyhow::Result<ExitCode> {
         } => runtime()?.block_on(async {
             let store = open(&database, without_migrating()).await?;
             let code = if stop {
-                if store.revoke_calendar_feed(&name).await? {
-                    println!("{name}: calendar feed stopped; its address no longer works");
-                    ExitCode::SUCCESS
-                } else if store.account(&name).await?.is_some() {
-                    println!("{name}: had no calendar feed");
-                    ExitCode::SUCCESS
-                } else {
-                    eprintln!("{name}: no account has this name");
-                    ExitCode::FAILURE
-                }
+                stop_calendar_feed(&store, &name).await?
             } else {
-                match store.renew_calendar_feed(&name).await? {
-                    Some(secret) => {
-                        let base = base_url.trim_end_matches('/');
-                        println!(
-                            "{name}: calendar feed (shown once; any earlier address stops working):"
-                        );
-                        println!("  {}", specflow_web::app::calendar::feed_url(base, &secret));
-                        println!(
-                            "  {}?lang=en",
-                            specflow_web::app::calendar::feed_url(base, &secret)
-                        );
-                        ExitCode::SUCCESS
-                    }
-                    None => {
-                        eprintln!("{name}: no account has this name, or it is disabled");
-                        ExitCode::FAILURE
-                    }
-                }
+                renew_calendar_feed(&store, &name, &base_url).await?
             };
             store.close().await;
             Ok(code)
@@ -241,4 +215,35 @@ pub fn run(command: UserCommand) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// `specflow user calendar NAME --stop`.
+async fn stop_calendar_feed(store: &Store, name: &str) -> anyhow::Result<ExitCode> {
+    Ok(if store.revoke_calendar_feed(name).await? {
+        println!("{name}: calendar feed stopped; its address no longer works");
+        ExitCode::SUCCESS
+    } else if store.account(name).await?.is_some() {
+        println!("{name}: had no calendar feed");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{name}: no account has this name");
+        ExitCode::FAILURE
+    })
+}
+
+/// `specflow user calendar NAME`: a new address, printed once (in Chinese, then in English).
+async fn renew_calendar_feed(
+    store: &Store,
+    name: &str,
+    base_url: &str,
+) -> anyhow::Result<ExitCode> {
+    let Some(secret) = store.renew_calendar_feed(name).await? else {
+        eprintln!("{name}: no account has this name, or it is disabled");
+        return Ok(ExitCode::FAILURE);
+    };
+    let url = specflow_web::app::calendar::feed_url(base_url.trim_end_matches('/'), &secret);
+    println!("{name}: calendar feed (shown once; any earlier address stops working):");
+    println!("  {url}");
+    println!("  {url}?lang=en");
+    Ok(ExitCode::SUCCESS)
 }
