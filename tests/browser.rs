@@ -258,15 +258,8 @@ async fn browse(
     );
     browser.screenshot("public-specification").await;
     browser.window(390, 844).await;
-    let overflow = browser
-        .call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": "return document.documentElement.scrollWidth - document.documentElement.clientWidth;", "args": []})),
-        )
-        .await;
     assert_eq!(
-        overflow.as_i64(),
+        browser.sideways_overflow().await,
         Some(0),
         "the public page scrolls sideways on a phone"
     );
@@ -296,15 +289,8 @@ async fn browse(
     assert_eq!(feed.status(), reqwest::StatusCode::OK);
     assert!(feed.text().await.unwrap().contains("BEGIN:VEVENT"));
     browser.window(390, 844).await;
-    let overflow = browser
-        .call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": "return document.documentElement.scrollWidth - document.documentElement.clientWidth;", "args": []})),
-        )
-        .await;
     assert_eq!(
-        overflow.as_i64(),
+        browser.sideways_overflow().await,
         Some(0),
         "the calendar page scrolls sideways on a phone"
     );

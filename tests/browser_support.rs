@@ -425,6 +425,18 @@ impl Browser {
             .await;
     }
 
+    /// How many CSS pixels the page is wider than the window: 0 when it does not scroll
+    /// sideways.
+    pub(crate) async fn sideways_overflow(&self) -> Option<i64> {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": "return document.documentElement.scrollWidth - document.documentElement.clientWidth;", "args": []})),
+        )
+        .await
+        .as_i64()
+    }
+
     fn next_screenshot_path(&mut self, name: &str) -> PathBuf {
         self.taken += 1;
         self.screenshots

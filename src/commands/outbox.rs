@@ -267,16 +267,7 @@ pub fn run_webhook(command: WebhookCommand) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             WebhookCommand::Remove { audience, database } => {
-                let store = open(&database, read_only()).await?;
-                let removed = store.remove_webhook(&audience).await?;
-                store.close().await;
-                if removed {
-                    println!("{audience}: removed");
-                    Ok(ExitCode::SUCCESS)
-                } else {
-                    eprintln!("{audience}: no webhook is configured for this audience");
-                    Ok(ExitCode::FAILURE)
-                }
+                remove_channel(&database, &audience, "webhook").await
             }
         }
     })
@@ -312,16 +303,7 @@ pub fn run_channel(command: ChannelCommand) -> anyhow::Result<ExitCode> {
                 database,
             } => list_channels(&database, json, language.into()).await,
             ChannelCommand::Remove { audience, database } => {
-                let store = open(&database, read_only()).await?;
-                let removed = store.remove_webhook(&audience).await?;
-                store.close().await;
-                if removed {
-                    println!("{audience}: removed");
-                    Ok(ExitCode::SUCCESS)
-                } else {
-                    eprintln!("{audience}: no channel is configured for this audience");
-                    Ok(ExitCode::FAILURE)
-                }
+                remove_channel(&database, &audience, "channel").await
             }
             ChannelCommand::Test {
                 audience,
@@ -330,6 +312,24 @@ pub fn run_channel(command: ChannelCommand) -> anyhow::Result<ExitCode> {
             } => test_channel(&database, &audience, &mail).await,
         }
     })
+}
+
+/// `specflow channel remove` and `specflow webhook remove` (`what` names it in the message).
+async fn remove_channel(
+    database: &crate::cli::DatabaseArgs,
+    audience: &str,
+    what: &str,
+) -> anyhow::Result<ExitCode> {
+    let store = open(database, read_only()).await?;
+    let removed = store.remove_webhook(audience).await;
+    store.close().await;
+    if removed? {
+        println!("{audience}: removed");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("{audience}: no {what} is configured for this audience");
+        Ok(ExitCode::FAILURE)
+    }
 }
 
 /// `specflow channel set`.

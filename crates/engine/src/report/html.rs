@@ -120,7 +120,7 @@ fn cell(value: &Cell) -> String {
 }
 
 /// Text made safe for HTML content and attribute values.
-pub(super) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for character in text.chars() {
         match character {

@@ -19,6 +19,10 @@
 mod build;
 mod document;
 mod html;
+
+/// Text made safe for HTML content and attribute values (the reports' own, reused by the
+/// e-mail notifications' HTML part).
+pub use html::escape as escape_html;
 mod markdown;
 mod words;
 

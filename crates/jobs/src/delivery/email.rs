@@ -17,6 +17,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
 use specflow_engine::Language;
+use specflow_engine::report::escape_html;
 use std::time::Duration;
 
 /// Where e-mail goes out, and what it links to.
@@ -207,22 +208,6 @@ fn text_of(value: &Value, key: &str) -> String {
         .to_string()
 }
 
-/// `text` for HTML.
-fn escaped(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// The message of a notification (its JSON as the outbox holds it, docs/webhooks.md), in
 /// `language`, linking under `public_url` when there is one.
 pub fn compose(body: &str, language: Language, public_url: Option<&str>) -> Result<Letter, String> {
@@ -267,17 +252,17 @@ pub fn compose(body: &str, language: Language, public_url: Option<&str>) -> Resu
     let mut html = format!(
         "<!DOCTYPE html><html lang=\"{}\"><body><p><strong>{}</strong></p><p>{}{}{}</p><table>",
         language.pick("zh-CN", "en"),
-        escaped(&what_happened),
-        escaped(&next_label),
-        escaped(separator),
-        escaped(&what_next)
+        escape_html(&what_happened),
+        escape_html(&next_label),
+        escape_html(separator),
+        escape_html(&what_next)
     );
     for (label, value) in &facts {
         text.push_str(&format!("{label}{separator}{value}\n"));
         html.push_str(&format!(
             "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
-            escaped(label),
-            escaped(value)
+            escape_html(label),
+            escape_html(value)
         ));
     }
     html.push_str("</table>");
@@ -286,8 +271,8 @@ pub fn compose(body: &str, language: Language, public_url: Option<&str>) -> Resu
         text.push_str(&format!("\n{open}{separator}{link}\n"));
         html.push_str(&format!(
             "<p><a href=\"{}\">{}</a></p>",
-            escaped(link),
-            escaped(&open)
+            escape_html(link),
+            escape_html(&open)
         ));
     }
     let footer = format!(
@@ -298,7 +283,7 @@ pub fn compose(body: &str, language: Language, public_url: Option<&str>) -> Resu
     text.push_str(&format!("\n-- \n{footer}\n"));
     html.push_str(&format!(
         "<p style=\"color:#5b6670\">{}</p></body></html>",
-        escaped(&footer)
+        escape_html(&footer)
     ));
     Ok(Letter {
         subject,
