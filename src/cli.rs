@@ -1022,6 +1022,24 @@ pub struct SchedulerArgs {
     /// This node's name in logs (default: the host name and process id).
     #[arg(long, env = "SPECFLOW_NODE_NAME")]
     pub node_name: Option<String>,
+    /// The local time daily digests go out on working days, as HH:MM.
+    #[arg(long, env = "SPECFLOW_DIGEST_AT", default_value = "08:30", value_parser = parse_time_of_day)]
+    pub digest_at: chrono::NaiveTime,
+    /// The offset from UTC of the digests' local time, such as +08:00 (Asia/Shanghai).
+    #[arg(long, env = "SPECFLOW_DIGEST_UTC_OFFSET", default_value = "+08:00", value_parser = parse_utc_offset)]
+    pub digest_utc_offset: chrono::FixedOffset,
+}
+
+/// A time of day typed as HH:MM.
+fn parse_time_of_day(text: &str) -> Result<chrono::NaiveTime, String> {
+    chrono::NaiveTime::parse_from_str(text, "%H:%M")
+        .map_err(|_| format!("`{text}` is not a time of day as HH:MM, such as 08:30"))
+}
+
+/// An offset from UTC typed as +HH:MM or -HH:MM.
+fn parse_utc_offset(text: &str) -> Result<chrono::FixedOffset, String> {
+    text.parse::<chrono::FixedOffset>()
+        .map_err(|_| format!("`{text}` is not an offset from UTC such as +08:00"))
 }
 
 /// The transparency log's signing key, for the processes that write records and sequence them.
@@ -1324,11 +1342,23 @@ pub enum ChannelCommand {
     /// Send an audience's notifications by e-mail or to a signed webhook (replaces any earlier
     /// channel of the audience).
     Set {
-        /// The audience: a role of the workflow definitions, such as supervisor or secretariat.
+        /// The audience: a role of the workflow definitions, such as supervisor or secretariat;
+        /// with --person, an account's name.
         audience: String,
-        /// How they are sent.
-        #[arg(long, value_enum)]
-        kind: ChannelKindArg,
+        /// How they are sent (a person's own channel is always e-mail).
+        #[arg(long, value_enum, required_unless_present = "person")]
+        kind: Option<ChannelKindArg>,
+        /// Set a person's own e-mail: AUDIENCE names their account, and a message with a link
+        /// that proves the address is sent to it; nothing else is sent there until it is opened.
+        #[arg(long)]
+        person: bool,
+        /// With --person: the kinds of event they want e-mail about, separated by commas (such
+        /// as deadline_missed,extension_granted); `channel list` shows the kinds.
+        #[arg(long, value_delimiter = ',', requires = "person")]
+        events: Vec<String>,
+        /// With --person: they want the daily digest.
+        #[arg(long, requires = "person")]
+        digest: bool,
         /// For e-mail, the addresses, separated by commas; for a webhook or a robot, its http or
         /// https URL.
         #[arg(value_name = "ADDRESS")]
@@ -1367,10 +1397,14 @@ pub enum ChannelCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
-    /// Stop delivering an audience's notifications (they wait in the outbox).
+    /// Stop delivering an audience's notifications (they wait in the outbox), or with --person a
+    /// person's own e-mail.
     Remove {
-        /// The audience.
+        /// The audience; with --person, an account's name.
         audience: String,
+        /// Remove a person's own address.
+        #[arg(long)]
+        person: bool,
         /// The database.
         #[command(flatten)]
         database: DatabaseArgs,
@@ -1378,8 +1412,11 @@ pub enum ChannelCommand {
     /// Send a test message to an audience's channel now and report the receiver's answer; exit
     /// 1 when it was not accepted. Nothing is written to the outbox.
     Test {
-        /// The audience.
+        /// The audience; with --person, an account's name (its confirmed address).
         audience: String,
+        /// Test a person's own e-mail.
+        #[arg(long)]
+        person: bool,
         /// Where e-mail goes out (as `specflow serve` would send it).
         #[command(flatten)]
         mail: MailArgs,

@@ -1238,6 +1238,8 @@ pub fn run(
         scheduler_lease: std::time::Duration::from_secs(60),
         scheduler_rescan: std::time::Duration::from_secs(60),
         node_name: None,
+        digest_at: specflow_web::app::digest::DigestOptions::default().send_at,
+        digest_utc_offset: specflow_web::app::digest::DigestOptions::default().offset,
     };
     let database = DatabaseArgs {
         url: url.to_string(),

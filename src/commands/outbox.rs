@@ -280,6 +280,9 @@ pub fn run_channel(command: ChannelCommand) -> anyhow::Result<ExitCode> {
             ChannelCommand::Set {
                 audience,
                 kind,
+                person,
+                events,
+                digest,
                 address,
                 secret,
                 language,
@@ -287,6 +290,18 @@ pub fn run_channel(command: ChannelCommand) -> anyhow::Result<ExitCode> {
                 timeout,
                 database,
             } => {
+                if person {
+                    let choices = PersonChoices {
+                        address: &address,
+                        language: language.into(),
+                        events: &events,
+                        digest,
+                    };
+                    return set_person_channel(&database, &audience, kind, &choices).await;
+                }
+                let Some(kind) = kind else {
+                    anyhow::bail!("--kind is needed for an audience's channel");
+                };
                 let settings = ChannelSettings {
                     kind: kind.into(),
                     address: &address,
@@ -302,16 +317,106 @@ pub fn run_channel(command: ChannelCommand) -> anyhow::Result<ExitCode> {
                 language,
                 database,
             } => list_channels(&database, json, language.into()).await,
-            ChannelCommand::Remove { audience, database } => {
-                remove_channel(&database, &audience, "channel").await
-            }
+            ChannelCommand::Remove {
+                audience,
+                person: true,
+                database,
+            } => remove_person_channel(&database, &audience).await,
+            ChannelCommand::Remove {
+                audience, database, ..
+            } => remove_channel(&database, &audience, "channel").await,
             ChannelCommand::Test {
                 audience,
+                person,
                 mail,
                 database,
-            } => test_channel(&database, &audience, &mail).await,
+            } => test_channel(&database, &audience, person, &mail).await,
         }
     })
+}
+
+/// What `channel set --person` sets.
+struct PersonChoices<'a> {
+    address: &'a str,
+    language: specflow_engine::Language,
+    events: &'a [String],
+    digest: bool,
+}
+
+/// `specflow channel set --person NAME ADDRESS`: the address, whose proving message goes out,
+/// and the kinds of event and the digest, checked as the page checks them.
+async fn set_person_channel(
+    database: &crate::cli::DatabaseArgs,
+    name: &str,
+    kind: Option<crate::cli::ChannelKindArg>,
+    choices: &PersonChoices<'_>,
+) -> anyhow::Result<ExitCode> {
+    if kind.is_some_and(|kind| !matches!(kind, crate::cli::ChannelKindArg::Email)) {
+        anyhow::bail!("a person's own channel is e-mail: leave out --kind or give --kind email");
+    }
+    let store = open(database, read_only()).await?;
+    let outcome = set_person(&store, name, choices).await;
+    store.close().await;
+    match outcome {
+        Ok(message) => {
+            println!("{message}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problem) => {
+            eprintln!("{name}: {}", problem.detail.get(choices.language));
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn set_person(
+    store: &Store,
+    name: &str,
+    choices: &PersonChoices<'_>,
+) -> Result<String, specflow_web::app::problem::Problem> {
+    use specflow_store::personal_email::AddressChange;
+    use specflow_web::app::personal_email::{set_address, set_choices};
+    let state = specflow_web::AppState {
+        store: store.clone(),
+        metrics: specflow_store::metrics::Metrics::shared(),
+    };
+    let account = store
+        .account(name)
+        .await?
+        .filter(|account| account.disabled_at.is_none())
+        .ok_or_else(|| {
+            specflow_web::app::problem::Problem::new(
+                specflow_web::app::problem::ProblemKind::NotFound,
+                format!("没有可用的账户「{name}」"),
+                format!("there is no active account {name}"),
+            )
+        })?;
+    let change = set_address(&state, &account, choices.address, choices.language).await?;
+    set_choices(&state, &account, choices.events, choices.digest).await?;
+    let address = choices.address.trim();
+    Ok(match change {
+        AddressChange::VerificationSent => format!(
+            "{name}: a message with a confirmation link is on its way to {address}; nothing else is sent there until it is opened"
+        ),
+        AddressChange::AlreadyVerified => format!("{name}: {address} (confirmed) kept"),
+    })
+}
+
+/// `specflow channel remove --person NAME`.
+async fn remove_person_channel(
+    database: &crate::cli::DatabaseArgs,
+    name: &str,
+) -> anyhow::Result<ExitCode> {
+    let store = open(database, read_only()).await?;
+    let removed = store.remove_person_email(name).await;
+    store.close().await;
+    if removed? {
+        println!("{name}: address removed");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("{name}: has no e-mail address");
+        Ok(ExitCode::FAILURE)
+    }
 }
 
 /// `specflow channel remove` and `specflow webhook remove` (`what` names it in the message).
@@ -357,14 +462,19 @@ async fn list_channels(
 ) -> anyhow::Result<ExitCode> {
     let store = open(database, read_only()).await?;
     let channels = store.webhooks().await;
+    let people = store.person_emails().await;
     store.close().await;
-    let channels = channels?;
+    let (channels, people) = (channels?, people?);
     if json {
         for channel in &channels {
             println!("{}", serde_json::to_string(channel)?);
         }
+        for person in &people {
+            println!("{}", serde_json::json!({ "person": person }));
+        }
         return Ok(ExitCode::SUCCESS);
     }
+    print!("{}", people_table(&people, language));
     let rows: Vec<[String; 6]> = channels
         .iter()
         .map(|channel| {
@@ -397,13 +507,85 @@ async fn list_channels(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The outbox channel of the account `name`'s confirmed address, or why it has none.
+async fn person_channel(store: &Store, name: &str) -> anyhow::Result<String> {
+    let Some(account) = store.account(name).await? else {
+        anyhow::bail!("there is no such account");
+    };
+    match store.person_email(account.account_id).await? {
+        Some(settings) if settings.verified_at.is_some() => Ok(format!(
+            "{}{}",
+            specflow_store::personal_email::PERSON_AUDIENCE_PREFIX,
+            account.account_id
+        )),
+        Some(settings) => anyhow::bail!(
+            "{} is not confirmed yet: the link sent to it has not been opened",
+            settings.address
+        ),
+        None => anyhow::bail!("has no e-mail address (specflow channel set --person)"),
+    }
+}
+
+/// People's own e-mail, as `channel list` prints it after the audiences' channels (nothing
+/// when nobody has set an address).
+fn people_table(
+    people: &[specflow_store::personal_email::PersonEmail],
+    language: specflow_engine::Language,
+) -> String {
+    if people.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<[String; 5]> = people
+        .iter()
+        .map(|person| {
+            [
+                person.name.clone(),
+                person.address.clone(),
+                match person.verified_at {
+                    Some(at) => at.format("%Y-%m-%d").to_string(),
+                    None => language.pick("待确认", "waiting").to_string(),
+                },
+                language
+                    .pick(if person.digest { "是" } else { "否" }, if person.digest { "yes" } else { "no" })
+                    .to_string(),
+                person.event_types.join(","),
+            ]
+        })
+        .collect();
+    let mut out = String::new();
+    write_table(
+        &mut out,
+        &language.pick(
+            ["个人", "邮箱", "确认于", "每日摘要", "事件"],
+            ["person", "address", "confirmed", "digest", "events"],
+        ),
+        &rows,
+    );
+    out.push('\n');
+    out
+}
+
 /// `specflow channel test`: a test message sent now, and the receiver's answer.
 async fn test_channel(
     database: &crate::cli::DatabaseArgs,
     audience: &str,
+    person: bool,
     mail: &MailArgs,
 ) -> anyhow::Result<ExitCode> {
     let store = open(database, read_only()).await?;
+    let audience = if person {
+        match person_channel(&store, audience).await {
+            Ok(channel) => channel,
+            Err(error) => {
+                store.close().await;
+                eprintln!("{audience}: {error}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    } else {
+        audience.to_string()
+    };
+    let audience = audience.as_str();
     let targets = store.webhook_targets().await;
     let target = match targets {
         Ok(mut targets) => targets.remove(audience),

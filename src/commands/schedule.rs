@@ -32,6 +32,20 @@ pub fn scheduler_options(args: &SchedulerArgs) -> SchedulerOptions {
     }
 }
 
+/// Starts writing daily digests at the configured time (`app::digest`), until `shutdown`.
+pub fn spawn_digests(
+    state: specflow_web::AppState,
+    args: &SchedulerArgs,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let options = specflow_web::app::digest::DigestOptions {
+        send_at: args.digest_at,
+        offset: args.digest_utc_offset,
+        ..specflow_web::app::digest::DigestOptions::default()
+    };
+    tokio::spawn(specflow_web::app::digest::run(state, options, shutdown))
+}
+
 fn default_node_name() -> String {
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|name| name.trim().to_string())
@@ -91,11 +105,20 @@ pub fn run_scheduler(
             scheduler_options(args).node,
             shutdown.clone(),
         )?;
+        let digesting = spawn_digests(
+            specflow_web::AppState {
+                store: store.clone(),
+                metrics: metrics.clone(),
+            },
+            args,
+            shutdown.clone(),
+        );
         let delivering = crate::commands::outbox::spawn_deliverer(&store, mail, shutdown);
         stop_requested().await;
         tracing::info!("stopping: the current batch finishes first");
         let _ = stop.send(true);
         let _ = scheduling.await;
+        let _ = digesting.await;
         let _ = delivering.await;
         if let Some(sequencing) = sequencing {
             let _ = sequencing.await;

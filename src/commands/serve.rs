@@ -5,7 +5,7 @@ use super::database::{open, runtime};
 use super::listener::{ConnectionLimits, serve};
 use super::log::{load_key, load_witnesses, spawn_sequencer};
 use super::outbox::spawn_deliverer;
-use super::schedule::{init_logging, scheduler_options, stop_requested};
+use super::schedule::{init_logging, scheduler_options, spawn_digests, stop_requested};
 use crate::cli::{
     DatabaseArgs, LogArgs, MailArgs, MetricsListen, SchedulerArgs, ServerArgs, UploadArgs,
 };
@@ -81,6 +81,14 @@ pub fn run(serving: Serving<'_>) -> anyhow::Result<ExitCode> {
             let shutdown = shutdown.clone();
             tokio::spawn(async move { scheduler.run(shutdown).await })
         });
+        // Digests are the scheduler's kind of work: a node that schedules writes them.
+        let digesting = with_scheduler.then(|| {
+            let state = AppState {
+                store: store.clone(),
+                metrics: metrics.clone(),
+            };
+            spawn_digests(state, scheduler, shutdown.clone())
+        });
         let delivering = spawn_deliverer(&store, mail, shutdown.clone());
         let sequencing = spawn_sequencer(
             &store,
@@ -129,6 +137,9 @@ pub fn run(serving: Serving<'_>) -> anyhow::Result<ExitCode> {
         let _ = stop.send(true);
         if let Some(metrics_serving) = metrics_serving {
             let _ = metrics_serving.await;
+        }
+        if let Some(digesting) = digesting {
+            let _ = digesting.await;
         }
         if let Some(scheduling) = scheduling {
             let _ = scheduling.await;

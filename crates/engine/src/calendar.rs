@@ -155,6 +155,11 @@ impl WorkingCalendar {
         }
     }
 
+    /// Its name, as definitions name it (`cn`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The years on file.
     pub fn years(&self) -> impl Iterator<Item = (&i32, &CalendarYear)> {
         self.years.iter()

@@ -69,6 +69,43 @@ pub fn notices_for(
         .collect()
 }
 
+/// The kinds of event the definitions' notification rules name, sorted and each once: what a
+/// person may choose to hear of by e-mail.
+pub fn notified_event_types<'a>(
+    definitions: impl IntoIterator<Item = &'a WorkflowDefinition>,
+) -> Vec<String> {
+    let mut types: Vec<String> = definitions
+        .into_iter()
+        .flat_map(|definition| &definition.notifications)
+        .flat_map(|rule| rule.on.iter().cloned())
+        .collect();
+    types.sort();
+    types.dedup();
+    types
+}
+
+/// A kind of event in words, for the choices people make; its code for one not named here.
+pub fn event_type_name(event_type: &str) -> LocalizedText {
+    let (zh, en) = match event_type {
+        "action_fired" => ("项目进入下一阶段", "A project moved to another stage"),
+        "project_cancelled" => ("项目撤销", "A project was cancelled"),
+        "deadline_warning_given" => ("期限临近预警", "A deadline is near"),
+        "deadline_missed" => ("期限已过", "A deadline was missed"),
+        "project_escalated" => ("逾期上报市局", "An overdue project was escalated to the bureau"),
+        "project_frozen" => ("项目被冻结", "A project was frozen"),
+        "freeze_lifted" => ("冻结解除", "A freeze was lifted"),
+        "extension_requested" => ("延期申请", "An extension was requested"),
+        "extension_granted" => ("延期获准", "An extension was granted"),
+        "extension_refused" => ("延期被驳回", "An extension was refused"),
+        "reexamination_warning_given" => ("复审临近预警", "A re-examination is near"),
+        "reexamination_fell_due" => ("复审到期", "A re-examination fell due"),
+        "comment_recorded" => ("收到意见", "A comment was recorded"),
+        "meeting_scheduled" => ("会议安排", "A meeting was scheduled"),
+        other => return LocalizedText::new(other, other),
+    };
+    LocalizedText::new(zh, en)
+}
+
 fn describe_event(
     definition: &WorkflowDefinition,
     state: &ProjectState,

@@ -23,7 +23,15 @@ pub(crate) struct NotificationRow {
     pub event_type: String,
     pub body: String,
     pub created_at: i64,
+    /// For the row fanned out to people (one per record with notices, audience
+    /// [`PERSONAL_AUDIENCE`]): the project's committee, which says who may see it. `None` for an
+    /// audience's row.
+    pub fan_out_committee: Option<String>,
 }
+
+/// The audience of a record's notification for the people who chose its kind of event: the
+/// writer turns the row into one per person ([`crate::personal_email::PERSONAL_FAN_OUT`]).
+pub(crate) const PERSONAL_AUDIENCE: &str = "person";
 
 /// The JSON a webhook receives: everything needed to act, without calling back.
 #[derive(Serialize)]
@@ -73,7 +81,15 @@ pub(crate) fn rows_for(
     let Some(project) = &state_after.project else {
         return Ok(Vec::new());
     };
-    notices_for(definition, state_after, event)
+    let mut notices = notices_for(definition, state_after, event);
+    // The people's row carries the same words as the audiences' (they differ only in audience).
+    if let Some(first) = notices.first() {
+        notices.push(Notice {
+            audience: PERSONAL_AUDIENCE.to_string(),
+            ..first.clone()
+        });
+    }
+    notices
         .into_iter()
         .map(|notice: Notice| {
             let notification_id =
@@ -101,7 +117,10 @@ pub(crate) fn rows_for(
             };
             let body = serde_json::to_string(&body)
                 .map_err(|error| StoreError::Corrupt(format!("a notification body: {error}")))?;
+            let fan_out_committee =
+                (notice.audience == PERSONAL_AUDIENCE).then(|| project.committee.clone());
             Ok(NotificationRow {
+                fan_out_committee,
                 notification_id,
                 project_id: record.project_id,
                 sequence: record.sequence,

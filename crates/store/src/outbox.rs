@@ -169,7 +169,7 @@ const MAX_EMAIL_ADDRESS_CHARS: usize = 254;
 
 /// Checks one e-mail address as people type it: a local part, one `@`, a domain with a dot,
 /// nothing that would need quoting.
-fn check_email_address(address: &str) -> Result<(), StoreError> {
+pub(crate) fn check_email_address(address: &str) -> Result<(), StoreError> {
     let refuse = |why: &str| {
         Err(StoreError::InvalidRequest(format!(
             "the e-mail address `{address}` {why}"
@@ -232,14 +232,14 @@ pub fn email_addresses(mailto: &str) -> Vec<String> {
         .collect()
 }
 
-fn language_code(language: Language) -> &'static str {
+pub(crate) fn language_code(language: Language) -> &'static str {
     match language {
         Language::Zh => "zh",
         Language::En => "en",
     }
 }
 
-fn language_of_code(code: &str) -> Result<Language, StoreError> {
+pub(crate) fn language_of_code(code: &str) -> Result<Language, StoreError> {
     match code {
         "zh" => Ok(Language::Zh),
         "en" => Ok(Language::En),
@@ -605,7 +605,8 @@ impl Store {
 
     /// Every webhook, by audience, secrets masked.
     pub async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
-        let rows = sqlx::query("SELECT audience, kind, language, url, max_attempts, timeout_millis, updated_at FROM webhooks ORDER BY audience")
+        // People's own channels (`person:…`, `verify:…`) are listed with their people.
+        let rows = sqlx::query("SELECT audience, kind, language, url, max_attempts, timeout_millis, updated_at FROM webhooks WHERE audience NOT LIKE '%:%' ORDER BY audience")
             .fetch_all(self.pool())
             .await
             .map_err(|error| self.database_error(error))?;

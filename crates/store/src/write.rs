@@ -1088,11 +1088,13 @@ impl Store {
         let mut commands: Vec<&CommandRow> =
             writes.iter().flat_map(|writes| &writes.commands).collect();
         commands.sort_by_key(|command| command.command_id);
-        let mut notifications: Vec<&NotificationRow> = writes
-            .iter()
-            .flat_map(|writes| &writes.notifications)
-            .collect();
+        let (mut personal, mut notifications): (Vec<&NotificationRow>, Vec<&NotificationRow>) =
+            writes
+                .iter()
+                .flat_map(|writes| &writes.notifications)
+                .partition(|row| row.fan_out_committee.is_some());
         notifications.sort_by_key(|row| row.notification_id);
+        personal.sort_by_key(|row| row.notification_id);
         let records = self.authenticated(&records);
         let mut parts = Vec::new();
         if !records.is_empty() {
@@ -1111,6 +1113,9 @@ impl Store {
                 .signals
                 .outbox_written
                 .store(true, std::sync::atomic::Ordering::Release);
+        }
+        if !personal.is_empty() {
+            parts.push(Part::PersonalNotifications(&personal));
         }
         // Everything goes in one call to the database, its parameters numbered throughout:
         // PostgreSQL gets one statement (every part but the last as a data-modifying `WITH`),
@@ -1263,6 +1268,27 @@ impl Store {
                 });
                 statement.push(") AS v LEFT JOIN webhooks w ON w.audience = v.column4");
             }
+            Part::PersonalNotifications(rows) => {
+                // One row per person, made by the database from the people's choices in this
+                // statement: a choice made on another node counts, and with nobody choosing the
+                // kind of event it is one probe of an index. The id is the record's people's id
+                // and the account's, the same however often the write is redone.
+                statement.push(
+                    "INSERT INTO outbox (notification_id, project_id, sequence, audience, event_type, body, created_at, status, attempts, next_attempt_at) \
+                     SELECT v.column1 || '.' || c.account_id, v.column2, v.column3, 'person:' || c.account_id, v.column4, v.column5, v.column6, 'pending', 0, v.column6 \
+                     FROM (VALUES ",
+                );
+                statement.push_values(rows, |row, notification| {
+                    row.push_bind(notification.notification_id.to_string())
+                        .push_bind(notification.project_id.to_string())
+                        .push_bind(i64_of(notification.sequence))
+                        .push_bind(notification.event_type.clone())
+                        .push_bind(notification.body.clone())
+                        .push_bind(notification.created_at)
+                        .push_bind(notification.fan_out_committee.clone());
+                });
+                statement.push(crate::personal_email::PERSONAL_FAN_OUT);
+            }
         }
     }
 
@@ -1375,6 +1401,8 @@ enum Part<'a> {
     Projections(&'a [&'a ProjectSummary]),
     Commands(&'a [&'a CommandRow]),
     Notifications(&'a [&'a NotificationRow]),
+    /// The rows to fan out to each person who chose the event's kind and may see the project.
+    PersonalNotifications(&'a [&'a NotificationRow]),
 }
 
 /// Applies a job's events to the state, and writes the notifications each one calls for, with

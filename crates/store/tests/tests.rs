@@ -13,6 +13,7 @@ mod chains;
 mod conformance;
 mod crash;
 mod export_log;
+mod personal_email;
 mod tokens;
 mod transparency;
 mod uploads;

@@ -11,7 +11,8 @@
 //! (implicit TLS), `smtp://user:pass@host:587?tls=required` (STARTTLS), or `smtp://host:25`
 //! (no encryption, for a relay on the same machine).
 
-use super::{DeliveryError, describe_error, shorten};
+use super::{DeliveryError, describe_error, letters, shorten};
+use specflow_store::personal_email::{DIGEST_EVENT_TYPE, VERIFICATION_EVENT_TYPE};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -94,7 +95,7 @@ impl Mailer {
         language: Language,
         timeout: Duration,
     ) -> Result<(), String> {
-        let letter = compose(body, language, self.public_url.as_deref())?;
+        let letter = compose_any(notification_id, body, language, self.public_url.as_deref())?;
         let mut builder = Message::builder()
             .from(self.from.clone())
             .subject(letter.subject)
@@ -206,6 +207,32 @@ fn text_of(value: &Value, key: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
+}
+
+/// The message of any row of the outbox: a person's verification message or digest, or a
+/// notification ([`compose`]), whose footer names the row's id.
+fn compose_any(
+    notification_id: &str,
+    body: &str,
+    language: Language,
+    public_url: Option<&str>,
+) -> Result<Letter, String> {
+    let notification: Value = serde_json::from_str(body)
+        .map_err(|error| format!("the notification is not JSON: {error}"))?;
+    match notification.get("event_type").and_then(Value::as_str) {
+        Some(VERIFICATION_EVENT_TYPE) => Ok(letters::verification_letter(&notification, public_url)),
+        Some(DIGEST_EVENT_TYPE) => letters::digest_letter(body, public_url),
+        _ => {
+            let mut letter = compose(body, language, public_url)?;
+            // A person's copy carries the record's id in its JSON; the footer names the row's.
+            let named = text_of(&notification, "notification_id");
+            if !named.is_empty() && named != notification_id {
+                letter.text = letter.text.replace(&named, notification_id);
+                letter.html = letter.html.replace(&named, notification_id);
+            }
+            Ok(letter)
+        }
+    }
 }
 
 /// The message of a notification (its JSON as the outbox holds it, docs/webhooks.md), in

@@ -11,6 +11,7 @@
 //! [`Deliverer::deliver_due`] instead of waiting.
 
 pub mod email;
+pub mod letters;
 pub mod robot;
 pub mod signature;
 
@@ -22,6 +23,7 @@ use specflow_store::Store;
 use specflow_store::clock::Clock;
 use specflow_store::error::StoreError;
 use specflow_store::outbox::{ChannelKind, ClaimedNotification, WebhookTarget, email_addresses};
+use specflow_store::personal_email::person_of_audience;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,6 +196,9 @@ impl DeliveryRound {
     }
 }
 
+/// How /readyz names every person's own e-mail channel.
+pub const PEOPLES_EMAIL: &str = "people's e-mail";
+
 /// The delivery worker. Cloning it is cheap: clones share the store and the HTTP client.
 #[derive(Debug, Clone)]
 pub struct Deliverer {
@@ -204,8 +209,6 @@ pub struct Deliverer {
     mailer: Option<Mailer>,
     /// The address people reach the pages at, for links in robots' messages.
     public_url: Option<String>,
-    /// When each robot (by URL) was last sent messages, for its rate limit.
-    robot_sends: Arc<std::sync::Mutex<HashMap<String, std::collections::VecDeque<DateTime<Utc>>>>>,
 }
 
 /// An error, with its causes, on one line and short: what `last_error` keeps.
@@ -289,7 +292,6 @@ impl Deliverer {
             options,
             mailer: None,
             public_url: None,
-            robot_sends: Arc::default(),
         })
     }
 
@@ -402,7 +404,7 @@ impl Deliverer {
             }
             return Ok(attempts);
         };
-        if let Some(free_at) = self.robot_is_full(robot) {
+        if let Some(free_at) = self.robot_is_full(robot).await? {
             let mut attempts = Vec::with_capacity(claimed.len());
             for claimed in claimed {
                 self.store.release_claim(&claimed, free_at).await?;
@@ -425,22 +427,19 @@ impl Deliverer {
     }
 
     /// When a robot that has sent its minute's messages takes one again; `None` when it may
-    /// send now (and the send is counted).
-    fn robot_is_full(&self, robot: &WebhookTarget) -> Option<DateTime<Utc>> {
-        let now = self.clock().now();
-        let minute = chrono::Duration::minutes(1);
-        let Ok(mut sends) = self.robot_sends.lock() else {
-            return None;
-        };
-        let sent = sends.entry(robot.url.clone()).or_default();
-        while sent.front().is_some_and(|at| *at + minute <= now) {
-            sent.pop_front();
-        }
-        if sent.len() >= robot::messages_per_minute(robot.kind) {
-            return sent.front().map(|oldest| *oldest + minute);
-        }
-        sent.push_back(now);
-        None
+    /// send now (and the send is counted, in the database, so that every node's sends count).
+    async fn robot_is_full(
+        &self,
+        robot: &WebhookTarget,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.store
+            .take_robot_turn(
+                &robot.url,
+                robot::messages_per_minute(robot.kind),
+                chrono::Duration::minutes(1),
+                self.clock().now(),
+            )
+            .await
     }
 
     /// Posts notifications to a robot as one message; `Err` says why it was not accepted.
@@ -494,8 +493,14 @@ impl Deliverer {
         failure: Option<String>,
     ) -> Result<DeliveryOutcome, StoreError> {
         let now = self.clock().now();
+        // People's own addresses are one line of /readyz, which anyone may read: it names no
+        // account, and the mail server's trouble shows there all the same.
+        let channel = match person_of_audience(&claimed.audience) {
+            Some(_) => PEOPLES_EMAIL,
+            None => claimed.audience.as_str(),
+        };
         self.store
-            .note_channel_attempt(&claimed.audience, target.kind, now, failure.as_deref());
+            .note_channel_attempt(channel, target.kind, now, failure.as_deref());
         Ok(match failure {
             None => {
                 self.store

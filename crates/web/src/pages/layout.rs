@@ -145,6 +145,12 @@ const NAVIGATION: &[NavigationEntry] = &[
         en: "Calendar",
         shown_to: everyone,
     },
+    NavigationEntry {
+        path: "/email",
+        zh: "邮件通知",
+        en: "E-mail",
+        shown_to: everyone,
+    },
 ];
 
 /// A whole page: the frame around `body`, titled `title`.

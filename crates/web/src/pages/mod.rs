@@ -25,6 +25,7 @@ mod calendar;
 mod comment_table;
 mod committees;
 mod creation;
+mod email;
 mod forms;
 mod history;
 mod layout;
@@ -95,6 +96,11 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
         .route(
             "/calendar",
             get(calendar::calendar_page).post(calendar::calendar_action),
+        )
+        .route("/email", get(email::email_page).post(email::email_action))
+        .route(
+            "/email/verify/{secret}",
+            get(email::verify_page).post(email::verify),
         )
         .route("/committees", get(committees::committees_page))
         .route("/committees/{committee}", get(committees::committee_page))
