@@ -546,7 +546,10 @@ fn people_table(
                     None => language.pick("待确认", "waiting").to_string(),
                 },
                 language
-                    .pick(if person.digest { "是" } else { "否" }, if person.digest { "yes" } else { "no" })
+                    .pick(
+                        if person.digest { "是" } else { "否" },
+                        if person.digest { "yes" } else { "no" },
+                    )
                     .to_string(),
                 person.event_types.join(","),
             ]

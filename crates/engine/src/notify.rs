@@ -91,7 +91,10 @@ pub fn event_type_name(event_type: &str) -> LocalizedText {
         "project_cancelled" => ("项目撤销", "A project was cancelled"),
         "deadline_warning_given" => ("期限临近预警", "A deadline is near"),
         "deadline_missed" => ("期限已过", "A deadline was missed"),
-        "project_escalated" => ("逾期上报市局", "An overdue project was escalated to the bureau"),
+        "project_escalated" => (
+            "逾期上报市局",
+            "An overdue project was escalated to the bureau",
+        ),
         "project_frozen" => ("项目被冻结", "A project was frozen"),
         "freeze_lifted" => ("冻结解除", "A freeze was lifted"),
         "extension_requested" => ("延期申请", "An extension was requested"),

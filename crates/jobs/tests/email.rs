@@ -471,3 +471,150 @@ conformance!(
         assert!(plain.is_err());
     }
 );
+
+conformance!(
+    a_persons_proof_notifications_and_digest_reach_their_own_address,
+    |kind| async move {
+        use specflow_engine::command::Command;
+        use specflow_store::auth::Role;
+        use specflow_store::personal_email::{DigestBody, DigestItem, DigestSection};
+        let Some(python) = smtp_python() else {
+            return;
+        };
+        let Some((store, clock, _keep, _url)) = store(kind).await else {
+            return;
+        };
+        let server = SmtpServer::start(&python).await;
+        let deliverer = Deliverer::new(store.clone(), DeliveryOptions::default())
+            .unwrap()
+            .with_email(&settings(server.port))
+            .unwrap();
+        let account = store
+            .create_account(
+                "wang",
+                Role::Secretariat,
+                Some("SH-TC-01"),
+                None,
+                "correct horse battery",
+            )
+            .await
+            .unwrap();
+        store
+            .set_person_email("wang", "wang@example.org", Language::En)
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .set_person_choices("wang", &["project_cancelled".to_string()], true)
+            .await
+            .unwrap();
+        // The proving message: to the address typed, with the link to the confirmation page.
+        assert_eq!(deliverer.deliver_due().await.unwrap().delivered(), 1);
+        let proof = parsed_by_python(&python, &server.messages()[0]);
+        assert_eq!(proof["to"], serde_json::json!(["wang@example.org"]));
+        assert_eq!(proof["subject"], "specflow: confirm your e-mail address");
+        let text = proof["parts"][0]["text"].as_str().unwrap();
+        let link_start = text
+            .find("https://specflow.example.org/email/verify/sfv_")
+            .unwrap_or_else(|| panic!("{text}"));
+        let secret: String = text[link_start..]
+            .trim_start_matches("https://specflow.example.org/email/verify/")
+            .chars()
+            .take(68)
+            .collect();
+        assert!(store.verify_person_email(&secret).await.unwrap().is_some());
+        // A notification they chose, about a project they may see.
+        let project = created_project(&store, 1, "SH-TC-01").await;
+        clock.advance(chrono::Duration::hours(1));
+        store
+            .execute(request(
+                project,
+                bureau(),
+                Command::FireAction {
+                    action: "cancel".to_string(),
+                    reason: Some("merged".to_string()),
+                },
+            ))
+            .await
+            .unwrap();
+        let round = deliverer.deliver_due().await.unwrap();
+        let personal: Vec<_> = round
+            .attempts
+            .iter()
+            .filter(|attempt| attempt.audience.starts_with("person:"))
+            .collect();
+        assert_eq!(personal.len(), 1, "{round:?}");
+        assert_eq!(personal[0].outcome, DeliveryOutcome::Delivered);
+        let messages = server.messages();
+        assert_eq!(messages.len(), 2);
+        let notice = messages
+            .iter()
+            .map(|message| parsed_by_python(&python, message))
+            .find(|message| message["subject"] != proof["subject"])
+            .unwrap();
+        assert_eq!(notice["to"], serde_json::json!(["wang@example.org"]));
+        assert!(
+            notice["subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("[JJF(沪)-2026-001]"),
+            "{notice}"
+        );
+        assert_eq!(
+            notice["message_id"],
+            format!("<{}@specflow>", personal[0].notification_id)
+        );
+        // The digest, already in their language, with its links.
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 6).unwrap();
+        let digest = DigestBody {
+            notification_id: format!("digest.{}.{day}", account.account_id),
+            event_type: "daily_digest".to_string(),
+            account: "wang".to_string(),
+            date: day,
+            language: Language::En,
+            sections: vec![DigestSection {
+                title: "Overdue".to_string(),
+                items: vec![DigestItem {
+                    text: "JJF(沪)-2026-002: the drafting deadline was due on 2026-01-05"
+                        .to_string(),
+                    path: Some(format!("/projects/{project}")),
+                }],
+            }],
+            truncated: false,
+        };
+        assert!(
+            store
+                .write_digest(
+                    account.account_id,
+                    day,
+                    &serde_json::to_string(&digest).unwrap()
+                )
+                .await
+                .unwrap()
+        );
+        assert_eq!(deliverer.deliver_due().await.unwrap().delivered(), 1);
+        let digest = server
+            .messages()
+            .iter()
+            .map(|message| parsed_by_python(&python, message))
+            .find(|message| {
+                message["subject"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("specflow daily digest")
+            })
+            .unwrap();
+        assert_eq!(
+            digest["subject"],
+            "specflow daily digest 2026-01-06: 1 item"
+        );
+        for part in digest["parts"].as_array().unwrap() {
+            let text = part["text"].as_str().unwrap();
+            assert!(text.contains("the drafting deadline was due"), "{text}");
+            assert!(
+                text.contains(&format!("https://specflow.example.org/projects/{project}")),
+                "{text}"
+            );
+        }
+    }
+);

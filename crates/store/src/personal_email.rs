@@ -14,7 +14,7 @@
 //! itself until it is delivered, since the deliverer writes it into the link; an operator who
 //! can read the outbox could prove an address on the person's behalf, and no more.
 
-use crate::accounts::{ACCOUNT_COLUMNS, AccountSummary};
+use crate::accounts::AccountSummary;
 use crate::error::StoreError;
 use crate::outbox::{check_email_address, language_code, language_of_code};
 use crate::tokens::{random_hex, secret_sha256};
@@ -86,6 +86,19 @@ pub struct PersonEmail {
     pub event_types: Vec<String>,
 }
 
+/// A person who wants the daily digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestRecipient {
+    /// Their account.
+    pub account: AccountSummary,
+    /// The language of their e-mail.
+    pub language: Language,
+    /// The local date of the last digest written for them.
+    pub last_sent_on: Option<NaiveDate>,
+    /// Since when they want it.
+    pub since: Option<DateTime<Utc>>,
+}
+
 /// What setting an address did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddressChange {
@@ -109,12 +122,13 @@ pub enum AddressRefusal {
 
 /// Whether `text` is shaped like a verification secret: the prefix and 64 lowercase hex digits.
 pub fn is_verification_secret_shaped(text: &str) -> bool {
-    text.strip_prefix(VERIFICATION_PREFIX).is_some_and(|secret| {
-        secret.len() == 64
-            && secret
-                .bytes()
-                .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
-    })
+    text.strip_prefix(VERIFICATION_PREFIX)
+        .is_some_and(|secret| {
+            secret.len() == 64
+                && secret
+                    .bytes()
+                    .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
+        })
 }
 
 /// The account id a `person:` or `verify:` channel belongs to.
@@ -265,15 +279,13 @@ impl Store {
         let database = |error: sqlx::Error| self.database_error(error);
         let _turn = self.sqlite_write_turn().await;
         let mut transaction = self.pool().begin().await.map_err(database)?;
-        sqlx::query(
-            "UPDATE person_email SET language = $1, updated_at = $2 WHERE account_id = $3",
-        )
-        .bind(language_code(language))
-        .bind(micros(now))
-        .bind(account.account_id.to_string())
-        .execute(&mut *transaction)
-        .await
-        .map_err(database)?;
+        sqlx::query("UPDATE person_email SET language = $1, updated_at = $2 WHERE account_id = $3")
+            .bind(language_code(language))
+            .bind(micros(now))
+            .bind(account.account_id.to_string())
+            .execute(&mut *transaction)
+            .await
+            .map_err(database)?;
         upsert_person_channel(
             &mut transaction,
             &format!("{PERSON_AUDIENCE_PREFIX}{}", account.account_id),
@@ -376,17 +388,31 @@ impl Store {
         unique.sort();
         unique.dedup();
         for event_type in unique {
-            sqlx::query("INSERT INTO person_event_choices (event_type, account_id) VALUES ($1, $2)")
-                .bind(event_type)
-                .bind(&account_id)
-                .execute(&mut *transaction)
-                .await
-                .map_err(database)?;
+            sqlx::query(
+                "INSERT INTO person_event_choices (event_type, account_id) VALUES ($1, $2)",
+            )
+            .bind(event_type)
+            .bind(&account_id)
+            .execute(&mut *transaction)
+            .await
+            .map_err(database)?;
         }
-        sqlx::query("UPDATE person_email SET digest = $1, updated_at = $2 WHERE account_id = $3")
-            .bind(i64::from(digest))
+        sqlx::query(
+            "UPDATE person_email SET digest_since = CASE WHEN digest = 0 THEN $1 ELSE digest_since END, \
+             digest = 1, updated_at = $1 WHERE account_id = $2 AND $3 = 1",
+        )
+        .bind(micros(now))
+        .bind(&account_id)
+        .bind(i64::from(digest))
+        .execute(&mut *transaction)
+        .await
+        .map_err(database)?;
+        sqlx::query(
+            "UPDATE person_email SET digest = 0, digest_since = NULL, updated_at = $1 WHERE account_id = $2 AND $3 = 0",
+        )
             .bind(micros(now))
             .bind(&account_id)
+            .bind(i64::from(digest))
             .execute(&mut *transaction)
             .await
             .map_err(database)?;
@@ -466,45 +492,36 @@ impl Store {
         Ok(people)
     }
 
-    /// The active accounts with a verified address that want the daily digest, with the local
-    /// date of their last digest.
-    pub async fn digest_recipients(
-        &self,
-    ) -> Result<Vec<(AccountSummary, Language, Option<NaiveDate>)>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{ACCOUNT_COLUMNS} WHERE disabled_at IS NULL AND account_id IN \
-             (SELECT account_id FROM person_email WHERE digest = 1 AND verified_at IS NOT NULL) ORDER BY name"
-        ))
+    /// The active accounts with a verified address that want the daily digest.
+    pub async fn digest_recipients(&self) -> Result<Vec<DigestRecipient>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.account_id, a.name, a.role, a.committee, a.project_id, a.created_at, a.password_changed_at, a.disabled_at, \
+             p.language, p.digest_since, (SELECT MAX(d.local_date) FROM digests_sent d WHERE d.account_id = a.account_id) AS last_date \
+             FROM accounts a JOIN person_email p ON p.account_id = a.account_id \
+             WHERE a.disabled_at IS NULL AND p.digest = 1 AND p.verified_at IS NOT NULL ORDER BY a.name",
+        )
         .fetch_all(self.pool())
         .await
         .map_err(|error| self.database_error(error))?;
+        let get = |error: sqlx::Error| self.database_error(error);
         let mut recipients = Vec::with_capacity(rows.len());
         for row in &rows {
-            let account = self.account_from_row(row)?;
-            let settings: (String, Option<String>) = {
-                let row = sqlx::query(
-                    "SELECT p.language, (SELECT MAX(local_date) FROM digests_sent d WHERE d.account_id = p.account_id) AS last_date \
-                     FROM person_email p WHERE p.account_id = $1",
-                )
-                .bind(account.account_id.to_string())
-                .fetch_one(self.pool())
-                .await
-                .map_err(|error| self.database_error(error))?;
-                let get = |error: sqlx::Error| self.database_error(error);
-                (
-                    row.try_get("language").map_err(get)?,
-                    row.try_get("last_date").map_err(get)?,
-                )
-            };
-            let last = settings
-                .1
+            let language: String = row.try_get("language").map_err(get)?;
+            let last: Option<String> = row.try_get("last_date").map_err(get)?;
+            let since: Option<i64> = row.try_get("digest_since").map_err(get)?;
+            let last_sent_on = last
                 .map(|date| {
                     NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| {
                         StoreError::Corrupt(format!("a digest's local date is {date}"))
                     })
                 })
                 .transpose()?;
-            recipients.push((account, language_of_code(&settings.0)?, last));
+            recipients.push(DigestRecipient {
+                account: self.account_from_row(row)?,
+                language: language_of_code(&language)?,
+                last_sent_on,
+                since: since.map(instant).transpose()?,
+            });
         }
         Ok(recipients)
     }
@@ -567,7 +584,8 @@ impl Store {
     fn person_email_from_row(&self, row: &AnyRow) -> Result<PersonEmail, StoreError> {
         let get = |error: sqlx::Error| self.database_error(error);
         let account_id: String = row.try_get("account_id").map_err(get)?;
-        let corrupt = |what: &str| StoreError::Corrupt(format!("person_email {account_id}: {what}"));
+        let corrupt =
+            |what: &str| StoreError::Corrupt(format!("person_email {account_id}: {what}"));
         let language: String = row.try_get("language").map_err(get)?;
         let verified_at: Option<i64> = row.try_get("verified_at").map_err(get)?;
         Ok(PersonEmail {

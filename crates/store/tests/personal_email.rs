@@ -140,7 +140,13 @@ conformance!(
         person(&store, "gone", Role::Secretariat, Some("SH-TC-01")).await;
         person(&store, "quiet", Role::Secretariat, Some("SH-TC-01")).await;
         store
-            .create_account("unproved", Role::Secretariat, Some("SH-TC-01"), None, PASSWORD)
+            .create_account(
+                "unproved",
+                Role::Secretariat,
+                Some("SH-TC-01"),
+                None,
+                PASSWORD,
+            )
             .await
             .unwrap();
         store
@@ -150,7 +156,12 @@ conformance!(
             .unwrap();
         let cancelled = vec!["project_cancelled".to_string()];
         for name in ["wang", "zhou", "li", "gone", "unproved"] {
-            assert!(store.set_person_choices(name, &cancelled, false).await.unwrap());
+            assert!(
+                store
+                    .set_person_choices(name, &cancelled, false)
+                    .await
+                    .unwrap()
+            );
         }
         // `quiet` chose another kind; `gone` is disabled after choosing.
         store
@@ -206,12 +217,13 @@ conformance!(
         assert_eq!(people, expected, "{rows:#?}");
         // The audiences' rows are there as before, and each person's row is its own.
         assert!(rows.iter().any(|row| row.audience == "secretariat"));
-        let personal = rows
-            .iter()
-            .find(|row| row.audience == expected[0])
-            .unwrap();
+        let personal = rows.iter().find(|row| row.audience == expected[0]).unwrap();
         assert_eq!(personal.event_type, "project_cancelled");
-        assert!(personal.notification_id.ends_with(&expected[0]["person:".len()..]));
+        assert!(
+            personal
+                .notification_id
+                .ends_with(&expected[0]["person:".len()..])
+        );
         let body: serde_json::Value = serde_json::from_str(&personal.body).unwrap();
         assert_eq!(body["project"]["id"], project.to_string());
     }
@@ -227,8 +239,9 @@ conformance!(
         store.set_person_choices("wang", &[], true).await.unwrap();
         let recipients = store.digest_recipients().await.unwrap();
         assert_eq!(recipients.len(), 1);
-        assert_eq!(recipients[0].2, None);
-        let account = recipients[0].0.account_id;
+        assert_eq!(recipients[0].last_sent_on, None);
+        assert!(recipients[0].since.is_some());
+        let account = recipients[0].account.account_id;
         // A second node on the same database.
         let other = Store::open_with_clock(
             &url,
@@ -243,12 +256,15 @@ conformance!(
             other.write_digest(account, day, r#"{"event_type":"daily_digest"}"#),
         );
         assert_eq!(
-            [one.unwrap(), two.unwrap()].iter().filter(|wrote| **wrote).count(),
+            [one.unwrap(), two.unwrap()]
+                .iter()
+                .filter(|wrote| **wrote)
+                .count(),
             1,
             "one node writes the day's digest"
         );
         let recipients = store.digest_recipients().await.unwrap();
-        assert_eq!(recipients[0].2, Some(day));
+        assert_eq!(recipients[0].last_sent_on, Some(day));
         let filter = OutboxFilter {
             audience: Some(format!("person:{account}")),
             ..OutboxFilter::default()
@@ -263,51 +279,53 @@ conformance!(
     }
 );
 
-conformance!(
-    a_robots_minute_is_counted_across_nodes,
-    |kind| async move {
-        let Some((store, _clock, _keep, url)) = store(kind).await else {
-            return;
-        };
-        let other = Store::open_with_clock(
-            &url,
-            specflow_store::StoreOptions::default(),
-            std::sync::Arc::new(specflow_store::ManualClock::new(start())),
-        )
+conformance!(a_robots_minute_is_counted_across_nodes, |kind| async move {
+    let Some((store, _clock, _keep, url)) = store(kind).await else {
+        return;
+    };
+    let other = Store::open_with_clock(
+        &url,
+        specflow_store::StoreOptions::default(),
+        std::sync::Arc::new(specflow_store::ManualClock::new(start())),
+    )
+    .await
+    .unwrap();
+    let robot = "https://oapi.dingtalk.com/robot/send?access_token=abc";
+    let minute = chrono::Duration::minutes(1);
+    let now = store.clock().now();
+    let mut taken = 0;
+    for (index, node) in [&store, &other, &store, &other].into_iter().enumerate() {
+        let at = now + chrono::Duration::seconds(i64::try_from(index).unwrap());
+        if node
+            .take_robot_turn(robot, 3, minute, at)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            taken += 1;
+        }
+    }
+    assert_eq!(taken, 3, "the two nodes together keep to 3 a minute");
+    // The fourth waits until the first send leaves the minute.
+    let waiting = other
+        .take_robot_turn(robot, 3, minute, now + chrono::Duration::seconds(10))
         .await
         .unwrap();
-        let robot = "https://oapi.dingtalk.com/robot/send?access_token=abc";
-        let minute = chrono::Duration::minutes(1);
-        let now = store.clock().now();
-        let mut taken = 0;
-        for (index, node) in [&store, &other, &store, &other].into_iter().enumerate() {
-            let at = now + chrono::Duration::seconds(i64::try_from(index).unwrap());
-            if node.take_robot_turn(robot, 3, minute, at).await.unwrap().is_none() {
-                taken += 1;
-            }
-        }
-        assert_eq!(taken, 3, "the two nodes together keep to 3 a minute");
-        // The fourth waits until the first send leaves the minute.
-        let waiting = other
-            .take_robot_turn(robot, 3, minute, now + chrono::Duration::seconds(10))
+    assert_eq!(waiting, Some(now + minute));
+    assert_eq!(
+        store
+            .take_robot_turn(robot, 3, minute, now + minute)
             .await
-            .unwrap();
-        assert_eq!(waiting, Some(now + minute));
-        assert_eq!(
-            store
-                .take_robot_turn(robot, 3, minute, now + minute)
-                .await
-                .unwrap(),
-            None
-        );
-        // Another robot has its own minute.
-        assert_eq!(
-            store
-                .take_robot_turn("https://open.feishu.cn/x", 3, minute, now)
-                .await
-                .unwrap(),
-            None
-        );
-        other.close().await;
-    }
-);
+            .unwrap(),
+        None
+    );
+    // Another robot has its own minute.
+    assert_eq!(
+        store
+            .take_robot_turn("https://open.feishu.cn/x", 3, minute, now)
+            .await
+            .unwrap(),
+        None
+    );
+    other.close().await;
+});

@@ -14,6 +14,7 @@ mod api;
 mod calendar;
 mod comment_import;
 mod committees;
+mod email;
 mod forms;
 mod http;
 mod idempotency;

@@ -12,13 +12,13 @@
 //! (no encryption, for a relay on the same machine).
 
 use super::{DeliveryError, describe_error, letters, shorten};
-use specflow_store::personal_email::{DIGEST_EVENT_TYPE, VERIFICATION_EVENT_TYPE};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
 use specflow_engine::Language;
 use specflow_engine::report::escape_html;
+use specflow_store::personal_email::{DIGEST_EVENT_TYPE, VERIFICATION_EVENT_TYPE};
 use std::time::Duration;
 
 /// Where e-mail goes out, and what it links to.
@@ -220,7 +220,9 @@ fn compose_any(
     let notification: Value = serde_json::from_str(body)
         .map_err(|error| format!("the notification is not JSON: {error}"))?;
     match notification.get("event_type").and_then(Value::as_str) {
-        Some(VERIFICATION_EVENT_TYPE) => Ok(letters::verification_letter(&notification, public_url)),
+        Some(VERIFICATION_EVENT_TYPE) => {
+            Ok(letters::verification_letter(&notification, public_url))
+        }
         Some(DIGEST_EVENT_TYPE) => letters::digest_letter(body, public_url),
         _ => {
             let mut letter = compose(body, language, public_url)?;

@@ -7,10 +7,10 @@
 //! only lays them out, linking under the deliverer's public address.
 
 use super::email::Letter;
-use specflow_store::personal_email::{DigestBody, DigestSection};
 use serde_json::Value;
 use specflow_engine::Language;
 use specflow_engine::report::escape_html;
+use specflow_store::personal_email::{DigestBody, DigestSection};
 
 /// The message that proves an address: a link to `/email/verify/{secret}` under `public_url`,
 /// or the path alone when the server was given no public address.
@@ -33,7 +33,10 @@ pub(crate) fn verification_letter(notification: &Value, public_url: Option<&str>
     };
     let account = text_of("account");
     let subject = language
-        .pick("specflow：请确认你的邮箱地址", "specflow: confirm your e-mail address")
+        .pick(
+            "specflow：请确认你的邮箱地址",
+            "specflow: confirm your e-mail address",
+        )
         .to_string();
     let opening = match language {
         Language::Zh => format!(
@@ -75,7 +78,11 @@ pub(crate) fn digest_letter(body: &str, public_url: Option<&str>) -> Result<Lett
         .sum();
     let subject = match language {
         Language::Zh => format!("specflow 每日摘要 {}：{count} 项", digest.date),
-        Language::En => format!("specflow daily digest {}: {count} items", digest.date),
+        Language::En => format!(
+            "specflow daily digest {}: {count} {}",
+            digest.date,
+            if count == 1 { "item" } else { "items" }
+        ),
     };
     let mut text = String::new();
     let mut html = format!(
@@ -216,7 +223,11 @@ mod tests {
             Err(error) => panic!("{error}"),
         };
         assert_eq!(letter.subject, "specflow 每日摘要 2026-12-07：1 项");
-        assert!(letter.text.contains("https://specflow.example.org/projects/5bec"));
+        assert!(
+            letter
+                .text
+                .contains("https://specflow.example.org/projects/5bec")
+        );
         assert!(letter.html.contains("&lt;逾期 3 天&gt;"), "{}", letter.html);
         assert!(digest_letter("{}", None).is_err());
     }

@@ -7,7 +7,8 @@
 -- unverified again. While an address is verified, the outbox has a channel for the person,
 -- `person:{account_id}` in `webhooks`, which is what their notifications are delivered to;
 -- `verify:{account_id}` is the channel of the verification message, to the address typed.
--- `digest` (0 or 1) says whether the person wants the daily digest.
+-- `digest` (0 or 1) says whether the person wants the daily digest, and `digest_since` since
+-- when: the first digest is the first one due after that, not one for a day already past.
 CREATE TABLE person_email (
     account_id            TEXT    NOT NULL PRIMARY KEY REFERENCES accounts (account_id),
     address               TEXT    NOT NULL,
@@ -16,6 +17,7 @@ CREATE TABLE person_email (
     verification_sha256   TEXT    UNIQUE,
     verification_sent_at  INTEGER    NOT NULL,
     digest                INTEGER    NOT NULL CHECK (digest IN (0, 1)),
+    digest_since          INTEGER,
     updated_at            INTEGER    NOT NULL,
     CHECK ((verified_at IS NULL) = (verification_sha256 IS NOT NULL))
 );

@@ -18,8 +18,8 @@ use crate::app::AppState;
 use crate::app::problem::{Problem, ProblemKind};
 use crate::app::todo::{TodoList, todo_list};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, Utc, Weekday};
-use specflow_engine::{Language, WorkflowDefinition};
 use specflow_engine::calendar::WorkingCalendar;
+use specflow_engine::{Language, WorkflowDefinition};
 use specflow_store::personal_email::{DIGEST_EVENT_TYPE, DigestBody, DigestItem, DigestSection};
 use std::sync::Arc;
 use std::time::Duration;
@@ -132,9 +132,23 @@ pub async fn write_due_digests(
         date: Some(date),
         ..DigestRound::default()
     };
-    for (account, language, last) in state.store.digest_recipients().await? {
-        if last.is_some_and(|last| last >= date) {
+    let due_at = date
+        .and_time(options.send_at)
+        .and_local_timezone(options.offset)
+        .single()
+        .map(|local| local.with_timezone(&Utc));
+    for recipient in state.store.digest_recipients().await? {
+        let (account, language) = (recipient.account, recipient.language);
+        if recipient.last_sent_on.is_some_and(|last| last >= date) {
             round.already_sent += 1;
+            continue;
+        }
+        // Asked for after the day's time: the first digest is the next one.
+        if recipient
+            .since
+            .zip(due_at)
+            .is_some_and(|(since, due_at)| since > due_at)
+        {
             continue;
         }
         let list = todo_list(state, &account.principal(), language).await?;

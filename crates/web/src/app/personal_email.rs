@@ -66,7 +66,9 @@ pub fn check_address(address: &str) -> Result<(), Problem> {
     if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
         return refuse(
             format!("邮箱地址「{address}」的 @ 之后应是 example.org 这样的域名"),
-            format!("The e-mail address “{address}” needs a domain such as example.org after the @"),
+            format!(
+                "The e-mail address “{address}” needs a domain such as example.org after the @"
+            ),
         );
     }
     if let Some(bad) = address.chars().find(|character| {

@@ -106,7 +106,9 @@ async fn act(state: &AppState, signed_in: &SignedIn, body: &Bytes) -> Result<Res
                 .filter(|(name, _)| name == "events")
                 .map(|(_, value)| value.clone())
                 .collect();
-            let digest = fields.iter().any(|(name, value)| name == "digest" && value == "1");
+            let digest = fields
+                .iter()
+                .any(|(name, value)| name == "digest" && value == "1");
             set_choices(state, &account, &events, digest).await?;
             Ok(Redirect::to("/email?done=saved").into_response())
         }
@@ -310,7 +312,11 @@ pub async fn verify_page(
                     }
                 }
             };
-            layout::page_response(&viewer, pick("确认邮箱地址", "Confirm your e-mail address"), body)
+            layout::page_response(
+                &viewer,
+                pick("确认邮箱地址", "Confirm your e-mail address"),
+                body,
+            )
         }
         Ok(None) => viewer.error_page(&link_not_valid()),
         Err(error) => viewer.error_page(&Problem::from(error)),
@@ -335,7 +341,11 @@ pub async fn verify(
                 }
                 p { a href="/email" { (pick("选择要接收的通知", "Choose what to receive")) } }
             };
-            layout::page_response(&viewer, pick("邮箱地址已确认", "Your address is confirmed"), body)
+            layout::page_response(
+                &viewer,
+                pick("邮箱地址已确认", "Your address is confirmed"),
+                body,
+            )
         }
         Ok(None) => viewer.error_page(&link_not_valid()),
         Err(error) => viewer.error_page(&Problem::from(error)),
