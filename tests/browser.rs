@@ -296,6 +296,38 @@ async fn browse(
     );
     browser.screenshot("calendar-phone").await;
     browser.window(1280, 800).await;
+    // Their own e-mail, from the navigation: a wrong address refused beside the form (what was
+    // typed kept), a good one waiting for its link, the choices saved; readable on a phone.
+    browser.goto("/email").await;
+    browser.type_into("#address", "wang.example.org").await;
+    browser.click_to_new_page("#send-link").await;
+    assert!(
+        browser.text(".form-errors").await.contains("缺少 @"),
+        "{}",
+        browser.source().await
+    );
+    let typed = browser.find("#address").await;
+    assert_eq!(browser.attribute(&typed, "value").await, "wang.example.org");
+    browser.screenshot("email-refused").await;
+    browser.type_into("#address", "wang@example.org").await;
+    browser.click_to_new_page("#send-link").await;
+    assert!(
+        browser.text("#address-status").await.contains("等待确认"),
+        "{}",
+        browser.source().await
+    );
+    browser.click("input[value=deadline_missed]").await;
+    browser.click_to_new_page("#save-choices").await;
+    assert!(browser.text("p.notice").await.contains("已保存"));
+    browser.screenshot("email").await;
+    browser.window(390, 844).await;
+    assert_eq!(
+        browser.sideways_overflow().await,
+        Some(0),
+        "the e-mail page scrolls sideways on a phone"
+    );
+    browser.screenshot("email-phone").await;
+    browser.window(1280, 800).await;
     browser.goto("/projects").await;
     browser.screenshot("projects-secretariat").await;
     let links: Vec<String> = {

@@ -235,4 +235,66 @@ fn channels_are_set_listed_tested_and_removed_and_a_calendar_feed_is_made_and_st
     assert!(text(&stopped.stdout).contains("stopped"));
     let unknown = specflow(&["user", "calendar", "nobody"], &database, "");
     assert!(!unknown.status.success());
+
+    // A person's own e-mail: a wrong kind of event and a wrong address refused, saying which;
+    // a good one sent its link, listed as waiting, not testable before it is proved, removed.
+    let person = |extra: &[&str]| {
+        let mut arguments = vec!["channel", "set", "li.bureau", "--person"];
+        arguments.extend_from_slice(extra);
+        specflow(&arguments, &database, "")
+    };
+    let wrong_kind = person(&["li@example.org", "--events", "coffee_break"]);
+    assert!(!wrong_kind.status.success());
+    assert!(
+        text(&wrong_kind.stderr).contains("coffee_break"),
+        "{}",
+        text(&wrong_kind.stderr)
+    );
+    let wrong_address = person(&["li.example.org", "--language", "en"]);
+    assert!(!wrong_address.status.success());
+    assert!(
+        text(&wrong_address.stderr).contains("has no @"),
+        "{}",
+        text(&wrong_address.stderr)
+    );
+    let not_email = person(&["li@example.org", "--kind", "dingtalk"]);
+    assert!(!not_email.status.success());
+    let set = person(&[
+        "li@example.org",
+        "--events",
+        "deadline_missed,deadline_warning_given",
+        "--digest",
+    ]);
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    assert!(
+        text(&set.stdout).contains("confirmation link"),
+        "{}",
+        text(&set.stdout)
+    );
+    let listed = text(&specflow(&["channel", "list", "--language", "en"], &database, "").stdout);
+    assert!(
+        listed.contains("li@example.org")
+            && listed.contains("waiting")
+            && listed.contains("deadline_missed,deadline_warning_given"),
+        "{listed}"
+    );
+    let untested = specflow(&["channel", "test", "li.bureau", "--person"], &database, "");
+    assert!(!untested.status.success());
+    assert!(
+        text(&untested.stderr).contains("not confirmed"),
+        "{}",
+        text(&untested.stderr)
+    );
+    let removed = specflow(
+        &["channel", "remove", "li.bureau", "--person"],
+        &database,
+        "",
+    );
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    let again = specflow(
+        &["channel", "remove", "li.bureau", "--person"],
+        &database,
+        "",
+    );
+    assert!(!again.status.success());
 }

@@ -375,7 +375,7 @@ async fn set_person(
     choices: &PersonChoices<'_>,
 ) -> Result<String, specflow_web::app::problem::Problem> {
     use specflow_store::personal_email::AddressChange;
-    use specflow_web::app::personal_email::{set_address, set_choices};
+    use specflow_web::app::personal_email::{check_choices, set_address, set_choices};
     let state = specflow_web::AppState {
         store: store.clone(),
         metrics: specflow_store::metrics::Metrics::shared(),
@@ -391,6 +391,9 @@ async fn set_person(
                 format!("there is no active account {name}"),
             )
         })?;
+    // Everything is checked before the address is set, so a refusal leaves nothing half-done.
+    check_choices(&state, choices.events).await?;
+    specflow_web::app::personal_email::check_address(choices.address)?;
     let change = set_address(&state, &account, choices.address, choices.language).await?;
     set_choices(&state, &account, choices.events, choices.digest).await?;
     let address = choices.address.trim();

@@ -123,6 +123,21 @@ pub async fn set_choices(
     event_types: &[String],
     digest: bool,
 ) -> Result<(), Problem> {
+    check_choices(state, event_types).await?;
+    if state
+        .store
+        .set_person_choices(&account.name, event_types, digest)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(no_account(&account.name))
+    }
+}
+
+/// Refuses a kind of event the definitions do not notify about, naming it and the kinds there
+/// are.
+pub async fn check_choices(state: &AppState, event_types: &[String]) -> Result<(), Problem> {
     let choices = event_choices(state).await?;
     if let Some(unknown) = event_types
         .iter()
@@ -141,15 +156,7 @@ pub async fn set_choices(
             ),
         ));
     }
-    if state
-        .store
-        .set_person_choices(&account.name, event_types, digest)
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(no_account(&account.name))
-    }
+    Ok(())
 }
 
 /// The account's settings, if it has set an address; its choices either way.

@@ -244,7 +244,7 @@ fn address_section(
         .unwrap_or_default();
     let mail_language = settings.map_or(language, |settings| settings.language);
     html! {
-        section.card #address {
+        section.card #address-card {
             h2 { (pick("邮箱地址", "Your address")) }
             @match settings {
                 Some(settings) if settings.verified_at.is_some() => {
