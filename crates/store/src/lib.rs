@@ -52,6 +52,7 @@ mod read;
 mod reports;
 mod robot_sends;
 mod schedule;
+pub mod search;
 pub mod sessions;
 mod signals;
 mod sql;
@@ -457,6 +458,9 @@ impl Store {
             .collect();
         if applied.contains(&8) {
             self.fill_next_due_dates().await?;
+        }
+        if applied.contains(&17) {
+            self.index_unsearched_projects().await?;
         }
         Ok(applied)
     }

@@ -12,12 +12,14 @@
 
 use super::notifications::{NotificationRow, rows_for};
 use super::outbox::NO_WEBHOOK_ERROR;
+use super::search::{SearchRow, push_search_rows};
 use super::sql::{Statement, Tuple};
 use super::uploads::SpooledArtifact;
 use super::{Backend, ProjectSummary, Store, instant, is_unique_violation, micros};
 use crate::error::StoreError;
 use serde::{Deserialize, Serialize};
 use specflow_engine::audit::{AuditRecord, Digest256, Head, seal_all};
+use specflow_engine::event::EventBody;
 use specflow_engine::{Actor, Command, Event, ProjectState, Rejection, decide, decide_tick};
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use std::collections::HashMap;
@@ -178,6 +180,9 @@ struct Writes {
     /// One row per command decided (several for a batch).
     commands: Vec<CommandRow>,
     notifications: Vec<NotificationRow>,
+    /// The project's row of the search index, when the records create it or record its
+    /// publication (the only times its searched fields change).
+    search: Option<SearchRow>,
     /// Uploaded content the records attach, copied in the same transaction.
     content: Option<Arc<SpooledArtifact>>,
 }
@@ -188,6 +193,7 @@ impl Writes {
             && self.projection.is_none()
             && self.commands.is_empty()
             && self.notifications.is_empty()
+            && self.search.is_none()
             && self.content.is_none()
     }
 
@@ -199,6 +205,9 @@ impl Writes {
         }
         self.commands.extend(later.commands);
         self.notifications.extend(later.notifications);
+        if later.search.is_some() {
+            self.search = later.search;
+        }
         if later.content.is_some() {
             self.content = later.content;
         }
@@ -915,7 +924,16 @@ impl Store {
         };
         let records = seal_all(project_id, Some(head), Some(request.command_id), &events)
             .map_err(StoreError::from)?;
+        let searched_fields_change = events.iter().any(|event| {
+            matches!(
+                event.body,
+                EventBody::ProjectCreated { .. } | EventBody::PublicationRecorded(_)
+            )
+        });
         let (state, notifications) = apply_noting(state, &definition, events, &records)?;
+        let search = searched_fields_change
+            .then(|| SearchRow::of_state(project_id, &state))
+            .flatten();
         let last = records.last().map_or(head, AuditRecord::head);
         let outcome = CommandOutcome::Accepted {
             project_id,
@@ -935,6 +953,7 @@ impl Store {
                 projection: Some(projection),
                 commands: vec![command],
                 notifications,
+                search,
                 content: None,
             },
         })
@@ -986,6 +1005,7 @@ impl Store {
                 projection: Some(projection),
                 commands: Vec::new(),
                 notifications,
+                search: None,
                 content: None,
             },
         })
@@ -1116,6 +1136,15 @@ impl Store {
         }
         if !personal.is_empty() {
             parts.push(Part::PersonalNotifications(&personal));
+        }
+        let mut searched: Vec<&SearchRow> = writes
+            .iter()
+            .filter_map(|writes| writes.search.as_ref())
+            .collect();
+        searched.sort_by_key(|row| row.project_id);
+        searched.dedup_by_key(|row| row.project_id);
+        if !searched.is_empty() {
+            parts.push(Part::Search(&searched));
         }
         // Everything goes in one call to the database, its parameters numbered throughout:
         // PostgreSQL gets one statement (every part but the last as a data-modifying `WITH`),
@@ -1289,6 +1318,7 @@ impl Store {
                 });
                 statement.push(crate::personal_email::PERSONAL_FAN_OUT);
             }
+            Part::Search(rows) => push_search_rows(statement, rows),
         }
     }
 
@@ -1403,6 +1433,8 @@ enum Part<'a> {
     Notifications(&'a [&'a NotificationRow]),
     /// The rows to fan out to each person who chose the event's kind and may see the project.
     PersonalNotifications(&'a [&'a NotificationRow]),
+    /// The projects' rows of the search index.
+    Search(&'a [&'a SearchRow]),
 }
 
 /// Applies a job's events to the state, and writes the notifications each one calls for, with

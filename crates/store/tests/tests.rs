@@ -14,6 +14,7 @@ mod conformance;
 mod crash;
 mod export_log;
 mod personal_email;
+mod search;
 mod tokens;
 mod transparency;
 mod uploads;
