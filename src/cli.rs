@@ -159,6 +159,19 @@ pub enum TopCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Find projects through the HTTP API: by a code or its beginning (parentheses of either
+    /// width), a title in either language, a drafting unit, a specification number or a
+    /// committee, Chinese substrings included; best first, within what the token may see.
+    Search {
+        /// What to look for.
+        text: String,
+        /// How many projects to list (1 to 50).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// The server and the token.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// A project's audit records through the HTTP API, or its state as of an instant or a
     /// sequence.
     History {

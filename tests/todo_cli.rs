@@ -166,6 +166,31 @@ fn specflow_todo_prints_a_persons_work_as_a_table_and_as_json() {
     assert!(out.contains("Extension requests waiting (0)"), "{out}");
     assert!(out.contains("Frozen projects (0)"), "{out}");
 
+    // `specflow search`: by two Chinese characters of the title, and by the code typed with
+    // full-width parentheses; the match marked; a query of punctuation refused in words.
+    let found = server.client(&supervisor, "zh", &["search", "卷尺"]);
+    assert!(found.status.success(), "{}", text(&found.stderr));
+    let out = text(&found.stdout);
+    assert!(
+        out.contains(CODE) && out.contains("数显【卷尺】校准规范"),
+        "{out}"
+    );
+    let by_code = server.client(
+        &secretariat,
+        "en",
+        &["search", "JJF（沪）-2026-95", "--json"],
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&by_code.stdout).unwrap();
+    assert_eq!(answer["hits"][0]["code"], CODE);
+    assert_eq!(answer["hits"][0]["field"], "code");
+    let refused = server.client(&supervisor, "en", &["search", "（）"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("at least two letters or digits"),
+        "{}",
+        text(&refused.stderr)
+    );
+
     // An auditor has nothing to do.
     let audit = server.client(&auditor, "en", &["todo", "--json"]);
     let list: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();

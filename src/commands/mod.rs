@@ -11,6 +11,7 @@ mod outbox;
 mod principals;
 mod report;
 mod schedule;
+mod search;
 mod serve;
 mod simulate;
 mod todo;
@@ -84,6 +85,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => client::history(&client, &code, as_of, sequence),
         TopCommand::Report(command) => report::run(command),
         TopCommand::Todo { client } => todo::run(&client),
+        TopCommand::Search {
+            text,
+            limit,
+            client,
+        } => search::run(&text, limit, &client),
         TopCommand::Outbox(command) => outbox::run_outbox(command),
         TopCommand::Webhook(command) => outbox::run_webhook(command),
         TopCommand::Channel(command) => outbox::run_channel(command),

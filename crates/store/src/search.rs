@@ -214,6 +214,10 @@ pub struct SearchHit {
     pub drafting_unit: String,
     /// Its stage's code.
     pub stage: String,
+    /// The definition it follows, and its version (for the stage's name).
+    pub definition_id: String,
+    /// The definition's version.
+    pub definition_version: u32,
     /// The specification's number, once published.
     pub specification_number: Option<String>,
     /// The best match.
@@ -335,7 +339,7 @@ impl Store {
             None => String::new(),
         };
         let sql = format!(
-            "SELECT p.project_id, p.code, p.title_zh, p.title_en, p.committee, p.drafting_unit, p.stage, s.specification_number \
+            "SELECT p.project_id, p.code, p.title_zh, p.title_en, p.committee, p.drafting_unit, p.stage, p.definition_id, p.definition_version, s.specification_number \
              FROM {from} JOIN projects p ON p.project_id = s.project_id WHERE {condition}{scoped} LIMIT {CANDIDATES}"
         );
         let mut query = sqlx::query(&sql).bind(pattern);
@@ -372,7 +376,7 @@ impl Store {
             None => String::new(),
         };
         let sql = format!(
-            "SELECT p.project_id, p.code, p.title_zh, p.title_en, p.committee, p.drafting_unit, p.stage, s.specification_number \
+            "SELECT p.project_id, p.code, p.title_zh, p.title_en, p.committee, p.drafting_unit, p.stage, p.definition_id, p.definition_version, s.specification_number \
              FROM projects p LEFT JOIN project_search s ON s.project_id = p.project_id \
              WHERE p.code >= $1 AND p.code < $2{scoped} ORDER BY p.code LIMIT {MAX_SEARCH_HITS}"
         );
@@ -401,6 +405,11 @@ impl Store {
             committee: row.try_get("committee").map_err(get)?,
             drafting_unit: row.try_get("drafting_unit").map_err(get)?,
             stage: row.try_get("stage").map_err(get)?,
+            definition_id: row.try_get("definition_id").map_err(get)?,
+            definition_version: u32::try_from(
+                row.try_get::<i64, _>("definition_version").map_err(get)?,
+            )
+            .map_err(|_| StoreError::Corrupt(format!("project {project}: definition version")))?,
             specification_number: row.try_get("specification_number").map_err(get)?,
             best: SearchMatch {
                 field: SearchField::Code,

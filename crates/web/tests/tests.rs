@@ -23,6 +23,7 @@ mod openapi;
 mod pages;
 mod public;
 mod reports;
+mod search;
 mod todo;
 mod transparency;
 mod uploads;

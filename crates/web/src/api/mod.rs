@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod params;
 pub mod projects;
 pub mod reports;
+pub mod search;
 pub mod todo;
 pub mod wire;
 
@@ -81,6 +82,7 @@ pub fn routes(artifact_limit: usize) -> (Router<AppState>, Document) {
         .routes(routes!(log::inclusion_proof))
         .routes(routes!(log::consistency_proof))
         .routes(routes!(todo::todo))
+        .routes(routes!(search::search))
         .fallback(api_route_not_found)
         .layer(DefaultBodyLimit::max(input::JSON_BODY_LIMIT_BYTES))
         .layer(middleware::from_fn(problem::render_problems))

@@ -23,6 +23,7 @@ pub mod problem;
 pub mod projects;
 pub mod public;
 pub mod reports;
+pub mod search;
 pub mod text_fields;
 pub mod todo;
 

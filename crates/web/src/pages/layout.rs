@@ -198,6 +198,14 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
                             }
                         }
                     }
+                    @if viewer.principal.is_some() {
+                        form.search role="search" method="get" action="/search" {
+                            input #site-search type="search" name="q" maxlength="100"
+                                aria-label=(words.pick("查找项目", "Find projects"))
+                                placeholder=(words.pick("编号、名称、单位…", "Code, title, unit…"));
+                            button type="submit" { (words.pick("查找", "Find")) }
+                        }
+                    }
                     div.tools {
                         form.inline method="get" action="/language" {
                             input type="hidden" name="to" value=(other);
@@ -258,6 +266,12 @@ header.top { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem 1.5
 header.top .brand { font-weight: 700; text-decoration: none; color: var(--ink); }
 header.top nav ul { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; margin: 0; padding: 0; }
 header.top nav a[aria-current] { font-weight: 700; text-decoration-thickness: 3px; }
+header.top form.search { display: flex; gap: .25rem; }
+header.top form.search input { width: 14rem; max-width: 60vw; }
+mark { background: #fff2a8; color: inherit; padding: 0 .05rem; }
+ol.hits { list-style: none; padding: 0; margin: 0; display: grid; gap: .5rem; }
+ol.hits li { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .6rem .8rem; }
+ol.hits p { margin: .2rem 0; }
 header.top .tools { margin-left: auto; display: flex; flex-wrap: wrap; align-items: center; gap: .75rem; }
 .who { color: var(--muted); font-size: .9rem; }
 section.card.lead p { margin: 0; }

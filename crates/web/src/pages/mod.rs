@@ -31,6 +31,7 @@ mod history;
 mod layout;
 mod projects;
 mod public;
+mod search;
 mod session;
 mod submit;
 mod todo;
@@ -97,6 +98,7 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
             "/calendar",
             get(calendar::calendar_page).post(calendar::calendar_action),
         )
+        .route("/search", get(search::search_page))
         .route("/email", get(email::email_page).post(email::email_action))
         .route(
             "/email/verify/{secret}",
