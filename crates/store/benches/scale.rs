@@ -952,6 +952,68 @@ async fn after_load(url: &str, backend: Backend) {
     connection.close().await.unwrap();
 }
 
+/// Search (issue 21): the projects loaded around the writer are indexed as the migration would
+/// index them, then `Store::search_projects` is timed as the bureau would call it, on two-
+/// character Chinese queries (parts of the instruments' names, each matching a tenth of the
+/// projects) and on code prefixes (a project's code without its last two digits), `--samples`
+/// each after a warm-up.
+async fn measure_search(store: &Store, url: &str, options: &Options, projects: u64) {
+    let started = Instant::now();
+    let indexed = store.index_unsearched_projects().await.unwrap();
+    if indexed > 0 {
+        println!(
+            "indexed {} projects for search in {:.1} s",
+            human(indexed),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let bureau = specflow_store::Principal {
+        token_id: Uuid::nil(),
+        subject: "bureau".to_string(),
+        role: specflow_store::Role::Supervisor,
+        committee: None,
+        project_id: None,
+    };
+    const CHINESE: [&str; 10] = ["汽车", "压力", "流量", "心电", "测速", "电能", "声级", "测距", "体温", "规程"];
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let mut codes = Vec::with_capacity(options.samples);
+    for sample in 0..options.samples as u64 {
+        let index = mix(sample ^ 0x7365_6172_6368) % projects;
+        let code: String = sqlx::query_scalar("SELECT code FROM projects WHERE project_id = $1")
+            .bind(project_id(index).to_string())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        // Without its last two digits, and typed with full-width parentheses.
+        let prefix: String = code.chars().take(code.chars().count() - 2).collect();
+        codes.push(prefix.replace('(', "（").replace(')', "）"));
+    }
+    pool.close().await;
+    for (name, queries) in [
+        ("a two-character Chinese query", CHINESE.iter().map(|query| query.to_string()).collect::<Vec<_>>()),
+        ("a code prefix", codes),
+    ] {
+        for query in queries.iter().take(5) {
+            store.search_projects(&bureau, query, 20).await.unwrap().unwrap();
+        }
+        let mut latencies = Vec::with_capacity(options.samples);
+        let mut found = 0usize;
+        for sample in 0..options.samples {
+            let query = &queries[sample % queries.len()];
+            let started = Instant::now();
+            let hits = store.search_projects(&bureau, query, 20).await.unwrap().unwrap();
+            latencies.push(started.elapsed());
+            found += hits.len();
+        }
+        let (p50, p99, max, mean) = percentiles(latencies);
+        println!(
+            "Store::search_projects, {name} ({} samples, {:.1} hits each): p50 {p50:.3} ms, p99 {p99:.3} ms, max {max:.3} ms, mean {mean:.3} ms (target: p99 under 50 ms)",
+            options.samples,
+            found as f64 / options.samples as f64
+        );
+    }
+}
+
 /// p50, p99 and max of durations, in milliseconds.
 fn percentiles(mut durations: Vec<Duration>) -> (f64, f64, f64, f64) {
     durations.sort();
@@ -1074,6 +1136,7 @@ async fn measure(url: &str, options: &Options, records: u64) {
         store.verify_project(id).await.unwrap().unwrap();
     }
     println!("20 random chains verified against their projection rows");
+    measure_search(&store, url, options, projects).await;
     store.close().await;
 
     let records = if records > 0 {
