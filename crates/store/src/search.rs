@@ -289,10 +289,15 @@ impl Store {
             Visibility::Committee(committee) => Some(("p.committee", committee.to_string())),
             Visibility::Project(project) => Some(("p.project_id", project.to_string())),
         };
-        let mut candidates = self.candidates_by_grams(&grams, scope.as_ref()).await?;
-        for hit in self.candidates_by_code(query, scope.as_ref()).await? {
-            candidates.entry(hit.project_id).or_insert(hit);
-        }
+        // A query that begins codes is answered by the code's own index alone: those projects
+        // rank first anyway, and a code's grams (`jj`, `20`, `00`…) are in nearly every row,
+        // which made the gram query of a code prefix take 150 ms at a million projects.
+        let by_code = self.candidates_by_code(query, scope.as_ref()).await?;
+        let candidates: HashMap<Uuid, SearchHit> = if by_code.is_empty() {
+            self.candidates_by_grams(&grams, scope.as_ref()).await?
+        } else {
+            by_code.into_iter().map(|hit| (hit.project_id, hit)).collect()
+        };
         let wanted = kept(query).characters;
         let mut ranked: Vec<_> = candidates
             .into_values()
