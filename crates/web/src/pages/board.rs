@@ -437,7 +437,8 @@ fn selection_line(filter: &OverdueFilter, words: Words) -> Markup {
     html! {
         p.print-only #board-selection {
             (words.pick("所列：", "Listed: ")) (selection)
-            (words.pick("；排序：", "; order: ")) (sort_name(filter.sort, words))
+            // The order's name begins a sentence in the form's list; here it is mid-sentence.
+            (words.pick("；排序：", "; order: ")) (sort_name(filter.sort, words).to_lowercase())
             (words.pick("。", "."))
         }
     }

@@ -463,8 +463,8 @@ dl.facts dd { margin: 0; }
   tr, img, svg { break-inside: avoid; }
   th, td { padding: .25rem .35rem; border: 1px solid #bbb; overflow-wrap: break-word; }
   td:first-child > a { white-space: nowrap; }
-  th { white-space: normal; background: #eef1f4; }
-  th.number, td.number { white-space: nowrap; overflow-wrap: normal; }
+  th { white-space: normal; word-break: keep-all; background: #eef1f4; }
+  td.number { white-space: nowrap; overflow-wrap: normal; }
   td.comment-text { min-width: 0; }
   code, .hash { font-size: 7.5pt; overflow-wrap: anywhere; }
   pre { white-space: pre-wrap; }
