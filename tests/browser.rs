@@ -15,11 +15,9 @@
 //! The WebDriver client and the starting of chromedriver are in `browser_support.rs`.
 
 use crate::browser_support::{
-    Browser, ELEMENT, Running, browser_programs, free_port, open_browser,
+    Browser, ELEMENT, browser_programs, open_browser, serve_demo, tokens,
 };
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 
 /// The demo's accounts, by role (name and password), from what `specflow demo` printed.
 fn accounts(printed: &str) -> std::collections::HashMap<String, (String, String)> {
@@ -37,41 +35,15 @@ fn accounts(printed: &str) -> std::collections::HashMap<String, (String, String)
         .collect()
 }
 
-/// The demo's tokens, by role, from what `specflow demo` printed.
-fn tokens(printed: &str) -> std::collections::HashMap<String, String> {
-    printed
-        .lines()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            let role = words.next()?;
-            let token = words.next().filter(|token| token.starts_with("sft_"))?;
-            Some((role.to_string(), token.to_string()))
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pages_work_in_a_real_browser() {
     let Some(programs) = browser_programs("the_pages_work_in_a_real_browser") else {
         return;
     };
 
-    let folder = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", folder.path().join("demo.db").display());
-    let specflow = env!("CARGO_BIN_EXE_specflow");
-    let demo = Command::new(specflow)
-        .args(["demo", "--no-serve", "--database", &database])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        demo.status.success(),
-        "{}",
-        String::from_utf8_lossy(&demo.stderr)
-    );
-    let tokens = tokens(&String::from_utf8_lossy(&demo.stdout));
-    let accounts = accounts(&String::from_utf8_lossy(&demo.stdout));
+    let demo = serve_demo();
+    let tokens = tokens(&demo.printed);
+    let accounts = accounts(&demo.printed);
     let secretariat_account = accounts
         .get("secretariat")
         .cloned()
@@ -83,27 +55,7 @@ async fn the_pages_work_in_a_real_browser() {
             .unwrap_or_else(|| panic!("no {role} token in the demo's output: {tokens:?}"))
     };
 
-    let server_port = free_port(&[]);
-    let mut server = Command::new(specflow)
-        .args(["serve", "--listen", &format!("127.0.0.1:{server_port}")])
-        .env("SPECFLOW_DATABASE_URL", &database)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first_line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let _server = Running(server);
-    let site = first_line
-        .trim()
-        .strip_prefix("specflow is serving on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first_line}"))
-        .to_string();
-
-    let (_driver, mut browser) = open_browser(&programs, &site, "", &[server_port]).await;
+    let (_driver, mut browser) = open_browser(&programs, &demo.site, "", &[demo.port]).await;
     browse(&mut browser, &token, &secretariat_account).await;
     browser.quit().await;
 }

@@ -1,12 +1,14 @@
-//! What the browser tests share: finding Chromium and chromedriver, starting chromedriver and a
-//! session, and a small WebDriver client (`Browser`) that clicks, types, uploads, saves
-//! screenshots under `target/screenshots/` and checks each page's status and console.
+//! What the browser tests share: finding Chromium and chromedriver (and poppler's PDF tools for
+//! the print test), serving the demo, starting chromedriver and a session, and a small
+//! WebDriver client (`Browser`) that clicks, types, uploads, saves screenshots and printed PDFs
+//! under `target/screenshots/` and checks each page's status and console.
 //!
 //! The WebDriver protocol is spoken directly over HTTP with reqwest (already a dependency): the
 //! dozen commands used here are plain JSON, and a WebDriver crate would add a second HTTP stack
 //! and TLS backend to the build for them.
 
 use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -83,6 +85,106 @@ pub(crate) fn browser_programs(test: &str) -> Option<Programs> {
     })
 }
 
+/// Poppler's `pdftotext` and `pdftoppm`, found.
+pub(crate) struct PdfTools {
+    pub(crate) pdftotext: PathBuf,
+    pub(crate) pdftoppm: PathBuf,
+}
+
+/// Poppler's PDF tools, or `None` after saying the test `test` was skipped; with
+/// `SPECFLOW_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs `poppler-utils` beside
+/// Chromium) a missing one fails.
+pub(crate) fn pdf_tools(test: &str) -> Option<PdfTools> {
+    let required = std::env::var("SPECFLOW_REQUIRE_BROWSER").is_ok_and(|value| value == "1");
+    let (Some(pdftotext), Some(pdftoppm)) =
+        (find_program(&["pdftotext"]), find_program(&["pdftoppm"]))
+    else {
+        assert!(
+            !required,
+            "SPECFLOW_REQUIRE_BROWSER=1 but pdftotext or pdftoppm is not installed (apt-get install poppler-utils)"
+        );
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: {test} (poppler's pdftotext and pdftoppm are not installed; CI installs them)"
+        );
+        return None;
+    };
+    Some(PdfTools {
+        pdftotext,
+        pdftoppm,
+    })
+}
+
+/// The demo's tokens, by role, from what `specflow demo` printed.
+pub(crate) fn tokens(printed: &str) -> std::collections::HashMap<String, String> {
+    printed
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let role = words.next()?;
+            let token = words.next().filter(|token| token.starts_with("sft_"))?;
+            Some((role.to_string(), token.to_string()))
+        })
+        .collect()
+}
+
+/// The demo's data served by the real `specflow serve`, stopped and removed when dropped.
+pub(crate) struct ServedDemo {
+    /// What `specflow demo` printed: its tokens and accounts.
+    pub(crate) printed: String,
+    /// The site's address, such as `http://127.0.0.1:18201`.
+    pub(crate) site: String,
+    /// The server's port, which chromedriver must not take.
+    pub(crate) port: u16,
+    _server: Running,
+    _folder: tempfile::TempDir,
+}
+
+/// Writes `specflow demo --no-serve` into a fresh SQLite database and serves it on a free port.
+pub(crate) fn serve_demo() -> ServedDemo {
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("demo.db").display());
+    let specflow = env!("CARGO_BIN_EXE_specflow");
+    let demo = Command::new(specflow)
+        .args(["demo", "--no-serve", "--database", &database])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let port = free_port(&[]);
+    let mut server = Command::new(specflow)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("SPECFLOW_DATABASE_URL", &database)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let server = Running(server);
+    let site = first_line
+        .trim()
+        .strip_prefix("specflow is serving on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first_line}"))
+        .to_string();
+    ServedDemo {
+        printed: String::from_utf8_lossy(&demo.stdout).into_owned(),
+        site,
+        port,
+        _server: server,
+        _folder: folder,
+    }
+}
+
 /// A free port in 18200–18299 (the range this project's tests and servers keep to), or in the
 /// range `SPECFLOW_TEST_PORTS` names as `FIRST-LAST`, for a machine where those ports are taken.
 pub(crate) fn free_port(skip: &[u16]) -> u16 {
@@ -112,7 +214,7 @@ fn screenshots_folder(prefix: &str) -> PathBuf {
         let ours = name
             .strip_prefix(prefix)
             .is_some_and(|rest| rest.starts_with(|first: char| first.is_ascii_digit()));
-        if ours && name.ends_with(".png") {
+        if ours && (name.ends_with(".png") || name.ends_with(".pdf")) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -438,9 +540,39 @@ impl Browser {
     }
 
     fn next_screenshot_path(&mut self, name: &str) -> PathBuf {
+        self.next_path(name, "png")
+    }
+
+    fn next_path(&mut self, name: &str, extension: &str) -> PathBuf {
         self.taken += 1;
-        self.screenshots
-            .join(format!("{}{:02}-{name}.png", self.prefix, self.taken))
+        self.screenshots.join(format!(
+            "{}{:02}-{name}.{extension}",
+            self.prefix, self.taken
+        ))
+    }
+
+    /// Prints the page as Chromium's print dialogue would (DevTools' `Page.printToPDF`: A4, the
+    /// page's own `@page` rules and backgrounds, no header or footer of the browser's own) and
+    /// saves the PDF as `PREFIXNN-name.pdf`.
+    pub(crate) async fn print_to_pdf(&mut self, name: &str) -> PathBuf {
+        let printed = self
+            .call(
+                reqwest::Method::POST,
+                "/goog/cdp/execute",
+                Some(json!({"cmd": "Page.printToPDF", "params": {
+                    "paperWidth": 8.27,
+                    "paperHeight": 11.69,
+                    "printBackground": true,
+                    "preferCSSPageSize": true,
+                    "displayHeaderFooter": false,
+                }})),
+            )
+            .await;
+        let bytes = base64_decode::decode(printed["data"].as_str().unwrap_or_default());
+        assert!(bytes.starts_with(b"%PDF-"), "{name}: no PDF came back");
+        let path = self.next_path(name, "pdf");
+        std::fs::write(&path, bytes).unwrap();
+        path
     }
 
     /// Saves the page as `PREFIXNN-name.png`.

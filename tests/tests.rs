@@ -5,6 +5,7 @@
 mod architecture;
 mod browser;
 mod browser_lifecycle;
+mod browser_print;
 mod browser_support;
 mod chinese_cli;
 mod cli;

@@ -1047,6 +1047,41 @@ conformance!(
         let css = send(&site.app, get("/style.css", "")).await;
         assert_eq!(css.status, StatusCode::OK);
         assert!(css.header("content-type").starts_with("text/css"));
+        assert!(css.body.contains("@media print"), "{}", css.body);
+
+        // Printed, a page's running head comes from its print stylesheet, linked with its title;
+        // the text is written as one CSS string whatever it holds, so it cannot end the rule.
+        assert!(
+            history
+                .body
+                .contains("href=\"/print.css?lang=zh&amp;running=JJF%28%E6%B2%AA%29-2026-00"),
+            "{}",
+            history.body
+        );
+        let hostile = send(
+            &site.app,
+            get(
+                "/print.css?lang=en&running=a%22%7D%20%5C%3C%2Fstyle%3Eb",
+                "",
+            ),
+        )
+        .await;
+        assert_eq!(hostile.status, StatusCode::OK);
+        assert!(hostile.header("content-type").starts_with("text/css"));
+        assert!(
+            hostile
+                .body
+                .contains("@top-left { content: \"a\\000022} \\00005c\\00003c/style\\00003eb\"; }"),
+            "{}",
+            hostile.body
+        );
+        assert!(
+            hostile
+                .body
+                .contains(r#"content: "Page " counter(page) " of " counter(pages);"#),
+            "{}",
+            hostile.body
+        );
     }
 );
 

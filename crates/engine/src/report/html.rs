@@ -153,7 +153,7 @@ fn durations_chart(summary: &[StageDurationSummary], language: Language) -> Stri
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\">",
         escape(language.pick(
             "各阶段平均实际用时与计划期限",
             "Mean stage durations against planned deadlines"
@@ -226,7 +226,7 @@ fn overdue_chart(report: &Report, language: Language) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\">",
         escape(language.pick("各月逾期项目数", "Projects overdue per month"))
     );
     for (index, month) in months.iter().enumerate() {

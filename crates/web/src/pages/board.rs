@@ -253,7 +253,8 @@ async fn board_body(
     Ok(html! {
         h1 { (words.pick("逾期看板", "Overdue board")) }
         (filters_form(&selection.filter, &choices, words))
-        p { a #board-csv href=(if filters_query.is_empty() { "/overdue.csv".to_string() } else { format!("/overdue.csv?{filters_query}") }) download="overdue.csv" { (words.pick("下载 CSV（当前筛选的全部行）", "Download CSV (every row of this selection)")) } }
+        (selection_line(&selection.filter, words))
+        p.no-print { a #board-csv href=(if filters_query.is_empty() { "/overdue.csv".to_string() } else { format!("/overdue.csv?{filters_query}") }) download="overdue.csv" { (words.pick("下载 CSV（当前筛选的全部行）", "Download CSV (every row of this selection)")) } }
         (board_table(&rows, words))
         nav.pager aria-label=(words.pick("翻页", "Pages")) {
             @if selection.after.is_some() { a href=(if filters_query.is_empty() { "/overdue".to_string() } else { format!("/overdue?{filters_query}") }) { (words.pick("第一页", "First page")) } }
@@ -393,6 +394,52 @@ fn board_table(rows: &[(OverdueItem, String)], words: Words) -> Markup {
                     }
                 }
             } }
+        }
+    }
+}
+
+/// The filters and the order in one sentence, printed in place of the form: a board on paper
+/// says which projects it lists.
+fn selection_line(filter: &OverdueFilter, words: Words) -> Markup {
+    let mut chosen: Vec<String> = Vec::new();
+    if let Some(committee) = &filter.committee {
+        chosen.push(format!(
+            "{} {committee}",
+            words.pick("技术委员会", "committee")
+        ));
+    }
+    if let Some(stage) = &filter.stage {
+        chosen.push(format!("{} {stage}", words.pick("阶段", "stage")));
+    }
+    if let Some(unit) = &filter.drafting_unit {
+        chosen.push(format!(
+            "{} {unit}",
+            words.pick("起草单位", "drafting unit")
+        ));
+    }
+    if let Some(escalated) = filter.escalated {
+        chosen.push(
+            if escalated {
+                words.pick("已上报", "escalated")
+            } else {
+                words.pick("未上报", "not escalated")
+            }
+            .to_string(),
+        );
+    }
+    let selection = if chosen.is_empty() {
+        words
+            .pick("所有逾期项目", "every overdue project")
+            .to_string()
+    } else {
+        chosen.join(words.pick("，", ", "))
+    };
+    html! {
+        p.print-only #board-selection {
+            (words.pick("所列：", "Listed: ")) (selection)
+            // The order's name begins a sentence in the form's list; here it is mid-sentence.
+            (words.pick("；排序：", "; order: ")) (sort_name(filter.sort, words).to_lowercase())
+            (words.pick("。", "."))
         }
     }
 }

@@ -431,7 +431,7 @@ fn report_response(signed_in: &SignedIn, code: &str, answer: Result<Report, Prob
         Ok(report) => {
             let (title, fragment) = to_html_fragment(&report, signed_in.viewer.language);
             let body = html! {
-                p.muted { a href=(format!("/committees/{}", encode(code))) { "← " (code) } }
+                p.muted.no-print { a href=(format!("/committees/{}", encode(code))) { "← " (code) } }
                 article.report { (PreEscaped(fragment)) }
                 p.muted { (words.pick("每个数字都可追溯到其审计记录：点击项目编号或记录号查看该项目当时的状态。", "Every figure is traced to its audit records: a project's code or a record's number opens the project as it stood then.")) }
             };

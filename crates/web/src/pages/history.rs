@@ -126,11 +126,12 @@ async fn body(
     let csrf = signed_in.viewer.csrf.as_deref().unwrap_or_default();
     let body = html! {
         h1 { (summary.code) " " (title_of(&summary, words)) }
-        p { a href=(base) { (words.pick("← 返回项目", "← Back to the project")) } }
+        p.no-print { a href=(base) { (words.pick("← 返回项目", "← Back to the project")) } }
         @if let Some(verification) = &verification {
             (verification_result(verification, project_id, words))
         }
-        section.card {
+        // The verify button is for the screen; a printed log shows a result when there is one.
+        section.card.no-print {
             h2 { (words.pick("校验哈希链", "Verify the hash chain")) }
             p.muted { (words.pick("逐条重算每条记录的哈希并与下一条记录所存的前一哈希比对，证明无记录被修改、删除或调换顺序。", "Recomputes every record's hash and checks the next record holds it, proving no record was edited, deleted or reordered.")) }
             form method="post" action=(format!("{base}/verify")) {
@@ -147,7 +148,7 @@ async fn body(
                 th scope="col" { (words.pick("事件", "Event")) }
                 th scope="col" { (words.pick("哈希", "Hash")) }
                 th scope="col" { (words.pick("前一哈希", "Previous")) }
-                th scope="col" { (words.pick("历史状态", "As of")) }
+                th scope="col" class="no-print" { (words.pick("历史状态", "As of")) }
             } }
             tbody {
                 @for record in &page.records {
@@ -163,7 +164,7 @@ async fn body(
                         }
                         td { code.hash title=(record.hash.to_hex()) { (record.hash.short()) } }
                         td { code.hash title=(record.previous_hash.to_hex()) { (record.previous_hash.short()) } }
-                        td { a href=(format!("{base}?sequence={}", record.sequence)) aria-label=(format!("{} {}", words.pick("查看此记录后的状态", "The project right after record"), record.sequence)) { (words.pick("查看", "view")) } }
+                        td.no-print { a href=(format!("{base}?sequence={}", record.sequence)) aria-label=(format!("{} {}", words.pick("查看此记录后的状态", "The project right after record"), record.sequence)) { (words.pick("查看", "view")) } }
                     }
                 }
             }

@@ -4,8 +4,16 @@
 //! The navigation is the table [`NAVIGATION`]: each entry says who sees it, so a new page is one
 //! line there. The stylesheet is served from `/style.css`, so the pages'
 //! Content-Security-Policy can forbid inline styles and every script.
+//!
+//! Printed (A4), a page drops its frame and forms and keeps its content: the stylesheet's
+//! `@media print` and `@page` rules. What each printed page says at its top (the page's title:
+//! a project's code, the board's or a report's title) and the words of its page number come
+//! from a small second stylesheet, `/print.css?lang=…&running=…`, which each page links for
+//! print: CSS cannot read the page's title into a page margin, and an inline `<style>` would
+//! need the policy to allow inline styles.
 
 use super::session::{CSRF_FIELD, Viewer};
+use axum::extract::RawQuery;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
@@ -41,6 +49,7 @@ pub fn shanghai() -> FixedOffset {
 }
 
 use chrono::Offset as _;
+use std::fmt::Write as _;
 
 /// An instant as local date and time, such as `2026-03-01 09:00`.
 pub fn local_time(instant: DateTime<Utc>, offset: FixedOffset) -> String {
@@ -169,6 +178,7 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · specflow" }
                 link rel="stylesheet" href="/style.css";
+                link rel="stylesheet" href=(print_sheet_address(viewer.language, title)) media="print";
             }
             body {
                 a.skip href="#main" { (words.pick("跳到正文", "Skip to content")) }
@@ -252,8 +262,88 @@ pub async fn stylesheet() -> Response {
     response
 }
 
+/// The longest running head a printed page carries, in characters: a project's code and title
+/// fit, and a longer one would wrap inside the page's top margin.
+const RUNNING_HEAD_LIMIT: usize = 80;
+
+/// The address of the print stylesheet of a page titled `title`, in `language`.
+fn print_sheet_address(language: Language, title: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("lang", language.pick("zh", "en"))
+        .append_pair("running", title)
+        .finish();
+    format!("/print.css?{query}")
+}
+
+/// `GET /print.css?lang=zh&running=TEXT`: the page margins of a printed page, its running head
+/// `TEXT` at the top left (cut at [`RUNNING_HEAD_LIMIT`] characters) and its page number in the
+/// language's words at the bottom right. It echoes only what its own address says, written as a
+/// CSS string, so it may be cached like `/style.css`.
+pub async fn print_stylesheet(RawQuery(raw): RawQuery) -> Response {
+    let mut language = Language::Zh;
+    let mut running = String::new();
+    for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match name.as_ref() {
+            "lang" if value == "en" => language = Language::En,
+            "running" => running = value.into_owned(),
+            _ => {}
+        }
+    }
+    let mut response = print_sheet(language, &running).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
+}
+
+/// The print stylesheet's text: an `@page` rule whose margin boxes hold the running head and
+/// the page number (their font and colour are in the main stylesheet).
+fn print_sheet(language: Language, running: &str) -> String {
+    let mut head: String = running.chars().take(RUNNING_HEAD_LIMIT).collect();
+    if running.chars().nth(RUNNING_HEAD_LIMIT).is_some() {
+        head.push('…');
+    }
+    let page_number = language.pick(
+        r#""第 " counter(page) " 页，共 " counter(pages) " 页""#,
+        r#""Page " counter(page) " of " counter(pages)"#,
+    );
+    format!(
+        "@page {{\n  @top-left {{ content: {}; }}\n  @bottom-right {{ content: {page_number}; }}\n}}\n",
+        css_string(&head)
+    )
+}
+
+/// `text` as a quoted CSS string: quotes, backslashes, markup characters and every control or
+/// line-separating character written as a six-digit escape, so no text can end the string or
+/// the rule it stands in.
+fn css_string(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for character in text.chars() {
+        let escaped = matches!(
+            character,
+            '"' | '\\' | '\'' | '<' | '>' | '&' | '\u{2028}' | '\u{2029}'
+        ) || character.is_control();
+        if escaped {
+            let _ = write!(quoted, "\\{:06x}", u32::from(character));
+        } else {
+            quoted.push(character);
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
 /// Readable at 1280x800 and on a 390-pixel-wide phone: one column that widens to 72rem, tables
 /// that scroll sideways inside their own box, and a visible focus ring for keyboard readers.
+/// Printed on A4 (`@media print`): no frame, forms or buttons, tables that wrap rather than
+/// scroll, header rows repeated on every sheet, and no row, card or chart split across two.
 const STYLESHEET: &str = r#"
 :root { --ink: #1d2329; --muted: #5b6670; --line: #d5dbe0; --accent: #0b5cad; --late: #b3261e; --warn: #8a5a00; --ok: #1e6b34; --bg: #f7f8fa; }
 * { box-sizing: border-box; }
@@ -359,5 +449,42 @@ dl.facts dd { margin: 0; }
   dl.facts { grid-template-columns: 1fr; }
   dl.facts dd { margin-bottom: .4rem; }
   header.top .tools { margin-left: 0; }
+}
+.print-only { display: none; }
+@page { size: A4; margin: 16mm 14mm 16mm; }
+@page {
+  @top-left { font: 8.5pt system-ui, "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif; color: #5b6670; vertical-align: bottom; padding-bottom: 3mm; }
+  @bottom-right { content: counter(page) " / " counter(pages); font: 8.5pt system-ui, "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif; color: #5b6670; vertical-align: top; padding-top: 3mm; }
+}
+@media print {
+  :root { --bg: #fff; }
+  body { background: #fff; font-size: 10pt; line-height: 1.4; }
+  header.top, .skip, nav, form, button, .no-print, .filters, .actions, .work-forms, details.work-form { display: none !important; }
+  .print-only { display: block; }
+  main { max-width: none; margin: 0; padding: 0; }
+  h1 { font-size: 16pt; margin: 0 0 .6rem; }
+  h2 { font-size: 12.5pt; margin: 1.1rem 0 .4rem; }
+  h1, h2, h3, caption { break-after: avoid; }
+  p, dd, li { orphans: 2; widows: 2; }
+  a { color: inherit; text-decoration: none; }
+  main a[href^="http"]::after { content: " <" attr(href) ">"; font-size: .85em; word-break: break-all; }
+  section.card, .signin, .table-wrap, figure, ol.milestones li { border-color: #bbb; border-radius: 0; box-shadow: none; }
+  section.card, figure, ol.milestones li, .notice, .success, .error, dl.facts dt, dl.facts dd { break-inside: avoid; }
+  .table-wrap, figure { overflow: visible; border: none; padding: 0; }
+  table, article.report table { display: table; width: 100%; font-size: 8.5pt; overflow: visible; }
+  thead { display: table-header-group; }
+  tfoot { display: table-footer-group; }
+  tr, img, svg { break-inside: avoid; }
+  th, td { padding: .25rem .35rem; border: 1px solid #bbb; overflow-wrap: break-word; }
+  td:first-child > a { white-space: nowrap; }
+  th { white-space: normal; word-break: keep-all; background: #eef1f4; }
+  td.number { white-space: nowrap; overflow-wrap: normal; }
+  td.comment-text { min-width: 0; }
+  code, .hash { font-size: 7.5pt; overflow-wrap: anywhere; }
+  pre { white-space: pre-wrap; }
+  svg { max-width: 100%; height: auto; }
+  .charts { gap: .5rem; }
+  ol.lifecycle li, .badge, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  ol.lifecycle li.current { outline: 1.5pt solid var(--ink); }
 }
 "#;

@@ -9,7 +9,8 @@
 //! A session is the API's bearer token kept in an HttpOnly, SameSite=Strict cookie
 //! (`session.rs`); every form that changes something carries a CSRF token derived from that
 //! cookie by HMAC and is refused without it. The HTML is written with maud, checked at compile
-//! time; there is no JavaScript at all and one stylesheet (`layout.rs`).
+//! time; there is no JavaScript at all and one stylesheet (`layout.rs`), beside which each page
+//! links its running head for print.
 //!
 //! The pages: the signed-in principal's to-do list (`todo.rs`, the home page of everyone but
 //! auditors), their projects (`projects.rs`, at `/projects`, an auditor's home page), a project with its
@@ -64,6 +65,7 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
         .route("/signout", post(session::signout))
         .route("/language", get(session::switch_language))
         .route("/style.css", get(layout::stylesheet))
+        .route("/print.css", get(layout::print_stylesheet))
         .route("/projects/{project}", get(projects::project_page))
         .route(
             "/projects/{project}/actions/{action}",

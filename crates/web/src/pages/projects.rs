@@ -477,9 +477,10 @@ async fn project_body(
         h2 { (words.pick("生命周期", "Lifecycle")) }
         (lifecycle(&definition, &project, words))
         @if present && !read_only {
-            h2 { (words.pick("可执行的操作", "Actions")) }
+            // What is done on screen is not printed: the paper shows the project, not its forms.
+            h2.no-print { (words.pick("可执行的操作", "Actions")) }
             (actions_block(&actions, &desk))
-            h2 #work-heading { (words.pick("办理", "Work")) }
+            h2.no-print #work-heading { (words.pick("办理", "Work")) }
             (work_section(&desk))
         }
         h2 { (words.pick("时间线", "Timeline")) }
@@ -492,7 +493,7 @@ async fn project_body(
         (comments_table(&project, &comments, offset, words))
         h2 { (words.pick("会议与表决", "Meetings and votes")) }
         (meetings_block(&definition, &project, words))
-        h2 { (words.pick("查看历史状态", "See the project as it stood")) }
+        h2.no-print { (words.pick("查看历史状态", "See the project as it stood")) }
         (as_of_forms(&base, &as_of_value, &sequence_value, words))
     };
     Ok((title, body))
