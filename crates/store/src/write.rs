@@ -1318,7 +1318,7 @@ impl Store {
                 });
                 statement.push(crate::personal_email::PERSONAL_FAN_OUT);
             }
-            Part::Search(rows) => push_search_rows(statement, rows),
+            Part::Search(rows) => push_search_rows(statement, self.inner.backend, rows),
         }
     }
 
