@@ -144,9 +144,12 @@ pub enum TopCommand {
         /// The order: longest_overdue, recently_overdue or committee.
         #[arg(long, value_parser = ["longest_overdue", "recently_overdue", "committee"])]
         sort: Option<String>,
-        /// Print the server's CSV instead of a table.
-        #[arg(long)]
+        /// Print the server's CSV instead of a table (as `--format csv`).
+        #[arg(long, conflicts_with = "format")]
         csv: bool,
+        /// The format, and the file a download goes to.
+        #[command(flatten)]
+        export: ExportArgs,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,
@@ -184,6 +187,9 @@ pub enum TopCommand {
         /// The state as of this record.
         #[arg(long, value_name = "N")]
         sequence: Option<u64>,
+        /// The format of the records, and the file a download goes to.
+        #[command(flatten)]
+        export: ExportArgs,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,
@@ -293,6 +299,10 @@ pub enum ReportCommand {
         /// The format printed.
         #[arg(long, value_enum, default_value_t = ReportFormatArg::Md)]
         format: ReportFormatArg,
+        /// The file the report is written to (`-` for standard output, which for xlsx must not be
+        /// a terminal); without it, standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,
@@ -311,6 +321,10 @@ pub enum ReportCommand {
         /// The format printed.
         #[arg(long, value_enum, default_value_t = ReportFormatArg::Md)]
         format: ReportFormatArg,
+        /// The file the report is written to (`-` for standard output, which for xlsx must not be
+        /// a terminal); without it, standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,
@@ -324,6 +338,10 @@ pub enum ReportCommand {
         /// The format printed.
         #[arg(long, value_enum, default_value_t = ReportFormatArg::Md)]
         format: ReportFormatArg,
+        /// The file the report is written to (`-` for standard output, which for xlsx must not be
+        /// a terminal); without it, standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,
@@ -339,6 +357,37 @@ pub enum ReportFormatArg {
     Html,
     /// The API's JSON, every figure with its projects and records.
     Json,
+    /// The report's tables as CSV for Excel, one after another under their titles.
+    Csv,
+    /// The report's tables as an Excel workbook, a sheet each; needs `--output`.
+    Xlsx,
+}
+
+/// How a list is given: printed as a table or JSON, or downloaded as CSV or an Excel workbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormatArg {
+    /// A table for people (the default).
+    Table,
+    /// The API's JSON, as `--json`.
+    Json,
+    /// CSV for Excel (a byte-order mark, headers in `--language`, local dates), to standard
+    /// output or `--output`.
+    Csv,
+    /// An Excel workbook (dates as date cells, the header row frozen, filters on); needs
+    /// `--output`.
+    Xlsx,
+}
+
+/// The format of a list and where a download goes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    /// table, json, csv or xlsx.
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormatArg>,
+    /// The file a CSV or a workbook is written to (`-` for standard output, which for xlsx must
+    /// not be a terminal).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Which server the API commands talk to, as whom, and how they print.
@@ -752,6 +801,9 @@ pub enum ProjectCommand {
         /// Only projects given this flag at creation, such as legal_or_livelihood_metrology.
         #[arg(long)]
         flag: Option<String>,
+        /// The format, and the file a download goes to.
+        #[command(flatten)]
+        export: ExportArgs,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,

@@ -1,4 +1,5 @@
-//! The API's client: `specflow project list|show|create`, `advance`, `overdue` and `history`.
+//! The API's client: `specflow project list|show|create`, `advance`, `overdue` and `history`
+//! (whose lists also download as CSV or an Excel workbook, `export.rs`).
 //!
 //! These commands talk to a running service over HTTP with a bearer token, never to the
 //! database, so they work from any machine and are held to the token's role and scope. People get
@@ -6,7 +7,7 @@
 //! document's words (each unmet guard of a blocked action) and exits 1.
 
 use super::database::runtime;
-use crate::cli::{ClientArgs, ProjectCommand};
+use crate::cli::{ClientArgs, ExportArgs, ProjectCommand};
 use chrono::{DateTime, Utc};
 use reqwest::{Method, Url};
 use serde::Serialize;
@@ -104,6 +105,24 @@ impl Client {
         body: Option<(&str, Vec<u8>)>,
         if_match: Option<u64>,
     ) -> Result<String, Failure> {
+        let bytes = self.send_raw(method, url.clone(), body, if_match).await?;
+        String::from_utf8(bytes)
+            .map_err(|error| Failure::Other(anyhow::anyhow!("{url}: unreadable answer: {error}")))
+    }
+
+    /// Reads `url` as bytes: a download (a CSV or a workbook).
+    pub(super) async fn download(&self, url: Url) -> Result<Vec<u8>, Failure> {
+        self.send_raw(Method::GET, url, None, None).await
+    }
+
+    /// Sends a request and returns its answer's body as it came, or the failure it reports.
+    async fn send_raw(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<(&str, Vec<u8>)>,
+        if_match: Option<u64>,
+    ) -> Result<Vec<u8>, Failure> {
         let mut request = self
             .http
             .request(method, url.clone())
@@ -131,17 +150,17 @@ impl Client {
             ))
         })?;
         let status = response.status();
-        let text = response.text().await.map_err(|error| {
+        let bytes = response.bytes().await.map_err(|error| {
             Failure::Other(anyhow::anyhow!("{url}: unreadable answer: {error}"))
         })?;
         if status.is_success() {
-            return Ok(text);
+            return Ok(bytes.to_vec());
         }
-        match serde_json::from_str::<ProblemDocument>(&text) {
+        match serde_json::from_slice::<ProblemDocument>(&bytes) {
             Ok(problem) => Err(Failure::Problem(problem)),
             _ => Err(Failure::Other(anyhow::anyhow!(
                 "{url}: {status} {}",
-                text.trim()
+                String::from_utf8_lossy(&bytes).trim()
             ))),
         }
     }
@@ -330,9 +349,10 @@ fn is_closed_pipe(error: &anyhow::Error) -> bool {
 /// `specflow project ...`
 pub fn project(command: ProjectCommand) -> anyhow::Result<ExitCode> {
     let json = match &command {
-        ProjectCommand::List { client, .. }
-        | ProjectCommand::Show { client, .. }
-        | ProjectCommand::Create { client, .. } => client.json,
+        ProjectCommand::List { client, export, .. } => {
+            client.json || export.format == Some(crate::cli::ExportFormatArg::Json)
+        }
+        ProjectCommand::Show { client, .. } | ProjectCommand::Create { client, .. } => client.json,
     };
     runtime()?.block_on(async {
         let outcome = match command {
@@ -341,8 +361,17 @@ pub fn project(command: ProjectCommand) -> anyhow::Result<ExitCode> {
                 stage,
                 overdue,
                 flag,
+                export,
                 client,
-            } => list(&client, committee, stage, overdue, flag).await,
+            } => {
+                let filters = ListFilters {
+                    committee,
+                    stage,
+                    overdue,
+                    flag,
+                };
+                list(&export.client_args(&client), filters, &export).await
+            }
             ProjectCommand::Show { code, client } => show(&client, &code).await,
             ProjectCommand::Create {
                 code,
@@ -371,26 +400,32 @@ pub fn project(command: ProjectCommand) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn list(
-    args: &ClientArgs,
+/// The filters of `project list`.
+struct ListFilters {
     committee: Option<String>,
     stage: Option<String>,
     overdue: bool,
     flag: Option<String>,
-) -> Result<(), Failure> {
+}
+
+async fn list(args: &ClientArgs, filters: ListFilters, export: &ExportArgs) -> Result<(), Failure> {
+    let download = export.download(false)?;
     let client = Client::new(args)?;
     let mut query = Vec::new();
-    if let Some(flag) = flag {
+    if let Some(flag) = filters.flag {
         query.push(("flag", flag));
     }
-    if let Some(committee) = committee {
+    if let Some(committee) = filters.committee {
         query.push(("committee", committee));
     }
-    if let Some(stage) = stage {
+    if let Some(stage) = filters.stage {
         query.push(("stage", stage));
     }
-    if overdue {
+    if filters.overdue {
         query.push(("overdue", "true".to_string()));
+    }
+    if let Some(download) = download {
+        return download.fetch(&client, &["projects"], &query).await;
     }
     let items = client
         .all_items::<ProjectListPage>(&["projects"], &query)
@@ -747,7 +782,11 @@ pub fn overdue(
     committee: Option<String>,
     sort: Option<String>,
     csv: bool,
+    export: &ExportArgs,
 ) -> anyhow::Result<ExitCode> {
+    let args = &export.client_args(args);
+    let download = export.download(csv)?;
+    let printed_json = args.json && download.is_none();
     runtime()?.block_on(async {
         finish(
             async {
@@ -759,12 +798,9 @@ pub fn overdue(
                 if let Some(sort) = sort {
                     query.push(("sort", sort));
                 }
-                if csv {
-                    // The server streams every page of the CSV itself.
-                    query.push(("format", "csv".to_string()));
-                    let url = client.url(&["overdue"], &query)?;
-                    print!("{}", client.send(Method::GET, url, None, None).await?);
-                    return Ok(());
+                if let Some(download) = download {
+                    // The server writes every page of the CSV or the workbook itself.
+                    return download.fetch(&client, &["overdue"], &query).await;
                 }
                 let items = client
                     .all_items::<OverduePage>(&["overdue"], &query)
@@ -824,7 +860,7 @@ pub fn overdue(
                 Ok(())
             }
             .await,
-            args.json && !csv,
+            printed_json,
         )
     })
 }
@@ -833,13 +869,25 @@ pub fn overdue(
 pub fn history(
     args: &ClientArgs,
     code: &str,
-    as_of: Option<String>,
-    sequence: Option<u64>,
+    (as_of, sequence): (Option<String>, Option<u64>),
+    export: &ExportArgs,
 ) -> anyhow::Result<ExitCode> {
+    let args = &export.client_args(args);
+    let download = export.download(false)?;
+    if download.is_some() && (as_of.is_some() || sequence.is_some()) {
+        anyhow::bail!(
+            "--format csv and xlsx export the whole log; --as-of and --sequence show one state"
+        );
+    }
     runtime()?.block_on(async {
         finish(
             async {
                 let client = Client::new(args)?;
+                if let Some(download) = download {
+                    return download
+                        .fetch(&client, &["projects", code, "history"], &[])
+                        .await;
+                }
                 if as_of.is_some() || sequence.is_some() {
                     let mut query = Vec::new();
                     if let Some(as_of) = as_of {

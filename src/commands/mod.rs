@@ -5,6 +5,7 @@ mod client;
 mod committee;
 mod database;
 mod demo;
+mod export;
 mod listener;
 mod log;
 mod outbox;
@@ -75,14 +76,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             committee,
             sort,
             csv,
+            export,
             client,
-        } => client::overdue(&client, committee, sort, csv),
+        } => client::overdue(&client, committee, sort, csv, &export),
         TopCommand::History {
             code,
             as_of,
             sequence,
+            export,
             client,
-        } => client::history(&client, &code, as_of, sequence),
+        } => client::history(&client, &code, (as_of, sequence), &export),
         TopCommand::Report(command) => report::run(command),
         TopCommand::Todo { client } => todo::run(&client),
         TopCommand::Search {

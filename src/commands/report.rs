@@ -2,22 +2,23 @@
 //!
 //! Like the other API commands (`client.rs`), it talks HTTP only, with the token's role and scope:
 //! the service computes the report by replay as of the period's end and this prints what it
-//! answers (Markdown, HTML or JSON) to standard output, in the language of `--language`.
+//! answers (Markdown, HTML or JSON, or the report's tables as CSV or an Excel workbook) to standard
+//! output or `--output FILE`, in the language of `--language`.
 
 use super::client::{Client, Failure, finish};
 use super::database::runtime;
+use super::export::Download;
 use crate::cli::{ClientArgs, ReportCommand, ReportFormatArg};
-use reqwest::Method;
-use std::io::Write as _;
 use std::process::ExitCode;
 
 /// `specflow report ...`
 pub fn run(command: ReportCommand) -> anyhow::Result<ExitCode> {
-    let (args, segments, mut query, format) = match command {
+    let (args, segments, query, format, output) = match command {
         ReportCommand::Annual {
             committee,
             year,
             format,
+            output,
             client,
         } => (
             client,
@@ -29,12 +30,14 @@ pub fn run(command: ReportCommand) -> anyhow::Result<ExitCode> {
             ],
             vec![("year", year.to_string())],
             format,
+            output,
         ),
         ReportCommand::Term {
             committee,
             from,
             to,
             format,
+            output,
             client,
         } => (
             client,
@@ -46,51 +49,43 @@ pub fn run(command: ReportCommand) -> anyhow::Result<ExitCode> {
             ],
             vec![("from", from), ("to", to)],
             format,
+            output,
         ),
         ReportCommand::Bureau {
             year,
             format,
+            output,
             client,
         } => (
             client,
             vec!["reports".to_string(), "annual".to_string()],
             vec![("year", year.to_string())],
             format,
+            output,
         ),
     };
-    query.push((
-        "format",
-        match format {
-            ReportFormatArg::Md => "md",
-            ReportFormatArg::Html => "html",
-            ReportFormatArg::Json => "json",
-        }
-        .to_string(),
-    ));
+    let format_name = match format {
+        ReportFormatArg::Md => "md",
+        ReportFormatArg::Html => "html",
+        ReportFormatArg::Json => "json",
+        ReportFormatArg::Csv => "csv",
+        ReportFormatArg::Xlsx => "xlsx",
+    };
+    let download = Download::new(format_name, output.as_deref());
+    download.check()?;
     let json = args.json || format == ReportFormatArg::Json;
-    runtime()?.block_on(async { finish(fetch(&args, &segments, &query).await, json) })
+    runtime()?.block_on(async { finish(fetch(&args, &segments, &query, &download).await, json) })
 }
 
 async fn fetch(
     args: &ClientArgs,
     segments: &[String],
     query: &[(&str, String)],
+    download: &Download<'_>,
 ) -> Result<(), Failure> {
     let client = Client::new(args)?;
     let mut query = query.to_vec();
     query.push(("lang", client.language.to_string()));
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let url = client.url(&segments, &query)?;
-    let body = client.send(Method::GET, url, None, None).await?;
-    let mut out = std::io::stdout().lock();
-    out.write_all(body.as_bytes())
-        .and_then(|()| {
-            if body.ends_with('\n') {
-                Ok(())
-            } else {
-                out.write_all(b"\n")
-            }
-        })
-        .map_err(|error| Failure::Other(anyhow::anyhow!("writing the report: {error}")))?;
-    Ok(())
+    download.fetch(&client, &segments, &query).await
 }

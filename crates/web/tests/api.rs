@@ -708,9 +708,10 @@ conformance!(
         let text = csv.text();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2, "{text}");
-        assert!(lines[0].starts_with("code,title_zh,title_en,committee"));
+        // For Excel: a byte-order mark, headers in the reader's language, yes and no in words.
+        assert!(lines[0].starts_with("\u{feff}编号,中文名称,英文名称,技术委员会"));
         assert!(lines[1].starts_with("JJF(沪)-2026-001,测试规范1,test specification 1,SH-TC-01"));
-        assert!(lines[1].contains(&format!(",{days},true,")), "{text}");
+        assert!(lines[1].contains(&format!(",{days},是,")), "{text}");
 
         let counts = call(Method::GET, "/api/v1/counts", Some(&auditor))
             .empty(app)

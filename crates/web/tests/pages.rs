@@ -809,10 +809,11 @@ conformance!(pages_obey_the_apis_authorization, |kind| async move {
     .await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.header("content-type").starts_with("text/csv"));
-    // People read a spreadsheet: the missed deadline's due date is a local date, not an instant.
+    // People read a spreadsheet: headers in the reader's language, the missed deadline's due
+    // date a local date, not an instant.
     assert!(
         csv.body.starts_with(
-            "code,title_zh,title_en,committee,drafting_unit,stage,due_on,days_overdue,"
+            "\u{feff}编号,中文名称,英文名称,技术委员会,起草单位,阶段,到期日,逾期天数,"
         ),
         "{}",
         csv.body

@@ -15,6 +15,7 @@ mod calendar;
 mod comment_import;
 mod committees;
 mod email;
+mod exports;
 mod forms;
 mod http;
 mod idempotency;

@@ -5,6 +5,7 @@
 use super::words;
 use super::{CompositionMember, CompositionSection, ProjectRef, Report};
 use crate::text::{Language, LocalizedText};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 /// One cell of a table.
@@ -20,11 +21,25 @@ pub(super) enum Cell {
     },
     /// Several lines of text.
     Lines(Vec<String>),
+    /// A local date, which a spreadsheet keeps as a date.
+    Date(NaiveDate),
+    /// A whole number, which a spreadsheet keeps as a number.
+    Number(i64),
 }
 
 impl Cell {
     fn text(text: impl Into<String>) -> Cell {
         Cell::Text(text.into())
+    }
+
+    /// A date, or a blank cell when there is none.
+    fn day(day: Option<NaiveDate>) -> Cell {
+        day.map_or_else(|| Cell::text(""), Cell::Date)
+    }
+
+    /// A count: figures never come near `i64::MAX`, so the clamp only keeps the type honest.
+    fn count(value: impl TryInto<i64>) -> Cell {
+        Cell::Number(value.try_into().unwrap_or(i64::MAX))
     }
 
     fn project(project: &ProjectRef) -> Cell {
@@ -131,10 +146,7 @@ fn summary_section(report: &Report, language: Language) -> Section {
     let milestones = &report.milestones;
     let mut summary = section(language.pick("一、概况", "1. Summary").to_string());
     let figure = |zh: &'static str, en: &'static str, count: usize| {
-        vec![
-            Cell::text(language.pick(zh, en)),
-            Cell::text(count.to_string()),
-        ]
+        vec![Cell::text(language.pick(zh, en)), Cell::count(count)]
     };
     let overdue_projects: std::collections::BTreeSet<&Uuid> = report
         .overdue
@@ -198,7 +210,7 @@ fn per_committee_table(report: &Report, language: Language) -> Table {
             .by_committee
             .iter()
             .map(|figures| {
-                let number = |value: u64| Cell::text(value.to_string());
+                let number = Cell::count;
                 vec![
                     Cell::text(figures.committee.clone()),
                     number(figures.projects),
@@ -260,7 +272,7 @@ fn milestone_sections(report: &Report, language: Language) -> Vec<Section> {
                         vec![
                             Cell::project(&entry.project),
                             Cell::text(name(&entry.title)),
-                            Cell::text(entry.on.to_string()),
+                            Cell::Date(entry.on),
                             Cell::text(name(&entry.stage_name)),
                             Cell::text(entry.reason.clone().unwrap_or_default()),
                             Cell::records(&entry.project, &entry.records),
@@ -332,15 +344,12 @@ fn duration_means_table(report: &Report, language: Language) -> Table {
             .map(|summary| {
                 vec![
                     Cell::text(name(&summary.deadline_name)),
-                    Cell::text(summary.ended.to_string()),
-                    Cell::text(summary.mean_actual_days.to_string()),
-                    Cell::text(
-                        summary
-                            .mean_planned_days
-                            .map(|days| days.to_string())
-                            .unwrap_or_default(),
-                    ),
-                    Cell::text(summary.met_late.to_string()),
+                    Cell::count(summary.ended),
+                    Cell::Number(summary.mean_actual_days),
+                    summary
+                        .mean_planned_days
+                        .map_or_else(|| Cell::text(""), Cell::Number),
+                    Cell::count(summary.met_late),
                 ]
             })
             .collect(),
@@ -371,24 +380,19 @@ fn durations_table(report: &Report, language: Language) -> Table {
             .stage_durations
             .iter()
             .map(|entry| {
-                let day = |day: Option<chrono::NaiveDate>| {
-                    Cell::text(day.map(|day| day.to_string()).unwrap_or_default())
-                };
+                let day = Cell::day;
                 vec![
                     Cell::project(&entry.project),
                     Cell::text(name(&entry.deadline_name)),
-                    Cell::text(entry.started_on.to_string()),
+                    Cell::Date(entry.started_on),
                     day(entry.planned_due_on),
                     day(entry.final_due_on),
                     day(entry.ended_on),
-                    Cell::text(entry.actual_days.to_string()),
-                    Cell::text(
-                        entry
-                            .planned_days
-                            .map(|days| days.to_string())
-                            .unwrap_or_default(),
-                    ),
-                    Cell::text(entry.extensions_granted.to_string()),
+                    Cell::count(entry.actual_days),
+                    entry
+                        .planned_days
+                        .map_or_else(|| Cell::text(""), Cell::Number),
+                    Cell::count(entry.extensions_granted),
                     Cell::text(words::outcome(entry.outcome, language)),
                     Cell::records(&entry.project, &entry.records),
                 ]
@@ -451,16 +455,17 @@ fn overdue_table(report: &Report, language: Language) -> Table {
                 vec![
                     Cell::project(&entry.project),
                     Cell::text(name(&entry.deadline_name)),
-                    Cell::text(entry.due_on.to_string()),
-                    Cell::text(entry.until.map_or_else(
+                    Cell::Date(entry.due_on),
+                    entry.until.map_or_else(
                         || {
-                            language
-                                .pick("报告期末仍逾期", "still overdue at the period's end")
-                                .to_string()
+                            Cell::text(
+                                language
+                                    .pick("报告期末仍逾期", "still overdue at the period's end"),
+                            )
                         },
-                        |day| day.to_string(),
-                    )),
-                    Cell::text(entry.days_overdue.to_string()),
+                        Cell::Date,
+                    ),
+                    Cell::count(entry.days_overdue),
                     Cell::text(words::yes_no(entry.escalated, language)),
                     Cell::text(words::yes_no(entry.frozen, language)),
                     Cell::Lines(words::overdue_reasons(entry, language)),
@@ -488,7 +493,7 @@ fn overdue_by_month_table(report: &Report, language: Language) -> Table {
             .map(|month| {
                 vec![
                     Cell::text(month.month.clone()),
-                    Cell::text(month.count.to_string()),
+                    Cell::count(month.count),
                     Cell::Lines(
                         month
                             .projects
@@ -542,7 +547,7 @@ fn reexaminations_section(report: &Report, language: Language) -> Section {
                     vec![
                         Cell::project(&entry.project),
                         Cell::text(name(&entry.title)),
-                        Cell::text(entry.on.to_string()),
+                        Cell::Date(entry.on),
                         Cell::text(entry.outcome_name.as_ref().map(&name).unwrap_or_default()),
                         Cell::records(&entry.project, &entry.records),
                     ]
@@ -590,9 +595,9 @@ fn meetings_section(report: &Report, language: Language) -> Section {
                     Cell::text(meeting.meeting_id.clone()),
                     Cell::text(name(&meeting.motion_name)),
                     Cell::text(words::form(meeting.form, language)),
-                    Cell::text(meeting.held_on.to_string()),
+                    Cell::Date(meeting.held_on),
                     Cell::text(format!("{}/{}", meeting.present, meeting.roll)),
-                    Cell::text(meeting.non_voting_present.to_string()),
+                    Cell::count(meeting.non_voting_present),
                     Cell::text(format!(
                         "{}/{}/{}",
                         meeting.in_favour, meeting.against, meeting.abstain
@@ -702,13 +707,8 @@ fn members_table(caption: &str, members: &[CompositionMember], language: Languag
                     Cell::text(member.organisation.clone()),
                     Cell::text(name(&member.role)),
                     Cell::text(words::yes_no(member.administrative, language)),
-                    Cell::text(member.term_started_on.to_string()),
-                    Cell::text(
-                        member
-                            .term_ends_on
-                            .map(|day| day.to_string())
-                            .unwrap_or_default(),
-                    ),
+                    Cell::Date(member.term_started_on),
+                    Cell::day(member.term_ends_on),
                 ]
             })
             .collect(),
@@ -748,7 +748,7 @@ fn changes_table(composition: &CompositionSection, language: Language) -> Table 
             .iter()
             .map(|change| {
                 vec![
-                    Cell::text(change.on.to_string()),
+                    Cell::Date(change.on),
                     Cell::text(words::change(change.kind, language)),
                     Cell::text(change.person.clone()),
                     Cell::text(change.organisation.clone()),
@@ -786,7 +786,7 @@ fn waivers_table(composition: &CompositionSection, language: Language) -> Table 
                     Cell::text(name(&waiver.rule)),
                     Cell::text(waiver.reason.clone()),
                     Cell::text(waiver.authority.clone()),
-                    Cell::text(waiver.recorded_on.to_string()),
+                    Cell::Date(waiver.recorded_on),
                     committee_record(waiver.sequence),
                 ]
             })

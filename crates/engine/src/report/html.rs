@@ -94,6 +94,8 @@ fn project_page(project_id: &uuid::Uuid) -> String {
 fn cell(value: &Cell) -> String {
     match value {
         Cell::Text(text) => escape(text),
+        Cell::Date(day) => day.to_string(),
+        Cell::Number(number) => number.to_string(),
         Cell::Lines(lines) => lines
             .iter()
             .map(|line| escape(line))

@@ -53,6 +53,8 @@ fn history(project_id: &uuid::Uuid) -> String {
 fn cell(cell: &Cell) -> String {
     match cell {
         Cell::Text(text) => cell_text(text),
+        Cell::Date(day) => day.to_string(),
+        Cell::Number(number) => number.to_string(),
         Cell::Lines(lines) => lines
             .iter()
             .map(|line| cell_text(line))

@@ -14,7 +14,8 @@
 //!
 //! The committee's composition is not in the projects' logs: the service passes it in as a
 //! [`CompositionSection`] when it has one, and the report says "not on record" when it has not.
-//! The renderers (`markdown.rs`, `html.rs`) are pure functions of the report and a language.
+//! The renderers (`markdown.rs`, `html.rs`) are pure functions of the report and a language;
+//! `tables.rs` gives the same tables as typed cells, for spreadsheets.
 
 mod build;
 mod document;
@@ -24,11 +25,13 @@ mod html;
 /// e-mail notifications' HTML part).
 pub use html::escape as escape_html;
 mod markdown;
+mod tables;
 mod words;
 
 pub use build::{ReportBuilder, definition_as_of};
 pub use html::{to_html, to_html_fragment};
 pub use markdown::to_markdown;
+pub use tables::{ReportTable, TableCell, tables};
 
 /// The report as pretty-printed JSON: every field, both languages of every name.
 pub fn to_json(report: &Report) -> String {

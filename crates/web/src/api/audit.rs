@@ -12,9 +12,11 @@ use super::input::QueryParams;
 use super::wire::{ProjectVerificationAnswer, VerifyFailureView};
 use crate::app::AppState;
 use crate::app::audit::verify_one;
+use crate::app::exports::audit_log;
 use crate::app::moments::Moment;
 use crate::app::problem::{Problem, require};
 use crate::app::projects::{page_limit, readable_project};
+use crate::app::spreadsheet::{self, SheetFormat};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -45,16 +47,27 @@ pub struct HistoryQuery {
     /// How many records a page holds: 1 to 1000, 50 when absent.
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    /// `json` (the default), `csv` (UTF-8 with a byte-order mark, for Excel) or `xlsx` (an Excel
+    /// workbook); without it, an `Accept` naming `text/csv` or the workbook's type chooses. Both
+    /// hold the whole log (sequence, local time, actor, role, the event in words, hash), headers
+    /// in the request's language.
+    #[param(pattern = "^(json|csv|xlsx)$")]
+    format: Option<String>,
 }
 
-/// `GET /api/v1/projects/{project}/history`: records after `after`, each with its hashes.
+/// `GET /api/v1/projects/{project}/history`: records after `after`, each with its hashes; with
+/// `format=csv` or `format=xlsx`, the whole log as CSV or an Excel workbook.
 #[utoipa::path(
     get,
     path = "/projects/{project}/history",
     tag = "audit",
     params(super::params::ProjectPath, HistoryQuery),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of the project's audit records", body = super::wire::HistoryPage))
+    responses((status = 200, description = "A page of the project's audit records, or with `format=csv` or `format=xlsx` the whole log as CSV or an Excel workbook", content(
+        (super::wire::HistoryPage = "application/json"),
+        (String = "text/csv"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )))
 )]
 pub async fn history(
     State(state): State<AppState>,
@@ -62,9 +75,15 @@ pub async fn history(
     headers: axum::http::HeaderMap,
     Path(id_or_code): Path<String>,
     QueryParams(query): QueryParams<HistoryQuery>,
-) -> Result<Json<super::wire::HistoryPage>, Problem> {
+) -> Result<Response, Problem> {
     let limit = page_limit(query.limit)?;
+    let sheet = SheetFormat::requested(query.format.as_deref(), &headers, &["json"])?;
     let project_id = readable_project(&state, &principal, &id_or_code).await?;
+    if let Some(format) = sheet {
+        let language = crate::app::problem::language_of(&headers);
+        let (code, table) = audit_log(&state, project_id, language).await?;
+        return spreadsheet::download(format, &format!("history-{code}"), &[table]);
+    }
     let mut page: super::wire::HistoryPage = state
         .store
         .history(
@@ -103,7 +122,7 @@ pub async fn history(
             },
         })
         .collect();
-    Ok(Json(page))
+    Ok(Json(page).into_response())
 }
 
 /// Checks a sequence parameter. The log keeps sequences as 64-bit signed integers, so a larger

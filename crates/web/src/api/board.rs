@@ -1,4 +1,4 @@
-//! The bureau's routes: the overdue board (JSON pages or a streamed CSV), the counts per stage and
+//! The bureau's routes: the overdue board (JSON pages, a streamed CSV or an Excel workbook), the counts per stage and
 //! committee, and the notification outbox.
 //!
 //! The overdue board and the outbox are the supervisors' and administrators' (`can_supervise`);
@@ -9,10 +9,11 @@
 use super::auth::Caller;
 use super::input::{JsonBody, QueryParams};
 use crate::app::AppState;
-use crate::app::board::{OverdueItem, overdue_csv};
+use crate::app::board::{OverdueItem, overdue_export};
 use crate::app::filters::{self, GivenFilters, non_empty};
 use crate::app::problem::{Problem, require};
 use crate::app::projects::page_limit;
+use crate::app::spreadsheet::SheetFormat;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -48,8 +49,10 @@ pub struct OverdueQuery {
     /// How many projects a page holds: 1 to 1000, 50 when absent.
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
-    /// `json` (the default) or `csv`.
-    #[param(pattern = "^(json|csv)$")]
+    /// `json` (the default), `csv` (UTF-8 with a byte-order mark, for Excel) or `xlsx` (an Excel
+    /// workbook); without it, an `Accept` naming `text/csv` or the workbook's type chooses. Both
+    /// hold the whole board from `after` on, headers in the request's language.
+    #[param(pattern = "^(json|csv|xlsx)$")]
     format: Option<String>,
 }
 
@@ -64,16 +67,18 @@ pub struct OverduePage {
 
 /// `GET /api/v1/overdue`: every overdue project, longest overdue first unless `sort` says
 /// otherwise, keyset-paged; with
-/// `format=csv`, the whole board from `after` on as CSV with a header row, streamed page by page.
+/// `format=csv`, the whole board from `after` on as CSV with a header row, streamed page by page,
+/// and with `format=xlsx` as an Excel workbook.
 #[utoipa::path(
     get,
     path = "/overdue",
     tag = "board",
     params(OverdueQuery),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of the overdue board, or with `format=csv` the whole board as CSV", content(
+    responses((status = 200, description = "A page of the overdue board, or with `format=csv` or `format=xlsx` the whole board as CSV or an Excel workbook", content(
         (OverduePage = "application/json"),
         (String = "text/csv"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )))
 )]
 pub async fn overdue(
@@ -112,14 +117,14 @@ pub async fn overdue(
         escalated: query.escalated,
         sort,
     };
-    match query.format.as_deref() {
-        None | Some("json") => {
+    let language = crate::app::problem::language_of(&headers);
+    match SheetFormat::requested(query.format.as_deref(), &headers, &["json"])? {
+        None => {
             let page = state
                 .store
                 .list_overdue_matching(&filter, query.after.as_deref(), limit)
                 .await?;
             let now = state.store.clock().now();
-            let language = crate::app::problem::language_of(&headers);
             let mut items = Vec::with_capacity(page.items.len());
             for summary in page.items {
                 let name = crate::app::projects::stage_name(
@@ -141,12 +146,9 @@ pub async fn overdue(
             })
             .into_response())
         }
-        Some("csv") => overdue_csv(&state, filter, query.after.as_deref()).await,
-        Some(other) => Err(Problem::invalid(
-            "format",
-            format!("format 应为 json 或 csv，收到 {other}"),
-            format!("format must be json or csv, not {other}"),
-        )),
+        Some(format) => {
+            overdue_export(&state, filter, query.after.as_deref(), format, language).await
+        }
     }
 }
 

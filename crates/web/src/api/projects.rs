@@ -12,6 +12,7 @@ use super::input::{
     JsonBody, OptionalJsonBody, QueryParams, command_id, expected_sequence, has_idempotency_key,
 };
 use crate::app::AppState;
+use crate::app::exports::project_list;
 use crate::app::filters::{self, GivenFilters, non_empty};
 use crate::app::idempotency::WriteRoute;
 use crate::app::problem::{Problem, ProblemKind};
@@ -20,6 +21,7 @@ use crate::app::projects::{
     attach_upload, carry_out, create, deadline_views, page_limit, roll_from_committee,
     visible_projects, writable_project, writable_target,
 };
+use crate::app::spreadsheet::{self, SheetFormat};
 use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -58,24 +60,35 @@ pub struct ListQuery {
     /// How many projects a page holds: 1 to 1000, 50 when absent.
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
+    /// `json` (the default), `csv` (UTF-8 with a byte-order mark, for Excel) or `xlsx` (an Excel
+    /// workbook); without it, an `Accept` naming `text/csv` or the workbook's type chooses. Both
+    /// hold every matching project (not a page), headers in the request's language.
+    #[param(pattern = "^(json|csv|xlsx)$")]
+    format: Option<String>,
 }
 
-/// `GET /api/v1/projects`: the projects the caller may see, by code, keyset-paged.
+/// `GET /api/v1/projects`: the projects the caller may see, by code, keyset-paged; with
+/// `format=csv` or `format=xlsx`, all of them as CSV or an Excel workbook.
 #[utoipa::path(
     get,
     path = "/projects",
     tag = "projects",
     params(ListQuery),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of the projects the caller may see", body = super::wire::ProjectListPage))
+    responses((status = 200, description = "A page of the projects the caller may see, or with `format=csv` or `format=xlsx` all of them as CSV or an Excel workbook", content(
+        (super::wire::ProjectListPage = "application/json"),
+        (String = "text/csv"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )))
 )]
 pub async fn list_projects(
     State(state): State<AppState>,
     Caller(principal): Caller,
     headers: HeaderMap,
     QueryParams(query): QueryParams<ListQuery>,
-) -> Result<Json<super::wire::ProjectListPage>, Problem> {
+) -> Result<Response, Problem> {
     let limit = page_limit(query.limit)?;
+    let sheet = SheetFormat::requested(query.format.as_deref(), &headers, &["json"])?;
     let resolved = filters::resolve(
         &state,
         GivenFilters {
@@ -94,6 +107,10 @@ pub async fn list_projects(
         flag: query.flag,
     };
     let language = crate::app::problem::language_of(&headers);
+    if let Some(format) = sheet {
+        let table = project_list(&state, &principal, filter, language).await?;
+        return spreadsheet::download(format, "projects", &[table]);
+    }
     let mut page: super::wire::ProjectListPage =
         visible_projects(&state, &principal, filter, query.after.as_deref(), limit)
             .await?
@@ -110,7 +127,7 @@ pub async fn list_projects(
             .await,
         );
     }
-    Ok(Json(page))
+    Ok(Json(page).into_response())
 }
 
 /// The body of `POST /api/v1/projects`: the engine's `NewProject` without the id, which the

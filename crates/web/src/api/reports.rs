@@ -1,6 +1,6 @@
 //! The reports' routes: a committee's annual work report (年度工作报告) and end-of-term report
-//! (届末工作报告), and the bureau's report across every committee, as JSON, Markdown or HTML, in
-//! Chinese or English.
+//! (届末工作报告), and the bureau's report across every committee, as JSON, Markdown or HTML, or
+//! their tables as an Excel workbook or CSV, in Chinese or English.
 //!
 //! The engine computes each report by replay as of the period's end (`specflow_engine::report`)
 //! from the records the store reads (`Store::report`). A committee's report is read by whoever
@@ -15,6 +15,7 @@ use super::input::QueryParams;
 use crate::app::AppState;
 use crate::app::problem::{Problem, language_of, require};
 use crate::app::reports::{REPORT_YEARS, ReportFormat, answer, readable_committee, year_days};
+use crate::app::spreadsheet::SheetFormat;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -34,7 +35,9 @@ pub struct AnnualQuery {
     /// The calendar year, in the definition's local days.
     #[param(example = 2026, minimum = 1900, maximum = 9998)]
     year: i32,
-    /// `json` (the default), `md` or `html`.
+    /// `json` (the default), `md`, `html`, `xlsx` (an Excel workbook, a sheet per table) or
+    /// `csv` (the tables one after another, for Excel); without it, an `Accept` naming the
+    /// workbook's type or `text/csv` chooses.
     format: Option<ReportFormat>,
     /// `zh` (the default) or `en`; without it, `Accept-Language` decides.
     lang: Option<String>,
@@ -51,7 +54,9 @@ pub struct TermQuery {
     /// The term's last day (inclusive).
     #[param(example = "2026-12-31")]
     to: String,
-    /// `json` (the default), `md` or `html`.
+    /// `json` (the default), `md`, `html`, `xlsx` (an Excel workbook, a sheet per table) or
+    /// `csv` (the tables one after another, for Excel); without it, an `Accept` naming the
+    /// workbook's type or `text/csv` chooses.
     format: Option<ReportFormat>,
     /// `zh` (the default) or `en`; without it, `Accept-Language` decides.
     lang: Option<String>,
@@ -68,6 +73,8 @@ pub struct TermQuery {
         (Object = "application/json"),
         (String = "text/markdown"),
         (String = "text/html"),
+        (String = "text/csv"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )))
 )]
 pub async fn committee_annual(
@@ -86,7 +93,7 @@ pub async fn committee_annual(
         first_day,
         last_day,
     };
-    answer(&state, &request, query.format.unwrap_or_default(), language).await
+    answer(&state, &request, format(query.format, &headers), language).await
 }
 
 /// `GET /api/v1/committees/{committee}/reports/term?from=…&to=…`: a committee's end-of-term
@@ -101,6 +108,8 @@ pub async fn committee_annual(
         (Object = "application/json"),
         (String = "text/markdown"),
         (String = "text/html"),
+        (String = "text/csv"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )))
 )]
 pub async fn committee_term(
@@ -127,7 +136,7 @@ pub async fn committee_term(
         first_day,
         last_day,
     };
-    answer(&state, &request, query.format.unwrap_or_default(), language).await
+    answer(&state, &request, format(query.format, &headers), language).await
 }
 
 /// `GET /api/v1/reports/annual?year=2026`: the bureau's report across every committee.
@@ -141,6 +150,8 @@ pub async fn committee_term(
         (Object = "application/json"),
         (String = "text/markdown"),
         (String = "text/html"),
+        (String = "text/csv"),
+        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )))
 )]
 pub async fn bureau_annual(
@@ -158,7 +169,7 @@ pub async fn bureau_annual(
         first_day,
         last_day,
     };
-    answer(&state, &request, query.format.unwrap_or_default(), language).await
+    answer(&state, &request, format(query.format, &headers), language).await
 }
 
 fn day(field: &str, text: &str) -> Result<NaiveDate, Problem> {
@@ -187,6 +198,16 @@ fn day(field: &str, text: &str) -> Result<NaiveDate, Problem> {
             ),
         ))
     }
+}
+
+/// The format asked for: `format` when given, else a workbook or CSV when `Accept` names one, else
+/// JSON.
+fn format(format: Option<ReportFormat>, headers: &HeaderMap) -> ReportFormat {
+    format.unwrap_or_else(|| match SheetFormat::accepted(headers) {
+        Some(SheetFormat::Xlsx) => ReportFormat::Xlsx,
+        Some(SheetFormat::Csv) => ReportFormat::Csv,
+        None => ReportFormat::Json,
+    })
 }
 
 /// The language asked for: `lang` when given (`zh` or `en` only), else `Accept-Language`.

@@ -1,13 +1,15 @@
-//! The overdue board: a project's line on it, and the whole board as CSV streamed page by page,
-//! for the API's `format=csv` and the board page's download.
+//! The overdue board: a project's line on it, and the whole board as a download for the API's
+//! `format=csv|xlsx` and the board page's links: CSV streamed page by page, or a workbook, both
+//! through `spreadsheet` with headers in the reader's language and local dates.
 
 use crate::app::AppState;
 use crate::app::problem::Problem;
+use crate::app::spreadsheet::{self, Cell, SheetFormat, Table};
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use specflow_engine::Language;
 use specflow_store::{OverdueFilter, ProjectSummary, Store};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -114,95 +116,168 @@ impl OverdueItem {
     }
 }
 
-/// The overdue board matching `filter` from `after` on, as CSV with a header row, streamed page
-/// by page; the API's `format=csv` and the web board's download. The caller has checked
-/// `can_supervise`.
-pub async fn overdue_csv(
+/// The overdue board matching `filter` from `after` on, as a download: CSV streamed page by page
+/// (its headers in `language`), or a workbook of every row; the API's `format=csv|xlsx` and the
+/// web board's downloads. The caller has checked `can_supervise`.
+pub async fn overdue_export(
     state: &AppState,
     filter: OverdueFilter,
     after: Option<&str>,
+    format: SheetFormat,
+    language: Language,
 ) -> Result<Response, Problem> {
     // The first page is read before answering, so a bad cursor is a 400, not a cut stream.
     let first = state
         .store
         .list_overdue_matching(&filter, after, CSV_PAGE)
         .await?;
-    Ok(csv_response(state.store.clone(), filter, first))
+    match format {
+        SheetFormat::Csv => Ok(csv_response(state.store.clone(), filter, first, language)),
+        SheetFormat::Xlsx => {
+            let table = board_table(&state.store, &filter, first, language).await?;
+            spreadsheet::download(SheetFormat::Xlsx, EXPORT_NAME, &[table])
+        }
+    }
 }
 
-/// The CSV header row.
-/// Dates are local dates in the definition's zone, as people read them (a spreadsheet is read by
-/// people); the JSON carries the instant as well.
-const CSV_HEADER: &str = "code,title_zh,title_en,committee,drafting_unit,stage,due_on,days_overdue,escalated,frozen,project_id\r\n";
+/// The name of the board's downloads.
+const EXPORT_NAME: &str = "overdue";
 
-/// One CSV field: quoted when it holds a separator, a quote or a line break; a text that a
-/// spreadsheet would run as a formula (`=`, `+`, `-`, `@`) gets a leading `'`.
-fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
+/// The board's column headers in `language`.
+fn board_headers(language: Language) -> Vec<String> {
+    [
+        ("编号", "Code"),
+        ("中文名称", "Title (Chinese)"),
+        ("英文名称", "Title (English)"),
+        ("技术委员会", "Committee"),
+        ("起草单位", "Drafting unit"),
+        ("阶段", "Stage"),
+        ("到期日", "Due on"),
+        ("逾期天数", "Days overdue"),
+        ("已上报", "Escalated"),
+        ("已冻结", "Frozen"),
+        ("项目标识", "Project id"),
+    ]
+    .iter()
+    .map(|(zh, en)| language.pick(*zh, *en).to_string())
+    .collect()
+}
+
+fn yes_no(value: bool, language: Language) -> Cell {
+    Cell::text(if value {
+        language.pick("是", "yes")
     } else {
-        text.to_string()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
+        language.pick("否", "no")
+    })
+}
+
+/// The board's rows for a page of projects, those overdue, with their stage's name in `language`.
+async fn board_rows(
+    store: &Store,
+    summaries: Vec<ProjectSummary>,
+    now: DateTime<Utc>,
+    language: Language,
+) -> Result<Vec<Vec<Cell>>, specflow_store::StoreError> {
+    let mut rows = Vec::with_capacity(summaries.len());
+    for summary in summaries {
+        let definition = store
+            .definition(&summary.definition_id, summary.definition_version)
+            .await?;
+        let stage = definition
+            .stage_name(&summary.stage)
+            .get(language)
+            .to_string();
+        let Some(item) = OverdueItem::of(summary, now, definition.local_utc_offset) else {
+            continue;
+        };
+        rows.push(vec![
+            Cell::text(item.code),
+            Cell::text(item.title_zh),
+            Cell::text(item.title_en),
+            Cell::text(item.committee),
+            Cell::text(item.drafting_unit),
+            Cell::text(stage),
+            Cell::Date(item.due_on),
+            Cell::Integer(item.days_overdue),
+            yes_no(item.escalated, language),
+            yes_no(item.frozen, language),
+            Cell::text(item.project_id.to_string()),
+        ]);
     }
+    Ok(rows)
+}
+
+/// The whole board from `first` on as one table, for a workbook.
+async fn board_table(
+    store: &Store,
+    filter: &OverdueFilter,
+    first: specflow_store::ProjectListPage,
+    language: Language,
+) -> Result<Table, Problem> {
+    let now = store.clock().now();
+    let mut rows = Vec::new();
+    let mut page = first;
+    loop {
+        rows.extend(board_rows(store, page.items, now, language).await?);
+        spreadsheet::check_rows(rows.len())?;
+        let Some(after) = page.next_after else {
+            break;
+        };
+        page = store
+            .list_overdue_matching(filter, Some(&after), CSV_PAGE)
+            .await?;
+    }
+    Ok(Table {
+        title: language.pick("逾期看板", "Overdue board").to_string(),
+        headers: board_headers(language),
+        rows,
+    })
 }
 
 async fn csv_rows(
     store: &Store,
     items: Vec<ProjectSummary>,
     now: DateTime<Utc>,
+    language: Language,
 ) -> Result<Bytes, specflow_store::StoreError> {
-    let mut text = String::new();
-    for item in OverdueItem::read_all(store, items, now).await? {
-        let fields = [
-            csv_field(&item.code),
-            csv_field(&item.title_zh),
-            csv_field(&item.title_en),
-            csv_field(&item.committee),
-            csv_field(&item.drafting_unit),
-            csv_field(&item.stage),
-            item.due_on.to_string(),
-            item.days_overdue.to_string(),
-            item.escalated.to_string(),
-            item.frozen.to_string(),
-            item.project_id.to_string(),
-        ];
-        text.push_str(&fields.join(","));
-        text.push_str("\r\n");
-    }
+    let text: String = board_rows(store, items, now, language)
+        .await?
+        .iter()
+        .map(|row| spreadsheet::csv_line(row))
+        .collect();
     Ok(Bytes::from(text))
 }
 
 /// One page of the CSV stream and where the stream goes next.
 async fn csv_page(
     page: specflow_store::ProjectListPage,
-    store: Store,
-    filter: OverdueFilter,
-) -> (
-    Result<Bytes, std::io::Error>,
-    (CsvCursor, Store, OverdueFilter),
-) {
-    let now = store.clock().now();
+    stream: CsvStream,
+) -> (Result<Bytes, std::io::Error>, (CsvCursor, CsvStream)) {
+    let now = stream.store.clock().now();
     let next = page.next_after.map_or(CsvCursor::Done, CsvCursor::Next);
-    match csv_rows(&store, page.items, now).await {
-        Ok(rows) => (Ok(rows), (next, store, filter)),
+    match csv_rows(&stream.store, page.items, now, stream.language).await {
+        Ok(rows) => (Ok(rows), (next, stream)),
         Err(error) => {
             // The status is already sent: cutting the stream tells the client.
             tracing::error!(%error, "the overdue CSV export stopped");
             (
                 Err(std::io::Error::other(error.to_string())),
-                (CsvCursor::Done, store, filter),
+                (CsvCursor::Done, stream),
             )
         }
     }
 }
 
+/// What the CSV stream reads with.
+struct CsvStream {
+    store: Store,
+    filter: OverdueFilter,
+    language: Language,
+}
+
 /// Where the CSV stream is.
 enum CsvCursor {
-    Header(specflow_store::ProjectListPage),
+    Header(specflow_store::ProjectListPage, String),
     Page(specflow_store::ProjectListPage),
     Next(String),
     Done,
@@ -212,28 +287,36 @@ fn csv_response(
     store: Store,
     filter: OverdueFilter,
     first: specflow_store::ProjectListPage,
+    language: Language,
 ) -> Response {
+    let header = spreadsheet::csv_header(&board_headers(language));
+    let reading = CsvStream {
+        store,
+        filter,
+        language,
+    };
     let stream = futures_util::stream::unfold(
-        (CsvCursor::Header(first), store, filter),
-        |(cursor, store, filter)| async move {
+        (CsvCursor::Header(first, header), reading),
+        |(cursor, reading)| async move {
             match cursor {
-                CsvCursor::Header(first) => Some((
-                    Ok::<Bytes, std::io::Error>(Bytes::from_static(CSV_HEADER.as_bytes())),
-                    (CsvCursor::Page(first), store, filter),
+                CsvCursor::Header(first, header) => Some((
+                    Ok::<Bytes, std::io::Error>(Bytes::from(header)),
+                    (CsvCursor::Page(first), reading),
                 )),
-                CsvCursor::Page(page) => Some(csv_page(page, store, filter).await),
+                CsvCursor::Page(page) => Some(csv_page(page, reading).await),
                 CsvCursor::Next(after) => {
-                    match store
-                        .list_overdue_matching(&filter, Some(&after), CSV_PAGE)
+                    match reading
+                        .store
+                        .list_overdue_matching(&reading.filter, Some(&after), CSV_PAGE)
                         .await
                     {
-                        Ok(page) => Some(csv_page(page, store, filter).await),
+                        Ok(page) => Some(csv_page(page, reading).await),
                         Err(error) => {
                             // The status is already sent: cutting the stream tells the client.
                             tracing::error!(%error, "the overdue CSV export stopped");
                             Some((
                                 Err(std::io::Error::other(error.to_string())),
-                                (CsvCursor::Done, store, filter),
+                                (CsvCursor::Done, reading),
                             ))
                         }
                     }
@@ -242,14 +325,9 @@ fn csv_response(
             }
         },
     );
-    let mut response = Body::from_stream(stream).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
-    );
-    response.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"overdue.csv\""),
-    );
-    response
+    spreadsheet::attachment(
+        Body::from_stream(stream).into_response(),
+        SheetFormat::Csv,
+        EXPORT_NAME,
+    )
 }

@@ -15,6 +15,7 @@ pub mod comment_import;
 pub mod comment_table;
 pub mod committees;
 pub mod digest;
+pub mod exports;
 pub mod filters;
 pub mod idempotency;
 pub mod moments;
@@ -24,6 +25,7 @@ pub mod projects;
 pub mod public;
 pub mod reports;
 pub mod search;
+pub mod spreadsheet;
 pub mod text_fields;
 pub mod todo;
 

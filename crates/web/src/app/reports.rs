@@ -3,12 +3,13 @@
 
 use crate::app::AppState;
 use crate::app::problem::{Problem, require};
+use crate::app::spreadsheet::{self, SheetFormat, Table};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use specflow_engine::Language;
-use specflow_engine::report::{self, Report};
+use specflow_engine::report::{self, Report, ReportKind};
 use specflow_store::ReportRequest;
 use specflow_store::auth::{Access, Principal, can_read_committee_reports};
 use std::ops::RangeInclusive;
@@ -29,6 +30,10 @@ pub enum ReportFormat {
     Md,
     /// One self-contained HTML page with SVG charts.
     Html,
+    /// An Excel workbook: each of the report's tables on a sheet of its own.
+    Xlsx,
+    /// The report's tables as CSV for Excel, one after another under their titles.
+    Csv,
 }
 
 /// Computes the report and answers it in the format asked for; the pages call it for the HTML.
@@ -49,12 +54,44 @@ pub async fn answer(
             "text/html; charset=utf-8",
             report::to_html(&report, language),
         ),
+        ReportFormat::Xlsx => return tables(&report, request, SheetFormat::Xlsx, language),
+        ReportFormat::Csv => return tables(&report, request, SheetFormat::Csv, language),
     };
     let mut response = body.into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     Ok(response)
+}
+
+/// The report's tables as a workbook or CSV.
+fn tables(
+    report: &Report,
+    request: &ReportRequest,
+    format: SheetFormat,
+    language: Language,
+) -> Result<Response, Problem> {
+    let tables: Vec<Table> = report::tables(report, language)
+        .into_iter()
+        .map(Table::from)
+        .collect();
+    spreadsheet::download(format, &file_stem(request), &tables)
+}
+
+/// A report's download name: who, which report and its days, such as
+/// `SH-TC-01-annual-2026-01-01-2026-12-31`.
+fn file_stem(request: &ReportRequest) -> String {
+    let kind = match request.kind {
+        ReportKind::Annual => "annual",
+        ReportKind::Term => "term",
+        ReportKind::Bureau => "bureau",
+    };
+    format!(
+        "{}-{kind}-{}-{}",
+        request.committee.as_deref().unwrap_or("bureau"),
+        request.first_day,
+        request.last_day
+    )
 }
 
 /// Checks the caller may read the committee's reports and that the committee exists; a hidden

@@ -1,19 +1,21 @@
 //! The bureau's overdue board as a page: every overdue project across committees with its days
 //! overdue, stage, committee, drafting unit, missed deadline, escalation and freeze; filters and
 //! the sort order in the address (so a reload or a shared link shows the same board), keyset
-//! pages, the CSV of the same selection, and a chart of overdue projects per committee and per
+//! pages, the CSV and the Excel workbook of the same selection, and a chart of overdue projects per committee and per
 //! month in inline SVG.
 //!
 //! Only supervisors and administrators see it (`can_supervise`, as for `GET /api/v1/overdue`);
-//! the rows are the API's `OverdueItem`s and the CSV is the API's own export.
+//! the rows are the API's `OverdueItem`s and the downloads (CSV and Excel) are the API's own
+//! exports.
 
 use super::layout::{self, Words, shanghai};
 use super::projects::{given, parse_query, query_string};
 use super::session::SignedIn;
 use crate::app::AppState;
-use crate::app::board::{OverdueItem, overdue_csv};
+use crate::app::board::{OverdueItem, overdue_export};
 use crate::app::filters::{self, GivenFilters};
 use crate::app::problem::{Problem, require};
+use crate::app::spreadsheet::SheetFormat;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
@@ -145,11 +147,29 @@ pub async fn board_page(
     }
 }
 
-/// `GET /overdue.csv`: the board's selection as the API's CSV.
+/// `GET /overdue.csv`: the board's selection as the API's CSV, headers in the reader's language.
 pub async fn board_csv(
     State(state): State<AppState>,
     signed_in: SignedIn,
     RawQuery(raw): RawQuery,
+) -> Response {
+    board_export(&state, &signed_in, raw, SheetFormat::Csv).await
+}
+
+/// `GET /overdue.xlsx`: the board's selection as the API's workbook.
+pub async fn board_xlsx(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    board_export(&state, &signed_in, raw, SheetFormat::Xlsx).await
+}
+
+async fn board_export(
+    state: &AppState,
+    signed_in: &SignedIn,
+    raw: Option<String>,
+    format: SheetFormat,
 ) -> Response {
     let answer = async {
         require(
@@ -158,8 +178,9 @@ pub async fn board_csv(
             "overdue",
         )?;
         let selection = Selection::of(parse_query(raw)?)?;
-        let filter = selection.resolved(&state).await?;
-        overdue_csv(&state, filter, selection.after.as_deref()).await
+        let filter = selection.resolved(state).await?;
+        let language = signed_in.viewer.words().0;
+        overdue_export(state, filter, selection.after.as_deref(), format, language).await
     };
     match answer.await {
         Ok(response) => response,
@@ -254,7 +275,7 @@ async fn board_body(
         h1 { (words.pick("逾期看板", "Overdue board")) }
         (filters_form(&selection.filter, &choices, words))
         (selection_line(&selection.filter, words))
-        p.no-print { a #board-csv href=(if filters_query.is_empty() { "/overdue.csv".to_string() } else { format!("/overdue.csv?{filters_query}") }) download="overdue.csv" { (words.pick("下载 CSV（当前筛选的全部行）", "Download CSV (every row of this selection)")) } }
+        (layout::downloads("/overdue", &filters_query, "board", words))
         (board_table(&rows, words))
         nav.pager aria-label=(words.pick("翻页", "Pages")) {
             @if selection.after.is_some() { a href=(if filters_query.is_empty() { "/overdue".to_string() } else { format!("/overdue?{filters_query}") }) { (words.pick("第一页", "First page")) } }

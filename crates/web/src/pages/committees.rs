@@ -15,7 +15,7 @@ use super::session::SignedIn;
 use crate::app::AppState;
 use crate::app::committees::{readable_committee, visible_committees};
 use crate::app::problem::{Problem, ProblemKind};
-use crate::app::reports;
+use crate::app::reports::{self, ReportFormat};
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use chrono::Datelike;
@@ -346,6 +346,141 @@ struct TermReportQuery {
     term: Option<String>,
 }
 
+/// The annual report's request: the year's days, once the reader may read the committee's
+/// reports.
+async fn annual_request(
+    state: &AppState,
+    signed_in: &SignedIn,
+    code: &str,
+    raw: Option<String>,
+) -> Result<ReportRequest, Problem> {
+    let query: AnnualReportQuery = parse_query(raw)?;
+    let year = given(query.year)
+        .ok_or_else(|| Problem::invalid("year", "缺少年份 year", "year is missing"))?;
+    let year: i32 = year.parse().map_err(|_| {
+        Problem::invalid(
+            "year",
+            format!("year 应为年份，如 2026，收到 {year}"),
+            format!("year must be a year such as 2026, not {year}"),
+        )
+    })?;
+    let (first_day, last_day) = reports::year_days(year)?;
+    reports::readable_committee(state, &signed_in.principal, code).await?;
+    Ok(ReportRequest {
+        kind: ReportKind::Annual,
+        committee: Some(code.to_string()),
+        first_day,
+        last_day,
+    })
+}
+
+/// The end-of-term report's request: the term's days (the planned ones while it runs), once the
+/// reader may read the committee's reports.
+async fn term_request(
+    state: &AppState,
+    signed_in: &SignedIn,
+    code: &str,
+    raw: Option<String>,
+) -> Result<ReportRequest, Problem> {
+    let query: TermReportQuery = parse_query(raw)?;
+    let term = given(query.term)
+        .ok_or_else(|| Problem::invalid("term", "缺少届次 term", "term is missing"))?;
+    let number: u32 = term.parse().map_err(|_| {
+        Problem::invalid(
+            "term",
+            format!("term 应为届次序号，如 1，收到 {term}"),
+            format!("term must be a term's number such as 1, not {term}"),
+        )
+    })?;
+    // The reports' authorization first (a committee's own drafters are refused as the API
+    // refuses them), then its record, where its terms are.
+    reports::readable_committee(state, &signed_in.principal, code).await?;
+    let (committee_id, code) = readable_committee(state, &signed_in.principal, code).await?;
+    let committee = state
+        .store
+        .committee_state_as_of(committee_id, None)
+        .await?;
+    let term = committee.term(number).ok_or_else(|| {
+        Problem::new(
+            ProblemKind::NotFound,
+            format!("技术委员会「{code}」没有第{number}届"),
+            format!("Committee {code} has no term {number}"),
+        )
+    })?;
+    Ok(ReportRequest {
+        kind: ReportKind::Term,
+        committee: Some(code.clone()),
+        first_day: term.starts_on,
+        last_day: term.last_day(),
+    })
+}
+
+/// Which report a page or download is of.
+#[derive(Debug, Clone, Copy)]
+enum ReportPage {
+    Annual,
+    Term,
+}
+
+impl ReportPage {
+    /// The report page's address, without its query.
+    fn base(self, code: &str) -> String {
+        let name = match self {
+            ReportPage::Annual => "annual",
+            ReportPage::Term => "term",
+        };
+        format!("/committees/{}/reports/{name}", encode(code))
+    }
+
+    async fn request(
+        self,
+        state: &AppState,
+        signed_in: &SignedIn,
+        code: &str,
+        raw: Option<String>,
+    ) -> Result<ReportRequest, Problem> {
+        match self {
+            ReportPage::Annual => annual_request(state, signed_in, code, raw).await,
+            ReportPage::Term => term_request(state, signed_in, code, raw).await,
+        }
+    }
+}
+
+/// A report as a page, with links to its tables as Excel and CSV.
+async fn report_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    code: &str,
+    raw: Option<String>,
+    page: ReportPage,
+) -> Response {
+    let query = raw.clone().unwrap_or_default();
+    let answer = async {
+        let request = page.request(state, signed_in, code, raw).await?;
+        Ok(state.store.report(&request).await?)
+    };
+    let downloads = layout::downloads(&page.base(code), &query, "report", signed_in.viewer.words());
+    report_response(signed_in, code, downloads, answer.await)
+}
+
+/// A report's tables as a download, in the reader's language.
+async fn report_download(
+    state: &AppState,
+    signed_in: &SignedIn,
+    code: &str,
+    raw: Option<String>,
+    (page, format): (ReportPage, ReportFormat),
+) -> Response {
+    let answer = async {
+        let request = page.request(state, signed_in, code, raw).await?;
+        reports::answer(state, &request, format, signed_in.viewer.language).await
+    };
+    match answer.await {
+        Ok(response) => response,
+        Err(problem) => signed_in.viewer.error_page(&problem),
+    }
+}
+
 /// `GET /committees/{committee}/reports/annual?year=2026`: the annual work report as the report
 /// renderer's HTML, in the reader's language.
 pub async fn annual_report_page(
@@ -354,28 +489,7 @@ pub async fn annual_report_page(
     Path(code): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let answer = async {
-        let query: AnnualReportQuery = parse_query(raw)?;
-        let year = given(query.year)
-            .ok_or_else(|| Problem::invalid("year", "缺少年份 year", "year is missing"))?;
-        let year: i32 = year.parse().map_err(|_| {
-            Problem::invalid(
-                "year",
-                format!("year 应为年份，如 2026，收到 {year}"),
-                format!("year must be a year such as 2026, not {year}"),
-            )
-        })?;
-        let (first_day, last_day) = reports::year_days(year)?;
-        reports::readable_committee(&state, &signed_in.principal, &code).await?;
-        let request = ReportRequest {
-            kind: ReportKind::Annual,
-            committee: Some(code.clone()),
-            first_day,
-            last_day,
-        };
-        Ok(state.store.report(&request).await?)
-    };
-    report_response(&signed_in, &code, answer.await)
+    report_page(&state, &signed_in, &code, raw, ReportPage::Annual).await
 }
 
 /// `GET /committees/{committee}/reports/term?term=2`: the end-of-term report of one of the
@@ -386,52 +500,70 @@ pub async fn term_report_page(
     Path(code): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let answer = async {
-        let query: TermReportQuery = parse_query(raw)?;
-        let term = given(query.term)
-            .ok_or_else(|| Problem::invalid("term", "缺少届次 term", "term is missing"))?;
-        let number: u32 = term.parse().map_err(|_| {
-            Problem::invalid(
-                "term",
-                format!("term 应为届次序号，如 1，收到 {term}"),
-                format!("term must be a term's number such as 1, not {term}"),
-            )
-        })?;
-        // The reports' authorization first (a committee's own drafters are refused as the API
-        // refuses them), then its record, where its terms are.
-        reports::readable_committee(&state, &signed_in.principal, &code).await?;
-        let (committee_id, code) = readable_committee(&state, &signed_in.principal, &code).await?;
-        let committee = state
-            .store
-            .committee_state_as_of(committee_id, None)
-            .await?;
-        let term = committee.term(number).ok_or_else(|| {
-            Problem::new(
-                ProblemKind::NotFound,
-                format!("技术委员会「{code}」没有第{number}届"),
-                format!("Committee {code} has no term {number}"),
-            )
-        })?;
-        let request = ReportRequest {
-            kind: ReportKind::Term,
-            committee: Some(code.clone()),
-            first_day: term.starts_on,
-            last_day: term.last_day(),
-        };
-        Ok(state.store.report(&request).await?)
-    };
-    report_response(&signed_in, &code, answer.await)
+    report_page(&state, &signed_in, &code, raw, ReportPage::Term).await
+}
+
+/// `GET /committees/{committee}/reports/annual.xlsx?year=2026`: the annual report's tables as a
+/// workbook.
+pub async fn annual_report_xlsx(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(code): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let what = (ReportPage::Annual, ReportFormat::Xlsx);
+    report_download(&state, &signed_in, &code, raw, what).await
+}
+
+/// `GET /committees/{committee}/reports/annual.csv?year=2026`: the annual report's tables as CSV.
+pub async fn annual_report_csv(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(code): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let what = (ReportPage::Annual, ReportFormat::Csv);
+    report_download(&state, &signed_in, &code, raw, what).await
+}
+
+/// `GET /committees/{committee}/reports/term.xlsx?term=2`: the end-of-term report's tables as a
+/// workbook.
+pub async fn term_report_xlsx(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(code): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let what = (ReportPage::Term, ReportFormat::Xlsx);
+    report_download(&state, &signed_in, &code, raw, what).await
+}
+
+/// `GET /committees/{committee}/reports/term.csv?term=2`: the end-of-term report's tables as CSV.
+pub async fn term_report_csv(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(code): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let what = (ReportPage::Term, ReportFormat::Csv);
+    report_download(&state, &signed_in, &code, raw, what).await
 }
 
 /// A report framed as every other page, with the site's navigation and a way back to its
 /// committee, or the problem as a friendly page.
-fn report_response(signed_in: &SignedIn, code: &str, answer: Result<Report, Problem>) -> Response {
+fn report_response(
+    signed_in: &SignedIn,
+    code: &str,
+    downloads: Markup,
+    answer: Result<Report, Problem>,
+) -> Response {
     let words = signed_in.viewer.words();
     match answer {
         Ok(report) => {
             let (title, fragment) = to_html_fragment(&report, signed_in.viewer.language);
             let body = html! {
                 p.muted.no-print { a href=(format!("/committees/{}", encode(code))) { "← " (code) } }
+                (downloads)
                 article.report { (PreEscaped(fragment)) }
                 p.muted { (words.pick("每个数字都可追溯到其审计记录：点击项目编号或记录号查看该项目当时的状态。", "Every figure is traced to its audit records: a project's code or a record's number opens the project as it stood then.")) }
             };

@@ -1,6 +1,6 @@
 //! A project's audit log as a page: every record with its sequence, time, actor, what happened
-//! and short hashes, a link to the project as it stood right after each, and a button that
-//! verifies the chain and shows what the verifier found.
+//! and short hashes, a link to the project as it stood right after each, a button that verifies
+//! the chain and shows what the verifier found, and the whole log as Excel or CSV.
 //!
 //! The log is read with `readable_project`, as the API's history is (a drafter sees its own
 //! project's, a committee its committee's); verification is the API's `verify_one`.
@@ -10,8 +10,10 @@ use super::projects::{given, parse_query, title_of};
 use super::session::{CSRF_FIELD, SignedIn, read_form};
 use crate::app::AppState;
 use crate::app::audit::{ProjectVerification, verify_one};
+use crate::app::exports::audit_log;
 use crate::app::problem::Problem;
 use crate::app::projects::readable_project;
+use crate::app::spreadsheet::{self, SheetFormat};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
@@ -52,6 +54,42 @@ pub async fn history_page(
         }
     };
     respond(&state, &signed_in, &id_or_code, after.unwrap_or(0), None).await
+}
+
+/// `GET /projects/{project}/history.xlsx`: the whole log as the API's workbook.
+pub async fn history_xlsx(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id_or_code): Path<String>,
+) -> Response {
+    history_export(&state, &signed_in, &id_or_code, SheetFormat::Xlsx).await
+}
+
+/// `GET /projects/{project}/history.csv`: the whole log as the API's CSV.
+pub async fn history_csv(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id_or_code): Path<String>,
+) -> Response {
+    history_export(&state, &signed_in, &id_or_code, SheetFormat::Csv).await
+}
+
+async fn history_export(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id_or_code: &str,
+    format: SheetFormat,
+) -> Response {
+    let answer = async {
+        let project_id = readable_project(state, &signed_in.principal, id_or_code).await?;
+        let language = signed_in.viewer.words().0;
+        let (code, table) = audit_log(state, project_id, language).await?;
+        spreadsheet::download(format, &format!("history-{code}"), &[table])
+    };
+    match answer.await {
+        Ok(response) => response,
+        Err(problem) => signed_in.viewer.error_page(&problem),
+    }
 }
 
 /// The verify button's form.
@@ -140,6 +178,7 @@ async fn body(
             }
         }
         h2 { (words.pick("审计记录", "Audit log")) " " span.muted { "(" (summary.head_sequence) ")" } }
+        (layout::downloads(&format!("{base}/history"), "", "history", words))
         div.table-wrap { table #history {
             thead { tr {
                 th scope="col" class="number" { (words.pick("序号", "Seq.")) }

@@ -51,6 +51,27 @@ pub fn shanghai() -> FixedOffset {
 use chrono::Offset as _;
 use std::fmt::Write as _;
 
+/// The links beside a table that download it whole, with the page's filters (`query`), as an Excel
+/// workbook (`{base}.xlsx`) and as CSV for Excel (`{base}.csv`); `id` names the two links
+/// (`{id}-xlsx`, `{id}-csv`) for tests and the stylesheet.
+pub fn downloads(base: &str, query: &str, id: &str, words: Words) -> Markup {
+    let link = |extension: &str| {
+        if query.is_empty() {
+            format!("{base}.{extension}")
+        } else {
+            format!("{base}.{extension}?{query}")
+        }
+    };
+    html! {
+        p.downloads.no-print {
+            (words.pick("下载全部行：", "Download every row: "))
+            a #(format!("{id}-xlsx")) href=(link("xlsx")) download { "Excel" }
+            " · "
+            a #(format!("{id}-csv")) href=(link("csv")) download { "CSV" }
+        }
+    }
+}
+
 /// An instant as local date and time, such as `2026-03-01 09:00`.
 pub fn local_time(instant: DateTime<Utc>, offset: FixedOffset) -> String {
     instant

@@ -57,6 +57,8 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
         .route("/", get(todo::home))
         .route("/todo", get(todo::todo_page))
         .route("/projects", get(projects::home))
+        .route("/projects.xlsx", get(projects::projects_xlsx))
+        .route("/projects.csv", get(projects::projects_csv))
         .route(
             "/projects/new",
             get(creation::creation_form).post(creation::create_from_form),
@@ -85,6 +87,11 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
             get(projects::download_project_artifact),
         )
         .route("/projects/{project}/history", get(history::history_page))
+        .route(
+            "/projects/{project}/history.xlsx",
+            get(history::history_xlsx),
+        )
+        .route("/projects/{project}/history.csv", get(history::history_csv))
         .route("/projects/{project}/verify", post(history::verify))
         .route("/artifacts/{sha256}", get(projects::download_artifact))
         .route("/public", get(public::list_page))
@@ -96,6 +103,7 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
         )
         .route("/overdue", get(board::board_page))
         .route("/overdue.csv", get(board::board_csv))
+        .route("/overdue.xlsx", get(board::board_xlsx))
         .route(
             "/calendar",
             get(calendar::calendar_page).post(calendar::calendar_action),
@@ -115,6 +123,22 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
         .route(
             "/committees/{committee}/reports/term",
             get(committees::term_report_page),
+        )
+        .route(
+            "/committees/{committee}/reports/annual.xlsx",
+            get(committees::annual_report_xlsx),
+        )
+        .route(
+            "/committees/{committee}/reports/annual.csv",
+            get(committees::annual_report_csv),
+        )
+        .route(
+            "/committees/{committee}/reports/term.xlsx",
+            get(committees::term_report_xlsx),
+        )
+        .route(
+            "/committees/{committee}/reports/term.csv",
+            get(committees::term_report_csv),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

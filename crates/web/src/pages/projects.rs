@@ -12,6 +12,7 @@ use super::layout::{self, Words, local_date, local_time};
 use super::session::{CSRF_FIELD, SignedIn, read_form};
 use crate::app::AppState;
 use crate::app::committees::{committee_label, committee_names};
+use crate::app::exports::project_list;
 use crate::app::filters::{self, GivenFilters};
 use crate::app::idempotency::{WriteRoute, scoped_command_id};
 use crate::app::moments::Moment;
@@ -20,6 +21,7 @@ use crate::app::projects::{
     ActionView, DeadlineView, action_views, artifact_download, carry_out, deadline_views,
     readable_project, visible_projects, writable_project, writable_target,
 };
+use crate::app::spreadsheet::{self, SheetFormat};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -89,6 +91,80 @@ struct HomeQuery {
     after: Option<String>,
 }
 
+/// The home page's filters as the store reads them, and whether only overdue projects (or only
+/// those not overdue) are asked for.
+async fn home_filter(
+    state: &AppState,
+    query: HomeQuery,
+) -> Result<(ProjectFilter, Option<bool>), Problem> {
+    let overdue = match given(query.overdue).as_deref() {
+        None => None,
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        Some(other) => {
+            return Err(Problem::invalid(
+                "overdue",
+                format!("overdue 应为 yes 或 no，收到 {other}"),
+                format!("overdue must be yes or no, not {other}"),
+            ));
+        }
+    };
+    let resolved = filters::resolve(
+        state,
+        GivenFilters {
+            stage: given(query.stage),
+            ..GivenFilters::default()
+        },
+    )
+    .await?;
+    let filter = ProjectFilter {
+        definition: resolved.definition,
+        stage: resolved.stage,
+        overdue,
+        flag: given(query.flag),
+        ..ProjectFilter::default()
+    };
+    Ok((filter, overdue))
+}
+
+/// `GET /projects.xlsx` and `GET /projects.csv`: every project the list's filters select, as the
+/// API's export, headers in the reader's language.
+async fn projects_export(
+    state: &AppState,
+    signed_in: &SignedIn,
+    raw: Option<String>,
+    format: SheetFormat,
+) -> Response {
+    let answer = async {
+        let (filter, _) = home_filter(state, parse_query(raw)?).await?;
+        let language = signed_in.viewer.words().0;
+        let table = project_list(state, &signed_in.principal, filter, language).await?;
+        spreadsheet::download(format, "projects", &[table])
+    };
+    match answer.await {
+        Ok(response) => response,
+        Err(problem) => signed_in.viewer.error_page(&problem),
+    }
+}
+
+/// `GET /projects.xlsx`.
+pub async fn projects_xlsx(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    projects_export(&state, &signed_in, raw, SheetFormat::Xlsx).await
+}
+
+/// `GET /projects.csv`.
+pub async fn projects_csv(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    projects_export(&state, &signed_in, raw, SheetFormat::Csv).await
+}
+
 /// `GET /projects` (and `GET /` for auditors): the projects the reader may see, by code, with
 /// filters in the address.
 pub async fn home(
@@ -113,36 +189,10 @@ async fn home_body(
 ) -> Result<Markup, Problem> {
     let words = signed_in.viewer.words();
     let query: HomeQuery = parse_query(raw)?;
-    let stage = given(query.stage);
-    let overdue = match given(query.overdue).as_deref() {
-        None => None,
-        Some("yes") => Some(true),
-        Some("no") => Some(false),
-        Some(other) => {
-            return Err(Problem::invalid(
-                "overdue",
-                format!("overdue 应为 yes 或 no，收到 {other}"),
-                format!("overdue must be yes or no, not {other}"),
-            ));
-        }
-    };
-    let after = given(query.after);
-    let resolved = filters::resolve(
-        state,
-        GivenFilters {
-            stage: stage.clone(),
-            ..GivenFilters::default()
-        },
-    )
-    .await?;
-    let flag = given(query.flag);
-    let filter = ProjectFilter {
-        definition: resolved.definition,
-        stage: resolved.stage,
-        overdue,
-        flag: flag.clone(),
-        ..ProjectFilter::default()
-    };
+    let stage = given(query.stage.clone());
+    let flag = given(query.flag.clone());
+    let after = given(query.after.clone());
+    let (filter, overdue) = home_filter(state, query).await?;
     let flags = crate::app::projects::known_project_flags(state).await?;
     let page = visible_projects(
         state,
@@ -163,6 +213,11 @@ async fn home_body(
         rows.push((summary, name));
     }
     let overdue_text = overdue.map(|overdue| if overdue { "yes" } else { "no" });
+    let filters_query = query_string(&[
+        ("stage", stage.as_deref()),
+        ("overdue", overdue_text),
+        ("flag", flag.as_deref()),
+    ]);
     let next = page.next_after.as_deref().map(|next_after| {
         query_string(&[
             ("stage", stage.as_deref()),
@@ -216,6 +271,7 @@ async fn home_body(
         @if rows.is_empty() {
             p.notice { (words.pick("没有符合条件的项目。", "No project matches.")) }
         } @else {
+            (layout::downloads("/projects", &filters_query, "projects", words))
             div.table-wrap {
                 table {
                     caption.muted { (words.pick("按项目编号排序", "By project code")) }

@@ -76,13 +76,14 @@ pub async fn navigation_count(
     let path = request.uri().path();
     // Answers without the site's navigation need no count: redirects (`/` for everyone who has
     // a list, the language switch), the sign-in form, the stylesheet, downloads (artifacts,
-    // proofs, the verifier script), the CSV and the reports, which are their renderer's own HTML.
+    // proofs, the verifier script), the CSV and Excel downloads and the reports, which are their renderer's own HTML.
     let is_page = request.method() == Method::GET
         && !matches!(path, "/" | "/language" | "/signin" | "/style.css")
         && !path.starts_with("/artifacts/")
         && !path.contains("/proofs/")
         && !path.ends_with(".py")
         && !path.ends_with(".csv")
+        && !path.ends_with(".xlsx")
         && !path.contains("/reports/");
     if !is_page {
         return next.run(request).await;
