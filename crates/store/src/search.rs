@@ -296,7 +296,10 @@ impl Store {
         let candidates: HashMap<Uuid, SearchHit> = if by_code.is_empty() {
             self.candidates_by_grams(&grams, scope.as_ref()).await?
         } else {
-            by_code.into_iter().map(|hit| (hit.project_id, hit)).collect()
+            by_code
+                .into_iter()
+                .map(|hit| (hit.project_id, hit))
+                .collect()
         };
         let wanted = kept(query).characters;
         let mut ranked: Vec<_> = candidates
@@ -523,9 +526,13 @@ pub(crate) fn push_search_rows(
     rows: &[&SearchRow],
 ) {
     statement.push(match backend {
-        Backend::Postgres => "INSERT INTO project_search (project_id, specification_number, grams) \
-             SELECT v.column1, v.column2, string_to_array(v.column3, ' ') FROM (VALUES ",
-        Backend::Sqlite => "INSERT INTO project_search (project_id, specification_number, grams) VALUES ",
+        Backend::Postgres => {
+            "INSERT INTO project_search (project_id, specification_number, grams) \
+             SELECT v.column1, v.column2, string_to_array(v.column3, ' ') FROM (VALUES "
+        }
+        Backend::Sqlite => {
+            "INSERT INTO project_search (project_id, specification_number, grams) VALUES "
+        }
     });
     statement.push_values(rows, |row, search| {
         row.push_bind(search.project_id.to_string())
