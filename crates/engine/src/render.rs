@@ -415,7 +415,9 @@ pub fn event_summary(
                 format!("created {code} \"{title}\" ({kind}) in {initial}"),
             );
             match imported {
-                Some(history) => format!("{created}{}", imported_words(history, definition, language)),
+                Some(history) => {
+                    format!("{created}{}", imported_words(history, definition, language))
+                }
                 None => created,
             }
         }

@@ -53,16 +53,23 @@ fn an_imported_project_stands_in_its_last_milestone_with_each_stay_dated() {
         .then_accepted();
     let state = folded(&events);
     assert_eq!(state.stage(), "consultation");
-    let stays: Vec<(&str, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>)> =
-        state
-            .visits
-            .iter()
-            .map(|visit| (visit.stage.as_str(), visit.entered_at, visit.left_at))
-            .collect();
+    let stays: Vec<(
+        &str,
+        chrono::DateTime<chrono::Utc>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    )> = state
+        .visits
+        .iter()
+        .map(|visit| (visit.stage.as_str(), visit.entered_at, visit.left_at))
+        .collect();
     assert_eq!(
         stays,
         vec![
-            ("drafting", at("2024-03-01 00:00"), Some(at("2025-02-10 00:00"))),
+            (
+                "drafting",
+                at("2024-03-01 00:00"),
+                Some(at("2025-02-10 00:00"))
+            ),
             ("consultation", at("2025-02-10 00:00"), None),
         ]
     );
@@ -95,7 +102,10 @@ fn the_deadlines_of_the_stage_reached_count_from_the_day_it_was_reached_so_it_is
             _ => None,
         })
         .collect();
-    assert!(started.contains(&("drafting", day("2024-03-01"))), "{started:?}");
+    assert!(
+        started.contains(&("drafting", day("2024-03-01"))),
+        "{started:?}"
+    );
     let state = folded(&events);
     let missed: Vec<String> = tick(&state, metrology(), at("2026-06-01 12:00"))
         .into_iter()

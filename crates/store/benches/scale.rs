@@ -974,7 +974,9 @@ async fn measure_search(store: &Store, url: &str, options: &Options, projects: u
         committee: None,
         project_id: None,
     };
-    const CHINESE: [&str; 10] = ["汽车", "压力", "流量", "心电", "测速", "电能", "声级", "测距", "体温", "规程"];
+    const CHINESE: [&str; 10] = [
+        "汽车", "压力", "流量", "心电", "测速", "电能", "声级", "测距", "体温", "规程",
+    ];
     let pool = sqlx::AnyPool::connect(url).await.unwrap();
     let mut codes = Vec::with_capacity(options.samples);
     for sample in 0..options.samples as u64 {
@@ -990,18 +992,32 @@ async fn measure_search(store: &Store, url: &str, options: &Options, projects: u
     }
     pool.close().await;
     for (name, queries) in [
-        ("a two-character Chinese query", CHINESE.iter().map(|query| query.to_string()).collect::<Vec<_>>()),
+        (
+            "a two-character Chinese query",
+            CHINESE
+                .iter()
+                .map(|query| query.to_string())
+                .collect::<Vec<_>>(),
+        ),
         ("a code prefix", codes),
     ] {
         for query in queries.iter().take(5) {
-            store.search_projects(&bureau, query, 20).await.unwrap().unwrap();
+            store
+                .search_projects(&bureau, query, 20)
+                .await
+                .unwrap()
+                .unwrap();
         }
         let mut latencies = Vec::with_capacity(options.samples);
         let mut found = 0usize;
         for sample in 0..options.samples {
             let query = &queries[sample % queries.len()];
             let started = Instant::now();
-            let hits = store.search_projects(&bureau, query, 20).await.unwrap().unwrap();
+            let hits = store
+                .search_projects(&bureau, query, 20)
+                .await
+                .unwrap()
+                .unwrap();
             latencies.push(started.elapsed());
             found += hits.len();
         }

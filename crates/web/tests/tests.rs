@@ -18,6 +18,7 @@ mod email;
 mod forms;
 mod http;
 mod idempotency;
+mod import;
 mod limits;
 mod openapi;
 mod pages;

@@ -10,9 +10,9 @@
 
 use super::reasons::{blank, check_permission, event, invalid, reject};
 use crate::command::{Actor, ImportProject, ImportedHistory, Milestone, NewProject, Publication};
-use crate::local_day::{local_date, start_of_local_day};
 use crate::definition::{CommandKind, WorkflowDefinition};
 use crate::event::{Event, EventBody};
+use crate::local_day::{local_date, start_of_local_day};
 use crate::rejection::{Rejection, Unmet};
 use crate::state::ProjectState;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -156,7 +156,10 @@ fn checked_history(
             reasons.push(invalid(
                 "milestones",
                 format!("阶段「{}」未按流程顺序排列", milestone.stage),
-                format!("The stage '{}' is out of the definition's order", milestone.stage),
+                format!(
+                    "The stage '{}' is out of the definition's order",
+                    milestone.stage
+                ),
             ));
         }
         previous = Some((index, milestone.reached_on));
@@ -203,7 +206,9 @@ fn check_milestone_date(
             invalid(
                 "milestones",
                 format!("阶段「{stage}」的日期 {date} 不晚于前一阶段的日期 {before}"),
-                format!("The date {date} of stage '{stage}' is not after the previous stage's, {before}"),
+                format!(
+                    "The date {date} of stage '{stage}' is not after the previous stage's, {before}"
+                ),
             )
             .with("stage", stage.clone()),
         );
@@ -264,7 +269,10 @@ pub fn is_published_stage(definition: &WorkflowDefinition, stage: &str) -> bool 
         .transitions
         .iter()
         .any(|transition| transition.cancels && transition.to == stage);
-    match (stage_index(definition, published), stage_index(definition, stage)) {
+    match (
+        stage_index(definition, published),
+        stage_index(definition, stage),
+    ) {
         (Some(published), Some(stage)) => stage >= published && !cancelled,
         _ => false,
     }
@@ -272,7 +280,10 @@ pub fn is_published_stage(definition: &WorkflowDefinition, stage: &str) -> bool 
 
 /// A stage's place in the definition's order of stages.
 fn stage_index(definition: &WorkflowDefinition, stage: &str) -> Option<usize> {
-    definition.stages.iter().position(|known| known.code == stage)
+    definition
+        .stages
+        .iter()
+        .position(|known| known.code == stage)
 }
 
 /// The project must name the definition version it is being created under.

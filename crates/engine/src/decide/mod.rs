@@ -22,8 +22,8 @@ mod register;
 mod tick;
 mod waivers;
 
-pub use creation::is_published_stage;
 pub use actions::{AvailableAction, available_actions};
+pub use creation::is_published_stage;
 pub use tick::{RefusedFollowUp, TickOutcome, decide_tick, tick};
 
 use crate::command::{Actor, Command};

@@ -120,10 +120,15 @@ pub(super) fn convert_import_columns(
             );
             continue;
         }
-        if columns.iter().any(|known| known.column == column || known.stage == stage) {
+        if columns
+            .iter()
+            .any(|known| known.column == column || known.stage == stage)
+        {
             validator.error(
                 column_span,
-                format!("[[import_columns]] {column}: a column or its stage '{stage}' is listed twice"),
+                format!(
+                    "[[import_columns]] {column}: a column or its stage '{stage}' is listed twice"
+                ),
             );
             continue;
         }
