@@ -11,6 +11,7 @@ mod cli;
 mod client_cli;
 mod config_cli;
 mod crawl;
+mod import_cli;
 mod log_cli;
 mod schedule_cli;
 mod serve_cli;
