@@ -413,3 +413,142 @@ conformance!(
         assert_eq!(preview.rows[0].stage, "consultation");
     }
 );
+
+conformance!(
+    the_bureau_previews_then_imports_a_file_from_the_import_page,
+    |kind| async move {
+        use crate::pages::{get, post, send, session, site};
+        use axum::http::StatusCode;
+        use specflow_web::pages::csrf_token_for;
+        let Some(site) = site(kind).await else {
+            return;
+        };
+        formed(&site.store, "SH-TC-01").await;
+        let secretariat = send(&site.app, get("/import", &session(&site.secretariat))).await;
+        assert_eq!(
+            secretariat.status,
+            StatusCode::FORBIDDEN,
+            "{}",
+            secretariat.body
+        );
+
+        let cookie = session(&site.supervisor);
+        let csrf = csrf_token_for(&site.supervisor);
+        let page = send(&site.app, get("/import", &cookie)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(
+            page.body.contains("href=\"/import/template.xlsx\""),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body.contains("enctype=\"multipart/form-data\""),
+            "{}",
+            page.body
+        );
+        let template = send(&site.app, get("/import/template.xlsx", &cookie)).await;
+        assert_eq!(template.status, StatusCode::OK);
+        assert!(template.header("content-type").contains("spreadsheetml"));
+
+        let before = project_count(&site.store).await;
+        let bad = bad_csv();
+        let preview = send(
+            &site.app,
+            crate::forms::upload(
+                "/import",
+                &cookie,
+                &[("csrf", &csrf)],
+                Some(("bad.csv", bad.as_bytes())),
+            ),
+        )
+        .await;
+        assert_eq!(
+            preview.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            preview.body
+        );
+        assert!(
+            preview.body.contains("id=\"import-problems\""),
+            "{}",
+            preview.body
+        );
+        assert!(preview.body.contains("SH-TC-99"), "{}", preview.body);
+        assert!(
+            !preview.body.contains("id=\"import-confirm\""),
+            "{}",
+            preview.body
+        );
+        assert_eq!(project_count(&site.store).await, before);
+
+        let good = good_csv();
+        let preview = send(
+            &site.app,
+            crate::forms::upload(
+                "/import",
+                &cookie,
+                &[("csrf", &csrf)],
+                Some(("projects.csv", good.as_bytes())),
+            ),
+        )
+        .await;
+        assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+        assert!(
+            preview.body.contains("id=\"import-confirm\""),
+            "{}",
+            preview.body
+        );
+        assert_eq!(
+            project_count(&site.store).await,
+            before,
+            "a preview writes nothing"
+        );
+
+        // A file changed between the preview and the confirmation is refused.
+        let tampered = send(
+            &site.app,
+            post(
+                "/import",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("file_name", "projects.csv"),
+                    ("table", &hex::encode(bad.as_bytes())),
+                    ("sha256", &preview.field("sha256")),
+                    ("confirmed", "yes"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(
+            tampered.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            tampered.body
+        );
+        assert_eq!(project_count(&site.store).await, before);
+
+        let confirmed = send(
+            &site.app,
+            post(
+                "/import",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("file_name", "projects.csv"),
+                    ("table", &preview.field("table")),
+                    ("sha256", &preview.field("sha256")),
+                    ("confirmed", "yes"),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+        assert!(
+            confirmed.body.contains("id=\"import-result\""),
+            "{}",
+            confirmed.body
+        );
+        assert_eq!(project_count(&site.store).await, before + 3);
+    }
+);
