@@ -2,9 +2,13 @@
 //! deadlines counted from the day the stage was entered, and every refusal.
 
 use crate::support::*;
+use chrono::{DateTime, Utc};
 use specflow_engine::command::{ImportProject, ImportSource, ImportedHistory, Milestone};
 use specflow_engine::{Command, EventBody, ProjectState, render::event_summary};
 use specflow_engine::{Language, tick};
+
+/// A stay as compared: the stage, when it was entered and when it was left.
+type Stay<'s> = (&'s str, DateTime<Utc>, Option<DateTime<Utc>>);
 
 fn milestone(stage: &str, reached_on: &str) -> Milestone {
     // The engine sets the instant from the date; what the command says is replaced.
@@ -53,11 +57,7 @@ fn an_imported_project_stands_in_its_last_milestone_with_each_stay_dated() {
         .then_accepted();
     let state = folded(&events);
     assert_eq!(state.stage(), "consultation");
-    let stays: Vec<(
-        &str,
-        chrono::DateTime<chrono::Utc>,
-        Option<chrono::DateTime<chrono::Utc>>,
-    )> = state
+    let stays: Vec<Stay<'_>> = state
         .visits
         .iter()
         .map(|visit| (visit.stage.as_str(), visit.entered_at, visit.left_at))

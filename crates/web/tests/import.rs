@@ -275,6 +275,12 @@ conformance!(
     }
 );
 
+/// A date as year, month and day.
+type Ymd = (u16, u8, u8);
+
+/// A row of the XLSX test file: code, title, stage, approval date and consultation date.
+type XlsxRow<'a> = (&'a str, &'a str, &'a str, Ymd, Option<Ymd>);
+
 /// An XLSX file with English headers and Excel date cells, one good row and one bad.
 fn xlsx(good_only: bool) -> Vec<u8> {
     let mut workbook = Workbook::new();
@@ -294,7 +300,7 @@ fn xlsx(good_only: bool) -> Vec<u8> {
     for (column, header) in headers.iter().enumerate() {
         sheet.write_string(0, column as u16, *header).unwrap();
     }
-    let rows: &[(&str, &str, &str, (u16, u8, u8), Option<(u16, u8, u8)>)] = &[
+    let rows: &[XlsxRow<'_>] = &[
         (
             "JJF(沪)-2024-021",
             "电子天平校准规范",
@@ -325,14 +331,14 @@ fn xlsx(good_only: bool) -> Vec<u8> {
         sheet.write_string(row, 5, *stage).unwrap();
         let (y, m, d) = *approved;
         sheet
-            .write_datetime_with_format(row, 6, &ExcelDateTime::from_ymd(y, m, d).unwrap(), &date)
+            .write_datetime_with_format(row, 6, ExcelDateTime::from_ymd(y, m, d).unwrap(), &date)
             .unwrap();
         if let Some((y, m, d)) = consulted {
             sheet
                 .write_datetime_with_format(
                     row,
                     7,
-                    &ExcelDateTime::from_ymd(*y, *m, *d).unwrap(),
+                    ExcelDateTime::from_ymd(*y, *m, *d).unwrap(),
                     &date,
                 )
                 .unwrap();
