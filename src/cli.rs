@@ -230,6 +230,34 @@ pub enum TopCommand {
     /// message sent now, with the receiver's answer).
     #[command(subcommand)]
     Channel(ChannelCommand),
+    /// Import a bureau's existing projects with their history from a spreadsheet (XLSX or CSV):
+    /// every row's problems are listed first (row, column, what is wrong) and nothing is written
+    /// unless every row is clean; importing the same file again creates nothing. Opens the
+    /// database, as `user` does, and records the import as the bureau (`--actor`).
+    #[command(arg_required_else_help = true)]
+    Import {
+        /// The file to import (.xlsx or .csv).
+        #[arg(required_unless_present = "template")]
+        file: Option<PathBuf>,
+        /// Only preview: list what would be created and every problem, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the template to fill in (XLSX) to this file instead of importing.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["file", "dry_run"])]
+        template: Option<PathBuf>,
+        /// The workflow definition the projects follow (its latest registered version).
+        #[arg(long, default_value = "metrology-spec")]
+        definition: String,
+        /// Who the audit log names as having imported the projects (acting as the bureau).
+        #[arg(long, default_value = "bureau-import")]
+        actor: String,
+        /// The language of the preview and its problems.
+        #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
+        language: LanguageArg,
+        /// The database.
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Bearer tokens for the HTTP API: create (shown once), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),

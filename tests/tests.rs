@@ -13,6 +13,7 @@ mod client_cli;
 mod config_cli;
 mod crawl;
 mod export_cli;
+mod import_cli;
 mod log_cli;
 mod schedule_cli;
 mod serve_cli;

@@ -6,6 +6,7 @@ mod committee;
 mod database;
 mod demo;
 mod export;
+mod import;
 mod listener;
 mod log;
 mod outbox;
@@ -96,6 +97,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         TopCommand::Outbox(command) => outbox::run_outbox(command),
         TopCommand::Webhook(command) => outbox::run_webhook(command),
         TopCommand::Channel(command) => outbox::run_channel(command),
+        TopCommand::Import {
+            file,
+            dry_run,
+            template,
+            definition,
+            actor,
+            language,
+            database,
+        } => import::run(import::Importing {
+            file: file.as_deref(),
+            dry_run,
+            template: template.as_deref(),
+            definition: &definition,
+            actor: &actor,
+            language: language.into(),
+            database: &database,
+        }),
         TopCommand::Token(command) => token::run(command),
         TopCommand::User(command) => user::run(command),
         TopCommand::Scheduler {

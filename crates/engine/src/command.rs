@@ -6,8 +6,9 @@
 //! re-exported here, where callers have always found them.
 
 pub use crate::records::{
-    Actor, Artifact, Comment, Disposition, FieldValue, MeetingRecord, MeetingSchedule, NewProject,
-    NonVotingParticipant, Publication, Tally, Vote, VoteChoice, Waiver,
+    Actor, Artifact, Comment, Disposition, FieldValue, ImportSource, ImportedHistory,
+    MeetingRecord, MeetingSchedule, Milestone, NewProject, NonVotingParticipant, Publication,
+    Tally, Vote, VoteChoice, Waiver,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,8 @@ use std::collections::BTreeMap;
 pub enum Command {
     /// Create a project in the definition's initial stage.
     CreateProject(NewProject),
+    /// Create a project with the history it had before it was recorded here, read from a file.
+    ImportProject(Box<ImportProject>),
     /// Fire an action from the current stage.
     FireAction {
         /// The action's code.
@@ -118,6 +121,7 @@ impl Command {
     pub fn kind_name(&self) -> &'static str {
         match self {
             Command::CreateProject(_) => "create_project",
+            Command::ImportProject(_) => "import_project",
             Command::FireAction { .. } => "fire_action",
             Command::AttachArtifact(_) => "attach_artifact",
             Command::RecordOrganisationsConsulted { .. } => "record_organisations_consulted",
@@ -138,4 +142,13 @@ impl Command {
             Command::MigrateDefinition { .. } => "migrate_definition",
         }
     }
+}
+
+/// A project brought in with its history so far ([`Command::ImportProject`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportProject {
+    /// The project, as a creation would give it.
+    pub project: NewProject,
+    /// The stages it reached and when, its publication, and where this was read.
+    pub history: ImportedHistory,
 }

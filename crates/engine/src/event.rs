@@ -6,8 +6,8 @@
 //! (or a new [`EVENT_SCHEMA_VERSION`] with an upcaster), and old ones keep replaying.
 
 use crate::records::{
-    Actor, Artifact, Comment, Disposition, FieldValue, MeetingRecord, MeetingSchedule, NewProject,
-    Publication, Waiver,
+    Actor, Artifact, Comment, Disposition, FieldValue, ImportedHistory, MeetingRecord,
+    MeetingSchedule, NewProject, Publication, Waiver,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -36,8 +36,12 @@ pub enum EventBody {
         /// The project as created.
         #[serde(flatten)]
         project: Box<NewProject>,
-        /// The stage it started in.
+        /// The stage it started in (for an imported project, the stage it had reached).
         stage: String,
+        /// The history brought in with it, when it was imported rather than proposed here; left
+        /// out of records written otherwise, so that they read and hash as they always did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        imported: Option<Box<ImportedHistory>>,
     },
     /// An action was fired and the project moved from one stage to another.
     ActionFired {

@@ -6,7 +6,7 @@
 //! [`crate::command`] re-exports them at their old paths.
 
 use crate::text::LocalizedText;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use uuid::Uuid;
@@ -285,4 +285,45 @@ pub struct NewProject {
     /// written before flags existed read and hash as they always did.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub flags: BTreeSet<String>,
+}
+
+/// A project's history brought in from another record (a bureau's spreadsheet), not recorded
+/// here as it happened: which stages it reached and when, and where the history came from.
+///
+/// It rides on the `project_created` event that an import writes, so an auditor tells imported
+/// history from recorded history by the event alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ImportedHistory {
+    /// Where the history was read.
+    pub source: ImportSource,
+    /// The stages the project reached, in the definition's order, each with its local date; the
+    /// last one is the stage it stands in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub milestones: Vec<Milestone>,
+    /// The publication, when the specification was published before the import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publication: Option<Publication>,
+}
+
+/// The place in an imported file a project's history was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ImportSource {
+    /// The file's SHA-256, in lowercase hex.
+    pub file_sha256: String,
+    /// The sheet (for a CSV file, the file's name).
+    pub sheet: String,
+    /// The row, as the spreadsheet numbers it (the header is row 1).
+    pub row: u32,
+}
+
+/// A stage an imported project reached, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Milestone {
+    /// The stage's code.
+    pub stage: String,
+    /// The local date it was reached.
+    pub reached_on: NaiveDate,
+    /// The instant the stay began: the start of `reached_on` in the definition's zone. The engine
+    /// computes it at import (whatever the command said), so that the fold needs no definition.
+    pub entered_at: DateTime<Utc>,
 }

@@ -355,6 +355,36 @@ pub fn local_time(
         .to_string()
 }
 
+/// Where an imported project's history came from, said after its creation, so that history pages
+/// and exports tell imported history from recorded history.
+fn imported_words(
+    history: &crate::records::ImportedHistory,
+    definition: &WorkflowDefinition,
+    language: Language,
+) -> String {
+    let source = &history.source;
+    let file: String = source.file_sha256.chars().take(12).collect();
+    let (sheet, row) = (&source.sheet, source.row);
+    let dates: Vec<String> = history
+        .milestones
+        .iter()
+        .map(|milestone| {
+            let stage = definition.stage_name(&milestone.stage);
+            format!("{} {}", stage.get(language), milestone.reached_on)
+        })
+        .collect();
+    language.pick(
+        format!(
+            "；自文件 {file} 工作表「{sheet}」第 {row} 行导入（{}）",
+            dates.join("、")
+        ),
+        format!(
+            "; imported from sheet \"{sheet}\" row {row} of file {file} ({})",
+            dates.join(", ")
+        ),
+    )
+}
+
 /// One event in a line, for logs and simulations, in `language`: names of stages, actions,
 /// deadlines and documents from the definition, sizes in human units, dates as local days.
 // Longer than the house's 150 lines on purpose: one arm per event type in one match, so the
@@ -374,15 +404,22 @@ pub fn event_summary(
         EventBody::ProjectCreated {
             project,
             stage: initial,
+            imported,
         } => {
             let (code, title) = (&project.code, project.title.get(language));
             let kind = definition.specification_kind_name(&project.specification_kind);
             let kind = kind.get(language);
             let initial = stage(initial);
-            pick(
+            let created = pick(
                 format!("创建项目 {code}「{title}」（{kind}），阶段：{initial}"),
                 format!("created {code} \"{title}\" ({kind}) in {initial}"),
-            )
+            );
+            match imported {
+                Some(history) => {
+                    format!("{created}{}", imported_words(history, definition, language))
+                }
+                None => created,
+            }
         }
         EventBody::ActionFired {
             action,
@@ -1015,6 +1052,7 @@ fn command_name(
     };
     match command {
         Command::CreateProject(_) => LocalizedText::new("创建项目", "create the project"),
+        Command::ImportProject(_) => LocalizedText::new("导入项目", "import the project"),
         Command::FireAction { action, .. } => definition.action_name(action),
         Command::Cancel { .. } => LocalizedText::new("撤销项目", "cancel the project"),
         Command::AttachArtifact(artifact) => both(

@@ -11,8 +11,8 @@ pub use crate::comments::{CommentEntry, Comments, RecordedDisposition};
 use crate::event::{DeadlineOutcome, DeadlineTimes};
 use crate::event::{Event, EventBody};
 use crate::records::{
-    Actor, Artifact, Comment, FieldValue, MeetingRecord, MeetingSchedule, NewProject, Publication,
-    Waiver,
+    Actor, Artifact, Comment, FieldValue, ImportedHistory, MeetingRecord, MeetingSchedule,
+    NewProject, Publication, Waiver,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -291,15 +291,28 @@ impl<T: Clone> Unbox<T> for &Box<T> {
 macro_rules! fold_event {
     ($state:ident, $body:expr, $at:ident, $actor:ident, $visit:ident) => {
         match $body {
-            EventBody::ProjectCreated { project, stage } => {
+            EventBody::ProjectCreated {
+                project,
+                stage,
+                imported,
+            } => {
                 $state.project = Some(project.unbox());
-                $state.visits.push(StageVisit {
-                    stage: stage.keep(),
-                    entered_at: $at,
-                    left_at: None,
-                    entered_by_action: None,
-                    entered_by: $actor.keep(),
-                });
+                let imported = imported.as_ref();
+                match imported {
+                    Some(history) if !history.milestones.is_empty() => {
+                        $state.enter_imported(history, $actor.keep())
+                    }
+                    _ => $state.visits.push(StageVisit {
+                        stage: stage.keep(),
+                        entered_at: $at,
+                        left_at: None,
+                        entered_by_action: None,
+                        entered_by: $actor.keep(),
+                    }),
+                }
+                if let Some(history) = imported {
+                    $state.publication = history.publication.clone();
+                }
             }
             EventBody::ActionFired { action, to, .. } => {
                 $state.enter_stage(to.keep(), $at, action.keep(), $actor.keep())
@@ -609,6 +622,24 @@ impl ProjectState {
         self.deadlines
             .iter()
             .any(|entry| entry.is_open() && entry.missed)
+    }
+
+    /// The stays an imported history tells of: each milestone's stage from the start of its date
+    /// until the next one's, the last one current; the initial stage from the creation when the
+    /// history reached none (the caller makes that stay, as for any creation).
+    fn enter_imported(&mut self, history: &ImportedHistory, actor: Actor) {
+        for milestone in &history.milestones {
+            if let Some(current) = self.visits.last_mut() {
+                current.left_at = Some(milestone.entered_at);
+            }
+            self.visits.push(StageVisit {
+                stage: milestone.stage.clone(),
+                entered_at: milestone.entered_at,
+                left_at: None,
+                entered_by_action: None,
+                entered_by: actor.clone(),
+            });
+        }
     }
 
     fn enter_stage(&mut self, stage: String, at: DateTime<Utc>, action: String, actor: Actor) {

@@ -122,6 +122,7 @@ fn every_event() -> Vec<EventBody> {
                 flags: Default::default(),
             }),
             stage: "preresearch".to_string(),
+            imported: None,
         },
         EventBody::ActionFired {
             action: "close_consultation".to_string(),

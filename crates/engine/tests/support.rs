@@ -559,6 +559,7 @@ pub fn created(definition: &WorkflowDefinition, kind: &str) -> EventBody {
     EventBody::ProjectCreated {
         project: Box::new(new_project(definition, kind)),
         stage: definition.initial_stage.clone(),
+        imported: None,
     }
 }
 

@@ -14,6 +14,7 @@ mod deadlines;
 mod definitions;
 mod event_schemas;
 mod guards;
+mod imports;
 mod lifecycle;
 mod notifications;
 mod properties;

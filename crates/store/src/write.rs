@@ -279,6 +279,15 @@ pub(crate) fn fold_log_tail(
     Ok(state)
 }
 
+/// The project a command creates, whether proposed here or imported with its history.
+fn created_project(command: &Command) -> Option<&specflow_engine::command::NewProject> {
+    match command {
+        Command::CreateProject(project) => Some(project),
+        Command::ImportProject(import) => Some(&import.project),
+        _ => None,
+    }
+}
+
 fn u64_of(value: i64, what: &str) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} is {value}")))
 }
@@ -290,7 +299,7 @@ fn i64_of(value: u64) -> i64 {
 impl Store {
     /// Carries out a command: decides it against the project's state and stores what it caused.
     pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, StoreError> {
-        if let Command::CreateProject(project) = &request.command
+        if let Some(project) = created_project(&request.command)
             && project.project_id != request.project_id
         {
             return Err(StoreError::InvalidRequest(format!(
@@ -370,7 +379,7 @@ impl Store {
                     request.project_id
                 )));
             }
-            if let Command::CreateProject(project) = &request.command
+            if let Some(project) = created_project(&request.command)
                 && project.project_id != project_id
             {
                 return Err(StoreError::InvalidRequest(format!(
@@ -888,6 +897,11 @@ impl Store {
         }
         let definition = match (&request.command, &state.project) {
             (Command::CreateProject(project), _) => {
+                self.definition(&project.definition_id, project.definition_version)
+                    .await?
+            }
+            (Command::ImportProject(import), _) => {
+                let project = &import.project;
                 self.definition(&project.definition_id, project.definition_version)
                     .await?
             }

@@ -15,7 +15,7 @@ use tower::ServiceExt;
 const BOUNDARY: &str = "specflow-test-boundary";
 
 /// A `multipart/form-data` post with text fields and one file.
-fn upload(
+pub(super) fn upload(
     path: &str,
     cookies: &str,
     fields: &[(&str, &str)],

@@ -19,6 +19,7 @@ mod exports;
 mod forms;
 mod http;
 mod idempotency;
+mod import;
 mod limits;
 mod openapi;
 mod pages;

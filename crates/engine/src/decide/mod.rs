@@ -23,6 +23,7 @@ mod tick;
 mod waivers;
 
 pub use actions::{AvailableAction, available_actions};
+pub use creation::is_published_stage;
 pub use tick::{RefusedFollowUp, TickOutcome, decide_tick, tick};
 
 use crate::command::{Actor, Command};
@@ -46,6 +47,9 @@ pub fn decide(
         Command::CreateProject(project) => {
             return creation::decide_create(state, definition, project, actor, now);
         }
+        Command::ImportProject(import) => {
+            return creation::decide_import(state, definition, import, actor, now);
+        }
         // Migration is decided against the new version, so it skips the check that the project
         // follows the definition given.
         Command::MigrateDefinition { to_version } => {
@@ -67,6 +71,9 @@ pub fn decide(
         // Creation and migration were handled above; these arms only keep the match whole.
         Command::CreateProject(project) => {
             return creation::decide_create(state, definition, project, actor, now);
+        }
+        Command::ImportProject(import) => {
+            return creation::decide_import(state, definition, import, actor, now);
         }
         Command::MigrateDefinition { to_version } => {
             return migration::decide_migration(state, definition, *to_version, actor, now);

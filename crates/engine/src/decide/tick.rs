@@ -119,6 +119,7 @@ mod tests {
             EventBody::ProjectCreated {
                 project: Box::new(project),
                 stage: definition.initial_stage.clone(),
+                imported: None,
             },
             EventBody::ActionFired {
                 action: "publish".to_string(),

@@ -499,6 +499,18 @@ pub struct Milestones {
     pub public_from: Option<String>,
 }
 
+/// A date column of an imported spreadsheet and the stage whose entry its date is: which column
+/// means which stage is a rule of the definition, not of the importer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportColumn {
+    /// The column's code, such as `approved_on`, which a header may give in place of its name.
+    pub column: String,
+    /// The column's name, as the template's header shows it.
+    pub name: LocalizedText,
+    /// The stage a project entered on the column's date, such as `drafting`.
+    pub stage: String,
+}
+
 /// Who must hear of an event: the service writes one notification per audience.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotificationRule {
@@ -568,6 +580,9 @@ pub struct WorkflowDefinition {
     pub reexamination: Option<ReexaminationRule>,
     /// The milestones reports count.
     pub milestones: Milestones,
+    /// The date columns an imported spreadsheet may have, each the date a stage was entered, in
+    /// the order of the stages.
+    pub import_columns: Vec<ImportColumn>,
     /// Who hears of which events (the service's notification outbox).
     pub notifications: Vec<NotificationRule>,
     /// What members from the project's drafting unit may do in a committee vote.

@@ -46,6 +46,8 @@ pub(crate) struct RawDefinition {
     pub reexamination: Option<Spanned<RawReexamination>>,
     pub milestones: Option<Spanned<RawMilestones>>,
     #[serde(default)]
+    pub import_columns: Vec<Spanned<RawImportColumn>>,
+    #[serde(default)]
     pub notifications: Vec<Spanned<RawNotification>>,
     pub votes: Option<Spanned<RawVotes>>,
 }
@@ -111,6 +113,14 @@ pub(crate) struct RawMilestones {
     pub in_force: Option<Spanned<String>>,
     pub re_examined: Option<Spanned<String>>,
     pub public_from: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawImportColumn {
+    pub column: Spanned<String>,
+    pub name: LocalizedText,
+    pub stage: Spanned<String>,
 }
 
 #[derive(Deserialize)]

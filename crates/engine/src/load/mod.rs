@@ -121,6 +121,8 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
         .milestones
         .map(|milestones| stages::convert_milestones(validator, &known, milestones.into_inner()))
         .unwrap_or_default();
+    let import_columns =
+        stages::convert_import_columns(validator, &known, &stages, raw.import_columns);
     let notifications = raw
         .notifications
         .into_iter()
@@ -159,6 +161,7 @@ fn validate(validator: &mut Validator<'_>, raw: RawDefinition) -> WorkflowDefini
         extensions,
         reexamination,
         milestones,
+        import_columns,
         notifications,
         drafting_unit_members,
         recused_members,

@@ -2,9 +2,9 @@
 //! the shape of the graph the transitions draw between them.
 
 use crate::definition::Known;
-use crate::definition::raw::{RawMilestones, RawStage};
+use crate::definition::raw::{RawImportColumn, RawMilestones, RawStage};
 use crate::definition::validator::{Validator, list};
-use crate::definition::{Milestones, Stage, Transition};
+use crate::definition::{ImportColumn, Milestones, Stage, Transition};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::ops::Range;
 use toml::Spanned;
@@ -94,6 +94,53 @@ pub(super) fn convert_milestones(
         re_examined: checked("re_examined", raw.re_examined),
         public_from,
     }
+}
+
+/// The import's date columns: each names a stage that exists, no column or stage twice, and
+/// they are kept in the order of the stages, which the importer checks dates along.
+pub(super) fn convert_import_columns(
+    validator: &mut Validator<'_>,
+    known: &Known,
+    stages: &[Stage],
+    raw: Vec<Spanned<RawImportColumn>>,
+) -> Vec<ImportColumn> {
+    let mut columns: Vec<ImportColumn> = Vec::new();
+    for entry in raw {
+        let entry = entry.into_inner();
+        let (column_span, stage_span) = (entry.column.span(), entry.stage.span());
+        let (column, stage) = (entry.column.into_inner(), entry.stage.into_inner());
+        validator.check_code("import column", &column, column_span.clone());
+        if !known.stages.contains(&stage) {
+            validator.error(
+                stage_span,
+                format!(
+                    "[[import_columns]] {column}: unknown stage '{stage}'; stages are: {}",
+                    list(&known.stages)
+                ),
+            );
+            continue;
+        }
+        if columns
+            .iter()
+            .any(|known| known.column == column || known.stage == stage)
+        {
+            validator.error(
+                column_span,
+                format!(
+                    "[[import_columns]] {column}: a column or its stage '{stage}' is listed twice"
+                ),
+            );
+            continue;
+        }
+        columns.push(ImportColumn {
+            column,
+            name: entry.name,
+            stage,
+        });
+    }
+    let position = |code: &str| stages.iter().position(|stage| stage.code == code);
+    columns.sort_by_key(|column| position(&column.stage));
+    columns
 }
 
 /// The lifecycle as a graph: the stages, and the transitions leaving each.

@@ -589,7 +589,7 @@ impl ProjectTrace {
         let at = event.occurred_at;
         let in_period = watch.period.contains(at);
         let entered: Option<&str> = match &event.body {
-            EventBody::ProjectCreated { project, stage } => {
+            EventBody::ProjectCreated { project, stage, .. } => {
                 self.project = Some((
                     ProjectRef {
                         project_id: project.project_id,

@@ -1,6 +1,6 @@
 //! The use-cases both faces share: what a principal may see and change, reading a project with
 //! its available actions, carrying out a command, verifying, the overdue board, committees,
-//! reports and a person's to-do list.
+//! reports, a person's to-do list and importing a bureau's projects from a spreadsheet.
 //!
 //! The JSON API ([`crate::api`]) and the web pages ([`crate::pages`]) are thin faces over this
 //! layer: each turns a request into a call here and the answer into JSON or HTML. Neither face
@@ -18,6 +18,9 @@ pub mod digest;
 pub mod exports;
 pub mod filters;
 pub mod idempotency;
+pub mod import;
+pub mod import_sheet;
+pub mod import_template;
 pub mod moments;
 pub mod personal_email;
 pub mod problem;

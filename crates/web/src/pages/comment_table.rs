@@ -28,9 +28,9 @@ const TABLE_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 
 /// What the form sent: its fields and the table's bytes (from the file, or from the preview's
 /// hidden field).
-struct Sent {
-    values: Values,
-    table: Option<(String, Vec<u8>)>,
+pub(super) struct Sent {
+    pub(super) values: Values,
+    pub(super) table: Option<(String, Vec<u8>)>,
 }
 
 /// `POST /projects/{project}/forms/comment-table`.
@@ -127,7 +127,10 @@ async fn import(
     }
 }
 
-async fn read(request: Request, state: &AppState) -> Result<Sent, Problem> {
+/// Reads the form: a `multipart/form-data` upload with its `file`, or the preview's confirmation
+/// carrying the file back as hex in `table` (with its `file_name`). The project import page
+/// reads its two steps the same way.
+pub(super) async fn read(request: Request, state: &AppState) -> Result<Sent, Problem> {
     let is_multipart = request
         .headers()
         .get(header::CONTENT_TYPE)

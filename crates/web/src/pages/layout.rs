@@ -158,6 +158,12 @@ const NAVIGATION: &[NavigationEntry] = &[
         shown_to: supervisors,
     },
     NavigationEntry {
+        path: "/import",
+        zh: "导入项目",
+        en: "Import",
+        shown_to: supervisors,
+    },
+    NavigationEntry {
         path: "/committees",
         zh: "技术委员会",
         en: "Committees",

@@ -17,7 +17,8 @@
 //! lifecycle, timeline, actions and records, as it stands or as of a date or record
 //! (`projects.rs`), its audit log and verification (`history.rs`), the bureau's overdue board
 //! with its chart and CSV (`board.rs`), and the committees with their members, composition check
-//! and reports (`committees.rs`), and the public specifications with their milestones and
+//! and reports (`committees.rs`), the bureau's import of projects from a spreadsheet
+//! (`import.rs`), and the public specifications with their milestones and
 //! inclusion proofs, for anyone without signing in (`public.rs`). Navigation is a table in `layout.rs`, so a page is added with
 //! one line there and one route here.
 
@@ -29,6 +30,7 @@ mod creation;
 mod email;
 mod forms;
 mod history;
+mod import;
 mod layout;
 mod projects;
 mod public;
@@ -109,6 +111,13 @@ pub fn router(state: &AppState, upload_limit: usize) -> Router<AppState> {
             get(calendar::calendar_page).post(calendar::calendar_action),
         )
         .route("/search", get(search::search_page))
+        .route(
+            "/import",
+            get(import::import_page)
+                .post(import::import_post)
+                .layer(DefaultBodyLimit::max(4 * 1024 * 1024 + 64 * 1024)),
+        )
+        .route("/import/template.xlsx", get(import::template_download))
         .route("/email", get(email::email_page).post(email::email_action))
         .route(
             "/email/verify/{secret}",
