@@ -224,7 +224,7 @@ conformance!(
 );
 
 /// The form token of a page: the value of its first `csrf` field.
-fn csrf_of(page: &str) -> String {
+pub(crate) fn csrf_of(page: &str) -> String {
     let start = page
         .find("name=\"csrf\" value=\"")
         .expect("a form with a csrf field")

@@ -8,6 +8,7 @@
 //! that was over before the person asked.
 
 use crate::api::{api, call, project_in_drafting};
+use crate::calendar::csrf_of;
 use crate::support::*;
 use axum::http::{Method, StatusCode};
 use specflow_store::auth::Role;
@@ -18,15 +19,6 @@ use specflow_web::pages::SESSION_COOKIE;
 use std::sync::Arc;
 
 const PASSWORD: &str = "correct horse battery";
-
-/// The form token of a page: the value of its first `csrf` field.
-fn csrf_of(page: &str) -> String {
-    let start = page
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with a csrf field")
-        + "name=\"csrf\" value=\"".len();
-    page[start..].split('"').next().unwrap().to_string()
-}
 
 /// The secret of the newest verification message to the account `name`.
 async fn verification_secret(store: &Store, name: &str) -> String {
