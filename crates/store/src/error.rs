@@ -79,6 +79,12 @@ pub enum StoreError {
     /// The request does not fit together (a project id that differs from the command's).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// Other projects already have these codes (a code names one project).
+    #[error("other projects already have the codes {}", .codes.join(", "))]
+    CodesTaken {
+        /// Every code taken, as the other projects have them.
+        codes: Vec<String>,
+    },
     /// A command id (an `Idempotency-Key`) was first used for a different request: a different
     /// project, command or content. Answering with the first request's outcome would report a
     /// write that did not happen, so the request is refused.

@@ -89,7 +89,9 @@ pub use tokens::{
     TokenStatus, TokenSummary,
 };
 pub use uploads::{ARTIFACT_CHUNK_BYTES, ArtifactSpool, SpooledArtifact};
-pub use write::{BatchOutcome, CommandOutcome, CommandRequest, MAX_BATCH_COMMANDS};
+pub use write::{
+    BatchOutcome, CommandOutcome, CommandRequest, CreationsOutcome, MAX_BATCH_COMMANDS,
+};
 
 pub use accounts::{AccountSummary, SigninError, SigninThrottle};
 pub use auth::{Access, AuthError, Principal, Role};

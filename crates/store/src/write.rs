@@ -10,6 +10,10 @@
 //!   `(project_id, sequence)` refuses the statement and each job of the batch is redone alone, in
 //!   a transaction that locks its project's row, so a hot project queues instead of racing.
 
+mod creations;
+
+pub use creations::CreationsOutcome;
+
 use super::notifications::{NotificationRow, rows_for};
 use super::outbox::NO_WEBHOOK_ERROR;
 use super::search::{SearchRow, push_search_rows};

@@ -12,6 +12,7 @@ mod batch;
 mod chains;
 mod conformance;
 mod crash;
+mod creations;
 mod export_log;
 mod personal_email;
 mod search;

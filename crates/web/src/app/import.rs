@@ -11,10 +11,9 @@
 //! The preview checks every row here (required values, committees, kinds, stages, dates, codes
 //! taken in the database or twice in the file) and then decides each row's command in memory, so
 //! a row the engine would refuse shows its reasons before anything is written. The import
-//! carries out nothing unless every row is clean; the store writes one project per transaction
-//! (its all-or-none batch is for one project), so a failure in the middle (a code taken by
-//! someone else meanwhile) stops the import with the rows written so far named, and importing
-//! the file again writes the rest and nothing twice.
+//! carries out nothing unless every row is clean, and then creates every new row's project in one
+//! transaction ([`specflow_store::Store::create_all`]): if anything changed meanwhile (a code
+//! taken by someone else), nothing of the file is written.
 
 use super::AppState;
 use super::import_sheet::{MAX_ROWS, Sheet, SheetRow, parse_date, read_sheet};
@@ -32,7 +31,7 @@ use specflow_engine::text::normalise_code;
 use specflow_engine::{Command, LocalizedText, ProjectState, WorkflowDefinition, decide};
 use specflow_store::CommitteeSummary;
 use specflow_store::auth::{Access, Principal, can_supervise};
-use specflow_store::{CommandOutcome, CommandRequest};
+use specflow_store::{CommandRequest, CreationsOutcome};
 use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -392,8 +391,8 @@ pub async fn preview(
     Ok(preview)
 }
 
-/// Imports a file: nothing unless every row is clean, then each row's project created through
-/// the store's writer, in row order.
+/// Imports a file: nothing unless every row is clean, then every new row's project created
+/// through the engine in one transaction, or none.
 pub async fn import(
     state: &AppState,
     principal: &Principal,
@@ -407,76 +406,66 @@ pub async fn import(
             outcomes: Vec::new(),
         });
     }
-    let mut outcomes = Vec::with_capacity(preview.rows.len());
-    for row in &preview.rows {
-        let outcome = carry_out_row(state, principal, row, &outcomes).await?;
-        outcomes.push((row.row, row.code.clone(), outcome));
+    let new_rows: Vec<&PreviewRow> = preview
+        .rows
+        .iter()
+        .filter(|row| !row.already_imported && row.command.is_some())
+        .collect();
+    let requests: Vec<CommandRequest> = new_rows
+        .iter()
+        .filter_map(|row| {
+            row.command.clone().map(|command| CommandRequest {
+                project_id: row.project_id,
+                command_id: row.command_id,
+                expected_sequence: Some(0),
+                actor: principal.actor(),
+                command: Command::ImportProject(Box::new(command)),
+            })
+        })
+        .collect();
+    if !requests.is_empty() {
+        match state.store.create_all(requests).await? {
+            CreationsOutcome::Accepted { .. } => {}
+            CreationsOutcome::Rejected {
+                index, rejection, ..
+            } => {
+                let row = new_rows.get(index).copied();
+                return Err(refused_row(row, &rejection.reasons));
+            }
+        }
     }
+    let outcomes = preview
+        .rows
+        .iter()
+        .map(|row| {
+            let outcome = if row.already_imported || row.command.is_none() {
+                RowOutcome::AlreadyImported
+            } else {
+                RowOutcome::Created
+            };
+            (row.row, row.code.clone(), outcome)
+        })
+        .collect();
     Ok(Imported { preview, outcomes })
 }
 
-async fn carry_out_row(
-    state: &AppState,
-    principal: &Principal,
-    row: &PreviewRow,
-    done: &[(u32, String, RowOutcome)],
-) -> Result<RowOutcome, Problem> {
-    if row.already_imported {
-        return Ok(RowOutcome::AlreadyImported);
-    }
-    let Some(command) = row.command.clone() else {
-        return Ok(RowOutcome::AlreadyImported);
-    };
-    let request = CommandRequest {
-        project_id: row.project_id,
-        command_id: row.command_id,
-        expected_sequence: Some(0),
-        actor: principal.actor(),
-        command: Command::ImportProject(Box::new(command)),
-    };
-    let stopped = |detail: LocalizedText| {
-        let written = done
-            .iter()
-            .filter(|(_, _, outcome)| *outcome == RowOutcome::Created)
-            .count();
-        Problem::new(
-            ProblemKind::Conflict,
-            format!(
-                "第 {} 行（{}）未能导入：{}。此前已导入 {written} 行；修正后再次导入同一文件，已导入的行不会重复。",
-                row.row, row.code, detail.zh
-            ),
-            format!(
-                "Row {} ({}) was not imported: {}. {written} rows before it were imported; importing the same file again after the fix writes none of them twice.",
-                row.row, row.code, detail.en
-            ),
-        )
-    };
-    match state.store.execute(request).await {
-        Ok(CommandOutcome::Accepted { .. }) => Ok(RowOutcome::Created),
-        Ok(CommandOutcome::Rejected { rejection, .. }) => {
-            let reasons: Vec<LocalizedText> = rejection
-                .reasons
-                .iter()
-                .map(|reason| reason.message.clone())
-                .collect();
-            Err(stopped(LocalizedText::new(
-                reasons
-                    .iter()
-                    .map(|r| r.zh.as_str())
-                    .collect::<Vec<_>>()
-                    .join("；"),
-                reasons
-                    .iter()
-                    .map(|r| r.en.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )))
-        }
-        Err(error) => Err(stopped(LocalizedText::new(
-            error.to_string(),
-            error.to_string(),
-        ))),
-    }
+/// The problem of a row the engine refused at the import though the preview had passed it
+/// (something changed meanwhile): nothing was written.
+fn refused_row(row: Option<&PreviewRow>, reasons: &[specflow_engine::Unmet]) -> Problem {
+    let zh: Vec<&str> = reasons.iter().map(|r| r.message.zh.as_str()).collect();
+    let en: Vec<&str> = reasons.iter().map(|r| r.message.en.as_str()).collect();
+    let (number, code) = row.map_or((0, ""), |row| (row.row, row.code.as_str()));
+    Problem::new(
+        ProblemKind::Conflict,
+        format!(
+            "第 {number} 行（{code}）未能导入：{}。整个文件均未导入；修正后再次导入。",
+            zh.join("；")
+        ),
+        format!(
+            "Row {number} ({code}) was not imported: {}. Nothing of the file was imported; fix it and import again.",
+            en.join("; ")
+        ),
+    )
 }
 
 /// Only the bureau (and an administrator) imports: an import creates projects in any committee.

@@ -363,6 +363,15 @@ impl From<StoreError> for Problem {
                 format!("工作流定义无效：{error}"),
                 format!("The workflow definition is invalid: {error}"),
             ),
+            StoreError::CodesTaken { codes } => Problem::new(
+                ProblemKind::Conflict,
+                format!("其他项目已使用编号 {}：编号只能对应一个项目", codes.join("、")),
+                format!(
+                    "Other projects already have the codes {}: a code names one project",
+                    codes.join(", ")
+                ),
+            )
+            .with("codes", codes.clone()),
             StoreError::CommandIdReused { command_id } => {
                 tracing::warn!(%command_id, reason = "Idempotency-Key reused for a different request", status = 422, "refused");
                 Problem::new(
