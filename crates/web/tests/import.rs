@@ -558,3 +558,143 @@ conformance!(
         assert_eq!(project_count(&site.store).await, before + 3);
     }
 );
+
+/// Posts a file to `POST /api/v1/imports/projects`; returns the status and the JSON answer.
+async fn post_import(
+    app: &axum::Router,
+    token: &str,
+    query: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    use tower::ServiceExt;
+    let request = axum::http::Request::post(format!("/api/v1/imports/projects{query}"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", content_type)
+        .header("accept-language", "en")
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    let value = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&body).into_owned()));
+    (status, value)
+}
+
+conformance!(
+    the_api_previews_refuses_a_bad_file_whole_imports_a_good_one_once_and_serves_the_template,
+    |kind| async move {
+        use axum::http::StatusCode;
+        let Some(api) = crate::api::api(kind).await else {
+            return;
+        };
+        formed(&api.store, "SH-TC-01").await;
+        let bureau = crate::api::token(&api.store, "bureau-li", Role::Supervisor, None, None).await;
+        let secretariat = crate::api::token(
+            &api.store,
+            "sec-wang",
+            Role::Secretariat,
+            Some("SH-TC-01"),
+            None,
+        )
+        .await;
+        let app = &api.app;
+
+        // A secretariat may not import: the bureau's.
+        let (status, refused) =
+            post_import(app, &secretariat, "", "text/csv", good_csv().into_bytes()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+
+        // The preview of a bad file: every row with its problems in English, nothing written.
+        let (status, preview) = post_import(
+            app,
+            &bureau,
+            "?dry_run=true&file_name=bad.csv",
+            "text/csv",
+            bad_csv().into_bytes(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{preview}");
+        assert_eq!(preview["imported"], false);
+        assert_eq!(preview["ready"], false);
+        assert_eq!(preview["sheet"], "bad.csv");
+        let rows = preview["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 7);
+        assert_eq!(rows[0]["row"], 2);
+        assert_eq!(rows[0]["outcome"], "refused");
+        let codes: Vec<&str> = rows[0]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|problem| problem["code"].as_str().unwrap())
+            .collect();
+        assert!(codes.contains(&"missing_value"), "{codes:?}");
+        assert_eq!(project_count(&api.store).await, 0);
+
+        // Importing it is refused whole: a 422 naming each problem's row and column.
+        let (status, problem) =
+            post_import(app, &bureau, "", "text/csv", bad_csv().into_bytes()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        let reasons = problem["unmet"].as_array().unwrap();
+        assert!(reasons.len() >= 8, "{problem}");
+        assert!(
+            reasons
+                .iter()
+                .any(|reason| reason["code"] == "unknown_stage"
+                    && reason["figures"]["row"] == 8
+                    && reason["figures"]["column"] == "当前阶段 stage"),
+            "{problem}"
+        );
+        assert_eq!(project_count(&api.store).await, 0);
+
+        // A file that is not a spreadsheet at all, said so.
+        let (status, problem) =
+            post_import(app, &bureau, "", "application/json", b"{}".to_vec()).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{problem}");
+
+        // The good file: previewed, imported in one go, and again creates nothing.
+        let (status, preview) = post_import(
+            app,
+            &bureau,
+            "?dry_run=true",
+            "text/csv",
+            good_csv().into_bytes(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{preview}");
+        assert_eq!(preview["ready"], true);
+        assert!(
+            preview["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|row| row["outcome"] == "would_create")
+        );
+        let (status, imported) =
+            post_import(app, &bureau, "", "text/csv", good_csv().into_bytes()).await;
+        assert_eq!(status, StatusCode::OK, "{imported}");
+        assert_eq!(imported["imported"], true);
+        assert_eq!(imported["created"], 3);
+        assert_eq!(project_count(&api.store).await, 3);
+        let (status, again) =
+            post_import(app, &bureau, "", "text/csv", good_csv().into_bytes()).await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["created"], 0);
+        assert_eq!(again["already_imported"], 3);
+        assert_eq!(project_count(&api.store).await, 3);
+
+        // The template, as a workbook.
+        let template = crate::api::call(
+            axum::http::Method::GET,
+            "/api/v1/imports/projects/template",
+            Some(&bureau),
+        )
+        .empty(app)
+        .await;
+        assert_eq!(template.status, StatusCode::OK);
+        assert!(template.body().starts_with(b"PK\x03\x04"));
+    }
+);

@@ -16,6 +16,7 @@ pub mod board;
 pub mod calendar;
 pub mod comments;
 pub mod committees;
+pub mod imports;
 pub mod input;
 pub mod log;
 pub mod openapi;
@@ -83,6 +84,8 @@ pub fn routes(artifact_limit: usize) -> (Router<AppState>, Document) {
         .routes(routes!(log::consistency_proof))
         .routes(routes!(todo::todo))
         .routes(routes!(search::search))
+        .routes(routes!(imports::import_projects))
+        .routes(routes!(imports::project_import_template))
         .fallback(api_route_not_found)
         .layer(DefaultBodyLimit::max(input::JSON_BODY_LIMIT_BYTES))
         .layer(middleware::from_fn(problem::render_problems))

@@ -19,6 +19,7 @@ pub mod exports;
 pub mod filters;
 pub mod idempotency;
 pub mod import;
+pub mod import_answer;
 pub mod import_sheet;
 pub mod import_template;
 pub mod moments;

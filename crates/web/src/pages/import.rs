@@ -13,11 +13,8 @@ use super::forms::value;
 use super::layout::{self, Words};
 use super::session::{CSRF_FIELD, SignedIn};
 use crate::app::AppState;
-use crate::app::import::{
-    DEFAULT_DEFINITION, ImportFile, Imported, Preview, RowOutcome, file_sha256, import,
-    import_definition, preview,
-};
-use crate::app::import_template::template;
+use crate::app::import::{ImportFile, Imported, Preview, RowOutcome, file_sha256, import, preview};
+use crate::app::import_answer::template_for;
 use crate::app::problem::{Problem, ProblemKind};
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
@@ -101,15 +98,7 @@ pub async fn template_download(State(state): State<AppState>, signed_in: SignedI
 
 async fn template_bytes(state: &AppState, signed_in: &SignedIn) -> Result<Vec<u8>, Problem> {
     check_bureau(signed_in)?;
-    let definition = import_definition(state, Some(DEFAULT_DEFINITION)).await?;
-    let committees = state.store.list_committees().await?;
-    template(&definition, &committees).map_err(|error| {
-        Problem::new(
-            ProblemKind::Internal,
-            format!("无法生成导入模板：{error}"),
-            format!("The template could not be written: {error}"),
-        )
-    })
+    template_for(state, &signed_in.principal).await
 }
 
 /// `POST /import`: the preview, or with `confirmed=yes` the import.

@@ -1,0 +1,129 @@
+//! Projects brought in from a spreadsheet: `POST /imports/projects` takes the file itself as the
+//! body and previews it with every row's problems (`?dry_run=true`) or imports every row, all or
+//! none; `GET /imports/projects/template` is the template to fill in. The bureau's, as on the
+//! `/import` page and in `specflow import` ([`crate::app::import`]).
+
+use super::auth::Caller;
+use super::input::{QueryParams, body_bytes};
+use crate::app::AppState;
+use crate::app::import::ImportFile;
+use crate::app::import_answer::{ProjectImportAnswer, import_for_api, template_for};
+use crate::app::problem::{Problem, ProblemKind, language_of};
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// The media type of an XLSX workbook.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The media types an import reads; a ZIP archive's bytes are read as XLSX whatever is said.
+const FILE_MEDIA_TYPES: [&str; 5] = [
+    "text/csv",
+    "application/csv",
+    "text/plain",
+    XLSX,
+    "application/octet-stream",
+];
+
+/// The query of an import of projects.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectImportQuery {
+    /// Only preview: every row with its problems, nothing written.
+    #[serde(default)]
+    dry_run: bool,
+    /// The file's name, recorded as the sheet of a CSV file's provenance (`import.csv` when
+    /// absent); an XLSX file's first sheet is named by the workbook.
+    file_name: Option<String>,
+}
+
+/// `POST /api/v1/imports/projects`: the body is the projects' file.
+#[utoipa::path(
+    post,
+    path = "/imports/projects",
+    tag = "projects",
+    params(
+        ProjectImportQuery,
+        ("Accept-Language" = Option<String>, Header, description = "`zh` (the default) or `en`: the language of each row's problems"),
+    ),
+    request_body(description = "The projects: CSV in UTF-8 (with or without a byte-order mark) or XLSX (its first sheet), one row per project under a header naming code, titles, kind, committee, drafting unit, stage and the dates reached (in Chinese or English; see the template)",
+        content(
+            (Vec<u8> = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The preview (`dry_run`), or every row imported in one transaction; the same file again creates nothing (`already_imported`)", body = ProjectImportAnswer),
+        (status = 422, description = "The file has problems: each is a reason with its `row` and `column`; nothing was imported"),
+        (status = 403, description = "Only the bureau (a supervisor or an administrator) imports projects"),
+        (status = 409, description = "Something changed since the rows were checked (a code taken meanwhile): nothing was imported"),
+    )
+)]
+pub async fn import_projects(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    QueryParams(query): QueryParams<ProjectImportQuery>,
+    request: Request,
+) -> Result<Json<ProjectImportAnswer>, Problem> {
+    let headers = request.headers().clone();
+    let language = language_of(&headers);
+    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
+        let media_type = content_type
+            .to_str()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if !FILE_MEDIA_TYPES.contains(&media_type.as_str()) {
+            return Err(Problem::new(
+                ProblemKind::UnsupportedMediaType,
+                format!("项目表应为 CSV 或 XLSX 文件，收到 {media_type}"),
+                format!("The projects' file must be a CSV or XLSX file, not {media_type}"),
+            ));
+        }
+    }
+    let bytes = body_bytes(request, &state).await?;
+    let name = query.file_name.as_deref().unwrap_or("import.csv");
+    let file = ImportFile {
+        name,
+        bytes: &bytes,
+    };
+    let answer = import_for_api(&state, &principal, file, query.dry_run, language).await?;
+    Ok(Json(answer))
+}
+
+/// `GET /api/v1/imports/projects/template`: the XLSX template to fill in.
+#[utoipa::path(
+    get,
+    path = "/imports/projects/template",
+    tag = "projects",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The template: a header row and an example on the first sheet, the committees, kinds and stages to name on the second",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 403, description = "Only the bureau imports projects"),
+    )
+)]
+pub async fn project_import_template(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+) -> Result<Response, Problem> {
+    let bytes = template_for(&state, &principal).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, XLSX),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"specflow-import-template.xlsx\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
