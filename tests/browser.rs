@@ -60,6 +60,70 @@ async fn the_pages_work_in_a_real_browser() {
     browser.quit().await;
 }
 
+/// The header of the import's template, as the bureau's own files would have it.
+const IMPORT_HEADER: &str = "项目编号 code,中文名称 title_zh,规范类型 specification_kind,技术委员会 committee,起草单位 drafting_unit,当前阶段 stage,立项日期 approved_on,征求意见日期 consulted_on";
+
+/// The bureau brings two projects in from a spreadsheet on `/import`, reached from the
+/// navigation: a file with a wrong row is previewed with the row's problem (422) and nothing can
+/// be imported; the fixed file, sent from the preview's own form, is confirmed and imported whole,
+/// and each project is one click away. Readable on a phone.
+async fn import_projects(browser: &mut Browser) {
+    let files = tempfile::tempdir().unwrap();
+    let bad = files.path().join("项目台账-初稿.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "{IMPORT_HEADER}\nJJF(沪)-2019-901,衡器检定装置校准规范,计量校准规范,SH-TC-01,上海市计量测试技术研究院,起草,2019-03-01,\nJJF(沪)-2019-902,称重传感器校准规范,计量校准规范,SH-TC-01,上海市计量测试技术研究院,征求意见,2019-03-01,2019-02-01\n"
+        ),
+    )
+    .unwrap();
+    let good = files.path().join("项目台账.csv");
+    std::fs::write(
+        &good,
+        format!(
+            "{IMPORT_HEADER}\nJJF(沪)-2019-901,衡器检定装置校准规范,计量校准规范,SH-TC-01,上海市计量测试技术研究院,起草,2019-03-01,\nJJF(沪)-2019-902,称重传感器校准规范,计量校准规范,SH-TC-01,上海市计量测试技术研究院,征求意见,2019-03-01,2019-09-01\n"
+        ),
+    )
+    .unwrap();
+    browser.click_to_new_page("nav a[href='/import']").await;
+    browser.visit("import").await;
+    browser.choose_file("#import-file", &bad).await;
+    browser.click_to_new_page("#import-preview").await;
+    browser.visit_with("import-preview-problems", &[422]).await;
+    let problems = browser.text("#import-problems").await;
+    assert!(
+        problems.contains("3") && problems.contains("征求意见日期"),
+        "the wrong row and column are not named: {problems}"
+    );
+    assert!(
+        browser.find_all("#import-confirm").await.is_empty(),
+        "a file with problems offers no import"
+    );
+    browser.window(390, 844).await;
+    assert_eq!(
+        browser.sideways_overflow().await,
+        Some(0),
+        "the import preview scrolls sideways on a phone"
+    );
+    browser.screenshot("import-preview-problems-phone").await;
+    browser.window(1280, 800).await;
+
+    browser.choose_file("#import-file", &good).await;
+    browser.click_to_new_page("#import-preview").await;
+    browser.visit("import-preview-ready").await;
+    browser.click_to_new_page("#import-confirm").await;
+    browser.visit("import-result").await;
+    let result = browser.text("#import-result").await;
+    assert!(result.contains("已创建项目：2"), "{result}");
+    browser.window(390, 844).await;
+    assert_eq!(browser.sideways_overflow().await, Some(0));
+    browser.screenshot("import-result-phone").await;
+    browser.window(1280, 800).await;
+    browser.click_to_new_page("#import-rows td a").await;
+    browser.visit("imported-project").await;
+    assert!(browser.source().await.contains("JJF(沪)-2019-901"));
+}
+
 async fn browse(
     browser: &mut Browser,
     token: &dyn Fn(&str) -> String,
@@ -191,6 +255,7 @@ async fn browse(
     browser.window(390, 844).await;
     browser.screenshot("todo-supervisor-phone").await;
     browser.window(1280, 800).await;
+    import_projects(browser).await;
     browser.sign_out_from("/todo").await;
 
     // Anyone, signed out: the public specifications from the navigation, one specification's

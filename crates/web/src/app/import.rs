@@ -264,6 +264,10 @@ pub struct Preview {
     pub rows: Vec<PreviewRow>,
     /// The problems of the file itself (unreadable, a missing column, no rows).
     pub problems: Vec<RowProblem>,
+    /// The definition's stages by code, with their names, for showing a row's stage and dates
+    /// in the reader's language.
+    #[serde(skip)]
+    pub stage_names: HashMap<String, LocalizedText>,
 }
 
 impl Preview {
@@ -276,6 +280,17 @@ impl Preview {
             .collect();
         all.sort_by_key(|problem| problem.row);
         all
+    }
+
+    /// A stage's name in `language`, or the text as written when it names no stage.
+    pub fn stage_name<'a>(
+        &'a self,
+        stage: &'a str,
+        language: specflow_engine::Language,
+    ) -> &'a str {
+        self.stage_names
+            .get(stage)
+            .map_or(stage, |name| name.get(language))
     }
 
     /// Whether the file can be imported as it is.
@@ -335,6 +350,11 @@ pub async fn preview(
         definition_version: definition.version,
         rows: Vec::new(),
         problems: Vec::new(),
+        stage_names: definition
+            .stages
+            .iter()
+            .map(|stage| (stage.code.clone(), stage.name.clone()))
+            .collect(),
     };
     let sheet = match read_sheet(file.bytes, file.name) {
         Ok(sheet) => sheet,

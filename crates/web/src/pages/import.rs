@@ -189,9 +189,9 @@ fn preview_page(
         h1 { (words.pick("导入预览", "Import preview")) }
         p { a href="/import" { (words.pick("返回导入", "Back to the import")) } }
         section.card #import-preview-result {
-            p.muted { (file_name) " · SHA-256 " code { (preview.file_sha256) } " · " (words.pick("工作表 ", "sheet ")) (preview.sheet) }
+            p.muted { (file_name) " · SHA-256 " code.hash.full { (preview.file_sha256) } " · " (words.pick("工作表 ", "sheet ")) (preview.sheet) }
             @if preview.is_clean() {
-                p.success { (words.pick("每一行都可以导入。确认后全部导入；任何一行失败则停止，再次导入同一文件不会重复。", "Every row can be imported. Confirm to import them all; should a row fail, the import stops, and importing the same file again writes nothing twice.")) }
+                p.success { (words.pick("每一行都可以导入。确认后全部行在同一事务中导入：任何一行失败则一行也不导入。同一文件再次导入不会重复创建。", "Every row can be imported. Confirm to import them all in one transaction: should any row fail, none is imported. Importing the same file again creates nothing twice.")) }
             } @else {
                 div.form-errors role="alert" {
                     p { (words.pick("有问题，未写入任何内容。请修改文件后重新上传。", "There are problems; nothing was written. Fix the file and upload it again.")) }
@@ -255,10 +255,16 @@ fn rows_table(preview: &Preview, imported: Option<&Imported>, words: Words) -> M
                     @for row in &preview.rows {
                         tr class=[(!row.problems.is_empty()).then_some("row-problem")] {
                             td.number { (row.row) }
-                            td { code { (row.code) } }
+                            td {
+                                @if imported.is_some() {
+                                    a href=(format!("/projects/{}", row.project_id)) { code { (row.code) } }
+                                } @else {
+                                    code { (row.code) }
+                                }
+                            }
                             td { (row.title) }
-                            td { (row.stage) }
-                            td { @for milestone in &row.milestones { div { (milestone.stage) " " (milestone.reached_on) } } }
+                            td { (preview.stage_name(&row.stage, words.0)) }
+                            td { @for milestone in &row.milestones { div { (preview.stage_name(&milestone.stage, words.0)) " " (milestone.reached_on) } } }
                             td { (outcome(preview, imported, row.row, row.already_imported, !row.problems.is_empty(), words)) }
                         }
                     }
@@ -311,11 +317,6 @@ fn result_page(imported: &Imported, words: Words) -> Markup {
                 p.success { (words.pick("已创建项目：", "Projects created: ")) (created) }
             }
             (rows_table(&imported.preview, Some(imported), words))
-            ul {
-                @for row in &imported.preview.rows {
-                    li { a href=(format!("/projects/{}", row.project_id)) { (row.code) } }
-                }
-            }
             p { a href="/import" { (words.pick("再导入一个文件", "Import another file")) } }
         }
     }
