@@ -14,7 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 /// The media type of an XLSX workbook.
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -28,6 +28,16 @@ const FILE_MEDIA_TYPES: [&str; 5] = [
     "application/octet-stream",
 ];
 
+/// A spreadsheet file, sent or answered as its bytes: a string of binary format in the OpenAPI
+/// document (a `Vec<u8>` would be described as an array of integers, and a client would send
+/// JSON).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct SpreadsheetFile(pub Vec<u8>);
+
+/// The longest file name kept as a CSV file's sheet (a file system's usual limit).
+const MAX_FILE_NAME_CHARS: usize = 255;
+
 /// The query of an import of projects.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +47,8 @@ pub struct ProjectImportQuery {
     #[serde(default)]
     dry_run: bool,
     /// The file's name, recorded as the sheet of a CSV file's provenance (`import.csv` when
-    /// absent); an XLSX file's first sheet is named by the workbook.
+    /// absent); an XLSX file's first sheet is named by the workbook. At most 255 characters.
+    #[param(max_length = 255)]
     file_name: Option<String>,
 }
 
@@ -52,12 +63,13 @@ pub struct ProjectImportQuery {
     ),
     request_body(description = "The projects: CSV in UTF-8 (with or without a byte-order mark) or XLSX (its first sheet), one row per project under a header naming code, titles, kind, committee, drafting unit, stage and the dates reached (in Chinese or English; see the template)",
         content(
-            (Vec<u8> = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (SpreadsheetFile = "text/csv"),
+            (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The preview (`dry_run`), or every row imported in one transaction; the same file again creates nothing (`already_imported`)", body = ProjectImportAnswer),
+        (status = 400, description = "An empty body, or a file name too long"),
         (status = 422, description = "The file has problems: each is a reason with its `row` and `column`; nothing was imported"),
         (status = 403, description = "Only the bureau (a supervisor or an administrator) imports projects"),
         (status = 409, description = "Something changed since the rows were checked (a code taken meanwhile): nothing was imported"),
@@ -89,7 +101,23 @@ pub async fn import_projects(
         }
     }
     let bytes = body_bytes(request, &state).await?;
+    if bytes.is_empty() {
+        return Err(Problem::invalid(
+            "body",
+            "请求体为空：请求体应为项目表文件本身（CSV 或 XLSX）",
+            "The body is empty: it must be the projects' file itself (CSV or XLSX)",
+        ));
+    }
     let name = query.file_name.as_deref().unwrap_or("import.csv");
+    if name.chars().count() > MAX_FILE_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(Problem::invalid(
+            "file_name",
+            format!("文件名最多 {MAX_FILE_NAME_CHARS} 个字符，且不得含控制字符"),
+            format!(
+                "The file name is at most {MAX_FILE_NAME_CHARS} characters, with no control characters"
+            ),
+        ));
+    }
     let file = ImportFile {
         name,
         bytes: &bytes,
@@ -106,7 +134,7 @@ pub async fn import_projects(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The template: a header row and an example on the first sheet, the committees, kinds and stages to name on the second",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = SpreadsheetFile),
         (status = 403, description = "Only the bureau imports projects"),
     )
 )]
