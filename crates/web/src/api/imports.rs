@@ -53,6 +53,11 @@ pub struct ProjectImportQuery {
 }
 
 /// `POST /api/v1/imports/projects`: the body is the projects' file.
+///
+/// Only the bureau (a supervisor or an administrator) imports (403 otherwise). A file with any
+/// problem is not imported: 422, each problem a reason whose `figures` give its `row` and
+/// `column`. If something changed since the rows were checked (a code taken meanwhile), nothing
+/// is imported and the answer is 409. An empty body or a file name over 255 characters is 400.
 #[utoipa::path(
     post,
     path = "/imports/projects",
@@ -69,10 +74,6 @@ pub struct ProjectImportQuery {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The preview (`dry_run`), or every row imported in one transaction; the same file again creates nothing (`already_imported`)", body = ProjectImportAnswer),
-        (status = 400, description = "An empty body, or a file name too long"),
-        (status = 422, description = "The file has problems: each is a reason with its `row` and `column`; nothing was imported"),
-        (status = 403, description = "Only the bureau (a supervisor or an administrator) imports projects"),
-        (status = 409, description = "Something changed since the rows were checked (a code taken meanwhile): nothing was imported"),
     )
 )]
 pub async fn import_projects(
@@ -126,7 +127,8 @@ pub async fn import_projects(
     Ok(Json(answer))
 }
 
-/// `GET /api/v1/imports/projects/template`: the XLSX template to fill in.
+/// `GET /api/v1/imports/projects/template`: the XLSX template to fill in (the bureau's; 403
+/// otherwise).
 #[utoipa::path(
     get,
     path = "/imports/projects/template",
@@ -135,7 +137,6 @@ pub async fn import_projects(
     responses(
         (status = 200, description = "The template: a header row and an example on the first sheet, the committees, kinds and stages to name on the second",
             content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = SpreadsheetFile),
-        (status = 403, description = "Only the bureau imports projects"),
     )
 )]
 pub async fn project_import_template(
