@@ -251,6 +251,11 @@ pub enum TopCommand {
         /// Who the audit log names as having imported the projects (acting as the bureau).
         #[arg(long, default_value = "bureau-import")]
         actor: String,
+        /// The folder of workflow definitions to register when `--definition` is not registered
+        /// yet (a database no `specflow serve` has run on); without it, `./workflows` when there
+        /// is one, else the workflows built into specflow.
+        #[arg(long, env = "SPECFLOW_WORKFLOWS")]
+        workflows: Option<PathBuf>,
         /// The language of the preview and its problems.
         #[arg(long, value_enum, default_value_t = LanguageArg::Zh)]
         language: LanguageArg,

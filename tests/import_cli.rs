@@ -137,3 +137,28 @@ fn a_file_with_a_bad_row_exits_1_naming_the_row_and_column_and_writes_nothing() 
     );
     assert!(!output.status.success());
 }
+
+#[test]
+fn a_database_no_server_has_run_on_gets_the_workflows_and_names_the_committee_missing() {
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("fresh.db").display());
+    let output = specflow(&["migrate"], &url);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let file = folder.path().join("projects.csv");
+    std::fs::write(&file, CSV).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_specflow"))
+        .args(["import", "--dry-run", "--language", "en"])
+        .arg(&file)
+        .env("SPECFLOW_DATABASE_URL", &url)
+        .current_dir(folder.path())
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("built into specflow"), "{stderr}");
+    assert!(
+        stdout.contains("Unknown committee") && stdout.contains("SH-TC-01"),
+        "the workflow is there; the committee is what is missing: {stdout}"
+    );
+}

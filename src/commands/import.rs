@@ -2,13 +2,17 @@
 //! brought in from a spreadsheet through the use-case the import page uses (`app::import`).
 //!
 //! The command opens the database itself, as `user` and `deadlines` do, rather than going through
-//! the API: an import is the bureau's one-off bulk job, run by whoever runs specflow, and no API
-//! route takes a file to import yet. It acts as the bureau (the role `supervisor`) under the
-//! name `--actor`, which every imported record names. The preview is a table of every problem
+//! the API (which has its own route, `POST /api/v1/imports/projects`, for a client elsewhere): an
+//! import is the bureau's one-off bulk job, run by whoever runs specflow. It acts as the bureau
+//! (the role `supervisor`) under the name `--actor`, which every imported record names. A
+//! database whose definition is not registered yet (no `specflow serve` has run on it) gets the
+//! workflows `serve` would register (`--workflows`, `./workflows` or those built in); one that
+//! has it is left as it is. The preview is a table of every problem
 //! (row, column, what is wrong); the exit status is 1 when there is any, and nothing is written.
 
 use super::database::{open, runtime};
 use crate::cli::DatabaseArgs;
+use crate::workflow_files::WorkflowSource;
 use anyhow::Context;
 use specflow_engine::Language;
 use specflow_engine::render::write_table;
@@ -38,6 +42,8 @@ pub struct Importing<'a> {
     pub actor: &'a str,
     /// The language of the output.
     pub language: Language,
+    /// The workflows to register when the definition is not registered yet.
+    pub workflows: Option<&'a std::path::Path>,
     /// The database.
     pub database: &'a DatabaseArgs,
 }
@@ -60,6 +66,11 @@ pub fn run(importing: Importing<'_>) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_with(store: &Store, importing: &Importing<'_>) -> anyhow::Result<ExitCode> {
+    if store.latest_definition(importing.definition).await.is_err() {
+        let source = WorkflowSource::choose(importing.workflows)?;
+        eprintln!("{}", source.describe());
+        source.register(store).await?;
+    }
     let state = AppState {
         store: store.clone(),
         metrics: Metrics::shared(),
@@ -146,7 +157,7 @@ fn report(answer: &Imported, dry_run: bool, language: Language) -> String {
             [
                 row.row.to_string(),
                 row.code.clone(),
-                row.stage.clone(),
+                preview.stage_name(&row.stage, language).to_string(),
                 outcome_words(row.already_imported, outcome, dry_run, language),
             ]
         })

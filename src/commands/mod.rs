@@ -103,6 +103,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             template,
             definition,
             actor,
+            workflows,
             language,
             database,
         } => import::run(import::Importing {
@@ -111,6 +112,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             template: template.as_deref(),
             definition: &definition,
             actor: &actor,
+            workflows: workflows.as_deref(),
             language: language.into(),
             database: &database,
         }),
