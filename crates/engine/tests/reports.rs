@@ -8,8 +8,8 @@ use specflow_engine::audit::AuditRecord;
 use specflow_engine::command::Command;
 use specflow_engine::report::{
     CompositionChange, CompositionChangeKind, CompositionMember, CompositionSection,
-    CompositionWaiver, Report, ReportBuilder, ReportError, ReportKind, ReportPeriod,
-    definition_as_of, to_html, to_json, to_markdown,
+    CompositionWaiver, Report, ReportBuilder, ReportError, ReportKind, ReportPeriod, TABLE_IDS,
+    definition_as_of, tables, to_html, to_html_fragment, to_json, to_markdown,
 };
 use specflow_engine::scenario::{parse_scenario, simulate};
 use specflow_engine::{EventBody, LocalizedText};
@@ -400,4 +400,56 @@ fn the_bureau_report_gives_each_committee_its_figures_and_they_add_up() {
         markdown.contains("| SH-TC-03 | 1 | 1 | 1 | 0 | 1 | 0 | 1 |"),
         "{markdown}"
     );
+}
+
+#[test]
+fn every_table_has_a_stable_id_and_the_fragment_puts_the_page_links_by_its_caption() {
+    let annual = report_of(&logs(), ReportKind::Annual, year(2026));
+    let mut bureau_builder = ReportBuilder::new(ReportKind::Bureau, None, year(2026));
+    for records in &logs() {
+        bureau_builder.add_project(records, metrology()).unwrap();
+    }
+    let bureau = bureau_builder.finish(Some(CompositionSection::default()));
+    for report in [&annual, &bureau] {
+        let chinese = tables(report, Language::Zh);
+        let english = tables(report, Language::En);
+        let ids: Vec<&str> = chinese.iter().map(|table| table.id).collect();
+        // The same ids in both languages, each once, each one the engine lists.
+        assert_eq!(
+            ids,
+            english.iter().map(|table| table.id).collect::<Vec<_>>()
+        );
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len(), "{ids:?}");
+        assert!(ids.iter().all(|id| TABLE_IDS.contains(id)), "{ids:?}");
+        // In the order the engine lists them.
+        let positions: Vec<usize> = ids
+            .iter()
+            .map(|id| TABLE_IDS.iter().position(|known| known == id).unwrap())
+            .collect();
+        assert!(
+            positions.windows(2).all(|pair| pair[0] < pair[1]),
+            "{ids:?}"
+        );
+
+        let links = |id: &str| format!("<span class=\"links\">{id}</span>");
+        let (_, fragment) = to_html_fragment(report, Language::En, Some(&links));
+        for id in &ids {
+            assert!(
+                fragment.contains(&format!("<table id=\"table-{id}\">\n<caption>"))
+                    && fragment.contains(&format!("<span class=\"links\">{id}</span></caption>")),
+                "{id}: {fragment}"
+            );
+        }
+        let (_, without) = to_html_fragment(report, Language::En, None);
+        assert!(!without.contains("class=\"links\""));
+        assert!(!to_html(report, Language::En).contains("class=\"links\""));
+    }
+    let bureau_ids: Vec<&str> = tables(&bureau, Language::En)
+        .iter()
+        .map(|table| table.id)
+        .collect();
+    assert!(bureau_ids.contains(&"per_committee") && bureau_ids.contains(&"composition_waivers"));
 }

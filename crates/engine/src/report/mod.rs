@@ -15,7 +15,8 @@
 //! The committee's composition is not in the projects' logs: the service passes it in as a
 //! [`CompositionSection`] when it has one, and the report says "not on record" when it has not.
 //! The renderers (`markdown.rs`, `html.rs`) are pure functions of the report and a language;
-//! `tables.rs` gives the same tables as typed cells, for spreadsheets.
+//! `tables.rs` gives the same tables as typed cells, for spreadsheets. Every table has a stable
+//! id ([`TABLE_IDS`]), so a page can link each table to a download of that table alone.
 
 mod build;
 mod document;
@@ -29,7 +30,8 @@ mod tables;
 mod words;
 
 pub use build::{ReportBuilder, definition_as_of};
-pub use html::{to_html, to_html_fragment};
+pub use document::TABLE_IDS;
+pub use html::{TableLinks, to_html, to_html_fragment};
 pub use markdown::to_markdown;
 pub use tables::{ReportTable, TableCell, tables};
 

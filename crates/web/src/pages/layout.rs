@@ -465,6 +465,7 @@ svg text { font-size: 11px; fill: var(--ink); }
 td.comment-text { min-width: 16rem; white-space: pre-wrap; }
 article.report table { display: block; overflow-x: auto; width: auto; max-width: 100%; margin: .5rem 0 1.5rem; background: #fff; }
 article.report caption { text-align: left; font-weight: 600; padding: .25rem 0; }
+article.report caption .table-downloads { font-weight: normal; font-size: .85rem; margin-left: .75rem; white-space: nowrap; }
 article.report .provenance { color: var(--muted); font-size: .9rem; }
 article.report svg { display: block; max-width: 100%; height: auto; margin: .5rem 0 1rem; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
