@@ -14,10 +14,12 @@ pub(super) enum Cell {
     Text(String),
     /// A project, linked to its history.
     Project { project_id: Uuid, code: String },
-    /// Audit records of a project, linked to its history.
+    /// Audit records of a project, linked to its history, with a mark after them (the imported
+    /// rows' "imported") when there is one.
     Records {
         project_id: Uuid,
         sequences: Vec<u64>,
+        mark: Option<&'static str>,
     },
     /// Several lines of text.
     Lines(Vec<String>),
@@ -53,6 +55,21 @@ impl Cell {
         Cell::Records {
             project_id: project.project_id,
             sequences: sequences.to_vec(),
+            mark: None,
+        }
+    }
+
+    /// The records of a row, marked when an imported history dates it.
+    fn records_of_row(
+        project: &ProjectRef,
+        sequences: &[u64],
+        imported: bool,
+        language: Language,
+    ) -> Cell {
+        Cell::Records {
+            project_id: project.project_id,
+            sequences: sequences.to_vec(),
+            mark: imported.then(|| words::imported_mark(language)),
         }
     }
 }
@@ -312,7 +329,12 @@ fn milestone_sections(report: &Report, language: Language) -> Vec<Section> {
                             Cell::Date(entry.on),
                             Cell::text(name(&entry.stage_name)),
                             Cell::text(entry.reason.clone().unwrap_or_default()),
-                            Cell::records(&entry.project, &entry.records),
+                            Cell::records_of_row(
+                                &entry.project,
+                                &entry.records,
+                                entry.imported,
+                                language,
+                            ),
                         ]
                     })
                     .collect(),
@@ -433,7 +455,7 @@ fn durations_table(report: &Report, language: Language) -> Table {
                         .map_or_else(|| Cell::text(""), Cell::Number),
                     Cell::count(entry.extensions_granted),
                     Cell::text(words::outcome(entry.outcome, language)),
-                    Cell::records(&entry.project, &entry.records),
+                    Cell::records_of_row(&entry.project, &entry.records, entry.imported, language),
                 ]
             })
             .collect(),

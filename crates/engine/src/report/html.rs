@@ -138,15 +138,22 @@ fn cell(value: &Cell) -> String {
         Cell::Records {
             project_id,
             sequences,
-        } => sequences
-            .iter()
-            .map(|sequence| {
-                // The project as it stood right after the record.
-                let href = format!("{}?sequence={sequence}", project_page(project_id));
-                format!("<a href=\"{}\">#{sequence}</a>", escape(&href))
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
+            mark,
+        } => {
+            let mut links = sequences
+                .iter()
+                .map(|sequence| {
+                    // The project as it stood right after the record.
+                    let href = format!("{}?sequence={sequence}", project_page(project_id));
+                    format!("<a href=\"{}\">#{sequence}</a>", escape(&href))
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            if let Some(mark) = mark {
+                let _ = write!(links, " <span class=\"imported\">{}</span>", escape(mark));
+            }
+            links
+        }
     }
 }
 

@@ -68,12 +68,18 @@ fn plain(cell: Cell) -> TableCell {
         Cell::Date(day) => TableCell::Date(day),
         Cell::Lines(lines) => TableCell::Text(lines.join("\n")),
         Cell::Project { code, .. } => TableCell::Text(code),
-        Cell::Records { sequences, .. } => TableCell::Text(
-            sequences
+        Cell::Records {
+            sequences, mark, ..
+        } => {
+            let mut text = sequences
                 .iter()
                 .map(|sequence| format!("#{sequence}"))
                 .collect::<Vec<_>>()
-                .join(" "),
-        ),
+                .join(" ");
+            if let Some(mark) = mark {
+                text = format!("{text} {mark}");
+            }
+            TableCell::Text(text)
+        }
     }
 }
