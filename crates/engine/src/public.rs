@@ -2,6 +2,10 @@
 //! reached, each with the record that marks it, from the day the project entered the stage its
 //! definition makes it public from (`[milestones] public_from`, by default its publication).
 //!
+//! An imported project's history counts by its own dates: each imported milestone is a stage
+//! entered on the day the file gives, cited by the `project_created` record that holds the
+//! history and marked imported, so a reader can tell it from a milestone recorded as it happened.
+//!
 //! Nothing else of a project is public: not its documents, comments, votes or deadlines, and not
 //! who fired an action. A milestone carries only its stage, its time and its record's sequence
 //! and hash, which the transparency log proves included (docs/transparency.md); the hash commits
@@ -10,7 +14,7 @@
 use crate::audit::AuditRecord;
 use crate::definition::{Milestones, WorkflowDefinition};
 use crate::event::EventBody;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 /// A milestone the public page shows, in lifecycle order.
@@ -87,7 +91,8 @@ impl PublicMilestone {
     }
 }
 
-/// One milestone reached: the record of the action that entered its stage.
+/// One milestone reached: the record of the action that entered its stage, or of the import
+/// whose history dates it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MilestoneReached {
     /// Which milestone.
@@ -96,8 +101,15 @@ pub struct MilestoneReached {
     pub stage: String,
     /// The record's sequence in the project's chain.
     pub sequence: u64,
-    /// When it was recorded.
+    /// When the record was written (for an imported milestone, at the import).
     pub recorded_at: DateTime<Utc>,
+    /// When the stage was entered: the record's instant, or the start of the day an imported
+    /// history gives.
+    pub reached_at: DateTime<Utc>,
+    /// For a milestone an imported history dates, the day it gives; `None` for one recorded as
+    /// it happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_on: Option<NaiveDate>,
     /// The record's hash, hex: the transparency log's leaf data.
     pub record_hash: String,
 }
@@ -126,32 +138,57 @@ pub fn public_milestones(
     let mut public = false;
     let mut reached = Vec::new();
     for record in records {
-        let Some(entered) = stage_entered(record)? else {
-            continue;
-        };
-        public |= entered == public_from;
-        if let Some(milestone) = PublicMilestone::marked_by(&entered, milestones) {
-            reached.push(MilestoneReached {
-                milestone,
-                stage: entered,
-                sequence: record.sequence,
-                recorded_at: record.recorded_at,
-                record_hash: record.hash.to_hex(),
-            });
+        for entry in stages_entered(record)? {
+            public |= entry.stage == public_from;
+            if let Some(milestone) = PublicMilestone::marked_by(&entry.stage, milestones) {
+                reached.push(MilestoneReached {
+                    milestone,
+                    stage: entry.stage,
+                    sequence: record.sequence,
+                    recorded_at: record.recorded_at,
+                    reached_at: entry.at,
+                    imported_on: entry.imported_on,
+                    record_hash: record.hash.to_hex(),
+                });
+            }
         }
     }
     Ok(public.then_some(reached))
 }
 
-/// The stage a record's action entered, if it is an action that moved the project; only
-/// `action_fired` records are parsed, the rest are passed over by their type.
-fn stage_entered(record: &AuditRecord) -> Result<Option<String>, UnreadableRecord> {
-    if record.event_type != "action_fired" {
-        return Ok(None);
+/// A stage a record says the project entered.
+struct StageEntered {
+    stage: String,
+    at: DateTime<Utc>,
+    imported_on: Option<NaiveDate>,
+}
+
+/// The stages a record says the project entered: the one an action entered, or each one an
+/// imported history reached; only `action_fired` and `project_created` records are parsed, the
+/// rest are passed over by their type.
+fn stages_entered(record: &AuditRecord) -> Result<Vec<StageEntered>, UnreadableRecord> {
+    if record.event_type != "action_fired" && record.event_type != "project_created" {
+        return Ok(Vec::new());
     }
     match serde_json::from_str::<EventBody>(&record.event) {
-        Ok(EventBody::ActionFired { to, .. }) => Ok(Some(to)),
-        Ok(_) => Ok(None),
+        Ok(EventBody::ActionFired { to, .. }) => Ok(vec![StageEntered {
+            stage: to,
+            at: record.recorded_at,
+            imported_on: None,
+        }]),
+        Ok(EventBody::ProjectCreated {
+            imported: Some(history),
+            ..
+        }) => Ok(history
+            .milestones
+            .into_iter()
+            .map(|milestone| StageEntered {
+                stage: milestone.stage,
+                at: milestone.entered_at,
+                imported_on: Some(milestone.reached_on),
+            })
+            .collect()),
+        Ok(_) => Ok(Vec::new()),
         Err(error) => Err(UnreadableRecord {
             sequence: record.sequence,
             message: error.to_string(),

@@ -149,3 +149,46 @@ fn a_definition_without_published_or_public_from_makes_nothing_public() {
     );
     assert_eq!(public_milestones(&definition, &records).unwrap(), None);
 }
+
+#[test]
+fn an_imported_history_makes_a_project_public_with_its_milestones_dated_and_marked_imported() {
+    let records = crate::reports::imported_log_reaching(4);
+    let reached = public_milestones(metrology(), &records).unwrap().unwrap();
+    let seen: Vec<(&str, Option<chrono::NaiveDate>, u64)> = reached
+        .iter()
+        .map(|one| (one.milestone.code(), one.imported_on, one.sequence))
+        .collect();
+    let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+    assert_eq!(
+        seen,
+        vec![
+            ("approved", day("2023-01-10"), 1),
+            ("consulted", day("2023-03-01"), 1),
+            ("reviewed", day("2023-05-01"), 1),
+            ("published", day("2023-06-01"), 1),
+        ]
+    );
+    for one in &reached {
+        // The record is the import's, written in 2026; the stage was entered on the file's day.
+        assert_eq!(one.recorded_at, records[0].recorded_at);
+        assert_eq!(one.record_hash, records[0].hash.to_hex());
+        assert_eq!(
+            one.reached_at
+                .with_timezone(&crate::support::shanghai())
+                .date_naive(),
+            one.imported_on.unwrap()
+        );
+        assert!(one.reached_at < one.recorded_at);
+    }
+    // An import that had not reached publication is not public.
+    let unpublished = crate::reports::imported_log_reaching(3);
+    assert_eq!(milestone_codes(&unpublished), None);
+    // A recorded milestone carries no imported day, and was reached when it was recorded.
+    let recorded = records_of(
+        "reexamined-confirmed.toml",
+        include_str!("../../../workflows/scenarios/reexamined-confirmed.toml"),
+    );
+    for one in public_milestones(metrology(), &recorded).unwrap().unwrap() {
+        assert_eq!((one.imported_on, one.reached_at), (None, one.recorded_at));
+    }
+}

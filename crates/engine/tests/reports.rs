@@ -8,8 +8,8 @@ use specflow_engine::audit::AuditRecord;
 use specflow_engine::command::Command;
 use specflow_engine::report::{
     CompositionChange, CompositionChangeKind, CompositionMember, CompositionSection,
-    CompositionWaiver, Report, ReportBuilder, ReportError, ReportKind, ReportPeriod,
-    definition_as_of, to_html, to_json, to_markdown,
+    CompositionWaiver, Report, ReportBuilder, ReportError, ReportKind, ReportPeriod, TABLE_IDS,
+    definition_as_of, tables, to_html, to_html_fragment, to_json, to_markdown,
 };
 use specflow_engine::scenario::{parse_scenario, simulate};
 use specflow_engine::{EventBody, LocalizedText};
@@ -400,4 +400,292 @@ fn the_bureau_report_gives_each_committee_its_figures_and_they_add_up() {
         markdown.contains("| SH-TC-03 | 1 | 1 | 1 | 0 | 1 | 0 | 1 |"),
         "{markdown}"
     );
+}
+
+#[test]
+fn every_table_has_a_stable_id_and_the_fragment_puts_the_page_links_by_its_caption() {
+    let annual = report_of(&logs(), ReportKind::Annual, year(2026));
+    let mut bureau_builder = ReportBuilder::new(ReportKind::Bureau, None, year(2026));
+    for records in &logs() {
+        bureau_builder.add_project(records, metrology()).unwrap();
+    }
+    let bureau = bureau_builder.finish(Some(CompositionSection::default()));
+    for report in [&annual, &bureau] {
+        let chinese = tables(report, Language::Zh);
+        let english = tables(report, Language::En);
+        let ids: Vec<&str> = chinese.iter().map(|table| table.id).collect();
+        // The same ids in both languages, each once, each one the engine lists.
+        assert_eq!(
+            ids,
+            english.iter().map(|table| table.id).collect::<Vec<_>>()
+        );
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len(), "{ids:?}");
+        assert!(ids.iter().all(|id| TABLE_IDS.contains(id)), "{ids:?}");
+        // In the order the engine lists them.
+        let positions: Vec<usize> = ids
+            .iter()
+            .map(|id| TABLE_IDS.iter().position(|known| known == id).unwrap())
+            .collect();
+        assert!(
+            positions.windows(2).all(|pair| pair[0] < pair[1]),
+            "{ids:?}"
+        );
+
+        let links = |id: &str| format!("<span class=\"links\">{id}</span>");
+        let (_, fragment) = to_html_fragment(report, Language::En, Some(&links));
+        for id in &ids {
+            assert!(
+                fragment.contains(&format!("<table id=\"table-{id}\">\n<caption>"))
+                    && fragment.contains(&format!("<span class=\"links\">{id}</span></caption>")),
+                "{id}: {fragment}"
+            );
+        }
+        let (_, without) = to_html_fragment(report, Language::En, None);
+        assert!(!without.contains("class=\"links\""));
+        assert!(!to_html(report, Language::En).contains("class=\"links\""));
+    }
+    let bureau_ids: Vec<&str> = tables(&bureau, Language::En)
+        .iter()
+        .map(|table| table.id)
+        .collect();
+    assert!(bureau_ids.contains(&"per_committee") && bureau_ids.contains(&"composition_waivers"));
+}
+
+/// A project imported on 2026-01-05 whose history ran through 2023: approved (drafting) on
+/// 10 January, consulted on 1 March, reviewed (approval) on 1 May and published (promotion) on
+/// 1 June. Its log is one `project_created` record and the deadlines of promotion, all written
+/// at the import.
+fn imported_log() -> Vec<AuditRecord> {
+    imported_log_reaching(4)
+}
+
+/// The log of the project of [`imported_log`] had its file stopped after `milestones` of its
+/// four milestones (published only with all four).
+pub(crate) fn imported_log_reaching(milestones: usize) -> Vec<AuditRecord> {
+    use crate::support::{CALIBRATION, given, new_project, supervisor};
+    use specflow_engine::command::{
+        ImportProject, ImportSource, ImportedHistory, Milestone, Publication,
+    };
+    let milestone = |stage: &str, reached_on: (i32, u32, u32)| Milestone {
+        stage: stage.to_string(),
+        reached_on: NaiveDate::from_ymd_opt(reached_on.0, reached_on.1, reached_on.2).unwrap(),
+        entered_at: Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap(),
+    };
+    let project_id = Uuid::from_u128(0x5bec_f10e_0000_4000_8000_0000_0000_1900);
+    let mut project = new_project(metrology(), CALIBRATION);
+    project.project_id = project_id;
+    project.code = "JJF(沪)-2023-001".to_string();
+    project.committee = COMMITTEE.to_string();
+    let mut dated = vec![
+        milestone("drafting", (2023, 1, 10)),
+        milestone("consultation", (2023, 3, 1)),
+        milestone("approval", (2023, 5, 1)),
+        milestone("promotion", (2023, 6, 1)),
+    ];
+    dated.truncate(milestones);
+    let command = Command::ImportProject(Box::new(ImportProject {
+        project,
+        history: ImportedHistory {
+            source: ImportSource {
+                file_sha256: "0123456789abcdef".repeat(4),
+                sheet: "projects.csv".to_string(),
+                row: 2,
+            },
+            publication: (dated.len() == 4).then(|| Publication {
+                specification_number: "JJF(沪) 1100-2023".to_string(),
+                publication_date: NaiveDate::from_ymd_opt(2023, 6, 1).unwrap(),
+                effective_date: NaiveDate::from_ymd_opt(2023, 12, 1).unwrap(),
+            }),
+            milestones: dated,
+        },
+    }));
+    let events = given(metrology(), &[])
+        .when(&supervisor(), command, "2026-01-05")
+        .then_accepted();
+    specflow_engine::audit::seal_all(project_id, None, None, &events).unwrap()
+}
+
+/// The report of `period` over the imported project and the scenarios' recorded ones.
+fn report_with_import(period: ReportPeriod) -> Report {
+    let mut builder = ReportBuilder::new(ReportKind::Annual, Some(COMMITTEE.to_string()), period);
+    let mut logs = logs();
+    logs.push(imported_log());
+    for records in &logs {
+        if definition_as_of(records, period.end).unwrap().is_some() {
+            builder.add_project(records, metrology()).unwrap();
+        }
+    }
+    builder.finish(None)
+}
+
+#[test]
+fn an_import_written_in_2026_counts_its_2023_milestones_in_the_2023_report_marked_imported() {
+    let log = imported_log();
+    assert!(log[0].recorded_at > year(2023).end);
+    // The import was written after 2023, but its history starts in it.
+    assert_eq!(
+        definition_as_of(&log, year(2023).end).unwrap(),
+        Some(("metrology-spec".to_string(), metrology().version))
+    );
+    assert_eq!(definition_as_of(&log, year(2022).end).unwrap(), None);
+
+    let report = report_with_import(year(2023));
+    let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+    let approved: Vec<_> = report
+        .milestones
+        .approved
+        .iter()
+        .map(|entry| {
+            (
+                entry.project.code.as_str(),
+                entry.on,
+                entry.imported,
+                entry.records.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        approved,
+        vec![("JJF(沪)-2023-001", day("2023-01-10"), true, vec![1])]
+    );
+    let published: Vec<_> = report
+        .milestones
+        .published
+        .iter()
+        .map(|entry| {
+            (
+                entry.project.code.as_str(),
+                entry.on,
+                entry.imported,
+                entry.records.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        published,
+        vec![("JJF(沪)-2023-001", day("2023-06-01"), true, vec![1])]
+    );
+    assert!(report.milestones.proposed.is_empty());
+    // Covered, in the stage the history had reached, cited by its one record.
+    assert_eq!(report.projects.len(), 1);
+    assert_eq!(
+        (
+            report.projects[0].stage.as_str(),
+            report.projects[0].records.clone()
+        ),
+        ("promotion", vec![1])
+    );
+    // The stays the history dates at both ends, marked imported; no deadline specflow ran.
+    let mut stays: Vec<_> = report
+        .stage_durations
+        .iter()
+        .map(|entry| {
+            assert!(entry.imported && entry.records == vec![1], "{entry:?}");
+            assert_eq!(
+                entry.outcome,
+                specflow_engine::report::DurationOutcome::MetImported
+            );
+            (
+                entry.deadline.as_str(),
+                entry.started_on,
+                entry.ended_on,
+                entry.actual_days,
+            )
+        })
+        .collect();
+    stays.sort();
+    assert_eq!(
+        stays,
+        vec![
+            ("approval", day("2023-05-01"), Some(day("2023-06-01")), 31),
+            ("drafting", day("2023-01-10"), Some(day("2023-03-01")), 50),
+            ("overall", day("2023-01-10"), Some(day("2023-05-01")), 111),
+        ]
+    );
+    assert!(report.overdue.is_empty());
+    assert!(report.has_imported_rows());
+
+    for (language, mark, provenance) in [
+        (Language::Zh, "（导入）", "标注“导入”的行来自导入的项目历史"),
+        (
+            Language::En,
+            "(imported)",
+            "Rows marked \"imported\" come from an imported project history",
+        ),
+    ] {
+        let markdown = to_markdown(&report, language);
+        assert!(markdown.contains(provenance), "{markdown}");
+        assert!(
+            markdown.contains(&format!("&limit=1) {mark}")),
+            "{markdown}"
+        );
+        let html = to_html(&report, language);
+        assert!(
+            html.contains(&format!("<span class=\"imported\">{mark}</span>")),
+            "{html}"
+        );
+        let approved_table = tables(&report, language)
+            .into_iter()
+            .find(|table| table.id == "approved")
+            .unwrap();
+        assert_eq!(
+            approved_table.rows[0].last(),
+            Some(&specflow_engine::report::TableCell::Text(format!(
+                "#1 {mark}"
+            )))
+        );
+    }
+}
+
+#[test]
+fn an_import_counts_only_what_its_history_reached_by_the_period_end() {
+    // The first quarter of 2023: approved and consulted, not yet reviewed or published.
+    let period = ReportPeriod::new(
+        NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2023, 3, 31).unwrap(),
+        shanghai(),
+    )
+    .unwrap();
+    let report = report_with_import(period);
+    assert_eq!(report.milestones.approved.len(), 1);
+    assert!(report.milestones.published.is_empty());
+    assert_eq!(report.projects[0].stage, "consultation");
+    let deadlines: Vec<&str> = report
+        .stage_durations
+        .iter()
+        .map(|entry| entry.deadline.as_str())
+        .collect();
+    assert_eq!(deadlines, vec!["drafting"]);
+
+    // In the year of the import, the 2023 milestones are not counted again; the deadlines the
+    // import started are the records' own.
+    let in_2026 = report_with_import(year(2026));
+    let imported_rows = in_2026
+        .milestones
+        .approved
+        .iter()
+        .chain(&in_2026.milestones.published)
+        .filter(|entry| entry.project.code == "JJF(沪)-2023-001")
+        .count();
+    assert_eq!(imported_rows, 0);
+    assert!(
+        in_2026
+            .projects
+            .iter()
+            .any(|entry| entry.project.code == "JJF(沪)-2023-001" && entry.stage == "promotion")
+    );
+    assert!(!in_2026.has_imported_rows());
+}
+
+#[test]
+fn recorded_projects_are_never_marked_imported_and_their_provenance_says_nothing_of_imports() {
+    for period in [year(2026), year(2027)] {
+        let report = report_of(&logs(), ReportKind::Annual, period);
+        assert!(!report.has_imported_rows());
+        assert!(!to_markdown(&report, Language::En).contains("imported"));
+        assert!(!to_json(&report).contains("\"imported\""));
+    }
 }

@@ -4,6 +4,9 @@
 //! Project ids are read a page at a time and each project's records page by page, stopping at
 //! the period's end, so a report holds one project's log at a time and never reads a record
 //! written after the period: a report for a past year does not grow with today's database.
+//! The one exception is an import: a project whose first record holds an imported history is
+//! read even when that record was written after the period, for the engine to count what the
+//! history dates within it (its first record only: the rest came later still).
 
 use super::read::RECORD_COLUMNS;
 use super::{Store, micros};
@@ -95,7 +98,8 @@ impl Store {
     }
 
     /// The ids of the projects of `committee` (of every committee when `None`) created before
-    /// `end`, `PROJECTS_PAGE` at a time after `after`.
+    /// `end`, or imported with a history (which may date stages before `end` though written
+    /// after it: the engine decides), `PROJECTS_PAGE` at a time after `after`.
     pub async fn report_project_ids(
         &self,
         committee: Option<&str>,
@@ -109,7 +113,8 @@ impl Store {
         };
         let sql = format!(
             "SELECT p.project_id FROM projects p WHERE p.project_id > $1 \
-             AND EXISTS (SELECT 1 FROM audit_records r WHERE r.project_id = p.project_id AND r.sequence = 1 AND r.recorded_at < $2)\
+             AND EXISTS (SELECT 1 FROM audit_records r WHERE r.project_id = p.project_id AND r.sequence = 1 \
+             AND (r.recorded_at < $2 OR r.event LIKE '%\"imported\":{{%'))\
              {committee_condition} ORDER BY p.project_id LIMIT {PROJECTS_PAGE}"
         );
         let mut query = sqlx::query_scalar::<_, String>(&sql)
@@ -161,6 +166,18 @@ impl Store {
         }
     }
 
+    /// A project's first record (its creation), whenever it was written.
+    async fn first_record(&self, project_id: Uuid) -> Result<Option<AuditRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{RECORD_COLUMNS} WHERE project_id = $1 AND sequence = 1"
+        ))
+        .bind(project_id.to_string())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(|error| self.database_error(error))?;
+        row.map(|row| self.record_from_row(&row)).transpose()
+    }
+
     /// Computes a report by replaying, project by project, every record before the period's
     /// end, with the committee's composition from its own record when it has one.
     pub async fn report(&self, request: &ReportRequest) -> Result<Report, StoreError> {
@@ -182,7 +199,12 @@ impl Store {
                 break;
             };
             for project_id in ids {
-                let records = self.records_before(project_id, period.end).await?;
+                let mut records = self.records_before(project_id, period.end).await?;
+                if records.is_empty() {
+                    // Imported after the period: its first record, whose history may date
+                    // stages within it.
+                    records = self.first_record(project_id).await?.into_iter().collect();
+                }
                 let Some((definition_id, version)) = definition_as_of(&records, period.end)? else {
                     continue;
                 };

@@ -43,7 +43,7 @@ fn bad_csv() -> String {
     )
 }
 
-fn bureau_principal() -> Principal {
+pub(crate) fn bureau_principal() -> Principal {
     Principal {
         token_id: Uuid::nil(),
         subject: "bureau-li".to_string(),
@@ -53,7 +53,7 @@ fn bureau_principal() -> Principal {
     }
 }
 
-async fn formed(store: &Store, code: &str) {
+pub(crate) async fn formed(store: &Store, code: &str) {
     let outcome = store
         .execute_committee(CommitteeCommandRequest {
             committee_id: committee_id_of(code),
@@ -696,5 +696,127 @@ conformance!(
         .await;
         assert_eq!(template.status, StatusCode::OK);
         assert!(template.body().starts_with(b"PK\x03\x04"));
+    }
+);
+
+conformance!(
+    imported_milestones_count_by_their_dates_in_the_reports_and_on_the_public_page,
+    |kind| async move {
+        let Some(site) = crate::pages::site(kind).await else {
+            return;
+        };
+        formed(&site.store, "SH-TC-01").await;
+        let state = AppState {
+            store: site.store.clone(),
+            metrics: Metrics::shared(),
+        };
+        // Published in 2023, imported in 2026.
+        let csv = format!(
+            "\u{feff}{HEADER}\n\
+             JJF(沪)-2023-001,数字温度计校准规范,Digital thermometers,计量校准规范,SH-TC-01,上海市计量测试技术研究院,promotion,2023-01-10,2023-03-01,2023-05-01,2023-06-01,,JJF(沪) 1100-2023,2023-12-01\n"
+        );
+        let file = ImportFile {
+            name: "projects.csv",
+            bytes: csv.as_bytes(),
+        };
+        let imported = import(&state, &bureau_principal(), file, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            imported
+                .outcomes
+                .iter()
+                .map(|(_, _, o)| *o)
+                .collect::<Vec<_>>(),
+            vec![RowOutcome::Created]
+        );
+
+        // The 2023 report, written before the import's record existed in its period.
+        let report = site
+            .store
+            .report(&specflow_store::ReportRequest {
+                kind: specflow_engine::report::ReportKind::Annual,
+                committee: Some("SH-TC-01".to_string()),
+                first_day: chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(),
+                last_day: chrono::NaiveDate::from_ymd_opt(2023, 12, 31).unwrap(),
+            })
+            .await
+            .unwrap();
+        for entries in [&report.milestones.approved, &report.milestones.published] {
+            assert_eq!(entries.len(), 1, "{report:#?}");
+            assert!(entries[0].imported && entries[0].records == vec![1]);
+            assert_eq!(entries[0].project.code, "JJF(沪)-2023-001");
+        }
+        assert_eq!(report.projects.len(), 1);
+
+        let cookie = crate::pages::session(&site.supervisor);
+        let english = format!("{cookie}; {}=en", specflow_web::pages::LANGUAGE_COOKIE);
+        for (cookies, mark, provenance) in [
+            (
+                cookie.clone(),
+                "（导入）",
+                "标注“导入”的行来自导入的项目历史",
+            ),
+            (
+                english,
+                "(imported)",
+                "come from an imported project history",
+            ),
+        ] {
+            let page = crate::pages::send(
+                &site.app,
+                crate::pages::get("/committees/SH-TC-01/reports/annual?year=2023", &cookies),
+            )
+            .await;
+            assert_eq!(page.status, axum::http::StatusCode::OK, "{}", page.body);
+            assert!(page.body.contains(provenance), "{}", page.body);
+            for table in ["approved", "published"] {
+                let start = page
+                    .body
+                    .find(&format!("<table id=\"table-{table}\">"))
+                    .unwrap();
+                let end = start + page.body[start..].find("</table>").unwrap();
+                let html = &page.body[start..end];
+                assert!(html.contains("JJF(沪)-2023-001"), "{html}");
+                assert!(
+                    html.contains(&format!("#1</a> <span class=\"imported\">{mark}</span>")),
+                    "{html}"
+                );
+            }
+            // The year of the import counts none of them again.
+            let later = crate::pages::send(
+                &site.app,
+                crate::pages::get("/committees/SH-TC-01/reports/annual?year=2026", &cookies),
+            )
+            .await;
+            assert!(!later.body.contains("class=\"imported\""), "{}", later.body);
+        }
+
+        // Public since its imported publication, each milestone dated by the file and marked.
+        let code = percent_encoding::utf8_percent_encode(
+            "JJF(沪)-2023-001",
+            percent_encoding::NON_ALPHANUMERIC,
+        )
+        .to_string();
+        let list = crate::pages::send(&site.app, crate::pages::get("/public", "")).await;
+        assert!(list.body.contains("JJF(沪)-2023-001"), "{}", list.body);
+        let public =
+            crate::pages::send(&site.app, crate::pages::get(&format!("/public/{code}"), "")).await;
+        assert_eq!(public.status, axum::http::StatusCode::OK, "{}", public.body);
+        for (milestone, day) in [
+            ("approved", "2023-01-10"),
+            ("consulted", "2023-03-01"),
+            ("reviewed", "2023-05-01"),
+            ("published", "2023-06-01"),
+        ] {
+            let marker = format!("data-milestone=\"{milestone}\" data-imported=\"true\"");
+            let start = public
+                .body
+                .find(&marker)
+                .unwrap_or_else(|| panic!("{marker}: {}", public.body));
+            let item = &public.body[start..start + public.body[start..].find("</li>").unwrap()];
+            assert!(item.contains(&format!("datetime=\"{day}\"")), "{item}");
+            assert!(item.contains("导入") && item.contains("记录 1"), "{item}");
+        }
     }
 );

@@ -359,3 +359,348 @@ conformance!(
         }
     }
 );
+
+/// The text between `start` and the next `end` after it, from `from` on.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let begin = text.find(start)? + start.len();
+    let length = text[begin..].find(end)?;
+    Some(&text[begin..begin + length])
+}
+
+/// The HTML text of a header cell as a reader sees it.
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// One table of a report page: its id, its headers and how many rows it shows.
+struct PageTable {
+    id: String,
+    headers: Vec<String>,
+    rows: usize,
+    /// The addresses of its Excel and CSV links.
+    xlsx: String,
+    csv: String,
+}
+
+/// Every table of a report page, as the page draws it.
+fn page_tables(body: &str) -> Vec<PageTable> {
+    let mut tables = Vec::new();
+    for piece in body.split("<table id=\"table-").skip(1) {
+        let id = piece[..piece.find('"').unwrap()].to_string();
+        let table = &piece[..piece.find("</table>").unwrap()];
+        let header_row = between(table, "<thead><tr>", "</tr></thead>").unwrap();
+        let headers = header_row
+            .split("<th>")
+            .skip(1)
+            .map(|cell| unescape(cell.trim_end_matches("</th>")))
+            .collect();
+        let rows = between(table, "<tbody>", "</tbody>")
+            .unwrap()
+            .matches("<tr>")
+            .count();
+        let link = |format: &str| {
+            let marker = format!("id=\"table-{id}-{format}\" href=\"");
+            unescape(
+                between(table, &marker, "\"")
+                    .unwrap_or_else(|| panic!("no {format} link by {id}: {table}")),
+            )
+        };
+        tables.push(PageTable {
+            xlsx: link("xlsx"),
+            csv: link("csv"),
+            id,
+            headers,
+            rows,
+        });
+    }
+    tables
+}
+
+conformance!(
+    each_table_of_a_report_page_downloads_alone_in_the_language_it_was_read_in,
+    |kind| async move {
+        let Some(site) = crate::pages::site(kind).await else {
+            return;
+        };
+        scenario_projects(
+            &site.store,
+            &site.clock,
+            None,
+            instant("2026-12-31T12:00:00+08:00"),
+        )
+        .await;
+        // The clock has moved on a year: a session of today's.
+        let session_id = site
+            .store
+            .sign_in_with_token(&site.supervisor_token, "127.0.0.1")
+            .await
+            .unwrap()
+            .session_id()
+            .to_string();
+        let supervisor = crate::pages::session(&session_id);
+        let english_cookie = format!("{supervisor}; {}=en", specflow_web::pages::LANGUAGE_COOKIE);
+        for (cookies, lang, summary_header) in [
+            (supervisor.clone(), "zh", "项目"),
+            (english_cookie.clone(), "en", "Figure"),
+        ] {
+            let page = crate::pages::send(
+                &site.app,
+                crate::pages::get("/committees/SH-TC-01/reports/annual?year=2026", &cookies),
+            )
+            .await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            // The whole report's downloads stay at the top.
+            assert!(
+                page.body
+                    .contains("href=\"/committees/SH-TC-01/reports/annual.xlsx?year=2026\""),
+                "{}",
+                page.body
+            );
+            let tables = page_tables(&page.body);
+            let ids: Vec<&str> = tables.iter().map(|table| table.id.as_str()).collect();
+            for id in [
+                "summary",
+                "approved",
+                "stage_durations",
+                "meetings",
+                "projects",
+            ] {
+                assert!(ids.contains(&id), "{id} not in {ids:?}");
+            }
+            // One pair of links per table, and none anywhere else.
+            assert_eq!(
+                page.body
+                    .matches("class=\"table-downloads no-print\"")
+                    .count(),
+                tables.len()
+            );
+            assert_eq!(tables[0].headers[0], summary_header);
+            for table in &tables {
+                let id = &table.id;
+                let base = "/committees/SH-TC-01/reports/annual";
+                assert_eq!(
+                    table.csv,
+                    format!("{base}.csv?year=2026&table={id}&lang={lang}")
+                );
+                assert_eq!(
+                    table.xlsx,
+                    format!("{base}.xlsx?year=2026&table={id}&lang={lang}")
+                );
+                // Followed without a language cookie: the link's `lang` decides.
+                let csv =
+                    crate::pages::send(&site.app, crate::pages::get(&table.csv, &supervisor)).await;
+                assert_eq!(csv.status, StatusCode::OK, "{id}: {}", csv.body);
+                assert!(
+                    csv.header("content-disposition")
+                        .contains(&format!("SH-TC-01-annual-2026-01-01-2026-12-31-{id}.csv")),
+                    "{}",
+                    csv.header("content-disposition")
+                );
+                let text = csv.body.trim_start_matches('\u{feff}');
+                let records: Vec<Vec<String>> = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_reader(text.as_bytes())
+                    .records()
+                    .map(|record| record.unwrap().iter().map(str::to_string).collect())
+                    .collect();
+                // This table only: its headers first, then its rows, no other table's title.
+                assert_eq!(records[0], table.headers, "{id}: {text}");
+                assert_eq!(records.len(), table.rows + 1, "{id}: {text}");
+                let workbook =
+                    crate::pages::send(&site.app, crate::pages::get(&table.xlsx, &supervisor))
+                        .await;
+                assert_eq!(workbook.status, StatusCode::OK, "{id}");
+                let response = site
+                    .app
+                    .clone()
+                    .oneshot(crate::pages::get(&table.xlsx, &supervisor))
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::OK, "{id}");
+                let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
+                    .await
+                    .unwrap();
+                let (sheets, rows) = workbook_rows(&bytes);
+                assert_eq!(sheets, 1, "{id}");
+                assert_eq!(rows[0], table.headers, "{id}");
+                assert_eq!(rows.len(), table.rows + 1, "{id}");
+            }
+        }
+
+        // A table the report does not have, or no table at all: a problem page naming the
+        // tables it has, in the reader's language, never a 5xx.
+        let base = "/committees/SH-TC-01/reports/annual.csv?year=2026";
+        for (query, cookies, status, words) in [
+            (
+                "&table=nonsense",
+                &supervisor,
+                StatusCode::BAD_REQUEST,
+                "没有名为「nonsense」的表",
+            ),
+            (
+                "&table=nonsense",
+                &english_cookie,
+                StatusCode::BAD_REQUEST,
+                "There is no table 'nonsense'",
+            ),
+            (
+                "&table=per_committee",
+                &english_cookie,
+                StatusCode::NOT_FOUND,
+                "This report has no table 'per_committee'",
+            ),
+            (
+                "&lang=fr",
+                &supervisor,
+                StatusCode::BAD_REQUEST,
+                "lang 应为 zh 或 en",
+            ),
+        ] {
+            let answer = crate::pages::send(
+                &site.app,
+                crate::pages::get(&format!("{base}{query}"), cookies),
+            )
+            .await;
+            assert_eq!(answer.status, status, "{query}: {}", answer.body);
+            assert!(answer.body.contains(words), "{query}: {}", answer.body);
+            if query.contains("table") {
+                assert!(
+                    answer.body.contains("summary") && answer.body.contains("meetings"),
+                    "{}",
+                    answer.body
+                );
+            }
+        }
+        // The report page itself takes no table.
+        let page = crate::pages::send(
+            &site.app,
+            crate::pages::get(
+                "/committees/SH-TC-01/reports/annual?year=2026&table=summary",
+                &supervisor,
+            ),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    }
+);
+
+/// How many sheets a workbook has, and its first sheet's rows as text.
+fn workbook_rows(bytes: &[u8]) -> (usize, Vec<Vec<String>>) {
+    use calamine::{Reader, Xlsx};
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let names = workbook.sheet_names();
+    let range = workbook.worksheet_range(&names[0]).unwrap();
+    let rows = range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    calamine::Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    (names.len(), rows)
+}
+
+conformance!(
+    the_api_downloads_one_table_of_a_report_and_documents_how,
+    |kind| async move {
+        let Some((store, clock, _keep, _url)) = store(kind).await else {
+            return;
+        };
+        scenario_projects(&store, &clock, None, instant("2026-12-01T00:00:00+08:00")).await;
+        let app = router(AppState {
+            store: store.clone(),
+            metrics: Metrics::shared(),
+        });
+        let (created, _) = store
+            .create_token("bureau-li", Role::Supervisor, None, None, None)
+            .await
+            .unwrap();
+        let supervisor = created.bearer().to_string();
+        let base = format!("/api/v1/committees/{COMMITTEE}/reports");
+
+        let (status, content_type, body) = get(
+            &app,
+            &format!("{base}/annual?year=2026&format=csv&table=approved&lang=en"),
+            &supervisor,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(content_type.starts_with("text/csv"));
+        assert!(
+            body.starts_with("\u{feff}Project,Title,Date,Stage,Reason,Records\r\n"),
+            "{body}"
+        );
+        assert!(!body.contains("1. Summary"), "{body}");
+        let (status, _, body) = get(
+            &app,
+            "/api/v1/reports/annual?year=2026&format=csv&table=per_committee",
+            &supervisor,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.starts_with("\u{feff}技术委员会,项目"), "{body}");
+
+        for (path, status) in [
+            (
+                format!("{base}/annual?year=2026&format=csv&table=nope"),
+                400,
+            ),
+            (
+                format!("{base}/annual?year=2026&format=xlsx&table=per_committee"),
+                404,
+            ),
+            (
+                format!("{base}/annual?year=2026&format=json&table=approved"),
+                400,
+            ),
+            (
+                format!("{base}/term?from=2026-01-01&to=2026-06-30&table=approved"),
+                400,
+            ),
+        ] {
+            let (answered, content_type, body) = get(&app, &path, &supervisor).await;
+            assert_eq!(answered.as_u16(), status, "{path}: {body}");
+            assert_eq!(content_type, "application/problem+json", "{path}");
+            let problem: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(problem["field"], "table", "{path}: {problem}");
+            if status == 404 || path.contains("nope") {
+                let tables = problem["tables"].as_array().unwrap();
+                assert!(tables.contains(&Value::from("approved")), "{problem}");
+            }
+        }
+
+        // The document states the parameter on each report operation, naming every id.
+        let (_, _, body) = get(&app, "/openapi.json", &supervisor).await;
+        let document: Value = serde_json::from_str(&body).unwrap();
+        for path in [
+            "/api/v1/committees/{committee}/reports/annual",
+            "/api/v1/committees/{committee}/reports/term",
+            "/api/v1/reports/annual",
+        ] {
+            let parameters = document["paths"][path]["get"]["parameters"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{path}"));
+            let table = parameters
+                .iter()
+                .find(|parameter| parameter["name"] == "table")
+                .unwrap_or_else(|| panic!("no table parameter on {path}"));
+            let description = table["description"].as_str().unwrap();
+            for id in specflow_engine::report::TABLE_IDS {
+                assert!(
+                    description.contains(&format!("`{id}`")),
+                    "{id}: {description}"
+                );
+            }
+        }
+    }
+);

@@ -3,6 +3,12 @@
 //!
 //! The fold is [`ProjectState::apply_owned`], the same as every replay; this module only watches
 //! the events go by to remember which record did what, since the state keeps no sequences.
+//!
+//! An imported project's history counts by its own dates: each imported milestone is a stage
+//! entered on the day the file gives, cited by its `project_created` record and marked imported,
+//! and each imported stay that a later imported milestone ended is a stage duration. An import
+//! written after the period still tells of the days within it: its record is replayed with the
+//! history cut at the period's end, so the state is the project as the history had it then.
 
 use super::{
     CommitteeFigures, CompositionSection, DurationOutcome, ExtensionEntry, MeetingEntry,
@@ -11,7 +17,7 @@ use super::{
     StageDurationEntry, StageDurationSummary,
 };
 use crate::audit::AuditRecord;
-use crate::command::MeetingRecord;
+use crate::command::{ImportedHistory, MeetingRecord};
 use crate::definition::{Milestones, WorkflowDefinition};
 use crate::event::{DeadlineOutcome, Event, EventBody};
 use crate::state::{DeadlineEntry, ProjectState};
@@ -29,12 +35,19 @@ pub fn definition_as_of(
     end: DateTime<Utc>,
 ) -> Result<Option<(String, u32)>, ReportError> {
     let mut found = None;
-    for record in records.iter().take_while(|record| record.recorded_at < end) {
+    for (index, record) in records.iter().enumerate() {
+        // An import written after `end` counts when its history starts before it.
+        let before_end = record.recorded_at < end;
+        if !before_end && index > 0 {
+            break;
+        }
         if record.event_type != "project_created" && record.event_type != "definition_migrated" {
             continue;
         }
         match read(record)? {
-            EventBody::ProjectCreated { project, .. } => {
+            EventBody::ProjectCreated {
+                project, imported, ..
+            } if before_end || history_starts_before(imported.as_deref(), end) => {
                 found = Some((project.definition_id, project.definition_version));
             }
             EventBody::DefinitionMigrated { to_version, .. } => {
@@ -48,10 +61,41 @@ pub fn definition_as_of(
     Ok(found)
 }
 
+/// Whether an imported history's first milestone was reached before `end`.
+fn history_starts_before(history: Option<&ImportedHistory>, end: DateTime<Utc>) -> bool {
+    history
+        .and_then(|history| history.milestones.first())
+        .is_some_and(|first| first.entered_at < end)
+}
+
+/// The part of an imported history reached before `end`: its milestones then, and its
+/// publication if it was published by then; `None` when it reached nothing by then.
+fn history_before(history: &ImportedHistory, end: DateTime<Utc>) -> Option<ImportedHistory> {
+    let milestones: Vec<_> = history
+        .milestones
+        .iter()
+        .filter(|milestone| milestone.entered_at < end)
+        .cloned()
+        .collect();
+    if milestones.is_empty() {
+        return None;
+    }
+    // The publication goes with the history's last stage: kept only when that was reached.
+    let whole = milestones.len() == history.milestones.len();
+    Some(ImportedHistory {
+        source: history.source.clone(),
+        publication: history.publication.clone().filter(|_| whole),
+        milestones,
+    })
+}
+
 fn read(record: &AuditRecord) -> Result<EventBody, ReportError> {
+    read_event(record).map(|event| event.body)
+}
+
+fn read_event(record: &AuditRecord) -> Result<Event, ReportError> {
     record
         .to_event()
-        .map(|event| event.body)
         .map_err(|error| ReportError::UnreadableRecord {
             project_id: record.project_id,
             sequence: record.sequence,
@@ -197,7 +241,44 @@ impl ReportBuilder {
             };
             self.add_deadline(&named, &watch, &ran);
         }
+        if let Some((milestones, sequence)) = &trace.imported {
+            self.add_imported_stays(&named, milestones, *sequence);
+        }
         Ok(())
+    }
+
+    /// The stays an imported history tells of that ran in the period: each deadline's, from the
+    /// milestone entering its stage to the one that met it (a stay still running at the import
+    /// is the import's own deadline, which the records count from then on).
+    fn add_imported_stays(
+        &mut self,
+        named: &NamedProject<'_>,
+        milestones: &[crate::command::Milestone],
+        sequence: u64,
+    ) {
+        let period = self.report.period;
+        for (rule, started_on, ended_on) in imported_stays(named.definition, milestones) {
+            if started_on > period.last_day || ended_on < period.first_day {
+                continue;
+            }
+            self.report.stage_durations.push(StageDurationEntry {
+                project: named.project.clone(),
+                deadline: rule.id.clone(),
+                deadline_name: rule.name.clone(),
+                stage: rule.starts_when_entering.clone(),
+                stage_name: named.definition.stage_name(&rule.starts_when_entering),
+                started_on,
+                planned_due_on: None,
+                final_due_on: None,
+                ended_on: Some(ended_on),
+                actual_days: (ended_on - started_on).num_days(),
+                planned_days: None,
+                extensions_granted: 0,
+                outcome: DurationOutcome::MetImported,
+                imported: true,
+                records: vec![sequence],
+            });
+        }
     }
 
     fn add_milestones(&mut self, named: &NamedProject<'_>, hits: Vec<(Milestone, MilestoneHit)>) {
@@ -209,6 +290,7 @@ impl ReportBuilder {
                 stage_name: named.definition.stage_name(&hit.stage),
                 stage: hit.stage,
                 reason: hit.reason,
+                imported: hit.imported,
                 records: vec![hit.sequence],
             };
             let section = &mut self.report.milestones;
@@ -450,6 +532,7 @@ fn stage_duration(
             .map(|due_on| (due_on - entry.started_on).num_days()),
         extensions_granted: entry.extensions_granted,
         outcome,
+        imported: false,
         records: ran.trace.records.clone(),
     }
 }
@@ -549,6 +632,9 @@ struct ProjectTrace {
     milestone_hits: Vec<(Milestone, MilestoneHit)>,
     reexamination_hits: Vec<ReexaminationHit>,
     meetings: Vec<(MeetingRecord, u64)>,
+    /// The imported history's milestones (up to the period's end), with the sequence of the
+    /// `project_created` record that holds them.
+    imported: Option<(Vec<crate::command::Milestone>, u64)>,
     /// The last record before the period's end: the state replayed.
     last_sequence: Option<u64>,
 }
@@ -564,19 +650,17 @@ impl ProjectTrace {
             milestone_hits: Vec::new(),
             reexamination_hits: Vec::new(),
             meetings: Vec::new(),
+            imported: None,
             last_sequence: None,
         };
-        for record in records
-            .iter()
-            .take_while(|record| record.recorded_at < watch.period.end)
-        {
-            let event = record
-                .to_event()
-                .map_err(|error| ReportError::UnreadableRecord {
-                    project_id: record.project_id,
-                    sequence: record.sequence,
-                    message: error.to_string(),
-                })?;
+        for (index, record) in records.iter().enumerate() {
+            if record.recorded_at >= watch.period.end {
+                if index == 0 {
+                    trace.replay_late_import(record, watch)?;
+                }
+                break;
+            }
+            let event = read_event(record)?;
             trace.observe(&event, record.sequence, watch);
             trace.state.apply_owned(event);
             trace.last_sequence = Some(record.sequence);
@@ -584,12 +668,64 @@ impl ProjectTrace {
         Ok(trace)
     }
 
+    /// A project's first record, written at or after the period's end: an import whose history
+    /// reached a stage before that end is replayed with the history cut there, in the stage it
+    /// had reached by then; anything else adds nothing.
+    fn replay_late_import(
+        &mut self,
+        record: &AuditRecord,
+        watch: &Watch<'_>,
+    ) -> Result<(), ReportError> {
+        if record.event_type != "project_created" {
+            return Ok(());
+        }
+        let mut event = read_event(record)?;
+        let EventBody::ProjectCreated {
+            stage, imported, ..
+        } = &mut event.body
+        else {
+            return Ok(());
+        };
+        let Some(cut) = imported
+            .as_deref()
+            .and_then(|history| history_before(history, watch.period.end))
+        else {
+            return Ok(());
+        };
+        if let Some(last) = cut.milestones.last() {
+            stage.clone_from(&last.stage);
+        }
+        *imported = Some(Box::new(cut));
+        self.observe(&event, record.sequence, watch);
+        self.state.apply_owned(event);
+        self.last_sequence = Some(record.sequence);
+        Ok(())
+    }
+
+    /// Each milestone of an imported history, counted by its own date and marked imported.
+    fn observe_imported(&mut self, history: &ImportedHistory, sequence: u64, watch: &Watch<'_>) {
+        for milestone in &history.milestones {
+            let entry = StageEntry {
+                on: milestone.reached_on,
+                sequence,
+                imported: true,
+            };
+            let in_period = watch.period.contains_day(milestone.reached_on);
+            self.observe_stage_entry(&milestone.stage, in_period, entry, watch);
+        }
+        self.imported = Some((history.milestones.clone(), sequence));
+    }
+
     /// Notes what an event counts for, before it is applied to the state.
     fn observe(&mut self, event: &Event, sequence: u64, watch: &Watch<'_>) {
         let at = event.occurred_at;
         let in_period = watch.period.contains(at);
         let entered: Option<&str> = match &event.body {
-            EventBody::ProjectCreated { project, stage, .. } => {
+            EventBody::ProjectCreated {
+                project,
+                stage,
+                imported,
+            } => {
                 self.project = Some((
                     ProjectRef {
                         project_id: project.project_id,
@@ -598,7 +734,13 @@ impl ProjectTrace {
                     },
                     project.title.clone(),
                 ));
-                Some(stage)
+                match imported.as_deref() {
+                    Some(history) if !history.milestones.is_empty() => {
+                        self.observe_imported(history, sequence, watch);
+                        None
+                    }
+                    _ => Some(stage),
+                }
             }
             EventBody::ActionFired {
                 action, from, to, ..
@@ -622,6 +764,7 @@ impl ProjectTrace {
                         stage: to.clone(),
                         reason: Some(reason.clone()),
                         sequence,
+                        imported: false,
                     },
                 ));
                 None
@@ -649,7 +792,12 @@ impl ProjectTrace {
             }
         };
         if let Some(stage) = entered {
-            self.observe_stage_entry(stage, in_period, watch.local_day(at), sequence, watch);
+            let entry = StageEntry {
+                on: watch.local_day(at),
+                sequence,
+                imported: false,
+            };
+            self.observe_stage_entry(stage, in_period, entry, watch);
         }
     }
 
@@ -685,8 +833,7 @@ impl ProjectTrace {
         &mut self,
         stage: &str,
         in_period: bool,
-        on: NaiveDate,
-        sequence: u64,
+        entry: StageEntry,
         watch: &Watch<'_>,
     ) {
         let first_entry = self.stages_entered.insert(stage.to_string());
@@ -705,10 +852,11 @@ impl ProjectTrace {
                 self.milestone_hits.push((
                     milestone,
                     MilestoneHit {
-                        on,
+                        on: entry.on,
                         stage: stage.to_string(),
                         reason: None,
-                        sequence,
+                        sequence: entry.sequence,
+                        imported: entry.imported,
                     },
                 ));
             }
@@ -941,6 +1089,53 @@ struct MilestoneHit {
     stage: String,
     reason: Option<String>,
     sequence: u64,
+    /// Whether an imported history dates it.
+    imported: bool,
+}
+
+/// A stage entered: the day, the record that says so, and whether it is an imported history's.
+#[derive(Clone, Copy)]
+struct StageEntry {
+    on: NaiveDate,
+    sequence: u64,
+    imported: bool,
+}
+
+/// The stays an imported history dates at both ends, per deadline of the definition: from the
+/// milestone entering the deadline's stage to the first later one that meets it. A deadline met
+/// by leaving its stage counts only when the next milestone is a stage one transition away, so
+/// a stage the file left undated does not stretch the stay.
+fn imported_stays<'d>(
+    definition: &'d WorkflowDefinition,
+    milestones: &[crate::command::Milestone],
+) -> Vec<(&'d crate::definition::DeadlineRule, NaiveDate, NaiveDate)> {
+    let mut stays = Vec::new();
+    for rule in &definition.deadlines {
+        let Some(start) = milestones
+            .iter()
+            .position(|milestone| milestone.stage == rule.starts_when_entering)
+        else {
+            continue;
+        };
+        let later = milestones.iter().skip(start + 1);
+        let met = milestones
+            .iter()
+            .skip(start)
+            .zip(later)
+            .find(|(previous, next)| {
+                let one_step = || {
+                    definition.transitions.iter().any(|transition| {
+                        transition.to == next.stage && transition.from.contains(&previous.stage)
+                    })
+                };
+                rule.is_met_by(&previous.stage, &next.stage)
+                    && (!rule.met_when_entering.is_empty() || one_step())
+            });
+        if let (Some(started), Some((_, ended))) = (milestones.get(start), met) {
+            stays.push((rule, started.reached_on, ended.reached_on));
+        }
+    }
+    stays
 }
 
 /// A re-examination falling due, opened or settled (with the action that settled it).

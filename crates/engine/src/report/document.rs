@@ -14,10 +14,12 @@ pub(super) enum Cell {
     Text(String),
     /// A project, linked to its history.
     Project { project_id: Uuid, code: String },
-    /// Audit records of a project, linked to its history.
+    /// Audit records of a project, linked to its history, with a mark after them (the imported
+    /// rows' "imported") when there is one.
     Records {
         project_id: Uuid,
         sequences: Vec<u64>,
+        mark: Option<&'static str>,
     },
     /// Several lines of text.
     Lines(Vec<String>),
@@ -53,16 +55,61 @@ impl Cell {
         Cell::Records {
             project_id: project.project_id,
             sequences: sequences.to_vec(),
+            mark: None,
+        }
+    }
+
+    /// The records of a row, marked when an imported history dates it.
+    fn records_of_row(
+        project: &ProjectRef,
+        sequences: &[u64],
+        imported: bool,
+        language: Language,
+    ) -> Cell {
+        Cell::Records {
+            project_id: project.project_id,
+            sequences: sequences.to_vec(),
+            mark: imported.then(|| words::imported_mark(language)),
         }
     }
 }
 
 /// A table with its headers.
 pub(super) struct Table {
+    /// Its stable id, one of [`TABLE_IDS`]: the same in every language and every period, so a
+    /// link can name one table of a report.
+    pub id: &'static str,
     pub caption: Option<String>,
     pub headers: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
 }
+
+/// The id of every table a report may show, in the order a report shows them.
+///
+/// A report shows only some of them (a milestone with no project has no table, the bureau's
+/// report alone has `per_committee`, the composition's tables need the committee's record); the
+/// ids are snake_case and never change, since links and scripts name them.
+pub const TABLE_IDS: [&str; 19] = [
+    "summary",
+    "per_committee",
+    "proposed",
+    "approved",
+    "published",
+    "cancelled",
+    "stage_duration_means",
+    "stage_durations",
+    "overdue",
+    "overdue_by_month",
+    "reexaminations_due",
+    "reexaminations_opened",
+    "reexaminations_done",
+    "meetings",
+    "projects",
+    "members_at_start",
+    "members_at_end",
+    "composition_changes",
+    "composition_waivers",
+];
 
 /// A chart the HTML renderer draws (Markdown leaves it to the tables).
 #[derive(Clone, Copy)]
@@ -154,6 +201,7 @@ fn summary_section(report: &Report, language: Language) -> Section {
         .map(|entry| &entry.project.project_id)
         .collect();
     summary.tables.push(Table {
+        id: "summary",
         caption: None,
         headers: headers(language, &[("项目", "Figure"), ("数量", "Count")]),
         rows: vec![
@@ -192,6 +240,7 @@ fn summary_section(report: &Report, language: Language) -> Section {
 
 fn per_committee_table(report: &Report, language: Language) -> Table {
     Table {
+        id: "per_committee",
         caption: Some(language.pick("各技术委员会", "Per committee").to_string()),
         headers: headers(
             language,
@@ -231,20 +280,24 @@ fn milestone_sections(report: &Report, language: Language) -> Vec<Section> {
     let milestones = &report.milestones;
     let name = named(language);
     let mut sections = Vec::new();
-    for (heading, entries) in [
+    for (id, heading, entries) in [
         (
+            "proposed",
             language.pick("二、提出立项的项目", "2. Projects proposed"),
             &milestones.proposed,
         ),
         (
+            "approved",
             language.pick("三、批准立项的项目", "3. Projects approved"),
             &milestones.approved,
         ),
         (
+            "published",
             language.pick("四、批准发布的规范", "4. Specifications published"),
             &milestones.published,
         ),
         (
+            "cancelled",
             language.pick("五、撤销的项目", "5. Projects cancelled"),
             &milestones.cancelled,
         ),
@@ -254,6 +307,7 @@ fn milestone_sections(report: &Report, language: Language) -> Vec<Section> {
             part.paragraphs.push(none_line(language));
         } else {
             part.tables.push(Table {
+                id,
                 caption: None,
                 headers: headers(
                     language,
@@ -275,7 +329,12 @@ fn milestone_sections(report: &Report, language: Language) -> Vec<Section> {
                             Cell::Date(entry.on),
                             Cell::text(name(&entry.stage_name)),
                             Cell::text(entry.reason.clone().unwrap_or_default()),
-                            Cell::records(&entry.project, &entry.records),
+                            Cell::records_of_row(
+                                &entry.project,
+                                &entry.records,
+                                entry.imported,
+                                language,
+                            ),
                         ]
                     })
                     .collect(),
@@ -320,6 +379,7 @@ fn durations_section(report: &Report, language: Language) -> Section {
 fn duration_means_table(report: &Report, language: Language) -> Table {
     let name = named(language);
     Table {
+        id: "stage_duration_means",
         caption: Some(
             language
                 .pick(
@@ -359,6 +419,7 @@ fn duration_means_table(report: &Report, language: Language) -> Table {
 fn durations_table(report: &Report, language: Language) -> Table {
     let name = named(language);
     Table {
+        id: "stage_durations",
         caption: None,
         headers: headers(
             language,
@@ -394,7 +455,7 @@ fn durations_table(report: &Report, language: Language) -> Table {
                         .map_or_else(|| Cell::text(""), Cell::Number),
                     Cell::count(entry.extensions_granted),
                     Cell::text(words::outcome(entry.outcome, language)),
-                    Cell::records(&entry.project, &entry.records),
+                    Cell::records_of_row(&entry.project, &entry.records, entry.imported, language),
                 ]
             })
             .collect(),
@@ -427,6 +488,7 @@ fn overdue_section(report: &Report, language: Language) -> Section {
 fn overdue_table(report: &Report, language: Language) -> Table {
     let name = named(language);
     Table {
+        id: "overdue",
         caption: None,
         headers: headers(
             language,
@@ -478,6 +540,7 @@ fn overdue_table(report: &Report, language: Language) -> Table {
 
 fn overdue_by_month_table(report: &Report, language: Language) -> Table {
     Table {
+        id: "overdue_by_month",
         caption: Some(
             language
                 .pick("各月逾期项目数", "Projects overdue per month")
@@ -512,13 +575,19 @@ fn reexaminations_section(report: &Report, language: Language) -> Section {
     let name = named(language);
     let mut reexaminations = section(language.pick("八、复查", "8. Re-examinations").to_string());
     let reexamination_section = &report.reexaminations;
-    for (caption, entries) in [
-        (language.pick("到期", "Due"), &reexamination_section.due),
+    for (id, caption, entries) in [
         (
+            "reexaminations_due",
+            language.pick("到期", "Due"),
+            &reexamination_section.due,
+        ),
+        (
+            "reexaminations_opened",
             language.pick("启动", "Opened"),
             &reexamination_section.opened,
         ),
         (
+            "reexaminations_done",
             language.pick("完成及结论", "Done, with outcome"),
             &reexamination_section.done,
         ),
@@ -530,6 +599,7 @@ fn reexaminations_section(report: &Report, language: Language) -> Section {
             continue;
         }
         reexaminations.tables.push(Table {
+            id,
             caption: Some(format!("{caption} ({})", entries.len())),
             headers: headers(
                 language,
@@ -571,6 +641,7 @@ fn meetings_section(report: &Report, language: Language) -> Section {
         return meetings;
     }
     meetings.tables.push(Table {
+        id: "meetings",
         caption: None,
         headers: headers(
             language,
@@ -626,6 +697,7 @@ fn covered_section(report: &Report, language: Language) -> Section {
         return covered;
     }
     covered.tables.push(Table {
+        id: "projects",
         caption: None,
         headers: headers(
             language,
@@ -667,26 +739,35 @@ fn composition_section(report: &Report, language: Language) -> Section {
         );
         return part;
     };
-    for (caption, members) in [
+    for (id, caption, members) in [
         (
+            "members_at_start",
             language.pick("期初委员", "Members at the start"),
             &composition.at_start,
         ),
         (
+            "members_at_end",
             language.pick("期末委员", "Members at the end"),
             &composition.at_end,
         ),
     ] {
-        part.tables.push(members_table(caption, members, language));
+        part.tables
+            .push(members_table(id, caption, members, language));
     }
     part.tables.push(changes_table(composition, language));
     part.tables.push(waivers_table(composition, language));
     part
 }
 
-fn members_table(caption: &str, members: &[CompositionMember], language: Language) -> Table {
+fn members_table(
+    id: &'static str,
+    caption: &str,
+    members: &[CompositionMember],
+    language: Language,
+) -> Table {
     let name = named(language);
     Table {
+        id,
         caption: Some(format!("{caption} ({})", members.len())),
         headers: headers(
             language,
@@ -727,6 +808,7 @@ fn committee_record(sequence: Option<u64>) -> Cell {
 fn changes_table(composition: &CompositionSection, language: Language) -> Table {
     let name = named(language);
     Table {
+        id: "composition_changes",
         caption: Some(format!(
             "{} ({})",
             language.pick("组成变动", "Changes"),
@@ -763,6 +845,7 @@ fn changes_table(composition: &CompositionSection, language: Language) -> Table 
 fn waivers_table(composition: &CompositionSection, language: Language) -> Table {
     let name = named(language);
     Table {
+        id: "composition_waivers",
         caption: Some(format!(
             "{} ({})",
             language.pick("组成规则豁免", "Waivers of composition rules"),

@@ -1,7 +1,9 @@
 //! The report as one self-contained HTML page: styles inline, charts drawn as inline SVG (stage
 //! durations against deadlines, projects overdue per month), nothing fetched from elsewhere.
 //! Every piece of text from the records goes through [`escape`]. The web pages take the same
-//! body as a fragment ([`to_html_fragment`]) and frame it with the site's navigation.
+//! body as a fragment ([`to_html_fragment`]) and frame it with the site's navigation, and may
+//! put links of their own by each table's caption ([`TableLinks`]): the engine knows no
+//! address, so the standalone page has none.
 
 use super::document::{Cell, Chart, Document, Table, layout};
 use super::{Report, StageDurationSummary};
@@ -15,6 +17,11 @@ th{background:#f0f0f0}caption{text-align:left;font-weight:bold;padding:0.25em 0}
 .provenance{color:#555;font-size:0.9em}svg{display:block;margin:0.5em 0 1em}\
 svg text{font-size:12px;fill:#222}";
 
+/// The HTML a page puts by one table's caption, given the table's id (one of
+/// [`TABLE_IDS`](super::TABLE_IDS)): the web pages' links to a download of that table alone.
+/// What it returns is written as it is, so it must be HTML already escaped.
+pub type TableLinks<'a> = &'a dyn Fn(&str) -> String;
+
 /// The report as a self-contained HTML page in `language`.
 pub fn to_html(report: &Report, language: Language) -> String {
     let document = layout(report, language);
@@ -22,20 +29,30 @@ pub fn to_html(report: &Report, language: Language) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
         escape(&document.title),
-        body(&document, report, language)
+        body(&document, report, language, None)
     )
 }
 
 /// The report as a fragment for a page that has its own frame and stylesheet (the web pages,
 /// which carry the site's navigation and forbid inline styles): its title, and the HTML of its
-/// heading, paragraphs, charts and tables.
-pub fn to_html_fragment(report: &Report, language: Language) -> (String, String) {
+/// heading, paragraphs, charts and tables, with `table_links` by each table's caption when
+/// given.
+pub fn to_html_fragment(
+    report: &Report,
+    language: Language,
+    table_links: Option<TableLinks<'_>>,
+) -> (String, String) {
     let document = layout(report, language);
-    let fragment = body(&document, report, language);
+    let fragment = body(&document, report, language, table_links);
     (document.title, fragment)
 }
 
-fn body(document: &Document, report: &Report, language: Language) -> String {
+fn body(
+    document: &Document,
+    report: &Report,
+    language: Language,
+    table_links: Option<TableLinks<'_>>,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "<h1>{}</h1>", escape(&document.title));
     for (index, paragraph) in document.intro.iter().enumerate() {
@@ -59,17 +76,29 @@ fn body(document: &Document, report: &Report, language: Language) -> String {
             None => {}
         }
         for table in &section.tables {
-            write_table(&mut out, table);
+            write_table(&mut out, table, table_links);
         }
         out.push_str("</section>\n");
     }
     out
 }
 
-fn write_table(out: &mut String, table: &Table) {
-    out.push_str("<table>\n");
-    if let Some(caption) = &table.caption {
-        let _ = writeln!(out, "<caption>{}</caption>", escape(caption));
+fn write_table(out: &mut String, table: &Table, table_links: Option<TableLinks<'_>>) {
+    let _ = writeln!(out, "<table id=\"table-{}\">", table.id);
+    // A table without a caption of its own gets one for its links: beside the caption is where
+    // a reader looks for what belongs to the table, and a printed page hides the links only.
+    let links = table_links.map(|links| links(table.id));
+    match (&table.caption, links) {
+        (Some(caption), Some(links)) => {
+            let _ = writeln!(out, "<caption>{} {links}</caption>", escape(caption));
+        }
+        (Some(caption), None) => {
+            let _ = writeln!(out, "<caption>{}</caption>", escape(caption));
+        }
+        (None, Some(links)) => {
+            let _ = writeln!(out, "<caption>{links}</caption>");
+        }
+        (None, None) => {}
     }
     out.push_str("<thead><tr>");
     for header in &table.headers {
@@ -109,15 +138,22 @@ fn cell(value: &Cell) -> String {
         Cell::Records {
             project_id,
             sequences,
-        } => sequences
-            .iter()
-            .map(|sequence| {
-                // The project as it stood right after the record.
-                let href = format!("{}?sequence={sequence}", project_page(project_id));
-                format!("<a href=\"{}\">#{sequence}</a>", escape(&href))
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
+            mark,
+        } => {
+            let mut links = sequences
+                .iter()
+                .map(|sequence| {
+                    // The project as it stood right after the record.
+                    let href = format!("{}?sequence={sequence}", project_page(project_id));
+                    format!("<a href=\"{}\">#{sequence}</a>", escape(&href))
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            if let Some(mark) = mark {
+                let _ = write!(links, " <span class=\"imported\">{}</span>", escape(mark));
+            }
+            links
+        }
     }
 }
 

@@ -66,17 +66,24 @@ fn cell(cell: &Cell) -> String {
         Cell::Records {
             project_id,
             sequences,
-        } => sequences
-            .iter()
-            .map(|sequence| {
-                format!(
-                    "[#{sequence}]({}?after={}&limit=1)",
-                    history(project_id),
-                    sequence.saturating_sub(1)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
+            mark,
+        } => {
+            let links = sequences
+                .iter()
+                .map(|sequence| {
+                    format!(
+                        "[#{sequence}]({}?after={}&limit=1)",
+                        history(project_id),
+                        sequence.saturating_sub(1)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            match mark {
+                Some(mark) => format!("{links} {}", cell_text(mark)),
+                None => links,
+            }
+        }
     }
 }
 

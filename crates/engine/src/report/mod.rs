@@ -4,7 +4,9 @@
 //! A report is a value built from the records of the projects it covers, fed one project at a
 //! time to a [`ReportBuilder`] so that the service never holds more than one project's log.
 //! Records at or after the period's end are ignored, so a report for a past year computed from
-//! today's database equals the one computed at the end of that year.
+//! today's database equals the one computed at the end of that year, with one exception: an
+//! imported project's history counts by the dates it gives, so an import written later adds the
+//! milestones it dates within the period, each marked imported (docs/import.md).
 //! Every figure carries the projects and the audit record sequences it counts ([`ProjectRef`],
 //! `records`), so a reader can open `/api/v1/projects/{id}/history` and check it.
 //!
@@ -15,7 +17,8 @@
 //! The committee's composition is not in the projects' logs: the service passes it in as a
 //! [`CompositionSection`] when it has one, and the report says "not on record" when it has not.
 //! The renderers (`markdown.rs`, `html.rs`) are pure functions of the report and a language;
-//! `tables.rs` gives the same tables as typed cells, for spreadsheets.
+//! `tables.rs` gives the same tables as typed cells, for spreadsheets. Every table has a stable
+//! id ([`TABLE_IDS`]), so a page can link each table to a download of that table alone.
 
 mod build;
 mod document;
@@ -29,7 +32,8 @@ mod tables;
 mod words;
 
 pub use build::{ReportBuilder, definition_as_of};
-pub use html::{to_html, to_html_fragment};
+pub use document::TABLE_IDS;
+pub use html::{TableLinks, to_html, to_html_fragment};
 pub use markdown::to_markdown;
 pub use tables::{ReportTable, TableCell, tables};
 
@@ -233,6 +237,10 @@ pub struct MilestoneEntry {
     /// The reason given, for a cancellation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Whether it comes from an imported history: dated by the imported file, and counted by
+    /// that date though its record (`project_created`) may have been written after the period.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub imported: bool,
     /// The sequence of the record that counts.
     pub records: Vec<u64>,
 }
@@ -264,6 +272,8 @@ pub enum DurationOutcome {
     RunningOverdue,
     /// The project ended (cancelled, withdrawn) before meeting it.
     ProjectEnded,
+    /// Met, by the dates of an imported history: when it was due is not on record.
+    MetImported,
 }
 
 /// One deadline that ran during the period: how long it took against how long it was allowed.
@@ -299,7 +309,12 @@ pub struct StageDurationEntry {
     pub extensions_granted: u32,
     /// How it stood.
     pub outcome: DurationOutcome,
-    /// The records: the deadline set, extended, missed and closed.
+    /// Whether it is a stay an imported history tells of (from one imported milestone to the
+    /// one that met it), rather than a deadline specflow ran.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub imported: bool,
+    /// The records: the deadline set, extended, missed and closed (for an imported stay, the
+    /// `project_created` record that holds the history).
     pub records: Vec<u64>,
 }
 
@@ -564,4 +579,22 @@ pub struct Report {
     /// The composition, when the committee's record supplies it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub composition: Option<CompositionSection>,
+}
+
+impl Report {
+    /// Whether any row comes from an imported history, which the report's provenance then
+    /// explains.
+    pub fn has_imported_rows(&self) -> bool {
+        let milestones = &self.milestones;
+        [
+            &milestones.proposed,
+            &milestones.approved,
+            &milestones.published,
+            &milestones.cancelled,
+        ]
+        .into_iter()
+        .flatten()
+        .any(|entry| entry.imported)
+            || self.stage_durations.iter().any(|entry| entry.imported)
+    }
 }

@@ -25,6 +25,9 @@ pub enum TableCell {
 /// One table of a report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportTable {
+    /// Its stable snake_case id, one of [`TABLE_IDS`](super::TABLE_IDS), the same in every
+    /// language and period: what a link to this one table names.
+    pub id: &'static str,
     /// The section's heading, with the table's caption when it has one.
     pub title: String,
     /// The column headers, in the reader's language.
@@ -44,6 +47,7 @@ pub fn tables(report: &Report, language: Language) -> Vec<ReportTable> {
                 None => section.heading.clone(),
             };
             tables.push(ReportTable {
+                id: table.id,
                 title,
                 headers: table.headers,
                 rows: table
@@ -64,12 +68,18 @@ fn plain(cell: Cell) -> TableCell {
         Cell::Date(day) => TableCell::Date(day),
         Cell::Lines(lines) => TableCell::Text(lines.join("\n")),
         Cell::Project { code, .. } => TableCell::Text(code),
-        Cell::Records { sequences, .. } => TableCell::Text(
-            sequences
+        Cell::Records {
+            sequences, mark, ..
+        } => {
+            let mut text = sequences
                 .iter()
                 .map(|sequence| format!("#{sequence}"))
                 .collect::<Vec<_>>()
-                .join(" "),
-        ),
+                .join(" ");
+            if let Some(mark) = mark {
+                text = format!("{text} {mark}");
+            }
+            TableCell::Text(text)
+        }
     }
 }

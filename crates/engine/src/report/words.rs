@@ -43,8 +43,25 @@ pub(super) fn period(report: &Report, language: Language) -> String {
     )
 }
 
-/// How the report was computed, and how to trace a figure.
+/// How the report was computed, and how to trace a figure; when any row comes from an imported
+/// history, how that row was counted.
 pub(super) fn provenance(report: &Report, language: Language) -> String {
+    let mut provenance = replay_provenance(report, language);
+    if report.has_imported_rows() {
+        provenance.push_str(language.pick(
+            "标注“导入”的行来自导入的项目历史（项目的 project_created 审计记录，#序号）：按导入文件所载的日期计入报告期，即使该记录是在报告期之后导入时写入的；这些日期来自导入文件，而非当时在本系统中记录。",
+            " Rows marked \"imported\" come from an imported project history (the project's project_created audit record, #sequence): they count by the dates the imported file gives, even when that record was written at an import after the period; those dates were read from the file, not recorded here as they happened.",
+        ));
+    }
+    provenance
+}
+
+/// The mark of a row an imported history dates, after its records.
+pub(super) fn imported_mark(language: Language) -> &'static str {
+    language.pick("（导入）", "(imported)")
+}
+
+fn replay_provenance(report: &Report, language: Language) -> String {
     // The period's end as people read it: the end of its last local day, not the instant.
     let last = report.period.last_day;
     language.pick(
@@ -65,6 +82,10 @@ pub(super) fn outcome(outcome: DurationOutcome, language: Language) -> &'static 
         DurationOutcome::Running => language.pick("进行中", "running"),
         DurationOutcome::RunningOverdue => language.pick("进行中（已逾期）", "running, overdue"),
         DurationOutcome::ProjectEnded => language.pick("项目已终止", "project ended"),
+        DurationOutcome::MetImported => language.pick(
+            "已完成（导入，无到期日记录）",
+            "met (imported; no due date on record)",
+        ),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The reports' routes: a committee's annual work report (年度工作报告) and end-of-term report
 //! (届末工作报告), and the bureau's report across every committee, as JSON, Markdown or HTML, or
-//! their tables as an Excel workbook or CSV, in Chinese or English.
+//! their tables as an Excel workbook or CSV (all of them, or the one `table` names), in Chinese
+//! or English.
 //!
 //! The engine computes each report by replay as of the period's end (`specflow_engine::report`)
 //! from the records the store reads (`Store::report`). A committee's report is read by whoever
@@ -41,6 +42,16 @@ pub struct AnnualQuery {
     format: Option<ReportFormat>,
     /// `zh` (the default) or `en`; without it, `Accept-Language` decides.
     lang: Option<String>,
+    /// With `xlsx` or `csv` only: the one table to download, by its stable id, the same in
+    /// every language and period: `summary`, `per_committee` (the bureau's report), `proposed`,
+    /// `approved`, `published`, `cancelled`, `stage_duration_means`, `stage_durations`,
+    /// `overdue`, `overdue_by_month`, `reexaminations_due`, `reexaminations_opened`,
+    /// `reexaminations_done`, `meetings`, `projects`, `members_at_start`, `members_at_end`,
+    /// `composition_changes`, `composition_waivers`. A report shows only the tables with
+    /// something to list: an id this report does not show is 404, any other 400, each naming
+    /// the ids it does show (`tables`).
+    #[param(example = "approved", pattern = "^[a-z_]+$")]
+    table: Option<String>,
 }
 
 /// The query of an end-of-term report.
@@ -60,6 +71,16 @@ pub struct TermQuery {
     format: Option<ReportFormat>,
     /// `zh` (the default) or `en`; without it, `Accept-Language` decides.
     lang: Option<String>,
+    /// With `xlsx` or `csv` only: the one table to download, by its stable id, the same in
+    /// every language and period: `summary`, `per_committee` (the bureau's report), `proposed`,
+    /// `approved`, `published`, `cancelled`, `stage_duration_means`, `stage_durations`,
+    /// `overdue`, `overdue_by_month`, `reexaminations_due`, `reexaminations_opened`,
+    /// `reexaminations_done`, `meetings`, `projects`, `members_at_start`, `members_at_end`,
+    /// `composition_changes`, `composition_waivers`. A report shows only the tables with
+    /// something to list: an id this report does not show is 404, any other 400, each naming
+    /// the ids it does show (`tables`).
+    #[param(example = "approved", pattern = "^[a-z_]+$")]
+    table: Option<String>,
 }
 
 /// `GET /api/v1/committees/{committee}/reports/annual?year=2026`: a committee's annual work report.
@@ -93,7 +114,8 @@ pub async fn committee_annual(
         first_day,
         last_day,
     };
-    answer(&state, &request, format(query.format, &headers), language).await
+    let format = format(query.format, &headers);
+    answer(&state, &request, format, language, query.table.as_deref()).await
 }
 
 /// `GET /api/v1/committees/{committee}/reports/term?from=…&to=…`: a committee's end-of-term
@@ -136,7 +158,8 @@ pub async fn committee_term(
         first_day,
         last_day,
     };
-    answer(&state, &request, format(query.format, &headers), language).await
+    let format = format(query.format, &headers);
+    answer(&state, &request, format, language, query.table.as_deref()).await
 }
 
 /// `GET /api/v1/reports/annual?year=2026`: the bureau's report across every committee.
@@ -169,7 +192,8 @@ pub async fn bureau_annual(
         first_day,
         last_day,
     };
-    answer(&state, &request, format(query.format, &headers), language).await
+    let format = format(query.format, &headers);
+    answer(&state, &request, format, language, query.table.as_deref()).await
 }
 
 fn day(field: &str, text: &str) -> Result<NaiveDate, Problem> {

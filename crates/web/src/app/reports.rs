@@ -1,15 +1,17 @@
 //! Reports: who may read a committee's reports, the years a report may cover, and a report
-//! computed and answered in the format asked for (the API's report routes and the report pages).
+//! computed and answered in the format asked for (the API's report routes and the report pages):
+//! as a workbook or CSV, every table of it or the one table a stable id names (`table`), which
+//! is how the report page links each of its tables to a download of that table alone.
 
 use crate::app::AppState;
-use crate::app::problem::{Problem, require};
+use crate::app::problem::{Problem, ProblemKind, require};
 use crate::app::spreadsheet::{self, SheetFormat, Table};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use specflow_engine::Language;
-use specflow_engine::report::{self, Report, ReportKind};
+use specflow_engine::report::{self, Report, ReportKind, ReportTable, TABLE_IDS};
 use specflow_store::ReportRequest;
 use specflow_store::auth::{Access, Principal, can_read_committee_reports};
 use std::ops::RangeInclusive;
@@ -37,12 +39,22 @@ pub enum ReportFormat {
 }
 
 /// Computes the report and answers it in the format asked for; the pages call it for the HTML.
+/// `table`, one table's id, narrows a workbook or CSV to that table; it is refused with any other
+/// format, before the report is computed.
 pub async fn answer(
     state: &AppState,
     request: &ReportRequest,
     format: ReportFormat,
     language: Language,
+    table: Option<&str>,
 ) -> Result<Response, Problem> {
+    if table.is_some() && !matches!(format, ReportFormat::Xlsx | ReportFormat::Csv) {
+        return Err(Problem::invalid(
+            "table",
+            "table 只用于 xlsx 或 csv 格式：报告的其他格式总是完整的",
+            "table applies only to the xlsx and csv formats: a report in any other format is whole",
+        ));
+    }
     let report: Report = state.store.report(request).await?;
     let (content_type, body) = match format {
         ReportFormat::Json => ("application/json", report::to_json(&report)),
@@ -54,8 +66,10 @@ pub async fn answer(
             "text/html; charset=utf-8",
             report::to_html(&report, language),
         ),
-        ReportFormat::Xlsx => return tables(&report, request, SheetFormat::Xlsx, language),
-        ReportFormat::Csv => return tables(&report, request, SheetFormat::Csv, language),
+        ReportFormat::Xlsx => {
+            return tables(&report, request, (SheetFormat::Xlsx, table), language);
+        }
+        ReportFormat::Csv => return tables(&report, request, (SheetFormat::Csv, table), language),
     };
     let mut response = body.into_response();
     response
@@ -64,22 +78,63 @@ pub async fn answer(
     Ok(response)
 }
 
-/// The report's tables as a workbook or CSV.
+/// The report's tables (or the one `table` names) as a workbook or CSV.
 fn tables(
     report: &Report,
     request: &ReportRequest,
-    format: SheetFormat,
+    (format, table): (SheetFormat, Option<&str>),
     language: Language,
 ) -> Result<Response, Problem> {
-    let tables: Vec<Table> = report::tables(report, language)
-        .into_iter()
-        .map(Table::from)
-        .collect();
-    spreadsheet::download(format, &file_stem(request), &tables)
+    let chosen = chosen_tables(report::tables(report, language), table)?;
+    let tables: Vec<Table> = chosen.into_iter().map(Table::from).collect();
+    let mut stem = file_stem(request);
+    if let Some(table) = table {
+        stem = format!("{stem}-{table}");
+    }
+    spreadsheet::download(format, &stem, &tables)
+}
+
+/// Every table, or only the one with the id `table`; an id that names no table of this report
+/// is a problem naming the ids that do (one the engine knows whose table this report does not
+/// show, having nothing to list, is 404; any other id is a bad request).
+pub fn chosen_tables(
+    tables: Vec<ReportTable>,
+    table: Option<&str>,
+) -> Result<Vec<ReportTable>, Problem> {
+    let Some(wanted) = table else {
+        return Ok(tables);
+    };
+    let ids: Vec<&'static str> = tables.iter().map(|table| table.id).collect();
+    if let Some(found) = tables.into_iter().find(|table| table.id == wanted) {
+        return Ok(vec![found]);
+    }
+    let problem = if TABLE_IDS.contains(&wanted) {
+        Problem::new(
+            ProblemKind::NotFound,
+            format!(
+                "本报告没有「{wanted}」表（报告期内无可列内容的表不显示）；本报告的表：{}",
+                ids.join("、")
+            ),
+            format!(
+                "This report has no table '{wanted}' (a table with nothing to list in the period is not shown); its tables are: {}",
+                ids.join(", ")
+            ),
+        )
+    } else {
+        Problem::invalid(
+            "table",
+            format!("没有名为「{wanted}」的表；本报告的表：{}", ids.join("、")),
+            format!(
+                "There is no table '{wanted}'; this report's tables are: {}",
+                ids.join(", ")
+            ),
+        )
+    };
+    Err(problem.with("field", "table").with("tables", ids))
 }
 
 /// A report's download name: who, which report and its days, such as
-/// `SH-TC-01-annual-2026-01-01-2026-12-31`.
+/// `SH-TC-01-annual-2026-01-01-2026-12-31`; a single table's adds its id.
 fn file_stem(request: &ReportRequest) -> String {
     let kind = match request.kind {
         ReportKind::Annual => "annual",

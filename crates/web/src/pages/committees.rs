@@ -8,6 +8,10 @@
 //! committee the API's 404), `Store::composition_as_of` for the check, and for the reports the
 //! report routes' own `readable_committee` (`can_read_committee_reports`), so a page
 //! shows nothing the API would refuse.
+//!
+//! A report page links its whole report as a workbook and CSV at the top, and each table by its
+//! caption to a download of that table alone (`annual.xlsx?year=2026&table=approved&lang=zh`):
+//! the page's own query, the table's stable id from the engine and the language it was read in.
 
 use super::layout::{self, Words, local_date, local_time, shanghai};
 use super::projects::{given, parse_query};
@@ -21,6 +25,7 @@ use axum::response::Response;
 use chrono::Datelike;
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
+use specflow_engine::Language;
 use specflow_engine::committee::{CommitteePolicy, CommitteeState, CompositionCheck, rule_name};
 use specflow_engine::report::{Report, ReportKind, to_html_fragment};
 use specflow_store::ReportRequest;
@@ -460,10 +465,58 @@ async fn report_page(
         Ok(state.store.report(&request).await?)
     };
     let downloads = layout::downloads(&page.base(code), &query, "report", signed_in.viewer.words());
-    report_response(signed_in, code, downloads, answer.await)
+    let table_links = TableDownloads {
+        base: page.base(code),
+        query,
+        language: signed_in.viewer.language,
+    };
+    report_response(signed_in, code, (downloads, &table_links), answer.await)
 }
 
-/// A report's tables as a download, in the reader's language.
+/// The links by each table of a report page to a download of that table alone.
+struct TableDownloads {
+    /// The report page's address, without its query.
+    base: String,
+    /// The page's query (its year or term), which each link carries.
+    query: String,
+    /// The language the page is read in, which each link names, so the file reads as the page.
+    language: Language,
+}
+
+impl TableDownloads {
+    /// The address of table `table` as `extension`: the page's query, the table and the language.
+    fn address(&self, table: &str, extension: &str) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in form_urlencoded::parse(self.query.as_bytes()) {
+            // A page's query holds only its year or term; the page's own choice of table and
+            // language is the one the link names.
+            if name != "table" && name != "lang" {
+                query.append_pair(&name, &value);
+            }
+        }
+        query
+            .append_pair("table", table)
+            .append_pair("lang", self.language.pick("zh", "en"));
+        format!("{}.{extension}?{}", self.base, query.finish())
+    }
+
+    /// The links' HTML, put by the table's caption: they do not print (`no-print`).
+    fn links(&self, table: &str) -> String {
+        let words = Words(self.language);
+        html! {
+            span.table-downloads.no-print {
+                (words.pick("下载本表：", "Download this table: "))
+                a #(format!("table-{table}-xlsx")) href=(self.address(table, "xlsx")) download { "Excel" }
+                " · "
+                a #(format!("table-{table}-csv")) href=(self.address(table, "csv")) download { "CSV" }
+            }
+        }
+        .into_string()
+    }
+}
+
+/// A report's tables (or the one its `table` names) as a download, in the language its `lang`
+/// names, else the reader's.
 async fn report_download(
     state: &AppState,
     signed_in: &SignedIn,
@@ -472,8 +525,10 @@ async fn report_download(
     (page, format): (ReportPage, ReportFormat),
 ) -> Response {
     let answer = async {
+        let (raw, choice) = download_choice(raw)?;
         let request = page.request(state, signed_in, code, raw).await?;
-        reports::answer(state, &request, format, signed_in.viewer.language).await
+        let language = choice.language.unwrap_or(signed_in.viewer.language);
+        reports::answer(state, &request, format, language, choice.table.as_deref()).await
     };
     match answer.await {
         Ok(response) => response,
@@ -549,18 +604,63 @@ pub async fn term_report_csv(
     report_download(&state, &signed_in, &code, raw, what).await
 }
 
+/// What a download's address adds to its report's query: the one table, and the language.
+struct DownloadChoice {
+    table: Option<String>,
+    language: Option<Language>,
+}
+
+/// Takes `table` and `lang` out of a download's query, leaving the report's own (its year or
+/// term) to be read as the page reads it.
+fn download_choice(raw: Option<String>) -> Result<(Option<String>, DownloadChoice), Problem> {
+    let mut choice = DownloadChoice {
+        table: None,
+        language: None,
+    };
+    let Some(raw) = raw else {
+        return Ok((None, choice));
+    };
+    let mut rest = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+        match name.as_ref() {
+            "table" => choice.table = given(Some(value.into_owned())),
+            "lang" => choice.language = Some(download_language(&value)?),
+            _ => {
+                rest.append_pair(&name, &value);
+            }
+        }
+    }
+    Ok((Some(rest.finish()), choice))
+}
+
+/// A download's `lang`: `zh` or `en`.
+fn download_language(lang: &str) -> Result<Language, Problem> {
+    match lang.trim() {
+        "zh" => Ok(Language::Zh),
+        "en" => Ok(Language::En),
+        other => Err(Problem::invalid(
+            "lang",
+            format!("lang 应为 zh 或 en，收到「{other}」"),
+            format!("lang must be zh or en, not '{other}'"),
+        )),
+    }
+}
+
 /// A report framed as every other page, with the site's navigation and a way back to its
-/// committee, or the problem as a friendly page.
+/// committee, its whole-report downloads at the top and each table's by its caption, or the
+/// problem as a friendly page.
 fn report_response(
     signed_in: &SignedIn,
     code: &str,
-    downloads: Markup,
+    (downloads, table_links): (Markup, &TableDownloads),
     answer: Result<Report, Problem>,
 ) -> Response {
     let words = signed_in.viewer.words();
     match answer {
         Ok(report) => {
-            let (title, fragment) = to_html_fragment(&report, signed_in.viewer.language);
+            let links = |table: &str| table_links.links(table);
+            let (title, fragment) =
+                to_html_fragment(&report, signed_in.viewer.language, Some(&links));
             let body = html! {
                 p.muted.no-print { a href=(format!("/committees/{}", encode(code))) { "← " (code) } }
                 (downloads)

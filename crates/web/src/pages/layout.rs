@@ -424,7 +424,7 @@ ol.milestones h3 time { font-weight: 400; color: var(--muted); margin-left: .5re
 ol.milestones p { margin: .25rem 0; }
 .muted { color: var(--muted); }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 999px; font-size: .8rem; border: 1px solid currentColor; margin-right: .25rem; }
-.badge.late { color: var(--late); } .badge.warn { color: var(--warn); } .badge.ok { color: var(--ok); } .badge.frozen { color: #3b4aa0; }
+.badge.late { color: var(--late); } .badge.warn { color: var(--warn); } .badge.ok { color: var(--ok); } .badge.frozen { color: #3b4aa0; } .badge.imported { color: var(--muted); }
 .late { color: var(--late); } .ok { color: var(--ok); }
 .error { border-left: 4px solid var(--late); background: #fff; padding: .75rem 1rem; }
 .notice { border-left: 4px solid var(--accent); background: #fff; padding: .75rem 1rem; }
@@ -465,7 +465,9 @@ svg text { font-size: 11px; fill: var(--ink); }
 td.comment-text { min-width: 16rem; white-space: pre-wrap; }
 article.report table { display: block; overflow-x: auto; width: auto; max-width: 100%; margin: .5rem 0 1.5rem; background: #fff; }
 article.report caption { text-align: left; font-weight: 600; padding: .25rem 0; }
+article.report caption .table-downloads { font-weight: normal; font-size: .85rem; margin-left: .75rem; white-space: nowrap; }
 article.report .provenance { color: var(--muted); font-size: .9rem; }
+article.report .imported { color: var(--muted); font-size: .85rem; }
 article.report svg { display: block; max-width: 100%; height: auto; margin: .5rem 0 1rem; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
 dl.facts dt { color: var(--muted); }

@@ -3,6 +3,9 @@
 //! in the transparency log, and each milestone's inclusion proof as a JSON file that
 //! `tools/verify-audit.py --inclusion` checks with nothing but the log's verifier key.
 //!
+//! An imported milestone shows the day the imported history gives, marked imported, with the
+//! day its record (the import's `project_created`) was written.
+//!
 //! No sign-in is needed: what is shown is [`crate::app::public`]'s, the same for every reader,
 //! signed in or not, so these pages may be linked from anywhere.
 
@@ -170,8 +173,15 @@ fn milestone_item(
     let reached = &milestone.reached;
     let (zh, en) = reached.milestone.names();
     html! {
-        li.milestone data-milestone=(reached.milestone.code()) {
-            h3 { (words.pick(zh, en)) " " time datetime=(reached.recorded_at.to_rfc3339()) title=(local_time(reached.recorded_at, offset)) { (local_date(reached.recorded_at, offset)) } }
+        li.milestone data-milestone=(reached.milestone.code()) data-imported=[reached.imported_on.map(|_| "true")] {
+            @if let Some(imported_on) = reached.imported_on {
+                // An imported milestone is dated by the imported file; its record was written at
+                // the import, which the line below says.
+                h3 { (words.pick(zh, en)) " " time datetime=(imported_on.to_string()) { (imported_on) } " " span.badge.imported { (words.pick("导入", "imported")) } }
+                p.muted { (words.pick("日期来自导入的项目历史，记录于导入时 ", "Dated by the imported project history, recorded at the import on ")) (local_date(reached.recorded_at, offset)) (words.pick("。", ".")) }
+            } @else {
+                h3 { (words.pick(zh, en)) " " time datetime=(reached.recorded_at.to_rfc3339()) title=(local_time(reached.recorded_at, offset)) { (local_date(reached.recorded_at, offset)) } }
+            }
             p { (words.pick("记录 ", "Record ")) (reached.sequence) (words.pick("，哈希 ", ", hash ")) code.hash.full { (reached.record_hash) } }
             p {
                 @match &milestone.standing {
