@@ -336,6 +336,10 @@ pub enum ReportCommand {
         /// a terminal); without it, standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Only this table of the report (with `--format csv` or `xlsx`), by its id such as
+        /// `approved` or `overdue`; an id the report does not show is refused, naming those it does.
+        #[arg(long, value_name = "ID")]
+        table: Option<String>,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,
@@ -358,6 +362,10 @@ pub enum ReportCommand {
         /// a terminal); without it, standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Only this table of the report (with `--format csv` or `xlsx`), by its id such as
+        /// `approved` or `overdue`; an id the report does not show is refused, naming those it does.
+        #[arg(long, value_name = "ID")]
+        table: Option<String>,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,
@@ -375,6 +383,10 @@ pub enum ReportCommand {
         /// a terminal); without it, standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Only this table of the report (with `--format csv` or `xlsx`), by its id such as
+        /// `approved` or `overdue`; an id the report does not show is refused, naming those it does.
+        #[arg(long, value_name = "ID")]
+        table: Option<String>,
         /// The server and the token.
         #[command(flatten)]
         client: ClientArgs,

@@ -155,4 +155,37 @@ fn lists_logs_and_reports_download_as_excel_and_csv() {
         "{}",
         text(&report_csv.stdout)
     );
+
+    // One table of it, by its id; an id the report does not have is refused, naming those it has.
+    let report_table = |table: &str| {
+        server.client(
+            &secretariat,
+            &[
+                "report",
+                "annual",
+                "--committee",
+                COMMITTEE,
+                "--year",
+                &year,
+                "--format",
+                "csv",
+                "--table",
+                table,
+            ],
+        )
+    };
+    let summary = report_table("summary");
+    assert!(summary.status.success(), "{}", text(&summary.stderr));
+    let summary = text(&summary.stdout);
+    assert!(
+        summary.starts_with("\u{feff}Figure,Count\r\n") && !summary.contains("2. "),
+        "{summary}"
+    );
+    let nowhere = report_table("nowhere");
+    assert!(!nowhere.status.success());
+    assert!(
+        text(&nowhere.stderr).contains("summary"),
+        "the refusal names the tables: {}",
+        text(&nowhere.stderr)
+    );
 }

@@ -13,12 +13,13 @@ use std::process::ExitCode;
 
 /// `specflow report ...`
 pub fn run(command: ReportCommand) -> anyhow::Result<ExitCode> {
-    let (args, segments, query, format, output) = match command {
+    let (args, segments, mut query, format, output, table) = match command {
         ReportCommand::Annual {
             committee,
             year,
             format,
             output,
+            table,
             client,
         } => (
             client,
@@ -31,6 +32,7 @@ pub fn run(command: ReportCommand) -> anyhow::Result<ExitCode> {
             vec![("year", year.to_string())],
             format,
             output,
+            table,
         ),
         ReportCommand::Term {
             committee,
@@ -38,6 +40,7 @@ pub fn run(command: ReportCommand) -> anyhow::Result<ExitCode> {
             to,
             format,
             output,
+            table,
             client,
         } => (
             client,
@@ -50,11 +53,13 @@ pub fn run(command: ReportCommand) -> anyhow::Result<ExitCode> {
             vec![("from", from), ("to", to)],
             format,
             output,
+            table,
         ),
         ReportCommand::Bureau {
             year,
             format,
             output,
+            table,
             client,
         } => (
             client,
@@ -62,8 +67,12 @@ pub fn run(command: ReportCommand) -> anyhow::Result<ExitCode> {
             vec![("year", year.to_string())],
             format,
             output,
+            table,
         ),
     };
+    if let Some(table) = table {
+        query.push(("table", table));
+    }
     let format_name = match format {
         ReportFormatArg::Md => "md",
         ReportFormatArg::Html => "html",
