@@ -145,10 +145,15 @@ impl Call {
             .await
     }
 
-    pub(crate) async fn bytes(self, app: &Router, content: Vec<u8>) -> Answer {
-        self.header("content-type", "application/octet-stream")
+    /// Sends `content` as a body of the media type `content_type`.
+    pub(crate) async fn typed(self, app: &Router, content_type: &str, content: Vec<u8>) -> Answer {
+        self.header("content-type", content_type)
             .send(app, Body::from(content))
             .await
+    }
+
+    pub(crate) async fn bytes(self, app: &Router, content: Vec<u8>) -> Answer {
+        self.typed(app, "application/octet-stream", content).await
     }
 }
 

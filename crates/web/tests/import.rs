@@ -559,7 +559,8 @@ conformance!(
     }
 );
 
-/// Posts a file to `POST /api/v1/imports/projects`; returns the status and the JSON answer.
+/// Posts a file to `POST /api/v1/imports/projects`, in English; returns the status and the
+/// JSON answer.
 async fn post_import(
     app: &axum::Router,
     token: &str,
@@ -567,21 +568,12 @@ async fn post_import(
     content_type: &str,
     body: Vec<u8>,
 ) -> (axum::http::StatusCode, serde_json::Value) {
-    use tower::ServiceExt;
-    let request = axum::http::Request::post(format!("/api/v1/imports/projects{query}"))
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", content_type)
+    let path = format!("/api/v1/imports/projects{query}");
+    let answer = crate::api::call(axum::http::Method::POST, &path, Some(token))
         .header("accept-language", "en")
-        .body(axum::body::Body::from(body))
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), 1 << 22)
-        .await
-        .unwrap();
-    let value = serde_json::from_slice(&body)
-        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&body).into_owned()));
-    (status, value)
+        .typed(app, content_type, body)
+        .await;
+    (answer.status, answer.json())
 }
 
 conformance!(

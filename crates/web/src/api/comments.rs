@@ -3,26 +3,19 @@
 //! (`?dry_run=true`), or records every row in one batch, all or none.
 
 use super::auth::Caller;
-use super::input::{QueryParams, body_bytes, command_id, expected_sequence};
+use super::input::{
+    QueryParams, body_bytes, check_spreadsheet_media_type, command_id, expected_sequence,
+};
 use crate::app::AppState;
 use crate::app::comment_import::{ImportAnswer, ImportRequest, import_comments};
 use crate::app::idempotency::WriteRoute;
-use crate::app::problem::{Problem, ProblemKind, language_of};
+use crate::app::problem::{Problem, language_of};
 use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
-
-/// The media types an import reads; a ZIP archive's bytes are read as XLSX whatever is said.
-const TABLE_MEDIA_TYPES: [&str; 5] = [
-    "text/csv",
-    "application/csv",
-    "text/plain",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/octet-stream",
-];
 
 /// The query of an import.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -65,23 +58,7 @@ pub async fn import_comment_table(
     let language = language_of(&headers);
     let command_id = command_id(&headers, &principal, WriteRoute::CommentImport)?;
     let expected_sequence = expected_sequence(&headers)?;
-    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
-        let media_type = content_type
-            .to_str()
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        if !TABLE_MEDIA_TYPES.contains(&media_type.as_str()) {
-            return Err(Problem::new(
-                ProblemKind::UnsupportedMediaType,
-                format!("意见汇总处理表应为 CSV 或 XLSX 文件，收到 {media_type}"),
-                format!("The comment table must be a CSV or XLSX file, not {media_type}"),
-            ));
-        }
-    }
+    check_spreadsheet_media_type(&headers, ("意见汇总处理表", "The comment table"))?;
     let bytes = body_bytes(request, &state).await?;
     let answer = import_comments(
         &state,

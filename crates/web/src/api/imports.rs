@@ -4,11 +4,11 @@
 //! `/import` page and in `specflow import` ([`crate::app::import`]).
 
 use super::auth::Caller;
-use super::input::{QueryParams, body_bytes};
+use super::input::{QueryParams, body_bytes, check_spreadsheet_media_type};
 use crate::app::AppState;
 use crate::app::import::ImportFile;
 use crate::app::import_answer::{ProjectImportAnswer, import_for_api, template_for};
-use crate::app::problem::{Problem, ProblemKind, language_of};
+use crate::app::problem::{Problem, language_of};
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::header;
@@ -18,15 +18,6 @@ use utoipa::{IntoParams, ToSchema};
 
 /// The media type of an XLSX workbook.
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// The media types an import reads; a ZIP archive's bytes are read as XLSX whatever is said.
-const FILE_MEDIA_TYPES: [&str; 5] = [
-    "text/csv",
-    "application/csv",
-    "text/plain",
-    XLSX,
-    "application/octet-stream",
-];
 
 /// A spreadsheet file, sent or answered as its bytes: a string of binary format in the OpenAPI
 /// document (a `Vec<u8>` would be described as an array of integers, and a client would send
@@ -84,23 +75,7 @@ pub async fn import_projects(
 ) -> Result<Json<ProjectImportAnswer>, Problem> {
     let headers = request.headers().clone();
     let language = language_of(&headers);
-    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
-        let media_type = content_type
-            .to_str()
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        if !FILE_MEDIA_TYPES.contains(&media_type.as_str()) {
-            return Err(Problem::new(
-                ProblemKind::UnsupportedMediaType,
-                format!("项目表应为 CSV 或 XLSX 文件，收到 {media_type}"),
-                format!("The projects' file must be a CSV or XLSX file, not {media_type}"),
-            ));
-        }
-    }
+    check_spreadsheet_media_type(&headers, ("项目表", "The projects' file"))?;
     let bytes = body_bytes(request, &state).await?;
     if bytes.is_empty() {
         return Err(Problem::invalid(

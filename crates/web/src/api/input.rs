@@ -22,6 +22,44 @@ pub const JSON_BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// The longest `Idempotency-Key` accepted.
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
 
+/// The media types a spreadsheet upload is read from; a ZIP archive's bytes are read as XLSX
+/// whatever is said.
+const SPREADSHEET_MEDIA_TYPES: [&str; 5] = [
+    "text/csv",
+    "application/csv",
+    "text/plain",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/octet-stream",
+];
+
+/// Refuses (415) a body whose `Content-Type` says it is not a spreadsheet (CSV or XLSX); `what`
+/// names the file in Chinese and English, as the refusal says it.
+pub fn check_spreadsheet_media_type(
+    headers: &HeaderMap,
+    what: (&str, &str),
+) -> Result<(), Problem> {
+    let Some(content_type) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let media_type = content_type
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if SPREADSHEET_MEDIA_TYPES.contains(&media_type.as_str()) {
+        return Ok(());
+    }
+    let (zh, en) = what;
+    Err(Problem::new(
+        ProblemKind::UnsupportedMediaType,
+        format!("{zh}应为 CSV 或 XLSX 文件，收到 {media_type}"),
+        format!("{en} must be a CSV or XLSX file, not {media_type}"),
+    ))
+}
+
 /// A JSON body of type `T`.
 #[derive(Debug, Clone)]
 pub struct JsonBody<T>(pub T);
