@@ -1334,7 +1334,10 @@ impl Store {
                         .push_bind(notification.created_at)
                         .push_bind(notification.fan_out_committee.clone());
                 });
-                statement.push(crate::personal_email::PERSONAL_FAN_OUT);
+                statement.push(match self.inner.backend {
+                    Backend::Sqlite => crate::personal_email::PERSONAL_FAN_OUT,
+                    Backend::Postgres => crate::personal_email::PERSONAL_FAN_OUT_POSTGRES,
+                });
             }
             Part::Search(rows) => push_search_rows(statement, self.inner.backend, rows),
         }
