@@ -40,8 +40,8 @@ pub struct ImportQuery {
     ),
     request_body(description = "The comment disposition table: CSV in UTF-8 (with or without a byte-order mark) or XLSX, one row per comment under a header naming organisation, clause, comment, disposition and reason (in Chinese or English)",
         content(
-            (Vec<u8> = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (super::params::BinaryFile = "text/csv"),
+            (super::params::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
     security(("bearer" = [])),
     responses((status = 200, description = "The preview (`dry_run`), or every row recorded; a table with any problem is 422 with each one as a reason, and nothing recorded", body = ImportAnswer,

@@ -14,17 +14,10 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 /// The media type of an XLSX workbook.
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// A spreadsheet file, sent or answered as its bytes: a string of binary format in the OpenAPI
-/// document (a `Vec<u8>` would be described as an array of integers, and a client would send
-/// JSON).
-#[derive(ToSchema)]
-#[schema(value_type = String, format = Binary)]
-pub struct SpreadsheetFile(pub Vec<u8>);
 
 /// The longest file name kept as a CSV file's sheet (a file system's usual limit).
 const MAX_FILE_NAME_CHARS: usize = 255;
@@ -59,8 +52,8 @@ pub struct ProjectImportQuery {
     ),
     request_body(description = "The projects: CSV in UTF-8 (with or without a byte-order mark) or XLSX (its first sheet), one row per project under a header naming code, titles, kind, committee, drafting unit, stage and the dates reached (in Chinese or English; see the template)",
         content(
-            (SpreadsheetFile = "text/csv"),
-            (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (super::params::BinaryFile = "text/csv"),
+            (super::params::BinaryFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
     security(("bearer" = [])),
     responses(
@@ -111,7 +104,7 @@ pub async fn import_projects(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The template: a header row and an example on the first sheet, the committees, kinds and stages to name on the second",
-            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = SpreadsheetFile),
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = super::params::BinaryFile),
     )
 )]
 pub async fn project_import_template(

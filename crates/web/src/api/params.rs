@@ -52,3 +52,9 @@ pub struct CreationHeaders {
     #[param(rename = "Idempotency-Key")]
     pub idempotency_key: Option<String>,
 }
+
+/// A file sent or answered as its bytes: a string of binary format in the OpenAPI document (a
+/// `Vec<u8>` would be described as an array of integers, and a client would send JSON).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct BinaryFile(pub Vec<u8>);

@@ -480,7 +480,7 @@ pub struct UploadAnswer {
         UploadQuery,
         super::params::WriteHeaders,
     ),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file itself"),
+    request_body(content = super::params::BinaryFile, content_type = "application/octet-stream", description = "The file itself"),
     security(("bearer" = [])),
     responses((status = 200, description = "The file was stored and attached", body = UploadAnswer,
         headers(("ETag" = String, description = "The sequence to send as `If-Match` next"))))
@@ -551,7 +551,7 @@ fn upload_answer(write: WriteAnswer, sha256: String, size_bytes: u64) -> Respons
     params(("sha256" = String, Path, description = "The content's SHA-256, 64 hexadecimal digits", pattern = "^[0-9a-fA-F]{64}$",
         example = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")),
     security(("bearer" = [])),
-    responses((status = 200, description = "The content, as uploaded", content_type = "application/octet-stream", body = Vec<u8>,
+    responses((status = 200, description = "The content, as uploaded", content_type = "application/octet-stream", body = super::params::BinaryFile,
         headers(("ETag" = String, description = "The digest"))))
 )]
 pub async fn download_artifact(
