@@ -137,9 +137,9 @@ fn lists_logs_and_reports_download_as_excel_and_csv() {
     );
     assert!(written.status.success(), "{}", text(&written.stderr));
     assert!(std::fs::read(&report).unwrap().starts_with(b"PK"));
-    let report_csv = server.client(
-        &secretariat,
-        &[
+    // The report's tables as CSV, all of them or one by its id.
+    let report_csv = |more: &[&str]| {
+        let mut arguments = vec![
             "report",
             "annual",
             "--committee",
@@ -148,40 +148,26 @@ fn lists_logs_and_reports_download_as_excel_and_csv() {
             &year,
             "--format",
             "csv",
-        ],
-    );
+        ];
+        arguments.extend_from_slice(more);
+        server.client(&secretariat, &arguments)
+    };
+    let all_tables = report_csv(&[]);
     assert!(
-        text(&report_csv.stdout).starts_with("\u{feff}1. Summary\r\nFigure,Count\r\n"),
+        text(&all_tables.stdout).starts_with("\u{feff}1. Summary\r\nFigure,Count\r\n"),
         "{}",
-        text(&report_csv.stdout)
+        text(&all_tables.stdout)
     );
 
-    // One table of it, by its id; an id the report does not have is refused, naming those it has.
-    let report_table = |table: &str| {
-        server.client(
-            &secretariat,
-            &[
-                "report",
-                "annual",
-                "--committee",
-                COMMITTEE,
-                "--year",
-                &year,
-                "--format",
-                "csv",
-                "--table",
-                table,
-            ],
-        )
-    };
-    let summary = report_table("summary");
+    // One table by its id; an id the report does not have is refused, naming those it has.
+    let summary = report_csv(&["--table", "summary"]);
     assert!(summary.status.success(), "{}", text(&summary.stderr));
     let summary = text(&summary.stdout);
     assert!(
         summary.starts_with("\u{feff}Figure,Count\r\n") && !summary.contains("2. "),
         "{summary}"
     );
-    let nowhere = report_table("nowhere");
+    let nowhere = report_csv(&["--table", "nowhere"]);
     assert!(!nowhere.status.success());
     assert!(
         text(&nowhere.stderr).contains("summary"),

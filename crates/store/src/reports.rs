@@ -51,6 +51,11 @@ impl From<ReportError> for StoreError {
     }
 }
 
+/// What the stored event of a project's first record holds when the project was imported with a
+/// history (`"imported":{…}`; a project created here has none). It may match more (the engine
+/// decides what counts), never less.
+const IMPORTED_HISTORY_PATTERN: &str = "%\"imported\":{%";
+
 impl Store {
     /// Whether any project belongs to `committee`: a committee is known by its projects.
     pub async fn committee_has_projects(&self, committee: &str) -> Result<bool, StoreError> {
@@ -107,19 +112,20 @@ impl Store {
         after: Option<Uuid>,
     ) -> Result<Vec<Uuid>, StoreError> {
         let committee_condition = if committee.is_some() {
-            " AND p.committee = $3"
+            " AND p.committee = $4"
         } else {
             ""
         };
         let sql = format!(
             "SELECT p.project_id FROM projects p WHERE p.project_id > $1 \
              AND EXISTS (SELECT 1 FROM audit_records r WHERE r.project_id = p.project_id AND r.sequence = 1 \
-             AND (r.recorded_at < $2 OR r.event LIKE '%\"imported\":{{%'))\
+             AND (r.recorded_at < $2 OR r.event LIKE $3))\
              {committee_condition} ORDER BY p.project_id LIMIT {PROJECTS_PAGE}"
         );
         let mut query = sqlx::query_scalar::<_, String>(&sql)
             .bind(after.map(|id| id.to_string()).unwrap_or_default())
-            .bind(micros(end));
+            .bind(micros(end))
+            .bind(IMPORTED_HISTORY_PATTERN);
         if let Some(committee) = committee {
             query = query.bind(committee);
         }

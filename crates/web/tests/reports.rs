@@ -228,23 +228,30 @@ async fn get(app: &axum::Router, path: &str, token: &str) -> (StatusCode, String
     )
 }
 
+/// A router over the scenario's projects as of 2026-12-01: the router, a supervisor's token, the
+/// committee's report routes, and the database kept while the test runs.
+async fn scenario_api(kind: Kind) -> Option<(axum::Router, String, String, Keep)> {
+    let (store, clock, keep, _url) = store(kind).await?;
+    scenario_projects(&store, &clock, None, instant("2026-12-01T00:00:00+08:00")).await;
+    let app = router(AppState {
+        store: store.clone(),
+        metrics: Metrics::shared(),
+    });
+    let (created, _) = store
+        .create_token("bureau-li", Role::Supervisor, None, None, None)
+        .await
+        .unwrap();
+    let supervisor = created.bearer().to_string();
+    let base = format!("/api/v1/committees/{COMMITTEE}/reports");
+    Some((app, supervisor, base, keep))
+}
+
 conformance!(
     reports_answer_every_format_and_every_bad_input_with_a_problem,
     |kind| async move {
-        let Some((store, clock, _keep, _url)) = store(kind).await else {
+        let Some((app, supervisor, base, _keep)) = scenario_api(kind).await else {
             return;
         };
-        scenario_projects(&store, &clock, None, instant("2026-12-01T00:00:00+08:00")).await;
-        let app = router(AppState {
-            store: store.clone(),
-            metrics: Metrics::shared(),
-        });
-        let (created, _) = store
-            .create_token("bureau-li", Role::Supervisor, None, None, None)
-            .await
-            .unwrap();
-        let supervisor = created.bearer().to_string();
-        let base = format!("/api/v1/committees/{COMMITTEE}/reports");
 
         let (status, content_type, body) =
             get(&app, &format!("{base}/annual?year=2026"), &supervisor).await;
@@ -613,20 +620,9 @@ fn workbook_rows(bytes: &[u8]) -> (usize, Vec<Vec<String>>) {
 conformance!(
     the_api_downloads_one_table_of_a_report_and_documents_how,
     |kind| async move {
-        let Some((store, clock, _keep, _url)) = store(kind).await else {
+        let Some((app, supervisor, base, _keep)) = scenario_api(kind).await else {
             return;
         };
-        scenario_projects(&store, &clock, None, instant("2026-12-01T00:00:00+08:00")).await;
-        let app = router(AppState {
-            store: store.clone(),
-            metrics: Metrics::shared(),
-        });
-        let (created, _) = store
-            .create_token("bureau-li", Role::Supervisor, None, None, None)
-            .await
-            .unwrap();
-        let supervisor = created.bearer().to_string();
-        let base = format!("/api/v1/committees/{COMMITTEE}/reports");
 
         let (status, content_type, body) = get(
             &app,
